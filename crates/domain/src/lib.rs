@@ -1,0 +1,30 @@
+//! The pure rules of motcua: the records of the administrative-procedure catalogue, online service levels,
+//! dossier statuses and their allowed transitions, human codes and money.
+//!
+//! Nothing here does I/O. Every type that reaches this crate from the outside world is parsed into a newtype
+//! that cannot hold an invalid value ("parse, don't validate"), so code further in never re-checks.
+
+pub mod agency;
+pub mod dossier;
+pub mod error;
+pub mod field;
+pub mod level;
+pub mod money;
+pub mod procedure;
+pub mod text;
+pub mod vntime;
+
+pub use agency::{Agency, AgencyCode, AgencyLevel};
+pub use dossier::{
+    Channel, ClockState, Dossier, DossierCode, DossierId, DossierStatus, EventHash, HistoryEvent,
+    NewDossier, Transition,
+};
+pub use error::ParseError;
+pub use field::{Field, FieldCode};
+pub use level::{OnlineServiceLevel, ServiceLevelAssignment};
+pub use money::Vnd;
+pub use procedure::{
+    ApplicantKind, CaseKey, ChannelTimeLimit, Component, FeeKind, FeeLine, ImplementingLevel,
+    LegalBasis, Procedure, ProcedureCase, ProcedureCode, TimeLimit, TimeUnit,
+};
+pub use text::NonEmptyText;

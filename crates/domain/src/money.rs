@@ -1,0 +1,93 @@
+//! Money in Vietnamese đồng: a whole, non-negative number of VND (never floating point), shown as `1.234.000 đ`.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use crate::ParseError;
+
+/// An amount of VND, never negative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[serde(try_from = "i64", into = "i64")]
+pub struct Vnd(i64);
+
+impl Vnd {
+    pub const ZERO: Vnd = Vnd(0);
+
+    pub fn new(amount: i64) -> Result<Self, ParseError> {
+        if amount < 0 {
+            Err(ParseError::NegativeAmount(amount))
+        } else {
+            Ok(Vnd(amount))
+        }
+    }
+
+    pub fn amount(self) -> i64 {
+        self.0
+    }
+
+    /// Sum of amounts; `None` on overflow (an amount that large is a data error, not money).
+    pub fn checked_add(self, other: Vnd) -> Option<Vnd> {
+        self.0.checked_add(other.0).map(Vnd)
+    }
+}
+
+impl TryFrom<i64> for Vnd {
+    type Error = ParseError;
+    fn try_from(value: i64) -> Result<Self, Self::Error> {
+        Vnd::new(value)
+    }
+}
+
+impl From<Vnd> for i64 {
+    fn from(value: Vnd) -> Self {
+        value.0
+    }
+}
+
+/// `1.234.000 đ`: dots group thousands, a space and the sign đ follow.
+impl fmt::Display for Vnd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let digits = self.0.to_string();
+        let mut grouped = String::with_capacity(digits.len() + digits.len() / 3 + 3);
+        for (i, ch) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                grouped.push('.');
+            }
+            grouped.push(ch);
+        }
+        write!(f, "{grouped} đ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn amounts_are_grouped_with_dots() {
+        assert_eq!(Vnd::new(0).unwrap().to_string(), "0 đ");
+        assert_eq!(Vnd::new(5_000).unwrap().to_string(), "5.000 đ");
+        assert_eq!(Vnd::new(100_000).unwrap().to_string(), "100.000 đ");
+        assert_eq!(Vnd::new(1_234_000).unwrap().to_string(), "1.234.000 đ");
+    }
+
+    #[test]
+    fn negative_amounts_are_refused() {
+        assert_eq!(Vnd::new(-1), Err(ParseError::NegativeAmount(-1)));
+        assert!(serde_json::from_str::<Vnd>("-5").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn display_reads_back_to_the_same_amount(amount in 0i64..=i64::MAX) {
+            let shown = Vnd::new(amount).unwrap().to_string();
+            let number = shown.trim_end_matches(" đ").replace('.', "");
+            prop_assert_eq!(number.parse::<i64>().unwrap(), amount);
+            // groups after the first are exactly three digits
+            for group in shown.trim_end_matches(" đ").split('.').skip(1) {
+                prop_assert_eq!(group.len(), 3);
+            }
+        }
+    }
+}

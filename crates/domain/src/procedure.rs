@@ -1,0 +1,478 @@
+//! Administrative procedures (thủ tục hành chính, TTHC) as the national procedure database records them:
+//! cases (trường hợp), each with its own components, per-channel time limits and fee lines.
+
+use serde::{Deserialize, Serialize};
+use std::{collections::HashSet, fmt, str::FromStr};
+use time::Date;
+
+use crate::{AgencyCode, Channel, FieldCode, NonEmptyText, ParseError, Vnd};
+
+/// National procedure code: one digit, a dot, six digits (`1.001193` is birth registration).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ProcedureCode(String);
+
+impl ProcedureCode {
+    pub fn parse(input: &str) -> Result<Self, ParseError> {
+        let code = input.trim();
+        let b = code.as_bytes();
+        let ok = b.len() == 8
+            && b[0].is_ascii_digit()
+            && b[1] == b'.'
+            && b[2..].iter().all(u8::is_ascii_digit);
+        if ok {
+            Ok(ProcedureCode(code.to_string()))
+        } else {
+            Err(ParseError::ProcedureCode(input.to_string()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for ProcedureCode {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl TryFrom<String> for ProcedureCode {
+    type Error = ParseError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<ProcedureCode> for String {
+    fn from(value: ProcedureCode) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for ProcedureCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Key of a case within its procedure (`mac-dinh`, `qua-han`…): lowercase ASCII, digits and hyphens, so it can
+/// stand in a URL.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CaseKey(String);
+
+impl CaseKey {
+    pub fn parse(input: &str) -> Result<Self, ParseError> {
+        let key = input.trim();
+        let ok = !key.is_empty()
+            && key.len() <= 64
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if ok {
+            Ok(CaseKey(key.to_string()))
+        } else {
+            Err(ParseError::CaseKey(input.to_string()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for CaseKey {
+    type Error = ParseError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<CaseKey> for String {
+    fn from(value: CaseKey) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for CaseKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Level of government that carries out a procedure (cấp thực hiện).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImplementingLevel {
+    Ministry,
+    Province,
+    Commune,
+}
+
+impl ImplementingLevel {
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            ImplementingLevel::Ministry => "Cấp bộ",
+            ImplementingLevel::Province => "Cấp tỉnh",
+            ImplementingLevel::Commune => "Cấp xã",
+        }
+    }
+}
+
+/// Who may apply (đối tượng thực hiện).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicantKind {
+    /// Công dân Việt Nam
+    Citizen,
+    /// Người nước ngoài
+    Foreigner,
+    /// Doanh nghiệp
+    Business,
+    /// Tổ chức (không phải doanh nghiệp)
+    Organisation,
+}
+
+impl ApplicantKind {
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            ApplicantKind::Citizen => "Công dân Việt Nam",
+            ApplicantKind::Foreigner => "Người nước ngoài",
+            ApplicantKind::Business => "Doanh nghiệp",
+            ApplicantKind::Organisation => "Tổ chức",
+        }
+    }
+}
+
+/// Unit in which a time limit is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeUnit {
+    /// Ngày làm việc: 8 working hours, skipping weekends and holidays.
+    WorkingDays,
+    /// Ngày (calendar days).
+    CalendarDays,
+    /// Giờ làm việc.
+    WorkingHours,
+}
+
+impl TimeUnit {
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            TimeUnit::WorkingDays => "ngày làm việc",
+            TimeUnit::CalendarDays => "ngày",
+            TimeUnit::WorkingHours => "giờ làm việc",
+        }
+    }
+}
+
+/// A time limit (thời hạn giải quyết): `value` units. Zero working days means "within the same working day".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TimeLimit {
+    pub value: u32,
+    pub unit: TimeUnit,
+}
+
+impl TimeLimit {
+    /// Longest time limit accepted: anything longer than two years is a data-entry error.
+    pub const MAX_DAYS: u32 = 730;
+
+    pub fn validate(&self) -> Result<(), ParseError> {
+        let max = match self.unit {
+            TimeUnit::WorkingHours => Self::MAX_DAYS * 8,
+            TimeUnit::WorkingDays | TimeUnit::CalendarDays => Self::MAX_DAYS,
+        };
+        if self.value > max {
+            return Err(ParseError::Invalid(format!(
+                "Thời hạn giải quyết {} {} quá dài (tối đa {max})",
+                self.value,
+                self.unit.label_vi()
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for TimeLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.value == 0 && self.unit == TimeUnit::WorkingDays {
+            f.write_str("Trong ngày làm việc")
+        } else {
+            write!(f, "{} {}", self.value, self.unit.label_vi())
+        }
+    }
+}
+
+/// The time limit for one submission channel, with an optional note ("kể từ ngày nhận đủ hồ sơ hợp lệ").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelTimeLimit {
+    pub channel: Channel,
+    pub limit: TimeLimit,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Received after this hour (UTC+7, e.g. 15 for 15:00) counts as received the next working day.
+    #[serde(default)]
+    pub cutoff_hour: Option<u8>,
+}
+
+/// Phí (charge for a service) or lệ phí (state levy): always kept as separate lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeeKind {
+    /// Phí
+    Fee,
+    /// Lệ phí
+    Levy,
+}
+
+impl FeeKind {
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            FeeKind::Fee => "Phí",
+            FeeKind::Levy => "Lệ phí",
+        }
+    }
+}
+
+/// One fee line of a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeeLine {
+    pub kind: FeeKind,
+    pub amount: Vnd,
+    pub description: NonEmptyText,
+    /// Who is exempt and under which resolution, e.g. "Miễn lệ phí đăng ký khai sinh đúng hạn".
+    #[serde(default)]
+    pub exemption_note: Option<String>,
+}
+
+/// Reference to a downloadable form template (mẫu đơn, tờ khai) stored in the object store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateRef {
+    /// Name shown to the citizen and used for the download, e.g. "Tờ khai đăng ký khai sinh.docx".
+    pub file_name: NonEmptyText,
+    /// Key in the object store.
+    pub object_key: String,
+}
+
+/// A dossier component (thành phần hồ sơ).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Component {
+    pub name: NonEmptyText,
+    /// Number of originals (bản chính).
+    #[serde(default)]
+    pub originals: u8,
+    /// Number of copies (bản sao).
+    #[serde(default)]
+    pub copies: u8,
+    #[serde(default = "yes")]
+    pub required: bool,
+    #[serde(default)]
+    pub template: Option<TemplateRef>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A case (trường hợp) of a procedure: its own components, time limits per channel, and fees.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcedureCase {
+    pub key: CaseKey,
+    pub name: NonEmptyText,
+    pub components: Vec<Component>,
+    pub time_limits: Vec<ChannelTimeLimit>,
+    #[serde(default)]
+    pub fees: Vec<FeeLine>,
+}
+
+impl ProcedureCase {
+    pub fn time_limit_for(&self, channel: Channel) -> Option<&ChannelTimeLimit> {
+        self.time_limits.iter().find(|t| t.channel == channel)
+    }
+
+    /// Total of all fee lines; `None` if it would overflow.
+    pub fn total_fees(&self) -> Option<Vnd> {
+        self.fees
+            .iter()
+            .try_fold(Vnd::ZERO, |sum, line| sum.checked_add(line.amount))
+    }
+}
+
+/// A legal basis (căn cứ pháp lý): number, title, date, issuer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegalBasis {
+    pub number: NonEmptyText,
+    pub title: NonEmptyText,
+    #[serde(default)]
+    pub issued_on: Option<Date>,
+    #[serde(default)]
+    pub issuer: Option<String>,
+}
+
+/// A procedure record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Procedure {
+    pub code: ProcedureCode,
+    pub name: NonEmptyText,
+    pub fields: Vec<FieldCode>,
+    pub implementing_levels: Vec<ImplementingLevel>,
+    /// Agencies that carry it out (cơ quan thực hiện).
+    pub agencies: Vec<AgencyCode>,
+    pub applicants: Vec<ApplicantKind>,
+    pub cases: Vec<ProcedureCase>,
+    #[serde(default)]
+    pub conditions: Vec<String>,
+    #[serde(default)]
+    pub steps: Vec<String>,
+    #[serde(default)]
+    pub results: Vec<String>,
+    #[serde(default)]
+    pub legal_bases: Vec<LegalBasis>,
+    /// Number of sets of the dossier (số bộ hồ sơ).
+    #[serde(default = "one")]
+    pub number_of_sets: u8,
+    #[serde(default)]
+    pub where_to_submit: Option<String>,
+    /// Decision that published the procedure (quyết định công bố).
+    #[serde(default)]
+    pub publishing_decision: Option<String>,
+}
+
+fn one() -> u8 {
+    1
+}
+
+impl Procedure {
+    /// Cross-field rules: at least one case, one field, one agency; case keys unique; every case has a time
+    /// limit for at least one channel and each limit is sane; fee totals do not overflow.
+    pub fn validate(&self) -> Result<(), ParseError> {
+        let here = |msg: &str| ParseError::Invalid(format!("Thủ tục {}: {msg}", self.code));
+        if self.cases.is_empty() {
+            return Err(here("phải có ít nhất một trường hợp"));
+        }
+        if self.fields.is_empty() {
+            return Err(here("phải thuộc ít nhất một lĩnh vực"));
+        }
+        if self.agencies.is_empty() {
+            return Err(here("phải có ít nhất một cơ quan thực hiện"));
+        }
+        if self.number_of_sets == 0 {
+            return Err(here("số bộ hồ sơ phải lớn hơn 0"));
+        }
+        let mut keys = HashSet::new();
+        for case in &self.cases {
+            if !keys.insert(&case.key) {
+                return Err(here(&format!("trường hợp \u{201c}{}\u{201d} bị trùng", case.key)));
+            }
+            if case.time_limits.is_empty() {
+                return Err(here(&format!(
+                    "trường hợp \u{201c}{}\u{201d} chưa có thời hạn giải quyết",
+                    case.key
+                )));
+            }
+            let mut channels = HashSet::new();
+            for limit in &case.time_limits {
+                limit.limit.validate()?;
+                if !channels.insert(limit.channel) {
+                    return Err(here(&format!(
+                        "trường hợp \u{201c}{}\u{201d} có hai thời hạn cho kênh {}",
+                        case.key,
+                        limit.channel.label_vi()
+                    )));
+                }
+                if limit.cutoff_hour.is_some_and(|h| h > 23) {
+                    return Err(here("giờ chốt nhận hồ sơ phải từ 0 đến 23"));
+                }
+            }
+            if case.total_fees().is_none() {
+                return Err(here("tổng phí, lệ phí quá lớn"));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn case(&self, key: &CaseKey) -> Option<&ProcedureCase> {
+        self.cases.iter().find(|c| &c.key == key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn procedure_codes() {
+        assert!(ProcedureCode::parse("1.001193").is_ok());
+        assert!(ProcedureCode::parse(" 2.000720 ").is_ok());
+        for bad in ["", "1001193", "1.00119", "1.0011934", "a.001193", "1,001193", "11.00119"] {
+            assert!(ProcedureCode::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn procedure_codes_round_trip(a in 0u32..10, n in 0u32..1_000_000) {
+            let text = format!("{a}.{n:06}");
+            let code = ProcedureCode::parse(&text).unwrap();
+            prop_assert_eq!(code.as_str(), text.as_str());
+        }
+
+        #[test]
+        fn case_keys_never_panic(s in ".{0,80}") {
+            if let Ok(key) = CaseKey::parse(&s) {
+                prop_assert!(key.as_str().bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+            }
+        }
+    }
+
+    pub(crate) fn birth_registration() -> Procedure {
+        serde_json::from_value(serde_json::json!({
+            "code": "1.001193",
+            "name": "Đăng ký khai sinh",
+            "fields": ["HOTICH"],
+            "implementing_levels": ["commune"],
+            "agencies": ["000.17.22.H56"],
+            "applicants": ["citizen"],
+            "cases": [{
+                "key": "dung-han",
+                "name": "Đăng ký khai sinh đúng hạn",
+                "components": [{"name": "Tờ khai đăng ký khai sinh", "originals": 1}],
+                "time_limits": [{"channel": "in_person", "limit": {"value": 0, "unit": "working_days"}, "cutoff_hour": 15}],
+                "fees": [{"kind": "levy", "amount": 0, "description": "Lệ phí đăng ký khai sinh", "exemption_note": "Miễn lệ phí khi đăng ký đúng hạn"}]
+            }]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_well_formed_procedure_validates() {
+        let p = birth_registration();
+        p.validate().unwrap();
+        assert_eq!(p.cases[0].time_limits[0].limit.to_string(), "Trong ngày làm việc");
+        assert_eq!(p.cases[0].components[0].required, true);
+    }
+
+    #[test]
+    fn duplicate_case_keys_and_missing_limits_are_refused() {
+        let mut p = birth_registration();
+        p.cases.push(p.cases[0].clone());
+        assert!(p.validate().unwrap_err().to_string().contains("bị trùng"));
+        let mut p = birth_registration();
+        p.cases[0].time_limits.clear();
+        assert!(p.validate().unwrap_err().to_string().contains("chưa có thời hạn"));
+        let mut p = birth_registration();
+        p.cases[0].time_limits[0].limit.value = 10_000;
+        assert!(p.validate().is_err());
+    }
+
+    #[test]
+    fn negative_fee_in_json_is_refused() {
+        let mut json = serde_json::to_value(birth_registration()).unwrap();
+        json["cases"][0]["fees"][0]["amount"] = serde_json::json!(-100);
+        assert!(serde_json::from_value::<Procedure>(json).is_err());
+    }
+}

@@ -1,0 +1,46 @@
+//! Time as Vietnamese administrations show it: UTC+7 (Asia/Ho_Chi_Minh, no daylight saving), dates as
+//! dd/mm/yyyy. Instants are stored in UTC; the offset is applied only to show them or to cut days.
+
+use time::{Date, OffsetDateTime, UtcOffset, macros::offset};
+
+/// Asia/Ho_Chi_Minh. Never take the host's local offset: servers and containers usually run in UTC.
+pub const VN_OFFSET: UtcOffset = offset!(+7);
+
+/// The calendar day in Vietnam at this instant.
+pub fn vn_date(at: OffsetDateTime) -> Date {
+    at.to_offset(VN_OFFSET).date()
+}
+
+/// `dd/mm/yyyy`.
+pub fn format_date(date: Date) -> String {
+    format!(
+        "{:02}/{:02}/{:04}",
+        date.day(),
+        u8::from(date.month()),
+        date.year()
+    )
+}
+
+/// `HH:MM dd/mm/yyyy` in UTC+7.
+pub fn format_datetime(at: OffsetDateTime) -> String {
+    let local = at.to_offset(VN_OFFSET);
+    format!(
+        "{:02}:{:02} {}",
+        local.hour(),
+        local.minute(),
+        format_date(local.date())
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn late_evening_utc_is_next_day_in_vietnam() {
+        let at = datetime!(2023-10-26 17:30 UTC);
+        assert_eq!(format_date(vn_date(at)), "27/10/2023");
+        assert_eq!(format_datetime(at), "00:30 27/10/2023");
+    }
+}
