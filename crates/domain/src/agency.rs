@@ -107,7 +107,9 @@ impl AgencyLevel {
         Self::ALL
             .into_iter()
             .find(|level| level.as_str() == input)
-            .ok_or_else(|| ParseError::Invalid(format!("Cấp cơ quan \u{201c}{input}\u{201d} không tồn tại")))
+            .ok_or_else(|| {
+                ParseError::Invalid(format!("Cấp cơ quan \u{201c}{input}\u{201d} không tồn tại"))
+            })
     }
 
     pub fn label_vi(self) -> &'static str {
@@ -186,7 +188,12 @@ mod tests {
 
     #[test]
     fn real_codes_parse() {
-        for code in ["000.00.00.H56", "000.00.06.H56", "000.17.22.H56", "000.00.00.G01"] {
+        for code in [
+            "000.00.00.H56",
+            "000.00.06.H56",
+            "000.17.22.H56",
+            "000.00.00.G01",
+        ] {
             assert_eq!(AgencyCode::parse(code).unwrap().as_str(), code);
         }
         assert_eq!(AgencyCode::parse("000.00.06.h56").unwrap().level1(), "H56");
@@ -194,8 +201,17 @@ mod tests {
 
     #[test]
     fn malformed_codes_are_refused() {
-        for code in ["", "000.00.06", "000.00.06.56", "00.00.06.H56", "000.00.06.H5", "000-00-06-H56",
-            "000.00.06.H56 x", "000.0a.06.H56", "000.00.06.Đ56"] {
+        for code in [
+            "",
+            "000.00.06",
+            "000.00.06.56",
+            "00.00.06.H56",
+            "000.00.06.H5",
+            "000-00-06-H56",
+            "000.00.06.H56 x",
+            "000.0a.06.H56",
+            "000.00.06.Đ56",
+        ] {
             assert!(AgencyCode::parse(code).is_err(), "{code} should be refused");
         }
     }

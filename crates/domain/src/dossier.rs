@@ -317,7 +317,9 @@ impl DossierCode {
     /// `number` starts at 1.
     pub fn new(agency: AgencyCode, day: Date, number: u32) -> Result<Self, ParseError> {
         if number == 0 {
-            return Err(ParseError::Invalid("Số thứ tự hồ sơ phải bắt đầu từ 1".into()));
+            return Err(ParseError::Invalid(
+                "Số thứ tự hồ sơ phải bắt đầu từ 1".into(),
+            ));
         }
         if !(2000..=2099).contains(&day.year()) {
             return Err(ParseError::Invalid(format!(
@@ -325,7 +327,11 @@ impl DossierCode {
                 day.year()
             )));
         }
-        Ok(DossierCode { agency, day, number })
+        Ok(DossierCode {
+            agency,
+            day,
+            number,
+        })
     }
 
     pub fn parse(input: &str) -> Result<Self, ParseError> {
@@ -620,7 +626,10 @@ mod tests {
 
     #[test]
     fn national_codes_are_one_to_ten_each_once() {
-        let codes: Vec<u8> = DossierStatus::ALL.iter().filter_map(|s| s.national_code()).collect();
+        let codes: Vec<u8> = DossierStatus::ALL
+            .iter()
+            .filter_map(|s| s.national_code())
+            .collect();
         assert_eq!(codes, (1..=10).collect::<Vec<_>>());
     }
 
@@ -673,7 +682,10 @@ mod tests {
 
     #[test]
     fn terminal_statuses_are_exactly_the_final_ones() {
-        let terminal: HashSet<_> = DossierStatus::ALL.into_iter().filter(|s| s.is_terminal()).collect();
+        let terminal: HashSet<_> = DossierStatus::ALL
+            .into_iter()
+            .filter(|s| s.is_terminal())
+            .collect();
         assert_eq!(
             terminal,
             HashSet::from([S::Refused, S::Stopped, S::ResultDelivered, S::Withdrawn])
@@ -693,8 +705,14 @@ mod tests {
 
     #[test]
     fn a_refused_transition_says_why_in_vietnamese() {
-        let err = Transition::new(DossierId::new(), S::Draft, S::Processed, OffsetDateTime::UNIX_EPOCH, "x")
-            .unwrap_err();
+        let err = Transition::new(
+            DossierId::new(),
+            S::Draft,
+            S::Processed,
+            OffsetDateTime::UNIX_EPOCH,
+            "x",
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "Không thể chuyển hồ sơ từ trạng thái “Bản nháp” sang “Đã xử lý xong”"
@@ -734,19 +752,43 @@ mod tests {
         assert_eq!(code.to_string(), "000.00.06.H56-231027-0361");
         let wide = DossierCode::new(code.agency().clone(), code.day(), 12_345).unwrap();
         assert_eq!(wide.to_string(), "000.00.06.H56-231027-12345");
-        for bad in ["000.00.06.H56-231327-0361", "000.00.06.H56-231027-361", "000.00.06.H56-231027-0000",
-            "000.00.06.H56-231027-012345", "000.00.06.H56-231027", "x-231027-0361", "000.00.06.H56-230229-0001"] {
+        for bad in [
+            "000.00.06.H56-231327-0361",
+            "000.00.06.H56-231027-361",
+            "000.00.06.H56-231027-0000",
+            "000.00.06.H56-231027-012345",
+            "000.00.06.H56-231027",
+            "x-231027-0361",
+            "000.00.06.H56-230229-0001",
+        ] {
             assert!(DossierCode::parse(bad).is_err(), "{bad}");
         }
     }
 
     fn chain() -> Vec<HistoryEvent> {
         let d = DossierId::new();
-        let first = HistoryEvent::seal(Uuid::now_v7(), d, None, datetime!(2023-10-27 02:32 UTC),
-            "citizen".into(), None, S::Submitted, None, None);
-        let second = HistoryEvent::seal(Uuid::now_v7(), d, Some((first.seq, first.hash)),
-            datetime!(2023-10-27 03:00 UTC), "officer".into(), Some(S::Submitted), S::Received, None,
-            Some(datetime!(2023-11-03 10:00 UTC)));
+        let first = HistoryEvent::seal(
+            Uuid::now_v7(),
+            d,
+            None,
+            datetime!(2023-10-27 02:32 UTC),
+            "citizen".into(),
+            None,
+            S::Submitted,
+            None,
+            None,
+        );
+        let second = HistoryEvent::seal(
+            Uuid::now_v7(),
+            d,
+            Some((first.seq, first.hash)),
+            datetime!(2023-10-27 03:00 UTC),
+            "officer".into(),
+            Some(S::Submitted),
+            S::Received,
+            None,
+            Some(datetime!(2023-11-03 10:00 UTC)),
+        );
         vec![first, second]
     }
 

@@ -121,7 +121,10 @@ mod tests {
         assert!(Level4.allows_online_payment() && Level4.allows_online_result());
         assert!(!Level1.offers_templates() && Level2.offers_templates());
         assert_eq!(Level3.name_2022(), "Dịch vụ công trực tuyến một phần");
-        assert_eq!(Level4.to_string(), "Mức độ 4 (Dịch vụ công trực tuyến toàn trình)");
+        assert_eq!(
+            Level4.to_string(),
+            "Mức độ 4 (Dịch vụ công trực tuyến toàn trình)"
+        );
     }
 
     #[test]

@@ -365,7 +365,10 @@ impl Procedure {
         let mut keys = HashSet::new();
         for case in &self.cases {
             if !keys.insert(&case.key) {
-                return Err(here(&format!("trường hợp \u{201c}{}\u{201d} bị trùng", case.key)));
+                return Err(here(&format!(
+                    "trường hợp \u{201c}{}\u{201d} bị trùng",
+                    case.key
+                )));
             }
             if case.time_limits.is_empty() {
                 return Err(here(&format!(
@@ -408,7 +411,15 @@ mod tests {
     fn procedure_codes() {
         assert!(ProcedureCode::parse("1.001193").is_ok());
         assert!(ProcedureCode::parse(" 2.000720 ").is_ok());
-        for bad in ["", "1001193", "1.00119", "1.0011934", "a.001193", "1,001193", "11.00119"] {
+        for bad in [
+            "",
+            "1001193",
+            "1.00119",
+            "1.0011934",
+            "a.001193",
+            "1,001193",
+            "11.00119",
+        ] {
             assert!(ProcedureCode::parse(bad).is_err(), "{bad}");
         }
     }
@@ -452,7 +463,10 @@ mod tests {
     fn a_well_formed_procedure_validates() {
         let p = birth_registration();
         p.validate().unwrap();
-        assert_eq!(p.cases[0].time_limits[0].limit.to_string(), "Trong ngày làm việc");
+        assert_eq!(
+            p.cases[0].time_limits[0].limit.to_string(),
+            "Trong ngày làm việc"
+        );
         assert_eq!(p.cases[0].components[0].required, true);
     }
 
@@ -463,7 +477,12 @@ mod tests {
         assert!(p.validate().unwrap_err().to_string().contains("bị trùng"));
         let mut p = birth_registration();
         p.cases[0].time_limits.clear();
-        assert!(p.validate().unwrap_err().to_string().contains("chưa có thời hạn"));
+        assert!(
+            p.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("chưa có thời hạn")
+        );
         let mut p = birth_registration();
         p.cases[0].time_limits[0].limit.value = 10_000;
         assert!(p.validate().is_err());

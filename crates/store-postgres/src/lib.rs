@@ -1,1 +1,700 @@
-//! placeholder
+//! PostgreSQL implementation of the motcua store: production and scale-out (any number of identical server
+//! nodes). Migrations run under sqlx's advisory lock, so nodes booting together migrate once. Row locks taken
+//! by `UPDATE … WHERE status = $from` make concurrent transitions on one dossier serialise: the second sees
+//! the first's result and is refused.
+
+use async_trait::async_trait;
+use sqlx::{
+    PgPool, Row,
+    postgres::{PgConnectOptions, PgPoolOptions, PgRow},
+};
+use std::{collections::HashSet, str::FromStr, sync::Arc, time::Duration};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use motcua_domain::{
+    Agency, AgencyCode, Dossier, DossierCode, DossierId, Field, HistoryEvent, NewDossier,
+    Procedure, ProcedureCode, ServiceLevelAssignment, Transition,
+};
+use motcua_store::{
+    AgencyRepo, Backend, CatalogueRepo, CodeCounterRepo, DossierRepo, FieldRepo, Health, Store,
+    StoreError, StoreResult, StoredProcedure,
+    decode::{self, AgencyRow, DossierRow, EventRow},
+};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Connection settings beyond the URL.
+#[derive(Debug, Clone, Default)]
+pub struct PgSettings {
+    /// Work in this schema instead of `public` (each test gets its own).
+    pub schema: Option<String>,
+    /// Pool size; 10 when unset.
+    pub max_connections: Option<u32>,
+}
+
+/// A PostgreSQL database opened for motcua.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+fn map_err(err: sqlx::Error) -> StoreError {
+    match err {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(db.to_string())
+        }
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() || db.is_check_violation() => {
+            StoreError::Constraint(db.to_string())
+        }
+        sqlx::Error::Configuration(e) => StoreError::Configuration(e.to_string()),
+        e @ (sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed) => StoreError::Unavailable(e.to_string()),
+        // class 08 connection exceptions, shutdowns, too many connections, read-only replica
+        sqlx::Error::Database(db)
+            if db.code().is_some_and(|c| {
+                c.starts_with("08")
+                    || matches!(c.as_ref(), "57P01" | "57P02" | "57P03" | "53300" | "25006")
+            }) =>
+        {
+            StoreError::Unavailable(db.to_string())
+        }
+        other => StoreError::Other(other.to_string()),
+    }
+}
+
+/// Schema names are built into SQL text, so only plain identifiers are accepted.
+fn check_schema(name: &str) -> StoreResult<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && !name.as_bytes()[0].is_ascii_digit();
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::Configuration(format!(
+            "tên schema không hợp lệ: {name}"
+        )))
+    }
+}
+
+fn options(url: &str) -> StoreResult<PgConnectOptions> {
+    PgConnectOptions::from_str(url).map_err(|e| StoreError::Configuration(format!("{e}")))
+}
+
+impl PgStore {
+    /// Connect to `url` (`postgres://user@host:port/db`). Does not migrate.
+    pub async fn connect(url: &str, settings: PgSettings) -> StoreResult<Self> {
+        let mut options = options(url)?.application_name("motcua");
+        if let Some(schema) = &settings.schema {
+            check_schema(schema)?;
+            options = options.options([("search_path", schema.as_str())]);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections.unwrap_or(10))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(map_err)?;
+        Ok(PgStore { pool })
+    }
+
+    /// Create an empty schema (for tests and side-by-side installations).
+    pub async fn create_schema(url: &str, schema: &str) -> StoreResult<()> {
+        check_schema(schema)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(options(url)?)
+            .await
+            .map_err(map_err)?;
+        let sql = sqlx::AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS {schema}"));
+        let result = sqlx::query(sql).execute(&pool).await.map_err(map_err);
+        pool.close().await;
+        result.map(|_| ())
+    }
+
+    /// Drop a schema and everything in it.
+    pub async fn drop_schema(url: &str, schema: &str) -> StoreResult<()> {
+        check_schema(schema)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(options(url)?)
+            .await
+            .map_err(map_err)?;
+        let sql = sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+        let result = sqlx::query(sql).execute(&pool).await.map_err(map_err);
+        pool.close().await;
+        result.map(|_| ())
+    }
+
+    /// Apply the migrations embedded in this binary.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Other(format!("migration: {e}")))
+    }
+
+    pub fn into_store(self) -> Store {
+        let this = Arc::new(self);
+        Store {
+            backend: Backend::Postgres,
+            agencies: this.clone(),
+            fields: this.clone(),
+            catalogue: this.clone(),
+            codes: this.clone(),
+            dossiers: this.clone(),
+            health: this,
+        }
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Postgres>> {
+        self.pool.begin().await.map_err(map_err)
+    }
+}
+
+async fn bump_catalogue_version(tx: &mut sqlx::PgConnection) -> StoreResult<()> {
+    sqlx::query("UPDATE catalogue_meta SET version = version + 1 WHERE id = 1")
+        .execute(tx)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
+fn agency_row(row: &PgRow) -> StoreResult<Agency> {
+    AgencyRow {
+        code: row.try_get("code").map_err(map_err)?,
+        name: row.try_get("name").map_err(map_err)?,
+        parent_code: row.try_get("parent_code").map_err(map_err)?,
+        level: row.try_get("level").map_err(map_err)?,
+        address: row.try_get("address").map_err(map_err)?,
+        valid_from: row.try_get("valid_from").map_err(map_err)?,
+        valid_until: row.try_get("valid_until").map_err(map_err)?,
+        successor_code: row.try_get("successor_code").map_err(map_err)?,
+    }
+    .decode()
+}
+
+const AGENCY_COLUMNS: &str = "SELECT code, name, parent_code, level, address, valid_from, valid_until, successor_code FROM agencies";
+
+#[async_trait]
+impl AgencyRepo for PgStore {
+    async fn upsert(&self, agencies: &[Agency]) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let now = OffsetDateTime::now_utc();
+        for a in agencies {
+            sqlx::query(
+                "INSERT INTO agencies (code, name, parent_code, level, address, valid_from, valid_until, \
+                 successor_code, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, parent_code = excluded.parent_code, \
+                 level = excluded.level, address = excluded.address, valid_from = excluded.valid_from, \
+                 valid_until = excluded.valid_until, successor_code = excluded.successor_code, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(a.code.as_str())
+            .bind(a.name.as_str())
+            .bind(a.parent.as_ref().map(AgencyCode::as_str))
+            .bind(a.level.as_str())
+            .bind(a.address.as_deref())
+            .bind(a.valid_from)
+            .bind(a.valid_until)
+            .bind(a.successor.as_ref().map(AgencyCode::as_str))
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        }
+        bump_catalogue_version(&mut tx).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn get(&self, code: &AgencyCode) -> StoreResult<Option<Agency>> {
+        let sql = sqlx::AssertSqlSafe(format!("{AGENCY_COLUMNS} WHERE code = $1"));
+        let row = sqlx::query(sql)
+            .bind(code.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(agency_row).transpose()
+    }
+
+    async fn list(&self) -> StoreResult<Vec<Agency>> {
+        let sql = sqlx::AssertSqlSafe(format!("{AGENCY_COLUMNS} ORDER BY code"));
+        let rows = sqlx::query(sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(agency_row).collect()
+    }
+}
+
+#[async_trait]
+impl FieldRepo for PgStore {
+    async fn upsert(&self, fields: &[Field]) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        for f in fields {
+            sqlx::query(
+                "INSERT INTO fields (code, name) VALUES ($1, $2) \
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+            )
+            .bind(f.code.as_str())
+            .bind(f.name.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        }
+        bump_catalogue_version(&mut tx).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn list(&self) -> StoreResult<Vec<Field>> {
+        // byte order of the texts, as SQLite does, so both backends list in the same order
+        let rows = sqlx::query(
+            "SELECT code, name FROM fields ORDER BY name COLLATE \"C\", code COLLATE \"C\"",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                decode::field(
+                    &r.try_get::<String, _>("code").map_err(map_err)?,
+                    &r.try_get::<String, _>("name").map_err(map_err)?,
+                )
+            })
+            .collect()
+    }
+}
+
+fn procedure_json(procedure: &Procedure) -> StoreResult<serde_json::Value> {
+    serde_json::to_value(procedure)
+        .map_err(|e| StoreError::Other(format!("procedure to JSON: {e}")))
+}
+
+fn stored_procedure(row: &PgRow) -> StoreResult<StoredProcedure> {
+    Ok(StoredProcedure {
+        procedure: decode::procedure_document(row.try_get("document").map_err(map_err)?)?,
+        version: decode::version(i64::from(
+            row.try_get::<i32, _>("current_version").map_err(map_err)?,
+        ))?,
+        updated_at: row.try_get("updated_at").map_err(map_err)?,
+    })
+}
+
+const CURRENT_PROCEDURES: &str = "SELECT p.current_version, p.updated_at, v.document FROM procedures p \
+     JOIN procedure_versions v ON v.procedure_code = p.code AND v.version = p.current_version";
+
+fn pg_int(value: u32) -> StoreResult<i32> {
+    i32::try_from(value).map_err(|e| StoreError::Constraint(format!("{value}: {e}")))
+}
+
+#[async_trait]
+impl CatalogueRepo for PgStore {
+    async fn save_procedure(&self, procedure: &Procedure, at: OffsetDateTime) -> StoreResult<u32> {
+        let document = procedure_json(procedure)?;
+        let mut tx = self.begin().await?;
+        // lock the procedure row so two editors saving at once make two versions, not one version twice
+        let current = sqlx::query(
+            "SELECT p.current_version, v.document FROM procedures p JOIN procedure_versions v \
+             ON v.procedure_code = p.code AND v.version = p.current_version WHERE p.code = $1 FOR UPDATE OF p",
+        )
+        .bind(procedure.code.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let next = match current {
+            Some(row) => {
+                let version = decode::version(i64::from(
+                    row.try_get::<i32, _>("current_version").map_err(map_err)?,
+                ))?;
+                let stored: serde_json::Value = row.try_get("document").map_err(map_err)?;
+                if stored == document {
+                    return Ok(version);
+                }
+                version + 1
+            }
+            None => 1,
+        };
+        sqlx::query(
+            "INSERT INTO procedures (code, name, current_version, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
+             current_version = excluded.current_version, updated_at = excluded.updated_at",
+        )
+        .bind(procedure.code.as_str())
+        .bind(procedure.name.as_str())
+        .bind(pg_int(next)?)
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        sqlx::query(
+            "INSERT INTO procedure_versions (procedure_code, version, document, created_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(procedure.code.as_str())
+        .bind(pg_int(next)?)
+        .bind(&document)
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        bump_catalogue_version(&mut tx).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(next)
+    }
+
+    async fn get_procedure(&self, code: &ProcedureCode) -> StoreResult<Option<StoredProcedure>> {
+        let sql = sqlx::AssertSqlSafe(format!("{CURRENT_PROCEDURES} WHERE p.code = $1"));
+        let row = sqlx::query(sql)
+            .bind(code.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(stored_procedure).transpose()
+    }
+
+    async fn get_procedure_version(
+        &self,
+        code: &ProcedureCode,
+        version: u32,
+    ) -> StoreResult<Option<Procedure>> {
+        let document: Option<serde_json::Value> = sqlx::query_scalar(
+            "SELECT document FROM procedure_versions WHERE procedure_code = $1 AND version = $2",
+        )
+        .bind(code.as_str())
+        .bind(pg_int(version)?)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        document.map(decode::procedure_document).transpose()
+    }
+
+    async fn list_procedures(&self) -> StoreResult<Vec<StoredProcedure>> {
+        let sql = sqlx::AssertSqlSafe(format!("{CURRENT_PROCEDURES} ORDER BY p.code"));
+        let rows = sqlx::query(sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(stored_procedure).collect()
+    }
+
+    async fn set_service_level(&self, a: &ServiceLevelAssignment) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO service_levels (procedure_code, case_key, agency_code, level, effective_from) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (procedure_code, case_key, agency_code, effective_from) \
+             DO UPDATE SET level = excluded.level",
+        )
+        .bind(a.procedure.as_str())
+        .bind(a.case.as_str())
+        .bind(a.agency.as_str())
+        .bind(i16::from(a.level.number()))
+        .bind(a.effective_from)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        bump_catalogue_version(&mut tx).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn service_levels(
+        &self,
+        code: &ProcedureCode,
+        on: Date,
+    ) -> StoreResult<Vec<ServiceLevelAssignment>> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT ON (case_key COLLATE \"C\", agency_code COLLATE \"C\") procedure_code, case_key, agency_code, level, \
+             effective_from FROM service_levels WHERE procedure_code = $1 AND effective_from <= $2 \
+             ORDER BY case_key COLLATE \"C\", agency_code COLLATE \"C\", effective_from DESC",
+        )
+        .bind(code.as_str())
+        .bind(on)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                decode::service_level(
+                    &r.try_get::<String, _>("procedure_code").map_err(map_err)?,
+                    &r.try_get::<String, _>("case_key").map_err(map_err)?,
+                    &r.try_get::<String, _>("agency_code").map_err(map_err)?,
+                    i64::from(r.try_get::<i16, _>("level").map_err(map_err)?),
+                    r.try_get("effective_from").map_err(map_err)?,
+                )
+            })
+            .collect()
+    }
+
+    async fn catalogue_version(&self) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT version FROM catalogue_meta WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)
+    }
+}
+
+#[async_trait]
+impl CodeCounterRepo for PgStore {
+    async fn reserve(&self, agency: &AgencyCode, day: Date) -> StoreResult<DossierCode> {
+        // one statement: ON CONFLICT takes the row lock, so concurrent callers get consecutive numbers
+        let number: i32 = sqlx::query_scalar(
+            "INSERT INTO code_counters (agency_code, day, last_number) VALUES ($1, $2, 1) \
+             ON CONFLICT (agency_code, day) DO UPDATE SET last_number = code_counters.last_number + 1 \
+             RETURNING last_number",
+        )
+        .bind(agency.as_str())
+        .bind(day)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_err)?;
+        let number = u32::try_from(number)
+            .map_err(|e| StoreError::Corrupt(format!("code counter {number}: {e}")))?;
+        DossierCode::new(agency.clone(), day, number)
+            .map_err(|e| StoreError::Constraint(e.to_string()))
+    }
+}
+
+const DOSSIER_COLUMNS: &str = "SELECT id, code, agency_code, procedure_code, procedure_version, case_key, \
+     channel, status, applicant_name, created_at, updated_at, due_at FROM dossiers";
+
+fn dossier_row(row: &PgRow) -> StoreResult<Dossier> {
+    DossierRow {
+        id: row.try_get("id").map_err(map_err)?,
+        code: row.try_get("code").map_err(map_err)?,
+        agency_code: row.try_get("agency_code").map_err(map_err)?,
+        procedure_code: row.try_get("procedure_code").map_err(map_err)?,
+        procedure_version: i64::from(
+            row.try_get::<i32, _>("procedure_version")
+                .map_err(map_err)?,
+        ),
+        case_key: row.try_get("case_key").map_err(map_err)?,
+        channel: row.try_get("channel").map_err(map_err)?,
+        status: row.try_get("status").map_err(map_err)?,
+        applicant_name: row.try_get("applicant_name").map_err(map_err)?,
+        created_at: row.try_get("created_at").map_err(map_err)?,
+        updated_at: row.try_get("updated_at").map_err(map_err)?,
+        due_at: row.try_get("due_at").map_err(map_err)?,
+    }
+    .decode()
+}
+
+fn event_row(row: &PgRow) -> StoreResult<HistoryEvent> {
+    EventRow {
+        id: row.try_get("id").map_err(map_err)?,
+        dossier_id: row.try_get("dossier_id").map_err(map_err)?,
+        seq: i64::from(row.try_get::<i32, _>("seq").map_err(map_err)?),
+        at: row.try_get("at").map_err(map_err)?,
+        actor: row.try_get("actor").map_err(map_err)?,
+        from_status: row.try_get("from_status").map_err(map_err)?,
+        to_status: row.try_get("to_status").map_err(map_err)?,
+        reason: row.try_get("reason").map_err(map_err)?,
+        due_at: row.try_get("due_at").map_err(map_err)?,
+        prev_hash: row.try_get("prev_hash").map_err(map_err)?,
+        hash: row.try_get("hash").map_err(map_err)?,
+    }
+    .decode()
+}
+
+async fn append_event(tx: &mut sqlx::PgConnection, e: &HistoryEvent) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO dossier_events (id, dossier_id, seq, at, actor, from_status, to_status, reason, due_at, \
+         prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(e.id)
+    .bind(e.dossier.0)
+    .bind(pg_int(e.seq)?)
+    .bind(e.at)
+    .bind(&e.actor)
+    .bind(e.from.map(|s| s.as_str()))
+    .bind(e.to.as_str())
+    .bind(e.reason.as_deref())
+    .bind(e.due_at)
+    .bind(e.prev_hash.map(|h| h.to_hex()))
+    .bind(e.hash.to_hex())
+    .execute(tx)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+impl PgStore {
+    async fn dossier_in(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        id: DossierId,
+    ) -> StoreResult<Option<Dossier>> {
+        let sql = sqlx::AssertSqlSafe(format!("{DOSSIER_COLUMNS} WHERE id = $1"));
+        let row = sqlx::query(sql)
+            .bind(id.0)
+            .fetch_optional(conn)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(dossier_row).transpose()
+    }
+}
+
+#[async_trait]
+impl DossierRepo for PgStore {
+    async fn create(&self, d: &NewDossier) -> StoreResult<Dossier> {
+        let event = HistoryEvent::seal(
+            Uuid::now_v7(),
+            d.id,
+            None,
+            d.created_at,
+            d.actor.clone(),
+            None,
+            d.status,
+            None,
+            None,
+        );
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO dossiers (id, code, agency_code, procedure_code, procedure_version, case_key, channel, \
+             status, applicant_name, created_at, updated_at, due_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, NULL)",
+        )
+        .bind(d.id.0)
+        .bind(d.code.to_string())
+        .bind(d.code.agency().as_str())
+        .bind(d.procedure.as_str())
+        .bind(pg_int(d.procedure_version)?)
+        .bind(d.case.as_str())
+        .bind(d.channel.as_str())
+        .bind(d.status.as_str())
+        .bind(d.applicant_name.as_str())
+        .bind(event.at)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        append_event(&mut tx, &event).await?;
+        let dossier = self
+            .dossier_in(&mut tx, d.id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(dossier)
+    }
+
+    async fn get(&self, id: DossierId) -> StoreResult<Option<Dossier>> {
+        let mut conn = self.pool.acquire().await.map_err(map_err)?;
+        self.dossier_in(&mut conn, id).await
+    }
+
+    async fn get_by_code(&self, code: &DossierCode) -> StoreResult<Option<Dossier>> {
+        let sql = sqlx::AssertSqlSafe(format!("{DOSSIER_COLUMNS} WHERE code = $1"));
+        let row = sqlx::query(sql)
+            .bind(code.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(dossier_row).transpose()
+    }
+
+    async fn record_transition(&self, t: &Transition) -> StoreResult<HistoryEvent> {
+        let mut tx = self.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE dossiers SET status = $1, updated_at = $2, due_at = COALESCE($3, due_at) \
+             WHERE id = $4 AND status = $5",
+        )
+        .bind(t.to.as_str())
+        .bind(t.at)
+        .bind(t.due_at)
+        .bind(t.dossier.0)
+        .bind(t.from.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if updated.rows_affected() == 0 {
+            return Err(match self.dossier_in(&mut tx, t.dossier).await? {
+                None => StoreError::NotFound,
+                Some(now) => StoreError::Conflict(format!(
+                    "hồ sơ {} đang ở trạng thái \u{201c}{}\u{201d}",
+                    now.code,
+                    now.status.label_vi()
+                )),
+            });
+        }
+        let last = sqlx::query(
+            "SELECT seq, hash FROM dossier_events WHERE dossier_id = $1 ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(t.dossier.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let prev = match last {
+            None => None,
+            Some(row) => Some((
+                decode::version(i64::from(row.try_get::<i32, _>("seq").map_err(map_err)?))?,
+                decode::event_hash(&row.try_get::<String, _>("hash").map_err(map_err)?)?,
+            )),
+        };
+        let event = HistoryEvent::seal(
+            t.event_id,
+            t.dossier,
+            prev,
+            t.at,
+            t.actor.clone(),
+            Some(t.from),
+            t.to,
+            t.reason.clone(),
+            t.due_at,
+        );
+        append_event(&mut tx, &event).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(event)
+    }
+
+    async fn history(&self, id: DossierId) -> StoreResult<Vec<HistoryEvent>> {
+        let rows = sqlx::query(
+            "SELECT id, dossier_id, seq, at, actor, from_status, to_status, reason, due_at, prev_hash, hash \
+             FROM dossier_events WHERE dossier_id = $1 ORDER BY seq",
+        )
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(event_row).collect()
+    }
+}
+
+#[async_trait]
+impl Health for PgStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn pending_migrations(&self) -> StoreResult<Vec<String>> {
+        let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
+        let applied: HashSet<i64> = if exists {
+            sqlx::query_scalar::<_, i64>("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?
+                .into_iter()
+                .collect()
+        } else {
+            HashSet::new()
+        };
+        Ok(MIGRATOR
+            .iter()
+            .filter(|m| !applied.contains(&m.version))
+            .map(|m| format!("{}_{}", m.version, m.description))
+            .collect())
+    }
+}

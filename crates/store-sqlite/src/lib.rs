@@ -1,1 +1,693 @@
-//! placeholder
+//! SQLite implementation of the motcua store: the embedded default, one file, nothing to install.
+//!
+//! Durability first: WAL with `synchronous=FULL` (acknowledged means on disk), foreign keys on, and every write
+//! transaction started with `BEGIN IMMEDIATE` on a single-connection write pool, so writers queue in Tokio
+//! instead of failing with `SQLITE_BUSY` on a lock upgrade. Reads use their own pool.
+
+use async_trait::async_trait;
+use sqlx::{
+    Row, SqlitePool,
+    sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+    },
+};
+use std::{collections::HashSet, str::FromStr, sync::Arc, time::Duration};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use motcua_domain::{
+    Agency, AgencyCode, Dossier, DossierCode, DossierId, Field, HistoryEvent, NewDossier,
+    Procedure, ProcedureCode, ServiceLevelAssignment, Transition,
+};
+use motcua_store::{
+    AgencyRepo, Backend, CatalogueRepo, CodeCounterRepo, DossierRepo, FieldRepo, Health, Store,
+    StoreError, StoreResult, StoredProcedure,
+    decode::{self, AgencyRow, DossierRow, EventRow},
+};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// A SQLite database opened for motcua.
+#[derive(Clone)]
+pub struct SqliteStore {
+    write: SqlitePool,
+    read: SqlitePool,
+}
+
+fn map_err(err: sqlx::Error) -> StoreError {
+    match err {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(db.to_string())
+        }
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() || db.is_check_violation() => {
+            StoreError::Constraint(db.to_string())
+        }
+        sqlx::Error::Configuration(e) => StoreError::Configuration(e.to_string()),
+        e @ (sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed) => {
+            StoreError::Unavailable(e.to_string())
+        }
+        // "database is locked"/"disk I/O error" and friends: the file is there but cannot serve us now
+        sqlx::Error::Database(db)
+            if matches!(
+                db.code().as_deref(),
+                Some("5" | "6" | "10" | "13" | "14" | "261" | "517")
+            ) =>
+        {
+            StoreError::Unavailable(db.to_string())
+        }
+        other => StoreError::Other(other.to_string()),
+    }
+}
+
+fn micros(at: OffsetDateTime) -> i64 {
+    (at.unix_timestamp_nanos() / 1_000) as i64
+}
+
+fn from_micros(value: i64) -> StoreResult<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(value) * 1_000)
+        .map_err(|e| StoreError::Corrupt(format!("timestamp {value}: {e}")))
+}
+
+fn opt_from_micros(value: Option<i64>) -> StoreResult<Option<OffsetDateTime>> {
+    value.map(from_micros).transpose()
+}
+
+impl SqliteStore {
+    /// Open (creating if missing) the database at `url` (`sqlite:path/to/file.db`, `sqlite://…`, or
+    /// `sqlite::memory:`). The parent directory of a file is created. Does not migrate.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Configuration(format!("{url}: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let filename = options.get_filename().to_path_buf();
+        let in_memory = filename.as_os_str().is_empty()
+            || filename.as_os_str() == ":memory:"
+            || url.contains(":memory:");
+        if !in_memory
+            && let Some(parent) = filename.parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StoreError::Configuration(format!(
+                    "không tạo được thư mục {}: {e}",
+                    parent.display()
+                ))
+            })?;
+        }
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await
+            .map_err(map_err)?;
+        // an in-memory database exists once per connection: everything must share the one connection
+        let read = if in_memory {
+            write.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(4)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(options.read_only(true))
+                .await
+                .map_err(map_err)?
+        };
+        Ok(SqliteStore { write, read })
+    }
+
+    /// Apply the migrations embedded in this binary.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        MIGRATOR
+            .run(&self.write)
+            .await
+            .map_err(|e| StoreError::Other(format!("migration: {e}")))
+    }
+
+    pub fn into_store(self) -> Store {
+        let this = Arc::new(self);
+        Store {
+            backend: Backend::Sqlite,
+            agencies: this.clone(),
+            fields: this.clone(),
+            catalogue: this.clone(),
+            codes: this.clone(),
+            dossiers: this.clone(),
+            health: this,
+        }
+    }
+
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+
+    async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.write
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)
+    }
+}
+
+async fn bump_catalogue_version(tx: &mut sqlx::SqliteConnection) -> StoreResult<()> {
+    sqlx::query("UPDATE catalogue_meta SET version = version + 1 WHERE id = 1")
+        .execute(tx)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
+fn agency_row(row: &SqliteRow) -> StoreResult<Agency> {
+    AgencyRow {
+        code: row.try_get("code").map_err(map_err)?,
+        name: row.try_get("name").map_err(map_err)?,
+        parent_code: row.try_get("parent_code").map_err(map_err)?,
+        level: row.try_get("level").map_err(map_err)?,
+        address: row.try_get("address").map_err(map_err)?,
+        valid_from: row.try_get("valid_from").map_err(map_err)?,
+        valid_until: row.try_get("valid_until").map_err(map_err)?,
+        successor_code: row.try_get("successor_code").map_err(map_err)?,
+    }
+    .decode()
+}
+
+const AGENCY_COLUMNS: &str = "SELECT code, name, parent_code, level, address, valid_from, valid_until, successor_code FROM agencies";
+
+#[async_trait]
+impl AgencyRepo for SqliteStore {
+    async fn upsert(&self, agencies: &[Agency]) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let now = micros(OffsetDateTime::now_utc());
+        for a in agencies {
+            sqlx::query(
+                "INSERT INTO agencies (code, name, parent_code, level, address, valid_from, valid_until, \
+                 successor_code, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, parent_code = excluded.parent_code, \
+                 level = excluded.level, address = excluded.address, valid_from = excluded.valid_from, \
+                 valid_until = excluded.valid_until, successor_code = excluded.successor_code, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(a.code.as_str())
+            .bind(a.name.as_str())
+            .bind(a.parent.as_ref().map(AgencyCode::as_str))
+            .bind(a.level.as_str())
+            .bind(a.address.as_deref())
+            .bind(a.valid_from)
+            .bind(a.valid_until)
+            .bind(a.successor.as_ref().map(AgencyCode::as_str))
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        }
+        bump_catalogue_version(&mut tx).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn get(&self, code: &AgencyCode) -> StoreResult<Option<Agency>> {
+        let sql = sqlx::AssertSqlSafe(format!("{AGENCY_COLUMNS} WHERE code = $1"));
+        let row = sqlx::query(sql)
+            .bind(code.as_str())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(agency_row).transpose()
+    }
+
+    async fn list(&self) -> StoreResult<Vec<Agency>> {
+        let sql = sqlx::AssertSqlSafe(format!("{AGENCY_COLUMNS} ORDER BY code"));
+        let rows = sqlx::query(sql)
+            .fetch_all(&self.read)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(agency_row).collect()
+    }
+}
+
+#[async_trait]
+impl FieldRepo for SqliteStore {
+    async fn upsert(&self, fields: &[Field]) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        for f in fields {
+            sqlx::query(
+                "INSERT INTO fields (code, name) VALUES ($1, $2) \
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+            )
+            .bind(f.code.as_str())
+            .bind(f.name.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        }
+        bump_catalogue_version(&mut tx).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn list(&self) -> StoreResult<Vec<Field>> {
+        let rows = sqlx::query("SELECT code, name FROM fields ORDER BY name, code")
+            .fetch_all(&self.read)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                decode::field(
+                    &r.try_get::<String, _>("code").map_err(map_err)?,
+                    &r.try_get::<String, _>("name").map_err(map_err)?,
+                )
+            })
+            .collect()
+    }
+}
+
+fn procedure_json(procedure: &Procedure) -> StoreResult<serde_json::Value> {
+    serde_json::to_value(procedure)
+        .map_err(|e| StoreError::Other(format!("procedure to JSON: {e}")))
+}
+
+fn stored_procedure(row: &SqliteRow) -> StoreResult<StoredProcedure> {
+    let document: String = row.try_get("document").map_err(map_err)?;
+    let document = serde_json::from_str(&document)
+        .map_err(|e| StoreError::Corrupt(format!("procedure document: {e}")))?;
+    Ok(StoredProcedure {
+        procedure: decode::procedure_document(document)?,
+        version: decode::version(row.try_get("current_version").map_err(map_err)?)?,
+        updated_at: from_micros(row.try_get("updated_at").map_err(map_err)?)?,
+    })
+}
+
+const CURRENT_PROCEDURES: &str = "SELECT p.current_version, p.updated_at, v.document FROM procedures p \
+     JOIN procedure_versions v ON v.procedure_code = p.code AND v.version = p.current_version";
+
+#[async_trait]
+impl CatalogueRepo for SqliteStore {
+    async fn save_procedure(&self, procedure: &Procedure, at: OffsetDateTime) -> StoreResult<u32> {
+        let document = procedure_json(procedure)?;
+        let mut tx = self.begin().await?;
+        let current = sqlx::query(
+            "SELECT p.current_version, v.document FROM procedures p JOIN procedure_versions v \
+             ON v.procedure_code = p.code AND v.version = p.current_version WHERE p.code = $1",
+        )
+        .bind(procedure.code.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let next = match current {
+            Some(row) => {
+                let version = decode::version(row.try_get("current_version").map_err(map_err)?)?;
+                let stored: String = row.try_get("document").map_err(map_err)?;
+                let stored: serde_json::Value = serde_json::from_str(&stored)
+                    .map_err(|e| StoreError::Corrupt(format!("procedure document: {e}")))?;
+                if stored == document {
+                    return Ok(version);
+                }
+                version + 1
+            }
+            None => 1,
+        };
+        let at = micros(at);
+        sqlx::query(
+            "INSERT INTO procedures (code, name, current_version, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
+             current_version = excluded.current_version, updated_at = excluded.updated_at",
+        )
+        .bind(procedure.code.as_str())
+        .bind(procedure.name.as_str())
+        .bind(i64::from(next))
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        sqlx::query(
+            "INSERT INTO procedure_versions (procedure_code, version, document, created_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(procedure.code.as_str())
+        .bind(i64::from(next))
+        .bind(document.to_string())
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        bump_catalogue_version(&mut tx).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(next)
+    }
+
+    async fn get_procedure(&self, code: &ProcedureCode) -> StoreResult<Option<StoredProcedure>> {
+        let sql = sqlx::AssertSqlSafe(format!("{CURRENT_PROCEDURES} WHERE p.code = $1"));
+        let row = sqlx::query(sql)
+            .bind(code.as_str())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(stored_procedure).transpose()
+    }
+
+    async fn get_procedure_version(
+        &self,
+        code: &ProcedureCode,
+        version: u32,
+    ) -> StoreResult<Option<Procedure>> {
+        let row = sqlx::query(
+            "SELECT document FROM procedure_versions WHERE procedure_code = $1 AND version = $2",
+        )
+        .bind(code.as_str())
+        .bind(i64::from(version))
+        .fetch_optional(&self.read)
+        .await
+        .map_err(map_err)?;
+        match row {
+            None => Ok(None),
+            Some(row) => {
+                let document: String = row.try_get("document").map_err(map_err)?;
+                let document = serde_json::from_str(&document)
+                    .map_err(|e| StoreError::Corrupt(format!("procedure document: {e}")))?;
+                decode::procedure_document(document).map(Some)
+            }
+        }
+    }
+
+    async fn list_procedures(&self) -> StoreResult<Vec<StoredProcedure>> {
+        let sql = sqlx::AssertSqlSafe(format!("{CURRENT_PROCEDURES} ORDER BY p.code"));
+        let rows = sqlx::query(sql)
+            .fetch_all(&self.read)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(stored_procedure).collect()
+    }
+
+    async fn set_service_level(&self, a: &ServiceLevelAssignment) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO service_levels (procedure_code, case_key, agency_code, level, effective_from) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (procedure_code, case_key, agency_code, effective_from) \
+             DO UPDATE SET level = excluded.level",
+        )
+        .bind(a.procedure.as_str())
+        .bind(a.case.as_str())
+        .bind(a.agency.as_str())
+        .bind(i64::from(a.level.number()))
+        .bind(a.effective_from)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        bump_catalogue_version(&mut tx).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn service_levels(
+        &self,
+        code: &ProcedureCode,
+        on: Date,
+    ) -> StoreResult<Vec<ServiceLevelAssignment>> {
+        let rows = sqlx::query(
+            "SELECT s.procedure_code, s.case_key, s.agency_code, s.level, s.effective_from \
+             FROM service_levels s WHERE s.procedure_code = $1 AND s.effective_from = ( \
+               SELECT MAX(l.effective_from) FROM service_levels l WHERE l.procedure_code = s.procedure_code \
+               AND l.case_key = s.case_key AND l.agency_code = s.agency_code AND l.effective_from <= $2) \
+             ORDER BY s.case_key, s.agency_code",
+        )
+        .bind(code.as_str())
+        .bind(on)
+        .fetch_all(&self.read)
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                decode::service_level(
+                    &r.try_get::<String, _>("procedure_code").map_err(map_err)?,
+                    &r.try_get::<String, _>("case_key").map_err(map_err)?,
+                    &r.try_get::<String, _>("agency_code").map_err(map_err)?,
+                    r.try_get("level").map_err(map_err)?,
+                    r.try_get("effective_from").map_err(map_err)?,
+                )
+            })
+            .collect()
+    }
+
+    async fn catalogue_version(&self) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT version FROM catalogue_meta WHERE id = 1")
+            .fetch_one(&self.read)
+            .await
+            .map_err(map_err)
+    }
+}
+
+#[async_trait]
+impl CodeCounterRepo for SqliteStore {
+    async fn reserve(&self, agency: &AgencyCode, day: Date) -> StoreResult<DossierCode> {
+        let mut tx = self.begin().await?;
+        let number: i64 = sqlx::query_scalar(
+            "INSERT INTO code_counters (agency_code, day, last_number) VALUES ($1, $2, 1) \
+             ON CONFLICT (agency_code, day) DO UPDATE SET last_number = code_counters.last_number + 1 \
+             RETURNING last_number",
+        )
+        .bind(agency.as_str())
+        .bind(day)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        let number = u32::try_from(number)
+            .map_err(|e| StoreError::Corrupt(format!("code counter {number}: {e}")))?;
+        DossierCode::new(agency.clone(), day, number)
+            .map_err(|e| StoreError::Constraint(e.to_string()))
+    }
+}
+
+const DOSSIER_COLUMNS: &str = "SELECT id, code, agency_code, procedure_code, procedure_version, case_key, \
+     channel, status, applicant_name, created_at, updated_at, due_at FROM dossiers";
+
+fn dossier_row(row: &SqliteRow) -> StoreResult<Dossier> {
+    DossierRow {
+        id: decode::uuid_text(&row.try_get::<String, _>("id").map_err(map_err)?)?,
+        code: row.try_get("code").map_err(map_err)?,
+        agency_code: row.try_get("agency_code").map_err(map_err)?,
+        procedure_code: row.try_get("procedure_code").map_err(map_err)?,
+        procedure_version: row.try_get("procedure_version").map_err(map_err)?,
+        case_key: row.try_get("case_key").map_err(map_err)?,
+        channel: row.try_get("channel").map_err(map_err)?,
+        status: row.try_get("status").map_err(map_err)?,
+        applicant_name: row.try_get("applicant_name").map_err(map_err)?,
+        created_at: from_micros(row.try_get("created_at").map_err(map_err)?)?,
+        updated_at: from_micros(row.try_get("updated_at").map_err(map_err)?)?,
+        due_at: opt_from_micros(row.try_get("due_at").map_err(map_err)?)?,
+    }
+    .decode()
+}
+
+fn event_row(row: &SqliteRow) -> StoreResult<HistoryEvent> {
+    EventRow {
+        id: decode::uuid_text(&row.try_get::<String, _>("id").map_err(map_err)?)?,
+        dossier_id: decode::uuid_text(&row.try_get::<String, _>("dossier_id").map_err(map_err)?)?,
+        seq: row.try_get("seq").map_err(map_err)?,
+        at: from_micros(row.try_get("at").map_err(map_err)?)?,
+        actor: row.try_get("actor").map_err(map_err)?,
+        from_status: row.try_get("from_status").map_err(map_err)?,
+        to_status: row.try_get("to_status").map_err(map_err)?,
+        reason: row.try_get("reason").map_err(map_err)?,
+        due_at: opt_from_micros(row.try_get("due_at").map_err(map_err)?)?,
+        prev_hash: row.try_get("prev_hash").map_err(map_err)?,
+        hash: row.try_get("hash").map_err(map_err)?,
+    }
+    .decode()
+}
+
+async fn append_event(tx: &mut sqlx::SqliteConnection, e: &HistoryEvent) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO dossier_events (id, dossier_id, seq, at, actor, from_status, to_status, reason, due_at, \
+         prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(e.id.to_string())
+    .bind(e.dossier.0.to_string())
+    .bind(i64::from(e.seq))
+    .bind(micros(e.at))
+    .bind(&e.actor)
+    .bind(e.from.map(|s| s.as_str()))
+    .bind(e.to.as_str())
+    .bind(e.reason.as_deref())
+    .bind(e.due_at.map(micros))
+    .bind(e.prev_hash.map(|h| h.to_hex()))
+    .bind(e.hash.to_hex())
+    .execute(tx)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+impl SqliteStore {
+    async fn dossier_in(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        id: DossierId,
+    ) -> StoreResult<Option<Dossier>> {
+        let sql = sqlx::AssertSqlSafe(format!("{DOSSIER_COLUMNS} WHERE id = $1"));
+        let row = sqlx::query(sql)
+            .bind(id.0.to_string())
+            .fetch_optional(conn)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(dossier_row).transpose()
+    }
+}
+
+#[async_trait]
+impl DossierRepo for SqliteStore {
+    async fn create(&self, d: &NewDossier) -> StoreResult<Dossier> {
+        let event = HistoryEvent::seal(
+            Uuid::now_v7(),
+            d.id,
+            None,
+            d.created_at,
+            d.actor.clone(),
+            None,
+            d.status,
+            None,
+            None,
+        );
+        let at = micros(event.at);
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO dossiers (id, code, agency_code, procedure_code, procedure_version, case_key, channel, \
+             status, applicant_name, created_at, updated_at, due_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, NULL)",
+        )
+        .bind(d.id.0.to_string())
+        .bind(d.code.to_string())
+        .bind(d.code.agency().as_str())
+        .bind(d.procedure.as_str())
+        .bind(i64::from(d.procedure_version))
+        .bind(d.case.as_str())
+        .bind(d.channel.as_str())
+        .bind(d.status.as_str())
+        .bind(d.applicant_name.as_str())
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        append_event(&mut tx, &event).await?;
+        let dossier = self
+            .dossier_in(&mut tx, d.id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(dossier)
+    }
+
+    async fn get(&self, id: DossierId) -> StoreResult<Option<Dossier>> {
+        let mut conn = self.read.acquire().await.map_err(map_err)?;
+        self.dossier_in(&mut conn, id).await
+    }
+
+    async fn get_by_code(&self, code: &DossierCode) -> StoreResult<Option<Dossier>> {
+        let sql = sqlx::AssertSqlSafe(format!("{DOSSIER_COLUMNS} WHERE code = $1"));
+        let row = sqlx::query(sql)
+            .bind(code.to_string())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(dossier_row).transpose()
+    }
+
+    async fn record_transition(&self, t: &Transition) -> StoreResult<HistoryEvent> {
+        let mut tx = self.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE dossiers SET status = $1, updated_at = $2, due_at = COALESCE($3, due_at) \
+             WHERE id = $4 AND status = $5",
+        )
+        .bind(t.to.as_str())
+        .bind(micros(t.at))
+        .bind(t.due_at.map(micros))
+        .bind(t.dossier.0.to_string())
+        .bind(t.from.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if updated.rows_affected() == 0 {
+            return Err(match self.dossier_in(&mut tx, t.dossier).await? {
+                None => StoreError::NotFound,
+                Some(now) => StoreError::Conflict(format!(
+                    "hồ sơ {} đang ở trạng thái \u{201c}{}\u{201d}",
+                    now.code,
+                    now.status.label_vi()
+                )),
+            });
+        }
+        let last = sqlx::query(
+            "SELECT seq, hash FROM dossier_events WHERE dossier_id = $1 ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(t.dossier.0.to_string())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let prev = match last {
+            None => None,
+            Some(row) => Some((
+                decode::version(row.try_get("seq").map_err(map_err)?)?,
+                decode::event_hash(&row.try_get::<String, _>("hash").map_err(map_err)?)?,
+            )),
+        };
+        let event = HistoryEvent::seal(
+            t.event_id,
+            t.dossier,
+            prev,
+            t.at,
+            t.actor.clone(),
+            Some(t.from),
+            t.to,
+            t.reason.clone(),
+            t.due_at,
+        );
+        append_event(&mut tx, &event).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(event)
+    }
+
+    async fn history(&self, id: DossierId) -> StoreResult<Vec<HistoryEvent>> {
+        let rows = sqlx::query(
+            "SELECT id, dossier_id, seq, at, actor, from_status, to_status, reason, due_at, prev_hash, hash \
+             FROM dossier_events WHERE dossier_id = $1 ORDER BY seq",
+        )
+        .bind(id.0.to_string())
+        .fetch_all(&self.read)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(event_row).collect()
+    }
+}
+
+#[async_trait]
+impl Health for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.read)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn pending_migrations(&self) -> StoreResult<Vec<String>> {
+        let applied: HashSet<i64> = match sqlx::query_scalar::<_, i64>(
+            "SELECT version FROM _sqlx_migrations WHERE success",
+        )
+        .fetch_all(&self.read)
+        .await
+        {
+            Ok(versions) => versions.into_iter().collect(),
+            // no migrations table yet: nothing applied
+            Err(sqlx::Error::Database(db)) if db.message().contains("no such table") => {
+                HashSet::new()
+            }
+            Err(e) => return Err(map_err(e)),
+        };
+        Ok(MIGRATOR
+            .iter()
+            .filter(|m| !applied.contains(&m.version))
+            .map(|m| format!("{}_{}", m.version, m.description))
+            .collect())
+    }
+}

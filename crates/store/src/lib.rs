@@ -1,1 +1,160 @@
-//! placeholder
+//! The storage boundary of motcua: one repository trait per aggregate (agencies, fields, the procedure
+//! catalogue, dossiers with their history, code counters), the error they share, and [`Store`], the bundle the
+//! rest of the program holds. Implementations live in `motcua-store-sqlite` and `motcua-store-postgres`; the
+//! contract suite in `tests/` proves they behave the same.
+
+use async_trait::async_trait;
+use std::sync::Arc;
+use time::{Date, OffsetDateTime};
+
+use motcua_domain::{
+    Agency, AgencyCode, Dossier, DossierCode, DossierId, Field, HistoryEvent, NewDossier,
+    Procedure, ProcedureCode, ServiceLevelAssignment, Transition,
+};
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What went wrong in storage, sorted by what the caller should do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record does not exist.
+    #[error("không tìm thấy bản ghi")]
+    NotFound,
+    /// A unique key is taken, or the record changed under us (another officer acted first).
+    #[error("xung đột dữ liệu: {0}")]
+    Conflict(String),
+    /// The data refers to something that does not exist, or breaks a rule the database enforces.
+    #[error("dữ liệu không hợp lệ: {0}")]
+    Constraint(String),
+    /// The database cannot be reached: answer 503 and try again later.
+    #[error("cơ sở dữ liệu tạm thời không truy cập được: {0}")]
+    Unavailable(String),
+    /// A stored value no longer parses into its domain type.
+    #[error("dữ liệu lưu trữ bị hỏng: {0}")]
+    Corrupt(String),
+    /// The database URL or connection settings are wrong.
+    #[error("cấu hình cơ sở dữ liệu không hợp lệ: {0}")]
+    Configuration(String),
+    #[error("lỗi cơ sở dữ liệu: {0}")]
+    Other(String),
+}
+
+impl StoreError {
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+}
+
+/// Agencies (cơ quan, đơn vị).
+#[async_trait]
+pub trait AgencyRepo: Send + Sync {
+    /// Insert or update these agencies in one transaction; parents and successors may refer to agencies in
+    /// the same batch.
+    async fn upsert(&self, agencies: &[Agency]) -> StoreResult<()>;
+    async fn get(&self, code: &AgencyCode) -> StoreResult<Option<Agency>>;
+    /// All agencies, ordered by code.
+    async fn list(&self) -> StoreResult<Vec<Agency>>;
+}
+
+/// Fields (lĩnh vực).
+#[async_trait]
+pub trait FieldRepo: Send + Sync {
+    async fn upsert(&self, fields: &[Field]) -> StoreResult<()>;
+    /// All fields, ordered by name.
+    async fn list(&self) -> StoreResult<Vec<Field>>;
+}
+
+/// A procedure as currently published, with its version number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredProcedure {
+    pub procedure: Procedure,
+    pub version: u32,
+    pub updated_at: OffsetDateTime,
+}
+
+/// The procedure catalogue. Procedure versions are immutable: saving a changed procedure creates a new
+/// version, and a dossier keeps the version it was received under.
+#[async_trait]
+pub trait CatalogueRepo: Send + Sync {
+    /// Save a procedure. If it differs from the current version a new version is created; if it is identical
+    /// nothing changes. Returns the current version number.
+    async fn save_procedure(&self, procedure: &Procedure, at: OffsetDateTime) -> StoreResult<u32>;
+    async fn get_procedure(&self, code: &ProcedureCode) -> StoreResult<Option<StoredProcedure>>;
+    async fn get_procedure_version(
+        &self,
+        code: &ProcedureCode,
+        version: u32,
+    ) -> StoreResult<Option<Procedure>>;
+    /// Current versions of all procedures, ordered by code.
+    async fn list_procedures(&self) -> StoreResult<Vec<StoredProcedure>>;
+    /// Record the online level of a case at an agency from a date on (earlier assignments stay as history).
+    async fn set_service_level(&self, assignment: &ServiceLevelAssignment) -> StoreResult<()>;
+    /// The level in force on `on` for each case and agency of this procedure.
+    async fn service_levels(
+        &self,
+        code: &ProcedureCode,
+        on: Date,
+    ) -> StoreResult<Vec<ServiceLevelAssignment>>;
+    /// A number that grows whenever agencies, fields, procedures or levels change, so that every server node
+    /// can notice and refresh what it derived from the catalogue.
+    async fn catalogue_version(&self) -> StoreResult<i64>;
+}
+
+/// Dossier codes: a counter per agency and day (UTC+7) that never gives the same number twice.
+#[async_trait]
+pub trait CodeCounterRepo: Send + Sync {
+    async fn reserve(&self, agency: &AgencyCode, day: Date) -> StoreResult<DossierCode>;
+}
+
+/// Dossiers and their append-only, hash-chained history.
+#[async_trait]
+pub trait DossierRepo: Send + Sync {
+    /// Create a dossier together with its first history event.
+    async fn create(&self, dossier: &NewDossier) -> StoreResult<Dossier>;
+    async fn get(&self, id: DossierId) -> StoreResult<Option<Dossier>>;
+    async fn get_by_code(&self, code: &DossierCode) -> StoreResult<Option<Dossier>>;
+    /// Apply a status change and append its history event in one transaction, only if the dossier is still
+    /// in `transition.from`; otherwise [`StoreError::Conflict`] and nothing changes.
+    async fn record_transition(&self, transition: &Transition) -> StoreResult<HistoryEvent>;
+    /// The whole history, oldest first.
+    async fn history(&self, id: DossierId) -> StoreResult<Vec<HistoryEvent>>;
+}
+
+/// Readiness of the database.
+#[async_trait]
+pub trait Health: Send + Sync {
+    /// The database answers a trivial query.
+    async fn ping(&self) -> StoreResult<()>;
+    /// Migrations embedded in this binary that the database has not applied (empty when ready).
+    async fn pending_migrations(&self) -> StoreResult<Vec<String>>;
+}
+
+/// Everything storage offers, as shared trait objects. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pub backend: Backend,
+    pub agencies: Arc<dyn AgencyRepo>,
+    pub fields: Arc<dyn FieldRepo>,
+    pub catalogue: Arc<dyn CatalogueRepo>,
+    pub codes: Arc<dyn CodeCounterRepo>,
+    pub dossiers: Arc<dyn DossierRepo>,
+    pub health: Arc<dyn Health>,
+}
+
+/// Which database is behind a [`Store`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+pub mod decode;

@@ -1,1 +1,97 @@
-//! placeholder
+//! Test helpers shared by the crates' test suites: temporary stores on both backends and small fixtures.
+//! A dev-dependency only; nothing here ships in the binary.
+//!
+//! PostgreSQL tests run when `MOTCUA_TEST_POSTGRES_URL` is set, each in a schema of its own so they can run
+//! in parallel. With `MOTCUA_TEST_REQUIRE_POSTGRES=1` (as CI sets it) a missing URL fails the test instead of
+//! skipping it, so a CI run cannot pass without the PostgreSQL suite.
+
+pub mod fixtures;
+
+use motcua_store::Store;
+use motcua_store_postgres::{PgSettings, PgStore};
+use motcua_store_sqlite::SqliteStore;
+
+pub const POSTGRES_URL_VAR: &str = "MOTCUA_TEST_POSTGRES_URL";
+pub const REQUIRE_POSTGRES_VAR: &str = "MOTCUA_TEST_REQUIRE_POSTGRES";
+
+/// A migrated store that cleans up after itself when dropped.
+pub struct TestStore {
+    pub store: Store,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { url: String, schema: String },
+}
+
+impl Drop for TestStore {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { url, schema } = &self.cleanup {
+            let (url, schema) = (url.clone(), schema.clone());
+            // Drop cannot await, and may run inside a runtime: do it on a thread with its own runtime.
+            let done = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                if let Ok(runtime) = runtime {
+                    let _ = runtime.block_on(PgStore::drop_schema(&url, &schema));
+                }
+            });
+            let _ = done.join();
+        }
+    }
+}
+
+/// A fresh, migrated SQLite database in a temporary directory.
+pub async fn sqlite_store() -> TestStore {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let url = format!("sqlite://{}", dir.path().join("motcua.db").display());
+    let store = SqliteStore::connect(&url).await.expect("open SQLite");
+    store.migrate().await.expect("migrate SQLite");
+    TestStore {
+        store: store.into_store(),
+        cleanup: Cleanup::Sqlite(dir),
+    }
+}
+
+/// The PostgreSQL URL for tests, or `None` (after saying so) when the PostgreSQL suite is not enabled.
+/// Panics when `MOTCUA_TEST_REQUIRE_POSTGRES=1` and no URL is set.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var(POSTGRES_URL_VAR) {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            if std::env::var(REQUIRE_POSTGRES_VAR).is_ok_and(|v| v == "1") {
+                panic!(
+                    "{REQUIRE_POSTGRES_VAR}=1 but {POSTGRES_URL_VAR} is not set: the PostgreSQL suite must run"
+                );
+            }
+            eprintln!("skipped on PostgreSQL: set {POSTGRES_URL_VAR} to run this test there");
+            None
+        }
+    }
+}
+
+/// A fresh, migrated PostgreSQL schema, or `None` when the PostgreSQL suite is not enabled. Panics if the URL
+/// is set but the server cannot be used: a configured suite never skips silently.
+pub async fn postgres_store() -> Option<TestStore> {
+    let url = postgres_url()?;
+    let schema = format!("motcua_test_{}", uuid::Uuid::now_v7().simple());
+    PgStore::create_schema(&url, &schema)
+        .await
+        .unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR} is set but PostgreSQL is not usable: {e}"));
+    let store = PgStore::connect(
+        &url,
+        PgSettings {
+            schema: Some(schema.clone()),
+            max_connections: Some(8),
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("connect to PostgreSQL: {e}"));
+    store.migrate().await.expect("migrate PostgreSQL");
+    Some(TestStore {
+        store: store.into_store(),
+        cleanup: Cleanup::Postgres { url, schema },
+    })
+}

@@ -1,0 +1,180 @@
+//! Turning stored columns back into domain types, shared by both backends so that they parse (and report
+//! corrupt data) the same way. Each backend reads its columns into plain values and calls these.
+
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use motcua_domain::{
+    Agency, AgencyCode, AgencyLevel, CaseKey, Channel, Dossier, DossierCode, DossierId,
+    DossierStatus, EventHash, Field, FieldCode, HistoryEvent, NonEmptyText, OnlineServiceLevel,
+    Procedure, ProcedureCode, ServiceLevelAssignment,
+};
+
+use crate::{StoreError, StoreResult};
+
+fn corrupt(what: &str, err: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {err}"))
+}
+
+pub fn agency_code(value: &str) -> StoreResult<AgencyCode> {
+    AgencyCode::parse(value).map_err(|e| corrupt("agency code", e))
+}
+
+fn opt_agency_code(value: Option<String>) -> StoreResult<Option<AgencyCode>> {
+    value.as_deref().map(agency_code).transpose()
+}
+
+fn text(value: &str, what: &'static str) -> StoreResult<NonEmptyText> {
+    NonEmptyText::parse(value).map_err(|e| corrupt(what, e))
+}
+
+/// An agency row.
+pub struct AgencyRow {
+    pub code: String,
+    pub name: String,
+    pub parent_code: Option<String>,
+    pub level: String,
+    pub address: Option<String>,
+    pub valid_from: Date,
+    pub valid_until: Option<Date>,
+    pub successor_code: Option<String>,
+}
+
+impl AgencyRow {
+    pub fn decode(self) -> StoreResult<Agency> {
+        Ok(Agency {
+            code: agency_code(&self.code)?,
+            name: text(&self.name, "agency name")?,
+            parent: opt_agency_code(self.parent_code)?,
+            level: AgencyLevel::parse(&self.level).map_err(|e| corrupt("agency level", e))?,
+            address: self.address,
+            valid_from: self.valid_from,
+            valid_until: self.valid_until,
+            successor: opt_agency_code(self.successor_code)?,
+        })
+    }
+}
+
+pub fn field(code: &str, name: &str) -> StoreResult<Field> {
+    Ok(Field {
+        code: FieldCode::parse(code).map_err(|e| corrupt("field code", e))?,
+        name: text(name, "field name")?,
+    })
+}
+
+pub fn procedure_code(value: &str) -> StoreResult<ProcedureCode> {
+    ProcedureCode::parse(value).map_err(|e| corrupt("procedure code", e))
+}
+
+/// A procedure version's JSON document.
+pub fn procedure_document(document: serde_json::Value) -> StoreResult<Procedure> {
+    serde_json::from_value(document).map_err(|e| corrupt("procedure document", e))
+}
+
+pub fn version(value: i64) -> StoreResult<u32> {
+    u32::try_from(value).map_err(|e| corrupt("version", e))
+}
+
+pub fn service_level(
+    procedure: &str,
+    case: &str,
+    agency: &str,
+    level: i64,
+    effective_from: Date,
+) -> StoreResult<ServiceLevelAssignment> {
+    let level = u8::try_from(level)
+        .map_err(|e| corrupt("online level", e))
+        .and_then(|l| OnlineServiceLevel::try_from(l).map_err(|e| corrupt("online level", e)))?;
+    Ok(ServiceLevelAssignment {
+        procedure: procedure_code(procedure)?,
+        case: CaseKey::parse(case).map_err(|e| corrupt("case key", e))?,
+        agency: agency_code(agency)?,
+        level,
+        effective_from,
+    })
+}
+
+pub fn dossier_code(value: &str) -> StoreResult<DossierCode> {
+    DossierCode::parse(value).map_err(|e| corrupt("dossier code", e))
+}
+
+fn status(value: &str) -> StoreResult<DossierStatus> {
+    DossierStatus::parse(value).map_err(|e| corrupt("dossier status", e))
+}
+
+/// A dossier row.
+pub struct DossierRow {
+    pub id: Uuid,
+    pub code: String,
+    pub agency_code: String,
+    pub procedure_code: String,
+    pub procedure_version: i64,
+    pub case_key: String,
+    pub channel: String,
+    pub status: String,
+    pub applicant_name: String,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub due_at: Option<OffsetDateTime>,
+}
+
+impl DossierRow {
+    pub fn decode(self) -> StoreResult<Dossier> {
+        Ok(Dossier {
+            id: DossierId(self.id),
+            code: dossier_code(&self.code)?,
+            agency: agency_code(&self.agency_code)?,
+            procedure: procedure_code(&self.procedure_code)?,
+            procedure_version: version(self.procedure_version)?,
+            case: CaseKey::parse(&self.case_key).map_err(|e| corrupt("case key", e))?,
+            channel: Channel::parse(&self.channel).map_err(|e| corrupt("channel", e))?,
+            status: status(&self.status)?,
+            applicant_name: text(&self.applicant_name, "applicant name")?,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            due_at: self.due_at,
+        })
+    }
+}
+
+/// A history event row.
+pub struct EventRow {
+    pub id: Uuid,
+    pub dossier_id: Uuid,
+    pub seq: i64,
+    pub at: OffsetDateTime,
+    pub actor: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub reason: Option<String>,
+    pub due_at: Option<OffsetDateTime>,
+    pub prev_hash: Option<String>,
+    pub hash: String,
+}
+
+pub fn event_hash(hex: &str) -> StoreResult<EventHash> {
+    EventHash::from_hex(hex).ok_or_else(|| corrupt("event hash", hex))
+}
+
+impl EventRow {
+    pub fn decode(self) -> StoreResult<HistoryEvent> {
+        Ok(HistoryEvent {
+            id: self.id,
+            dossier: DossierId(self.dossier_id),
+            seq: version(self.seq)?,
+            at: self.at,
+            actor: self.actor,
+            from: self.from_status.as_deref().map(status).transpose()?,
+            to: status(&self.to_status)?,
+            reason: self.reason,
+            due_at: self.due_at,
+            prev_hash: self.prev_hash.as_deref().map(event_hash).transpose()?,
+            hash: event_hash(&self.hash)?,
+        })
+    }
+}
+
+/// Parse a UUID stored as text (SQLite).
+pub fn uuid_text(value: &str) -> StoreResult<Uuid> {
+    Uuid::parse_str(value).map_err(|e| corrupt("uuid", e))
+}

@@ -1,0 +1,561 @@
+//! The storage contract: every test here runs against a temporary SQLite file, and against PostgreSQL when
+//! `MOTCUA_TEST_POSTGRES_URL` is set (each test in its own schema). Both backends must pass the same suite.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use motcua_domain::{
+    AgencyCode, CaseKey, Channel, DossierCode, DossierId, DossierStatus, HistoryEvent, NewDossier,
+    NonEmptyText, OnlineServiceLevel, ProcedureCode, ServiceLevelAssignment, Transition,
+};
+use motcua_store::{Store, StoreError};
+use motcua_testkit::fixtures::{self, AGENCY, OTHER_AGENCY, PROCEDURE};
+use time::{OffsetDateTime, macros::date, macros::datetime};
+
+/// Generates one `#[tokio::test]` per backend for each contract function.
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let t = motcua_testkit::sqlite_store().await;
+                    super::$name(&t.store).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let Some(t) = motcua_testkit::postgres_store().await else { return };
+                    super::$name(&t.store).await;
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    agencies_round_trip_and_update_in_place,
+    an_agency_batch_with_a_bad_reference_saves_nothing,
+    fields_round_trip,
+    a_changed_procedure_gets_a_new_version_and_the_old_one_stays,
+    service_levels_keep_their_history,
+    fifty_concurrent_reservations_give_fifty_consecutive_codes,
+    a_new_day_restarts_the_counter_and_agencies_count_apart,
+    a_created_dossier_has_its_first_history_event,
+    a_transition_changes_status_and_appends_a_chained_event,
+    a_stale_transition_is_refused_and_changes_nothing,
+    a_history_event_and_its_state_change_commit_together_or_not_at_all,
+    a_duplicate_dossier_code_is_refused_and_leaves_nothing,
+    of_two_concurrent_transitions_exactly_one_succeeds,
+    a_dossier_must_name_an_existing_procedure_version,
+    a_migrated_database_is_ready,
+);
+
+fn code(text: &str) -> AgencyCode {
+    AgencyCode::parse(text).unwrap()
+}
+
+async fn agencies_round_trip_and_update_in_place(store: &Store) {
+    let mut child = fixtures::agency("000.17.22.H56", "UBND xã Hòa Bình");
+    child.level = motcua_domain::AgencyLevel::Commune;
+    // the parent comes later in the same batch
+    child.parent = Some(code("000.00.00.H56"));
+    let parent = fixtures::agency("000.00.00.H56", "UBND tỉnh");
+    store
+        .agencies
+        .upsert(&[child.clone(), parent.clone()])
+        .await
+        .unwrap();
+
+    assert_eq!(
+        store.agencies.get(&child.code).await.unwrap(),
+        Some(child.clone())
+    );
+    assert_eq!(
+        store.agencies.list().await.unwrap(),
+        vec![parent.clone(), child.clone()]
+    );
+    assert_eq!(
+        store.agencies.get(&code("000.99.99.H56")).await.unwrap(),
+        None
+    );
+
+    let mut renamed = child.clone();
+    renamed.name = NonEmptyText::parse("UBND phường Hòa Bình").unwrap();
+    renamed.valid_until = Some(date!(2025 - 06 - 30));
+    store.agencies.upsert(&[renamed.clone()]).await.unwrap();
+    assert_eq!(
+        store.agencies.get(&child.code).await.unwrap(),
+        Some(renamed)
+    );
+    assert_eq!(store.agencies.list().await.unwrap().len(), 2);
+}
+
+async fn an_agency_batch_with_a_bad_reference_saves_nothing(store: &Store) {
+    let ok = fixtures::agency("000.00.06.H56", "Sở Tư pháp");
+    let mut orphan = fixtures::agency("000.17.22.H56", "UBND xã");
+    orphan.parent = Some(code("000.00.99.H56"));
+    let err = store.agencies.upsert(&[ok, orphan]).await.unwrap_err();
+    assert!(matches!(err, StoreError::Constraint(_)), "{err:?}");
+    assert!(store.agencies.list().await.unwrap().is_empty());
+}
+
+async fn fields_round_trip(store: &Store) {
+    let fields = [
+        fixtures::field("XAYDUNG", "Xây dựng"),
+        fixtures::field("HOTICH", "Hộ tịch"),
+    ];
+    store.fields.upsert(&fields).await.unwrap();
+    store
+        .fields
+        .upsert(&[fixtures::field("DATDAI", "Đất đai")])
+        .await
+        .unwrap();
+    let names: Vec<String> = store
+        .fields
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.name.to_string())
+        .collect();
+    // ordered by name (byte order of the NFC text)
+    assert_eq!(names, ["Hộ tịch", "Xây dựng", "Đất đai"]);
+}
+
+async fn a_changed_procedure_gets_a_new_version_and_the_old_one_stays(store: &Store) {
+    fixtures::seed_minimal(store).await;
+    let code = ProcedureCode::parse(PROCEDURE).unwrap();
+    let before = store.catalogue.catalogue_version().await.unwrap();
+    let v1 = store.catalogue.get_procedure(&code).await.unwrap().unwrap();
+    assert_eq!(v1.version, 1);
+
+    // saving the same record again changes nothing
+    let same = store
+        .catalogue
+        .save_procedure(&v1.procedure, OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert_eq!(same, 1);
+    assert_eq!(store.catalogue.catalogue_version().await.unwrap(), before);
+
+    let mut changed = v1.procedure.clone();
+    changed.cases[0].time_limits[0].limit.value = 3;
+    let v2 = store
+        .catalogue
+        .save_procedure(&changed, OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert_eq!(v2, 2);
+    assert!(store.catalogue.catalogue_version().await.unwrap() > before);
+
+    let current = store.catalogue.get_procedure(&code).await.unwrap().unwrap();
+    assert_eq!((current.version, &current.procedure), (2, &changed));
+    assert_eq!(
+        store
+            .catalogue
+            .get_procedure_version(&code, 1)
+            .await
+            .unwrap(),
+        Some(v1.procedure)
+    );
+    assert_eq!(
+        store
+            .catalogue
+            .get_procedure_version(&code, 3)
+            .await
+            .unwrap(),
+        None
+    );
+    let listed = store.catalogue.list_procedures().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].version, 2);
+}
+
+async fn service_levels_keep_their_history(store: &Store) {
+    fixtures::seed_minimal(store).await;
+    let assignment = |level, from| ServiceLevelAssignment {
+        procedure: ProcedureCode::parse(PROCEDURE).unwrap(),
+        case: CaseKey::parse("mac-dinh").unwrap(),
+        agency: code(AGENCY),
+        level,
+        effective_from: from,
+    };
+    store
+        .catalogue
+        .set_service_level(&assignment(
+            OnlineServiceLevel::Level2,
+            date!(2024 - 01 - 01),
+        ))
+        .await
+        .unwrap();
+    store
+        .catalogue
+        .set_service_level(&assignment(
+            OnlineServiceLevel::Level4,
+            date!(2025 - 01 - 01),
+        ))
+        .await
+        .unwrap();
+    let mut other = assignment(OnlineServiceLevel::Level3, date!(2024 - 06 - 01));
+    other.agency = code(OTHER_AGENCY);
+    store.catalogue.set_service_level(&other).await.unwrap();
+
+    let code_ = ProcedureCode::parse(PROCEDURE).unwrap();
+    assert!(
+        store
+            .catalogue
+            .service_levels(&code_, date!(2023 - 12 - 31))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let mid = store
+        .catalogue
+        .service_levels(&code_, date!(2024 - 12 - 31))
+        .await
+        .unwrap();
+    assert_eq!(
+        mid,
+        vec![
+            assignment(OnlineServiceLevel::Level2, date!(2024 - 01 - 01)),
+            other.clone()
+        ]
+    );
+    let now = store
+        .catalogue
+        .service_levels(&code_, date!(2026 - 01 - 01))
+        .await
+        .unwrap();
+    assert_eq!(
+        now,
+        vec![
+            assignment(OnlineServiceLevel::Level4, date!(2025 - 01 - 01)),
+            other
+        ]
+    );
+}
+
+async fn fifty_concurrent_reservations_give_fifty_consecutive_codes(store: &Store) {
+    fixtures::seed_minimal(store).await;
+    let codes = Arc::new(store.codes.clone());
+    let day = date!(2023 - 10 - 27);
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let codes = codes.clone();
+            tokio::spawn(async move { codes.reserve(&code(AGENCY), day).await })
+        })
+        .collect();
+    let mut numbers = Vec::new();
+    for task in tasks {
+        let reserved = task.await.unwrap().unwrap();
+        assert_eq!(reserved.agency(), &code(AGENCY));
+        assert_eq!(reserved.day(), day);
+        numbers.push(reserved.number());
+    }
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=50).collect::<Vec<_>>());
+    let next = store.codes.reserve(&code(AGENCY), day).await.unwrap();
+    assert_eq!(next.to_string(), "000.00.06.H56-231027-0051");
+}
+
+async fn a_new_day_restarts_the_counter_and_agencies_count_apart(store: &Store) {
+    fixtures::seed_minimal(store).await;
+    let first = store
+        .codes
+        .reserve(&code(AGENCY), date!(2023 - 10 - 27))
+        .await
+        .unwrap();
+    let second = store
+        .codes
+        .reserve(&code(AGENCY), date!(2023 - 10 - 27))
+        .await
+        .unwrap();
+    let next_day = store
+        .codes
+        .reserve(&code(AGENCY), date!(2023 - 10 - 28))
+        .await
+        .unwrap();
+    let other = store
+        .codes
+        .reserve(&code(OTHER_AGENCY), date!(2023 - 10 - 27))
+        .await
+        .unwrap();
+    assert_eq!(first.to_string(), "000.00.06.H56-231027-0001");
+    assert_eq!(second.to_string(), "000.00.06.H56-231027-0002");
+    assert_eq!(next_day.to_string(), "000.00.06.H56-231028-0001");
+    assert_eq!(other.to_string(), "000.00.07.H56-231027-0001");
+    let unknown = store
+        .codes
+        .reserve(&code("000.00.99.H56"), date!(2023 - 10 - 27))
+        .await;
+    assert!(
+        matches!(unknown, Err(StoreError::Constraint(_))),
+        "{unknown:?}"
+    );
+}
+
+fn new_dossier(code: DossierCode) -> NewDossier {
+    NewDossier {
+        id: DossierId::new(),
+        code,
+        procedure: ProcedureCode::parse(PROCEDURE).unwrap(),
+        procedure_version: 1,
+        case: CaseKey::parse("mac-dinh").unwrap(),
+        channel: Channel::Online,
+        status: DossierStatus::Submitted,
+        applicant_name: NonEmptyText::parse("Nguyễn Văn An").unwrap(),
+        created_at: datetime!(2023-10-27 02:32:10.123456789 UTC),
+        actor: "citizen:1".into(),
+    }
+}
+
+async fn submitted_dossier(store: &Store) -> motcua_domain::Dossier {
+    fixtures::seed_minimal(store).await;
+    let code = store
+        .codes
+        .reserve(&code(AGENCY), date!(2023 - 10 - 27))
+        .await
+        .unwrap();
+    store.dossiers.create(&new_dossier(code)).await.unwrap()
+}
+
+async fn a_created_dossier_has_its_first_history_event(store: &Store) {
+    let dossier = submitted_dossier(store).await;
+    assert_eq!(dossier.status, DossierStatus::Submitted);
+    assert_eq!(dossier.agency, code(AGENCY));
+    assert_eq!(dossier.code.to_string(), "000.00.06.H56-231027-0001");
+    // stored to the microsecond
+    assert_eq!(
+        dossier.created_at,
+        datetime!(2023-10-27 02:32:10.123456 UTC)
+    );
+    assert_eq!(
+        store.dossiers.get(dossier.id).await.unwrap(),
+        Some(dossier.clone())
+    );
+    assert_eq!(
+        store.dossiers.get_by_code(&dossier.code).await.unwrap(),
+        Some(dossier.clone())
+    );
+    assert_eq!(store.dossiers.get(DossierId::new()).await.unwrap(), None);
+
+    let history = store.dossiers.history(dossier.id).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(
+        (history[0].seq, history[0].from, history[0].to),
+        (1, None, DossierStatus::Submitted)
+    );
+    assert_eq!(history[0].actor, "citizen:1");
+    assert_eq!(HistoryEvent::verify_chain(&history), Ok(()));
+}
+
+async fn a_transition_changes_status_and_appends_a_chained_event(store: &Store) {
+    let dossier = submitted_dossier(store).await;
+    let due = datetime!(2023-11-03 10:00 UTC);
+    let receive = Transition::new(
+        dossier.id,
+        DossierStatus::Submitted,
+        DossierStatus::Received,
+        datetime!(2023-10-27 03:00 UTC),
+        "officer:7",
+    )
+    .unwrap()
+    .with_due_at(due);
+    let event = store.dossiers.record_transition(&receive).await.unwrap();
+    assert_eq!(
+        (event.seq, event.from, event.to),
+        (2, Some(DossierStatus::Submitted), DossierStatus::Received)
+    );
+
+    let process = Transition::new(
+        dossier.id,
+        DossierStatus::Received,
+        DossierStatus::Processing,
+        datetime!(2023-10-27 04:00 UTC),
+        "officer:7",
+    )
+    .unwrap()
+    .with_reason("Chuyển phòng chuyên môn");
+    store.dossiers.record_transition(&process).await.unwrap();
+
+    let now = store.dossiers.get(dossier.id).await.unwrap().unwrap();
+    assert_eq!(now.status, DossierStatus::Processing);
+    assert_eq!(
+        now.due_at,
+        Some(due),
+        "a transition without a new date keeps the appointment"
+    );
+    assert_eq!(now.updated_at, datetime!(2023-10-27 04:00 UTC));
+
+    let history = store.dossiers.history(dossier.id).await.unwrap();
+    assert_eq!(
+        history.iter().map(|e| e.to).collect::<Vec<_>>(),
+        [
+            DossierStatus::Submitted,
+            DossierStatus::Received,
+            DossierStatus::Processing
+        ]
+    );
+    assert_eq!(history[1].due_at, Some(due));
+    assert_eq!(
+        history[2].reason.as_deref(),
+        Some("Chuyển phòng chuyên môn")
+    );
+    assert_eq!(
+        HistoryEvent::verify_chain(&history),
+        Ok(()),
+        "the stored chain verifies after a round trip"
+    );
+}
+
+async fn a_stale_transition_is_refused_and_changes_nothing(store: &Store) {
+    let dossier = submitted_dossier(store).await;
+    // the caller believes the dossier is already received
+    let stale = Transition::new(
+        dossier.id,
+        DossierStatus::Received,
+        DossierStatus::Processing,
+        OffsetDateTime::now_utc(),
+        "officer:7",
+    )
+    .unwrap();
+    let err = store.dossiers.record_transition(&stale).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("Mới đăng ký")),
+        "{err:?}"
+    );
+    assert_eq!(
+        store.dossiers.get(dossier.id).await.unwrap(),
+        Some(dossier.clone())
+    );
+    assert_eq!(store.dossiers.history(dossier.id).await.unwrap().len(), 1);
+
+    let missing = Transition::new(
+        DossierId::new(),
+        DossierStatus::Submitted,
+        DossierStatus::Received,
+        OffsetDateTime::now_utc(),
+        "officer:7",
+    )
+    .unwrap();
+    assert!(matches!(
+        store.dossiers.record_transition(&missing).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn a_history_event_and_its_state_change_commit_together_or_not_at_all(store: &Store) {
+    let dossier = submitted_dossier(store).await;
+    let first = store.dossiers.history(dossier.id).await.unwrap().remove(0);
+    // the status update succeeds, then the event insert fails on the taken event id: all must roll back
+    let mut receive = Transition::new(
+        dossier.id,
+        DossierStatus::Submitted,
+        DossierStatus::Received,
+        OffsetDateTime::now_utc(),
+        "officer:7",
+    )
+    .unwrap()
+    .with_due_at(datetime!(2023-11-03 10:00 UTC));
+    receive.event_id = first.id;
+    let err = store
+        .dossiers
+        .record_transition(&receive)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+
+    let after = store.dossiers.get(dossier.id).await.unwrap().unwrap();
+    assert_eq!(after.status, DossierStatus::Submitted);
+    assert_eq!(after.due_at, None);
+    assert_eq!(after, dossier);
+    assert_eq!(
+        store.dossiers.history(dossier.id).await.unwrap(),
+        vec![first]
+    );
+
+    // and with a fresh event id the same change goes through
+    receive.event_id = uuid::Uuid::now_v7();
+    store.dossiers.record_transition(&receive).await.unwrap();
+    assert_eq!(
+        store
+            .dossiers
+            .get(dossier.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        DossierStatus::Received
+    );
+}
+
+async fn a_duplicate_dossier_code_is_refused_and_leaves_nothing(store: &Store) {
+    let dossier = submitted_dossier(store).await;
+    let twin = new_dossier(dossier.code.clone());
+    let err = store.dossiers.create(&twin).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(store.dossiers.get(twin.id).await.unwrap(), None);
+    assert!(store.dossiers.history(twin.id).await.unwrap().is_empty());
+}
+
+async fn of_two_concurrent_transitions_exactly_one_succeeds(store: &Store) {
+    let dossier = submitted_dossier(store).await;
+    let attempt = |to: DossierStatus| {
+        let dossiers = store.dossiers.clone();
+        let t = Transition::new(
+            dossier.id,
+            DossierStatus::Submitted,
+            to,
+            OffsetDateTime::now_utc(),
+            "officer",
+        )
+        .unwrap()
+        .with_reason("x");
+        tokio::spawn(async move { dossiers.record_transition(&t).await })
+    };
+    let results = [
+        attempt(DossierStatus::Received),
+        attempt(DossierStatus::Refused),
+        attempt(DossierStatus::SupplementRequested),
+    ];
+    let mut ok = 0;
+    for r in results {
+        match r.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(StoreError::Conflict(_)) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(ok, 1);
+    let history = store.dossiers.history(dossier.id).await.unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(HistoryEvent::verify_chain(&history), Ok(()));
+}
+
+async fn a_dossier_must_name_an_existing_procedure_version(store: &Store) {
+    fixtures::seed_minimal(store).await;
+    let code = store
+        .codes
+        .reserve(&code(AGENCY), date!(2023 - 10 - 27))
+        .await
+        .unwrap();
+    let mut d = new_dossier(code);
+    d.procedure_version = 9;
+    let err = store.dossiers.create(&d).await.unwrap_err();
+    assert!(matches!(err, StoreError::Constraint(_)), "{err:?}");
+    assert!(store.dossiers.history(d.id).await.unwrap().is_empty());
+}
+
+async fn a_migrated_database_is_ready(store: &Store) {
+    store.health.ping().await.unwrap();
+    assert_eq!(
+        store.health.pending_migrations().await.unwrap(),
+        Vec::<String>::new()
+    );
+    let ids: HashSet<_> = (0..100).map(|_| DossierId::new()).collect();
+    assert_eq!(ids.len(), 100);
+}
