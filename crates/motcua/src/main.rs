@@ -1,1 +1,249 @@
-fn main() {}
+//! `motcua`: the online public-service portal and electronic one-stop back office in one program.
+
+mod config;
+mod demo;
+
+use clap::{Parser, Subcommand};
+use std::{io::ErrorKind, net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc};
+use tracing_subscriber::EnvFilter;
+
+use config::{Config, DatabaseKind, LogFormat, Overrides};
+use motcua_store::Store;
+use motcua_store_postgres::{PgSettings, PgStore};
+use motcua_store_sqlite::SqliteStore;
+
+#[derive(Parser)]
+#[command(
+    name = "motcua",
+    version,
+    about = "Cổng dịch vụ công trực tuyến và hệ thống một cửa điện tử\n\
+             (online public-service portal and electronic one-stop back office)"
+)]
+struct Cli {
+    /// TOML configuration file (default: ./motcua.toml when it exists).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the portal: migrate, seed the demo catalogue into an empty database, listen.
+    Serve {
+        /// Database: sqlite:path/file.db (default sqlite://data/motcua.db) or postgres://user@host/db.
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate {
+        /// Database: sqlite:path/file.db or postgres://user@host/db.
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
+}
+
+/// A failure to report to the operator in one line, without a backtrace.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("không mở được cơ sở dữ liệu {what}: {reason}")]
+    Database { what: String, reason: String },
+    #[error("cổng {0} đang được một chương trình khác sử dụng; chọn cổng khác bằng --listen hoặc MOTCUA_LISTEN")]
+    PortInUse(SocketAddr),
+    #[error("không lắng nghe được tại {addr}: {reason}")]
+    Listen { addr: SocketAddr, reason: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("lỗi: không khởi động được bộ thực thi bất đồng bộ: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "stopping");
+            eprintln!("lỗi: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Serve { database_url, listen } => {
+            let config = config::load(cli.config.as_ref(), &Overrides { database_url, listen })?;
+            init_logs(&config);
+            serve(config).await
+        }
+        Command::Migrate { database_url } => {
+            let config = config::load(
+                cli.config.as_ref(),
+                &Overrides {
+                    database_url,
+                    listen: None,
+                },
+            )?;
+            init_logs(&config);
+            let store = open_store(&config, true).await?;
+            let pending = store.health.pending_migrations().await.map_err(|e| Failure::Other(e.to_string()))?;
+            debug_assert!(pending.is_empty());
+            println!("Cơ sở dữ liệu {} đã được cập nhật lược đồ mới nhất.", describe(&config.database_url));
+            Ok(())
+        }
+    }
+}
+
+fn init_logs(config: &Config) {
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&config.log_filter))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match config.log_format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// The database URL without a password, for messages.
+fn describe(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _password)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn open_store(config: &Config, migrate: bool) -> Result<Store, Failure> {
+    let db_failure = |e: motcua_store::StoreError| Failure::Database {
+        what: describe(&config.database_url),
+        reason: e.to_string(),
+    };
+    let store = match config::database_kind(&config.database_url)? {
+        DatabaseKind::Sqlite => {
+            let store = SqliteStore::connect(&config.database_url).await.map_err(db_failure)?;
+            if migrate {
+                store.migrate().await.map_err(db_failure)?;
+            }
+            store.into_store()
+        }
+        DatabaseKind::Postgres => {
+            let store = PgStore::connect(&config.database_url, PgSettings::default())
+                .await
+                .map_err(db_failure)?;
+            if migrate {
+                store.migrate().await.map_err(db_failure)?;
+            }
+            store.into_store()
+        }
+    };
+    Ok(store)
+}
+
+async fn serve(config: Config) -> Result<(), Failure> {
+    let store = open_store(&config, config.migrate_on_start).await?;
+    let pending = store.health.pending_migrations().await.map_err(|e| Failure::Database {
+        what: describe(&config.database_url),
+        reason: e.to_string(),
+    })?;
+    if !pending.is_empty() {
+        return Err(Failure::Other(format!(
+            "cơ sở dữ liệu chưa được cập nhật lược đồ ({} bản chưa áp dụng); chạy `motcua migrate` trước",
+            pending.len()
+        )));
+    }
+    if config.seed_demo {
+        match demo::seed_if_empty(&store).await {
+            Ok(demo::Seeded::Demo { agencies, procedures }) => {
+                println!("Đã tạo dữ liệu mẫu: {agencies} cơ quan, {procedures} thủ tục hành chính.");
+            }
+            Ok(demo::Seeded::AlreadyPopulated) => {}
+            Err(e) => return Err(Failure::Other(format!("không tạo được dữ liệu mẫu: {e:#}"))),
+        }
+    }
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| match e.kind() {
+            ErrorKind::AddrInUse => Failure::PortInUse(config.listen),
+            _ => Failure::Listen {
+                addr: config.listen,
+                reason: e.to_string(),
+            },
+        })?;
+    let app = motcua_web::router(motcua_web::AppState {
+        store,
+        site: Arc::new(motcua_web::Site {
+            name: config.site_name.clone(),
+        }),
+    });
+    println!(
+        "motcua đang chạy tại {} (cơ sở dữ liệu: {}). Nhấn Ctrl-C để dừng.",
+        config.url(),
+        describe(&config.database_url)
+    );
+    tracing::info!(listen = %config.listen, "serving");
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| Failure::Other(format!("máy chủ dừng bất thường: {e}")))?;
+    println!("motcua đã dừng.");
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, finish the requests in flight, exit.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+
+    #[test]
+    fn passwords_never_appear_in_messages() {
+        assert_eq!(describe("postgres://motcua:s3cret@db:5432/motcua"), "postgres://motcua:***@db:5432/motcua");
+        assert_eq!(describe("postgres://motcua@db/motcua"), "postgres://motcua@db/motcua");
+        assert_eq!(describe("sqlite://data/motcua.db"), "sqlite://data/motcua.db");
+    }
+}

@@ -1,1 +1,59 @@
-//! placeholder
+//! The HTTP edge of motcua: the citizens' portal, (later) the officers' back office and the JSON API, with the
+//! middleware every response goes through. Handlers are thin: parse input, ask the store or the domain, render.
+
+mod assets;
+mod error;
+mod health;
+mod pages;
+mod security;
+
+use axum::{Router, routing::get};
+use motcua_store::Store;
+use std::sync::{Arc, OnceLock};
+use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
+
+pub use error::AppError;
+
+/// What a deployment says about itself on every page.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// Shown in the header and page titles, e.g. "Cổng Dịch vụ công tỉnh Hòa Bình".
+    pub name: String,
+}
+
+impl Default for Site {
+    fn default() -> Self {
+        Site {
+            name: "Cổng Dịch vụ công trực tuyến".into(),
+        }
+    }
+}
+
+/// Shared state of the web layer.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub site: Arc<Site>,
+}
+
+static SITE_NAME: OnceLock<String> = OnceLock::new();
+
+/// The site name for pages rendered outside a handler's state (error pages).
+pub(crate) fn site_name() -> String {
+    SITE_NAME.get().cloned().unwrap_or_else(|| Site::default().name)
+}
+
+/// The whole application as one router, ready to serve or to test in-process.
+pub fn router(state: AppState) -> Router {
+    let _ = SITE_NAME.set(state.site.name.clone());
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/static/{file}", get(assets::serve))
+        .fallback(pages::not_found)
+        .with_state(state)
+        .layer(axum::middleware::from_fn(security::headers))
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(TraceLayer::new_for_http())
+}

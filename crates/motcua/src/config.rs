@@ -1,0 +1,233 @@
+//! Configuration: built-in defaults that need nothing installed, then an optional TOML file, then `MOTCUA_*`
+//! environment variables, then command-line flags. Every bad value is reported with its key and where it came
+//! from.
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use serde::{Deserialize, Serialize};
+use std::{net::SocketAddr, path::PathBuf};
+
+/// All settings. Keys are flat so each has one obvious environment variable (`MOTCUA_` + upper-case key).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// `sqlite:path/to/file.db` (default, embedded) or `postgres://user@host:port/database`.
+    pub database_url: String,
+    /// Apply pending migrations when `serve` starts.
+    pub migrate_on_start: bool,
+    /// Seed the demo catalogue when the database is empty.
+    pub seed_demo: bool,
+    /// Name shown in the header of every page.
+    pub site_name: String,
+    /// Address citizens use to reach the portal, when it differs from `listen` (behind a proxy).
+    pub public_url: Option<String>,
+    /// `text` or `json`.
+    pub log_format: LogFormat,
+    /// Log filter in `tracing` syntax (`RUST_LOG` overrides it).
+    pub log_filter: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: "sqlite://data/motcua.db".into(),
+            migrate_on_start: true,
+            seed_demo: true,
+            site_name: "Cổng Dịch vụ công trực tuyến".into(),
+            public_url: None,
+            log_format: LogFormat::Text,
+            log_filter: "info,sqlx=warn,tower_http=info".into(),
+        }
+    }
+}
+
+const KEYS: &[&str] = &[
+    "listen",
+    "database_url",
+    "migrate_on_start",
+    "seed_demo",
+    "site_name",
+    "public_url",
+    "log_format",
+    "log_filter",
+];
+
+/// The file read when `--config` is not given, if it exists.
+pub const DEFAULT_FILE: &str = "motcua.toml";
+
+/// Values given on the command line, which override everything else.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+}
+
+/// A configuration problem, phrased for the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("không đọc được tệp cấu hình {path}: {reason}")]
+    Unreadable { path: PathBuf, reason: String },
+    #[error("cấu hình không hợp lệ: {0}")]
+    Invalid(String),
+}
+
+/// Load the configuration. `file` is `--config`; without it `motcua.toml` is read when present.
+pub fn load(file: Option<&PathBuf>, overrides: &Overrides) -> Result<Config, ConfigError> {
+    let mut figment = Figment::from(Serialized::defaults(Config::default()));
+    match file {
+        Some(path) => {
+            // read it ourselves first: a missing or unreadable file named on purpose is an error
+            std::fs::read_to_string(path).map_err(|e| ConfigError::Unreadable {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        None => figment = figment.merge(Toml::file(DEFAULT_FILE)),
+    }
+    let config: Config = figment
+        .merge(Env::prefixed("MOTCUA_").only(KEYS))
+        .merge(Serialized::defaults(overrides))
+        .extract()
+        .map_err(|e| {
+            ConfigError::Invalid(e.into_iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))
+        })?;
+    config.check()?;
+    Ok(config)
+}
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+}
+
+pub fn database_kind(url: &str) -> Result<DatabaseKind, ConfigError> {
+    if url.starts_with("sqlite:") {
+        Ok(DatabaseKind::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(DatabaseKind::Postgres)
+    } else {
+        Err(ConfigError::Invalid(format!(
+            "khóa `database_url`: \u{201c}{url}\u{201d} không phải địa chỉ cơ sở dữ liệu được hỗ trợ \
+             (dùng sqlite:đường/dẫn/tệp.db hoặc postgres://người_dùng@máy:cổng/tên_csdl)"
+        )))
+    }
+}
+
+impl Config {
+    fn check(&self) -> Result<(), ConfigError> {
+        database_kind(&self.database_url)?;
+        if self.site_name.trim().is_empty() {
+            return Err(ConfigError::Invalid("khóa `site_name` không được để trống".into()));
+        }
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "khóa `public_url`: \u{201c}{url}\u{201d} phải bắt đầu bằng http:// hoặc https://"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The address to print for people to open.
+    pub fn url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.clone(),
+            None => {
+                let addr = self.listen;
+                if addr.ip().is_unspecified() {
+                    format!("http://127.0.0.1:{}", addr.port())
+                } else {
+                    format!("http://{addr}")
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &tempfile::TempDir, text: &str) -> PathBuf {
+        let path = dir.path().join("motcua.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn defaults_need_nothing_installed() {
+        let config = Config::default();
+        assert_eq!(database_kind(&config.database_url).unwrap(), DatabaseKind::Sqlite);
+        assert_eq!(config.url(), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn a_file_and_overrides_layer_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "listen = \"0.0.0.0:9000\"\nsite_name = \"Cổng DVC tỉnh Minh Hòa\"\n");
+        let overrides = Overrides {
+            database_url: Some("postgres://db/motcua".into()),
+            listen: None,
+        };
+        let config = load(Some(&path), &overrides).unwrap();
+        assert_eq!(config.listen.port(), 9000);
+        assert_eq!(config.site_name, "Cổng DVC tỉnh Minh Hòa");
+        assert_eq!(config.database_url, "postgres://db/motcua");
+        assert_eq!(config.url(), "http://127.0.0.1:9000");
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key_and_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "listen = \"not an address\"\n");
+        let err = load(Some(&path), &Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains("listen"), "{err}");
+        assert!(err.contains("motcua.toml"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_key_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "databse_url = \"sqlite:x.db\"\n");
+        let err = load(Some(&path), &Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains("databse_url"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_config_file_is_an_error() {
+        let err = load(Some(&PathBuf::from("/nonexistent/motcua.toml")), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("không đọc được tệp cấu hình /nonexistent/motcua.toml"), "{err}");
+    }
+
+    #[test]
+    fn unsupported_database_urls_are_refused() {
+        let overrides = Overrides {
+            database_url: Some("mysql://localhost/x".into()),
+            listen: None,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "");
+        let err = load(Some(&path), &overrides).unwrap_err().to_string();
+        assert!(err.contains("database_url"), "{err}");
+    }
+}

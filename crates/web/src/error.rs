@@ -1,0 +1,85 @@
+//! One error type for the HTTP edge: every failure becomes an accessible Vietnamese page with the right status
+//! (503 when the database is out, never a panic), and internal details go to the log, not to the visitor.
+
+use askama::Template;
+use axum::{
+    http::StatusCode,
+    response::{Html, IntoResponse, Response},
+};
+use motcua_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("không tìm thấy")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub(crate) struct ErrorPage {
+    pub site_name: String,
+    pub status: u16,
+    pub title: &'static str,
+    pub message: &'static str,
+}
+
+impl ErrorPage {
+    pub fn for_status(status: StatusCode) -> Self {
+        let (title, message) = match status {
+            StatusCode::NOT_FOUND => (
+                "Không tìm thấy trang",
+                "Địa chỉ bạn mở không tồn tại hoặc đã được chuyển đi. Hãy kiểm tra lại đường dẫn hoặc quay về trang chủ.",
+            ),
+            StatusCode::SERVICE_UNAVAILABLE => (
+                "Hệ thống tạm thời gián đoạn",
+                "Cơ sở dữ liệu tạm thời không truy cập được. Dữ liệu của bạn không bị mất; vui lòng thử lại sau ít phút.",
+            ),
+            _ => (
+                "Đã xảy ra lỗi",
+                "Hệ thống gặp lỗi khi xử lý yêu cầu. Lỗi đã được ghi lại; vui lòng thử lại sau.",
+            ),
+        };
+        ErrorPage {
+            site_name: crate::site_name(),
+            status: status.as_u16(),
+            title,
+            message,
+        }
+    }
+
+    pub fn into_response_with(self, status: StatusCode) -> Response {
+        match self.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "error page did not render");
+                (status, self.title).into_response()
+            }
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            AppError::NotFound | AppError::Store(StoreError::NotFound) => StatusCode::NOT_FOUND,
+            AppError::Store(e) if e.is_unavailable() => {
+                tracing::warn!(error = %e, "database unavailable");
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            AppError::Store(e) => {
+                tracing::error!(error = %e, "storage error");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        ErrorPage::for_status(status).into_response_with(status)
+    }
+}
+
+/// A panic in a handler is a bug: log it, answer 500 with the usual page.
+pub(crate) fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    ErrorPage::for_status(StatusCode::INTERNAL_SERVER_ERROR)
+        .into_response_with(StatusCode::INTERNAL_SERVER_ERROR)
+}
