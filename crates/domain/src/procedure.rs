@@ -467,7 +467,10 @@ mod tests {
             p.cases[0].time_limits[0].limit.to_string(),
             "Trong ngày làm việc"
         );
-        assert_eq!(p.cases[0].components[0].required, true);
+        assert!(
+            p.cases[0].components[0].required,
+            "components are required unless said otherwise"
+        );
     }
 
     #[test]

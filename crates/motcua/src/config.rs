@@ -104,7 +104,12 @@ pub fn load(file: Option<&PathBuf>, overrides: &Overrides) -> Result<Config, Con
         .merge(Serialized::defaults(overrides))
         .extract()
         .map_err(|e| {
-            ConfigError::Invalid(e.into_iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))
+            // figment names keys with its profile ("default.listen"); operators know them as "listen"
+            let messages: Vec<String> = e
+                .into_iter()
+                .map(|e| e.to_string().replace("key \"default.", "key \""))
+                .collect();
+            ConfigError::Invalid(messages.join("; "))
         })?;
     config.check()?;
     Ok(config)
@@ -134,7 +139,9 @@ impl Config {
     fn check(&self) -> Result<(), ConfigError> {
         database_kind(&self.database_url)?;
         if self.site_name.trim().is_empty() {
-            return Err(ConfigError::Invalid("khóa `site_name` không được để trống".into()));
+            return Err(ConfigError::Invalid(
+                "khóa `site_name` không được để trống".into(),
+            ));
         }
         if let Some(url) = &self.public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
@@ -146,12 +153,12 @@ impl Config {
         Ok(())
     }
 
-    /// The address to print for people to open.
-    pub fn url(&self) -> String {
+    /// The address to print for people to open, given the address actually bound (the port may have been 0).
+    pub fn url(&self, bound: SocketAddr) -> String {
         match &self.public_url {
             Some(url) => url.clone(),
             None => {
-                let addr = self.listen;
+                let addr = bound;
                 if addr.ip().is_unspecified() {
                     format!("http://127.0.0.1:{}", addr.port())
                 } else {
@@ -175,14 +182,20 @@ mod tests {
     #[test]
     fn defaults_need_nothing_installed() {
         let config = Config::default();
-        assert_eq!(database_kind(&config.database_url).unwrap(), DatabaseKind::Sqlite);
-        assert_eq!(config.url(), "http://127.0.0.1:8080");
+        assert_eq!(
+            database_kind(&config.database_url).unwrap(),
+            DatabaseKind::Sqlite
+        );
+        assert_eq!(config.url(config.listen), "http://127.0.0.1:8080");
     }
 
     #[test]
     fn a_file_and_overrides_layer_in_order() {
         let dir = tempfile::tempdir().unwrap();
-        let path = write(&dir, "listen = \"0.0.0.0:9000\"\nsite_name = \"Cổng DVC tỉnh Minh Hòa\"\n");
+        let path = write(
+            &dir,
+            "listen = \"0.0.0.0:9000\"\nsite_name = \"Cổng DVC tỉnh Minh Hòa\"\n",
+        );
         let overrides = Overrides {
             database_url: Some("postgres://db/motcua".into()),
             listen: None,
@@ -191,14 +204,16 @@ mod tests {
         assert_eq!(config.listen.port(), 9000);
         assert_eq!(config.site_name, "Cổng DVC tỉnh Minh Hòa");
         assert_eq!(config.database_url, "postgres://db/motcua");
-        assert_eq!(config.url(), "http://127.0.0.1:9000");
+        assert_eq!(config.url(config.listen), "http://127.0.0.1:9000");
     }
 
     #[test]
     fn a_bad_value_names_its_key_and_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(&dir, "listen = \"not an address\"\n");
-        let err = load(Some(&path), &Overrides::default()).unwrap_err().to_string();
+        let err = load(Some(&path), &Overrides::default())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("listen"), "{err}");
         assert!(err.contains("motcua.toml"), "{err}");
     }
@@ -207,16 +222,24 @@ mod tests {
     fn an_unknown_key_is_reported() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(&dir, "databse_url = \"sqlite:x.db\"\n");
-        let err = load(Some(&path), &Overrides::default()).unwrap_err().to_string();
+        let err = load(Some(&path), &Overrides::default())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("databse_url"), "{err}");
     }
 
     #[test]
     fn a_missing_config_file_is_an_error() {
-        let err = load(Some(&PathBuf::from("/nonexistent/motcua.toml")), &Overrides::default())
-            .unwrap_err()
-            .to_string();
-        assert!(err.starts_with("không đọc được tệp cấu hình /nonexistent/motcua.toml"), "{err}");
+        let err = load(
+            Some(&PathBuf::from("/nonexistent/motcua.toml")),
+            &Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("không đọc được tệp cấu hình /nonexistent/motcua.toml"),
+            "{err}"
+        );
     }
 
     #[test]

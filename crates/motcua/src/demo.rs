@@ -23,7 +23,10 @@ const DEMO: &str = include_str!("demo/catalogue.json");
 pub enum Seeded {
     /// The database already had a catalogue: nothing was touched.
     AlreadyPopulated,
-    Demo { agencies: usize, procedures: usize },
+    Demo {
+        agencies: usize,
+        procedures: usize,
+    },
 }
 
 fn parse() -> anyhow::Result<DemoCatalogue> {
@@ -39,7 +42,11 @@ fn parse() -> anyhow::Result<DemoCatalogue> {
             bail!("demo level for unknown procedure {}", level.procedure);
         };
         if procedure.case(&level.case).is_none() {
-            bail!("demo level for unknown case {} of {}", level.case, level.procedure);
+            bail!(
+                "demo level for unknown case {} of {}",
+                level.case,
+                level.procedure
+            );
         }
     }
     Ok(demo)
@@ -75,7 +82,8 @@ mod tests {
     #[test]
     fn the_demo_catalogue_is_valid_and_covers_every_level() {
         let demo = parse().unwrap();
-        let levels: HashSet<OnlineServiceLevel> = demo.service_levels.iter().map(|l| l.level).collect();
+        let levels: HashSet<OnlineServiceLevel> =
+            demo.service_levels.iter().map(|l| l.level).collect();
         assert_eq!(levels.len(), 4, "every online level 1–4 is represented");
         assert!(demo.procedures.len() >= 6);
     }

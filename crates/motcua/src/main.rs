@@ -53,7 +53,9 @@ enum Failure {
     Config(#[from] config::ConfigError),
     #[error("không mở được cơ sở dữ liệu {what}: {reason}")]
     Database { what: String, reason: String },
-    #[error("cổng {0} đang được một chương trình khác sử dụng; chọn cổng khác bằng --listen hoặc MOTCUA_LISTEN")]
+    #[error(
+        "cổng {0} đang được một chương trình khác sử dụng; chọn cổng khác bằng --listen hoặc MOTCUA_LISTEN"
+    )]
     PortInUse(SocketAddr),
     #[error("không lắng nghe được tại {addr}: {reason}")]
     Listen { addr: SocketAddr, reason: String },
@@ -63,7 +65,10 @@ enum Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("lỗi: không khởi động được bộ thực thi bất đồng bộ: {e}");
@@ -73,7 +78,6 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!(error = %e, "stopping");
             eprintln!("lỗi: {e}");
             ExitCode::FAILURE
         }
@@ -82,8 +86,17 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Serve { database_url, listen } => {
-            let config = config::load(cli.config.as_ref(), &Overrides { database_url, listen })?;
+        Command::Serve {
+            database_url,
+            listen,
+        } => {
+            let config = config::load(
+                cli.config.as_ref(),
+                &Overrides {
+                    database_url,
+                    listen,
+                },
+            )?;
             init_logs(&config);
             serve(config).await
         }
@@ -97,9 +110,16 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             )?;
             init_logs(&config);
             let store = open_store(&config, true).await?;
-            let pending = store.health.pending_migrations().await.map_err(|e| Failure::Other(e.to_string()))?;
+            let pending = store
+                .health
+                .pending_migrations()
+                .await
+                .map_err(|e| Failure::Other(e.to_string()))?;
             debug_assert!(pending.is_empty());
-            println!("Cơ sở dữ liệu {} đã được cập nhật lược đồ mới nhất.", describe(&config.database_url));
+            println!(
+                "Cơ sở dữ liệu {} đã được cập nhật lược đồ mới nhất.",
+                describe(&config.database_url)
+            );
             Ok(())
         }
     }
@@ -109,7 +129,9 @@ fn init_logs(config: &Config) {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&config.log_filter))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match config.log_format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
@@ -122,7 +144,9 @@ fn describe(url: &str) -> String {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let credentials = &url[scheme_end + 3..at];
             match credentials.split_once(':') {
-                Some((user, _password)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                Some((user, _password)) => {
+                    format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
+                }
                 None => url.to_string(),
             }
         }
@@ -137,7 +161,9 @@ async fn open_store(config: &Config, migrate: bool) -> Result<Store, Failure> {
     };
     let store = match config::database_kind(&config.database_url)? {
         DatabaseKind::Sqlite => {
-            let store = SqliteStore::connect(&config.database_url).await.map_err(db_failure)?;
+            let store = SqliteStore::connect(&config.database_url)
+                .await
+                .map_err(db_failure)?;
             if migrate {
                 store.migrate().await.map_err(db_failure)?;
             }
@@ -158,10 +184,14 @@ async fn open_store(config: &Config, migrate: bool) -> Result<Store, Failure> {
 
 async fn serve(config: Config) -> Result<(), Failure> {
     let store = open_store(&config, config.migrate_on_start).await?;
-    let pending = store.health.pending_migrations().await.map_err(|e| Failure::Database {
-        what: describe(&config.database_url),
-        reason: e.to_string(),
-    })?;
+    let pending = store
+        .health
+        .pending_migrations()
+        .await
+        .map_err(|e| Failure::Database {
+            what: describe(&config.database_url),
+            reason: e.to_string(),
+        })?;
     if !pending.is_empty() {
         return Err(Failure::Other(format!(
             "cơ sở dữ liệu chưa được cập nhật lược đồ ({} bản chưa áp dụng); chạy `motcua migrate` trước",
@@ -170,8 +200,13 @@ async fn serve(config: Config) -> Result<(), Failure> {
     }
     if config.seed_demo {
         match demo::seed_if_empty(&store).await {
-            Ok(demo::Seeded::Demo { agencies, procedures }) => {
-                println!("Đã tạo dữ liệu mẫu: {agencies} cơ quan, {procedures} thủ tục hành chính.");
+            Ok(demo::Seeded::Demo {
+                agencies,
+                procedures,
+            }) => {
+                println!(
+                    "Đã tạo dữ liệu mẫu: {agencies} cơ quan, {procedures} thủ tục hành chính."
+                );
             }
             Ok(demo::Seeded::AlreadyPopulated) => {}
             Err(e) => return Err(Failure::Other(format!("không tạo được dữ liệu mẫu: {e:#}"))),
@@ -193,16 +228,20 @@ async fn serve(config: Config) -> Result<(), Failure> {
             name: config.site_name.clone(),
         }),
     });
+    let bound = listener.local_addr().unwrap_or(config.listen);
     println!(
         "motcua đang chạy tại {} (cơ sở dữ liệu: {}). Nhấn Ctrl-C để dừng.",
-        config.url(),
+        config.url(bound),
         describe(&config.database_url)
     );
-    tracing::info!(listen = %config.listen, "serving");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| Failure::Other(format!("máy chủ dừng bất thường: {e}")))?;
+    tracing::info!(listen = %bound, "serving");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| Failure::Other(format!("máy chủ dừng bất thường: {e}")))?;
     println!("motcua đã dừng.");
     Ok(())
 }
@@ -242,8 +281,17 @@ mod tests {
 
     #[test]
     fn passwords_never_appear_in_messages() {
-        assert_eq!(describe("postgres://motcua:s3cret@db:5432/motcua"), "postgres://motcua:***@db:5432/motcua");
-        assert_eq!(describe("postgres://motcua@db/motcua"), "postgres://motcua@db/motcua");
-        assert_eq!(describe("sqlite://data/motcua.db"), "sqlite://data/motcua.db");
+        assert_eq!(
+            describe("postgres://motcua:s3cret@db:5432/motcua"),
+            "postgres://motcua:***@db:5432/motcua"
+        );
+        assert_eq!(
+            describe("postgres://motcua@db/motcua"),
+            "postgres://motcua@db/motcua"
+        );
+        assert_eq!(
+            describe("sqlite://data/motcua.db"),
+            "sqlite://data/motcua.db"
+        );
     }
 }

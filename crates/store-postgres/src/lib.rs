@@ -95,6 +95,12 @@ impl PgStore {
             check_schema(schema)?;
             options = options.options([("search_path", schema.as_str())]);
         }
+        // one direct attempt first: a refused connection or a bad password is reported as it is, at once,
+        // instead of as a pool time-out ten seconds later
+        let probe = sqlx::ConnectOptions::connect(&options)
+            .await
+            .map_err(map_err)?;
+        let _ = sqlx::Connection::close(probe).await;
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections.unwrap_or(10))
             .acquire_timeout(Duration::from_secs(10))

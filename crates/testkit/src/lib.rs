@@ -21,13 +21,30 @@ pub struct TestStore {
 }
 
 enum Cleanup {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { url: String, schema: String },
+    Sqlite {
+        db: SqliteStore,
+        _dir: tempfile::TempDir,
+    },
+    Postgres {
+        db: PgStore,
+        url: String,
+        schema: String,
+    },
+}
+
+impl TestStore {
+    /// Close every connection, as if the database went away: later calls fail with `Unavailable`.
+    pub async fn simulate_outage(&self) {
+        match &self.cleanup {
+            Cleanup::Sqlite { db, .. } => db.close().await,
+            Cleanup::Postgres { db, .. } => db.close().await,
+        }
+    }
 }
 
 impl Drop for TestStore {
     fn drop(&mut self) {
-        if let Cleanup::Postgres { url, schema } = &self.cleanup {
+        if let Cleanup::Postgres { url, schema, .. } = &self.cleanup {
             let (url, schema) = (url.clone(), schema.clone());
             // Drop cannot await, and may run inside a runtime: do it on a thread with its own runtime.
             let done = std::thread::spawn(move || {
@@ -45,13 +62,21 @@ impl Drop for TestStore {
 
 /// A fresh, migrated SQLite database in a temporary directory.
 pub async fn sqlite_store() -> TestStore {
+    let t = sqlite_store_unmigrated().await;
+    if let Cleanup::Sqlite { db, .. } = &t.cleanup {
+        db.migrate().await.expect("migrate SQLite");
+    }
+    t
+}
+
+/// A fresh SQLite database that has not been migrated (for readiness checks).
+pub async fn sqlite_store_unmigrated() -> TestStore {
     let dir = tempfile::tempdir().expect("temporary directory");
     let url = format!("sqlite://{}", dir.path().join("motcua.db").display());
-    let store = SqliteStore::connect(&url).await.expect("open SQLite");
-    store.migrate().await.expect("migrate SQLite");
+    let db = SqliteStore::connect(&url).await.expect("open SQLite");
     TestStore {
-        store: store.into_store(),
-        cleanup: Cleanup::Sqlite(dir),
+        store: db.clone().into_store(),
+        cleanup: Cleanup::Sqlite { db, _dir: dir },
     }
 }
 
@@ -91,7 +116,11 @@ pub async fn postgres_store() -> Option<TestStore> {
     .unwrap_or_else(|e| panic!("connect to PostgreSQL: {e}"));
     store.migrate().await.expect("migrate PostgreSQL");
     Some(TestStore {
-        store: store.into_store(),
-        cleanup: Cleanup::Postgres { url, schema },
+        store: store.clone().into_store(),
+        cleanup: Cleanup::Postgres {
+            db: store,
+            url,
+            schema,
+        },
     })
 }

@@ -17,7 +17,9 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         tracing::warn!(error = %e, "readiness: database unreachable");
         return (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "not_ready", "database": backend, "reason": "database unreachable"})),
+            Json(
+                json!({"status": "not_ready", "database": backend, "reason": "database unreachable"}),
+            ),
         );
     }
     match state.store.health.pending_migrations().await {
@@ -27,14 +29,18 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         ),
         Ok(pending) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "not_ready", "database": backend, "reason": "migrations pending",
-                        "pending_migrations": pending})),
+            Json(
+                json!({"status": "not_ready", "database": backend, "reason": "migrations pending",
+                        "pending_migrations": pending}),
+            ),
         ),
         Err(e) => {
             tracing::warn!(error = %e, "readiness: cannot read migrations");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "not_ready", "database": backend, "reason": "database unreachable"})),
+                Json(
+                    json!({"status": "not_ready", "database": backend, "reason": "database unreachable"}),
+                ),
             )
         }
     }

@@ -40,7 +40,10 @@ static SITE_NAME: OnceLock<String> = OnceLock::new();
 
 /// The site name for pages rendered outside a handler's state (error pages).
 pub(crate) fn site_name() -> String {
-    SITE_NAME.get().cloned().unwrap_or_else(|| Site::default().name)
+    SITE_NAME
+        .get()
+        .cloned()
+        .unwrap_or_else(|| Site::default().name)
 }
 
 /// The whole application as one router, ready to serve or to test in-process.

@@ -78,7 +78,10 @@ pub(crate) async fn home(State(state): State<AppState>) -> Result<HomePage, AppE
     let agencies = state.store.agencies.list().await?;
     let fields = state.store.fields.list().await?;
     let field_names: HashMap<_, _> = fields.iter().map(|f| (&f.code, f.name.as_str())).collect();
-    let agency_names: HashMap<_, _> = agencies.iter().map(|a| (&a.code, a.name.as_str())).collect();
+    let agency_names: HashMap<_, _> = agencies
+        .iter()
+        .map(|a| (&a.code, a.name.as_str()))
+        .collect();
 
     let mut procedures = Vec::new();
     for stored in state.store.catalogue.list_procedures().await? {
@@ -126,7 +129,10 @@ pub(crate) async fn home(State(state): State<AppState>) -> Result<HomePage, AppE
                 level: a.level.label_vi(),
             })
             .collect(),
-        levels: OnlineServiceLevel::ALL.into_iter().map(LevelView::from).collect(),
+        levels: OnlineServiceLevel::ALL
+            .into_iter()
+            .map(LevelView::from)
+            .collect(),
     })
 }
 

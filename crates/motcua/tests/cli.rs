@@ -1,0 +1,267 @@
+//! The `motcua` binary as an operator meets it: help, bad input answered in one clear line, and a real server
+//! that serves the home page and stops cleanly on SIGTERM.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn motcua(dir: &tempfile::TempDir) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_motcua"));
+    cmd.current_dir(dir.path()).stdin(Stdio::null());
+    // the operator's environment must not leak into these tests
+    for (key, _) in std::env::vars() {
+        if key.starts_with("MOTCUA_") || key == "RUST_LOG" {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+/// Run to completion and check it failed with exactly one `lỗi:` line on stderr and no panic.
+fn fails_with(output: Output) -> String {
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!output.status.success(), "should fail: {stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("backtrace"),
+        "{stderr}"
+    );
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("lỗi:")).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    lines[0].to_string()
+}
+
+#[test]
+fn help_lists_the_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = motcua(&dir).arg("--help").output().unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    for word in ["serve", "migrate", "--config"] {
+        assert!(text.contains(word), "{text}");
+    }
+}
+
+#[test]
+fn an_unsupported_database_url_names_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = fails_with(
+        motcua(&dir)
+            .args(["serve", "--database-url", "mysql://x/y"])
+            .output()
+            .unwrap(),
+    );
+    assert!(line.contains("database_url"), "{line}");
+}
+
+#[test]
+fn a_bad_value_in_the_config_file_names_the_key_and_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("motcua.toml"), "listen = 8080\n").unwrap();
+    let line = fails_with(motcua(&dir).arg("serve").output().unwrap());
+    assert!(
+        line.contains("listen") && line.contains("motcua.toml"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_bad_environment_value_names_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = fails_with(
+        motcua(&dir)
+            .arg("serve")
+            .env("MOTCUA_SEED_DEMO", "perhaps")
+            .output()
+            .unwrap(),
+    );
+    assert!(line.to_lowercase().contains("seed_demo"), "{line}");
+}
+
+#[test]
+fn an_unreadable_config_file_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = fails_with(
+        motcua(&dir)
+            .args(["--config", "khong-co.toml", "serve"])
+            .output()
+            .unwrap(),
+    );
+    assert!(line.contains("khong-co.toml"), "{line}");
+}
+
+#[test]
+fn an_unreachable_postgresql_says_so_and_hides_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = fails_with(
+        motcua(&dir)
+            .args([
+                "migrate",
+                "--database-url",
+                "postgres://motcua:s3cret@127.0.0.1:1/motcua",
+            ])
+            .output()
+            .unwrap(),
+    );
+    assert!(line.contains("không mở được cơ sở dữ liệu"), "{line}");
+    assert!(!line.contains("s3cret"), "{line}");
+}
+
+#[test]
+fn a_port_in_use_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let line = fails_with(
+        motcua(&dir)
+            .args(["serve", "--listen", &addr])
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        line.contains(&addr) && line.contains("đang được một chương trình khác sử dụng"),
+        "{line}"
+    );
+}
+
+#[test]
+fn migrate_prepares_an_empty_sqlite_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = motcua(&dir)
+        .args(["migrate", "--database-url", "sqlite://db/motcua.db"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(dir.path().join("db/motcua.db").exists());
+}
+
+/// A running `motcua serve` and the URL it printed.
+struct Server {
+    child: Child,
+    url: String,
+    stdout: BufReader<std::process::ChildStdout>,
+}
+
+fn start(dir: &tempfile::TempDir, args: &[&str]) -> Server {
+    let mut child = motcua(dir)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut printed = String::new();
+    let url = loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "server exited early; it printed: {printed}"
+        );
+        printed.push_str(&line);
+        if let Some(rest) = line.split("đang chạy tại ").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    Server { child, url, stdout }
+}
+
+fn http_get(url: &str, path: &str) -> (u16, String) {
+    let host = url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(host).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    (status, response)
+}
+
+impl Server {
+    /// SIGTERM, then wait for a clean exit.
+    fn stop(mut self) -> String {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "exit status {status}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let mut rest = String::new();
+        self.stdout.read_to_string(&mut rest).unwrap();
+        rest
+    }
+}
+
+#[test]
+fn serve_seeds_an_empty_sqlite_database_serves_the_home_page_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir, &[]);
+    let (status, page) = http_get(&server.url, "/");
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Đăng ký khai sinh") && page.contains("Mức độ 4"),
+        "{page}"
+    );
+    assert_eq!(http_get(&server.url, "/readyz").0, 200);
+    assert!(server.stop().contains("đã dừng"));
+    assert!(
+        dir.path().join("data/motcua.db").exists(),
+        "the default database lives in ./data"
+    );
+
+    // a second start finds the catalogue and does not seed again
+    let server = start(&dir, &[]);
+    assert_eq!(http_get(&server.url, "/").0, 200);
+    server.stop();
+}
+
+#[test]
+fn serve_runs_on_postgresql_too() {
+    let Some(url) = motcua_testkit::postgres_url() else {
+        return;
+    };
+    let schema = format!("motcua_cli_{}", uuid::Uuid::now_v7().simple());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime
+        .block_on(motcua_store_postgres::PgStore::create_schema(&url, &schema))
+        .unwrap();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let db_url = format!("{url}{separator}options=-c%20search_path%3D{schema}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir, &["--database-url", &db_url]);
+    let (status, page) = http_get(&server.url, "/");
+    let (ready_status, ready) = http_get(&server.url, "/readyz");
+    server.stop();
+    runtime
+        .block_on(motcua_store_postgres::PgStore::drop_schema(&url, &schema))
+        .unwrap();
+    assert_eq!(status, 200);
+    assert!(page.contains("Đăng ký khai sinh"), "{page}");
+    assert_eq!(ready_status, 200);
+    assert!(ready.contains("PostgreSQL"), "{ready}");
+}
