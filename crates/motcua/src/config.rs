@@ -17,6 +17,10 @@ pub struct Config {
     pub listen: SocketAddr,
     /// `sqlite:path/to/file.db` (default, embedded) or `postgres://user@host:port/database`.
     pub database_url: String,
+    /// Directory for files (form templates; attachments later).
+    pub files_dir: PathBuf,
+    /// How often each server checks whether the catalogue changed (seconds).
+    pub catalogue_refresh_seconds: u64,
     /// Apply pending migrations when `serve` starts.
     pub migrate_on_start: bool,
     /// Seed the demo catalogue when the database is empty.
@@ -43,6 +47,8 @@ impl Default for Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database_url: "sqlite://data/motcua.db".into(),
+            files_dir: PathBuf::from("data/files"),
+            catalogue_refresh_seconds: 5,
             migrate_on_start: true,
             seed_demo: true,
             site_name: "Cổng Dịch vụ công trực tuyến".into(),
@@ -56,6 +62,8 @@ impl Default for Config {
 const KEYS: &[&str] = &[
     "listen",
     "database_url",
+    "files_dir",
+    "catalogue_refresh_seconds",
     "migrate_on_start",
     "seed_demo",
     "site_name",
@@ -138,6 +146,11 @@ pub fn database_kind(url: &str) -> Result<DatabaseKind, ConfigError> {
 impl Config {
     fn check(&self) -> Result<(), ConfigError> {
         database_kind(&self.database_url)?;
+        if self.catalogue_refresh_seconds == 0 {
+            return Err(ConfigError::Invalid(
+                "khóa `catalogue_refresh_seconds` phải lớn hơn 0".into(),
+            ));
+        }
         if self.site_name.trim().is_empty() {
             return Err(ConfigError::Invalid(
                 "khóa `site_name` không được để trống".into(),

@@ -1,11 +1,17 @@
 //! The demo catalogue seeded on first start with an empty database, so a new installation shows a working
-//! portal straight away. Real deployments import their own catalogue (and can turn seeding off).
+//! portal straight away: agencies of a fictional province ("tỉnh Minh Hòa"), fields, procedures with their
+//! cases, components, time limits and fees, online levels 1–4, and a fillable form template (RTF, which every
+//! word processor opens) for each form component. Codes starting with `9.` are demo-only; the others are the
+//! national codes of those procedures. Real deployments import their own catalogue and set `seed_demo = false`.
 
 use anyhow::{Context, bail};
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload, path::Path};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use motcua_domain::{Agency, Field, Procedure, ServiceLevelAssignment};
+use motcua_domain::{
+    Agency, Field, NonEmptyText, Procedure, ServiceLevelAssignment, procedure::TemplateRef,
+};
 use motcua_store::Store;
 
 #[derive(Deserialize)]
@@ -29,13 +35,94 @@ pub enum Seeded {
     },
 }
 
+/// Words that open the name of a component the citizen fills in from a template.
+const FORM_PREFIXES: &[&str] = &[
+    "Tờ khai",
+    "Đơn",
+    "Giấy đề nghị",
+    "Phiếu",
+    "Thông báo",
+    "Bản khai",
+    "Đề nghị",
+];
+
+/// A form template for `component` as RTF (Unicode escapes, so Vietnamese survives any code page).
+fn form_template(component: &str, procedure: &str, agency: &str) -> String {
+    let mut rtf = String::from("{\\rtf1\\ansi\\deff0{\\fonttbl{\\f0 Times New Roman;}}\\fs26\n");
+    let mut line = |text: &str, style: &str| {
+        rtf.push_str(style);
+        rtf.push(' ');
+        for c in text.chars() {
+            match c {
+                '\\' | '{' | '}' => {
+                    rtf.push('\\');
+                    rtf.push(c);
+                }
+                c if c.is_ascii() => rtf.push(c),
+                c => {
+                    let mut units = [0u16; 2];
+                    for unit in c.encode_utf16(&mut units) {
+                        rtf.push_str(&format!("\\u{}?", *unit as i16));
+                    }
+                }
+            }
+        }
+        rtf.push_str("\\b0\\par\n");
+    };
+    line("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "\\qc\\b");
+    line("Độc lập - Tự do - Hạnh phúc", "\\qc\\b");
+    line("", "\\qc");
+    line(&component.to_uppercase(), "\\qc\\b");
+    line(&format!("(Dùng cho thủ tục: {procedure})"), "\\qc\\i0");
+    line("", "\\ql");
+    line(&format!("Kính gửi: {agency}"), "\\ql");
+    line(
+        "Họ, chữ đệm, tên người yêu cầu: ..............................................",
+        "\\ql",
+    );
+    line(
+        "Số định danh cá nhân: ............................  Ngày sinh: ....../....../..........",
+        "\\ql",
+    );
+    line(
+        "Nơi cư trú: ......................................................................",
+        "\\ql",
+    );
+    line(
+        "Số điện thoại: ....................  Thư điện tử: ..................................",
+        "\\ql",
+    );
+    line(
+        "Nội dung đề nghị: ................................................................",
+        "\\ql",
+    );
+    line(
+        "..................................................................................",
+        "\\ql",
+    );
+    line(
+        "Tôi cam đoan những nội dung khai trên đây là đúng sự thật và chịu trách nhiệm trước pháp luật.",
+        "\\ql",
+    );
+    line("", "\\ql");
+    line(
+        "Làm tại ................, ngày ...... tháng ...... năm ..........",
+        "\\qr",
+    );
+    line("NGƯỜI YÊU CẦU", "\\qr\\b");
+    line("(Ký, ghi rõ họ, chữ đệm, tên)", "\\qr");
+    rtf.push('}');
+    rtf
+}
+
 fn parse() -> anyhow::Result<DemoCatalogue> {
-    let demo: DemoCatalogue = serde_json::from_str(DEMO).context("demo catalogue JSON")?;
+    let mut demo: DemoCatalogue = serde_json::from_str(DEMO).context("demo catalogue JSON")?;
     for agency in &demo.agencies {
         agency.validate()?;
     }
-    for procedure in &demo.procedures {
+    for procedure in &mut demo.procedures {
         procedure.validate()?;
+        attach_templates(procedure)?;
     }
     for level in &demo.service_levels {
         let Some(procedure) = demo.procedures.iter().find(|p| p.code == level.procedure) else {
@@ -52,12 +139,70 @@ fn parse() -> anyhow::Result<DemoCatalogue> {
     Ok(demo)
 }
 
-/// Seed the demo catalogue if the database has no agency yet.
-pub async fn seed_if_empty(store: &Store) -> anyhow::Result<Seeded> {
+/// Give every form component a template; a procedure without one gets it on its first component.
+fn attach_templates(procedure: &mut Procedure) -> anyhow::Result<()> {
+    let code = procedure.code.clone();
+    let mut any = false;
+    for case in &mut procedure.cases {
+        let key = case.key.clone();
+        for (i, component) in case.components.iter_mut().enumerate() {
+            if FORM_PREFIXES
+                .iter()
+                .any(|p| component.name.as_str().starts_with(p))
+            {
+                component.template = Some(template_ref(&code, &key, i, component.name.as_str())?);
+                any = true;
+            }
+        }
+    }
+    if !any
+        && let Some(case) = procedure.cases.first_mut()
+        && let Some(component) = case.components.first_mut()
+    {
+        component.template = Some(template_ref(&code, &case.key, 0, component.name.as_str())?);
+    }
+    Ok(())
+}
+
+fn template_ref(
+    code: &motcua_domain::ProcedureCode,
+    case: &motcua_domain::CaseKey,
+    index: usize,
+    name: &str,
+) -> anyhow::Result<TemplateRef> {
+    Ok(TemplateRef {
+        file_name: NonEmptyText::parse(&format!("{name}.rtf"))?,
+        object_key: format!("templates/{code}/{case}/{}.rtf", index + 1),
+    })
+}
+
+/// Seed the demo catalogue and its form templates if the database has no agency yet.
+pub async fn seed_if_empty(store: &Store, files: &dyn ObjectStore) -> anyhow::Result<Seeded> {
     if !store.agencies.list().await?.is_empty() {
         return Ok(Seeded::AlreadyPopulated);
     }
     let demo = parse()?;
+    // files first: a catalogue that points at missing templates would offer broken downloads
+    for procedure in &demo.procedures {
+        let agency = procedure
+            .agencies
+            .first()
+            .and_then(|code| demo.agencies.iter().find(|a| &a.code == code))
+            .map_or("Cơ quan có thẩm quyền", |a| a.name.as_str());
+        for case in &procedure.cases {
+            for component in &case.components {
+                if let Some(template) = &component.template {
+                    let body =
+                        form_template(component.name.as_str(), procedure.name.as_str(), agency);
+                    let path = Path::parse(&template.object_key)?;
+                    files
+                        .put(&path, PutPayload::from(body.into_bytes()))
+                        .await
+                        .with_context(|| format!("write form template {}", template.object_key))?;
+                }
+            }
+        }
+    }
     store.agencies.upsert(&demo.agencies).await?;
     store.fields.upsert(&demo.fields).await?;
     let now = OffsetDateTime::now_utc();
@@ -76,15 +221,71 @@ pub async fn seed_if_empty(store: &Store) -> anyhow::Result<Seeded> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use motcua_domain::OnlineServiceLevel;
+    use motcua_domain::{AgencyLevel, OnlineServiceLevel};
     use std::collections::HashSet;
 
     #[test]
-    fn the_demo_catalogue_is_valid_and_covers_every_level() {
+    fn the_demo_catalogue_is_realistic_and_covers_every_level() {
         let demo = parse().unwrap();
         let levels: HashSet<OnlineServiceLevel> =
             demo.service_levels.iter().map(|l| l.level).collect();
         assert_eq!(levels.len(), 4, "every online level 1–4 is represented");
-        assert!(demo.procedures.len() >= 6);
+        assert!(
+            demo.procedures.len() >= 40,
+            "{} procedures",
+            demo.procedures.len()
+        );
+        assert!(demo.fields.len() >= 8);
+        let provincial = demo
+            .agencies
+            .iter()
+            .filter(|a| a.level == AgencyLevel::Province)
+            .count();
+        let communes = demo
+            .agencies
+            .iter()
+            .filter(|a| a.level == AgencyLevel::Commune)
+            .count();
+        assert!(provincial >= 4 && communes >= 2 && demo.agencies.len() >= 6);
+        for p in &demo.procedures {
+            let templates = p
+                .cases
+                .iter()
+                .flat_map(|c| &c.components)
+                .filter(|c| c.template.is_some())
+                .count();
+            assert!(templates >= 1, "{} has no form template", p.code);
+            assert!(
+                p.cases
+                    .iter()
+                    .all(|c| !c.components.is_empty() && !c.time_limits.is_empty()),
+                "{}",
+                p.code
+            );
+            assert!(
+                demo.service_levels.iter().any(|l| l.procedure == p.code),
+                "{} has no online level",
+                p.code
+            );
+        }
+        let codes: HashSet<_> = demo.procedures.iter().map(|p| &p.code).collect();
+        assert_eq!(
+            codes.len(),
+            demo.procedures.len(),
+            "procedure codes are unique"
+        );
+    }
+
+    #[test]
+    fn form_templates_are_rtf_with_vietnamese_escaped() {
+        let rtf = form_template(
+            "Tờ khai đăng ký khai sinh",
+            "Đăng ký khai sinh",
+            "UBND xã {A}",
+        );
+        assert!(rtf.starts_with("{\\rtf1") && rtf.ends_with('}'));
+        assert!(rtf.is_ascii(), "all non-ASCII text is escaped");
+        assert!(rtf.contains("T\\u7900?"), "the title is upper case: Ờ is U+1EDC = 7900");
+        assert!(rtf.contains("\\{A\\}"), "braces are escaped");
     }
 }

@@ -11,6 +11,7 @@ use config::{Config, DatabaseKind, LogFormat, Overrides};
 use motcua_store::Store;
 use motcua_store_postgres::{PgSettings, PgStore};
 use motcua_store_sqlite::SqliteStore;
+use object_store::{ObjectStore, local::LocalFileSystem};
 
 #[derive(Parser)]
 #[command(
@@ -182,6 +183,20 @@ async fn open_store(config: &Config, migrate: bool) -> Result<Store, Failure> {
     Ok(store)
 }
 
+/// The file store: a local directory (created if missing).
+fn open_files(config: &Config) -> Result<Arc<dyn ObjectStore>, Failure> {
+    let dir = &config.files_dir;
+    let failure = |reason: String| {
+        Failure::Other(format!(
+            "không dùng được thư mục tệp {} (khóa `files_dir`): {reason}",
+            dir.display()
+        ))
+    };
+    std::fs::create_dir_all(dir).map_err(|e| failure(e.to_string()))?;
+    let store = LocalFileSystem::new_with_prefix(dir).map_err(|e| failure(e.to_string()))?;
+    Ok(Arc::new(store))
+}
+
 async fn serve(config: Config) -> Result<(), Failure> {
     let store = open_store(&config, config.migrate_on_start).await?;
     let pending = store
@@ -198,8 +213,9 @@ async fn serve(config: Config) -> Result<(), Failure> {
             pending.len()
         )));
     }
+    let files = open_files(&config)?;
     if config.seed_demo {
-        match demo::seed_if_empty(&store).await {
+        match demo::seed_if_empty(&store, files.as_ref()).await {
             Ok(demo::Seeded::Demo {
                 agencies,
                 procedures,
@@ -222,12 +238,24 @@ async fn serve(config: Config) -> Result<(), Failure> {
                 reason: e.to_string(),
             },
         })?;
-    let app = motcua_web::router(motcua_web::AppState {
-        store,
-        site: Arc::new(motcua_web::Site {
+    let state = motcua_web::AppState::new(
+        store.clone(),
+        motcua_web::Site {
             name: config.site_name.clone(),
-        }),
-    });
+        },
+        files,
+    )
+    .await
+    .map_err(|e| Failure::Database {
+        what: describe(&config.database_url),
+        reason: e.to_string(),
+    })?;
+    motcua_web::catalogue::spawn_refresher(
+        state.catalogue.clone(),
+        store,
+        std::time::Duration::from_secs(config.catalogue_refresh_seconds),
+    );
+    let app = motcua_web::router(state);
     let bound = listener.local_addr().unwrap_or(config.listen);
     println!(
         "motcua đang chạy tại {} (cơ sở dữ liệu: {}). Nhấn Ctrl-C để dừng.",

@@ -296,6 +296,22 @@ fn stored_procedure(row: &PgRow) -> StoreResult<StoredProcedure> {
     })
 }
 
+/// For each procedure, case and agency, the assignment with the latest start on or before `$1`.
+const LEVELS_IN_FORCE: &str = "SELECT DISTINCT ON (procedure_code COLLATE \"C\", case_key COLLATE \"C\", \
+     agency_code COLLATE \"C\") procedure_code, case_key, agency_code, level, effective_from \
+     FROM service_levels WHERE effective_from <= $1";
+const LEVELS_ORDER: &str = "ORDER BY procedure_code COLLATE \"C\", case_key COLLATE \"C\", agency_code COLLATE \"C\", effective_from DESC";
+
+fn level_row(r: &PgRow) -> StoreResult<ServiceLevelAssignment> {
+    decode::service_level(
+        &r.try_get::<String, _>("procedure_code").map_err(map_err)?,
+        &r.try_get::<String, _>("case_key").map_err(map_err)?,
+        &r.try_get::<String, _>("agency_code").map_err(map_err)?,
+        i64::from(r.try_get::<i16, _>("level").map_err(map_err)?),
+        r.try_get("effective_from").map_err(map_err)?,
+    )
+}
+
 const CURRENT_PROCEDURES: &str = "SELECT p.current_version, p.updated_at, v.document FROM procedures p \
      JOIN procedure_versions v ON v.procedure_code = p.code AND v.version = p.current_version";
 
@@ -417,27 +433,26 @@ impl CatalogueRepo for PgStore {
         code: &ProcedureCode,
         on: Date,
     ) -> StoreResult<Vec<ServiceLevelAssignment>> {
-        let rows = sqlx::query(
-            "SELECT DISTINCT ON (case_key COLLATE \"C\", agency_code COLLATE \"C\") procedure_code, case_key, agency_code, level, \
-             effective_from FROM service_levels WHERE procedure_code = $1 AND effective_from <= $2 \
-             ORDER BY case_key COLLATE \"C\", agency_code COLLATE \"C\", effective_from DESC",
-        )
-        .bind(code.as_str())
-        .bind(on)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?;
-        rows.iter()
-            .map(|r| {
-                decode::service_level(
-                    &r.try_get::<String, _>("procedure_code").map_err(map_err)?,
-                    &r.try_get::<String, _>("case_key").map_err(map_err)?,
-                    &r.try_get::<String, _>("agency_code").map_err(map_err)?,
-                    i64::from(r.try_get::<i16, _>("level").map_err(map_err)?),
-                    r.try_get("effective_from").map_err(map_err)?,
-                )
-            })
-            .collect()
+        let sql = sqlx::AssertSqlSafe(format!(
+            "{LEVELS_IN_FORCE} AND procedure_code = $2 {LEVELS_ORDER}"
+        ));
+        let rows = sqlx::query(sql)
+            .bind(on)
+            .bind(code.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(level_row).collect()
+    }
+
+    async fn all_service_levels(&self, on: Date) -> StoreResult<Vec<ServiceLevelAssignment>> {
+        let sql = sqlx::AssertSqlSafe(format!("{LEVELS_IN_FORCE} {LEVELS_ORDER}"));
+        let rows = sqlx::query(sql)
+            .bind(on)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(level_row).collect()
     }
 
     async fn catalogue_version(&self) -> StoreResult<i64> {

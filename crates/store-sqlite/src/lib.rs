@@ -279,6 +279,23 @@ fn stored_procedure(row: &SqliteRow) -> StoreResult<StoredProcedure> {
     })
 }
 
+/// For each procedure, case and agency, the assignment with the latest start on or before `$1`.
+const LEVELS_IN_FORCE: &str = "SELECT s.procedure_code, s.case_key, s.agency_code, s.level, s.effective_from \
+     FROM service_levels s WHERE s.effective_from = ( \
+       SELECT MAX(l.effective_from) FROM service_levels l WHERE l.procedure_code = s.procedure_code \
+       AND l.case_key = s.case_key AND l.agency_code = s.agency_code AND l.effective_from <= $1)";
+const LEVELS_ORDER: &str = "ORDER BY s.procedure_code, s.case_key, s.agency_code";
+
+fn level_row(r: &SqliteRow) -> StoreResult<ServiceLevelAssignment> {
+    decode::service_level(
+        &r.try_get::<String, _>("procedure_code").map_err(map_err)?,
+        &r.try_get::<String, _>("case_key").map_err(map_err)?,
+        &r.try_get::<String, _>("agency_code").map_err(map_err)?,
+        r.try_get("level").map_err(map_err)?,
+        r.try_get("effective_from").map_err(map_err)?,
+    )
+}
+
 const CURRENT_PROCEDURES: &str = "SELECT p.current_version, p.updated_at, v.document FROM procedures p \
      JOIN procedure_versions v ON v.procedure_code = p.code AND v.version = p.current_version";
 
@@ -404,29 +421,26 @@ impl CatalogueRepo for SqliteStore {
         code: &ProcedureCode,
         on: Date,
     ) -> StoreResult<Vec<ServiceLevelAssignment>> {
-        let rows = sqlx::query(
-            "SELECT s.procedure_code, s.case_key, s.agency_code, s.level, s.effective_from \
-             FROM service_levels s WHERE s.procedure_code = $1 AND s.effective_from = ( \
-               SELECT MAX(l.effective_from) FROM service_levels l WHERE l.procedure_code = s.procedure_code \
-               AND l.case_key = s.case_key AND l.agency_code = s.agency_code AND l.effective_from <= $2) \
-             ORDER BY s.case_key, s.agency_code",
-        )
-        .bind(code.as_str())
-        .bind(on)
-        .fetch_all(&self.read)
-        .await
-        .map_err(map_err)?;
-        rows.iter()
-            .map(|r| {
-                decode::service_level(
-                    &r.try_get::<String, _>("procedure_code").map_err(map_err)?,
-                    &r.try_get::<String, _>("case_key").map_err(map_err)?,
-                    &r.try_get::<String, _>("agency_code").map_err(map_err)?,
-                    r.try_get("level").map_err(map_err)?,
-                    r.try_get("effective_from").map_err(map_err)?,
-                )
-            })
-            .collect()
+        let sql = sqlx::AssertSqlSafe(format!(
+            "{LEVELS_IN_FORCE} AND s.procedure_code = $2 {LEVELS_ORDER}"
+        ));
+        let rows = sqlx::query(sql)
+            .bind(on)
+            .bind(code.as_str())
+            .fetch_all(&self.read)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(level_row).collect()
+    }
+
+    async fn all_service_levels(&self, on: Date) -> StoreResult<Vec<ServiceLevelAssignment>> {
+        let sql = sqlx::AssertSqlSafe(format!("{LEVELS_IN_FORCE} {LEVELS_ORDER}"));
+        let rows = sqlx::query(sql)
+            .bind(on)
+            .fetch_all(&self.read)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(level_row).collect()
     }
 
     async fn catalogue_version(&self) -> StoreResult<i64> {

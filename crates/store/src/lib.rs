@@ -95,6 +95,9 @@ pub trait CatalogueRepo: Send + Sync {
         code: &ProcedureCode,
         on: Date,
     ) -> StoreResult<Vec<ServiceLevelAssignment>>;
+    /// The level in force on `on` for every case and agency of every procedure, ordered by procedure, case,
+    /// agency (one query for building the catalogue view).
+    async fn all_service_levels(&self, on: Date) -> StoreResult<Vec<ServiceLevelAssignment>>;
     /// A number that grows whenever agencies, fields, procedures or levels change, so that every server node
     /// can notice and refresh what it derived from the catalogue.
     async fn catalogue_version(&self) -> StoreResult<i64>;

@@ -14,6 +14,15 @@ pub enum AppError {
     NotFound,
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// File storage failed (disk, bucket).
+    #[error("lưu trữ tệp: {0}")]
+    Files(String),
+}
+
+impl AppError {
+    pub(crate) fn files(e: object_store::Error) -> AppError {
+        AppError::Files(e.to_string())
+    }
 }
 
 #[derive(Template)]
@@ -71,6 +80,10 @@ impl IntoResponse for AppError {
             AppError::Store(e) => {
                 tracing::error!(error = %e, "storage error");
                 StatusCode::INTERNAL_SERVER_ERROR
+            }
+            AppError::Files(e) => {
+                tracing::error!(error = %e, "file storage error");
+                StatusCode::SERVICE_UNAVAILABLE
             }
         };
         ErrorPage::for_status(status).into_response_with(status)

@@ -2,13 +2,17 @@
 //! middleware every response goes through. Handlers are thin: parse input, ask the store or the domain, render.
 
 mod assets;
+pub mod catalogue;
 mod error;
 mod health;
 mod pages;
 mod security;
+mod urls;
 
 use axum::{Router, routing::get};
-use motcua_store::Store;
+use catalogue::Catalogue;
+use motcua_store::{Store, StoreError};
+use object_store::ObjectStore;
 use std::sync::{Arc, OnceLock};
 use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
 
@@ -34,6 +38,26 @@ impl Default for Site {
 pub struct AppState {
     pub store: Store,
     pub site: Arc<Site>,
+    pub catalogue: Arc<Catalogue>,
+    /// Form templates (and later attachments and results).
+    pub files: Arc<dyn ObjectStore>,
+}
+
+impl AppState {
+    /// Build the state, loading the catalogue from the store.
+    pub async fn new(
+        store: Store,
+        site: Site,
+        files: Arc<dyn ObjectStore>,
+    ) -> Result<AppState, StoreError> {
+        let catalogue = Arc::new(Catalogue::load(&store).await?);
+        Ok(AppState {
+            store,
+            site: Arc::new(site),
+            catalogue,
+            files,
+        })
+    }
 }
 
 static SITE_NAME: OnceLock<String> = OnceLock::new();
@@ -51,6 +75,12 @@ pub fn router(state: AppState) -> Router {
     let _ = SITE_NAME.set(state.site.name.clone());
     Router::new()
         .route("/", get(pages::home))
+        .route("/thu-tuc", get(pages::list))
+        .route("/thu-tuc/{code}", get(pages::detail))
+        .route(
+            "/thu-tuc/{code}/mau/{case}/{component}",
+            get(pages::template_download),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/static/{file}", get(assets::serve))

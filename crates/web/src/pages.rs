@@ -1,14 +1,29 @@
-//! Portal pages (server-rendered, Vietnamese, no script required).
+//! Portal pages (server-rendered, Vietnamese, no script required): home, the procedure catalogue with search
+//! and filters, the procedure page, and form template downloads.
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::{extract::State, http::StatusCode, response::Response};
-use std::collections::HashMap;
-use time::OffsetDateTime;
+use axum::{
+    body::Body,
+    extract::{Path, Query, State, rejection::QueryRejection},
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
 
-use motcua_domain::{Channel, OnlineServiceLevel, Procedure, vntime};
+use motcua_domain::{
+    AgencyCode, Channel, FieldCode, ImplementingLevel, OnlineServiceLevel, Procedure,
+    ProcedureCode, vntime,
+};
+use motcua_search::highlight_html;
+use object_store::ObjectStoreExt;
 
-use crate::{AppError, AppState, error::ErrorPage};
+use crate::{
+    AppError, AppState,
+    catalogue::{CatalogueView, Entry},
+    error::ErrorPage,
+    urls,
+};
 
 pub(crate) struct LevelView {
     pub number: u8,
@@ -26,9 +41,11 @@ impl From<OnlineServiceLevel> for LevelView {
     }
 }
 
+/// A procedure in a list.
 pub(crate) struct ProcedureItem {
     pub code: String,
-    pub name: String,
+    /// The name as HTML, with search matches marked (escaped).
+    pub name_html: String,
     pub fields: String,
     pub agencies: String,
     pub level: Option<LevelView>,
@@ -36,23 +53,34 @@ pub(crate) struct ProcedureItem {
     pub fees: String,
 }
 
-pub(crate) struct AgencyItem {
-    pub code: String,
-    pub name: String,
-    pub level: &'static str,
+fn item(
+    view: &CatalogueView,
+    entry: &Entry,
+    highlights: &[std::ops::Range<usize>],
+) -> ProcedureItem {
+    let p = &entry.procedure;
+    ProcedureItem {
+        code: p.code.to_string(),
+        name_html: highlight_html(p.name.as_str(), highlights, "<mark>", "</mark>"),
+        fields: p
+            .fields
+            .iter()
+            .map(|f| view.field_name(f))
+            .collect::<Vec<_>>()
+            .join(", "),
+        agencies: p
+            .agencies
+            .iter()
+            .map(|a| view.agency_name(a))
+            .collect::<Vec<_>>()
+            .join(", "),
+        level: entry.best_level.map(LevelView::from),
+        time_limit: time_limit_summary(p),
+        fees: fee_summary(p),
+    }
 }
 
-#[derive(Template, WebTemplate)]
-#[template(path = "home.html")]
-pub(crate) struct HomePage {
-    pub site_name: String,
-    pub today: String,
-    pub procedures: Vec<ProcedureItem>,
-    pub agencies: Vec<AgencyItem>,
-    pub levels: Vec<LevelView>,
-}
-
-/// "5 ngày làm việc" for the first case in person (or online), as the catalogue summary shows it.
+/// "5 ngày làm việc" for the first case in person (or its first channel), as a list shows it.
 fn time_limit_summary(procedure: &Procedure) -> String {
     procedure
         .cases
@@ -65,75 +93,713 @@ fn time_limit_summary(procedure: &Procedure) -> String {
         .unwrap_or_default()
 }
 
+/// The first charged line of the first case ("Phí 200.000 đ"); every line is on the procedure page.
 fn fee_summary(procedure: &Procedure) -> String {
-    match procedure.cases.first().and_then(|c| c.total_fees()) {
-        Some(total) if total.amount() > 0 => total.to_string(),
-        _ => "Không thu phí, lệ phí".into(),
+    let lines: Vec<_> = procedure
+        .cases
+        .first()
+        .map(|c| c.fees.iter().filter(|l| l.amount.amount() > 0).collect())
+        .unwrap_or_default();
+    match lines.as_slice() {
+        [] => "Không thu phí, lệ phí".into(),
+        [one] => format!("{} {}", one.kind.label_vi(), one.amount),
+        [first, ..] => format!("{} {} và khoản khác", first.kind.label_vi(), first.amount),
     }
 }
 
-pub(crate) async fn home(State(state): State<AppState>) -> Result<HomePage, AppError> {
-    let now = OffsetDateTime::now_utc();
-    let today = vntime::vn_date(now);
-    let agencies = state.store.agencies.list().await?;
-    let fields = state.store.fields.list().await?;
-    let field_names: HashMap<_, _> = fields.iter().map(|f| (&f.code, f.name.as_str())).collect();
-    let agency_names: HashMap<_, _> = agencies
+/// A link with a count, for browsing.
+pub(crate) struct Facet {
+    pub label: String,
+    pub href: String,
+    pub count: usize,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "home.html")]
+pub(crate) struct HomePage {
+    pub site_name: String,
+    pub today: String,
+    pub total: usize,
+    pub featured: Vec<ProcedureItem>,
+    pub by_field: Vec<Facet>,
+    pub by_agency: Vec<Facet>,
+    pub by_level: Vec<Facet>,
+    pub by_implementing_level: Vec<Facet>,
+    pub by_audience: Vec<Facet>,
+    pub levels: Vec<LevelView>,
+}
+
+fn count(view: &CatalogueView, keep: impl Fn(&Entry) -> bool) -> usize {
+    view.entries.iter().filter(|e| keep(e)).count()
+}
+
+pub(crate) async fn home(State(state): State<AppState>) -> HomePage {
+    let view = state.catalogue.view();
+    let facet = |label: String, param: &str, value: &str, n: usize| Facet {
+        label,
+        href: format!("/thu-tuc?{param}={}", urls::encode(value)),
+        count: n,
+    };
+    let by_field = view
+        .fields
         .iter()
-        .map(|a| (&a.code, a.name.as_str()))
+        .map(|f| {
+            let n = count(&view, |e| e.procedure.fields.contains(&f.code));
+            facet(f.name.to_string(), "linh_vuc", f.code.as_str(), n)
+        })
+        .filter(|f| f.count > 0)
         .collect();
-
-    let mut procedures = Vec::new();
-    for stored in state.store.catalogue.list_procedures().await? {
-        let p = stored.procedure;
-        let level = state
-            .store
-            .catalogue
-            .service_levels(&p.code, today)
-            .await?
-            .into_iter()
-            .map(|a| a.level)
-            .max();
-        let names = |codes: Vec<&str>| codes.join(", ");
-        procedures.push(ProcedureItem {
-            code: p.code.to_string(),
-            name: p.name.to_string(),
-            fields: names(
-                p.fields
-                    .iter()
-                    .map(|f| field_names.get(f).copied().unwrap_or(f.as_str()))
-                    .collect(),
-            ),
-            agencies: names(
-                p.agencies
-                    .iter()
-                    .map(|a| agency_names.get(a).copied().unwrap_or(a.as_str()))
-                    .collect(),
-            ),
-            level: level.map(LevelView::from),
-            time_limit: time_limit_summary(&p),
-            fees: fee_summary(&p),
-        });
-    }
-
-    Ok(HomePage {
+    let by_agency = view
+        .agencies
+        .iter()
+        .filter(|a| a.is_valid_on(view.as_of))
+        .map(|a| {
+            let n = count(&view, |e| e.procedure.agencies.contains(&a.code));
+            facet(a.name.to_string(), "co_quan", a.code.as_str(), n)
+        })
+        .filter(|f| f.count > 0)
+        .collect();
+    let by_level = OnlineServiceLevel::ALL
+        .into_iter()
+        .rev()
+        .map(|l| {
+            let n = count(&view, |e| e.best_level == Some(l));
+            facet(
+                format!("{} — {}", l.name_2011(), l.name_2022()),
+                "muc_do",
+                &l.number().to_string(),
+                n,
+            )
+        })
+        .collect();
+    let by_implementing_level = IMPLEMENTING_LEVELS
+        .iter()
+        .map(|(key, level)| {
+            facet(
+                level.label_vi().into(),
+                "cap",
+                key,
+                count(&view, |e| e.has_level(*level)),
+            )
+        })
+        .filter(|f| f.count > 0)
+        .collect();
+    let by_audience = vec![
+        facet(
+            "Công dân".into(),
+            "doi_tuong",
+            "cong-dan",
+            count(&view, Entry::is_for_citizens),
+        ),
+        facet(
+            "Doanh nghiệp, tổ chức".into(),
+            "doi_tuong",
+            "doanh-nghiep",
+            count(&view, Entry::is_for_business),
+        ),
+    ];
+    let mut featured: Vec<&Entry> = view
+        .entries
+        .iter()
+        .filter(|e| e.best_level == Some(OnlineServiceLevel::Level4))
+        .collect();
+    featured.sort_by(|a, b| a.folded_name.cmp(&b.folded_name));
+    HomePage {
         site_name: state.site.name.clone(),
-        today: vntime::format_date(today),
-        procedures,
-        agencies: agencies
-            .iter()
-            .filter(|a| a.is_valid_on(today))
-            .map(|a| AgencyItem {
-                code: a.code.to_string(),
-                name: a.name.to_string(),
-                level: a.level.label_vi(),
-            })
+        today: vntime::format_date(view.as_of),
+        total: view.entries.len(),
+        featured: featured
+            .into_iter()
+            .take(8)
+            .map(|e| item(&view, e, &[]))
             .collect(),
+        by_field,
+        by_agency,
+        by_level,
+        by_implementing_level,
+        by_audience,
         levels: OnlineServiceLevel::ALL
             .into_iter()
             .map(LevelView::from)
             .collect(),
-    })
+    }
+}
+
+const IMPLEMENTING_LEVELS: [(&str, ImplementingLevel); 3] = [
+    ("tinh", ImplementingLevel::Province),
+    ("xa", ImplementingLevel::Commune),
+    ("bo", ImplementingLevel::Ministry),
+];
+
+/// Query parameters of the catalogue list. Every one is optional and read leniently: an unknown value is
+/// ignored (and said so), never an error page.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ListParams {
+    q: Option<String>,
+    linh_vuc: Option<String>,
+    co_quan: Option<String>,
+    cap: Option<String>,
+    doi_tuong: Option<String>,
+    muc_do: Option<String>,
+    sap_xep: Option<String>,
+    trang: Option<String>,
+}
+
+pub(crate) struct SelectOption {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+pub(crate) struct PageLink {
+    pub number: usize,
+    pub href: String,
+    pub current: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "list.html")]
+pub(crate) struct ListPage {
+    pub site_name: String,
+    pub q: String,
+    pub total: usize,
+    pub items: Vec<ProcedureItem>,
+    pub fields: Vec<SelectOption>,
+    pub agencies: Vec<SelectOption>,
+    pub implementing_levels: Vec<SelectOption>,
+    pub audiences: Vec<SelectOption>,
+    pub online_levels: Vec<SelectOption>,
+    pub sorts: Vec<SelectOption>,
+    pub pages: Vec<PageLink>,
+    pub page: usize,
+    pub page_count: usize,
+    pub prev_href: Option<String>,
+    pub next_href: Option<String>,
+    pub notices: Vec<String>,
+    pub filtered: bool,
+    /// The same search without filters.
+    pub unfiltered_href: String,
+}
+
+const PAGE_SIZE: usize = 20;
+
+fn options(values: Vec<(String, String)>, chosen: &Option<String>) -> Vec<SelectOption> {
+    values
+        .into_iter()
+        .map(|(value, label)| SelectOption {
+            selected: chosen.as_deref() == Some(value.as_str()),
+            value,
+            label,
+        })
+        .collect()
+}
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> Response {
+    let mut notices = Vec::new();
+    let params = match params {
+        Ok(Query(p)) => p,
+        Err(_) => {
+            notices.push(
+                "Địa chỉ tìm kiếm không đọc được; đang hiển thị toàn bộ danh mục.".to_string(),
+            );
+            ListParams::default()
+        }
+    };
+    let view = state.catalogue.view();
+    let clean = |v: &Option<String>| {
+        v.as_ref()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    let q: String = clean(&params.q)
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(motcua_search::MAX_QUERY_CHARS)
+        .collect();
+
+    // a procedure code goes straight to its page
+    if let Ok(code) = ProcedureCode::parse(&q)
+        && view.get(code.as_str()).is_some()
+    {
+        return Redirect::to(&format!("/thu-tuc/{code}")).into_response();
+    }
+
+    // filters: parse each, drop what is not a known value
+    let mut field = clean(&params.linh_vuc);
+    let field_code = field
+        .as_deref()
+        .and_then(|f| FieldCode::parse(f).ok())
+        .filter(|f| view.field(f).is_some());
+    if field.is_some() && field_code.is_none() {
+        notices.push("Lĩnh vực đã chọn không tồn tại; bộ lọc này được bỏ qua.".into());
+        field = None;
+    }
+    let mut agency = clean(&params.co_quan);
+    let agency_code = agency
+        .as_deref()
+        .and_then(|a| AgencyCode::parse(a).ok())
+        .filter(|a| view.agency(a).is_some());
+    if agency.is_some() && agency_code.is_none() {
+        notices.push("Cơ quan đã chọn không tồn tại; bộ lọc này được bỏ qua.".into());
+        agency = None;
+    }
+    let mut cap = clean(&params.cap);
+    let implementing = cap
+        .as_deref()
+        .and_then(|c| IMPLEMENTING_LEVELS.iter().find(|(k, _)| *k == c))
+        .map(|(_, l)| *l);
+    if cap.is_some() && implementing.is_none() {
+        notices.push("Cấp thực hiện đã chọn không hợp lệ; bộ lọc này được bỏ qua.".into());
+        cap = None;
+    }
+    let mut audience = clean(&params.doi_tuong);
+    if audience
+        .as_deref()
+        .is_some_and(|a| a != "cong-dan" && a != "doanh-nghiep")
+    {
+        notices.push("Đối tượng đã chọn không hợp lệ; bộ lọc này được bỏ qua.".into());
+        audience = None;
+    }
+    let mut level = clean(&params.muc_do);
+    let online_level = level
+        .as_deref()
+        .and_then(|l| l.parse::<u8>().ok())
+        .and_then(|n| OnlineServiceLevel::try_from(n).ok());
+    if level.is_some() && online_level.is_none() {
+        notices.push("Mức độ đã chọn không hợp lệ; bộ lọc này được bỏ qua.".into());
+        level = None;
+    }
+    let default_sort = if q.is_empty() { "ten" } else { "lien-quan" };
+    let sort = clean(&params.sap_xep)
+        .filter(|s| ["lien-quan", "ten", "ma", "muc-do"].contains(&s.as_str()))
+        .unwrap_or_else(|| default_sort.into());
+
+    let keep = |e: &Entry| {
+        field_code
+            .as_ref()
+            .is_none_or(|f| e.procedure.fields.contains(f))
+            && agency_code
+                .as_ref()
+                .is_none_or(|a| e.procedure.agencies.contains(a))
+            && implementing.is_none_or(|l| e.has_level(l))
+            && audience.as_deref().is_none_or(|a| {
+                if a == "cong-dan" {
+                    e.is_for_citizens()
+                } else {
+                    e.is_for_business()
+                }
+            })
+            && online_level.is_none_or(|l| e.best_level == Some(l))
+    };
+    let mut results: Vec<(&Entry, Vec<std::ops::Range<usize>>)> = if q.is_empty() {
+        view.entries
+            .iter()
+            .filter(|e| keep(e))
+            .map(|e| (e, Vec::new()))
+            .collect()
+    } else {
+        view.search(&q, usize::MAX)
+            .into_iter()
+            .filter_map(|hit| view.get(&hit.key).map(|e| (e, hit.name_highlights)))
+            .filter(|(e, _)| keep(e))
+            .collect()
+    };
+    match sort.as_str() {
+        "ten" => results.sort_by(|a, b| a.0.folded_name.cmp(&b.0.folded_name)),
+        "ma" => results.sort_by(|a, b| a.0.procedure.code.cmp(&b.0.procedure.code)),
+        "muc-do" => results.sort_by(|a, b| {
+            b.0.best_level
+                .cmp(&a.0.best_level)
+                .then(a.0.folded_name.cmp(&b.0.folded_name))
+        }),
+        _ => {} // relevance: the search order
+    }
+
+    let total = results.len();
+    let page_count = total.div_ceil(PAGE_SIZE).max(1);
+    let page = clean(&params.trang)
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(1)
+        .clamp(1, page_count);
+    let current: Vec<(&str, Option<&str>)> = vec![
+        ("q", Some(q.as_str()).filter(|q| !q.is_empty())),
+        ("linh_vuc", field.as_deref()),
+        ("co_quan", agency.as_deref()),
+        ("cap", cap.as_deref()),
+        ("doi_tuong", audience.as_deref()),
+        ("muc_do", level.as_deref()),
+        (
+            "sap_xep",
+            Some(sort.as_str()).filter(|s| *s != default_sort),
+        ),
+    ];
+    let href = |n: usize| {
+        let mut pairs: Vec<(&str, String)> = current
+            .iter()
+            .filter_map(|(k, v)| v.map(|v| (*k, v.to_string())))
+            .collect();
+        if n > 1 {
+            pairs.push(("trang", n.to_string()));
+        }
+        urls::with_query("/thu-tuc", &pairs)
+    };
+    let first = page.saturating_sub(3).max(1);
+    let last = (page + 3).min(page_count);
+    let page_links = (first..=last)
+        .map(|n| PageLink {
+            number: n,
+            href: href(n),
+            current: n == page,
+        })
+        .collect();
+    let items = results
+        .iter()
+        .skip((page - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
+        .map(|(e, h)| item(&view, e, h))
+        .collect();
+
+    let filtered = field.is_some()
+        || agency.is_some()
+        || cap.is_some()
+        || audience.is_some()
+        || level.is_some();
+    ListPage {
+        site_name: state.site.name.clone(),
+        total,
+        items,
+        fields: options(
+            view.fields
+                .iter()
+                .map(|f| (f.code.to_string(), f.name.to_string()))
+                .collect(),
+            &field,
+        ),
+        agencies: options(
+            view.agencies
+                .iter()
+                .filter(|a| a.is_valid_on(view.as_of))
+                .map(|a| (a.code.to_string(), a.name.to_string()))
+                .collect(),
+            &agency,
+        ),
+        implementing_levels: options(
+            IMPLEMENTING_LEVELS
+                .iter()
+                .map(|(k, l)| (k.to_string(), l.label_vi().to_string()))
+                .collect(),
+            &cap,
+        ),
+        audiences: options(
+            vec![
+                ("cong-dan".into(), "Công dân".into()),
+                ("doanh-nghiep".into(), "Doanh nghiệp, tổ chức".into()),
+            ],
+            &audience,
+        ),
+        online_levels: options(
+            OnlineServiceLevel::ALL
+                .into_iter()
+                .map(|l| {
+                    (
+                        l.number().to_string(),
+                        format!("{} — {}", l.name_2011(), l.name_2022()),
+                    )
+                })
+                .collect(),
+            &level,
+        ),
+        sorts: options(
+            vec![
+                ("lien-quan".into(), "Phù hợp nhất".into()),
+                ("ten".into(), "Tên thủ tục (A–Z)".into()),
+                ("ma".into(), "Mã thủ tục".into()),
+                ("muc-do".into(), "Mức độ trực tuyến cao nhất".into()),
+            ],
+            &Some(sort.clone()),
+        ),
+        prev_href: (page > 1).then(|| href(page - 1)),
+        next_href: (page < page_count).then(|| href(page + 1)),
+        pages: page_links,
+        page,
+        page_count,
+        notices,
+        filtered,
+        unfiltered_href: if q.is_empty() {
+            "/thu-tuc".into()
+        } else {
+            urls::with_query("/thu-tuc", &[("q", q.clone())])
+        },
+        q,
+    }
+    .into_response()
+}
+
+/// One case as the procedure page shows it.
+pub(crate) struct CaseView {
+    pub key: String,
+    pub name: String,
+    pub components: Vec<ComponentView>,
+    pub time_limits: Vec<(String, String, String)>,
+    pub fees: Vec<FeeView>,
+    pub levels: Vec<AgencyLevelView>,
+}
+
+pub(crate) struct ComponentView {
+    pub name: String,
+    pub originals: u8,
+    pub copies: u8,
+    pub required: bool,
+    pub template_name: Option<String>,
+    pub template_href: Option<String>,
+}
+
+pub(crate) struct FeeView {
+    pub kind: &'static str,
+    pub amount: String,
+    pub description: String,
+    pub exemption: Option<String>,
+}
+
+pub(crate) struct AgencyLevelView {
+    pub agency: String,
+    pub address: Option<String>,
+    pub level: LevelView,
+    pub online_submission: bool,
+    pub online_payment: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "procedure.html")]
+pub(crate) struct ProcedurePage {
+    pub site_name: String,
+    pub code: String,
+    pub name: String,
+    pub fields: String,
+    pub implementing_levels: String,
+    pub applicants: String,
+    pub agencies: Vec<(String, Option<String>)>,
+    pub cases: Vec<CaseView>,
+    pub conditions: Vec<String>,
+    pub steps: Vec<String>,
+    pub results: Vec<String>,
+    pub legal_bases: Vec<(String, String, String)>,
+    pub number_of_sets: u8,
+    pub where_to_submit: Option<String>,
+    pub publishing_decision: Option<String>,
+    pub best_level: Option<LevelView>,
+    pub by_post: bool,
+    pub version: u32,
+}
+
+pub(crate) async fn detail(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    let view = state.catalogue.view();
+    let Some(entry) = ProcedureCode::parse(&code)
+        .ok()
+        .and_then(|c| view.get(c.as_str()))
+    else {
+        return Ok(procedure_not_found(&state, &code));
+    };
+    let p = &entry.procedure;
+    let cases = p
+        .cases
+        .iter()
+        .map(|case| CaseView {
+            key: case.key.to_string(),
+            name: case.name.to_string(),
+            components: case
+                .components
+                .iter()
+                .enumerate()
+                .map(|(i, c)| ComponentView {
+                    name: c.name.to_string(),
+                    originals: c.originals,
+                    copies: c.copies,
+                    required: c.required,
+                    template_name: c.template.as_ref().map(|t| t.file_name.to_string()),
+                    template_href: c
+                        .template
+                        .as_ref()
+                        .map(|_| format!("/thu-tuc/{}/mau/{}/{}", p.code, case.key, i + 1)),
+                })
+                .collect(),
+            time_limits: case
+                .time_limits
+                .iter()
+                .map(|t| {
+                    let mut note = t.note.clone().unwrap_or_default();
+                    if let Some(h) = t.cutoff_hour {
+                        if !note.is_empty() {
+                            note.push_str(". ");
+                        }
+                        note.push_str(&format!(
+                            "Hồ sơ nhận sau {h} giờ được tính là nhận vào ngày làm việc tiếp theo"
+                        ));
+                    }
+                    (t.channel.label_vi().to_string(), t.limit.to_string(), note)
+                })
+                .collect(),
+            fees: case
+                .fees
+                .iter()
+                .map(|f| FeeView {
+                    kind: f.kind.label_vi(),
+                    amount: f.amount.to_string(),
+                    description: f.description.to_string(),
+                    exemption: f.exemption_note.clone(),
+                })
+                .collect(),
+            levels: entry
+                .levels
+                .iter()
+                .filter(|l| l.case == case.key)
+                .map(|l| {
+                    let agency = view.agency(&l.agency);
+                    AgencyLevelView {
+                        agency: view.agency_name(&l.agency).to_string(),
+                        address: agency.and_then(|a| a.address.clone()),
+                        level: l.level.into(),
+                        online_submission: l.level.allows_online_submission(),
+                        online_payment: l.level.allows_online_payment(),
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    let page = ProcedurePage {
+        site_name: state.site.name.clone(),
+        code: p.code.to_string(),
+        name: p.name.to_string(),
+        fields: p
+            .fields
+            .iter()
+            .map(|f| view.field_name(f))
+            .collect::<Vec<_>>()
+            .join(", "),
+        implementing_levels: p
+            .implementing_levels
+            .iter()
+            .map(|l| l.label_vi())
+            .collect::<Vec<_>>()
+            .join(", "),
+        applicants: p
+            .applicants
+            .iter()
+            .map(|a| a.label_vi())
+            .collect::<Vec<_>>()
+            .join(", "),
+        agencies: p
+            .agencies
+            .iter()
+            .map(|a| {
+                (
+                    view.agency_name(a).to_string(),
+                    view.agency(a).and_then(|a| a.address.clone()),
+                )
+            })
+            .collect(),
+        cases,
+        conditions: p.conditions.clone(),
+        steps: p.steps.clone(),
+        results: p.results.clone(),
+        legal_bases: p
+            .legal_bases
+            .iter()
+            .map(|b| {
+                let date = b.issued_on.map(vntime::format_date).unwrap_or_default();
+                let issuer = b.issuer.clone().unwrap_or_default();
+                (
+                    b.number.to_string(),
+                    b.title.to_string(),
+                    [date, issuer]
+                        .iter()
+                        .filter(|s| !s.is_empty())
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )
+            })
+            .collect(),
+        number_of_sets: p.number_of_sets,
+        where_to_submit: p.where_to_submit.clone(),
+        publishing_decision: p.publishing_decision.clone(),
+        best_level: entry.best_level.map(LevelView::from),
+        by_post: p
+            .cases
+            .iter()
+            .any(|c| c.time_limit_for(Channel::Post).is_some()),
+        version: entry.version,
+    };
+    Ok(page.into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "procedure_not_found.html")]
+pub(crate) struct ProcedureNotFound {
+    pub site_name: String,
+    pub code: String,
+}
+
+fn procedure_not_found(state: &AppState, code: &str) -> Response {
+    let page = ProcedureNotFound {
+        site_name: state.site.name.clone(),
+        code: code.chars().filter(|c| !c.is_control()).take(40).collect(),
+    };
+    (StatusCode::NOT_FOUND, page).into_response()
+}
+
+/// Download a form template with its Vietnamese file name (RFC 6266 / RFC 5987) and the right content type.
+pub(crate) async fn template_download(
+    State(state): State<AppState>,
+    Path((code, case, component)): Path<(String, String, String)>,
+) -> Result<Response, AppError> {
+    let view = state.catalogue.view();
+    let template = view
+        .get(&code)
+        .and_then(|e| e.procedure.cases.iter().find(|c| c.key.as_str() == case))
+        .and_then(|c| {
+            component
+                .parse::<usize>()
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .and_then(|i| c.components.get(i))
+        })
+        .and_then(|c| c.template.clone());
+    let Some(template) = template else {
+        return Ok(not_found().await);
+    };
+    let path =
+        object_store::path::Path::parse(&template.object_key).map_err(|_| AppError::NotFound)?;
+    let bytes = match state.files.get(&path).await {
+        Ok(result) => result.bytes().await.map_err(AppError::files)?,
+        Err(object_store::Error::NotFound { .. }) => {
+            tracing::warn!(key = %template.object_key, "form template missing from file storage");
+            return Ok(not_found().await);
+        }
+        Err(e) => return Err(AppError::files(e)),
+    };
+    let name = template.file_name.as_str();
+    let mut response = Response::new(Body::from(bytes));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(urls::content_type_for(name)),
+    );
+    if let Ok(value) = HeaderValue::from_str(&urls::content_disposition(name)) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(response)
 }
 
 pub(crate) async fn not_found() -> Response {

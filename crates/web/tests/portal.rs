@@ -1,42 +1,10 @@
 //! The portal through its real router and a real store, in-process.
 
-use axum::{
-    body::Body,
-    http::{Request, StatusCode, header},
-};
-use http_body_util::BodyExt;
-use motcua_store::Store;
+mod support;
+
+use axum::http::{StatusCode, header};
 use motcua_testkit::{TestStore, fixtures};
-use motcua_web::{AppState, Site, router};
-use std::sync::Arc;
-use tower::ServiceExt;
-
-struct Reply {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
-
-async fn get(store: &Store, path: &str) -> Reply {
-    let app = router(AppState {
-        store: store.clone(),
-        site: Arc::new(Site {
-            name: "Cổng Dịch vụ công tỉnh Minh Hòa".into(),
-        }),
-    });
-    let response = app
-        .oneshot(Request::get(path).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    Reply {
-        status,
-        headers,
-        body: String::from_utf8(bytes.to_vec()).unwrap(),
-    }
-}
+use support::TestApp;
 
 async fn seeded(t: &TestStore) {
     fixtures::seed_minimal(&t.store).await;
@@ -55,7 +23,8 @@ async fn seeded(t: &TestStore) {
 
 async fn the_home_page_lists_the_catalogue_in_vietnamese(t: TestStore) {
     seeded(&t).await;
-    let reply = get(&t.store, "/").await;
+    let app = TestApp::new(t).await;
+    let reply = app.get("/").await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(
         reply.headers[header::CONTENT_TYPE],
@@ -68,9 +37,10 @@ async fn the_home_page_lists_the_catalogue_in_vietnamese(t: TestStore) {
     assert!(html.contains("1.001193"));
     assert!(html.contains("Mức độ 4"));
     assert!(html.contains("Dịch vụ công trực tuyến toàn trình"));
-    assert!(html.contains("5 ngày làm việc"));
-    assert!(html.contains("100.000 đ"), "money shown as 100.000 đ");
     assert!(html.contains("Sở Tư pháp"));
+    assert!(html.contains("/thu-tuc?linh_vuc=HOTICH"), "browse by field");
+    assert!(html.contains("/thu-tuc?muc_do=4"), "browse by online level");
+    assert!(html.contains("action=\"/thu-tuc\""), "a search box");
     assert!(!html.contains("<script"), "the portal needs no script");
 }
 
@@ -88,21 +58,17 @@ async fn the_home_page_lists_the_catalogue_in_vietnamese_on_postgres() {
 
 #[tokio::test]
 async fn an_empty_catalogue_says_so() {
-    let t = motcua_testkit::sqlite_store().await;
-    let reply = get(&t.store, "/").await;
+    let app = TestApp::new(motcua_testkit::sqlite_store().await).await;
+    let reply = app.get("/").await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert!(
-        reply
-            .body
-            .contains("Chưa có thủ tục hành chính nào được công bố.")
-    );
+    assert!(reply.body.contains("0 thủ tục đang được công bố"));
 }
 
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
-    let t = motcua_testkit::sqlite_store().await;
+    let app = TestApp::new(motcua_testkit::sqlite_store().await).await;
     for path in ["/", "/khong-ton-tai", "/static/app.css", "/healthz"] {
-        let reply = get(&t.store, path).await;
+        let reply = app.get(path).await;
         let csp = reply.headers[header::CONTENT_SECURITY_POLICY]
             .to_str()
             .unwrap();
@@ -131,13 +97,13 @@ async fn every_response_carries_the_security_headers() {
 
 #[tokio::test]
 async fn an_unknown_address_gets_a_vietnamese_404_page() {
-    let t = motcua_testkit::sqlite_store().await;
+    let app = TestApp::new(motcua_testkit::sqlite_store().await).await;
     for path in [
         "/khong-ton-tai",
         "/static/../Cargo.toml",
         "/static/khong-co.css",
     ] {
-        let reply = get(&t.store, path).await;
+        let reply = app.get(path).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
         assert!(reply.body.contains("Không tìm thấy trang"), "{path}");
         assert!(reply.body.contains("Về trang chủ"));
@@ -146,8 +112,8 @@ async fn an_unknown_address_gets_a_vietnamese_404_page() {
 
 #[tokio::test]
 async fn static_assets_are_served_from_the_binary() {
-    let t = motcua_testkit::sqlite_store().await;
-    let reply = get(&t.store, "/static/app.css").await;
+    let app = TestApp::new(motcua_testkit::sqlite_store().await).await;
+    let reply = app.get("/static/app.css").await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(
         reply.headers[header::CONTENT_TYPE],
@@ -158,10 +124,10 @@ async fn static_assets_are_served_from_the_binary() {
 
 #[tokio::test]
 async fn health_and_readiness_answer_when_all_is_well() {
-    let t = motcua_testkit::sqlite_store().await;
-    let live = get(&t.store, "/healthz").await;
+    let app = TestApp::new(motcua_testkit::sqlite_store().await).await;
+    let live = app.get("/healthz").await;
     assert_eq!((live.status, live.body.as_str()), (StatusCode::OK, "ok"));
-    let ready = get(&t.store, "/readyz").await;
+    let ready = app.get("/readyz").await;
     assert_eq!(ready.status, StatusCode::OK);
     let json: serde_json::Value = serde_json::from_str(&ready.body).unwrap();
     assert_eq!(json["status"], "ready");
@@ -170,8 +136,21 @@ async fn health_and_readiness_answer_when_all_is_well() {
 
 #[tokio::test]
 async fn an_unmigrated_database_is_not_ready() {
+    // a node started against a database another node has not migrated yet: the catalogue cannot load, and
+    // the readiness probe says why
     let t = motcua_testkit::sqlite_store_unmigrated().await;
-    let ready = get(&t.store, "/readyz").await;
+    assert!(
+        motcua_web::catalogue::Catalogue::load(&t.store)
+            .await
+            .is_err()
+    );
+    let state = motcua_web::AppState {
+        store: t.store.clone(),
+        site: std::sync::Arc::new(motcua_web::Site::default()),
+        catalogue: std::sync::Arc::new(motcua_web::catalogue::Catalogue::empty()),
+        files: std::sync::Arc::new(object_store::memory::InMemory::new()),
+    };
+    let ready = support::get_from(&state, "/readyz").await;
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
     let json: serde_json::Value = serde_json::from_str(&ready.body).unwrap();
     assert_eq!(json["reason"], "migrations pending");
@@ -180,14 +159,27 @@ async fn an_unmigrated_database_is_not_ready() {
 
 async fn a_database_outage_answers_503_not_a_panic(t: TestStore) {
     seeded(&t).await;
-    t.simulate_outage().await;
-    let home = get(&t.store, "/").await;
-    assert_eq!(home.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert!(home.body.contains("Hệ thống tạm thời gián đoạn"));
-    let ready = get(&t.store, "/readyz").await;
+    let app = TestApp::new(t).await;
+    app.db.simulate_outage().await;
+    // the catalogue is served from memory: citizens can still read procedures
+    let home = app.get("/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("Đăng ký khai sinh"));
+    assert_eq!(app.get("/thu-tuc/1.001193").await.status, StatusCode::OK);
+    // a refresh fails cleanly and keeps the catalogue it had
+    let err = app
+        .state
+        .catalogue
+        .refresh(&app.db.store)
+        .await
+        .unwrap_err();
+    assert!(err.is_unavailable(), "{err:?}");
+    assert_eq!(app.get("/thu-tuc?q=khai+sinh").await.status, StatusCode::OK);
+    // the probe tells the load balancer
+    let ready = app.get("/readyz").await;
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
     // liveness does not depend on the database
-    assert_eq!(get(&t.store, "/healthz").await.status, StatusCode::OK);
+    assert_eq!(app.get("/healthz").await.status, StatusCode::OK);
 }
 
 #[tokio::test]

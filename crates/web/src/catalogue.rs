@@ -1,0 +1,246 @@
+//! The catalogue as the portal reads it: every current procedure with its online levels, agencies, fields and
+//! a search index, held in memory per server node. It is rebuilt when the database's catalogue version
+//! changes (polled, so several nodes converge without restart) or when the day changes (levels take effect
+//! on a date).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use time::{Date, OffsetDateTime};
+
+use motcua_domain::{
+    Agency, AgencyCode, ApplicantKind, Field, FieldCode, ImplementingLevel, OnlineServiceLevel,
+    Procedure, ServiceLevelAssignment, vntime,
+};
+use motcua_search::{Document, Index, Section, fold};
+use motcua_store::{Store, StoreResult};
+
+/// One procedure as published now.
+pub struct Entry {
+    pub procedure: Procedure,
+    pub version: u32,
+    /// Levels in force today, per case and agency.
+    pub levels: Vec<ServiceLevelAssignment>,
+    /// The highest level offered anywhere (what the list shows and filters on).
+    pub best_level: Option<OnlineServiceLevel>,
+    pub folded_name: String,
+}
+
+impl Entry {
+    pub fn is_for_business(&self) -> bool {
+        self.procedure
+            .applicants
+            .iter()
+            .any(|a| matches!(a, ApplicantKind::Business | ApplicantKind::Organisation))
+    }
+
+    pub fn is_for_citizens(&self) -> bool {
+        self.procedure
+            .applicants
+            .iter()
+            .any(|a| matches!(a, ApplicantKind::Citizen | ApplicantKind::Foreigner))
+    }
+
+    pub fn has_level(&self, level: ImplementingLevel) -> bool {
+        self.procedure.implementing_levels.contains(&level)
+    }
+}
+
+/// An immutable snapshot of the catalogue.
+pub struct CatalogueView {
+    pub version: i64,
+    pub as_of: Date,
+    /// Ordered by procedure code.
+    pub entries: Vec<Entry>,
+    by_code: HashMap<String, usize>,
+    pub agencies: Vec<Agency>,
+    agency_by_code: HashMap<AgencyCode, usize>,
+    pub fields: Vec<Field>,
+    field_by_code: HashMap<FieldCode, usize>,
+    index: Index,
+}
+
+impl CatalogueView {
+    pub async fn load(store: &Store, today: Date) -> StoreResult<CatalogueView> {
+        // read the version first: a change made while loading triggers another reload later
+        let version = store.catalogue.catalogue_version().await?;
+        let agencies = store.agencies.list().await?;
+        let fields = store.fields.list().await?;
+        let procedures = store.catalogue.list_procedures().await?;
+        let mut levels: HashMap<String, Vec<ServiceLevelAssignment>> = HashMap::new();
+        for level in store.catalogue.all_service_levels(today).await? {
+            levels
+                .entry(level.procedure.to_string())
+                .or_default()
+                .push(level);
+        }
+        Ok(Self::build(
+            version, today, agencies, fields, procedures, levels,
+        ))
+    }
+
+    fn build(
+        version: i64,
+        as_of: Date,
+        agencies: Vec<Agency>,
+        fields: Vec<Field>,
+        procedures: Vec<motcua_store::StoredProcedure>,
+        mut levels: HashMap<String, Vec<ServiceLevelAssignment>>,
+    ) -> CatalogueView {
+        let agency_by_code: HashMap<_, _> = agencies
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.code.clone(), i))
+            .collect();
+        let field_by_code: HashMap<_, _> = fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.code.clone(), i))
+            .collect();
+        let mut entries = Vec::with_capacity(procedures.len());
+        let mut documents = Vec::with_capacity(procedures.len());
+        for stored in procedures {
+            let p = stored.procedure;
+            let levels = levels.remove(p.code.as_str()).unwrap_or_default();
+            let mut texts = vec![(Section::Code, p.code.to_string())];
+            for f in &p.fields {
+                if let Some(&i) = field_by_code.get(f) {
+                    texts.push((Section::Field, fields[i].name.to_string()));
+                }
+            }
+            for a in &p.agencies {
+                if let Some(&i) = agency_by_code.get(a) {
+                    texts.push((Section::Agency, agencies[i].name.to_string()));
+                }
+            }
+            for case in &p.cases {
+                texts.push((Section::Component, case.name.to_string()));
+                for c in &case.components {
+                    texts.push((Section::Component, c.name.to_string()));
+                }
+            }
+            documents.push(Document {
+                key: p.code.to_string(),
+                name: p.name.to_string(),
+                texts,
+            });
+            entries.push(Entry {
+                best_level: levels.iter().map(|l| l.level).max(),
+                folded_name: fold(p.name.as_str()),
+                levels,
+                version: stored.version,
+                procedure: p,
+            });
+        }
+        let by_code = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.procedure.code.to_string(), i))
+            .collect();
+        CatalogueView {
+            version,
+            as_of,
+            entries,
+            by_code,
+            agencies,
+            agency_by_code,
+            fields,
+            field_by_code,
+            index: Index::build(documents),
+        }
+    }
+
+    pub fn get(&self, code: &str) -> Option<&Entry> {
+        self.by_code.get(code).map(|&i| &self.entries[i])
+    }
+
+    pub fn agency(&self, code: &AgencyCode) -> Option<&Agency> {
+        self.agency_by_code.get(code).map(|&i| &self.agencies[i])
+    }
+
+    pub fn field(&self, code: &FieldCode) -> Option<&Field> {
+        self.field_by_code.get(code).map(|&i| &self.fields[i])
+    }
+
+    pub fn agency_name<'a>(&'a self, code: &'a AgencyCode) -> &'a str {
+        self.agency(code).map_or(code.as_str(), |a| a.name.as_str())
+    }
+
+    pub fn field_name<'a>(&'a self, code: &'a FieldCode) -> &'a str {
+        self.field(code).map_or(code.as_str(), |f| f.name.as_str())
+    }
+
+    pub fn search(&self, query: &str, limit: usize) -> Vec<motcua_search::Hit> {
+        self.index.search(query, limit)
+    }
+}
+
+/// The current snapshot, swapped atomically when the catalogue changes.
+pub struct Catalogue {
+    current: RwLock<Arc<CatalogueView>>,
+}
+
+impl Catalogue {
+    pub async fn load(store: &Store) -> StoreResult<Catalogue> {
+        let view = CatalogueView::load(store, today()).await?;
+        Ok(Catalogue {
+            current: RwLock::new(Arc::new(view)),
+        })
+    }
+
+    /// No procedures at all (a node whose database is not ready yet); the first refresh fills it.
+    pub fn empty() -> Catalogue {
+        let view = CatalogueView::build(
+            -1,
+            today(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            HashMap::new(),
+        );
+        Catalogue {
+            current: RwLock::new(Arc::new(view)),
+        }
+    }
+
+    pub fn view(&self) -> Arc<CatalogueView> {
+        match self.current.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Rebuild if the catalogue changed in the database or the day turned. Returns whether it rebuilt.
+    pub async fn refresh(&self, store: &Store) -> StoreResult<bool> {
+        let current = self.view();
+        let today = today();
+        let version = store.catalogue.catalogue_version().await?;
+        if version == current.version && today == current.as_of {
+            return Ok(false);
+        }
+        let fresh = Arc::new(CatalogueView::load(store, today).await?);
+        match self.current.write() {
+            Ok(mut guard) => *guard = fresh,
+            Err(poisoned) => *poisoned.into_inner() = fresh,
+        }
+        tracing::info!(version, "catalogue reloaded");
+        Ok(true)
+    }
+}
+
+fn today() -> Date {
+    vntime::vn_date(OffsetDateTime::now_utc())
+}
+
+/// Keep `catalogue` in step with the database, checking every `every`. Runs until the process ends.
+pub fn spawn_refresher(catalogue: Arc<Catalogue>, store: Store, every: std::time::Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = catalogue.refresh(&store).await {
+                tracing::warn!(error = %e, "catalogue refresh failed; serving the previous one");
+            }
+        }
+    });
+}

@@ -1,0 +1,84 @@
+//! Shared by the test files of this crate; each uses part of it.
+#![allow(dead_code)]
+
+use axum::{
+    body::Body,
+    http::{HeaderMap, Request, StatusCode},
+};
+use http_body_util::BodyExt;
+use motcua_testkit::TestStore;
+use motcua_web::{AppState, Site, router};
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload, memory::InMemory, path::Path};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+    pub bytes: Vec<u8>,
+}
+
+pub struct TestApp {
+    pub db: TestStore,
+    pub state: AppState,
+    pub files: Arc<InMemory>,
+}
+
+impl TestApp {
+    /// Build the app over `db` as it is now (the catalogue is loaded once, like a starting server).
+    pub async fn new(db: TestStore) -> TestApp {
+        let files = Arc::new(InMemory::new());
+        let state = AppState::new(
+            db.store.clone(),
+            Site {
+                name: "Cổng Dịch vụ công tỉnh Minh Hòa".into(),
+            },
+            files.clone() as Arc<dyn ObjectStore>,
+        )
+        .await
+        .expect("app state");
+        TestApp { db, state, files }
+    }
+
+    pub async fn put_file(&self, key: &str, bytes: &[u8]) {
+        self.files
+            .put(&Path::parse(key).unwrap(), PutPayload::from(bytes.to_vec()))
+            .await
+            .unwrap();
+    }
+
+    /// Pick up catalogue changes, as the refresher does on a running server.
+    pub async fn refresh(&self) {
+        self.state.catalogue.refresh(&self.db.store).await.unwrap();
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        get_from(&self.state, path).await
+    }
+}
+
+/// One GET through the real router.
+pub async fn get_from(state: &AppState, path: &str) -> Reply {
+    {
+        let response = router(state.clone())
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes,
+        }
+    }
+}
