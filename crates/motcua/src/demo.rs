@@ -285,7 +285,10 @@ mod tests {
         );
         assert!(rtf.starts_with("{\\rtf1") && rtf.ends_with('}'));
         assert!(rtf.is_ascii(), "all non-ASCII text is escaped");
-        assert!(rtf.contains("T\\u7900?"), "the title is upper case: Ờ is U+1EDC = 7900");
+        assert!(
+            rtf.contains("T\\u7900?"),
+            "the title is upper case: Ờ is U+1EDC = 7900"
+        );
         assert!(rtf.contains("\\{A\\}"), "braces are escaped");
     }
 }

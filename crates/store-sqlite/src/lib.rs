@@ -20,8 +20,8 @@ use motcua_domain::{
     Procedure, ProcedureCode, ServiceLevelAssignment, Transition,
 };
 use motcua_store::{
-    AgencyRepo, Backend, CatalogueRepo, CodeCounterRepo, DossierRepo, FieldRepo, Health, Store,
-    StoreError, StoreResult, StoredProcedure,
+    AgencyRepo, Backend, CatalogueBatch, CatalogueRepo, CodeCounterRepo, DossierRepo, FieldRepo,
+    Health, ImportReport, Store, StoreError, StoreResult, StoredProcedure,
     decode::{self, AgencyRow, DossierRow, EventRow},
 };
 
@@ -181,29 +181,7 @@ const AGENCY_COLUMNS: &str = "SELECT code, name, parent_code, level, address, va
 impl AgencyRepo for SqliteStore {
     async fn upsert(&self, agencies: &[Agency]) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        let now = micros(OffsetDateTime::now_utc());
-        for a in agencies {
-            sqlx::query(
-                "INSERT INTO agencies (code, name, parent_code, level, address, valid_from, valid_until, \
-                 successor_code, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, parent_code = excluded.parent_code, \
-                 level = excluded.level, address = excluded.address, valid_from = excluded.valid_from, \
-                 valid_until = excluded.valid_until, successor_code = excluded.successor_code, \
-                 updated_at = excluded.updated_at",
-            )
-            .bind(a.code.as_str())
-            .bind(a.name.as_str())
-            .bind(a.parent.as_ref().map(AgencyCode::as_str))
-            .bind(a.level.as_str())
-            .bind(a.address.as_deref())
-            .bind(a.valid_from)
-            .bind(a.valid_until)
-            .bind(a.successor.as_ref().map(AgencyCode::as_str))
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        }
+        upsert_agencies(&mut tx, agencies).await?;
         bump_catalogue_version(&mut tx).await?;
         tx.commit().await.map_err(map_err)
     }
@@ -232,17 +210,7 @@ impl AgencyRepo for SqliteStore {
 impl FieldRepo for SqliteStore {
     async fn upsert(&self, fields: &[Field]) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        for f in fields {
-            sqlx::query(
-                "INSERT INTO fields (code, name) VALUES ($1, $2) \
-                 ON CONFLICT (code) DO UPDATE SET name = excluded.name",
-            )
-            .bind(f.code.as_str())
-            .bind(f.name.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        }
+        upsert_fields(&mut tx, fields).await?;
         bump_catalogue_version(&mut tx).await?;
         tx.commit().await.map_err(map_err)
     }
@@ -302,56 +270,37 @@ const CURRENT_PROCEDURES: &str = "SELECT p.current_version, p.updated_at, v.docu
 #[async_trait]
 impl CatalogueRepo for SqliteStore {
     async fn save_procedure(&self, procedure: &Procedure, at: OffsetDateTime) -> StoreResult<u32> {
-        let document = procedure_json(procedure)?;
         let mut tx = self.begin().await?;
-        let current = sqlx::query(
-            "SELECT p.current_version, v.document FROM procedures p JOIN procedure_versions v \
-             ON v.procedure_code = p.code AND v.version = p.current_version WHERE p.code = $1",
-        )
-        .bind(procedure.code.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let next = match current {
-            Some(row) => {
-                let version = decode::version(row.try_get("current_version").map_err(map_err)?)?;
-                let stored: String = row.try_get("document").map_err(map_err)?;
-                let stored: serde_json::Value = serde_json::from_str(&stored)
-                    .map_err(|e| StoreError::Corrupt(format!("procedure document: {e}")))?;
-                if stored == document {
-                    return Ok(version);
-                }
-                version + 1
+        let (version, changed) = save_procedure_in(&mut tx, procedure, at).await?;
+        if changed {
+            bump_catalogue_version(&mut tx).await?;
+            tx.commit().await.map_err(map_err)?;
+        }
+        Ok(version)
+    }
+
+    async fn import(
+        &self,
+        batch: &CatalogueBatch,
+        at: OffsetDateTime,
+    ) -> StoreResult<ImportReport> {
+        let mut tx = self.begin().await?;
+        upsert_agencies(&mut tx, &batch.agencies).await?;
+        upsert_fields(&mut tx, &batch.fields).await?;
+        let mut report = ImportReport::default();
+        for procedure in &batch.procedures {
+            match save_procedure_in(&mut tx, procedure, at).await? {
+                (_, false) => report.unchanged += 1,
+                (1, true) => report.created += 1,
+                (_, true) => report.updated += 1,
             }
-            None => 1,
-        };
-        let at = micros(at);
-        sqlx::query(
-            "INSERT INTO procedures (code, name, current_version, updated_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
-             current_version = excluded.current_version, updated_at = excluded.updated_at",
-        )
-        .bind(procedure.code.as_str())
-        .bind(procedure.name.as_str())
-        .bind(i64::from(next))
-        .bind(at)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        sqlx::query(
-            "INSERT INTO procedure_versions (procedure_code, version, document, created_at) \
-             VALUES ($1, $2, $3, $4)",
-        )
-        .bind(procedure.code.as_str())
-        .bind(i64::from(next))
-        .bind(document.to_string())
-        .bind(at)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
+        }
+        for level in &batch.service_levels {
+            set_level(&mut tx, level).await?;
+        }
         bump_catalogue_version(&mut tx).await?;
         tx.commit().await.map_err(map_err)?;
-        Ok(next)
+        Ok(report)
     }
 
     async fn get_procedure(&self, code: &ProcedureCode) -> StoreResult<Option<StoredProcedure>> {
@@ -399,19 +348,7 @@ impl CatalogueRepo for SqliteStore {
 
     async fn set_service_level(&self, a: &ServiceLevelAssignment) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO service_levels (procedure_code, case_key, agency_code, level, effective_from) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (procedure_code, case_key, agency_code, effective_from) \
-             DO UPDATE SET level = excluded.level",
-        )
-        .bind(a.procedure.as_str())
-        .bind(a.case.as_str())
-        .bind(a.agency.as_str())
-        .bind(i64::from(a.level.number()))
-        .bind(a.effective_from)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
+        set_level(&mut tx, a).await?;
         bump_catalogue_version(&mut tx).await?;
         tx.commit().await.map_err(map_err)
     }
@@ -704,4 +641,124 @@ impl Health for SqliteStore {
             .map(|m| format!("{}_{}", m.version, m.description))
             .collect())
     }
+}
+
+async fn upsert_agencies(
+    conn: &mut sqlx::SqliteConnection,
+    agencies: &[Agency],
+) -> StoreResult<()> {
+    let now = micros(OffsetDateTime::now_utc());
+    for a in agencies {
+        sqlx::query(
+                "INSERT INTO agencies (code, name, parent_code, level, address, valid_from, valid_until, \
+                 successor_code, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, parent_code = excluded.parent_code, \
+                 level = excluded.level, address = excluded.address, valid_from = excluded.valid_from, \
+                 valid_until = excluded.valid_until, successor_code = excluded.successor_code, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(a.code.as_str())
+            .bind(a.name.as_str())
+            .bind(a.parent.as_ref().map(AgencyCode::as_str))
+            .bind(a.level.as_str())
+            .bind(a.address.as_deref())
+            .bind(a.valid_from)
+            .bind(a.valid_until)
+            .bind(a.successor.as_ref().map(AgencyCode::as_str))
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    }
+    Ok(())
+}
+
+async fn upsert_fields(conn: &mut sqlx::SqliteConnection, fields: &[Field]) -> StoreResult<()> {
+    for f in fields {
+        sqlx::query(
+            "INSERT INTO fields (code, name) VALUES ($1, $2) \
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+        )
+        .bind(f.code.as_str())
+        .bind(f.name.as_str())
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    }
+    Ok(())
+}
+
+async fn set_level(
+    conn: &mut sqlx::SqliteConnection,
+    a: &ServiceLevelAssignment,
+) -> StoreResult<()> {
+    sqlx::query(
+            "INSERT INTO service_levels (procedure_code, case_key, agency_code, level, effective_from) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (procedure_code, case_key, agency_code, effective_from) \
+             DO UPDATE SET level = excluded.level",
+        )
+        .bind(a.procedure.as_str())
+        .bind(a.case.as_str())
+        .bind(a.agency.as_str())
+        .bind(i64::from(a.level.number()))
+        .bind(a.effective_from)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
+
+/// Save a procedure inside a transaction: (current version, whether a new version was written).
+async fn save_procedure_in(
+    conn: &mut sqlx::SqliteConnection,
+    procedure: &Procedure,
+    at: OffsetDateTime,
+) -> StoreResult<(u32, bool)> {
+    let document = procedure_json(procedure)?;
+    let current = sqlx::query(
+        "SELECT p.current_version, v.document FROM procedures p JOIN procedure_versions v \
+             ON v.procedure_code = p.code AND v.version = p.current_version WHERE p.code = $1",
+    )
+    .bind(procedure.code.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    let next = match current {
+        Some(row) => {
+            let version = decode::version(row.try_get("current_version").map_err(map_err)?)?;
+            let stored: String = row.try_get("document").map_err(map_err)?;
+            let stored: serde_json::Value = serde_json::from_str(&stored)
+                .map_err(|e| StoreError::Corrupt(format!("procedure document: {e}")))?;
+            if stored == document {
+                return Ok((version, false));
+            }
+            version + 1
+        }
+        None => 1,
+    };
+    let at = micros(at);
+    sqlx::query(
+        "INSERT INTO procedures (code, name, current_version, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
+             current_version = excluded.current_version, updated_at = excluded.updated_at",
+    )
+    .bind(procedure.code.as_str())
+    .bind(procedure.name.as_str())
+    .bind(i64::from(next))
+    .bind(at)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    sqlx::query(
+        "INSERT INTO procedure_versions (procedure_code, version, document, created_at) \
+             VALUES ($1, $2, $3, $4)",
+    )
+    .bind(procedure.code.as_str())
+    .bind(i64::from(next))
+    .bind(document.to_string())
+    .bind(at)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    Ok((next, true))
 }

@@ -72,6 +72,23 @@ pub struct StoredProcedure {
     pub updated_at: OffsetDateTime,
 }
 
+/// A catalogue to import in one go.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CatalogueBatch {
+    pub agencies: Vec<Agency>,
+    pub fields: Vec<Field>,
+    pub procedures: Vec<Procedure>,
+    pub service_levels: Vec<ServiceLevelAssignment>,
+}
+
+/// What an import did to the procedures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
 /// The procedure catalogue. Procedure versions are immutable: saving a changed procedure creates a new
 /// version, and a dossier keeps the version it was received under.
 #[async_trait]
@@ -87,6 +104,10 @@ pub trait CatalogueRepo: Send + Sync {
     ) -> StoreResult<Option<Procedure>>;
     /// Current versions of all procedures, ordered by code.
     async fn list_procedures(&self) -> StoreResult<Vec<StoredProcedure>>;
+    /// Write a whole catalogue (agencies, fields, procedures, levels) in one transaction: all of it or none.
+    /// Procedures identical to their current version are left alone; changed ones get a new version.
+    async fn import(&self, batch: &CatalogueBatch, at: OffsetDateTime)
+    -> StoreResult<ImportReport>;
     /// Record the online level of a case at an agency from a date on (earlier assignments stay as history).
     async fn set_service_level(&self, assignment: &ServiceLevelAssignment) -> StoreResult<()>;
     /// The level in force on `on` for each case and agency of this procedure.

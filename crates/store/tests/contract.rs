@@ -8,7 +8,7 @@ use motcua_domain::{
     AgencyCode, CaseKey, Channel, DossierCode, DossierId, DossierStatus, HistoryEvent, NewDossier,
     NonEmptyText, OnlineServiceLevel, ProcedureCode, ServiceLevelAssignment, Transition,
 };
-use motcua_store::{Store, StoreError};
+use motcua_store::{CatalogueBatch, ImportReport, Store, StoreError};
 use motcua_testkit::fixtures::{self, AGENCY, OTHER_AGENCY, PROCEDURE};
 use time::{OffsetDateTime, macros::date, macros::datetime};
 
@@ -52,6 +52,8 @@ contract!(
     of_two_concurrent_transitions_exactly_one_succeeds,
     a_dossier_must_name_an_existing_procedure_version,
     a_migrated_database_is_ready,
+    an_import_is_all_or_nothing,
+    a_repeated_import_changes_nothing_and_a_changed_record_gets_a_new_version,
 );
 
 fn code(text: &str) -> AgencyCode {
@@ -558,4 +560,113 @@ async fn a_migrated_database_is_ready(store: &Store) {
     );
     let ids: HashSet<_> = (0..100).map(|_| DossierId::new()).collect();
     assert_eq!(ids.len(), 100);
+}
+
+fn batch() -> CatalogueBatch {
+    CatalogueBatch {
+        agencies: vec![
+            fixtures::agency(AGENCY, "Sở Tư pháp"),
+            fixtures::agency(OTHER_AGENCY, "Sở Xây dựng"),
+        ],
+        fields: vec![fixtures::field("HOTICH", "Hộ tịch")],
+        procedures: vec![
+            fixtures::procedure("1.001193", "Đăng ký khai sinh", AGENCY),
+            fixtures::procedure("1.000894", "Đăng ký kết hôn", AGENCY),
+        ],
+        service_levels: vec![ServiceLevelAssignment {
+            procedure: ProcedureCode::parse("1.001193").unwrap(),
+            case: CaseKey::parse("mac-dinh").unwrap(),
+            agency: code(AGENCY),
+            level: OnlineServiceLevel::Level4,
+            effective_from: date!(2024 - 01 - 01),
+        }],
+    }
+}
+
+async fn an_import_is_all_or_nothing(store: &Store) {
+    let mut bad = batch();
+    // the last thing written refers to an agency that does not exist
+    bad.service_levels[0].agency = code("000.99.99.H56");
+    let err = store
+        .catalogue
+        .import(&bad, OffsetDateTime::now_utc())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Constraint(_)), "{err:?}");
+    assert!(store.agencies.list().await.unwrap().is_empty());
+    assert!(store.fields.list().await.unwrap().is_empty());
+    assert!(store.catalogue.list_procedures().await.unwrap().is_empty());
+    assert_eq!(store.catalogue.catalogue_version().await.unwrap(), 0);
+}
+
+async fn a_repeated_import_changes_nothing_and_a_changed_record_gets_a_new_version(store: &Store) {
+    let first = store
+        .catalogue
+        .import(&batch(), OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert_eq!(
+        first,
+        ImportReport {
+            created: 2,
+            updated: 0,
+            unchanged: 0
+        }
+    );
+    let again = store
+        .catalogue
+        .import(&batch(), OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        ImportReport {
+            created: 0,
+            updated: 0,
+            unchanged: 2
+        }
+    );
+    assert_eq!(
+        store.catalogue.list_procedures().await.unwrap().len(),
+        2,
+        "never duplicated"
+    );
+
+    let mut changed = batch();
+    changed.procedures[1].name = NonEmptyText::parse("Đăng ký kết hôn (sửa đổi)").unwrap();
+    let report = store
+        .catalogue
+        .import(&changed, OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert_eq!(
+        report,
+        ImportReport {
+            created: 0,
+            updated: 1,
+            unchanged: 1
+        }
+    );
+    let marriage = store
+        .catalogue
+        .get_procedure(&ProcedureCode::parse("1.000894").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(marriage.version, 2);
+    assert_eq!(
+        marriage.procedure.name.as_str(),
+        "Đăng ký kết hôn (sửa đổi)"
+    );
+    let old = store
+        .catalogue
+        .get_procedure_version(&marriage.procedure.code, 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        old.name.as_str(),
+        "Đăng ký kết hôn",
+        "the old version stays for dossiers received under it"
+    );
 }
