@@ -4,23 +4,13 @@
 //! word processor opens) for each form component. Codes starting with `9.` are demo-only; the others are the
 //! national codes of those procedures. Real deployments import their own catalogue and set `seed_demo = false`.
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload, path::Path};
-use serde::Deserialize;
 use time::OffsetDateTime;
 
-use motcua_domain::{
-    Agency, Field, NonEmptyText, Procedure, ServiceLevelAssignment, procedure::TemplateRef,
-};
-use motcua_store::Store;
-
-#[derive(Deserialize)]
-struct DemoCatalogue {
-    agencies: Vec<Agency>,
-    fields: Vec<Field>,
-    procedures: Vec<Procedure>,
-    service_levels: Vec<ServiceLevelAssignment>,
-}
+use crate::catalogue_io::{self, ImportError, ImportOptions, Known};
+use motcua_domain::{NonEmptyText, Procedure, procedure::TemplateRef};
+use motcua_store::{CatalogueBatch, Store};
 
 const DEMO: &str = include_str!("demo/catalogue.json");
 
@@ -115,26 +105,23 @@ fn form_template(component: &str, procedure: &str, agency: &str) -> String {
     rtf
 }
 
-fn parse() -> anyhow::Result<DemoCatalogue> {
-    let mut demo: DemoCatalogue = serde_json::from_str(DEMO).context("demo catalogue JSON")?;
-    for agency in &demo.agencies {
-        agency.validate()?;
-    }
+/// The demo catalogue, read through the same importer as `motcua catalogue import`, with templates attached.
+fn parse() -> anyhow::Result<CatalogueBatch> {
+    let mut demo = catalogue_io::parse(DEMO, &ImportOptions::default(), &Known::default())
+        .map_err(|e| match e {
+            ImportError::Rejected(list) => {
+                anyhow::anyhow!(
+                    "demo catalogue: {}",
+                    list.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            }
+            other => anyhow::anyhow!("demo catalogue: {other}"),
+        })?;
     for procedure in &mut demo.procedures {
-        procedure.validate()?;
         attach_templates(procedure)?;
-    }
-    for level in &demo.service_levels {
-        let Some(procedure) = demo.procedures.iter().find(|p| p.code == level.procedure) else {
-            bail!("demo level for unknown procedure {}", level.procedure);
-        };
-        if procedure.case(&level.case).is_none() {
-            bail!(
-                "demo level for unknown case {} of {}",
-                level.case,
-                level.procedure
-            );
-        }
     }
     Ok(demo)
 }
@@ -203,15 +190,10 @@ pub async fn seed_if_empty(store: &Store, files: &dyn ObjectStore) -> anyhow::Re
             }
         }
     }
-    store.agencies.upsert(&demo.agencies).await?;
-    store.fields.upsert(&demo.fields).await?;
-    let now = OffsetDateTime::now_utc();
-    for procedure in &demo.procedures {
-        store.catalogue.save_procedure(procedure, now).await?;
-    }
-    for level in &demo.service_levels {
-        store.catalogue.set_service_level(level).await?;
-    }
+    store
+        .catalogue
+        .import(&demo, OffsetDateTime::now_utc())
+        .await?;
     Ok(Seeded::Demo {
         agencies: demo.agencies.len(),
         procedures: demo.procedures.len(),

@@ -1,5 +1,6 @@
 //! `motcua`: the online public-service portal and electronic one-stop back office in one program.
 
+mod catalogue_io;
 mod config;
 mod demo;
 
@@ -42,6 +43,35 @@ enum Command {
     /// Apply pending database migrations and exit.
     Migrate {
         /// Database: sqlite:path/file.db or postgres://user@host/db.
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
+    /// Import or export the procedure catalogue.
+    Catalogue {
+        #[command(subcommand)]
+        action: CatalogueCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogueCommand {
+    /// Import a catalogue file (motcua format or the national catalogue's JSON); all records or none.
+    Import {
+        /// The JSON file to import.
+        file: PathBuf,
+        /// Agency code (e.g. 000.00.06.H56) for national records that do not name one of ours.
+        #[arg(long, value_name = "CODE")]
+        agency: Option<String>,
+        /// Check the file and report, without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
+    /// Write the current catalogue in motcua format (to standard output, or --output FILE).
+    Export {
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
@@ -122,6 +152,30 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 describe(&config.database_url)
             );
             Ok(())
+        }
+        Command::Catalogue { action } => {
+            let database_url = match &action {
+                CatalogueCommand::Import { database_url, .. }
+                | CatalogueCommand::Export { database_url, .. } => database_url.clone(),
+            };
+            let config = config::load(
+                cli.config.as_ref(),
+                &Overrides {
+                    database_url,
+                    listen: None,
+                },
+            )?;
+            init_logs(&config);
+            let store = open_store(&config, true).await?;
+            match action {
+                CatalogueCommand::Import {
+                    file,
+                    agency,
+                    dry_run,
+                    ..
+                } => import(&store, &file, agency, dry_run).await,
+                CatalogueCommand::Export { output, .. } => export(&store, output).await,
+            }
         }
     }
 }
@@ -322,4 +376,139 @@ mod tests {
             "sqlite://data/motcua.db"
         );
     }
+}
+
+fn storage_failure(e: motcua_store::StoreError) -> Failure {
+    Failure::Other(e.to_string())
+}
+
+/// `motcua catalogue import`: check every record, then write all of them in one transaction (or nothing).
+async fn import(
+    store: &Store,
+    file: &std::path::Path,
+    agency: Option<String>,
+    dry_run: bool,
+) -> Result<(), Failure> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Failure::Other(format!("không đọc được tệp {}: {e}", file.display())))?;
+    let agency = agency
+        .map(|a| motcua_domain::AgencyCode::parse(&a))
+        .transpose()
+        .map_err(|e| Failure::Other(format!("--agency: {e}")))?;
+    if let Some(code) = &agency
+        && store
+            .agencies
+            .get(code)
+            .await
+            .map_err(storage_failure)?
+            .is_none()
+    {
+        return Err(Failure::Other(format!(
+            "--agency: cơ quan {code} chưa có trong danh mục"
+        )));
+    }
+    let known = catalogue_io::Known {
+        agencies: store
+            .agencies
+            .list()
+            .await
+            .map_err(storage_failure)?
+            .into_iter()
+            .map(|a| a.code)
+            .collect(),
+        fields: store
+            .fields
+            .list()
+            .await
+            .map_err(storage_failure)?
+            .into_iter()
+            .map(|f| f.code)
+            .collect(),
+    };
+    let batch = match catalogue_io::parse(&text, &catalogue_io::ImportOptions { agency }, &known) {
+        Ok(batch) => batch,
+        Err(catalogue_io::ImportError::Rejected(list)) => {
+            let mut message = format!(
+                "{} bản ghi không hợp lệ trong {}, không có gì được nhập:",
+                list.len(),
+                file.display()
+            );
+            for r in &list {
+                message.push_str(&format!("\n  - {r}"));
+            }
+            return Err(Failure::Other(message));
+        }
+        Err(other) => return Err(Failure::Other(format!("{}: {other}", file.display()))),
+    };
+    if dry_run {
+        println!(
+            "Tệp hợp lệ: {} cơ quan, {} lĩnh vực, {} thủ tục, {} mức độ. Chưa ghi gì (--dry-run).",
+            batch.agencies.len(),
+            batch.fields.len(),
+            batch.procedures.len(),
+            batch.service_levels.len()
+        );
+        return Ok(());
+    }
+    let report = store
+        .catalogue
+        .import(&batch, time::OffsetDateTime::now_utc())
+        .await
+        .map_err(storage_failure)?;
+    println!(
+        "Đã nhập {}: {} thủ tục mới, {} thủ tục cập nhật (phiên bản mới), {} thủ tục không đổi; {} cơ quan, {} lĩnh vực, {} mức độ.",
+        file.display(),
+        report.created,
+        report.updated,
+        report.unchanged,
+        batch.agencies.len(),
+        batch.fields.len(),
+        batch.service_levels.len()
+    );
+    Ok(())
+}
+
+/// `motcua catalogue export`: the current catalogue in motcua's format (levels in force today).
+async fn export(store: &Store, output: Option<PathBuf>) -> Result<(), Failure> {
+    let agencies = store.agencies.list().await.map_err(storage_failure)?;
+    let fields = store.fields.list().await.map_err(storage_failure)?;
+    let procedures = store
+        .catalogue
+        .list_procedures()
+        .await
+        .map_err(storage_failure)?;
+    let today = motcua_domain::vntime::vn_date(time::OffsetDateTime::now_utc());
+    let levels = store
+        .catalogue
+        .all_service_levels(today)
+        .await
+        .map_err(storage_failure)?;
+    let export = catalogue_io::Export {
+        format: catalogue_io::FORMAT,
+        format_version: catalogue_io::FORMAT_VERSION,
+        agencies: &agencies,
+        fields: &fields,
+        procedures: procedures.iter().map(|p| &p.procedure).collect(),
+        service_levels: &levels,
+    };
+    let json = serde_json::to_string_pretty(&export).map_err(|e| Failure::Other(e.to_string()))?;
+    match output {
+        Some(path) => {
+            std::fs::write(&path, json + "\n").map_err(|e| {
+                Failure::Other(format!("không ghi được tệp {}: {e}", path.display()))
+            })?;
+            eprintln!(
+                "Đã xuất {} thủ tục ra {}.",
+                procedures.len(),
+                path.display()
+            );
+        }
+        None => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{json}")
+                .map_err(|e| Failure::Other(format!("không ghi được ra đầu ra chuẩn: {e}")))?;
+        }
+    }
+    Ok(())
 }

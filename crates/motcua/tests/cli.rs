@@ -265,3 +265,122 @@ fn serve_runs_on_postgresql_too() {
     assert_eq!(ready_status, 200);
     assert!(ready.contains("PostgreSQL"), "{ready}");
 }
+
+const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/demo/catalogue.json");
+
+fn run_ok(dir: &tempfile::TempDir, args: &[&str]) -> String {
+    let output = motcua(dir).args(args).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Import the demo file into `a`, export it, import that into `b`, export again: the two exports are equal,
+/// and importing again changes nothing.
+fn round_trip(a: &str, b: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let said = run_ok(&dir, &["catalogue", "import", DEMO, "--database-url", a]);
+    assert!(said.contains("44 thủ tục mới"), "{said}");
+    let first = run_ok(&dir, &["catalogue", "export", "--database-url", a]);
+    std::fs::write(dir.path().join("export.json"), &first).unwrap();
+    run_ok(
+        &dir,
+        &["catalogue", "import", "export.json", "--database-url", b],
+    );
+    let second = run_ok(&dir, &["catalogue", "export", "--database-url", b]);
+    assert_eq!(first, second);
+    let again = run_ok(
+        &dir,
+        &["catalogue", "import", "export.json", "--database-url", b],
+    );
+    assert!(
+        again.contains("0 thủ tục mới, 0 thủ tục cập nhật (phiên bản mới), 44 thủ tục không đổi"),
+        "{again}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(json["format"], "motcua-catalogue");
+    assert_eq!(json["procedures"].as_array().unwrap().len(), 44);
+}
+
+#[test]
+fn a_catalogue_round_trips_through_export_and_import_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = format!("sqlite://{}", dir.path().join("a.db").display());
+    let b = format!("sqlite://{}", dir.path().join("b.db").display());
+    round_trip(&a, &b);
+}
+
+#[test]
+fn a_catalogue_round_trips_through_export_and_import_on_postgresql() {
+    let Some(url) = motcua_testkit::postgres_url() else {
+        return;
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let schemas: Vec<String> = (0..2)
+        .map(|_| format!("motcua_io_{}", uuid::Uuid::now_v7().simple()))
+        .collect();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let urls: Vec<String> = schemas
+        .iter()
+        .map(|schema| {
+            runtime
+                .block_on(motcua_store_postgres::PgStore::create_schema(&url, schema))
+                .unwrap();
+            format!("{url}{separator}options=-c%20search_path%3D{schema}")
+        })
+        .collect();
+    let outcome = std::panic::catch_unwind(|| round_trip(&urls[0], &urls[1]));
+    for schema in &schemas {
+        runtime
+            .block_on(motcua_store_postgres::PgStore::drop_schema(&url, schema))
+            .unwrap();
+    }
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+#[test]
+fn a_bad_import_reports_each_record_and_imports_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut demo: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(DEMO).unwrap()).unwrap();
+    demo["procedures"][2]["name"] = serde_json::json!("");
+    demo["procedures"][5]["cases"][0]["fees"] =
+        serde_json::json!([{"kind": "fee", "amount": -1, "description": "Phí"}]);
+    std::fs::write(dir.path().join("bad.json"), demo.to_string()).unwrap();
+    let output = motcua(&dir)
+        .args([
+            "catalogue",
+            "import",
+            "bad.json",
+            "--database-url",
+            "sqlite://c.db",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!output.status.success());
+    assert!(stderr.contains("2 bản ghi không hợp lệ"), "{stderr}");
+    assert!(stderr.contains("Thủ tục thứ 3"), "{stderr}");
+    assert!(
+        stderr.contains("Thủ tục thứ 6") && stderr.contains("Số tiền không được âm: -1"),
+        "{stderr}"
+    );
+    let export = run_ok(
+        &dir,
+        &["catalogue", "export", "--database-url", "sqlite://c.db"],
+    );
+    let json: serde_json::Value = serde_json::from_str(&export).unwrap();
+    assert!(
+        json["procedures"].as_array().unwrap().is_empty(),
+        "nothing half-imported"
+    );
+    assert!(json["agencies"].as_array().unwrap().is_empty());
+}
