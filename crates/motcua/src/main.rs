@@ -357,27 +357,6 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-#[cfg(test)]
-mod tests {
-    use super::describe;
-
-    #[test]
-    fn passwords_never_appear_in_messages() {
-        assert_eq!(
-            describe("postgres://motcua:s3cret@db:5432/motcua"),
-            "postgres://motcua:***@db:5432/motcua"
-        );
-        assert_eq!(
-            describe("postgres://motcua@db/motcua"),
-            "postgres://motcua@db/motcua"
-        );
-        assert_eq!(
-            describe("sqlite://data/motcua.db"),
-            "sqlite://data/motcua.db"
-        );
-    }
-}
-
 fn storage_failure(e: motcua_store::StoreError) -> Failure {
     Failure::Other(e.to_string())
 }
@@ -511,4 +490,25 @@ async fn export(store: &Store, output: Option<PathBuf>) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+
+    #[test]
+    fn passwords_never_appear_in_messages() {
+        assert_eq!(
+            describe("postgres://motcua:s3cret@db:5432/motcua"),
+            "postgres://motcua:***@db:5432/motcua"
+        );
+        assert_eq!(
+            describe("postgres://motcua@db/motcua"),
+            "postgres://motcua@db/motcua"
+        );
+        assert_eq!(
+            describe("sqlite://data/motcua.db"),
+            "sqlite://data/motcua.db"
+        );
+    }
 }
