@@ -8,7 +8,7 @@
 //! The index is built once from the catalogue (thousands of documents) and queried without locks; a server
 //! rebuilds it when the catalogue changes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use unicode_normalization::UnicodeNormalization;
 
@@ -116,14 +116,35 @@ impl Quality {
     }
 }
 
-/// One hit: the document's position in the order it was indexed, its score, and where the query matched in its
-/// name (byte ranges of the original name, for `<mark>`).
-#[derive(Debug, Clone, PartialEq)]
+/// One hit: the document's position in the order it was indexed, and its score.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Hit {
     pub doc: usize,
-    pub key: String,
     pub score: f32,
-    pub name_highlights: Vec<Range<usize>>,
+}
+
+/// The hits of one query, best first, and what is needed to mark the matches.
+pub struct SearchResult<'a> {
+    index: &'a Index,
+    pub hits: Vec<Hit>,
+    /// Every catalogue word some query word matched.
+    matched: HashSet<&'a str>,
+}
+
+impl SearchResult<'_> {
+    /// Where the query matched in a document's name (byte ranges of the original name, for `<mark>`).
+    pub fn highlights(&self, doc: usize) -> Vec<Range<usize>> {
+        self.index.name_tokens[doc]
+            .iter()
+            .filter(|t| self.matched.contains(t.folded.as_str()))
+            .map(|t| t.span.clone())
+            .collect()
+    }
+
+    /// Keys of the hits, best first.
+    pub fn keys(&self) -> Vec<&str> {
+        self.hits.iter().map(|h| self.index.key(h.doc)).collect()
+    }
 }
 
 /// Limits that keep a hostile query cheap.
@@ -239,9 +260,9 @@ impl Index {
         out
     }
 
-    /// Search. Every query word must match somewhere (exactly, as a prefix, or with a small typo); results are
-    /// ranked best first. At most `limit` hits.
-    pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
+    /// Search. Every query word must match (exactly, as a prefix, or with a small typo); hits are ranked best
+    /// first. Highlights are computed on demand, for the hits actually shown.
+    pub fn search(&self, query: &str) -> SearchResult<'_> {
         // NFC first: a decomposed "ă" is two characters, and the mark alone is not a letter
         let query: String = query
             .nfc()
@@ -253,70 +274,64 @@ impl Index {
             .map(|t| t.folded)
             .take(MAX_QUERY_WORDS)
             .collect();
+        let mut result = SearchResult {
+            index: self,
+            hits: Vec::new(),
+            matched: HashSet::new(),
+        };
         if words.is_empty() {
-            return Vec::new();
+            return result;
         }
-        // per document: score so far and how many query words matched
-        let mut scores: HashMap<u32, (f32, usize)> = HashMap::new();
-        let mut matched_words: Vec<Vec<(&str, Quality)>> = Vec::with_capacity(words.len());
+        // dense per-document arrays: the catalogue is small, hashing every posting costs more
+        let n = self.keys.len();
+        let mut score = vec![0f32; n];
+        let mut matched_words = vec![0usize; n];
+        let mut best_here = vec![0f32; n];
         for (i, word) in words.iter().enumerate() {
             let expansions = self.expand(word);
-            let mut best_here: HashMap<u32, f32> = HashMap::new();
+            best_here.iter_mut().for_each(|b| *b = 0.0);
             for (v, quality) in &expansions {
                 for p in self.postings.get(*v).map(Vec::as_slice).unwrap_or_default() {
-                    let s = p.weight * quality.factor();
-                    let e = best_here.entry(p.doc).or_default();
-                    *e = e.max(s);
+                    let d = p.doc as usize;
+                    best_here[d] = best_here[d].max(p.weight * quality.factor());
+                }
+                result.matched.insert(*v);
+            }
+            for d in 0..n {
+                if best_here[d] > 0.0 && matched_words[d] == i {
+                    score[d] += best_here[d];
+                    matched_words[d] += 1;
                 }
             }
-            for (doc, s) in best_here {
-                let e = scores.entry(doc).or_insert((0.0, 0));
-                if e.1 == i {
-                    e.0 += s;
-                    e.1 += 1;
-                }
-            }
-            matched_words.push(expansions);
         }
         let folded_query = words.join(" ");
-        let mut hits: Vec<Hit> = scores
-            .into_iter()
-            .filter(|(_, (_, n))| *n == words.len())
-            .map(|(doc, (score, _))| {
-                let d = doc as usize;
+        result.hits = (0..n)
+            .filter(|&d| matched_words[d] == words.len())
+            .map(|d| {
                 let name = &self.folded_names[d];
-                let mut score = score;
+                let mut s = score[d];
                 if name.contains(&folded_query) {
-                    score += 15.0;
+                    s += 15.0;
                     if name.starts_with(&folded_query) {
-                        score += 5.0;
+                        s += 5.0;
                     }
                 }
                 // shorter names are more specific matches
-                score -= name.len() as f32 * 0.01;
-                Hit {
-                    doc: d,
-                    key: self.keys[d].clone(),
-                    score,
-                    name_highlights: self.highlights(d, &matched_words),
-                }
+                s -= name.len() as f32 * 0.01;
+                Hit { doc: d, score: s }
             })
             .collect();
-        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.key.cmp(&b.key)));
-        hits.truncate(limit);
-        hits
+        result.hits.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| self.keys[a.doc].cmp(&self.keys[b.doc]))
+        });
+        result
     }
 
-    fn highlights(&self, doc: usize, matched: &[Vec<(&str, Quality)>]) -> Vec<Range<usize>> {
-        self.name_tokens[doc]
-            .iter()
-            .filter(|t| {
-                matched
-                    .iter()
-                    .any(|m| m.iter().any(|(v, _)| *v == t.folded))
-            })
-            .map(|t| t.span.clone())
-            .collect()
+    /// The key a document was indexed under.
+    pub fn key(&self, doc: usize) -> &str {
+        &self.keys[doc]
     }
 
     pub fn name(&self, doc: usize) -> &str {
@@ -401,7 +416,7 @@ mod tests {
         assert_eq!(fold(&nfd), "dang ky khai sinh");
         let words: Vec<String> = tokenize(&nfd).into_iter().map(|t| t.folded).collect();
         assert_eq!(words, ["dang", "ky", "khai", "sinh"]);
-        assert_eq!(catalogue().search(&nfd, 1)[0].key, "1.001193");
+        assert_eq!(catalogue().search(&nfd).keys()[0], "1.001193");
     }
 
     fn catalogue() -> Index {
@@ -436,29 +451,31 @@ mod tests {
             "ĐĂNG KÝ KHAI SINH",
             "đăng ky khai sinh",
         ] {
-            let hits = index.search(q, 10);
-            assert_eq!(hits[0].key, "1.001193", "{q}");
-            assert_eq!(hits.len(), 2, "{q}: both birth registrations, nothing else");
+            let keys = index.search(q).keys().join(",");
+            assert_eq!(
+                keys, "1.001193,2.000986",
+                "{q}: both birth registrations, the plain one first"
+            );
         }
     }
 
     #[test]
     fn prefixes_and_small_typos_still_find_it() {
         let index = catalogue();
-        assert_eq!(index.search("khai si", 10)[0].key, "1.001193");
-        assert_eq!(index.search("giay phep xay dung", 10)[0].key, "1.009974");
+        assert_eq!(index.search("khai si").keys()[0], "1.001193");
+        assert_eq!(index.search("giay phep xay dung").keys()[0], "1.009974");
         assert_eq!(
-            index.search("giay phep xay dugn", 10)[0].key,
+            index.search("giay phep xay dugn").keys()[0],
             "1.009974",
             "transposition"
         );
         assert_eq!(
-            index.search("ket hno", 10).first().map(|h| h.key.as_str()),
+            index.search("ket hno").keys().first().copied(),
             None,
             "three-letter words get no typo tolerance"
         );
         assert_eq!(
-            index.search("giấy phép xây dựnh", 10)[0].key,
+            index.search("giấy phép xây dựnh").keys()[0],
             "1.009974",
             "one wrong letter"
         );
@@ -478,14 +495,9 @@ mod tests {
                 texts: vec![],
             },
         ]);
-        let keys: Vec<_> = index
-            .search("dang khai", 10)
-            .into_iter()
-            .map(|h| h.key)
-            .collect();
+        let keys = index.search("dang khai").keys().join(",");
         assert_eq!(
-            keys,
-            ["a"],
+            keys, "a",
             "\"dang\" is a word of the catalogue, so \"vắng\" is not a typo of it"
         );
     }
@@ -493,25 +505,29 @@ mod tests {
     #[test]
     fn a_field_name_finds_its_procedures_but_below_name_matches() {
         let index = catalogue();
-        let hits = index.search("ho tich", 10);
-        assert_eq!(hits.len(), 3);
+        assert_eq!(index.search("ho tich").hits.len(), 3);
     }
 
     #[test]
     fn highlights_point_at_the_original_words() {
         let index = catalogue();
-        let hit = &index.search("khai sinh", 1)[0];
-        let name = index.name(hit.doc);
-        let marked = highlight_html(name, &hit.name_highlights, "<mark>", "</mark>");
+        let result = index.search("khai sinh");
+        let doc = result.hits[0].doc;
+        let marked = highlight_html(
+            index.name(doc),
+            &result.highlights(doc),
+            "<mark>",
+            "</mark>",
+        );
         assert_eq!(marked, "Đăng ký <mark>khai</mark> <mark>sinh</mark>");
     }
 
     #[test]
     fn nothing_matches_gives_nothing() {
         let index = catalogue();
-        assert!(index.search("zzzz qqqq", 10).is_empty());
-        assert!(index.search("   ", 10).is_empty());
-        assert!(index.search("\u{0}\u{7}", 10).is_empty());
+        assert!(index.search("zzzz qqqq").hits.is_empty());
+        assert!(index.search("   ").hits.is_empty());
+        assert!(index.search("\u{0}\u{7}").hits.is_empty());
     }
 
     #[test]
@@ -526,7 +542,7 @@ mod tests {
         #[test]
         fn any_query_is_answered_without_panic(q in ".{0,300}") {
             let index = catalogue();
-            let _ = index.search(&q, 10);
+            let _ = index.search(&q).hits.len();
         }
 
         #[test]

@@ -4,6 +4,7 @@
 //! on a date).
 
 use std::collections::HashMap;
+
 use std::sync::{Arc, RwLock};
 use time::{Date, OffsetDateTime};
 
@@ -57,6 +58,54 @@ pub struct CatalogueView {
     pub fields: Vec<Field>,
     field_by_code: HashMap<FieldCode, usize>,
     index: Index,
+    /// Entry positions in name order (folded), for the default list order.
+    pub by_name: Vec<usize>,
+    /// Counts for browsing, computed once per snapshot.
+    pub counts: Counts,
+}
+
+/// How many procedures each browsing link leads to.
+#[derive(Debug, Default)]
+pub struct Counts {
+    pub by_field: HashMap<FieldCode, usize>,
+    pub by_agency: HashMap<AgencyCode, usize>,
+    /// Index = online level number (1–4).
+    pub by_online_level: [usize; 5],
+    pub by_implementing_level: HashMap<&'static str, usize>,
+    pub for_citizens: usize,
+    pub for_business: usize,
+}
+
+/// The key used in URLs (`cap=`) for an implementing level.
+pub const fn implementing_level_key(level: ImplementingLevel) -> &'static str {
+    match level {
+        ImplementingLevel::Province => "tinh",
+        ImplementingLevel::Commune => "xa",
+        ImplementingLevel::Ministry => "bo",
+    }
+}
+
+fn count(entries: &[Entry]) -> Counts {
+    let mut c = Counts::default();
+    for e in entries {
+        for f in &e.procedure.fields {
+            *c.by_field.entry(f.clone()).or_default() += 1;
+        }
+        for a in &e.procedure.agencies {
+            *c.by_agency.entry(a.clone()).or_default() += 1;
+        }
+        if let Some(level) = e.best_level {
+            c.by_online_level[usize::from(level.number())] += 1;
+        }
+        for level in &e.procedure.implementing_levels {
+            *c.by_implementing_level
+                .entry(implementing_level_key(*level))
+                .or_default() += 1;
+        }
+        c.for_citizens += usize::from(e.is_for_citizens());
+        c.for_business += usize::from(e.is_for_business());
+    }
+    c
 }
 
 impl CatalogueView {
@@ -136,6 +185,9 @@ impl CatalogueView {
             .enumerate()
             .map(|(i, e)| (e.procedure.code.to_string(), i))
             .collect();
+        let mut by_name: Vec<usize> = (0..entries.len()).collect();
+        by_name.sort_by(|&a, &b| entries[a].folded_name.cmp(&entries[b].folded_name));
+        let counts = count(&entries);
         CatalogueView {
             version,
             as_of,
@@ -146,6 +198,8 @@ impl CatalogueView {
             fields,
             field_by_code,
             index: Index::build(documents),
+            by_name,
+            counts,
         }
     }
 
@@ -169,8 +223,9 @@ impl CatalogueView {
         self.field(code).map_or(code.as_str(), |f| f.name.as_str())
     }
 
-    pub fn search(&self, query: &str, limit: usize) -> Vec<motcua_search::Hit> {
-        self.index.search(query, limit)
+    /// Search the catalogue; a hit's `doc` is the position of its entry in `entries`.
+    pub fn search(&self, query: &str) -> motcua_search::SearchResult<'_> {
+        self.index.search(query)
     }
 }
 

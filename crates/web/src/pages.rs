@@ -20,7 +20,7 @@ use object_store::ObjectStoreExt;
 
 use crate::{
     AppError, AppState,
-    catalogue::{CatalogueView, Entry},
+    catalogue::{CatalogueView, Entry, implementing_level_key},
     error::ErrorPage,
     urls,
 };
@@ -129,12 +129,9 @@ pub(crate) struct HomePage {
     pub levels: Vec<LevelView>,
 }
 
-fn count(view: &CatalogueView, keep: impl Fn(&Entry) -> bool) -> usize {
-    view.entries.iter().filter(|e| keep(e)).count()
-}
-
 pub(crate) async fn home(State(state): State<AppState>) -> HomePage {
     let view = state.catalogue.view();
+    let counts = &view.counts;
     let facet = |label: String, param: &str, value: &str, n: usize| Facet {
         label,
         href: format!("/thu-tuc?{param}={}", urls::encode(value)),
@@ -144,7 +141,7 @@ pub(crate) async fn home(State(state): State<AppState>) -> HomePage {
         .fields
         .iter()
         .map(|f| {
-            let n = count(&view, |e| e.procedure.fields.contains(&f.code));
+            let n = counts.by_field.get(&f.code).copied().unwrap_or(0);
             facet(f.name.to_string(), "linh_vuc", f.code.as_str(), n)
         })
         .filter(|f| f.count > 0)
@@ -154,7 +151,7 @@ pub(crate) async fn home(State(state): State<AppState>) -> HomePage {
         .iter()
         .filter(|a| a.is_valid_on(view.as_of))
         .map(|a| {
-            let n = count(&view, |e| e.procedure.agencies.contains(&a.code));
+            let n = counts.by_agency.get(&a.code).copied().unwrap_or(0);
             facet(a.name.to_string(), "co_quan", a.code.as_str(), n)
         })
         .filter(|f| f.count > 0)
@@ -163,7 +160,7 @@ pub(crate) async fn home(State(state): State<AppState>) -> HomePage {
         .into_iter()
         .rev()
         .map(|l| {
-            let n = count(&view, |e| e.best_level == Some(l));
+            let n = counts.by_online_level[usize::from(l.number())];
             facet(
                 format!("{} — {}", l.name_2011(), l.name_2022()),
                 "muc_do",
@@ -175,12 +172,8 @@ pub(crate) async fn home(State(state): State<AppState>) -> HomePage {
     let by_implementing_level = IMPLEMENTING_LEVELS
         .iter()
         .map(|(key, level)| {
-            facet(
-                level.label_vi().into(),
-                "cap",
-                key,
-                count(&view, |e| e.has_level(*level)),
-            )
+            let n = counts.by_implementing_level.get(key).copied().unwrap_or(0);
+            facet(level.label_vi().into(), "cap", key, n)
         })
         .filter(|f| f.count > 0)
         .collect();
@@ -189,30 +182,28 @@ pub(crate) async fn home(State(state): State<AppState>) -> HomePage {
             "Công dân".into(),
             "doi_tuong",
             "cong-dan",
-            count(&view, Entry::is_for_citizens),
+            counts.for_citizens,
         ),
         facet(
             "Doanh nghiệp, tổ chức".into(),
             "doi_tuong",
             "doanh-nghiep",
-            count(&view, Entry::is_for_business),
+            counts.for_business,
         ),
     ];
-    let mut featured: Vec<&Entry> = view
-        .entries
+    let featured = view
+        .by_name
         .iter()
+        .map(|&i| &view.entries[i])
         .filter(|e| e.best_level == Some(OnlineServiceLevel::Level4))
+        .take(8)
+        .map(|e| item(&view, e, &[]))
         .collect();
-    featured.sort_by(|a, b| a.folded_name.cmp(&b.folded_name));
     HomePage {
         site_name: state.site.name.clone(),
         today: vntime::format_date(view.as_of),
         total: view.entries.len(),
-        featured: featured
-            .into_iter()
-            .take(8)
-            .map(|e| item(&view, e, &[]))
-            .collect(),
+        featured,
         by_field,
         by_agency,
         by_level,
@@ -226,9 +217,18 @@ pub(crate) async fn home(State(state): State<AppState>) -> HomePage {
 }
 
 const IMPLEMENTING_LEVELS: [(&str, ImplementingLevel); 3] = [
-    ("tinh", ImplementingLevel::Province),
-    ("xa", ImplementingLevel::Commune),
-    ("bo", ImplementingLevel::Ministry),
+    (
+        implementing_level_key(ImplementingLevel::Province),
+        ImplementingLevel::Province,
+    ),
+    (
+        implementing_level_key(ImplementingLevel::Commune),
+        ImplementingLevel::Commune,
+    ),
+    (
+        implementing_level_key(ImplementingLevel::Ministry),
+        ImplementingLevel::Ministry,
+    ),
 ];
 
 /// Query parameters of the catalogue list. Every one is optional and read leniently: an unknown value is
@@ -395,28 +395,25 @@ pub(crate) async fn list(
             })
             && online_level.is_none_or(|l| e.best_level == Some(l))
     };
-    let mut results: Vec<(&Entry, Vec<std::ops::Range<usize>>)> = if q.is_empty() {
-        view.entries
-            .iter()
-            .filter(|e| keep(e))
-            .map(|e| (e, Vec::new()))
-            .collect()
-    } else {
-        view.search(&q, usize::MAX)
-            .into_iter()
-            .filter_map(|hit| view.get(&hit.key).map(|e| (e, hit.name_highlights)))
-            .filter(|(e, _)| keep(e))
-            .collect()
+    // positions in `view.entries`: name order without a query, search order with one
+    let search = (!q.is_empty()).then(|| view.search(&q));
+    let order: Vec<usize> = match &search {
+        None => view.by_name.clone(),
+        Some(result) => result.hits.iter().map(|h| h.doc).collect(),
     };
+    let mut results: Vec<usize> = order
+        .into_iter()
+        .filter(|&i| keep(&view.entries[i]))
+        .collect();
+    let entry = |i: usize| &view.entries[i];
     match sort.as_str() {
-        "ten" => results.sort_by(|a, b| a.0.folded_name.cmp(&b.0.folded_name)),
-        "ma" => results.sort_by(|a, b| a.0.procedure.code.cmp(&b.0.procedure.code)),
-        "muc-do" => results.sort_by(|a, b| {
-            b.0.best_level
-                .cmp(&a.0.best_level)
-                .then(a.0.folded_name.cmp(&b.0.folded_name))
-        }),
-        _ => {} // relevance: the search order
+        "ten" if search.is_some() => {
+            results.sort_by(|&a, &b| entry(a).folded_name.cmp(&entry(b).folded_name))
+        }
+        "ma" => results.sort_by(|&a, &b| entry(a).procedure.code.cmp(&entry(b).procedure.code)),
+        // stable: equal levels keep the order they had (name order, or relevance)
+        "muc-do" => results.sort_by_key(|&i| std::cmp::Reverse(entry(i).best_level)),
+        _ => {} // relevance, or name order already
     }
 
     let total = results.len();
@@ -460,7 +457,10 @@ pub(crate) async fn list(
         .iter()
         .skip((page - 1) * PAGE_SIZE)
         .take(PAGE_SIZE)
-        .map(|(e, h)| item(&view, e, h))
+        .map(|&i| {
+            let highlights = search.as_ref().map(|r| r.highlights(i)).unwrap_or_default();
+            item(&view, entry(i), &highlights)
+        })
         .collect();
 
     let filtered = field.is_some()
