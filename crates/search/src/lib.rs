@@ -282,31 +282,47 @@ impl Index {
         if words.is_empty() {
             return result;
         }
-        // dense per-document arrays: the catalogue is small, hashing every posting costs more
+        // dense per-document arrays (the catalogue is small; hashing every posting costs more), and the list of
+        // documents still matching every word so far, so each word costs the length of its postings
         let n = self.keys.len();
         let mut score = vec![0f32; n];
-        let mut matched_words = vec![0usize; n];
         let mut best_here = vec![0f32; n];
-        for (i, word) in words.iter().enumerate() {
+        let mut touched: Vec<usize> = Vec::new();
+        let mut candidates: Option<Vec<usize>> = None;
+        for word in &words {
             let expansions = self.expand(word);
-            best_here.iter_mut().for_each(|b| *b = 0.0);
             for (v, quality) in &expansions {
                 for p in self.postings.get(*v).map(Vec::as_slice).unwrap_or_default() {
                     let d = p.doc as usize;
+                    if best_here[d] == 0.0 {
+                        touched.push(d);
+                    }
                     best_here[d] = best_here[d].max(p.weight * quality.factor());
                 }
                 result.matched.insert(*v);
             }
-            for d in 0..n {
-                if best_here[d] > 0.0 && matched_words[d] == i {
-                    score[d] += best_here[d];
-                    matched_words[d] += 1;
-                }
+            let survivors: Vec<usize> = match candidates {
+                None => touched.clone(),
+                Some(previous) => previous
+                    .into_iter()
+                    .filter(|&d| best_here[d] > 0.0)
+                    .collect(),
+            };
+            for &d in &survivors {
+                score[d] += best_here[d];
             }
+            for d in touched.drain(..) {
+                best_here[d] = 0.0;
+            }
+            if survivors.is_empty() {
+                return result;
+            }
+            candidates = Some(survivors);
         }
         let folded_query = words.join(" ");
-        result.hits = (0..n)
-            .filter(|&d| matched_words[d] == words.len())
+        result.hits = candidates
+            .unwrap_or_default()
+            .into_iter()
             .map(|d| {
                 let name = &self.folded_names[d];
                 let mut s = score[d];

@@ -60,6 +60,9 @@ pub struct CatalogueView {
     index: Index,
     /// Entry positions in name order (folded), for the default list order.
     pub by_name: Vec<usize>,
+    /// Entry positions in name order for each field and each agency, so a filtered list scans only those.
+    pub by_name_in_field: HashMap<FieldCode, Vec<usize>>,
+    pub by_name_at_agency: HashMap<AgencyCode, Vec<usize>>,
     /// Counts for browsing, computed once per snapshot.
     pub counts: Counts,
 }
@@ -188,6 +191,16 @@ impl CatalogueView {
         let mut by_name: Vec<usize> = (0..entries.len()).collect();
         by_name.sort_by(|&a, &b| entries[a].folded_name.cmp(&entries[b].folded_name));
         let counts = count(&entries);
+        let mut by_name_in_field: HashMap<FieldCode, Vec<usize>> = HashMap::new();
+        let mut by_name_at_agency: HashMap<AgencyCode, Vec<usize>> = HashMap::new();
+        for &i in &by_name {
+            for f in &entries[i].procedure.fields {
+                by_name_in_field.entry(f.clone()).or_default().push(i);
+            }
+            for a in &entries[i].procedure.agencies {
+                by_name_at_agency.entry(a.clone()).or_default().push(i);
+            }
+        }
         CatalogueView {
             version,
             as_of,
@@ -199,6 +212,8 @@ impl CatalogueView {
             field_by_code,
             index: Index::build(documents),
             by_name,
+            by_name_in_field,
+            by_name_at_agency,
             counts,
         }
     }

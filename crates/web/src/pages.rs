@@ -398,7 +398,11 @@ pub(crate) async fn list(
     // positions in `view.entries`: name order without a query, search order with one
     let search = (!q.is_empty()).then(|| view.search(&q));
     let order: Vec<usize> = match &search {
-        None => view.by_name.clone(),
+        None => match (&field_code, &agency_code) {
+            (Some(f), _) => view.by_name_in_field.get(f).cloned().unwrap_or_default(),
+            (None, Some(a)) => view.by_name_at_agency.get(a).cloned().unwrap_or_default(),
+            (None, None) => view.by_name.clone(),
+        },
         Some(result) => result.hits.iter().map(|h| h.doc).collect(),
     };
     let mut results: Vec<usize> = order
