@@ -598,6 +598,31 @@ impl DossierRepo for SqliteStore {
         Ok(event)
     }
 
+    async fn most_used_procedures(
+        &self,
+        since: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<(ProcedureCode, u64)>> {
+        let rows = sqlx::query(
+            "SELECT procedure_code, COUNT(*) AS uses FROM dossiers WHERE created_at >= $1 \
+             GROUP BY procedure_code ORDER BY uses DESC, procedure_code LIMIT $2",
+        )
+        .bind(micros(since))
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                let code = decode::procedure_code(
+                    &r.try_get::<String, _>("procedure_code").map_err(map_err)?,
+                )?;
+                let uses: i64 = r.try_get("uses").map_err(map_err)?;
+                Ok((code, u64::try_from(uses).unwrap_or(0)))
+            })
+            .collect()
+    }
+
     async fn history(&self, id: DossierId) -> StoreResult<Vec<HistoryEvent>> {
         let rows = sqlx::query(
             "SELECT id, dossier_id, seq, at, actor, from_status, to_status, reason, due_at, prev_hash, hash \

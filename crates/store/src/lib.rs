@@ -142,6 +142,12 @@ pub trait DossierRepo: Send + Sync {
     async fn record_transition(&self, transition: &Transition) -> StoreResult<HistoryEvent>;
     /// The whole history, oldest first.
     async fn history(&self, id: DossierId) -> StoreResult<Vec<HistoryEvent>>;
+    /// The procedures with the most dossiers created since `since`, most first (ties by code), at most `limit`.
+    async fn most_used_procedures(
+        &self,
+        since: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<(ProcedureCode, u64)>>;
 }
 
 /// Readiness of the database.

@@ -54,6 +54,7 @@ contract!(
     a_migrated_database_is_ready,
     an_import_is_all_or_nothing,
     a_repeated_import_changes_nothing_and_a_changed_record_gets_a_new_version,
+    the_most_used_procedures_are_counted_from_recent_dossiers,
 );
 
 fn code(text: &str) -> AgencyCode {
@@ -669,4 +670,48 @@ async fn a_repeated_import_changes_nothing_and_a_changed_record_gets_a_new_versi
         "Đăng ký kết hôn",
         "the old version stays for dossiers received under it"
     );
+}
+
+async fn the_most_used_procedures_are_counted_from_recent_dossiers(store: &Store) {
+    store
+        .catalogue
+        .import(&batch(), OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    let make = |procedure: &str, at: OffsetDateTime| {
+        let procedure = procedure.to_string();
+        async move {
+            let code = store
+                .codes
+                .reserve(&code(AGENCY), date!(2026 - 01 - 05))
+                .await
+                .unwrap();
+            let mut d = new_dossier(code);
+            d.procedure = ProcedureCode::parse(&procedure).unwrap();
+            d.created_at = at;
+            store.dossiers.create(&d).await.unwrap();
+        }
+    };
+    make("1.001193", datetime!(2026-01-05 02:00 UTC)).await;
+    make("1.000894", datetime!(2026-01-05 03:00 UTC)).await;
+    make("1.000894", datetime!(2026-01-06 03:00 UTC)).await;
+    // too old to count
+    make("1.001193", datetime!(2024-01-01 03:00 UTC)).await;
+    make("1.001193", datetime!(2024-01-02 03:00 UTC)).await;
+    let used = store
+        .dossiers
+        .most_used_procedures(datetime!(2025-01-01 00:00 UTC), 10)
+        .await
+        .unwrap();
+    let shown: Vec<(String, u64)> = used.into_iter().map(|(c, n)| (c.to_string(), n)).collect();
+    assert_eq!(
+        shown,
+        [("1.000894".to_string(), 2), ("1.001193".to_string(), 1)]
+    );
+    let top = store
+        .dossiers
+        .most_used_procedures(datetime!(2020-01-01 00:00 UTC), 1)
+        .await
+        .unwrap();
+    assert_eq!(top[0].0.as_str(), "1.001193");
 }

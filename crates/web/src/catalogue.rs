@@ -65,7 +65,13 @@ pub struct CatalogueView {
     pub by_name_at_agency: HashMap<AgencyCode, Vec<usize>>,
     /// Counts for browsing, computed once per snapshot.
     pub counts: Counts,
+    /// Entry positions of the procedures with the most dossiers in the last 365 days, most first (recomputed
+    /// with the snapshot, so at least daily).
+    pub most_used: Vec<usize>,
 }
+
+/// How many "most used" procedures the home page shows.
+const MOST_USED: u32 = 8;
 
 /// How many procedures each browsing link leads to.
 #[derive(Debug, Default)]
@@ -125,9 +131,17 @@ impl CatalogueView {
                 .or_default()
                 .push(level);
         }
-        Ok(Self::build(
-            version, today, agencies, fields, procedures, levels,
-        ))
+        let year_ago = OffsetDateTime::now_utc() - time::Duration::days(365);
+        let most_used = store
+            .dossiers
+            .most_used_procedures(year_ago, MOST_USED)
+            .await?
+            .into_iter()
+            .map(|(code, _)| code.to_string())
+            .collect();
+        let mut view = Self::build(version, today, agencies, fields, procedures, levels);
+        view.set_most_used(most_used);
+        Ok(view)
     }
 
     fn build(
@@ -215,7 +229,15 @@ impl CatalogueView {
             by_name_in_field,
             by_name_at_agency,
             counts,
+            most_used: Vec::new(),
         }
+    }
+
+    fn set_most_used(&mut self, codes: Vec<String>) {
+        self.most_used = codes
+            .iter()
+            .filter_map(|c| self.by_code.get(c).copied())
+            .collect();
     }
 
     pub fn get(&self, code: &str) -> Option<&Entry> {

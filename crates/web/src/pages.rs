@@ -120,6 +120,7 @@ pub(crate) struct HomePage {
     pub site_name: String,
     pub today: String,
     pub total: usize,
+    pub most_used: Vec<ProcedureItem>,
     pub featured: Vec<ProcedureItem>,
     pub by_field: Vec<Facet>,
     pub by_agency: Vec<Facet>,
@@ -203,6 +204,11 @@ pub(crate) async fn home(State(state): State<AppState>) -> HomePage {
         site_name: state.site.name.clone(),
         today: vntime::format_date(view.as_of),
         total: view.entries.len(),
+        most_used: view
+            .most_used
+            .iter()
+            .map(|&i| item(&view, &view.entries[i], &[]))
+            .collect(),
         featured,
         by_field,
         by_agency,

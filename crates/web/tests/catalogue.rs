@@ -386,3 +386,74 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn the_home_page_shows_the_most_used_procedures_once_there_are_dossiers() {
+    let app = catalogue().await;
+    assert!(
+        !app.get("/")
+            .await
+            .body
+            .contains("Thủ tục được sử dụng nhiều nhất"),
+        "no dossiers yet"
+    );
+    for _ in 0..2 {
+        let code = app
+            .db
+            .store
+            .codes
+            .reserve(
+                &AgencyCode::parse(fixtures::AGENCY).unwrap(),
+                date!(2026 - 01 - 05),
+            )
+            .await
+            .unwrap();
+        app.db
+            .store
+            .dossiers
+            .create(&motcua_domain::NewDossier {
+                id: motcua_domain::DossierId::new(),
+                code,
+                procedure: ProcedureCode::parse("1.000894").unwrap(),
+                procedure_version: 1,
+                case: CaseKey::parse("mac-dinh").unwrap(),
+                channel: motcua_domain::Channel::Online,
+                status: motcua_domain::DossierStatus::Submitted,
+                applicant_name: NonEmptyText::parse("Trần Thị Bình").unwrap(),
+                created_at: OffsetDateTime::now_utc(),
+                actor: "test".into(),
+            })
+            .await
+            .unwrap();
+    }
+    // dossiers do not change the catalogue version: a new snapshot (next day, or a catalogue change) counts them
+    let fresh = motcua_web::catalogue::Catalogue::load(&app.db.store)
+        .await
+        .unwrap();
+    let view = fresh.view();
+    assert_eq!(view.most_used.len(), 1);
+    assert_eq!(
+        view.entries[view.most_used[0]].procedure.code.as_str(),
+        "1.000894"
+    );
+    // and the running node shows them after its next reload
+    app.db
+        .store
+        .fields
+        .upsert(&[fixtures::field("MOI", "Lĩnh vực mới")])
+        .await
+        .unwrap();
+    app.refresh().await;
+    let home = app.get("/").await.body;
+    let section = home
+        .split("Thủ tục được sử dụng nhiều nhất")
+        .nth(1)
+        .expect("the section is shown");
+    assert!(
+        section
+            .split("</section>")
+            .next()
+            .unwrap()
+            .contains("Đăng ký kết hôn")
+    );
+}
