@@ -116,11 +116,9 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
-    match cli.command {
-        Command::Serve {
-            database_url,
-            listen,
-        } => {
+    // configuration first (it says how to log), then logs
+    let setup =
+        |database_url: Option<String>, listen: Option<SocketAddr>| -> Result<Config, Failure> {
             let config = config::load(
                 cli.config.as_ref(),
                 &Overrides {
@@ -129,54 +127,40 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 },
             )?;
             init_logs(&config);
-            serve(config).await
-        }
+            Ok(config)
+        };
+    match cli.command {
+        Command::Serve {
+            database_url,
+            listen,
+        } => serve(setup(database_url, listen)?).await,
         Command::Migrate { database_url } => {
-            let config = config::load(
-                cli.config.as_ref(),
-                &Overrides {
-                    database_url,
-                    listen: None,
-                },
-            )?;
-            init_logs(&config);
-            let store = open_store(&config, true).await?;
-            let pending = store
-                .health
-                .pending_migrations()
-                .await
-                .map_err(|e| Failure::Other(e.to_string()))?;
-            debug_assert!(pending.is_empty());
+            let config = setup(database_url, None)?;
+            open_store(&config, true).await?;
             println!(
                 "Cơ sở dữ liệu {} đã được cập nhật lược đồ mới nhất.",
                 describe(&config.database_url)
             );
             Ok(())
         }
-        Command::Catalogue { action } => {
-            let database_url = match &action {
-                CatalogueCommand::Import { database_url, .. }
-                | CatalogueCommand::Export { database_url, .. } => database_url.clone(),
-            };
-            let config = config::load(
-                cli.config.as_ref(),
-                &Overrides {
-                    database_url,
-                    listen: None,
-                },
-            )?;
-            init_logs(&config);
-            let store = open_store(&config, true).await?;
-            match action {
-                CatalogueCommand::Import {
-                    file,
-                    agency,
-                    dry_run,
-                    ..
-                } => import(&store, &file, agency, dry_run).await,
-                CatalogueCommand::Export { output, .. } => export(&store, output).await,
+        Command::Catalogue { action } => match action {
+            CatalogueCommand::Import {
+                file,
+                agency,
+                dry_run,
+                database_url,
+            } => {
+                let store = open_store(&setup(database_url, None)?, true).await?;
+                import(&store, &file, agency, dry_run).await
             }
-        }
+            CatalogueCommand::Export {
+                output,
+                database_url,
+            } => {
+                let store = open_store(&setup(database_url, None)?, true).await?;
+                export(&store, output).await
+            }
+        },
     }
 }
 

@@ -83,6 +83,21 @@ fn check_schema(name: &str) -> StoreResult<()> {
     }
 }
 
+/// Run one statement on a connection of its own (administration outside any store).
+async fn run_once(url: &str, sql: String) -> StoreResult<()> {
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options(url)?)
+        .await
+        .map_err(map_err)?;
+    let result = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(&pool)
+        .await
+        .map_err(map_err);
+    pool.close().await;
+    result.map(|_| ())
+}
+
 fn options(url: &str) -> StoreResult<PgConnectOptions> {
     PgConnectOptions::from_str(url).map_err(|e| StoreError::Configuration(format!("{e}")))
 }
@@ -113,29 +128,13 @@ impl PgStore {
     /// Create an empty schema (for tests and side-by-side installations).
     pub async fn create_schema(url: &str, schema: &str) -> StoreResult<()> {
         check_schema(schema)?;
-        let pool = PgPoolOptions::new()
-            .max_connections(1)
-            .connect_with(options(url)?)
-            .await
-            .map_err(map_err)?;
-        let sql = sqlx::AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS {schema}"));
-        let result = sqlx::query(sql).execute(&pool).await.map_err(map_err);
-        pool.close().await;
-        result.map(|_| ())
+        run_once(url, format!("CREATE SCHEMA IF NOT EXISTS {schema}")).await
     }
 
     /// Drop a schema and everything in it.
     pub async fn drop_schema(url: &str, schema: &str) -> StoreResult<()> {
         check_schema(schema)?;
-        let pool = PgPoolOptions::new()
-            .max_connections(1)
-            .connect_with(options(url)?)
-            .await
-            .map_err(map_err)?;
-        let sql = sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
-        let result = sqlx::query(sql).execute(&pool).await.map_err(map_err);
-        pool.close().await;
-        result.map(|_| ())
+        run_once(url, format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await
     }
 
     /// Apply the migrations embedded in this binary.
