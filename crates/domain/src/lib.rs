@@ -4,16 +4,19 @@
 //! Nothing here does I/O. Every type that reaches this crate from the outside world is parsed into a newtype
 //! that cannot hold an invalid value ("parse, don't validate"), so code further in never re-checks.
 
+pub mod account;
 pub mod agency;
 pub mod dossier;
 pub mod error;
 pub mod field;
+pub mod identity;
 pub mod level;
 pub mod money;
 pub mod procedure;
 pub mod text;
 pub mod vntime;
 
+pub use account::{Account, AccountId, AccountKind, Role, RoleGrant};
 pub use agency::{Agency, AgencyCode, AgencyLevel};
 pub use dossier::{
     Channel, ClockState, Dossier, DossierCode, DossierId, DossierStatus, EventHash, HistoryEvent,
@@ -21,6 +24,7 @@ pub use dossier::{
 };
 pub use error::ParseError;
 pub use field::{Field, FieldCode};
+pub use identity::{Email, LoginName, PersonalId, Phone, check_password};
 pub use level::{OnlineServiceLevel, ServiceLevelAssignment};
 pub use money::Vnd;
 pub use procedure::{
