@@ -13,13 +13,13 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use motcua_domain::{
-    Agency, AgencyCode, Dossier, DossierCode, DossierId, Field, HistoryEvent, NewDossier,
-    Procedure, ProcedureCode, ServiceLevelAssignment, Transition,
+    Account, AccountId, Agency, AgencyCode, Dossier, DossierCode, DossierId, Field, HistoryEvent,
+    LoginName, NewDossier, Procedure, ProcedureCode, RoleGrant, ServiceLevelAssignment, Transition,
 };
 use motcua_store::{
-    AgencyRepo, Backend, CatalogueBatch, CatalogueRepo, CodeCounterRepo, DossierRepo, FieldRepo,
-    Health, ImportReport, Store, StoreError, StoreResult, StoredProcedure,
-    decode::{self, AgencyRow, DossierRow, EventRow},
+    AccountRepo, AgencyRepo, Backend, CatalogueBatch, CatalogueRepo, CodeCounterRepo, DossierRepo,
+    FieldRepo, Health, ImportReport, Store, StoreError, StoreResult, StoredProcedure,
+    decode::{self, AccountRow, AgencyRow, DossierRow, EventRow},
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -154,6 +154,7 @@ impl PgStore {
             catalogue: this.clone(),
             codes: this.clone(),
             dossiers: this.clone(),
+            accounts: this.clone(),
             health: this,
         }
     }
@@ -793,4 +794,156 @@ async fn save_procedure_in(
     .await
     .map_err(map_err)?;
     Ok((next, true))
+}
+
+const ACCOUNT_COLUMNS: &str = "SELECT id, kind, full_name, personal_id, birth_date, phone, email, address, \
+     password_hash, email_verified_at, disabled, created_at FROM accounts";
+
+impl PgStore {
+    async fn account_where<T>(&self, clause: &str, value: T) -> StoreResult<Option<Account>>
+    where
+        T: for<'q> sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send,
+    {
+        let sql = sqlx::AssertSqlSafe(format!("{ACCOUNT_COLUMNS} WHERE {clause} = $1"));
+        let Some(row) = sqlx::query(sql)
+            .bind(value)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?
+        else {
+            return Ok(None);
+        };
+        let id: Uuid = row.try_get("id").map_err(map_err)?;
+        let grants = sqlx::query(
+            "SELECT role, agency_code, include_sub_agencies FROM role_grants WHERE account_id = $1 \
+             ORDER BY agency_code COLLATE \"C\", role COLLATE \"C\"",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?
+        .iter()
+        .map(|g| {
+            decode::grant(
+                &g.try_get::<String, _>("role").map_err(map_err)?,
+                &g.try_get::<String, _>("agency_code").map_err(map_err)?,
+                g.try_get::<bool, _>("include_sub_agencies")
+                    .map_err(map_err)?,
+            )
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+        AccountRow {
+            id,
+            kind: row.try_get("kind").map_err(map_err)?,
+            full_name: row.try_get("full_name").map_err(map_err)?,
+            personal_id: row.try_get("personal_id").map_err(map_err)?,
+            birth_date: row.try_get("birth_date").map_err(map_err)?,
+            phone: row.try_get("phone").map_err(map_err)?,
+            email: row.try_get("email").map_err(map_err)?,
+            address: row.try_get("address").map_err(map_err)?,
+            password_hash: row.try_get("password_hash").map_err(map_err)?,
+            email_verified_at: row.try_get("email_verified_at").map_err(map_err)?,
+            disabled: row.try_get("disabled").map_err(map_err)?,
+            created_at: row.try_get("created_at").map_err(map_err)?,
+        }
+        .decode(grants)
+        .map(Some)
+    }
+}
+
+async fn insert_grants(
+    conn: &mut sqlx::PgConnection,
+    id: AccountId,
+    grants: &[RoleGrant],
+) -> StoreResult<()> {
+    for g in grants {
+        sqlx::query(
+            "INSERT INTO role_grants (account_id, role, agency_code, include_sub_agencies) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id.0)
+        .bind(g.role.as_str())
+        .bind(g.agency.as_str())
+        .bind(g.include_sub_agencies)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl AccountRepo for PgStore {
+    async fn create(&self, a: &Account) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO accounts (id, kind, full_name, personal_id, birth_date, phone, email, address, \
+             password_hash, email_verified_at, disabled, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(a.id.0)
+        .bind(a.kind.as_str())
+        .bind(a.full_name.as_str())
+        .bind(a.personal_id.as_ref().map(|p| p.as_str().to_string()))
+        .bind(a.birth_date)
+        .bind(a.phone.as_ref().map(|p| p.as_str().to_string()))
+        .bind(a.email.as_ref().map(|e| e.as_str().to_string()))
+        .bind(a.address.as_deref())
+        .bind(&a.password_hash)
+        .bind(a.email_verified_at)
+        .bind(a.disabled)
+        .bind(a.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        insert_grants(&mut tx, a.id, &a.grants).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn get(&self, id: AccountId) -> StoreResult<Option<Account>> {
+        self.account_where("id", id.0).await
+    }
+
+    async fn find_by_login(&self, name: &LoginName) -> StoreResult<Option<Account>> {
+        match name {
+            LoginName::PersonalId(p) => {
+                self.account_where("personal_id", p.as_str().to_string())
+                    .await
+            }
+            LoginName::Phone(p) => self.account_where("phone", p.as_str().to_string()).await,
+            LoginName::Email(e) => self.account_where("email", e.as_str().to_string()).await,
+        }
+    }
+
+    async fn set_password_hash(&self, id: AccountId, hash: &str) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(id.0)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn set_grants(&self, id: AccountId, grants: &[RoleGrant]) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let exists: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE")
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("DELETE FROM role_grants WHERE account_id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        insert_grants(&mut tx, id, grants).await?;
+        tx.commit().await.map_err(map_err)
+    }
 }

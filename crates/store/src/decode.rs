@@ -178,3 +178,70 @@ impl EventRow {
 pub fn uuid_text(value: &str) -> StoreResult<Uuid> {
     Uuid::parse_str(value).map_err(|e| corrupt("uuid", e))
 }
+
+/// An account row (grants read separately).
+pub struct AccountRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub full_name: String,
+    pub personal_id: Option<String>,
+    pub birth_date: Option<Date>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+    pub password_hash: String,
+    pub email_verified_at: Option<OffsetDateTime>,
+    pub disabled: bool,
+    pub created_at: OffsetDateTime,
+}
+
+impl AccountRow {
+    pub fn decode(
+        self,
+        grants: Vec<motcua_domain::RoleGrant>,
+    ) -> StoreResult<motcua_domain::Account> {
+        use motcua_domain::{AccountKind, Email, PersonalId, Phone};
+        Ok(motcua_domain::Account {
+            id: motcua_domain::AccountId(self.id),
+            kind: AccountKind::parse(&self.kind).map_err(|e| corrupt("account kind", e))?,
+            full_name: text(&self.full_name, "full name")?,
+            personal_id: self
+                .personal_id
+                .as_deref()
+                .map(PersonalId::parse)
+                .transpose()
+                .map_err(|e| corrupt("personal id", e))?,
+            birth_date: self.birth_date,
+            phone: self
+                .phone
+                .as_deref()
+                .map(Phone::parse)
+                .transpose()
+                .map_err(|e| corrupt("phone", e))?,
+            email: self
+                .email
+                .as_deref()
+                .map(Email::parse)
+                .transpose()
+                .map_err(|e| corrupt("email", e))?,
+            address: self.address,
+            password_hash: self.password_hash,
+            email_verified_at: self.email_verified_at,
+            disabled: self.disabled,
+            created_at: self.created_at,
+            grants,
+        })
+    }
+}
+
+pub fn grant(
+    role: &str,
+    agency: &str,
+    include_sub_agencies: bool,
+) -> StoreResult<motcua_domain::RoleGrant> {
+    Ok(motcua_domain::RoleGrant {
+        role: motcua_domain::Role::parse(role).map_err(|e| corrupt("role", e))?,
+        agency: agency_code(agency)?,
+        include_sub_agencies,
+    })
+}

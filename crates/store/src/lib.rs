@@ -8,8 +8,8 @@ use std::sync::Arc;
 use time::{Date, OffsetDateTime};
 
 use motcua_domain::{
-    Agency, AgencyCode, Dossier, DossierCode, DossierId, Field, HistoryEvent, NewDossier,
-    Procedure, ProcedureCode, ServiceLevelAssignment, Transition,
+    Account, AccountId, Agency, AgencyCode, Dossier, DossierCode, DossierId, Field, HistoryEvent,
+    LoginName, NewDossier, Procedure, ProcedureCode, RoleGrant, ServiceLevelAssignment, Transition,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -150,6 +150,20 @@ pub trait DossierRepo: Send + Sync {
     ) -> StoreResult<Vec<(ProcedureCode, u64)>>;
 }
 
+/// Accounts of citizens and officers, with officers' role grants.
+#[async_trait]
+pub trait AccountRepo: Send + Sync {
+    /// Create an account with its grants in one transaction. A taken identity number, phone or e-mail is a
+    /// [`StoreError::Conflict`]; a grant at an unknown agency is a [`StoreError::Constraint`].
+    async fn create(&self, account: &Account) -> StoreResult<()>;
+    async fn get(&self, id: AccountId) -> StoreResult<Option<Account>>;
+    /// The account a citizen or officer names at login (identity number, phone or e-mail).
+    async fn find_by_login(&self, name: &LoginName) -> StoreResult<Option<Account>>;
+    async fn set_password_hash(&self, id: AccountId, hash: &str) -> StoreResult<()>;
+    /// Replace an officer's grants.
+    async fn set_grants(&self, id: AccountId, grants: &[RoleGrant]) -> StoreResult<()>;
+}
+
 /// Readiness of the database.
 #[async_trait]
 pub trait Health: Send + Sync {
@@ -168,6 +182,7 @@ pub struct Store {
     pub catalogue: Arc<dyn CatalogueRepo>,
     pub codes: Arc<dyn CodeCounterRepo>,
     pub dossiers: Arc<dyn DossierRepo>,
+    pub accounts: Arc<dyn AccountRepo>,
     pub health: Arc<dyn Health>,
 }
 

@@ -55,6 +55,9 @@ contract!(
     an_import_is_all_or_nothing,
     a_repeated_import_changes_nothing_and_a_changed_record_gets_a_new_version,
     the_most_used_procedures_are_counted_from_recent_dossiers,
+    an_account_is_found_by_each_of_its_login_names,
+    a_taken_identity_number_phone_or_email_is_a_conflict_and_saves_nothing,
+    grants_are_replaced_whole_and_must_name_known_agencies,
 );
 
 fn code(text: &str) -> AgencyCode {
@@ -714,4 +717,152 @@ async fn the_most_used_procedures_are_counted_from_recent_dossiers(store: &Store
         .await
         .unwrap();
     assert_eq!(top[0].0.as_str(), "1.001193");
+}
+
+fn citizen() -> motcua_domain::Account {
+    use motcua_domain::{Account, AccountId, AccountKind, Email, PersonalId, Phone};
+    Account {
+        id: AccountId::new(),
+        kind: AccountKind::Citizen,
+        full_name: NonEmptyText::parse("Nguyễn Văn An").unwrap(),
+        personal_id: Some(PersonalId::parse("001099012345").unwrap()),
+        birth_date: Some(date!(1990 - 05 - 17)),
+        phone: Some(Phone::parse("0912345678").unwrap()),
+        email: Some(Email::parse("an@example.vn").unwrap()),
+        address: Some("Số 5 ngõ 12, phường Trung Tâm".into()),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        email_verified_at: None,
+        disabled: false,
+        created_at: datetime!(2026-01-05 02:00:00.123456 UTC),
+        grants: vec![],
+    }
+}
+
+async fn an_account_is_found_by_each_of_its_login_names(store: &Store) {
+    use motcua_domain::LoginName;
+    let a = citizen();
+    store.accounts.create(&a).await.unwrap();
+    assert_eq!(store.accounts.get(a.id).await.unwrap(), Some(a.clone()));
+    for name in ["001 099 012 345", "+84 912 345 678", "AN@example.vn"] {
+        let found = store
+            .accounts
+            .find_by_login(&LoginName::parse(name).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(found.map(|f| f.id), Some(a.id), "{name}");
+    }
+    let nobody = LoginName::parse("0987654321").unwrap();
+    assert_eq!(store.accounts.find_by_login(&nobody).await.unwrap(), None);
+    store
+        .accounts
+        .set_password_hash(a.id, "$argon2id$new")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .accounts
+            .get(a.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        "$argon2id$new"
+    );
+    let missing = motcua_domain::AccountId::new();
+    assert!(matches!(
+        store.accounts.set_password_hash(missing, "x").await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn a_taken_identity_number_phone_or_email_is_a_conflict_and_saves_nothing(store: &Store) {
+    fixtures::seed_minimal(store).await;
+    let first = citizen();
+    store.accounts.create(&first).await.unwrap();
+    let mut same_id = citizen();
+    same_id.id = motcua_domain::AccountId::new();
+    same_id.phone = None;
+    same_id.email = None;
+    same_id.grants = vec![motcua_domain::RoleGrant::parse(&format!("reception@{AGENCY}")).unwrap()];
+    let err = store.accounts.create(&same_id).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(store.accounts.get(same_id.id).await.unwrap(), None);
+    let mut same_email = citizen();
+    same_email.id = motcua_domain::AccountId::new();
+    same_email.personal_id = None;
+    same_email.phone = None;
+    assert!(matches!(
+        store.accounts.create(&same_email).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+async fn grants_are_replaced_whole_and_must_name_known_agencies(store: &Store) {
+    use motcua_domain::{AccountKind, RoleGrant};
+    fixtures::seed_minimal(store).await;
+    let mut officer = citizen();
+    officer.kind = AccountKind::Officer;
+    officer.personal_id = None;
+    officer.grants = vec![
+        RoleGrant::parse(&format!("reception@{AGENCY}")).unwrap(),
+        RoleGrant::parse(&format!("leader@{OTHER_AGENCY}+")).unwrap(),
+    ];
+    store.accounts.create(&officer).await.unwrap();
+    assert_eq!(
+        store
+            .accounts
+            .get(officer.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .grants,
+        officer.grants
+    );
+
+    let new = vec![RoleGrant::parse(&format!("specialist@{AGENCY}")).unwrap()];
+    store.accounts.set_grants(officer.id, &new).await.unwrap();
+    assert_eq!(
+        store
+            .accounts
+            .get(officer.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .grants,
+        new
+    );
+
+    let unknown = vec![RoleGrant::parse("editor@000.99.99.H56").unwrap()];
+    let err = store
+        .accounts
+        .set_grants(officer.id, &unknown)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Constraint(_)), "{err:?}");
+    assert_eq!(
+        store
+            .accounts
+            .get(officer.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .grants,
+        new,
+        "nothing changed"
+    );
+    let mut stranger = citizen();
+    stranger.id = motcua_domain::AccountId::new();
+    stranger.personal_id = None;
+    stranger.phone = None;
+    stranger.email = Some(motcua_domain::Email::parse("other@example.vn").unwrap());
+    stranger.grants = unknown;
+    assert!(matches!(
+        store.accounts.create(&stranger).await,
+        Err(StoreError::Constraint(_))
+    ));
+    assert_eq!(
+        store.accounts.get(stranger.id).await.unwrap(),
+        None,
+        "the account is not left without its grants"
+    );
 }
