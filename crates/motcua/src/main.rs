@@ -46,10 +46,41 @@ enum Command {
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
+    /// Manage officer and administrator accounts.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
     /// Import or export the procedure catalogue.
     Catalogue {
         #[command(subcommand)]
         action: CatalogueCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an officer account with roles granted per agency; prints a generated password unless
+    /// --password-stdin is given.
+    Add {
+        /// Full name (họ và tên).
+        #[arg(long)]
+        name: String,
+        /// E-mail address, used to log in.
+        #[arg(long)]
+        email: Option<String>,
+        /// Mobile number, used to log in.
+        #[arg(long)]
+        phone: Option<String>,
+        /// Role at an agency: ROLE@AGENCY_CODE, `+` at the end to include sub-agencies. Repeatable.
+        /// Roles: reception, specialist, head_of_unit, leader, editor, administrator.
+        #[arg(long = "role", value_name = "ROLE@AGENCY", required = true)]
+        roles: Vec<String>,
+        /// Read the password from the first line of standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
     },
 }
 
@@ -142,6 +173,20 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 describe(&config.database_url)
             );
             Ok(())
+        }
+        Command::User {
+            action:
+                UserCommand::Add {
+                    name,
+                    email,
+                    phone,
+                    roles,
+                    password_stdin,
+                    database_url,
+                },
+        } => {
+            let store = open_store(&setup(database_url, None)?, true).await?;
+            add_officer(&store, name, email, phone, roles, password_stdin).await
         }
         Command::Catalogue { action } => match action {
             CatalogueCommand::Import {
@@ -339,6 +384,135 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+/// `motcua user add`: an officer account with its grants, checked before anything is written.
+async fn add_officer(
+    store: &Store,
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    roles: Vec<String>,
+    password_stdin: bool,
+) -> Result<(), Failure> {
+    use motcua_domain::{Account, AccountId, AccountKind, Email, NonEmptyText, Phone, RoleGrant};
+    let bad = |what: &str, e: motcua_domain::ParseError| Failure::Other(format!("{what}: {e}"));
+    let full_name = NonEmptyText::parse_named(&name, "Họ và tên").map_err(|e| bad("--name", e))?;
+    let email = email
+        .as_deref()
+        .map(Email::parse)
+        .transpose()
+        .map_err(|e| bad("--email", e))?;
+    let phone = phone
+        .as_deref()
+        .map(Phone::parse)
+        .transpose()
+        .map_err(|e| bad("--phone", e))?;
+    if email.is_none() && phone.is_none() {
+        return Err(Failure::Other(
+            "cần --email hoặc --phone để cán bộ đăng nhập".into(),
+        ));
+    }
+    let grants = roles
+        .iter()
+        .map(|r| RoleGrant::parse(r))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad("--role", e))?;
+    for grant in &grants {
+        if store
+            .agencies
+            .get(&grant.agency)
+            .await
+            .map_err(storage_failure)?
+            .is_none()
+        {
+            return Err(Failure::Other(format!(
+                "--role: cơ quan {} chưa có trong danh mục",
+                grant.agency
+            )));
+        }
+    }
+    for login in email
+        .iter()
+        .map(|e| motcua_domain::LoginName::Email(e.clone()))
+        .chain(
+            phone
+                .iter()
+                .map(|p| motcua_domain::LoginName::Phone(p.clone())),
+        )
+    {
+        if store
+            .accounts
+            .find_by_login(&login)
+            .await
+            .map_err(storage_failure)?
+            .is_some()
+        {
+            return Err(Failure::Other(format!(
+                "đã có tài khoản dùng {}",
+                match &login {
+                    motcua_domain::LoginName::Email(e) => e.as_str().to_string(),
+                    motcua_domain::LoginName::Phone(p) => p.as_str().to_string(),
+                    motcua_domain::LoginName::PersonalId(p) => p.masked(),
+                }
+            )));
+        }
+    }
+    let (password, generated) = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map_err(|e| {
+            Failure::Other(format!("không đọc được mật khẩu từ đầu vào chuẩn: {e}"))
+        })?;
+        let password = line.trim_end_matches(['\r', '\n']).to_string();
+        motcua_domain::check_password(&password).map_err(|e| bad("mật khẩu", e))?;
+        (password, false)
+    } else {
+        (motcua_web::auth::generate_password(), true)
+    };
+    let password_hash = motcua_web::auth::hash_password(password.clone())
+        .await
+        .map_err(|e| Failure::Other(e.to_string()))?;
+    let account = Account {
+        id: AccountId::new(),
+        kind: AccountKind::Officer,
+        full_name,
+        personal_id: None,
+        birth_date: None,
+        phone,
+        email,
+        address: None,
+        password_hash,
+        email_verified_at: None,
+        disabled: false,
+        created_at: time::OffsetDateTime::now_utc(),
+        grants,
+    };
+    store
+        .accounts
+        .create(&account)
+        .await
+        .map_err(storage_failure)?;
+    let login = account
+        .email
+        .as_ref()
+        .map(|e| e.as_str().to_string())
+        .or_else(|| account.phone.as_ref().map(|p| p.as_str().to_string()))
+        .unwrap_or_default();
+    let roles: Vec<String> = account
+        .grants
+        .iter()
+        .map(|g| format!("{} tại {}", g.role.label_vi(), g.agency))
+        .collect();
+    println!(
+        "Đã tạo tài khoản cán bộ {} (đăng nhập: {login}) với quyền: {}.",
+        account.full_name,
+        roles.join("; ")
+    );
+    if generated {
+        println!("Mật khẩu: {password}");
+        println!("Mật khẩu chỉ hiện một lần; hãy trao cho cán bộ qua kênh an toàn.");
+    }
+    Ok(())
 }
 
 fn storage_failure(e: motcua_store::StoreError) -> Failure {

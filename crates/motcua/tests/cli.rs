@@ -384,3 +384,75 @@ fn a_bad_import_reports_each_record_and_imports_nothing() {
     );
     assert!(json["agencies"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn user_add_creates_an_officer_with_a_generated_password_and_refuses_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    run_ok(
+        &dir,
+        &[
+            "catalogue",
+            "import",
+            DEMO,
+            "--database-url",
+            "sqlite://u.db",
+        ],
+    );
+    let said = run_ok(
+        &dir,
+        &[
+            "user",
+            "add",
+            "--name",
+            "Trần Thị Bình",
+            "--email",
+            "Binh@MinhHoa.gov.vn",
+            "--role",
+            "reception@000.00.06.H56",
+            "--role",
+            "leader@000.00.00.H56+",
+            "--database-url",
+            "sqlite://u.db",
+        ],
+    );
+    assert!(said.contains("đăng nhập: binh@minhhoa.gov.vn"), "{said}");
+    assert!(said.contains("Cán bộ một cửa tại 000.00.06.H56"), "{said}");
+    let password = said
+        .lines()
+        .find_map(|l| l.strip_prefix("Mật khẩu: "))
+        .expect("the password is printed once");
+    assert_eq!(password.chars().count(), 16);
+
+    let again = motcua(&dir)
+        .args([
+            "user",
+            "add",
+            "--name",
+            "Khác",
+            "--email",
+            "binh@minhhoa.gov.vn",
+            "--role",
+            "editor@000.00.06.H56",
+            "--database-url",
+            "sqlite://u.db",
+        ])
+        .output()
+        .unwrap();
+    assert!(fails_with(again).contains("đã có tài khoản dùng binh@minhhoa.gov.vn"));
+    let unknown = motcua(&dir)
+        .args([
+            "user",
+            "add",
+            "--name",
+            "Khác",
+            "--email",
+            "k@x.vn",
+            "--role",
+            "editor@000.99.99.H56",
+            "--database-url",
+            "sqlite://u.db",
+        ])
+        .output()
+        .unwrap();
+    assert!(fails_with(unknown).contains("000.99.99.H56 chưa có trong danh mục"));
+}

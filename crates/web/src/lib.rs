@@ -2,6 +2,7 @@
 //! middleware every response goes through. Handlers are thin: parse input, ask the store or the domain, render.
 
 mod assets;
+pub mod auth;
 pub mod catalogue;
 mod error;
 mod health;
