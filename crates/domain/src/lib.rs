@@ -13,6 +13,7 @@ pub mod identity;
 pub mod level;
 pub mod money;
 pub mod procedure;
+pub mod security;
 pub mod text;
 pub mod vntime;
 
@@ -31,4 +32,5 @@ pub use procedure::{
     ApplicantKind, CaseKey, ChannelTimeLimit, Component, FeeKind, FeeLine, ImplementingLevel,
     LegalBasis, Procedure, ProcedureCase, ProcedureCode, TimeLimit, TimeUnit,
 };
+pub use security::{AuditEvent, AuditKind, Session, SessionKey};
 pub use text::NonEmptyText;

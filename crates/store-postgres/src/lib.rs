@@ -13,12 +13,14 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use motcua_domain::{
-    Account, AccountId, Agency, AgencyCode, Dossier, DossierCode, DossierId, Field, HistoryEvent,
-    LoginName, NewDossier, Procedure, ProcedureCode, RoleGrant, ServiceLevelAssignment, Transition,
+    Account, AccountId, Agency, AgencyCode, AuditEvent, Dossier, DossierCode, DossierId, Field,
+    HistoryEvent, LoginName, NewDossier, Procedure, ProcedureCode, RoleGrant,
+    ServiceLevelAssignment, Session, SessionKey, Transition,
 };
 use motcua_store::{
-    AccountRepo, AgencyRepo, Backend, CatalogueBatch, CatalogueRepo, CodeCounterRepo, DossierRepo,
-    FieldRepo, Health, ImportReport, Store, StoreError, StoreResult, StoredProcedure,
+    AccountRepo, AgencyRepo, AuditRepo, Backend, CatalogueBatch, CatalogueRepo, CodeCounterRepo,
+    DossierRepo, FieldRepo, Health, ImportReport, SessionRepo, Store, StoreError, StoreResult,
+    StoredProcedure,
     decode::{self, AccountRow, AgencyRow, DossierRow, EventRow},
 };
 
@@ -155,6 +157,8 @@ impl PgStore {
             codes: this.clone(),
             dossiers: this.clone(),
             accounts: this.clone(),
+            sessions: this.clone(),
+            audit: this.clone(),
             health: this,
         }
     }
@@ -945,5 +949,121 @@ impl AccountRepo for PgStore {
             .map_err(map_err)?;
         insert_grants(&mut tx, id, grants).await?;
         tx.commit().await.map_err(map_err)
+    }
+}
+
+#[async_trait]
+impl SessionRepo for PgStore {
+    async fn create(&self, s: &Session) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO sessions (key, account_id, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(s.key.as_str())
+        .bind(s.account.0)
+        .bind(s.created_at)
+        .bind(s.last_seen_at)
+        .bind(s.expires_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn find(&self, key: &SessionKey) -> StoreResult<Option<Session>> {
+        let row = sqlx::query(
+            "SELECT key, account_id, created_at, last_seen_at, expires_at FROM sessions WHERE key = $1",
+        )
+        .bind(key.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(Session {
+            key: SessionKey::from_stored(row.try_get("key").map_err(map_err)?),
+            account: AccountId(row.try_get("account_id").map_err(map_err)?),
+            created_at: row.try_get("created_at").map_err(map_err)?,
+            last_seen_at: row.try_get("last_seen_at").map_err(map_err)?,
+            expires_at: row.try_get("expires_at").map_err(map_err)?,
+        }))
+    }
+
+    async fn touch(&self, key: &SessionKey, at: OffsetDateTime) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE sessions SET last_seen_at = GREATEST(last_seen_at, $1) WHERE key = $2")
+            .bind(at)
+            .bind(key.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn delete(&self, key: &SessionKey) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM sessions WHERE key = $1")
+            .bind(key.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn delete_for_account(&self, account: AccountId) -> StoreResult<u64> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+            .bind(account.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(done.rows_affected())
+    }
+}
+
+#[async_trait]
+impl AuditRepo for PgStore {
+    async fn record(&self, e: &AuditEvent) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO audit_events (id, at, kind, actor_id, subject, ip, success) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(e.id)
+        .bind(e.at)
+        .bind(e.kind.as_str())
+        .bind(e.actor.map(|a| a.0))
+        .bind(e.subject.as_deref())
+        .bind(e.ip.as_deref())
+        .bind(e.success)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn recent(&self, limit: u32) -> StoreResult<Vec<AuditEvent>> {
+        let rows = sqlx::query(
+            "SELECT id, at, kind, actor_id, subject, ip, success FROM audit_events ORDER BY at DESC, id DESC LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEvent {
+                    id: r.try_get("id").map_err(map_err)?,
+                    at: r.try_get("at").map_err(map_err)?,
+                    kind: decode::audit_kind(&r.try_get::<String, _>("kind").map_err(map_err)?)?,
+                    actor: r
+                        .try_get::<Option<Uuid>, _>("actor_id")
+                        .map_err(map_err)?
+                        .map(AccountId),
+                    subject: r.try_get("subject").map_err(map_err)?,
+                    ip: r.try_get("ip").map_err(map_err)?,
+                    success: r.try_get("success").map_err(map_err)?,
+                })
+            })
+            .collect()
     }
 }

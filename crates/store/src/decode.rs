@@ -245,3 +245,7 @@ pub fn grant(
         include_sub_agencies,
     })
 }
+
+pub fn audit_kind(value: &str) -> StoreResult<motcua_domain::AuditKind> {
+    motcua_domain::AuditKind::parse(value).ok_or_else(|| corrupt("audit kind", value))
+}

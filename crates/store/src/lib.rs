@@ -8,8 +8,9 @@ use std::sync::Arc;
 use time::{Date, OffsetDateTime};
 
 use motcua_domain::{
-    Account, AccountId, Agency, AgencyCode, Dossier, DossierCode, DossierId, Field, HistoryEvent,
-    LoginName, NewDossier, Procedure, ProcedureCode, RoleGrant, ServiceLevelAssignment, Transition,
+    Account, AccountId, Agency, AgencyCode, AuditEvent, Dossier, DossierCode, DossierId, Field,
+    HistoryEvent, LoginName, NewDossier, Procedure, ProcedureCode, RoleGrant,
+    ServiceLevelAssignment, Session, SessionKey, Transition,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -164,6 +165,26 @@ pub trait AccountRepo: Send + Sync {
     async fn set_grants(&self, id: AccountId, grants: &[RoleGrant]) -> StoreResult<()>;
 }
 
+/// Logged-in sessions, shared by every server node.
+#[async_trait]
+pub trait SessionRepo: Send + Sync {
+    async fn create(&self, session: &Session) -> StoreResult<()>;
+    async fn find(&self, key: &SessionKey) -> StoreResult<Option<Session>>;
+    /// Record activity (extends the idle timeout, never the absolute one).
+    async fn touch(&self, key: &SessionKey, at: OffsetDateTime) -> StoreResult<()>;
+    async fn delete(&self, key: &SessionKey) -> StoreResult<()>;
+    /// End every session of an account ("log out everywhere", password change); returns how many.
+    async fn delete_for_account(&self, account: AccountId) -> StoreResult<u64>;
+}
+
+/// The security audit trail (append-only).
+#[async_trait]
+pub trait AuditRepo: Send + Sync {
+    async fn record(&self, event: &AuditEvent) -> StoreResult<()>;
+    /// The most recent events, newest first.
+    async fn recent(&self, limit: u32) -> StoreResult<Vec<AuditEvent>>;
+}
+
 /// Readiness of the database.
 #[async_trait]
 pub trait Health: Send + Sync {
@@ -183,6 +204,8 @@ pub struct Store {
     pub codes: Arc<dyn CodeCounterRepo>,
     pub dossiers: Arc<dyn DossierRepo>,
     pub accounts: Arc<dyn AccountRepo>,
+    pub sessions: Arc<dyn SessionRepo>,
+    pub audit: Arc<dyn AuditRepo>,
     pub health: Arc<dyn Health>,
 }
 

@@ -58,6 +58,8 @@ contract!(
     an_account_is_found_by_each_of_its_login_names,
     a_taken_identity_number_phone_or_email_is_a_conflict_and_saves_nothing,
     grants_are_replaced_whole_and_must_name_known_agencies,
+    sessions_are_found_by_token_hash_touched_and_ended,
+    the_audit_trail_keeps_events_newest_first,
 );
 
 fn code(text: &str) -> AgencyCode {
@@ -865,4 +867,116 @@ async fn grants_are_replaced_whole_and_must_name_known_agencies(store: &Store) {
         None,
         "the account is not left without its grants"
     );
+}
+
+async fn sessions_are_found_by_token_hash_touched_and_ended(store: &Store) {
+    use motcua_domain::{Session, SessionKey};
+    let a = citizen();
+    store.accounts.create(&a).await.unwrap();
+    let session = |token: &str| Session {
+        key: SessionKey::of_token(token),
+        account: a.id,
+        created_at: datetime!(2026-01-05 01:00 UTC),
+        last_seen_at: datetime!(2026-01-05 01:00 UTC),
+        expires_at: datetime!(2026-01-05 09:00 UTC),
+    };
+    store.sessions.create(&session("one")).await.unwrap();
+    store.sessions.create(&session("two")).await.unwrap();
+    assert_eq!(
+        store
+            .sessions
+            .find(&SessionKey::of_token("one"))
+            .await
+            .unwrap(),
+        Some(session("one"))
+    );
+    assert_eq!(
+        store
+            .sessions
+            .find(&SessionKey::of_token("three"))
+            .await
+            .unwrap(),
+        None
+    );
+
+    store
+        .sessions
+        .touch(
+            &SessionKey::of_token("one"),
+            datetime!(2026-01-05 02:00 UTC),
+        )
+        .await
+        .unwrap();
+    // a late, older touch from another node never moves activity backwards
+    store
+        .sessions
+        .touch(
+            &SessionKey::of_token("one"),
+            datetime!(2026-01-05 01:30 UTC),
+        )
+        .await
+        .unwrap();
+    let touched = store
+        .sessions
+        .find(&SessionKey::of_token("one"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(touched.last_seen_at, datetime!(2026-01-05 02:00 UTC));
+    assert_eq!(
+        touched.expires_at,
+        datetime!(2026-01-05 09:00 UTC),
+        "activity never extends the absolute end"
+    );
+
+    store
+        .sessions
+        .delete(&SessionKey::of_token("one"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .sessions
+            .find(&SessionKey::of_token("one"))
+            .await
+            .unwrap(),
+        None
+    );
+    store.sessions.create(&session("three")).await.unwrap();
+    assert_eq!(store.sessions.delete_for_account(a.id).await.unwrap(), 2);
+    assert_eq!(
+        store
+            .sessions
+            .find(&SessionKey::of_token("two"))
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+async fn the_audit_trail_keeps_events_newest_first(store: &Store) {
+    use motcua_domain::{AuditEvent, AuditKind};
+    let a = citizen();
+    store.accounts.create(&a).await.unwrap();
+    let event = |kind, minute: u8, success| AuditEvent {
+        id: uuid::Uuid::now_v7(),
+        at: datetime!(2026-01-05 01:00 UTC) + time::Duration::minutes(i64::from(minute)),
+        kind,
+        actor: Some(a.id),
+        subject: Some("0xx xxx xxx 345".into()),
+        ip: Some("127.0.0.1".into()),
+        success,
+    };
+    let failed = event(AuditKind::LoginFailed, 1, false);
+    let ok = event(AuditKind::LoginSucceeded, 2, true);
+    let mut anonymous = event(AuditKind::AccessDenied, 3, false);
+    anonymous.actor = None;
+    for e in [&failed, &ok, &anonymous] {
+        store.audit.record(e).await.unwrap();
+    }
+    assert_eq!(
+        store.audit.recent(10).await.unwrap(),
+        vec![anonymous.clone(), ok.clone(), failed]
+    );
+    assert_eq!(store.audit.recent(1).await.unwrap(), vec![anonymous]);
 }
