@@ -29,6 +29,12 @@ pub struct Config {
     pub site_name: String,
     /// Address citizens use to reach the portal, when it differs from `listen` (behind a proxy).
     pub public_url: Option<String>,
+    /// Minutes without activity before a session ends (the page warns 60 seconds before).
+    pub session_idle_minutes: u32,
+    /// Hours after login when a session ends whatever the activity.
+    pub session_absolute_hours: u32,
+    /// Session cookies only over HTTPS (`Secure`, `__Host-`). Unset: on when `public_url` is https.
+    pub secure_cookies: Option<bool>,
     /// `text` or `json`.
     pub log_format: LogFormat,
     /// Log filter in `tracing` syntax (`RUST_LOG` overrides it).
@@ -53,6 +59,9 @@ impl Default for Config {
             seed_demo: true,
             site_name: "Cổng Dịch vụ công trực tuyến".into(),
             public_url: None,
+            session_idle_minutes: 15,
+            session_absolute_hours: 8,
+            secure_cookies: None,
             log_format: LogFormat::Text,
             log_filter: "info,sqlx=warn,tower_http=info".into(),
         }
@@ -68,6 +77,9 @@ const KEYS: &[&str] = &[
     "seed_demo",
     "site_name",
     "public_url",
+    "session_idle_minutes",
+    "session_absolute_hours",
+    "secure_cookies",
     "log_format",
     "log_filter",
 ];
@@ -151,6 +163,11 @@ impl Config {
                 "khóa `catalogue_refresh_seconds` phải lớn hơn 0".into(),
             ));
         }
+        if self.session_idle_minutes < 2 || self.session_absolute_hours == 0 {
+            return Err(ConfigError::Invalid(
+                "khóa `session_idle_minutes` phải từ 2 trở lên và `session_absolute_hours` lớn hơn 0".into(),
+            ));
+        }
         if self.site_name.trim().is_empty() {
             return Err(ConfigError::Invalid(
                 "khóa `site_name` không được để trống".into(),
@@ -164,6 +181,15 @@ impl Config {
             )));
         }
         Ok(())
+    }
+
+    /// Whether session cookies require HTTPS.
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies.unwrap_or_else(|| {
+            self.public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://"))
+        })
     }
 
     /// The address to print for people to open, given the address actually bound (the port may have been 0).

@@ -333,6 +333,16 @@ async fn serve(config: Config) -> Result<(), Failure> {
         what: describe(&config.database_url),
         reason: e.to_string(),
     })?;
+    let state = state.with_sessions(motcua_web::session::SessionSettings {
+        idle: time::Duration::minutes(i64::from(config.session_idle_minutes)),
+        absolute: time::Duration::hours(i64::from(config.session_absolute_hours)),
+        secure_cookies: config.secure_cookies(),
+    });
+    if !config.secure_cookies() {
+        tracing::warn!(
+            "session cookies are allowed over plain HTTP (secure_cookies = false): for development only"
+        );
+    }
     motcua_web::catalogue::spawn_refresher(
         state.catalogue.clone(),
         store,

@@ -28,7 +28,7 @@ impl AppError {
 #[derive(Template)]
 #[template(path = "error.html")]
 pub(crate) struct ErrorPage {
-    pub site_name: String,
+    pub layout: crate::layout::Layout,
     pub status: u16,
     pub title: &'static str,
     pub message: &'static str,
@@ -41,6 +41,10 @@ impl ErrorPage {
                 "Không tìm thấy trang",
                 "Địa chỉ bạn mở không tồn tại hoặc đã được chuyển đi. Hãy kiểm tra lại đường dẫn hoặc quay về trang chủ.",
             ),
+            StatusCode::FORBIDDEN => (
+                "Yêu cầu bị từ chối",
+                "Yêu cầu này không xuất phát từ trang của cổng dịch vụ công nên đã bị từ chối để bảo vệ tài khoản của bạn. Hãy mở lại trang và thử lại.",
+            ),
             StatusCode::SERVICE_UNAVAILABLE => (
                 "Hệ thống tạm thời gián đoạn",
                 "Cơ sở dữ liệu tạm thời không truy cập được. Dữ liệu của bạn không bị mất; vui lòng thử lại sau ít phút.",
@@ -51,7 +55,7 @@ impl ErrorPage {
             ),
         };
         ErrorPage {
-            site_name: crate::site_name(),
+            layout: crate::layout::Layout::anonymous(),
             status: status.as_u16(),
             title,
             message,

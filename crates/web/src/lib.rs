@@ -1,19 +1,27 @@
 //! The HTTP edge of motcua: the citizens' portal, (later) the officers' back office and the JSON API, with the
 //! middleware every response goes through. Handlers are thin: parse input, ask the store or the domain, render.
 
+mod account_pages;
 mod assets;
 pub mod auth;
 pub mod catalogue;
+mod csrf;
 mod error;
 mod health;
+mod layout;
 mod pages;
 mod security;
+pub mod session;
 mod urls;
 
-use axum::{Router, routing::get};
+use axum::{
+    Router,
+    routing::{get, post},
+};
 use catalogue::Catalogue;
 use motcua_store::{Store, StoreError};
 use object_store::ObjectStore;
+use session::SessionSettings;
 use std::sync::{Arc, OnceLock};
 use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
 
@@ -42,6 +50,7 @@ pub struct AppState {
     pub catalogue: Arc<Catalogue>,
     /// Form templates (and later attachments and results).
     pub files: Arc<dyn ObjectStore>,
+    pub sessions: SessionSettings,
 }
 
 impl AppState {
@@ -57,7 +66,13 @@ impl AppState {
             site: Arc::new(site),
             catalogue,
             files,
+            sessions: SessionSettings::default(),
         })
+    }
+
+    pub fn with_sessions(mut self, sessions: SessionSettings) -> AppState {
+        self.sessions = sessions;
+        self
     }
 }
 
@@ -82,10 +97,22 @@ pub fn router(state: AppState) -> Router {
             "/thu-tuc/{code}/mau/{case}/{component}",
             get(pages::template_download),
         )
+        .route(
+            "/dang-nhap",
+            get(account_pages::login_page).post(account_pages::login),
+        )
+        .route("/dang-xuat", post(account_pages::logout))
+        .route("/phien/gia-han", post(account_pages::keep_alive))
+        .route("/phien/trang-thai", get(account_pages::status))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/static/{file}", get(assets::serve))
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session::load,
+        ))
+        .layer(axum::middleware::from_fn(csrf::protect))
         .with_state(state)
         .layer(axum::middleware::from_fn(security::headers))
         .layer(CatchPanicLayer::custom(error::panic_response))

@@ -22,6 +22,7 @@ use crate::{
     AppError, AppState,
     catalogue::{CatalogueView, Entry, implementing_level_key},
     error::ErrorPage,
+    layout::Layout,
     urls,
 };
 
@@ -117,7 +118,7 @@ pub(crate) struct Facet {
 #[derive(Template, WebTemplate)]
 #[template(path = "home.html")]
 pub(crate) struct HomePage {
-    pub site_name: String,
+    pub layout: Layout,
     pub today: String,
     pub total: usize,
     pub most_used: Vec<ProcedureItem>,
@@ -130,7 +131,7 @@ pub(crate) struct HomePage {
     pub levels: Vec<LevelView>,
 }
 
-pub(crate) async fn home(State(state): State<AppState>) -> HomePage {
+pub(crate) async fn home(State(state): State<AppState>, layout: Layout) -> HomePage {
     let view = state.catalogue.view();
     let counts = &view.counts;
     let facet = |label: String, param: &str, value: &str, n: usize| Facet {
@@ -201,7 +202,7 @@ pub(crate) async fn home(State(state): State<AppState>) -> HomePage {
         .map(|e| item(&view, e, &[]))
         .collect();
     HomePage {
-        site_name: state.site.name.clone(),
+        layout,
         today: vntime::format_date(view.as_of),
         total: view.entries.len(),
         most_used: view
@@ -266,7 +267,7 @@ pub(crate) struct PageLink {
 #[derive(Template, WebTemplate)]
 #[template(path = "list.html")]
 pub(crate) struct ListPage {
-    pub site_name: String,
+    pub layout: Layout,
     pub q: String,
     pub total: usize,
     pub items: Vec<ProcedureItem>,
@@ -302,6 +303,7 @@ fn options(values: Vec<(String, String)>, chosen: &Option<String>) -> Vec<Select
 
 pub(crate) async fn list(
     State(state): State<AppState>,
+    layout: Layout,
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> Response {
     let mut notices = Vec::new();
@@ -479,7 +481,7 @@ pub(crate) async fn list(
         || audience.is_some()
         || level.is_some();
     ListPage {
-        site_name: state.site.name.clone(),
+        layout,
         total,
         items,
         fields: options(
@@ -586,7 +588,7 @@ pub(crate) struct AgencyLevelView {
 #[derive(Template, WebTemplate)]
 #[template(path = "procedure.html")]
 pub(crate) struct ProcedurePage {
-    pub site_name: String,
+    pub layout: Layout,
     pub code: String,
     pub name: String,
     pub fields: String,
@@ -608,6 +610,7 @@ pub(crate) struct ProcedurePage {
 
 pub(crate) async fn detail(
     State(state): State<AppState>,
+    layout: Layout,
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
     let view = state.catalogue.view();
@@ -615,7 +618,7 @@ pub(crate) async fn detail(
         .ok()
         .and_then(|c| view.get(c.as_str()))
     else {
-        return Ok(procedure_not_found(&state, &code));
+        return Ok(procedure_not_found(layout, &code));
     };
     let p = &entry.procedure;
     let cases = p
@@ -684,7 +687,7 @@ pub(crate) async fn detail(
         })
         .collect();
     let page = ProcedurePage {
-        site_name: state.site.name.clone(),
+        layout,
         code: p.code.to_string(),
         name: p.name.to_string(),
         fields: p
@@ -753,13 +756,13 @@ pub(crate) async fn detail(
 #[derive(Template, WebTemplate)]
 #[template(path = "procedure_not_found.html")]
 pub(crate) struct ProcedureNotFound {
-    pub site_name: String,
+    pub layout: Layout,
     pub code: String,
 }
 
-fn procedure_not_found(state: &AppState, code: &str) -> Response {
+fn procedure_not_found(layout: Layout, code: &str) -> Response {
     let page = ProcedureNotFound {
-        site_name: state.site.name.clone(),
+        layout,
         code: code.chars().filter(|c| !c.is_control()).take(40).collect(),
     };
     (StatusCode::NOT_FOUND, page).into_response()

@@ -148,6 +148,7 @@ async fn an_unmigrated_database_is_not_ready() {
         store: t.store.clone(),
         site: std::sync::Arc::new(motcua_web::Site::default()),
         catalogue: std::sync::Arc::new(motcua_web::catalogue::Catalogue::empty()),
+        sessions: Default::default(),
         files: std::sync::Arc::new(object_store::memory::InMemory::new()),
     };
     let ready = support::get_from(&state, "/readyz").await;

@@ -58,6 +58,70 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Any request through the real router: `headers` as (name, value) pairs.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Reply {
+        let mut request = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = router(self.state.clone())
+            .oneshot(request.body(Body::from(body.to_string())).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes,
+        }
+    }
+
+    /// A form POST as a browser on our own pages sends it.
+    pub async fn post_form(&self, path: &str, body: &str, cookie: Option<&str>) -> Reply {
+        let mut headers = vec![
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("sec-fetch-site", "same-origin"),
+        ];
+        if let Some(cookie) = cookie {
+            headers.push(("cookie", cookie));
+        }
+        self.send("POST", path, &headers, body).await
+    }
+
+    /// A GET with a cookie.
+    pub async fn get_with_cookie(&self, path: &str, cookie: &str) -> Reply {
+        self.send("GET", path, &[("cookie", cookie)], "").await
+    }
+}
+
+impl Reply {
+    /// `name=value` of the cookie the response sets, for the next request.
+    pub fn cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(axum::http::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or_default().to_string())
+            .find(|c| !c.ends_with('='))
+    }
+}
+
 /// One GET through the real router.
 pub async fn get_from(state: &AppState, path: &str) -> Reply {
     {

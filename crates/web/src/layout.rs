@@ -1,0 +1,46 @@
+//! What every page's frame needs: the site name, who is logged in, and the idle timeout for the warning.
+
+use axum::{extract::FromRequestParts, http::request::Parts};
+use std::convert::Infallible;
+
+use crate::{AppState, session::Viewer};
+
+#[derive(Debug, Clone)]
+pub(crate) struct Layout {
+    pub site_name: String,
+    /// The logged-in person's name, when someone is logged in.
+    pub user_name: Option<String>,
+    /// Idle timeout in seconds (the page warns 60 seconds before).
+    pub idle_seconds: i64,
+}
+
+impl Layout {
+    /// For pages rendered outside a request's state (error pages).
+    pub fn anonymous() -> Layout {
+        Layout {
+            site_name: crate::site_name(),
+            user_name: None,
+            idle_seconds: 0,
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Layout {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let viewer = parts
+            .extensions
+            .get::<Viewer>()
+            .cloned()
+            .unwrap_or_default();
+        Ok(Layout {
+            site_name: state.site.name.clone(),
+            user_name: viewer.account.map(|a| a.full_name.to_string()),
+            idle_seconds: state.sessions.idle.whole_seconds(),
+        })
+    }
+}
