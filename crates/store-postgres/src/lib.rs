@@ -19,8 +19,8 @@ use motcua_domain::{
 };
 use motcua_store::{
     AccountRepo, AgencyRepo, AuditRepo, Backend, CatalogueBatch, CatalogueRepo, CodeCounterRepo,
-    DossierRepo, FieldRepo, Health, ImportReport, SessionRepo, Store, StoreError, StoreResult,
-    StoredProcedure,
+    DossierRepo, FieldRepo, Health, ImportReport, RateLimitRepo, SessionRepo, Store, StoreError,
+    StoreResult, StoredProcedure,
     decode::{self, AccountRow, AgencyRow, DossierRow, EventRow},
 };
 
@@ -159,6 +159,7 @@ impl PgStore {
             accounts: this.clone(),
             sessions: this.clone(),
             audit: this.clone(),
+            rate_limits: this.clone(),
             health: this,
         }
     }
@@ -877,6 +878,46 @@ async fn insert_grants(
 
 #[async_trait]
 impl AccountRepo for PgStore {
+    async fn locked_until(&self, id: AccountId) -> StoreResult<Option<OffsetDateTime>> {
+        let mut conn = self.pool.acquire().await.map_err(map_err)?;
+        Ok(lock_state(&mut conn, id).await?.1)
+    }
+
+    async fn record_login_failure(
+        &self,
+        id: AccountId,
+        at: OffsetDateTime,
+        threshold: u32,
+        lock: fn(u32) -> time::Duration,
+    ) -> StoreResult<(u32, Option<OffsetDateTime>)> {
+        let mut tx = self.begin().await?;
+        let (failures, current) = lock_state(&mut tx, id).await?;
+        let failures = failures.saturating_add(1);
+        let locked = if failures >= threshold {
+            Some(at + lock(failures))
+        } else {
+            current
+        };
+        sqlx::query("UPDATE accounts SET failed_logins = $1, locked_until = $2 WHERE id = $3")
+            .bind(i64::from(failures))
+            .bind(locked)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok((failures, locked))
+    }
+
+    async fn clear_login_failures(&self, id: AccountId) -> StoreResult<()> {
+        sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND failed_logins > 0")
+            .bind(id.0)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
     async fn create(&self, a: &Account) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         sqlx::query(
@@ -1066,4 +1107,47 @@ impl AuditRepo for PgStore {
             })
             .collect()
     }
+}
+
+#[async_trait]
+impl RateLimitRepo for PgStore {
+    async fn hit(&self, bucket: &str, window_start: OffsetDateTime) -> StoreResult<u32> {
+        let mut tx = self.begin().await?;
+        let hits: i32 = sqlx::query_scalar(
+            "INSERT INTO rate_limits (bucket, window_start, hits) VALUES ($1, $2, 1) \
+             ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limits.hits + 1 RETURNING hits",
+        )
+        .bind(bucket)
+        .bind(window_start)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        // old windows are of no use: drop them now and then so the table stays small
+        if hits == 1 {
+            sqlx::query("DELETE FROM rate_limits WHERE window_start < $1")
+                .bind(window_start - time::Duration::days(1))
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(u32::try_from(hits).unwrap_or(u32::MAX))
+    }
+}
+
+async fn lock_state(
+    conn: &mut sqlx::PgConnection,
+    id: AccountId,
+) -> StoreResult<(u32, Option<OffsetDateTime>)> {
+    let row = sqlx::query("SELECT failed_logins, locked_until FROM accounts WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await
+        .map_err(map_err)?
+        .ok_or(StoreError::NotFound)?;
+    let failures: i32 = row.try_get("failed_logins").map_err(map_err)?;
+    Ok((
+        u32::try_from(failures).unwrap_or(0),
+        row.try_get("locked_until").map_err(map_err)?,
+    ))
 }

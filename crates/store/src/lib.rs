@@ -163,6 +163,26 @@ pub trait AccountRepo: Send + Sync {
     async fn set_password_hash(&self, id: AccountId, hash: &str) -> StoreResult<()>;
     /// Replace an officer's grants.
     async fn set_grants(&self, id: AccountId, grants: &[RoleGrant]) -> StoreResult<()>;
+    /// Until when the account is locked after failed logins, if it is.
+    async fn locked_until(&self, id: AccountId) -> StoreResult<Option<OffsetDateTime>>;
+    /// Count a failed login; from `threshold` consecutive failures on, lock the account for `lock(failures)`.
+    /// Returns the number of consecutive failures and the lock end, if locked.
+    async fn record_login_failure(
+        &self,
+        id: AccountId,
+        at: OffsetDateTime,
+        threshold: u32,
+        lock: fn(u32) -> time::Duration,
+    ) -> StoreResult<(u32, Option<OffsetDateTime>)>;
+    /// A successful login clears the failure count and any lock.
+    async fn clear_login_failures(&self, id: AccountId) -> StoreResult<()>;
+}
+
+/// Fixed-window counters kept in the database, so limits hold across server nodes.
+#[async_trait]
+pub trait RateLimitRepo: Send + Sync {
+    /// Count one hit in `bucket` for the window starting at `window_start`; returns the hits so far in it.
+    async fn hit(&self, bucket: &str, window_start: OffsetDateTime) -> StoreResult<u32>;
 }
 
 /// Logged-in sessions, shared by every server node.
@@ -206,6 +226,7 @@ pub struct Store {
     pub accounts: Arc<dyn AccountRepo>,
     pub sessions: Arc<dyn SessionRepo>,
     pub audit: Arc<dyn AuditRepo>,
+    pub rate_limits: Arc<dyn RateLimitRepo>,
     pub health: Arc<dyn Health>,
 }
 

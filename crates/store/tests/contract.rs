@@ -60,6 +60,8 @@ contract!(
     grants_are_replaced_whole_and_must_name_known_agencies,
     sessions_are_found_by_token_hash_touched_and_ended,
     the_audit_trail_keeps_events_newest_first,
+    rate_limit_windows_count_every_hit_even_concurrently,
+    repeated_login_failures_lock_the_account_with_back_off,
 );
 
 fn code(text: &str) -> AgencyCode {
@@ -979,4 +981,109 @@ async fn the_audit_trail_keeps_events_newest_first(store: &Store) {
         vec![anonymous.clone(), ok.clone(), failed]
     );
     assert_eq!(store.audit.recent(1).await.unwrap(), vec![anonymous]);
+}
+
+async fn rate_limit_windows_count_every_hit_even_concurrently(store: &Store) {
+    let minute = datetime!(2026-01-05 02:00 UTC);
+    assert_eq!(
+        store
+            .rate_limits
+            .hit("login:ip:1.2.3.4", minute)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .rate_limits
+            .hit("login:ip:1.2.3.4", minute)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .rate_limits
+            .hit("login:ip:5.6.7.8", minute)
+            .await
+            .unwrap(),
+        1
+    );
+    let next = minute + time::Duration::minutes(1);
+    assert_eq!(
+        store
+            .rate_limits
+            .hit("login:ip:1.2.3.4", next)
+            .await
+            .unwrap(),
+        1,
+        "a new window starts at 1"
+    );
+    let limits = Arc::new(store.rate_limits.clone());
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let limits = limits.clone();
+            tokio::spawn(async move { limits.hit("burst", minute).await.unwrap() })
+        })
+        .collect();
+    let mut counts = Vec::new();
+    for t in tasks {
+        counts.push(t.await.unwrap());
+    }
+    counts.sort_unstable();
+    assert_eq!(
+        counts,
+        (1..=20).collect::<Vec<_>>(),
+        "no hit is lost or counted twice"
+    );
+}
+
+async fn repeated_login_failures_lock_the_account_with_back_off(store: &Store) {
+    let a = citizen();
+    store.accounts.create(&a).await.unwrap();
+    let at = datetime!(2026-01-05 02:00 UTC);
+    let lock = |failures: u32| time::Duration::minutes(1 << (failures - 5).min(6));
+    for n in 1..=4 {
+        assert_eq!(
+            store
+                .accounts
+                .record_login_failure(a.id, at, 5, lock)
+                .await
+                .unwrap(),
+            (n, None)
+        );
+    }
+    assert_eq!(store.accounts.locked_until(a.id).await.unwrap(), None);
+    let (n, until) = store
+        .accounts
+        .record_login_failure(a.id, at, 5, lock)
+        .await
+        .unwrap();
+    assert_eq!((n, until), (5, Some(at + time::Duration::minutes(1))));
+    let (_, longer) = store
+        .accounts
+        .record_login_failure(a.id, at, 5, lock)
+        .await
+        .unwrap();
+    assert_eq!(
+        longer,
+        Some(at + time::Duration::minutes(2)),
+        "each further failure doubles the lock"
+    );
+    assert_eq!(store.accounts.locked_until(a.id).await.unwrap(), longer);
+    store.accounts.clear_login_failures(a.id).await.unwrap();
+    assert_eq!(store.accounts.locked_until(a.id).await.unwrap(), None);
+    assert_eq!(
+        store
+            .accounts
+            .record_login_failure(a.id, at, 5, lock)
+            .await
+            .unwrap(),
+        (1, None)
+    );
+    let unknown = motcua_domain::AccountId::new();
+    assert!(matches!(
+        store.accounts.locked_until(unknown).await,
+        Err(StoreError::NotFound)
+    ));
 }

@@ -4,18 +4,19 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     Json,
-    extract::{Form, Query, State, rejection::FormRejection},
+    extract::{ConnectInfo, Form, Query, State, rejection::FormRejection},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
-use std::sync::OnceLock;
+use std::{net::SocketAddr, sync::OnceLock};
 use time::OffsetDateTime;
 
 use motcua_domain::{AuditEvent, AuditKind, LoginName, Session, SessionKey};
 
 use crate::{
     AppError, AppState, auth,
+    error::ErrorPage,
     layout::Layout,
     session::{Viewer, new_token},
 };
@@ -83,14 +84,36 @@ pub(crate) async fn login_page(
     .into_response()
 }
 
-fn client_ip(headers: &HeaderMap) -> Option<String> {
-    // behind a proxy the proxy sets this; directly, the connection address is not known to the handler here
-    headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().chars().take(64).collect())
+/// The client's address: the connection's, or — only when the connection comes from this machine, i.e. a
+/// reverse proxy in front of us — the first address of `X-Forwarded-For`. Anyone else could forge that header.
+fn client_ip(parts: &axum::http::Extensions, headers: &HeaderMap) -> Option<String> {
+    let peer = parts.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let forwarded = || {
+        headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|v| v.trim().chars().take(64).collect::<String>())
+            .filter(|v| !v.is_empty())
+    };
+    match peer {
+        Some(ip) if ip.is_loopback() => forwarded().or(Some(ip.to_string())),
+        Some(ip) => Some(ip.to_string()),
+        None => forwarded(),
+    }
 }
+
+/// Requests the rate limiter lets through per address and minute.
+const LOGIN_ATTEMPTS_PER_MINUTE: u32 = 20;
+/// Consecutive failures that lock an account.
+const LOCK_AFTER: u32 = 5;
+
+/// 1 minute at the fifth failure, doubling with each further one, at most 64 minutes.
+fn lock_for(failures: u32) -> time::Duration {
+    time::Duration::minutes(1 << failures.saturating_sub(LOCK_AFTER).min(6))
+}
+
+const WRONG: &str = "Tên đăng nhập hoặc mật khẩu không đúng. Nếu nhập sai 5 lần liên tiếp, tài khoản sẽ tạm khóa trong ít phút.";
 
 async fn audit(
     state: &AppState,
@@ -144,9 +167,35 @@ pub(crate) async fn login(
     State(state): State<AppState>,
     layout: Layout,
     viewer: Viewer,
+    extensions: axum::http::Extensions,
     headers: HeaderMap,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Result<Response, AppError> {
+    let ip = client_ip(&extensions, &headers);
+    let now = OffsetDateTime::now_utc();
+    let minute = now
+        .replace_second(0)
+        .unwrap_or(now)
+        .replace_nanosecond(0)
+        .unwrap_or(now);
+    let bucket = format!("login:ip:{}", ip.as_deref().unwrap_or("unknown"));
+    if state.store.rate_limits.hit(&bucket, minute).await? > LOGIN_ATTEMPTS_PER_MINUTE {
+        audit(
+            &state,
+            AuditKind::LoginFailed,
+            None,
+            Some("rate limited".into()),
+            ip,
+            false,
+        )
+        .await;
+        let mut response = ErrorPage::for_status(StatusCode::TOO_MANY_REQUESTS)
+            .into_response_with(StatusCode::TOO_MANY_REQUESTS);
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        return Ok(response);
+    }
     let form = form.map(|Form(f)| f).unwrap_or_default();
     let next = safe_next(&form.tiep);
     let page = |status: StatusCode, error: Option<String>, field_error: Option<String>| {
@@ -182,29 +231,60 @@ pub(crate) async fn login(
             None,
         ));
     }
-    let ip = client_ip(&headers);
     let account = state.store.accounts.find_by_login(&name).await?;
-    let hash = account
-        .as_ref()
-        .map_or(dummy_hash().await.to_string(), |a| a.password_hash.clone());
-    let matches = auth::verify_password(form.mat_khau.clone(), hash).await;
-    let Some(account) = account.filter(|a| matches && !a.disabled) else {
+    let locked = match &account {
+        Some(a) => state
+            .store
+            .accounts
+            .locked_until(a.id)
+            .await?
+            .is_some_and(|until| until > now),
+        None => false,
+    };
+    // a locked account is not even checked; the answer does not say whether the account exists
+    let hash = match &account {
+        Some(a) if !locked => a.password_hash.clone(),
+        _ => dummy_hash().await.to_string(),
+    };
+    let matches = auth::verify_password(form.mat_khau.clone(), hash).await && !locked;
+    let Some(account) = account.clone().filter(|a| matches && !a.disabled) else {
+        let actor = account.as_ref().map(|a| a.id);
         audit(
             &state,
             AuditKind::LoginFailed,
-            None,
+            actor,
             Some(masked(&name)),
-            ip,
+            ip.clone(),
             false,
         )
         .await;
-        // the same answer whether the account exists or not
-        return Ok(page(
-            StatusCode::UNAUTHORIZED,
-            Some("Tên đăng nhập hoặc mật khẩu không đúng.".into()),
-            None,
-        ));
+        if let Some(a) = &account
+            && !locked
+        {
+            let (_, until) = state
+                .store
+                .accounts
+                .record_login_failure(a.id, now, LOCK_AFTER, lock_for)
+                .await?;
+            if until.is_some() {
+                audit(
+                    &state,
+                    AuditKind::LockedOut,
+                    Some(a.id),
+                    Some(masked(&name)),
+                    ip,
+                    false,
+                )
+                .await;
+            }
+        }
+        return Ok(page(StatusCode::UNAUTHORIZED, Some(WRONG.into()), None));
     };
+    state
+        .store
+        .accounts
+        .clear_login_failures(account.id)
+        .await?;
 
     // a new session id at every login (no fixation); the old one, if any, ends
     if let Some(old) = &viewer.session {
@@ -248,6 +328,7 @@ pub(crate) struct LogoutForm {
 pub(crate) async fn logout(
     State(state): State<AppState>,
     viewer: Viewer,
+    extensions: axum::http::Extensions,
     headers: HeaderMap,
     form: Result<Form<LogoutForm>, FormRejection>,
 ) -> Result<Response, AppError> {
@@ -264,7 +345,7 @@ pub(crate) async fn logout(
             kind,
             Some(account.id),
             None,
-            client_ip(&headers),
+            client_ip(&extensions, &headers),
             true,
         )
         .await;

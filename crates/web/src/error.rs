@@ -41,6 +41,10 @@ impl ErrorPage {
                 "Không tìm thấy trang",
                 "Địa chỉ bạn mở không tồn tại hoặc đã được chuyển đi. Hãy kiểm tra lại đường dẫn hoặc quay về trang chủ.",
             ),
+            StatusCode::TOO_MANY_REQUESTS => (
+                "Bạn đã thử quá nhiều lần",
+                "Để bảo vệ tài khoản, hệ thống tạm dừng nhận yêu cầu này từ thiết bị của bạn. Vui lòng chờ 1 phút rồi thử lại.",
+            ),
             StatusCode::FORBIDDEN => (
                 "Yêu cầu bị từ chối",
                 "Yêu cầu này không xuất phát từ trang của cổng dịch vụ công nên đã bị từ chối để bảo vệ tài khoản của bạn. Hãy mở lại trang và thử lại.",

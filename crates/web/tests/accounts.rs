@@ -380,3 +380,71 @@ async fn the_idle_warning_asks_the_server_and_keeps_the_session_alive() {
     );
     assert!(script.body.contains("/phien/trang-thai"));
 }
+
+#[tokio::test]
+async fn five_wrong_passwords_lock_the_account_even_against_the_right_one() {
+    let (app, account) = app_with_citizen().await;
+    for _ in 0..5 {
+        let reply = app
+            .post_form(
+                "/dang-nhap",
+                &form("an@example.vn", "sai mật khẩu 1", "/"),
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+    let locked = app
+        .post_form("/dang-nhap", &form("an@example.vn", PASSWORD, "/"), None)
+        .await;
+    assert_eq!(
+        locked.status,
+        StatusCode::UNAUTHORIZED,
+        "locked: even the right password is refused for now"
+    );
+    assert!(locked.body.contains("tạm khóa trong ít phút"));
+    assert!(!locked.headers.contains_key(header::SET_COOKIE));
+    assert!(audit_kinds(&app).await.contains(&AuditKind::LockedOut));
+    // when the lock ends, the right password works and clears the count
+    app.db
+        .store
+        .accounts
+        .clear_login_failures(account.id)
+        .await
+        .unwrap();
+    let ok = app
+        .post_form("/dang-nhap", &form("an@example.vn", PASSWORD, "/"), None)
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn too_many_attempts_from_one_address_get_429_with_retry_after() {
+    let (app, _) = app_with_citizen().await;
+    let body = form("khong@example.vn", "sai mật khẩu 1", "/");
+    let headers = [
+        ("content-type", "application/x-www-form-urlencoded"),
+        ("sec-fetch-site", "same-origin"),
+        ("x-forwarded-for", "203.0.113.7"),
+    ];
+    let mut statuses = Vec::new();
+    for _ in 0..21 {
+        statuses.push(app.send("POST", "/dang-nhap", &headers, &body).await.status);
+    }
+    assert!(
+        statuses[..20]
+            .iter()
+            .all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+    let reply = app.send("POST", "/dang-nhap", &headers, &body).await;
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(reply.headers[header::RETRY_AFTER], "60");
+    assert!(reply.body.contains("Bạn đã thử quá nhiều lần"));
+    // another address is not affected
+    let other = [headers[0], headers[1], ("x-forwarded-for", "203.0.113.8")];
+    assert_eq!(
+        app.send("POST", "/dang-nhap", &other, &body).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
