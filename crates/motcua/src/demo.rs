@@ -22,7 +22,91 @@ pub enum Seeded {
     Demo {
         agencies: usize,
         procedures: usize,
+        /// (who, login name) of each demo account; all share [`DEMO_PASSWORD`].
+        accounts: Vec<(String, String)>,
     },
+}
+
+/// The password of every demo account. Demo data is for trying the portal: turn `seed_demo` off in production.
+pub const DEMO_PASSWORD: &str = "MotCua-2026";
+
+/// Demo accounts: one citizen, and one officer of each role at the demo ward (editor and administrator at the
+/// province).
+const DEMO_ACCOUNTS: &[(&str, &str, &str)] = &[
+    ("Nguyễn Văn An", "congdan@example.vn", ""),
+    (
+        "Trần Thị Bình",
+        "motcua@minhhoa.example.vn",
+        "reception@000.31.00.H56",
+    ),
+    (
+        "Lê Văn Cường",
+        "chuyenvien@minhhoa.example.vn",
+        "specialist@000.31.00.H56",
+    ),
+    (
+        "Phạm Thị Dung",
+        "truongphong@minhhoa.example.vn",
+        "head_of_unit@000.31.00.H56",
+    ),
+    (
+        "Hoàng Văn Em",
+        "lanhdao@minhhoa.example.vn",
+        "leader@000.31.00.H56",
+    ),
+    (
+        "Vũ Thị Giang",
+        "bientap@minhhoa.example.vn",
+        "editor@000.00.00.H56",
+    ),
+    (
+        "Đỗ Văn Hùng",
+        "quantri@minhhoa.example.vn",
+        "administrator@000.00.00.H56+",
+    ),
+];
+
+async fn seed_accounts(store: &Store) -> anyhow::Result<Vec<(String, String)>> {
+    use motcua_domain::{Account, AccountId, AccountKind, Email, PersonalId, Phone, RoleGrant};
+    let password_hash = motcua_web::auth::hash_password(DEMO_PASSWORD.into()).await?;
+    let mut made = Vec::new();
+    for (name, email, grant) in DEMO_ACCOUNTS {
+        let citizen = grant.is_empty();
+        let account = Account {
+            id: AccountId::new(),
+            kind: if citizen {
+                AccountKind::Citizen
+            } else {
+                AccountKind::Officer
+            },
+            full_name: NonEmptyText::parse(name)?,
+            personal_id: citizen
+                .then(|| PersonalId::parse("001099012345"))
+                .transpose()?,
+            birth_date: citizen.then_some(time::macros::date!(1990 - 05 - 17)),
+            phone: citizen.then(|| Phone::parse("0912345678")).transpose()?,
+            email: Some(Email::parse(email)?),
+            address: citizen.then(|| {
+                "Số 5 ngõ 12 đường Nguyễn Trãi, phường Trung Tâm, tỉnh Minh Hòa".to_string()
+            }),
+            password_hash: password_hash.clone(),
+            email_verified_at: Some(OffsetDateTime::now_utc()),
+            disabled: false,
+            created_at: OffsetDateTime::now_utc(),
+            grants: if citizen {
+                vec![]
+            } else {
+                vec![RoleGrant::parse(grant)?]
+            },
+        };
+        store.accounts.create(&account).await?;
+        let who = match account.grants.first() {
+            None => "Công dân".to_string(),
+            Some(g) => g.role.label_vi().to_string(),
+        };
+        made.push((format!("{who} ({name})"), (*email).to_string()));
+    }
+    Ok(made)
 }
 
 /// Words that open the name of a component the citizen fills in from a template.
@@ -194,9 +278,11 @@ pub async fn seed_if_empty(store: &Store, files: &dyn ObjectStore) -> anyhow::Re
         .catalogue
         .import(&demo, OffsetDateTime::now_utc())
         .await?;
+    let accounts = seed_accounts(store).await?;
     Ok(Seeded::Demo {
         agencies: demo.agencies.len(),
         procedures: demo.procedures.len(),
+        accounts,
     })
 }
 

@@ -302,10 +302,16 @@ async fn serve(config: Config) -> Result<(), Failure> {
             Ok(demo::Seeded::Demo {
                 agencies,
                 procedures,
+                accounts,
             }) => {
                 println!(
                     "Đã tạo dữ liệu mẫu: {agencies} cơ quan, {procedures} thủ tục hành chính."
                 );
+                println!("Tài khoản mẫu (mật khẩu chung: {}):", demo::DEMO_PASSWORD);
+                for (who, login) in &accounts {
+                    println!("  - {who}: {login}");
+                }
+                println!("Dữ liệu mẫu chỉ để dùng thử: đặt seed_demo = false khi triển khai thật.");
             }
             Ok(demo::Seeded::AlreadyPopulated) => {}
             Err(e) => return Err(Failure::Other(format!("không tạo được dữ liệu mẫu: {e:#}"))),

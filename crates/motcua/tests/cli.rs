@@ -143,6 +143,8 @@ fn migrate_prepares_an_empty_sqlite_database() {
 struct Server {
     child: Child,
     url: String,
+    /// What it printed up to the URL line.
+    printed: String,
     stdout: BufReader<std::process::ChildStdout>,
 }
 
@@ -167,7 +169,12 @@ fn start(dir: &tempfile::TempDir, args: &[&str]) -> Server {
             break rest.split_whitespace().next().unwrap().to_string();
         }
     };
-    Server { child, url, stdout }
+    Server {
+        child,
+        url,
+        printed,
+        stdout,
+    }
 }
 
 fn http_get(url: &str, path: &str) -> (u16, String) {
@@ -217,6 +224,18 @@ impl Server {
 fn serve_seeds_an_empty_sqlite_database_serves_the_home_page_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(&dir, &[]);
+    for demo_login in [
+        "congdan@example.vn",
+        "motcua@minhhoa.example.vn",
+        "quantri@minhhoa.example.vn",
+        "MotCua-2026",
+    ] {
+        assert!(
+            server.printed.contains(demo_login),
+            "first start prints the demo logins: {}",
+            server.printed
+        );
+    }
     let (status, page) = http_get(&server.url, "/");
     assert_eq!(status, 200);
     assert!(
