@@ -12,6 +12,7 @@ pub mod field;
 pub mod identity;
 pub mod level;
 pub mod money;
+pub mod policy;
 pub mod procedure;
 pub mod security;
 pub mod text;

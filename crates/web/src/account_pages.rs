@@ -12,7 +12,7 @@ use serde::Deserialize;
 use std::{net::SocketAddr, sync::OnceLock};
 use time::OffsetDateTime;
 
-use motcua_domain::{AuditEvent, AuditKind, LoginName, Session, SessionKey};
+use motcua_domain::{AuditEvent, AuditKind, LoginName, Session, SessionKey, policy::Action};
 
 use crate::{
     AppError, AppState, auth,
@@ -424,4 +424,154 @@ mod tests {
             assert_eq!(safe_next(evil), "/", "{evil:?}");
         }
     }
+}
+
+/// One role as the account page shows it.
+pub(crate) struct GrantView {
+    pub role: &'static str,
+    pub agency: String,
+    pub below: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account.html")]
+pub(crate) struct AccountPage {
+    pub layout: Layout,
+    pub full_name: String,
+    pub kind: &'static str,
+    pub personal_id: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+    pub grants: Vec<GrantView>,
+}
+
+/// "Tài khoản của tôi".
+pub(crate) async fn account_page(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+) -> Response {
+    let account =
+        match crate::guard::require(&state, &viewer, Action::ViewOwnAccount, "/tai-khoan").await {
+            Ok(a) => a,
+            Err(response) => return response,
+        };
+    let view = state.catalogue.view();
+    AccountPage {
+        layout,
+        full_name: account.full_name.to_string(),
+        kind: match account.kind {
+            motcua_domain::AccountKind::Citizen => "Công dân",
+            motcua_domain::AccountKind::Officer => "Cán bộ, công chức",
+        },
+        personal_id: account.personal_id.as_ref().map(|p| p.masked()),
+        phone: account.phone.as_ref().map(|p| p.as_str().to_string()),
+        email: account.email.as_ref().map(|e| e.as_str().to_string()),
+        address: account.address.clone(),
+        grants: account
+            .grants
+            .iter()
+            .map(|g| GrantView {
+                role: g.role.label_vi(),
+                agency: view.agency_name(&g.agency).to_string(),
+                below: g.include_sub_agencies,
+            })
+            .collect(),
+    }
+    .into_response()
+}
+
+/// "Đăng xuất trên mọi thiết bị": every session of the account ends.
+pub(crate) async fn logout_everywhere(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    extensions: axum::http::Extensions,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let account =
+        match crate::guard::require(&state, &viewer, Action::ViewOwnAccount, "/tai-khoan").await {
+            Ok(a) => a,
+            Err(response) => return Ok(response),
+        };
+    let ended = state.store.sessions.delete_for_account(account.id).await?;
+    audit(
+        &state,
+        AuditKind::LoggedOutEverywhere,
+        Some(account.id),
+        Some(format!("{ended} phiên")),
+        client_ip(&extensions, &headers),
+        true,
+    )
+    .await;
+    let mut response = Redirect::to("/dang-nhap?da_dang_xuat=1").into_response();
+    if let Ok(cookie) = HeaderValue::from_str(&state.sessions.clear_cookie()) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+pub(crate) struct AuditRow {
+    pub at: String,
+    pub kind: &'static str,
+    pub actor: String,
+    pub subject: String,
+    pub ip: String,
+    pub success: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "security_audit.html")]
+pub(crate) struct SecurityAuditPage {
+    pub layout: Layout,
+    pub rows: Vec<AuditRow>,
+}
+
+/// The security audit trail, newest first (administrators).
+pub(crate) async fn security_audit(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+) -> Result<Response, AppError> {
+    if let Err(response) = crate::guard::require(
+        &state,
+        &viewer,
+        Action::ViewSecurityAudit,
+        "/quan-tri/nhat-ky-bao-mat",
+    )
+    .await
+    {
+        return Ok(response);
+    }
+    let events = state.store.audit.recent(200).await?;
+    let mut names: std::collections::HashMap<motcua_domain::AccountId, String> =
+        std::collections::HashMap::new();
+    let mut rows = Vec::with_capacity(events.len());
+    for e in events {
+        let actor = match e.actor {
+            None => "—".to_string(),
+            Some(id) => match names.get(&id) {
+                Some(name) => name.clone(),
+                None => {
+                    let name = state
+                        .store
+                        .accounts
+                        .get(id)
+                        .await?
+                        .map_or_else(|| id.to_string(), |a| a.full_name.to_string());
+                    names.insert(id, name.clone());
+                    name
+                }
+            },
+        };
+        rows.push(AuditRow {
+            at: motcua_domain::vntime::format_datetime(e.at),
+            kind: e.kind.label_vi(),
+            actor,
+            subject: e.subject.unwrap_or_default(),
+            ip: e.ip.unwrap_or_default(),
+            success: e.success,
+        });
+    }
+    Ok(SecurityAuditPage { layout, rows }.into_response())
 }

@@ -252,6 +252,20 @@ impl CatalogueView {
         self.field_by_code.get(code).map(|&i| &self.fields[i])
     }
 
+    /// Whether `agency` is `ancestor` or below it (following parent links).
+    pub fn is_within(&self, agency: &AgencyCode, ancestor: &AgencyCode) -> bool {
+        let mut current = Some(agency.clone());
+        // bounded: a mistaken cycle in the data must not hang a request
+        for _ in 0..16 {
+            match current {
+                Some(code) if &code == ancestor => return true,
+                Some(code) => current = self.agency(&code).and_then(|a| a.parent.clone()),
+                None => return false,
+            }
+        }
+        false
+    }
+
     pub fn agency_name<'a>(&'a self, code: &'a AgencyCode) -> &'a str {
         self.agency(code).map_or(code.as_str(), |a| a.name.as_str())
     }

@@ -66,6 +66,16 @@ impl ErrorPage {
         }
     }
 
+    /// Logged in, but this page is not for this account.
+    pub fn access_denied() -> Self {
+        ErrorPage {
+            layout: crate::layout::Layout::anonymous(),
+            status: 403,
+            title: "Bạn không có quyền truy cập trang này",
+            message: "Tài khoản của bạn không được cấp quyền cho trang hoặc thao tác này. Nếu bạn cho rằng đây là nhầm lẫn, hãy liên hệ quản trị hệ thống của cơ quan.",
+        }
+    }
+
     pub fn into_response_with(self, status: StatusCode) -> Response {
         match self.render() {
             Ok(html) => (status, Html(html)).into_response(),

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod catalogue;
 mod csrf;
 mod error;
+mod guard;
 mod health;
 mod layout;
 mod pages;
@@ -103,6 +104,15 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/dang-xuat", post(account_pages::logout))
         .route("/phien/gia-han", post(account_pages::keep_alive))
+        .route("/tai-khoan", get(account_pages::account_page))
+        .route(
+            "/tai-khoan/dang-xuat-moi-noi",
+            post(account_pages::logout_everywhere),
+        )
+        .route(
+            "/quan-tri/nhat-ky-bao-mat",
+            get(account_pages::security_audit),
+        )
         .route("/phien/trang-thai", get(account_pages::status))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
