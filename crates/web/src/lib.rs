@@ -11,6 +11,7 @@ mod guard;
 mod health;
 mod layout;
 mod pages;
+mod registration;
 mod security;
 pub mod session;
 mod urls;
@@ -103,6 +104,10 @@ pub fn router(state: AppState) -> Router {
             get(account_pages::login_page).post(account_pages::login),
         )
         .route("/dang-xuat", post(account_pages::logout))
+        .route(
+            "/dang-ky",
+            get(registration::page).post(registration::submit),
+        )
         .route("/phien/gia-han", post(account_pages::keep_alive))
         .route("/tai-khoan", get(account_pages::account_page))
         .route(

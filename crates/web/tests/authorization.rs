@@ -85,6 +85,7 @@ async fn every_route_answers_each_persona_as_the_policy_says() {
         ("GET", "/thu-tuc?q=khai+sinh", public),
         ("GET", "/thu-tuc/1.001193", public),
         ("GET", "/dang-nhap", public),
+        ("GET", "/dang-ky", public),
         ("GET", "/healthz", public),
         ("GET", "/readyz", public),
         ("GET", "/static/app.css", public),
