@@ -33,5 +33,5 @@ pub use procedure::{
     ApplicantKind, CaseKey, ChannelTimeLimit, Component, FeeKind, FeeLine, ImplementingLevel,
     LegalBasis, Procedure, ProcedureCase, ProcedureCode, TimeLimit, TimeUnit,
 };
-pub use security::{AuditEvent, AuditKind, Session, SessionKey};
+pub use security::{AuditEvent, AuditKind, Session, SessionKey, TokenPurpose};
 pub use text::NonEmptyText;

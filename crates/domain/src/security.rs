@@ -28,6 +28,22 @@ impl SessionKey {
     }
 }
 
+/// What a one-time link is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenPurpose {
+    PasswordReset,
+    EmailVerification,
+}
+
+impl TokenPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenPurpose::PasswordReset => "password_reset",
+            TokenPurpose::EmailVerification => "email_verification",
+        }
+    }
+}
+
 /// A logged-in session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use motcua_domain::{
     Account, AccountId, Agency, AgencyCode, AuditEvent, Dossier, DossierCode, DossierId, Field,
     HistoryEvent, LoginName, NewDossier, Procedure, ProcedureCode, RoleGrant,
-    ServiceLevelAssignment, Session, SessionKey, Transition,
+    ServiceLevelAssignment, Session, SessionKey, TokenPurpose, Transition,
 };
 use motcua_store::{
     AccountRepo, AgencyRepo, AuditRepo, Backend, CatalogueBatch, CatalogueRepo, CodeCounterRepo,
@@ -868,6 +868,75 @@ async fn insert_grants(
 
 #[async_trait]
 impl AccountRepo for SqliteStore {
+    async fn create_token(
+        &self,
+        key: &SessionKey,
+        account: AccountId,
+        purpose: TokenPurpose,
+        expires_at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        sqlx::query("INSERT INTO account_tokens (key, account_id, purpose, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(key.as_str())
+            .bind(account.0.to_string())
+            .bind(purpose.as_str())
+            .bind(micros(expires_at))
+            .execute(&self.write)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn consume_token(
+        &self,
+        key: &SessionKey,
+        purpose: TokenPurpose,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<AccountId>> {
+        // one statement: two clicks at once cannot both use the link
+        let id: Option<String> = sqlx::query_scalar(
+            "UPDATE account_tokens SET used_at = $1 WHERE key = $2 AND purpose = $3 AND used_at IS NULL \
+             AND expires_at > $1 RETURNING account_id",
+        )
+        .bind(micros(now))
+        .bind(key.as_str())
+        .bind(purpose.as_str())
+        .fetch_optional(&self.write)
+        .await
+        .map_err(map_err)?;
+        match id {
+            Some(id) => Ok(Some(AccountId(decode::uuid_text(&id)?))),
+            None => Ok(None),
+        }
+    }
+
+    async fn token_usable(
+        &self,
+        key: &SessionKey,
+        purpose: TokenPurpose,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        let found: Option<i32> = sqlx::query_scalar(
+            "SELECT 1 FROM account_tokens WHERE key = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
+        )
+        .bind(key.as_str())
+        .bind(purpose.as_str())
+        .bind(micros(now))
+        .fetch_optional(&self.read)
+        .await
+        .map_err(map_err)?;
+        Ok(found.is_some())
+    }
+
+    async fn mark_email_verified(&self, id: AccountId, at: OffsetDateTime) -> StoreResult<()> {
+        sqlx::query("UPDATE accounts SET email_verified_at = $1 WHERE id = $2")
+            .bind(micros(at))
+            .bind(id.0.to_string())
+            .execute(&self.write)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
     async fn locked_until(&self, id: AccountId) -> StoreResult<Option<OffsetDateTime>> {
         let mut conn = self.read.acquire().await.map_err(map_err)?;
         Ok(lock_state(&mut conn, id).await?.1)

@@ -10,7 +10,7 @@ use time::{Date, OffsetDateTime};
 use motcua_domain::{
     Account, AccountId, Agency, AgencyCode, AuditEvent, Dossier, DossierCode, DossierId, Field,
     HistoryEvent, LoginName, NewDossier, Procedure, ProcedureCode, RoleGrant,
-    ServiceLevelAssignment, Session, SessionKey, Transition,
+    ServiceLevelAssignment, Session, SessionKey, TokenPurpose, Transition,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -176,6 +176,30 @@ pub trait AccountRepo: Send + Sync {
     ) -> StoreResult<(u32, Option<OffsetDateTime>)>;
     /// A successful login clears the failure count and any lock.
     async fn clear_login_failures(&self, id: AccountId) -> StoreResult<()>;
+    /// Store a one-time link (by the hash of its token).
+    async fn create_token(
+        &self,
+        key: &SessionKey,
+        account: AccountId,
+        purpose: TokenPurpose,
+        expires_at: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Use a one-time link: the account, if the link exists for this purpose, is unused and unexpired at `now`;
+    /// it can never be used again.
+    async fn consume_token(
+        &self,
+        key: &SessionKey,
+        purpose: TokenPurpose,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<AccountId>>;
+    /// Whether a one-time link would still work at `now` (to show the form before using it).
+    async fn token_usable(
+        &self,
+        key: &SessionKey,
+        purpose: TokenPurpose,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    async fn mark_email_verified(&self, id: AccountId, at: OffsetDateTime) -> StoreResult<()>;
 }
 
 /// Fixed-window counters kept in the database, so limits hold across server nodes.

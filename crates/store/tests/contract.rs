@@ -62,6 +62,7 @@ contract!(
     the_audit_trail_keeps_events_newest_first,
     rate_limit_windows_count_every_hit_even_concurrently,
     repeated_login_failures_lock_the_account_with_back_off,
+    a_one_time_link_works_once_for_its_purpose_until_it_expires,
 );
 
 fn code(text: &str) -> AgencyCode {
@@ -1086,4 +1087,101 @@ async fn repeated_login_failures_lock_the_account_with_back_off(store: &Store) {
         store.accounts.locked_until(unknown).await,
         Err(StoreError::NotFound)
     ));
+}
+
+async fn a_one_time_link_works_once_for_its_purpose_until_it_expires(store: &Store) {
+    use motcua_domain::{SessionKey, TokenPurpose};
+    let a = citizen();
+    store.accounts.create(&a).await.unwrap();
+    let now = datetime!(2026-01-05 02:00 UTC);
+    let key = SessionKey::of_token("reset-token");
+    store
+        .accounts
+        .create_token(
+            &key,
+            a.id,
+            TokenPurpose::PasswordReset,
+            now + time::Duration::minutes(30),
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .accounts
+            .token_usable(&key, TokenPurpose::PasswordReset, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .accounts
+            .token_usable(&key, TokenPurpose::EmailVerification, now)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .accounts
+            .consume_token(&key, TokenPurpose::EmailVerification, now)
+            .await
+            .unwrap(),
+        None
+    );
+    // two uses at once: exactly one wins
+    let accounts = Arc::new(store.accounts.clone());
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let accounts = accounts.clone();
+            let key = key.clone();
+            tokio::spawn(async move {
+                accounts
+                    .consume_token(&key, TokenPurpose::PasswordReset, now)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut winners = 0;
+    for t in tasks {
+        if let Some(id) = t.await.unwrap() {
+            assert_eq!(id, a.id);
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1);
+    assert!(
+        !store
+            .accounts
+            .token_usable(&key, TokenPurpose::PasswordReset, now)
+            .await
+            .unwrap(),
+        "used"
+    );
+
+    let late = SessionKey::of_token("late-token");
+    store
+        .accounts
+        .create_token(&late, a.id, TokenPurpose::EmailVerification, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .accounts
+            .consume_token(&late, TokenPurpose::EmailVerification, now)
+            .await
+            .unwrap(),
+        None,
+        "expired"
+    );
+    store.accounts.mark_email_verified(a.id, now).await.unwrap();
+    assert_eq!(
+        store
+            .accounts
+            .get(a.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .email_verified_at,
+        Some(now)
+    );
 }
