@@ -73,13 +73,14 @@ pub enum AuditKind {
     LoggedOutEverywhere,
     SessionExpired,
     PasswordChanged,
+    PasswordResetRequested,
     AccountCreated,
     RolesChanged,
     AccessDenied,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 10] = [
+    pub const ALL: [AuditKind; 11] = [
         AuditKind::LoginSucceeded,
         AuditKind::LoginFailed,
         AuditKind::LockedOut,
@@ -87,6 +88,7 @@ impl AuditKind {
         AuditKind::LoggedOutEverywhere,
         AuditKind::SessionExpired,
         AuditKind::PasswordChanged,
+        AuditKind::PasswordResetRequested,
         AuditKind::AccountCreated,
         AuditKind::RolesChanged,
         AuditKind::AccessDenied,
@@ -101,6 +103,7 @@ impl AuditKind {
             AuditKind::LoggedOutEverywhere => "logged_out_everywhere",
             AuditKind::SessionExpired => "session_expired",
             AuditKind::PasswordChanged => "password_changed",
+            AuditKind::PasswordResetRequested => "password_reset_requested",
             AuditKind::AccountCreated => "account_created",
             AuditKind::RolesChanged => "roles_changed",
             AuditKind::AccessDenied => "access_denied",
@@ -120,6 +123,7 @@ impl AuditKind {
             AuditKind::LoggedOutEverywhere => "Đăng xuất trên mọi thiết bị",
             AuditKind::SessionExpired => "Hết phiên làm việc",
             AuditKind::PasswordChanged => "Đổi mật khẩu",
+            AuditKind::PasswordResetRequested => "Yêu cầu đặt lại mật khẩu",
             AuditKind::AccountCreated => "Tạo tài khoản",
             AuditKind::RolesChanged => "Thay đổi quyền",
             AuditKind::AccessDenied => "Truy cập bị từ chối",

@@ -19,6 +19,10 @@ pub struct Config {
     pub database_url: String,
     /// Directory for files (form templates; attachments later).
     pub files_dir: PathBuf,
+    /// Outgoing e-mail is written here as .eml files (until an SMTP server is configured).
+    pub mail_outbox_dir: PathBuf,
+    /// The From address of outgoing e-mail.
+    pub mail_from: String,
     /// How often each server checks whether the catalogue changed (seconds).
     pub catalogue_refresh_seconds: u64,
     /// Apply pending migrations when `serve` starts.
@@ -54,6 +58,8 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database_url: "sqlite://data/motcua.db".into(),
             files_dir: PathBuf::from("data/files"),
+            mail_outbox_dir: PathBuf::from("data/outbox"),
+            mail_from: "Cổng Dịch vụ công <noreply@localhost>".into(),
             catalogue_refresh_seconds: 5,
             migrate_on_start: true,
             seed_demo: true,
@@ -72,6 +78,8 @@ const KEYS: &[&str] = &[
     "listen",
     "database_url",
     "files_dir",
+    "mail_outbox_dir",
+    "mail_from",
     "catalogue_refresh_seconds",
     "migrate_on_start",
     "seed_demo",

@@ -327,10 +327,12 @@ async fn serve(config: Config) -> Result<(), Failure> {
                 reason: e.to_string(),
             },
         })?;
+    let bound = listener.local_addr().unwrap_or(config.listen);
     let state = motcua_web::AppState::new(
         store.clone(),
         motcua_web::Site {
             name: config.site_name.clone(),
+            public_url: config.url(bound),
         },
         files,
     )
@@ -339,6 +341,10 @@ async fn serve(config: Config) -> Result<(), Failure> {
         what: describe(&config.database_url),
         reason: e.to_string(),
     })?;
+    let state = state.with_mailer(Arc::new(motcua_notify::FileMailer {
+        dir: config.mail_outbox_dir.clone(),
+        from: config.mail_from.clone(),
+    }));
     let state = state.with_sessions(motcua_web::session::SessionSettings {
         idle: time::Duration::minutes(i64::from(config.session_idle_minutes)),
         absolute: time::Duration::hours(i64::from(config.session_absolute_hours)),
@@ -355,7 +361,6 @@ async fn serve(config: Config) -> Result<(), Failure> {
         std::time::Duration::from_secs(config.catalogue_refresh_seconds),
     );
     let app = motcua_web::router(state);
-    let bound = listener.local_addr().unwrap_or(config.listen);
     println!(
         "motcua đang chạy tại {} (cơ sở dữ liệu: {}). Nhấn Ctrl-C để dừng.",
         config.url(bound),

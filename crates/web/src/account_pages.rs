@@ -26,6 +26,7 @@ pub(crate) struct LoginQuery {
     tiep: Option<String>,
     het_han: Option<String>,
     da_dang_xuat: Option<String>,
+    doi_mat_khau: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -64,7 +65,9 @@ pub(crate) async fn login_page(
     viewer: Viewer,
     Query(q): Query<LoginQuery>,
 ) -> Response {
-    let notice = if q.het_han.is_some() || viewer.expired {
+    let notice = if q.doi_mat_khau.is_some() {
+        Some("Đã đặt mật khẩu mới. Hãy đăng nhập bằng mật khẩu mới.")
+    } else if q.het_han.is_some() || viewer.expired {
         Some(
             "Phiên đăng nhập đã hết hạn do không sử dụng trong thời gian dài; vui lòng đăng nhập lại. Dữ liệu đã lưu không bị mất.",
         )

@@ -11,6 +11,7 @@ mod guard;
 mod health;
 mod layout;
 mod pages;
+mod password_reset;
 mod registration;
 mod security;
 pub mod session;
@@ -21,6 +22,7 @@ use axum::{
     routing::{get, post},
 };
 use catalogue::Catalogue;
+use motcua_notify::Mailer;
 use motcua_store::{Store, StoreError};
 use object_store::ObjectStore;
 use session::SessionSettings;
@@ -34,12 +36,15 @@ pub use error::AppError;
 pub struct Site {
     /// Shown in the header and page titles, e.g. "Cổng Dịch vụ công tỉnh Hòa Bình".
     pub name: String,
+    /// Where people reach the portal (links in e-mails are built from this, never from a request's Host).
+    pub public_url: String,
 }
 
 impl Default for Site {
     fn default() -> Self {
         Site {
             name: "Cổng Dịch vụ công trực tuyến".into(),
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }
@@ -53,6 +58,8 @@ pub struct AppState {
     /// Form templates (and later attachments and results).
     pub files: Arc<dyn ObjectStore>,
     pub sessions: SessionSettings,
+    /// Outgoing e-mail (password reset, e-mail verification).
+    pub mailer: Arc<dyn Mailer>,
 }
 
 impl AppState {
@@ -69,7 +76,13 @@ impl AppState {
             catalogue,
             files,
             sessions: SessionSettings::default(),
+            mailer: Arc::new(motcua_notify::MemoryMailer::default()),
         })
+    }
+
+    pub fn with_mailer(mut self, mailer: Arc<dyn Mailer>) -> AppState {
+        self.mailer = mailer;
+        self
     }
 
     pub fn with_sessions(mut self, sessions: SessionSettings) -> AppState {
@@ -108,6 +121,15 @@ pub fn router(state: AppState) -> Router {
             "/dang-ky",
             get(registration::page).post(registration::submit),
         )
+        .route(
+            "/quen-mat-khau",
+            get(password_reset::forgot_page).post(password_reset::forgot),
+        )
+        .route(
+            "/dat-lai-mat-khau",
+            get(password_reset::reset_page).post(password_reset::reset),
+        )
+        .route("/xac-thuc-email", get(password_reset::verify_email))
         .route("/phien/gia-han", post(account_pages::keep_alive))
         .route("/tai-khoan", get(account_pages::account_page))
         .route(

@@ -282,6 +282,7 @@ pub(crate) async fn submit(
             success: true,
         })
         .await;
+    crate::password_reset::send_verification(&state, &account).await?;
     // logged in straight away
     let token = new_token();
     state

@@ -149,6 +149,7 @@ async fn an_unmigrated_database_is_not_ready() {
         site: std::sync::Arc::new(motcua_web::Site::default()),
         catalogue: std::sync::Arc::new(motcua_web::catalogue::Catalogue::empty()),
         sessions: Default::default(),
+        mailer: std::sync::Arc::new(motcua_notify::MemoryMailer::default()),
         files: std::sync::Arc::new(object_store::memory::InMemory::new()),
     };
     let ready = support::get_from(&state, "/readyz").await;

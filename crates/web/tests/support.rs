@@ -23,6 +23,8 @@ pub struct TestApp {
     pub db: TestStore,
     pub state: AppState,
     pub files: Arc<InMemory>,
+    /// Every e-mail the app sent.
+    pub mail: motcua_notify::MemoryMailer,
 }
 
 impl TestApp {
@@ -33,12 +35,20 @@ impl TestApp {
             db.store.clone(),
             Site {
                 name: "Cổng Dịch vụ công tỉnh Minh Hòa".into(),
+                public_url: "https://dichvucong.example.vn".into(),
             },
             files.clone() as Arc<dyn ObjectStore>,
         )
         .await
         .expect("app state");
-        TestApp { db, state, files }
+        let mail = motcua_notify::MemoryMailer::default();
+        let state = state.with_mailer(Arc::new(mail.clone()));
+        TestApp {
+            db,
+            state,
+            files,
+            mail,
+        }
     }
 
     pub async fn put_file(&self, key: &str, bytes: &[u8]) {

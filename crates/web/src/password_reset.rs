@@ -1,0 +1,379 @@
+//! "Quên mật khẩu" and e-mail verification: one-time links sent by e-mail, expiring and single-use. The answer
+//! to a reset request is the same whether the account exists or not.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    extract::{Form, Query, State, rejection::FormRejection},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+use time::{Duration, OffsetDateTime};
+
+use motcua_domain::{AuditEvent, AuditKind, LoginName, SessionKey, TokenPurpose, check_password};
+use motcua_notify::Message;
+
+use crate::{AppError, AppState, auth, error::ErrorPage, layout::Layout, session::new_token, urls};
+
+const RESET_VALID: Duration = Duration::minutes(30);
+const VERIFY_VALID: Duration = Duration::hours(48);
+
+#[derive(Template, WebTemplate)]
+#[template(path = "forgot.html")]
+pub(crate) struct ForgotPage {
+    pub layout: Layout,
+    pub login: String,
+    pub error: Option<String>,
+    pub sent: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reset.html")]
+pub(crate) struct ResetPage {
+    pub layout: Layout,
+    pub token: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "message.html")]
+pub(crate) struct MessagePage {
+    pub layout: Layout,
+    pub title: &'static str,
+    pub message: &'static str,
+    pub link: (&'static str, &'static str),
+}
+
+fn link_gone(layout: Layout) -> Response {
+    let page = MessagePage {
+        layout,
+        title: "Liên kết không còn dùng được",
+        message: "Liên kết này đã hết hạn hoặc đã được dùng. Vì an toàn, mỗi liên kết chỉ dùng được một lần và trong thời gian ngắn. Hãy yêu cầu một liên kết mới.",
+        link: ("/quen-mat-khau", "Yêu cầu liên kết mới"),
+    };
+    (StatusCode::GONE, page).into_response()
+}
+
+async fn audit(
+    state: &AppState,
+    kind: AuditKind,
+    actor: Option<motcua_domain::AccountId>,
+    success: bool,
+) {
+    let event = AuditEvent {
+        id: uuid::Uuid::now_v7(),
+        at: OffsetDateTime::now_utc(),
+        kind,
+        actor,
+        subject: None,
+        ip: None,
+        success,
+    };
+    if let Err(e) = state.store.audit.record(&event).await {
+        tracing::error!(error = %e, "audit event not recorded");
+    }
+}
+
+pub(crate) async fn forgot_page(layout: Layout) -> ForgotPage {
+    ForgotPage {
+        layout,
+        login: String::new(),
+        error: None,
+        sent: false,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ForgotForm {
+    #[serde(default)]
+    ten_dang_nhap: String,
+}
+
+pub(crate) async fn forgot(
+    State(state): State<AppState>,
+    layout: Layout,
+    headers: HeaderMap,
+    form: Result<Form<ForgotForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let form = form.map(|Form(f)| f).unwrap_or_default();
+    let login: String = form
+        .ten_dang_nhap
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    let name = match LoginName::parse(&login) {
+        Ok(name) => name,
+        Err(e) => {
+            let page = ForgotPage {
+                layout,
+                login,
+                error: Some(e.to_string()),
+                sent: false,
+            };
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let now = OffsetDateTime::now_utc();
+    let hour = now
+        .replace_minute(0)
+        .unwrap_or(now)
+        .replace_second(0)
+        .unwrap_or(now)
+        .replace_nanosecond(0)
+        .unwrap_or(now);
+    let ip = headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("unknown")
+        .to_string();
+    if state
+        .store
+        .rate_limits
+        .hit(&format!("reset:ip:{ip}"), hour)
+        .await?
+        > 10
+    {
+        let mut response = ErrorPage::for_status(StatusCode::TOO_MANY_REQUESTS)
+            .into_response_with(StatusCode::TOO_MANY_REQUESTS);
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("3600"));
+        return Ok(response);
+    }
+    if let Some(account) = state.store.accounts.find_by_login(&name).await?
+        && !account.disabled
+        && let Some(email) = &account.email
+    {
+        let token = new_token();
+        state
+            .store
+            .accounts
+            .create_token(
+                &SessionKey::of_token(&token),
+                account.id,
+                TokenPurpose::PasswordReset,
+                now + RESET_VALID,
+            )
+            .await?;
+        let link = format!(
+            "{}{}",
+            state.site.public_url.trim_end_matches('/'),
+            urls::with_query("/dat-lai-mat-khau", &[("ma", token)])
+        );
+        let message = Message {
+            to: email.as_str().to_string(),
+            subject: format!("{}: đặt lại mật khẩu", state.site.name),
+            body: format!(
+                "Xin chào {},\n\nCó yêu cầu đặt lại mật khẩu cho tài khoản của bạn. Để đặt mật khẩu mới, mở liên kết sau \
+                 (dùng được một lần, trong 30 phút):\n\n{link}\n\nNếu không phải bạn yêu cầu, hãy bỏ qua thư này; mật khẩu \
+                 của bạn không thay đổi.\n\n{}",
+                account.full_name, state.site.name
+            ),
+        };
+        if let Err(e) = state.mailer.send(&message).await {
+            tracing::error!(error = %e, "password reset e-mail not sent");
+        }
+        audit(
+            &state,
+            AuditKind::PasswordResetRequested,
+            Some(account.id),
+            true,
+        )
+        .await;
+    }
+    // the same page whether or not an account (with an e-mail) exists
+    Ok(ForgotPage {
+        layout,
+        login,
+        error: None,
+        sent: true,
+    }
+    .into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct TokenQuery {
+    #[serde(default)]
+    ma: String,
+}
+
+fn well_formed(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+pub(crate) async fn reset_page(
+    State(state): State<AppState>,
+    layout: Layout,
+    q: Result<Query<TokenQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, AppError> {
+    let token = q.map(|Query(q)| q.ma).unwrap_or_default();
+    let usable = well_formed(&token)
+        && state
+            .store
+            .accounts
+            .token_usable(
+                &SessionKey::of_token(&token),
+                TokenPurpose::PasswordReset,
+                OffsetDateTime::now_utc(),
+            )
+            .await?;
+    if !usable {
+        return Ok(link_gone(layout));
+    }
+    Ok(ResetPage {
+        layout,
+        token,
+        error: None,
+    }
+    .into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ResetForm {
+    #[serde(default)]
+    ma: String,
+    #[serde(default)]
+    mat_khau: String,
+    #[serde(default)]
+    nhap_lai_mat_khau: String,
+}
+
+pub(crate) async fn reset(
+    State(state): State<AppState>,
+    layout: Layout,
+    form: Result<Form<ResetForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let form = form.map(|Form(f)| f).unwrap_or_default();
+    if !well_formed(&form.ma) {
+        return Ok(link_gone(layout));
+    }
+    // check the new password before using up the link, so a typo does not cost the citizen a new e-mail
+    let problem = match check_password(&form.mat_khau) {
+        Err(e) => Some(e.to_string()),
+        Ok(()) if form.mat_khau != form.nhap_lai_mat_khau => {
+            Some("Hai lần nhập mật khẩu không giống nhau".to_string())
+        }
+        Ok(()) => None,
+    };
+    if let Some(error) = problem {
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ResetPage {
+                layout,
+                token: form.ma,
+                error: Some(error),
+            },
+        )
+            .into_response());
+    }
+    let key = SessionKey::of_token(&form.ma);
+    let Some(account) = state
+        .store
+        .accounts
+        .consume_token(&key, TokenPurpose::PasswordReset, OffsetDateTime::now_utc())
+        .await?
+    else {
+        return Ok(link_gone(layout));
+    };
+    let hash = auth::hash_password(form.mat_khau)
+        .await
+        .map_err(|e| AppError::Files(e.to_string()))?;
+    state
+        .store
+        .accounts
+        .set_password_hash(account, &hash)
+        .await?;
+    state.store.accounts.clear_login_failures(account).await?;
+    // whoever knew the old password is logged out everywhere
+    state.store.sessions.delete_for_account(account).await?;
+    audit(&state, AuditKind::PasswordChanged, Some(account), true).await;
+    let mut response = Redirect::to("/dang-nhap?doi_mat_khau=1").into_response();
+    if let Ok(cookie) = HeaderValue::from_str(&state.sessions.clear_cookie()) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+/// Send the e-mail verification link for a new account.
+pub(crate) async fn send_verification(
+    state: &AppState,
+    account: &motcua_domain::Account,
+) -> Result<(), AppError> {
+    let Some(email) = &account.email else {
+        return Ok(());
+    };
+    let token = new_token();
+    let now = OffsetDateTime::now_utc();
+    state
+        .store
+        .accounts
+        .create_token(
+            &SessionKey::of_token(&token),
+            account.id,
+            TokenPurpose::EmailVerification,
+            now + VERIFY_VALID,
+        )
+        .await?;
+    let link = format!(
+        "{}{}",
+        state.site.public_url.trim_end_matches('/'),
+        urls::with_query("/xac-thuc-email", &[("ma", token)])
+    );
+    let message = Message {
+        to: email.as_str().to_string(),
+        subject: format!("{}: xác thực địa chỉ thư điện tử", state.site.name),
+        body: format!(
+            "Xin chào {},\n\nĐể xác nhận đây là địa chỉ thư điện tử của bạn, mở liên kết sau (trong 48 giờ):\n\n{link}\n\n{}",
+            account.full_name, state.site.name
+        ),
+    };
+    if let Err(e) = state.mailer.send(&message).await {
+        tracing::error!(error = %e, "verification e-mail not sent");
+    }
+    Ok(())
+}
+
+pub(crate) async fn verify_email(
+    State(state): State<AppState>,
+    layout: Layout,
+    q: Result<Query<TokenQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, AppError> {
+    let token = q.map(|Query(q)| q.ma).unwrap_or_default();
+    let now = OffsetDateTime::now_utc();
+    let account = if well_formed(&token) {
+        state
+            .store
+            .accounts
+            .consume_token(
+                &SessionKey::of_token(&token),
+                TokenPurpose::EmailVerification,
+                now,
+            )
+            .await?
+    } else {
+        None
+    };
+    let Some(account) = account else {
+        let page = MessagePage {
+            layout,
+            title: "Liên kết không còn dùng được",
+            message: "Liên kết xác thực đã hết hạn hoặc đã được dùng.",
+            link: ("/tai-khoan", "Về trang tài khoản"),
+        };
+        return Ok((StatusCode::GONE, page).into_response());
+    };
+    state
+        .store
+        .accounts
+        .mark_email_verified(account, now)
+        .await?;
+    Ok(MessagePage {
+        layout,
+        title: "Đã xác thực địa chỉ thư điện tử",
+        message: "Cảm ơn bạn. Thông báo về hồ sơ sẽ được gửi tới địa chỉ này.",
+        link: ("/tai-khoan", "Về trang tài khoản"),
+    }
+    .into_response())
+}

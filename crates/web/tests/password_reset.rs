@@ -1,0 +1,251 @@
+//! Forgotten passwords and e-mail verification: one-time, expiring links by e-mail; no account enumeration.
+
+mod support;
+
+use axum::http::{StatusCode, header};
+use motcua_domain::{
+    Account, AccountId, AccountKind, AuditKind, Email, LoginName, NonEmptyText, Phone,
+};
+use support::TestApp;
+use time::OffsetDateTime;
+
+const OLD: &str = "Mật khẩu cũ 2025";
+const NEW: &str = "Mật khẩu mới 2026";
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+async fn app() -> TestApp {
+    let app = TestApp::new(motcua_testkit::sqlite_store().await).await;
+    let account = Account {
+        id: AccountId::new(),
+        kind: AccountKind::Citizen,
+        full_name: NonEmptyText::parse("Nguyễn Văn An").unwrap(),
+        personal_id: None,
+        birth_date: None,
+        phone: Some(Phone::parse("0912345678").unwrap()),
+        email: Some(Email::parse("an@example.vn").unwrap()),
+        address: None,
+        password_hash: motcua_web::auth::hash_password(OLD.into()).await.unwrap(),
+        email_verified_at: None,
+        disabled: false,
+        created_at: OffsetDateTime::now_utc(),
+        grants: vec![],
+    };
+    app.db.store.accounts.create(&account).await.unwrap();
+    app
+}
+
+fn link_in(body: &str, path: &str) -> String {
+    let start = body
+        .find(&format!("https://dichvucong.example.vn{path}?ma="))
+        .expect("a link in the e-mail");
+    body[start..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .trim_start_matches("https://dichvucong.example.vn")
+        .to_string()
+}
+
+async fn login(app: &TestApp, password: &str) -> StatusCode {
+    app.post_form(
+        "/dang-nhap",
+        &format!(
+            "ten_dang_nhap={}&mat_khau={}",
+            enc("0912345678"),
+            enc(password)
+        ),
+        None,
+    )
+    .await
+    .status
+}
+
+#[tokio::test]
+async fn a_reset_link_sets_a_new_password_once_and_ends_old_sessions() {
+    let app = app().await;
+    let old_session = app
+        .post_form(
+            "/dang-nhap",
+            &format!("ten_dang_nhap=an%40example.vn&mat_khau={}", enc(OLD)),
+            None,
+        )
+        .await
+        .cookie()
+        .unwrap();
+
+    let asked = app
+        .post_form("/quen-mat-khau", "ten_dang_nhap=0912345678", None)
+        .await;
+    assert_eq!(asked.status, StatusCode::OK);
+    assert!(
+        asked
+            .body
+            .contains("Nếu tài khoản tồn tại và có địa chỉ thư điện tử")
+    );
+    let mails = app.mail.messages();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].to, "an@example.vn");
+    assert!(mails[0].subject.contains("đặt lại mật khẩu"));
+    let link = link_in(&mails[0].body, "/dat-lai-mat-khau");
+
+    let form = app.get(&link).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let token = link.split("ma=").nth(1).unwrap();
+    // a weak password is refused without using up the link
+    let weak = app
+        .post_form(
+            "/dat-lai-mat-khau",
+            &format!("ma={token}&mat_khau=ngan&nhap_lai_mat_khau=ngan"),
+            None,
+        )
+        .await;
+    assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(weak.body.contains("Mật khẩu quá ngắn"));
+    let done = app
+        .post_form(
+            "/dat-lai-mat-khau",
+            &format!(
+                "ma={token}&mat_khau={}&nhap_lai_mat_khau={}",
+                enc(NEW),
+                enc(NEW)
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert_eq!(done.headers[header::LOCATION], "/dang-nhap?doi_mat_khau=1");
+    assert!(
+        app.get("/dang-nhap?doi_mat_khau=1")
+            .await
+            .body
+            .contains("Đã đặt mật khẩu mới")
+    );
+
+    assert!(
+        !app.get_with_cookie("/tai-khoan", &old_session)
+            .await
+            .body
+            .contains("Nguyễn Văn An"),
+        "old sessions end"
+    );
+    assert_eq!(login(&app, OLD).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(login(&app, NEW).await, StatusCode::SEE_OTHER);
+
+    // the link is spent
+    let again = app.get(&link).await;
+    assert_eq!(again.status, StatusCode::GONE);
+    assert!(again.body.contains("Liên kết không còn dùng được"));
+    let reuse = app
+        .post_form(
+            "/dat-lai-mat-khau",
+            &format!(
+                "ma={token}&mat_khau={}&nhap_lai_mat_khau={}",
+                enc(NEW),
+                enc(NEW)
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(reuse.status, StatusCode::GONE);
+    let kinds: Vec<_> = app
+        .db
+        .store
+        .audit
+        .recent(20)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert!(
+        kinds.contains(&AuditKind::PasswordResetRequested)
+            && kinds.contains(&AuditKind::PasswordChanged)
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_account_gets_the_same_answer_and_no_mail() {
+    let app = app().await;
+    let known = app
+        .post_form("/quen-mat-khau", "ten_dang_nhap=0912345678", None)
+        .await;
+    let unknown = app
+        .post_form("/quen-mat-khau", "ten_dang_nhap=0987654321", None)
+        .await;
+    assert_eq!(known.status, unknown.status);
+    assert_eq!(
+        known.body.replace("0912345678", "X"),
+        unknown.body.replace("0987654321", "X")
+    );
+    assert_eq!(app.mail.messages().len(), 1);
+    let malformed = app
+        .post_form("/quen-mat-khau", "ten_dang_nhap=abc", None)
+        .await;
+    assert_eq!(malformed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(malformed.body.contains("value=\"abc\""));
+}
+
+#[tokio::test]
+async fn tampered_or_made_up_links_get_a_clear_page() {
+    let app = app().await;
+    for path in [
+        "/dat-lai-mat-khau",
+        "/dat-lai-mat-khau?ma=abc",
+        &format!("/dat-lai-mat-khau?ma={}", "0".repeat(64)),
+        "/xac-thuc-email?ma=%00",
+    ] {
+        let reply = app.get(path).await;
+        assert_eq!(reply.status, StatusCode::GONE, "{path}");
+        assert!(reply.body.contains("Liên kết không còn dùng được"));
+    }
+}
+
+#[tokio::test]
+async fn a_new_citizen_verifies_their_email_once() {
+    let app = TestApp::new(motcua_testkit::sqlite_store().await).await;
+    let form = [
+        ("ho_ten", "Trần Thị Mai"),
+        ("so_dinh_danh", "001199012345"),
+        ("ngay_sinh", "17/05/1990"),
+        ("dien_thoai", "0987654321"),
+        ("email", "mai@example.vn"),
+        ("mat_khau", NEW),
+        ("nhap_lai_mat_khau", NEW),
+    ]
+    .iter()
+    .map(|(k, v)| format!("{k}={}", enc(v)))
+    .collect::<Vec<_>>()
+    .join("&");
+    assert_eq!(
+        app.post_form("/dang-ky", &form, None).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let mails = app.mail.messages();
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].subject.contains("xác thực"));
+    let link = link_in(&mails[0].body, "/xac-thuc-email");
+    let verified = app.get(&link).await;
+    assert_eq!(verified.status, StatusCode::OK);
+    assert!(verified.body.contains("Đã xác thực địa chỉ thư điện tử"));
+    let account = app
+        .db
+        .store
+        .accounts
+        .find_by_login(&LoginName::parse("mai@example.vn").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(account.email_verified_at.is_some());
+    assert_eq!(app.get(&link).await.status, StatusCode::GONE);
+}
