@@ -16,8 +16,8 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use motcua_domain::{
-    Account, AccountId, Agency, AgencyCode, AuditEvent, Dossier, DossierCode, DossierId, Field,
-    HistoryEvent, LoginName, NewDossier, Procedure, ProcedureCode, RoleGrant,
+    Account, AccountId, Agency, AgencyCode, AuditEvent, Dossier, DossierCode, DossierId, Email,
+    Field, HistoryEvent, LoginName, NewDossier, Phone, Procedure, ProcedureCode, RoleGrant,
     ServiceLevelAssignment, Session, SessionKey, TokenPurpose, Transition,
 };
 use motcua_store::{
@@ -868,6 +868,32 @@ async fn insert_grants(
 
 #[async_trait]
 impl AccountRepo for SqliteStore {
+    async fn update_contact(
+        &self,
+        id: AccountId,
+        phone: Option<&Phone>,
+        email: Option<&Email>,
+        address: Option<&str>,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE accounts SET phone = $1, address = $3, \
+             email_verified_at = CASE WHEN email IS $2 THEN email_verified_at ELSE NULL END, email = $2 \
+             WHERE id = $4",
+        )
+        .bind(phone.map(|p| p.as_str().to_string()))
+        .bind(email.map(|e| e.as_str().to_string()))
+        .bind(address)
+        .bind(id.0.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await.map_err(map_err)
+    }
+
     async fn create_token(
         &self,
         key: &SessionKey,

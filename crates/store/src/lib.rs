@@ -8,8 +8,8 @@ use std::sync::Arc;
 use time::{Date, OffsetDateTime};
 
 use motcua_domain::{
-    Account, AccountId, Agency, AgencyCode, AuditEvent, Dossier, DossierCode, DossierId, Field,
-    HistoryEvent, LoginName, NewDossier, Procedure, ProcedureCode, RoleGrant,
+    Account, AccountId, Agency, AgencyCode, AuditEvent, Dossier, DossierCode, DossierId, Email,
+    Field, HistoryEvent, LoginName, NewDossier, Phone, Procedure, ProcedureCode, RoleGrant,
     ServiceLevelAssignment, Session, SessionKey, TokenPurpose, Transition,
 };
 
@@ -161,6 +161,15 @@ pub trait AccountRepo: Send + Sync {
     /// The account a citizen or officer names at login (identity number, phone or e-mail).
     async fn find_by_login(&self, name: &LoginName) -> StoreResult<Option<Account>>;
     async fn set_password_hash(&self, id: AccountId, hash: &str) -> StoreResult<()>;
+    /// Update contact data. A phone or e-mail taken by another account is a [`StoreError::Conflict`]; a changed
+    /// e-mail is unverified again.
+    async fn update_contact(
+        &self,
+        id: AccountId,
+        phone: Option<&Phone>,
+        email: Option<&Email>,
+        address: Option<&str>,
+    ) -> StoreResult<()>;
     /// Replace an officer's grants.
     async fn set_grants(&self, id: AccountId, grants: &[RoleGrant]) -> StoreResult<()>;
     /// Until when the account is locked after failed logins, if it is.

@@ -63,6 +63,7 @@ contract!(
     rate_limit_windows_count_every_hit_even_concurrently,
     repeated_login_failures_lock_the_account_with_back_off,
     a_one_time_link_works_once_for_its_purpose_until_it_expires,
+    contact_data_updates_keep_login_names_unique,
 );
 
 fn code(text: &str) -> AgencyCode {
@@ -1183,5 +1184,62 @@ async fn a_one_time_link_works_once_for_its_purpose_until_it_expires(store: &Sto
             .unwrap()
             .email_verified_at,
         Some(now)
+    );
+}
+
+async fn contact_data_updates_keep_login_names_unique(store: &Store) {
+    use motcua_domain::{Email, Phone};
+    let mut a = citizen();
+    a.email_verified_at = Some(datetime!(2026-01-05 02:00 UTC));
+    store.accounts.create(&a).await.unwrap();
+    let mut b = citizen();
+    b.id = motcua_domain::AccountId::new();
+    b.personal_id = None;
+    b.phone = Some(Phone::parse("0987654321").unwrap());
+    b.email = Some(Email::parse("b@example.vn").unwrap());
+    store.accounts.create(&b).await.unwrap();
+
+    // same e-mail: stays verified
+    store
+        .accounts
+        .update_contact(
+            a.id,
+            a.phone.as_ref(),
+            a.email.as_ref(),
+            Some("Địa chỉ mới"),
+        )
+        .await
+        .unwrap();
+    let now = store.accounts.get(a.id).await.unwrap().unwrap();
+    assert_eq!(now.address.as_deref(), Some("Địa chỉ mới"));
+    assert!(now.email_verified_at.is_some());
+    // new e-mail: unverified again
+    let new_email = Email::parse("an.moi@example.vn").unwrap();
+    store
+        .accounts
+        .update_contact(a.id, None, Some(&new_email), None)
+        .await
+        .unwrap();
+    let now = store.accounts.get(a.id).await.unwrap().unwrap();
+    assert_eq!(
+        (now.email, now.phone, now.email_verified_at),
+        (Some(new_email), None, None)
+    );
+    // someone else's phone: refused, nothing changed
+    let err = store
+        .accounts
+        .update_contact(a.id, b.phone.as_ref(), None, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert!(
+        store
+            .accounts
+            .get(a.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .email
+            .is_some()
     );
 }

@@ -578,3 +578,212 @@ pub(crate) async fn security_audit(
     }
     Ok(SecurityAuditPage { layout, rows }.into_response())
 }
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ContactForm {
+    #[serde(default)]
+    dien_thoai: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    dia_chi: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "contact.html")]
+pub(crate) struct ContactPage {
+    pub layout: Layout,
+    pub phone: String,
+    pub email: String,
+    pub address: String,
+    pub errors: Vec<(&'static str, String)>,
+    pub saved: bool,
+}
+
+impl ContactPage {
+    pub fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct SavedQuery {
+    da_luu: Option<String>,
+}
+
+pub(crate) async fn contact_page(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Query(q): Query<SavedQuery>,
+) -> Response {
+    let account = match crate::guard::require(
+        &state,
+        &viewer,
+        Action::ViewOwnAccount,
+        "/tai-khoan/lien-he",
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(response) => return response,
+    };
+    ContactPage {
+        layout,
+        phone: account
+            .phone
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default(),
+        email: account
+            .email
+            .map(|e| e.as_str().to_string())
+            .unwrap_or_default(),
+        address: account.address.unwrap_or_default(),
+        errors: Vec::new(),
+        saved: q.da_luu.is_some(),
+    }
+    .into_response()
+}
+
+/// Update phone, e-mail and address; a new e-mail gets a verification link.
+pub(crate) async fn update_contact(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    form: Result<Form<ContactForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let account = match crate::guard::require(
+        &state,
+        &viewer,
+        Action::ViewOwnAccount,
+        "/tai-khoan/lien-he",
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(response) => return Ok(response),
+    };
+    let f = form.map(|Form(f)| f).unwrap_or_default();
+    let clean = |s: &str| {
+        s.chars()
+            .filter(|c| !c.is_control())
+            .take(300)
+            .collect::<String>()
+            .trim()
+            .to_string()
+    };
+    let (phone_text, email_text, address) =
+        (clean(&f.dien_thoai), clean(&f.email), clean(&f.dia_chi));
+    let mut errors = Vec::new();
+    let phone = if phone_text.is_empty() {
+        Ok(None)
+    } else {
+        motcua_domain::Phone::parse(&phone_text).map(Some)
+    };
+    if let Err(e) = &phone {
+        errors.push(("dien_thoai", e.to_string()));
+    }
+    let email = if email_text.is_empty() {
+        Ok(None)
+    } else {
+        motcua_domain::Email::parse(&email_text).map(Some)
+    };
+    if let Err(e) = &email {
+        errors.push(("email", e.to_string()));
+    }
+    if let (Ok(None), Ok(None)) = (&phone, &email)
+        && account.personal_id.is_none()
+    {
+        errors.push((
+            "dien_thoai",
+            "Cần ít nhất số điện thoại hoặc thư điện tử để đăng nhập".into(),
+        ));
+    }
+    let page = |errors| ContactPage {
+        layout: layout.clone(),
+        phone: phone_text.clone(),
+        email: email_text.clone(),
+        address: address.clone(),
+        errors,
+        saved: false,
+    };
+    let (Ok(phone), Ok(email), true) = (phone, email, errors.is_empty()) else {
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(errors)).into_response());
+    };
+    let address_value = Some(address.as_str()).filter(|a| !a.is_empty());
+    match state
+        .store
+        .accounts
+        .update_contact(account.id, phone.as_ref(), email.as_ref(), address_value)
+        .await
+    {
+        Ok(()) => {}
+        Err(motcua_store::StoreError::Conflict(_)) => {
+            let errors = vec![(
+                "dien_thoai",
+                "Số điện thoại hoặc thư điện tử này đã được dùng cho một tài khoản khác"
+                    .to_string(),
+            )];
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(errors)).into_response());
+        }
+        Err(e) => return Err(e.into()),
+    }
+    if email.is_some()
+        && email != account.email
+        && let Some(updated) = state.store.accounts.get(account.id).await?
+    {
+        crate::password_reset::send_verification(&state, &updated).await?;
+    }
+    Ok(Redirect::to("/tai-khoan/lien-he?da_luu=1").into_response())
+}
+
+/// "Tải dữ liệu của tôi": everything the portal keeps about the account, as JSON (never the password hash).
+pub(crate) async fn my_data(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> Result<Response, AppError> {
+    let account = match crate::guard::require(
+        &state,
+        &viewer,
+        Action::ViewOwnAccount,
+        "/tai-khoan/du-lieu",
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(response) => return Ok(response),
+    };
+    let date = |d: Option<time::OffsetDateTime>| d.map(motcua_domain::vntime::format_datetime);
+    let data = serde_json::json!({
+        "tai_khoan": {
+            "ho_ten": account.full_name.as_str(),
+            "loai": account.kind.as_str(),
+            "so_dinh_danh": account.personal_id.as_ref().map(|p| p.as_str()),
+            "ngay_sinh": account.birth_date.map(motcua_domain::vntime::format_date),
+            "dien_thoai": account.phone.as_ref().map(|p| p.as_str()),
+            "email": account.email.as_ref().map(|e| e.as_str()),
+            "email_da_xac_thuc_luc": date(account.email_verified_at),
+            "dia_chi": account.address,
+            "tao_luc": motcua_domain::vntime::format_datetime(account.created_at),
+            "vai_tro": account.grants.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        },
+        "ho_so": [],
+        "ghi_chu": "Hồ sơ nộp trực tuyến sẽ có trong tệp này khi chức năng nộp hồ sơ được mở.",
+    });
+    let body = serde_json::to_string_pretty(&data).unwrap_or_default();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"du-lieu-ca-nhan.json\"",
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response())
+}

@@ -137,6 +137,11 @@ pub fn router(state: AppState) -> Router {
             post(account_pages::logout_everywhere),
         )
         .route(
+            "/tai-khoan/lien-he",
+            get(account_pages::contact_page).post(account_pages::update_contact),
+        )
+        .route("/tai-khoan/du-lieu", get(account_pages::my_data))
+        .route(
             "/quan-tri/nhat-ky-bao-mat",
             get(account_pages::security_audit),
         )

@@ -93,6 +93,8 @@ async fn every_route_answers_each_persona_as_the_policy_says() {
         ("GET", "/readyz", public),
         ("GET", "/static/app.css", public),
         ("GET", "/tai-khoan", logged_in_ok),
+        ("GET", "/tai-khoan/lien-he", logged_in_ok),
+        ("GET", "/tai-khoan/du-lieu", logged_in_ok),
         ("GET", "/phien/trang-thai", |who| {
             if who == "anonymous" { 401 } else { 200 }
         }),

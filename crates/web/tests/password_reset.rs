@@ -249,3 +249,70 @@ async fn a_new_citizen_verifies_their_email_once() {
     assert!(account.email_verified_at.is_some());
     assert_eq!(app.get(&link).await.status, StatusCode::GONE);
 }
+
+#[tokio::test]
+async fn a_citizen_updates_contact_data_and_a_new_email_is_verified_again() {
+    let app = app().await;
+    let cookie = app
+        .post_form(
+            "/dang-nhap",
+            &format!("ten_dang_nhap=0912345678&mat_khau={}", enc(OLD)),
+            None,
+        )
+        .await
+        .cookie()
+        .unwrap();
+    let page = app.get_with_cookie("/tai-khoan/lien-he", &cookie).await;
+    assert!(page.body.contains("value=\"an@example.vn\""));
+    let bad = app
+        .post_form(
+            "/tai-khoan/lien-he",
+            "dien_thoai=123&email=an%40&dia_chi=X",
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body.contains("Số điện thoại di động phải có 10 chữ số")
+            && bad.body.contains("value=\"an@\"")
+    );
+    let ok = app
+        .post_form(
+            "/tai-khoan/lien-he",
+            "dien_thoai=0912345678&email=an.moi%40example.vn&dia_chi=Th%C3%B4n%20T%C3%A2y",
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    let account = app
+        .db
+        .store
+        .accounts
+        .find_by_login(&LoginName::parse("an.moi@example.vn").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(account.address.as_deref(), Some("Thôn Tây"));
+    assert!(
+        app.mail
+            .messages()
+            .iter()
+            .any(|m| m.to == "an.moi@example.vn" && m.subject.contains("xác thực"))
+    );
+    let data = app.get_with_cookie("/tai-khoan/du-lieu", &cookie).await;
+    assert_eq!(
+        data.headers[header::CONTENT_TYPE],
+        "application/json; charset=utf-8"
+    );
+    let json: serde_json::Value = serde_json::from_str(&data.body).unwrap();
+    assert_eq!(json["tai_khoan"]["email"], "an.moi@example.vn");
+    assert!(
+        !data.body.contains("argon2"),
+        "the password hash is never exported"
+    );
+    assert_eq!(
+        app.get("/tai-khoan/du-lieu").await.status,
+        StatusCode::SEE_OTHER,
+        "anonymous: log in first"
+    );
+}
