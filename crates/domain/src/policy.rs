@@ -20,6 +20,8 @@ pub enum Action<'a> {
     EditContent,
     /// Create officers and grant roles at this agency.
     ManageAccounts(&'a AgencyCode),
+    /// Open the administration pages at all (administrators of any agency).
+    Administer,
 }
 
 /// The answer.
@@ -43,6 +45,7 @@ fn roles_for(action: Action<'_>) -> (&'static [Role], Option<&AgencyCode>) {
         Action::ApproveDossiers(a) => (&[HeadOfUnit, Leader], Some(a)),
         Action::EditContent => (&[Editor, Administrator], None),
         Action::ManageAccounts(a) => (&[Administrator], Some(a)),
+        Action::Administer => (&[Administrator], None),
     }
 }
 

@@ -878,6 +878,22 @@ async fn insert_grants(
 
 #[async_trait]
 impl AccountRepo for PgStore {
+    async fn list_officers(&self) -> StoreResult<Vec<Account>> {
+        let ids: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT id FROM accounts WHERE kind = 'officer' ORDER BY full_name COLLATE \"C\", id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(account) = AccountRepo::get(self, AccountId(id)).await? {
+                out.push(account);
+            }
+        }
+        Ok(out)
+    }
+
     async fn update_contact(
         &self,
         id: AccountId,

@@ -868,6 +868,24 @@ async fn insert_grants(
 
 #[async_trait]
 impl AccountRepo for SqliteStore {
+    async fn list_officers(&self) -> StoreResult<Vec<Account>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM accounts WHERE kind = 'officer' ORDER BY full_name, id",
+        )
+        .fetch_all(&self.read)
+        .await
+        .map_err(map_err)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(account) =
+                AccountRepo::get(self, decode::uuid_text(&id).map(AccountId)?).await?
+            {
+                out.push(account);
+            }
+        }
+        Ok(out)
+    }
+
     async fn update_contact(
         &self,
         id: AccountId,

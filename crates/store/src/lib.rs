@@ -161,6 +161,8 @@ pub trait AccountRepo: Send + Sync {
     /// The account a citizen or officer names at login (identity number, phone or e-mail).
     async fn find_by_login(&self, name: &LoginName) -> StoreResult<Option<Account>>;
     async fn set_password_hash(&self, id: AccountId, hash: &str) -> StoreResult<()>;
+    /// Every officer account with its grants, ordered by name.
+    async fn list_officers(&self) -> StoreResult<Vec<Account>>;
     /// Update contact data. A phone or e-mail taken by another account is a [`StoreError::Conflict`]; a changed
     /// e-mail is unverified again.
     async fn update_contact(

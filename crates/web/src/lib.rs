@@ -10,6 +10,7 @@ mod error;
 mod guard;
 mod health;
 mod layout;
+mod officers;
 mod pages;
 mod password_reset;
 mod registration;
@@ -144,6 +145,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/quan-tri/nhat-ky-bao-mat",
             get(account_pages::security_audit),
+        )
+        .route(
+            "/quan-tri/can-bo",
+            get(officers::list).post(officers::create),
+        )
+        .route(
+            "/quan-tri/can-bo/{id}/vai-tro",
+            post(officers::change_grant),
         )
         .route("/phien/trang-thai", get(account_pages::status))
         .route("/healthz", get(health::healthz))

@@ -110,6 +110,15 @@ async fn every_route_answers_each_persona_as_the_policy_says() {
                 403
             }
         }),
+        ("GET", "/quan-tri/can-bo", |who| {
+            if who == "anonymous" {
+                303
+            } else if who.starts_with("administrator@") {
+                200
+            } else {
+                403
+            }
+        }),
     ];
     let mut denials = 0;
     for (method, path, expect) in &routes {
@@ -128,7 +137,7 @@ async fn every_route_answers_each_persona_as_the_policy_says() {
                 denials += 1;
                 assert!(reply.body.contains("Bạn không có quyền truy cập trang này"));
             }
-            if reply.status == StatusCode::SEE_OTHER && *path == "/quan-tri/nhat-ky-bao-mat" {
+            if reply.status == StatusCode::SEE_OTHER && path.starts_with("/quan-tri/") {
                 assert!(
                     reply.headers["location"]
                         .to_str()
@@ -138,9 +147,10 @@ async fn every_route_answers_each_persona_as_the_policy_says() {
             }
         }
     }
+    // two administration pages, refused to everyone logged in who is not an administrator
     assert_eq!(
         denials,
-        people
+        2 * people
             .iter()
             .filter(|(w, _)| *w != "anonymous" && !admin(w))
             .count()
