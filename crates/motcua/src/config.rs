@@ -23,6 +23,9 @@ pub struct Config {
     pub mail_outbox_dir: PathBuf,
     /// The From address of outgoing e-mail.
     pub mail_from: String,
+    /// SMTP relay for outgoing e-mail; unset: mail is written to `mail_outbox_dir`.
+    pub smtp_host: Option<String>,
+    pub smtp_port: u16,
     /// How often each server checks whether the catalogue changed (seconds).
     pub catalogue_refresh_seconds: u64,
     /// Apply pending migrations when `serve` starts.
@@ -60,6 +63,8 @@ impl Default for Config {
             files_dir: PathBuf::from("data/files"),
             mail_outbox_dir: PathBuf::from("data/outbox"),
             mail_from: "Cổng Dịch vụ công <noreply@localhost>".into(),
+            smtp_host: None,
+            smtp_port: 25,
             catalogue_refresh_seconds: 5,
             migrate_on_start: true,
             seed_demo: true,
@@ -80,6 +85,8 @@ const KEYS: &[&str] = &[
     "files_dir",
     "mail_outbox_dir",
     "mail_from",
+    "smtp_host",
+    "smtp_port",
     "catalogue_refresh_seconds",
     "migrate_on_start",
     "seed_demo",

@@ -341,10 +341,17 @@ async fn serve(config: Config) -> Result<(), Failure> {
         what: describe(&config.database_url),
         reason: e.to_string(),
     })?;
-    let state = state.with_mailer(Arc::new(motcua_notify::FileMailer {
-        dir: config.mail_outbox_dir.clone(),
-        from: config.mail_from.clone(),
-    }));
+    let mailer: Arc<dyn motcua_notify::Mailer> = match &config.smtp_host {
+        Some(host) => Arc::new(
+            motcua_notify::SmtpMailer::new(host, config.smtp_port, &config.mail_from)
+                .map_err(|e| Failure::Other(format!("khóa `mail_from`/`smtp_host`: {e}")))?,
+        ),
+        None => Arc::new(motcua_notify::FileMailer {
+            dir: config.mail_outbox_dir.clone(),
+            from: config.mail_from.clone(),
+        }),
+    };
+    let state = state.with_mailer(mailer);
     let state = state.with_sessions(motcua_web::session::SessionSettings {
         idle: time::Duration::minutes(i64::from(config.session_idle_minutes)),
         absolute: time::Duration::hours(i64::from(config.session_absolute_hours)),

@@ -94,6 +94,49 @@ impl Mailer for FileMailer {
     }
 }
 
+/// Sends through an SMTP server (a relay on the host or the private network: no TLS is compiled in).
+pub struct SmtpMailer {
+    transport: lettre::AsyncSmtpTransport<lettre::Tokio1Executor>,
+    from: lettre::message::Mailbox,
+}
+
+impl SmtpMailer {
+    /// `from` like `Cổng Dịch vụ công <noreply@example.vn>`.
+    pub fn new(host: &str, port: u16, from: &str) -> Result<SmtpMailer, MailError> {
+        let from = from
+            .parse()
+            .map_err(|e| MailError::Transport(format!("địa chỉ người gửi “{from}”: {e}")))?;
+        let transport =
+            lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous(host)
+                .port(port)
+                .timeout(Some(std::time::Duration::from_secs(20)))
+                .build();
+        Ok(SmtpMailer { transport, from })
+    }
+}
+
+#[async_trait]
+impl Mailer for SmtpMailer {
+    async fn send(&self, message: &Message) -> Result<(), MailError> {
+        use lettre::AsyncTransport;
+        let to = message.to.parse().map_err(|e| {
+            MailError::Transport(format!("địa chỉ người nhận “{}”: {e}", message.to))
+        })?;
+        let email = lettre::Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(message.subject.clone())
+            .header(lettre::message::header::ContentType::TEXT_PLAIN)
+            .body(message.body.clone())
+            .map_err(|e| MailError::Transport(e.to_string()))?;
+        self.transport
+            .send(email)
+            .await
+            .map_err(|e| MailError::Transport(e.to_string()))?;
+        Ok(())
+    }
+}
+
 /// Keeps messages in memory (tests, and a place to look in a demo).
 #[derive(Default, Clone)]
 pub struct MemoryMailer {
@@ -142,6 +185,86 @@ mod tests {
             "a CR/LF in an address cannot add a header"
         );
         assert!(eml.ends_with("Xin chào\r\nDòng hai\r\n"));
+    }
+
+    /// A minimal SMTP server for one conversation; returns what the client sent after DATA.
+    async fn smtp_server() -> (u16, tokio::task::JoinHandle<(Vec<String>, String)>) {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let handle = tokio::spawn(async move {
+            let (socket, _) = listener.accept().await.unwrap();
+            let (read, mut write) = socket.into_split();
+            let mut lines = BufReader::new(read).lines();
+            write.write_all(b"220 test ESMTP\r\n").await.unwrap();
+            let mut commands = Vec::new();
+            let mut data = String::new();
+            while let Some(line) = lines.next_line().await.unwrap() {
+                let upper = line.to_ascii_uppercase();
+                commands.push(line.clone());
+                let reply: &[u8] = if upper.starts_with("EHLO") {
+                    b"250-test\r\n250 8BITMIME\r\n"
+                } else if upper.starts_with("DATA") {
+                    write.write_all(b"354 go ahead\r\n").await.unwrap();
+                    while let Some(l) = lines.next_line().await.unwrap() {
+                        if l == "." {
+                            break;
+                        }
+                        data.push_str(&l);
+                        data.push('\n');
+                    }
+                    b"250 queued\r\n"
+                } else if upper.starts_with("QUIT") {
+                    write.write_all(b"221 bye\r\n").await.unwrap();
+                    break;
+                } else {
+                    b"250 ok\r\n"
+                };
+                write.write_all(reply).await.unwrap();
+            }
+            (commands, data)
+        });
+        (port, handle)
+    }
+
+    #[tokio::test]
+    async fn the_smtp_mailer_holds_a_real_smtp_conversation() {
+        let (port, server) = smtp_server().await;
+        let mailer =
+            SmtpMailer::new("127.0.0.1", port, "Cổng Dịch vụ công <noreply@example.vn>").unwrap();
+        let m = Message {
+            to: "an@example.vn".into(),
+            subject: "Đặt lại mật khẩu".into(),
+            body: "Xin chào Nguyễn Văn An".into(),
+        };
+        mailer.send(&m).await.unwrap();
+        drop(mailer);
+        let (commands, data) = tokio::time::timeout(std::time::Duration::from_secs(10), server)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            commands
+                .iter()
+                .any(|c| c.starts_with("MAIL FROM:<noreply@example.vn>")),
+            "{commands:?}"
+        );
+        assert!(
+            commands
+                .iter()
+                .any(|c| c.starts_with("RCPT TO:<an@example.vn>")),
+            "{commands:?}"
+        );
+        assert!(
+            data.contains("Subject: =?utf-8?b?") || data.contains("Subject: =?UTF-8?B?"),
+            "{data}"
+        );
+        assert!(data.contains("To: an@example.vn"), "{data}");
+    }
+
+    #[test]
+    fn bad_addresses_are_refused_before_any_connection() {
+        assert!(SmtpMailer::new("127.0.0.1", 25, "không phải địa chỉ").is_err());
     }
 
     #[tokio::test]
