@@ -787,3 +787,117 @@ pub(crate) async fn my_data(
     )
         .into_response())
 }
+
+#[derive(Template, WebTemplate)]
+#[template(path = "change_password.html")]
+pub(crate) struct ChangePasswordPage {
+    pub layout: Layout,
+    pub error: Option<(&'static str, String)>,
+}
+
+pub(crate) async fn change_password_page(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+) -> Response {
+    if let Err(response) = crate::guard::require(
+        &state,
+        &viewer,
+        Action::ViewOwnAccount,
+        "/tai-khoan/mat-khau",
+    )
+    .await
+    {
+        return response;
+    }
+    ChangePasswordPage {
+        layout,
+        error: None,
+    }
+    .into_response()
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ChangePasswordForm {
+    #[serde(default)]
+    mat_khau_hien_tai: String,
+    #[serde(default)]
+    mat_khau_moi: String,
+    #[serde(default)]
+    nhap_lai_mat_khau: String,
+}
+
+/// Change the password knowing the current one; every session ends, this one included.
+pub(crate) async fn change_password(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    form: Result<Form<ChangePasswordForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let account = match crate::guard::require(
+        &state,
+        &viewer,
+        Action::ViewOwnAccount,
+        "/tai-khoan/mat-khau",
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(response) => return Ok(response),
+    };
+    let f = form.map(|Form(f)| f).unwrap_or_default();
+    let fail = |field: &'static str, message: String| {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ChangePasswordPage {
+                layout: layout.clone(),
+                error: Some((field, message)),
+            },
+        )
+            .into_response()
+    };
+    if !auth::verify_password(f.mat_khau_hien_tai.clone(), account.password_hash.clone()).await {
+        let now = OffsetDateTime::now_utc();
+        state
+            .store
+            .accounts
+            .record_login_failure(account.id, now, LOCK_AFTER, lock_for)
+            .await?;
+        return Ok(fail(
+            "mat_khau_hien_tai",
+            "Mật khẩu hiện tại không đúng".into(),
+        ));
+    }
+    if let Err(e) = motcua_domain::check_password(&f.mat_khau_moi) {
+        return Ok(fail("mat_khau_moi", e.to_string()));
+    }
+    if f.mat_khau_moi != f.nhap_lai_mat_khau {
+        return Ok(fail(
+            "nhap_lai_mat_khau",
+            "Hai lần nhập mật khẩu không giống nhau".into(),
+        ));
+    }
+    let hash = auth::hash_password(f.mat_khau_moi)
+        .await
+        .map_err(|e| AppError::Files(e.to_string()))?;
+    state
+        .store
+        .accounts
+        .set_password_hash(account.id, &hash)
+        .await?;
+    state.store.sessions.delete_for_account(account.id).await?;
+    audit(
+        &state,
+        AuditKind::PasswordChanged,
+        Some(account.id),
+        None,
+        None,
+        true,
+    )
+    .await;
+    let mut response = Redirect::to("/dang-nhap?doi_mat_khau=1").into_response();
+    if let Ok(cookie) = HeaderValue::from_str(&state.sessions.clear_cookie()) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}

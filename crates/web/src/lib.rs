@@ -143,6 +143,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/tai-khoan/du-lieu", get(account_pages::my_data))
         .route(
+            "/tai-khoan/mat-khau",
+            get(account_pages::change_password_page).post(account_pages::change_password),
+        )
+        .route(
             "/quan-tri/nhat-ky-bao-mat",
             get(account_pages::security_audit),
         )

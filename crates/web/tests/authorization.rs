@@ -95,6 +95,7 @@ async fn every_route_answers_each_persona_as_the_policy_says() {
         ("GET", "/tai-khoan", logged_in_ok),
         ("GET", "/tai-khoan/lien-he", logged_in_ok),
         ("GET", "/tai-khoan/du-lieu", logged_in_ok),
+        ("GET", "/tai-khoan/mat-khau", logged_in_ok),
         ("GET", "/phien/trang-thai", |who| {
             if who == "anonymous" { 401 } else { 200 }
         }),

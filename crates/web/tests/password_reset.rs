@@ -316,3 +316,60 @@ async fn a_citizen_updates_contact_data_and_a_new_email_is_verified_again() {
         "anonymous: log in first"
     );
 }
+
+#[tokio::test]
+async fn a_logged_in_citizen_changes_the_password_and_every_session_ends() {
+    let app = app().await;
+    let cookie = app
+        .post_form(
+            "/dang-nhap",
+            &format!("ten_dang_nhap=0912345678&mat_khau={}", enc(OLD)),
+            None,
+        )
+        .await
+        .cookie()
+        .unwrap();
+    let wrong = app
+        .post_form(
+            "/tai-khoan/mat-khau",
+            &format!(
+                "mat_khau_hien_tai=sai&mat_khau_moi={}&nhap_lai_mat_khau={}",
+                enc(NEW),
+                enc(NEW)
+            ),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.body.contains("Mật khẩu hiện tại không đúng"));
+    let weak = app
+        .post_form(
+            "/tai-khoan/mat-khau",
+            &format!(
+                "mat_khau_hien_tai={}&mat_khau_moi=ngan&nhap_lai_mat_khau=ngan",
+                enc(OLD)
+            ),
+            Some(&cookie),
+        )
+        .await;
+    assert!(weak.body.contains("Mật khẩu quá ngắn"));
+    let done = app
+        .post_form(
+            "/tai-khoan/mat-khau",
+            &format!(
+                "mat_khau_hien_tai={}&mat_khau_moi={}&nhap_lai_mat_khau={}",
+                enc(OLD),
+                enc(NEW),
+                enc(NEW)
+            ),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get_with_cookie("/tai-khoan", &cookie).await.status,
+        StatusCode::SEE_OTHER,
+        "the session ended"
+    );
+    assert_eq!(login(&app, NEW).await, StatusCode::SEE_OTHER);
+}
