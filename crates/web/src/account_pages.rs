@@ -4,12 +4,12 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     Json,
-    extract::{ConnectInfo, Form, Query, State, rejection::FormRejection},
+    extract::{Form, Query, State, rejection::FormRejection},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
-use std::{net::SocketAddr, sync::OnceLock};
+use std::sync::OnceLock;
 use time::OffsetDateTime;
 
 use motcua_domain::{AuditEvent, AuditKind, LoginName, Session, SessionKey, policy::Action};
@@ -18,7 +18,7 @@ use crate::{
     AppError, AppState, auth,
     error::ErrorPage,
     layout::Layout,
-    session::{Viewer, new_token},
+    session::{Viewer, client_ip, new_token, start_of},
 };
 
 #[derive(Debug, Default, Deserialize)]
@@ -85,25 +85,6 @@ pub(crate) async fn login_page(
         notice,
     }
     .into_response()
-}
-
-/// The client's address: the connection's, or — only when the connection comes from this machine, i.e. a
-/// reverse proxy in front of us — the first address of `X-Forwarded-For`. Anyone else could forge that header.
-fn client_ip(parts: &axum::http::Extensions, headers: &HeaderMap) -> Option<String> {
-    let peer = parts.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    let forwarded = || {
-        headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(|v| v.trim().chars().take(64).collect::<String>())
-            .filter(|v| !v.is_empty())
-    };
-    match peer {
-        Some(ip) if ip.is_loopback() => forwarded().or(Some(ip.to_string())),
-        Some(ip) => Some(ip.to_string()),
-        None => forwarded(),
-    }
 }
 
 /// Requests the rate limiter lets through per address and minute.
@@ -176,11 +157,7 @@ pub(crate) async fn login(
 ) -> Result<Response, AppError> {
     let ip = client_ip(&extensions, &headers);
     let now = OffsetDateTime::now_utc();
-    let minute = now
-        .replace_second(0)
-        .unwrap_or(now)
-        .replace_nanosecond(0)
-        .unwrap_or(now);
+    let minute = start_of(now, time::Duration::MINUTE);
     let bucket = format!("login:ip:{}", ip.as_deref().unwrap_or("unknown"));
     if state.store.rate_limits.hit(&bucket, minute).await? > LOGIN_ATTEMPTS_PER_MINUTE {
         audit(

@@ -93,6 +93,7 @@ pub(crate) struct ForgotForm {
 pub(crate) async fn forgot(
     State(state): State<AppState>,
     layout: Layout,
+    extensions: axum::http::Extensions,
     headers: HeaderMap,
     form: Result<Form<ForgotForm>, FormRejection>,
 ) -> Result<Response, AppError> {
@@ -116,18 +117,8 @@ pub(crate) async fn forgot(
         }
     };
     let now = OffsetDateTime::now_utc();
-    let hour = now
-        .replace_minute(0)
-        .unwrap_or(now)
-        .replace_second(0)
-        .unwrap_or(now)
-        .replace_nanosecond(0)
-        .unwrap_or(now);
-    let ip = headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("unknown")
-        .to_string();
+    let hour = crate::session::start_of(now, Duration::HOUR);
+    let ip = crate::session::client_ip(&extensions, &headers).unwrap_or_else(|| "unknown".into());
     if state
         .store
         .rate_limits

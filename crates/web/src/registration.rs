@@ -9,7 +9,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
-use time::{Date, OffsetDateTime, macros::format_description};
+use time::{Date, Duration, OffsetDateTime, macros::format_description};
 
 use motcua_domain::{
     Account, AccountId, AccountKind, AuditEvent, AuditKind, Email, LoginName, NonEmptyText,
@@ -106,6 +106,7 @@ fn parse_birth_date(input: &str, today: Date) -> Result<Date, String> {
 pub(crate) async fn submit(
     State(state): State<AppState>,
     layout: Layout,
+    extensions: axum::http::Extensions,
     headers: HeaderMap,
     form: Result<Form<RegistrationForm>, FormRejection>,
 ) -> Result<Response, AppError> {
@@ -120,18 +121,8 @@ pub(crate) async fn submit(
     };
     let now = OffsetDateTime::now_utc();
     // registrations per address and hour, kept in the database like the login limit
-    let hour = now
-        .replace_minute(0)
-        .unwrap_or(now)
-        .replace_second(0)
-        .unwrap_or(now)
-        .replace_nanosecond(0)
-        .unwrap_or(now);
-    let ip = headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("unknown")
-        .to_string();
+    let hour = crate::session::start_of(now, Duration::HOUR);
+    let ip = crate::session::client_ip(&extensions, &headers).unwrap_or_else(|| "unknown".into());
     if state
         .store
         .rate_limits

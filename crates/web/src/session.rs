@@ -3,12 +3,12 @@
 //! viewer; an idle or expired session ends on the server whatever the browser does.
 
 use axum::{
-    extract::{FromRequestParts, Request, State},
+    extract::{ConnectInfo, FromRequestParts, Request, State},
     http::{HeaderMap, HeaderValue, header, request::Parts},
     middleware::Next,
     response::Response,
 };
-use std::convert::Infallible;
+use std::{convert::Infallible, net::SocketAddr};
 use time::{Duration, OffsetDateTime};
 
 use motcua_domain::{Account, AuditEvent, AuditKind, Session, SessionKey};
@@ -214,5 +214,50 @@ mod tests {
             HeaderValue::from_static("motcua_session=../../etc"),
         );
         assert_eq!(cookie_token(&headers, "motcua_session"), None);
+    }
+}
+
+/// The client's address: the connection's, or — only when the connection comes from this machine, i.e. a
+/// reverse proxy in front of us — the first address of `X-Forwarded-For`. Anyone else could forge that header.
+pub(crate) fn client_ip(parts: &axum::http::Extensions, headers: &HeaderMap) -> Option<String> {
+    let peer = parts.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let forwarded = || {
+        headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|v| v.trim().chars().take(64).collect::<String>())
+            .filter(|v| !v.is_empty())
+    };
+    match peer {
+        Some(ip) if ip.is_loopback() => forwarded().or(Some(ip.to_string())),
+        Some(ip) => Some(ip.to_string()),
+        None => forwarded(),
+    }
+}
+
+/// The start of the fixed window (a minute, an hour) containing `at`, for rate limits.
+pub(crate) fn start_of(at: OffsetDateTime, window: Duration) -> OffsetDateTime {
+    let secs = window.whole_seconds().max(1);
+    let start = at.unix_timestamp() - at.unix_timestamp().rem_euclid(secs);
+    OffsetDateTime::from_unix_timestamp(start).unwrap_or(at)
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::start_of;
+    use time::{Duration, macros::datetime};
+
+    #[test]
+    fn windows_start_on_the_minute_and_the_hour() {
+        let at = datetime!(2026-01-05 02:17:45.5 UTC);
+        assert_eq!(
+            start_of(at, Duration::MINUTE),
+            datetime!(2026-01-05 02:17 UTC)
+        );
+        assert_eq!(
+            start_of(at, Duration::HOUR),
+            datetime!(2026-01-05 02:00 UTC)
+        );
     }
 }
