@@ -321,7 +321,19 @@ pub(crate) async fn change_grant(
     };
     let grant = match parse_grant(&f.vai_tro, &f.co_quan, f.ca_don_vi_truc_thuoc.is_some()) {
         Ok(g) if may_manage(&state, &admin, &g.agency) => g,
-        Ok(_) => {
+        Ok(g) => {
+            let event = AuditEvent {
+                id: uuid::Uuid::now_v7(),
+                at: OffsetDateTime::now_utc(),
+                kind: AuditKind::AccessDenied,
+                actor: Some(admin.id),
+                subject: Some(format!("cấp/thu hồi {g} cho {}", officer.id)),
+                ip: None,
+                success: false,
+            };
+            if let Err(e) = state.store.audit.record(&event).await {
+                tracing::error!(error = %e, "access denial not audited");
+            }
             return Ok(
                 crate::error::ErrorPage::access_denied().into_response_with(StatusCode::FORBIDDEN)
             );

@@ -160,6 +160,20 @@ async fn an_administrator_creates_an_officer_who_can_then_log_in() {
         )
         .await;
     assert_eq!(elsewhere.status, StatusCode::FORBIDDEN);
+    let denied = app
+        .db
+        .store
+        .audit
+        .recent(50)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == AuditKind::AccessDenied)
+        .count();
+    assert_eq!(
+        denied, 1,
+        "the attempt outside the administrator's agencies is logged"
+    );
     let create_elsewhere = app
         .post_form(
             "/quan-tri/can-bo",

@@ -58,6 +58,11 @@ impl TestApp {
             .unwrap();
     }
 
+    /// The same app on a fresh PostgreSQL schema, when the PostgreSQL suite is enabled.
+    pub async fn postgres() -> Option<TestApp> {
+        Some(TestApp::new(motcua_testkit::postgres_store().await?).await)
+    }
+
     /// Pick up catalogue changes, as the refresher does on a running server.
     pub async fn refresh(&self) {
         self.state.catalogue.refresh(&self.db.store).await.unwrap();
