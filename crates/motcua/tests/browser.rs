@@ -39,15 +39,17 @@ fn free_port() -> u16 {
 
 /// Start `motcua serve` on a fresh SQLite database with the demo data; returns its URL.
 fn start_portal(dir: &std::path::Path) -> (Killed, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_motcua"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .current_dir(dir)
-        .env_remove("MOTCUA_DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut child = Killed(
+        Command::new(env!("CARGO_BIN_EXE_motcua"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .current_dir(dir)
+            .env_remove("MOTCUA_DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut out = BufReader::new(child.0.stdout.take().unwrap());
     loop {
         let mut line = String::new();
         assert!(
@@ -58,27 +60,29 @@ fn start_portal(dir: &std::path::Path) -> (Killed, String) {
             let url = rest.split_whitespace().next().unwrap().to_string();
             // keep draining stdout so the child never blocks on a full pipe
             std::thread::spawn(move || for _ in out.lines() {});
-            return (Killed(child), url);
+            return (child, url);
         }
     }
 }
 
 fn start_driver() -> (Killed, String) {
     let port = free_port();
-    let child = Command::new(
-        std::env::var("MOTCUA_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()),
-    )
-    .arg(format!("--port={port}"))
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .spawn()
-    .expect("chromedriver (Debian package chromium-driver)");
+    let child = Killed(
+        Command::new(
+            std::env::var("MOTCUA_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()),
+        )
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver (Debian package chromium-driver)"),
+    );
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "chromedriver did not start");
         std::thread::sleep(Duration::from_millis(100));
     }
-    (Killed(child), format!("http://127.0.0.1:{port}"))
+    (child, format!("http://127.0.0.1:{port}"))
 }
 
 async fn browser(driver: &str, profile: &std::path::Path) -> Client {
@@ -117,6 +121,21 @@ async fn no_axe_violations(client: &Client, axe: &str, page: &str) {
         violations.is_empty(),
         "accessibility violations on {page}: {violations:#?}"
     );
+}
+
+/// Wait until the browser is on `path` (navigation after a click or a form submit).
+async fn wait_for_path(client: &Client, path: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if client.current_url().await.unwrap().path() == path {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the browser never reached {path}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 async fn screenshot_on_failure(client: &Client, name: &str) {
@@ -166,13 +185,15 @@ async fn journey(client: Client, url: String, axe: String) {
     q.send_keys("dang ky khai sinh").await.unwrap();
     q.send_keys("\u{E007}").await.unwrap(); // Enter
     let first = client
-        .wait_for_find(Locator::Css(".result-title a"))
+        .wait()
+        .for_element(Locator::Css(".result-title a"))
         .await
         .unwrap();
     assert_eq!(first.text().await.unwrap(), "Đăng ký khai sinh");
     no_axe_violations(client, axe, "search results").await;
     first.click().await.unwrap();
-    let h1 = client.wait_for_find(Locator::Css("h1")).await.unwrap();
+    wait_for_path(client, "/thu-tuc/1.001193").await;
+    let h1 = client.wait().for_element(Locator::Css("h1")).await.unwrap();
     assert_eq!(h1.text().await.unwrap(), "Đăng ký khai sinh");
     no_axe_violations(client, axe, "procedure page").await;
 
@@ -199,8 +220,10 @@ async fn journey(client: Client, url: String, axe: String) {
         .click()
         .await
         .unwrap();
+    wait_for_path(client, "/").await;
     let user = client
-        .wait_for_find(Locator::Css(".nav .user a"))
+        .wait()
+        .for_element(Locator::Css(".nav .user a"))
         .await
         .unwrap();
     assert_eq!(user.text().await.unwrap(), "Nguyễn Văn An");
