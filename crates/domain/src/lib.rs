@@ -9,13 +9,16 @@ pub mod agency;
 pub mod dossier;
 pub mod error;
 pub mod field;
+pub mod form;
 pub mod identity;
 pub mod level;
 pub mod money;
 pub mod policy;
 pub mod procedure;
 pub mod security;
+pub mod submission;
 pub mod text;
+pub mod upload;
 pub mod vntime;
 
 pub use account::{Account, AccountId, AccountKind, Role, RoleGrant};

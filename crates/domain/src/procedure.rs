@@ -286,6 +286,9 @@ pub struct ProcedureCase {
     pub time_limits: Vec<ChannelTimeLimit>,
     #[serde(default)]
     pub fees: Vec<FeeLine>,
+    /// The case's e-form (its own pages; the applicant page is shared); `None` asks for the request in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<crate::form::FormDefinition>,
 }
 
 impl ProcedureCase {
@@ -392,6 +395,16 @@ impl Procedure {
             }
             if case.total_fees().is_none() {
                 return Err(here("tổng phí, lệ phí quá lớn"));
+            }
+            if let Some(form) = &case.form {
+                crate::form::FormDefinition::for_case(Some(form))
+                    .check()
+                    .map_err(|e| {
+                        here(&format!(
+                            "tờ khai của trường hợp \u{201c}{}\u{201d}: {e}",
+                            case.key
+                        ))
+                    })?;
             }
         }
         Ok(())

@@ -614,6 +614,7 @@ fn national_procedure(
             components,
             time_limits: time_limits.clone(),
             fees: fees.clone(),
+            form: None,
         });
     }
     if cases.is_empty() {

@@ -24,6 +24,8 @@ use motcua_store::{
     decode::{self, AccountRow, AgencyRow, DossierRow, EventRow},
 };
 
+mod submission;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Connection settings beyond the URL.
@@ -160,6 +162,8 @@ impl PgStore {
             sessions: this.clone(),
             audit: this.clone(),
             rate_limits: this.clone(),
+            submissions: this.clone(),
+            outbox: this.clone(),
             health: this,
         }
     }
@@ -408,22 +412,31 @@ impl CatalogueRepo for PgStore {
 #[async_trait]
 impl CodeCounterRepo for PgStore {
     async fn reserve(&self, agency: &AgencyCode, day: Date) -> StoreResult<DossierCode> {
-        // one statement: ON CONFLICT takes the row lock, so concurrent callers get consecutive numbers
-        let number: i32 = sqlx::query_scalar(
-            "INSERT INTO code_counters (agency_code, day, last_number) VALUES ($1, $2, 1) \
-             ON CONFLICT (agency_code, day) DO UPDATE SET last_number = code_counters.last_number + 1 \
-             RETURNING last_number",
-        )
-        .bind(agency.as_str())
-        .bind(day)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(map_err)?;
-        let number = u32::try_from(number)
-            .map_err(|e| StoreError::Corrupt(format!("code counter {number}: {e}")))?;
-        DossierCode::new(agency.clone(), day, number)
-            .map_err(|e| StoreError::Constraint(e.to_string()))
+        let mut conn = self.pool.acquire().await.map_err(map_err)?;
+        reserve_in(&mut conn, agency, day).await
     }
+}
+
+/// Take the next dossier code of `agency` on `day` on this connection (inside the caller's transaction, if any).
+async fn reserve_in(
+    conn: &mut sqlx::PgConnection,
+    agency: &AgencyCode,
+    day: Date,
+) -> StoreResult<DossierCode> {
+    // one statement: ON CONFLICT takes the row lock, so concurrent callers get consecutive numbers
+    let number: i32 = sqlx::query_scalar(
+        "INSERT INTO code_counters (agency_code, day, last_number) VALUES ($1, $2, 1) \
+         ON CONFLICT (agency_code, day) DO UPDATE SET last_number = code_counters.last_number + 1 \
+         RETURNING last_number",
+    )
+    .bind(agency.as_str())
+    .bind(day)
+    .fetch_one(conn)
+    .await
+    .map_err(map_err)?;
+    let number = u32::try_from(number)
+        .map_err(|e| StoreError::Corrupt(format!("code counter {number}: {e}")))?;
+    DossierCode::new(agency.clone(), day, number).map_err(|e| StoreError::Constraint(e.to_string()))
 }
 
 const DOSSIER_COLUMNS: &str = "SELECT id, code, agency_code, procedure_code, procedure_version, case_key, \

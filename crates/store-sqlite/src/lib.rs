@@ -27,6 +27,8 @@ use motcua_store::{
     decode::{self, AccountRow, AgencyRow, DossierRow, EventRow},
 };
 
+mod submission;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// A SQLite database opened for motcua.
@@ -142,6 +144,8 @@ impl SqliteStore {
             sessions: this.clone(),
             audit: this.clone(),
             rate_limits: this.clone(),
+            submissions: this.clone(),
+            outbox: this.clone(),
             health: this,
         }
     }
@@ -398,22 +402,31 @@ impl CatalogueRepo for SqliteStore {
 impl CodeCounterRepo for SqliteStore {
     async fn reserve(&self, agency: &AgencyCode, day: Date) -> StoreResult<DossierCode> {
         let mut tx = self.begin().await?;
-        let number: i64 = sqlx::query_scalar(
-            "INSERT INTO code_counters (agency_code, day, last_number) VALUES ($1, $2, 1) \
-             ON CONFLICT (agency_code, day) DO UPDATE SET last_number = code_counters.last_number + 1 \
-             RETURNING last_number",
-        )
-        .bind(agency.as_str())
-        .bind(day)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(map_err)?;
+        let code = reserve_in(&mut tx, agency, day).await?;
         tx.commit().await.map_err(map_err)?;
-        let number = u32::try_from(number)
-            .map_err(|e| StoreError::Corrupt(format!("code counter {number}: {e}")))?;
-        DossierCode::new(agency.clone(), day, number)
-            .map_err(|e| StoreError::Constraint(e.to_string()))
+        Ok(code)
     }
+}
+
+/// Take the next dossier code of `agency` on `day` inside the caller's transaction.
+async fn reserve_in(
+    conn: &mut sqlx::SqliteConnection,
+    agency: &AgencyCode,
+    day: Date,
+) -> StoreResult<DossierCode> {
+    let number: i64 = sqlx::query_scalar(
+        "INSERT INTO code_counters (agency_code, day, last_number) VALUES ($1, $2, 1) \
+         ON CONFLICT (agency_code, day) DO UPDATE SET last_number = code_counters.last_number + 1 \
+         RETURNING last_number",
+    )
+    .bind(agency.as_str())
+    .bind(day)
+    .fetch_one(conn)
+    .await
+    .map_err(map_err)?;
+    let number = u32::try_from(number)
+        .map_err(|e| StoreError::Corrupt(format!("code counter {number}: {e}")))?;
+    DossierCode::new(agency.clone(), day, number).map_err(|e| StoreError::Constraint(e.to_string()))
 }
 
 const DOSSIER_COLUMNS: &str = "SELECT id, code, agency_code, procedure_code, procedure_version, case_key, \

@@ -249,3 +249,98 @@ pub fn grant(
 pub fn audit_kind(value: &str) -> StoreResult<motcua_domain::AuditKind> {
     motcua_domain::AuditKind::parse(value).ok_or_else(|| corrupt("audit kind", value))
 }
+
+/// A draft as both backends read it.
+pub struct DraftRow {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub procedure_code: String,
+    pub procedure_version: i64,
+    pub case_key: String,
+    pub agency_code: String,
+    /// JSON text of the answers.
+    pub answers: String,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub dossier_id: Option<Uuid>,
+}
+
+impl DraftRow {
+    pub fn decode(self) -> StoreResult<motcua_domain::submission::Draft> {
+        use motcua_domain::submission::{Draft, DraftId};
+        Ok(Draft {
+            id: DraftId(self.id),
+            account: motcua_domain::AccountId(self.account_id),
+            procedure: procedure_code(&self.procedure_code)?,
+            procedure_version: version(self.procedure_version)?,
+            case: motcua_domain::CaseKey::parse(&self.case_key)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            agency: agency_code(&self.agency_code)?,
+            answers: answers(&self.answers)?,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            dossier: self.dossier_id.map(motcua_domain::DossierId),
+        })
+    }
+}
+
+/// Form answers stored as JSON text.
+pub fn answers(json: &str) -> StoreResult<motcua_domain::form::Answers> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("form answers: {e}")))
+}
+
+pub fn answers_json(answers: &motcua_domain::form::Answers) -> String {
+    // a map of strings to lists of strings always serialises
+    serde_json::to_string(answers).unwrap_or_else(|_| "{}".into())
+}
+
+/// An upload as both backends read it.
+pub struct UploadRow {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub draft_id: Uuid,
+    pub component: i64,
+    pub file_name: String,
+    pub object_key: String,
+    pub file_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub created_at: OffsetDateTime,
+    pub dossier_id: Option<Uuid>,
+}
+
+impl UploadRow {
+    pub fn decode(self) -> StoreResult<motcua_domain::submission::Upload> {
+        use motcua_domain::submission::{DraftId, Upload, UploadId};
+        Ok(Upload {
+            id: UploadId(self.id),
+            account: motcua_domain::AccountId(self.account_id),
+            draft: DraftId(self.draft_id),
+            component: u16::try_from(self.component)
+                .map_err(|e| StoreError::Corrupt(format!("component {}: {e}", self.component)))?,
+            file_name: self.file_name,
+            object_key: self.object_key,
+            file_type: motcua_domain::upload::FileType::parse(&self.file_type)
+                .ok_or_else(|| StoreError::Corrupt(format!("file type {}", self.file_type)))?,
+            size: u64::try_from(self.size)
+                .map_err(|e| StoreError::Corrupt(format!("size {}: {e}", self.size)))?,
+            sha256: self.sha256,
+            created_at: self.created_at,
+            dossier: self.dossier_id.map(motcua_domain::DossierId),
+        })
+    }
+}
+
+/// The payload of an `email` job: the message with the dossier code filled in.
+pub fn email_payload(
+    email: &motcua_domain::submission::OutgoingEmail,
+    code: &DossierCode,
+) -> String {
+    let code = code.to_string();
+    serde_json::json!({
+        "to": email.to,
+        "subject": email.subject.replace("{code}", &code),
+        "body": email.body.replace("{code}", &code),
+    })
+    .to_string()
+}

@@ -11,6 +11,7 @@ use motcua_domain::{
     Account, AccountId, Agency, AgencyCode, AuditEvent, Dossier, DossierCode, DossierId, Email,
     Field, HistoryEvent, LoginName, NewDossier, Phone, Procedure, ProcedureCode, RoleGrant,
     ServiceLevelAssignment, Session, SessionKey, TokenPurpose, Transition,
+    submission::{Draft, DraftId, Job, OnlineDetails, Submission, Upload, UploadId},
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -240,6 +241,61 @@ pub trait AuditRepo: Send + Sync {
     async fn recent(&self, limit: u32) -> StoreResult<Vec<AuditEvent>>;
 }
 
+/// Online submission: drafts, their uploads, and the one transaction that turns a draft into a dossier.
+#[async_trait]
+pub trait SubmissionRepo: Send + Sync {
+    /// Insert or update a draft. A draft already submitted is not changed (`Conflict`).
+    async fn save_draft(&self, draft: &Draft) -> StoreResult<()>;
+    async fn get_draft(&self, id: DraftId) -> StoreResult<Option<Draft>>;
+    /// Unsubmitted drafts of an account, most recently changed first.
+    async fn drafts_for(&self, account: AccountId) -> StoreResult<Vec<Draft>>;
+    /// Delete an unsubmitted draft of this account; returns its uploads (their objects are the caller's to
+    /// delete).
+    async fn delete_draft(&self, id: DraftId, account: AccountId) -> StoreResult<Vec<Upload>>;
+    /// Record an upload, unless the draft's files would then exceed `max_total_bytes` (`Constraint`) or the
+    /// draft was submitted (`Conflict`).
+    async fn add_upload(&self, upload: &Upload, max_total_bytes: u64) -> StoreResult<()>;
+    async fn get_upload(&self, id: UploadId) -> StoreResult<Option<Upload>>;
+    /// Files of a draft, or of the dossier it became, in the order they were added.
+    async fn uploads_for_draft(&self, draft: DraftId) -> StoreResult<Vec<Upload>>;
+    async fn uploads_for_dossier(&self, dossier: DossierId) -> StoreResult<Vec<Upload>>;
+    /// Remove an unclaimed upload of this draft; returns it so its object can be deleted.
+    async fn remove_upload(&self, id: UploadId, draft: DraftId) -> StoreResult<Option<Upload>>;
+    /// Unclaimed uploads created before `before` whose draft is gone or older than `before` too.
+    async fn stale_uploads(&self, before: OffsetDateTime, limit: u32) -> StoreResult<Vec<Upload>>;
+    /// Forget an unclaimed upload row (after its object was deleted).
+    async fn forget_upload(&self, id: UploadId) -> StoreResult<()>;
+    /// Submit: in one transaction, reserve the dossier code, create the dossier (status "submitted") with the
+    /// form data and the draft's procedure version, claim the draft's files, append the first history event and
+    /// queue the e-mails. A draft already submitted returns its dossier and changes nothing.
+    async fn submit(&self, submission: &Submission) -> StoreResult<Dossier>;
+    async fn online_details(&self, dossier: DossierId) -> StoreResult<Option<OnlineDetails>>;
+    /// Dossiers submitted from an account, newest first.
+    async fn dossiers_for(&self, account: AccountId) -> StoreResult<Vec<Dossier>>;
+}
+
+/// The outbox: jobs written in the same transaction as the change that caused them, run by a worker.
+#[async_trait]
+pub trait OutboxRepo: Send + Sync {
+    /// Take up to `limit` due jobs for `lease` (another worker will not take them meanwhile).
+    async fn claim(
+        &self,
+        now: OffsetDateTime,
+        lease: time::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<Job>>;
+    async fn complete(&self, id: uuid::Uuid, at: OffsetDateTime) -> StoreResult<()>;
+    /// Record a failure and when to try again (`None`: give up, leaving the job for an operator).
+    async fn fail(
+        &self,
+        id: uuid::Uuid,
+        error: &str,
+        retry_at: Option<OffsetDateTime>,
+    ) -> StoreResult<()>;
+    /// Jobs not done yet (including given up ones).
+    async fn pending(&self) -> StoreResult<u64>;
+}
+
 /// Readiness of the database.
 #[async_trait]
 pub trait Health: Send + Sync {
@@ -262,6 +318,8 @@ pub struct Store {
     pub sessions: Arc<dyn SessionRepo>,
     pub audit: Arc<dyn AuditRepo>,
     pub rate_limits: Arc<dyn RateLimitRepo>,
+    pub submissions: Arc<dyn SubmissionRepo>,
+    pub outbox: Arc<dyn OutboxRepo>,
     pub health: Arc<dyn Health>,
 }
 

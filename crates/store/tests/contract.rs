@@ -64,6 +64,11 @@ contract!(
     repeated_login_failures_lock_the_account_with_back_off,
     a_one_time_link_works_once_for_its_purpose_until_it_expires,
     contact_data_updates_keep_login_names_unique,
+    a_draft_keeps_what_was_typed_until_it_is_submitted,
+    a_submission_commits_dossier_files_event_and_mail_together,
+    submitting_one_draft_twice_or_at_once_gives_one_dossier,
+    uploads_respect_the_dossier_limit_and_stale_ones_are_found,
+    outbox_jobs_are_claimed_once_retried_and_completed,
 );
 
 fn code(text: &str) -> AgencyCode {
@@ -1241,5 +1246,409 @@ async fn contact_data_updates_keep_login_names_unique(store: &Store) {
             .unwrap()
             .email
             .is_some()
+    );
+}
+
+fn draft_for(account: motcua_domain::AccountId) -> motcua_domain::submission::Draft {
+    let mut answers = motcua_domain::form::Answers::new();
+    answers.insert("ho_ten".into(), vec!["Nguyễn Văn An".into()]);
+    motcua_domain::submission::Draft {
+        id: motcua_domain::submission::DraftId::new(),
+        account,
+        procedure: ProcedureCode::parse(PROCEDURE).unwrap(),
+        procedure_version: 1,
+        case: CaseKey::parse("mac-dinh").unwrap(),
+        agency: code(AGENCY),
+        answers,
+        created_at: datetime!(2026-03-02 02:00:00 UTC),
+        updated_at: datetime!(2026-03-02 02:00:00 UTC),
+        dossier: None,
+    }
+}
+
+fn upload_for(
+    draft: &motcua_domain::submission::Draft,
+    size: u64,
+    at: OffsetDateTime,
+) -> motcua_domain::submission::Upload {
+    let id = uuid::Uuid::now_v7();
+    motcua_domain::submission::Upload {
+        id: motcua_domain::submission::UploadId(id),
+        account: draft.account,
+        draft: draft.id,
+        component: 0,
+        file_name: "tờ khai.pdf".into(),
+        object_key: format!("uploads/{id}"),
+        file_type: motcua_domain::upload::FileType::Pdf,
+        size,
+        sha256: "ab".repeat(32),
+        created_at: at,
+        dossier: None,
+    }
+}
+
+fn submission_of(
+    draft: &motcua_domain::submission::Draft,
+) -> motcua_domain::submission::Submission {
+    motcua_domain::submission::Submission {
+        draft: draft.id,
+        new_dossier: DossierId::new(),
+        account: draft.account,
+        applicant_name: NonEmptyText::parse("Nguyễn Văn An").unwrap(),
+        applicant_phone: "0912345678".into(),
+        applicant_personal_id: "001099012345".into(),
+        on_behalf: false,
+        answers: draft.answers.clone(),
+        at: datetime!(2026-03-02 03:00:00 UTC),
+        emails: vec![motcua_domain::submission::OutgoingEmail {
+            to: "an@example.vn".into(),
+            subject: "Đã nhận hồ sơ {code}".into(),
+            body: "Mã hồ sơ của bạn: {code}".into(),
+        }],
+    }
+}
+
+async fn a_draft_keeps_what_was_typed_until_it_is_submitted(store: &Store) {
+    fixtures::seed_minimal(store).await;
+    let a = citizen();
+    store.accounts.create(&a).await.unwrap();
+    let mut draft = draft_for(a.id);
+    store.submissions.save_draft(&draft).await.unwrap();
+    // an invalid answer is kept as typed
+    draft
+        .answers
+        .insert("ngay_sinh".into(), vec!["31/02/2024".into()]);
+    draft.updated_at = datetime!(2026-03-02 02:05:00 UTC);
+    store.submissions.save_draft(&draft).await.unwrap();
+    assert_eq!(
+        store.submissions.get_draft(draft.id).await.unwrap(),
+        Some(draft.clone())
+    );
+    let older = {
+        let mut d = draft_for(a.id);
+        d.updated_at = datetime!(2026-03-01 02:00:00 UTC);
+        d
+    };
+    store.submissions.save_draft(&older).await.unwrap();
+    let listed: Vec<_> = store
+        .submissions
+        .drafts_for(a.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(listed, vec![draft.id, older.id]);
+    // somebody else cannot overwrite it
+    let mut stolen = draft.clone();
+    let other = {
+        let mut o = citizen();
+        o.id = motcua_domain::AccountId::new();
+        o.personal_id = None;
+        o.phone = None;
+        o.email = Some(motcua_domain::Email::parse("khac@example.vn").unwrap());
+        o
+    };
+    store.accounts.create(&other).await.unwrap();
+    stolen.account = other.id;
+    assert!(matches!(
+        store.submissions.save_draft(&stolen).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.submissions.delete_draft(older.id, other.id).await,
+        Err(StoreError::NotFound)
+    ));
+    store
+        .submissions
+        .delete_draft(older.id, a.id)
+        .await
+        .unwrap();
+    store
+        .submissions
+        .submit(&submission_of(&draft))
+        .await
+        .unwrap();
+    assert!(store.submissions.drafts_for(a.id).await.unwrap().is_empty());
+    draft.updated_at = datetime!(2026-03-02 04:00:00 UTC);
+    assert!(matches!(
+        store.submissions.save_draft(&draft).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.submissions.delete_draft(draft.id, a.id).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+async fn a_submission_commits_dossier_files_event_and_mail_together(store: &Store) {
+    fixtures::seed_minimal(store).await;
+    let a = citizen();
+    store.accounts.create(&a).await.unwrap();
+    let draft = draft_for(a.id);
+    store.submissions.save_draft(&draft).await.unwrap();
+    let file = upload_for(&draft, 204_800, datetime!(2026-03-02 02:10:00 UTC));
+    store.submissions.add_upload(&file, 1 << 30).await.unwrap();
+    let s = submission_of(&draft);
+    let dossier = store.submissions.submit(&s).await.unwrap();
+    assert_eq!(dossier.id, s.new_dossier);
+    assert_eq!(dossier.status, DossierStatus::Submitted);
+    assert_eq!(dossier.channel, Channel::Online);
+    assert_eq!(dossier.code.to_string(), format!("{AGENCY}-260302-0001"));
+    let history = store.dossiers.history(dossier.id).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].from, Some(DossierStatus::Draft));
+    assert_eq!(history[0].to, DossierStatus::Submitted);
+    let files = store
+        .submissions
+        .uploads_for_dossier(dossier.id)
+        .await
+        .unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].dossier, Some(dossier.id));
+    let details = store
+        .submissions
+        .online_details(dossier.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(details.account, Some(a.id));
+    assert_eq!(details.applicant_phone.as_deref(), Some("0912345678"));
+    assert_eq!(details.answers, draft.answers);
+    assert_eq!(
+        store.submissions.dossiers_for(a.id).await.unwrap()[0].id,
+        dossier.id
+    );
+    // the mail is queued with the code filled in
+    let jobs = store
+        .outbox
+        .claim(
+            datetime!(2026-03-02 03:00:01 UTC),
+            time::Duration::minutes(5),
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1);
+    let payload: serde_json::Value = serde_json::from_str(&jobs[0].payload).unwrap();
+    assert_eq!(
+        payload["subject"],
+        format!("Đã nhận hồ sơ {}", dossier.code)
+    );
+    // a claimed file cannot be removed, and the submitted draft takes no more files
+    assert_eq!(
+        store
+            .submissions
+            .remove_upload(file.id, draft.id)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(matches!(
+        store
+            .submissions
+            .add_upload(
+                &upload_for(&draft, 10, datetime!(2026-03-02 03:10:00 UTC)),
+                1 << 30
+            )
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+async fn submitting_one_draft_twice_or_at_once_gives_one_dossier(store: &Store) {
+    fixtures::seed_minimal(store).await;
+    let a = citizen();
+    store.accounts.create(&a).await.unwrap();
+    let draft = draft_for(a.id);
+    store.submissions.save_draft(&draft).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let store = store.clone();
+        // every attempt proposes its own new id, as separate requests would
+        let s = submission_of(&draft);
+        tasks.push(tokio::spawn(
+            async move { store.submissions.submit(&s).await },
+        ));
+    }
+    let mut ids = HashSet::new();
+    for t in tasks {
+        ids.insert(t.await.unwrap().unwrap().code);
+    }
+    assert_eq!(ids.len(), 1, "one dossier for one draft: {ids:?}");
+    let again = store
+        .submissions
+        .submit(&submission_of(&draft))
+        .await
+        .unwrap();
+    assert!(ids.contains(&again.code));
+    assert_eq!(store.submissions.dossiers_for(a.id).await.unwrap().len(), 1);
+    assert_eq!(
+        store.outbox.pending().await.unwrap(),
+        1,
+        "one mail, not eight"
+    );
+    // another account cannot submit this draft
+    let mut s = submission_of(&draft);
+    s.account = motcua_domain::AccountId::new();
+    assert!(matches!(
+        store.submissions.submit(&s).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn uploads_respect_the_dossier_limit_and_stale_ones_are_found(store: &Store) {
+    fixtures::seed_minimal(store).await;
+    let a = citizen();
+    store.accounts.create(&a).await.unwrap();
+    let draft = draft_for(a.id);
+    store.submissions.save_draft(&draft).await.unwrap();
+    let early = datetime!(2026-03-02 02:01:00 UTC);
+    let first = upload_for(&draft, 600, early);
+    store.submissions.add_upload(&first, 1000).await.unwrap();
+    assert!(matches!(
+        store
+            .submissions
+            .add_upload(&upload_for(&draft, 401, early), 1000)
+            .await,
+        Err(StoreError::Constraint(_))
+    ));
+    let second = upload_for(&draft, 400, early);
+    store.submissions.add_upload(&second, 1000).await.unwrap();
+    assert_eq!(
+        store
+            .submissions
+            .uploads_for_draft(draft.id)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        store.submissions.get_upload(first.id).await.unwrap(),
+        Some(first.clone())
+    );
+    // the draft was touched after `before`: its files are not stale yet
+    let mut touched = draft.clone();
+    touched.updated_at = datetime!(2026-03-02 02:05:00 UTC);
+    store.submissions.save_draft(&touched).await.unwrap();
+    let before = datetime!(2026-03-02 02:03:00 UTC);
+    assert!(
+        store
+            .submissions
+            .stale_uploads(before, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let later = datetime!(2026-03-03 02:00:00 UTC);
+    let stale = store.submissions.stale_uploads(later, 10).await.unwrap();
+    assert_eq!(stale.len(), 2);
+    store.submissions.forget_upload(first.id).await.unwrap();
+    let removed = store
+        .submissions
+        .remove_upload(second.id, draft.id)
+        .await
+        .unwrap();
+    assert_eq!(removed.map(|u| u.id), Some(second.id));
+    assert!(
+        store
+            .submissions
+            .uploads_for_draft(draft.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // deleting a draft hands back its files
+    let third = upload_for(&draft, 10, early);
+    store.submissions.add_upload(&third, 1000).await.unwrap();
+    let gone = store
+        .submissions
+        .delete_draft(draft.id, a.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        gone.into_iter().map(|u| u.id).collect::<Vec<_>>(),
+        vec![third.id]
+    );
+    assert_eq!(store.submissions.get_draft(draft.id).await.unwrap(), None);
+}
+
+async fn outbox_jobs_are_claimed_once_retried_and_completed(store: &Store) {
+    fixtures::seed_minimal(store).await;
+    let a = citizen();
+    store.accounts.create(&a).await.unwrap();
+    let draft = draft_for(a.id);
+    store.submissions.save_draft(&draft).await.unwrap();
+    let mut s = submission_of(&draft);
+    s.emails.push(s.emails[0].clone());
+    store.submissions.submit(&s).await.unwrap();
+    let now = datetime!(2026-03-02 03:00:00 UTC);
+    let lease = time::Duration::minutes(5);
+    // two workers at once take each job once
+    let (x, y) = tokio::join!(
+        store.outbox.claim(now, lease, 1),
+        store.outbox.claim(now, lease, 1)
+    );
+    let (x, y) = (x.unwrap(), y.unwrap());
+    assert_eq!(x.len() + y.len(), 2);
+    if let (Some(p), Some(q)) = (x.first(), y.first()) {
+        assert_ne!(p.id, q.id);
+    }
+    let mut jobs: Vec<_> = x.into_iter().chain(y).collect();
+    assert!(
+        store.outbox.claim(now, lease, 10).await.unwrap().is_empty(),
+        "leased"
+    );
+    let done = jobs.pop().unwrap();
+    let failing = jobs.pop().unwrap();
+    assert_eq!(failing.attempts, 1);
+    store.outbox.complete(done.id, now).await.unwrap();
+    store
+        .outbox
+        .fail(
+            failing.id,
+            "connection refused",
+            Some(now + time::Duration::seconds(30)),
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .outbox
+            .claim(now + time::Duration::seconds(10), lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let retried = store
+        .outbox
+        .claim(now + time::Duration::seconds(31), lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        retried
+            .iter()
+            .map(|j| (j.id, j.attempts))
+            .collect::<Vec<_>>(),
+        vec![(failing.id, 2)]
+    );
+    store
+        .outbox
+        .fail(failing.id, "still refused", None)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .outbox
+            .claim(now + time::Duration::days(1), lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.outbox.pending().await.unwrap(),
+        1,
+        "given up, left for an operator"
     );
 }

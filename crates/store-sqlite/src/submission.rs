@@ -1,0 +1,482 @@
+//! Online submission and the outbox on SQLite.
+
+use async_trait::async_trait;
+use sqlx::{Row, sqlite::SqliteRow};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use motcua_domain::{
+    AccountId, Channel, Dossier, DossierId, DossierStatus, HistoryEvent,
+    submission::{Draft, DraftId, Job, OnlineDetails, Submission, Upload, UploadId},
+    vntime,
+};
+use motcua_store::{
+    OutboxRepo, StoreError, StoreResult, SubmissionRepo,
+    decode::{self, DraftRow, UploadRow},
+};
+
+use crate::{
+    DOSSIER_COLUMNS, SqliteStore, append_event, dossier_row, from_micros, map_err, micros,
+    reserve_in,
+};
+
+const DRAFT_COLUMNS: &str = "SELECT id, account_id, procedure_code, procedure_version, case_key, agency_code, \
+     answers, created_at, updated_at, dossier_id FROM drafts";
+const UPLOAD_COLUMNS: &str = "SELECT id, account_id, draft_id, component, file_name, object_key, file_type, \
+     size, sha256, created_at, dossier_id FROM uploads";
+
+fn opt_uuid(row: &SqliteRow, column: &str) -> StoreResult<Option<Uuid>> {
+    row.try_get::<Option<String>, _>(column)
+        .map_err(map_err)?
+        .map(|s| decode::uuid_text(&s))
+        .transpose()
+}
+
+fn uuid(row: &SqliteRow, column: &str) -> StoreResult<Uuid> {
+    decode::uuid_text(&row.try_get::<String, _>(column).map_err(map_err)?)
+}
+
+fn draft_row(row: &SqliteRow) -> StoreResult<Draft> {
+    DraftRow {
+        id: uuid(row, "id")?,
+        account_id: uuid(row, "account_id")?,
+        procedure_code: row.try_get("procedure_code").map_err(map_err)?,
+        procedure_version: row.try_get("procedure_version").map_err(map_err)?,
+        case_key: row.try_get("case_key").map_err(map_err)?,
+        agency_code: row.try_get("agency_code").map_err(map_err)?,
+        answers: row.try_get("answers").map_err(map_err)?,
+        created_at: from_micros(row.try_get("created_at").map_err(map_err)?)?,
+        updated_at: from_micros(row.try_get("updated_at").map_err(map_err)?)?,
+        dossier_id: opt_uuid(row, "dossier_id")?,
+    }
+    .decode()
+}
+
+fn upload_row(row: &SqliteRow) -> StoreResult<Upload> {
+    UploadRow {
+        id: uuid(row, "id")?,
+        account_id: uuid(row, "account_id")?,
+        draft_id: uuid(row, "draft_id")?,
+        component: row.try_get("component").map_err(map_err)?,
+        file_name: row.try_get("file_name").map_err(map_err)?,
+        object_key: row.try_get("object_key").map_err(map_err)?,
+        file_type: row.try_get("file_type").map_err(map_err)?,
+        size: row.try_get("size").map_err(map_err)?,
+        sha256: row.try_get("sha256").map_err(map_err)?,
+        created_at: from_micros(row.try_get("created_at").map_err(map_err)?)?,
+        dossier_id: opt_uuid(row, "dossier_id")?,
+    }
+    .decode()
+}
+
+async fn draft_in(conn: &mut sqlx::SqliteConnection, id: DraftId) -> StoreResult<Option<Draft>> {
+    let sql = sqlx::AssertSqlSafe(format!("{DRAFT_COLUMNS} WHERE id = $1"));
+    let row = sqlx::query(sql)
+        .bind(id.0.to_string())
+        .fetch_optional(conn)
+        .await
+        .map_err(map_err)?;
+    row.as_ref().map(draft_row).transpose()
+}
+
+fn already_submitted() -> StoreError {
+    StoreError::Conflict("hồ sơ này đã được nộp".into())
+}
+
+#[async_trait]
+impl SubmissionRepo for SqliteStore {
+    async fn save_draft(&self, d: &Draft) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "INSERT INTO drafts (id, account_id, procedure_code, procedure_version, case_key, agency_code, \
+             answers, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (id) DO UPDATE SET answers = excluded.answers, updated_at = excluded.updated_at \
+             WHERE drafts.dossier_id IS NULL AND drafts.account_id = excluded.account_id",
+        )
+        .bind(d.id.0.to_string())
+        .bind(d.account.0.to_string())
+        .bind(d.procedure.as_str())
+        .bind(i64::from(d.procedure_version))
+        .bind(d.case.as_str())
+        .bind(d.agency.as_str())
+        .bind(decode::answers_json(&d.answers))
+        .bind(micros(d.created_at))
+        .bind(micros(d.updated_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(already_submitted());
+        }
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn get_draft(&self, id: DraftId) -> StoreResult<Option<Draft>> {
+        let mut conn = self.read.acquire().await.map_err(map_err)?;
+        draft_in(&mut conn, id).await
+    }
+
+    async fn drafts_for(&self, account: AccountId) -> StoreResult<Vec<Draft>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "{DRAFT_COLUMNS} WHERE account_id = $1 AND dossier_id IS NULL ORDER BY updated_at DESC"
+        ));
+        let rows = sqlx::query(sql)
+            .bind(account.0.to_string())
+            .fetch_all(&self.read)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(draft_row).collect()
+    }
+
+    async fn delete_draft(&self, id: DraftId, account: AccountId) -> StoreResult<Vec<Upload>> {
+        let mut tx = self.begin().await?;
+        let Some(draft) = draft_in(&mut tx, id).await? else {
+            return Err(StoreError::NotFound);
+        };
+        if draft.account != account {
+            return Err(StoreError::NotFound);
+        }
+        if draft.dossier.is_some() {
+            return Err(already_submitted());
+        }
+        let sql = sqlx::AssertSqlSafe(format!("{UPLOAD_COLUMNS} WHERE draft_id = $1"));
+        let uploads = sqlx::query(sql)
+            .bind(id.0.to_string())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(upload_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        sqlx::query("DELETE FROM uploads WHERE draft_id = $1")
+            .bind(id.0.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        sqlx::query("DELETE FROM drafts WHERE id = $1")
+            .bind(id.0.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(uploads)
+    }
+
+    async fn add_upload(&self, u: &Upload, max_total_bytes: u64) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        match draft_in(&mut tx, u.draft).await? {
+            None => return Err(StoreError::NotFound),
+            Some(d) if d.dossier.is_some() => return Err(already_submitted()),
+            Some(_) => {}
+        }
+        let used: i64 =
+            sqlx::query_scalar("SELECT COALESCE(SUM(size), 0) FROM uploads WHERE draft_id = $1")
+                .bind(u.draft.0.to_string())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        if u64::try_from(used).unwrap_or(0).saturating_add(u.size) > max_total_bytes {
+            return Err(StoreError::Constraint("dossier size limit".into()));
+        }
+        sqlx::query(
+            "INSERT INTO uploads (id, account_id, draft_id, component, file_name, object_key, file_type, size, \
+             sha256, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(u.id.0.to_string())
+        .bind(u.account.0.to_string())
+        .bind(u.draft.0.to_string())
+        .bind(i64::from(u.component))
+        .bind(&u.file_name)
+        .bind(&u.object_key)
+        .bind(u.file_type.mime())
+        .bind(i64::try_from(u.size).unwrap_or(i64::MAX))
+        .bind(&u.sha256)
+        .bind(micros(u.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn get_upload(&self, id: UploadId) -> StoreResult<Option<Upload>> {
+        let sql = sqlx::AssertSqlSafe(format!("{UPLOAD_COLUMNS} WHERE id = $1"));
+        let row = sqlx::query(sql)
+            .bind(id.0.to_string())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(upload_row).transpose()
+    }
+
+    async fn uploads_for_draft(&self, draft: DraftId) -> StoreResult<Vec<Upload>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "{UPLOAD_COLUMNS} WHERE draft_id = $1 ORDER BY created_at, id"
+        ));
+        let rows = sqlx::query(sql)
+            .bind(draft.0.to_string())
+            .fetch_all(&self.read)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(upload_row).collect()
+    }
+
+    async fn uploads_for_dossier(&self, dossier: DossierId) -> StoreResult<Vec<Upload>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "{UPLOAD_COLUMNS} WHERE dossier_id = $1 ORDER BY created_at, id"
+        ));
+        let rows = sqlx::query(sql)
+            .bind(dossier.0.to_string())
+            .fetch_all(&self.read)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(upload_row).collect()
+    }
+
+    async fn remove_upload(&self, id: UploadId, draft: DraftId) -> StoreResult<Option<Upload>> {
+        let mut tx = self.begin().await?;
+        let sql = sqlx::AssertSqlSafe(format!(
+            "{UPLOAD_COLUMNS} WHERE id = $1 AND draft_id = $2 AND dossier_id IS NULL"
+        ));
+        let found = sqlx::query(sql)
+            .bind(id.0.to_string())
+            .bind(draft.0.to_string())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .as_ref()
+            .map(upload_row)
+            .transpose()?;
+        if found.is_some() {
+            sqlx::query("DELETE FROM uploads WHERE id = $1")
+                .bind(id.0.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(found)
+    }
+
+    async fn stale_uploads(&self, before: OffsetDateTime, limit: u32) -> StoreResult<Vec<Upload>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "{UPLOAD_COLUMNS} WHERE dossier_id IS NULL AND created_at < $1 \
+             AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.id = uploads.draft_id AND d.updated_at >= $1) \
+             ORDER BY created_at LIMIT $2"
+        ));
+        let rows = sqlx::query(sql)
+            .bind(micros(before))
+            .bind(i64::from(limit))
+            .fetch_all(&self.read)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(upload_row).collect()
+    }
+
+    async fn forget_upload(&self, id: UploadId) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM uploads WHERE id = $1 AND dossier_id IS NULL")
+            .bind(id.0.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn submit(&self, s: &Submission) -> StoreResult<Dossier> {
+        let mut tx = self.begin().await?;
+        let draft = draft_in(&mut tx, s.draft)
+            .await?
+            .filter(|d| d.account == s.account)
+            .ok_or(StoreError::NotFound)?;
+        if let Some(existing) = draft.dossier {
+            // a retry: the first submission stands
+            return self
+                .dossier_in(&mut tx, existing)
+                .await?
+                .ok_or(StoreError::NotFound);
+        }
+        let code = reserve_in(&mut tx, &draft.agency, vntime::vn_date(s.at)).await?;
+        let at = micros(s.at);
+        sqlx::query(
+            "INSERT INTO dossiers (id, code, agency_code, procedure_code, procedure_version, case_key, channel, \
+             status, applicant_name, created_at, updated_at, due_at, account_id, applicant_phone, \
+             applicant_personal_id, on_behalf, form_data) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, NULL, $11, $12, $13, $14, $15)",
+        )
+        .bind(s.new_dossier.0.to_string())
+        .bind(code.to_string())
+        .bind(draft.agency.as_str())
+        .bind(draft.procedure.as_str())
+        .bind(i64::from(draft.procedure_version))
+        .bind(draft.case.as_str())
+        .bind(Channel::Online.as_str())
+        .bind(DossierStatus::Submitted.as_str())
+        .bind(s.applicant_name.as_str())
+        .bind(at)
+        .bind(s.account.0.to_string())
+        .bind(&s.applicant_phone)
+        .bind(&s.applicant_personal_id)
+        .bind(s.on_behalf)
+        .bind(decode::answers_json(&s.answers))
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let event = HistoryEvent::seal(
+            Uuid::now_v7(),
+            s.new_dossier,
+            None,
+            s.at,
+            s.account.to_string(),
+            Some(DossierStatus::Draft),
+            DossierStatus::Submitted,
+            None,
+            None,
+        );
+        append_event(&mut tx, &event).await?;
+        sqlx::query(
+            "UPDATE drafts SET dossier_id = $1, answers = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(s.new_dossier.0.to_string())
+        .bind(decode::answers_json(&s.answers))
+        .bind(at)
+        .bind(s.draft.0.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        sqlx::query("UPDATE uploads SET dossier_id = $1 WHERE draft_id = $2")
+            .bind(s.new_dossier.0.to_string())
+            .bind(s.draft.0.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        for email in &s.emails {
+            sqlx::query(
+                "INSERT INTO outbox (id, kind, payload, run_at, created_at) VALUES ($1, 'email', $2, $3, $3)",
+            )
+            .bind(Uuid::now_v7().to_string())
+            .bind(decode::email_payload(email, &code))
+            .bind(at)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        }
+        let dossier = self
+            .dossier_in(&mut tx, s.new_dossier)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(dossier)
+    }
+
+    async fn online_details(&self, dossier: DossierId) -> StoreResult<Option<OnlineDetails>> {
+        let row = sqlx::query(
+            "SELECT account_id, applicant_phone, applicant_personal_id, on_behalf, form_data \
+             FROM dossiers WHERE id = $1",
+        )
+        .bind(dossier.0.to_string())
+        .fetch_optional(&self.read)
+        .await
+        .map_err(map_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let form: Option<String> = row.try_get("form_data").map_err(map_err)?;
+        Ok(Some(OnlineDetails {
+            account: opt_uuid(&row, "account_id")?.map(AccountId),
+            applicant_phone: row.try_get("applicant_phone").map_err(map_err)?,
+            applicant_personal_id: row.try_get("applicant_personal_id").map_err(map_err)?,
+            on_behalf: row.try_get("on_behalf").map_err(map_err)?,
+            answers: form
+                .as_deref()
+                .map(decode::answers)
+                .transpose()?
+                .unwrap_or_default(),
+        }))
+    }
+
+    async fn dossiers_for(&self, account: AccountId) -> StoreResult<Vec<Dossier>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "{DOSSIER_COLUMNS} WHERE account_id = $1 ORDER BY created_at DESC LIMIT 500"
+        ));
+        let rows = sqlx::query(sql)
+            .bind(account.0.to_string())
+            .fetch_all(&self.read)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(dossier_row).collect()
+    }
+}
+
+#[async_trait]
+impl OutboxRepo for SqliteStore {
+    async fn claim(
+        &self,
+        now: OffsetDateTime,
+        lease: time::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<Job>> {
+        // one writer at a time on SQLite: pushing run_at forward is the lease
+        let mut tx = self.begin().await?;
+        let rows = sqlx::query(
+            "UPDATE outbox SET run_at = $1, attempts = attempts + 1 WHERE id IN \
+             (SELECT id FROM outbox WHERE done_at IS NULL AND given_up = 0 AND run_at <= $2 \
+              ORDER BY run_at LIMIT $3) RETURNING id, kind, payload, attempts, run_at",
+        )
+        .bind(micros(now + lease))
+        .bind(micros(now))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(Job {
+                    id: uuid(r, "id")?,
+                    kind: r.try_get("kind").map_err(map_err)?,
+                    payload: r.try_get("payload").map_err(map_err)?,
+                    attempts: u32::try_from(r.try_get::<i64, _>("attempts").map_err(map_err)?)
+                        .unwrap_or(u32::MAX),
+                    run_at: from_micros(r.try_get("run_at").map_err(map_err)?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn complete(&self, id: Uuid, at: OffsetDateTime) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE outbox SET done_at = $1, last_error = NULL WHERE id = $2")
+            .bind(micros(at))
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn fail(
+        &self,
+        id: Uuid,
+        error: &str,
+        retry_at: Option<OffsetDateTime>,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "UPDATE outbox SET last_error = $1, run_at = COALESCE($2, run_at), given_up = $3 WHERE id = $4",
+        )
+        .bind(error.chars().take(1000).collect::<String>())
+        .bind(retry_at.map(micros))
+        .bind(retry_at.is_none())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn pending(&self) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE done_at IS NULL")
+            .fetch_one(&self.read)
+            .await
+            .map_err(map_err)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
