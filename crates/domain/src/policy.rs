@@ -8,6 +8,8 @@ use crate::{Account, AccountKind, AgencyCode, Role};
 pub enum Action<'a> {
     /// See one's own account page.
     ViewOwnAccount,
+    /// Prepare, submit, follow or withdraw a dossier (or draft) one owns: only its owner.
+    OwnDossier(&'a crate::AccountId),
     /// Read the security audit trail (administrators).
     ViewSecurityAudit,
     /// Receive, check, accept or refuse dossiers at this agency (one-stop desk).
@@ -38,7 +40,7 @@ pub enum Decision {
 fn roles_for(action: Action<'_>) -> (&'static [Role], Option<&AgencyCode>) {
     use Role::*;
     match action {
-        Action::ViewOwnAccount => (&[], None),
+        Action::ViewOwnAccount | Action::OwnDossier(_) => (&[], None),
         Action::ViewSecurityAudit => (&[Administrator], None),
         Action::ReceiveDossiers(a) => (&[Reception, HeadOfUnit, Administrator], Some(a)),
         Action::ProcessDossiers(a) => (&[Specialist, HeadOfUnit, Leader, Administrator], Some(a)),
@@ -60,6 +62,13 @@ pub fn decide(
     };
     if action == Action::ViewOwnAccount {
         return Decision::Allow;
+    }
+    if let Action::OwnDossier(owner) = action {
+        return if *owner == account.id {
+            Decision::Allow
+        } else {
+            Decision::Deny
+        };
     }
     if account.kind != AccountKind::Officer {
         return Decision::Deny;
@@ -138,6 +147,25 @@ mod tests {
         disabled.disabled = true;
         assert_eq!(
             decide(Some(&disabled), Action::ReceiveDossiers(&ward), &within),
+            Decision::NeedsLogin
+        );
+    }
+
+    #[test]
+    fn only_the_owner_acts_on_a_dossier_whatever_their_roles() {
+        let mut citizen = officer(&[]);
+        citizen.kind = AccountKind::Citizen;
+        let admin = officer(&["administrator@000.00.00.H56+"]);
+        assert_eq!(
+            decide(Some(&citizen), Action::OwnDossier(&citizen.id), &within),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(Some(&admin), Action::OwnDossier(&citizen.id), &within),
+            Decision::Deny
+        );
+        assert_eq!(
+            decide(None, Action::OwnDossier(&citizen.id), &within),
             Decision::NeedsLogin
         );
     }

@@ -17,7 +17,7 @@ pub struct Config {
     pub listen: SocketAddr,
     /// `sqlite:path/to/file.db` (default, embedded) or `postgres://user@host:port/database`.
     pub database_url: String,
-    /// Directory for files (form templates; attachments later).
+    /// Directory for files (form templates, attachments).
     pub files_dir: PathBuf,
     /// Outgoing e-mail is written here as .eml files (until an SMTP server is configured).
     pub mail_outbox_dir: PathBuf,
@@ -42,6 +42,15 @@ pub struct Config {
     pub session_absolute_hours: u32,
     /// Session cookies only over HTTPS (`Secure`, `__Host-`). Unset: on when `public_url` is https.
     pub secure_cookies: Option<bool>,
+    /// Largest attached file, in MiB.
+    pub upload_max_file_mb: u32,
+    /// Largest total of a dossier's attachments, in MiB.
+    pub upload_max_dossier_mb: u32,
+    /// Uploaded files not submitted with a dossier are deleted after this many hours without the draft
+    /// being touched.
+    pub upload_sweep_hours: u32,
+    /// Run the outbox worker (e-mail delivery) inside `serve`.
+    pub worker_in_process: bool,
     /// `text` or `json`.
     pub log_format: LogFormat,
     /// Log filter in `tracing` syntax (`RUST_LOG` overrides it).
@@ -73,6 +82,10 @@ impl Default for Config {
             session_idle_minutes: 15,
             session_absolute_hours: 8,
             secure_cookies: None,
+            upload_max_file_mb: 10,
+            upload_max_dossier_mb: 50,
+            upload_sweep_hours: 72,
+            worker_in_process: true,
             log_format: LogFormat::Text,
             log_filter: "info,sqlx=warn,tower_http=info".into(),
         }
@@ -95,6 +108,10 @@ const KEYS: &[&str] = &[
     "session_idle_minutes",
     "session_absolute_hours",
     "secure_cookies",
+    "upload_max_file_mb",
+    "upload_max_dossier_mb",
+    "upload_sweep_hours",
+    "worker_in_process",
     "log_format",
     "log_filter",
 ];

@@ -351,7 +351,20 @@ async fn serve(config: Config) -> Result<(), Failure> {
             from: config.mail_from.clone(),
         }),
     };
-    let state = state.with_mailer(mailer);
+    let state = state.with_mailer(mailer.clone());
+    let state = state.with_uploads(motcua_domain::upload::UploadLimits {
+        max_file_bytes: u64::from(config.upload_max_file_mb) * 1024 * 1024,
+        max_dossier_bytes: u64::from(config.upload_max_dossier_mb) * 1024 * 1024,
+    });
+    if config.worker_in_process {
+        let worker = motcua_web::worker::Worker {
+            store: store.clone(),
+            mailer,
+            files: state.files.clone(),
+            sweep_after: time::Duration::hours(i64::from(config.upload_sweep_hours)),
+        };
+        tokio::spawn(worker.run(state.outbox_wake.clone()));
+    }
     let state = state.with_sessions(motcua_web::session::SessionSettings {
         idle: time::Duration::minutes(i64::from(config.session_idle_minutes)),
         absolute: time::Duration::hours(i64::from(config.session_absolute_hours)),

@@ -24,6 +24,11 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("../static/session.js"),
     },
     Asset {
+        name: "draft.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../static/draft.js"),
+    },
+    Asset {
         name: "favicon.svg",
         content_type: "image/svg+xml",
         bytes: include_bytes!("../static/favicon.svg"),

@@ -2,6 +2,7 @@
 //! middleware every response goes through. Handlers are thin: parse input, ask the store or the domain, render.
 
 mod account_pages;
+pub mod apply;
 mod assets;
 pub mod auth;
 pub mod catalogue;
@@ -16,7 +17,9 @@ mod password_reset;
 mod registration;
 mod security;
 pub mod session;
+mod tracking;
 mod urls;
+pub mod worker;
 
 use axum::{
     Router,
@@ -61,6 +64,12 @@ pub struct AppState {
     pub sessions: SessionSettings,
     /// Outgoing e-mail (password reset, e-mail verification).
     pub mailer: Arc<dyn Mailer>,
+    /// Attachment limits.
+    pub uploads: motcua_domain::upload::UploadLimits,
+    /// Checks every attachment before it is kept.
+    pub scanner: Arc<dyn apply::FileScanner>,
+    /// Woken after a commit that queued outbox jobs, so mail goes out at once instead of at the next poll.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -78,11 +87,24 @@ impl AppState {
             files,
             sessions: SessionSettings::default(),
             mailer: Arc::new(motcua_notify::MemoryMailer::default()),
+            uploads: Default::default(),
+            scanner: apply::shared_scanner(),
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
         })
     }
 
     pub fn with_mailer(mut self, mailer: Arc<dyn Mailer>) -> AppState {
         self.mailer = mailer;
+        self
+    }
+
+    pub fn with_uploads(mut self, uploads: motcua_domain::upload::UploadLimits) -> AppState {
+        self.uploads = uploads;
+        self
+    }
+
+    pub fn with_scanner(mut self, scanner: Arc<dyn apply::FileScanner>) -> AppState {
+        self.scanner = scanner;
         self
     }
 
@@ -101,6 +123,9 @@ pub(crate) fn site_name() -> String {
         .cloned()
         .unwrap_or_else(|| Site::default().name)
 }
+
+/// Largest request body of an upload form (several files at once); each file is also limited on its own.
+const UPLOAD_BODY_LIMIT: usize = 64 * 1024 * 1024;
 
 /// The whole application as one router, ready to serve or to test in-process.
 pub fn router(state: AppState) -> Router {
@@ -159,6 +184,39 @@ pub fn router(state: AppState) -> Router {
             post(officers::change_grant),
         )
         .route("/phien/trang-thai", get(account_pages::status))
+        .route(
+            "/nop-ho-so/{code}/{case}/{agency}",
+            get(apply::start_page).post(apply::start),
+        )
+        .route("/ho-so-nhap/{id}", get(apply::tasks))
+        .route("/ho-so-nhap/{id}/xoa", post(apply::delete_draft))
+        .route(
+            "/ho-so-nhap/{id}/trang/{page}",
+            get(apply::form_page).post(apply::save_page),
+        )
+        .route(
+            "/ho-so-nhap/{id}/trang/{page}/tu-dong-luu",
+            post(apply::autosave),
+        )
+        .route(
+            "/ho-so-nhap/{id}/giay-to",
+            get(apply::files_page)
+                .post(apply::upload_files)
+                // the handler enforces the per-file limit while reading; this only stops absurd bodies
+                .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
+        .route("/ho-so-nhap/{id}/tep/{file}", get(apply::draft_file))
+        .route("/ho-so-nhap/{id}/tep/{file}/xoa", post(apply::remove_file))
+        .route(
+            "/ho-so-nhap/{id}/kiem-tra",
+            get(apply::check_page).post(apply::submit),
+        )
+        .route("/ho-so-cua-toi", get(tracking::my_dossiers))
+        .route("/ho-so/{code}", get(tracking::dossier_page))
+        .route("/ho-so/{code}/da-nop", get(tracking::submitted_page))
+        .route("/ho-so/{code}/rut", post(tracking::withdraw))
+        .route("/ho-so/{code}/tep/{file}", get(tracking::dossier_file))
+        .route("/tra-cuu-ho-so", get(tracking::lookup))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/static/{file}", get(assets::serve))

@@ -583,6 +583,8 @@ pub(crate) struct AgencyLevelView {
     pub level: LevelView,
     pub online_submission: bool,
     pub online_payment: bool,
+    /// Where to start an online submission, when this agency takes them for this case.
+    pub apply_href: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -621,71 +623,74 @@ pub(crate) async fn detail(
         return Ok(procedure_not_found(layout, &code));
     };
     let p = &entry.procedure;
-    let cases = p
-        .cases
-        .iter()
-        .map(|case| CaseView {
-            key: case.key.to_string(),
-            name: case.name.to_string(),
-            components: case
-                .components
-                .iter()
-                .enumerate()
-                .map(|(i, c)| ComponentView {
-                    name: c.name.to_string(),
-                    originals: c.originals,
-                    copies: c.copies,
-                    required: c.required,
-                    template_name: c.template.as_ref().map(|t| t.file_name.to_string()),
-                    template_href: c
-                        .template
-                        .as_ref()
-                        .map(|_| format!("/thu-tuc/{}/mau/{}/{}", p.code, case.key, i + 1)),
-                })
-                .collect(),
-            time_limits: case
-                .time_limits
-                .iter()
-                .map(|t| {
-                    let mut note = t.note.clone().unwrap_or_default();
-                    if let Some(h) = t.cutoff_hour {
-                        if !note.is_empty() {
-                            note.push_str(". ");
-                        }
-                        note.push_str(&format!(
+    let cases =
+        p.cases
+            .iter()
+            .map(|case| CaseView {
+                key: case.key.to_string(),
+                name: case.name.to_string(),
+                components: case
+                    .components
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| ComponentView {
+                        name: c.name.to_string(),
+                        originals: c.originals,
+                        copies: c.copies,
+                        required: c.required,
+                        template_name: c.template.as_ref().map(|t| t.file_name.to_string()),
+                        template_href: c
+                            .template
+                            .as_ref()
+                            .map(|_| format!("/thu-tuc/{}/mau/{}/{}", p.code, case.key, i + 1)),
+                    })
+                    .collect(),
+                time_limits: case
+                    .time_limits
+                    .iter()
+                    .map(|t| {
+                        let mut note = t.note.clone().unwrap_or_default();
+                        if let Some(h) = t.cutoff_hour {
+                            if !note.is_empty() {
+                                note.push_str(". ");
+                            }
+                            note.push_str(&format!(
                             "Hồ sơ nhận sau {h} giờ được tính là nhận vào ngày làm việc tiếp theo"
                         ));
-                    }
-                    (t.channel.label_vi().to_string(), t.limit.to_string(), note)
-                })
-                .collect(),
-            fees: case
-                .fees
-                .iter()
-                .map(|f| FeeView {
-                    kind: f.kind.label_vi(),
-                    amount: f.amount.to_string(),
-                    description: f.description.to_string(),
-                    exemption: f.exemption_note.clone(),
-                })
-                .collect(),
-            levels: entry
-                .levels
-                .iter()
-                .filter(|l| l.case == case.key)
-                .map(|l| {
-                    let agency = view.agency(&l.agency);
-                    AgencyLevelView {
-                        agency: view.agency_name(&l.agency).to_string(),
-                        address: agency.and_then(|a| a.address.clone()),
-                        level: l.level.into(),
-                        online_submission: l.level.allows_online_submission(),
-                        online_payment: l.level.allows_online_payment(),
-                    }
-                })
-                .collect(),
-        })
-        .collect();
+                        }
+                        (t.channel.label_vi().to_string(), t.limit.to_string(), note)
+                    })
+                    .collect(),
+                fees: case
+                    .fees
+                    .iter()
+                    .map(|f| FeeView {
+                        kind: f.kind.label_vi(),
+                        amount: f.amount.to_string(),
+                        description: f.description.to_string(),
+                        exemption: f.exemption_note.clone(),
+                    })
+                    .collect(),
+                levels: entry
+                    .levels
+                    .iter()
+                    .filter(|l| l.case == case.key)
+                    .map(|l| {
+                        let agency = view.agency(&l.agency);
+                        AgencyLevelView {
+                            agency: view.agency_name(&l.agency).to_string(),
+                            address: agency.and_then(|a| a.address.clone()),
+                            level: l.level.into(),
+                            online_submission: l.level.allows_online_submission(),
+                            online_payment: l.level.allows_online_payment(),
+                            apply_href: l.level.allows_online_submission().then(|| {
+                                format!("/nop-ho-so/{}/{}/{}", p.code, case.key, l.agency)
+                            }),
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
     let page = ProcedurePage {
         layout,
         code: p.code.to_string(),

@@ -40,17 +40,17 @@ pub(crate) struct ResetPage {
 #[template(path = "message.html")]
 pub(crate) struct MessagePage {
     pub layout: Layout,
-    pub title: &'static str,
-    pub message: &'static str,
-    pub link: (&'static str, &'static str),
+    pub title: String,
+    pub message: String,
+    pub link: (String, String),
 }
 
 fn link_gone(layout: Layout) -> Response {
     let page = MessagePage {
         layout,
-        title: "Liên kết không còn dùng được",
-        message: "Liên kết này đã hết hạn hoặc đã được dùng. Vì an toàn, mỗi liên kết chỉ dùng được một lần và trong thời gian ngắn. Hãy yêu cầu một liên kết mới.",
-        link: ("/quen-mat-khau", "Yêu cầu liên kết mới"),
+        title: "Liên kết không còn dùng được".into(),
+        message: "Liên kết này đã hết hạn hoặc đã được dùng. Vì an toàn, mỗi liên kết chỉ dùng được một lần và trong thời gian ngắn. Hãy yêu cầu một liên kết mới.".into(),
+        link: ("/quen-mat-khau".into(), "Yêu cầu liên kết mới".into()),
     };
     (StatusCode::GONE, page).into_response()
 }
@@ -349,9 +349,9 @@ pub(crate) async fn verify_email(
     let Some(account) = account else {
         let page = MessagePage {
             layout,
-            title: "Liên kết không còn dùng được",
-            message: "Liên kết xác thực đã hết hạn hoặc đã được dùng.",
-            link: ("/tai-khoan", "Về trang tài khoản"),
+            title: "Liên kết không còn dùng được".into(),
+            message: "Liên kết xác thực đã hết hạn hoặc đã được dùng.".into(),
+            link: ("/tai-khoan".into(), "Về trang tài khoản".into()),
         };
         return Ok((StatusCode::GONE, page).into_response());
     };
@@ -362,9 +362,9 @@ pub(crate) async fn verify_email(
         .await?;
     Ok(MessagePage {
         layout,
-        title: "Đã xác thực địa chỉ thư điện tử",
-        message: "Cảm ơn bạn. Thông báo về hồ sơ sẽ được gửi tới địa chỉ này.",
-        link: ("/tai-khoan", "Về trang tài khoản"),
+        title: "Đã xác thực địa chỉ thư điện tử".into(),
+        message: "Cảm ơn bạn. Thông báo về hồ sơ sẽ được gửi tới địa chỉ này.".into(),
+        link: ("/tai-khoan".into(), "Về trang tài khoản".into()),
     }
     .into_response())
 }

@@ -151,6 +151,9 @@ async fn an_unmigrated_database_is_not_ready() {
         sessions: Default::default(),
         mailer: std::sync::Arc::new(motcua_notify::MemoryMailer::default()),
         files: std::sync::Arc::new(object_store::memory::InMemory::new()),
+        uploads: Default::default(),
+        scanner: motcua_web::apply::shared_scanner(),
+        outbox_wake: Default::default(),
     };
     let ready = support::get_from(&state, "/readyz").await;
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);

@@ -1,0 +1,1285 @@
+//! Online submission (level 3), the citizen's side: start → task list → form pages → attachments → check your
+//! answers → declaration and submit → confirmation. Every page saves the draft; nothing typed is lost.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    body::Body,
+    extract::{Form, Multipart, Path, State},
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+};
+use object_store::ObjectStoreExt;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+use motcua_domain::{
+    Account, AgencyCode, CaseKey, DossierId, NonEmptyText, Procedure, ProcedureCase, ProcedureCode,
+    form::{self, Answers, FieldKind, FormDefinition, FormField},
+    policy::Action,
+    submission::{Draft, DraftId, OutgoingEmail, Submission, Upload, UploadId},
+    upload::{self, FileRefusal},
+    vntime,
+};
+use motcua_store::StoreError;
+
+use crate::{AppError, AppState, guard, layout::Layout, pages::not_found, session::Viewer, urls};
+
+/// Checks an uploaded file before it is kept (an antivirus, a policy). The default accepts everything that
+/// passed the type and size checks.
+#[async_trait::async_trait]
+pub trait FileScanner: Send + Sync {
+    /// `Err` with a reason refuses the file.
+    async fn scan(&self, name: &str, bytes: &[u8]) -> Result<(), String>;
+}
+
+/// The default scanner: no scanning.
+pub struct NoScan;
+
+#[async_trait::async_trait]
+impl FileScanner for NoScan {
+    async fn scan(&self, _: &str, _: &[u8]) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+fn draft_path(id: DraftId) -> String {
+    format!("/ho-so-nhap/{id}")
+}
+
+/// The case of a procedure and whether it can be submitted online at an agency (level 3 or 4 today).
+fn online_case<'a>(
+    state: &AppState,
+    procedure: &'a Procedure,
+    case: &CaseKey,
+    agency: &AgencyCode,
+) -> Option<&'a ProcedureCase> {
+    let view = state.catalogue.view();
+    let entry = view.get(procedure.code.as_str())?;
+    let online = entry
+        .levels
+        .iter()
+        .any(|l| &l.case == case && &l.agency == agency && l.level.allows_online_submission());
+    if !online {
+        return None;
+    }
+    procedure.cases.iter().find(|c| &c.key == case)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "apply_start.html")]
+pub(crate) struct StartPage {
+    layout: Layout,
+    procedure_code: String,
+    procedure_name: String,
+    case_name: String,
+    agency_name: String,
+    action: String,
+    components: Vec<(String, bool)>,
+    fees: Vec<(String, String)>,
+    time_limit: Option<String>,
+    existing: Vec<(String, String)>,
+}
+
+pub(crate) async fn start_page(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Path((code, case, agency)): Path<(String, String, String)>,
+) -> Result<Response, AppError> {
+    let path = format!("/nop-ho-so/{code}/{case}/{agency}");
+    let Some((entry_procedure, case_key, agency_code)) =
+        parse_target(&state, &code, &case, &agency)
+    else {
+        return Ok(not_online(layout, &state, &code));
+    };
+    let account = match guard::require(&state, &viewer, Action::ViewOwnAccount, &path).await {
+        Ok(a) => a,
+        Err(r) => return Ok(r),
+    };
+    let Some(c) = online_case(&state, &entry_procedure, &case_key, &agency_code) else {
+        return Ok(not_online(layout, &state, &code));
+    };
+    let existing = state
+        .store
+        .submissions
+        .drafts_for(account.id)
+        .await?
+        .into_iter()
+        .filter(|d| d.procedure == entry_procedure.code && d.case == case_key)
+        .map(|d| (draft_path(d.id), vntime::format_datetime(d.updated_at)))
+        .collect();
+    let view = state.catalogue.view();
+    Ok(StartPage {
+        layout,
+        procedure_code: entry_procedure.code.to_string(),
+        procedure_name: entry_procedure.name.to_string(),
+        case_name: c.name.to_string(),
+        agency_name: view.agency_name(&agency_code).to_string(),
+        action: path,
+        components: c
+            .components
+            .iter()
+            .map(|x| (x.name.to_string(), x.required))
+            .collect(),
+        fees: c
+            .fees
+            .iter()
+            .map(|f| (f.description.to_string(), f.amount.to_string()))
+            .collect(),
+        time_limit: c
+            .time_limit_for(motcua_domain::Channel::Online)
+            .map(|t| t.limit.to_string()),
+        existing,
+    }
+    .into_response())
+}
+
+fn parse_target(
+    state: &AppState,
+    code: &str,
+    case: &str,
+    agency: &str,
+) -> Option<(Procedure, CaseKey, AgencyCode)> {
+    let code = ProcedureCode::parse(code).ok()?;
+    let view = state.catalogue.view();
+    let entry = view.get(code.as_str())?;
+    Some((
+        entry.procedure.clone(),
+        CaseKey::parse(case).ok()?,
+        AgencyCode::parse(agency).ok()?,
+    ))
+}
+
+fn not_online(layout: Layout, state: &AppState, code: &str) -> Response {
+    let known = state.catalogue.view().get(code).is_some();
+    let page = crate::password_reset::MessagePage {
+        layout,
+        title: "Thủ tục này chưa nhận hồ sơ trực tuyến tại cơ quan đã chọn".into(),
+        message: "Thủ tục này (hoặc trường hợp, cơ quan đã chọn) chưa cung cấp dịch vụ công trực tuyến một phần hoặc toàn trình. Trang thủ tục hướng dẫn cách nộp hồ sơ trực tiếp hoặc qua bưu chính và các mẫu đơn cần dùng.".into(),
+        link: if known {
+            (format!("/thu-tuc/{code}"), "Xem hướng dẫn của thủ tục".into())
+        } else {
+            ("/thu-tuc".into(), "Tìm thủ tục khác".into())
+        },
+    };
+    (StatusCode::NOT_FOUND, page).into_response()
+}
+
+/// Start a new draft (POST from the start page).
+pub(crate) async fn start(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Path((code, case, agency)): Path<(String, String, String)>,
+) -> Result<Response, AppError> {
+    let path = format!("/nop-ho-so/{code}/{case}/{agency}");
+    let account = match guard::require(&state, &viewer, Action::ViewOwnAccount, &path).await {
+        Ok(a) => a,
+        Err(r) => return Ok(r),
+    };
+    let Some((procedure, case_key, agency_code)) = parse_target(&state, &code, &case, &agency)
+    else {
+        return Ok(not_online(layout, &state, &code));
+    };
+    if online_case(&state, &procedure, &case_key, &agency_code).is_none() {
+        return Ok(not_online(layout, &state, &code));
+    }
+    let version = state
+        .catalogue
+        .view()
+        .get(procedure.code.as_str())
+        .map(|e| e.version)
+        .ok_or(AppError::NotFound)?;
+    let now = OffsetDateTime::now_utc();
+    let draft = Draft {
+        id: DraftId::new(),
+        account: account.id,
+        procedure: procedure.code.clone(),
+        procedure_version: version,
+        case: case_key,
+        agency: agency_code,
+        answers: prefill(&account),
+        created_at: now,
+        updated_at: now,
+        dossier: None,
+    };
+    state.store.submissions.save_draft(&draft).await?;
+    Ok(Redirect::to(&format!("{}/trang/1", draft_path(draft.id))).into_response())
+}
+
+/// What the account already tells us, put into the applicant page.
+fn prefill(account: &Account) -> Answers {
+    let mut a = Answers::new();
+    let mut put = |k: &str, v: Option<String>| {
+        if let Some(v) = v.filter(|v| !v.is_empty()) {
+            a.insert(k.to_string(), vec![v]);
+        }
+    };
+    put(form::APPLICANT_NAME, Some(account.full_name.to_string()));
+    put(
+        form::APPLICANT_ID,
+        account.personal_id.as_ref().map(|p| p.as_str().to_string()),
+    );
+    put(
+        form::APPLICANT_PHONE,
+        account.phone.as_ref().map(|p| p.as_str().to_string()),
+    );
+    put(
+        form::APPLICANT_EMAIL,
+        account.email.as_ref().map(|p| p.as_str().to_string()),
+    );
+    put(
+        &format!("{}.dia_chi", form::APPLICANT_ADDRESS),
+        account.address.clone(),
+    );
+    a
+}
+
+/// A draft the viewer owns, with the procedure version it was opened under.
+struct Loaded {
+    account: Account,
+    draft: Draft,
+    procedure: Procedure,
+    case: ProcedureCase,
+    form: FormDefinition,
+}
+
+async fn load(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    path: &str,
+) -> Result<Result<Loaded, Response>, AppError> {
+    let Ok(uuid) = uuid::Uuid::parse_str(id) else {
+        return Ok(Err(not_found().await));
+    };
+    // log in first, even to learn whether the draft exists
+    if let Err(r) = guard::require(state, viewer, Action::ViewOwnAccount, path).await {
+        return Ok(Err(r));
+    }
+    let Some(draft) = state.store.submissions.get_draft(DraftId(uuid)).await? else {
+        return Ok(Err(not_found().await));
+    };
+    let account =
+        match guard::require(state, viewer, Action::OwnDossier(&draft.account), path).await {
+            Ok(a) => a,
+            Err(r) => return Ok(Err(r)),
+        };
+    if let Some(dossier) = draft.dossier {
+        // already submitted: show the dossier instead
+        let to = match state.store.dossiers.get(dossier).await? {
+            Some(d) => format!("/ho-so/{}", d.code),
+            None => "/ho-so-cua-toi".into(),
+        };
+        return Ok(Err(Redirect::to(&to).into_response()));
+    }
+    let procedure = state
+        .store
+        .catalogue
+        .get_procedure_version(&draft.procedure, draft.procedure_version)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let case = procedure
+        .cases
+        .iter()
+        .find(|c| c.key == draft.case)
+        .cloned()
+        .ok_or(AppError::NotFound)?;
+    let form = FormDefinition::for_case(case.form.as_ref());
+    Ok(Ok(Loaded {
+        account,
+        draft,
+        procedure,
+        case,
+        form,
+    }))
+}
+
+macro_rules! loaded {
+    ($state:expr, $viewer:expr, $id:expr, $path:expr) => {
+        match load(&$state, &$viewer, &$id, &$path).await? {
+            Ok(l) => l,
+            Err(r) => return Ok(r),
+        }
+    };
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Progress {
+    NotStarted,
+    Started,
+    Done,
+}
+
+impl Progress {
+    fn label(self) -> &'static str {
+        match self {
+            Progress::NotStarted => "Chưa bắt đầu",
+            Progress::Started => "Chưa xong",
+            Progress::Done => "Đã xong",
+        }
+    }
+}
+
+fn page_progress(form: &FormDefinition, page: usize, answers: &Answers) -> Progress {
+    let Some(p) = form.pages.get(page) else {
+        return Progress::NotStarted;
+    };
+    let touched = p.fields.iter().any(|f| {
+        answers.contains_key(&f.key)
+            || answers
+                .keys()
+                .any(|k| k.starts_with(&format!("{}.", f.key)))
+    });
+    if form.validate_page(page, answers).is_ok() && (touched || page > 0) {
+        Progress::Done
+    } else if touched {
+        Progress::Started
+    } else {
+        Progress::NotStarted
+    }
+}
+
+fn missing_components(case: &ProcedureCase, files: &[Upload]) -> Vec<usize> {
+    case.components
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| c.required && !files.iter().any(|f| usize::from(f.component) == *i))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+pub(crate) struct TaskView {
+    title: String,
+    href: String,
+    status: &'static str,
+    done: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "draft_tasks.html")]
+pub(crate) struct TasksPage {
+    layout: Layout,
+    procedure_name: String,
+    case_name: String,
+    agency_name: String,
+    base: String,
+    tasks: Vec<TaskView>,
+    all_done: bool,
+    saved_at: String,
+}
+
+pub(crate) async fn tasks(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let path = format!("/ho-so-nhap/{id}");
+    let l = loaded!(state, viewer, id, path);
+    let files = state
+        .store
+        .submissions
+        .uploads_for_draft(l.draft.id)
+        .await?;
+    let base = draft_path(l.draft.id);
+    let mut tasks: Vec<TaskView> = l
+        .form
+        .pages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let progress = page_progress(&l.form, i, &l.draft.answers);
+            TaskView {
+                title: p.title.clone(),
+                href: format!("{base}/trang/{}", i + 1),
+                status: progress.label(),
+                done: progress == Progress::Done,
+            }
+        })
+        .collect();
+    let files_done = missing_components(&l.case, &files).is_empty();
+    tasks.push(TaskView {
+        title: "Giấy tờ đính kèm".into(),
+        href: format!("{base}/giay-to"),
+        status: if files_done {
+            Progress::Done.label()
+        } else if files.is_empty() {
+            Progress::NotStarted.label()
+        } else {
+            Progress::Started.label()
+        },
+        done: files_done,
+    });
+    let all_done = tasks.iter().all(|t| t.done);
+    Ok(TasksPage {
+        layout,
+        procedure_name: l.procedure.name.to_string(),
+        case_name: l.case.name.to_string(),
+        agency_name: state
+            .catalogue
+            .view()
+            .agency_name(&l.draft.agency)
+            .to_string(),
+        base,
+        tasks,
+        all_done,
+        saved_at: vntime::format_datetime(l.draft.updated_at),
+    }
+    .into_response())
+}
+
+/// One input as the template draws it.
+pub(crate) struct FieldView {
+    key: String,
+    label: String,
+    help: Option<String>,
+    kind: &'static str,
+    required: bool,
+    value: String,
+    options: Vec<(String, bool)>,
+    error: Option<String>,
+    /// `field=value` for the script that hides conditional questions.
+    show_if: Option<String>,
+    show_if_text: Option<String>,
+    /// Address parts: (province, commune, street) and which part has an error.
+    address: (String, String, String),
+    address_error_part: String,
+}
+
+fn field_view(
+    form: &FormDefinition,
+    f: &FormField,
+    answers: &Answers,
+    errors: &[form::FieldError],
+) -> FieldView {
+    let error = errors
+        .iter()
+        .find(|e| e.key == f.key || e.key.starts_with(&format!("{}.", f.key)));
+    let value = form::first(answers, &f.key).to_string();
+    let all: Vec<String> = answers.get(&f.key).cloned().unwrap_or_default();
+    let (kind, options): (&'static str, Vec<(String, bool)>) = match &f.kind {
+        FieldKind::Text => ("text", vec![]),
+        FieldKind::LongText => ("long_text", vec![]),
+        FieldKind::Number { .. } => ("number", vec![]),
+        FieldKind::Date => ("date", vec![]),
+        FieldKind::Choice { options } => (
+            "choice",
+            options.iter().map(|o| (o.clone(), *o == value)).collect(),
+        ),
+        FieldKind::MultiChoice { options } => (
+            "multi_choice",
+            options
+                .iter()
+                .map(|o| (o.clone(), all.contains(o)))
+                .collect(),
+        ),
+        FieldKind::YesNo => (
+            "choice",
+            vec![
+                (form::YES.to_string(), value == form::YES),
+                (form::NO.to_string(), value == form::NO),
+            ],
+        ),
+        FieldKind::PersonalId => ("personal_id", vec![]),
+        FieldKind::Phone => ("phone", vec![]),
+        FieldKind::Email => ("email", vec![]),
+        FieldKind::Address => (
+            "address",
+            form::PROVINCES
+                .iter()
+                .map(|p| {
+                    (
+                        p.to_string(),
+                        form::first(answers, &format!("{}.tinh", f.key)) == *p,
+                    )
+                })
+                .collect(),
+        ),
+        FieldKind::Money => ("money", vec![]),
+    };
+    let part = |p: &str| form::first(answers, &format!("{}.{p}", f.key)).to_string();
+    FieldView {
+        key: f.key.clone(),
+        label: f.label.clone(),
+        help: f.help.clone(),
+        kind,
+        required: f.required,
+        value,
+        options,
+        error: error.map(|e| e.message.clone()),
+        show_if: f
+            .visible_if
+            .as_ref()
+            .map(|c| format!("{}={}", c.field, c.equals)),
+        show_if_text: f.visible_if.as_ref().map(|c| {
+            let parent = form.field(&c.field);
+            let label = parent.map(|p| p.label.as_str()).unwrap_or(&c.field);
+            let answer = match c.equals.as_str() {
+                form::YES => "Có",
+                form::NO => "Không",
+                other => other,
+            };
+            format!("Chỉ trả lời nếu “{label}” là “{answer}”.")
+        }),
+        address: (part("tinh"), part("xa"), part("dia_chi")),
+        address_error_part: error
+            .map(|e| e.key.rsplit('.').next().unwrap_or("").to_string())
+            .unwrap_or_default(),
+    }
+}
+
+/// Labels of Có/Không choices.
+pub(crate) fn option_label(option: &str) -> &str {
+    match option {
+        form::YES => "Có",
+        form::NO => "Không",
+        other => other,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "draft_page.html")]
+pub(crate) struct FormPageView {
+    layout: Layout,
+    procedure_name: String,
+    base: String,
+    page_number: usize,
+    page_count: usize,
+    title: String,
+    fields: Vec<FieldView>,
+    errors: Vec<(String, String)>,
+    saved_at: String,
+}
+
+fn page_index(form: &FormDefinition, page: &str) -> Option<usize> {
+    page.parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_sub(1))
+        .filter(|i| *i < form.pages.len())
+}
+
+fn render_page(
+    layout: Layout,
+    l: &Loaded,
+    index: usize,
+    errors: &[form::FieldError],
+) -> FormPageView {
+    let page = &l.form.pages[index];
+    FormPageView {
+        layout,
+        procedure_name: l.procedure.name.to_string(),
+        base: draft_path(l.draft.id),
+        page_number: index + 1,
+        page_count: l.form.pages.len(),
+        title: page.title.clone(),
+        fields: page
+            .fields
+            .iter()
+            .map(|f| field_view(&l.form, f, &l.draft.answers, errors))
+            .collect(),
+        errors: errors
+            .iter()
+            .map(|e| (e.key.replace('.', "-"), e.message.clone()))
+            .collect(),
+        saved_at: vntime::format_datetime(l.draft.updated_at),
+    }
+}
+
+pub(crate) async fn form_page(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Path((id, page)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let path = format!("/ho-so-nhap/{id}/trang/{page}");
+    let l = loaded!(state, viewer, id, path);
+    let Some(index) = page_index(&l.form, &page) else {
+        return Ok(not_found().await);
+    };
+    Ok(render_page(layout, &l, index, &[]).into_response())
+}
+
+/// Replace this page's answers in the draft with what was posted (as typed: nothing is lost).
+fn merge_page(
+    form: &FormDefinition,
+    index: usize,
+    answers: &mut Answers,
+    posted: &[(String, String)],
+) {
+    let Some(page) = form.pages.get(index) else {
+        return;
+    };
+    for f in &page.fields {
+        let own = |k: &str| k == f.key || k.starts_with(&format!("{}.", f.key));
+        answers.retain(|k, _| !own(k));
+        for (k, v) in posted {
+            let allowed = match f.kind {
+                FieldKind::Address => ["tinh", "xa", "dia_chi"]
+                    .iter()
+                    .any(|p| *k == format!("{}.{p}", f.key)),
+                _ => *k == f.key,
+            };
+            if allowed {
+                let v: String = v.chars().take(form::MAX_LONG_TEXT + 100).collect();
+                answers.entry(k.clone()).or_default().push(v);
+            }
+        }
+    }
+}
+
+pub(crate) async fn save_page(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Path((id, page)): Path<(String, String)>,
+    Form(posted): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let path = format!("/ho-so-nhap/{id}/trang/{page}");
+    let mut l = loaded!(state, viewer, id, path);
+    let Some(index) = page_index(&l.form, &page) else {
+        return Ok(not_found().await);
+    };
+    merge_page(&l.form, index, &mut l.draft.answers, &posted);
+    l.draft.updated_at = OffsetDateTime::now_utc();
+    state.store.submissions.save_draft(&l.draft).await?;
+    let action = posted
+        .iter()
+        .find(|(k, _)| k == "hanh_dong")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("tiep");
+    let base = draft_path(l.draft.id);
+    if action == "luu" {
+        return Ok(Redirect::to(&format!("{base}?da_luu=1")).into_response());
+    }
+    match l.form.validate_page(index, &l.draft.answers) {
+        Err(errors) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render_page(layout, &l, index, &errors),
+        )
+            .into_response()),
+        Ok(_) if index + 1 < l.form.pages.len() => {
+            Ok(Redirect::to(&format!("{base}/trang/{}", index + 2)).into_response())
+        }
+        Ok(_) => Ok(Redirect::to(&format!("{base}/giay-to")).into_response()),
+    }
+}
+
+/// Autosave from the page script: same as saving the page, answers 204 with no validation.
+pub(crate) async fn autosave(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, page)): Path<(String, String)>,
+    Form(posted): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let path = format!("/ho-so-nhap/{id}/trang/{page}");
+    let mut l = match load(&state, &viewer, &id, &path).await? {
+        Ok(l) => l,
+        // the script tells the person to log in again; what they typed stays in the browser meanwhile
+        Err(_) => return Ok(StatusCode::UNAUTHORIZED.into_response()),
+    };
+    let Some(index) = page_index(&l.form, &page) else {
+        return Ok(StatusCode::NOT_FOUND.into_response());
+    };
+    merge_page(&l.form, index, &mut l.draft.answers, &posted);
+    l.draft.updated_at = OffsetDateTime::now_utc();
+    state.store.submissions.save_draft(&l.draft).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub(crate) struct ComponentFiles {
+    index: usize,
+    name: String,
+    required: bool,
+    files: Vec<FileView>,
+    error: Option<String>,
+}
+
+pub(crate) struct FileView {
+    name: String,
+    size: String,
+    href: String,
+    remove: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "draft_files.html")]
+pub(crate) struct FilesPage {
+    layout: Layout,
+    procedure_name: String,
+    base: String,
+    components: Vec<ComponentFiles>,
+    errors: Vec<(String, String)>,
+    max_file: String,
+    max_total: String,
+    used: String,
+}
+
+fn file_views(base: &str, files: &[Upload], component: usize) -> Vec<FileView> {
+    files
+        .iter()
+        .filter(|f| usize::from(f.component) == component)
+        .map(|f| FileView {
+            name: f.file_name.clone(),
+            size: upload::format_size(f.size),
+            href: format!("{base}/tep/{}", f.id),
+            remove: format!("{base}/tep/{}/xoa", f.id),
+        })
+        .collect()
+}
+
+async fn render_files(
+    state: &AppState,
+    layout: Layout,
+    l: &Loaded,
+    errors: Vec<(usize, String)>,
+) -> Result<FilesPage, AppError> {
+    let files = state
+        .store
+        .submissions
+        .uploads_for_draft(l.draft.id)
+        .await?;
+    let base = draft_path(l.draft.id);
+    let components = l
+        .case
+        .components
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ComponentFiles {
+            index: i,
+            name: c.name.to_string(),
+            required: c.required,
+            files: file_views(&base, &files, i),
+            error: errors
+                .iter()
+                .filter(|(n, _)| *n == i)
+                .map(|(_, e)| e.clone())
+                .reduce(|a, b| format!("{a} {b}")),
+        })
+        .collect();
+    Ok(FilesPage {
+        layout,
+        procedure_name: l.procedure.name.to_string(),
+        base,
+        components,
+        errors: errors
+            .into_iter()
+            .map(|(i, e)| (format!("tep-{i}"), e))
+            .collect(),
+        max_file: upload::format_size(state.uploads.max_file_bytes),
+        max_total: upload::format_size(state.uploads.max_dossier_bytes),
+        used: upload::format_size(files.iter().map(|f| f.size).sum()),
+    })
+}
+
+pub(crate) async fn files_page(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let path = format!("/ho-so-nhap/{id}/giay-to");
+    let l = loaded!(state, viewer, id, path);
+    Ok(render_files(&state, layout, &l, vec![])
+        .await?
+        .into_response())
+}
+
+/// Receive files for one component (`thanh_phan`, then one or more `tep`). Each file is checked before it is
+/// stored: size while it streams in, type from its bytes, then the scanner.
+pub(crate) async fn upload_files(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    mut multipart: Multipart,
+) -> Result<Response, AppError> {
+    let path = format!("/ho-so-nhap/{id}/giay-to");
+    let l = loaded!(state, viewer, id, path);
+    let limits = state.uploads;
+    let mut component: Option<usize> = None;
+    let mut errors: Vec<(usize, String)> = Vec::new();
+    let mut stored = 0usize;
+    let bad_request = |msg: &str| {
+        tracing::info!(error = msg, "upload request refused");
+    };
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                bad_request(&e.to_string());
+                errors.push((
+                    component.unwrap_or(0),
+                    "Tải tệp lên bị gián đoạn. Hãy chọn lại tệp và thử lại.".into(),
+                ));
+                break;
+            }
+        };
+        match field.name() {
+            Some("thanh_phan") => {
+                let text = field.text().await.unwrap_or_default();
+                component = text
+                    .trim()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|i| *i < l.case.components.len());
+            }
+            Some("tep") => {
+                let Some(index) = component else {
+                    errors.push((0, "Chưa chọn thành phần hồ sơ cho tệp.".into()));
+                    break;
+                };
+                // browsers escape CR, LF and quotes in file names (HTML multipart encoding): undo it, so that
+                // cleaning sees them for what they are
+                let name = field
+                    .file_name()
+                    .unwrap_or("")
+                    .replace("%0D", "\r")
+                    .replace("%0A", "\n")
+                    .replace("%22", "\"");
+                if name.is_empty() {
+                    // the browser sends an empty part when no file was chosen
+                    continue;
+                }
+                match read_limited(field, limits.max_file_bytes, &name).await {
+                    Err(refusal) => errors.push((index, refusal.to_string())),
+                    Ok(bytes) if bytes.is_empty() => {
+                        errors.push((index, FileRefusal::Empty(name.clone()).to_string()))
+                    }
+                    Ok(bytes) => match keep(&state, &l, index, &name, bytes).await? {
+                        Ok(()) => stored += 1,
+                        Err(message) => errors.push((index, message)),
+                    },
+                }
+            }
+            _ => {}
+        }
+    }
+    if errors.is_empty() && stored == 0 {
+        errors.push((
+            component.unwrap_or(0),
+            "Chọn ít nhất một tệp PDF, JPEG hoặc PNG để tải lên.".into(),
+        ));
+    }
+    if errors.is_empty() {
+        return Ok(Redirect::to(&format!("{}/giay-to", draft_path(l.draft.id))).into_response());
+    }
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        render_files(&state, layout, &l, errors).await?,
+    )
+        .into_response())
+}
+
+/// Read a file part, refusing it as soon as it passes `max` bytes (nothing of it is stored).
+async fn read_limited(
+    mut field: axum::extract::multipart::Field<'_>,
+    max: u64,
+    name: &str,
+) -> Result<Vec<u8>, FileRefusal> {
+    let mut bytes = Vec::new();
+    loop {
+        match field.chunk().await {
+            Ok(Some(chunk)) => {
+                if (bytes.len() + chunk.len()) as u64 > max {
+                    return Err(FileRefusal::TooLarge {
+                        name: name.to_string(),
+                        limit: upload::format_size(max),
+                    });
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(bytes),
+            Err(_) => return Err(FileRefusal::Unreadable(name.to_string())),
+        }
+    }
+}
+
+/// Check and store one file; `Ok(Err(message))` when it is refused.
+async fn keep(
+    state: &AppState,
+    l: &Loaded,
+    component: usize,
+    name: &str,
+    bytes: Vec<u8>,
+) -> Result<Result<(), String>, AppError> {
+    let kind = match upload::sniff(name, &bytes) {
+        Ok(k) => k,
+        Err(r) => return Ok(Err(r.to_string())),
+    };
+    let clean = upload::clean_file_name(name, kind);
+    if let Err(reason) = state.scanner.scan(&clean, &bytes).await {
+        tracing::warn!(file = %clean, reason, "scanner refused an upload");
+        return Ok(Err(FileRefusal::Unsafe(clean).to_string()));
+    }
+    let id = uuid::Uuid::now_v7();
+    let key = format!("tep/{}/{id}", vntime::vn_date(OffsetDateTime::now_utc()));
+    let upload = Upload {
+        id: UploadId(id),
+        account: l.account.id,
+        draft: l.draft.id,
+        component: u16::try_from(component).unwrap_or(u16::MAX),
+        file_name: clean,
+        object_key: key.clone(),
+        file_type: kind,
+        size: bytes.len() as u64,
+        sha256: hex(&Sha256::digest(&bytes)),
+        created_at: OffsetDateTime::now_utc(),
+        dossier: None,
+    };
+    let path = object_store::path::Path::from(key.as_str());
+    state
+        .files
+        .put(&path, bytes::Bytes::from(bytes).into())
+        .await
+        .map_err(AppError::files)?;
+    match state
+        .store
+        .submissions
+        .add_upload(&upload, state.uploads.max_dossier_bytes)
+        .await
+    {
+        Ok(()) => Ok(Ok(())),
+        Err(e) => {
+            let _ = state.files.delete(&path).await;
+            match e {
+                StoreError::Constraint(_) => Ok(Err(format!(
+                    "Tổng dung lượng tệp của hồ sơ vượt quá {}. Hãy bớt tệp hoặc nén tệp trước khi tải lên.",
+                    upload::format_size(state.uploads.max_dossier_bytes)
+                ))),
+                other => Err(other.into()),
+            }
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub(crate) async fn remove_file(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, file)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let path = format!("/ho-so-nhap/{id}/giay-to");
+    let l = loaded!(state, viewer, id, path);
+    let Ok(file) = uuid::Uuid::parse_str(&file) else {
+        return Ok(not_found().await);
+    };
+    if let Some(u) = state
+        .store
+        .submissions
+        .remove_upload(UploadId(file), l.draft.id)
+        .await?
+    {
+        let path = object_store::path::Path::from(u.object_key.as_str());
+        if let Err(e) = state.files.delete(&path).await {
+            tracing::warn!(error = %e, key = %u.object_key, "removed upload's object not deleted; the sweeper will retry");
+        }
+    }
+    Ok(Redirect::to(&format!("{}/giay-to", draft_path(l.draft.id))).into_response())
+}
+
+/// Serve an attached file to its owner, inline, under its cleaned name and sniffed type.
+pub(crate) async fn serve_file(state: &AppState, u: &Upload) -> Result<Response, AppError> {
+    let path = object_store::path::Path::from(u.object_key.as_str());
+    let bytes = match state.files.get(&path).await {
+        Ok(r) => r.bytes().await.map_err(AppError::files)?,
+        Err(object_store::Error::NotFound { .. }) => return Ok(not_found().await),
+        Err(e) => return Err(AppError::files(e)),
+    };
+    let mut response = Response::new(Body::from(bytes));
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(u.file_type.mime()),
+    );
+    if let Ok(v) = HeaderValue::from_str(&urls::content_disposition(&u.file_name).replacen(
+        "attachment",
+        "inline",
+        1,
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    // a PDF viewer gets no scripts and no access to the portal's origin
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'",
+        ),
+    );
+    Ok(response)
+}
+
+pub(crate) async fn draft_file(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, file)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let path = format!("/ho-so-nhap/{id}/giay-to");
+    let l = loaded!(state, viewer, id, path);
+    let Ok(file) = uuid::Uuid::parse_str(&file) else {
+        return Ok(not_found().await);
+    };
+    match state.store.submissions.get_upload(UploadId(file)).await? {
+        Some(u) if u.draft == l.draft.id => serve_file(&state, &u).await,
+        _ => Ok(not_found().await),
+    }
+}
+
+pub(crate) struct AnswerRow {
+    pub label: String,
+    pub value: String,
+    pub change: String,
+}
+
+pub(crate) struct AnswerSection {
+    pub title: String,
+    pub rows: Vec<AnswerRow>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "draft_check.html")]
+pub(crate) struct CheckPage {
+    layout: Layout,
+    procedure_name: String,
+    case_name: String,
+    agency_name: String,
+    base: String,
+    sections: Vec<AnswerSection>,
+    components: Vec<ComponentFiles>,
+    errors: Vec<(String, String)>,
+    fees: Vec<(String, String)>,
+    declared: bool,
+}
+
+/// The answers as shown on "check your answers" and on the dossier page.
+pub(crate) fn answer_sections(
+    form: &FormDefinition,
+    answers: &Answers,
+    base: Option<&str>,
+) -> Vec<AnswerSection> {
+    form.pages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| AnswerSection {
+            title: p.title.clone(),
+            rows: p
+                .fields
+                .iter()
+                .filter(|f| form.is_visible(f, answers))
+                .map(|f| AnswerRow {
+                    label: f.label.clone(),
+                    value: form.display_answer(f, answers),
+                    change: base
+                        .map(|b| format!("{b}/trang/{}#{}", i + 1, f.key))
+                        .unwrap_or_default(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The answers as they will be kept: pages that validate show their normalised values (dates as dd/mm/yyyy,
+/// numbers without spaces), others what was typed.
+fn as_shown(form: &FormDefinition, raw: &Answers) -> Answers {
+    let mut shown = raw.clone();
+    for (i, page) in form.pages.iter().enumerate() {
+        if let Ok(clean) = form.validate_page(i, raw) {
+            for f in &page.fields {
+                shown.retain(|k, _| k != &f.key && !k.starts_with(&format!("{}.", f.key)));
+            }
+            shown.extend(clean);
+        }
+    }
+    shown
+}
+
+async fn render_check(
+    state: &AppState,
+    layout: Layout,
+    l: &Loaded,
+    errors: Vec<(String, String)>,
+    declared: bool,
+) -> Result<CheckPage, AppError> {
+    let files = state
+        .store
+        .submissions
+        .uploads_for_draft(l.draft.id)
+        .await?;
+    let base = draft_path(l.draft.id);
+    Ok(CheckPage {
+        layout,
+        procedure_name: l.procedure.name.to_string(),
+        case_name: l.case.name.to_string(),
+        agency_name: state
+            .catalogue
+            .view()
+            .agency_name(&l.draft.agency)
+            .to_string(),
+        sections: answer_sections(&l.form, &as_shown(&l.form, &l.draft.answers), Some(&base)),
+        components: l
+            .case
+            .components
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ComponentFiles {
+                index: i,
+                name: c.name.to_string(),
+                required: c.required,
+                files: file_views(&base, &files, i),
+                error: None,
+            })
+            .collect(),
+        base,
+        errors,
+        fees: l
+            .case
+            .fees
+            .iter()
+            .map(|f| (f.description.to_string(), f.amount.to_string()))
+            .collect(),
+        declared,
+    })
+}
+
+pub(crate) async fn check_page(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let path = format!("/ho-so-nhap/{id}/kiem-tra");
+    let l = loaded!(state, viewer, id, path);
+    Ok(render_check(&state, layout, &l, vec![], false)
+        .await?
+        .into_response())
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct SubmitForm {
+    #[serde(default)]
+    cam_doan: Option<String>,
+}
+
+/// Submit. Validates everything again; a retry (double click, lost response) lands on the same dossier.
+pub(crate) async fn submit(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(posted): Form<SubmitForm>,
+) -> Result<Response, AppError> {
+    let path = format!("/ho-so-nhap/{id}/kiem-tra");
+    // a draft already submitted redirects to its dossier inside `load`: that is the idempotent answer
+    let l = loaded!(state, viewer, id, path);
+    let base = draft_path(l.draft.id);
+    let mut errors: Vec<(String, String)> = Vec::new();
+    let answers = match l.form.validate(&l.draft.answers) {
+        Ok(a) => Some(a),
+        Err(list) => {
+            for (page, e) in list {
+                errors.push((
+                    format!("{base}/trang/{}#{}", page + 1, e.key.replace('.', "-")),
+                    e.message,
+                ));
+            }
+            None
+        }
+    };
+    let files = state
+        .store
+        .submissions
+        .uploads_for_draft(l.draft.id)
+        .await?;
+    for i in missing_components(&l.case, &files) {
+        errors.push((
+            format!("{base}/giay-to#tep-{i}"),
+            format!("Chưa đính kèm “{}”", l.case.components[i].name),
+        ));
+    }
+    let declared = posted.cam_doan.as_deref() == Some("co");
+    if !declared {
+        errors.push((
+            "#cam_doan".into(),
+            "Đánh dấu vào ô cam đoan để nộp hồ sơ".into(),
+        ));
+    }
+    let Some(answers) = answers.filter(|_| errors.is_empty()) else {
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render_check(&state, layout, &l, errors, declared).await?,
+        )
+            .into_response());
+    };
+    let name = NonEmptyText::parse_named(form::first(&answers, form::APPLICANT_NAME), "Họ và tên")
+        .map_err(|_| AppError::NotFound)?;
+    let email = form::first(&answers, form::APPLICANT_EMAIL).to_string();
+    let tracking = format!(
+        "{}/ho-so/{{code}}",
+        state.site.public_url.trim_end_matches('/')
+    );
+    let emails = if email.is_empty() {
+        vec![]
+    } else {
+        vec![OutgoingEmail {
+            to: email,
+            subject: "Đã nhận hồ sơ {code} trực tuyến".into(),
+            body: format!(
+                "Kính gửi {name},\n\n{site} đã nhận hồ sơ trực tuyến của bạn.\n\nMã hồ sơ: {{code}}\nThủ tục: {proc}\nCơ quan giải quyết: {agency}\n\nCơ quan sẽ kiểm tra hồ sơ trong 1 ngày làm việc và báo cho bạn kết quả tiếp nhận cùng ngày hẹn trả kết quả.\nTheo dõi hồ sơ: {tracking}\n\nThư này được gửi tự động, vui lòng không trả lời.\n",
+                site = state.site.name,
+                proc = l.procedure.name,
+                agency = state.catalogue.view().agency_name(&l.draft.agency),
+            ),
+        }]
+    };
+    let submission = Submission {
+        draft: l.draft.id,
+        new_dossier: DossierId::new(),
+        account: l.account.id,
+        applicant_name: name,
+        applicant_phone: form::first(&answers, form::APPLICANT_PHONE).to_string(),
+        applicant_personal_id: form::first(&answers, form::APPLICANT_ID).to_string(),
+        on_behalf: form::first(&answers, form::ON_BEHALF) == form::YES,
+        answers,
+        at: OffsetDateTime::now_utc(),
+        emails,
+    };
+    let dossier = state.store.submissions.submit(&submission).await?;
+    state.outbox_wake.notify_one();
+    Ok(Redirect::to(&format!("/ho-so/{}/da-nop", dossier.code)).into_response())
+}
+
+pub(crate) async fn delete_draft(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let path = format!("/ho-so-nhap/{id}");
+    let l = loaded!(state, viewer, id, path);
+    let files = state
+        .store
+        .submissions
+        .delete_draft(l.draft.id, l.account.id)
+        .await?;
+    for f in files {
+        let _ = state
+            .files
+            .delete(&object_store::path::Path::from(f.object_key.as_str()))
+            .await;
+    }
+    Ok(Redirect::to("/ho-so-cua-toi?da_xoa=1").into_response())
+}
+
+/// The scanner used when none is configured: accepts what passed the type and size checks.
+pub fn shared_scanner() -> Arc<dyn FileScanner> {
+    Arc::new(NoScan)
+}

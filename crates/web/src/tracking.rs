@@ -1,0 +1,506 @@
+//! Following a dossier: "My dossiers", the owner's dossier page with its timeline, the confirmation after
+//! submitting, withdrawal, and the public lookup by code plus phone or identity number.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    extract::{Path, Query, State},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+use time::{Duration, OffsetDateTime};
+
+use motcua_domain::{
+    Dossier, DossierCode, DossierStatus, HistoryEvent, PersonalId, Phone, Transition,
+    form::FormDefinition, policy::Action, submission::UploadId, vntime,
+};
+use motcua_store::StoreError;
+
+use crate::{
+    AppError, AppState,
+    apply::{AnswerSection, answer_sections, serve_file},
+    guard,
+    layout::Layout,
+    pages::not_found,
+    session::{Viewer, client_ip, start_of},
+};
+
+pub(crate) struct DraftRow {
+    href: String,
+    procedure: String,
+    saved_at: String,
+}
+
+pub(crate) struct DossierRow {
+    href: String,
+    code: String,
+    procedure: String,
+    status: &'static str,
+    submitted_at: String,
+    due: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "my_dossiers.html")]
+pub(crate) struct MyDossiersPage {
+    layout: Layout,
+    drafts: Vec<DraftRow>,
+    dossiers: Vec<DossierRow>,
+    deleted: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct MyQuery {
+    da_xoa: Option<String>,
+}
+
+fn procedure_name(state: &AppState, code: &str) -> String {
+    state
+        .catalogue
+        .view()
+        .get(code)
+        .map(|e| e.procedure.name.to_string())
+        .unwrap_or_else(|| code.to_string())
+}
+
+fn due_text(d: &Dossier) -> String {
+    d.due_at
+        .map(vntime::format_datetime)
+        .unwrap_or_else(|| "Chưa có (hẹn khi tiếp nhận)".into())
+}
+
+pub(crate) async fn my_dossiers(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Query(q): Query<MyQuery>,
+) -> Result<Response, AppError> {
+    let account =
+        match guard::require(&state, &viewer, Action::ViewOwnAccount, "/ho-so-cua-toi").await {
+            Ok(a) => a,
+            Err(r) => return Ok(r),
+        };
+    let drafts = state
+        .store
+        .submissions
+        .drafts_for(account.id)
+        .await?
+        .into_iter()
+        .map(|d| DraftRow {
+            href: format!("/ho-so-nhap/{}", d.id),
+            procedure: procedure_name(&state, d.procedure.as_str()),
+            saved_at: vntime::format_datetime(d.updated_at),
+        })
+        .collect();
+    let dossiers = state
+        .store
+        .submissions
+        .dossiers_for(account.id)
+        .await?
+        .into_iter()
+        .map(|d| DossierRow {
+            href: format!("/ho-so/{}", d.code),
+            code: d.code.to_string(),
+            procedure: procedure_name(&state, d.procedure.as_str()),
+            status: d.status.label_vi(),
+            submitted_at: vntime::format_datetime(d.created_at),
+            due: due_text(&d),
+        })
+        .collect();
+    Ok(MyDossiersPage {
+        layout,
+        drafts,
+        dossiers,
+        deleted: q.da_xoa.is_some(),
+    }
+    .into_response())
+}
+
+pub(crate) struct EventView {
+    at: String,
+    status: &'static str,
+    reason: Option<String>,
+}
+
+fn timeline(events: &[HistoryEvent]) -> Vec<EventView> {
+    events
+        .iter()
+        .map(|e| EventView {
+            at: vntime::format_datetime(e.at),
+            status: e.to.label_vi(),
+            reason: e.reason.clone(),
+        })
+        .collect()
+}
+
+pub(crate) struct AttachedFile {
+    component: String,
+    name: String,
+    size: String,
+    href: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dossier.html")]
+pub(crate) struct DossierPage {
+    layout: Layout,
+    code: String,
+    procedure: String,
+    agency: String,
+    status: &'static str,
+    submitted_at: String,
+    due: String,
+    events: Vec<EventView>,
+    sections: Vec<AnswerSection>,
+    files: Vec<AttachedFile>,
+    /// "Rút hồ sơ" (immediately, before reception) or "Yêu cầu rút hồ sơ" (after).
+    withdraw: Option<&'static str>,
+    just_submitted: bool,
+    notice: Option<&'static str>,
+    on_behalf: bool,
+}
+
+/// The dossier with this code, if the viewer owns it (others get "not found": codes are not secrets, but
+/// whether a dossier exists is not anyone's business).
+async fn owned(
+    state: &AppState,
+    viewer: &Viewer,
+    code: &str,
+    path: &str,
+) -> Result<Result<(Dossier, motcua_domain::submission::OnlineDetails), Response>, AppError> {
+    if let Err(r) = guard::require(state, viewer, Action::ViewOwnAccount, path).await {
+        return Ok(Err(r));
+    }
+    let Ok(code) = DossierCode::parse(code) else {
+        return Ok(Err(not_found().await));
+    };
+    let Some(dossier) = state.store.dossiers.get_by_code(&code).await? else {
+        return Ok(Err(not_found().await));
+    };
+    let Some(details) = state.store.submissions.online_details(dossier.id).await? else {
+        return Ok(Err(not_found().await));
+    };
+    let Some(owner) = details.account else {
+        return Ok(Err(not_found().await));
+    };
+    if let Err(r) = guard::require(state, viewer, Action::OwnDossier(&owner), path).await {
+        return Ok(Err(r));
+    }
+    Ok(Ok((dossier, details)))
+}
+
+fn withdraw_label(status: DossierStatus) -> Option<&'static str> {
+    if status.can_become(DossierStatus::Withdrawn) && status == DossierStatus::Submitted {
+        Some("Rút hồ sơ")
+    } else if status.can_become(DossierStatus::WithdrawalRequested) {
+        Some("Yêu cầu rút hồ sơ")
+    } else {
+        None
+    }
+}
+
+async fn render_dossier(
+    state: &AppState,
+    layout: Layout,
+    dossier: Dossier,
+    details: motcua_domain::submission::OnlineDetails,
+    just_submitted: bool,
+    notice: Option<&'static str>,
+) -> Result<DossierPage, AppError> {
+    let events = state.store.dossiers.history(dossier.id).await?;
+    let procedure = state
+        .store
+        .catalogue
+        .get_procedure_version(&dossier.procedure, dossier.procedure_version)
+        .await?;
+    let case = procedure
+        .as_ref()
+        .and_then(|p| p.cases.iter().find(|c| c.key == dossier.case));
+    let form = FormDefinition::for_case(case.and_then(|c| c.form.as_ref()));
+    let files = state
+        .store
+        .submissions
+        .uploads_for_dossier(dossier.id)
+        .await?
+        .into_iter()
+        .map(|u| AttachedFile {
+            component: case
+                .and_then(|c| c.components.get(usize::from(u.component)))
+                .map(|c| c.name.to_string())
+                .unwrap_or_default(),
+            name: u.file_name.clone(),
+            size: motcua_domain::upload::format_size(u.size),
+            href: format!("/ho-so/{}/tep/{}", dossier.code, u.id),
+        })
+        .collect();
+    Ok(DossierPage {
+        layout,
+        code: dossier.code.to_string(),
+        procedure: procedure
+            .as_ref()
+            .map(|p| p.name.to_string())
+            .unwrap_or_else(|| dossier.procedure.to_string()),
+        agency: state
+            .catalogue
+            .view()
+            .agency_name(dossier.code.agency())
+            .to_string(),
+        status: dossier.status.label_vi(),
+        submitted_at: vntime::format_datetime(dossier.created_at),
+        due: due_text(&dossier),
+        events: timeline(&events),
+        sections: answer_sections(&form, &details.answers, None),
+        files,
+        withdraw: withdraw_label(dossier.status),
+        just_submitted,
+        notice,
+        on_behalf: details.on_behalf,
+    })
+}
+
+pub(crate) async fn dossier_page(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    let path = format!("/ho-so/{code}");
+    let (dossier, details) = match owned(&state, &viewer, &code, &path).await? {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    Ok(
+        render_dossier(&state, layout, dossier, details, false, None)
+            .await?
+            .into_response(),
+    )
+}
+
+pub(crate) async fn submitted_page(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    let path = format!("/ho-so/{code}");
+    let (dossier, details) = match owned(&state, &viewer, &code, &path).await? {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    Ok(render_dossier(&state, layout, dossier, details, true, None)
+        .await?
+        .into_response())
+}
+
+pub(crate) async fn dossier_file(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((code, file)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let path = format!("/ho-so/{code}");
+    let (dossier, _) = match owned(&state, &viewer, &code, &path).await? {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    let Ok(file) = uuid::Uuid::parse_str(&file) else {
+        return Ok(not_found().await);
+    };
+    match state.store.submissions.get_upload(UploadId(file)).await? {
+        Some(u) if u.dossier == Some(dossier.id) => serve_file(&state, &u).await,
+        _ => Ok(not_found().await),
+    }
+}
+
+/// Withdraw (before reception) or ask to withdraw (after): a history event either way.
+pub(crate) async fn withdraw(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    let path = format!("/ho-so/{code}");
+    let (dossier, details) = match owned(&state, &viewer, &code, &path).await? {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    let to = if dossier.status == DossierStatus::Submitted {
+        DossierStatus::Withdrawn
+    } else {
+        DossierStatus::WithdrawalRequested
+    };
+    let actor = details
+        .account
+        .map(|a| a.to_string())
+        .unwrap_or_else(|| "citizen".into());
+    let notice = match Transition::new(
+        dossier.id,
+        dossier.status,
+        to,
+        OffsetDateTime::now_utc(),
+        actor,
+    ) {
+        Err(_) => Some("Hồ sơ ở trạng thái này không thể rút."),
+        Ok(t) => {
+            let t = t.with_reason("Công dân yêu cầu rút hồ sơ trên cổng dịch vụ công");
+            match state.store.dossiers.record_transition(&t).await {
+                Ok(_) => {
+                    return Ok(Redirect::to(&format!("/ho-so/{code}")).into_response());
+                }
+                Err(StoreError::Conflict(_)) => {
+                    Some("Trạng thái hồ sơ vừa thay đổi; hãy xem lại trước khi rút.")
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    let fresh = state
+        .store
+        .dossiers
+        .get(dossier.id)
+        .await?
+        .unwrap_or(dossier);
+    Ok((
+        StatusCode::CONFLICT,
+        render_dossier(&state, layout, fresh, details, false, notice).await?,
+    )
+        .into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct LookupQuery {
+    #[serde(default)]
+    ma: Option<String>,
+    #[serde(default)]
+    xac_minh: Option<String>,
+}
+
+pub(crate) struct LookupResult {
+    code: String,
+    procedure: String,
+    agency: String,
+    status: &'static str,
+    submitted_at: String,
+    due: String,
+    events: Vec<EventView>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "lookup.html")]
+pub(crate) struct LookupPage {
+    layout: Layout,
+    code: String,
+    proof: String,
+    errors: Vec<(String, String)>,
+    not_found: bool,
+    result: Option<LookupResult>,
+}
+
+/// Lookups an address may make per minute.
+const LOOKUPS_PER_MINUTE: u32 = 10;
+
+/// Public lookup: the code and the applicant's phone or identity number must both match; the answer shows the
+/// progress only, nothing personal.
+pub(crate) async fn lookup(
+    State(state): State<AppState>,
+    layout: Layout,
+    extensions: axum::http::Extensions,
+    headers: HeaderMap,
+    query: Result<Query<LookupQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, AppError> {
+    let q = query.map(|Query(q)| q).unwrap_or_default();
+    let code_text = motcua_domain::text::normalize(q.ma.as_deref().unwrap_or(""));
+    let proof_text = motcua_domain::text::normalize(q.xac_minh.as_deref().unwrap_or(""));
+    let mut page = LookupPage {
+        layout,
+        code: code_text.clone(),
+        proof: proof_text.clone(),
+        errors: vec![],
+        not_found: false,
+        result: None,
+    };
+    if q.ma.is_none() && q.xac_minh.is_none() {
+        return Ok(page.into_response());
+    }
+    let code = DossierCode::parse(&code_text.to_uppercase().replace(' ', ""));
+    if code_text.is_empty() {
+        page.errors.push(("ma".into(), "Nhập mã hồ sơ".into()));
+    } else if code.is_err() {
+        page.errors.push((
+            "ma".into(),
+            "Mã hồ sơ không đúng dạng, ví dụ 000.00.06.H56-261128-0001".into(),
+        ));
+    }
+    let phone = Phone::parse(&proof_text).ok();
+    let id = PersonalId::parse(&proof_text).ok();
+    if proof_text.is_empty() {
+        page.errors.push((
+            "xac_minh".into(),
+            "Nhập số điện thoại hoặc số định danh cá nhân của người nộp hồ sơ".into(),
+        ));
+    } else if phone.is_none() && id.is_none() {
+        page.errors.push((
+            "xac_minh".into(),
+            "Nhập số điện thoại di động (10 số) hoặc số định danh cá nhân (12 số)".into(),
+        ));
+    }
+    let Ok(code) = code else {
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    if !page.errors.is_empty() {
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    let now = OffsetDateTime::now_utc();
+    let ip = client_ip(&extensions, &headers).unwrap_or_else(|| "unknown".into());
+    let hits = state
+        .store
+        .rate_limits
+        .hit(&format!("lookup:{ip}"), start_of(now, Duration::MINUTE))
+        .await?;
+    if hits > LOOKUPS_PER_MINUTE {
+        let mut response = crate::error::ErrorPage::for_status(StatusCode::TOO_MANY_REQUESTS)
+            .into_response_with(StatusCode::TOO_MANY_REQUESTS);
+        response
+            .headers_mut()
+            .insert("retry-after", axum::http::HeaderValue::from_static("60"));
+        return Ok(response);
+    }
+    let found = match state.store.dossiers.get_by_code(&code).await? {
+        None => None,
+        Some(d) => {
+            let details = state.store.submissions.online_details(d.id).await?;
+            let matches = details.is_some_and(|x| {
+                phone
+                    .as_ref()
+                    .is_some_and(|p| x.applicant_phone.as_deref() == Some(p.as_str()))
+                    || id
+                        .as_ref()
+                        .is_some_and(|p| x.applicant_personal_id.as_deref() == Some(p.as_str()))
+            });
+            matches.then_some(d)
+        }
+    };
+    let Some(d) = found else {
+        page.not_found = true;
+        return Ok((StatusCode::NOT_FOUND, page).into_response());
+    };
+    let events = state.store.dossiers.history(d.id).await?;
+    page.result = Some(LookupResult {
+        code: d.code.to_string(),
+        procedure: procedure_name(&state, d.procedure.as_str()),
+        agency: state
+            .catalogue
+            .view()
+            .agency_name(d.code.agency())
+            .to_string(),
+        status: d.status.label_vi(),
+        submitted_at: vntime::format_datetime(d.created_at),
+        due: due_text(&d),
+        // statuses and times only: reasons may name people
+        events: timeline(&events)
+            .into_iter()
+            .map(|e| EventView { reason: None, ..e })
+            .collect(),
+    });
+    Ok(page.into_response())
+}

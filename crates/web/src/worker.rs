@@ -1,0 +1,123 @@
+//! The background worker: delivers the outbox (e-mail now) with retries and back-off, and sweeps uploads that
+//! were never submitted. Jobs live in the database, so a restart loses nothing: a job taken by a worker that died
+//! is taken again when its lease runs out. Runs inside `motcua serve` by default.
+
+use object_store::{ObjectStore, ObjectStoreExt};
+use std::sync::Arc;
+use time::OffsetDateTime;
+use tokio::sync::Notify;
+
+use motcua_domain::submission::{Job, MAX_ATTEMPTS, retry_delay};
+use motcua_notify::{Mailer, Message};
+use motcua_store::{Store, StoreResult};
+
+/// How long a taken job is reserved for the worker that took it.
+const LEASE: time::Duration = time::Duration::minutes(5);
+/// Jobs taken at once.
+const BATCH: u32 = 20;
+
+pub struct Worker {
+    pub store: Store,
+    pub mailer: Arc<dyn Mailer>,
+    pub files: Arc<dyn ObjectStore>,
+    /// Unsubmitted uploads older than this (and whose draft was not touched since) are deleted.
+    pub sweep_after: time::Duration,
+}
+
+impl Worker {
+    /// Deliver every due job once; returns how many were delivered.
+    pub async fn run_due(&self, now: OffsetDateTime) -> StoreResult<usize> {
+        let mut delivered = 0;
+        loop {
+            let jobs = self.store.outbox.claim(now, LEASE, BATCH).await?;
+            if jobs.is_empty() {
+                return Ok(delivered);
+            }
+            for job in jobs {
+                match self.deliver(&job).await {
+                    Ok(()) => {
+                        self.store
+                            .outbox
+                            .complete(job.id, OffsetDateTime::now_utc())
+                            .await?;
+                        delivered += 1;
+                    }
+                    Err(error) => {
+                        let retry = (job.attempts < MAX_ATTEMPTS)
+                            .then(|| OffsetDateTime::now_utc() + retry_delay(job.attempts));
+                        tracing::warn!(job = %job.id, kind = %job.kind, attempts = job.attempts, %error,
+                            will_retry = retry.is_some(), "outbox job failed");
+                        self.store.outbox.fail(job.id, &error, retry).await?;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn deliver(&self, job: &Job) -> Result<(), String> {
+        match job.kind.as_str() {
+            "email" => {
+                let v: serde_json::Value =
+                    serde_json::from_str(&job.payload).map_err(|e| format!("payload: {e}"))?;
+                let field = |k: &str| {
+                    v[k].as_str()
+                        .map(str::to_string)
+                        .ok_or(format!("payload has no {k}"))
+                };
+                let message = Message {
+                    to: field("to")?,
+                    subject: field("subject")?,
+                    body: field("body")?,
+                };
+                self.mailer.send(&message).await.map_err(|e| e.to_string())
+            }
+            other => Err(format!("unknown job kind {other}")),
+        }
+    }
+
+    /// Delete uploads never submitted; returns how many.
+    pub async fn sweep(&self, now: OffsetDateTime) -> StoreResult<usize> {
+        let stale = self
+            .store
+            .submissions
+            .stale_uploads(now - self.sweep_after, 200)
+            .await?;
+        let mut swept = 0;
+        for upload in stale {
+            let path = object_store::path::Path::from(upload.object_key.as_str());
+            match self.files.delete(&path).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {
+                    self.store.submissions.forget_upload(upload.id).await?;
+                    swept += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(key = %upload.object_key, error = %e, "stale upload not deleted")
+                }
+            }
+        }
+        Ok(swept)
+    }
+
+    /// Run until the process ends: deliver when woken or every few seconds, sweep every hour.
+    pub async fn run(self, wake: Arc<Notify>) {
+        let mut last_sweep: Option<OffsetDateTime> = None;
+        loop {
+            let now = OffsetDateTime::now_utc();
+            if let Err(e) = self.run_due(now).await {
+                tracing::warn!(error = %e, "outbox not reachable; will retry");
+            }
+            if last_sweep.is_none_or(|t| now - t >= time::Duration::HOUR) {
+                match self.sweep(now).await {
+                    Ok(n) if n > 0 => tracing::info!(swept = n, "unsubmitted uploads deleted"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "upload sweep failed"),
+                }
+                last_sweep = Some(now);
+            }
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,606 @@
+//! Online submission through the real router and a real store: the form pages with their errors, attachments
+//! with every refusal, check your answers, an idempotent submit, tracking, withdrawal and the public lookup.
+
+mod support;
+
+use axum::http::{StatusCode, header};
+use motcua_domain::{
+    Account, AccountId, AccountKind, AgencyCode, CaseKey, DossierStatus, Email, NonEmptyText,
+    OnlineServiceLevel, PersonalId, Phone, ProcedureCode, ServiceLevelAssignment, Session,
+    SessionKey,
+};
+use motcua_testkit::fixtures::{self, AGENCY, PROCEDURE};
+use support::{Reply, TestApp};
+use time::{Duration, OffsetDateTime, macros::date};
+
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
+
+async fn app() -> (TestApp, String, Account) {
+    let db = motcua_testkit::sqlite_store().await;
+    fixtures::seed_minimal(&db.store).await;
+    let mut procedure = fixtures::procedure(PROCEDURE, "Đăng ký khai sinh", AGENCY);
+    procedure.cases[0].components.push(
+        serde_json::from_value(
+            serde_json::json!({"name": "Giấy chứng sinh", "originals": 1, "copies": 0}),
+        )
+        .unwrap(),
+    );
+    procedure.cases[0].form = Some(
+        serde_json::from_value(serde_json::json!({"pages": [{"title": "Người được khai sinh", "fields": [
+            {"key": "ho_ten_tre", "label": "Họ tên của trẻ", "type": "text", "required": true},
+            {"key": "ngay_sinh", "label": "Ngày sinh", "type": "date", "required": true},
+            {"key": "co_cha", "label": "Có thông tin người cha", "type": "yes_no", "required": true},
+            {"key": "ho_ten_cha", "label": "Họ tên cha", "type": "text", "required": true,
+             "visible_if": {"field": "co_cha", "equals": "co"}}
+        ]}]}))
+        .unwrap(),
+    );
+    db.store
+        .catalogue
+        .save_procedure(&procedure, OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    db.store
+        .catalogue
+        .set_service_level(&ServiceLevelAssignment {
+            procedure: ProcedureCode::parse(PROCEDURE).unwrap(),
+            case: CaseKey::parse("mac-dinh").unwrap(),
+            agency: AgencyCode::parse(AGENCY).unwrap(),
+            level: OnlineServiceLevel::Level3,
+            effective_from: date!(2024 - 01 - 01),
+        })
+        .await
+        .unwrap();
+    let app = TestApp::new(db).await;
+    let account = Account {
+        id: AccountId::new(),
+        kind: AccountKind::Citizen,
+        full_name: NonEmptyText::parse("Nguyễn Văn An").unwrap(),
+        personal_id: Some(PersonalId::parse("001099012345").unwrap()),
+        birth_date: None,
+        phone: Some(Phone::parse("0912345678").unwrap()),
+        email: Some(Email::parse("an@example.vn").unwrap()),
+        address: Some("Số 1 đường Trần Hưng Đạo".into()),
+        password_hash: "$argon2id$unused".into(),
+        email_verified_at: None,
+        disabled: false,
+        created_at: OffsetDateTime::now_utc(),
+        grants: vec![],
+    };
+    let cookie = login(&app, &account, "a").await;
+    (app, cookie, account)
+}
+
+async fn login(app: &TestApp, account: &Account, seed: &str) -> String {
+    app.db.store.accounts.create(account).await.unwrap();
+    let token = seed.repeat(64);
+    let now = OffsetDateTime::now_utc();
+    app.db
+        .store
+        .sessions
+        .create(&Session {
+            key: SessionKey::of_token(&token),
+            account: account.id,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + Duration::hours(8),
+        })
+        .await
+        .unwrap();
+    format!("__Host-motcua={token}")
+}
+
+fn location(reply: &Reply) -> String {
+    reply
+        .headers
+        .get(header::LOCATION)
+        .unwrap_or_else(|| panic!("a redirect, got {} {}", reply.status, reply.body))
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A multipart upload of `files` (name, bytes) for one component, as a browser sends it.
+async fn upload(
+    app: &TestApp,
+    base: &str,
+    cookie: &str,
+    component: usize,
+    files: &[(&str, &[u8])],
+) -> Reply {
+    let boundary = "----motcua-test-boundary";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"thanh_phan\"\r\n\r\n{component}\r\n")
+            .as_bytes(),
+    );
+    for (name, bytes) in files {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"tep\"; filename=\"{name}\"\r\nContent-Type: application/pdf\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    app.send_bytes(
+        "POST",
+        &format!("{base}/giay-to"),
+        &[
+            ("content-type", content_type.as_str()),
+            ("sec-fetch-site", "same-origin"),
+            ("cookie", cookie),
+        ],
+        body,
+    )
+    .await
+}
+
+async fn start(app: &TestApp, cookie: &str) -> String {
+    let path = format!("/nop-ho-so/{PROCEDURE}/mac-dinh/{AGENCY}");
+    let page = app.get_with_cookie(&path, cookie).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Giấy chứng sinh"));
+    let reply = app.post_form(&path, "", Some(cookie)).await;
+    let first = location(&reply);
+    assert!(first.ends_with("/trang/1"), "{first}");
+    first.trim_end_matches("/trang/1").to_string()
+}
+
+#[tokio::test]
+async fn a_citizen_fills_in_attaches_checks_and_submits_once() {
+    let (app, cookie, account) = app().await;
+    let base = start(&app, &cookie).await;
+
+    // the applicant page comes pre-filled from the account
+    let page = app
+        .get_with_cookie(&format!("{base}/trang/1"), &cookie)
+        .await;
+    assert!(
+        page.body.contains("value=\"Nguyễn Văn An\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("value=\"0912345678\""));
+
+    // errors: specific messages, and every answer kept as typed
+    let bad = form(&[
+        ("nop_thay", "khong"),
+        ("nguoi_nop_ho_ten", "Nguyễn Văn An"),
+        ("nguoi_nop_so_dinh_danh", "12345"),
+        ("nguoi_nop_dien_thoai", "0912345678"),
+        ("nguoi_nop_email", "an@example.vn"),
+        ("nguoi_nop_dia_chi.tinh", "Tỉnh Đắk Lắk"),
+        ("nguoi_nop_dia_chi.xa", ""),
+        ("nguoi_nop_dia_chi.dia_chi", "Số 1 đường Trần Hưng Đạo"),
+        ("hanh_dong", "tiep"),
+    ]);
+    let reply = app
+        .post_form(&format!("{base}/trang/1"), &bad, Some(&cookie))
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        reply.body.contains("Có 2 thông tin cần sửa"),
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("Số định danh cá nhân"));
+    assert!(
+        reply
+            .body
+            .contains("Nhập xã, phường, đặc khu của nơi cư trú")
+    );
+    assert!(
+        reply.body.contains("value=\"12345\""),
+        "what was typed stays"
+    );
+    assert!(
+        reply
+            .body
+            .contains("<option selected>Tỉnh Đắk Lắk</option>")
+    );
+    // and it is in the saved draft: a reload shows it
+    let reload = app
+        .get_with_cookie(&format!("{base}/trang/1"), &cookie)
+        .await;
+    assert!(reload.body.contains("value=\"12345\""));
+
+    let good = form(&[
+        ("nop_thay", "khong"),
+        ("nguoi_nop_ho_ten", "Nguyễn Văn An"),
+        ("nguoi_nop_so_dinh_danh", "001099012345"),
+        ("nguoi_nop_dien_thoai", "0912345678"),
+        ("nguoi_nop_email", "an@example.vn"),
+        ("nguoi_nop_dia_chi.tinh", "Tỉnh Đắk Lắk"),
+        ("nguoi_nop_dia_chi.xa", "Phường Buôn Ma Thuột"),
+        ("nguoi_nop_dia_chi.dia_chi", "Số 1 đường Trần Hưng Đạo"),
+        ("hanh_dong", "tiep"),
+    ]);
+    let reply = app
+        .post_form(&format!("{base}/trang/1"), &good, Some(&cookie))
+        .await;
+    assert_eq!(
+        location(&reply),
+        format!("{base}/trang/2"),
+        "{}",
+        reply.body
+    );
+
+    // a conditional question is required only when it applies
+    let child = |co_cha: &str| {
+        form(&[
+            ("ho_ten_tre", "Nguyễn Thị Mai"),
+            ("ngay_sinh", "5/9/2026"),
+            ("co_cha", co_cha),
+            ("hanh_dong", "tiep"),
+        ])
+    };
+    let reply = app
+        .post_form(&format!("{base}/trang/2"), &child("co"), Some(&cookie))
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.body.contains("Nhập họ tên cha"));
+    let reply = app
+        .post_form(&format!("{base}/trang/2"), &child("khong"), Some(&cookie))
+        .await;
+    assert_eq!(location(&reply), format!("{base}/giay-to"));
+
+    // the task list knows what is done and what is missing
+    let tasks = app.get_with_cookie(&base, &cookie).await;
+    assert!(tasks.body.contains("Chưa thể làm"), "{}", tasks.body);
+
+    // submitting without the required files lists each missing one
+    let reply = app
+        .post_form(&format!("{base}/kiem-tra"), "cam_doan=co", Some(&cookie))
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        reply.body.contains("Chưa đính kèm “Tờ khai”"),
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("Chưa đính kèm “Giấy chứng sinh”"));
+
+    // uploads: wrong type, empty, hostile names
+    let reply = upload(
+        &app,
+        &base,
+        &cookie,
+        0,
+        &[("x.pdf", b"MZ\x90\x00 this is an executable")],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        reply.body.contains("không phải PDF, JPEG hoặc PNG"),
+        "{}",
+        reply.body
+    );
+    let reply = upload(&app, &base, &cookie, 0, &[("rong.pdf", b"")]).await;
+    assert!(reply.body.contains("trống (0 byte)"), "{}", reply.body);
+    let reply = upload(
+        &app,
+        &base,
+        &cookie,
+        0,
+        &[("../../x.pdf", PDF), ("a%0D%0ASet-Cookie: b.pdf", PDF)],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let reply = upload(&app, &base, &cookie, 1, &[("giấy chứng sinh.pdf", PDF)]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let draft_files = app
+        .db
+        .store
+        .submissions
+        .drafts_for(account.id)
+        .await
+        .unwrap();
+    let files = app
+        .db
+        .store
+        .submissions
+        .uploads_for_draft(draft_files[0].id)
+        .await
+        .unwrap();
+    let names: Vec<&str> = files.iter().map(|f| f.file_name.as_str()).collect();
+    assert_eq!(
+        names,
+        vec!["x.pdf", "aSet-Cookie b.pdf", "giấy chứng sinh.pdf"]
+    );
+    assert!(
+        files
+            .iter()
+            .all(|f| f.object_key.starts_with("tep/") && !f.object_key.contains("x.pdf"))
+    );
+    // served inline under the cleaned name, with its sniffed type, only to its owner
+    let served = app
+        .get_with_cookie(&format!("{base}/tep/{}", files[0].id), &cookie)
+        .await;
+    assert_eq!(served.status, StatusCode::OK);
+    assert_eq!(served.bytes, PDF);
+    assert_eq!(served.headers[header::CONTENT_TYPE], "application/pdf");
+    assert!(
+        served.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .starts_with("inline; filename=\"x.pdf\"")
+    );
+
+    // check your answers shows every answer, each file with its size, and change links
+    let check = app
+        .get_with_cookie(&format!("{base}/kiem-tra"), &cookie)
+        .await;
+    assert!(check.body.contains("Nguyễn Thị Mai"));
+    assert!(
+        check.body.contains("05/09/2026"),
+        "dates normalised to dd/mm/yyyy"
+    );
+    assert!(
+        check.body.contains("giấy chứng sinh.pdf</a> (50 byte)"),
+        "{}",
+        check.body
+    );
+    assert!(check.body.contains(&format!("{base}/trang/2#ho_ten_tre")));
+    assert!(
+        !check.body.contains("Họ tên cha"),
+        "hidden questions are not shown"
+    );
+
+    // the declaration is required
+    let reply = app
+        .post_form(&format!("{base}/kiem-tra"), "", Some(&cookie))
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.body.contains("Đánh dấu vào ô cam đoan"));
+
+    // submit twice (double click, retry after a lost response): one dossier
+    let first = app
+        .post_form(&format!("{base}/kiem-tra"), "cam_doan=co", Some(&cookie))
+        .await;
+    let second = app
+        .post_form(&format!("{base}/kiem-tra"), "cam_doan=co", Some(&cookie))
+        .await;
+    let confirmation = location(&first);
+    assert!(confirmation.ends_with("/da-nop"), "{confirmation}");
+    let dossier_path = confirmation.trim_end_matches("/da-nop").to_string();
+    assert_eq!(location(&second), dossier_path);
+    let mine = app
+        .db
+        .store
+        .submissions
+        .dossiers_for(account.id)
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 1);
+    let dossier = &mine[0];
+    assert_eq!(dossier.status, DossierStatus::Submitted);
+    assert_eq!(dossier_path, format!("/ho-so/{}", dossier.code));
+
+    let page = app.get_with_cookie(&confirmation, &cookie).await;
+    assert!(page.body.contains("Đã nộp hồ sơ"));
+    assert!(page.body.contains(&dossier.code.to_string()));
+    assert!(page.body.contains("Mới đăng ký"));
+
+    // the mail is queued with the transaction and goes out through the worker
+    assert_eq!(app.db.store.outbox.pending().await.unwrap(), 1);
+    let worker = motcua_web::worker::Worker {
+        store: app.db.store.clone(),
+        mailer: std::sync::Arc::new(app.mail.clone()),
+        files: app.files.clone(),
+        sweep_after: Duration::hours(72),
+    };
+    assert_eq!(worker.run_due(OffsetDateTime::now_utc()).await.unwrap(), 1);
+    let sent = app.mail.messages();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].to, "an@example.vn");
+    assert!(sent[0].subject.contains(&dossier.code.to_string()));
+    assert!(sent[0].body.contains(&format!(
+        "https://dichvucong.example.vn/ho-so/{}",
+        dossier.code
+    )));
+
+    // the draft is gone from "my dossiers" and the dossier is there
+    let my = app.get_with_cookie("/ho-so-cua-toi", &cookie).await;
+    assert!(my.body.contains("Không có hồ sơ nào đang soạn"));
+    assert!(my.body.contains(&dossier.code.to_string()));
+    // opening the old draft leads to the dossier
+    let old = app
+        .get_with_cookie(&format!("{base}/trang/1"), &cookie)
+        .await;
+    assert_eq!(location(&old), dossier_path);
+
+    // public lookup: code plus phone or identity number, nothing personal shown
+    let q = |proof: &str| {
+        format!(
+            "/tra-cuu-ho-so?ma={}&xac_minh={}",
+            enc(&dossier.code.to_string()),
+            enc(proof)
+        )
+    };
+    let found = app.get(&q("0912 345 678")).await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+    assert!(found.body.contains("Mới đăng ký"));
+    assert!(!found.body.contains("Nguyễn Văn An"));
+    assert_eq!(app.get(&q("001099012345")).await.status, StatusCode::OK);
+    let wrong = app.get(&q("0987654321")).await;
+    assert_eq!(wrong.status, StatusCode::NOT_FOUND);
+    assert!(wrong.body.contains("Không tìm thấy hồ sơ khớp"));
+    let invalid = app.get("/tra-cuu-ho-so?ma=abc&xac_minh=").await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(invalid.body.contains("Mã hồ sơ không đúng dạng"));
+
+    // withdrawal before reception withdraws at once, with a history event
+    let reply = app
+        .post_form(&format!("{dossier_path}/rut"), "", Some(&cookie))
+        .await;
+    assert_eq!(location(&reply), dossier_path);
+    let after = app
+        .db
+        .store
+        .dossiers
+        .get(dossier.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.status, DossierStatus::Withdrawn);
+    let history = app.db.store.dossiers.history(dossier.id).await.unwrap();
+    assert_eq!(history.len(), 2);
+    let again = app
+        .post_form(&format!("{dossier_path}/rut"), "", Some(&cookie))
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn other_people_cannot_see_or_touch_a_draft_or_dossier() {
+    let (app, cookie, _) = app().await;
+    let base = start(&app, &cookie).await;
+    let reply = upload(&app, &base, &cookie, 0, &[("a.pdf", PDF)]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    let mut other = Account {
+        id: AccountId::new(),
+        kind: AccountKind::Citizen,
+        full_name: NonEmptyText::parse("Trần Thị Bình").unwrap(),
+        personal_id: None,
+        birth_date: None,
+        phone: None,
+        email: Some(Email::parse("binh@example.vn").unwrap()),
+        address: None,
+        password_hash: "$argon2id$unused".into(),
+        email_verified_at: None,
+        disabled: false,
+        created_at: OffsetDateTime::now_utc(),
+        grants: vec![],
+    };
+    let intruder = login(&app, &other, "b").await;
+    for path in [
+        base.clone(),
+        format!("{base}/trang/1"),
+        format!("{base}/giay-to"),
+        format!("{base}/kiem-tra"),
+    ] {
+        let reply = app.get_with_cookie(&path, &intruder).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    let posted = app
+        .post_form(
+            &format!("{base}/trang/1"),
+            "nguoi_nop_ho_ten=X",
+            Some(&intruder),
+        )
+        .await;
+    assert_eq!(posted.status, StatusCode::FORBIDDEN);
+    // nobody logged in is sent to log in, and comes back afterwards
+    let anonymous = app.get(&format!("{base}/trang/1")).await;
+    assert!(location(&anonymous).starts_with("/dang-nhap?tiep="));
+    other.id = AccountId::new();
+    // an unknown draft is simply not found
+    let missing = app
+        .get_with_cookie("/ho-so-nhap/0190d0c0-0000-7000-8000-000000000000", &cookie)
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn oversized_files_are_refused_before_they_are_stored_with_the_limit_named() {
+    let (app, cookie, account) = app().await;
+    let app = TestApp {
+        state: app
+            .state
+            .clone()
+            .with_uploads(motcua_domain::upload::UploadLimits {
+                max_file_bytes: 1024,
+                max_dossier_bytes: 1500,
+            }),
+        ..app
+    };
+    let base = start(&app, &cookie).await;
+    let mut big = PDF.to_vec();
+    big.resize(2048, b' ');
+    let reply = upload(&app, &base, &cookie, 0, &[("to.pdf", &big)]).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        reply.body.contains("lớn quá: tối đa 1 KB cho mỗi tệp"),
+        "{}",
+        reply.body
+    );
+    let mut fits = PDF.to_vec();
+    fits.resize(1000, b' ');
+    fits.extend_from_slice(b"%%EOF");
+    assert_eq!(
+        upload(&app, &base, &cookie, 0, &[("a.pdf", &fits)])
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let reply = upload(&app, &base, &cookie, 1, &[("b.pdf", &fits)]).await;
+    assert!(
+        reply
+            .body
+            .contains("Tổng dung lượng tệp của hồ sơ vượt quá"),
+        "{}",
+        reply.body
+    );
+    let drafts = app
+        .db
+        .store
+        .submissions
+        .drafts_for(account.id)
+        .await
+        .unwrap();
+    let files = app
+        .db
+        .store
+        .submissions
+        .uploads_for_draft(drafts[0].id)
+        .await
+        .unwrap();
+    assert_eq!(files.len(), 1);
+    use futures_util::StreamExt;
+    use object_store::ObjectStore;
+    let stored = app.files.list(None).collect::<Vec<_>>().await;
+    assert_eq!(stored.len(), 1, "refused files leave nothing behind");
+}
+
+#[tokio::test]
+async fn a_procedure_without_online_submission_explains_how_to_apply() {
+    let (app, cookie, _) = app().await;
+    let other = app
+        .get_with_cookie(
+            &format!("/nop-ho-so/{PROCEDURE}/mac-dinh/000.00.07.H56"),
+            &cookie,
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+    assert!(other.body.contains("chưa nhận hồ sơ trực tuyến"));
+    assert!(other.body.contains(&format!("/thu-tuc/{PROCEDURE}")));
+    let page = app.get(&format!("/thu-tuc/{PROCEDURE}")).await;
+    assert!(
+        page.body
+            .contains(&format!("/nop-ho-so/{PROCEDURE}/mac-dinh/{AGENCY}"))
+    );
+}
