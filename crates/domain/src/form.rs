@@ -167,7 +167,7 @@ pub fn applicant_page() -> FormPage {
     };
     let mut on_behalf = field(
         ON_BEHALF,
-        "Bạn nộp hồ sơ cho chính mình hay nộp thay người khác?",
+        "Bạn có nộp thay cho người khác không?",
         FieldKind::YesNo,
         true,
     );

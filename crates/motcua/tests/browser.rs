@@ -248,3 +248,261 @@ async fn journey(client: Client, url: String, axe: String) {
         "axe-core is not really checking: {broken}"
     );
 }
+
+async fn type_into(client: &Client, id: &str, text: &str) {
+    let el = client.find(Locator::Id(id)).await.unwrap();
+    el.clear().await.unwrap();
+    el.send_keys(text).await.unwrap();
+}
+
+async fn click(client: &Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn value_of(client: &Client, id: &str) -> String {
+    client
+        .find(Locator::Id(id))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_citizen_registers_applies_online_resumes_a_draft_submits_and_looks_it_up() {
+    if !enabled() {
+        return;
+    }
+    let axe = std::fs::read_to_string(
+        std::env::var("MOTCUA_AXE_JS").expect("MOTCUA_AXE_JS: path to axe.min.js"),
+    )
+    .expect("axe-core script");
+    let dir = tempfile::tempdir().unwrap();
+    let (_portal, url) = start_portal(dir.path());
+    let (_driver, driver_url) = start_driver();
+    let client = browser(&driver_url, &dir.path().join("profile")).await;
+    let pdf = dir.path().join("to-khai.pdf");
+    std::fs::write(
+        &pdf,
+        b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n",
+    )
+    .unwrap();
+    let task = tokio::spawn(apply_journey(client.clone(), url, axe, pdf));
+    let outcome = tokio::time::timeout(Duration::from_secs(180), task).await;
+    if !matches!(outcome, Ok(Ok(()))) {
+        screenshot_on_failure(&client, "online-submission").await;
+    }
+    let _ = client.close().await;
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(failed)) => std::panic::resume_unwind(failed.into_panic()),
+        Err(_) => panic!("the submission journey took more than three minutes"),
+    }
+}
+
+async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
+    let (client, url, axe) = (&client, url.as_str(), axe.as_str());
+    // register
+    client.goto(&format!("{url}/dang-ky")).await.unwrap();
+    no_axe_violations(client, axe, "registration").await;
+    type_into(client, "ho_ten", "Lê Thị Hồng").await;
+    type_into(client, "so_dinh_danh", "001199012399").await;
+    type_into(client, "ngay_sinh", "12/03/1995").await;
+    type_into(client, "dien_thoai", "0987001122").await;
+    type_into(client, "email", "hong@example.vn").await;
+    type_into(client, "dia_chi", "Số 5 đường Lê Lợi").await;
+    type_into(client, "mat_khau", "Hoa Sen Nở 2026").await;
+    type_into(client, "nhap_lai_mat_khau", "Hoa Sen Nở 2026").await;
+    click(client, "main form button[type=submit]").await;
+    wait_for_path(client, "/tai-khoan").await;
+
+    // find the procedure without diacritics and start online
+    client
+        .goto(&format!("{url}/thu-tuc?q=khai+sinh"))
+        .await
+        .unwrap();
+    click(client, ".result-title a").await;
+    wait_for_path(client, "/thu-tuc/1.001193").await;
+    click(client, "a.button[href^='/nop-ho-so/1.001193/']").await;
+    client
+        .wait()
+        .for_element(Locator::Css("main form button"))
+        .await
+        .unwrap();
+    no_axe_violations(client, axe, "start page").await;
+    click(client, "main form button[type=submit]").await;
+
+    // page 1: pre-filled from the account; a mistake first
+    client
+        .wait()
+        .for_element(Locator::Id("nguoi_nop_ho_ten"))
+        .await
+        .unwrap();
+    assert_eq!(value_of(client, "nguoi_nop_ho_ten").await, "Lê Thị Hồng");
+    no_axe_violations(client, axe, "form page").await;
+    click(client, "label[for=nop_thay-2]").await;
+    click(client, "button[value=tiep]").await;
+    let summary = client
+        .wait()
+        .for_element(Locator::Css(".error-summary"))
+        .await
+        .unwrap();
+    assert!(
+        summary
+            .text()
+            .await
+            .unwrap()
+            .contains("Chọn tỉnh, thành phố")
+    );
+    no_axe_violations(client, axe, "form page with errors").await;
+    client
+        .find(Locator::Css("#nguoi_nop_dia_chi-tinh option[value='Tỉnh Đắk Lắk'], #nguoi_nop_dia_chi-tinh option:nth-child(27)"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    type_into(client, "nguoi_nop_dia_chi-xa", "Phường Tân Lập").await;
+    click(client, "button[value=tiep]").await;
+
+    // page 2: type, let autosave run, reload: the answers are still there
+    client
+        .wait()
+        .for_element(Locator::Id("ho_ten_tre"))
+        .await
+        .unwrap();
+    type_into(client, "ho_ten_tre", "Lê Minh Khang").await;
+    type_into(client, "ngay_sinh", "01/11/2026").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let status = client
+            .find(Locator::Id("trang-thai-luu"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if status.starts_with("Đã tự động lưu") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "autosave never reported: {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    client.refresh().await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::Id("ho_ten_tre"))
+        .await
+        .unwrap();
+    assert_eq!(value_of(client, "ho_ten_tre").await, "Lê Minh Khang");
+    assert_eq!(value_of(client, "ngay_sinh").await, "01/11/2026");
+    click(client, "label[for=gioi_tinh]").await;
+    type_into(client, "dan_toc", "Kinh").await;
+    client
+        .find(Locator::Css("#noi_sinh-tinh option:nth-child(2)"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    type_into(client, "noi_sinh-xa", "Phường Ba Đình").await;
+    click(client, "button[value=tiep]").await;
+
+    // page 3: the parents
+    client
+        .wait()
+        .for_element(Locator::Id("ho_ten_me"))
+        .await
+        .unwrap();
+    type_into(client, "ho_ten_me", "Lê Thị Hồng").await;
+    type_into(client, "so_dinh_danh_me", "001199012399").await;
+    // the father's questions appear only when they apply
+    let father = client.find(Locator::Id("o-ho_ten_cha")).await.unwrap();
+    assert!(!father.is_displayed().await.unwrap());
+    click(client, "label[for=co_thong_tin_cha]").await;
+    assert!(father.is_displayed().await.unwrap());
+    click(client, "label[for=co_thong_tin_cha-2]").await;
+    assert!(!father.is_displayed().await.unwrap());
+    click(client, "button[value=tiep]").await;
+
+    // attachments: one PDF for each required component
+    client
+        .wait()
+        .for_element(Locator::Id("tep-0"))
+        .await
+        .unwrap();
+    no_axe_violations(client, axe, "attachments").await;
+    for i in 0..2 {
+        client
+            .find(Locator::Id(&format!("tep-{i}")))
+            .await
+            .unwrap()
+            .send_keys(pdf.to_str().unwrap())
+            .await
+            .unwrap();
+        click(client, &format!("form.upload:has(#tep-{i}) button")).await;
+        client
+            .wait()
+            .for_element(Locator::Css(&format!("#thanh-phan-{i} ~ ul.files a")))
+            .await
+            .unwrap();
+    }
+    click(client, "a.button[href$='/kiem-tra']").await;
+
+    // check and submit
+    client
+        .wait()
+        .for_element(Locator::Id("cam_doan"))
+        .await
+        .unwrap();
+    no_axe_violations(client, axe, "check your answers").await;
+    let check = client
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        check.contains("Lê Minh Khang") && check.contains("to-khai.pdf"),
+        "{check}"
+    );
+    click(client, "label[for=cam_doan]").await;
+    click(client, "button[data-once]").await;
+    let code = client
+        .wait()
+        .for_element(Locator::Css(".panel .code"))
+        .await
+        .unwrap();
+    let code = code.text().await.unwrap();
+    assert!(code.starts_with("000.31.00.H56-"), "{code}");
+    no_axe_violations(client, axe, "confirmation").await;
+    client.goto(&format!("{url}/ho-so-cua-toi")).await.unwrap();
+    no_axe_violations(client, axe, "my dossiers").await;
+    click(client, "form[action='/dang-xuat'] button").await;
+    wait_for_path(client, "/dang-nhap").await;
+
+    // anyone with the code and the phone number can follow it, without logging in
+    client.goto(&format!("{url}/tra-cuu-ho-so")).await.unwrap();
+    type_into(client, "ma", &code).await;
+    type_into(client, "xac_minh", "0987001122").await;
+    click(client, "main form button[type=submit]").await;
+    let found = client
+        .wait()
+        .for_element(Locator::Css("main h2"))
+        .await
+        .unwrap();
+    assert_eq!(found.text().await.unwrap(), format!("Hồ sơ {code}"));
+    no_axe_violations(client, axe, "lookup").await;
+}
