@@ -504,3 +504,88 @@ pub(crate) async fn lookup(
     });
     Ok(page.into_response())
 }
+
+/// The receipt of the submission as PDF, with a QR code to the public lookup (which needs the phone or identity
+/// number as well, so the code alone reveals nothing).
+pub(crate) async fn receipt(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    let path = format!("/ho-so/{code}");
+    let (dossier, _) = match owned(&state, &viewer, &code, &path).await? {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    let procedure = state
+        .store
+        .catalogue
+        .get_procedure_version(&dossier.procedure, dossier.procedure_version)
+        .await?;
+    let case = procedure
+        .as_ref()
+        .and_then(|p| p.cases.iter().find(|c| c.key == dossier.case));
+    let files = state
+        .store
+        .submissions
+        .uploads_for_dossier(dossier.id)
+        .await?;
+    let components = case
+        .map(|c| {
+            c.components
+                .iter()
+                .enumerate()
+                .map(|(i, comp)| {
+                    let n = files
+                        .iter()
+                        .filter(|f| usize::from(f.component) == i)
+                        .count();
+                    (comp.name.to_string(), n)
+                })
+                .filter(|(_, n)| *n > 0)
+                .collect()
+        })
+        .unwrap_or_default();
+    let view = state.catalogue.view();
+    let receipt = motcua_documents::Receipt {
+        site_name: state.site.name.clone(),
+        agency_name: view.agency_name(dossier.code.agency()).to_string(),
+        code: dossier.code.to_string(),
+        procedure: procedure
+            .as_ref()
+            .map(|p| p.name.to_string())
+            .unwrap_or_else(|| dossier.procedure.to_string()),
+        case: case.map(|c| c.name.to_string()).unwrap_or_default(),
+        applicant: dossier.applicant_name.to_string(),
+        submitted_at: vntime::format_datetime(dossier.created_at),
+        status: dossier.status.label_vi().to_string(),
+        components,
+        tracking_url: format!(
+            "{}/tra-cuu-ho-so?ma={}",
+            state.site.public_url.trim_end_matches('/'),
+            dossier.code
+        ),
+    };
+    // text layout and compression take a few milliseconds: off the async workers
+    let pdf = tokio::task::spawn_blocking(move || motcua_documents::receipt_pdf(&receipt))
+        .await
+        .map_err(|e| AppError::Files(e.to_string()))?
+        .map_err(|e| AppError::Files(e.to_string()))?;
+    let mut response = Response::new(axum::body::Body::from(pdf));
+    let h = response.headers_mut();
+    h.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/pdf"),
+    );
+    if let Ok(v) = axum::http::HeaderValue::from_str(&format!(
+        "inline; filename=\"bien-nhan-{}.pdf\"",
+        dossier.code
+    )) {
+        h.insert(axum::http::header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("private, no-store"),
+    );
+    Ok(response)
+}

@@ -604,3 +604,70 @@ async fn a_procedure_without_online_submission_explains_how_to_apply() {
             .contains(&format!("/nop-ho-so/{PROCEDURE}/mac-dinh/{AGENCY}"))
     );
 }
+
+#[tokio::test]
+async fn the_receipt_is_a_pdf_with_the_code_in_vietnamese_text() {
+    let (app, cookie, account) = app().await;
+    let base = start(&app, &cookie).await;
+    let _ = base;
+    // submit straight through the store: this test is about the receipt
+    let drafts = app
+        .db
+        .store
+        .submissions
+        .drafts_for(account.id)
+        .await
+        .unwrap();
+    let dossier = app
+        .db
+        .store
+        .submissions
+        .submit(&motcua_domain::submission::Submission {
+            draft: drafts[0].id,
+            new_dossier: motcua_domain::DossierId::new(),
+            account: account.id,
+            applicant_name: NonEmptyText::parse("Nguyễn Văn An").unwrap(),
+            applicant_phone: "0912345678".into(),
+            applicant_personal_id: "001099012345".into(),
+            on_behalf: false,
+            answers: Default::default(),
+            at: OffsetDateTime::now_utc(),
+            emails: vec![],
+        })
+        .await
+        .unwrap();
+    let reply = app
+        .get_with_cookie(&format!("/ho-so/{}/bien-nhan.pdf", dossier.code), &cookie)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.headers[header::CONTENT_TYPE], "application/pdf");
+    assert!(reply.bytes.starts_with(b"%PDF-"));
+    // someone else's receipt is not theirs to download
+    let other = app
+        .get(&format!("/ho-so/{}/bien-nhan.pdf", dossier.code))
+        .await;
+    assert_eq!(other.status, StatusCode::SEE_OTHER);
+    // the text is real text: extracted back with Poppler when it is installed (CI installs it)
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("r.pdf");
+    std::fs::write(&file, &reply.bytes).unwrap();
+    match std::process::Command::new("pdftotext")
+        .arg(&file)
+        .arg("-")
+        .output()
+    {
+        Ok(out) => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(text.contains("BIÊN NHẬN HỒ SƠ NỘP TRỰC TUYẾN"), "{text}");
+            assert!(text.contains(&dossier.code.to_string()), "{text}");
+            assert!(text.contains("Nguyễn Văn An"), "{text}");
+            assert!(text.contains("Đăng ký khai sinh"), "{text}");
+        }
+        Err(_) if std::env::var("MOTCUA_TEST_REQUIRE_PDFTOTEXT").is_ok() => {
+            panic!("pdftotext (Debian poppler-utils) is required here")
+        }
+        Err(_) => eprintln!(
+            "skipped the text check of the receipt: pdftotext (poppler-utils) not installed"
+        ),
+    }
+}

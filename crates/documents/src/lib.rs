@@ -1,0 +1,418 @@
+//! Printed documents as PDF. Text is set in DejaVu Sans (embedded, subset to the glyphs used) so Vietnamese
+//! prints and copies correctly anywhere; a QR code links each receipt to its tracking page. Built on a low-level
+//! PDF writer rather than a typesetting engine: a receipt is a few lines of text, and a clean build on two cores
+//! must stay quick (docs/adr/0005).
+
+use pdf_writer::{
+    Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr,
+    types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap},
+};
+use std::collections::BTreeMap;
+
+const REGULAR: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
+const BOLD: &[u8] = include_bytes!("../fonts/DejaVuSans-Bold.ttf");
+
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    #[error("phông chữ: {0}")]
+    Font(String),
+    #[error("mã QR: {0}")]
+    Qr(String),
+}
+
+/// What the receipt of an online submission says.
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    pub site_name: String,
+    pub agency_name: String,
+    pub code: String,
+    pub procedure: String,
+    pub case: String,
+    pub applicant: String,
+    /// `HH:MM dd/mm/yyyy` (UTC+7).
+    pub submitted_at: String,
+    pub status: String,
+    /// Component name and how many files were attached for it.
+    pub components: Vec<(String, usize)>,
+    /// The tracking page (also in the QR code).
+    pub tracking_url: String,
+}
+
+/// A4 in points.
+const PAGE: (f32, f32) = (595.0, 842.0);
+const MARGIN: f32 = 56.0;
+
+struct FontUse<'a> {
+    face: ttf_parser::Face<'a>,
+    data: &'a [u8],
+    remapper: subsetter::GlyphRemapper,
+    /// New glyph id → the character it shows (for copy and search).
+    chars: BTreeMap<u16, char>,
+}
+
+impl<'a> FontUse<'a> {
+    fn new(data: &'a [u8]) -> Result<Self, DocumentError> {
+        Ok(FontUse {
+            face: ttf_parser::Face::parse(data, 0)
+                .map_err(|e| DocumentError::Font(e.to_string()))?,
+            data,
+            remapper: subsetter::GlyphRemapper::new(),
+            chars: BTreeMap::new(),
+        })
+    }
+
+    /// Encode `text` as 2-byte glyph ids of the subset; returns the bytes and the width at `size`.
+    fn encode(&mut self, text: &str, size: f32) -> (Vec<u8>, f32) {
+        let mut out = Vec::with_capacity(text.len() * 2);
+        let mut width = 0.0;
+        let upem = f32::from(self.face.units_per_em());
+        for c in text.chars() {
+            let gid = self
+                .face
+                .glyph_index(c)
+                .or_else(|| self.face.glyph_index('?'))
+                .unwrap_or(ttf_parser::GlyphId(0));
+            let new = self.remapper.remap(gid.0);
+            self.chars.entry(new).or_insert(c);
+            out.extend_from_slice(&new.to_be_bytes());
+            width += f32::from(self.face.glyph_hor_advance(gid).unwrap_or(0)) * size / upem;
+        }
+        (out, width)
+    }
+
+    fn width(&self, text: &str, size: f32) -> f32 {
+        let upem = f32::from(self.face.units_per_em());
+        text.chars()
+            .map(|c| {
+                let gid = self.face.glyph_index(c).unwrap_or(ttf_parser::GlyphId(0));
+                f32::from(self.face.glyph_hor_advance(gid).unwrap_or(0)) * size / upem
+            })
+            .sum()
+    }
+}
+
+struct Page<'a> {
+    content: Content,
+    fonts: [FontUse<'a>; 2],
+    y: f32,
+}
+
+#[derive(Clone, Copy)]
+enum Align {
+    Left(f32),
+    Center,
+}
+
+impl Page<'_> {
+    fn text(&mut self, text: &str, size: f32, bold: bool, align: Align) {
+        let font = &mut self.fonts[usize::from(bold)];
+        let (bytes, width) = font.encode(text, size);
+        let x = match align {
+            Align::Left(x) => x,
+            Align::Center => (PAGE.0 - width) / 2.0,
+        };
+        self.content.begin_text();
+        self.content
+            .set_font(Name(if bold { b"F2" } else { b"F1" }), size);
+        self.content.next_line(x, self.y);
+        self.content.show(Str(&bytes));
+        self.content.end_text();
+    }
+
+    /// Break `text` into lines no wider than `width`.
+    fn wrap(&self, text: &str, size: f32, bold: bool, width: f32) -> Vec<String> {
+        let font = &self.fonts[usize::from(bold)];
+        let mut lines = Vec::new();
+        let mut line = String::new();
+        for word in text.split_whitespace() {
+            let candidate = if line.is_empty() {
+                word.to_string()
+            } else {
+                format!("{line} {word}")
+            };
+            if font.width(&candidate, size) > width && !line.is_empty() {
+                lines.push(std::mem::replace(&mut line, word.to_string()));
+            } else {
+                line = candidate;
+            }
+        }
+        if !line.is_empty() {
+            lines.push(line);
+        }
+        lines
+    }
+
+    fn paragraph(&mut self, text: &str, size: f32, bold: bool, x: f32, width: f32) {
+        for line in self.wrap(text, size, bold, width) {
+            self.text(&line, size, bold, Align::Left(x));
+            self.y -= size * 1.45;
+        }
+    }
+
+    /// A label in bold on the left, the value wrapped beside it.
+    fn field(&mut self, label: &str, value: &str) {
+        let size = 11.0;
+        let label_width = 150.0;
+        self.text(label, size, true, Align::Left(MARGIN));
+        let lines = self.wrap(value, size, false, PAGE.0 - 2.0 * MARGIN - label_width);
+        for (i, line) in lines.iter().enumerate() {
+            if i > 0 {
+                self.y -= size * 1.45;
+            }
+            self.text(line, size, false, Align::Left(MARGIN + label_width));
+        }
+        self.y -= size * 1.9;
+    }
+
+    fn qr(&mut self, url: &str, x: f32, top: f32, size: f32) -> Result<(), DocumentError> {
+        let code =
+            qrcode::QrCode::new(url.as_bytes()).map_err(|e| DocumentError::Qr(e.to_string()))?;
+        let n = code.width();
+        let colors = code.to_colors();
+        // a quiet zone of four modules around the code
+        let module = size / (n as f32 + 8.0);
+        self.content.set_fill_rgb(0.0, 0.0, 0.0);
+        for (i, color) in colors.iter().enumerate() {
+            if *color == qrcode::Color::Dark {
+                let (row, col) = (i / n, i % n);
+                self.content.rect(
+                    x + (col as f32 + 4.0) * module,
+                    top - (row as f32 + 5.0) * module,
+                    module,
+                    module,
+                );
+            }
+        }
+        self.content.fill_nonzero();
+        Ok(())
+    }
+}
+
+fn deflate(data: &[u8]) -> Vec<u8> {
+    miniz_oxide::deflate::compress_to_vec_zlib(data, 6)
+}
+
+/// The receipt of an online submission (biên nhận hồ sơ nộp trực tuyến), one A4 page.
+pub fn receipt_pdf(r: &Receipt) -> Result<Vec<u8>, DocumentError> {
+    let mut page = Page {
+        content: Content::new(),
+        fonts: [FontUse::new(REGULAR)?, FontUse::new(BOLD)?],
+        y: PAGE.1 - MARGIN,
+    };
+    let width = PAGE.0 - 2.0 * MARGIN;
+    page.text(
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        12.0,
+        true,
+        Align::Center,
+    );
+    page.y -= 16.0;
+    page.text("Độc lập - Tự do - Hạnh phúc", 12.0, true, Align::Center);
+    page.y -= 36.0;
+    page.text(&r.agency_name.to_uppercase(), 11.0, true, Align::Center);
+    page.y -= 32.0;
+    page.text("BIÊN NHẬN HỒ SƠ NỘP TRỰC TUYẾN", 15.0, true, Align::Center);
+    page.y -= 36.0;
+    let qr_size = 110.0;
+    let qr_top = page.y + 14.0;
+    page.qr(&r.tracking_url, PAGE.0 - MARGIN - qr_size, qr_top, qr_size)?;
+    page.text("Mã hồ sơ", 11.0, true, Align::Left(MARGIN));
+    page.y -= 20.0;
+    page.text(&r.code, 16.0, true, Align::Left(MARGIN));
+    page.y = qr_top - qr_size - 4.0;
+    let caption = "Quét mã để tra cứu hồ sơ";
+    let caption_width = page.fonts[0].width(caption, 8.0);
+    page.text(
+        caption,
+        8.0,
+        false,
+        Align::Left(PAGE.0 - MARGIN - (qr_size + caption_width) / 2.0),
+    );
+    page.y -= 28.0;
+    page.field("Thủ tục:", &r.procedure);
+    page.field("Trường hợp:", &r.case);
+    page.field("Cơ quan giải quyết:", &r.agency_name);
+    page.field("Người nộp:", &r.applicant);
+    page.field("Nộp lúc:", &r.submitted_at);
+    page.field("Trạng thái:", &r.status);
+    page.text("Thành phần hồ sơ đã nộp:", 11.0, true, Align::Left(MARGIN));
+    page.y -= 18.0;
+    for (i, (name, files)) in r.components.iter().enumerate() {
+        let line = format!("{}. {name} ({files} tệp)", i + 1);
+        page.paragraph(&line, 11.0, false, MARGIN + 12.0, width - 12.0);
+    }
+    page.y -= 10.0;
+    page.paragraph(
+        "Biên nhận này xác nhận hệ thống đã nhận hồ sơ nộp trực tuyến. Trong 1 ngày làm việc, cơ quan kiểm tra hồ sơ: nếu đầy đủ sẽ gửi Giấy tiếp nhận hồ sơ và hẹn trả kết quả; nếu chưa đầy đủ sẽ thông báo một lần các giấy tờ cần bổ sung.",
+        10.0,
+        false,
+        MARGIN,
+        width,
+    );
+    page.y -= 4.0;
+    page.paragraph(
+        &format!("Tra cứu hồ sơ: {}", r.tracking_url),
+        10.0,
+        false,
+        MARGIN,
+        width,
+    );
+    page.paragraph(&r.site_name, 10.0, false, MARGIN, width);
+    finish(page, &format!("Biên nhận hồ sơ {}", r.code))
+}
+
+fn finish(page: Page<'_>, title: &str) -> Result<Vec<u8>, DocumentError> {
+    let mut pdf = Pdf::new();
+    let mut next = 1;
+    let mut alloc = || {
+        let r = Ref::new(next);
+        next += 1;
+        r
+    };
+    let (catalog, tree, page_id, contents, info) = (alloc(), alloc(), alloc(), alloc(), alloc());
+    let font_ids: Vec<[Ref; 5]> = (0..2)
+        .map(|_| [alloc(), alloc(), alloc(), alloc(), alloc()])
+        .collect();
+
+    pdf.catalog(catalog).pages(tree);
+    pdf.pages(tree).kids([page_id]).count(1);
+    let mut p = pdf.page(page_id);
+    p.media_box(Rect::new(0.0, 0.0, PAGE.0, PAGE.1));
+    p.parent(tree);
+    p.contents(contents);
+    let mut resources = p.resources();
+    let mut fonts = resources.fonts();
+    fonts.pair(Name(b"F1"), font_ids[0][0]);
+    fonts.pair(Name(b"F2"), font_ids[1][0]);
+    fonts.finish();
+    resources.finish();
+    p.finish();
+    pdf.stream(contents, &deflate(&page.content.finish()))
+        .filter(Filter::FlateDecode);
+
+    let system = SystemInfo {
+        registry: Str(b"Adobe"),
+        ordering: Str(b"Identity"),
+        supplement: 0,
+    };
+    for (font, [type0, cid, descriptor, file, cmap]) in page.fonts.iter().zip(font_ids) {
+        let base = if std::ptr::eq(font.data, BOLD) {
+            "MOTCUA+DejaVuSans-Bold"
+        } else {
+            "MOTCUB+DejaVuSans"
+        };
+        let subset = subsetter::subset(font.data, 0, &font.remapper)
+            .map_err(|e| DocumentError::Font(format!("{e:?}")))?;
+        pdf.type0_font(type0)
+            .base_font(Name(base.as_bytes()))
+            .encoding_predefined(Name(b"Identity-H"))
+            .descendant_font(cid)
+            .to_unicode(cmap);
+        let upem = f32::from(font.face.units_per_em());
+        let scale = |v: i16| f32::from(v) * 1000.0 / upem;
+        let widths: Vec<f32> = font
+            .remapper
+            .remapped_gids()
+            .map(|old| {
+                f32::from(
+                    font.face
+                        .glyph_hor_advance(ttf_parser::GlyphId(old))
+                        .unwrap_or(0),
+                ) * 1000.0
+                    / upem
+            })
+            .collect();
+        let mut c = pdf.cid_font(cid);
+        c.subtype(CidFontType::Type2)
+            .base_font(Name(base.as_bytes()))
+            .system_info(system)
+            .font_descriptor(descriptor)
+            .default_width(0.0)
+            .cid_to_gid_map_predefined(Name(b"Identity"));
+        c.widths().consecutive(0, widths);
+        c.finish();
+        let bbox = font.face.global_bounding_box();
+        pdf.font_descriptor(descriptor)
+            .name(Name(base.as_bytes()))
+            .flags(FontFlags::NON_SYMBOLIC)
+            .bbox(Rect::new(
+                scale(bbox.x_min),
+                scale(bbox.y_min),
+                scale(bbox.x_max),
+                scale(bbox.y_max),
+            ))
+            .italic_angle(0.0)
+            .ascent(scale(font.face.ascender()))
+            .descent(scale(font.face.descender()))
+            .cap_height(scale(font.face.capital_height().unwrap_or(1400)))
+            .stem_v(80.0)
+            .font_file2(file);
+        pdf.stream(file, &deflate(&subset))
+            .filter(Filter::FlateDecode);
+        let mut unicode = UnicodeCmap::new(Name(b"Motcua-UTF16"), system);
+        for (gid, c) in &font.chars {
+            unicode.pair(*gid, *c);
+        }
+        pdf.cmap(cmap, &unicode.finish());
+    }
+    pdf.document_info(info)
+        .title(TextStr(title))
+        .producer(TextStr("motcua"));
+    Ok(pdf.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn receipt() -> Receipt {
+        Receipt {
+            site_name: "Cổng Dịch vụ công tỉnh Đắk Lắk".into(),
+            agency_name: "UBND phường Tân Lập".into(),
+            code: "000.31.00.H56-261128-0001".into(),
+            procedure: "Đăng ký khai sinh".into(),
+            case: "Đăng ký khai sinh trong thời hạn 60 ngày kể từ ngày sinh, kèm theo một mô tả rất dài để phải xuống dòng".into(),
+            applicant: "Lê Thị Hồng".into(),
+            submitted_at: "09:15 28/11/2026".into(),
+            status: "Mới đăng ký".into(),
+            components: vec![("Tờ khai đăng ký khai sinh".into(), 1), ("Giấy chứng sinh".into(), 2)],
+            tracking_url: "https://dichvucong.example.vn/tra-cuu-ho-so?ma=000.31.00.H56-261128-0001".into(),
+        }
+    }
+
+    #[test]
+    fn a_receipt_is_a_small_pdf_with_every_vietnamese_letter_in_its_fonts() {
+        let pdf = receipt_pdf(&receipt()).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+        assert!(pdf.ends_with(b"%%EOF\n") || pdf.ends_with(b"%%EOF"));
+        // subset fonts keep a receipt small
+        assert!(pdf.len() < 60_000, "{} bytes", pdf.len());
+        let text = String::from_utf8_lossy(&pdf);
+        assert!(text.contains("/FontFile2"));
+        assert!(text.contains("/ToUnicode"));
+        let face = ttf_parser::Face::parse(REGULAR, 0).unwrap();
+        for c in
+            "ăâđêôơưàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵĂÂĐÊÔƠƯ".chars()
+        {
+            assert!(
+                face.glyph_index(c).is_some(),
+                "{c} missing from DejaVu Sans"
+            );
+        }
+    }
+
+    #[test]
+    fn long_values_wrap_inside_the_margins() {
+        let page = Page {
+            content: Content::new(),
+            fonts: [FontUse::new(REGULAR).unwrap(), FontUse::new(BOLD).unwrap()],
+            y: 0.0,
+        };
+        let lines = page.wrap(&receipt().case, 11.0, false, 200.0);
+        assert!(lines.len() > 2);
+        for line in &lines {
+            assert!(page.fonts[0].width(line, 11.0) <= 200.0, "{line}");
+        }
+        assert_eq!(lines.join(" "), receipt().case);
+    }
+}
