@@ -3,21 +3,14 @@
 //! and `MOTCUA_AXE_JS` to axe-core's `axe.min.js`); says it skipped otherwise. Screenshots of failures go to
 //! `MOTCUA_TEST_ARTIFACTS` (default: the temporary directory of the run).
 
+mod common;
+
+use common::{Killed, start_portal};
 use fantoccini::{Client, ClientBuilder, Locator};
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn enabled() -> bool {
     if std::env::var("MOTCUA_TEST_BROWSER").is_ok_and(|v| v == "1") {
@@ -35,34 +28,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-/// Start `motcua serve` on a fresh SQLite database with the demo data; returns its URL.
-fn start_portal(dir: &std::path::Path) -> (Killed, String) {
-    let mut child = Killed(
-        Command::new(env!("CARGO_BIN_EXE_motcua"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .current_dir(dir)
-            .env_remove("MOTCUA_DATABASE_URL")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut out = BufReader::new(child.0.stdout.take().unwrap());
-    loop {
-        let mut line = String::new();
-        assert!(
-            out.read_line(&mut line).unwrap() > 0,
-            "the portal did not start"
-        );
-        if let Some(rest) = line.split("đang chạy tại ").nth(1) {
-            let url = rest.split_whitespace().next().unwrap().to_string();
-            // keep draining stdout so the child never blocks on a full pipe
-            std::thread::spawn(move || for _ in out.lines() {});
-            return (child, url);
-        }
-    }
 }
 
 fn start_driver() -> (Killed, String) {
