@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use motcua_domain::{
-    AccountId, Channel, Dossier, DossierId, DossierStatus, HistoryEvent,
+    AccountId, Channel, Dossier, DossierId, DossierStatus, HistoryEvent, Transition,
     submission::{Draft, DraftId, Job, OnlineDetails, Submission, Upload, UploadId},
     vntime,
 };
@@ -172,41 +172,35 @@ impl SubmissionRepo for PgStore {
     }
 
     async fn add_upload(&self, u: &Upload, max_total_bytes: u64) -> StoreResult<()> {
+        self.insert_upload(u, max_total_bytes, false).await
+    }
+
+    async fn add_supplement_upload(&self, u: &Upload, max_total_bytes: u64) -> StoreResult<()> {
+        self.insert_upload(u, max_total_bytes, true).await
+    }
+
+    async fn send_supplement(&self, draft: DraftId, t: &Transition) -> StoreResult<HistoryEvent> {
         let mut tx = self.begin().await?;
-        lock_draft(&mut tx, u.draft).await?;
-        match draft_in(&mut tx, u.draft).await? {
-            None => return Err(StoreError::NotFound),
-            Some(d) if d.dossier.is_some() => return Err(already_submitted()),
-            Some(_) => {}
-        }
-        let used: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(SUM(size), 0)::BIGINT FROM uploads WHERE draft_id = $1",
-        )
-        .bind(u.draft.0)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        if u64::try_from(used).unwrap_or(0).saturating_add(u.size) > max_total_bytes {
-            return Err(StoreError::Constraint("dossier size limit".into()));
-        }
+        let event = self.transition_in(&mut tx, t).await?;
         sqlx::query(
-            "INSERT INTO uploads (id, account_id, draft_id, component, file_name, object_key, file_type, size, \
-             sha256, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "UPDATE uploads SET dossier_id = $1 WHERE draft_id = $2 AND dossier_id IS NULL",
         )
-        .bind(u.id.0)
-        .bind(u.account.0)
-        .bind(u.draft.0)
-        .bind(i32::from(u.component))
-        .bind(&u.file_name)
-        .bind(&u.object_key)
-        .bind(u.file_type.mime())
-        .bind(i64::try_from(u.size).unwrap_or(i64::MAX))
-        .bind(&u.sha256)
-        .bind(u.created_at)
+        .bind(t.dossier.0)
+        .bind(draft.0)
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)
+        tx.commit().await.map_err(map_err)?;
+        Ok(event)
+    }
+
+    async fn draft_of(&self, dossier: DossierId) -> StoreResult<Option<DraftId>> {
+        let id: Option<Uuid> = sqlx::query_scalar("SELECT id FROM drafts WHERE dossier_id = $1")
+            .bind(dossier.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(id.map(DraftId))
     }
 
     async fn get_upload(&self, id: UploadId) -> StoreResult<Option<Upload>> {
@@ -490,5 +484,56 @@ impl OutboxRepo for PgStore {
             .await
             .map_err(map_err)?;
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
+
+impl PgStore {
+    async fn insert_upload(
+        &self,
+        u: &Upload,
+        max_total_bytes: u64,
+        supplement: bool,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        lock_draft(&mut tx, u.draft).await?;
+        match draft_in(&mut tx, u.draft).await? {
+            None => return Err(StoreError::NotFound),
+            Some(d) if d.dossier.is_some() != supplement => {
+                return Err(if supplement {
+                    StoreError::Conflict("hồ sơ này chưa được nộp".into())
+                } else {
+                    already_submitted()
+                });
+            }
+            Some(_) => {}
+        }
+        let used: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(SUM(size), 0)::BIGINT FROM uploads WHERE draft_id = $1",
+        )
+        .bind(u.draft.0)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if u64::try_from(used).unwrap_or(0).saturating_add(u.size) > max_total_bytes {
+            return Err(StoreError::Constraint("dossier size limit".into()));
+        }
+        sqlx::query(
+            "INSERT INTO uploads (id, account_id, draft_id, component, file_name, object_key, file_type, size, \
+             sha256, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(u.id.0)
+        .bind(u.account.0)
+        .bind(u.draft.0)
+        .bind(i32::from(u.component))
+        .bind(&u.file_name)
+        .bind(&u.object_key)
+        .bind(u.file_type.mime())
+        .bind(i64::try_from(u.size).unwrap_or(i64::MAX))
+        .bind(&u.sha256)
+        .bind(u.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
     }
 }

@@ -490,6 +490,64 @@ async fn append_event(tx: &mut sqlx::SqliteConnection, e: &HistoryEvent) -> Stor
 }
 
 impl SqliteStore {
+    /// Apply a transition inside the caller's transaction: the status change (only if still in `from`) and its
+    /// chained history event.
+    pub(crate) async fn transition_in(
+        &self,
+        tx: &mut sqlx::SqliteConnection,
+        t: &Transition,
+    ) -> StoreResult<HistoryEvent> {
+        let updated = sqlx::query(
+            "UPDATE dossiers SET status = $1, updated_at = $2, due_at = COALESCE($3, due_at) \
+             WHERE id = $4 AND status = $5",
+        )
+        .bind(t.to.as_str())
+        .bind(micros(t.at))
+        .bind(t.due_at.map(micros))
+        .bind(t.dossier.0.to_string())
+        .bind(t.from.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if updated.rows_affected() == 0 {
+            return Err(match self.dossier_in(tx, t.dossier).await? {
+                None => StoreError::NotFound,
+                Some(now) => StoreError::Conflict(format!(
+                    "hồ sơ {} đang ở trạng thái \u{201c}{}\u{201d}",
+                    now.code,
+                    now.status.label_vi()
+                )),
+            });
+        }
+        let last = sqlx::query(
+            "SELECT seq, hash FROM dossier_events WHERE dossier_id = $1 ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(t.dossier.0.to_string())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let prev = match last {
+            None => None,
+            Some(row) => Some((
+                decode::version(row.try_get("seq").map_err(map_err)?)?,
+                decode::event_hash(&row.try_get::<String, _>("hash").map_err(map_err)?)?,
+            )),
+        };
+        let event = HistoryEvent::seal(
+            t.event_id,
+            t.dossier,
+            prev,
+            t.at,
+            t.actor.clone(),
+            Some(t.from),
+            t.to,
+            t.reason.clone(),
+            t.due_at,
+        );
+        append_event(tx, &event).await?;
+        Ok(event)
+    }
+
     async fn dossier_in(
         &self,
         conn: &mut sqlx::SqliteConnection,
@@ -565,54 +623,7 @@ impl DossierRepo for SqliteStore {
 
     async fn record_transition(&self, t: &Transition) -> StoreResult<HistoryEvent> {
         let mut tx = self.begin().await?;
-        let updated = sqlx::query(
-            "UPDATE dossiers SET status = $1, updated_at = $2, due_at = COALESCE($3, due_at) \
-             WHERE id = $4 AND status = $5",
-        )
-        .bind(t.to.as_str())
-        .bind(micros(t.at))
-        .bind(t.due_at.map(micros))
-        .bind(t.dossier.0.to_string())
-        .bind(t.from.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        if updated.rows_affected() == 0 {
-            return Err(match self.dossier_in(&mut tx, t.dossier).await? {
-                None => StoreError::NotFound,
-                Some(now) => StoreError::Conflict(format!(
-                    "hồ sơ {} đang ở trạng thái \u{201c}{}\u{201d}",
-                    now.code,
-                    now.status.label_vi()
-                )),
-            });
-        }
-        let last = sqlx::query(
-            "SELECT seq, hash FROM dossier_events WHERE dossier_id = $1 ORDER BY seq DESC LIMIT 1",
-        )
-        .bind(t.dossier.0.to_string())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let prev = match last {
-            None => None,
-            Some(row) => Some((
-                decode::version(row.try_get("seq").map_err(map_err)?)?,
-                decode::event_hash(&row.try_get::<String, _>("hash").map_err(map_err)?)?,
-            )),
-        };
-        let event = HistoryEvent::seal(
-            t.event_id,
-            t.dossier,
-            prev,
-            t.at,
-            t.actor.clone(),
-            Some(t.from),
-            t.to,
-            t.reason.clone(),
-            t.due_at,
-        );
-        append_event(&mut tx, &event).await?;
+        let event = self.transition_in(&mut tx, t).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(event)
     }

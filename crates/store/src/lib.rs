@@ -255,6 +255,18 @@ pub trait SubmissionRepo: Send + Sync {
     /// Record an upload, unless the draft's files would then exceed `max_total_bytes` (`Constraint`) or the
     /// draft was submitted (`Conflict`).
     async fn add_upload(&self, upload: &Upload, max_total_bytes: u64) -> StoreResult<()>;
+    /// Record a file answering a supplement request (`upload.draft` is the draft the dossier came from): kept
+    /// unclaimed until [`SubmissionRepo::send_supplement`]. `Conflict` if the draft was never submitted.
+    async fn add_supplement_upload(&self, upload: &Upload, max_total_bytes: u64)
+    -> StoreResult<()>;
+    /// Send a supplement: the dossier's transition and the claim of the files added for it, together.
+    async fn send_supplement(
+        &self,
+        draft: DraftId,
+        transition: &Transition,
+    ) -> StoreResult<HistoryEvent>;
+    /// The draft an online dossier was submitted from.
+    async fn draft_of(&self, dossier: DossierId) -> StoreResult<Option<DraftId>>;
     async fn get_upload(&self, id: UploadId) -> StoreResult<Option<Upload>>;
     /// Files of a draft, or of the dossier it became, in the order they were added.
     async fn uploads_for_draft(&self, draft: DraftId) -> StoreResult<Vec<Upload>>;

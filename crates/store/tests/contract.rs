@@ -69,6 +69,7 @@ contract!(
     submitting_one_draft_twice_or_at_once_gives_one_dossier,
     uploads_respect_the_dossier_limit_and_stale_ones_are_found,
     outbox_jobs_are_claimed_once_retried_and_completed,
+    a_supplement_claims_its_files_with_the_transition,
 );
 
 fn code(text: &str) -> AgencyCode {
@@ -1650,5 +1651,120 @@ async fn outbox_jobs_are_claimed_once_retried_and_completed(store: &Store) {
         store.outbox.pending().await.unwrap(),
         1,
         "given up, left for an operator"
+    );
+}
+
+async fn a_supplement_claims_its_files_with_the_transition(store: &Store) {
+    fixtures::seed_minimal(store).await;
+    let a = citizen();
+    store.accounts.create(&a).await.unwrap();
+    let draft = draft_for(a.id);
+    store.submissions.save_draft(&draft).await.unwrap();
+    let at = datetime!(2026-03-02 02:10:00 UTC);
+    // a supplement needs a submitted dossier
+    assert!(matches!(
+        store
+            .submissions
+            .add_supplement_upload(&upload_for(&draft, 10, at), 1 << 30)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    store
+        .submissions
+        .add_upload(&upload_for(&draft, 10, at), 1 << 30)
+        .await
+        .unwrap();
+    let dossier = store
+        .submissions
+        .submit(&submission_of(&draft))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.submissions.draft_of(dossier.id).await.unwrap(),
+        Some(draft.id)
+    );
+    let t = |from, to, minute| {
+        Transition::new(
+            dossier.id,
+            from,
+            to,
+            datetime!(2026-03-02 04:00:00 UTC) + time::Duration::minutes(minute),
+            "officer",
+        )
+        .unwrap()
+    };
+    store
+        .dossiers
+        .record_transition(&t(
+            DossierStatus::Submitted,
+            DossierStatus::SupplementRequested,
+            0,
+        ))
+        .await
+        .unwrap();
+    let extra = upload_for(&draft, 20, at);
+    store
+        .submissions
+        .add_supplement_upload(&extra, 1 << 30)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .submissions
+            .uploads_for_dossier(dossier.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // a stale transition claims nothing
+    assert!(matches!(
+        store
+            .submissions
+            .send_supplement(
+                draft.id,
+                &t(DossierStatus::Received, DossierStatus::Processing, 1)
+            )
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store
+            .submissions
+            .uploads_for_dossier(dossier.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let event = store
+        .submissions
+        .send_supplement(
+            draft.id,
+            &t(
+                DossierStatus::SupplementRequested,
+                DossierStatus::Submitted,
+                2,
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(event.seq, 3);
+    let files = store
+        .submissions
+        .uploads_for_dossier(dossier.id)
+        .await
+        .unwrap();
+    assert_eq!(files.len(), 2);
+    assert!(files.iter().any(|f| f.id == extra.id));
+    assert_eq!(
+        store
+            .dossiers
+            .get(dossier.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        DossierStatus::Submitted
     );
 }

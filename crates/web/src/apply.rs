@@ -690,18 +690,18 @@ pub(crate) async fn autosave(
 }
 
 pub(crate) struct ComponentFiles {
-    index: usize,
-    name: String,
-    required: bool,
-    files: Vec<FileView>,
-    error: Option<String>,
+    pub index: usize,
+    pub name: String,
+    pub required: bool,
+    pub files: Vec<FileView>,
+    pub error: Option<String>,
 }
 
 pub(crate) struct FileView {
-    name: String,
-    size: String,
-    href: String,
-    remove: String,
+    pub name: String,
+    pub size: String,
+    pub href: String,
+    pub remove: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -717,7 +717,7 @@ pub(crate) struct FilesPage {
     used: String,
 }
 
-fn file_views(base: &str, files: &[Upload], component: usize) -> Vec<FileView> {
+pub(crate) fn file_views(base: &str, files: &[Upload], component: usize) -> Vec<FileView> {
     files
         .iter()
         .filter(|f| usize::from(f.component) == component)
@@ -794,23 +794,52 @@ pub(crate) async fn upload_files(
     layout: Layout,
     viewer: Viewer,
     Path(id): Path<String>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<Response, AppError> {
     let path = format!("/ho-so-nhap/{id}/giay-to");
     let l = loaded!(state, viewer, id, path);
+    let target = Target {
+        account: l.account.id,
+        draft: l.draft.id,
+        components: l.case.components.len(),
+        supplement: false,
+    };
+    let errors = receive(&state, multipart, &target).await?;
+    if errors.is_empty() {
+        return Ok(Redirect::to(&format!("{}/giay-to", draft_path(l.draft.id))).into_response());
+    }
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        render_files(&state, layout, &l, errors).await?,
+    )
+        .into_response())
+}
+
+/// Where received files go: a draft being prepared, or (supplement) the dossier it became.
+pub(crate) struct Target {
+    pub account: motcua_domain::AccountId,
+    pub draft: DraftId,
+    pub components: usize,
+    pub supplement: bool,
+}
+
+/// Receive the files of an upload form (`thanh_phan`, then one or more `tep`). Each file is checked before it is
+/// stored: size while it streams in, type from its bytes, then the scanner. Returns the refusals, by component.
+pub(crate) async fn receive(
+    state: &AppState,
+    mut multipart: Multipart,
+    target: &Target,
+) -> Result<Vec<(usize, String)>, AppError> {
     let limits = state.uploads;
     let mut component: Option<usize> = None;
     let mut errors: Vec<(usize, String)> = Vec::new();
     let mut stored = 0usize;
-    let bad_request = |msg: &str| {
-        tracing::info!(error = msg, "upload request refused");
-    };
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(e) => {
-                bad_request(&e.to_string());
+                tracing::info!(error = %e, "upload request refused");
                 errors.push((
                     component.unwrap_or(0),
                     "Tải tệp lên bị gián đoạn. Hãy chọn lại tệp và thử lại.".into(),
@@ -825,7 +854,7 @@ pub(crate) async fn upload_files(
                     .trim()
                     .parse::<usize>()
                     .ok()
-                    .filter(|i| *i < l.case.components.len());
+                    .filter(|i| *i < target.components);
             }
             Some("tep") => {
                 let Some(index) = component else {
@@ -849,7 +878,7 @@ pub(crate) async fn upload_files(
                     Ok(bytes) if bytes.is_empty() => {
                         errors.push((index, FileRefusal::Empty(name.clone()).to_string()))
                     }
-                    Ok(bytes) => match keep(&state, &l, index, &name, bytes).await? {
+                    Ok(bytes) => match keep(state, target, index, &name, bytes).await? {
                         Ok(()) => stored += 1,
                         Err(message) => errors.push((index, message)),
                     },
@@ -864,14 +893,7 @@ pub(crate) async fn upload_files(
             "Chọn ít nhất một tệp PDF, JPEG hoặc PNG để tải lên.".into(),
         ));
     }
-    if errors.is_empty() {
-        return Ok(Redirect::to(&format!("{}/giay-to", draft_path(l.draft.id))).into_response());
-    }
-    Ok((
-        StatusCode::UNPROCESSABLE_ENTITY,
-        render_files(&state, layout, &l, errors).await?,
-    )
-        .into_response())
+    Ok(errors)
 }
 
 /// Read a file part, refusing it as soon as it passes `max` bytes (nothing of it is stored).
@@ -901,7 +923,7 @@ async fn read_limited(
 /// Check and store one file; `Ok(Err(message))` when it is refused.
 async fn keep(
     state: &AppState,
-    l: &Loaded,
+    target: &Target,
     component: usize,
     name: &str,
     bytes: Vec<u8>,
@@ -919,8 +941,8 @@ async fn keep(
     let key = format!("tep/{}/{id}", vntime::vn_date(OffsetDateTime::now_utc()));
     let upload = Upload {
         id: UploadId(id),
-        account: l.account.id,
-        draft: l.draft.id,
+        account: target.account,
+        draft: target.draft,
         component: u16::try_from(component).unwrap_or(u16::MAX),
         file_name: clean,
         object_key: key.clone(),
@@ -936,12 +958,20 @@ async fn keep(
         .put(&path, bytes::Bytes::from(bytes).into())
         .await
         .map_err(AppError::files)?;
-    match state
-        .store
-        .submissions
-        .add_upload(&upload, state.uploads.max_dossier_bytes)
-        .await
-    {
+    let added = if target.supplement {
+        state
+            .store
+            .submissions
+            .add_supplement_upload(&upload, state.uploads.max_dossier_bytes)
+            .await
+    } else {
+        state
+            .store
+            .submissions
+            .add_upload(&upload, state.uploads.max_dossier_bytes)
+            .await
+    };
+    match added {
         Ok(()) => Ok(Ok(())),
         Err(e) => {
             let _ = state.files.delete(&path).await;

@@ -215,6 +215,16 @@ pub fn router(state: AppState) -> Router {
         .route("/ho-so/{code}", get(tracking::dossier_page))
         .route("/ho-so/{code}/da-nop", get(tracking::submitted_page))
         .route("/ho-so/{code}/rut", post(tracking::withdraw))
+        .route(
+            "/ho-so/{code}/bo-sung",
+            post(tracking::supplement_upload)
+                .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
+        .route(
+            "/ho-so/{code}/bo-sung/{file}/xoa",
+            post(tracking::supplement_remove),
+        )
+        .route("/ho-so/{code}/gui-bo-sung", post(tracking::supplement_send))
         .route("/ho-so/{code}/bien-nhan.pdf", get(tracking::receipt))
         .route("/ho-so/{code}/tep/{file}", get(tracking::dossier_file))
         .route("/tra-cuu-ho-so", get(tracking::lookup))

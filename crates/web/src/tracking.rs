@@ -19,7 +19,9 @@ use motcua_store::StoreError;
 
 use crate::{
     AppError, AppState,
-    apply::{AnswerSection, answer_sections, serve_file},
+    apply::{
+        AnswerSection, ComponentFiles, Target, answer_sections, file_views, receive, serve_file,
+    },
     guard,
     layout::Layout,
     pages::not_found,
@@ -159,6 +161,14 @@ pub(crate) struct DossierPage {
     just_submitted: bool,
     notice: Option<&'static str>,
     on_behalf: bool,
+    /// When the agency asked for more: what it asked, and the files being prepared for the answer.
+    supplement: Option<SupplementView>,
+}
+
+pub(crate) struct SupplementView {
+    request: Option<String>,
+    components: Vec<ComponentFiles>,
+    errors: Vec<(String, String)>,
 }
 
 /// The dossier with this code, if the viewer owns it (others get "not found": codes are not secrets, but
@@ -208,6 +218,27 @@ async fn render_dossier(
     just_submitted: bool,
     notice: Option<&'static str>,
 ) -> Result<DossierPage, AppError> {
+    render_dossier_with(
+        state,
+        layout,
+        dossier,
+        details,
+        just_submitted,
+        notice,
+        vec![],
+    )
+    .await
+}
+
+async fn render_dossier_with(
+    state: &AppState,
+    layout: Layout,
+    dossier: Dossier,
+    details: motcua_domain::submission::OnlineDetails,
+    just_submitted: bool,
+    notice: Option<&'static str>,
+    supplement_errors: Vec<(usize, String)>,
+) -> Result<DossierPage, AppError> {
     let events = state.store.dossiers.history(dossier.id).await?;
     let procedure = state
         .store
@@ -234,7 +265,61 @@ async fn render_dossier(
             href: format!("/ho-so/{}/tep/{}", dossier.code, u.id),
         })
         .collect();
+    let supplement = if dossier.status == DossierStatus::SupplementRequested {
+        let draft = state.store.submissions.draft_of(dossier.id).await?;
+        let pending: Vec<_> = match draft {
+            Some(d) => state
+                .store
+                .submissions
+                .uploads_for_draft(d)
+                .await?
+                .into_iter()
+                .filter(|u| u.dossier.is_none())
+                .collect(),
+            None => vec![],
+        };
+        let base = format!("/ho-so/{}", dossier.code);
+        Some(SupplementView {
+            request: events
+                .iter()
+                .rev()
+                .find(|e| e.to == DossierStatus::SupplementRequested)
+                .and_then(|e| e.reason.clone()),
+            components: case
+                .map(|c| {
+                    c.components
+                        .iter()
+                        .enumerate()
+                        .map(|(i, comp)| ComponentFiles {
+                            index: i,
+                            name: comp.name.to_string(),
+                            required: comp.required,
+                            files: file_views(&base, &pending, i)
+                                .into_iter()
+                                .map(|mut f| {
+                                    f.remove = f.remove.replace("/tep/", "/bo-sung/");
+                                    f
+                                })
+                                .collect(),
+                            error: supplement_errors
+                                .iter()
+                                .filter(|(n, _)| *n == i)
+                                .map(|(_, e)| e.clone())
+                                .reduce(|a, b| format!("{a} {b}")),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            errors: supplement_errors
+                .iter()
+                .map(|(i, e)| (format!("tep-{i}"), e.clone()))
+                .collect(),
+        })
+    } else {
+        None
+    };
     Ok(DossierPage {
+        supplement,
         layout,
         code: dossier.code.to_string(),
         procedure: procedure
@@ -306,9 +391,168 @@ pub(crate) async fn dossier_file(
     let Ok(file) = uuid::Uuid::parse_str(&file) else {
         return Ok(not_found().await);
     };
+    let draft = state.store.submissions.draft_of(dossier.id).await?;
     match state.store.submissions.get_upload(UploadId(file)).await? {
         Some(u) if u.dossier == Some(dossier.id) => serve_file(&state, &u).await,
+        // a file prepared for a supplement, not sent yet
+        Some(u) if u.dossier.is_none() && Some(u.draft) == draft => serve_file(&state, &u).await,
         _ => Ok(not_found().await),
+    }
+}
+
+/// Add files answering a supplement request (kept apart until the answer is sent).
+pub(crate) async fn supplement_upload(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Path(code): Path<String>,
+    multipart: axum::extract::Multipart,
+) -> Result<Response, AppError> {
+    let path = format!("/ho-so/{code}");
+    let (dossier, details) = match owned(&state, &viewer, &code, &path).await? {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    let Some(draft) = state.store.submissions.draft_of(dossier.id).await? else {
+        return Ok(not_found().await);
+    };
+    if dossier.status != DossierStatus::SupplementRequested {
+        return Ok((
+            StatusCode::CONFLICT,
+            render_dossier(&state, layout, dossier, details, false, Some(NOT_ASKED)).await?,
+        )
+            .into_response());
+    }
+    let components = state
+        .store
+        .catalogue
+        .get_procedure_version(&dossier.procedure, dossier.procedure_version)
+        .await?
+        .and_then(|p| p.cases.into_iter().find(|c| c.key == dossier.case))
+        .map(|c| c.components.len())
+        .unwrap_or(0);
+    let target = Target {
+        account: details
+            .account
+            .unwrap_or(motcua_domain::AccountId(uuid::Uuid::nil())),
+        draft,
+        components,
+        supplement: true,
+    };
+    let errors = receive(&state, multipart, &target).await?;
+    if errors.is_empty() {
+        return Ok(Redirect::to(&format!("/ho-so/{code}#bo-sung")).into_response());
+    }
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        render_dossier_with(&state, layout, dossier, details, false, None, errors).await?,
+    )
+        .into_response())
+}
+
+const NOT_ASKED: &str = "Cơ quan không (hoặc không còn) yêu cầu bổ sung hồ sơ này.";
+
+pub(crate) async fn supplement_remove(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((code, file)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let path = format!("/ho-so/{code}");
+    let (dossier, _) = match owned(&state, &viewer, &code, &path).await? {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    let (Some(draft), Ok(file)) = (
+        state.store.submissions.draft_of(dossier.id).await?,
+        uuid::Uuid::parse_str(&file),
+    ) else {
+        return Ok(not_found().await);
+    };
+    if let Some(u) = state
+        .store
+        .submissions
+        .remove_upload(UploadId(file), draft)
+        .await?
+    {
+        let key = object_store::path::Path::from(u.object_key.as_str());
+        if let Err(e) = object_store::ObjectStoreExt::delete(state.files.as_ref(), &key).await {
+            tracing::warn!(error = %e, key = %u.object_key, "removed upload's object not deleted; the sweeper will retry");
+        }
+    }
+    Ok(Redirect::to(&format!("/ho-so/{code}#bo-sung")).into_response())
+}
+
+/// Send the supplement: back to reception if the dossier was never received, else back to processing.
+pub(crate) async fn supplement_send(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    let path = format!("/ho-so/{code}");
+    let (dossier, details) = match owned(&state, &viewer, &code, &path).await? {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    let Some(draft) = state.store.submissions.draft_of(dossier.id).await? else {
+        return Ok(not_found().await);
+    };
+    if dossier.status != DossierStatus::SupplementRequested {
+        return Ok((
+            StatusCode::CONFLICT,
+            render_dossier(&state, layout, dossier, details, false, Some(NOT_ASKED)).await?,
+        )
+            .into_response());
+    }
+    let pending = state
+        .store
+        .submissions
+        .uploads_for_draft(draft)
+        .await?
+        .into_iter()
+        .filter(|u| u.dossier.is_none())
+        .count();
+    if pending == 0 {
+        let errors = vec![(
+            0,
+            "Tải lên ít nhất một tệp bổ sung trước khi gửi.".to_string(),
+        )];
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render_dossier_with(&state, layout, dossier, details, false, None, errors).await?,
+        )
+            .into_response());
+    }
+    let history = state.store.dossiers.history(dossier.id).await?;
+    let was_received = history.iter().any(|e| e.to == DossierStatus::Received);
+    let to = if was_received {
+        DossierStatus::Processing
+    } else {
+        DossierStatus::Submitted
+    };
+    let actor = details
+        .account
+        .map(|a| a.to_string())
+        .unwrap_or_else(|| "citizen".into());
+    let t = Transition::new(
+        dossier.id,
+        dossier.status,
+        to,
+        OffsetDateTime::now_utc(),
+        actor,
+    )
+    .map_err(|_| AppError::NotFound)?
+    .with_reason(format!(
+        "Công dân đã bổ sung {pending} tệp trên cổng dịch vụ công"
+    ));
+    match state.store.submissions.send_supplement(draft, &t).await {
+        Ok(_) => Ok(Redirect::to(&format!("/ho-so/{code}")).into_response()),
+        Err(StoreError::Conflict(_)) => Ok((
+            StatusCode::CONFLICT,
+            render_dossier(&state, layout, dossier, details, false, Some(NOT_ASKED)).await?,
+        )
+            .into_response()),
+        Err(e) => Err(e.into()),
     }
 }
 

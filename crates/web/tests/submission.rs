@@ -128,6 +128,17 @@ async fn upload(
     component: usize,
     files: &[(&str, &[u8])],
 ) -> Reply {
+    upload_to(app, &format!("{base}/giay-to"), cookie, component, files).await
+}
+
+/// The same to any upload form's `path`.
+async fn upload_to(
+    app: &TestApp,
+    path: &str,
+    cookie: &str,
+    component: usize,
+    files: &[(&str, &[u8])],
+) -> Reply {
     let boundary = "----motcua-test-boundary";
     let mut body = Vec::new();
     body.extend_from_slice(
@@ -148,7 +159,7 @@ async fn upload(
     let content_type = format!("multipart/form-data; boundary={boundary}");
     app.send_bytes(
         "POST",
-        &format!("{base}/giay-to"),
+        path,
         &[
             ("content-type", content_type.as_str()),
             ("sec-fetch-site", "same-origin"),
@@ -670,4 +681,146 @@ async fn the_receipt_is_a_pdf_with_the_code_in_vietnamese_text() {
             "skipped the text check of the receipt: pdftotext (poppler-utils) not installed"
         ),
     }
+}
+
+#[tokio::test]
+async fn a_supplement_request_is_answered_with_files_and_the_dossier_goes_back_to_reception() {
+    let (app, cookie, account) = app().await;
+    let base = start(&app, &cookie).await;
+    assert_eq!(
+        upload(&app, &base, &cookie, 0, &[("a.pdf", PDF)])
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let drafts = app
+        .db
+        .store
+        .submissions
+        .drafts_for(account.id)
+        .await
+        .unwrap();
+    let dossier = app
+        .db
+        .store
+        .submissions
+        .submit(&motcua_domain::submission::Submission {
+            draft: drafts[0].id,
+            new_dossier: motcua_domain::DossierId::new(),
+            account: account.id,
+            applicant_name: NonEmptyText::parse("Nguyễn Văn An").unwrap(),
+            applicant_phone: "0912345678".into(),
+            applicant_personal_id: "001099012345".into(),
+            on_behalf: false,
+            answers: Default::default(),
+            at: OffsetDateTime::now_utc(),
+            emails: vec![],
+        })
+        .await
+        .unwrap();
+    let path = format!("/ho-so/{}", dossier.code);
+    // nothing to answer yet
+    let early = app
+        .post_form(&format!("{path}/gui-bo-sung"), "", Some(&cookie))
+        .await;
+    assert_eq!(early.status, StatusCode::CONFLICT);
+    // the agency asks for the birth certificate (the back office comes later: set it through the store)
+    let ask = motcua_domain::Transition::new(
+        dossier.id,
+        DossierStatus::Submitted,
+        DossierStatus::SupplementRequested,
+        OffsetDateTime::now_utc(),
+        "officer",
+    )
+    .unwrap()
+    .with_reason("Thiếu Giấy chứng sinh bản chính");
+    app.db.store.dossiers.record_transition(&ask).await.unwrap();
+    let page = app.get_with_cookie(&path, &cookie).await;
+    assert!(page.body.contains("Cơ quan yêu cầu bổ sung hồ sơ"));
+    assert!(page.body.contains("Thiếu Giấy chứng sinh bản chính"));
+    // sending without a file is refused with a message
+    let empty = app
+        .post_form(&format!("{path}/gui-bo-sung"), "", Some(&cookie))
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.body.contains("Tải lên ít nhất một tệp bổ sung"));
+    // a wrong file is refused, a right one kept apart until sent
+    let wrong = upload_to(
+        &app,
+        &format!("{path}/bo-sung"),
+        &cookie,
+        1,
+        &[("x.pdf", b"MZ\x90")],
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.body.contains("không phải PDF"));
+    let right = upload_to(
+        &app,
+        &format!("{path}/bo-sung"),
+        &cookie,
+        1,
+        &[("chung-sinh.pdf", PDF)],
+    )
+    .await;
+    assert_eq!(right.status, StatusCode::SEE_OTHER, "{}", right.body);
+    assert_eq!(
+        app.db
+            .store
+            .submissions
+            .uploads_for_dossier(dossier.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let page = app.get_with_cookie(&path, &cookie).await;
+    assert!(page.body.contains("chung-sinh.pdf"));
+    // somebody else cannot add to it
+    let other = Account {
+        id: AccountId::new(),
+        email: Some(Email::parse("khac@example.vn").unwrap()),
+        personal_id: None,
+        phone: None,
+        ..account.clone()
+    };
+    let intruder = login(&app, &other, "c").await;
+    let refused = upload_to(
+        &app,
+        &format!("{path}/bo-sung"),
+        &intruder,
+        1,
+        &[("z.pdf", PDF)],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    // send: back to reception (it was never received), the files claimed, a history event with the count
+    let sent = app
+        .post_form(&format!("{path}/gui-bo-sung"), "", Some(&cookie))
+        .await;
+    assert_eq!(location(&sent), path);
+    let now = app
+        .db
+        .store
+        .dossiers
+        .get(dossier.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(now.status, DossierStatus::Submitted);
+    assert_eq!(
+        app.db
+            .store
+            .submissions
+            .uploads_for_dossier(dossier.id)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    let history = app.db.store.dossiers.history(dossier.id).await.unwrap();
+    assert_eq!(
+        history.last().unwrap().reason.as_deref(),
+        Some("Công dân đã bổ sung 1 tệp trên cổng dịch vụ công")
+    );
 }
