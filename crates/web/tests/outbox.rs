@@ -192,3 +192,80 @@ async fn a_job_taken_by_a_worker_that_died_is_delivered_after_its_lease() {
     );
     assert_eq!(received.lock().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn uploads_never_submitted_are_swept_with_their_files() {
+    use object_store::{ObjectStoreExt, PutPayload, memory::InMemory, path::Path};
+    let db = motcua_testkit::sqlite_store().await;
+    let dossier = submitted(&db.store).await;
+    let files = Arc::new(InMemory::new());
+    let account = dossier_account(&db.store, dossier.id).await;
+    // an abandoned draft with one file, two days old
+    let old = OffsetDateTime::now_utc() - Duration::days(4);
+    let draft = Draft {
+        id: DraftId::new(),
+        account,
+        procedure: ProcedureCode::parse(PROCEDURE).unwrap(),
+        procedure_version: 1,
+        case: CaseKey::parse("mac-dinh").unwrap(),
+        agency: motcua_domain::AgencyCode::parse(AGENCY).unwrap(),
+        answers: Answers::new(),
+        created_at: old,
+        updated_at: old,
+        dossier: None,
+    };
+    db.store.submissions.save_draft(&draft).await.unwrap();
+    let key = "tep/old/abandoned";
+    files
+        .put(
+            &Path::from(key),
+            PutPayload::from(b"%PDF-1.4 %%EOF".to_vec()),
+        )
+        .await
+        .unwrap();
+    let upload = motcua_domain::submission::Upload {
+        id: motcua_domain::submission::UploadId(uuid::Uuid::now_v7()),
+        account,
+        draft: draft.id,
+        component: 0,
+        file_name: "a.pdf".into(),
+        object_key: key.into(),
+        file_type: motcua_domain::upload::FileType::Pdf,
+        size: 14,
+        sha256: "00".repeat(32),
+        created_at: old,
+        dossier: None,
+    };
+    db.store
+        .submissions
+        .add_upload(&upload, u64::MAX)
+        .await
+        .unwrap();
+    let w = Worker {
+        files: files.clone(),
+        ..worker(&db.store, 1)
+    };
+    // four days without the draft being touched: past the 72 hours
+    assert_eq!(w.sweep(OffsetDateTime::now_utc()).await.unwrap(), 1);
+    assert!(
+        files.get(&Path::from(key)).await.is_err(),
+        "its file is deleted"
+    );
+    assert_eq!(
+        db.store.submissions.get_upload(upload.id).await.unwrap(),
+        None
+    );
+    // a second sweep finds nothing
+    assert_eq!(w.sweep(OffsetDateTime::now_utc()).await.unwrap(), 0);
+}
+
+async fn dossier_account(store: &Store, dossier: motcua_domain::DossierId) -> AccountId {
+    store
+        .submissions
+        .online_details(dossier)
+        .await
+        .unwrap()
+        .unwrap()
+        .account
+        .unwrap()
+}
