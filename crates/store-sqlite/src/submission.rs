@@ -388,6 +388,62 @@ impl SubmissionRepo for SqliteStore {
         }))
     }
 
+    async fn transition_with_mail(
+        &self,
+        t: &Transition,
+        emails: &[motcua_domain::submission::OutgoingEmail],
+    ) -> StoreResult<HistoryEvent> {
+        let mut tx = self.begin().await?;
+        let event = self.transition_in(&mut tx, t).await?;
+        let dossier = self
+            .dossier_in(&mut tx, t.dossier)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        for email in emails {
+            sqlx::query(
+                "INSERT INTO outbox (id, kind, payload, run_at, created_at) VALUES ($1, 'email', $2, $3, $3)",
+            )
+            .bind(Uuid::now_v7().to_string())
+            .bind(decode::email_payload(email, &dossier.code))
+            .bind(micros(t.at))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(event)
+    }
+
+    async fn queue(
+        &self,
+        agencies: &[motcua_domain::AgencyCode],
+        statuses: &[DossierStatus],
+        limit: u32,
+    ) -> StoreResult<Vec<Dossier>> {
+        if agencies.is_empty() || statuses.is_empty() {
+            return Ok(vec![]);
+        }
+        let a: Vec<String> = (0..agencies.len()).map(|i| format!("${}", i + 1)).collect();
+        let st: Vec<String> = (0..statuses.len())
+            .map(|i| format!("${}", agencies.len() + i + 1))
+            .collect();
+        let sql = sqlx::AssertSqlSafe(format!(
+            "{DOSSIER_COLUMNS} WHERE agency_code IN ({}) AND status IN ({}) ORDER BY created_at LIMIT {}",
+            a.join(", "),
+            st.join(", "),
+            limit
+        ));
+        let mut q = sqlx::query(sql);
+        for agency in agencies {
+            q = q.bind(agency.as_str().to_string());
+        }
+        for status in statuses {
+            q = q.bind(status.as_str());
+        }
+        let rows = q.fetch_all(&self.read).await.map_err(map_err)?;
+        rows.iter().map(dossier_row).collect()
+    }
+
     async fn dossiers_for(&self, account: AccountId) -> StoreResult<Vec<Dossier>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "{DOSSIER_COLUMNS} WHERE account_id = $1 ORDER BY created_at DESC LIMIT 500"

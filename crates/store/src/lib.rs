@@ -282,6 +282,19 @@ pub trait SubmissionRepo: Send + Sync {
     /// queue the e-mails. A draft already submitted returns its dossier and changes nothing.
     async fn submit(&self, submission: &Submission) -> StoreResult<Dossier>;
     async fn online_details(&self, dossier: DossierId) -> StoreResult<Option<OnlineDetails>>;
+    /// A state change and the e-mails it sends, committed together (the outbox).
+    async fn transition_with_mail(
+        &self,
+        transition: &Transition,
+        emails: &[motcua_domain::submission::OutgoingEmail],
+    ) -> StoreResult<HistoryEvent>;
+    /// Dossiers of these agencies in these statuses, oldest first (an officer's queue), at most `limit`.
+    async fn queue(
+        &self,
+        agencies: &[AgencyCode],
+        statuses: &[motcua_domain::DossierStatus],
+        limit: u32,
+    ) -> StoreResult<Vec<Dossier>>;
     /// Dossiers submitted from an account, newest first.
     async fn dossiers_for(&self, account: AccountId) -> StoreResult<Vec<Dossier>>;
 }

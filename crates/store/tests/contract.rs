@@ -70,6 +70,7 @@ contract!(
     uploads_respect_the_dossier_limit_and_stale_ones_are_found,
     outbox_jobs_are_claimed_once_retried_and_completed,
     a_supplement_claims_its_files_with_the_transition,
+    the_reception_queue_lists_an_agencys_waiting_dossiers_oldest_first,
 );
 
 fn code(text: &str) -> AgencyCode {
@@ -1767,4 +1768,81 @@ async fn a_supplement_claims_its_files_with_the_transition(store: &Store) {
             .status,
         DossierStatus::Submitted
     );
+}
+
+async fn the_reception_queue_lists_an_agencys_waiting_dossiers_oldest_first(store: &Store) {
+    fixtures::seed_minimal(store).await;
+    let a = citizen();
+    store.accounts.create(&a).await.unwrap();
+    let mut codes = Vec::new();
+    for minute in [30, 10, 20] {
+        let draft = draft_for(a.id);
+        store.submissions.save_draft(&draft).await.unwrap();
+        let mut s = submission_of(&draft);
+        s.at = datetime!(2026-03-02 03:00:00 UTC) + time::Duration::minutes(minute);
+        s.emails.clear();
+        codes.push((minute, store.submissions.submit(&s).await.unwrap()));
+    }
+    let agency = code(AGENCY);
+    let queue = store
+        .submissions
+        .queue(
+            std::slice::from_ref(&agency),
+            &[DossierStatus::Submitted],
+            10,
+        )
+        .await
+        .unwrap();
+    let minutes: Vec<i64> = queue
+        .iter()
+        .map(|d| (d.created_at - datetime!(2026-03-02 03:00:00 UTC)).whole_minutes())
+        .collect();
+    assert_eq!(minutes, vec![10, 20, 30]);
+    assert!(
+        store
+            .submissions
+            .queue(&[code(OTHER_AGENCY)], &[DossierStatus::Submitted], 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // accepting one takes it off the queue and queues the applicant's mail with the same commit
+    let first = &queue[0];
+    let t = Transition::new(
+        first.id,
+        DossierStatus::Submitted,
+        DossierStatus::Received,
+        datetime!(2026-03-02 04:00:00 UTC),
+        "officer",
+    )
+    .unwrap()
+    .with_due_at(datetime!(2026-03-09 04:00:00 UTC));
+    let mail = motcua_domain::submission::OutgoingEmail {
+        to: "an@example.vn".into(),
+        subject: "Hồ sơ {code} đã được tiếp nhận".into(),
+        body: "x".into(),
+    };
+    store
+        .submissions
+        .transition_with_mail(&t, &[mail.clone()])
+        .await
+        .unwrap();
+    assert_eq!(store.outbox.pending().await.unwrap(), 1);
+    assert!(matches!(
+        store.submissions.transition_with_mail(&t, &[mail]).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.outbox.pending().await.unwrap(),
+        1,
+        "a refused change queues nothing"
+    );
+    let received = store.dossiers.get(first.id).await.unwrap().unwrap();
+    assert_eq!(received.due_at, Some(datetime!(2026-03-09 04:00:00 UTC)));
+    let waiting = store
+        .submissions
+        .queue(&[agency], &[DossierStatus::Submitted], 10)
+        .await
+        .unwrap();
+    assert_eq!(waiting.len(), 2);
 }
