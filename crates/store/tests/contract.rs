@@ -1824,7 +1824,7 @@ async fn the_reception_queue_lists_an_agencys_waiting_dossiers_oldest_first(stor
     };
     store
         .submissions
-        .transition_with_mail(&t, &[mail.clone()])
+        .transition_with_mail(&t, std::slice::from_ref(&mail))
         .await
         .unwrap();
     assert_eq!(store.outbox.pending().await.unwrap(), 1);

@@ -12,6 +12,8 @@ pub(crate) struct Layout {
     pub user_name: Option<String>,
     /// Idle timeout in seconds (the page warns 60 seconds before).
     pub idle_seconds: i64,
+    /// An officer is logged in (the back-office link is shown; every page still checks its own rights).
+    pub officer: bool,
 }
 
 impl Layout {
@@ -21,6 +23,7 @@ impl Layout {
             site_name: crate::site_name(),
             user_name: None,
             idle_seconds: 0,
+            officer: false,
         }
     }
 }
@@ -39,6 +42,10 @@ impl FromRequestParts<AppState> for Layout {
             .unwrap_or_default();
         Ok(Layout {
             site_name: state.site.name.clone(),
+            officer: viewer
+                .account
+                .as_ref()
+                .is_some_and(|a| a.kind == motcua_domain::AccountKind::Officer),
             user_name: viewer.account.map(|a| a.full_name.to_string()),
             idle_seconds: state.sessions.idle.whole_seconds(),
         })

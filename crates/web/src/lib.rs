@@ -14,6 +14,7 @@ mod layout;
 mod officers;
 mod pages;
 mod password_reset;
+mod reception;
 mod registration;
 mod security;
 pub mod session;
@@ -228,6 +229,12 @@ pub fn router(state: AppState) -> Router {
         .route("/ho-so/{code}/bien-nhan.pdf", get(tracking::receipt))
         .route("/ho-so/{code}/tep/{file}", get(tracking::dossier_file))
         .route("/tra-cuu-ho-so", get(tracking::lookup))
+        .route("/can-bo/tiep-nhan", get(reception::queue))
+        .route(
+            "/can-bo/ho-so/{code}",
+            get(reception::dossier_page).post(reception::answer),
+        )
+        .route("/can-bo/ho-so/{code}/tep/{file}", get(reception::file))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/static/{file}", get(assets::serve))

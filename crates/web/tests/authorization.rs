@@ -111,6 +111,21 @@ async fn every_route_answers_each_persona_as_the_policy_says() {
                 403
             }
         }),
+        ("GET", "/ho-so-cua-toi", logged_in_ok),
+        ("GET", "/tra-cuu-ho-so", public),
+        // the reception desk: reception, heads of unit and administrators of an agency
+        ("GET", "/can-bo/tiep-nhan", |who| {
+            if who == "anonymous" {
+                303
+            } else if ["reception@", "head_of_unit@", "administrator@"]
+                .iter()
+                .any(|r| who.starts_with(r))
+            {
+                200
+            } else {
+                403
+            }
+        }),
         ("GET", "/quan-tri/can-bo", |who| {
             if who == "anonymous" {
                 303
@@ -148,13 +163,23 @@ async fn every_route_answers_each_persona_as_the_policy_says() {
             }
         }
     }
-    // two administration pages, refused to everyone logged in who is not an administrator
+    // two administration pages, refused to everyone logged in who is not an administrator, and the reception
+    // desk refused to everyone logged in without a reception role
+    let receives = |w: &str| {
+        ["reception@", "head_of_unit@", "administrator@"]
+            .iter()
+            .any(|r| w.starts_with(r))
+    };
     assert_eq!(
         denials,
         2 * people
             .iter()
             .filter(|(w, _)| *w != "anonymous" && !admin(w))
             .count()
+            + people
+                .iter()
+                .filter(|(w, _)| *w != "anonymous" && !receives(w))
+                .count()
     );
     let audited = app.db.store.audit.recent(500).await.unwrap();
     assert_eq!(

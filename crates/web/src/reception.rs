@@ -1,0 +1,528 @@
+//! The one-stop desk, reception side: the queue of online dossiers waiting for reception (1 working day each),
+//! the officer's view of a dossier, and the three answers — accept with an appointment computed in working time,
+//! ask for everything missing at once, or refuse with a reason. Each answer is one transition with the
+//! applicant's e-mail in the same commit.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    extract::{Form, Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use time::{Duration, OffsetDateTime};
+
+use motcua_calendar::{Limit, WorkCalendar};
+use motcua_domain::{
+    Account, AgencyCode, Channel, Dossier, DossierCode, DossierStatus, ProcedureCase, TimeUnit,
+    Transition,
+    form::{self, FormDefinition},
+    policy::{Action, Decision, decide},
+    submission::{OnlineDetails, OutgoingEmail, UploadId},
+    vntime,
+};
+use motcua_store::StoreError;
+
+use crate::{
+    AppError, AppState,
+    apply::{AnswerSection, answer_sections, serve_file},
+    guard,
+    layout::Layout,
+    pages::not_found,
+    session::Viewer,
+};
+
+/// Online dossiers must be received or answered within one working day.
+const RECEPTION_TIME: Duration = Duration::hours(8);
+/// "Due soon": less than this much working time left.
+const DUE_SOON: Duration = Duration::hours(2);
+
+fn calendar() -> WorkCalendar {
+    WorkCalendar::new(Default::default(), motcua_calendar::Holidays::built_in())
+}
+
+/// The agencies where the viewer may receive dossiers.
+fn reception_agencies(state: &AppState, officer: &Account) -> Vec<AgencyCode> {
+    let view = state.catalogue.view();
+    let within = |a: &AgencyCode, b: &AgencyCode| view.is_within(a, b);
+    view.agencies
+        .iter()
+        .filter(|a| {
+            decide(Some(officer), Action::ReceiveDossiers(&a.code), &within) == Decision::Allow
+        })
+        .map(|a| a.code.clone())
+        .collect()
+}
+
+pub(crate) struct QueueRow {
+    href: String,
+    code: String,
+    procedure: String,
+    applicant: String,
+    submitted_at: String,
+    deadline: String,
+    /// `dung-han`, `sap-den-han` or `qua-han`.
+    state: &'static str,
+    state_label: &'static str,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reception_queue.html")]
+pub(crate) struct QueuePage {
+    layout: Layout,
+    rows: Vec<QueueRow>,
+    agencies: Vec<String>,
+}
+
+fn deadline_state(
+    cal: &WorkCalendar,
+    deadline: OffsetDateTime,
+    now: OffsetDateTime,
+) -> (&'static str, &'static str) {
+    if now > deadline {
+        ("qua-han", "Quá hạn")
+    } else if cal.between(now, deadline) < DUE_SOON {
+        ("sap-den-han", "Sắp đến hạn")
+    } else {
+        ("dung-han", "Trong hạn")
+    }
+}
+
+pub(crate) async fn queue(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+) -> Result<Response, AppError> {
+    let path = "/can-bo/tiep-nhan";
+    let officer = match guard::require(&state, &viewer, Action::ViewOwnAccount, path).await {
+        Ok(a) => a,
+        Err(r) => return Ok(r),
+    };
+    let agencies = reception_agencies(&state, &officer);
+    if agencies.is_empty() {
+        // logged in, but no reception role anywhere: refused (and audited) by the policy
+        let nowhere = AgencyCode::parse("000.00.00.A00").map_err(|_| AppError::NotFound)?;
+        if let Err(r) =
+            guard::require(&state, &viewer, Action::ReceiveDossiers(&nowhere), path).await
+        {
+            return Ok(r);
+        }
+    }
+    let cal = calendar();
+    let now = OffsetDateTime::now_utc();
+    let view = state.catalogue.view();
+    let rows = state
+        .store
+        .submissions
+        .queue(&agencies, &[DossierStatus::Submitted], 500)
+        .await?
+        .into_iter()
+        .map(|d| {
+            let deadline = cal.add(d.updated_at, RECEPTION_TIME);
+            let (s, label) = deadline_state(&cal, deadline, now);
+            QueueRow {
+                href: format!("/can-bo/ho-so/{}", d.code),
+                code: d.code.to_string(),
+                procedure: view
+                    .get(d.procedure.as_str())
+                    .map(|e| e.procedure.name.to_string())
+                    .unwrap_or_else(|| d.procedure.to_string()),
+                applicant: d.applicant_name.to_string(),
+                submitted_at: vntime::format_datetime(d.updated_at),
+                deadline: vntime::format_datetime(deadline),
+                state: s,
+                state_label: label,
+            }
+        })
+        .collect();
+    Ok(QueuePage {
+        layout,
+        rows,
+        agencies: agencies
+            .iter()
+            .map(|a| view.agency_name(a).to_string())
+            .collect(),
+    }
+    .into_response())
+}
+
+/// The dossier, if the viewer may receive at its agency.
+async fn for_reception(
+    state: &AppState,
+    viewer: &Viewer,
+    code: &str,
+) -> Result<Result<(Account, Dossier, OnlineDetails), Response>, AppError> {
+    let path = format!("/can-bo/ho-so/{code}");
+    if let Err(r) = guard::require(state, viewer, Action::ViewOwnAccount, &path).await {
+        return Ok(Err(r));
+    }
+    let Ok(code) = DossierCode::parse(code) else {
+        return Ok(Err(not_found().await));
+    };
+    let Some(dossier) = state.store.dossiers.get_by_code(&code).await? else {
+        return Ok(Err(not_found().await));
+    };
+    let officer = match guard::require(
+        state,
+        viewer,
+        Action::ReceiveDossiers(dossier.code.agency()),
+        &path,
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(r) => return Ok(Err(r)),
+    };
+    let details = state
+        .store
+        .submissions
+        .online_details(dossier.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Ok((officer, dossier, details)))
+}
+
+pub(crate) struct OfficerFile {
+    component: String,
+    name: String,
+    size: String,
+    href: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reception_dossier.html")]
+pub(crate) struct DossierPage {
+    layout: Layout,
+    code: String,
+    procedure: String,
+    case: String,
+    channel: &'static str,
+    status: &'static str,
+    submitted_at: String,
+    reception_deadline: String,
+    due: Option<String>,
+    proposed_due: Option<String>,
+    time_limit: Option<String>,
+    applicant: String,
+    phone: String,
+    on_behalf: bool,
+    sections: Vec<AnswerSection>,
+    files: Vec<OfficerFile>,
+    components: Vec<(usize, String)>,
+    events: Vec<(String, &'static str, String, Option<String>)>,
+    can_answer: bool,
+    errors: Vec<(String, String)>,
+    reason: String,
+    notice: Option<&'static str>,
+}
+
+fn case_of(
+    procedure: &Option<motcua_domain::Procedure>,
+    dossier: &Dossier,
+) -> Option<ProcedureCase> {
+    procedure
+        .as_ref()
+        .and_then(|p| p.cases.iter().find(|c| c.key == dossier.case).cloned())
+}
+
+fn limit_of(case: &ProcedureCase, channel: Channel) -> Option<(Limit, Option<u8>, String)> {
+    let t = case.time_limit_for(channel)?;
+    let limit = match t.limit.unit {
+        TimeUnit::WorkingDays => Limit::WorkingDays(t.limit.value),
+        TimeUnit::CalendarDays => Limit::CalendarDays(t.limit.value),
+        TimeUnit::WorkingHours => Limit::WorkingHours(t.limit.value),
+    };
+    Some((limit, t.cutoff_hour, t.limit.to_string()))
+}
+
+async fn render(
+    state: &AppState,
+    layout: Layout,
+    dossier: Dossier,
+    details: OnlineDetails,
+    errors: Vec<(String, String)>,
+    reason: String,
+    notice: Option<&'static str>,
+) -> Result<DossierPage, AppError> {
+    let procedure = state
+        .store
+        .catalogue
+        .get_procedure_version(&dossier.procedure, dossier.procedure_version)
+        .await?;
+    let case = case_of(&procedure, &dossier);
+    let form = FormDefinition::for_case(case.as_ref().and_then(|c| c.form.as_ref()));
+    let cal = calendar();
+    let events = state.store.dossiers.history(dossier.id).await?;
+    let files = state
+        .store
+        .submissions
+        .uploads_for_dossier(dossier.id)
+        .await?
+        .into_iter()
+        .map(|u| OfficerFile {
+            component: case
+                .as_ref()
+                .and_then(|c| c.components.get(usize::from(u.component)))
+                .map(|c| c.name.to_string())
+                .unwrap_or_default(),
+            name: u.file_name.clone(),
+            size: motcua_domain::upload::format_size(u.size),
+            href: format!("/can-bo/ho-so/{}/tep/{}", dossier.code, u.id),
+        })
+        .collect();
+    let limit = case.as_ref().and_then(|c| limit_of(c, dossier.channel));
+    let now = OffsetDateTime::now_utc();
+    Ok(DossierPage {
+        layout,
+        code: dossier.code.to_string(),
+        procedure: procedure
+            .as_ref()
+            .map(|p| p.name.to_string())
+            .unwrap_or_default(),
+        case: case
+            .as_ref()
+            .map(|c| c.name.to_string())
+            .unwrap_or_default(),
+        channel: dossier.channel.label_vi(),
+        status: dossier.status.label_vi(),
+        submitted_at: vntime::format_datetime(dossier.created_at),
+        reception_deadline: vntime::format_datetime(cal.add(dossier.updated_at, RECEPTION_TIME)),
+        due: dossier.due_at.map(vntime::format_datetime),
+        proposed_due: limit
+            .as_ref()
+            .map(|(l, cutoff, _)| vntime::format_datetime(cal.due(now, *l, *cutoff))),
+        time_limit: limit.map(|(_, _, text)| text),
+        applicant: dossier.applicant_name.to_string(),
+        phone: details.applicant_phone.clone().unwrap_or_default(),
+        on_behalf: details.on_behalf,
+        sections: answer_sections(&form, &details.answers, None),
+        files,
+        components: case
+            .as_ref()
+            .map(|c| {
+                c.components
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| (i, x.name.to_string()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        events: events
+            .iter()
+            .map(|e| {
+                (
+                    vntime::format_datetime(e.at),
+                    e.to.label_vi(),
+                    e.actor.clone(),
+                    e.reason.clone(),
+                )
+            })
+            .collect(),
+        can_answer: dossier.status == DossierStatus::Submitted,
+        errors,
+        reason,
+        notice,
+    })
+}
+
+pub(crate) async fn dossier_page(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    let (_, dossier, details) = match for_reception(&state, &viewer, &code).await? {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    Ok(render(
+        &state,
+        layout,
+        dossier,
+        details,
+        vec![],
+        String::new(),
+        None,
+    )
+    .await?
+    .into_response())
+}
+
+pub(crate) async fn file(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((code, file)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let (_, dossier, _) = match for_reception(&state, &viewer, &code).await? {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    let Ok(file) = uuid::Uuid::parse_str(&file) else {
+        return Ok(not_found().await);
+    };
+    match state.store.submissions.get_upload(UploadId(file)).await? {
+        Some(u) if u.dossier == Some(dossier.id) => serve_file(&state, &u).await,
+        _ => Ok(not_found().await),
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct AnswerForm {
+    #[serde(default)]
+    hanh_dong: String,
+    #[serde(default)]
+    ly_do: String,
+}
+
+/// Accept, ask for a supplement, or refuse.
+pub(crate) async fn answer(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Path(code): Path<String>,
+    Form(posted): Form<AnswerForm>,
+) -> Result<Response, AppError> {
+    let (officer, dossier, details) = match for_reception(&state, &viewer, &code).await? {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    let reason = motcua_domain::text::normalize(&posted.ly_do);
+    let now = OffsetDateTime::now_utc();
+    let actor = format!("{} ({})", officer.full_name, officer.id);
+    let (to, needs_reason) = match posted.hanh_dong.as_str() {
+        "tiep_nhan" => (DossierStatus::Received, false),
+        "bo_sung" => (DossierStatus::SupplementRequested, true),
+        "tu_choi" => (DossierStatus::Refused, true),
+        _ => {
+            let errors = vec![(
+                "hanh-dong".into(),
+                "Chọn tiếp nhận, yêu cầu bổ sung hoặc từ chối".into(),
+            )];
+            return Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render(&state, layout, dossier, details, errors, reason, None).await?,
+            )
+                .into_response());
+        }
+    };
+    if needs_reason && reason.chars().count() < 10 {
+        let message = if to == DossierStatus::Refused {
+            "Ghi rõ lý do từ chối tiếp nhận (ít nhất 10 ký tự): pháp luật yêu cầu nêu lý do bằng văn bản"
+        } else {
+            "Liệt kê một lần đầy đủ các giấy tờ cần bổ sung, hoàn thiện và lý do (ít nhất 10 ký tự)"
+        };
+        let errors = vec![("ly_do".into(), message.into())];
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render(&state, layout, dossier, details, errors, reason, None).await?,
+        )
+            .into_response());
+    }
+    let mut t = match Transition::new(dossier.id, dossier.status, to, now, actor) {
+        Ok(t) => t,
+        Err(_) => {
+            return Ok((
+                StatusCode::CONFLICT,
+                render(
+                    &state,
+                    layout,
+                    dossier,
+                    details,
+                    vec![],
+                    reason,
+                    Some(NOT_NOW),
+                )
+                .await?,
+            )
+                .into_response());
+        }
+    };
+    if needs_reason {
+        t = t.with_reason(reason.clone());
+    }
+    let mut due_text = String::new();
+    if to == DossierStatus::Received {
+        let procedure = state
+            .store
+            .catalogue
+            .get_procedure_version(&dossier.procedure, dossier.procedure_version)
+            .await?;
+        if let Some((limit, cutoff, _)) =
+            case_of(&procedure, &dossier).and_then(|c| limit_of(&c, dossier.channel))
+        {
+            let due = calendar().due(now, limit, cutoff);
+            due_text = vntime::format_datetime(due);
+            t = t.with_due_at(due);
+        }
+    }
+    let email = form::first(&details.answers, form::APPLICANT_EMAIL).to_string();
+    let tracking = format!(
+        "{}/ho-so/{{code}}",
+        state.site.public_url.trim_end_matches('/')
+    );
+    let emails: Vec<OutgoingEmail> = if email.is_empty() {
+        vec![]
+    } else {
+        let (subject, body) = match to {
+            DossierStatus::Received => (
+                "Hồ sơ {code} đã được tiếp nhận".to_string(),
+                format!(
+                    "Hồ sơ {{code}} đã được tiếp nhận.\nNgày hẹn trả kết quả: {due_text}.\nTheo dõi hồ sơ: {tracking}\n"
+                ),
+            ),
+            DossierStatus::SupplementRequested => (
+                "Hồ sơ {code} cần bổ sung".to_string(),
+                format!(
+                    "Cơ quan yêu cầu bổ sung, hoàn thiện hồ sơ {{code}}:\n\n{reason}\n\nBổ sung trực tuyến tại: {tracking}\n"
+                ),
+            ),
+            _ => (
+                "Hồ sơ {code} không được tiếp nhận".to_string(),
+                format!(
+                    "Hồ sơ {{code}} không được tiếp nhận.\nLý do: {reason}\n\nXem chi tiết: {tracking}\n"
+                ),
+            ),
+        };
+        vec![OutgoingEmail {
+            to: email,
+            subject,
+            body,
+        }]
+    };
+    match state
+        .store
+        .submissions
+        .transition_with_mail(&t, &emails)
+        .await
+    {
+        Ok(_) => {
+            state.outbox_wake.notify_one();
+            Ok(Redirect::to("/can-bo/tiep-nhan").into_response())
+        }
+        Err(StoreError::Conflict(_)) => {
+            let fresh = state
+                .store
+                .dossiers
+                .get(dossier.id)
+                .await?
+                .unwrap_or(dossier);
+            Ok((
+                StatusCode::CONFLICT,
+                render(
+                    &state,
+                    layout,
+                    fresh,
+                    details,
+                    vec![],
+                    reason,
+                    Some(NOT_NOW),
+                )
+                .await?,
+            )
+                .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+const NOT_NOW: &str = "Hồ sơ không còn chờ tiếp nhận (có thể cán bộ khác vừa xử lý hoặc công dân đã rút). Trang đã được cập nhật.";

@@ -1,0 +1,280 @@
+//! The reception desk: the queue of online dossiers, the officer's view, and accept / supplement / refuse with
+//! the due time computed in working time and the applicant told by e-mail in the same commit.
+
+mod support;
+
+use axum::http::{StatusCode, header};
+use motcua_domain::{
+    Account, AccountId, AccountKind, AgencyCode, CaseKey, DossierStatus, Email, NonEmptyText,
+    OnlineServiceLevel, ProcedureCode, RoleGrant, ServiceLevelAssignment, Session, SessionKey,
+    form::Answers,
+    submission::{Draft, DraftId, OutgoingEmail, Submission},
+};
+use motcua_testkit::fixtures::{self, AGENCY, OTHER_AGENCY, PROCEDURE};
+use support::TestApp;
+use time::{Duration, OffsetDateTime, macros::date};
+
+fn person(name: &str, email: &str, kind: AccountKind, grants: &[&str]) -> Account {
+    Account {
+        id: AccountId::new(),
+        kind,
+        full_name: NonEmptyText::parse(name).unwrap(),
+        personal_id: None,
+        birth_date: None,
+        phone: None,
+        email: Some(Email::parse(email).unwrap()),
+        address: None,
+        password_hash: "$argon2id$unused".into(),
+        email_verified_at: None,
+        disabled: false,
+        created_at: OffsetDateTime::now_utc(),
+        grants: grants
+            .iter()
+            .map(|g| RoleGrant::parse(g).unwrap())
+            .collect(),
+    }
+}
+
+async fn login(app: &TestApp, account: &Account, seed: &str) -> String {
+    app.db.store.accounts.create(account).await.unwrap();
+    let token = seed.repeat(64);
+    let now = OffsetDateTime::now_utc();
+    app.db
+        .store
+        .sessions
+        .create(&Session {
+            key: SessionKey::of_token(&token),
+            account: account.id,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + Duration::hours(8),
+        })
+        .await
+        .unwrap();
+    format!("__Host-motcua={token}")
+}
+
+async fn setup() -> (TestApp, Account, motcua_domain::Dossier) {
+    let db = motcua_testkit::sqlite_store().await;
+    fixtures::seed_minimal(&db.store).await;
+    db.store
+        .catalogue
+        .set_service_level(&ServiceLevelAssignment {
+            procedure: ProcedureCode::parse(PROCEDURE).unwrap(),
+            case: CaseKey::parse("mac-dinh").unwrap(),
+            agency: AgencyCode::parse(AGENCY).unwrap(),
+            level: OnlineServiceLevel::Level3,
+            effective_from: date!(2024 - 01 - 01),
+        })
+        .await
+        .unwrap();
+    let app = TestApp::new(db).await;
+    let citizen = person("Nguyễn Văn An", "an@example.vn", AccountKind::Citizen, &[]);
+    app.db.store.accounts.create(&citizen).await.unwrap();
+    let now = OffsetDateTime::now_utc();
+    let mut answers = Answers::new();
+    answers.insert("nguoi_nop_email".into(), vec!["an@example.vn".into()]);
+    answers.insert("noi_dung_de_nghi".into(), vec!["Đăng ký khai sinh".into()]);
+    let draft = Draft {
+        id: DraftId::new(),
+        account: citizen.id,
+        procedure: ProcedureCode::parse(PROCEDURE).unwrap(),
+        procedure_version: 1,
+        case: CaseKey::parse("mac-dinh").unwrap(),
+        agency: AgencyCode::parse(AGENCY).unwrap(),
+        answers: answers.clone(),
+        created_at: now,
+        updated_at: now,
+        dossier: None,
+    };
+    app.db.store.submissions.save_draft(&draft).await.unwrap();
+    let dossier = app
+        .db
+        .store
+        .submissions
+        .submit(&Submission {
+            draft: draft.id,
+            new_dossier: motcua_domain::DossierId::new(),
+            account: citizen.id,
+            applicant_name: citizen.full_name.clone(),
+            applicant_phone: "0912345678".into(),
+            applicant_personal_id: "001099012345".into(),
+            on_behalf: false,
+            answers,
+            at: now,
+            emails: vec![OutgoingEmail {
+                to: "an@example.vn".into(),
+                subject: "Đã nhận hồ sơ {code}".into(),
+                body: "x".into(),
+            }],
+        })
+        .await
+        .unwrap();
+    (app, citizen, dossier)
+}
+
+#[tokio::test]
+async fn a_reception_officer_accepts_with_a_working_time_due_date_and_the_citizen_is_told() {
+    let (app, _, dossier) = setup().await;
+    let officer = person(
+        "Trần Thị Tiếp Nhận",
+        "tiepnhan@example.vn",
+        AccountKind::Officer,
+        &[&format!("reception@{AGENCY}")],
+    );
+    let cookie = login(&app, &officer, "d").await;
+    let queue = app.get_with_cookie("/can-bo/tiep-nhan", &cookie).await;
+    assert_eq!(queue.status, StatusCode::OK, "{}", queue.body);
+    assert!(queue.body.contains(&dossier.code.to_string()));
+    assert!(queue.body.contains("Trong hạn") || queue.body.contains("Sắp đến hạn"));
+    let path = format!("/can-bo/ho-so/{}", dossier.code);
+    let page = app.get_with_cookie(&path, &cookie).await;
+    assert!(page.body.contains("Đăng ký khai sinh"));
+    assert!(page.body.contains("hẹn trả kết quả"));
+    // a choice is required; a refusal needs its reason
+    let none = app.post_form(&path, "ly_do=", Some(&cookie)).await;
+    assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let bare = app
+        .post_form(&path, "hanh_dong=tu_choi&ly_do=", Some(&cookie))
+        .await;
+    assert_eq!(bare.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bare.body.contains("Ghi rõ lý do từ chối"));
+    // accept
+    let before = OffsetDateTime::now_utc();
+    let ok = app
+        .post_form(&path, "hanh_dong=tiep_nhan", Some(&cookie))
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert_eq!(ok.headers[header::LOCATION], "/can-bo/tiep-nhan");
+    let received = app
+        .db
+        .store
+        .dossiers
+        .get(dossier.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(received.status, DossierStatus::Received);
+    // 5 working days in working time from now, by the same calendar
+    let cal = motcua_calendar::WorkCalendar::new(
+        Default::default(),
+        motcua_calendar::Holidays::built_in(),
+    );
+    let due = received.due_at.expect("a due time");
+    let expected = cal.due(before, motcua_calendar::Limit::WorkingDays(5), None);
+    assert!(
+        (due - expected).abs() < Duration::seconds(5),
+        "{due} vs {expected}"
+    );
+    assert_eq!(
+        cal.between(cal.start_of_counting(before, None), due)
+            .whole_minutes(),
+        40 * 60
+    );
+    // the citizen's mail is queued (with the submission's), and the dossier left the queue
+    assert_eq!(app.db.store.outbox.pending().await.unwrap(), 2);
+    let queue = app.get_with_cookie("/can-bo/tiep-nhan", &cookie).await;
+    assert!(!queue.body.contains(&dossier.code.to_string()));
+    // a second answer (another officer at the same moment) is refused, nothing changes
+    let again = app
+        .post_form(
+            &path,
+            "hanh_dong=tu_choi&ly_do=Thiếu giấy tờ quan trọng",
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(again.body.contains("Hồ sơ không còn chờ tiếp nhận"));
+    assert_eq!(
+        app.db
+            .store
+            .dossiers
+            .history(dossier.id)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn a_supplement_request_records_everything_missing_with_the_pause() {
+    let (app, citizen, dossier) = setup().await;
+    let officer = person(
+        "Cán bộ",
+        "cb@example.vn",
+        AccountKind::Officer,
+        &[&format!("reception@{AGENCY}")],
+    );
+    let cookie = login(&app, &officer, "e").await;
+    let path = format!("/can-bo/ho-so/{}", dossier.code);
+    let reply = app
+        .post_form(
+            &path,
+            "hanh_dong=bo_sung&ly_do=1.%20T%E1%BB%9D%20khai%3A%20thi%E1%BA%BFu%20ch%E1%BB%AF%20k%C3%BD",
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let d = app
+        .db
+        .store
+        .dossiers
+        .get(dossier.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.status, DossierStatus::SupplementRequested);
+    let _ = citizen;
+    let history = app.db.store.dossiers.history(dossier.id).await.unwrap();
+    assert_eq!(
+        history.last().unwrap().reason.as_deref(),
+        Some("1. Tờ khai: thiếu chữ ký")
+    );
+}
+
+#[tokio::test]
+async fn officers_of_other_agencies_and_citizens_are_refused() {
+    let (app, _, dossier) = setup().await;
+    let elsewhere = person(
+        "Cán bộ khác",
+        "khac@example.vn",
+        AccountKind::Officer,
+        &[&format!("reception@{OTHER_AGENCY}")],
+    );
+    let cookie = login(&app, &elsewhere, "f").await;
+    let path = format!("/can-bo/ho-so/{}", dossier.code);
+    assert_eq!(
+        app.get_with_cookie(&path, &cookie).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let posted = app
+        .post_form(&path, "hanh_dong=tiep_nhan", Some(&cookie))
+        .await;
+    assert_eq!(posted.status, StatusCode::FORBIDDEN);
+    let queue = app.get_with_cookie("/can-bo/tiep-nhan", &cookie).await;
+    assert!(!queue.body.contains(&dossier.code.to_string()));
+    let someone = person("Công dân", "cd@example.vn", AccountKind::Citizen, &[]);
+    let cookie = login(&app, &someone, "1").await;
+    assert_eq!(
+        app.get_with_cookie("/can-bo/tiep-nhan", &cookie)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get_with_cookie(&path, &cookie).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.db
+            .store
+            .dossiers
+            .get(dossier.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        DossierStatus::Submitted
+    );
+}
