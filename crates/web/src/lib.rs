@@ -235,6 +235,8 @@ pub fn router(state: AppState) -> Router {
             get(reception::dossier_page).post(reception::answer),
         )
         .route("/can-bo/ho-so/{code}/tep/{file}", get(reception::file))
+        .route("/can-bo/ho-so/{code}/chuyen", post(reception::move_on))
+        .route("/can-bo/ho-so", get(reception::inbox))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/static/{file}", get(assets::serve))

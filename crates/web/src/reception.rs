@@ -1,7 +1,9 @@
-//! The one-stop desk, reception side: the queue of online dossiers waiting for reception (1 working day each),
-//! the officer's view of a dossier, and the three answers — accept with an appointment computed in working time,
-//! ask for everything missing at once, or refuse with a reason. Each answer is one transition with the
-//! applicant's e-mail in the same commit.
+//! The one-stop desk: the queue of online dossiers waiting for reception (1 working day each), the officers' inbox
+//! sorted by due time, the officer's view of a dossier, the three reception answers — accept with an appointment
+//! computed in working time, ask for everything missing at once, or refuse with a reason — and the later
+//! changes of the state table (processing, pauses that move the due time, approval, delivery, stop, withdrawal),
+//! each allowed to the roles the policy names. Every change is one transition with the applicant's e-mail in the
+//! same commit.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -37,7 +39,7 @@ const RECEPTION_TIME: Duration = Duration::hours(8);
 /// "Due soon": less than this much working time left.
 const DUE_SOON: Duration = Duration::hours(2);
 
-fn calendar() -> WorkCalendar {
+pub(crate) fn calendar() -> WorkCalendar {
     WorkCalendar::new(Default::default(), motcua_calendar::Holidays::built_in())
 }
 
@@ -146,40 +148,63 @@ pub(crate) async fn queue(
     .into_response())
 }
 
-/// The dossier, if the viewer may receive at its agency.
-async fn for_reception(
+/// What the viewer may do at one agency.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Rights {
+    receive: bool,
+    process: bool,
+    approve: bool,
+}
+
+fn rights(state: &AppState, officer: &Account, agency: &AgencyCode) -> Rights {
+    let view = state.catalogue.view();
+    let within = |a: &AgencyCode, b: &AgencyCode| view.is_within(a, b);
+    let can = |action| decide(Some(officer), action, &within) == Decision::Allow;
+    Rights {
+        receive: can(Action::ReceiveDossiers(agency)),
+        process: can(Action::ProcessDossiers(agency)),
+        approve: can(Action::ApproveDossiers(agency)),
+    }
+}
+
+/// The dossier, if the viewer holds any desk role at its agency (otherwise refused and audited).
+async fn for_office(
     state: &AppState,
     viewer: &Viewer,
     code: &str,
-) -> Result<Result<(Account, Dossier, OnlineDetails), Response>, AppError> {
+) -> Result<Result<(Account, Dossier, OnlineDetails, Rights), Response>, AppError> {
     let path = format!("/can-bo/ho-so/{code}");
-    if let Err(r) = guard::require(state, viewer, Action::ViewOwnAccount, &path).await {
-        return Ok(Err(r));
-    }
+    let officer = match guard::require(state, viewer, Action::ViewOwnAccount, &path).await {
+        Ok(a) => a,
+        Err(r) => return Ok(Err(r)),
+    };
     let Ok(code) = DossierCode::parse(code) else {
         return Ok(Err(not_found().await));
     };
     let Some(dossier) = state.store.dossiers.get_by_code(&code).await? else {
         return Ok(Err(not_found().await));
     };
-    let officer = match guard::require(
-        state,
-        viewer,
-        Action::ReceiveDossiers(dossier.code.agency()),
-        &path,
-    )
-    .await
-    {
-        Ok(a) => a,
-        Err(r) => return Ok(Err(r)),
-    };
+    let r = rights(state, &officer, dossier.code.agency());
+    if !(r.receive || r.process || r.approve) {
+        // refused by the policy, which also records the refusal
+        if let Err(resp) = guard::require(
+            state,
+            viewer,
+            Action::ReceiveDossiers(dossier.code.agency()),
+            &path,
+        )
+        .await
+        {
+            return Ok(Err(resp));
+        }
+    }
     let details = state
         .store
         .submissions
         .online_details(dossier.id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(Ok((officer, dossier, details)))
+    Ok(Ok((officer, dossier, details, r)))
 }
 
 pub(crate) struct OfficerFile {
@@ -211,6 +236,8 @@ pub(crate) struct DossierPage {
     components: Vec<(usize, String)>,
     events: Vec<(String, &'static str, String, Option<String>)>,
     can_answer: bool,
+    /// Later changes the viewer may make: (target status, label, whether a reason is required).
+    actions: Vec<(&'static str, &'static str, bool)>,
     errors: Vec<(String, String)>,
     reason: String,
     notice: Option<&'static str>,
@@ -235,11 +262,13 @@ fn limit_of(case: &ProcedureCase, channel: Channel) -> Option<(Limit, Option<u8>
     Some((limit, t.cutoff_hour, t.limit.to_string()))
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn render(
     state: &AppState,
     layout: Layout,
     dossier: Dossier,
     details: OnlineDetails,
+    rights: Rights,
     errors: Vec<(String, String)>,
     reason: String,
     notice: Option<&'static str>,
@@ -318,7 +347,11 @@ async fn render(
                 )
             })
             .collect(),
-        can_answer: dossier.status == DossierStatus::Submitted,
+        can_answer: dossier.status == DossierStatus::Submitted && rights.receive,
+        actions: next_actions(&dossier, &events, rights)
+            .into_iter()
+            .map(|(to, label, reason)| (to.as_str(), label, reason))
+            .collect(),
         errors,
         reason,
         notice,
@@ -331,7 +364,7 @@ pub(crate) async fn dossier_page(
     viewer: Viewer,
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
-    let (_, dossier, details) = match for_reception(&state, &viewer, &code).await? {
+    let (_, dossier, details, r) = match for_office(&state, &viewer, &code).await? {
         Ok(x) => x,
         Err(r) => return Ok(r),
     };
@@ -340,6 +373,7 @@ pub(crate) async fn dossier_page(
         layout,
         dossier,
         details,
+        r,
         vec![],
         String::new(),
         None,
@@ -353,7 +387,7 @@ pub(crate) async fn file(
     viewer: Viewer,
     Path((code, file)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let (_, dossier, _) = match for_reception(&state, &viewer, &code).await? {
+    let (_, dossier, _, _) = match for_office(&state, &viewer, &code).await? {
         Ok(x) => x,
         Err(r) => return Ok(r),
     };
@@ -382,10 +416,23 @@ pub(crate) async fn answer(
     Path(code): Path<String>,
     Form(posted): Form<AnswerForm>,
 ) -> Result<Response, AppError> {
-    let (officer, dossier, details) = match for_reception(&state, &viewer, &code).await? {
+    let (officer, dossier, details, r) = match for_office(&state, &viewer, &code).await? {
         Ok(x) => x,
         Err(r) => return Ok(r),
     };
+    if !r.receive {
+        let path = format!("/can-bo/ho-so/{code}");
+        if let Err(resp) = guard::require(
+            &state,
+            &viewer,
+            Action::ReceiveDossiers(dossier.code.agency()),
+            &path,
+        )
+        .await
+        {
+            return Ok(resp);
+        }
+    }
     let reason = motcua_domain::text::normalize(&posted.ly_do);
     let now = OffsetDateTime::now_utc();
     let actor = format!("{} ({})", officer.full_name, officer.id);
@@ -400,7 +447,7 @@ pub(crate) async fn answer(
             )];
             return Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
-                render(&state, layout, dossier, details, errors, reason, None).await?,
+                render(&state, layout, dossier, details, r, errors, reason, None).await?,
             )
                 .into_response());
         }
@@ -414,7 +461,7 @@ pub(crate) async fn answer(
         let errors = vec![("ly_do".into(), message.into())];
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            render(&state, layout, dossier, details, errors, reason, None).await?,
+            render(&state, layout, dossier, details, r, errors, reason, None).await?,
         )
             .into_response());
     }
@@ -428,6 +475,7 @@ pub(crate) async fn answer(
                     layout,
                     dossier,
                     details,
+                    r,
                     vec![],
                     reason,
                     Some(NOT_NOW),
@@ -513,6 +561,7 @@ pub(crate) async fn answer(
                     layout,
                     fresh,
                     details,
+                    r,
                     vec![],
                     reason,
                     Some(NOT_NOW),
@@ -526,3 +575,352 @@ pub(crate) async fn answer(
 }
 
 const NOT_NOW: &str = "Hồ sơ không còn chờ tiếp nhận (có thể cán bộ khác vừa xử lý hoặc công dân đã rút). Trang đã được cập nhật.";
+
+/// Statuses in which the clock is paused.
+fn paused(status: DossierStatus) -> bool {
+    matches!(
+        status,
+        DossierStatus::SupplementRequested | DossierStatus::AwaitingFinancialObligation
+    )
+}
+
+/// Which desk right a later change needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Need {
+    Receive,
+    Process,
+    Approve,
+}
+
+impl Need {
+    fn held(self, r: Rights) -> bool {
+        match self {
+            Need::Receive => r.receive,
+            Need::Process => r.process,
+            Need::Approve => r.approve,
+        }
+    }
+
+    fn action(self, agency: &AgencyCode) -> Action<'_> {
+        match self {
+            Need::Receive => Action::ReceiveDossiers(agency),
+            Need::Process => Action::ProcessDossiers(agency),
+            Need::Approve => Action::ApproveDossiers(agency),
+        }
+    }
+}
+
+/// The later changes of the state table an officer can make (after reception), with their label, whether a
+/// reason is required, and the right they need. A second supplement request on the same dossier needs the
+/// approval right (head of unit).
+fn later_changes(
+    dossier: &Dossier,
+    events: &[motcua_domain::HistoryEvent],
+) -> Vec<(DossierStatus, &'static str, bool, Need)> {
+    use DossierStatus as S;
+    if dossier.status == S::Submitted {
+        return vec![];
+    }
+    let asked_before = events.iter().any(|e| e.to == S::SupplementRequested);
+    dossier
+        .status
+        .next_statuses()
+        .filter_map(|to| {
+            let (label, reason, need) = match (dossier.status, to) {
+                (S::WithdrawalRequested, S::Received | S::Processing) => (
+                    "Không chấp nhận rút, tiếp tục giải quyết",
+                    true,
+                    Need::Receive,
+                ),
+                (S::WithdrawalRequested, S::Withdrawn) => {
+                    ("Đồng ý cho rút hồ sơ", false, Need::Receive)
+                }
+                (from, S::Processing) if paused(from) => (
+                    "Tiếp tục xử lý (thời hạn được cộng thêm thời gian tạm dừng)",
+                    false,
+                    Need::Process,
+                ),
+                (_, S::Processing) => ("Chuyển xử lý", false, Need::Process),
+                (_, S::Processed) => ("Phê duyệt: đã xử lý xong, có kết quả", false, Need::Approve),
+                (_, S::ResultDelivered) => ("Đã trả kết quả cho công dân", false, Need::Receive),
+                (_, S::SupplementRequested) => (
+                    "Yêu cầu bổ sung, hoàn thiện hồ sơ",
+                    true,
+                    if asked_before {
+                        Need::Approve
+                    } else {
+                        Need::Process
+                    },
+                ),
+                (_, S::AwaitingFinancialObligation) => (
+                    "Chờ công dân thực hiện nghĩa vụ tài chính",
+                    true,
+                    Need::Process,
+                ),
+                (_, S::Stopped) => ("Dừng giải quyết hồ sơ", true, Need::Approve),
+                (_, S::Refused) => ("Từ chối giải quyết", true, Need::Receive),
+                // the citizen's own changes (sending a supplement, withdrawing)
+                _ => return None,
+            };
+            Some((to, label, reason, need))
+        })
+        .collect()
+}
+
+/// The later changes this viewer may make.
+fn next_actions(
+    dossier: &Dossier,
+    events: &[motcua_domain::HistoryEvent],
+    rights: Rights,
+) -> Vec<(DossierStatus, &'static str, bool)> {
+    later_changes(dossier, events)
+        .into_iter()
+        .filter(|(_, _, _, need)| need.held(rights))
+        .map(|(to, label, reason, _)| (to, label, reason))
+        .collect()
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct MoveForm {
+    #[serde(default)]
+    den: String,
+    #[serde(default)]
+    ly_do: String,
+}
+
+/// Any later change of a dossier's status that the state table and the viewer's roles allow.
+pub(crate) async fn move_on(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Path(code): Path<String>,
+    Form(posted): Form<MoveForm>,
+) -> Result<Response, AppError> {
+    let (officer, dossier, details, r) = match for_office(&state, &viewer, &code).await? {
+        Ok(x) => x,
+        Err(resp) => return Ok(resp),
+    };
+    let reason = motcua_domain::text::normalize(&posted.ly_do);
+    let events = state.store.dossiers.history(dossier.id).await?;
+    let change = DossierStatus::parse(&posted.den).ok().and_then(|to| {
+        later_changes(&dossier, &events)
+            .into_iter()
+            .find(|(t, _, _, _)| *t == to)
+    });
+    let Some((to, _, needs_reason, need)) = change else {
+        let errors = vec![(
+            "hanh-dong-sau".into(),
+            "Chọn một việc có thể làm với hồ sơ ở trạng thái này".into(),
+        )];
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render(&state, layout, dossier, details, r, errors, reason, None).await?,
+        )
+            .into_response());
+    };
+    if !need.held(r) {
+        // allowed by the state table, not to this role: refused and audited by the policy
+        let path = format!("/can-bo/ho-so/{code}");
+        if let Err(resp) =
+            guard::require(&state, &viewer, need.action(dossier.code.agency()), &path).await
+        {
+            return Ok(resp);
+        }
+    }
+    if needs_reason && reason.chars().count() < 10 {
+        let errors = vec![(
+            "ly_do_sau".into(),
+            "Ghi rõ lý do (ít nhất 10 ký tự): pháp luật yêu cầu nêu lý do cho việc này".into(),
+        )];
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render(&state, layout, dossier, details, r, errors, reason, None).await?,
+        )
+            .into_response());
+    }
+    let now = OffsetDateTime::now_utc();
+    let actor = format!("{} ({})", officer.full_name, officer.id);
+    let Ok(mut t) = Transition::new(dossier.id, dossier.status, to, now, actor) else {
+        return Ok((
+            StatusCode::CONFLICT,
+            render(
+                &state,
+                layout,
+                dossier,
+                details,
+                r,
+                vec![],
+                reason,
+                Some(NOT_NOW),
+            )
+            .await?,
+        )
+            .into_response());
+    };
+    if needs_reason || !reason.is_empty() {
+        t = t.with_reason(reason.clone());
+    }
+    // leaving a pause: the working time it took is added to the due time
+    if paused(dossier.status)
+        && let (Some(due), Some(since)) = (
+            dossier.due_at,
+            events
+                .iter()
+                .rev()
+                .find(|e| e.to == dossier.status)
+                .map(|e| e.at),
+        )
+    {
+        t = t.with_due_at(calendar().extend_for_pause(due, since, now));
+    }
+    let email = form::first(&details.answers, form::APPLICANT_EMAIL).to_string();
+    let tracking = format!(
+        "{}/ho-so/{{code}}",
+        state.site.public_url.trim_end_matches('/')
+    );
+    let emails = if email.is_empty() {
+        vec![]
+    } else {
+        let mut body = format!(
+            "Hồ sơ {{code}} chuyển sang trạng thái: {}.\n",
+            to.label_vi()
+        );
+        if !reason.is_empty() {
+            body.push_str(&format!("Nội dung: {reason}\n"));
+        }
+        body.push_str(&format!("Theo dõi hồ sơ: {tracking}\n"));
+        vec![OutgoingEmail {
+            to: email,
+            subject: format!("Hồ sơ {{code}}: {}", to.label_vi()),
+            body,
+        }]
+    };
+    match state
+        .store
+        .submissions
+        .transition_with_mail(&t, &emails)
+        .await
+    {
+        Ok(_) => {
+            state.outbox_wake.notify_one();
+            Ok(Redirect::to(&format!("/can-bo/ho-so/{code}")).into_response())
+        }
+        Err(StoreError::Conflict(_)) => {
+            let fresh = state
+                .store
+                .dossiers
+                .get(dossier.id)
+                .await?
+                .unwrap_or(dossier);
+            Ok((
+                StatusCode::CONFLICT,
+                render(
+                    &state,
+                    layout,
+                    fresh,
+                    details,
+                    r,
+                    vec![],
+                    reason,
+                    Some(NOT_NOW),
+                )
+                .await?,
+            )
+                .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(crate) struct InboxRow {
+    href: String,
+    code: String,
+    procedure: String,
+    applicant: String,
+    status: &'static str,
+    due: String,
+    state: &'static str,
+    state_label: &'static str,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "office_inbox.html")]
+pub(crate) struct InboxPage {
+    layout: Layout,
+    rows: Vec<InboxRow>,
+}
+
+/// Dossiers in progress at the agencies where the viewer holds a desk role, the soonest due first.
+pub(crate) async fn inbox(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+) -> Result<Response, AppError> {
+    let path = "/can-bo/ho-so";
+    let officer = match guard::require(&state, &viewer, Action::ViewOwnAccount, path).await {
+        Ok(a) => a,
+        Err(r) => return Ok(r),
+    };
+    let view = state.catalogue.view();
+    let agencies: Vec<AgencyCode> = view
+        .agencies
+        .iter()
+        .filter(|a| {
+            let r = rights(&state, &officer, &a.code);
+            r.receive || r.process || r.approve
+        })
+        .map(|a| a.code.clone())
+        .collect();
+    if agencies.is_empty() {
+        let nowhere = AgencyCode::parse("000.00.00.A00").map_err(|_| AppError::NotFound)?;
+        if let Err(r) =
+            guard::require(&state, &viewer, Action::ProcessDossiers(&nowhere), path).await
+        {
+            return Ok(r);
+        }
+    }
+    use DossierStatus as S;
+    let mut dossiers = state
+        .store
+        .submissions
+        .queue(
+            &agencies,
+            &[
+                S::Received,
+                S::Processing,
+                S::SupplementRequested,
+                S::AwaitingFinancialObligation,
+                S::WithdrawalRequested,
+                S::Processed,
+            ],
+            2000,
+        )
+        .await?;
+    dossiers.sort_by_key(|d| d.due_at);
+    let cal = calendar();
+    let now = OffsetDateTime::now_utc();
+    let rows = dossiers
+        .into_iter()
+        .map(|d| {
+            let (st, label) = match d.due_at {
+                Some(_) if paused(d.status) => ("dung-han", "Tạm dừng"),
+                Some(due) => deadline_state(&cal, due, now),
+                None => ("dung-han", "Chưa có hạn"),
+            };
+            InboxRow {
+                href: format!("/can-bo/ho-so/{}", d.code),
+                code: d.code.to_string(),
+                procedure: view
+                    .get(d.procedure.as_str())
+                    .map(|e| e.procedure.name.to_string())
+                    .unwrap_or_else(|| d.procedure.to_string()),
+                applicant: d.applicant_name.to_string(),
+                status: d.status.label_vi(),
+                due: d.due_at.map(vntime::format_datetime).unwrap_or_default(),
+                state: st,
+                state_label: label,
+            }
+        })
+        .collect();
+    Ok(InboxPage { layout, rows }.into_response())
+}

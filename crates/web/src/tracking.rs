@@ -545,6 +545,18 @@ pub(crate) async fn supplement_send(
     .with_reason(format!(
         "Công dân đã bổ sung {pending} tệp trên cổng dịch vụ công"
     ));
+    // the clock was paused from the request until now: its working time is added to the due time
+    let asked = history
+        .iter()
+        .rev()
+        .find(|e| e.to == DossierStatus::SupplementRequested);
+    let t = match (dossier.due_at, asked) {
+        (Some(due), Some(asked)) if was_received => {
+            let now = t.at;
+            t.with_due_at(crate::reception::calendar().extend_for_pause(due, asked.at, now))
+        }
+        _ => t,
+    };
     match state.store.submissions.send_supplement(draft, &t).await {
         Ok(_) => Ok(Redirect::to(&format!("/ho-so/{code}")).into_response()),
         Err(StoreError::Conflict(_)) => Ok((

@@ -278,3 +278,135 @@ async fn officers_of_other_agencies_and_citizens_are_refused() {
         DossierStatus::Submitted
     );
 }
+
+#[tokio::test]
+async fn a_dossier_goes_from_reception_through_processing_and_approval_to_delivery_by_role() {
+    let (app, _, dossier) = setup().await;
+    let desk = person(
+        "Tiếp nhận",
+        "tn@example.vn",
+        AccountKind::Officer,
+        &[&format!("reception@{AGENCY}")],
+    );
+    let specialist = person(
+        "Chuyên viên",
+        "cv@example.vn",
+        AccountKind::Officer,
+        &[&format!("specialist@{AGENCY}")],
+    );
+    let head = person(
+        "Trưởng phòng",
+        "tp@example.vn",
+        AccountKind::Officer,
+        &[&format!("head_of_unit@{AGENCY}")],
+    );
+    let (desk, specialist, head) = (
+        login(&app, &desk, "7").await,
+        login(&app, &specialist, "8").await,
+        login(&app, &head, "9").await,
+    );
+    let path = format!("/can-bo/ho-so/{}", dossier.code);
+    let status = || async {
+        app.db
+            .store
+            .dossiers
+            .get(dossier.id)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let go = |cookie: String, body: &'static str| {
+        let path = format!("{path}/chuyen");
+        let app = &app;
+        async move { app.post_form(&path, body, Some(&cookie)).await }
+    };
+    assert_eq!(
+        app.post_form(&path, "hanh_dong=tiep_nhan", Some(&desk))
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let due = status().await.due_at.unwrap();
+
+    // the specialist sees what they may do, and only that
+    let page = app.get_with_cookie(&path, &specialist).await;
+    assert!(page.body.contains("Chuyển xử lý"), "{}", page.body);
+    assert!(!page.body.contains("Phê duyệt"));
+    assert_eq!(
+        go(specialist.clone(), "den=processing").await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(status().await.status, DossierStatus::Processing);
+    // approving is the head of unit's: refused (and audited)
+    assert_eq!(
+        go(specialist.clone(), "den=processed").await.status,
+        StatusCode::FORBIDDEN
+    );
+    // a supplement request needs a reason
+    let bare = go(specialist.clone(), "den=supplement_requested&ly_do=").await;
+    assert_eq!(bare.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let ask = go(specialist.clone(), "den=supplement_requested&ly_do=B%E1%BA%A3n%20sao%20gi%E1%BA%A5y%20t%E1%BB%9D%20b%E1%BB%8B%20m%E1%BB%9D").await;
+    assert_eq!(ask.status, StatusCode::SEE_OTHER);
+    assert_eq!(status().await.status, DossierStatus::SupplementRequested);
+    assert_eq!(
+        go(specialist.clone(), "den=processing").await.status,
+        StatusCode::SEE_OTHER
+    );
+    // the pause is added back: the due time never moves earlier
+    assert!(status().await.due_at.unwrap() >= due);
+    // a second supplement request needs the head of unit
+    let second = "den=supplement_requested&ly_do=Thi%E1%BA%BFu%20b%E1%BA%A3n%20ch%C3%ADnh%20t%E1%BB%9D%20khai";
+    assert_eq!(
+        go(specialist.clone(), second).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(go(head.clone(), second).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        go(head.clone(), "den=processing").await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        go(head.clone(), "den=processed").await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(status().await.status, DossierStatus::Processed);
+    // delivery is the desk's (reception, or the head of unit who also answers for the desk): a specialist cannot
+    assert_eq!(
+        go(specialist.clone(), "den=result_delivered").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        go(desk.clone(), "den=result_delivered").await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(status().await.status, DossierStatus::ResultDelivered);
+    // nothing more can happen to it
+    assert_eq!(
+        go(desk.clone(), "den=processing").await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let history = app.db.store.dossiers.history(dossier.id).await.unwrap();
+    let path_taken: Vec<DossierStatus> = history.iter().map(|e| e.to).collect();
+    use DossierStatus as S;
+    assert_eq!(
+        path_taken,
+        vec![
+            S::Submitted,
+            S::Received,
+            S::Processing,
+            S::SupplementRequested,
+            S::Processing,
+            S::SupplementRequested,
+            S::Processing,
+            S::Processed,
+            S::ResultDelivered
+        ]
+    );
+    motcua_domain::HistoryEvent::verify_chain(&history).unwrap();
+    // the applicant was told at each step (the submission's mail plus eight changes)
+    assert_eq!(app.db.store.outbox.pending().await.unwrap(), 9);
+    // the inbox is empty again
+    let inbox = app.get_with_cookie("/can-bo/ho-so", &desk).await;
+    assert_eq!(inbox.status, StatusCode::OK);
+    assert!(!inbox.body.contains(&dossier.code.to_string()));
+}
