@@ -242,7 +242,7 @@ async fn value_of(client: &Client, id: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_new_citizen_registers_applies_online_resumes_a_draft_submits_and_looks_it_up() {
+async fn a_citizen_applies_online_and_the_back_office_takes_it_to_delivery() {
     if !enabled() {
         return;
     }
@@ -470,4 +470,95 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
         .unwrap();
     assert_eq!(found.text().await.unwrap(), format!("Hồ sơ {code}"));
     no_axe_violations(client, axe, "lookup").await;
+    // the back office: the desk receives it, the specialist processes, the head of unit approves, the desk
+    // hands the result over
+    login_as(client, url, "motcua@minhhoa.example.vn", "MotCua-2026").await;
+    client
+        .goto(&format!("{url}/can-bo/tiep-nhan"))
+        .await
+        .unwrap();
+    no_axe_violations(client, axe, "reception queue").await;
+    click(client, &format!("a[href='/can-bo/ho-so/{code}']")).await;
+    client
+        .wait()
+        .for_element(Locator::Id("tiep_nhan"))
+        .await
+        .unwrap();
+    no_axe_violations(client, axe, "officer's dossier").await;
+    click(client, "label[for=tiep_nhan]").await;
+    click(
+        client,
+        &format!("form[action='/can-bo/ho-so/{code}'] button"),
+    )
+    .await;
+    wait_for_path(client, "/can-bo/tiep-nhan").await;
+    logout(client).await;
+    for (who, step) in [
+        ("chuyenvien@minhhoa.example.vn", "processing"),
+        ("truongphong@minhhoa.example.vn", "processed"),
+        ("motcua@minhhoa.example.vn", "result_delivered"),
+    ] {
+        login_as(client, url, who, "MotCua-2026").await;
+        client.goto(&format!("{url}/can-bo/ho-so")).await.unwrap();
+        no_axe_violations(client, axe, "officer inbox").await;
+        click(client, &format!("a[href='/can-bo/ho-so/{code}']")).await;
+        client
+            .wait()
+            .for_element(Locator::Id(&format!("den-{step}")))
+            .await
+            .unwrap();
+        click(client, &format!("label[for=den-{step}]")).await;
+        click(client, "form[action$='/chuyen'] button").await;
+        wait_for_path(client, &format!("/can-bo/ho-so/{code}")).await;
+        logout(client).await;
+    }
+
+    // the citizen sees the result delivered in "My dossiers", with every step on the timeline
+    login_as(client, url, "hong@example.vn", "Hoa Sen Nở 2026").await;
+    client.goto(&format!("{url}/ho-so-cua-toi")).await.unwrap();
+    let table = client
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        table.contains(&code) && table.contains("Đã trả kết quả"),
+        "{table}"
+    );
+    client.goto(&format!("{url}/ho-so/{code}")).await.unwrap();
+    let timeline = client
+        .find(Locator::Css(".timeline"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for status in [
+        "Mới đăng ký",
+        "Được tiếp nhận",
+        "Đang xử lý",
+        "Đã xử lý xong",
+        "Đã trả kết quả",
+    ] {
+        assert!(
+            timeline.contains(status),
+            "{status} missing from {timeline}"
+        );
+    }
+    no_axe_violations(client, axe, "dossier with its timeline").await;
+}
+
+async fn login_as(client: &Client, url: &str, login: &str, password: &str) {
+    client.goto(&format!("{url}/dang-nhap")).await.unwrap();
+    type_into(client, "ten_dang_nhap", login).await;
+    type_into(client, "mat_khau", password).await;
+    click(client, "main form button[type=submit]").await;
+    wait_for_path(client, "/").await;
+}
+
+async fn logout(client: &Client) {
+    click(client, "form[action='/dang-xuat'] button").await;
+    wait_for_path(client, "/dang-nhap").await;
 }
