@@ -88,6 +88,16 @@ pub struct SpecialDay {
     pub proposed: bool,
 }
 
+/// `dd/mm/yyyy`.
+pub fn dmy(date: Date) -> String {
+    format!(
+        "{:02}/{:02}/{}",
+        date.day(),
+        u8::from(date.month()),
+        date.year()
+    )
+}
+
 /// Holidays and make-up days, one entry per date.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Holidays {
@@ -125,13 +135,13 @@ impl Holidays {
             (DayKind::MakeUp, false) => {
                 return Err(format!(
                     "{}: ngày làm bù phải là thứ Bảy hoặc Chủ nhật",
-                    day.date
+                    dmy(day.date)
                 ));
             }
             (DayKind::Off, true) => {
                 return Err(format!(
                     "{}: ngày cuối tuần vốn đã nghỉ; hãy ghi ngày nghỉ bù vào ngày làm việc kế tiếp",
-                    day.date
+                    dmy(day.date)
                 ));
             }
             _ => {}

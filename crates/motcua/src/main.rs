@@ -3,6 +3,7 @@
 mod catalogue_io;
 mod config;
 mod demo;
+mod holidays;
 
 use clap::{Parser, Subcommand};
 use std::{io::ErrorKind, net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc};
@@ -56,6 +57,32 @@ enum Command {
         #[command(subcommand)]
         action: CatalogueCommand,
     },
+    /// Holidays and make-up working days of the working-time calendar.
+    Holidays {
+        #[command(subcommand)]
+        action: HolidaysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum HolidaysCommand {
+    /// Import days off and make-up days from a JSON file (the format of `export`); entries replace those of the
+    /// same dates. All or nothing.
+    Import {
+        file: PathBuf,
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
+    /// Write the listed days as JSON (to standard output, or --output FILE).
+    Export {
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
+    /// Print the holidays of YEAR computed from the Labour Code and the lunar calendar, marked as proposals, to
+    /// check against the government's decision, edit and import.
+    Propose { year: i32 },
 }
 
 #[derive(Subcommand)]
@@ -188,6 +215,20 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let store = open_store(&setup(database_url, None)?, true).await?;
             add_officer(&store, name, email, phone, roles, password_stdin).await
         }
+        Command::Holidays { action } => match action {
+            HolidaysCommand::Import { file, database_url } => {
+                let store = open_store(&setup(database_url, None)?, true).await?;
+                holidays::import(&store, &file).await
+            }
+            HolidaysCommand::Export {
+                output,
+                database_url,
+            } => {
+                let store = open_store(&setup(database_url, None)?, true).await?;
+                holidays::export(&store, output).await
+            }
+            HolidaysCommand::Propose { year } => holidays::propose(year),
+        },
         Command::Catalogue { action } => match action {
             CatalogueCommand::Import {
                 file,
@@ -263,6 +304,9 @@ async fn open_store(config: &Config, migrate: bool) -> Result<Store, Failure> {
             store.into_store()
         }
     };
+    if migrate {
+        holidays::seed_if_empty(&store).await.map_err(db_failure)?;
+    }
     Ok(store)
 }
 

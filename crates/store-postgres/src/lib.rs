@@ -24,6 +24,7 @@ use motcua_store::{
     decode::{self, AccountRow, AgencyRow, DossierRow, EventRow},
 };
 
+mod calendar;
 mod submission;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -164,6 +165,7 @@ impl PgStore {
             rate_limits: this.clone(),
             submissions: this.clone(),
             outbox: this.clone(),
+            calendar: this.clone(),
             health: this,
         }
     }

@@ -27,6 +27,7 @@ use motcua_store::{
     decode::{self, AccountRow, AgencyRow, DossierRow, EventRow},
 };
 
+mod calendar;
 mod submission;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -146,6 +147,7 @@ impl SqliteStore {
             rate_limits: this.clone(),
             submissions: this.clone(),
             outbox: this.clone(),
+            calendar: this.clone(),
             health: this,
         }
     }

@@ -321,6 +321,17 @@ pub trait OutboxRepo: Send + Sync {
     async fn pending(&self) -> StoreResult<u64>;
 }
 
+/// Holidays and make-up working days (the working-time calendar's data), shared by every node.
+#[async_trait]
+pub trait CalendarRepo: Send + Sync {
+    /// Every listed day, by date.
+    async fn days(&self) -> StoreResult<Vec<motcua_calendar::SpecialDay>>;
+    /// Add or replace the entries of these dates.
+    async fn put_days(&self, days: &[motcua_calendar::SpecialDay]) -> StoreResult<()>;
+    /// Remove the entry of a date (it becomes an ordinary day again).
+    async fn remove_day(&self, date: Date) -> StoreResult<bool>;
+}
+
 /// Readiness of the database.
 #[async_trait]
 pub trait Health: Send + Sync {
@@ -345,6 +356,7 @@ pub struct Store {
     pub rate_limits: Arc<dyn RateLimitRepo>,
     pub submissions: Arc<dyn SubmissionRepo>,
     pub outbox: Arc<dyn OutboxRepo>,
+    pub calendar: Arc<dyn CalendarRepo>,
     pub health: Arc<dyn Health>,
 }
 

@@ -71,6 +71,7 @@ contract!(
     outbox_jobs_are_claimed_once_retried_and_completed,
     a_supplement_claims_its_files_with_the_transition,
     the_reception_queue_lists_an_agencys_waiting_dossiers_oldest_first,
+    calendar_days_round_trip_and_replace_by_date,
 );
 
 fn code(text: &str) -> AgencyCode {
@@ -1845,4 +1846,44 @@ async fn the_reception_queue_lists_an_agencys_waiting_dossiers_oldest_first(stor
         .await
         .unwrap();
     assert_eq!(waiting.len(), 2);
+}
+
+async fn calendar_days_round_trip_and_replace_by_date(store: &Store) {
+    use motcua_calendar::{DayKind, Holidays, SpecialDay};
+    assert!(store.calendar.days().await.unwrap().is_empty());
+    let built_in: Vec<SpecialDay> = Holidays::built_in().iter().cloned().collect();
+    store.calendar.put_days(&built_in).await.unwrap();
+    assert_eq!(store.calendar.days().await.unwrap(), built_in);
+    let changed = SpecialDay {
+        date: date!(2026 - 09 - 01),
+        kind: DayKind::Off,
+        name: "Quốc khánh (đã xác minh)".into(),
+        proposed: false,
+    };
+    store
+        .calendar
+        .put_days(std::slice::from_ref(&changed))
+        .await
+        .unwrap();
+    let days = store.calendar.days().await.unwrap();
+    assert_eq!(days.len(), built_in.len());
+    assert!(days.contains(&changed));
+    assert!(
+        store
+            .calendar
+            .remove_day(date!(2026 - 09 - 01))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .calendar
+            .remove_day(date!(2026 - 09 - 01))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.calendar.days().await.unwrap().len(),
+        built_in.len() - 1
+    );
 }

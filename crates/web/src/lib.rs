@@ -10,6 +10,7 @@ mod csrf;
 mod error;
 mod guard;
 mod health;
+mod holidays;
 mod layout;
 mod officers;
 mod pages;
@@ -175,6 +176,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/quan-tri/nhat-ky-bao-mat",
             get(account_pages::security_audit),
+        )
+        .route(
+            "/quan-tri/ngay-nghi",
+            get(holidays::page).post(holidays::change),
         )
         .route(
             "/quan-tri/can-bo",

@@ -39,8 +39,16 @@ const RECEPTION_TIME: Duration = Duration::hours(8);
 /// "Due soon": less than this much working time left.
 const DUE_SOON: Duration = Duration::hours(2);
 
-pub(crate) fn calendar() -> WorkCalendar {
-    WorkCalendar::new(Default::default(), motcua_calendar::Holidays::built_in())
+/// The working-time calendar with the holidays and make-up days kept in the database (administrators edit them
+/// at `/quan-tri/ngay-nghi`; `motcua migrate` and `serve` seed 2024–2026 into an empty table).
+pub(crate) async fn calendar(state: &AppState) -> Result<WorkCalendar, AppError> {
+    let mut holidays = motcua_calendar::Holidays::default();
+    for day in state.store.calendar.days().await? {
+        if let Err(e) = holidays.set(day) {
+            tracing::warn!(error = %e, "a stored calendar day is inconsistent and was ignored");
+        }
+    }
+    Ok(WorkCalendar::new(Default::default(), holidays))
 }
 
 /// The agencies where the viewer may receive dossiers.
@@ -110,7 +118,7 @@ pub(crate) async fn queue(
             return Ok(r);
         }
     }
-    let cal = calendar();
+    let cal = calendar(&state).await?;
     let now = OffsetDateTime::now_utc();
     let view = state.catalogue.view();
     let rows = state
@@ -280,7 +288,7 @@ async fn render(
         .await?;
     let case = case_of(&procedure, &dossier);
     let form = FormDefinition::for_case(case.as_ref().and_then(|c| c.form.as_ref()));
-    let cal = calendar();
+    let cal = calendar(&state).await?;
     let events = state.store.dossiers.history(dossier.id).await?;
     let files = state
         .store
@@ -498,7 +506,7 @@ pub(crate) async fn answer(
         if let Some((limit, cutoff, _)) =
             case_of(&procedure, &dossier).and_then(|c| limit_of(&c, dossier.channel))
         {
-            let due = calendar().due(now, limit, cutoff);
+            let due = calendar(&state).await?.due(now, limit, cutoff);
             due_text = vntime::format_datetime(due);
             t = t.with_due_at(due);
         }
@@ -771,7 +779,7 @@ pub(crate) async fn move_on(
                 .map(|e| e.at),
         )
     {
-        t = t.with_due_at(calendar().extend_for_pause(due, since, now));
+        t = t.with_due_at(calendar(&state).await?.extend_for_pause(due, since, now));
     }
     let email = form::first(&details.answers, form::APPLICANT_EMAIL).to_string();
     let tracking = format!(
@@ -897,7 +905,7 @@ pub(crate) async fn inbox(
         )
         .await?;
     dossiers.sort_by_key(|d| d.due_at);
-    let cal = calendar();
+    let cal = calendar(&state).await?;
     let now = OffsetDateTime::now_utc();
     let rows = dossiers
         .into_iter()

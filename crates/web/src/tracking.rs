@@ -553,7 +553,11 @@ pub(crate) async fn supplement_send(
     let t = match (dossier.due_at, asked) {
         (Some(due), Some(asked)) if was_received => {
             let now = t.at;
-            t.with_due_at(crate::reception::calendar().extend_for_pause(due, asked.at, now))
+            t.with_due_at(
+                crate::reception::calendar(&state)
+                    .await?
+                    .extend_for_pause(due, asked.at, now),
+            )
         }
         _ => t,
     };

@@ -111,6 +111,15 @@ async fn every_route_answers_each_persona_as_the_policy_says() {
                 403
             }
         }),
+        ("GET", "/quan-tri/ngay-nghi", |who| {
+            if who == "anonymous" {
+                303
+            } else if who.starts_with("administrator@") {
+                200
+            } else {
+                403
+            }
+        }),
         ("GET", "/ho-so-cua-toi", logged_in_ok),
         ("GET", "/tra-cuu-ho-so", public),
         // the reception desk: reception, heads of unit and administrators of an agency
@@ -163,7 +172,7 @@ async fn every_route_answers_each_persona_as_the_policy_says() {
             }
         }
     }
-    // two administration pages, refused to everyone logged in who is not an administrator, and the reception
+    // three administration pages, refused to everyone logged in who is not an administrator, and the reception
     // desk refused to everyone logged in without a reception role
     let receives = |w: &str| {
         ["reception@", "head_of_unit@", "administrator@"]
@@ -172,7 +181,7 @@ async fn every_route_answers_each_persona_as_the_policy_says() {
     };
     assert_eq!(
         denials,
-        2 * people
+        3 * people
             .iter()
             .filter(|(w, _)| *w != "anonymous" && !admin(w))
             .count()
