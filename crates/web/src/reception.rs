@@ -288,7 +288,7 @@ async fn render(
         .await?;
     let case = case_of(&procedure, &dossier);
     let form = FormDefinition::for_case(case.as_ref().and_then(|c| c.form.as_ref()));
-    let cal = calendar(&state).await?;
+    let cal = calendar(state).await?;
     let events = state.store.dossiers.history(dossier.id).await?;
     let files = state
         .store
