@@ -20,6 +20,28 @@ pub enum DocumentError {
     Qr(String),
 }
 
+/// A one-page administrative document: the national header, the issuing agency, a title, the dossier code with a
+/// QR code to its tracking page, label/value rows, an optional numbered list, paragraphs and a signature block.
+/// The receipt and the slips of Circular 01/2018 (→ 03/2025) are all laid out this way.
+#[derive(Debug, Clone, Default)]
+pub struct Document {
+    pub agency_name: String,
+    /// `Mẫu số 01`, with the template version (`Mẫu số 01 (phiên bản 1)`): an old dossier re-prints with the
+    /// version it was issued under.
+    pub form_number: Option<String>,
+    pub title: String,
+    pub code: String,
+    /// Encoded in the QR code and printed in full.
+    pub tracking_url: String,
+    pub fields: Vec<(String, String)>,
+    pub list_title: Option<String>,
+    pub list: Vec<String>,
+    pub paragraphs: Vec<String>,
+    /// (position, name) of who signs, e.g. ("CÁN BỘ TIẾP NHẬN", "Trần Thị Bình").
+    pub signature: Option<(String, String)>,
+    pub footer: String,
+}
+
 /// What the receipt of an online submission says.
 #[derive(Debug, Clone)]
 pub struct Receipt {
@@ -194,12 +216,51 @@ fn deflate(data: &[u8]) -> Vec<u8> {
 
 /// The receipt of an online submission (biên nhận hồ sơ nộp trực tuyến), one A4 page.
 pub fn receipt_pdf(r: &Receipt) -> Result<Vec<u8>, DocumentError> {
+    document_pdf(&Document {
+        agency_name: r.agency_name.clone(),
+        form_number: None,
+        title: "BIÊN NHẬN HỒ SƠ NỘP TRỰC TUYẾN".into(),
+        code: r.code.clone(),
+        tracking_url: r.tracking_url.clone(),
+        fields: vec![
+            ("Thủ tục:".into(), r.procedure.clone()),
+            ("Trường hợp:".into(), r.case.clone()),
+            ("Cơ quan giải quyết:".into(), r.agency_name.clone()),
+            ("Người nộp:".into(), r.applicant.clone()),
+            ("Nộp lúc:".into(), r.submitted_at.clone()),
+            ("Trạng thái:".into(), r.status.clone()),
+        ],
+        list_title: Some("Thành phần hồ sơ đã nộp:".into()),
+        list: r
+            .components
+            .iter()
+            .map(|(name, files)| format!("{name} ({files} tệp)"))
+            .collect(),
+        paragraphs: vec![
+            "Biên nhận này xác nhận hệ thống đã nhận hồ sơ nộp trực tuyến. Trong 1 ngày làm việc, cơ quan kiểm tra hồ sơ: nếu đầy đủ sẽ gửi Giấy tiếp nhận hồ sơ và hẹn trả kết quả; nếu chưa đầy đủ sẽ thông báo một lần các giấy tờ cần bổ sung.".into(),
+        ],
+        signature: None,
+        footer: r.site_name.clone(),
+    })
+}
+
+/// Any [`Document`] as one A4 page.
+pub fn document_pdf(d: &Document) -> Result<Vec<u8>, DocumentError> {
     let mut page = Page {
         content: Content::new(),
         fonts: [FontUse::new(REGULAR)?, FontUse::new(BOLD)?],
         y: PAGE.1 - MARGIN,
     };
     let width = PAGE.0 - 2.0 * MARGIN;
+    if let Some(number) = &d.form_number {
+        page.text(
+            number,
+            9.0,
+            false,
+            Align::Left(PAGE.0 - MARGIN - page.fonts[0].width(number, 9.0)),
+        );
+        page.y -= 18.0;
+    }
     page.text(
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
         12.0,
@@ -209,16 +270,19 @@ pub fn receipt_pdf(r: &Receipt) -> Result<Vec<u8>, DocumentError> {
     page.y -= 16.0;
     page.text("Độc lập - Tự do - Hạnh phúc", 12.0, true, Align::Center);
     page.y -= 36.0;
-    page.text(&r.agency_name.to_uppercase(), 11.0, true, Align::Center);
+    page.text(&d.agency_name.to_uppercase(), 11.0, true, Align::Center);
     page.y -= 32.0;
-    page.text("BIÊN NHẬN HỒ SƠ NỘP TRỰC TUYẾN", 15.0, true, Align::Center);
-    page.y -= 36.0;
+    for line in page.wrap(&d.title, 15.0, true, width) {
+        page.text(&line, 15.0, true, Align::Center);
+        page.y -= 20.0;
+    }
+    page.y -= 16.0;
     let qr_size = 110.0;
     let qr_top = page.y + 14.0;
-    page.qr(&r.tracking_url, PAGE.0 - MARGIN - qr_size, qr_top, qr_size)?;
+    page.qr(&d.tracking_url, PAGE.0 - MARGIN - qr_size, qr_top, qr_size)?;
     page.text("Mã hồ sơ", 11.0, true, Align::Left(MARGIN));
     page.y -= 20.0;
-    page.text(&r.code, 16.0, true, Align::Left(MARGIN));
+    page.text(&d.code, 16.0, true, Align::Left(MARGIN));
     page.y = qr_top - qr_size - 4.0;
     let caption = "Quét mã để tra cứu hồ sơ";
     let caption_width = page.fonts[0].width(caption, 8.0);
@@ -229,36 +293,54 @@ pub fn receipt_pdf(r: &Receipt) -> Result<Vec<u8>, DocumentError> {
         Align::Left(PAGE.0 - MARGIN - (qr_size + caption_width) / 2.0),
     );
     page.y -= 28.0;
-    page.field("Thủ tục:", &r.procedure);
-    page.field("Trường hợp:", &r.case);
-    page.field("Cơ quan giải quyết:", &r.agency_name);
-    page.field("Người nộp:", &r.applicant);
-    page.field("Nộp lúc:", &r.submitted_at);
-    page.field("Trạng thái:", &r.status);
-    page.text("Thành phần hồ sơ đã nộp:", 11.0, true, Align::Left(MARGIN));
-    page.y -= 18.0;
-    for (i, (name, files)) in r.components.iter().enumerate() {
-        let line = format!("{}. {name} ({files} tệp)", i + 1);
-        page.paragraph(&line, 11.0, false, MARGIN + 12.0, width - 12.0);
+    for (label, value) in &d.fields {
+        page.field(label, value);
+    }
+    if let Some(title) = &d.list_title {
+        page.text(title, 11.0, true, Align::Left(MARGIN));
+        page.y -= 18.0;
+    }
+    for (i, item) in d.list.iter().enumerate() {
+        page.paragraph(
+            &format!("{}. {item}", i + 1),
+            11.0,
+            false,
+            MARGIN + 12.0,
+            width - 12.0,
+        );
     }
     page.y -= 10.0;
+    for text in &d.paragraphs {
+        page.paragraph(text, 10.0, false, MARGIN, width);
+        page.y -= 4.0;
+    }
     page.paragraph(
-        "Biên nhận này xác nhận hệ thống đã nhận hồ sơ nộp trực tuyến. Trong 1 ngày làm việc, cơ quan kiểm tra hồ sơ: nếu đầy đủ sẽ gửi Giấy tiếp nhận hồ sơ và hẹn trả kết quả; nếu chưa đầy đủ sẽ thông báo một lần các giấy tờ cần bổ sung.",
+        &format!("Tra cứu hồ sơ: {}", d.tracking_url),
         10.0,
         false,
         MARGIN,
         width,
     );
-    page.y -= 4.0;
-    page.paragraph(
-        &format!("Tra cứu hồ sơ: {}", r.tracking_url),
-        10.0,
-        false,
-        MARGIN,
-        width,
-    );
-    page.paragraph(&r.site_name, 10.0, false, MARGIN, width);
-    finish(page, &format!("Biên nhận hồ sơ {}", r.code))
+    if let Some((position, name)) = &d.signature {
+        page.y -= 24.0;
+        let column = MARGIN + width * 0.55;
+        let center = |page: &Page<'_>, text: &str, size: f32, bold: bool| {
+            let w = page.fonts[usize::from(bold)].width(text, size);
+            column + (width * 0.45 - w) / 2.0
+        };
+        let x = center(&page, position, 11.0, true);
+        page.text(position, 11.0, true, Align::Left(x));
+        page.y -= 14.0;
+        let hint = "(Ký, ghi rõ họ tên)";
+        let x = center(&page, hint, 9.0, false);
+        page.text(hint, 9.0, false, Align::Left(x));
+        page.y -= 56.0;
+        let x = center(&page, name, 11.0, true);
+        page.text(name, 11.0, true, Align::Left(x));
+        page.y -= 20.0;
+    }
+    page.paragraph(&d.footer, 9.0, false, MARGIN, width);
+    finish(page, &format!("{} {}", d.title, d.code))
 }
 
 fn finish(page: Page<'_>, title: &str) -> Result<Vec<u8>, DocumentError> {

@@ -230,6 +230,21 @@ async fn click(client: &Client, css: &str) {
         .unwrap();
 }
 
+/// Click something that loads a new page (a form's button), and wait until the old page is gone: the new one may
+/// have the same address.
+async fn submit(client: &Client, css: &str) {
+    let old = client.find(Locator::Css("html")).await.unwrap();
+    click(client, css).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while old.tag_name().await.is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "no new page after clicking {css}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn value_of(client: &Client, id: &str) -> String {
     client
         .find(Locator::Id(id))
@@ -286,7 +301,7 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
     type_into(client, "dia_chi", "Số 5 đường Lê Lợi").await;
     type_into(client, "mat_khau", "Hoa Sen Nở 2026").await;
     type_into(client, "nhap_lai_mat_khau", "Hoa Sen Nở 2026").await;
-    click(client, "main form button[type=submit]").await;
+    submit(client, "main form button[type=submit]").await;
     wait_for_path(client, "/tai-khoan").await;
 
     // find the procedure without diacritics and start online
@@ -303,7 +318,7 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
         .await
         .unwrap();
     no_axe_violations(client, axe, "start page").await;
-    click(client, "main form button[type=submit]").await;
+    submit(client, "main form button[type=submit]").await;
 
     // page 1: pre-filled from the account; a mistake first
     client
@@ -314,7 +329,7 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
     assert_eq!(value_of(client, "nguoi_nop_ho_ten").await, "Lê Thị Hồng");
     no_axe_violations(client, axe, "form page").await;
     click(client, "label[for=nop_thay-2]").await;
-    click(client, "button[value=tiep]").await;
+    submit(client, "button[value=tiep]").await;
     let summary = client
         .wait()
         .for_element(Locator::Css(".error-summary"))
@@ -336,7 +351,7 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
         .await
         .unwrap();
     type_into(client, "nguoi_nop_dia_chi-xa", "Phường Tân Lập").await;
-    click(client, "button[value=tiep]").await;
+    submit(client, "button[value=tiep]").await;
 
     // page 2: type, let autosave run, reload: the answers are still there
     client
@@ -382,7 +397,7 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
         .await
         .unwrap();
     type_into(client, "noi_sinh-xa", "Phường Ba Đình").await;
-    click(client, "button[value=tiep]").await;
+    submit(client, "button[value=tiep]").await;
 
     // page 3: the parents
     client
@@ -399,7 +414,7 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
     assert!(father.is_displayed().await.unwrap());
     click(client, "label[for=co_thong_tin_cha-2]").await;
     assert!(!father.is_displayed().await.unwrap());
-    click(client, "button[value=tiep]").await;
+    submit(client, "button[value=tiep]").await;
 
     // attachments: one PDF for each required component
     client
@@ -416,7 +431,7 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
             .send_keys(pdf.to_str().unwrap())
             .await
             .unwrap();
-        click(client, &format!("form.upload:has(#tep-{i}) button")).await;
+        submit(client, &format!("form.upload:has(#tep-{i}) button")).await;
         client
             .wait()
             .for_element(Locator::Css(&format!("#thanh-phan-{i} ~ ul.files a")))
@@ -444,7 +459,7 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
         "{check}"
     );
     click(client, "label[for=cam_doan]").await;
-    click(client, "button[data-once]").await;
+    submit(client, "button[data-once]").await;
     let code = client
         .wait()
         .for_element(Locator::Css(".panel .code"))
@@ -462,7 +477,7 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
     client.goto(&format!("{url}/tra-cuu-ho-so")).await.unwrap();
     type_into(client, "ma", &code).await;
     type_into(client, "xac_minh", "0987001122").await;
-    click(client, "main form button[type=submit]").await;
+    submit(client, "main form button[type=submit]").await;
     let found = client
         .wait()
         .for_element(Locator::Css("main h2"))
@@ -508,7 +523,7 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
             .await
             .unwrap();
         click(client, &format!("label[for=den-{step}]")).await;
-        click(client, "form[action$='/chuyen'] button").await;
+        submit(client, "form[action$='/chuyen'] button").await;
         wait_for_path(client, &format!("/can-bo/ho-so/{code}")).await;
         logout(client).await;
     }
@@ -554,11 +569,11 @@ async fn login_as(client: &Client, url: &str, login: &str, password: &str) {
     client.goto(&format!("{url}/dang-nhap")).await.unwrap();
     type_into(client, "ten_dang_nhap", login).await;
     type_into(client, "mat_khau", password).await;
-    click(client, "main form button[type=submit]").await;
+    submit(client, "main form button[type=submit]").await;
     wait_for_path(client, "/").await;
 }
 
 async fn logout(client: &Client) {
-    click(client, "form[action='/dang-xuat'] button").await;
+    submit(client, "form[action='/dang-xuat'] button").await;
     wait_for_path(client, "/dang-nhap").await;
 }

@@ -19,6 +19,7 @@ mod reception;
 mod registration;
 mod security;
 pub mod session;
+mod slips;
 mod tracking;
 mod urls;
 pub mod worker;
@@ -241,6 +242,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/can-bo/ho-so/{code}/tep/{file}", get(reception::file))
         .route("/can-bo/ho-so/{code}/chuyen", post(reception::move_on))
+        .route("/can-bo/ho-so/{code}/phieu/{so}", get(slips::for_officer))
+        .route("/ho-so/{code}/phieu/{so}", get(slips::for_citizen))
         .route("/can-bo/ho-so", get(reception::inbox))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

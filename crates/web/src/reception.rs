@@ -215,6 +215,15 @@ async fn for_office(
     Ok(Ok((officer, dossier, details, r)))
 }
 
+/// The dossier with this code, if the viewer holds a desk role at its agency (for the slips).
+pub(crate) async fn office_dossier(
+    state: &AppState,
+    viewer: &Viewer,
+    code: &str,
+) -> Result<Result<Dossier, Response>, AppError> {
+    Ok(for_office(state, viewer, code).await?.map(|(_, d, _, _)| d))
+}
+
 pub(crate) struct OfficerFile {
     component: String,
     name: String,
@@ -244,6 +253,7 @@ pub(crate) struct DossierPage {
     components: Vec<(usize, String)>,
     events: Vec<(String, &'static str, String, Option<String>)>,
     can_answer: bool,
+    slips: Vec<(&'static str, &'static str)>,
     /// Later changes the viewer may make: (target status, label, whether a reason is required).
     actions: Vec<(&'static str, &'static str, bool)>,
     errors: Vec<(String, String)>,
@@ -356,6 +366,7 @@ async fn render(
             })
             .collect(),
         can_answer: dossier.status == DossierStatus::Submitted && rights.receive,
+        slips: crate::slips::available(&events),
         actions: next_actions(&dossier, &events, rights)
             .into_iter()
             .map(|(to, label, reason)| (to.as_str(), label, reason))

@@ -161,6 +161,7 @@ pub(crate) struct DossierPage {
     just_submitted: bool,
     notice: Option<&'static str>,
     on_behalf: bool,
+    slips: Vec<(&'static str, &'static str)>,
     /// When the agency asked for more: what it asked, and the files being prepared for the answer.
     supplement: Option<SupplementView>,
 }
@@ -198,6 +199,16 @@ async fn owned(
         return Ok(Err(r));
     }
     Ok(Ok((dossier, details)))
+}
+
+/// The dossier with this code, if the viewer owns it (for the slips).
+pub(crate) async fn owned_dossier(
+    state: &AppState,
+    viewer: &Viewer,
+    code: &str,
+) -> Result<Result<Dossier, Response>, AppError> {
+    let path = format!("/ho-so/{code}");
+    Ok(owned(state, viewer, code, &path).await?.map(|(d, _)| d))
 }
 
 fn withdraw_label(status: DossierStatus) -> Option<&'static str> {
@@ -319,6 +330,7 @@ async fn render_dossier_with(
         None
     };
     Ok(DossierPage {
+        slips: crate::slips::available(&events),
         supplement,
         layout,
         code: dossier.code.to_string(),

@@ -171,6 +171,31 @@ async fn a_reception_officer_accepts_with_a_working_time_due_date_and_the_citize
             .whole_minutes(),
         40 * 60
     );
+    // slip 01 prints with the due time and the officer's name, for the officer and for the applicant
+    let slip = app
+        .get_with_cookie(&format!("{path}/phieu/01"), &cookie)
+        .await;
+    assert_eq!(slip.status, StatusCode::OK);
+    assert!(slip.bytes.starts_with(b"%PDF-"));
+    let text = pdf_text(&slip.bytes);
+    if let Some(text) = text {
+        assert!(
+            text.contains("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"),
+            "{text}"
+        );
+        assert!(text.contains("Trần Thị Tiếp Nhận"), "{text}");
+        assert!(
+            text.contains(&motcua_domain::vntime::format_datetime(due)),
+            "{text}"
+        );
+    }
+    // no refusal slip for a dossier that was not refused
+    assert_eq!(
+        app.get_with_cookie(&format!("{path}/phieu/03"), &cookie)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
     // the citizen's mail is queued (with the submission's), and the dossier left the queue
     assert_eq!(app.db.store.outbox.pending().await.unwrap(), 2);
     let queue = app.get_with_cookie("/can-bo/tiep-nhan", &cookie).await;
@@ -409,4 +434,27 @@ async fn a_dossier_goes_from_reception_through_processing_and_approval_to_delive
     let inbox = app.get_with_cookie("/can-bo/ho-so", &desk).await;
     assert_eq!(inbox.status, StatusCode::OK);
     assert!(!inbox.body.contains(&dossier.code.to_string()));
+}
+
+/// The text of a PDF through Poppler's pdftotext, when installed (CI requires it).
+fn pdf_text(bytes: &[u8]) -> Option<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("slip.pdf");
+    std::fs::write(&file, bytes).unwrap();
+    match std::process::Command::new("pdftotext")
+        .arg(&file)
+        .arg("-")
+        .output()
+    {
+        Ok(out) => Some(String::from_utf8_lossy(&out.stdout).into_owned()),
+        Err(_) if std::env::var("MOTCUA_TEST_REQUIRE_PDFTOTEXT").is_ok() => {
+            panic!("pdftotext (Debian poppler-utils) is required here")
+        }
+        Err(_) => {
+            eprintln!(
+                "skipped the text check of the slip: pdftotext (poppler-utils) not installed"
+            );
+            None
+        }
+    }
 }

@@ -1,0 +1,233 @@
+//! The printed slips of Circular 01/2018 (→ 03/2025) for a dossier, as PDF: 01 receipt and appointment,
+//! 02 supplement request, 03 refusal. Each is built from the history event that issued it, so it re-prints the
+//! same whenever it is asked for.
+
+use axum::{
+    body::Body,
+    extract::{Path, State},
+    http::{HeaderValue, header},
+    response::Response,
+};
+
+use motcua_documents::Document;
+use motcua_domain::{Dossier, DossierStatus, HistoryEvent, vntime};
+
+use crate::{AppError, AppState, pages::not_found, session::Viewer};
+
+/// Template version of the slips (printed with the form number; a new layout gets a new version).
+const TEMPLATE_VERSION: u32 = 1;
+
+/// The officer's name from an event's actor (`Name (account id)`).
+fn officer_name(actor: &str) -> String {
+    actor
+        .rsplit_once(" (")
+        .map(|(name, _)| name.to_string())
+        .unwrap_or_default()
+}
+
+/// Slip `number` (`01`, `02`, `03`) of this dossier, if the event that issues it happened.
+pub(crate) async fn build(
+    state: &AppState,
+    dossier: &Dossier,
+    number: &str,
+) -> Result<Option<Document>, AppError> {
+    let events = state.store.dossiers.history(dossier.id).await?;
+    let (status, title) = match number {
+        "01" => (
+            DossierStatus::Received,
+            "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
+        ),
+        "02" => (
+            DossierStatus::SupplementRequested,
+            "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ",
+        ),
+        "03" => (
+            DossierStatus::Refused,
+            "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ",
+        ),
+        _ => return Ok(None),
+    };
+    let Some(event): Option<&HistoryEvent> = events.iter().rev().find(|e| e.to == status) else {
+        return Ok(None);
+    };
+    let procedure = state
+        .store
+        .catalogue
+        .get_procedure_version(&dossier.procedure, dossier.procedure_version)
+        .await?;
+    let case = procedure
+        .as_ref()
+        .and_then(|p| p.cases.iter().find(|c| c.key == dossier.case));
+    let files = state
+        .store
+        .submissions
+        .uploads_for_dossier(dossier.id)
+        .await?;
+    let view = state.catalogue.view();
+    let agency = view.agency(dossier.code.agency());
+    let mut fields = vec![
+        ("Người nộp:".to_string(), dossier.applicant_name.to_string()),
+        (
+            "Thủ tục:".into(),
+            procedure
+                .as_ref()
+                .map(|p| p.name.to_string())
+                .unwrap_or_default(),
+        ),
+        (
+            "Trường hợp:".into(),
+            case.map(|c| c.name.to_string()).unwrap_or_default(),
+        ),
+        ("Kênh nộp:".into(), dossier.channel.label_vi().to_string()),
+        (
+            "Nộp lúc:".into(),
+            vntime::format_datetime(dossier.created_at),
+        ),
+    ];
+    let list_title;
+    let mut list = Vec::new();
+    let mut paragraphs = Vec::new();
+    let reason = event.reason.clone().unwrap_or_default();
+    match status {
+        DossierStatus::Received => {
+            fields.push(("Tiếp nhận lúc:".into(), vntime::format_datetime(event.at)));
+            fields.push((
+                "Hẹn trả kết quả:".into(),
+                event
+                    .due_at
+                    .map(vntime::format_datetime)
+                    .unwrap_or_else(|| "—".into()),
+            ));
+            if let Some(address) = agency.and_then(|a| a.address.clone()) {
+                fields.push(("Nơi trả kết quả:".into(), address));
+            }
+            list_title = Some("Thành phần hồ sơ đã nhận:".to_string());
+            if let Some(c) = case {
+                for (i, comp) in c.components.iter().enumerate() {
+                    let n = files
+                        .iter()
+                        .filter(|f| usize::from(f.component) == i)
+                        .count();
+                    if n > 0 {
+                        list.push(format!("{} ({n} tệp)", comp.name));
+                    }
+                }
+            }
+            paragraphs.push("Khi đến nhận kết quả, mang theo giấy này hoặc mã hồ sơ. Nếu kết quả bị chậm, cơ quan sẽ gửi văn bản xin lỗi và hẹn lại ngày trả kết quả.".to_string());
+        }
+        DossierStatus::SupplementRequested => {
+            fields.push(("Yêu cầu lúc:".into(), vntime::format_datetime(event.at)));
+            list_title = Some("Nội dung cần bổ sung, hoàn thiện:".to_string());
+            list.extend(
+                reason
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_string),
+            );
+            paragraphs.push("Thời hạn giải quyết tạm dừng từ khi có yêu cầu này đến khi nhận đủ hồ sơ bổ sung. Có thể bổ sung trực tuyến trên trang theo dõi hồ sơ.".to_string());
+        }
+        _ => {
+            fields.push(("Từ chối lúc:".into(), vntime::format_datetime(event.at)));
+            list_title = Some("Lý do từ chối:".to_string());
+            list.push(reason);
+        }
+    }
+    let officer = officer_name(&event.actor);
+    Ok(Some(Document {
+        agency_name: view.agency_name(dossier.code.agency()).to_string(),
+        form_number: Some(format!("Mẫu số {number} (phiên bản {TEMPLATE_VERSION})")),
+        title: title.into(),
+        code: dossier.code.to_string(),
+        tracking_url: format!(
+            "{}/tra-cuu-ho-so?ma={}",
+            state.site.public_url.trim_end_matches('/'),
+            dossier.code
+        ),
+        fields,
+        list_title,
+        list,
+        paragraphs,
+        signature: (!officer.is_empty()).then(|| ("NGƯỜI TIẾP NHẬN, XỬ LÝ".to_string(), officer)),
+        footer: state.site.name.clone(),
+    }))
+}
+
+/// Render and send a slip.
+pub(crate) async fn send(
+    state: &AppState,
+    dossier: &Dossier,
+    number: &str,
+) -> Result<Response, AppError> {
+    let Some(doc) = build(state, dossier, number).await? else {
+        return Ok(not_found().await);
+    };
+    let pdf = tokio::task::spawn_blocking(move || motcua_documents::document_pdf(&doc))
+        .await
+        .map_err(|e| AppError::Files(e.to_string()))?
+        .map_err(|e| AppError::Files(e.to_string()))?;
+    let mut response = Response::new(Body::from(pdf));
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "inline; filename=\"phieu-{number}-{}.pdf\"",
+        dossier.code
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(response)
+}
+
+/// The slips that exist for a dossier: (number, label).
+pub(crate) fn available(events: &[HistoryEvent]) -> Vec<(&'static str, &'static str)> {
+    let mut out = Vec::new();
+    for (status, number, label) in [
+        (
+            DossierStatus::Received,
+            "01",
+            "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
+        ),
+        (
+            DossierStatus::SupplementRequested,
+            "02",
+            "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
+        ),
+        (DossierStatus::Refused, "03", "Phiếu từ chối tiếp nhận"),
+    ] {
+        if events.iter().any(|e| e.to == status) {
+            out.push((number, label));
+        }
+    }
+    out
+}
+
+/// `/can-bo/ho-so/{code}/phieu/{so}` (officers) and `/ho-so/{code}/phieu/{so}` (the applicant) check access in
+/// their own modules and call this.
+pub(crate) async fn for_citizen(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((code, number)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    match crate::tracking::owned_dossier(&state, &viewer, &code).await? {
+        Ok(dossier) => send(&state, &dossier, &number).await,
+        Err(r) => Ok(r),
+    }
+}
+
+pub(crate) async fn for_officer(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((code, number)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    match crate::reception::office_dossier(&state, &viewer, &code).await? {
+        Ok(dossier) => send(&state, &dossier, &number).await,
+        Err(r) => Ok(r),
+    }
+}
