@@ -147,3 +147,26 @@ mod tests {
         }
     }
 }
+
+/// A dossier handed in at the counter or by post and received on the spot: created and received in one commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Intake {
+    pub dossier: DossierId,
+    pub agency: AgencyCode,
+    pub procedure: ProcedureCode,
+    pub procedure_version: u32,
+    pub case: CaseKey,
+    /// In person or post (an online dossier comes through [`Submission`]).
+    pub channel: crate::Channel,
+    /// The citizen's account, when one matches the applicant (the dossier then shows in "My dossiers").
+    pub account: Option<AccountId>,
+    pub applicant_name: NonEmptyText,
+    pub applicant_phone: Option<String>,
+    pub applicant_personal_id: Option<String>,
+    pub answers: Answers,
+    /// Who received it (`Name (account id)`).
+    pub officer: String,
+    pub at: OffsetDateTime,
+    pub due_at: Option<OffsetDateTime>,
+    pub emails: Vec<OutgoingEmail>,
+}

@@ -454,6 +454,76 @@ impl SubmissionRepo for PgStore {
         rows.iter().map(dossier_row).collect()
     }
 
+    async fn intake(&self, i: &motcua_domain::submission::Intake) -> StoreResult<Dossier> {
+        let mut tx = self.begin().await?;
+        let code = reserve_in(&mut tx, &i.agency, vntime::vn_date(i.at)).await?;
+        sqlx::query(
+            "INSERT INTO dossiers (id, code, agency_code, procedure_code, procedure_version, case_key, channel, \
+             status, applicant_name, created_at, updated_at, due_at, account_id, applicant_phone, \
+             applicant_personal_id, on_behalf, form_data) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, FALSE, $15::jsonb)",
+        )
+        .bind(i.dossier.0)
+        .bind(code.to_string())
+        .bind(i.agency.as_str())
+        .bind(i.procedure.as_str())
+        .bind(crate::pg_int(i.procedure_version)?)
+        .bind(i.case.as_str())
+        .bind(i.channel.as_str())
+        .bind(DossierStatus::Received.as_str())
+        .bind(i.applicant_name.as_str())
+        .bind(i.at)
+        .bind(i.due_at)
+        .bind(i.account.map(|a| a.0))
+        .bind(i.applicant_phone.as_deref())
+        .bind(i.applicant_personal_id.as_deref())
+        .bind(decode::answers_json(&i.answers))
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let submitted = HistoryEvent::seal(
+            Uuid::now_v7(),
+            i.dossier,
+            None,
+            i.at,
+            i.officer.clone(),
+            None,
+            DossierStatus::Submitted,
+            None,
+            None,
+        );
+        append_event(&mut tx, &submitted).await?;
+        let received = HistoryEvent::seal(
+            Uuid::now_v7(),
+            i.dossier,
+            Some((submitted.seq, submitted.hash)),
+            i.at,
+            i.officer.clone(),
+            Some(DossierStatus::Submitted),
+            DossierStatus::Received,
+            Some(format!("Tiếp nhận {}", i.channel.label_vi().to_lowercase())),
+            i.due_at,
+        );
+        append_event(&mut tx, &received).await?;
+        for email in &i.emails {
+            sqlx::query(
+                "INSERT INTO outbox (id, kind, payload, run_at, created_at) VALUES ($1, 'email', $2::jsonb, $3, $3)",
+            )
+            .bind(Uuid::now_v7())
+            .bind(decode::email_payload(email, &code))
+            .bind(i.at)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        }
+        let dossier = self
+            .dossier_in(&mut tx, i.dossier)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(dossier)
+    }
+
     async fn dossiers_for(&self, account: AccountId) -> StoreResult<Vec<Dossier>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "{DOSSIER_COLUMNS} WHERE account_id = $1 ORDER BY created_at DESC LIMIT 500"

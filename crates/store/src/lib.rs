@@ -282,6 +282,9 @@ pub trait SubmissionRepo: Send + Sync {
     /// queue the e-mails. A draft already submitted returns its dossier and changes nothing.
     async fn submit(&self, submission: &Submission) -> StoreResult<Dossier>;
     async fn online_details(&self, dossier: DossierId) -> StoreResult<Option<OnlineDetails>>;
+    /// A counter or postal intake: the dossier created (submitted) and received, both history events, and the
+    /// applicant's e-mail, in one transaction.
+    async fn intake(&self, intake: &motcua_domain::submission::Intake) -> StoreResult<Dossier>;
     /// A state change and the e-mails it sends, committed together (the outbox).
     async fn transition_with_mail(
         &self,

@@ -72,6 +72,7 @@ contract!(
     a_supplement_claims_its_files_with_the_transition,
     the_reception_queue_lists_an_agencys_waiting_dossiers_oldest_first,
     calendar_days_round_trip_and_replace_by_date,
+    a_counter_intake_is_created_and_received_in_one_commit,
 );
 
 fn code(text: &str) -> AgencyCode {
@@ -1886,4 +1887,52 @@ async fn calendar_days_round_trip_and_replace_by_date(store: &Store) {
         store.calendar.days().await.unwrap().len(),
         built_in.len() - 1
     );
+}
+
+async fn a_counter_intake_is_created_and_received_in_one_commit(store: &Store) {
+    fixtures::seed_minimal(store).await;
+    let a = citizen();
+    store.accounts.create(&a).await.unwrap();
+    let at = datetime!(2026-03-02 02:30:00 UTC);
+    let intake = motcua_domain::submission::Intake {
+        dossier: DossierId::new(),
+        agency: code(AGENCY),
+        procedure: ProcedureCode::parse(PROCEDURE).unwrap(),
+        procedure_version: 1,
+        case: CaseKey::parse("mac-dinh").unwrap(),
+        channel: Channel::InPerson,
+        account: Some(a.id),
+        applicant_name: NonEmptyText::parse("Nguyễn Văn An").unwrap(),
+        applicant_phone: Some("0912345678".into()),
+        applicant_personal_id: None,
+        answers: Default::default(),
+        officer: "Trần Thị Bình (officer)".into(),
+        at,
+        due_at: Some(datetime!(2026-03-09 02:30:00 UTC)),
+        emails: vec![motcua_domain::submission::OutgoingEmail {
+            to: "an@example.vn".into(),
+            subject: "Hồ sơ {code} đã được tiếp nhận".into(),
+            body: "x".into(),
+        }],
+    };
+    let d = store.submissions.intake(&intake).await.unwrap();
+    assert_eq!(d.status, DossierStatus::Received);
+    assert_eq!(d.channel, Channel::InPerson);
+    assert_eq!(d.due_at, intake.due_at);
+    assert_eq!(d.code.to_string(), format!("{AGENCY}-260302-0001"));
+    let history = store.dossiers.history(d.id).await.unwrap();
+    assert_eq!(
+        history.iter().map(|e| e.to).collect::<Vec<_>>(),
+        vec![DossierStatus::Submitted, DossierStatus::Received]
+    );
+    HistoryEvent::verify_chain(&history).unwrap();
+    assert_eq!(store.submissions.dossiers_for(a.id).await.unwrap().len(), 1);
+    assert_eq!(store.outbox.pending().await.unwrap(), 1);
+    let details = store
+        .submissions
+        .online_details(d.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(details.applicant_phone.as_deref(), Some("0912345678"));
 }

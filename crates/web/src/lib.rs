@@ -237,6 +237,10 @@ pub fn router(state: AppState) -> Router {
         .route("/tra-cuu-ho-so", get(tracking::lookup))
         .route("/can-bo/tiep-nhan", get(reception::queue))
         .route(
+            "/can-bo/tiep-nhan/truc-tiep",
+            get(reception::intake_page).post(reception::intake),
+        )
+        .route(
             "/can-bo/ho-so/{code}",
             get(reception::dossier_page).post(reception::answer),
         )

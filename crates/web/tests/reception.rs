@@ -458,3 +458,92 @@ fn pdf_text(bytes: &[u8]) -> Option<String> {
         }
     }
 }
+
+#[tokio::test]
+async fn a_walk_in_is_entered_at_the_counter_received_at_once_and_linked_to_the_citizen() {
+    let (app, _, _) = setup().await;
+    let officer = person(
+        "Tiếp nhận",
+        "quay@example.vn",
+        AccountKind::Officer,
+        &[&format!("reception@{AGENCY}")],
+    );
+    let cookie = login(&app, &officer, "4").await;
+    let mut walk_in = person("Lê Văn Hải", "hai@example.vn", AccountKind::Citizen, &[]);
+    walk_in.phone = Some(motcua_domain::Phone::parse("0987654321").unwrap());
+    app.db.store.accounts.create(&walk_in).await.unwrap();
+    let page = app
+        .get_with_cookie("/can-bo/tiep-nhan/truc-tiep", &cookie)
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let offer = format!("{AGENCY}|{PROCEDURE}|mac-dinh");
+    assert!(page.body.contains(&offer), "{}", page.body);
+    // mistakes: specific messages, everything typed kept
+    let bad = app
+        .post_form(
+            "/can-bo/tiep-nhan/truc-tiep",
+            &format!(
+                "thu_tuc={}&kenh=truc_tiep&ho_ten=&dien_thoai=12345&email=khong-phai-email",
+                offer.replace('|', "%7C")
+            ),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("Nhập họ và tên người nộp hồ sơ"));
+    assert!(bad.body.contains("value=\"12345\""));
+    assert!(bad.body.contains("value=\"khong-phai-email\""));
+    assert!(
+        bad.body.contains(" selected>"),
+        "the chosen procedure stays chosen"
+    );
+    // entered properly: received at once, due in working time, in the citizen's "My dossiers"
+    let ok = app
+        .post_form(
+            "/can-bo/tiep-nhan/truc-tiep",
+            &format!("thu_tuc={}&kenh=truc_tiep&ho_ten=L%C3%AA%20V%C4%83n%20H%E1%BA%A3i&dien_thoai=0987%20654%20321", offer.replace('|', "%7C")),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let mine = app
+        .db
+        .store
+        .submissions
+        .dossiers_for(walk_in.id)
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 1);
+    let d = &mine[0];
+    assert_eq!(d.status, DossierStatus::Received);
+    assert_eq!(d.channel, motcua_domain::Channel::InPerson);
+    assert!(d.due_at.is_some());
+    assert_eq!(
+        ok.headers[header::LOCATION],
+        format!("/can-bo/ho-so/{}", d.code).as_str()
+    );
+    // slip 01 is ready to print
+    let slip = app
+        .get_with_cookie(&format!("/can-bo/ho-so/{}/phieu/01", d.code), &cookie)
+        .await;
+    assert_eq!(slip.status, StatusCode::OK);
+    // an officer of another agency cannot receive for this one
+    let other = person(
+        "Khác",
+        "khac2@example.vn",
+        AccountKind::Officer,
+        &[&format!("reception@{OTHER_AGENCY}")],
+    );
+    let other = login(&app, &other, "5").await;
+    let refused = app
+        .post_form(
+            "/can-bo/tiep-nhan/truc-tiep",
+            &format!(
+                "thu_tuc={}&kenh=truc_tiep&ho_ten=X&dien_thoai=0987654321",
+                offer.replace('|', "%7C")
+            ),
+            Some(&other),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
