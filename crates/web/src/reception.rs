@@ -1113,11 +1113,9 @@ pub(crate) async fn intake(
     // the agency must be one where this officer receives
     if let Some((agency, _, _)) = &target
         && !reception_agencies(&state, &officer).contains(agency)
+        && let Err(r) = guard::require(&state, &viewer, Action::ReceiveDossiers(agency), path).await
     {
-        if let Err(r) = guard::require(&state, &viewer, Action::ReceiveDossiers(agency), path).await
-        {
-            return Ok(r);
-        }
+        return Ok(r);
     }
     let procedure = match &target {
         Some((_, code, _)) => state.store.catalogue.get_procedure(code).await?,
