@@ -438,7 +438,7 @@ impl SubmissionRepo for PgStore {
             .map(|i| format!("${}", agencies.len() + i + 1))
             .collect();
         let sql = sqlx::AssertSqlSafe(format!(
-            "{DOSSIER_COLUMNS} WHERE agency_code IN ({}) AND status IN ({}) ORDER BY created_at LIMIT {}",
+            "{DOSSIER_COLUMNS} WHERE agency_code IN ({}) AND status IN ({}) ORDER BY COALESCE(due_at, created_at), created_at LIMIT {}",
             a.join(", "),
             st.join(", "),
             limit

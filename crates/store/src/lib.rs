@@ -291,7 +291,8 @@ pub trait SubmissionRepo: Send + Sync {
         transition: &Transition,
         emails: &[motcua_domain::submission::OutgoingEmail],
     ) -> StoreResult<HistoryEvent>;
-    /// Dossiers of these agencies in these statuses, oldest first (an officer's queue), at most `limit`.
+    /// Dossiers of these agencies in these statuses, soonest due first (those without a due time by arrival),
+    /// at most `limit`: an officer's queue or inbox.
     async fn queue(
         &self,
         agencies: &[AgencyCode],

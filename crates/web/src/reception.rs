@@ -899,7 +899,7 @@ pub(crate) async fn inbox(
         }
     }
     use DossierStatus as S;
-    let mut dossiers = state
+    let dossiers = state
         .store
         .submissions
         .queue(
@@ -915,7 +915,6 @@ pub(crate) async fn inbox(
             2000,
         )
         .await?;
-    dossiers.sort_by_key(|d| d.due_at);
     let cal = calendar(&state).await?;
     let now = OffsetDateTime::now_utc();
     let rows = dossiers
