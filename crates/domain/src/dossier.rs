@@ -487,6 +487,36 @@ impl Transition {
         })
     }
 
+    /// The apology with a new appointment (Decree 61/2018 → 118/2025): the one event that changes the due time
+    /// without changing the status. Only while the clock runs (received, processing).
+    pub fn apology(
+        dossier: DossierId,
+        status: DossierStatus,
+        at: OffsetDateTime,
+        actor: impl Into<String>,
+        new_due: OffsetDateTime,
+        reason: impl Into<String>,
+    ) -> Result<Self, ParseError> {
+        if status.clock() != ClockState::Running {
+            return Err(ParseError::Invalid(format!(
+                "Hồ sơ ở trạng thái \u{201c}{}\u{201d} không có thời hạn đang chạy để hẹn lại",
+                status.label_vi()
+            )));
+        }
+        Ok(Transition {
+            event_id: Uuid::now_v7(),
+            dossier,
+            from: status,
+            to: status,
+            at: truncate_to_micros(at),
+            actor: actor.into(),
+            reason: None,
+            due_at: None,
+        }
+        .with_reason(reason)
+        .with_due_at(new_due))
+    }
+
     pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
         self.reason = Some(crate::text::normalize(&reason.into()));
         self
@@ -619,6 +649,37 @@ impl HistoryEvent {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_apology_keeps_the_status_and_only_while_the_clock_runs() {
+        let at = time::macros::datetime!(2026-03-02 02:00 UTC);
+        let new_due = time::macros::datetime!(2026-03-10 10:00 UTC);
+        let t = Transition::apology(
+            DossierId::new(),
+            DossierStatus::Processing,
+            at,
+            "tp",
+            new_due,
+            " Xin lỗi ",
+        )
+        .unwrap();
+        assert_eq!(
+            (t.from, t.to),
+            (DossierStatus::Processing, DossierStatus::Processing)
+        );
+        assert_eq!(t.due_at, Some(new_due));
+        assert_eq!(t.reason.as_deref(), Some("Xin lỗi"));
+        for status in [
+            DossierStatus::SupplementRequested,
+            DossierStatus::Processed,
+            DossierStatus::Submitted,
+        ] {
+            assert!(
+                Transition::apology(DossierId::new(), status, at, "tp", new_due, "x").is_err(),
+                "{status:?}"
+            );
+        }
+    }
+
     use super::*;
     use proptest::prelude::*;
     use std::collections::HashSet;

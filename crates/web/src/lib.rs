@@ -246,6 +246,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/can-bo/ho-so/{code}/tep/{file}", get(reception::file))
         .route("/can-bo/ho-so/{code}/chuyen", post(reception::move_on))
+        .route("/can-bo/ho-so/{code}/xin-loi", post(reception::apology))
         .route("/can-bo/ho-so/{code}/phieu/{so}", get(slips::for_officer))
         .route("/ho-so/{code}/phieu/{so}", get(slips::for_citizen))
         .route("/can-bo/ho-so", get(reception::inbox))

@@ -253,6 +253,9 @@ pub(crate) struct DossierPage {
     components: Vec<(usize, String)>,
     events: Vec<(String, &'static str, String, Option<String>)>,
     can_answer: bool,
+    /// The head of unit may apologise with a new date; `late_soon` when less than a working day is left.
+    can_apologise: bool,
+    late_soon: bool,
     slips: Vec<(&'static str, &'static str)>,
     /// Later changes the viewer may make: (target status, label, whether a reason is required).
     actions: Vec<(&'static str, &'static str, bool)>,
@@ -366,6 +369,13 @@ async fn render(
             })
             .collect(),
         can_answer: dossier.status == DossierStatus::Submitted && rights.receive,
+        can_apologise: rights.approve
+            && dossier.due_at.is_some()
+            && dossier.status.clock() == motcua_domain::ClockState::Running,
+        late_soon: dossier.status.clock() == motcua_domain::ClockState::Running
+            && dossier
+                .due_at
+                .is_some_and(|due| due < now || cal.between(now, due) < Duration::hours(8)),
         slips: crate::slips::available(&events),
         actions: next_actions(&dossier, &events, rights)
             .into_iter()
@@ -1239,4 +1249,147 @@ pub(crate) async fn intake(
         .await?;
     state.outbox_wake.notify_one();
     Ok(Redirect::to(&format!("/can-bo/ho-so/{}", dossier.code)).into_response())
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct ApologyForm {
+    #[serde(default)]
+    ngay_hen_moi: String,
+    #[serde(default)]
+    ly_do: String,
+}
+
+/// The apology with a new appointment, by the head of unit, before (or once) the dossier is late: the new due
+/// time is the end of office hours on the chosen working day; the applicant is told with the reason; slip 04.
+pub(crate) async fn apology(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Path(code): Path<String>,
+    Form(f): Form<ApologyForm>,
+) -> Result<Response, AppError> {
+    let (officer, dossier, details, r) = match for_office(&state, &viewer, &code).await? {
+        Ok(x) => x,
+        Err(resp) => return Ok(resp),
+    };
+    let path = format!("/can-bo/ho-so/{code}");
+    if !r.approve
+        && let Err(resp) = guard::require(
+            &state,
+            &viewer,
+            Action::ApproveDossiers(dossier.code.agency()),
+            &path,
+        )
+        .await
+    {
+        return Ok(resp);
+    }
+    let reason = motcua_domain::text::normalize(&f.ly_do);
+    let typed = motcua_domain::text::normalize(&f.ngay_hen_moi);
+    let cal = calendar(&state).await?;
+    let mut errors = Vec::new();
+    let new_due = form::parse_date(&typed).map(|d| {
+        cal.due(
+            time::PrimitiveDateTime::new(d, time::Time::MIDNIGHT)
+                .assume_offset(motcua_calendar::VN),
+            motcua_calendar::Limit::WorkingDays(0),
+            None,
+        )
+    });
+    match (new_due, dossier.due_at) {
+        (None, _) => errors.push((
+            "ngay_hen_moi".to_string(),
+            "Nhập ngày hẹn mới có thật, dạng ngày/tháng/năm".to_string(),
+        )),
+        (Some(new), Some(old)) if new <= old => errors.push((
+            "ngay_hen_moi".into(),
+            format!(
+                "Ngày hẹn mới phải sau ngày hẹn hiện tại ({})",
+                vntime::format_datetime(old)
+            ),
+        )),
+        _ => {}
+    }
+    if reason.chars().count() < 10 {
+        errors.push((
+            "ly_do_xin_loi".into(),
+            "Nêu lý do chậm trả kết quả (ít nhất 10 ký tự)".into(),
+        ));
+    }
+    let t = new_due.and_then(|due| {
+        Transition::apology(
+            dossier.id,
+            dossier.status,
+            OffsetDateTime::now_utc(),
+            format!("{} ({})", officer.full_name, officer.id),
+            due,
+            reason.clone(),
+        )
+        .ok()
+    });
+    if t.is_none() && errors.is_empty() {
+        errors.push((
+            "ngay_hen_moi".into(),
+            "Hồ sơ ở trạng thái này không có thời hạn đang chạy để hẹn lại".into(),
+        ));
+    }
+    let Some(t) = t.filter(|_| errors.is_empty()) else {
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render(&state, layout, dossier, details, r, errors, reason, None).await?,
+        )
+            .into_response());
+    };
+    let email = form::first(&details.answers, form::APPLICANT_EMAIL).to_string();
+    let tracking = format!(
+        "{}/ho-so/{{code}}",
+        state.site.public_url.trim_end_matches('/')
+    );
+    let emails = if email.is_empty() {
+        vec![]
+    } else {
+        vec![OutgoingEmail {
+            to: email,
+            subject: "Xin lỗi và hẹn lại ngày trả kết quả hồ sơ {code}".into(),
+            body: format!(
+                "Cơ quan xin lỗi vì chưa trả kết quả hồ sơ {{code}} đúng hẹn.\nLý do: {reason}\nNgày hẹn mới: {}.\nTheo dõi hồ sơ: {tracking}\n",
+                t.due_at.map(vntime::format_datetime).unwrap_or_default()
+            ),
+        }]
+    };
+    match state
+        .store
+        .submissions
+        .transition_with_mail(&t, &emails)
+        .await
+    {
+        Ok(_) => {
+            state.outbox_wake.notify_one();
+            Ok(Redirect::to(&path).into_response())
+        }
+        Err(StoreError::Conflict(_)) => {
+            let fresh = state
+                .store
+                .dossiers
+                .get(dossier.id)
+                .await?
+                .unwrap_or(dossier);
+            Ok((
+                StatusCode::CONFLICT,
+                render(
+                    &state,
+                    layout,
+                    fresh,
+                    details,
+                    r,
+                    vec![],
+                    reason,
+                    Some(NOT_NOW),
+                )
+                .await?,
+            )
+                .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }

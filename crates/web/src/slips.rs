@@ -1,5 +1,5 @@
 //! The printed slips of Circular 01/2018 (→ 03/2025) for a dossier, as PDF: 01 receipt and appointment,
-//! 02 supplement request, 03 refusal. Each is built from the history event that issued it, so it re-prints the
+//! 02 supplement request, 03 refusal, 04 apology with a new appointment. Each is built from the history event that issued it, so it re-prints the
 //! same whenever it is asked for.
 
 use axum::{
@@ -32,6 +32,9 @@ pub(crate) async fn build(
     number: &str,
 ) -> Result<Option<Document>, AppError> {
     let events = state.store.dossiers.history(dossier.id).await?;
+    if number == "04" {
+        return apology(state, dossier, &events).await;
+    }
     let (status, title) = match number {
         "01" => (
             DossierStatus::Received,
@@ -153,6 +156,64 @@ pub(crate) async fn build(
     }))
 }
 
+/// An apology event: the status stays, the due time moves.
+fn is_apology(e: &HistoryEvent) -> bool {
+    e.from == Some(e.to) && e.due_at.is_some()
+}
+
+/// Slip 04: the apology with the new appointment.
+async fn apology(
+    state: &AppState,
+    dossier: &Dossier,
+    events: &[HistoryEvent],
+) -> Result<Option<Document>, AppError> {
+    let Some(index) = events.iter().rposition(is_apology) else {
+        return Ok(None);
+    };
+    let event = &events[index];
+    let previous_due = events[..index].iter().rev().find_map(|e| e.due_at);
+    let view = state.catalogue.view();
+    let procedure = state
+        .store
+        .catalogue
+        .get_procedure_version(&dossier.procedure, dossier.procedure_version)
+        .await?;
+    let officer = officer_name(&event.actor);
+    Ok(Some(Document {
+        agency_name: view.agency_name(dossier.code.agency()).to_string(),
+        form_number: Some(format!("Mẫu số 04 (phiên bản {TEMPLATE_VERSION})")),
+        title: "VĂN BẢN XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ".into(),
+        code: dossier.code.to_string(),
+        tracking_url: format!(
+            "{}/tra-cuu-ho-so?ma={}",
+            state.site.public_url.trim_end_matches('/'),
+            dossier.code
+        ),
+        fields: vec![
+            ("Kính gửi:".into(), dossier.applicant_name.to_string()),
+            (
+                "Thủ tục:".into(),
+                procedure.map(|p| p.name.to_string()).unwrap_or_default(),
+            ),
+            (
+                "Hẹn trả trước đây:".into(),
+                previous_due.map(vntime::format_datetime).unwrap_or_default(),
+            ),
+            (
+                "Hẹn trả mới:".into(),
+                event.due_at.map(vntime::format_datetime).unwrap_or_default(),
+            ),
+        ],
+        list_title: Some("Lý do chậm:".into()),
+        list: vec![event.reason.clone().unwrap_or_default()],
+        paragraphs: vec![
+            "Cơ quan chân thành xin lỗi ông/bà vì sự chậm trễ này và sẽ trả kết quả theo ngày hẹn mới.".into(),
+        ],
+        signature: (!officer.is_empty()).then(|| ("THỦ TRƯỞNG ĐƠN VỊ".to_string(), officer)),
+        footer: state.site.name.clone(),
+    }))
+}
+
 /// Render and send a slip.
 pub(crate) async fn send(
     state: &AppState,
@@ -204,6 +265,9 @@ pub(crate) fn available(events: &[HistoryEvent]) -> Vec<(&'static str, &'static 
         if events.iter().any(|e| e.to == status) {
             out.push((number, label));
         }
+    }
+    if events.iter().any(is_apology) {
+        out.push(("04", "Văn bản xin lỗi và hẹn lại ngày trả kết quả"));
     }
     out
 }

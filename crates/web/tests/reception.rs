@@ -547,3 +547,115 @@ async fn a_walk_in_is_entered_at_the_counter_received_at_once_and_linked_to_the_
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_head_of_unit_apologises_with_a_later_date_and_the_status_stays() {
+    let (app, _, dossier) = setup().await;
+    let desk = person(
+        "Tiếp nhận",
+        "tn2@example.vn",
+        AccountKind::Officer,
+        &[&format!("reception@{AGENCY}")],
+    );
+    let specialist = person(
+        "Chuyên viên",
+        "cv2@example.vn",
+        AccountKind::Officer,
+        &[&format!("specialist@{AGENCY}")],
+    );
+    let head = person(
+        "Phạm Thị Dung",
+        "tp2@example.vn",
+        AccountKind::Officer,
+        &[&format!("head_of_unit@{AGENCY}")],
+    );
+    let (desk, specialist, head) = (
+        login(&app, &desk, "6").await,
+        login(&app, &specialist, "0").await,
+        login(&app, &head, "b").await,
+    );
+    let path = format!("/can-bo/ho-so/{}", dossier.code);
+    app.post_form(&path, "hanh_dong=tiep_nhan", Some(&desk))
+        .await;
+    let due = app
+        .db
+        .store
+        .dossiers
+        .get(dossier.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .due_at
+        .unwrap();
+    let page = app.get_with_cookie(&path, &head).await;
+    assert!(page.body.contains("Xin lỗi và hẹn lại ngày trả kết quả"));
+    assert!(
+        !app.get_with_cookie(&path, &specialist)
+            .await
+            .body
+            .contains("id=\"xin-loi\"")
+    );
+    let apologise = |cookie: String, date: String| {
+        let path = format!("{path}/xin-loi");
+        let app = &app;
+        async move {
+            app.post_form(
+                &path,
+                &format!("ngay_hen_moi={}&ly_do=C%E1%BA%A7n%20x%C3%A1c%20minh%20th%C3%AAm%20v%E1%BB%9Bi%20c%C6%A1%20quan%20kh%C3%A1c", date.replace('/', "%2F")),
+                Some(&cookie),
+            )
+            .await
+        }
+    };
+    let due_date = motcua_domain::vntime::vn_date(due);
+    let earlier = motcua_calendar::dmy(due_date - Duration::days(1));
+    let later = motcua_calendar::dmy(due_date + Duration::days(14));
+    assert_eq!(
+        apologise(specialist.clone(), later.clone()).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let bad = apologise(head.clone(), "31/02/2027".into()).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("Nhập ngày hẹn mới có thật"));
+    let early = apologise(head.clone(), earlier).await;
+    assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        early
+            .body
+            .contains("Ngày hẹn mới phải sau ngày hẹn hiện tại")
+    );
+    let ok = apologise(head.clone(), later).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let d = app
+        .db
+        .store
+        .dossiers
+        .get(dossier.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.status, DossierStatus::Received);
+    let new_due = d.due_at.unwrap();
+    assert!(new_due > due);
+    // the new time is the end of a working day
+    let local = new_due.to_offset(motcua_calendar::VN);
+    assert_eq!((local.hour(), local.minute()), (17, 0));
+    let history = app.db.store.dossiers.history(dossier.id).await.unwrap();
+    let last = history.last().unwrap();
+    assert_eq!(
+        (last.from, last.to),
+        (Some(DossierStatus::Received), DossierStatus::Received)
+    );
+    motcua_domain::HistoryEvent::verify_chain(&history).unwrap();
+    let slip = app
+        .get_with_cookie(&format!("{path}/phieu/04"), &head)
+        .await;
+    assert_eq!(slip.status, StatusCode::OK);
+    if let Some(text) = pdf_text(&slip.bytes) {
+        assert!(
+            text.contains("VĂN BẢN XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ"),
+            "{text}"
+        );
+        assert!(text.contains("Phạm Thị Dung"), "{text}");
+    }
+}
