@@ -877,14 +877,41 @@ pub(crate) struct InboxRow {
 pub(crate) struct InboxPage {
     layout: Layout,
     rows: Vec<InboxRow>,
+    q: String,
+    status_options: Vec<(&'static str, &'static str, bool)>,
+    channel: String,
+    overdue_only: bool,
+    from: String,
+    to: String,
+    errors: Vec<(String, String)>,
 }
 
 /// Dossiers in progress at the agencies where the viewer holds a desk role, the soonest due first.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct InboxQuery {
+    /// Code, applicant or procedure, with or without diacritics.
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    trang_thai: String,
+    #[serde(default)]
+    kenh: String,
+    #[serde(default)]
+    qua_han: Option<String>,
+    /// Submitted from / to, dd/mm/yyyy.
+    #[serde(default)]
+    tu: String,
+    #[serde(default)]
+    den: String,
+}
+
 pub(crate) async fn inbox(
     State(state): State<AppState>,
     layout: Layout,
     viewer: Viewer,
+    query: Result<axum::extract::Query<InboxQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
+    let q = query.map(|axum::extract::Query(q)| q).unwrap_or_default();
     let path = "/can-bo/ho-so";
     let officer = match guard::require(&state, &viewer, Action::ViewOwnAccount, path).await {
         Ok(a) => a,
@@ -909,29 +936,66 @@ pub(crate) async fn inbox(
         }
     }
     use DossierStatus as S;
+    let working = [
+        S::Received,
+        S::Processing,
+        S::SupplementRequested,
+        S::AwaitingFinancialObligation,
+        S::WithdrawalRequested,
+        S::Processed,
+    ];
+    // a chosen status may be any (finished ones too); otherwise the working statuses
+    let chosen_status = S::parse(&q.trang_thai).ok();
+    let statuses: Vec<S> = match chosen_status {
+        Some(s) => vec![s],
+        None => working.to_vec(),
+    };
     let dossiers = state
         .store
         .submissions
-        .queue(
-            &agencies,
-            &[
-                S::Received,
-                S::Processing,
-                S::SupplementRequested,
-                S::AwaitingFinancialObligation,
-                S::WithdrawalRequested,
-                S::Processed,
-            ],
-            2000,
-        )
+        .queue(&agencies, &statuses, 2000)
         .await?;
     let cal = calendar(&state).await?;
     let now = OffsetDateTime::now_utc();
-    let rows = dossiers
+    let needle = motcua_search::fold(&motcua_domain::text::normalize(&q.q));
+    let from = form::parse_date(&q.tu);
+    let to = form::parse_date(&q.den);
+    let channel = Channel::parse(&q.kenh).ok();
+    let overdue_only = q.qua_han.is_some();
+    let mut errors = Vec::new();
+    if !q.tu.trim().is_empty() && from.is_none() {
+        errors.push((
+            "tu".to_string(),
+            "Ngày “từ” phải có dạng ngày/tháng/năm".to_string(),
+        ));
+    }
+    if !q.den.trim().is_empty() && to.is_none() {
+        errors.push((
+            "den".to_string(),
+            "Ngày “đến” phải có dạng ngày/tháng/năm".to_string(),
+        ));
+    }
+    let rows: Vec<InboxRow> = dossiers
         .into_iter()
+        .filter(|d| {
+            let procedure = view
+                .get(d.procedure.as_str())
+                .map(|e| e.folded_name.as_str())
+                .unwrap_or("");
+            let day = vntime::vn_date(d.created_at);
+            (needle.is_empty()
+                || motcua_search::fold(&d.code.to_string()).contains(&needle)
+                || motcua_search::fold(d.applicant_name.as_str()).contains(&needle)
+                || procedure.contains(&needle))
+                && channel.is_none_or(|c| d.channel == c)
+                && from.is_none_or(|f| day >= f)
+                && to.is_none_or(|t| day <= t)
+                && (!overdue_only || (!paused(d.status) && d.due_at.is_some_and(|due| due < now)))
+        })
         .map(|d| {
             let (st, label) = match d.due_at {
                 Some(_) if paused(d.status) => ("dung-han", "Tạm dừng"),
+                Some(_) if !working.contains(&d.status) => ("dung-han", "Đã kết thúc"),
                 Some(due) => deadline_state(&cal, due, now),
                 None => ("dung-han", "Chưa có hạn"),
             };
@@ -950,7 +1014,23 @@ pub(crate) async fn inbox(
             }
         })
         .collect();
-    Ok(InboxPage { layout, rows }.into_response())
+    let status_options = S::ALL
+        .iter()
+        .filter(|s| **s != S::Draft)
+        .map(|s| (s.as_str(), s.label_vi(), Some(*s) == chosen_status))
+        .collect();
+    Ok(InboxPage {
+        layout,
+        rows,
+        q: q.q,
+        status_options,
+        channel: q.kenh,
+        overdue_only,
+        from: q.tu,
+        to: q.den,
+        errors,
+    }
+    .into_response())
 }
 
 pub(crate) struct Offer {

@@ -659,3 +659,46 @@ async fn the_head_of_unit_apologises_with_a_later_date_and_the_status_stays() {
         assert!(text.contains("Phạm Thị Dung"), "{text}");
     }
 }
+
+#[tokio::test]
+async fn the_inbox_filters_by_text_without_diacritics_status_channel_and_dates() {
+    let (app, _, dossier) = setup().await;
+    let desk = person(
+        "Tiếp nhận",
+        "tn3@example.vn",
+        AccountKind::Officer,
+        &[&format!("reception@{AGENCY}")],
+    );
+    let desk = login(&app, &desk, "c").await;
+    let path = format!("/can-bo/ho-so/{}", dossier.code);
+    app.post_form(&path, "hanh_dong=tiep_nhan", Some(&desk))
+        .await;
+    let code = dossier.code.to_string();
+    let shows = |query: &'static str| {
+        let app = &app;
+        let desk = desk.clone();
+        let code = code.clone();
+        async move {
+            let page = app
+                .get_with_cookie(&format!("/can-bo/ho-so?{query}"), &desk)
+                .await;
+            assert_eq!(page.status, StatusCode::OK, "{query}");
+            page.body.contains(&code)
+        }
+    };
+    assert!(shows("").await);
+    assert!(
+        shows("q=nguyen+van+an").await,
+        "applicant without diacritics"
+    );
+    assert!(shows("q=dang+ky+khai+sinh").await, "procedure name");
+    assert!(!shows("q=tran+thi").await);
+    assert!(shows("trang_thai=received").await);
+    assert!(!shows("trang_thai=processing").await);
+    assert!(shows("kenh=online").await);
+    assert!(!shows("kenh=post").await);
+    assert!(!shows("qua_han=1").await, "not overdue");
+    assert!(!shows("tu=01%2F01%2F2099").await);
+    let bad = app.get_with_cookie("/can-bo/ho-so?tu=hom+qua", &desk).await;
+    assert!(bad.body.contains("Ngày “từ” phải có dạng ngày/tháng/năm"));
+}
