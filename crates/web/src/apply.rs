@@ -1257,7 +1257,7 @@ pub(crate) async fn submit(
         "{}/ho-so/{{code}}",
         state.site.public_url.trim_end_matches('/')
     );
-    let emails = if email.is_empty() {
+    let mut emails = if email.is_empty() {
         vec![]
     } else {
         vec![OutgoingEmail {
@@ -1271,6 +1271,28 @@ pub(crate) async fn submit(
             ),
         }]
     };
+    // the desk of that agency learns a dossier entered its queue (with its reception deadline of a working day)
+    let view = state.catalogue.view();
+    let within =
+        |a: &motcua_domain::AgencyCode, b: &motcua_domain::AgencyCode| view.is_within(a, b);
+    for officer in state.store.accounts.list_officers().await? {
+        let receives = motcua_domain::policy::decide(
+            Some(&officer),
+            Action::ReceiveDossiers(&l.draft.agency),
+            &within,
+        ) == motcua_domain::policy::Decision::Allow;
+        if let (true, Some(to)) = (receives, officer.email.as_ref()) {
+            emails.push(OutgoingEmail {
+                to: to.as_str().to_string(),
+                subject: "Hồ sơ trực tuyến mới {code} chờ tiếp nhận".into(),
+                body: format!(
+                    "Hồ sơ {{code}} ({proc}) vừa được nộp trực tuyến và chờ tiếp nhận trong 1 ngày làm việc.\nXem: {}/can-bo/ho-so/{{code}}\n",
+                    state.site.public_url.trim_end_matches('/'),
+                    proc = l.procedure.name,
+                ),
+            });
+        }
+    }
     let submission = Submission {
         draft: l.draft.id,
         new_dossier: DossierId::new(),

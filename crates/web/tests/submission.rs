@@ -388,6 +388,23 @@ async fn a_citizen_fills_in_attaches_checks_and_submits_once() {
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(reply.body.contains("Đánh dấu vào ô cam đoan"));
 
+    // the desk of the agency will be told
+    let desk = Account {
+        id: AccountId::new(),
+        kind: AccountKind::Officer,
+        full_name: NonEmptyText::parse("Trần Thị Bình").unwrap(),
+        personal_id: None,
+        birth_date: None,
+        phone: None,
+        email: Some(Email::parse("motcua@example.vn").unwrap()),
+        address: None,
+        password_hash: "$argon2id$unused".into(),
+        email_verified_at: None,
+        disabled: false,
+        created_at: OffsetDateTime::now_utc(),
+        grants: vec![motcua_domain::RoleGrant::parse(&format!("reception@{AGENCY}")).unwrap()],
+    };
+    app.db.store.accounts.create(&desk).await.unwrap();
     // submit twice (double click, retry after a lost response): one dossier
     let first = app
         .post_form(&format!("{base}/kiem-tra"), "cam_doan=co", Some(&cookie))
@@ -417,16 +434,21 @@ async fn a_citizen_fills_in_attaches_checks_and_submits_once() {
     assert!(page.body.contains("Mới đăng ký"));
 
     // the mail is queued with the transaction and goes out through the worker
-    assert_eq!(app.db.store.outbox.pending().await.unwrap(), 1);
+    assert_eq!(app.db.store.outbox.pending().await.unwrap(), 2);
     let worker = motcua_web::worker::Worker {
         store: app.db.store.clone(),
         mailer: std::sync::Arc::new(app.mail.clone()),
         files: app.files.clone(),
         sweep_after: Duration::hours(72),
     };
-    assert_eq!(worker.run_due(OffsetDateTime::now_utc()).await.unwrap(), 1);
+    assert_eq!(worker.run_due(OffsetDateTime::now_utc()).await.unwrap(), 2);
     let sent = app.mail.messages();
-    assert_eq!(sent.len(), 1);
+    assert_eq!(sent.len(), 2);
+    assert!(
+        sent.iter()
+            .any(|m| m.to == "motcua@example.vn" && m.subject.contains("chờ tiếp nhận")),
+        "the desk is told"
+    );
     assert_eq!(sent[0].to, "an@example.vn");
     assert!(sent[0].subject.contains(&dossier.code.to_string()));
     assert!(sent[0].body.contains(&format!(
