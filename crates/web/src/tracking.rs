@@ -443,10 +443,12 @@ pub(crate) async fn supplement_upload(
         .and_then(|p| p.cases.into_iter().find(|c| c.key == dossier.case))
         .map(|c| c.components.len())
         .unwrap_or(0);
+    // `owned` only lets through dossiers with an owner
+    let Some(account) = details.account else {
+        return Ok(not_found().await);
+    };
     let target = Target {
-        account: details
-            .account
-            .unwrap_or(motcua_domain::AccountId(uuid::Uuid::nil())),
+        account,
         draft,
         components,
         supplement: true,
