@@ -251,7 +251,14 @@ pub(crate) struct DossierPage {
     sections: Vec<AnswerSection>,
     files: Vec<OfficerFile>,
     components: Vec<(usize, String)>,
-    events: Vec<(String, &'static str, String, Option<String>)>,
+    /// (time, status, actor, reason, timeliness tag (class, label)).
+    events: Vec<(
+        String,
+        &'static str,
+        String,
+        Option<String>,
+        Option<(&'static str, &'static str)>,
+    )>,
     can_answer: bool,
     /// The head of unit may apologise with a new date; `late_soon` when less than a working day is left.
     can_apologise: bool,
@@ -357,14 +364,16 @@ async fn render(
                     .collect()
             })
             .unwrap_or_default(),
-        events: events
-            .iter()
-            .map(|e| {
+        events: timeliness(&cal, &events)
+            .into_iter()
+            .zip(&events)
+            .map(|(tag, e)| {
                 (
                     vntime::format_datetime(e.at),
                     e.to.label_vi(),
                     e.actor.clone(),
                     e.reason.clone(),
+                    tag,
                 )
             })
             .collect(),
@@ -604,6 +613,47 @@ pub(crate) async fn answer(
 }
 
 const NOT_NOW: &str = "Hồ sơ không còn chờ tiếp nhận (có thể cán bộ khác vừa xử lý hoặc công dân đã rút). Trang đã được cập nhật.";
+
+/// Whether each step ended in time: the reception answer against its deadline (1 working day after the dossier
+/// arrived), the result (processed) against the due time then in force.
+fn timeliness(
+    cal: &WorkCalendar,
+    events: &[motcua_domain::HistoryEvent],
+) -> Vec<Option<(&'static str, &'static str)>> {
+    use DossierStatus as S;
+    let mut due: Option<OffsetDateTime> = None;
+    let mut arrived: Option<OffsetDateTime> = None;
+    events
+        .iter()
+        .map(|e| {
+            let deadline = match (e.from, e.to) {
+                (Some(S::Submitted), S::Received | S::SupplementRequested | S::Refused) => {
+                    arrived.map(|a| cal.add(a, RECEPTION_TIME))
+                }
+                (_, S::Processed) => due,
+                _ => None,
+            };
+            if e.to == S::Submitted {
+                arrived = Some(e.at);
+            }
+            if let Some(d) = e.due_at {
+                due = Some(d);
+            }
+            deadline.map(|d| {
+                if e.at > d {
+                    ("qua-han", "Trễ hạn")
+                } else if cal.between(e.at, d) >= WORKING_DAY_SPAN {
+                    ("dung-han", "Trước hạn")
+                } else {
+                    ("dung-han", "Đúng hạn")
+                }
+            })
+        })
+        .collect()
+}
+
+/// Finished at least this long before the deadline counts as early.
+const WORKING_DAY_SPAN: Duration = Duration::hours(8);
 
 /// Statuses in which the clock is paused.
 fn paused(status: DossierStatus) -> bool {

@@ -430,6 +430,10 @@ async fn a_dossier_goes_from_reception_through_processing_and_approval_to_delive
     motcua_domain::HistoryEvent::verify_chain(&history).unwrap();
     // the applicant was told at each step (the submission's mail plus eight changes)
     assert_eq!(app.db.store.outbox.pending().await.unwrap(), 9);
+    // each step is marked against its deadline (all done at once here: early)
+    let page = app.get_with_cookie(&path, &desk).await;
+    assert!(page.body.contains("Trước hạn"), "{}", page.body);
+    assert!(!page.body.contains("Trễ hạn"));
     // the inbox is empty again
     let inbox = app.get_with_cookie("/can-bo/ho-so", &desk).await;
     assert_eq!(inbox.status, StatusCode::OK);
