@@ -224,6 +224,15 @@ pub(crate) async fn office_dossier(
     Ok(for_office(state, viewer, code).await?.map(|(_, d, _, _)| d))
 }
 
+/// (time, status, actor, reason, timeliness tag (class, label)).
+type TimelineRow = (
+    String,
+    &'static str,
+    String,
+    Option<String>,
+    Option<(&'static str, &'static str)>,
+);
+
 pub(crate) struct OfficerFile {
     component: String,
     name: String,
@@ -251,13 +260,7 @@ pub(crate) struct DossierPage {
     sections: Vec<AnswerSection>,
     files: Vec<OfficerFile>,
     components: Vec<(usize, String)>,
-    /// (time, status, actor, reason, timeliness tag (class, label)).
-    events: Vec<(
-        String,
-        &'static str,
-        String,
-        Option<String>,
-        Option<(&'static str, &'static str)>,
+    events: Vec<TimelineRow>,
     )>,
     can_answer: bool,
     /// The head of unit may apologise with a new date; `late_soon` when less than a working day is left.
