@@ -261,7 +261,6 @@ pub(crate) struct DossierPage {
     files: Vec<OfficerFile>,
     components: Vec<(usize, String)>,
     events: Vec<TimelineRow>,
-    )>,
     can_answer: bool,
     /// The head of unit may apologise with a new date; `late_soon` when less than a working day is left.
     can_apologise: bool,
