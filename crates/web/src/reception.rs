@@ -36,7 +36,7 @@ use crate::{
 
 /// Online dossiers must be received or answered within one working day.
 const RECEPTION_TIME: Duration = Duration::hours(8);
-/// "Due soon": less than this much working time left.
+/// "Due soon" in the reception queue: less than this much working time left of the reception day.
 const DUE_SOON: Duration = Duration::hours(2);
 
 /// The working-time calendar with the holidays and make-up days kept in the database (administrators edit them
@@ -88,10 +88,11 @@ fn deadline_state(
     cal: &WorkCalendar,
     deadline: OffsetDateTime,
     now: OffsetDateTime,
+    soon: Duration,
 ) -> (&'static str, &'static str) {
     if now > deadline {
         ("qua-han", "Quá hạn")
-    } else if cal.between(now, deadline) < DUE_SOON {
+    } else if cal.between(now, deadline) < soon {
         ("sap-den-han", "Sắp đến hạn")
     } else {
         ("dung-han", "Trong hạn")
@@ -129,7 +130,7 @@ pub(crate) async fn queue(
         .into_iter()
         .map(|d| {
             let deadline = cal.add(d.updated_at, RECEPTION_TIME);
-            let (s, label) = deadline_state(&cal, deadline, now);
+            let (s, label) = deadline_state(&cal, deadline, now, DUE_SOON);
             QueueRow {
                 href: format!("/can-bo/ho-so/{}", d.code),
                 code: d.code.to_string(),
@@ -265,6 +266,8 @@ pub(crate) struct DossierPage {
     /// The head of unit may apologise with a new date; `late_soon` when less than a working day is left.
     can_apologise: bool,
     late_soon: bool,
+    /// A drafted new date for the apology: 5 working days after the current due time, to be edited.
+    proposed_new_date: String,
     slips: Vec<(&'static str, &'static str)>,
     /// Later changes the viewer may make: (target status, label, whether a reason is required).
     actions: Vec<(&'static str, &'static str, bool)>,
@@ -387,6 +390,10 @@ async fn render(
             && dossier
                 .due_at
                 .is_some_and(|due| due < now || cal.between(now, due) < Duration::hours(8)),
+        proposed_new_date: dossier
+            .due_at
+            .map(|due| motcua_calendar::dmy(vntime::vn_date(cal.add(due, Duration::hours(5 * 8)))))
+            .unwrap_or_default(),
         slips: crate::slips::available(&events),
         actions: next_actions(&dossier, &events, rights)
             .into_iter()
@@ -1048,7 +1055,7 @@ pub(crate) async fn inbox(
             let (st, label) = match d.due_at {
                 Some(_) if paused(d.status) => ("dung-han", "Tạm dừng"),
                 Some(_) if !working.contains(&d.status) => ("dung-han", "Đã kết thúc"),
-                Some(due) => deadline_state(&cal, due, now),
+                Some(due) => deadline_state(&cal, due, now, WORKING_DAY_SPAN),
                 None => ("dung-han", "Chưa có hạn"),
             };
             InboxRow {
