@@ -406,6 +406,8 @@ async fn serve(config: Config) -> Result<(), Failure> {
             mailer,
             files: state.files.clone(),
             sweep_after: time::Duration::hours(i64::from(config.upload_sweep_hours)),
+            catalogue: Some(state.catalogue.clone()),
+            public_url: state.site.public_url.clone(),
         };
         tokio::spawn(worker.run(state.outbox_wake.clone()));
     }

@@ -524,6 +524,30 @@ impl SubmissionRepo for PgStore {
         Ok(dossier)
     }
 
+    async fn due_before(
+        &self,
+        before: OffsetDateTime,
+        statuses: &[DossierStatus],
+        limit: u32,
+    ) -> StoreResult<Vec<Dossier>> {
+        if statuses.is_empty() {
+            return Ok(vec![]);
+        }
+        let st: Vec<String> = (0..statuses.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = sqlx::AssertSqlSafe(format!(
+            "{DOSSIER_COLUMNS} WHERE due_at IS NOT NULL AND due_at < $1 AND status IN ({}) \
+             ORDER BY due_at LIMIT {}",
+            st.join(", "),
+            limit
+        ));
+        let mut q = sqlx::query(sql).bind(before);
+        for status in statuses {
+            q = q.bind(status.as_str());
+        }
+        let rows = q.fetch_all(&self.pool).await.map_err(map_err)?;
+        rows.iter().map(dossier_row).collect()
+    }
+
     async fn dossiers_for(&self, account: AccountId) -> StoreResult<Vec<Dossier>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "{DOSSIER_COLUMNS} WHERE account_id = $1 ORDER BY created_at DESC LIMIT 500"
@@ -602,6 +626,30 @@ impl OutboxRepo for PgStore {
         .await
         .map_err(map_err)?;
         tx.commit().await.map_err(map_err)
+    }
+
+    async fn enqueue_email_once(
+        &self,
+        key: &str,
+        email: &motcua_domain::submission::OutgoingEmail,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        let payload =
+            serde_json::json!({"to": email.to, "subject": email.subject, "body": email.body});
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "INSERT INTO outbox (id, kind, payload, run_at, created_at, dedupe_key) \
+             VALUES ($1, 'email', $2::jsonb, $3, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(Uuid::now_v7())
+        .bind(payload.to_string())
+        .bind(at)
+        .bind(key)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn pending(&self) -> StoreResult<u64> {

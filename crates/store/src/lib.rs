@@ -299,6 +299,13 @@ pub trait SubmissionRepo: Send + Sync {
         statuses: &[motcua_domain::DossierStatus],
         limit: u32,
     ) -> StoreResult<Vec<Dossier>>;
+    /// Dossiers of any agency in these statuses whose due time falls before `before`, soonest first.
+    async fn due_before(
+        &self,
+        before: OffsetDateTime,
+        statuses: &[motcua_domain::DossierStatus],
+        limit: u32,
+    ) -> StoreResult<Vec<Dossier>>;
     /// Dossiers submitted from an account, newest first.
     async fn dossiers_for(&self, account: AccountId) -> StoreResult<Vec<Dossier>>;
 }
@@ -323,6 +330,13 @@ pub trait OutboxRepo: Send + Sync {
     ) -> StoreResult<()>;
     /// Jobs not done yet (including given up ones).
     async fn pending(&self) -> StoreResult<u64>;
+    /// Queue an e-mail job unless one with the same `key` was ever queued (by any node); true if queued now.
+    async fn enqueue_email_once(
+        &self,
+        key: &str,
+        email: &motcua_domain::submission::OutgoingEmail,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool>;
 }
 
 /// Holidays and make-up working days (the working-time calendar's data), shared by every node.

@@ -73,6 +73,7 @@ contract!(
     the_reception_queue_lists_an_agencys_waiting_dossiers_oldest_first,
     calendar_days_round_trip_and_replace_by_date,
     a_counter_intake_is_created_and_received_in_one_commit,
+    a_reminder_is_queued_once_however_many_nodes_try,
 );
 
 fn code(text: &str) -> AgencyCode {
@@ -1935,4 +1936,76 @@ async fn a_counter_intake_is_created_and_received_in_one_commit(store: &Store) {
         .unwrap()
         .unwrap();
     assert_eq!(details.applicant_phone.as_deref(), Some("0912345678"));
+}
+
+async fn a_reminder_is_queued_once_however_many_nodes_try(store: &Store) {
+    fixtures::seed_minimal(store).await;
+    let mail = motcua_domain::submission::OutgoingEmail {
+        to: "tp@example.vn".into(),
+        subject: "Hồ sơ sắp đến hạn".into(),
+        body: "x".into(),
+    };
+    let at = datetime!(2026-03-02 02:00:00 UTC);
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let (store, mail) = (store.clone(), mail.clone());
+        tasks.push(tokio::spawn(async move {
+            store
+                .outbox
+                .enqueue_email_once("due-soon:x", &mail, at)
+                .await
+        }));
+    }
+    let mut queued = 0;
+    for t in tasks {
+        if t.await.unwrap().unwrap() {
+            queued += 1;
+        }
+    }
+    assert_eq!(queued, 1);
+    assert_eq!(store.outbox.pending().await.unwrap(), 1);
+    assert!(
+        store
+            .outbox
+            .enqueue_email_once("due-soon:y", &mail, at)
+            .await
+            .unwrap()
+    );
+    // dossiers due before an instant, soonest first
+    let a = citizen();
+    store.accounts.create(&a).await.unwrap();
+    let draft = draft_for(a.id);
+    store.submissions.save_draft(&draft).await.unwrap();
+    let mut s = submission_of(&draft);
+    s.emails.clear();
+    let d = store.submissions.submit(&s).await.unwrap();
+    let due = datetime!(2026-03-04 10:00:00 UTC);
+    let t = Transition::new(
+        d.id,
+        DossierStatus::Submitted,
+        DossierStatus::Received,
+        at,
+        "officer",
+    )
+    .unwrap()
+    .with_due_at(due);
+    store.dossiers.record_transition(&t).await.unwrap();
+    let statuses = [DossierStatus::Received, DossierStatus::Processing];
+    assert_eq!(
+        store
+            .submissions
+            .due_before(due + time::Duration::SECOND, &statuses, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .submissions
+            .due_before(due, &statuses, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -42,8 +42,12 @@ const DUE_SOON: Duration = Duration::hours(2);
 /// The working-time calendar with the holidays and make-up days kept in the database (administrators edit them
 /// at `/quan-tri/ngay-nghi`; `motcua migrate` and `serve` seed 2024–2026 into an empty table).
 pub(crate) async fn calendar(state: &AppState) -> Result<WorkCalendar, AppError> {
+    Ok(work_calendar(&state.store).await?)
+}
+
+pub(crate) async fn work_calendar(store: &motcua_store::Store) -> Result<WorkCalendar, StoreError> {
     let mut holidays = motcua_calendar::Holidays::default();
-    for day in state.store.calendar.days().await? {
+    for day in store.calendar.days().await? {
         if let Err(e) = holidays.set(day) {
             tracing::warn!(error = %e, "a stored calendar day is inconsistent and was ignored");
         }

@@ -22,6 +22,10 @@ pub struct Worker {
     pub files: Arc<dyn ObjectStore>,
     /// Unsubmitted uploads older than this (and whose draft was not touched since) are deleted.
     pub sweep_after: time::Duration,
+    /// The agencies' hierarchy, to find who approves at a dossier's agency; `None`: no due-soon reminders.
+    pub catalogue: Option<Arc<crate::catalogue::Catalogue>>,
+    /// Public address of the portal, for links in reminders.
+    pub public_url: String,
 }
 
 impl Worker {
@@ -98,11 +102,78 @@ impl Worker {
         Ok(swept)
     }
 
+    /// Remind the heads of unit of dossiers due within a working day (or overdue) that they may need to apologise
+    /// with a new date: once per dossier, due time and officer, however many nodes run this.
+    pub async fn remind_due_soon(&self, now: OffsetDateTime) -> StoreResult<usize> {
+        use motcua_domain::{DossierStatus as S, policy};
+        let Some(catalogue) = &self.catalogue else {
+            return Ok(0);
+        };
+        let cal = crate::reception::work_calendar(&self.store).await?;
+        let soon = cal.add(now, motcua_calendar::WORKING_DAY);
+        let dossiers = self
+            .store
+            .submissions
+            .due_before(soon, &[S::Received, S::Processing], 500)
+            .await?;
+        if dossiers.is_empty() {
+            return Ok(0);
+        }
+        let officers = self.store.accounts.list_officers().await?;
+        let view = catalogue.view();
+        let within =
+            |a: &motcua_domain::AgencyCode, b: &motcua_domain::AgencyCode| view.is_within(a, b);
+        let mut queued = 0;
+        for d in &dossiers {
+            let Some(due) = d.due_at else { continue };
+            for officer in &officers {
+                let approves = policy::decide(
+                    Some(officer),
+                    policy::Action::ApproveDossiers(d.code.agency()),
+                    &within,
+                ) == policy::Decision::Allow;
+                let Some(to) = officer.email.as_ref().filter(|_| approves) else {
+                    continue;
+                };
+                let key = format!("due-soon:{}:{}:{}", d.id, due.unix_timestamp(), officer.id);
+                let email = motcua_domain::submission::OutgoingEmail {
+                    to: to.as_str().to_string(),
+                    subject: format!("Hồ sơ {} sắp đến hạn trả kết quả", d.code),
+                    body: format!(
+                        "Hồ sơ {} hẹn trả kết quả lúc {}. Nếu không kịp, hãy gửi văn bản xin lỗi và hẹn lại ngày trả kết quả trước hạn.\nXem: {}/can-bo/ho-so/{}\n",
+                        d.code,
+                        motcua_domain::vntime::format_datetime(due),
+                        self.public_url.trim_end_matches('/'),
+                        d.code
+                    ),
+                };
+                if self
+                    .store
+                    .outbox
+                    .enqueue_email_once(&key, &email, now)
+                    .await?
+                {
+                    queued += 1;
+                }
+            }
+        }
+        Ok(queued)
+    }
+
     /// Run until the process ends: deliver when woken or every few seconds, sweep every hour.
     pub async fn run(self, wake: Arc<Notify>) {
         let mut last_sweep: Option<OffsetDateTime> = None;
+        let mut last_reminder: Option<OffsetDateTime> = None;
         loop {
             let now = OffsetDateTime::now_utc();
+            if last_reminder.is_none_or(|t| now - t >= time::Duration::minutes(15)) {
+                match self.remind_due_soon(now).await {
+                    Ok(n) if n > 0 => tracing::info!(queued = n, "due-soon reminders queued"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "due-soon reminders failed"),
+                }
+                last_reminder = Some(now);
+            }
             if let Err(e) = self.run_due(now).await {
                 tracing::warn!(error = %e, "outbox not reachable; will retry");
             }

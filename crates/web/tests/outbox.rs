@@ -135,6 +135,8 @@ fn worker(store: &Store, port: u16) -> Worker {
         ),
         files: Arc::new(object_store::memory::InMemory::new()),
         sweep_after: Duration::hours(72),
+        catalogue: None,
+        public_url: "https://dichvucong.example.vn".into(),
     }
 }
 

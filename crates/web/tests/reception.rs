@@ -706,3 +706,57 @@ async fn the_inbox_filters_by_text_without_diacritics_status_channel_and_dates()
     let bad = app.get_with_cookie("/can-bo/ho-so?tu=hom+qua", &desk).await;
     assert!(bad.body.contains("Ngày “từ” phải có dạng ngày/tháng/năm"));
 }
+
+#[tokio::test]
+async fn heads_of_unit_are_reminded_once_of_dossiers_due_within_a_working_day() {
+    let (app, _, dossier) = setup().await;
+    let head = person(
+        "Trưởng phòng",
+        "tp9@example.vn",
+        AccountKind::Officer,
+        &[&format!("head_of_unit@{AGENCY}")],
+    );
+    let specialist = person(
+        "Chuyên viên",
+        "cv9@example.vn",
+        AccountKind::Officer,
+        &[&format!("specialist@{AGENCY}")],
+    );
+    app.db.store.accounts.create(&head).await.unwrap();
+    app.db.store.accounts.create(&specialist).await.unwrap();
+    let now = OffsetDateTime::now_utc();
+    // received with a due time two working hours away
+    let cal = motcua_calendar::WorkCalendar::default();
+    let due = cal.add(now, Duration::hours(2));
+    let t = motcua_domain::Transition::new(
+        dossier.id,
+        DossierStatus::Submitted,
+        DossierStatus::Received,
+        now,
+        "officer",
+    )
+    .unwrap()
+    .with_due_at(due);
+    app.db.store.dossiers.record_transition(&t).await.unwrap();
+    let before = app.db.store.outbox.pending().await.unwrap();
+    let worker = |app: &TestApp| motcua_web::worker::Worker {
+        store: app.db.store.clone(),
+        mailer: std::sync::Arc::new(app.mail.clone()),
+        files: app.files.clone(),
+        sweep_after: Duration::hours(72),
+        catalogue: Some(app.state.catalogue.clone()),
+        public_url: "https://dichvucong.example.vn".into(),
+    };
+    // two nodes run the reminder job: one mail, to the head of unit only
+    assert_eq!(worker(&app).remind_due_soon(now).await.unwrap(), 1);
+    assert_eq!(worker(&app).remind_due_soon(now).await.unwrap(), 0);
+    assert_eq!(app.db.store.outbox.pending().await.unwrap(), before + 1);
+    worker(&app).run_due(now).await.unwrap();
+    let sent = app.mail.messages();
+    let reminder = sent
+        .iter()
+        .find(|m| m.subject.contains("sắp đến hạn"))
+        .expect("a reminder");
+    assert_eq!(reminder.to, "tp9@example.vn");
+    assert!(reminder.body.contains(&dossier.code.to_string()));
+}

@@ -440,6 +440,8 @@ async fn a_citizen_fills_in_attaches_checks_and_submits_once() {
         mailer: std::sync::Arc::new(app.mail.clone()),
         files: app.files.clone(),
         sweep_after: Duration::hours(72),
+        catalogue: None,
+        public_url: "https://dichvucong.example.vn".into(),
     };
     assert_eq!(worker.run_due(OffsetDateTime::now_utc()).await.unwrap(), 2);
     let sent = app.mail.messages();
