@@ -20,6 +20,7 @@ pub mod submission;
 pub mod text;
 pub mod upload;
 pub mod vntime;
+pub mod workflow;
 
 pub use account::{Account, AccountId, AccountKind, Role, RoleGrant};
 pub use agency::{Agency, AgencyCode, AgencyLevel};

@@ -26,6 +26,7 @@ use motcua_store::{
 
 mod calendar;
 mod submission;
+mod workflow;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -166,6 +167,7 @@ impl PgStore {
             submissions: this.clone(),
             outbox: this.clone(),
             calendar: this.clone(),
+            workflows: this.clone(),
             health: this,
         }
     }

@@ -29,6 +29,7 @@ use motcua_store::{
 
 mod calendar;
 mod submission;
+mod workflow;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -148,6 +149,7 @@ impl SqliteStore {
             submissions: this.clone(),
             outbox: this.clone(),
             calendar: this.clone(),
+            workflows: this.clone(),
             health: this,
         }
     }

@@ -344,3 +344,106 @@ pub fn email_payload(
     })
     .to_string()
 }
+
+/// A stored step holding, column by column.
+pub struct StepRow {
+    pub dossier_id: Uuid,
+    pub seq: i64,
+    pub step_index: i64,
+    pub name: String,
+    pub agency_code: String,
+    pub role: String,
+    pub quota_hours: i64,
+    pub assignee: Option<Uuid>,
+    pub assignee_name: Option<String>,
+    pub started_at: OffsetDateTime,
+    pub started_by: String,
+    pub due_at: OffsetDateTime,
+    pub ended_at: Option<OffsetDateTime>,
+    pub ended_by: Option<String>,
+    pub outcome: Option<String>,
+    pub note: Option<String>,
+}
+
+impl StepRow {
+    pub fn decode(self) -> StoreResult<motcua_domain::workflow::StepRecord> {
+        let small = |v: i64, what: &str| u32::try_from(v).map_err(|e| corrupt(what, e));
+        Ok(motcua_domain::workflow::StepRecord {
+            dossier: DossierId(self.dossier_id),
+            seq: small(self.seq, "step seq")?,
+            index: small(self.step_index, "step index")?,
+            name: self.name,
+            agency: agency_code(&self.agency_code)?,
+            role: motcua_domain::Role::parse(&self.role).map_err(|e| corrupt("step role", e))?,
+            quota_hours: small(self.quota_hours, "step quota")?,
+            assignee: self.assignee.map(motcua_domain::AccountId),
+            assignee_name: self.assignee_name,
+            started_at: self.started_at,
+            started_by: self.started_by,
+            due_at: self.due_at,
+            ended_at: self.ended_at,
+            ended_by: self.ended_by,
+            outcome: self
+                .outcome
+                .as_deref()
+                .map(motcua_domain::workflow::StepOutcome::parse)
+                .transpose()
+                .map_err(|e| corrupt("step outcome", e))?,
+            note: self.note,
+        })
+    }
+}
+
+/// A stored result, column by column.
+pub struct ResultRow {
+    pub dossier_id: Uuid,
+    pub document_number: String,
+    pub signer: String,
+    pub signed_on: String,
+    pub file_key: Option<String>,
+    pub file_name: Option<String>,
+    pub file_type: Option<String>,
+    pub file_size: Option<i64>,
+    pub file_sha256: Option<String>,
+    pub entered_by: String,
+    pub entered_at: OffsetDateTime,
+}
+
+impl ResultRow {
+    pub fn decode(self) -> StoreResult<motcua_domain::workflow::DossierResult> {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        let file = match (self.file_key, self.file_name, self.file_type) {
+            (Some(object_key), Some(file_name), Some(file_type)) => {
+                Some(motcua_domain::workflow::ResultFile {
+                    object_key,
+                    file_name,
+                    file_type,
+                    size: u64::try_from(self.file_size.unwrap_or(0))
+                        .map_err(|e| corrupt("result file size", e))?,
+                    sha256: self.file_sha256.unwrap_or_default(),
+                })
+            }
+            _ => None,
+        };
+        Ok(motcua_domain::workflow::DossierResult {
+            dossier: DossierId(self.dossier_id),
+            document_number: self.document_number,
+            signer: self.signer,
+            signed_on: Date::parse(&self.signed_on, format)
+                .map_err(|e| corrupt("result signed on", e))?,
+            file,
+            entered_by: self.entered_by,
+            entered_at: self.entered_at,
+        })
+    }
+}
+
+/// A date as stored (`yyyy-mm-dd`).
+pub fn iso_date(date: Date) -> String {
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use time::{Date, OffsetDateTime};
 
 use motcua_domain::{
-    Account, AccountId, Agency, AgencyCode, AuditEvent, Dossier, DossierCode, DossierId, Email,
-    Field, HistoryEvent, LoginName, NewDossier, Phone, Procedure, ProcedureCode, RoleGrant,
+    Account, AccountId, Agency, AgencyCode, AuditEvent, CaseKey, Dossier, DossierCode, DossierId,
+    Email, Field, HistoryEvent, LoginName, NewDossier, Phone, Procedure, ProcedureCode, RoleGrant,
     ServiceLevelAssignment, Session, SessionKey, TokenPurpose, Transition,
     submission::{Draft, DraftId, Job, OnlineDetails, Submission, Upload, UploadId},
+    workflow::{DossierResult, StepChange, StepRecord, Workflow},
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -350,6 +351,52 @@ pub trait CalendarRepo: Send + Sync {
     async fn remove_day(&self, date: Date) -> StoreResult<bool>;
 }
 
+/// Processing workflows, each dossier's hand-offs through them, and results.
+#[async_trait]
+pub trait WorkflowRepo: Send + Sync {
+    /// The newest saved version of a case's workflow, with its version number; `None` when never saved.
+    async fn workflow(
+        &self,
+        procedure: &ProcedureCode,
+        case: &CaseKey,
+    ) -> StoreResult<Option<(u32, Workflow)>>;
+    /// Save a new version of a case's workflow (dossiers already in processing keep the steps they copied).
+    async fn save_workflow(
+        &self,
+        procedure: &ProcedureCode,
+        case: &CaseKey,
+        workflow: &Workflow,
+        at: OffsetDateTime,
+        by: &str,
+    ) -> StoreResult<u32>;
+    /// Every holding of a dossier's steps, in order.
+    async fn steps(&self, dossier: DossierId) -> StoreResult<Vec<StepRecord>>;
+    /// A hand-off, and the status change that goes with it if any, in one commit: the open holding named by
+    /// `change.end` is ended (a `Conflict` if it has already ended: someone acted first), the next is opened,
+    /// the due time moved, the e-mails queued. Nothing is changed when any part is refused.
+    async fn hand_off(
+        &self,
+        transition: Option<&Transition>,
+        change: &StepChange,
+    ) -> StoreResult<()>;
+    /// Open holdings at these agencies, soonest due first.
+    async fn open_steps(&self, agencies: &[AgencyCode], limit: u32)
+    -> StoreResult<Vec<StepRecord>>;
+    /// Open holdings assigned to this officer, soonest due first.
+    async fn open_steps_of(&self, officer: AccountId, limit: u32) -> StoreResult<Vec<StepRecord>>;
+    /// Record (or correct) a dossier's result.
+    async fn save_result(&self, result: &DossierResult) -> StoreResult<()>;
+    async fn result(&self, dossier: DossierId) -> StoreResult<Option<DossierResult>>;
+    /// Dossiers of these agencies received (reception event) between two instants, in order: the register.
+    async fn received_between(
+        &self,
+        agencies: &[AgencyCode],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<(Dossier, OffsetDateTime)>>;
+}
+
 /// Readiness of the database.
 #[async_trait]
 pub trait Health: Send + Sync {
@@ -375,6 +422,7 @@ pub struct Store {
     pub submissions: Arc<dyn SubmissionRepo>,
     pub outbox: Arc<dyn OutboxRepo>,
     pub calendar: Arc<dyn CalendarRepo>,
+    pub workflows: Arc<dyn WorkflowRepo>,
     pub health: Arc<dyn Health>,
 }
 

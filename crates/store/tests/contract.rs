@@ -74,6 +74,10 @@ contract!(
     calendar_days_round_trip_and_replace_by_date,
     a_counter_intake_is_created_and_received_in_one_commit,
     a_reminder_is_queued_once_however_many_nodes_try,
+    workflows_are_versioned_per_case,
+    a_dossier_moves_through_its_steps_one_hand_off_at_a_time,
+    of_two_concurrent_hand_offs_exactly_one_succeeds,
+    a_result_is_recorded_and_corrected,
 );
 
 fn code(text: &str) -> AgencyCode {
@@ -2008,4 +2012,345 @@ async fn a_reminder_is_queued_once_however_many_nodes_try(store: &Store) {
             .unwrap()
             .is_empty()
     );
+}
+
+async fn workflows_are_versioned_per_case(store: &Store) {
+    use motcua_domain::workflow::Workflow;
+    fixtures::seed_minimal(store).await;
+    let p = ProcedureCode::parse(PROCEDURE).unwrap();
+    let case = CaseKey::parse("mac-dinh").unwrap();
+    assert!(store.workflows.workflow(&p, &case).await.unwrap().is_none());
+    let first = Workflow::default_for(Some(40));
+    let at = datetime!(2026-03-02 02:00 UTC);
+    assert_eq!(
+        store
+            .workflows
+            .save_workflow(&p, &case, &first, at, "admin")
+            .await
+            .unwrap(),
+        1
+    );
+    let mut second = first.clone();
+    second.steps.remove(1);
+    second.steps[0].agency = Some(code(OTHER_AGENCY));
+    assert_eq!(
+        store
+            .workflows
+            .save_workflow(&p, &case, &second, at, "admin")
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store.workflows.workflow(&p, &case).await.unwrap(),
+        Some((2, second))
+    );
+    let other = CaseKey::parse("khac").unwrap();
+    assert!(
+        store
+            .workflows
+            .workflow(&p, &other)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+fn step(
+    index: u32,
+    agency: &str,
+    assignee: Option<motcua_domain::AccountId>,
+) -> motcua_domain::workflow::NewStep {
+    motcua_domain::workflow::NewStep {
+        index,
+        name: format!("Bước {}", index + 1),
+        agency: code(agency),
+        role: motcua_domain::Role::Specialist,
+        quota_hours: 8,
+        assignee: assignee.map(|a| (a, "Chuyên viên A".to_string())),
+        started_at: datetime!(2026-03-02 02:00 UTC) + time::Duration::hours(i64::from(index)),
+        started_by: "Trưởng phòng (x)".into(),
+        due_at: datetime!(2026-03-03 02:00 UTC) + time::Duration::hours(i64::from(index)),
+    }
+}
+
+async fn a_dossier_moves_through_its_steps_one_hand_off_at_a_time(store: &Store) {
+    use motcua_domain::submission::OutgoingEmail;
+    use motcua_domain::workflow::{EndStep, StepChange, StepOutcome};
+    let dossier = submitted_dossier(store).await;
+    let officer = citizen();
+    store.accounts.create(&officer).await.unwrap();
+    let at = datetime!(2026-03-02 02:00 UTC);
+    let received = Transition::new(
+        dossier.id,
+        DossierStatus::Submitted,
+        DossierStatus::Received,
+        at,
+        "officer",
+    )
+    .unwrap();
+    store.dossiers.record_transition(&received).await.unwrap();
+    // processing starts: status change and first step in one commit, with the assignee's e-mail
+    let start = Transition::new(
+        dossier.id,
+        DossierStatus::Received,
+        DossierStatus::Processing,
+        at,
+        "officer",
+    )
+    .unwrap();
+    let pending = store.outbox.pending().await.unwrap();
+    store
+        .workflows
+        .hand_off(
+            Some(&start),
+            &StepChange {
+                dossier: Some(dossier.id),
+                next: Some(step(0, AGENCY, Some(officer.id))),
+                emails: vec![OutgoingEmail {
+                    to: "a@example.vn".into(),
+                    subject: "Hồ sơ {code} được giao".into(),
+                    body: "x".into(),
+                }],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.outbox.pending().await.unwrap(), pending + 1);
+    let fetched = store.dossiers.get(dossier.id).await.unwrap().unwrap();
+    assert_eq!(fetched.status, DossierStatus::Processing);
+    let mine = store.workflows.open_steps_of(officer.id, 10).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].assignee_name.as_deref(), Some("Chuyên viên A"));
+    // forward to an inter-agency step: it leaves this agency's open steps and appears in the other's
+    store
+        .workflows
+        .hand_off(
+            None,
+            &StepChange {
+                dossier: Some(dossier.id),
+                end: Some(EndStep {
+                    seq: 1,
+                    at: at + time::Duration::hours(3),
+                    by: "Chuyên viên A (x)".into(),
+                    outcome: StepOutcome::Forwarded,
+                    note: None,
+                }),
+                next: Some(step(1, OTHER_AGENCY, None)),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .workflows
+            .open_steps(&[code(AGENCY)], 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let there = store
+        .workflows
+        .open_steps(&[code(OTHER_AGENCY)], 10)
+        .await
+        .unwrap();
+    assert_eq!((there.len(), there[0].seq, there[0].index), (1, 2, 1));
+    assert!(
+        store
+            .workflows
+            .open_steps_of(officer.id, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // a pause moves the open step's due time
+    let later = there[0].due_at + time::Duration::hours(5);
+    store
+        .workflows
+        .hand_off(
+            None,
+            &StepChange {
+                dossier: Some(dossier.id),
+                extend: Some((2, later)),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // returned with a reason, back to step 1
+    store
+        .workflows
+        .hand_off(
+            None,
+            &StepChange {
+                dossier: Some(dossier.id),
+                end: Some(EndStep {
+                    seq: 2,
+                    at: at + time::Duration::hours(4),
+                    by: "Sở (y)".into(),
+                    outcome: StepOutcome::Returned,
+                    note: Some("Thiếu ý kiến thẩm định".into()),
+                }),
+                next: Some(step(0, AGENCY, Some(officer.id))),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let steps = store.workflows.steps(dossier.id).await.unwrap();
+    assert_eq!(steps.len(), 3);
+    assert_eq!(steps[1].due_at, later);
+    assert_eq!(steps[1].outcome, Some(StepOutcome::Returned));
+    assert_eq!(steps[1].note.as_deref(), Some("Thiếu ý kiến thẩm định"));
+    assert_eq!(steps[0].ended_at, Some(at + time::Duration::hours(3)));
+    assert!(steps[2].ended_at.is_none());
+    // a hand-off from an ended holding is refused and changes nothing (not even the status)
+    let stale = Transition::new(
+        dossier.id,
+        DossierStatus::Processing,
+        DossierStatus::Processed,
+        at,
+        "leader",
+    )
+    .unwrap();
+    let refused = store
+        .workflows
+        .hand_off(
+            Some(&stale),
+            &StepChange {
+                dossier: Some(dossier.id),
+                end: Some(EndStep {
+                    seq: 2,
+                    at,
+                    by: "x".into(),
+                    outcome: StepOutcome::Approved,
+                    note: None,
+                }),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    let fetched = store.dossiers.get(dossier.id).await.unwrap().unwrap();
+    assert_eq!(fetched.status, DossierStatus::Processing);
+    assert_eq!(store.workflows.steps(dossier.id).await.unwrap(), steps);
+    // the register lists it by its reception
+    let listed = store
+        .workflows
+        .received_between(
+            &[code(AGENCY)],
+            at - time::Duration::hours(1),
+            at + time::Duration::hours(1),
+            100,
+        )
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!((listed[0].0.id, listed[0].1), (dossier.id, at));
+    assert!(
+        store
+            .workflows
+            .received_between(
+                &[code(OTHER_AGENCY)],
+                at - time::Duration::hours(1),
+                at + time::Duration::hours(1),
+                100
+            )
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn of_two_concurrent_hand_offs_exactly_one_succeeds(store: &Store) {
+    use motcua_domain::workflow::{EndStep, StepChange, StepOutcome};
+    let dossier = submitted_dossier(store).await;
+    store
+        .workflows
+        .hand_off(
+            None,
+            &StepChange {
+                dossier: Some(dossier.id),
+                next: Some(step(0, AGENCY, None)),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let store = Arc::new(store.clone());
+    let mut tasks = Vec::new();
+    for i in 0..6u32 {
+        let store = store.clone();
+        let id = dossier.id;
+        tasks.push(tokio::spawn(async move {
+            store
+                .workflows
+                .hand_off(
+                    None,
+                    &StepChange {
+                        dossier: Some(id),
+                        end: Some(EndStep {
+                            seq: 1,
+                            at: datetime!(2026-03-02 05:00 UTC),
+                            by: format!("officer {i}"),
+                            outcome: StepOutcome::Forwarded,
+                            note: None,
+                        }),
+                        next: Some(step(1, AGENCY, None)),
+                        ..Default::default()
+                    },
+                )
+                .await
+        }));
+    }
+    let mut won = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(()) => won += 1,
+            Err(StoreError::Conflict(_)) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(won, 1);
+    let steps = store.workflows.steps(dossier.id).await.unwrap();
+    assert_eq!(steps.len(), 2);
+    assert_eq!(steps.iter().filter(|s| s.ended_at.is_none()).count(), 1);
+}
+
+async fn a_result_is_recorded_and_corrected(store: &Store) {
+    use motcua_domain::workflow::{DossierResult, ResultFile};
+    let dossier = submitted_dossier(store).await;
+    assert!(store.workflows.result(dossier.id).await.unwrap().is_none());
+    let mut result = DossierResult {
+        dossier: dossier.id,
+        document_number: "12/GCN-UBND".into(),
+        signer: "Lê Văn Ký".into(),
+        signed_on: date!(2026 - 03 - 05),
+        file: Some(ResultFile {
+            object_key: "ket-qua/1".into(),
+            file_name: "ket-qua.pdf".into(),
+            file_type: "application/pdf".into(),
+            size: 1234,
+            sha256: "ab".repeat(32),
+        }),
+        entered_by: "Chuyên viên (x)".into(),
+        entered_at: datetime!(2026-03-05 03:00 UTC),
+    };
+    store.workflows.save_result(&result).await.unwrap();
+    assert_eq!(
+        store.workflows.result(dossier.id).await.unwrap(),
+        Some(result.clone())
+    );
+    // a correction without a new file keeps the file
+    let file = result.file.take();
+    result.document_number = "13/GCN-UBND".into();
+    store.workflows.save_result(&result).await.unwrap();
+    let stored = store.workflows.result(dossier.id).await.unwrap().unwrap();
+    assert_eq!(stored.document_number, "13/GCN-UBND");
+    assert_eq!(stored.file, file);
 }
