@@ -230,6 +230,8 @@ pub struct StepRecord {
     pub seq: u32,
     /// Position of the step in the dossier's workflow (0-based).
     pub index: u32,
+    /// The version of the case's workflow the dossier follows (0: the default workflow).
+    pub workflow_version: u32,
     pub name: String,
     pub agency: AgencyCode,
     pub role: Role,
@@ -250,6 +252,7 @@ pub struct StepRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewStep {
     pub index: u32,
+    pub workflow_version: u32,
     pub name: String,
     pub agency: AgencyCode,
     pub role: Role,

@@ -14,6 +14,8 @@ CREATE TABLE dossier_steps (
     dossier_id UUID NOT NULL REFERENCES dossiers (id),
     seq INTEGER NOT NULL CHECK (seq >= 1),
     step_index INTEGER NOT NULL CHECK (step_index >= 0),
+    -- the version of the case's workflow the dossier follows (0: the default one)
+    workflow_version INTEGER NOT NULL CHECK (workflow_version >= 0),
     name TEXT NOT NULL,
     agency_code TEXT NOT NULL REFERENCES agencies (code),
     role TEXT NOT NULL,

@@ -16,7 +16,7 @@ use motcua_store::{
 
 use crate::{DOSSIER_COLUMNS, PgStore, dossier_row, map_err, pg_int};
 
-const STEP_COLUMNS: &str = "SELECT dossier_id, seq, step_index, name, agency_code, role, quota_hours, assignee, \
+const STEP_COLUMNS: &str = "SELECT dossier_id, seq, step_index, workflow_version, name, agency_code, role, quota_hours, assignee, \
      assignee_name, started_at, started_by, due_at, ended_at, ended_by, outcome, note FROM dossier_steps";
 
 fn step_row(row: &PgRow) -> StoreResult<StepRecord> {
@@ -26,6 +26,7 @@ fn step_row(row: &PgRow) -> StoreResult<StepRecord> {
         dossier_id: row.try_get("dossier_id").map_err(map_err)?,
         seq: int("seq")?,
         step_index: int("step_index")?,
+        workflow_version: int("workflow_version")?,
         name: row.try_get("name").map_err(map_err)?,
         agency_code: row.try_get("agency_code").map_err(map_err)?,
         role: row.try_get("role").map_err(map_err)?,
@@ -49,13 +50,15 @@ impl WorkflowRepo for PgStore {
         &self,
         procedure: &ProcedureCode,
         case: &CaseKey,
+        version: Option<u32>,
     ) -> StoreResult<Option<(u32, Workflow)>> {
         let row = sqlx::query(
             "SELECT version, steps FROM workflows WHERE procedure_code = $1 AND case_key = $2 \
-             ORDER BY version DESC LIMIT 1",
+             AND ($3 IS NULL OR version = $3) ORDER BY version DESC LIMIT 1",
         )
         .bind(procedure.as_str())
         .bind(case.as_str())
+        .bind(version.map(pg_int).transpose()?)
         .fetch_optional(&self.pool)
         .await
         .map_err(map_err)?;
@@ -173,13 +176,14 @@ impl WorkflowRepo for PgStore {
             .await
             .map_err(map_err)?;
             sqlx::query(
-                "INSERT INTO dossier_steps (dossier_id, seq, step_index, name, agency_code, role, quota_hours, \
-                 assignee, assignee_name, started_at, started_by, due_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                "INSERT INTO dossier_steps (dossier_id, seq, step_index, workflow_version, name, agency_code, role, \
+                 quota_hours, assignee, assignee_name, started_at, started_by, due_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             )
             .bind(id)
             .bind(seq)
             .bind(pg_int(next.index)?)
+            .bind(pg_int(next.workflow_version)?)
             .bind(&next.name)
             .bind(next.agency.as_str())
             .bind(next.role.as_str())

@@ -16,7 +16,7 @@ use motcua_store::{
 
 use crate::{DOSSIER_COLUMNS, SqliteStore, dossier_row, from_micros, map_err, micros};
 
-const STEP_COLUMNS: &str = "SELECT dossier_id, seq, step_index, name, agency_code, role, quota_hours, assignee, \
+const STEP_COLUMNS: &str = "SELECT dossier_id, seq, step_index, workflow_version, name, agency_code, role, quota_hours, assignee, \
      assignee_name, started_at, started_by, due_at, ended_at, ended_by, outcome, note FROM dossier_steps";
 
 fn step_row(row: &SqliteRow) -> StoreResult<StepRecord> {
@@ -30,6 +30,7 @@ fn step_row(row: &SqliteRow) -> StoreResult<StepRecord> {
         dossier_id: uuid("dossier_id")?.ok_or(StoreError::NotFound)?,
         seq: row.try_get("seq").map_err(map_err)?,
         step_index: row.try_get("step_index").map_err(map_err)?,
+        workflow_version: row.try_get("workflow_version").map_err(map_err)?,
         name: row.try_get("name").map_err(map_err)?,
         agency_code: row.try_get("agency_code").map_err(map_err)?,
         role: row.try_get("role").map_err(map_err)?,
@@ -57,13 +58,15 @@ impl WorkflowRepo for SqliteStore {
         &self,
         procedure: &ProcedureCode,
         case: &CaseKey,
+        version: Option<u32>,
     ) -> StoreResult<Option<(u32, Workflow)>> {
         let row = sqlx::query(
             "SELECT version, steps FROM workflows WHERE procedure_code = $1 AND case_key = $2 \
-             ORDER BY version DESC LIMIT 1",
+             AND ($3 IS NULL OR version = $3) ORDER BY version DESC LIMIT 1",
         )
         .bind(procedure.as_str())
         .bind(case.as_str())
+        .bind(version.map(i64::from))
         .fetch_optional(&self.read)
         .await
         .map_err(map_err)?;
@@ -173,13 +176,14 @@ impl WorkflowRepo for SqliteStore {
             .await
             .map_err(map_err)?;
             sqlx::query(
-                "INSERT INTO dossier_steps (dossier_id, seq, step_index, name, agency_code, role, quota_hours, \
-                 assignee, assignee_name, started_at, started_by, due_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                "INSERT INTO dossier_steps (dossier_id, seq, step_index, workflow_version, name, agency_code, role, \
+                 quota_hours, assignee, assignee_name, started_at, started_by, due_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             )
             .bind(&id)
             .bind(seq)
             .bind(i64::from(next.index))
+            .bind(i64::from(next.workflow_version))
             .bind(&next.name)
             .bind(next.agency.as_str())
             .bind(next.role.as_str())

@@ -354,11 +354,13 @@ pub trait CalendarRepo: Send + Sync {
 /// Processing workflows, each dossier's hand-offs through them, and results.
 #[async_trait]
 pub trait WorkflowRepo: Send + Sync {
-    /// The newest saved version of a case's workflow, with its version number; `None` when never saved.
+    /// A saved version of a case's workflow (the newest when `version` is `None`), with its version number;
+    /// `None` when there is no such version.
     async fn workflow(
         &self,
         procedure: &ProcedureCode,
         case: &CaseKey,
+        version: Option<u32>,
     ) -> StoreResult<Option<(u32, Workflow)>>;
     /// Save a new version of a case's workflow (dossiers already in processing keep the steps they copied).
     async fn save_workflow(

@@ -2019,7 +2019,14 @@ async fn workflows_are_versioned_per_case(store: &Store) {
     fixtures::seed_minimal(store).await;
     let p = ProcedureCode::parse(PROCEDURE).unwrap();
     let case = CaseKey::parse("mac-dinh").unwrap();
-    assert!(store.workflows.workflow(&p, &case).await.unwrap().is_none());
+    assert!(
+        store
+            .workflows
+            .workflow(&p, &case, None)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let first = Workflow::default_for(Some(40));
     let at = datetime!(2026-03-02 02:00 UTC);
     assert_eq!(
@@ -2042,14 +2049,26 @@ async fn workflows_are_versioned_per_case(store: &Store) {
         2
     );
     assert_eq!(
-        store.workflows.workflow(&p, &case).await.unwrap(),
+        store.workflows.workflow(&p, &case, None).await.unwrap(),
         Some((2, second))
+    );
+    assert_eq!(
+        store.workflows.workflow(&p, &case, Some(1)).await.unwrap(),
+        Some((1, first))
+    );
+    assert!(
+        store
+            .workflows
+            .workflow(&p, &case, Some(3))
+            .await
+            .unwrap()
+            .is_none()
     );
     let other = CaseKey::parse("khac").unwrap();
     assert!(
         store
             .workflows
-            .workflow(&p, &other)
+            .workflow(&p, &other, None)
             .await
             .unwrap()
             .is_none()
@@ -2063,6 +2082,7 @@ fn step(
 ) -> motcua_domain::workflow::NewStep {
     motcua_domain::workflow::NewStep {
         index,
+        workflow_version: 0,
         name: format!("Bước {}", index + 1),
         agency: code(agency),
         role: motcua_domain::Role::Specialist,
