@@ -115,6 +115,8 @@ impl<'a> FontUse<'a> {
 
 struct Page<'a> {
     content: Content,
+    /// Pages already filled, when the text runs past the bottom margin.
+    done: Vec<Content>,
     fonts: [FontUse<'a>; 2],
     y: f32,
 }
@@ -127,6 +129,12 @@ enum Align {
 
 impl Page<'_> {
     fn text(&mut self, text: &str, size: f32, bold: bool, align: Align) {
+        if self.y < MARGIN {
+            // a long document goes on to another A4 page
+            self.done
+                .push(std::mem::replace(&mut self.content, Content::new()));
+            self.y = PAGE.1 - MARGIN;
+        }
         let font = &mut self.fonts[usize::from(bold)];
         let (bytes, width) = font.encode(text, size);
         let x = match align {
@@ -244,10 +252,11 @@ pub fn receipt_pdf(r: &Receipt) -> Result<Vec<u8>, DocumentError> {
     })
 }
 
-/// Any [`Document`] as one A4 page.
+/// Any [`Document`] as A4 pages (one, unless its lists run past the bottom of the page).
 pub fn document_pdf(d: &Document) -> Result<Vec<u8>, DocumentError> {
     let mut page = Page {
         content: Content::new(),
+        done: Vec::new(),
         fonts: [FontUse::new(REGULAR)?, FontUse::new(BOLD)?],
         y: PAGE.1 - MARGIN,
     };
@@ -351,33 +360,45 @@ fn finish(page: Page<'_>, title: &str) -> Result<Vec<u8>, DocumentError> {
         next += 1;
         r
     };
-    let (catalog, tree, page_id, contents, info) = (alloc(), alloc(), alloc(), alloc(), alloc());
+    let (catalog, tree, info) = (alloc(), alloc(), alloc());
     let font_ids: Vec<[Ref; 5]> = (0..2)
         .map(|_| [alloc(), alloc(), alloc(), alloc(), alloc()])
         .collect();
+    let Page {
+        content,
+        mut done,
+        fonts: used_fonts,
+        ..
+    } = page;
+    done.push(content);
+    let ids: Vec<(Ref, Ref)> = done.iter().map(|_| (alloc(), alloc())).collect();
 
     pdf.catalog(catalog).pages(tree);
-    pdf.pages(tree).kids([page_id]).count(1);
-    let mut p = pdf.page(page_id);
-    p.media_box(Rect::new(0.0, 0.0, PAGE.0, PAGE.1));
-    p.parent(tree);
-    p.contents(contents);
-    let mut resources = p.resources();
-    let mut fonts = resources.fonts();
-    fonts.pair(Name(b"F1"), font_ids[0][0]);
-    fonts.pair(Name(b"F2"), font_ids[1][0]);
-    fonts.finish();
-    resources.finish();
-    p.finish();
-    pdf.stream(contents, &deflate(&page.content.finish()))
-        .filter(Filter::FlateDecode);
+    pdf.pages(tree)
+        .kids(ids.iter().map(|(page_id, _)| *page_id))
+        .count(i32::try_from(ids.len()).unwrap_or(i32::MAX));
+    for (content, (page_id, contents)) in done.into_iter().zip(&ids) {
+        let mut p = pdf.page(*page_id);
+        p.media_box(Rect::new(0.0, 0.0, PAGE.0, PAGE.1));
+        p.parent(tree);
+        p.contents(*contents);
+        let mut resources = p.resources();
+        let mut fonts = resources.fonts();
+        fonts.pair(Name(b"F1"), font_ids[0][0]);
+        fonts.pair(Name(b"F2"), font_ids[1][0]);
+        fonts.finish();
+        resources.finish();
+        p.finish();
+        pdf.stream(*contents, &deflate(&content.finish()))
+            .filter(Filter::FlateDecode);
+    }
 
     let system = SystemInfo {
         registry: Str(b"Adobe"),
         ordering: Str(b"Identity"),
         supplement: 0,
     };
-    for (font, [type0, cid, descriptor, file, cmap]) in page.fonts.iter().zip(font_ids) {
+    for (font, [type0, cid, descriptor, file, cmap]) in used_fonts.iter().zip(font_ids) {
         let base = if std::ptr::eq(font.data, BOLD) {
             "MOTCUA+DejaVuSans-Bold"
         } else {
@@ -484,9 +505,36 @@ mod tests {
     }
 
     #[test]
+    fn a_long_list_goes_on_to_more_pages() {
+        let mut doc = Document {
+            title: "SỔ THEO DÕI HỒ SƠ".into(),
+            code: "x".into(),
+            tracking_url: "https://example.vn".into(),
+            ..Default::default()
+        };
+        let pages = |pdf: &[u8]| -> u32 {
+            let text = String::from_utf8_lossy(pdf);
+            let at = text.find("/Count ").expect("a page tree") + "/Count ".len();
+            text[at..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+                .parse()
+                .unwrap()
+        };
+        assert_eq!(pages(&document_pdf(&doc).unwrap()), 1);
+        doc.list = (1..=120)
+            .map(|i| format!("Hồ sơ số {i}: Nguyễn Văn An, đăng ký khai sinh"))
+            .collect();
+        let many = document_pdf(&doc).unwrap();
+        assert!(pages(&many) >= 3, "{} pages", pages(&many));
+    }
+
+    #[test]
     fn long_values_wrap_inside_the_margins() {
         let page = Page {
             content: Content::new(),
+            done: Vec::new(),
             fonts: [FontUse::new(REGULAR).unwrap(), FontUse::new(BOLD).unwrap()],
             y: 0.0,
         };
