@@ -897,7 +897,7 @@ pub(crate) async fn receive(
 }
 
 /// Read a file part, refusing it as soon as it passes `max` bytes (nothing of it is stored).
-async fn read_limited(
+pub(crate) async fn read_limited(
     mut field: axum::extract::multipart::Field<'_>,
     max: u64,
     name: &str,
@@ -1016,7 +1016,17 @@ pub(crate) async fn remove_file(
 
 /// Serve an attached file to its owner, inline, under its cleaned name and sniffed type.
 pub(crate) async fn serve_file(state: &AppState, u: &Upload) -> Result<Response, AppError> {
-    let path = object_store::path::Path::from(u.object_key.as_str());
+    serve_stored(state, &u.object_key, &u.file_name, u.file_type.mime()).await
+}
+
+/// A stored file shown inline, sandboxed.
+pub(crate) async fn serve_stored(
+    state: &AppState,
+    key: &str,
+    file_name: &str,
+    mime: &str,
+) -> Result<Response, AppError> {
+    let path = object_store::path::Path::from(key);
     let bytes = match state.files.get(&path).await {
         Ok(r) => r.bytes().await.map_err(AppError::files)?,
         Err(object_store::Error::NotFound { .. }) => return Ok(not_found().await),
@@ -1026,9 +1036,9 @@ pub(crate) async fn serve_file(state: &AppState, u: &Upload) -> Result<Response,
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static(u.file_type.mime()),
+        HeaderValue::from_str(mime).unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
-    if let Ok(v) = HeaderValue::from_str(&urls::content_disposition(&u.file_name).replacen(
+    if let Ok(v) = HeaderValue::from_str(&urls::content_disposition(file_name).replacen(
         "attachment",
         "inline",
         1,

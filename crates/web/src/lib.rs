@@ -15,6 +15,7 @@ mod layout;
 mod officers;
 mod pages;
 mod password_reset;
+mod processing;
 mod reception;
 mod registration;
 mod security;
@@ -247,6 +248,17 @@ pub fn router(state: AppState) -> Router {
         .route("/can-bo/ho-so/{code}/tep/{file}", get(reception::file))
         .route("/can-bo/ho-so/{code}/chuyen", post(reception::move_on))
         .route("/can-bo/ho-so/{code}/xin-loi", post(reception::apology))
+        .route("/can-bo/ho-so/{code}/buoc", post(processing::step_action))
+        .route(
+            "/can-bo/ho-so/{code}/ket-qua",
+            get(processing::result_file_for_officer)
+                .post(processing::enter_result)
+                .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
+        .route(
+            "/ho-so/{code}/ket-qua",
+            get(processing::result_file_for_citizen),
+        )
         .route("/can-bo/ho-so/{code}/phieu/{so}", get(slips::for_officer))
         .route("/ho-so/{code}/phieu/{so}", get(slips::for_citizen))
         .route("/can-bo/ho-so", get(reception::inbox))

@@ -167,6 +167,14 @@ pub(crate) struct Rights {
     receive: bool,
     process: bool,
     approve: bool,
+    /// Who holds them.
+    officer: Option<motcua_domain::AccountId>,
+}
+
+impl Rights {
+    pub(crate) fn process(&self) -> bool {
+        self.process
+    }
 }
 
 fn rights(state: &AppState, officer: &Account, agency: &AgencyCode) -> Rights {
@@ -177,11 +185,13 @@ fn rights(state: &AppState, officer: &Account, agency: &AgencyCode) -> Rights {
         receive: can(Action::ReceiveDossiers(agency)),
         process: can(Action::ProcessDossiers(agency)),
         approve: can(Action::ApproveDossiers(agency)),
+        officer: Some(officer.id),
     }
 }
 
-/// The dossier, if the viewer holds any desk role at its agency (otherwise refused and audited).
-async fn for_office(
+/// The dossier, if the viewer holds any desk role at its agency, or at the agency of its open step (an
+/// inter-agency step); otherwise refused and audited. The rights returned are those at the dossier's agency.
+pub(crate) async fn for_office(
     state: &AppState,
     viewer: &Viewer,
     code: &str,
@@ -198,7 +208,16 @@ async fn for_office(
         return Ok(Err(not_found().await));
     };
     let r = rights(state, &officer, dossier.code.agency());
-    if !(r.receive || r.process || r.approve) {
+    let at_step = || async {
+        let steps = state.store.workflows.steps(dossier.id).await?;
+        Ok::<bool, AppError>(steps.iter().any(|s| {
+            s.ended_at.is_none() && {
+                let there = rights(state, &officer, &s.agency);
+                there.process || there.approve
+            }
+        }))
+    };
+    if !(r.receive || r.process || r.approve || at_step().await?) {
         // refused by the policy, which also records the refusal
         if let Err(resp) = guard::require(
             state,
@@ -273,11 +292,74 @@ pub(crate) struct DossierPage {
     /// A drafted new date for the apology: 5 working days after the current due time, to be edited.
     proposed_new_date: String,
     slips: Vec<(&'static str, &'static str)>,
+    /// The control sheet: every holding of a workflow step.
+    steps: Vec<crate::processing::StepView>,
+    /// The open step and what the viewer may do with it.
+    step: Option<crate::processing::StepActions>,
+    result: Option<crate::processing::ResultView>,
+    can_enter_result: bool,
+    /// What was typed in the result form (kept when it is refused).
+    typed: ResultTyped,
     /// Later changes the viewer may make: (target status, label, whether a reason is required).
     actions: Vec<(&'static str, &'static str, bool)>,
     errors: Vec<(String, String)>,
     reason: String,
     notice: Option<&'static str>,
+}
+
+/// The result form as typed.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ResultTyped {
+    pub number: String,
+    pub signer: String,
+    pub date: String,
+}
+
+/// The dossier page again, with errors or a notice, answered with `status`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn rerender(
+    state: &AppState,
+    layout: Layout,
+    dossier: Dossier,
+    details: OnlineDetails,
+    rights: Rights,
+    status: StatusCode,
+    (errors, reason): (Vec<(String, String)>, String),
+    notice: Option<&'static str>,
+) -> Result<Response, AppError> {
+    Ok((
+        status,
+        render(
+            state, layout, dossier, details, rights, errors, reason, notice,
+        )
+        .await?,
+    )
+        .into_response())
+}
+
+/// The dossier page with the result form refused, keeping what was typed.
+pub(crate) async fn rerender_result(
+    state: &AppState,
+    layout: Layout,
+    dossier: Dossier,
+    details: OnlineDetails,
+    rights: Rights,
+    errors: Vec<(String, String)>,
+    typed: ResultTyped,
+) -> Result<Response, AppError> {
+    let mut page = render(
+        state,
+        layout,
+        dossier,
+        details,
+        rights,
+        errors,
+        String::new(),
+        None,
+    )
+    .await?;
+    page.typed = typed;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
 fn case_of(
@@ -338,6 +420,21 @@ async fn render(
         .collect();
     let limit = case.as_ref().and_then(|c| limit_of(c, dossier.channel));
     let now = OffsetDateTime::now_utc();
+    let steps = state.store.workflows.steps(dossier.id).await?;
+    let officer = match rights.officer {
+        Some(id) => state.store.accounts.get(id).await?,
+        None => None,
+    };
+    let step = match &officer {
+        Some(o) => {
+            crate::processing::step_actions(state, o, &dossier, case.as_ref(), &steps).await?
+        }
+        None => None,
+    };
+    let before_last = step.as_ref().is_some_and(|s| !s.last);
+    let result = state.store.workflows.result(dossier.id).await?.map(|r| {
+        crate::processing::result_view(&r, &format!("/can-bo/ho-so/{}/ket-qua", dossier.code))
+    });
     Ok(DossierPage {
         layout,
         code: dossier.code.to_string(),
@@ -398,9 +495,16 @@ async fn render(
             .due_at
             .map(|due| motcua_calendar::dmy(vntime::vn_date(cal.add(due, Duration::hours(5 * 8)))))
             .unwrap_or_default(),
-        slips: crate::slips::available(&events),
+        slips: crate::slips::available(&events, !steps.is_empty()),
+        steps: crate::processing::step_views(state, &cal, &steps),
+        step,
+        result,
+        can_enter_result: rights.process && crate::processing::result_open(dossier.status),
+        typed: ResultTyped::default(),
         actions: next_actions(&dossier, &events, rights)
             .into_iter()
+            // approval ends the workflow's last step: not offered while earlier steps remain
+            .filter(|(to, _, _)| *to != DossierStatus::Processed || !before_last)
             .map(|(to, label, reason)| (to.as_str(), label, reason))
             .collect(),
         errors,
@@ -852,19 +956,48 @@ pub(crate) async fn move_on(
     if needs_reason || !reason.is_empty() {
         t = t.with_reason(reason.clone());
     }
-    // leaving a pause: the working time it took is added to the due time
-    if paused(dossier.status)
-        && let (Some(due), Some(since)) = (
-            dossier.due_at,
+    // leaving a pause: the working time it took is added to the due time (and to the open step's)
+    let cal = calendar(&state).await?;
+    let pause_since = paused(dossier.status)
+        .then(|| {
             events
                 .iter()
                 .rev()
                 .find(|e| e.to == dossier.status)
-                .map(|e| e.at),
-        )
-    {
-        t = t.with_due_at(calendar(&state).await?.extend_for_pause(due, since, now));
+                .map(|e| e.at)
+        })
+        .flatten();
+    if let (Some(due), Some(since)) = (dossier.due_at, pause_since) {
+        t = t.with_due_at(cal.extend_for_pause(due, since, now));
     }
+    let procedure = state
+        .store
+        .catalogue
+        .get_procedure_version(&dossier.procedure, dossier.procedure_version)
+        .await?;
+    let case = case_of(&procedure, &dossier);
+    let mut change = match crate::processing::with_transition(
+        &state,
+        &cal,
+        &officer,
+        &dossier,
+        case.as_ref(),
+        to,
+        pause_since,
+        now,
+    )
+    .await?
+    {
+        Ok(c) => c,
+        Err(message) => {
+            let errors = vec![("hanh-dong-sau".to_string(), message.to_string())];
+            return Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render(&state, layout, dossier, details, r, errors, reason, None).await?,
+            )
+                .into_response());
+        }
+    };
     let email = form::first(&details.answers, form::APPLICANT_EMAIL).to_string();
     let tracking = format!(
         "{}/ho-so/{{code}}",
@@ -887,13 +1020,9 @@ pub(crate) async fn move_on(
             body,
         }]
     };
-    match state
-        .store
-        .submissions
-        .transition_with_mail(&t, &emails)
-        .await
-    {
-        Ok(_) => {
+    change.emails.extend(emails);
+    match state.store.workflows.hand_off(Some(&t), &change).await {
+        Ok(()) => {
             state.outbox_wake.notify_one();
             Ok(Redirect::to(&format!("/can-bo/ho-so/{code}")).into_response())
         }

@@ -1,6 +1,8 @@
 //! The printed slips of Circular 01/2018 (→ 03/2025) for a dossier, as PDF: 01 receipt and appointment,
-//! 02 supplement request, 03 refusal, 04 apology with a new appointment. Each is built from the history event that issued it, so it re-prints the
-//! same whenever it is asked for.
+//! 02 supplement request, 03 refusal, 04 apology with a new appointment, 05 notice of stopped processing, 06 the
+//! control sheet (every hand-off of the workflow's steps). Each is built from the history events (or step
+//! records) that issued it, so it re-prints the same whenever it is asked for. The register (07) of an agency is
+//! in `register`.
 
 use axum::{
     body::Body,
@@ -32,8 +34,10 @@ pub(crate) async fn build(
     number: &str,
 ) -> Result<Option<Document>, AppError> {
     let events = state.store.dossiers.history(dossier.id).await?;
-    if number == "04" {
-        return apology(state, dossier, &events).await;
+    match number {
+        "04" => return apology(state, dossier, &events).await,
+        "06" => return control_sheet(state, dossier).await,
+        _ => {}
     }
     let (status, title) = match number {
         "01" => (
@@ -48,6 +52,7 @@ pub(crate) async fn build(
             DossierStatus::Refused,
             "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ",
         ),
+        "05" => (DossierStatus::Stopped, "THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ"),
         _ => return Ok(None),
     };
     let Some(event): Option<&HistoryEvent> = events.iter().rev().find(|e| e.to == status) else {
@@ -129,6 +134,15 @@ pub(crate) async fn build(
                     .map(str::to_string),
             );
             paragraphs.push("Thời hạn giải quyết tạm dừng từ khi có yêu cầu này đến khi nhận đủ hồ sơ bổ sung. Có thể bổ sung trực tuyến trên trang theo dõi hồ sơ.".to_string());
+        }
+        DossierStatus::Stopped => {
+            fields.push((
+                "Dừng giải quyết lúc:".into(),
+                vntime::format_datetime(event.at),
+            ));
+            list_title = Some("Lý do dừng giải quyết:".to_string());
+            list.push(reason);
+            paragraphs.push("Hồ sơ không được tiếp tục giải quyết. Nếu không đồng ý, ông/bà có quyền khiếu nại theo quy định của pháp luật.".to_string());
         }
         _ => {
             fields.push(("Từ chối lúc:".into(), vntime::format_datetime(event.at)));
@@ -214,6 +228,76 @@ async fn apology(
     }))
 }
 
+/// Slip 06: the control sheet, one line per holding of a step, with who gave it, to whom, when, the due time
+/// and whether it ended early, on time or late.
+async fn control_sheet(state: &AppState, dossier: &Dossier) -> Result<Option<Document>, AppError> {
+    let steps = state.store.workflows.steps(dossier.id).await?;
+    if steps.is_empty() {
+        return Ok(None);
+    }
+    let cal = crate::reception::calendar(state).await?;
+    let view = state.catalogue.view();
+    let procedure = state
+        .store
+        .catalogue
+        .get_procedure_version(&dossier.procedure, dossier.procedure_version)
+        .await?;
+    let list = crate::processing::step_views(state, &cal, &steps)
+        .into_iter()
+        .map(|s| {
+            format!(
+                "{}. {} ({}, {}) — {} giao cho {} lúc {}; hạn {}; {}{}{}",
+                s.seq,
+                s.name,
+                s.agency,
+                s.role,
+                s.given_by,
+                s.holder,
+                s.started,
+                s.due,
+                if s.ended.is_empty() {
+                    String::new()
+                } else {
+                    format!("kết thúc {}: ", s.ended)
+                },
+                s.outcome,
+                s.tag.map(|(_, t)| format!(" — {t}")).unwrap_or_default(),
+            )
+        })
+        .collect();
+    Ok(Some(Document {
+        agency_name: view.agency_name(dossier.code.agency()).to_string(),
+        form_number: Some(format!("Mẫu số 06 (phiên bản {TEMPLATE_VERSION})")),
+        title: "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ".into(),
+        code: dossier.code.to_string(),
+        tracking_url: format!(
+            "{}/tra-cuu-ho-so?ma={}",
+            state.site.public_url.trim_end_matches('/'),
+            dossier.code
+        ),
+        fields: vec![
+            ("Người nộp:".into(), dossier.applicant_name.to_string()),
+            (
+                "Thủ tục:".into(),
+                procedure.map(|p| p.name.to_string()).unwrap_or_default(),
+            ),
+            (
+                "Hẹn trả kết quả:".into(),
+                dossier
+                    .due_at
+                    .map(vntime::format_datetime)
+                    .unwrap_or_default(),
+            ),
+            ("Trạng thái:".into(), dossier.status.label_vi().to_string()),
+        ],
+        list_title: Some("Quá trình giao nhận, xử lý:".into()),
+        list,
+        paragraphs: vec![],
+        signature: None,
+        footer: state.site.name.clone(),
+    }))
+}
+
 /// Render and send a slip.
 pub(crate) async fn send(
     state: &AppState,
@@ -246,8 +330,11 @@ pub(crate) async fn send(
     Ok(response)
 }
 
-/// The slips that exist for a dossier: (number, label).
-pub(crate) fn available(events: &[HistoryEvent]) -> Vec<(&'static str, &'static str)> {
+/// The slips that exist for a dossier: (number, label). The control sheet exists once a step was opened.
+pub(crate) fn available(
+    events: &[HistoryEvent],
+    has_steps: bool,
+) -> Vec<(&'static str, &'static str)> {
     let mut out = Vec::new();
     for (status, number, label) in [
         (
@@ -269,6 +356,12 @@ pub(crate) fn available(events: &[HistoryEvent]) -> Vec<(&'static str, &'static 
     if events.iter().any(is_apology) {
         out.push(("04", "Văn bản xin lỗi và hẹn lại ngày trả kết quả"));
     }
+    if events.iter().any(|e| e.to == DossierStatus::Stopped) {
+        out.push(("05", "Thông báo dừng giải quyết hồ sơ"));
+    }
+    if has_steps {
+        out.push(("06", "Phiếu kiểm soát quá trình giải quyết"));
+    }
     out
 }
 
@@ -280,6 +373,8 @@ pub(crate) async fn for_citizen(
     Path((code, number)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     match crate::tracking::owned_dossier(&state, &viewer, &code).await? {
+        // the control sheet is the office's own record
+        Ok(_) if number == "06" => Ok(not_found().await),
         Ok(dossier) => send(&state, &dossier, &number).await,
         Err(r) => Ok(r),
     }

@@ -330,7 +330,7 @@ async fn render_dossier_with(
         None
     };
     Ok(DossierPage {
-        slips: crate::slips::available(&events),
+        slips: crate::slips::available(&events, false),
         supplement,
         layout,
         code: dossier.code.to_string(),

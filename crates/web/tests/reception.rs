@@ -325,6 +325,7 @@ async fn a_dossier_goes_from_reception_through_processing_and_approval_to_delive
         AccountKind::Officer,
         &[&format!("head_of_unit@{AGENCY}")],
     );
+    let (specialist_id, head_id) = (specialist.id, head.id);
     let (desk, specialist, head) = (
         login(&app, &desk, "7").await,
         login(&app, &specialist, "8").await,
@@ -390,11 +391,87 @@ async fn a_dossier_goes_from_reception_through_processing_and_approval_to_delive
         go(head.clone(), "den=processing").await.status,
         StatusCode::SEE_OTHER
     );
+    // the workflow: the specialist who started processing holds the first step (pause time added to it too)
+    let steps = app.db.store.workflows.steps(dossier.id).await.unwrap();
+    assert_eq!(steps.len(), 1);
+    assert_eq!(steps[0].assignee, Some(specialist_id));
+    assert!(steps[0].ended_at.is_none());
+    // approval is refused before the last step, and nothing changes
+    let early = go(head.clone(), "den=processed").await;
+    assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        early.body.contains("chưa qua hết các bước"),
+        "{}",
+        early.body
+    );
+    assert_eq!(status().await.status, DossierStatus::Processing);
+    // the specialist forwards to the head of unit, who is told by e-mail
+    let step = |app: &TestApp| {
+        let id = dossier.id;
+        let store = app.db.store.clone();
+        async move {
+            store
+                .workflows
+                .steps(id)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|s| s.ended_at.is_none())
+                .unwrap()
+        }
+    };
+    let open = step(&app).await;
+    let forward = format!("viec=chuyen&buoc={}&can_bo_tiep={head_id}", open.seq);
+    assert_eq!(
+        app.post_form(&format!("{path}/buoc"), &forward, Some(&specialist))
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    // the same form posted again (a double click, a stale page) changes nothing
+    assert_eq!(
+        app.post_form(&format!("{path}/buoc"), &forward, Some(&specialist))
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
+    let open = step(&app).await;
+    assert_eq!((open.index, open.assignee), (1, Some(head_id)));
+    // the head forwards to the leader's step (no leader here: the head of unit approves in their place)
+    assert_eq!(
+        app.post_form(
+            &format!("{path}/buoc"),
+            &format!("viec=chuyen&buoc={}", open.seq),
+            Some(&head)
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    // the result is required before approval
+    let no_result = go(head.clone(), "den=processed").await;
+    assert_eq!(no_result.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(no_result.body.contains("Nhập kết quả giải quyết"));
+    let result = app
+        .post_multipart(
+            &format!("{path}/ket-qua"),
+            &[
+                ("so", None, "125/QĐ-UBND".as_bytes()),
+                ("nguoi_ky", None, "Lê Văn Ký".as_bytes()),
+                ("ngay_ky", None, b"02/01/2025".as_slice()),
+            ],
+            Some(&head),
+        )
+        .await;
+    assert_eq!(result.status, StatusCode::SEE_OTHER, "{}", result.body);
     assert_eq!(
         go(head.clone(), "den=processed").await.status,
         StatusCode::SEE_OTHER
     );
     assert_eq!(status().await.status, DossierStatus::Processed);
+    let steps = app.db.store.workflows.steps(dossier.id).await.unwrap();
+    assert_eq!(steps.len(), 3);
+    assert!(steps.iter().all(|s| s.ended_at.is_some()));
     // delivery is the desk's (reception, or the head of unit who also answers for the desk): a specialist cannot
     assert_eq!(
         go(specialist.clone(), "den=result_delivered").await.status,
@@ -428,8 +505,8 @@ async fn a_dossier_goes_from_reception_through_processing_and_approval_to_delive
         ]
     );
     motcua_domain::HistoryEvent::verify_chain(&history).unwrap();
-    // the applicant was told at each step (the submission's mail plus eight changes)
-    assert_eq!(app.db.store.outbox.pending().await.unwrap(), 9);
+    // the applicant was told at each change (the submission's mail plus eight changes), the head of unit once
+    assert_eq!(app.db.store.outbox.pending().await.unwrap(), 10);
     // each step is marked against its deadline (all done at once here: early)
     let page = app.get_with_cookie(&path, &desk).await;
     assert!(page.body.contains("Trước hạn"), "{}", page.body);

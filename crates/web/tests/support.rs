@@ -131,6 +131,43 @@ impl TestApp {
         self.send("POST", path, &headers, body).await
     }
 
+    /// A multipart form POST: parts as (name, file name for a file part, bytes).
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        parts: &[(&str, Option<&str>, &[u8])],
+        cookie: Option<&str>,
+    ) -> Reply {
+        let boundary = "----motcua-test-boundary";
+        let mut body = Vec::new();
+        for (name, file, bytes) in parts {
+            body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+            match file {
+                Some(f) => body.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                    )
+                    .as_bytes(),
+                ),
+                None => body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+                ),
+            }
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        let mut headers = vec![
+            ("content-type", content_type.as_str()),
+            ("sec-fetch-site", "same-origin"),
+        ];
+        if let Some(cookie) = cookie {
+            headers.push(("cookie", cookie));
+        }
+        self.send_bytes("POST", path, &headers, body).await
+    }
+
     /// A GET with a cookie.
     pub async fn get_with_cookie(&self, path: &str, cookie: &str) -> Reply {
         self.send("GET", path, &[("cookie", cookie)], "").await
