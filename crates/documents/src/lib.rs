@@ -286,22 +286,25 @@ pub fn document_pdf(d: &Document) -> Result<Vec<u8>, DocumentError> {
         page.y -= 20.0;
     }
     page.y -= 16.0;
-    let qr_size = 110.0;
-    let qr_top = page.y + 14.0;
-    page.qr(&d.tracking_url, PAGE.0 - MARGIN - qr_size, qr_top, qr_size)?;
-    page.text("Mã hồ sơ", 11.0, true, Align::Left(MARGIN));
-    page.y -= 20.0;
-    page.text(&d.code, 16.0, true, Align::Left(MARGIN));
-    page.y = qr_top - qr_size - 4.0;
-    let caption = "Quét mã để tra cứu hồ sơ";
-    let caption_width = page.fonts[0].width(caption, 8.0);
-    page.text(
-        caption,
-        8.0,
-        false,
-        Align::Left(PAGE.0 - MARGIN - (qr_size + caption_width) / 2.0),
-    );
-    page.y -= 28.0;
+    // a dossier's slip carries its code and a QR to its tracking page; a register (no one dossier) does not
+    if !d.code.is_empty() {
+        let qr_size = 110.0;
+        let qr_top = page.y + 14.0;
+        page.qr(&d.tracking_url, PAGE.0 - MARGIN - qr_size, qr_top, qr_size)?;
+        page.text("Mã hồ sơ", 11.0, true, Align::Left(MARGIN));
+        page.y -= 20.0;
+        page.text(&d.code, 16.0, true, Align::Left(MARGIN));
+        page.y = qr_top - qr_size - 4.0;
+        let caption = "Quét mã để tra cứu hồ sơ";
+        let caption_width = page.fonts[0].width(caption, 8.0);
+        page.text(
+            caption,
+            8.0,
+            false,
+            Align::Left(PAGE.0 - MARGIN - (qr_size + caption_width) / 2.0),
+        );
+        page.y -= 28.0;
+    }
     for (label, value) in &d.fields {
         page.field(label, value);
     }
@@ -323,13 +326,15 @@ pub fn document_pdf(d: &Document) -> Result<Vec<u8>, DocumentError> {
         page.paragraph(text, 10.0, false, MARGIN, width);
         page.y -= 4.0;
     }
-    page.paragraph(
-        &format!("Tra cứu hồ sơ: {}", d.tracking_url),
-        10.0,
-        false,
-        MARGIN,
-        width,
-    );
+    if !d.tracking_url.is_empty() {
+        page.paragraph(
+            &format!("Tra cứu hồ sơ: {}", d.tracking_url),
+            10.0,
+            false,
+            MARGIN,
+            width,
+        );
+    }
     if let Some((position, name)) = &d.signature {
         page.y -= 24.0;
         let column = MARGIN + width * 0.55;

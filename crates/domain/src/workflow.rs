@@ -52,10 +52,11 @@ pub struct Workflow {
 }
 
 /// Working hours in a time limit, when it is counted in working time (calendar-day limits have no fixed number).
+/// A limit of 0 ("within the day of reception") gives its steps one working day at most, as the due time does.
 pub fn limit_hours(limit: &TimeLimit) -> Option<u32> {
     match limit.unit {
-        TimeUnit::WorkingDays => Some(limit.value.saturating_mul(8)),
-        TimeUnit::WorkingHours => Some(limit.value),
+        TimeUnit::WorkingDays => Some(limit.value.max(1).saturating_mul(8)),
+        TimeUnit::WorkingHours => Some(limit.value.max(1)),
         TimeUnit::CalendarDays => None,
     }
 }
@@ -388,6 +389,18 @@ mod tests {
         assert!(errors.iter().any(|e| e.starts_with("Bước cuối")));
         assert!(errors.iter().any(|e| e.contains("vượt thời hạn")));
         assert!(Workflow::new(vec![], None).is_err());
+    }
+
+    #[test]
+    fn a_same_day_limit_gives_its_steps_one_working_day() {
+        let same_day = TimeLimit {
+            value: 0,
+            unit: TimeUnit::WorkingDays,
+        };
+        assert_eq!(limit_hours(&same_day), Some(8));
+        let w = Workflow::default_for(limit_hours(&same_day));
+        assert_eq!(w.steps.len(), 3);
+        assert_eq!(w.steps[0].role, Role::Specialist);
     }
 
     #[test]

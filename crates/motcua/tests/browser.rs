@@ -508,15 +508,16 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
     .await;
     wait_for_path(client, "/can-bo/tiep-nhan").await;
     logout(client).await;
-    for (who, step) in [
-        ("chuyenvien@minhhoa.example.vn", "processing"),
-        ("truongphong@minhhoa.example.vn", "processed"),
-        ("motcua@minhhoa.example.vn", "result_delivered"),
-    ] {
+    // the specialist starts processing (and so holds the first step), enters the result, forwards it to the
+    // head of unit, who forwards it to the leader, who approves; the desk hands the result over
+    let code = code.as_str();
+    let open_dossier = |who: &'static str| async move {
         login_as(client, url, who, "MotCua-2026").await;
         client.goto(&format!("{url}/can-bo/ho-so")).await.unwrap();
         no_axe_violations(client, axe, "officer inbox").await;
         click(client, &format!("a[href='/can-bo/ho-so/{code}']")).await;
+    };
+    let change_status = |step: &'static str| async move {
         client
             .wait()
             .for_element(Locator::Id(&format!("den-{step}")))
@@ -525,8 +526,76 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
         click(client, &format!("label[for=den-{step}]")).await;
         submit(client, "form[action$='/chuyen'] button").await;
         wait_for_path(client, &format!("/can-bo/ho-so/{code}")).await;
-        logout(client).await;
-    }
+    };
+    let forward_to = |name: &'static str| async move {
+        client
+            .wait()
+            .for_element(Locator::Id("chuyen-buoc"))
+            .await
+            .unwrap();
+        no_axe_violations(client, axe, "a step to forward").await;
+        client
+            .find(Locator::Id("can_bo_tiep"))
+            .await
+            .unwrap()
+            .select_by_label(name)
+            .await
+            .unwrap();
+        submit(client, "#chuyen-buoc button").await;
+        wait_for_path(client, &format!("/can-bo/ho-so/{code}")).await;
+    };
+    open_dossier("chuyenvien@minhhoa.example.vn").await;
+    change_status("processing").await;
+    // a result with a wrong date is refused with what was typed kept
+    type_into(client, "so_ket_qua", "15/GKS-UBND").await;
+    type_into(client, "nguoi_ky_ket_qua", "Hoàng Văn Em").await;
+    type_into(client, "ngay_ky_ket_qua", "31/02/2026").await;
+    submit(client, "#nhap-ket-qua button").await;
+    let summary = client
+        .wait()
+        .for_element(Locator::Css(".error-summary"))
+        .await
+        .unwrap();
+    assert!(
+        summary.text().await.unwrap().contains("ngày ký"),
+        "{}",
+        summary.text().await.unwrap()
+    );
+    no_axe_violations(client, axe, "a refused result").await;
+    let kept = client
+        .find(Locator::Id("so_ket_qua"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("15/GKS-UBND"));
+    type_into(client, "ngay_ky_ket_qua", "02/01/2026").await;
+    submit(client, "#nhap-ket-qua button").await;
+    wait_for_path(client, &format!("/can-bo/ho-so/{code}")).await;
+    forward_to("Phạm Thị Dung").await;
+    logout(client).await;
+    open_dossier("truongphong@minhhoa.example.vn").await;
+    forward_to("Hoàng Văn Em").await;
+    logout(client).await;
+    open_dossier("lanhdao@minhhoa.example.vn").await;
+    let sheet = client
+        .wait()
+        .for_element(Locator::Css("table.steps"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        sheet.contains("Lê Văn Cường") && sheet.contains("Phạm Thị Dung"),
+        "{sheet}"
+    );
+    change_status("processed").await;
+    logout(client).await;
+    open_dossier("motcua@minhhoa.example.vn").await;
+    change_status("result_delivered").await;
+    logout(client).await;
 
     // the citizen sees the result delivered in "My dossiers", with every step on the timeline
     login_as(client, url, "hong@example.vn", "Hoa Sen Nở 2026").await;

@@ -14,6 +14,8 @@ pub(crate) struct Layout {
     pub idle_seconds: i64,
     /// An officer is logged in (the back-office link is shown; every page still checks its own rights).
     pub officer: bool,
+    /// An administrator is logged in (the administration link is shown).
+    pub admin: bool,
 }
 
 impl Layout {
@@ -24,6 +26,7 @@ impl Layout {
             user_name: None,
             idle_seconds: 0,
             officer: false,
+            admin: false,
         }
     }
 }
@@ -46,6 +49,12 @@ impl FromRequestParts<AppState> for Layout {
                 .account
                 .as_ref()
                 .is_some_and(|a| a.kind == motcua_domain::AccountKind::Officer),
+            admin: viewer.account.as_ref().is_some_and(|a| {
+                !a.disabled
+                    && a.grants
+                        .iter()
+                        .any(|g| g.role == motcua_domain::Role::Administrator)
+            }),
             user_name: viewer.account.map(|a| a.full_name.to_string()),
             idle_seconds: state.sessions.idle.whole_seconds(),
         })

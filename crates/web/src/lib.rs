@@ -17,6 +17,7 @@ mod pages;
 mod password_reset;
 mod processing;
 mod reception;
+mod register;
 mod registration;
 mod security;
 pub mod session;
@@ -24,6 +25,7 @@ mod slips;
 mod tracking;
 mod urls;
 pub mod worker;
+mod workflows;
 
 use axum::{
     Router,
@@ -183,6 +185,11 @@ pub fn router(state: AppState) -> Router {
             "/quan-tri/ngay-nghi",
             get(holidays::page).post(holidays::change),
         )
+        .route("/quan-tri/quy-trinh", get(workflows::list))
+        .route(
+            "/quan-tri/quy-trinh/{procedure}/{case}",
+            get(workflows::edit_page).post(workflows::save),
+        )
         .route(
             "/quan-tri/can-bo",
             get(officers::list).post(officers::create),
@@ -262,6 +269,7 @@ pub fn router(state: AppState) -> Router {
         .route("/can-bo/ho-so/{code}/phieu/{so}", get(slips::for_officer))
         .route("/ho-so/{code}/phieu/{so}", get(slips::for_citizen))
         .route("/can-bo/ho-so", get(reception::inbox))
+        .route("/can-bo/so-theo-doi", get(register::register))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/static/{file}", get(assets::serve))

@@ -83,6 +83,18 @@ pub(crate) fn holds(state: &AppState, account: &Account, role: Role, agency: &Ag
         })
 }
 
+/// Whether an account holds any desk role (reception, processing, approval) at `agency`.
+pub(crate) fn desk_role_at(state: &AppState, account: &Account, agency: &AgencyCode) -> bool {
+    [
+        Role::Reception,
+        Role::Specialist,
+        Role::HeadOfUnit,
+        Role::Leader,
+    ]
+    .into_iter()
+    .any(|r| holds(state, account, r, agency))
+}
+
 fn leads(state: &AppState, account: &Account, agency: &AgencyCode) -> bool {
     holds(state, account, Role::HeadOfUnit, agency) || holds(state, account, Role::Leader, agency)
 }

@@ -1062,6 +1062,8 @@ pub(crate) struct InboxRow {
     due: String,
     state: &'static str,
     state_label: &'static str,
+    /// The open workflow step: name, holder and its own due time.
+    step: Option<(String, String, String)>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -1075,6 +1077,7 @@ pub(crate) struct InboxPage {
     overdue_only: bool,
     from: String,
     to: String,
+    mine_only: bool,
     errors: Vec<(String, String)>,
 }
 
@@ -1095,6 +1098,9 @@ pub(crate) struct InboxQuery {
     tu: String,
     #[serde(default)]
     den: String,
+    /// Only the dossiers whose open step is assigned to the viewer.
+    #[serde(default)]
+    cua_toi: Option<String>,
 }
 
 pub(crate) async fn inbox(
@@ -1142,11 +1148,42 @@ pub(crate) async fn inbox(
         Some(s) => vec![s],
         None => working.to_vec(),
     };
-    let dossiers = state
+    let mut dossiers = state
         .store
         .submissions
         .queue(&agencies, &statuses, 2000)
         .await?;
+    // open workflow steps at these agencies: their holder and due time, and the dossiers of other agencies
+    // that are at one of our steps (inter-agency)
+    let open_steps = state.store.workflows.open_steps(&agencies, 2000).await?;
+    let mine_only = q.cua_toi.is_some();
+    let my_steps = state
+        .store
+        .workflows
+        .open_steps_of(officer.id, 2000)
+        .await?;
+    let mine: std::collections::HashSet<motcua_domain::DossierId> =
+        my_steps.iter().map(|s| s.dossier).collect();
+    let mut seen: std::collections::HashSet<motcua_domain::DossierId> =
+        dossiers.iter().map(|d| d.id).collect();
+    // (a step still assigned to me shows even where I no longer hold a desk role)
+    for s in open_steps.iter().chain(my_steps.iter()) {
+        if seen.insert(s.dossier)
+            && let Some(d) = state.store.dossiers.get(s.dossier).await?
+            && statuses.contains(&d.status)
+        {
+            dossiers.push(d);
+        }
+    }
+    dossiers.sort_by_key(|d| (d.due_at.unwrap_or(d.created_at), d.created_at));
+    let step_of: std::collections::HashMap<
+        motcua_domain::DossierId,
+        &motcua_domain::workflow::StepRecord,
+    > = open_steps
+        .iter()
+        .chain(my_steps.iter())
+        .map(|s| (s.dossier, s))
+        .collect();
     let cal = calendar(&state).await?;
     let now = OffsetDateTime::now_utc();
     let needle = motcua_search::fold(&motcua_domain::text::normalize(&q.q));
@@ -1183,6 +1220,7 @@ pub(crate) async fn inbox(
                 && from.is_none_or(|f| day >= f)
                 && to.is_none_or(|t| day <= t)
                 && (!overdue_only || (!paused(d.status) && d.due_at.is_some_and(|due| due < now)))
+                && (!mine_only || mine.contains(&d.id))
         })
         .map(|d| {
             let (st, label) = match d.due_at {
@@ -1203,6 +1241,15 @@ pub(crate) async fn inbox(
                 due: d.due_at.map(vntime::format_datetime).unwrap_or_default(),
                 state: st,
                 state_label: label,
+                step: step_of.get(&d.id).map(|s| {
+                    (
+                        s.name.clone(),
+                        s.assignee_name
+                            .clone()
+                            .unwrap_or_else(|| "chưa giao".into()),
+                        vntime::format_datetime(s.due_at),
+                    )
+                }),
             }
         })
         .collect();
@@ -1220,6 +1267,7 @@ pub(crate) async fn inbox(
         overdue_only,
         from: q.tu,
         to: q.den,
+        mine_only,
         errors,
     }
     .into_response())

@@ -246,8 +246,7 @@ async fn control_sheet(state: &AppState, dossier: &Dossier) -> Result<Option<Doc
         .into_iter()
         .map(|s| {
             format!(
-                "{}. {} ({}, {}) — {} giao cho {} lúc {}; hạn {}; {}{}{}",
-                s.seq,
+                "{} ({}, {}) — {} giao cho {} lúc {}; hạn {}; {}{}{}",
                 s.name,
                 s.agency,
                 s.role,
@@ -307,6 +306,11 @@ pub(crate) async fn send(
     let Some(doc) = build(state, dossier, number).await? else {
         return Ok(not_found().await);
     };
+    pdf_response(doc, &format!("phieu-{number}-{}.pdf", dossier.code)).await
+}
+
+/// A document rendered as PDF (off the async threads) and sent inline, never cached.
+pub(crate) async fn pdf_response(doc: Document, file_name: &str) -> Result<Response, AppError> {
     let pdf = tokio::task::spawn_blocking(move || motcua_documents::document_pdf(&doc))
         .await
         .map_err(|e| AppError::Files(e.to_string()))?
@@ -317,10 +321,7 @@ pub(crate) async fn send(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/pdf"),
     );
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "inline; filename=\"phieu-{number}-{}.pdf\"",
-        dossier.code
-    )) {
+    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{file_name}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     h.insert(

@@ -1,0 +1,225 @@
+//! The register of dossiers (slip 07, "sổ theo dõi hồ sơ"): every dossier an officer's agencies received in a
+//! period, in order of reception, with its appointment, status and (when delivered) the delivery time, printed as
+//! PDF for the desk's records.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    extract::{Query, State, rejection::QueryRejection},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use time::{Date, Duration, OffsetDateTime, Time};
+
+use motcua_documents::Document;
+use motcua_domain::{AgencyCode, DossierStatus, form, policy::Action, vntime};
+
+use crate::{AppError, AppState, guard, layout::Layout, session::Viewer};
+
+/// The most dossiers one printed register holds; a longer period is refused with a message to split it.
+const MAX_ROWS: u32 = 5000;
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct RegisterQuery {
+    #[serde(default)]
+    tu: String,
+    #[serde(default)]
+    den: String,
+    /// Present when the form was sent (the PDF is asked for).
+    #[serde(default)]
+    in_so: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "register_book.html")]
+pub(crate) struct RegisterPage {
+    layout: Layout,
+    from: String,
+    to: String,
+    errors: Vec<(String, String)>,
+}
+
+fn start_of(day: Date) -> OffsetDateTime {
+    day.with_time(Time::MIDNIGHT)
+        .assume_offset(vntime::VN_OFFSET)
+}
+
+/// `/can-bo/so-theo-doi`: the period form, and with `in_so` the register as PDF.
+pub(crate) async fn register(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    query: Result<Query<RegisterQuery>, QueryRejection>,
+) -> Result<Response, AppError> {
+    let q = query.map(|Query(q)| q).unwrap_or_default();
+    let path = "/can-bo/so-theo-doi";
+    let officer = match guard::require(&state, &viewer, Action::ViewOwnAccount, path).await {
+        Ok(a) => a,
+        Err(r) => return Ok(r),
+    };
+    let view = state.catalogue.view();
+    let agencies: Vec<AgencyCode> = view
+        .agencies
+        .iter()
+        .filter(|a| crate::processing::desk_role_at(&state, &officer, &a.code))
+        .map(|a| a.code.clone())
+        .collect();
+    if agencies.is_empty() {
+        // refused and audited by the policy
+        let nowhere = AgencyCode::parse("000.00.00.A00").map_err(|_| AppError::NotFound)?;
+        if let Err(r) =
+            guard::require(&state, &viewer, Action::ReceiveDossiers(&nowhere), path).await
+        {
+            return Ok(r);
+        }
+    }
+    let today = vntime::vn_date(OffsetDateTime::now_utc());
+    if q.in_so.is_none() {
+        let first = today.replace_day(1).unwrap_or(today);
+        return Ok(RegisterPage {
+            layout,
+            from: motcua_calendar::dmy(first),
+            to: motcua_calendar::dmy(today),
+            errors: vec![],
+        }
+        .into_response());
+    }
+    let from = form::parse_date(&q.tu);
+    let to = form::parse_date(&q.den);
+    let mut errors = Vec::new();
+    if from.is_none() {
+        errors.push((
+            "tu".to_string(),
+            "Nhập ngày bắt đầu dạng ngày/tháng/năm, ví dụ 01/11/2026".to_string(),
+        ));
+    }
+    if to.is_none() {
+        errors.push((
+            "den".to_string(),
+            "Nhập ngày kết thúc dạng ngày/tháng/năm, ví dụ 30/11/2026".to_string(),
+        ));
+    }
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        errors.push((
+            "den".to_string(),
+            "Ngày kết thúc phải từ ngày bắt đầu trở đi".to_string(),
+        ));
+    }
+    let (Some(from), Some(to)) = (from, to) else {
+        return Ok(refused(layout, q, errors));
+    };
+    if !errors.is_empty() {
+        return Ok(refused(layout, q, errors));
+    }
+    let rows = state
+        .store
+        .workflows
+        .received_between(
+            &agencies,
+            start_of(from),
+            start_of(to) + Duration::days(1),
+            MAX_ROWS + 1,
+        )
+        .await?;
+    if rows.len() > MAX_ROWS as usize {
+        let errors = vec![(
+            "tu".to_string(),
+            format!(
+                "Khoảng thời gian có hơn {MAX_ROWS} hồ sơ: chọn khoảng ngắn hơn (ví dụ từng tháng)"
+            ),
+        )];
+        return Ok(refused(layout, q, errors));
+    }
+    let mut list = Vec::with_capacity(rows.len());
+    for (d, received) in &rows {
+        let delivered = if d.status == DossierStatus::ResultDelivered {
+            state
+                .store
+                .dossiers
+                .history(d.id)
+                .await?
+                .iter()
+                .rev()
+                .find(|e| e.to == DossierStatus::ResultDelivered)
+                .map(|e| format!("; trả kết quả {}", vntime::format_datetime(e.at)))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        list.push(format!(
+            "{} — {} — {} — nhận {}; hẹn trả {}; {}{}",
+            d.code,
+            d.applicant_name,
+            view.get(d.procedure.as_str())
+                .map(|e| e.procedure.name.to_string())
+                .unwrap_or_else(|| d.procedure.to_string()),
+            vntime::format_datetime(*received),
+            d.due_at
+                .map(vntime::format_datetime)
+                .unwrap_or_else(|| "—".into()),
+            d.status.label_vi(),
+            delivered,
+        ));
+    }
+    let agency_name = match agencies.as_slice() {
+        [one] => view.agency_name(one).to_string(),
+        _ => state.site.name.clone(),
+    };
+    let doc = Document {
+        agency_name,
+        form_number: Some("Mẫu số 07".into()),
+        title: "SỔ THEO DÕI HỒ SƠ".into(),
+        code: String::new(),
+        tracking_url: String::new(),
+        fields: vec![
+            (
+                "Từ ngày:".into(),
+                format!(
+                    "{} đến ngày {}",
+                    motcua_calendar::dmy(from),
+                    motcua_calendar::dmy(to)
+                ),
+            ),
+            ("Số hồ sơ:".into(), rows.len().to_string()),
+            (
+                "In lúc:".into(),
+                vntime::format_datetime(OffsetDateTime::now_utc()),
+            ),
+        ],
+        list_title: Some("Hồ sơ đã tiếp nhận, theo thứ tự tiếp nhận:".into()),
+        list,
+        paragraphs: if rows.is_empty() {
+            vec!["Không có hồ sơ nào được tiếp nhận trong khoảng thời gian này.".into()]
+        } else {
+            vec![]
+        },
+        signature: Some(("NGƯỜI LẬP SỔ".to_string(), officer.full_name.to_string())),
+        footer: state.site.name.clone(),
+    };
+    crate::slips::pdf_response(
+        doc,
+        &format!(
+            "so-theo-doi-{}-{}.pdf",
+            from.format(&time::macros::format_description!("[year][month][day]"))
+                .unwrap_or_default(),
+            to.format(&time::macros::format_description!("[year][month][day]"))
+                .unwrap_or_default()
+        ),
+    )
+    .await
+}
+
+fn refused(layout: Layout, q: RegisterQuery, errors: Vec<(String, String)>) -> Response {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        RegisterPage {
+            layout,
+            from: q.tu,
+            to: q.den,
+            errors,
+        },
+    )
+        .into_response()
+}
