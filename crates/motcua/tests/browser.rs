@@ -608,7 +608,7 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
         .await
         .unwrap();
     assert!(
-        table.contains(&code) && table.contains("Đã trả kết quả"),
+        table.contains(code) && table.contains("Đã trả kết quả"),
         "{table}"
     );
     client.goto(&format!("{url}/ho-so/{code}")).await.unwrap();

@@ -164,6 +164,8 @@ pub(crate) struct DossierPage {
     slips: Vec<(&'static str, &'static str)>,
     /// When the agency asked for more: what it asked, and the files being prepared for the answer.
     supplement: Option<SupplementView>,
+    /// The result, once the dossier is processed.
+    result: Option<crate::processing::ResultView>,
 }
 
 pub(crate) struct SupplementView {
@@ -329,7 +331,18 @@ async fn render_dossier_with(
     } else {
         None
     };
+    let result = if matches!(
+        dossier.status,
+        DossierStatus::Processed | DossierStatus::ResultDelivered
+    ) {
+        state.store.workflows.result(dossier.id).await?.map(|r| {
+            crate::processing::result_view(&r, &format!("/ho-so/{}/ket-qua", dossier.code))
+        })
+    } else {
+        None
+    };
     Ok(DossierPage {
+        result,
         slips: crate::slips::available(&events, false),
         supplement,
         layout,

@@ -837,3 +837,606 @@ async fn heads_of_unit_are_reminded_once_of_dossiers_due_within_a_working_day() 
     assert_eq!(reminder.to, "tp9@example.vn");
     assert!(reminder.body.contains(&dossier.code.to_string()));
 }
+
+/// A desk officer, two specialists and the head of unit at the dossier's agency, logged in.
+struct Unit {
+    desk: String,
+    a: (AccountId, String),
+    b: (AccountId, String),
+    head: (AccountId, String),
+}
+
+async fn unit(app: &TestApp) -> Unit {
+    let desk = person(
+        "Bàn Một Cửa",
+        "mc@example.vn",
+        AccountKind::Officer,
+        &[&format!("reception@{AGENCY}")],
+    );
+    let a = person(
+        "Chuyên Viên An",
+        "cva@example.vn",
+        AccountKind::Officer,
+        &[&format!("specialist@{AGENCY}")],
+    );
+    let b = person(
+        "Chuyên Viên Bình",
+        "cvb@example.vn",
+        AccountKind::Officer,
+        &[&format!("specialist@{AGENCY}")],
+    );
+    let head = person(
+        "Trưởng Phòng Dung",
+        "tpd@example.vn",
+        AccountKind::Officer,
+        &[&format!("head_of_unit@{AGENCY}")],
+    );
+    Unit {
+        desk: login(app, &desk, "c").await,
+        a: (a.id, login(app, &a, "d").await),
+        b: (b.id, login(app, &b, "e").await),
+        head: (head.id, login(app, &head, "f").await),
+    }
+}
+
+async fn open_step(
+    app: &TestApp,
+    dossier: motcua_domain::DossierId,
+) -> motcua_domain::workflow::StepRecord {
+    app.db
+        .store
+        .workflows
+        .steps(dossier)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.ended_at.is_none())
+        .expect("an open step")
+}
+
+/// Accept, then start processing as `starter`.
+async fn into_processing(app: &TestApp, u: &Unit, code: &str, starter: &str) {
+    let path = format!("/can-bo/ho-so/{code}");
+    let r = app
+        .post_form(&path, "hanh_dong=tiep_nhan", Some(&u.desk))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = app
+        .post_form(&format!("{path}/chuyen"), "den=processing", Some(starter))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+}
+
+async fn emails_to(app: &TestApp, to: &str) -> Vec<String> {
+    app.db
+        .store
+        .outbox
+        .claim(OffsetDateTime::now_utc(), Duration::seconds(1), 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|j| j.payload.contains(to))
+        .map(|j| j.payload)
+        .collect()
+}
+
+#[tokio::test]
+async fn officers_assign_forward_and_return_steps_and_a_stale_form_changes_nothing() {
+    let (app, citizen, dossier) = setup().await;
+    let u = unit(&app).await;
+    let code = dossier.code.to_string();
+    let path = format!("/can-bo/ho-so/{code}");
+    let step_url = format!("{path}/buoc");
+    into_processing(&app, &u, &code, &u.a.1).await;
+    let first = open_step(&app, dossier.id).await;
+    assert_eq!((first.index, first.assignee), (0, Some(u.a.0)));
+    // the step's due time is its quota (70 % of 40 working hours) in working time from now
+    assert!(first.due_at > first.started_at);
+
+    // the head of unit transfers it to the other specialist, who is told by e-mail
+    let r = app
+        .post_form(
+            &step_url,
+            &format!("viec=giao&buoc={}&can_bo={}", first.seq, u.b.0),
+            Some(&u.head.1),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let now_b = open_step(&app, dossier.id).await;
+    assert_eq!((now_b.index, now_b.assignee), (0, Some(u.b.0)));
+    assert_eq!(
+        now_b.due_at, first.due_at,
+        "a transfer keeps the step's due time"
+    );
+    let mail = emails_to(&app, "cvb@example.vn").await;
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    assert!(mail[0].contains(&code) && mail[0].contains("Trưởng Phòng Dung"));
+
+    // the first specialist's page was stale: their forward is refused and nothing moves
+    let stale = app
+        .post_form(
+            &step_url,
+            &format!("viec=chuyen&buoc={}", first.seq),
+            Some(&u.a.1),
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(
+        stale.body.contains("vừa được cán bộ khác chuyển"),
+        "{}",
+        stale.body
+    );
+    assert_eq!(open_step(&app, dossier.id).await.seq, now_b.seq);
+    // and now that it is not theirs, they may not move it at all (refused and audited)
+    let not_theirs = app
+        .post_form(
+            &step_url,
+            &format!("viec=chuyen&buoc={}", now_b.seq),
+            Some(&u.a.1),
+        )
+        .await;
+    assert_eq!(not_theirs.status, StatusCode::FORBIDDEN);
+
+    // the holder forwards to the head of unit
+    let r = app
+        .post_form(
+            &step_url,
+            &format!("viec=chuyen&buoc={}&can_bo_tiep={}", now_b.seq, u.head.0),
+            Some(&u.b.1),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let review = open_step(&app, dossier.id).await;
+    assert_eq!((review.index, review.assignee), (1, Some(u.head.0)));
+
+    // returning needs a reason; what was typed is kept
+    let short = app
+        .post_form(
+            &step_url,
+            &format!("viec=tra&buoc={}&ly_do=thi%E1%BA%BFu", review.seq),
+            Some(&u.head.1),
+        )
+        .await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        short.body.contains("Ghi rõ lý do trả lại"),
+        "{}",
+        short.body
+    );
+    assert!(short.body.contains(">thiếu</textarea>"));
+    assert_eq!(open_step(&app, dossier.id).await.seq, review.seq);
+    // with a reason it goes back to whoever held the previous step
+    let r = app
+        .post_form(
+            &step_url,
+            &format!(
+                "viec=tra&buoc={}&ly_do=Thi%E1%BA%BFu%20x%C3%A1c%20minh%20n%C6%A1i%20c%C6%B0%20tr%C3%BA",
+                review.seq
+            ),
+            Some(&u.head.1),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let back = open_step(&app, dossier.id).await;
+    assert_eq!((back.index, back.assignee), (0, Some(u.b.0)));
+
+    // an officer of another agency cannot act on it
+    let stranger = person(
+        "Người Ngoài",
+        "ngoai@example.vn",
+        AccountKind::Officer,
+        &[&format!("head_of_unit@{OTHER_AGENCY}")],
+    );
+    let stranger = login(&app, &stranger, "1").await;
+    let r = app
+        .post_form(
+            &step_url,
+            &format!("viec=chuyen&buoc={}", back.seq),
+            Some(&stranger),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.headers);
+    assert_eq!(open_step(&app, dossier.id).await.seq, back.seq);
+
+    // the page shows the control sheet; slip 06 prints every hand-off, for the office only
+    let page = app.get_with_cookie(&path, &u.head.1).await;
+    assert!(page.body.contains("Các bước xử lý"));
+    assert!(
+        page.body
+            .contains("Trả lại bước trước: Thiếu xác minh nơi cư trú"),
+        "{}",
+        page.body
+    );
+    let sheet = app
+        .get_with_cookie(&format!("{path}/phieu/06"), &u.head.1)
+        .await;
+    assert_eq!(sheet.status, StatusCode::OK);
+    if let Some(text) = pdf_text(&sheet.bytes) {
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(text.contains("PHIẾU KIỂM SOÁT"), "{text}");
+        assert!(text.contains("Chuyên Viên Bình"), "{text}");
+        assert!(text.contains("Thiếu xác minh nơi cư trú"), "{text}");
+    }
+    let citizen_cookie = login_existing(&app, &citizen, "2").await;
+    assert_eq!(
+        app.get_with_cookie(&format!("/ho-so/{code}/phieu/06"), &citizen_cookie)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let steps = app.db.store.workflows.steps(dossier.id).await.unwrap();
+    assert_eq!(steps.len(), 4);
+    assert_eq!(
+        steps.iter().filter(|s| s.ended_at.is_none()).count(),
+        1,
+        "one open step at a time"
+    );
+}
+
+/// A session for an account that already exists.
+async fn login_existing(app: &TestApp, account: &Account, seed: &str) -> String {
+    let token = seed.repeat(64);
+    let now = OffsetDateTime::now_utc();
+    app.db
+        .store
+        .sessions
+        .create(&Session {
+            key: SessionKey::of_token(&token),
+            account: account.id,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + Duration::hours(8),
+        })
+        .await
+        .unwrap();
+    format!("__Host-motcua={token}")
+}
+
+#[tokio::test]
+async fn an_administrator_sets_a_workflow_with_a_step_at_another_agency() {
+    let (app, _, dossier) = setup().await;
+    let u = unit(&app).await;
+    let admin = person(
+        "Quản Trị",
+        "qt@example.vn",
+        AccountKind::Officer,
+        &[&format!("administrator@{AGENCY}")],
+    );
+    let admin = login(&app, &admin, "3").await;
+    let editor = format!("/quan-tri/quy-trinh/{PROCEDURE}/mac-dinh");
+    // the list shows the default
+    let list = app.get_with_cookie("/quan-tri/quy-trinh", &admin).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("Mặc định (3 bước)"), "{}", list.body);
+    // only administrators
+    assert_eq!(
+        app.get_with_cookie(&editor, &u.head.1).await.status,
+        StatusCode::FORBIDDEN
+    );
+    // mistakes are named, and what was typed stays
+    let bad = app
+        .post_form(
+            &editor,
+            &format!(
+                "ten_0=Th%E1%BA%A9m%20%C4%91%E1%BB%8Bnh&co_quan_0=&vai_tro_0=specialist&gio_0=muoi\
+                 &ten_1=L%E1%BA%A5y%20%C3%BD%20ki%E1%BA%BFn&co_quan_1={OTHER_AGENCY}&vai_tro_1=specialist&gio_1=30\
+                 &ten_2=Ph%C3%AA%20duy%E1%BB%87t&co_quan_2=&vai_tro_2=specialist&gio_2=4"
+            ),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body.contains("Bước 1: định mức là số giờ làm việc"),
+        "{}",
+        bad.body
+    );
+    assert!(bad.body.contains("value=\"muoi\""));
+    let over = app
+        .post_form(
+            &editor,
+            &format!(
+                "ten_0=Th%E1%BA%A9m%20%C4%91%E1%BB%8Bnh&co_quan_0=&vai_tro_0=specialist&gio_0=16\
+                 &ten_1=L%E1%BA%A5y%20%C3%BD%20ki%E1%BA%BFn&co_quan_1={OTHER_AGENCY}&vai_tro_1=specialist&gio_1=30\
+                 &ten_2=Ph%C3%AA%20duy%E1%BB%87t&co_quan_2=&vai_tro_2=specialist&gio_2=4"
+            ),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(over.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        over.body.contains("vượt thời hạn giải quyết (40 giờ"),
+        "{}",
+        over.body
+    );
+    assert!(over.body.contains("Bước cuối là bước phê duyệt"));
+    let ok = app
+        .post_form(
+            &editor,
+            &format!(
+                "ten_0=Th%E1%BA%A9m%20%C4%91%E1%BB%8Bnh&co_quan_0=&vai_tro_0=specialist&gio_0=16\
+                 &ten_1=L%E1%BA%A5y%20%C3%BD%20ki%E1%BA%BFn&co_quan_1={OTHER_AGENCY}&vai_tro_1=specialist&gio_1=16\
+                 &ten_2=Ph%C3%AA%20duy%E1%BB%87t&co_quan_2=&vai_tro_2=head_of_unit&gio_2=4\
+                 &ten_3=&co_quan_3=&vai_tro_3=specialist&gio_3="
+            ),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let (version, saved) = app
+        .db
+        .store
+        .workflows
+        .workflow(
+            &ProcedureCode::parse(PROCEDURE).unwrap(),
+            &CaseKey::parse("mac-dinh").unwrap(),
+            None,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((version, saved.steps.len()), (1, 3));
+
+    // a dossier now follows it: the second step is at the other agency
+    let code = dossier.code.to_string();
+    into_processing(&app, &u, &code, &u.a.1).await;
+    let first = open_step(&app, dossier.id).await;
+    assert_eq!((first.workflow_version, first.quota_hours), (1, 16));
+    let there = person(
+        "Chuyên Viên Xây Dựng",
+        "xd@example.vn",
+        AccountKind::Officer,
+        &[&format!("specialist@{OTHER_AGENCY}")],
+    );
+    let there = login(&app, &there, "4").await;
+    // before the step reaches them, the other agency sees nothing
+    assert_eq!(
+        app.get_with_cookie(&format!("/can-bo/ho-so/{code}"), &there)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let r = app
+        .post_form(
+            &format!("/can-bo/ho-so/{code}/buoc"),
+            &format!("viec=chuyen&buoc={}", first.seq),
+            Some(&u.a.1),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let inter = open_step(&app, dossier.id).await;
+    assert_eq!(inter.agency.as_str(), OTHER_AGENCY);
+    assert_eq!(inter.assignee, None);
+    // now it is in their inbox, they open it and take the step
+    let inbox = app.get_with_cookie("/can-bo/ho-so", &there).await;
+    assert!(inbox.body.contains(&code), "{}", inbox.body);
+    assert!(inbox.body.contains("Lấy ý kiến"));
+    let page = app
+        .get_with_cookie(&format!("/can-bo/ho-so/{code}"), &there)
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Nhận xử lý bước này"), "{}", page.body);
+    let r = app
+        .post_form(
+            &format!("/can-bo/ho-so/{code}/buoc"),
+            &format!("viec=nhan&buoc={}", inter.seq),
+            Some(&there),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let taken = open_step(&app, dossier.id).await;
+    assert!(taken.assignee.is_some());
+    assert_eq!(taken.due_at, inter.due_at);
+    // "assigned to me" lists it for them and not for the specialist at home
+    assert!(
+        app.get_with_cookie("/can-bo/ho-so?cua_toi=1", &there)
+            .await
+            .body
+            .contains(&code)
+    );
+    assert!(
+        !app.get_with_cookie("/can-bo/ho-so?cua_toi=1", &u.a.1)
+            .await
+            .body
+            .contains(&code)
+    );
+    // they send it on to the approval step back home
+    let r = app
+        .post_form(
+            &format!("/can-bo/ho-so/{code}/buoc"),
+            &format!("viec=chuyen&buoc={}", taken.seq),
+            Some(&there),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let last = open_step(&app, dossier.id).await;
+    assert_eq!((last.index, last.agency.as_str()), (2, AGENCY));
+}
+
+#[tokio::test]
+async fn the_result_is_checked_kept_and_shown_to_the_applicant_once_processed() {
+    let (app, citizen, dossier) = setup().await;
+    let u = unit(&app).await;
+    let code = dossier.code.to_string();
+    let path = format!("/can-bo/ho-so/{code}");
+    into_processing(&app, &u, &code, &u.a.1).await;
+    let result_url = format!("{path}/ket-qua");
+    let bad = app
+        .post_multipart(
+            &result_url,
+            &[
+                ("so", None, "".as_bytes()),
+                ("nguoi_ky", None, "Lê Văn Ký".as_bytes()),
+                ("ngay_ky", None, b"31/02/2026".as_slice()),
+            ],
+            Some(&u.a.1),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("Nhập số, ký hiệu văn bản kết quả"));
+    assert!(bad.body.contains("Nhập ngày ký dạng ngày/tháng/năm"));
+    assert!(bad.body.contains("value=\"Lê Văn Ký\""));
+    assert!(bad.body.contains("value=\"31/02/2026\""));
+    // a file that is not what it claims is refused
+    let fake = app
+        .post_multipart(
+            &result_url,
+            &[
+                ("so", None, b"12/GKS".as_slice()),
+                ("nguoi_ky", None, "Lê Văn Ký".as_bytes()),
+                ("ngay_ky", None, b"02/01/2026".as_slice()),
+                (
+                    "tep",
+                    Some("ket-qua.pdf"),
+                    b"MZ not a pdf at all".as_slice(),
+                ),
+            ],
+            Some(&u.a.1),
+        )
+        .await;
+    assert_eq!(
+        fake.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        fake.body
+    );
+    assert!(
+        app.db
+            .store
+            .workflows
+            .result(dossier.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+    let ok = app
+        .post_multipart(
+            &result_url,
+            &[
+                ("so", None, b"12/GKS".as_slice()),
+                ("nguoi_ky", None, "Lê Văn Ký".as_bytes()),
+                ("ngay_ky", None, b"02/01/2026".as_slice()),
+                ("tep", Some("ket-qua.pdf"), pdf.as_slice()),
+            ],
+            Some(&u.a.1),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let officer_file = app.get_with_cookie(&result_url, &u.head.1).await;
+    assert_eq!(officer_file.status, StatusCode::OK);
+    assert_eq!(officer_file.bytes, pdf.to_vec());
+    // the applicant sees it only once processed
+    let citizen_cookie = login_existing(&app, &citizen, "2").await;
+    let theirs = format!("/ho-so/{code}/ket-qua");
+    assert_eq!(
+        app.get_with_cookie(&theirs, &citizen_cookie).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        !app.get_with_cookie(&format!("/ho-so/{code}"), &citizen_cookie)
+            .await
+            .body
+            .contains("12/GKS")
+    );
+    // through the steps to approval
+    for (who, next) in [(&u.a.1, Some(u.head.0)), (&u.head.1, None)] {
+        let open = open_step(&app, dossier.id).await;
+        let mut body = format!("viec=chuyen&buoc={}", open.seq);
+        if let Some(id) = next {
+            body.push_str(&format!("&can_bo_tiep={id}"));
+        }
+        let r = app
+            .post_form(&format!("{path}/buoc"), &body, Some(who))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    let r = app
+        .post_form(&format!("{path}/chuyen"), "den=processed", Some(&u.head.1))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = app
+        .get_with_cookie(&format!("/ho-so/{code}"), &citizen_cookie)
+        .await;
+    assert!(
+        page.body.contains("12/GKS") && page.body.contains("ket-qua.pdf"),
+        "{}",
+        page.body
+    );
+    let file = app.get_with_cookie(&theirs, &citizen_cookie).await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert_eq!(file.bytes, pdf.to_vec());
+    // someone else's dossier is refused (and the refusal audited)
+    let other = person("Người Khác", "khac9@example.vn", AccountKind::Citizen, &[]);
+    let other = login(&app, &other, "5").await;
+    assert_eq!(
+        app.get_with_cookie(&theirs, &other).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn a_stopped_dossier_has_its_notice_and_the_register_lists_what_was_received() {
+    let (app, citizen, dossier) = setup().await;
+    let u = unit(&app).await;
+    let code = dossier.code.to_string();
+    let path = format!("/can-bo/ho-so/{code}");
+    into_processing(&app, &u, &code, &u.a.1).await;
+    let r = app
+        .post_form(
+            &format!("{path}/chuyen"),
+            "den=stopped&ly_do=Ng%C6%B0%E1%BB%9Di%20n%E1%BB%99p%20%C4%91%C3%A3%20chuy%E1%BB%83n%20%C4%91i%20n%C6%A1i%20kh%C3%A1c",
+            Some(&u.head.1),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // the open step was closed with the dossier
+    let steps = app.db.store.workflows.steps(dossier.id).await.unwrap();
+    assert!(steps.iter().all(|s| s.ended_at.is_some()));
+    let citizen_cookie = login_existing(&app, &citizen, "2").await;
+    let notice = app
+        .get_with_cookie(&format!("/ho-so/{code}/phieu/05"), &citizen_cookie)
+        .await;
+    assert_eq!(notice.status, StatusCode::OK);
+    if let Some(text) = pdf_text(&notice.bytes) {
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(text.contains("THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ"), "{text}");
+        assert!(text.contains("Người nộp đã chuyển đi nơi khác"), "{text}");
+    }
+
+    // the register of the month lists it; wrong dates are named and kept
+    let today = motcua_calendar::dmy(motcua_domain::vntime::vn_date(OffsetDateTime::now_utc()))
+        .replace('/', "%2F");
+    let form = app.get_with_cookie("/can-bo/so-theo-doi", &u.desk).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let bad = app
+        .get_with_cookie(
+            "/can-bo/so-theo-doi?in_so=1&tu=32%2F13%2F2026&den=",
+            &u.desk,
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("Nhập ngày bắt đầu"));
+    assert!(bad.body.contains("value=\"32/13/2026\""));
+    let book = app
+        .get_with_cookie(
+            &format!("/can-bo/so-theo-doi?in_so=1&tu={today}&den={today}"),
+            &u.desk,
+        )
+        .await;
+    assert_eq!(book.status, StatusCode::OK);
+    assert_eq!(book.headers[header::CONTENT_TYPE], "application/pdf");
+    if let Some(text) = pdf_text(&book.bytes) {
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(text.contains("SỔ THEO DÕI HỒ SƠ"), "{text}");
+        assert!(text.contains(&code), "{text}");
+        assert!(text.contains("Dừng xử lý"), "{text}");
+    }
+    // a citizen has no register
+    assert_eq!(
+        app.get_with_cookie("/can-bo/so-theo-doi", &citizen_cookie)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}
