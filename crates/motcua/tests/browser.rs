@@ -594,6 +594,12 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
     change_status("processed").await;
     logout(client).await;
     open_dossier("motcua@minhhoa.example.vn").await;
+    client
+        .wait()
+        .for_element(Locator::Id("cach_tra-tai_quay"))
+        .await
+        .unwrap();
+    click(client, "label[for=cach_tra-tai_quay]").await;
     change_status("result_delivered").await;
     logout(client).await;
 

@@ -302,6 +302,8 @@ pub(crate) struct DossierPage {
     typed: ResultTyped,
     /// Later changes the viewer may make: (target status, label, whether a reason is required).
     actions: Vec<(&'static str, &'static str, bool)>,
+    /// Handing the result over is one of them: ask how.
+    delivering: bool,
     errors: Vec<(String, String)>,
     reason: String,
     notice: Option<&'static str>,
@@ -507,6 +509,9 @@ async fn render(
             .filter(|(to, _, _)| *to != DossierStatus::Processed || !before_last)
             .map(|(to, label, reason)| (to.as_str(), label, reason))
             .collect(),
+        delivering: next_actions(&dossier, &events, rights)
+            .iter()
+            .any(|(to, _, _)| *to == DossierStatus::ResultDelivered),
         errors,
         reason,
         notice,
@@ -882,6 +887,19 @@ pub(crate) struct MoveForm {
     den: String,
     #[serde(default)]
     ly_do: String,
+    /// How the result is handed over (with `den=result_delivered`): tai_quay, buu_chinh or truc_tuyen.
+    #[serde(default)]
+    cach_tra: String,
+}
+
+/// How a result was handed over, as recorded on the delivery event.
+fn delivery_label(method: &str) -> Option<&'static str> {
+    match method {
+        "tai_quay" => Some("Trả trực tiếp tại bộ phận một cửa"),
+        "buu_chinh" => Some("Gửi qua dịch vụ bưu chính"),
+        "truc_tuyen" => Some("Trả bản điện tử trên cổng dịch vụ công"),
+        _ => None,
+    }
 }
 
 /// Any later change of a dossier's status that the state table and the viewer's roles allow.
@@ -953,7 +971,25 @@ pub(crate) async fn move_on(
         )
             .into_response());
     };
-    if needs_reason || !reason.is_empty() {
+    if to == DossierStatus::ResultDelivered {
+        // who and when are the event's; how is its reason
+        let Some(how) = delivery_label(&posted.cach_tra) else {
+            let errors = vec![(
+                "cach_tra".to_string(),
+                "Chọn cách trả kết quả (tại quầy, qua bưu chính hoặc bản điện tử)".to_string(),
+            )];
+            return Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render(&state, layout, dossier, details, r, errors, reason, None).await?,
+            )
+                .into_response());
+        };
+        t = t.with_reason(if reason.is_empty() {
+            how.to_string()
+        } else {
+            format!("{how}: {reason}")
+        });
+    } else if needs_reason || !reason.is_empty() {
         t = t.with_reason(reason.clone());
     }
     // leaving a pause: the working time it took is added to the due time (and to the open step's)

@@ -477,11 +477,28 @@ async fn a_dossier_goes_from_reception_through_processing_and_approval_to_delive
         go(specialist.clone(), "den=result_delivered").await.status,
         StatusCode::FORBIDDEN
     );
+    // how it is handed over is asked, and recorded with who and when
+    let how = go(desk.clone(), "den=result_delivered").await;
+    assert_eq!(how.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(how.body.contains("Chọn cách trả kết quả"));
+    assert_eq!(status().await.status, DossierStatus::Processed);
     assert_eq!(
-        go(desk.clone(), "den=result_delivered").await.status,
+        go(
+            desk.clone(),
+            "den=result_delivered&cach_tra=buu_chinh&ly_do=EMS%20EA123456789VN"
+        )
+        .await
+        .status,
         StatusCode::SEE_OTHER
     );
     assert_eq!(status().await.status, DossierStatus::ResultDelivered);
+    let delivered = app.db.store.dossiers.history(dossier.id).await.unwrap();
+    let delivered = delivered.last().unwrap();
+    assert_eq!(
+        delivered.reason.as_deref(),
+        Some("Gửi qua dịch vụ bưu chính: EMS EA123456789VN")
+    );
+    assert!(delivered.actor.starts_with("Tiếp nhận ("));
     // nothing more can happen to it
     assert_eq!(
         go(desk.clone(), "den=processing").await.status,
