@@ -130,18 +130,39 @@ pub(crate) fn open_step(
     })
 }
 
-/// The e-mail that tells an officer a dossier entered their own inbox.
-pub(crate) fn assignment_email(
+/// Most officers of a unit told at once that a step reached it unassigned.
+const MAX_UNIT_EMAILS: usize = 20;
+
+/// Who is told that a step was opened: its assignee, or (unassigned) every officer who may take it; never the
+/// officer who made the hand-off.
+async fn step_emails(
     state: &AppState,
-    to: &Account,
+    by: &Account,
     step: &NewStep,
-) -> Vec<OutgoingEmail> {
-    let Some(email) = to.email.as_ref() else {
-        return vec![];
+) -> Result<Vec<OutgoingEmail>, AppError> {
+    let people: Vec<Account> = match &step.assignee {
+        Some((id, _)) => state.store.accounts.get(*id).await?.into_iter().collect(),
+        None => candidates(state, step.role, &step.agency).await?,
     };
-    vec![OutgoingEmail {
+    Ok(people
+        .iter()
+        .filter(|p| p.id != by.id)
+        .take(MAX_UNIT_EMAILS)
+        .filter_map(|p| assignment_email(state, p, step))
+        .collect())
+}
+
+/// The e-mail that tells an officer a dossier entered their inbox (their own, or their unit's).
+fn assignment_email(state: &AppState, to: &Account, step: &NewStep) -> Option<OutgoingEmail> {
+    let email = to.email.as_ref()?;
+    let subject = if step.assignee.is_some() {
+        "Hồ sơ {code} được giao cho anh/chị"
+    } else {
+        "Hồ sơ {code} chờ đơn vị của anh/chị nhận xử lý"
+    };
+    Some(OutgoingEmail {
         to: email.as_str().to_string(),
-        subject: "Hồ sơ {code} được giao cho anh/chị".into(),
+        subject: subject.into(),
         body: format!(
             "Hồ sơ {{code}} được chuyển đến anh/chị ở bước \u{201c}{}\u{201d} ({} giờ làm việc), hạn xử lý {}.\n\
              Người chuyển: {}.\nMở hồ sơ: {}/can-bo/ho-so/{{code}}\n",
@@ -151,7 +172,7 @@ pub(crate) fn assignment_email(
             officer_name(&step.started_by),
             state.site.public_url.trim_end_matches('/'),
         ),
-    }]
+    })
 }
 
 /// The officer's name from an actor (`Name (account id)`).
@@ -622,12 +643,8 @@ pub(crate) async fn step_action(
         }
     };
     change.dossier = Some(dossier.id);
-    if let Some(next) = &change.next
-        && let Some((id, _)) = &next.assignee
-        && *id != officer.id
-        && let Some(to) = state.store.accounts.get(*id).await?
-    {
-        change.emails = assignment_email(&state, &to, next);
+    if let Some(next) = &change.next {
+        change.emails = step_emails(&state, &officer, next).await?;
     }
     match state.store.workflows.hand_off(None, &change).await {
         Ok(()) => {
@@ -747,12 +764,8 @@ pub(crate) async fn with_transition(
             "Nhập kết quả giải quyết (số văn bản, người ký, ngày ký) trước khi phê duyệt",
         ));
     }
-    if let Some(next) = &change.next
-        && let Some((id, _)) = &next.assignee
-        && *id != officer.id
-        && let Some(to) = state.store.accounts.get(*id).await?
-    {
-        change.emails = assignment_email(state, &to, next);
+    if let Some(next) = &change.next {
+        change.emails = step_emails(state, officer, next).await?;
     }
     Ok(Ok(change))
 }

@@ -16,8 +16,21 @@ use motcua_domain::{Dossier, DossierStatus, HistoryEvent, vntime};
 
 use crate::{AppError, AppState, pages::not_found, session::Viewer};
 
-/// Template version of the slips (printed with the form number; a new layout gets a new version).
-const TEMPLATE_VERSION: u32 = 1;
+/// Versions of the slip layouts, each with the first day it is used (oldest first). A slip prints with the version
+/// in force when the event that issued it happened, so an old dossier re-prints as it was issued; a new layout
+/// adds a row here and its branch where the layouts differ.
+const TEMPLATE_VERSIONS: &[(u32, time::Date)] = &[(1, time::macros::date!(2024 - 01 - 01))];
+
+/// The layout version in force at `at` (Vietnam's date).
+pub(crate) fn template_version(at: time::OffsetDateTime) -> u32 {
+    let day = vntime::vn_date(at);
+    TEMPLATE_VERSIONS
+        .iter()
+        .rev()
+        .find(|(_, from)| *from <= day)
+        .or(TEMPLATE_VERSIONS.first())
+        .map_or(1, |(v, _)| *v)
+}
 
 /// The officer's name from an event's actor (`Name (account id)`).
 fn officer_name(actor: &str) -> String {
@@ -153,7 +166,10 @@ pub(crate) async fn build(
     let officer = officer_name(&event.actor);
     Ok(Some(Document {
         agency_name: view.agency_name(dossier.code.agency()).to_string(),
-        form_number: Some(format!("Mẫu số {number} (phiên bản {TEMPLATE_VERSION})")),
+        form_number: Some(format!(
+            "Mẫu số {number} (phiên bản {})",
+            template_version(event.at)
+        )),
         title: title.into(),
         code: dossier.code.to_string(),
         tracking_url: format!(
@@ -195,7 +211,10 @@ async fn apology(
     let officer = officer_name(&event.actor);
     Ok(Some(Document {
         agency_name: view.agency_name(dossier.code.agency()).to_string(),
-        form_number: Some(format!("Mẫu số 04 (phiên bản {TEMPLATE_VERSION})")),
+        form_number: Some(format!(
+            "Mẫu số 04 (phiên bản {})",
+            template_version(event.at)
+        )),
         title: "VĂN BẢN XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ".into(),
         code: dossier.code.to_string(),
         tracking_url: format!(
@@ -266,7 +285,10 @@ async fn control_sheet(state: &AppState, dossier: &Dossier) -> Result<Option<Doc
         .collect();
     Ok(Some(Document {
         agency_name: view.agency_name(dossier.code.agency()).to_string(),
-        form_number: Some(format!("Mẫu số 06 (phiên bản {TEMPLATE_VERSION})")),
+        form_number: Some(format!(
+            "Mẫu số 06 (phiên bản {})",
+            template_version(steps[0].started_at)
+        )),
         title: "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ".into(),
         code: dossier.code.to_string(),
         tracking_url: format!(

@@ -10,7 +10,10 @@ use motcua_domain::{
     form::Answers,
     submission::{Draft, DraftId, OutgoingEmail, Submission},
 };
-use motcua_testkit::fixtures::{self, AGENCY, OTHER_AGENCY, PROCEDURE};
+use motcua_testkit::{
+    TestStore,
+    fixtures::{self, AGENCY, OTHER_AGENCY, PROCEDURE},
+};
 use support::TestApp;
 use time::{Duration, OffsetDateTime, macros::date};
 
@@ -54,8 +57,24 @@ async fn login(app: &TestApp, account: &Account, seed: &str) -> String {
     format!("__Host-motcua={token}")
 }
 
-async fn setup() -> (TestApp, Account, motcua_domain::Dossier) {
-    let db = motcua_testkit::sqlite_store().await;
+/// Each test below runs on SQLite and again on PostgreSQL when the PostgreSQL suite is enabled.
+macro_rules! on_both_backends {
+    ($name:ident, $pg:ident, $body:ident) => {
+        #[tokio::test]
+        async fn $name() {
+            $body(motcua_testkit::sqlite_store().await).await
+        }
+
+        #[tokio::test]
+        async fn $pg() {
+            if let Some(db) = motcua_testkit::postgres_store().await {
+                $body(db).await
+            }
+        }
+    };
+}
+
+async fn setup(db: TestStore) -> (TestApp, Account, motcua_domain::Dossier) {
     fixtures::seed_minimal(&db.store).await;
     db.store
         .catalogue
@@ -113,9 +132,16 @@ async fn setup() -> (TestApp, Account, motcua_domain::Dossier) {
     (app, citizen, dossier)
 }
 
-#[tokio::test]
-async fn a_reception_officer_accepts_with_a_working_time_due_date_and_the_citizen_is_told() {
-    let (app, _, dossier) = setup().await;
+on_both_backends!(
+    a_reception_officer_accepts_with_a_working_time_due_date_and_the_citizen_is_told,
+    a_reception_officer_accepts_with_a_working_time_due_date_and_the_citizen_is_told_on_postgresql,
+    a_reception_officer_accepts_with_a_working_time_due_date_and_the_citizen_is_told_on
+);
+
+async fn a_reception_officer_accepts_with_a_working_time_due_date_and_the_citizen_is_told_on(
+    db: TestStore,
+) {
+    let (app, _, dossier) = setup(db).await;
     let officer = person(
         "Trần Thị Tiếp Nhận",
         "tiepnhan@example.vn",
@@ -222,9 +248,14 @@ async fn a_reception_officer_accepts_with_a_working_time_due_date_and_the_citize
     );
 }
 
-#[tokio::test]
-async fn a_supplement_request_records_everything_missing_with_the_pause() {
-    let (app, citizen, dossier) = setup().await;
+on_both_backends!(
+    a_supplement_request_records_everything_missing_with_the_pause,
+    a_supplement_request_records_everything_missing_with_the_pause_on_postgresql,
+    a_supplement_request_records_everything_missing_with_the_pause_on
+);
+
+async fn a_supplement_request_records_everything_missing_with_the_pause_on(db: TestStore) {
+    let (app, citizen, dossier) = setup(db).await;
     let officer = person(
         "Cán bộ",
         "cb@example.vn",
@@ -258,9 +289,14 @@ async fn a_supplement_request_records_everything_missing_with_the_pause() {
     );
 }
 
-#[tokio::test]
-async fn officers_of_other_agencies_and_citizens_are_refused() {
-    let (app, _, dossier) = setup().await;
+on_both_backends!(
+    officers_of_other_agencies_and_citizens_are_refused,
+    officers_of_other_agencies_and_citizens_are_refused_on_postgresql,
+    officers_of_other_agencies_and_citizens_are_refused_on
+);
+
+async fn officers_of_other_agencies_and_citizens_are_refused_on(db: TestStore) {
+    let (app, _, dossier) = setup(db).await;
     let elsewhere = person(
         "Cán bộ khác",
         "khac@example.vn",
@@ -304,9 +340,16 @@ async fn officers_of_other_agencies_and_citizens_are_refused() {
     );
 }
 
-#[tokio::test]
-async fn a_dossier_goes_from_reception_through_processing_and_approval_to_delivery_by_role() {
-    let (app, _, dossier) = setup().await;
+on_both_backends!(
+    a_dossier_goes_from_reception_through_processing_and_approval_to_delivery_by_role,
+    a_dossier_goes_from_reception_through_processing_and_approval_to_delivery_by_role_on_postgresql,
+    a_dossier_goes_from_reception_through_processing_and_approval_to_delivery_by_role_on
+);
+
+async fn a_dossier_goes_from_reception_through_processing_and_approval_to_delivery_by_role_on(
+    db: TestStore,
+) {
+    let (app, _, dossier) = setup(db).await;
     let desk = person(
         "Tiếp nhận",
         "tn@example.vn",
@@ -557,9 +600,16 @@ fn pdf_text(bytes: &[u8]) -> Option<String> {
     }
 }
 
-#[tokio::test]
-async fn a_walk_in_is_entered_at_the_counter_received_at_once_and_linked_to_the_citizen() {
-    let (app, _, _) = setup().await;
+on_both_backends!(
+    a_walk_in_is_entered_at_the_counter_received_at_once_and_linked_to_the_citizen,
+    a_walk_in_is_entered_at_the_counter_received_at_once_and_linked_to_the_citizen_on_postgresql,
+    a_walk_in_is_entered_at_the_counter_received_at_once_and_linked_to_the_citizen_on
+);
+
+async fn a_walk_in_is_entered_at_the_counter_received_at_once_and_linked_to_the_citizen_on(
+    db: TestStore,
+) {
+    let (app, _, _) = setup(db).await;
     let officer = person(
         "Tiếp nhận",
         "quay@example.vn",
@@ -646,9 +696,14 @@ async fn a_walk_in_is_entered_at_the_counter_received_at_once_and_linked_to_the_
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
-async fn the_head_of_unit_apologises_with_a_later_date_and_the_status_stays() {
-    let (app, _, dossier) = setup().await;
+on_both_backends!(
+    the_head_of_unit_apologises_with_a_later_date_and_the_status_stays,
+    the_head_of_unit_apologises_with_a_later_date_and_the_status_stays_on_postgresql,
+    the_head_of_unit_apologises_with_a_later_date_and_the_status_stays_on
+);
+
+async fn the_head_of_unit_apologises_with_a_later_date_and_the_status_stays_on(db: TestStore) {
+    let (app, _, dossier) = setup(db).await;
     let desk = person(
         "Tiếp nhận",
         "tn2@example.vn",
@@ -758,9 +813,14 @@ async fn the_head_of_unit_apologises_with_a_later_date_and_the_status_stays() {
     }
 }
 
-#[tokio::test]
-async fn the_inbox_filters_by_text_without_diacritics_status_channel_and_dates() {
-    let (app, _, dossier) = setup().await;
+on_both_backends!(
+    the_inbox_filters_by_text_without_diacritics_status_channel_and_dates,
+    the_inbox_filters_by_text_without_diacritics_status_channel_and_dates_on_postgresql,
+    the_inbox_filters_by_text_without_diacritics_status_channel_and_dates_on
+);
+
+async fn the_inbox_filters_by_text_without_diacritics_status_channel_and_dates_on(db: TestStore) {
+    let (app, _, dossier) = setup(db).await;
     let desk = person(
         "Tiếp nhận",
         "tn3@example.vn",
@@ -801,9 +861,14 @@ async fn the_inbox_filters_by_text_without_diacritics_status_channel_and_dates()
     assert!(bad.body.contains("Ngày “từ” phải có dạng ngày/tháng/năm"));
 }
 
-#[tokio::test]
-async fn heads_of_unit_are_reminded_once_of_dossiers_due_within_a_working_day() {
-    let (app, _, dossier) = setup().await;
+on_both_backends!(
+    heads_of_unit_are_reminded_once_of_dossiers_due_within_a_working_day,
+    heads_of_unit_are_reminded_once_of_dossiers_due_within_a_working_day_on_postgresql,
+    heads_of_unit_are_reminded_once_of_dossiers_due_within_a_working_day_on
+);
+
+async fn heads_of_unit_are_reminded_once_of_dossiers_due_within_a_working_day_on(db: TestStore) {
+    let (app, _, dossier) = setup(db).await;
     let head = person(
         "Trưởng phòng",
         "tp9@example.vn",
@@ -937,9 +1002,16 @@ async fn emails_to(app: &TestApp, to: &str) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn officers_assign_forward_and_return_steps_and_a_stale_form_changes_nothing() {
-    let (app, citizen, dossier) = setup().await;
+on_both_backends!(
+    officers_assign_forward_and_return_steps_and_a_stale_form_changes_nothing,
+    officers_assign_forward_and_return_steps_and_a_stale_form_changes_nothing_on_postgresql,
+    officers_assign_forward_and_return_steps_and_a_stale_form_changes_nothing_on
+);
+
+async fn officers_assign_forward_and_return_steps_and_a_stale_form_changes_nothing_on(
+    db: TestStore,
+) {
+    let (app, citizen, dossier) = setup(db).await;
     let u = unit(&app).await;
     let code = dossier.code.to_string();
     let path = format!("/can-bo/ho-so/{code}");
@@ -1109,9 +1181,14 @@ async fn login_existing(app: &TestApp, account: &Account, seed: &str) -> String 
     format!("__Host-motcua={token}")
 }
 
-#[tokio::test]
-async fn an_administrator_sets_a_workflow_with_a_step_at_another_agency() {
-    let (app, _, dossier) = setup().await;
+on_both_backends!(
+    an_administrator_sets_a_workflow_with_a_step_at_another_agency,
+    an_administrator_sets_a_workflow_with_a_step_at_another_agency_on_postgresql,
+    an_administrator_sets_a_workflow_with_a_step_at_another_agency_on
+);
+
+async fn an_administrator_sets_a_workflow_with_a_step_at_another_agency_on(db: TestStore) {
+    let (app, _, dossier) = setup(db).await;
     let u = unit(&app).await;
     let admin = person(
         "Quản Trị",
@@ -1224,6 +1301,10 @@ async fn an_administrator_sets_a_workflow_with_a_step_at_another_agency() {
     let inter = open_step(&app, dossier.id).await;
     assert_eq!(inter.agency.as_str(), OTHER_AGENCY);
     assert_eq!(inter.assignee, None);
+    // nobody is named: everyone who may take it there is told
+    let told = emails_to(&app, "xd@example.vn").await;
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(told[0].contains("chờ đơn vị của anh/chị nhận xử lý"));
     // now it is in their inbox, they open it and take the step
     let inbox = app.get_with_cookie("/can-bo/ho-so", &there).await;
     assert!(inbox.body.contains(&code), "{}", inbox.body);
@@ -1270,9 +1351,14 @@ async fn an_administrator_sets_a_workflow_with_a_step_at_another_agency() {
     assert_eq!((last.index, last.agency.as_str()), (2, AGENCY));
 }
 
-#[tokio::test]
-async fn the_result_is_checked_kept_and_shown_to_the_applicant_once_processed() {
-    let (app, citizen, dossier) = setup().await;
+on_both_backends!(
+    the_result_is_checked_kept_and_shown_to_the_applicant_once_processed,
+    the_result_is_checked_kept_and_shown_to_the_applicant_once_processed_on_postgresql,
+    the_result_is_checked_kept_and_shown_to_the_applicant_once_processed_on
+);
+
+async fn the_result_is_checked_kept_and_shown_to_the_applicant_once_processed_on(db: TestStore) {
+    let (app, citizen, dossier) = setup(db).await;
     let u = unit(&app).await;
     let code = dossier.code.to_string();
     let path = format!("/can-bo/ho-so/{code}");
@@ -1392,9 +1478,16 @@ async fn the_result_is_checked_kept_and_shown_to_the_applicant_once_processed() 
     );
 }
 
-#[tokio::test]
-async fn a_stopped_dossier_has_its_notice_and_the_register_lists_what_was_received() {
-    let (app, citizen, dossier) = setup().await;
+on_both_backends!(
+    a_stopped_dossier_has_its_notice_and_the_register_lists_what_was_received,
+    a_stopped_dossier_has_its_notice_and_the_register_lists_what_was_received_on_postgresql,
+    a_stopped_dossier_has_its_notice_and_the_register_lists_what_was_received_on
+);
+
+async fn a_stopped_dossier_has_its_notice_and_the_register_lists_what_was_received_on(
+    db: TestStore,
+) {
+    let (app, citizen, dossier) = setup(db).await;
     let u = unit(&app).await;
     let code = dossier.code.to_string();
     let path = format!("/can-bo/ho-so/{code}");
