@@ -424,31 +424,22 @@ impl SubmissionRepo for PgStore {
         Ok(event)
     }
 
-    async fn queue(
-        &self,
-        agencies: &[motcua_domain::AgencyCode],
-        statuses: &[DossierStatus],
-        limit: u32,
-    ) -> StoreResult<Vec<Dossier>> {
-        if agencies.is_empty() || statuses.is_empty() {
+    async fn queue(&self, query: &motcua_store::DossierQuery) -> StoreResult<Vec<Dossier>> {
+        if query.is_empty() {
             return Ok(vec![]);
         }
-        let a: Vec<String> = (0..agencies.len()).map(|i| format!("${}", i + 1)).collect();
-        let st: Vec<String> = (0..statuses.len())
-            .map(|i| format!("${}", agencies.len() + i + 1))
-            .collect();
+        let (filter, params) = query.where_clause(1);
         let sql = sqlx::AssertSqlSafe(format!(
-            "{DOSSIER_COLUMNS} WHERE agency_code IN ({}) AND status IN ({}) ORDER BY COALESCE(due_at, created_at), created_at LIMIT {}",
-            a.join(", "),
-            st.join(", "),
-            limit
+            "{DOSSIER_COLUMNS} WHERE {filter} ORDER BY COALESCE(due_at, created_at), created_at LIMIT {} OFFSET {}",
+            query.limit, query.offset
         ));
         let mut q = sqlx::query(sql);
-        for agency in agencies {
-            q = q.bind(agency.as_str().to_string());
-        }
-        for status in statuses {
-            q = q.bind(status.as_str());
+        for p in params {
+            q = match p {
+                motcua_store::QueryParam::Text(t) => q.bind(t),
+                motcua_store::QueryParam::Id(d) => q.bind(d.0),
+                motcua_store::QueryParam::Time(t) => q.bind(t),
+            };
         }
         let rows = q.fetch_all(&self.pool).await.map_err(map_err)?;
         rows.iter().map(dossier_row).collect()

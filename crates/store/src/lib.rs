@@ -292,14 +292,9 @@ pub trait SubmissionRepo: Send + Sync {
         transition: &Transition,
         emails: &[motcua_domain::submission::OutgoingEmail],
     ) -> StoreResult<HistoryEvent>;
-    /// Dossiers of these agencies in these statuses, soonest due first (those without a due time by arrival),
-    /// at most `limit`: an officer's queue or inbox.
-    async fn queue(
-        &self,
-        agencies: &[AgencyCode],
-        statuses: &[motcua_domain::DossierStatus],
-        limit: u32,
-    ) -> StoreResult<Vec<Dossier>>;
+    /// Dossiers matching `query`, soonest due first (those without a due time by arrival), one page: an officer's
+    /// queue or inbox.
+    async fn queue(&self, query: &DossierQuery) -> StoreResult<Vec<Dossier>>;
     /// Dossiers of any agency in these statuses whose due time falls before `before`, soonest first.
     async fn due_before(
         &self,
@@ -309,6 +304,102 @@ pub trait SubmissionRepo: Send + Sync {
     ) -> StoreResult<Vec<Dossier>>;
     /// Dossiers submitted from an account, newest first.
     async fn dossiers_for(&self, account: AccountId) -> StoreResult<Vec<Dossier>>;
+}
+
+/// Which dossiers an officer's list shows, and which page of them.
+#[derive(Debug, Clone, Default)]
+pub struct DossierQuery {
+    /// Dossiers received by these agencies (any agency when empty and `only` is given)…
+    pub agencies: Vec<AgencyCode>,
+    /// …and not by these.
+    pub not_agencies: Vec<AgencyCode>,
+    /// …in these statuses.
+    pub statuses: Vec<motcua_domain::DossierStatus>,
+    /// Only these dossiers (e.g. those whose open step is the officer's).
+    pub only: Option<Vec<DossierId>>,
+    pub channel: Option<motcua_domain::Channel>,
+    /// Created at or after.
+    pub created_from: Option<OffsetDateTime>,
+    /// Created before.
+    pub created_before: Option<OffsetDateTime>,
+    /// Only those due before this instant (overdue).
+    pub due_before: Option<OffsetDateTime>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+impl DossierQuery {
+    pub fn new(
+        agencies: &[AgencyCode],
+        statuses: &[motcua_domain::DossierStatus],
+        limit: u32,
+    ) -> DossierQuery {
+        DossierQuery {
+            agencies: agencies.to_vec(),
+            statuses: statuses.to_vec(),
+            limit,
+            ..Default::default()
+        }
+    }
+
+    /// Nothing can match (no agency, no status, or an empty `only`).
+    pub fn is_empty(&self) -> bool {
+        (self.agencies.is_empty() && self.only.is_none())
+            || self.statuses.is_empty()
+            || self.only.as_ref().is_some_and(|o| o.is_empty())
+    }
+
+    /// The WHERE clause with `$n` placeholders from `first`, and the parameters in order, for a backend to bind.
+    pub fn where_clause(&self, first: usize) -> (String, Vec<QueryParam>) {
+        let mut params = Vec::new();
+        let mut push = |p: QueryParam| -> String {
+            params.push(p);
+            format!("${}", first + params.len() - 1)
+        };
+        let statuses: Vec<String> = self
+            .statuses
+            .iter()
+            .map(|s| push(QueryParam::Text(s.as_str().to_string())))
+            .collect();
+        let mut sql = format!("status IN ({})", statuses.join(", "));
+        for (codes, op) in [(&self.agencies, "IN"), (&self.not_agencies, "NOT IN")] {
+            if !codes.is_empty() {
+                let marks: Vec<String> = codes
+                    .iter()
+                    .map(|a| push(QueryParam::Text(a.as_str().to_string())))
+                    .collect();
+                sql.push_str(&format!(" AND agency_code {op} ({})", marks.join(", ")));
+            }
+        }
+        if let Some(only) = &self.only {
+            let ids: Vec<String> = only.iter().map(|d| push(QueryParam::Id(*d))).collect();
+            sql.push_str(&format!(" AND id IN ({})", ids.join(", ")));
+        }
+        if let Some(c) = self.channel {
+            sql.push_str(&format!(
+                " AND channel = {}",
+                push(QueryParam::Text(c.as_str().to_string()))
+            ));
+        }
+        if let Some(t) = self.created_from {
+            sql.push_str(&format!(" AND created_at >= {}", push(QueryParam::Time(t))));
+        }
+        if let Some(t) = self.created_before {
+            sql.push_str(&format!(" AND created_at < {}", push(QueryParam::Time(t))));
+        }
+        if let Some(t) = self.due_before {
+            sql.push_str(&format!(" AND due_at < {}", push(QueryParam::Time(t))));
+        }
+        (sql, params)
+    }
+}
+
+/// A value bound into a [`DossierQuery`]'s WHERE clause.
+#[derive(Debug, Clone)]
+pub enum QueryParam {
+    Text(String),
+    Id(DossierId),
+    Time(OffsetDateTime),
 }
 
 /// The outbox: jobs written in the same transaction as the change that caused them, run by a worker.

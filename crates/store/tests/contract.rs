@@ -8,7 +8,7 @@ use motcua_domain::{
     AgencyCode, CaseKey, Channel, DossierCode, DossierId, DossierStatus, HistoryEvent, NewDossier,
     NonEmptyText, OnlineServiceLevel, ProcedureCode, ServiceLevelAssignment, Transition,
 };
-use motcua_store::{CatalogueBatch, ImportReport, Store, StoreError};
+use motcua_store::{CatalogueBatch, DossierQuery, ImportReport, Store, StoreError};
 use motcua_testkit::fixtures::{self, AGENCY, OTHER_AGENCY, PROCEDURE};
 use time::{OffsetDateTime, macros::date, macros::datetime};
 
@@ -1793,11 +1793,11 @@ async fn the_reception_queue_lists_an_agencys_waiting_dossiers_oldest_first(stor
     let agency = code(AGENCY);
     let queue = store
         .submissions
-        .queue(
+        .queue(&DossierQuery::new(
             std::slice::from_ref(&agency),
             &[DossierStatus::Submitted],
             10,
-        )
+        ))
         .await
         .unwrap();
     let minutes: Vec<i64> = queue
@@ -1805,10 +1805,85 @@ async fn the_reception_queue_lists_an_agencys_waiting_dossiers_oldest_first(stor
         .map(|d| (d.created_at - datetime!(2026-03-02 03:00:00 UTC)).whole_minutes())
         .collect();
     assert_eq!(minutes, vec![10, 20, 30]);
+    // one page at a time, and the filters narrow it in the query
+    let page = |q: DossierQuery| {
+        let store = store.clone();
+        async move {
+            store
+                .submissions
+                .queue(&q)
+                .await
+                .unwrap()
+                .iter()
+                .map(|d| (d.created_at - datetime!(2026-03-02 03:00:00 UTC)).whole_minutes())
+                .collect::<Vec<i64>>()
+        }
+    };
+    let base = DossierQuery::new(
+        std::slice::from_ref(&agency),
+        &[DossierStatus::Submitted],
+        2,
+    );
+    assert_eq!(page(base.clone()).await, vec![10, 20]);
+    assert_eq!(
+        page(DossierQuery {
+            offset: 2,
+            ..base.clone()
+        })
+        .await,
+        vec![30]
+    );
+    assert_eq!(
+        page(DossierQuery {
+            created_from: Some(datetime!(2026-03-02 03:15:00 UTC)),
+            created_before: Some(datetime!(2026-03-02 03:25:00 UTC)),
+            ..base.clone()
+        })
+        .await,
+        vec![20]
+    );
+    assert_eq!(
+        page(DossierQuery {
+            only: Some(vec![codes[0].1.id]),
+            ..base.clone()
+        })
+        .await,
+        vec![30]
+    );
+    assert!(
+        page(DossierQuery {
+            only: Some(vec![]),
+            ..base.clone()
+        })
+        .await
+        .is_empty()
+    );
+    assert!(
+        page(DossierQuery {
+            channel: Some(motcua_domain::Channel::Post),
+            ..base.clone()
+        })
+        .await
+        .is_empty()
+    );
+    assert_eq!(
+        page(DossierQuery {
+            channel: Some(codes[0].1.channel),
+            limit: 10,
+            ..base.clone()
+        })
+        .await
+        .len(),
+        3
+    );
     assert!(
         store
             .submissions
-            .queue(&[code(OTHER_AGENCY)], &[DossierStatus::Submitted], 10)
+            .queue(&DossierQuery::new(
+                &[code(OTHER_AGENCY)],
+                &[DossierStatus::Submitted],
+                10
+            ))
             .await
             .unwrap()
             .is_empty()
@@ -1848,7 +1923,11 @@ async fn the_reception_queue_lists_an_agencys_waiting_dossiers_oldest_first(stor
     assert_eq!(received.due_at, Some(datetime!(2026-03-09 04:00:00 UTC)));
     let waiting = store
         .submissions
-        .queue(&[agency], &[DossierStatus::Submitted], 10)
+        .queue(&DossierQuery::new(
+            &[agency],
+            &[DossierStatus::Submitted],
+            10,
+        ))
         .await
         .unwrap();
     assert_eq!(waiting.len(), 2);

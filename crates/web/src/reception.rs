@@ -129,7 +129,11 @@ pub(crate) async fn queue(
     let rows = state
         .store
         .submissions
-        .queue(&agencies, &[DossierStatus::Submitted], 500)
+        .queue(&motcua_store::DossierQuery::new(
+            &agencies,
+            &[DossierStatus::Submitted],
+            500,
+        ))
         .await?
         .into_iter()
         .map(|d| {
@@ -1114,6 +1118,9 @@ pub(crate) struct InboxPage {
     from: String,
     to: String,
     mine_only: bool,
+    page: u32,
+    previous: Option<String>,
+    next: Option<String>,
     errors: Vec<(String, String)>,
 }
 
@@ -1137,6 +1144,42 @@ pub(crate) struct InboxQuery {
     /// Only the dossiers whose open step is assigned to the viewer.
     #[serde(default)]
     cua_toi: Option<String>,
+    /// Page number, from 1.
+    #[serde(default)]
+    trang: String,
+}
+
+/// Dossiers per page of the inbox.
+const PAGE: u32 = 100;
+/// A text search looks through this many dossiers (soonest due first) of the other filters.
+const SEARCH_CAP: u32 = 2000;
+
+fn start_of_vn_day(day: time::Date) -> OffsetDateTime {
+    day.with_time(time::Time::MIDNIGHT)
+        .assume_offset(vntime::VN_OFFSET)
+}
+
+/// The inbox address for another page, keeping the filters.
+fn page_href(q: &InboxQuery, page: u32) -> String {
+    let mut pairs: Vec<(&str, String)> = [
+        ("q", &q.q),
+        ("trang_thai", &q.trang_thai),
+        ("kenh", &q.kenh),
+        ("tu", &q.tu),
+        ("den", &q.den),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.trim().is_empty())
+    .map(|(k, v)| (k, v.clone()))
+    .collect();
+    if q.qua_han.is_some() {
+        pairs.push(("qua_han", "1".into()));
+    }
+    if q.cua_toi.is_some() {
+        pairs.push(("cua_toi", "1".into()));
+    }
+    pairs.push(("trang", page.to_string()));
+    crate::urls::with_query("/can-bo/ho-so", &pairs)
 }
 
 pub(crate) async fn inbox(
@@ -1184,49 +1227,14 @@ pub(crate) async fn inbox(
         Some(s) => vec![s],
         None => working.to_vec(),
     };
-    let mut dossiers = state
-        .store
-        .submissions
-        .queue(&agencies, &statuses, 2000)
-        .await?;
-    // open workflow steps at these agencies: their holder and due time, and the dossiers of other agencies
-    // that are at one of our steps (inter-agency)
-    let open_steps = state.store.workflows.open_steps(&agencies, 2000).await?;
-    let mine_only = q.cua_toi.is_some();
-    let my_steps = state
-        .store
-        .workflows
-        .open_steps_of(officer.id, 2000)
-        .await?;
-    let mine: std::collections::HashSet<motcua_domain::DossierId> =
-        my_steps.iter().map(|s| s.dossier).collect();
-    let mut seen: std::collections::HashSet<motcua_domain::DossierId> =
-        dossiers.iter().map(|d| d.id).collect();
-    // (a step still assigned to me shows even where I no longer hold a desk role)
-    for s in open_steps.iter().chain(my_steps.iter()) {
-        if seen.insert(s.dossier)
-            && let Some(d) = state.store.dossiers.get(s.dossier).await?
-            && statuses.contains(&d.status)
-        {
-            dossiers.push(d);
-        }
-    }
-    dossiers.sort_by_key(|d| (d.due_at.unwrap_or(d.created_at), d.created_at));
-    let step_of: std::collections::HashMap<
-        motcua_domain::DossierId,
-        &motcua_domain::workflow::StepRecord,
-    > = open_steps
-        .iter()
-        .chain(my_steps.iter())
-        .map(|s| (s.dossier, s))
-        .collect();
     let cal = calendar(&state).await?;
     let now = OffsetDateTime::now_utc();
     let needle = motcua_search::fold(&motcua_domain::text::normalize(&q.q));
     let from = form::parse_date(&q.tu);
     let to = form::parse_date(&q.den);
-    let channel = Channel::parse(&q.kenh).ok();
     let overdue_only = q.qua_han.is_some();
+    let mine_only = q.cua_toi.is_some();
+    let page = q.trang.trim().parse::<u32>().unwrap_or(1).clamp(1, 10_000);
     let mut errors = Vec::new();
     if !q.tu.trim().is_empty() && from.is_none() {
         errors.push((
@@ -1240,24 +1248,87 @@ pub(crate) async fn inbox(
             "Ngày “đến” phải có dạng ngày/tháng/năm".to_string(),
         ));
     }
-    let rows: Vec<InboxRow> = dossiers
-        .into_iter()
-        .filter(|d| {
+    // open workflow steps at these agencies (their holder and own due time) and those assigned to me (shown
+    // even where I no longer hold a desk role)
+    let open_steps = state.store.workflows.open_steps(&agencies, 2000).await?;
+    let my_steps = state
+        .store
+        .workflows
+        .open_steps_of(officer.id, 2000)
+        .await?;
+    let step_of: std::collections::HashMap<
+        motcua_domain::DossierId,
+        &motcua_domain::workflow::StepRecord,
+    > = open_steps
+        .iter()
+        .chain(my_steps.iter())
+        .map(|s| (s.dossier, s))
+        .collect();
+    // every filter but the text is part of the query; the text (without diacritics, over code, applicant and
+    // procedure) is matched here, over the SEARCH_CAP soonest due
+    let mut query = motcua_store::DossierQuery::new(&agencies, &statuses, PAGE + 1);
+    query.offset = (page - 1) * PAGE;
+    query.channel = Channel::parse(&q.kenh).ok();
+    query.created_from = from.map(start_of_vn_day);
+    query.created_before = to.map(|t| start_of_vn_day(t) + Duration::days(1));
+    if overdue_only {
+        query.due_before = Some(now);
+        query.statuses.retain(|s| !paused(*s));
+    }
+    if mine_only {
+        query.only = Some(my_steps.iter().map(|s| s.dossier).collect());
+    }
+    if !needle.is_empty() {
+        query.limit = SEARCH_CAP;
+        query.offset = 0;
+    }
+    // dossiers received elsewhere that are at one of our steps (inter-agency), listed first
+    let elsewhere_ids: Vec<motcua_domain::DossierId> = step_of
+        .keys()
+        .copied()
+        .filter(|id| !mine_only || my_steps.iter().any(|s| s.dossier == *id))
+        .collect();
+    let mut elsewhere = if elsewhere_ids.is_empty() || page > 1 {
+        vec![]
+    } else {
+        state
+            .store
+            .submissions
+            .queue(&motcua_store::DossierQuery {
+                agencies: vec![],
+                not_agencies: agencies.clone(),
+                only: Some(elsewhere_ids),
+                limit: SEARCH_CAP,
+                ..query.clone()
+            })
+            .await?
+    };
+    let mut dossiers = state.store.submissions.queue(&query).await?;
+    let matches = |d: &Dossier| {
+        needle.is_empty() || {
             let procedure = view
                 .get(d.procedure.as_str())
                 .map(|e| e.folded_name.as_str())
                 .unwrap_or("");
-            let day = vntime::vn_date(d.created_at);
-            (needle.is_empty()
-                || motcua_search::fold(&d.code.to_string()).contains(&needle)
+            motcua_search::fold(&d.code.to_string()).contains(&needle)
                 || motcua_search::fold(d.applicant_name.as_str()).contains(&needle)
-                || procedure.contains(&needle))
-                && channel.is_none_or(|c| d.channel == c)
-                && from.is_none_or(|f| day >= f)
-                && to.is_none_or(|t| day <= t)
-                && (!overdue_only || (!paused(d.status) && d.due_at.is_some_and(|due| due < now)))
-                && (!mine_only || mine.contains(&d.id))
-        })
+                || procedure.contains(&needle)
+        }
+    };
+    elsewhere.retain(|d| matches(d));
+    dossiers.retain(|d| matches(d));
+    let has_next = if needle.is_empty() {
+        dossiers.len() > PAGE as usize
+    } else {
+        // the page out of the matches
+        let skip = ((page - 1) * PAGE) as usize;
+        dossiers = dossiers.into_iter().skip(skip).collect();
+        dossiers.len() > PAGE as usize
+    };
+    dossiers.truncate(PAGE as usize);
+    let rows: Vec<InboxRow> = elsewhere
+        .into_iter()
+        .chain(dossiers)
         .map(|d| {
             let (st, label) = match d.due_at {
                 Some(_) if paused(d.status) => ("dung-han", "Tạm dừng"),
@@ -1289,6 +1360,8 @@ pub(crate) async fn inbox(
             }
         })
         .collect();
+    let previous = (page > 1).then(|| page_href(&q, page - 1));
+    let next = has_next.then(|| page_href(&q, page + 1));
     let status_options = S::ALL
         .iter()
         .filter(|s| **s != S::Draft)
@@ -1301,6 +1374,9 @@ pub(crate) async fn inbox(
         status_options,
         channel: q.kenh,
         overdue_only,
+        page,
+        previous,
+        next,
         from: q.tu,
         to: q.den,
         mine_only,

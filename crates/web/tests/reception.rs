@@ -859,6 +859,35 @@ async fn the_inbox_filters_by_text_without_diacritics_status_channel_and_dates_o
     assert!(!shows("tu=01%2F01%2F2099").await);
     let bad = app.get_with_cookie("/can-bo/ho-so?tu=hom+qua", &desk).await;
     assert!(bad.body.contains("Ngày “từ” phải có dạng ngày/tháng/năm"));
+
+    // a hundred walk-ins later, the inbox pages by 100, soonest due first, keeping the filters
+    let offer = format!("{AGENCY}|{PROCEDURE}|mac-dinh").replace('|', "%7C");
+    for i in 0..100 {
+        let r = app
+            .post_form(
+                "/can-bo/tiep-nhan/truc-tiep",
+                &format!(
+                    "thu_tuc={offer}&kenh=truc_tiep&ho_ten=L%C3%AA%20V%C4%83n%20H%E1%BA%A3i&dien_thoai=09876{i:05}"
+                ),
+                Some(&desk),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    let rows = |body: &str| body.matches("<tr><td><a href=\"/can-bo/ho-so/").count();
+    let first = app.get_with_cookie("/can-bo/ho-so", &desk).await;
+    assert_eq!(rows(&first.body), 100);
+    assert!(first.body.contains(&code), "the soonest due is on the first page");
+    assert!(first.body.contains("href=\"/can-bo/ho-so?trang=2\""), "{}", first.body);
+    let second = app.get_with_cookie("/can-bo/ho-so?trang=2", &desk).await;
+    assert_eq!(rows(&second.body), 1);
+    assert!(second.body.contains("href=\"/can-bo/ho-so?trang=1\""));
+    let search = app
+        .get_with_cookie("/can-bo/ho-so?q=le+van+hai&kenh=in_person", &desk)
+        .await;
+    assert_eq!(rows(&search.body), 100);
+    assert!(!search.body.contains(&code));
+    assert!(!search.body.contains("rel=\"next\""));
 }
 
 on_both_backends!(
