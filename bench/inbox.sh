@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Officer inbox benchmark (issue 6): 1,000,000 dossiers on PostgreSQL (90 % delivered, the rest spread over the
-# working statuses, 50 agencies), then the exact queries of the back office — an agency's inbox (six statuses,
-# soonest due first, 2,000 rows at most) and its reception queue — run by pgbench with 8 clients; p50 and p99
-# from pgbench's per-transaction log (target in architecture.md §7: p99 <= 50 ms).
+# working statuses, 50 agencies), then the exact queries of the back office — an agency's inbox page (six
+# statuses, soonest due first, 100 rows), its text search (2,000 rows), its open workflow steps and its reception
+# queue — run by pgbench with 8 clients; p50 and p99 from pgbench's per-transaction log (target in
+# architecture.md §7: p99 <= 50 ms).
 #
 #   bash bench/inbox.sh                  # appends to docs/benchmarks.md
 #   N=1000000 PG=postgres://postgres@127.0.0.1:5432/postgres DURATION=10 bash bench/inbox.sh
@@ -62,10 +63,20 @@ cat > "$work/inbox.sql" <<'SQL'
 SELECT id, code, agency_code, procedure_code, procedure_version, case_key, channel, status, applicant_name,
        created_at, updated_at, due_at
   FROM dossiers
- WHERE agency_code IN ('000.' || :a || '.00.H56')
-   AND status IN ('received', 'processing', 'supplement_requested', 'awaiting_financial_obligation',
+ WHERE status IN ('received', 'processing', 'supplement_requested', 'awaiting_financial_obligation',
                   'withdrawal_requested', 'processed')
- ORDER BY COALESCE(due_at, created_at), created_at LIMIT 2000;
+   AND agency_code IN ('000.' || :a || '.00.H56')
+ ORDER BY COALESCE(due_at, created_at), created_at LIMIT 101 OFFSET 0;
+SQL
+cat > "$work/search.sql" <<'SQL'
+\set a random(10, 59)
+SELECT id, code, agency_code, procedure_code, procedure_version, case_key, channel, status, applicant_name,
+       created_at, updated_at, due_at
+  FROM dossiers
+ WHERE status IN ('received', 'processing', 'supplement_requested', 'awaiting_financial_obligation',
+                  'withdrawal_requested', 'processed')
+   AND agency_code IN ('000.' || :a || '.00.H56')
+ ORDER BY COALESCE(due_at, created_at), created_at LIMIT 2000 OFFSET 0;
 SQL
 cat > "$work/queue.sql" <<'SQL'
 \set a random(10, 59)
@@ -99,6 +110,7 @@ measure() { # script → "tps p50_ms p99_ms rows"
   echo "$tps $p50 $p99"
 }
 read -r inbox_tps inbox_p50 inbox_p99 < <(measure inbox)
+read -r search_tps search_p50 search_p99 < <(measure search)
 read -r queue_tps queue_p50 queue_p99 < <(measure queue)
 read -r steps_tps steps_p50 steps_p99 < <(measure steps)
 rows=$(psql "$url" -Atc "SELECT count(*) FROM dossiers WHERE agency_code = '000.10.00.H56' AND status IN ('received','processing','supplement_requested','awaiting_financial_obligation','withdrawal_requested','processed')")
@@ -109,11 +121,12 @@ rows=$(psql "$url" -Atc "SELECT count(*) FROM dossiers WHERE agency_code = '000.
   echo
   echo "\`N=$N DURATION=$DURATION bash bench/inbox.sh\`: $N dossiers over 50 agencies (90 % delivered) generated in"
   echo "${generated} s; pgbench runs the back office's own queries with 8 clients for $DURATION s each. An agency's inbox"
-  echo "holds about $rows dossiers in working statuses, all returned in one page (at most 2,000)."
+  echo "holds about $rows dossiers in working statuses; the inbox shows 100 per page, a text search looks through 2,000."
   echo
   echo "| Query | Queries/s | p50 ms | p99 ms | Target |"
   echo "|---|---|---|---|---|"
-  echo "| Inbox: six working statuses, soonest due first, 2,000 rows | $inbox_tps | $inbox_p50 | $inbox_p99 | p99 ≤ 50 ms |"
+  echo "| Inbox page: six working statuses, soonest due first, 100 rows (+1 to know there is a next page) | $inbox_tps | $inbox_p50 | $inbox_p99 | p99 ≤ 50 ms |"
+  echo "| Inbox text search: the 2,000 soonest due, matched without diacritics in the application | $search_tps | $search_p50 | $search_p99 | p99 ≤ 50 ms |"
   echo "| Reception queue: submitted online, oldest first, 500 rows | $queue_tps | $queue_p50 | $queue_p99 | p99 ≤ 50 ms |"
   echo "| Open workflow steps of an agency (shown in the inbox), 2,000 rows | $steps_tps | $steps_p50 | $steps_p99 | p99 ≤ 50 ms |"
 } | tee -a "$OUT"

@@ -603,6 +603,34 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
     change_status("result_delivered").await;
     logout(client).await;
 
+    // the administrator's workflow editor and the desk's register are accessible too
+    login_as(client, url, "quantri@minhhoa.example.vn", "MotCua-2026").await;
+    client
+        .goto(&format!("{url}/quan-tri/quy-trinh"))
+        .await
+        .unwrap();
+    no_axe_violations(client, axe, "workflows").await;
+    client
+        .goto(&format!("{url}/quan-tri/quy-trinh/1.001193/dung-han"))
+        .await
+        .unwrap();
+    type_into(client, "gio_0", "nhiều").await;
+    submit(client, "main form button[type=submit]").await;
+    client
+        .wait()
+        .for_element(Locator::Css(".error-summary"))
+        .await
+        .unwrap();
+    no_axe_violations(client, axe, "a refused workflow").await;
+    logout(client).await;
+    login_as(client, url, "motcua@minhhoa.example.vn", "MotCua-2026").await;
+    client
+        .goto(&format!("{url}/can-bo/so-theo-doi"))
+        .await
+        .unwrap();
+    no_axe_violations(client, axe, "register").await;
+    logout(client).await;
+
     // the citizen sees the result delivered in "My dossiers", with every step on the timeline
     login_as(client, url, "hong@example.vn", "Hoa Sen Nở 2026").await;
     client.goto(&format!("{url}/ho-so-cua-toi")).await.unwrap();
