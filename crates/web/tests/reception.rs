@@ -877,8 +877,15 @@ async fn the_inbox_filters_by_text_without_diacritics_status_channel_and_dates_o
     let rows = |body: &str| body.matches("<tr><td><a href=\"/can-bo/ho-so/").count();
     let first = app.get_with_cookie("/can-bo/ho-so", &desk).await;
     assert_eq!(rows(&first.body), 100);
-    assert!(first.body.contains(&code), "the soonest due is on the first page");
-    assert!(first.body.contains("href=\"/can-bo/ho-so?trang=2\""), "{}", first.body);
+    assert!(
+        first.body.contains(&code),
+        "the soonest due is on the first page"
+    );
+    assert!(
+        first.body.contains("href=\"/can-bo/ho-so?trang=2\""),
+        "{}",
+        first.body
+    );
     let second = app.get_with_cookie("/can-bo/ho-so?trang=2", &desk).await;
     assert_eq!(rows(&second.body), 1);
     assert!(second.body.contains("href=\"/can-bo/ho-so?trang=1\""));
