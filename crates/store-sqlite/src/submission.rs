@@ -420,7 +420,7 @@ impl SubmissionRepo for SqliteStore {
         }
         let (filter, params) = query.where_clause(1);
         let sql = sqlx::AssertSqlSafe(format!(
-            "{DOSSIER_COLUMNS} WHERE {filter} ORDER BY COALESCE(due_at, created_at), created_at LIMIT {} OFFSET {}",
+            "{DOSSIER_COLUMNS} WHERE {filter} ORDER BY COALESCE(due_at, created_at), created_at, id LIMIT {} OFFSET {}",
             query.limit, query.offset
         ));
         let mut q = sqlx::query(sql);

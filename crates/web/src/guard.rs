@@ -32,20 +32,23 @@ pub(crate) async fn require(
             &[("tiep", path.to_string())],
         ))
         .into_response()),
-        Decision::Deny => {
-            let event = AuditEvent {
-                id: uuid::Uuid::now_v7(),
-                at: OffsetDateTime::now_utc(),
-                kind: AuditKind::AccessDenied,
-                actor: viewer.account.as_ref().map(|a| a.id),
-                subject: Some(path.chars().take(200).collect()),
-                ip: None,
-                success: false,
-            };
-            if let Err(e) = state.store.audit.record(&event).await {
-                tracing::error!(error = %e, "access denial not audited");
-            }
-            Err(ErrorPage::access_denied().into_response_with(StatusCode::FORBIDDEN))
-        }
+        Decision::Deny => Err(refuse(state, viewer, path).await),
     }
+}
+
+/// Refuse the request with 403, recording the refusal in the audit log.
+pub(crate) async fn refuse(state: &AppState, viewer: &Viewer, path: &str) -> Response {
+    let event = AuditEvent {
+        id: uuid::Uuid::now_v7(),
+        at: OffsetDateTime::now_utc(),
+        kind: AuditKind::AccessDenied,
+        actor: viewer.account.as_ref().map(|a| a.id),
+        subject: Some(path.chars().take(200).collect()),
+        ip: None,
+        success: false,
+    };
+    if let Err(e) = state.store.audit.record(&event).await {
+        tracing::error!(error = %e, "access denial not audited");
+    }
+    ErrorPage::access_denied().into_response_with(StatusCode::FORBIDDEN)
 }

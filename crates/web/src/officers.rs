@@ -46,7 +46,7 @@ pub(crate) struct OfficersPage {
     pub created: Option<(String, String, String)>,
 }
 
-fn may_manage(state: &AppState, admin: &Account, agency: &AgencyCode) -> bool {
+pub(crate) fn may_manage(state: &AppState, admin: &Account, agency: &AgencyCode) -> bool {
     let view = state.catalogue.view();
     let within = |a: &AgencyCode, b: &AgencyCode| view.is_within(a, b);
     decide(Some(admin), Action::ManageAccounts(agency), &within) == Decision::Allow

@@ -137,7 +137,7 @@ const MAX_UNIT_EMAILS: usize = 20;
 /// officer who made the hand-off.
 async fn step_emails(
     state: &AppState,
-    by: &Account,
+    by: Option<AccountId>,
     step: &NewStep,
 ) -> Result<Vec<OutgoingEmail>, AppError> {
     let people: Vec<Account> = match &step.assignee {
@@ -146,7 +146,7 @@ async fn step_emails(
     };
     Ok(people
         .iter()
-        .filter(|p| p.id != by.id)
+        .filter(|p| Some(p.id) != by)
         .take(MAX_UNIT_EMAILS)
         .filter_map(|p| assignment_email(state, p, step))
         .collect())
@@ -393,9 +393,18 @@ pub(crate) async fn step_action(
             Err(r) => return Ok(r),
         };
     let note = motcua_domain::text::normalize(&posted.ly_do);
+    let typed = crate::reception::StepTyped {
+        viec: posted.viec.clone(),
+        note: note.clone(),
+        chosen: if posted.viec == "chuyen" {
+            posted.can_bo_tiep.trim().to_string()
+        } else {
+            posted.can_bo.trim().to_string()
+        },
+    };
     let refuse = |message: &str, field: &str| {
         let errors = vec![(field.to_string(), message.to_string())];
-        (errors, note.clone())
+        (errors, typed.clone())
     };
     let steps = state.store.workflows.steps(dossier.id).await?;
     let open = steps.iter().find(|s| s.ended_at.is_none()).cloned();
@@ -407,7 +416,7 @@ pub(crate) async fn step_action(
             details,
             rights,
             StatusCode::CONFLICT,
-            (vec![], note),
+            (vec![], typed.clone()),
             Some(MOVED),
         )
         .await;
@@ -583,16 +592,13 @@ pub(crate) async fn step_action(
                     "ly_do_buoc",
                 ))
             } else {
-                // back to whoever last held the previous step
-                let previous_holder = match steps
-                    .iter()
-                    .rev()
-                    .find(|s| s.index as usize == index - 1)
-                    .and_then(|s| s.assignee)
-                {
+                // back to whoever last held the previous step, if they still may hold it
+                let previous = steps.iter().rev().find(|s| s.index as usize == index - 1);
+                let previous_holder = match previous.and_then(|s| s.assignee) {
                     Some(id) => state.store.accounts.get(id).await?,
                     None => None,
-                };
+                }
+                .filter(|a| previous.is_some_and(|p| holds(&state, a, p.role, &p.agency)));
                 Ok(StepChange {
                     end: Some(end(&open, &by, StepOutcome::Returned, some(&note), now)),
                     next: open_step(
@@ -613,17 +619,8 @@ pub(crate) async fn step_action(
         _ => (true, Err(("Chọn một việc với bước xử lý", "buoc-xu-ly"))),
     };
     if !allowed {
-        // refused and audited by the policy
-        if let Err(resp) = guard::require(
-            &state,
-            &viewer,
-            Action::ApproveDossiers(&open.agency),
-            &path,
-        )
-        .await
-        {
-            return Ok(resp);
-        }
+        // not this officer's step to move (nor their unit's to lead): refused and audited
+        return Ok(guard::refuse(&state, &viewer, &format!("{path}/buoc")).await);
     }
     let mut change = match change {
         Ok(c) => c,
@@ -644,7 +641,7 @@ pub(crate) async fn step_action(
     };
     change.dossier = Some(dossier.id);
     if let Some(next) = &change.next {
-        change.emails = step_emails(&state, &officer, next).await?;
+        change.emails = step_emails(&state, Some(officer.id), next).await?;
     }
     match state.store.workflows.hand_off(None, &change).await {
         Ok(()) => {
@@ -665,7 +662,7 @@ pub(crate) async fn step_action(
                 details,
                 rights,
                 StatusCode::CONFLICT,
-                (vec![], note),
+                (vec![], typed.clone()),
                 Some(MOVED),
             )
             .await
@@ -752,6 +749,11 @@ pub(crate) async fn with_transition(
                     "Hồ sơ chưa qua hết các bước của quy trình: chuyển đến bước phê duyệt cuối cùng trước",
                 ));
             }
+            if !may_move(state, officer, open) {
+                return Ok(Err(
+                    "Bước phê duyệt đang do cán bộ khác giữ: chỉ người giữ bước (hoặc lãnh đạo đơn vị) phê duyệt",
+                ));
+            }
             change.end = Some(end(open, &by, StepOutcome::Approved, None, now));
         }
         (Some(open), to) if to.clock() == motcua_domain::ClockState::Stopped => {
@@ -765,9 +767,55 @@ pub(crate) async fn with_transition(
         ));
     }
     if let Some(next) = &change.next {
-        change.emails = step_emails(state, officer, next).await?;
+        change.emails = step_emails(state, Some(officer.id), next).await?;
     }
     Ok(Ok(change))
+}
+
+/// The step change when the applicant's supplement resumes processing: the open step's due time moves by the
+/// pause, or (the supplement was asked for at reception) the workflow starts with its first step open to the unit.
+pub(crate) async fn after_supplement(
+    state: &AppState,
+    dossier: &Dossier,
+    paused_since: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<StepChange, AppError> {
+    let cal = crate::reception::calendar(state).await?;
+    let steps = state.store.workflows.steps(dossier.id).await?;
+    let mut change = StepChange {
+        dossier: Some(dossier.id),
+        ..Default::default()
+    };
+    if let Some(open) = steps.iter().find(|s| s.ended_at.is_none()) {
+        change.extend = Some((
+            open.seq,
+            cal.extend_for_pause(open.due_at, paused_since, now),
+        ));
+        return Ok(change);
+    }
+    let procedure = state
+        .store
+        .catalogue
+        .get_procedure_version(&dossier.procedure, dossier.procedure_version)
+        .await?;
+    let case = procedure
+        .as_ref()
+        .and_then(|p| p.cases.iter().find(|c| c.key == dossier.case));
+    let (version, workflow) = starting_workflow(state, dossier, case).await?;
+    change.next = open_step(
+        &cal,
+        dossier,
+        &workflow,
+        version,
+        0,
+        None,
+        "Công dân bổ sung hồ sơ",
+        now,
+    );
+    if let Some(next) = &change.next {
+        change.emails = step_emails(state, None, next).await?;
+    }
+    Ok(change)
 }
 
 /// Whether a result may be entered or corrected: from reception until it is handed over.
@@ -858,7 +906,7 @@ pub(crate) async fn enter_result(
     };
     if !result_open(dossier.status) {
         errors.push((
-            "ket-qua".into(),
+            "ho-so".into(),
             format!(
                 "Không nhập kết quả khi hồ sơ ở trạng thái \u{201c}{}\u{201d}",
                 dossier.status.label_vi()

@@ -304,6 +304,8 @@ pub(crate) struct DossierPage {
     can_enter_result: bool,
     /// What was typed in the result form (kept when it is refused).
     typed: ResultTyped,
+    /// What was typed in a step form (kept when it is refused).
+    step_typed: StepTyped,
     /// Later changes the viewer may make: (target status, label, whether a reason is required).
     actions: Vec<(&'static str, &'static str, bool)>,
     /// Handing the result over is one of them: ask how.
@@ -321,7 +323,17 @@ pub(crate) struct ResultTyped {
     pub date: String,
 }
 
-/// The dossier page again, with errors or a notice, answered with `status`.
+/// What was typed in one of the step forms (kept when it is refused, in that form only).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StepTyped {
+    /// Which form: nhan, giao, chuyen or tra.
+    pub viec: String,
+    pub note: String,
+    /// The officer picked.
+    pub chosen: String,
+}
+
+/// The dossier page again after a step action, with errors or a notice, answered with `status`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn rerender(
     state: &AppState,
@@ -330,17 +342,22 @@ pub(crate) async fn rerender(
     details: OnlineDetails,
     rights: Rights,
     status: StatusCode,
-    (errors, reason): (Vec<(String, String)>, String),
+    (errors, typed): (Vec<(String, String)>, StepTyped),
     notice: Option<&'static str>,
 ) -> Result<Response, AppError> {
-    Ok((
-        status,
-        render(
-            state, layout, dossier, details, rights, errors, reason, notice,
-        )
-        .await?,
+    let mut page = render(
+        state,
+        layout,
+        dossier,
+        details,
+        rights,
+        errors,
+        String::new(),
+        notice,
     )
-        .into_response())
+    .await?;
+    page.step_typed = typed;
+    Ok((status, page).into_response())
 }
 
 /// The dossier page with the result form refused, keeping what was typed.
@@ -507,6 +524,7 @@ async fn render(
         result,
         can_enter_result: rights.process && crate::processing::result_open(dossier.status),
         typed: ResultTyped::default(),
+        step_typed: StepTyped::default(),
         actions: next_actions(&dossier, &events, rights)
             .into_iter()
             // approval ends the workflow's last step: not offered while earlier steps remain
@@ -1251,11 +1269,15 @@ pub(crate) async fn inbox(
     // open workflow steps at these agencies (their holder and own due time) and those assigned to me (shown
     // even where I no longer hold a desk role)
     let open_steps = state.store.workflows.open_steps(&agencies, 2000).await?;
-    let my_steps = state
+    // (only where they still hold a desk role: a former unit's dossiers are not theirs to see)
+    let my_steps: Vec<motcua_domain::workflow::StepRecord> = state
         .store
         .workflows
         .open_steps_of(officer.id, 2000)
-        .await?;
+        .await?
+        .into_iter()
+        .filter(|s| crate::processing::desk_role_at(&state, &officer, &s.agency))
+        .collect();
     let step_of: std::collections::HashMap<
         motcua_domain::DossierId,
         &motcua_domain::workflow::StepRecord,
@@ -1283,9 +1305,14 @@ pub(crate) async fn inbox(
         query.offset = 0;
     }
     // dossiers received elsewhere that are at one of our steps (inter-agency), listed first
+    // (those the officer may open: processing or approval rights where the step is)
     let elsewhere_ids: Vec<motcua_domain::DossierId> = step_of
-        .keys()
-        .copied()
+        .values()
+        .filter(|s| {
+            let r = rights(&state, &officer, &s.agency);
+            r.process || r.approve
+        })
+        .map(|s| s.dossier)
         .filter(|id| !mine_only || my_steps.iter().any(|s| s.dossier == *id))
         .collect();
     let mut elsewhere = if elsewhere_ids.is_empty() || page > 1 {

@@ -588,8 +588,21 @@ pub(crate) async fn supplement_send(
         }
         _ => t,
     };
+    let resumed_at = t.at;
     match state.store.submissions.send_supplement(draft, &t).await {
-        Ok(_) => Ok(Redirect::to(&format!("/ho-so/{code}")).into_response()),
+        Ok(_) => {
+            // processing resumes: the workflow's open step gets the pause too, or the workflow starts
+            if was_received && let Some(asked) = asked {
+                let change =
+                    crate::processing::after_supplement(&state, &dossier, asked.at, resumed_at)
+                        .await?;
+                if let Err(e) = state.store.workflows.hand_off(None, &change).await {
+                    tracing::error!(error = %e, dossier = %dossier.code, "the workflow step was not updated after a supplement");
+                }
+                state.outbox_wake.notify_one();
+            }
+            Ok(Redirect::to(&format!("/ho-so/{code}")).into_response())
+        }
         Err(StoreError::Conflict(_)) => Ok((
             StatusCode::CONFLICT,
             render_dossier(&state, layout, dossier, details, false, Some(NOT_ASKED)).await?,

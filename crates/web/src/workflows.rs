@@ -84,12 +84,17 @@ pub(crate) async fn list(
     layout: Layout,
     viewer: Viewer,
 ) -> Result<Response, AppError> {
-    if let Err(r) = guard::require(&state, &viewer, Action::Administer, PATH).await {
-        return Ok(r);
-    }
+    let admin = match guard::require(&state, &viewer, Action::Administer, PATH).await {
+        Ok(a) => a,
+        Err(r) => return Ok(r),
+    };
     let view = state.catalogue.view();
     let mut rows = Vec::new();
-    for entry in &view.entries {
+    for entry in view
+        .entries
+        .iter()
+        .filter(|e| manages_all(&state, &admin, &e.procedure.agencies))
+    {
         for case in &entry.procedure.cases {
             let (version, steps) = match state
                 .store
@@ -111,14 +116,26 @@ pub(crate) async fn list(
     Ok(ListPage { layout, rows }.into_response())
 }
 
+/// Whether the administrator manages every agency that carries out the procedure (a workflow applies at all of
+/// them).
+fn manages_all(state: &AppState, admin: &motcua_domain::Account, agencies: &[AgencyCode]) -> bool {
+    !agencies.is_empty()
+        && agencies
+            .iter()
+            .all(|a| crate::officers::may_manage(state, admin, a))
+}
+
 /// The procedure and case named in the address, from the catalogue in force.
 fn find_case(
     state: &AppState,
+    admin: &motcua_domain::Account,
     procedure: &str,
     case: &str,
 ) -> Option<(ProcedureCode, String, ProcedureCase)> {
     let view = state.catalogue.view();
-    let entry = view.get(procedure)?;
+    let entry = view
+        .get(procedure)
+        .filter(|e| manages_all(state, admin, &e.procedure.agencies))?;
     let case = entry
         .procedure
         .cases
@@ -147,6 +164,7 @@ fn rows_of(workflow: &Workflow) -> Vec<StepRow> {
 #[allow(clippy::too_many_arguments)]
 fn page(
     state: &AppState,
+    admin: &motcua_domain::Account,
     layout: Layout,
     code: &ProcedureCode,
     procedure: String,
@@ -176,6 +194,7 @@ fn page(
         agencies: view
             .agencies
             .iter()
+            .filter(|a| crate::officers::may_manage(state, admin, &a.code))
             .map(|a| (a.code.to_string(), format!("{} ({})", a.name, a.code)))
             .collect(),
         roles: STEP_ROLES
@@ -200,10 +219,11 @@ pub(crate) async fn edit_page(
     Path((procedure, case)): Path<(String, String)>,
     Query(q): Query<Saved>,
 ) -> Result<Response, AppError> {
-    if let Err(r) = guard::require(&state, &viewer, Action::Administer, PATH).await {
-        return Ok(r);
-    }
-    let Some((code, name, case)) = find_case(&state, &procedure, &case) else {
+    let admin = match guard::require(&state, &viewer, Action::Administer, PATH).await {
+        Ok(a) => a,
+        Err(r) => return Ok(r),
+    };
+    let Some((code, name, case)) = find_case(&state, &admin, &procedure, &case) else {
         return Ok(not_found().await);
     };
     let (version, workflow) = match state
@@ -217,6 +237,7 @@ pub(crate) async fn edit_page(
     };
     Ok(page(
         &state,
+        &admin,
         layout,
         &code,
         name,
@@ -240,7 +261,7 @@ pub(crate) async fn save(
         Ok(a) => a,
         Err(r) => return Ok(r),
     };
-    let Some((code, name, case)) = find_case(&state, &procedure, &case) else {
+    let Some((code, name, case)) = find_case(&state, &admin, &procedure, &case) else {
         return Ok(not_found().await);
     };
     let fields: HashMap<String, String> = fields.into_iter().collect();
@@ -272,7 +293,16 @@ pub(crate) async fn save(
                 .ok()
                 .filter(|c| view.agency(c).is_some())
             {
-                Some(c) => Some(c),
+                Some(c) if crate::officers::may_manage(&state, &admin, &c) => Some(c),
+                Some(_) => {
+                    errors.push((
+                        format!("co_quan_{}", rows.len()),
+                        format!(
+                            "Bước {n}: anh/chị không quản trị cơ quan này; bước liên thông cần quản trị viên cấp trên"
+                        ),
+                    ));
+                    None
+                }
                 None => {
                     errors.push((
                         format!("co_quan_{}", rows.len()),
@@ -317,7 +347,7 @@ pub(crate) async fn save(
         (
             StatusCode::UNPROCESSABLE_ENTITY,
             page(
-                &state, layout, &code, name, &case, current, rows, errors, false,
+                &state, &admin, layout, &code, name, &case, current, rows, errors, false,
             ),
         )
             .into_response()

@@ -422,22 +422,43 @@ async fn five_wrong_passwords_lock_the_account_even_against_the_right_one() {
 async fn too_many_attempts_from_one_address_get_429_with_retry_after() {
     let (app, _) = app_with_citizen().await;
     let body = form("khong@example.vn", "sai mật khẩu 1", "/");
-    let headers = [
-        ("content-type", "application/x-www-form-urlencoded"),
-        ("sec-fetch-site", "same-origin"),
-        ("x-forwarded-for", "203.0.113.7"),
-    ];
-    let mut statuses = Vec::new();
-    for _ in 0..21 {
-        statuses.push(app.send("POST", "/dang-nhap", &headers, &body).await.status);
-    }
-    assert!(
-        statuses[..20]
-            .iter()
-            .all(|s| *s == StatusCode::UNAUTHORIZED),
-        "{statuses:?}"
-    );
-    let reply = app.send("POST", "/dang-nhap", &headers, &body).await;
+    // the limit is per fixed minute: on a slow machine the 22 attempts may straddle two minutes, and then
+    // they are tried again from a fresh address (the behaviour is the same in any one minute)
+    let minute = || {
+        OffsetDateTime::now_utc()
+            .replace_second(0)
+            .unwrap()
+            .replace_nanosecond(0)
+            .unwrap()
+    };
+    let mut tries = 0;
+    let (headers, reply) = loop {
+        tries += 1;
+        let started = minute();
+        let headers = [
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("sec-fetch-site", "same-origin"),
+            (
+                "x-forwarded-for",
+                ["203.0.113.7", "203.0.113.9", "203.0.113.10"][tries - 1],
+            ),
+        ];
+        let mut statuses = Vec::new();
+        for _ in 0..21 {
+            statuses.push(app.send("POST", "/dang-nhap", &headers, &body).await.status);
+        }
+        let reply = app.send("POST", "/dang-nhap", &headers, &body).await;
+        if minute() != started && tries < 3 {
+            continue;
+        }
+        assert!(
+            statuses[..20]
+                .iter()
+                .all(|s| *s == StatusCode::UNAUTHORIZED),
+            "{statuses:?}"
+        );
+        break (headers, reply);
+    };
     assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(reply.headers[header::RETRY_AFTER], "60");
     assert!(reply.body.contains("Bạn đã thử quá nhiều lần"));

@@ -1073,6 +1073,16 @@ async fn officers_assign_forward_and_return_steps_and_a_stale_form_changes_nothi
         now_b.due_at, first.due_at,
         "a transfer keeps the step's due time"
     );
+    // the head may hand it on but not take it over themselves
+    let seize = app
+        .post_form(
+            &step_url,
+            &format!("viec=nhan&buoc={}", now_b.seq),
+            Some(&u.head.1),
+        )
+        .await;
+    assert_eq!(seize.status, StatusCode::FORBIDDEN);
+    assert_eq!(open_step(&app, dossier.id).await.assignee, Some(u.b.0));
     let mail = emails_to(&app, "cvb@example.vn").await;
     assert_eq!(mail.len(), 1, "{mail:?}");
     assert!(mail[0].contains(&code) && mail[0].contains("Trưởng Phòng Dung"));
@@ -1230,9 +1240,41 @@ async fn an_administrator_sets_a_workflow_with_a_step_at_another_agency_on(db: T
         "Quản Trị",
         "qt@example.vn",
         AccountKind::Officer,
-        &[&format!("administrator@{AGENCY}")],
+        &[
+            &format!("administrator@{AGENCY}"),
+            &format!("administrator@{OTHER_AGENCY}"),
+        ],
     );
     let admin = login(&app, &admin, "3").await;
+    // an administrator of one agency cannot put a step at another
+    let local = person(
+        "Quản Trị Sở",
+        "qts@example.vn",
+        AccountKind::Officer,
+        &[&format!("administrator@{AGENCY}")],
+    );
+    let local = login(&app, &local, "6").await;
+    let foreign = app
+        .post_form(
+            &format!("/quan-tri/quy-trinh/{PROCEDURE}/mac-dinh"),
+            &format!(
+                "ten_0=Th%E1%BA%A9m%20%C4%91%E1%BB%8Bnh&co_quan_0={OTHER_AGENCY}&vai_tro_0=specialist&gio_0=8\
+                 &ten_1=Ph%C3%AA%20duy%E1%BB%87t&co_quan_1=&vai_tro_1=leader&gio_1=4"
+            ),
+            Some(&local),
+        )
+        .await;
+    assert_eq!(
+        foreign.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        foreign.headers.get("location")
+    );
+    assert!(
+        foreign.body.contains("không quản trị cơ quan này"),
+        "{}",
+        foreign.body
+    );
     let editor = format!("/quan-tri/quy-trinh/{PROCEDURE}/mac-dinh");
     // the list shows the default
     let list = app.get_with_cookie("/quan-tri/quy-trinh", &admin).await;

@@ -848,3 +848,77 @@ async fn a_supplement_request_is_answered_with_files_and_the_dossier_goes_back_t
         Some("Công dân đã bổ sung 1 tệp trên cổng dịch vụ công")
     );
 }
+
+#[tokio::test]
+async fn a_supplement_after_reception_resumes_processing_with_the_first_workflow_step_open() {
+    let (app, cookie, account) = app().await;
+    let base = start(&app, &cookie).await;
+    upload(&app, &base, &cookie, 0, &[("a.pdf", PDF)]).await;
+    let drafts = app
+        .db
+        .store
+        .submissions
+        .drafts_for(account.id)
+        .await
+        .unwrap();
+    let dossier = app
+        .db
+        .store
+        .submissions
+        .submit(&motcua_domain::submission::Submission {
+            draft: drafts[0].id,
+            new_dossier: motcua_domain::DossierId::new(),
+            account: account.id,
+            applicant_name: NonEmptyText::parse("Nguyễn Văn An").unwrap(),
+            applicant_phone: "0912345678".into(),
+            applicant_personal_id: "001099012345".into(),
+            on_behalf: false,
+            answers: Default::default(),
+            at: OffsetDateTime::now_utc(),
+            emails: vec![],
+        })
+        .await
+        .unwrap();
+    // received, then asked for more (through the store: the desk's pages are tested elsewhere)
+    let now = OffsetDateTime::now_utc();
+    for (from, to) in [
+        (DossierStatus::Submitted, DossierStatus::Received),
+        (DossierStatus::Received, DossierStatus::SupplementRequested),
+    ] {
+        let mut t = motcua_domain::Transition::new(dossier.id, from, to, now, "officer")
+            .unwrap()
+            .with_reason("Thiếu Giấy chứng sinh bản chính");
+        if to == DossierStatus::Received {
+            t = t.with_due_at(now + time::Duration::days(7));
+        }
+        app.db.store.dossiers.record_transition(&t).await.unwrap();
+    }
+    let path = format!("/ho-so/{}", dossier.code);
+    let right = upload_to(
+        &app,
+        &format!("{path}/bo-sung"),
+        &cookie,
+        0,
+        &[("chung-sinh.pdf", PDF)],
+    )
+    .await;
+    assert_eq!(right.status, StatusCode::SEE_OTHER, "{}", right.body);
+    let sent = app
+        .post_form(&format!("{path}/gui-bo-sung"), "", Some(&cookie))
+        .await;
+    assert_eq!(location(&sent), path);
+    let resumed = app
+        .db
+        .store
+        .dossiers
+        .get(dossier.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(resumed.status, DossierStatus::Processing);
+    // the workflow starts: its first step is open to the unit, nobody named yet
+    let steps = app.db.store.workflows.steps(dossier.id).await.unwrap();
+    assert_eq!(steps.len(), 1, "{steps:?}");
+    assert_eq!((steps[0].index, steps[0].assignee), (0, None));
+    assert!(steps[0].ended_at.is_none());
+}
