@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Officer inbox benchmark (issue 6): 1,000,000 dossiers on PostgreSQL (90 % delivered, the rest spread over the
 # working statuses, 50 agencies), then the exact queries of the back office — an agency's inbox page (six
-# statuses, soonest due first, 100 rows), its text search (2,000 rows), its open workflow steps and its reception
+# statuses, soonest due first, 100 rows), its text search (first page), its open workflow steps and its reception
 # queue — run by pgbench with 8 clients; p50 and p99 from pgbench's per-transaction log (target in
 # architecture.md §7: p99 <= 50 ms).
 #
@@ -31,7 +31,7 @@ INSERT INTO agencies (code, name, level, valid_from, updated_at)
   SELECT format('000.%s.00.H56', lpad(a::text, 2, '0')), 'Cơ quan ' || a, 'commune', DATE '2020-01-01', now()
   FROM generate_series(10, 59) a ON CONFLICT DO NOTHING;
 INSERT INTO dossiers (id, code, agency_code, procedure_code, procedure_version, case_key, channel, status,
-                      applicant_name, created_at, updated_at, due_at)
+                      applicant_name, created_at, updated_at, due_at, search_text)
   SELECT md5(g::text)::uuid,
          'BENCH-' || g,
          format('000.%s.00.H56', 10 + g % 50),
@@ -45,7 +45,8 @@ INSERT INTO dossiers (id, code, agency_code, procedure_code, procedure_version, 
          now() - (g % 525600) * interval '1 minute',
          now() - (g % 525600) * interval '1 minute',
          CASE WHEN (g / 50) % 10 = 0 AND (g / 500) % 7 = 0 THEN NULL
-              ELSE now() - (g % 525600) * interval '1 minute' + interval '5 days' END
+              ELSE now() - (g % 525600) * interval '1 minute' + interval '5 days' END,
+         'bench-' || g || ' nguoi nop ' || g
   FROM generate_series(1, $N) g;
 -- the open workflow step of every dossier in processing, at its own agency (the inbox shows it)
 INSERT INTO dossier_steps (dossier_id, seq, step_index, workflow_version, name, agency_code, role, quota_hours,
@@ -66,17 +67,19 @@ SELECT id, code, agency_code, procedure_code, procedure_version, case_key, chann
  WHERE status IN ('received', 'processing', 'supplement_requested', 'awaiting_financial_obligation',
                   'withdrawal_requested', 'processed')
    AND agency_code IN ('000.' || :a || '.00.H56')
- ORDER BY COALESCE(due_at, created_at), created_at LIMIT 101 OFFSET 0;
+ ORDER BY COALESCE(due_at, created_at), created_at, id LIMIT 101 OFFSET 0;
 SQL
 cat > "$work/search.sql" <<'SQL'
 \set a random(10, 59)
+\set n random(1, 9999)
 SELECT id, code, agency_code, procedure_code, procedure_version, case_key, channel, status, applicant_name,
        created_at, updated_at, due_at
   FROM dossiers
  WHERE status IN ('received', 'processing', 'supplement_requested', 'awaiting_financial_obligation',
                   'withdrawal_requested', 'processed')
    AND agency_code IN ('000.' || :a || '.00.H56')
- ORDER BY COALESCE(due_at, created_at), created_at LIMIT 2000 OFFSET 0;
+   AND (search_text LIKE '%nop ' || :n || '%' ESCAPE '\' OR procedure_code IN ('9.999999'))
+ ORDER BY COALESCE(due_at, created_at), created_at, id LIMIT 101 OFFSET 0;
 SQL
 cat > "$work/queue.sql" <<'SQL'
 \set a random(10, 59)
@@ -121,12 +124,12 @@ rows=$(psql "$url" -Atc "SELECT count(*) FROM dossiers WHERE agency_code = '000.
   echo
   echo "\`N=$N DURATION=$DURATION bash bench/inbox.sh\`: $N dossiers over 50 agencies (90 % delivered) generated in"
   echo "${generated} s; pgbench runs the back office's own queries with 8 clients for $DURATION s each. An agency's inbox"
-  echo "holds about $rows dossiers in working statuses; the inbox shows 100 per page, a text search looks through 2,000."
+  echo "holds about $rows dossiers in working statuses; the inbox shows 100 per page, a text search filters in the query."
   echo
   echo "| Query | Queries/s | p50 ms | p99 ms | Target |"
   echo "|---|---|---|---|---|"
   echo "| Inbox page: six working statuses, soonest due first, 100 rows (+1 to know there is a next page) | $inbox_tps | $inbox_p50 | $inbox_p99 | p99 ≤ 50 ms |"
-  echo "| Inbox text search: the 2,000 soonest due, matched without diacritics in the application | $search_tps | $search_p50 | $search_p99 | p99 ≤ 50 ms |"
+  echo "| Inbox text search: applicant or code folded without diacritics (\`search_text LIKE\`), first page | $search_tps | $search_p50 | $search_p99 | p99 ≤ 50 ms |"
   echo "| Reception queue: submitted online, oldest first, 500 rows | $queue_tps | $queue_p50 | $queue_p99 | p99 ≤ 50 ms |"
   echo "| Open workflow steps of an agency (shown in the inbox), 2,000 rows | $steps_tps | $steps_p50 | $steps_p99 | p99 ≤ 50 ms |"
 } | tee -a "$OUT"

@@ -130,7 +130,30 @@ impl SqliteStore {
         MIGRATOR
             .run(&self.write)
             .await
-            .map_err(|e| StoreError::Other(format!("migration: {e}")))
+            .map_err(|e| StoreError::Other(format!("migration: {e}")))?;
+        // dossiers written before their search text existed get it now (a thousand at a time)
+        loop {
+            let rows = sqlx::query(
+                "SELECT id, code, applicant_name FROM dossiers WHERE search_text = '' LIMIT 1000",
+            )
+            .fetch_all(&self.write)
+            .await
+            .map_err(map_err)?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            for row in rows {
+                let id: String = row.try_get("id").map_err(map_err)?;
+                let code: String = row.try_get("code").map_err(map_err)?;
+                let name: String = row.try_get("applicant_name").map_err(map_err)?;
+                sqlx::query("UPDATE dossiers SET search_text = $1 WHERE id = $2")
+                    .bind(motcua_store::search_text(&code, &name))
+                    .bind(id)
+                    .execute(&self.write)
+                    .await
+                    .map_err(map_err)?;
+            }
+        }
     }
 
     pub fn into_store(self) -> Store {
@@ -585,8 +608,8 @@ impl DossierRepo for SqliteStore {
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO dossiers (id, code, agency_code, procedure_code, procedure_version, case_key, channel, \
-             status, applicant_name, created_at, updated_at, due_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, NULL)",
+             status, applicant_name, created_at, updated_at, due_at, search_text) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, NULL, $11)",
         )
         .bind(d.id.0.to_string())
         .bind(d.code.to_string())
@@ -598,6 +621,7 @@ impl DossierRepo for SqliteStore {
         .bind(d.status.as_str())
         .bind(d.applicant_name.as_str())
         .bind(at)
+        .bind(motcua_store::search_text(&d.code.to_string(), d.applicant_name.as_str()))
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;

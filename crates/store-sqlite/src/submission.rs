@@ -296,8 +296,8 @@ impl SubmissionRepo for SqliteStore {
         sqlx::query(
             "INSERT INTO dossiers (id, code, agency_code, procedure_code, procedure_version, case_key, channel, \
              status, applicant_name, created_at, updated_at, due_at, account_id, applicant_phone, \
-             applicant_personal_id, on_behalf, form_data) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, NULL, $11, $12, $13, $14, $15)",
+             applicant_personal_id, on_behalf, form_data, search_text) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, NULL, $11, $12, $13, $14, $15, $16)",
         )
         .bind(s.new_dossier.0.to_string())
         .bind(code.to_string())
@@ -314,6 +314,7 @@ impl SubmissionRepo for SqliteStore {
         .bind(&s.applicant_personal_id)
         .bind(s.on_behalf)
         .bind(decode::answers_json(&s.answers))
+        .bind(motcua_store::search_text(&code.to_string(), s.applicant_name.as_str()))
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
@@ -441,8 +442,8 @@ impl SubmissionRepo for SqliteStore {
         sqlx::query(
             "INSERT INTO dossiers (id, code, agency_code, procedure_code, procedure_version, case_key, channel, \
              status, applicant_name, created_at, updated_at, due_at, account_id, applicant_phone, \
-             applicant_personal_id, on_behalf, form_data) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, FALSE, $15)",
+             applicant_personal_id, on_behalf, form_data, search_text) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, FALSE, $15, $16)",
         )
         .bind(i.dossier.0.to_string())
         .bind(code.to_string())
@@ -459,6 +460,7 @@ impl SubmissionRepo for SqliteStore {
         .bind(i.applicant_phone.as_deref())
         .bind(i.applicant_personal_id.as_deref())
         .bind(decode::answers_json(&i.answers))
+        .bind(motcua_store::search_text(&code.to_string(), i.applicant_name.as_str()))
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;

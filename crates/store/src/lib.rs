@@ -324,6 +324,9 @@ pub struct DossierQuery {
     pub created_before: Option<OffsetDateTime>,
     /// Only those due before this instant (overdue).
     pub due_before: Option<OffsetDateTime>,
+    /// Text typed in the search box, folded without diacritics: it matches the code or the applicant's name
+    /// (see [`search_text`]), or the dossier is of one of `procedures` (whose names matched it).
+    pub text: Option<(String, Vec<ProcedureCode>)>,
     pub limit: u32,
     pub offset: u32,
 }
@@ -390,8 +393,33 @@ impl DossierQuery {
         if let Some(t) = self.due_before {
             sql.push_str(&format!(" AND due_at < {}", push(QueryParam::Time(t))));
         }
+        if let Some((folded, procedures)) = &self.text {
+            let escaped: String = folded
+                .chars()
+                .flat_map(|c| match c {
+                    '%' | '_' | '\\' => vec!['\\', c],
+                    c => vec![c],
+                })
+                .collect();
+            let like = push(QueryParam::Text(format!("%{escaped}%")));
+            let mut either = format!("search_text LIKE {like} ESCAPE '\\'");
+            if !procedures.is_empty() {
+                let codes: Vec<String> = procedures
+                    .iter()
+                    .map(|p| push(QueryParam::Text(p.as_str().to_string())))
+                    .collect();
+                either.push_str(&format!(" OR procedure_code IN ({})", codes.join(", ")));
+            }
+            sql.push_str(&format!(" AND ({either})"));
+        }
         (sql, params)
     }
+}
+
+/// What a dossier is found by in the officers' search: its code and applicant's name, folded without diacritics
+/// (lower case, "đ" as "d"). Written with the dossier.
+pub fn search_text(code: &str, applicant_name: &str) -> String {
+    motcua_search::fold(&format!("{code} {applicant_name}"))
 }
 
 /// A value bound into a [`DossierQuery`]'s WHERE clause.

@@ -1876,6 +1876,28 @@ async fn the_reception_queue_lists_an_agencys_waiting_dossiers_oldest_first(stor
         .len(),
         3
     );
+    // the text matches the code or the applicant without diacritics, or a listed procedure; `%` is literal
+    let name = codes[0].1.applicant_name.as_str().to_string();
+    let folded = motcua_store::search_text("", &name).trim().to_string();
+    let text = |t: &str, procedures: Vec<motcua_domain::ProcedureCode>| DossierQuery {
+        text: Some((t.to_string(), procedures)),
+        limit: 10,
+        ..base.clone()
+    };
+    assert_eq!(page(text(&folded, vec![])).await.len(), 3, "{folded}");
+    let one_code = codes[1].1.code.to_string().to_lowercase();
+    assert_eq!(page(text(&one_code, vec![])).await, vec![10]);
+    assert!(page(text("%", vec![])).await.is_empty());
+    assert!(page(text("khong ai ten nay", vec![])).await.is_empty());
+    assert_eq!(
+        page(text(
+            "khong ai ten nay",
+            vec![motcua_domain::ProcedureCode::parse(PROCEDURE).unwrap()]
+        ))
+        .await
+        .len(),
+        3
+    );
     assert!(
         store
             .submissions

@@ -1169,8 +1169,8 @@ pub(crate) struct InboxQuery {
 
 /// Dossiers per page of the inbox.
 const PAGE: u32 = 100;
-/// A text search looks through this many dossiers (soonest due first) of the other filters.
-const SEARCH_CAP: u32 = 2000;
+/// Most dossiers of other agencies at our steps listed above the first page.
+const ELSEWHERE_MAX: u32 = 500;
 
 fn start_of_vn_day(day: time::Date) -> OffsetDateTime {
     day.with_time(time::Time::MIDNIGHT)
@@ -1286,8 +1286,7 @@ pub(crate) async fn inbox(
         .chain(my_steps.iter())
         .map(|s| (s.dossier, s))
         .collect();
-    // every filter but the text is part of the query; the text (without diacritics, over code, applicant and
-    // procedure) is matched here, over the SEARCH_CAP soonest due
+    // every filter is part of the query, the text too (without diacritics: code, applicant, procedure name)
     let mut query = motcua_store::DossierQuery::new(&agencies, &statuses, PAGE + 1);
     query.offset = (page - 1) * PAGE;
     query.channel = Channel::parse(&q.kenh).ok();
@@ -1301,8 +1300,14 @@ pub(crate) async fn inbox(
         query.only = Some(my_steps.iter().map(|s| s.dossier).collect());
     }
     if !needle.is_empty() {
-        query.limit = SEARCH_CAP;
-        query.offset = 0;
+        // the code or applicant (folded in the database), or a procedure whose name matches
+        let procedures = view
+            .entries
+            .iter()
+            .filter(|e| e.folded_name.contains(&needle))
+            .map(|e| e.procedure.code.clone())
+            .collect();
+        query.text = Some((needle.clone(), procedures));
     }
     // dossiers received elsewhere that are at one of our steps (inter-agency), listed first
     // (those the officer may open: processing or approval rights where the step is)
@@ -1315,7 +1320,7 @@ pub(crate) async fn inbox(
         .map(|s| s.dossier)
         .filter(|id| !mine_only || my_steps.iter().any(|s| s.dossier == *id))
         .collect();
-    let mut elsewhere = if elsewhere_ids.is_empty() || page > 1 {
+    let elsewhere = if elsewhere_ids.is_empty() || page > 1 {
         vec![]
     } else {
         state
@@ -1325,33 +1330,14 @@ pub(crate) async fn inbox(
                 agencies: vec![],
                 not_agencies: agencies.clone(),
                 only: Some(elsewhere_ids),
-                limit: SEARCH_CAP,
+                limit: ELSEWHERE_MAX,
+                offset: 0,
                 ..query.clone()
             })
             .await?
     };
     let mut dossiers = state.store.submissions.queue(&query).await?;
-    let matches = |d: &Dossier| {
-        needle.is_empty() || {
-            let procedure = view
-                .get(d.procedure.as_str())
-                .map(|e| e.folded_name.as_str())
-                .unwrap_or("");
-            motcua_search::fold(&d.code.to_string()).contains(&needle)
-                || motcua_search::fold(d.applicant_name.as_str()).contains(&needle)
-                || procedure.contains(&needle)
-        }
-    };
-    elsewhere.retain(|d| matches(d));
-    dossiers.retain(|d| matches(d));
-    let has_next = if needle.is_empty() {
-        dossiers.len() > PAGE as usize
-    } else {
-        // the page out of the matches
-        let skip = ((page - 1) * PAGE) as usize;
-        dossiers = dossiers.into_iter().skip(skip).collect();
-        dossiers.len() > PAGE as usize
-    };
+    let has_next = dossiers.len() > PAGE as usize;
     dossiers.truncate(PAGE as usize);
     let rows: Vec<InboxRow> = elsewhere
         .into_iter()
