@@ -1266,10 +1266,9 @@ pub(crate) async fn inbox(
             "Ngày “đến” phải có dạng ngày/tháng/năm".to_string(),
         ));
     }
-    // open workflow steps at these agencies (their holder and own due time) and those assigned to me (shown
-    // even where I no longer hold a desk role)
+    // open workflow steps at these agencies (their holder and own due time), and those assigned to me where I
+    // still hold a desk role (a former unit's dossiers are not mine to see)
     let open_steps = state.store.workflows.open_steps(&agencies, 2000).await?;
-    // (only where they still hold a desk role: a former unit's dossiers are not theirs to see)
     let my_steps: Vec<motcua_domain::workflow::StepRecord> = state
         .store
         .workflows
