@@ -1628,3 +1628,116 @@ async fn a_stopped_dossier_has_its_notice_and_the_register_lists_what_was_receiv
         StatusCode::FORBIDDEN
     );
 }
+
+on_both_backends!(
+    fees_pause_the_step_and_a_withdrawal_after_reception_closes_it,
+    fees_pause_the_step_and_a_withdrawal_after_reception_closes_it_on_postgresql,
+    fees_pause_the_step_and_a_withdrawal_after_reception_closes_it_on
+);
+
+async fn fees_pause_the_step_and_a_withdrawal_after_reception_closes_it_on(db: TestStore) {
+    let (app, citizen, dossier) = setup(db).await;
+    let u = unit(&app).await;
+    let code = dossier.code.to_string();
+    let path = format!("/can-bo/ho-so/{code}");
+    into_processing(&app, &u, &code, &u.a.1).await;
+    let before = open_step(&app, dossier.id).await;
+    let due_before = app
+        .db
+        .store
+        .dossiers
+        .get(dossier.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .due_at
+        .unwrap();
+    // asking for the fees needs a reason, then pauses the clock
+    let bare = app
+        .post_form(
+            &format!("{path}/chuyen"),
+            "den=awaiting_financial_obligation",
+            Some(&u.a.1),
+        )
+        .await;
+    assert_eq!(bare.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .post_form(
+            &format!("{path}/chuyen"),
+            "den=awaiting_financial_obligation&ly_do=N%E1%BB%99p%20l%E1%BB%87%20ph%C3%AD%20tr%C6%B0%E1%BB%9Bc%20b%C6%B0%E1%BB%9Bc%20th%E1%BA%A9m%20%C4%91%E1%BB%8Bnh",
+            Some(&u.a.1),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // no hand-off while paused
+    let paused = app
+        .post_form(
+            &format!("{path}/buoc"),
+            &format!("viec=chuyen&buoc={}", before.seq),
+            Some(&u.a.1),
+        )
+        .await;
+    assert_eq!(paused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(paused.body.contains("Chỉ chuyển bước khi hồ sơ đang xử lý"));
+    // paid: processing resumes, the dossier's and the step's due times never move earlier
+    let r = app
+        .post_form(&format!("{path}/chuyen"), "den=processing", Some(&u.a.1))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let resumed = app
+        .db
+        .store
+        .dossiers
+        .get(dossier.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(resumed.status, DossierStatus::Processing);
+    assert!(resumed.due_at.unwrap() >= due_before);
+    let step = open_step(&app, dossier.id).await;
+    assert_eq!(step.seq, before.seq, "the same holding goes on");
+    assert!(step.due_at >= before.due_at);
+
+    // the applicant asks to withdraw; the desk agrees; the open step closes with the dossier
+    let citizen_cookie = login_existing(&app, &citizen, "2").await;
+    let r = app
+        .post_form(&format!("/ho-so/{code}/rut"), "", Some(&citizen_cookie))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        app.db
+            .store
+            .dossiers
+            .get(dossier.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        DossierStatus::WithdrawalRequested
+    );
+    let r = app
+        .post_form(&format!("{path}/chuyen"), "den=withdrawn", Some(&u.desk))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let steps = app.db.store.workflows.steps(dossier.id).await.unwrap();
+    assert!(steps.iter().all(|s| s.ended_at.is_some()), "{steps:?}");
+    assert_eq!(
+        steps.last().unwrap().outcome,
+        Some(motcua_domain::workflow::StepOutcome::Closed)
+    );
+    let history = app.db.store.dossiers.history(dossier.id).await.unwrap();
+    motcua_domain::HistoryEvent::verify_chain(&history).unwrap();
+    use DossierStatus as S;
+    assert_eq!(
+        history.iter().map(|e| e.to).collect::<Vec<_>>(),
+        vec![
+            S::Submitted,
+            S::Received,
+            S::Processing,
+            S::AwaitingFinancialObligation,
+            S::Processing,
+            S::WithdrawalRequested,
+            S::Withdrawn
+        ]
+    );
+}
