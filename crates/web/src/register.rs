@@ -134,17 +134,9 @@ pub(crate) async fn register(
     }
     let mut list = Vec::with_capacity(rows.len());
     for (d, received) in &rows {
+        // delivery ends a dossier: its last change is the delivery
         let delivered = if d.status == DossierStatus::ResultDelivered {
-            state
-                .store
-                .dossiers
-                .history(d.id)
-                .await?
-                .iter()
-                .rev()
-                .find(|e| e.to == DossierStatus::ResultDelivered)
-                .map(|e| format!("; trả kết quả {}", vntime::format_datetime(e.at)))
-                .unwrap_or_default()
+            format!("; trả kết quả {}", vntime::format_datetime(d.updated_at))
         } else {
             String::new()
         };

@@ -571,6 +571,20 @@ async fn a_dossier_goes_from_reception_through_processing_and_approval_to_delive
     let page = app.get_with_cookie(&path, &desk).await;
     assert!(page.body.contains("Trước hạn"), "{}", page.body);
     assert!(!page.body.contains("Trễ hạn"));
+    // the register of the day lists it as delivered, with when
+    let today = motcua_calendar::dmy(motcua_domain::vntime::vn_date(OffsetDateTime::now_utc()))
+        .replace('/', "%2F");
+    let book = app
+        .get_with_cookie(
+            &format!("/can-bo/so-theo-doi?in_so=1&tu={today}&den={today}"),
+            &desk,
+        )
+        .await;
+    assert_eq!(book.status, StatusCode::OK);
+    if let Some(text) = pdf_text(&book.bytes) {
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(text.contains("Đã trả kết quả; trả kết quả"), "{text}");
+    }
     // the inbox is empty again
     let inbox = app.get_with_cookie("/can-bo/ho-so", &desk).await;
     assert_eq!(inbox.status, StatusCode::OK);
