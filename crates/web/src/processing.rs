@@ -715,6 +715,11 @@ pub(crate) async fn with_transition(
         ..Default::default()
     };
     match (open, to) {
+        (None, DossierStatus::Processed) => {
+            return Ok(Err(
+                "Hồ sơ chưa vào quy trình xử lý: chuyển xử lý và chuyển đến bước phê duyệt cuối cùng trước",
+            ));
+        }
         (None, DossierStatus::Processing) => {
             let (version, workflow) = starting_workflow(state, dossier, case).await?;
             // the officer who starts processing takes the first step when it is theirs to hold

@@ -454,7 +454,8 @@ async fn render(
         }
         None => None,
     };
-    let before_last = step.as_ref().is_some_and(|s| !s.last);
+    // approval ends the workflow's last step: offered only there
+    let at_last = step.as_ref().is_some_and(|s| s.last);
     let result = state.store.workflows.result(dossier.id).await?.map(|r| {
         crate::processing::result_view(&r, &format!("/can-bo/ho-so/{}/ket-qua", dossier.code))
     });
@@ -527,8 +528,7 @@ async fn render(
         step_typed: StepTyped::default(),
         actions: next_actions(&dossier, &events, rights)
             .into_iter()
-            // approval ends the workflow's last step: not offered while earlier steps remain
-            .filter(|(to, _, _)| *to != DossierStatus::Processed || !before_last)
+            .filter(|(to, _, _)| *to != DossierStatus::Processed || at_last)
             .map(|(to, label, reason)| (to.as_str(), label, reason))
             .collect(),
         delivering: next_actions(&dossier, &events, rights)

@@ -396,6 +396,15 @@ async fn a_dossier_goes_from_reception_through_processing_and_approval_to_delive
         StatusCode::SEE_OTHER
     );
     let due = status().await.due_at.unwrap();
+    // no approval before the workflow: nothing is skipped
+    let skip = go(head.clone(), "den=processed").await;
+    assert_eq!(skip.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        skip.body.contains("chưa vào quy trình xử lý"),
+        "{}",
+        skip.body
+    );
+    assert_eq!(status().await.status, DossierStatus::Received);
 
     // the specialist sees what they may do, and only that
     let page = app.get_with_cookie(&path, &specialist).await;
