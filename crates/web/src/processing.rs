@@ -694,8 +694,9 @@ fn end(
 }
 
 /// The step change that goes with a status change made on the dossier page: processing opens the first step
-/// when none is open; leaving a pause moves the open step's due time by the pause; approval ends the last step
-/// (refused while earlier steps remain); stopping or withdrawing closes the open step.
+/// when none is open; leaving a pause moves the open step's due time by the pause; approval ends the last step,
+/// by its holder or the unit's lead (refused before processing and while earlier steps remain); stopping or
+/// withdrawing closes the open step.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn with_transition(
     state: &AppState,
