@@ -928,36 +928,25 @@ async fn keep(
     name: &str,
     bytes: Vec<u8>,
 ) -> Result<Result<(), String>, AppError> {
-    let kind = match upload::sniff(name, &bytes) {
-        Ok(k) => k,
-        Err(r) => return Ok(Err(r.to_string())),
+    let prefix = format!("tep/{}", vntime::vn_date(OffsetDateTime::now_utc()));
+    let file = match store_checked(state, name, bytes, &prefix).await? {
+        Ok(f) => f,
+        Err(message) => return Ok(Err(message)),
     };
-    let clean = upload::clean_file_name(name, kind);
-    if let Err(reason) = state.scanner.scan(&clean, &bytes).await {
-        tracing::warn!(file = %clean, reason, "scanner refused an upload");
-        return Ok(Err(FileRefusal::Unsafe(clean).to_string()));
-    }
-    let id = uuid::Uuid::now_v7();
-    let key = format!("tep/{}/{id}", vntime::vn_date(OffsetDateTime::now_utc()));
     let upload = Upload {
-        id: UploadId(id),
+        id: UploadId(file.id),
         account: target.account,
         draft: target.draft,
         component: u16::try_from(component).unwrap_or(u16::MAX),
-        file_name: clean,
-        object_key: key.clone(),
-        file_type: kind,
-        size: bytes.len() as u64,
-        sha256: hex(&Sha256::digest(&bytes)),
+        file_name: file.file_name,
+        object_key: file.key.clone(),
+        file_type: file.kind,
+        size: file.size,
+        sha256: file.sha256,
         created_at: OffsetDateTime::now_utc(),
         dossier: None,
     };
-    let path = object_store::path::Path::from(key.as_str());
-    state
-        .files
-        .put(&path, bytes::Bytes::from(bytes).into())
-        .await
-        .map_err(AppError::files)?;
+    let path = object_store::path::Path::from(file.key.as_str());
     let added = if target.supplement {
         state
             .store
@@ -988,6 +977,56 @@ async fn keep(
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A file kept in the file store after its checks.
+pub(crate) struct StoredFile {
+    pub id: uuid::Uuid,
+    /// Where it is, `{prefix}/{id}`.
+    pub key: String,
+    /// The cleaned name.
+    pub file_name: String,
+    pub kind: upload::FileType,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// Check a file from its bytes (PDF, JPEG or PNG), clean its name, scan it and put it under `prefix`; a
+/// refusal is the message for the person who sent it (nothing is kept).
+pub(crate) async fn store_checked(
+    state: &AppState,
+    name: &str,
+    bytes: Vec<u8>,
+    prefix: &str,
+) -> Result<Result<StoredFile, String>, AppError> {
+    let kind = match upload::sniff(name, &bytes) {
+        Ok(k) => k,
+        Err(r) => return Ok(Err(r.to_string())),
+    };
+    let clean = upload::clean_file_name(name, kind);
+    if let Err(reason) = state.scanner.scan(&clean, &bytes).await {
+        tracing::warn!(file = %clean, reason, "scanner refused an upload");
+        return Ok(Err(FileRefusal::Unsafe(clean).to_string()));
+    }
+    let id = uuid::Uuid::now_v7();
+    let key = format!("{prefix}/{id}");
+    let stored = StoredFile {
+        id,
+        key,
+        file_name: clean,
+        kind,
+        size: bytes.len() as u64,
+        sha256: hex(&Sha256::digest(&bytes)),
+    };
+    state
+        .files
+        .put(
+            &object_store::path::Path::from(stored.key.as_str()),
+            bytes::Bytes::from(bytes).into(),
+        )
+        .await
+        .map_err(AppError::files)?;
+    Ok(Ok(stored))
 }
 
 pub(crate) async fn remove_file(

@@ -10,8 +10,6 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
-use object_store::ObjectStoreExt;
-use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
 use motcua_calendar::WorkCalendar;
@@ -394,281 +392,269 @@ pub(crate) async fn step_action(
         };
     let note = motcua_domain::text::normalize(&posted.ly_do);
     let typed = crate::reception::StepTyped {
-        viec: posted.viec.clone(),
-        note: note.clone(),
+        // the officer picked: for the next step when forwarding, for this step when assigning
         chosen: if posted.viec == "chuyen" {
             posted.can_bo_tiep.trim().to_string()
         } else {
             posted.can_bo.trim().to_string()
         },
+        viec: posted.viec,
+        note,
     };
-    let refuse = |message: &str, field: &str| {
-        let errors = vec![(field.to_string(), message.to_string())];
-        (errors, typed.clone())
-    };
+    let path = format!("/can-bo/ho-so/{code}");
+    let (status, errors, notice, dossier) =
+        match plan_step(&state, &officer, &dossier, &posted.buoc, &typed).await? {
+            Plan::Forbidden => {
+                // not this officer's step to move (nor their unit's to lead): refused and audited
+                return Ok(guard::refuse(&state, &viewer, &format!("{path}/buoc")).await);
+            }
+            Plan::Refused(status, errors, notice) => (status, errors, notice, dossier),
+            Plan::Change(change) => {
+                let mut change = *change;
+                change.dossier = Some(dossier.id);
+                if let Some(next) = &change.next {
+                    change.emails = step_emails(&state, Some(officer.id), next).await?;
+                }
+                match state.store.workflows.hand_off(None, &change).await {
+                    Ok(()) => {
+                        state.outbox_wake.notify_one();
+                        return Ok(Redirect::to(&path).into_response());
+                    }
+                    Err(StoreError::Conflict(_)) => {
+                        let fresh = state.store.dossiers.get(dossier.id).await?;
+                        (
+                            StatusCode::CONFLICT,
+                            vec![],
+                            Some(MOVED),
+                            fresh.unwrap_or(dossier),
+                        )
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
+    crate::reception::rerender(
+        &state,
+        layout,
+        dossier,
+        details,
+        rights,
+        status,
+        errors,
+        crate::reception::Kept::Step(typed),
+        notice,
+    )
+    .await
+}
+
+/// What a step action comes to.
+enum Plan {
+    Change(Box<StepChange>),
+    /// Shown on the dossier page again: the answer's status, the errors by field, a notice.
+    Refused(StatusCode, Vec<(String, String)>, Option<&'static str>),
+    /// Not the officer's to do.
+    Forbidden,
+}
+
+fn refused(message: &str, field: &str) -> Plan {
+    Plan::Refused(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        vec![(field.to_string(), message.to_string())],
+        None,
+    )
+}
+
+/// The step change an action asks for (`seq`: the open holding the page showed), checked against the dossier's
+/// open step, its workflow and the officer's roles.
+async fn plan_step(
+    state: &AppState,
+    officer: &Account,
+    dossier: &Dossier,
+    seq: &str,
+    typed: &crate::reception::StepTyped,
+) -> Result<Plan, AppError> {
     let steps = state.store.workflows.steps(dossier.id).await?;
-    let open = steps.iter().find(|s| s.ended_at.is_none()).cloned();
-    let Some(open) = open.filter(|o| posted.buoc == o.seq.to_string()) else {
-        return crate::reception::rerender(
-            &state,
-            layout,
-            dossier,
-            details,
-            rights,
-            StatusCode::CONFLICT,
-            (vec![], typed.clone()),
-            Some(MOVED),
-        )
-        .await;
+    let Some(open) = steps
+        .iter()
+        .find(|s| s.ended_at.is_none())
+        .filter(|o| seq == o.seq.to_string())
+    else {
+        return Ok(Plan::Refused(StatusCode::CONFLICT, vec![], Some(MOVED)));
     };
     if dossier.status != DossierStatus::Processing {
-        let (e, n) = refuse(
+        return Ok(refused(
             "Chỉ chuyển bước khi hồ sơ đang xử lý (không tạm dừng, chưa kết thúc)",
             "buoc-xu-ly",
-        );
-        return crate::reception::rerender(
-            &state,
-            layout,
-            dossier,
-            details,
-            rights,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            (e, n),
-            None,
-        )
-        .await;
+        ));
     }
-    let procedure = state
+    let picked_field = if typed.viec == "chuyen" {
+        "can_bo_tiep"
+    } else {
+        "can_bo"
+    };
+    let chosen = match typed.chosen.as_str() {
+        "" => None,
+        id => {
+            let found = match uuid::Uuid::parse_str(id).ok().map(AccountId) {
+                Some(id) => state.store.accounts.get(id).await?,
+                None => None,
+            };
+            if found.is_none() {
+                return Ok(refused("Cán bộ được chọn không tồn tại", picked_field));
+            }
+            found
+        }
+    };
+    let case = dossier_case(state, dossier).await?;
+    let workflow = followed_workflow(state, dossier, case.as_ref(), open.workflow_version).await?;
+    let index = open.index as usize;
+    let cal = crate::reception::calendar(state).await?;
+    let now = OffsetDateTime::now_utc();
+    let by = actor(officer);
+    let note = &typed.note;
+    // the same step, held by someone else: its due time stays (the quota runs from when the unit got it)
+    let reassigned = |to: &Account| {
+        open_step(
+            &cal,
+            dossier,
+            &workflow,
+            open.workflow_version,
+            index,
+            Some(to),
+            &by,
+            now,
+        )
+        .map(|mut s| {
+            s.due_at = open.due_at;
+            s
+        })
+    };
+    let movable = may_move(state, officer, open);
+    let change = match typed.viec.as_str() {
+        "nhan" => {
+            if open.assignee.is_some() || !holds(state, officer, open.role, &open.agency) {
+                return Ok(Plan::Forbidden);
+            }
+            StepChange {
+                end: Some(end(open, &by, StepOutcome::Assigned, None, now)),
+                next: reassigned(officer),
+                ..Default::default()
+            }
+        }
+        "giao" => {
+            if !movable {
+                return Ok(Plan::Forbidden);
+            }
+            match &chosen {
+                None => return Ok(refused("Chọn cán bộ nhận hồ sơ", "can_bo")),
+                Some(a) if Some(a.id) == open.assignee => {
+                    return Ok(refused("Hồ sơ đang do chính cán bộ này xử lý", "can_bo"));
+                }
+                Some(a) if !holds(state, a, open.role, &open.agency) => {
+                    return Ok(refused(
+                        "Cán bộ được chọn không có vai trò của bước này tại đơn vị",
+                        "can_bo",
+                    ));
+                }
+                Some(a) => StepChange {
+                    end: Some(end(open, &by, StepOutcome::Assigned, some(note), now)),
+                    next: reassigned(a),
+                    ..Default::default()
+                },
+            }
+        }
+        "chuyen" => {
+            if !movable {
+                return Ok(Plan::Forbidden);
+            }
+            let Some(next) = workflow.steps.get(index + 1) else {
+                return Ok(refused(
+                    "Đây là bước cuối: lãnh đạo phê duyệt để kết thúc xử lý",
+                    "buoc-xu-ly",
+                ));
+            };
+            let agency = next
+                .agency
+                .clone()
+                .unwrap_or_else(|| dossier.code.agency().clone());
+            if chosen
+                .as_ref()
+                .is_some_and(|a| !holds(state, a, next.role, &agency))
+            {
+                return Ok(refused(
+                    "Cán bộ được chọn không có vai trò của bước tiếp theo",
+                    "can_bo_tiep",
+                ));
+            }
+            StepChange {
+                end: Some(end(open, &by, StepOutcome::Forwarded, some(note), now)),
+                next: open_step(
+                    &cal,
+                    dossier,
+                    &workflow,
+                    open.workflow_version,
+                    index + 1,
+                    chosen.as_ref(),
+                    &by,
+                    now,
+                ),
+                ..Default::default()
+            }
+        }
+        "tra" => {
+            if !movable {
+                return Ok(Plan::Forbidden);
+            }
+            if index == 0 {
+                return Ok(refused(
+                    "Đây là bước đầu tiên: không có bước trước để trả lại",
+                    "buoc-xu-ly",
+                ));
+            }
+            if note.chars().count() < 10 {
+                return Ok(refused(
+                    "Ghi rõ lý do trả lại (ít nhất 10 ký tự) để bước trước biết cần làm gì",
+                    "ly_do_buoc",
+                ));
+            }
+            // back to whoever last held the previous step, if they still may hold it
+            let previous = steps.iter().rev().find(|s| s.index as usize == index - 1);
+            let previous_holder = match previous.and_then(|s| s.assignee) {
+                Some(id) => state.store.accounts.get(id).await?,
+                None => None,
+            }
+            .filter(|a| previous.is_some_and(|p| holds(state, a, p.role, &p.agency)));
+            StepChange {
+                end: Some(end(open, &by, StepOutcome::Returned, some(note), now)),
+                next: open_step(
+                    &cal,
+                    dossier,
+                    &workflow,
+                    open.workflow_version,
+                    index - 1,
+                    previous_holder.as_ref(),
+                    &by,
+                    now,
+                ),
+                ..Default::default()
+            }
+        }
+        _ => return Ok(refused("Chọn một việc với bước xử lý", "buoc-xu-ly")),
+    };
+    Ok(Plan::Change(Box::new(change)))
+}
+
+/// The case of the procedure version a dossier was submitted under.
+pub(crate) async fn dossier_case(
+    state: &AppState,
+    dossier: &Dossier,
+) -> Result<Option<ProcedureCase>, AppError> {
+    Ok(state
         .store
         .catalogue
         .get_procedure_version(&dossier.procedure, dossier.procedure_version)
-        .await?;
-    let case = procedure
-        .as_ref()
-        .and_then(|p| p.cases.iter().find(|c| c.key == dossier.case))
-        .cloned();
-    let workflow =
-        followed_workflow(&state, &dossier, case.as_ref(), open.workflow_version).await?;
-    let index = open.index as usize;
-    let cal = crate::reception::calendar(&state).await?;
-    let now = OffsetDateTime::now_utc();
-    let by = actor(&officer);
-    let path = format!("/can-bo/ho-so/{code}");
-    // the officer picked: for the next step when forwarding, for this step when assigning
-    let picked = if posted.viec == "chuyen" {
-        posted.can_bo_tiep.trim()
-    } else {
-        posted.can_bo.trim()
-    };
-    let chosen = match picked {
-        "" => None,
-        id => match uuid::Uuid::parse_str(id).ok().map(AccountId) {
-            Some(id) => state.store.accounts.get(id).await?,
-            None => None,
-        },
-    };
-    if !picked.is_empty() && chosen.is_none() {
-        let field = if posted.viec == "chuyen" {
-            "can_bo_tiep"
-        } else {
-            "can_bo"
-        };
-        let (e, n) = refuse("Cán bộ được chọn không tồn tại", field);
-        return crate::reception::rerender(
-            &state,
-            layout,
-            dossier,
-            details,
-            rights,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            (e, n),
-            None,
-        )
-        .await;
-    }
-    // which change, and whether this officer may make it
-    let (allowed, change): (bool, Result<StepChange, (&str, &str)>) = match posted.viec.as_str() {
-        "nhan" => (
-            open.assignee.is_none() && holds(&state, &officer, open.role, &open.agency),
-            Ok(StepChange {
-                end: Some(end(&open, &by, StepOutcome::Assigned, None, now)),
-                next: open_step(
-                    &cal,
-                    &dossier,
-                    &workflow,
-                    open.workflow_version,
-                    index,
-                    Some(&officer),
-                    &by,
-                    now,
-                )
-                .map(|mut s| {
-                    // taking a step keeps its due time: the quota runs from when the unit got it
-                    s.started_at = now;
-                    s.due_at = open.due_at;
-                    s
-                }),
-                ..Default::default()
-            }),
-        ),
-        "giao" => {
-            let allowed = may_move(&state, &officer, &open);
-            let change = match &chosen {
-                None => Err(("Chọn cán bộ nhận hồ sơ", "can_bo")),
-                Some(a) if Some(a.id) == open.assignee => {
-                    Err(("Hồ sơ đang do chính cán bộ này xử lý", "can_bo"))
-                }
-                Some(a) if !holds(&state, a, open.role, &open.agency) => Err((
-                    "Cán bộ được chọn không có vai trò của bước này tại đơn vị",
-                    "can_bo",
-                )),
-                Some(a) => Ok(StepChange {
-                    end: Some(end(&open, &by, StepOutcome::Assigned, some(&note), now)),
-                    next: open_step(
-                        &cal,
-                        &dossier,
-                        &workflow,
-                        open.workflow_version,
-                        index,
-                        Some(a),
-                        &by,
-                        now,
-                    )
-                    .map(|mut s| {
-                        s.due_at = open.due_at;
-                        s
-                    }),
-                    ..Default::default()
-                }),
-            };
-            (allowed, change)
-        }
-        "chuyen" => {
-            let allowed = may_move(&state, &officer, &open);
-            let change = match workflow.steps.get(index + 1) {
-                None => Err((
-                    "Đây là bước cuối: lãnh đạo phê duyệt để kết thúc xử lý",
-                    "buoc-xu-ly",
-                )),
-                Some(next) => {
-                    let agency = next
-                        .agency
-                        .clone()
-                        .unwrap_or_else(|| dossier.code.agency().clone());
-                    match &chosen {
-                        Some(a) if !holds(&state, a, next.role, &agency) => Err((
-                            "Cán bộ được chọn không có vai trò của bước tiếp theo",
-                            "can_bo_tiep",
-                        )),
-                        _ => Ok(StepChange {
-                            end: Some(end(&open, &by, StepOutcome::Forwarded, some(&note), now)),
-                            next: open_step(
-                                &cal,
-                                &dossier,
-                                &workflow,
-                                open.workflow_version,
-                                index + 1,
-                                chosen.as_ref(),
-                                &by,
-                                now,
-                            ),
-                            ..Default::default()
-                        }),
-                    }
-                }
-            };
-            (allowed, change)
-        }
-        "tra" => {
-            let allowed = may_move(&state, &officer, &open);
-            let change = if index == 0 {
-                Err((
-                    "Đây là bước đầu tiên: không có bước trước để trả lại",
-                    "buoc-xu-ly",
-                ))
-            } else if note.chars().count() < 10 {
-                Err((
-                    "Ghi rõ lý do trả lại (ít nhất 10 ký tự) để bước trước biết cần làm gì",
-                    "ly_do_buoc",
-                ))
-            } else {
-                // back to whoever last held the previous step, if they still may hold it
-                let previous = steps.iter().rev().find(|s| s.index as usize == index - 1);
-                let previous_holder = match previous.and_then(|s| s.assignee) {
-                    Some(id) => state.store.accounts.get(id).await?,
-                    None => None,
-                }
-                .filter(|a| previous.is_some_and(|p| holds(&state, a, p.role, &p.agency)));
-                Ok(StepChange {
-                    end: Some(end(&open, &by, StepOutcome::Returned, some(&note), now)),
-                    next: open_step(
-                        &cal,
-                        &dossier,
-                        &workflow,
-                        open.workflow_version,
-                        index - 1,
-                        previous_holder.as_ref(),
-                        &by,
-                        now,
-                    ),
-                    ..Default::default()
-                })
-            };
-            (allowed, change)
-        }
-        _ => (true, Err(("Chọn một việc với bước xử lý", "buoc-xu-ly"))),
-    };
-    if !allowed {
-        // not this officer's step to move (nor their unit's to lead): refused and audited
-        return Ok(guard::refuse(&state, &viewer, &format!("{path}/buoc")).await);
-    }
-    let mut change = match change {
-        Ok(c) => c,
-        Err((message, field)) => {
-            let (e, n) = refuse(message, field);
-            return crate::reception::rerender(
-                &state,
-                layout,
-                dossier,
-                details,
-                rights,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                (e, n),
-                None,
-            )
-            .await;
-        }
-    };
-    change.dossier = Some(dossier.id);
-    if let Some(next) = &change.next {
-        change.emails = step_emails(&state, Some(officer.id), next).await?;
-    }
-    match state.store.workflows.hand_off(None, &change).await {
-        Ok(()) => {
-            state.outbox_wake.notify_one();
-            Ok(Redirect::to(&path).into_response())
-        }
-        Err(StoreError::Conflict(_)) => {
-            let fresh = state
-                .store
-                .dossiers
-                .get(dossier.id)
-                .await?
-                .unwrap_or(dossier);
-            crate::reception::rerender(
-                &state,
-                layout,
-                fresh,
-                details,
-                rights,
-                StatusCode::CONFLICT,
-                (vec![], typed.clone()),
-                Some(MOVED),
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
+        .await?
+        .and_then(|p| p.cases.into_iter().find(|c| c.key == dossier.case)))
 }
 
 const MOVED: &str = "Bước xử lý vừa được cán bộ khác chuyển hoặc giao. Trang đã được cập nhật.";
@@ -799,15 +785,8 @@ pub(crate) async fn after_supplement(
         ));
         return Ok(change);
     }
-    let procedure = state
-        .store
-        .catalogue
-        .get_procedure_version(&dossier.procedure, dossier.procedure_version)
-        .await?;
-    let case = procedure
-        .as_ref()
-        .and_then(|p| p.cases.iter().find(|c| c.key == dossier.case));
-    let (version, workflow) = starting_workflow(state, dossier, case).await?;
+    let case = dossier_case(state, dossier).await?;
+    let (version, workflow) = starting_workflow(state, dossier, case.as_ref()).await?;
     change.next = open_step(
         &cal,
         dossier,
@@ -905,11 +884,6 @@ pub(crate) async fn enter_result(
         motcua_domain::form::parse_date(&date),
         today,
     );
-    let typed = crate::reception::ResultTyped {
-        number: number.clone(),
-        signer: signer.clone(),
-        date: date.clone(),
-    };
     if !result_open(dossier.status) {
         errors.push((
             "ho-so".into(),
@@ -919,67 +893,54 @@ pub(crate) async fn enter_result(
             ),
         ));
     }
+    if let Err(field_errors) = &checked {
+        errors.extend(
+            field_errors
+                .iter()
+                .map(|(f, m)| (format!("{f}_ket_qua"), m.clone())),
+        );
+    }
+    // the file is kept only when everything else is right
+    let mut stored = None;
+    if errors.is_empty()
+        && let Some((name, bytes)) = file
+    {
+        match crate::apply::store_checked(&state, &name, bytes, &format!("ket-qua/{}", dossier.id))
+            .await?
+        {
+            Ok(f) => stored = Some(f),
+            Err(message) => errors.push(("tep_ket_qua".into(), message)),
+        }
+    }
     let (number, signer, signed_on) = match checked {
         Ok(x) if errors.is_empty() => x,
-        other => {
-            if let Err(field_errors) = other {
-                errors.extend(
-                    field_errors
-                        .into_iter()
-                        .map(|(f, m)| (format!("{f}_ket_qua"), m)),
-                );
-            }
-            return crate::reception::rerender_result(
-                &state, layout, dossier, details, rights, errors, typed,
+        _ => {
+            let typed = crate::reception::ResultTyped {
+                number,
+                signer,
+                date,
+            };
+            return crate::reception::rerender(
+                &state,
+                layout,
+                dossier,
+                details,
+                rights,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors,
+                crate::reception::Kept::Result(typed),
+                None,
             )
             .await;
         }
     };
-    let mut stored = None;
-    if let Some((name, bytes)) = file {
-        let kind = match upload::sniff(&name, &bytes) {
-            Ok(k) => k,
-            Err(r) => {
-                errors.push(("tep_ket_qua".into(), r.to_string()));
-                return crate::reception::rerender_result(
-                    &state, layout, dossier, details, rights, errors, typed,
-                )
-                .await;
-            }
-        };
-        let clean = upload::clean_file_name(&name, kind);
-        if state.scanner.scan(&clean, &bytes).await.is_err() {
-            errors.push((
-                "tep_ket_qua".into(),
-                upload::FileRefusal::Unsafe(clean).to_string(),
-            ));
-            return crate::reception::rerender_result(
-                &state, layout, dossier, details, rights, errors, typed,
-            )
-            .await;
-        }
-        let key = format!("ket-qua/{}/{}", dossier.id, uuid::Uuid::now_v7());
-        let sha = Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let size = bytes.len() as u64;
-        state
-            .files
-            .put(
-                &object_store::path::Path::from(key.as_str()),
-                bytes::Bytes::from(bytes).into(),
-            )
-            .await
-            .map_err(AppError::files)?;
-        stored = Some(ResultFile {
-            object_key: key,
-            file_name: clean,
-            file_type: kind.mime().to_string(),
-            size,
-            sha256: sha,
-        });
-    }
+    let stored = stored.map(|f| ResultFile {
+        object_key: f.key,
+        file_name: f.file_name,
+        file_type: f.kind.mime().to_string(),
+        size: f.size,
+        sha256: f.sha256,
+    });
     state
         .store
         .workflows

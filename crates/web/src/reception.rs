@@ -333,7 +333,14 @@ pub(crate) struct StepTyped {
     pub chosen: String,
 }
 
-/// The dossier page again after a step action, with errors or a notice, answered with `status`.
+/// What was typed in a form of the dossier page that was refused, to show in that form again.
+pub(crate) enum Kept {
+    Step(StepTyped),
+    Result(ResultTyped),
+}
+
+/// The dossier page again after a refused step action or result, with errors or a notice, answered with
+/// `status`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn rerender(
     state: &AppState,
@@ -342,7 +349,8 @@ pub(crate) async fn rerender(
     details: OnlineDetails,
     rights: Rights,
     status: StatusCode,
-    (errors, typed): (Vec<(String, String)>, StepTyped),
+    errors: Vec<(String, String)>,
+    kept: Kept,
     notice: Option<&'static str>,
 ) -> Result<Response, AppError> {
     let mut page = render(
@@ -356,33 +364,11 @@ pub(crate) async fn rerender(
         notice,
     )
     .await?;
-    page.step_typed = typed;
+    match kept {
+        Kept::Step(typed) => page.step_typed = typed,
+        Kept::Result(typed) => page.typed = typed,
+    }
     Ok((status, page).into_response())
-}
-
-/// The dossier page with the result form refused, keeping what was typed.
-pub(crate) async fn rerender_result(
-    state: &AppState,
-    layout: Layout,
-    dossier: Dossier,
-    details: OnlineDetails,
-    rights: Rights,
-    errors: Vec<(String, String)>,
-    typed: ResultTyped,
-) -> Result<Response, AppError> {
-    let mut page = render(
-        state,
-        layout,
-        dossier,
-        details,
-        rights,
-        errors,
-        String::new(),
-        None,
-    )
-    .await?;
-    page.typed = typed;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
 fn case_of(
@@ -1028,12 +1014,7 @@ pub(crate) async fn move_on(
     if let (Some(due), Some(since)) = (dossier.due_at, pause_since) {
         t = t.with_due_at(cal.extend_for_pause(due, since, now));
     }
-    let procedure = state
-        .store
-        .catalogue
-        .get_procedure_version(&dossier.procedure, dossier.procedure_version)
-        .await?;
-    let case = case_of(&procedure, &dossier);
+    let case = crate::processing::dossier_case(&state, &dossier).await?;
     let mut change = match crate::processing::with_transition(
         &state,
         &cal,

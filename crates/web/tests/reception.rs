@@ -1081,6 +1081,30 @@ async fn officers_assign_forward_and_return_steps_and_a_stale_form_changes_nothi
     // the step's due time is its quota (70 % of 40 working hours) in working time from now
     assert!(first.due_at > first.started_at);
 
+    // an officer who does not exist, or nobody chosen: said plainly, the note kept in its own form
+    let unknown = app
+        .post_form(
+            &step_url,
+            &format!(
+                "viec=giao&buoc={}&can_bo=ai-do&ly_do=giao%20g%E1%BA%A5p",
+                first.seq
+            ),
+            Some(&u.head.1),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unknown.body.contains("Cán bộ được chọn không tồn tại"));
+    assert!(unknown.body.contains(">giao gấp</textarea>"));
+    let nobody = app
+        .post_form(
+            &step_url,
+            &format!("viec=giao&buoc={}&can_bo=", first.seq),
+            Some(&u.head.1),
+        )
+        .await;
+    assert_eq!(nobody.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(nobody.body.contains("Chọn cán bộ nhận hồ sơ"));
+    assert_eq!(open_step(&app, dossier.id).await.seq, first.seq);
     // the head of unit transfers it to the other specialist, who is told by e-mail
     let r = app
         .post_form(
