@@ -16,7 +16,10 @@ use time::{Duration, OffsetDateTime, macros::date};
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
 
 async fn app() -> (TestApp, String, Account) {
-    let db = motcua_testkit::sqlite_store().await;
+    app_on(motcua_testkit::sqlite_store().await).await
+}
+
+async fn app_on(db: motcua_testkit::TestStore) -> (TestApp, String, Account) {
     fixtures::seed_minimal(&db.store).await;
     let mut procedure = fixtures::procedure(PROCEDURE, "Đăng ký khai sinh", AGENCY);
     procedure.cases[0].components.push(
@@ -709,7 +712,25 @@ async fn the_receipt_is_a_pdf_with_the_code_in_vietnamese_text() {
 
 #[tokio::test]
 async fn a_supplement_request_is_answered_with_files_and_the_dossier_goes_back_to_reception() {
-    let (app, cookie, account) = app().await;
+    a_supplement_request_is_answered_with_files_and_the_dossier_goes_back_to_reception_on(
+        motcua_testkit::sqlite_store().await,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_supplement_request_is_answered_with_files_and_the_dossier_goes_back_to_reception_on_postgresql()
+ {
+    if let Some(db) = motcua_testkit::postgres_store().await {
+        a_supplement_request_is_answered_with_files_and_the_dossier_goes_back_to_reception_on(db)
+            .await
+    }
+}
+
+async fn a_supplement_request_is_answered_with_files_and_the_dossier_goes_back_to_reception_on(
+    db: motcua_testkit::TestStore,
+) {
+    let (app, cookie, account) = app_on(db).await;
     let base = start(&app, &cookie).await;
     assert_eq!(
         upload(&app, &base, &cookie, 0, &[("a.pdf", PDF)])
@@ -851,7 +872,25 @@ async fn a_supplement_request_is_answered_with_files_and_the_dossier_goes_back_t
 
 #[tokio::test]
 async fn a_supplement_after_reception_resumes_processing_with_the_first_workflow_step_open() {
-    let (app, cookie, account) = app().await;
+    a_supplement_after_reception_resumes_processing_with_the_first_workflow_step_open_on(
+        motcua_testkit::sqlite_store().await,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_supplement_after_reception_resumes_processing_with_the_first_workflow_step_open_on_postgresql()
+ {
+    if let Some(db) = motcua_testkit::postgres_store().await {
+        a_supplement_after_reception_resumes_processing_with_the_first_workflow_step_open_on(db)
+            .await
+    }
+}
+
+async fn a_supplement_after_reception_resumes_processing_with_the_first_workflow_step_open_on(
+    db: motcua_testkit::TestStore,
+) {
+    let (app, cookie, account) = app_on(db).await;
     let base = start(&app, &cookie).await;
     upload(&app, &base, &cookie, 0, &[("a.pdf", PDF)]).await;
     let drafts = app
