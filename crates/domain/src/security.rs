@@ -77,10 +77,11 @@ pub enum AuditKind {
     AccountCreated,
     RolesChanged,
     AccessDenied,
+    ContactChanged,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 11] = [
+    pub const ALL: [AuditKind; 12] = [
         AuditKind::LoginSucceeded,
         AuditKind::LoginFailed,
         AuditKind::LockedOut,
@@ -92,6 +93,7 @@ impl AuditKind {
         AuditKind::AccountCreated,
         AuditKind::RolesChanged,
         AuditKind::AccessDenied,
+        AuditKind::ContactChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -107,6 +109,7 @@ impl AuditKind {
             AuditKind::AccountCreated => "account_created",
             AuditKind::RolesChanged => "roles_changed",
             AuditKind::AccessDenied => "access_denied",
+            AuditKind::ContactChanged => "contact_changed",
         }
     }
 
@@ -127,6 +130,7 @@ impl AuditKind {
             AuditKind::AccountCreated => "Tạo tài khoản",
             AuditKind::RolesChanged => "Thay đổi quyền",
             AuditKind::AccessDenied => "Truy cập bị từ chối",
+            AuditKind::ContactChanged => "Đổi số điện thoại hoặc thư điện tử",
         }
     }
 }

@@ -12,6 +12,52 @@ pub fn normalize(input: &str) -> String {
     input.trim().nfc().collect()
 }
 
+/// Text as it arrives from any request, made safe to keep: NFC, with NUL and every other control character
+/// removed except the line breaks and tabs of a long answer (`\r\n` becomes `\n`). Every form value and query
+/// parameter passes through this at the HTTP edge, so no handler can forget it and no database (PostgreSQL
+/// refuses NUL in text) sees one. Not trimmed: a field's own type decides that.
+pub fn clean_input(input: &str) -> String {
+    if input
+        .chars()
+        .all(|c| !c.is_control() || c == '\n' || c == '\t')
+        && unicode_normalization::is_nfc(input)
+    {
+        return input.to_string();
+    }
+    input
+        .replace("\r\n", "\n")
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .nfc()
+        .collect()
+}
+
+/// A person's full name as it may appear on a dossier, in a slip or in an e-mail: letters of any alphabet
+/// (Vietnamese in NFC), spaces, and `.` `'` `-` between them; 2 to 100 characters, spaces collapsed.
+pub fn person_name(input: &str, what: &'static str) -> Result<NonEmptyText, ParseError> {
+    const MAX: usize = 100;
+    let text: String = normalize(input)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if text.is_empty() {
+        return Err(ParseError::Empty(what));
+    }
+    if text.chars().count() > MAX {
+        return Err(ParseError::TooLong { what, max: MAX });
+    }
+    let letters = text.chars().filter(|c| c.is_alphabetic()).count();
+    let allowed = text
+        .chars()
+        .all(|c| c.is_alphabetic() || matches!(c, ' ' | '.' | '\'' | '-'));
+    if !allowed || letters < 2 {
+        return Err(ParseError::Invalid(format!(
+            "{what} chỉ gồm chữ cái, dấu cách và các dấu . ' - (ít nhất 2 chữ cái)"
+        )));
+    }
+    Ok(NonEmptyText(text))
+}
+
 /// A label or name: NFC, trimmed, not empty, at most 2,000 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -72,6 +118,36 @@ impl AsRef<str> for NonEmptyText {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn input_loses_nul_and_control_characters_but_keeps_lines() {
+        assert_eq!(clean_input("a\0b\u{1b}c"), "abc");
+        assert_eq!(clean_input("dòng 1\r\ndòng 2\tx"), "dòng 1\ndòng 2\tx");
+        assert_eq!(clean_input("Nguye\u{302}\u{303}n"), "Nguyễn");
+        assert_eq!(clean_input("  giữ nguyên  "), "  giữ nguyên  ");
+    }
+
+    #[test]
+    fn person_names_are_letters_of_a_sane_length() {
+        assert_eq!(
+            person_name("  Nguyễn   Văn  An ", "Họ và tên")
+                .unwrap()
+                .as_str(),
+            "Nguyễn Văn An"
+        );
+        assert!(person_name("O'Neil Mary-Jane Jr.", "Họ và tên").is_ok());
+        for bad in [
+            "",
+            "A",
+            "http://evil.example",
+            "An\nBcc: x@y",
+            "Số 1",
+            "<b>An</b>",
+        ] {
+            assert!(person_name(bad, "Họ và tên").is_err(), "{bad:?}");
+        }
+        assert!(person_name(&"a".repeat(101), "Họ và tên").is_err());
+    }
 
     #[test]
     fn decomposed_input_is_stored_composed() {

@@ -32,10 +32,25 @@ pub fn format_datetime(at: OffsetDateTime) -> String {
     )
 }
 
+/// Midnight at the start of `date` in Vietnam, as an instant.
+pub fn start_of_day(date: Date) -> OffsetDateTime {
+    date.midnight()
+        .assume_offset(VN_OFFSET)
+        .to_offset(UtcOffset::UTC)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::datetime;
+    use time::macros::{date, datetime};
+
+    #[test]
+    fn a_vietnamese_day_starts_at_17_utc_the_day_before() {
+        assert_eq!(
+            start_of_day(date!(2026 - 05 - 17)),
+            datetime!(2026-05-16 17:00 UTC)
+        );
+    }
 
     #[test]
     fn late_evening_utc_is_next_day_in_vietnam() {

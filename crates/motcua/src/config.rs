@@ -42,6 +42,13 @@ pub struct Config {
     pub session_absolute_hours: u32,
     /// Session cookies only over HTTPS (`Secure`, `__Host-`). Unset: on when `public_url` is https.
     pub secure_cookies: Option<bool>,
+    /// Reverse proxies (addresses or CIDR ranges) whose forwarding header names the client. Empty: the
+    /// connection's address is the client's, and forwarding headers are ignored. A list in TOML; in the
+    /// environment, comma-separated.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub trusted_proxies: Vec<String>,
+    /// The header those proxies write: `x-forwarded-for` or `forwarded` (RFC 7239).
+    pub forwarded_header: ForwardedHeaderName,
     /// Largest attached file, in MiB.
     pub upload_max_file_mb: u32,
     /// Largest total of a dossier's attachments, in MiB.
@@ -55,6 +62,42 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Log filter in `tracing` syntax (`RUST_LOG` overrides it).
     pub log_filter: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ForwardedHeaderName {
+    XForwardedFor,
+    Forwarded,
+}
+
+impl From<ForwardedHeaderName> for motcua_web::session::ForwardedHeader {
+    fn from(value: ForwardedHeaderName) -> Self {
+        match value {
+            ForwardedHeaderName::XForwardedFor => {
+                motcua_web::session::ForwardedHeader::XForwardedFor
+            }
+            ForwardedHeaderName::Forwarded => motcua_web::session::ForwardedHeader::Forwarded,
+        }
+    }
+}
+
+/// A TOML list, or one string of comma-separated entries (as an environment variable gives it).
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given {
+        List(Vec<String>),
+        Commas(String),
+    }
+    Ok(match Given::deserialize(d)? {
+        Given::List(list) => list,
+        Given::Commas(text) => text
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +125,8 @@ impl Default for Config {
             session_idle_minutes: 15,
             session_absolute_hours: 8,
             secure_cookies: None,
+            trusted_proxies: Vec::new(),
+            forwarded_header: ForwardedHeaderName::XForwardedFor,
             upload_max_file_mb: 10,
             upload_max_dossier_mb: 50,
             upload_sweep_hours: 72,
@@ -108,6 +153,8 @@ const KEYS: &[&str] = &[
     "session_idle_minutes",
     "session_absolute_hours",
     "secure_cookies",
+    "trusted_proxies",
+    "forwarded_header",
     "upload_max_file_mb",
     "upload_max_dossier_mb",
     "upload_sweep_hours",
@@ -200,6 +247,7 @@ impl Config {
                 "khóa `session_idle_minutes` phải từ 2 trở lên và `session_absolute_hours` lớn hơn 0".into(),
             ));
         }
+        self.proxies()?;
         if self.site_name.trim().is_empty() {
             return Err(ConfigError::Invalid(
                 "khóa `site_name` không được để trống".into(),
@@ -213,6 +261,15 @@ impl Config {
             )));
         }
         Ok(())
+    }
+
+    /// The trusted reverse proxies, parsed.
+    pub fn proxies(&self) -> Result<motcua_web::session::TrustedProxies, ConfigError> {
+        motcua_web::session::TrustedProxies::parse(
+            &self.trusted_proxies,
+            self.forwarded_header.into(),
+        )
+        .map_err(|e| ConfigError::Invalid(format!("khóa `trusted_proxies`: {e}")))
     }
 
     /// Whether session cookies require HTTPS.
@@ -276,6 +333,34 @@ mod tests {
         assert_eq!(config.site_name, "Cổng DVC tỉnh Minh Hòa");
         assert_eq!(config.database_url, "postgres://db/motcua");
         assert_eq!(config.url(config.listen), "http://127.0.0.1:9000");
+    }
+
+    #[test]
+    fn trusted_proxies_as_a_list_or_commas_and_bad_ones_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            &dir,
+            "trusted_proxies = [\"10.0.0.0/8\", \"192.0.2.7\"]\nforwarded_header = \"forwarded\"\n",
+        );
+        let config = load(Some(&path), &Overrides::default()).unwrap();
+        let proxies = config.proxies().unwrap();
+        assert_eq!(proxies.networks.len(), 2);
+        assert_eq!(
+            proxies.header,
+            motcua_web::session::ForwardedHeader::Forwarded
+        );
+        let path = write(&dir, "trusted_proxies = \"10.0.0.1, 2001:db8::/32\"\n");
+        let config = load(Some(&path), &Overrides::default()).unwrap();
+        assert_eq!(config.proxies().unwrap().networks.len(), 2);
+        let path = write(&dir, "trusted_proxies = [\"proxy.internal\"]\n");
+        let err = load(Some(&path), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("trusted_proxies") && err.contains("proxy.internal"),
+            "{err}"
+        );
+        assert!(Config::default().proxies().unwrap().networks.is_empty());
     }
 
     #[test]

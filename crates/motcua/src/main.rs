@@ -395,7 +395,11 @@ async fn serve(config: Config) -> Result<(), Failure> {
             from: config.mail_from.clone(),
         }),
     };
-    let state = state.with_mailer(mailer.clone());
+    let state = state.with_mailer(mailer.clone()).with_proxies(
+        config
+            .proxies()
+            .map_err(|e| Failure::Other(e.to_string()))?,
+    );
     let state = state.with_uploads(motcua_domain::upload::UploadLimits {
         max_file_bytes: u64::from(config.upload_max_file_mb) * 1024 * 1024,
         max_dossier_bytes: u64::from(config.upload_max_dossier_mb) * 1024 * 1024,
@@ -482,9 +486,10 @@ async fn add_officer(
     roles: Vec<String>,
     password_stdin: bool,
 ) -> Result<(), Failure> {
-    use motcua_domain::{Account, AccountId, AccountKind, Email, NonEmptyText, Phone, RoleGrant};
+    use motcua_domain::{Account, AccountId, AccountKind, Email, Phone, RoleGrant};
     let bad = |what: &str, e: motcua_domain::ParseError| Failure::Other(format!("{what}: {e}"));
-    let full_name = NonEmptyText::parse_named(&name, "Họ và tên").map_err(|e| bad("--name", e))?;
+    let full_name =
+        motcua_domain::text::person_name(&name, "Họ và tên").map_err(|e| bad("--name", e))?;
     let email = email
         .as_deref()
         .map(Email::parse)
@@ -569,7 +574,8 @@ async fn add_officer(
         email,
         address: None,
         password_hash,
-        email_verified_at: None,
+        // given by the operator who creates the officer: recovery may use it
+        email_verified_at: Some(time::OffsetDateTime::now_utc()),
         disabled: false,
         created_at: time::OffsetDateTime::now_utc(),
         grants,

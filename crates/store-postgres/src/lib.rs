@@ -19,8 +19,8 @@ use motcua_domain::{
 };
 use motcua_store::{
     AccountRepo, AgencyRepo, AuditRepo, Backend, CatalogueBatch, CatalogueRepo, CodeCounterRepo,
-    DossierRepo, FieldRepo, Health, ImportReport, RateLimitRepo, SessionRepo, Store, StoreError,
-    StoreResult, StoredProcedure,
+    DossierRepo, FieldRepo, Health, ImportReport, LoginRecord, RateLimitRepo, SessionRepo, Store,
+    StoreError, StoreResult, StoredProcedure,
     decode::{self, AccountRow, AgencyRow, DossierRow, EventRow},
 };
 
@@ -996,6 +996,7 @@ impl AccountRepo for PgStore {
         purpose: TokenPurpose,
         now: OffsetDateTime,
     ) -> StoreResult<Option<AccountId>> {
+        let mut tx = self.begin().await?;
         // one statement: two clicks at once cannot both use the link
         let id: Option<Uuid> = sqlx::query_scalar(
             "UPDATE account_tokens SET used_at = $1 WHERE key = $2 AND purpose = $3 AND used_at IS NULL \
@@ -1004,13 +1005,21 @@ impl AccountRepo for PgStore {
         .bind(now)
         .bind(key.as_str())
         .bind(purpose.as_str())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(map_err)?;
-        match id {
-            Some(id) => Ok(Some(AccountId(id))),
-            None => Ok(None),
-        }
+        let Some(id) = id else { return Ok(None) };
+        // any other link of the account for the same purpose ends with this one
+        sqlx::query(
+            "DELETE FROM account_tokens WHERE account_id = $1 AND purpose = $2 AND used_at IS NULL",
+        )
+        .bind(&id)
+        .bind(purpose.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(Some(AccountId(id)))
     }
 
     async fn token_usable(
@@ -1034,46 +1043,6 @@ impl AccountRepo for PgStore {
     async fn mark_email_verified(&self, id: AccountId, at: OffsetDateTime) -> StoreResult<()> {
         sqlx::query("UPDATE accounts SET email_verified_at = $1 WHERE id = $2")
             .bind(at)
-            .bind(id.0)
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
-        Ok(())
-    }
-
-    async fn locked_until(&self, id: AccountId) -> StoreResult<Option<OffsetDateTime>> {
-        let mut conn = self.pool.acquire().await.map_err(map_err)?;
-        Ok(lock_state(&mut conn, id).await?.1)
-    }
-
-    async fn record_login_failure(
-        &self,
-        id: AccountId,
-        at: OffsetDateTime,
-        threshold: u32,
-        lock: fn(u32) -> time::Duration,
-    ) -> StoreResult<(u32, Option<OffsetDateTime>)> {
-        let mut tx = self.begin().await?;
-        let (failures, current) = lock_state(&mut tx, id).await?;
-        let failures = failures.saturating_add(1);
-        let locked = if failures >= threshold {
-            Some(at + lock(failures))
-        } else {
-            current
-        };
-        sqlx::query("UPDATE accounts SET failed_logins = $1, locked_until = $2 WHERE id = $3")
-            .bind(i64::from(failures))
-            .bind(locked)
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
-        Ok((failures, locked))
-    }
-
-    async fn clear_login_failures(&self, id: AccountId) -> StoreResult<()> {
-        sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND failed_logins > 0")
             .bind(id.0)
             .execute(&self.pool)
             .await
@@ -1123,16 +1092,25 @@ impl AccountRepo for PgStore {
     }
 
     async fn set_password_hash(&self, id: AccountId, hash: &str) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
         let done = sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(id.0)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(map_err)?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        Ok(())
+        // a link sent before the password changed must not change it again
+        sqlx::query(
+            "DELETE FROM account_tokens WHERE account_id = $1 AND purpose = 'password_reset' AND used_at IS NULL",
+        )
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
     }
 
     async fn set_grants(&self, id: AccountId, grants: &[RoleGrant]) -> StoreResult<()> {
@@ -1245,14 +1223,34 @@ impl AuditRepo for PgStore {
         tx.commit().await.map_err(map_err)
     }
 
-    async fn recent(&self, limit: u32) -> StoreResult<Vec<AuditEvent>> {
-        let rows = sqlx::query(
-            "SELECT id, at, kind, actor_id, subject, ip, success FROM audit_events ORDER BY at DESC, id DESC LIMIT $1",
-        )
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?;
+    async fn search(
+        &self,
+        filter: &motcua_store::AuditFilter,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<AuditEvent>> {
+        let (clause, params) = filter.where_clause();
+        let n = params.len();
+        let sql = format!(
+            "SELECT id, at, kind, actor_id, subject, ip, success FROM audit_events WHERE {clause} \
+             ORDER BY at DESC, id DESC LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for p in params {
+            q = match p {
+                motcua_store::QueryParam::Text(t) => q.bind(t),
+                motcua_store::QueryParam::Id(u) => q.bind(u),
+                motcua_store::QueryParam::Time(t) => q.bind(t),
+            };
+        }
+        let rows = q
+            .bind(i64::from(limit))
+            .bind(i64::from(offset))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
         rows.iter()
             .map(|r| {
                 Ok(AuditEvent {
@@ -1296,21 +1294,120 @@ impl RateLimitRepo for PgStore {
         tx.commit().await.map_err(map_err)?;
         Ok(u32::try_from(hits).unwrap_or(u32::MAX))
     }
+
+    async fn login_record(&self, subject: &str, ip: &str) -> StoreResult<LoginRecord> {
+        let row = sqlx::query(
+            "SELECT failures, locked_until, last_success_at FROM login_addresses WHERE subject = $1 AND ip = $2",
+        )
+        .bind(subject)
+        .bind(ip)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        row.as_ref()
+            .map(login_row)
+            .transpose()
+            .map(Option::unwrap_or_default)
+    }
+
+    async fn login_failed(
+        &self,
+        subject: &str,
+        ip: &str,
+        at: OffsetDateTime,
+        threshold: u32,
+        lock: fn(u32) -> time::Duration,
+    ) -> StoreResult<LoginRecord> {
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(
+            "INSERT INTO login_addresses (subject, ip, failures, updated_at) VALUES ($1, $2, 1, $3) \
+             ON CONFLICT (subject, ip) DO UPDATE SET failures = login_addresses.failures + 1, updated_at = $3 \
+             RETURNING failures, locked_until, last_success_at",
+        )
+        .bind(subject)
+        .bind(ip)
+        .bind(at)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let mut record = login_row(&row)?;
+        if record.failures >= threshold {
+            record.locked_until = Some(at + lock(record.failures));
+            sqlx::query(
+                "UPDATE login_addresses SET locked_until = $1 WHERE subject = $2 AND ip = $3",
+            )
+            .bind(record.locked_until)
+            .bind(subject)
+            .bind(ip)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        }
+        if record.failures == 1 {
+            // names tried once and never used again: forget them after a day
+            sqlx::query(
+                "DELETE FROM login_addresses WHERE last_success_at IS NULL AND updated_at < $1 \
+                 AND (locked_until IS NULL OR locked_until < $2)",
+            )
+            .bind(at - time::Duration::days(1))
+            .bind(at)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(record)
+    }
+
+    async fn login_succeeded(
+        &self,
+        subject: &str,
+        ip: &str,
+        at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO login_addresses (subject, ip, failures, last_success_at, updated_at) VALUES ($1, $2, 0, $3, $3) \
+             ON CONFLICT (subject, ip) DO UPDATE SET failures = 0, locked_until = NULL, last_success_at = $3, updated_at = $3",
+        )
+        .bind(subject)
+        .bind(ip)
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        sqlx::query(
+            "UPDATE login_addresses SET failures = 0, locked_until = NULL, updated_at = $3 WHERE subject = $1 AND ip = $2",
+        )
+        .bind(subject)
+        .bind(motcua_store::ANY_ADDRESS)
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn clear_login_failures(&self, subject: &str) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "UPDATE login_addresses SET failures = 0, locked_until = NULL WHERE subject = $1",
+        )
+        .bind(subject)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
+    }
 }
 
-async fn lock_state(
-    conn: &mut sqlx::PgConnection,
-    id: AccountId,
-) -> StoreResult<(u32, Option<OffsetDateTime>)> {
-    let row = sqlx::query("SELECT failed_logins, locked_until FROM accounts WHERE id = $1")
-        .bind(id.0)
-        .fetch_optional(conn)
-        .await
-        .map_err(map_err)?
-        .ok_or(StoreError::NotFound)?;
-    let failures: i32 = row.try_get("failed_logins").map_err(map_err)?;
-    Ok((
-        u32::try_from(failures).unwrap_or(0),
-        row.try_get("locked_until").map_err(map_err)?,
-    ))
+fn login_row(row: &PgRow) -> StoreResult<LoginRecord> {
+    let failures: i32 = row.try_get("failures").map_err(map_err)?;
+    let locked: Option<OffsetDateTime> = row.try_get("locked_until").map_err(map_err)?;
+    let success: Option<OffsetDateTime> = row.try_get("last_success_at").map_err(map_err)?;
+    Ok(LoginRecord {
+        failures: u32::try_from(failures).unwrap_or(0),
+        locked_until: locked,
+        last_success_at: success,
+    })
 }

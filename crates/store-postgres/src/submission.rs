@@ -438,7 +438,7 @@ impl SubmissionRepo for PgStore {
         for p in params {
             q = match p {
                 motcua_store::QueryParam::Text(t) => q.bind(t),
-                motcua_store::QueryParam::Id(d) => q.bind(d.0),
+                motcua_store::QueryParam::Id(d) => q.bind(d),
                 motcua_store::QueryParam::Time(t) => q.bind(t),
             };
         }

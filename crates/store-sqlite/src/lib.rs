@@ -22,8 +22,8 @@ use motcua_domain::{
 };
 use motcua_store::{
     AccountRepo, AgencyRepo, AuditRepo, Backend, CatalogueBatch, CatalogueRepo, CodeCounterRepo,
-    DossierRepo, FieldRepo, Health, ImportReport, RateLimitRepo, SessionRepo, Store, StoreError,
-    StoreResult, StoredProcedure,
+    DossierRepo, FieldRepo, Health, ImportReport, LoginRecord, RateLimitRepo, SessionRepo, Store,
+    StoreError, StoreResult, StoredProcedure,
     decode::{self, AccountRow, AgencyRow, DossierRow, EventRow},
 };
 
@@ -988,6 +988,7 @@ impl AccountRepo for SqliteStore {
         purpose: TokenPurpose,
         now: OffsetDateTime,
     ) -> StoreResult<Option<AccountId>> {
+        let mut tx = self.begin().await?;
         // one statement: two clicks at once cannot both use the link
         let id: Option<String> = sqlx::query_scalar(
             "UPDATE account_tokens SET used_at = $1 WHERE key = $2 AND purpose = $3 AND used_at IS NULL \
@@ -996,13 +997,21 @@ impl AccountRepo for SqliteStore {
         .bind(micros(now))
         .bind(key.as_str())
         .bind(purpose.as_str())
-        .fetch_optional(&self.write)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(map_err)?;
-        match id {
-            Some(id) => Ok(Some(AccountId(decode::uuid_text(&id)?))),
-            None => Ok(None),
-        }
+        let Some(id) = id else { return Ok(None) };
+        // any other link of the account for the same purpose ends with this one
+        sqlx::query(
+            "DELETE FROM account_tokens WHERE account_id = $1 AND purpose = $2 AND used_at IS NULL",
+        )
+        .bind(&id)
+        .bind(purpose.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(Some(AccountId(decode::uuid_text(&id)?)))
     }
 
     async fn token_usable(
@@ -1026,46 +1035,6 @@ impl AccountRepo for SqliteStore {
     async fn mark_email_verified(&self, id: AccountId, at: OffsetDateTime) -> StoreResult<()> {
         sqlx::query("UPDATE accounts SET email_verified_at = $1 WHERE id = $2")
             .bind(micros(at))
-            .bind(id.0.to_string())
-            .execute(&self.write)
-            .await
-            .map_err(map_err)?;
-        Ok(())
-    }
-
-    async fn locked_until(&self, id: AccountId) -> StoreResult<Option<OffsetDateTime>> {
-        let mut conn = self.read.acquire().await.map_err(map_err)?;
-        Ok(lock_state(&mut conn, id).await?.1)
-    }
-
-    async fn record_login_failure(
-        &self,
-        id: AccountId,
-        at: OffsetDateTime,
-        threshold: u32,
-        lock: fn(u32) -> time::Duration,
-    ) -> StoreResult<(u32, Option<OffsetDateTime>)> {
-        let mut tx = self.begin().await?;
-        let (failures, current) = lock_state(&mut tx, id).await?;
-        let failures = failures.saturating_add(1);
-        let locked = if failures >= threshold {
-            Some(at + lock(failures))
-        } else {
-            current
-        };
-        sqlx::query("UPDATE accounts SET failed_logins = $1, locked_until = $2 WHERE id = $3")
-            .bind(i64::from(failures))
-            .bind(locked.map(micros))
-            .bind(id.0.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
-        Ok((failures, locked))
-    }
-
-    async fn clear_login_failures(&self, id: AccountId) -> StoreResult<()> {
-        sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND failed_logins > 0")
             .bind(id.0.to_string())
             .execute(&self.write)
             .await
@@ -1122,6 +1091,14 @@ impl AccountRepo for SqliteStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        // a link sent before the password changed must not change it again
+        sqlx::query(
+            "DELETE FROM account_tokens WHERE account_id = $1 AND purpose = 'password_reset' AND used_at IS NULL",
+        )
+        .bind(id.0.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
         tx.commit().await.map_err(map_err)
     }
 
@@ -1236,14 +1213,34 @@ impl AuditRepo for SqliteStore {
         tx.commit().await.map_err(map_err)
     }
 
-    async fn recent(&self, limit: u32) -> StoreResult<Vec<AuditEvent>> {
-        let rows = sqlx::query(
-            "SELECT id, at, kind, actor_id, subject, ip, success FROM audit_events ORDER BY at DESC, id DESC LIMIT $1",
-        )
-        .bind(i64::from(limit))
-        .fetch_all(&self.read)
-        .await
-        .map_err(map_err)?;
+    async fn search(
+        &self,
+        filter: &motcua_store::AuditFilter,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<AuditEvent>> {
+        let (clause, params) = filter.where_clause();
+        let n = params.len();
+        let sql = format!(
+            "SELECT id, at, kind, actor_id, subject, ip, success FROM audit_events WHERE {clause} \
+             ORDER BY at DESC, id DESC LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for p in params {
+            q = match p {
+                motcua_store::QueryParam::Text(t) => q.bind(t),
+                motcua_store::QueryParam::Id(u) => q.bind(u.to_string()),
+                motcua_store::QueryParam::Time(t) => q.bind(micros(t)),
+            };
+        }
+        let rows = q
+            .bind(i64::from(limit))
+            .bind(i64::from(offset))
+            .fetch_all(&self.read)
+            .await
+            .map_err(map_err)?;
         rows.iter()
             .map(|r| {
                 Ok(AuditEvent {
@@ -1288,21 +1285,120 @@ impl RateLimitRepo for SqliteStore {
         tx.commit().await.map_err(map_err)?;
         Ok(u32::try_from(hits).unwrap_or(u32::MAX))
     }
+
+    async fn login_record(&self, subject: &str, ip: &str) -> StoreResult<LoginRecord> {
+        let row = sqlx::query(
+            "SELECT failures, locked_until, last_success_at FROM login_addresses WHERE subject = $1 AND ip = $2",
+        )
+        .bind(subject)
+        .bind(ip)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(map_err)?;
+        row.as_ref()
+            .map(login_row)
+            .transpose()
+            .map(Option::unwrap_or_default)
+    }
+
+    async fn login_failed(
+        &self,
+        subject: &str,
+        ip: &str,
+        at: OffsetDateTime,
+        threshold: u32,
+        lock: fn(u32) -> time::Duration,
+    ) -> StoreResult<LoginRecord> {
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(
+            "INSERT INTO login_addresses (subject, ip, failures, updated_at) VALUES ($1, $2, 1, $3) \
+             ON CONFLICT (subject, ip) DO UPDATE SET failures = login_addresses.failures + 1, updated_at = $3 \
+             RETURNING failures, locked_until, last_success_at",
+        )
+        .bind(subject)
+        .bind(ip)
+        .bind(micros(at))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let mut record = login_row(&row)?;
+        if record.failures >= threshold {
+            record.locked_until = Some(at + lock(record.failures));
+            sqlx::query(
+                "UPDATE login_addresses SET locked_until = $1 WHERE subject = $2 AND ip = $3",
+            )
+            .bind(record.locked_until.map(micros))
+            .bind(subject)
+            .bind(ip)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        }
+        if record.failures == 1 {
+            // names tried once and never used again: forget them after a day
+            sqlx::query(
+                "DELETE FROM login_addresses WHERE last_success_at IS NULL AND updated_at < $1 \
+                 AND (locked_until IS NULL OR locked_until < $2)",
+            )
+            .bind(micros(at - time::Duration::days(1)))
+            .bind(micros(at))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(record)
+    }
+
+    async fn login_succeeded(
+        &self,
+        subject: &str,
+        ip: &str,
+        at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO login_addresses (subject, ip, failures, last_success_at, updated_at) VALUES ($1, $2, 0, $3, $3) \
+             ON CONFLICT (subject, ip) DO UPDATE SET failures = 0, locked_until = NULL, last_success_at = $3, updated_at = $3",
+        )
+        .bind(subject)
+        .bind(ip)
+        .bind(micros(at))
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        sqlx::query(
+            "UPDATE login_addresses SET failures = 0, locked_until = NULL, updated_at = $3 WHERE subject = $1 AND ip = $2",
+        )
+        .bind(subject)
+        .bind(motcua_store::ANY_ADDRESS)
+        .bind(micros(at))
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn clear_login_failures(&self, subject: &str) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "UPDATE login_addresses SET failures = 0, locked_until = NULL WHERE subject = $1",
+        )
+        .bind(subject)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
+    }
 }
 
-async fn lock_state(
-    conn: &mut sqlx::SqliteConnection,
-    id: AccountId,
-) -> StoreResult<(u32, Option<OffsetDateTime>)> {
-    let row = sqlx::query("SELECT failed_logins, locked_until FROM accounts WHERE id = $1")
-        .bind(id.0.to_string())
-        .fetch_optional(conn)
-        .await
-        .map_err(map_err)?
-        .ok_or(StoreError::NotFound)?;
-    let failures: i64 = row.try_get("failed_logins").map_err(map_err)?;
-    Ok((
-        u32::try_from(failures).unwrap_or(0),
-        opt_from_micros(row.try_get("locked_until").map_err(map_err)?)?,
-    ))
+fn login_row(row: &SqliteRow) -> StoreResult<LoginRecord> {
+    let failures: i64 = row.try_get("failures").map_err(map_err)?;
+    let locked: Option<i64> = row.try_get("locked_until").map_err(map_err)?;
+    let success: Option<i64> = row.try_get("last_success_at").map_err(map_err)?;
+    Ok(LoginRecord {
+        failures: u32::try_from(failures).unwrap_or(0),
+        locked_until: opt_from_micros(locked)?,
+        last_success_at: opt_from_micros(success)?,
+    })
 }

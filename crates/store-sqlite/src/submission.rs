@@ -428,7 +428,7 @@ impl SubmissionRepo for SqliteStore {
         for p in params {
             q = match p {
                 motcua_store::QueryParam::Text(t) => q.bind(t),
-                motcua_store::QueryParam::Id(d) => q.bind(d.0.to_string()),
+                motcua_store::QueryParam::Id(d) => q.bind(d.to_string()),
                 motcua_store::QueryParam::Time(t) => q.bind(micros(t)),
             };
         }

@@ -162,6 +162,7 @@ pub trait AccountRepo: Send + Sync {
     async fn get(&self, id: AccountId) -> StoreResult<Option<Account>>;
     /// The account a citizen or officer names at login (identity number, phone or e-mail).
     async fn find_by_login(&self, name: &LoginName) -> StoreResult<Option<Account>>;
+    /// Set a new password hash; every password-reset link of the account still outstanding ends with it.
     async fn set_password_hash(&self, id: AccountId, hash: &str) -> StoreResult<()>;
     /// Every officer account with its grants, ordered by name.
     async fn list_officers(&self) -> StoreResult<Vec<Account>>;
@@ -176,19 +177,6 @@ pub trait AccountRepo: Send + Sync {
     ) -> StoreResult<()>;
     /// Replace an officer's grants.
     async fn set_grants(&self, id: AccountId, grants: &[RoleGrant]) -> StoreResult<()>;
-    /// Until when the account is locked after failed logins, if it is.
-    async fn locked_until(&self, id: AccountId) -> StoreResult<Option<OffsetDateTime>>;
-    /// Count a failed login; from `threshold` consecutive failures on, lock the account for `lock(failures)`.
-    /// Returns the number of consecutive failures and the lock end, if locked.
-    async fn record_login_failure(
-        &self,
-        id: AccountId,
-        at: OffsetDateTime,
-        threshold: u32,
-        lock: fn(u32) -> time::Duration,
-    ) -> StoreResult<(u32, Option<OffsetDateTime>)>;
-    /// A successful login clears the failure count and any lock.
-    async fn clear_login_failures(&self, id: AccountId) -> StoreResult<()>;
     /// Store a one-time link (by the hash of its token).
     async fn create_token(
         &self,
@@ -198,7 +186,7 @@ pub trait AccountRepo: Send + Sync {
         expires_at: OffsetDateTime,
     ) -> StoreResult<()>;
     /// Use a one-time link: the account, if the link exists for this purpose, is unused and unexpired at `now`;
-    /// it can never be used again.
+    /// it can never be used again, and neither can any other link of the account for the same purpose.
     async fn consume_token(
         &self,
         key: &SessionKey,
@@ -215,11 +203,49 @@ pub trait AccountRepo: Send + Sync {
     async fn mark_email_verified(&self, id: AccountId, at: OffsetDateTime) -> StoreResult<()>;
 }
 
-/// Fixed-window counters kept in the database, so limits hold across server nodes.
+/// Failed logins of one login subject (an account, or a login name that has none) from one address, or from
+/// every address together ([`ANY_ADDRESS`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoginRecord {
+    /// Consecutive failures since the last success.
+    pub failures: u32,
+    pub locked_until: Option<OffsetDateTime>,
+    /// The last successful login from this address: it is one of the subject's usual addresses.
+    pub last_success_at: Option<OffsetDateTime>,
+}
+
+impl LoginRecord {
+    pub fn locked_at(&self, now: OffsetDateTime) -> Option<OffsetDateTime> {
+        self.locked_until.filter(|until| *until > now)
+    }
+}
+
+/// The address under which failures from every address are counted together.
+pub const ANY_ADDRESS: &str = "*";
+
+/// Fixed-window counters and login failures kept in the database, so limits hold across server nodes.
 #[async_trait]
 pub trait RateLimitRepo: Send + Sync {
     /// Count one hit in `bucket` for the window starting at `window_start`; returns the hits so far in it.
     async fn hit(&self, bucket: &str, window_start: OffsetDateTime) -> StoreResult<u32>;
+    /// What is known of `subject`'s logins from `ip` (all zero when nothing is).
+    async fn login_record(&self, subject: &str, ip: &str) -> StoreResult<LoginRecord>;
+    /// Count a failed login of `subject` from `ip`; from `threshold` consecutive failures on, that pair is locked
+    /// for `lock(failures)` from `at`. Returns the record after the failure.
+    async fn login_failed(
+        &self,
+        subject: &str,
+        ip: &str,
+        at: OffsetDateTime,
+        threshold: u32,
+        lock: fn(u32) -> time::Duration,
+    ) -> StoreResult<LoginRecord>;
+    /// A successful login from `ip`: that pair's failures and lock are cleared and the address remembered, and
+    /// the count across every address ([`ANY_ADDRESS`]) is cleared too.
+    async fn login_succeeded(&self, subject: &str, ip: &str, at: OffsetDateTime)
+    -> StoreResult<()>;
+    /// Clear every failure and lock of `subject` (a new password was set); usual addresses are kept.
+    async fn clear_login_failures(&self, subject: &str) -> StoreResult<()>;
 }
 
 /// Logged-in sessions, shared by every server node.
@@ -238,8 +264,57 @@ pub trait SessionRepo: Send + Sync {
 #[async_trait]
 pub trait AuditRepo: Send + Sync {
     async fn record(&self, event: &AuditEvent) -> StoreResult<()>;
+    /// Events matching `filter`, newest first, one page.
+    async fn search(
+        &self,
+        filter: &AuditFilter,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<AuditEvent>>;
     /// The most recent events, newest first.
-    async fn recent(&self, limit: u32) -> StoreResult<Vec<AuditEvent>>;
+    async fn recent(&self, limit: u32) -> StoreResult<Vec<AuditEvent>> {
+        self.search(&AuditFilter::default(), limit, 0).await
+    }
+}
+
+/// Which audit events an administrator is looking for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub actor: Option<AccountId>,
+    pub kind: Option<motcua_domain::AuditKind>,
+    /// At or after.
+    pub from: Option<OffsetDateTime>,
+    /// Before.
+    pub before: Option<OffsetDateTime>,
+}
+
+impl AuditFilter {
+    /// The WHERE clause (`TRUE` when nothing is filtered) with `$n` placeholders from 1, and its parameters.
+    pub fn where_clause(&self) -> (String, Vec<QueryParam>) {
+        let mut parts = Vec::new();
+        let mut params = Vec::new();
+        if let Some(actor) = self.actor {
+            params.push(QueryParam::Id(actor.0));
+            parts.push(format!("actor_id = ${}", params.len()));
+        }
+        if let Some(kind) = self.kind {
+            params.push(QueryParam::Text(kind.as_str().to_string()));
+            parts.push(format!("kind = ${}", params.len()));
+        }
+        if let Some(from) = self.from {
+            params.push(QueryParam::Time(from));
+            parts.push(format!("at >= ${}", params.len()));
+        }
+        if let Some(before) = self.before {
+            params.push(QueryParam::Time(before));
+            parts.push(format!("at < ${}", params.len()));
+        }
+        if parts.is_empty() {
+            ("1 = 1".into(), params)
+        } else {
+            (parts.join(" AND "), params)
+        }
+    }
 }
 
 /// Online submission: drafts, their uploads, and the one transaction that turns a draft into a dossier.
@@ -375,7 +450,7 @@ impl DossierQuery {
             }
         }
         if let Some(only) = &self.only {
-            let ids: Vec<String> = only.iter().map(|d| push(QueryParam::Id(*d))).collect();
+            let ids: Vec<String> = only.iter().map(|d| push(QueryParam::Id(d.0))).collect();
             sql.push_str(&format!(" AND id IN ({})", ids.join(", ")));
         }
         if let Some(c) = self.channel {
@@ -426,7 +501,7 @@ pub fn search_text(code: &str, applicant_name: &str) -> String {
 #[derive(Debug, Clone)]
 pub enum QueryParam {
     Text(String),
-    Id(DossierId),
+    Id(uuid::Uuid),
     Time(OffsetDateTime),
 }
 

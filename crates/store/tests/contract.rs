@@ -61,7 +61,9 @@ contract!(
     sessions_are_found_by_token_hash_touched_and_ended,
     the_audit_trail_keeps_events_newest_first,
     rate_limit_windows_count_every_hit_even_concurrently,
-    repeated_login_failures_lock_the_account_with_back_off,
+    repeated_login_failures_lock_one_address_with_back_off,
+    using_a_reset_link_or_changing_the_password_ends_every_other_link,
+    the_audit_trail_is_paged_and_filtered_by_actor_kind_and_date,
     a_one_time_link_works_once_for_its_purpose_until_it_expires,
     contact_data_updates_keep_login_names_unique,
     a_draft_keeps_what_was_typed_until_it_is_submitted,
@@ -1054,54 +1056,236 @@ async fn rate_limit_windows_count_every_hit_even_concurrently(store: &Store) {
     );
 }
 
-async fn repeated_login_failures_lock_the_account_with_back_off(store: &Store) {
-    let a = citizen();
-    store.accounts.create(&a).await.unwrap();
+async fn repeated_login_failures_lock_one_address_with_back_off(store: &Store) {
+    use motcua_store::{ANY_ADDRESS, LoginRecord};
     let at = datetime!(2026-01-05 02:00 UTC);
     let lock = |failures: u32| time::Duration::minutes(1 << (failures - 5).min(6));
+    let limits = &store.rate_limits;
+    assert_eq!(
+        limits.login_record("acc-1", "203.0.113.7").await.unwrap(),
+        LoginRecord::default()
+    );
     for n in 1..=4 {
-        assert_eq!(
-            store
-                .accounts
-                .record_login_failure(a.id, at, 5, lock)
-                .await
-                .unwrap(),
-            (n, None)
-        );
+        let r = limits
+            .login_failed("acc-1", "203.0.113.7", at, 5, lock)
+            .await
+            .unwrap();
+        assert_eq!((r.failures, r.locked_until), (n, None));
     }
-    assert_eq!(store.accounts.locked_until(a.id).await.unwrap(), None);
-    let (n, until) = store
-        .accounts
-        .record_login_failure(a.id, at, 5, lock)
+    let r = limits
+        .login_failed("acc-1", "203.0.113.7", at, 5, lock)
         .await
         .unwrap();
-    assert_eq!((n, until), (5, Some(at + time::Duration::minutes(1))));
-    let (_, longer) = store
-        .accounts
-        .record_login_failure(a.id, at, 5, lock)
+    assert_eq!(r.locked_until, Some(at + time::Duration::minutes(1)));
+    let r = limits
+        .login_failed("acc-1", "203.0.113.7", at, 5, lock)
         .await
         .unwrap();
     assert_eq!(
-        longer,
+        r.locked_until,
         Some(at + time::Duration::minutes(2)),
         "each further failure doubles the lock"
     );
-    assert_eq!(store.accounts.locked_until(a.id).await.unwrap(), longer);
-    store.accounts.clear_login_failures(a.id).await.unwrap();
-    assert_eq!(store.accounts.locked_until(a.id).await.unwrap(), None);
+    assert_eq!(r.locked_at(at), r.locked_until);
+    assert_eq!(r.locked_at(at + time::Duration::minutes(3)), None);
+    // another address, and another subject, are counted apart
+    assert_eq!(
+        limits.login_record("acc-1", "198.51.100.2").await.unwrap(),
+        LoginRecord::default()
+    );
+    assert_eq!(
+        limits.login_record("acc-2", "203.0.113.7").await.unwrap(),
+        LoginRecord::default()
+    );
+    // a success from the usual address clears that pair and the count across addresses, and is remembered
+    limits
+        .login_failed("acc-1", ANY_ADDRESS, at, 20, lock)
+        .await
+        .unwrap();
+    let later = at + time::Duration::minutes(5);
+    limits
+        .login_succeeded("acc-1", "198.51.100.2", later)
+        .await
+        .unwrap();
+    assert_eq!(
+        limits.login_record("acc-1", "198.51.100.2").await.unwrap(),
+        LoginRecord {
+            failures: 0,
+            locked_until: None,
+            last_success_at: Some(later)
+        }
+    );
+    assert_eq!(
+        limits
+            .login_record("acc-1", ANY_ADDRESS)
+            .await
+            .unwrap()
+            .failures,
+        0
+    );
+    assert_eq!(
+        limits
+            .login_record("acc-1", "203.0.113.7")
+            .await
+            .unwrap()
+            .failures,
+        6,
+        "the stranger's address stays counted"
+    );
+    // a new password clears every lock of the subject, and keeps its usual addresses
+    limits.clear_login_failures("acc-1").await.unwrap();
+    let r = limits.login_record("acc-1", "203.0.113.7").await.unwrap();
+    assert_eq!((r.failures, r.locked_until), (0, None));
+    assert_eq!(
+        limits
+            .login_record("acc-1", "198.51.100.2")
+            .await
+            .unwrap()
+            .last_success_at,
+        Some(later)
+    );
+    // concurrent failures are all counted
+    let shared = Arc::new(limits.clone());
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                shared
+                    .login_failed("acc-3", "203.0.113.7", at, 50, lock)
+                    .await
+                    .unwrap()
+                    .failures
+            })
+        })
+        .collect();
+    let mut counts = Vec::new();
+    for t in tasks {
+        counts.push(t.await.unwrap());
+    }
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=10).collect::<Vec<_>>());
+}
+
+async fn using_a_reset_link_or_changing_the_password_ends_every_other_link(store: &Store) {
+    use motcua_domain::{SessionKey, TokenPurpose};
+    let a = citizen();
+    store.accounts.create(&a).await.unwrap();
+    let now = datetime!(2026-01-05 02:00 UTC);
+    let valid = now + time::Duration::minutes(30);
+    let first = SessionKey::of_token("first");
+    let second = SessionKey::of_token("second");
+    let verify = SessionKey::of_token("verify");
+    for key in [&first, &second] {
+        store
+            .accounts
+            .create_token(key, a.id, TokenPurpose::PasswordReset, valid)
+            .await
+            .unwrap();
+    }
+    store
+        .accounts
+        .create_token(&verify, a.id, TokenPurpose::EmailVerification, valid)
+        .await
+        .unwrap();
     assert_eq!(
         store
             .accounts
-            .record_login_failure(a.id, at, 5, lock)
+            .consume_token(&second, TokenPurpose::PasswordReset, now)
             .await
             .unwrap(),
-        (1, None)
+        Some(a.id)
     );
-    let unknown = motcua_domain::AccountId::new();
-    assert!(matches!(
-        store.accounts.locked_until(unknown).await,
-        Err(StoreError::NotFound)
-    ));
+    assert_eq!(
+        store
+            .accounts
+            .consume_token(&first, TokenPurpose::PasswordReset, now)
+            .await
+            .unwrap(),
+        None,
+        "the earlier link ended when the later one was used"
+    );
+    assert!(
+        store
+            .accounts
+            .token_usable(&verify, TokenPurpose::EmailVerification, now)
+            .await
+            .unwrap(),
+        "a link for another purpose is not touched"
+    );
+    let third = SessionKey::of_token("third");
+    store
+        .accounts
+        .create_token(&third, a.id, TokenPurpose::PasswordReset, valid)
+        .await
+        .unwrap();
+    store
+        .accounts
+        .set_password_hash(a.id, "$argon2id$new")
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .accounts
+            .token_usable(&third, TokenPurpose::PasswordReset, now)
+            .await
+            .unwrap(),
+        "a password change ends the links sent before it"
+    );
+}
+
+async fn the_audit_trail_is_paged_and_filtered_by_actor_kind_and_date(store: &Store) {
+    use motcua_domain::{AuditEvent, AuditKind};
+    use motcua_store::AuditFilter;
+    let a = citizen();
+    store.accounts.create(&a).await.unwrap();
+    let start = datetime!(2026-01-05 01:00 UTC);
+    let mut all = Vec::new();
+    for i in 0..30i64 {
+        let e = AuditEvent {
+            id: uuid::Uuid::now_v7(),
+            at: start + time::Duration::minutes(i),
+            kind: if i % 3 == 0 {
+                AuditKind::AccessDenied
+            } else {
+                AuditKind::LoginSucceeded
+            },
+            actor: (i % 2 == 0).then_some(a.id),
+            subject: None,
+            ip: Some(format!("203.0.113.{i}")),
+            success: i % 3 != 0,
+        };
+        store.audit.record(&e).await.unwrap();
+        all.push(e);
+    }
+    all.reverse();
+    let everything = AuditFilter::default();
+    assert_eq!(
+        store.audit.search(&everything, 10, 0).await.unwrap(),
+        all[..10]
+    );
+    assert_eq!(
+        store.audit.search(&everything, 10, 25).await.unwrap(),
+        all[25..]
+    );
+    let mine = AuditFilter {
+        actor: Some(a.id),
+        ..AuditFilter::default()
+    };
+    let found = store.audit.search(&mine, 100, 0).await.unwrap();
+    assert_eq!(found.len(), 15);
+    assert!(found.iter().all(|e| e.actor == Some(a.id)));
+    let denied_in_window = AuditFilter {
+        kind: Some(AuditKind::AccessDenied),
+        from: Some(start + time::Duration::minutes(10)),
+        before: Some(start + time::Duration::minutes(20)),
+        ..AuditFilter::default()
+    };
+    let found = store.audit.search(&denied_in_window, 100, 0).await.unwrap();
+    let minutes: Vec<i64> = found
+        .iter()
+        .map(|e| (e.at - start).whole_minutes())
+        .collect();
+    assert_eq!(minutes, vec![18, 15, 12]);
 }
 
 async fn a_one_time_link_works_once_for_its_purpose_until_it_expires(store: &Store) {

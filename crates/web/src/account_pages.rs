@@ -1,11 +1,12 @@
 //! Logging in and out, and the two small endpoints behind the idle-session warning.
 
+use crate::input::{Form, InputRejection, Query};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     Json,
-    extract::{Form, Query, State, rejection::FormRejection},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    extract::State,
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
@@ -16,9 +17,8 @@ use motcua_domain::{AuditEvent, AuditKind, LoginName, Session, SessionKey, polic
 
 use crate::{
     AppError, AppState, auth,
-    error::ErrorPage,
     layout::Layout,
-    session::{Viewer, client_ip, new_token, start_of},
+    session::{Viewer, new_token, start_of},
 };
 
 #[derive(Debug, Default, Deserialize)]
@@ -27,6 +27,7 @@ pub(crate) struct LoginQuery {
     het_han: Option<String>,
     da_dang_xuat: Option<String>,
     doi_mat_khau: Option<String>,
+    da_dang_ky: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -71,6 +72,10 @@ pub(crate) async fn login_page(
         Some(
             "Phiên đăng nhập đã hết hạn do không sử dụng trong thời gian dài; vui lòng đăng nhập lại. Dữ liệu đã lưu không bị mất.",
         )
+    } else if q.da_dang_ky.is_some() {
+        Some(
+            "Đã nhận đăng ký. Nếu số định danh, số điện thoại và thư điện tử bạn nhập chưa có tài khoản, tài khoản đã được tạo: hãy đăng nhập bằng một trong các thông tin đó và mật khẩu vừa đặt (thư xác thực đã gửi tới địa chỉ thư điện tử, nếu có). Nếu các thông tin này đã có tài khoản, chủ tài khoản được báo qua thư điện tử; hãy dùng “Quên mật khẩu” nếu đó là bạn.",
+        )
     } else if q.da_dang_xuat.is_some() {
         Some("Bạn đã đăng xuất.")
     } else {
@@ -88,16 +93,31 @@ pub(crate) async fn login_page(
 }
 
 /// Requests the rate limiter lets through per address and minute.
-const LOGIN_ATTEMPTS_PER_MINUTE: u32 = 20;
-/// Consecutive failures that lock an account.
-const LOCK_AFTER: u32 = 5;
+pub(crate) const LOGIN_ATTEMPTS_PER_MINUTE: u32 = 20;
+/// Consecutive failures from one address that lock the login name there.
+pub(crate) const LOCK_AFTER: u32 = 5;
+/// Consecutive failures from all addresses together that lock the login name for every address it has never
+/// logged in from (its owner's usual addresses keep working).
+pub(crate) const LOCK_ALL_AFTER: u32 = 20;
 
 /// 1 minute at the fifth failure, doubling with each further one, at most 64 minutes.
 fn lock_for(failures: u32) -> time::Duration {
     time::Duration::minutes(1 << failures.saturating_sub(LOCK_AFTER).min(6))
 }
 
-const WRONG: &str = "Tên đăng nhập hoặc mật khẩu không đúng. Nếu nhập sai 5 lần liên tiếp, tài khoản sẽ tạm khóa trong ít phút.";
+/// The same back-off for the count across addresses, from its own threshold.
+fn lock_all_for(failures: u32) -> time::Duration {
+    time::Duration::minutes(1 << failures.saturating_sub(LOCK_ALL_AFTER).min(6))
+}
+
+const WRONG: &str = "Tên đăng nhập hoặc mật khẩu không đúng. Nếu nhập sai 5 lần liên tiếp, việc đăng nhập từ thiết bị này sẽ tạm khóa trong ít phút.";
+
+fn locked_message(until: OffsetDateTime) -> String {
+    format!(
+        "Tài khoản đang tạm khóa đăng nhập từ thiết bị này đến {} do nhập sai mật khẩu nhiều lần. Hãy thử lại sau thời điểm đó, hoặc dùng “Quên mật khẩu” để đặt mật khẩu mới.",
+        motcua_domain::vntime::format_datetime(until)
+    )
+}
 
 async fn audit(
     state: &AppState,
@@ -147,18 +167,77 @@ fn masked(name: &LoginName) -> String {
     }
 }
 
+/// Whose failures a login counts against: the account, or (when no account has that name) the name itself, so
+/// an unknown name locks exactly like a known one and the answer never tells them apart.
+pub(crate) fn login_subject(account: Option<&motcua_domain::Account>, name: &LoginName) -> String {
+    match (account, name) {
+        (Some(a), _) => a.id.to_string(),
+        (None, LoginName::PersonalId(p)) => format!("ten:{}", p.as_str()),
+        (None, LoginName::Phone(p)) => format!("ten:{}", p.as_str()),
+        (None, LoginName::Email(e)) => format!("ten:{}", e.as_str()),
+    }
+}
+
+/// Until when `subject` may not log in from `ip`: locked from this address, or locked everywhere but its usual
+/// addresses.
+pub(crate) async fn locked_until(
+    state: &AppState,
+    subject: &str,
+    ip: &str,
+    now: OffsetDateTime,
+) -> Result<Option<OffsetDateTime>, AppError> {
+    let here = state.store.rate_limits.login_record(subject, ip).await?;
+    let everywhere = state
+        .store
+        .rate_limits
+        .login_record(subject, motcua_store::ANY_ADDRESS)
+        .await?;
+    let usual = here.last_success_at.is_some();
+    Ok(here
+        .locked_at(now)
+        .into_iter()
+        .chain(everywhere.locked_at(now).filter(|_| !usual))
+        .max())
+}
+
+/// Count a wrong password of `subject` from `ip` (and from every address); the lock end if it is now locked.
+pub(crate) async fn count_failure(
+    state: &AppState,
+    subject: &str,
+    ip: &str,
+    now: OffsetDateTime,
+) -> Result<Option<OffsetDateTime>, AppError> {
+    let limits = &state.store.rate_limits;
+    let here = limits
+        .login_failed(subject, ip, now, LOCK_AFTER, lock_for)
+        .await?;
+    let everywhere = limits
+        .login_failed(
+            subject,
+            motcua_store::ANY_ADDRESS,
+            now,
+            LOCK_ALL_AFTER,
+            lock_all_for,
+        )
+        .await?;
+    let usual = here.last_success_at.is_some();
+    Ok(here
+        .locked_at(now)
+        .into_iter()
+        .chain(everywhere.locked_at(now).filter(|_| !usual))
+        .max())
+}
+
 pub(crate) async fn login(
     State(state): State<AppState>,
     layout: Layout,
     viewer: Viewer,
-    extensions: axum::http::Extensions,
-    headers: HeaderMap,
-    form: Result<Form<LoginForm>, FormRejection>,
+    form: Result<Form<LoginForm>, InputRejection>,
 ) -> Result<Response, AppError> {
-    let ip = client_ip(&extensions, &headers);
+    let ip = viewer.ip.clone();
     let now = OffsetDateTime::now_utc();
     let minute = start_of(now, time::Duration::MINUTE);
-    let bucket = format!("login:ip:{}", ip.as_deref().unwrap_or("unknown"));
+    let bucket = format!("login:ip:{}", viewer.ip_key());
     if state.store.rate_limits.hit(&bucket, minute).await? > LOGIN_ATTEMPTS_PER_MINUTE {
         audit(
             &state,
@@ -169,24 +248,14 @@ pub(crate) async fn login(
             false,
         )
         .await;
-        let mut response = ErrorPage::for_status(StatusCode::TOO_MANY_REQUESTS)
-            .into_response_with(StatusCode::TOO_MANY_REQUESTS);
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
-        return Ok(response);
+        return Ok(crate::error::too_many(60));
     }
     let form = form.map(|Form(f)| f).unwrap_or_default();
     let next = safe_next(&form.tiep);
     let page = |status: StatusCode, error: Option<String>, field_error: Option<String>| {
         let page = LoginPage {
             layout: layout.clone(),
-            login: form
-                .ten_dang_nhap
-                .chars()
-                .filter(|c| !c.is_control())
-                .take(200)
-                .collect(),
+            login: form.ten_dang_nhap.chars().take(200).collect(),
             next: next.clone(),
             error,
             field_error,
@@ -212,58 +281,75 @@ pub(crate) async fn login(
         ));
     }
     let account = state.store.accounts.find_by_login(&name).await?;
-    let locked = match &account {
-        Some(a) => state
-            .store
-            .accounts
-            .locked_until(a.id)
-            .await?
-            .is_some_and(|until| until > now),
-        None => false,
-    };
-    // a locked account is not even checked; the answer does not say whether the account exists
-    let hash = match &account {
-        Some(a) if !locked => a.password_hash.clone(),
-        _ => dummy_hash().await.to_string(),
-    };
-    let matches = auth::verify_password(form.mat_khau.clone(), hash).await && !locked;
-    let Some(account) = account.clone().filter(|a| matches && !a.disabled) else {
-        let actor = account.as_ref().map(|a| a.id);
+    let subject = login_subject(account.as_ref(), &name);
+    let ip_key = viewer.ip_key().to_string();
+    // a locked name is not even checked: said plainly, the same for a known and an unknown name
+    if let Some(until) = locked_until(&state, &subject, &ip_key, now).await? {
         audit(
             &state,
             AuditKind::LoginFailed,
-            actor,
+            account.as_ref().map(|a| a.id),
+            Some(format!("{} (đang khóa)", masked(&name))),
+            ip,
+            false,
+        )
+        .await;
+        return Ok(page(
+            StatusCode::UNAUTHORIZED,
+            Some(locked_message(until)),
+            None,
+        ));
+    }
+    let hash = match &account {
+        Some(a) => a.password_hash.clone(),
+        None => dummy_hash().await.to_string(),
+    };
+    let verified = auth::verify_password(form.mat_khau.clone(), hash).await;
+    let Some(account) = account.clone().filter(|a| verified.ok() && !a.disabled) else {
+        audit(
+            &state,
+            AuditKind::LoginFailed,
+            account.as_ref().map(|a| a.id),
             Some(masked(&name)),
             ip.clone(),
             false,
         )
         .await;
-        if let Some(a) = &account
-            && !locked
-        {
-            let (_, until) = state
-                .store
-                .accounts
-                .record_login_failure(a.id, now, LOCK_AFTER, lock_for)
-                .await?;
-            if until.is_some() {
-                audit(
-                    &state,
-                    AuditKind::LockedOut,
-                    Some(a.id),
-                    Some(masked(&name)),
-                    ip,
-                    false,
-                )
-                .await;
-            }
+        if let Some(until) = count_failure(&state, &subject, &ip_key, now).await? {
+            audit(
+                &state,
+                AuditKind::LockedOut,
+                account.as_ref().map(|a| a.id),
+                Some(masked(&name)),
+                ip,
+                false,
+            )
+            .await;
+            return Ok(page(
+                StatusCode::UNAUTHORIZED,
+                Some(locked_message(until)),
+                None,
+            ));
         }
         return Ok(page(StatusCode::UNAUTHORIZED, Some(WRONG.into()), None));
     };
+    if verified == auth::Verified::NeedsRehash {
+        // a hash from before passwords were normalised: replace it by one of the NFC form, once
+        match auth::hash_password(form.mat_khau.clone()).await {
+            Ok(hash) => {
+                state
+                    .store
+                    .accounts
+                    .set_password_hash(account.id, &hash)
+                    .await?
+            }
+            Err(e) => tracing::error!(error = %e, "password not rehashed"),
+        }
+    }
     state
         .store
-        .accounts
-        .clear_login_failures(account.id)
+        .rate_limits
+        .login_succeeded(&subject, &ip_key, now)
         .await?;
 
     // a new session id at every login (no fixation); the old one, if any, ends
@@ -308,9 +394,7 @@ pub(crate) struct LogoutForm {
 pub(crate) async fn logout(
     State(state): State<AppState>,
     viewer: Viewer,
-    extensions: axum::http::Extensions,
-    headers: HeaderMap,
-    form: Result<Form<LogoutForm>, FormRejection>,
+    form: Result<Form<LogoutForm>, InputRejection>,
 ) -> Result<Response, AppError> {
     let timed_out = form.map(|Form(f)| f.ly_do == "het-han").unwrap_or(false);
     if let (Some(key), Some(account)) = (&viewer.session, &viewer.account) {
@@ -325,7 +409,7 @@ pub(crate) async fn logout(
             kind,
             Some(account.id),
             None,
-            client_ip(&extensions, &headers),
+            viewer.ip.clone(),
             true,
         )
         .await;
@@ -466,8 +550,6 @@ pub(crate) async fn account_page(
 pub(crate) async fn logout_everywhere(
     State(state): State<AppState>,
     viewer: Viewer,
-    extensions: axum::http::Extensions,
-    headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let account =
         match crate::guard::require(&state, &viewer, Action::ViewOwnAccount, "/tai-khoan").await {
@@ -480,7 +562,7 @@ pub(crate) async fn logout_everywhere(
         AuditKind::LoggedOutEverywhere,
         Some(account.id),
         Some(format!("{ended} phiên")),
-        client_ip(&extensions, &headers),
+        viewer.ip.clone(),
         true,
     )
     .await;
@@ -505,13 +587,41 @@ pub(crate) struct AuditRow {
 pub(crate) struct SecurityAuditPage {
     pub layout: Layout,
     pub rows: Vec<AuditRow>,
+    /// The filters as typed, to show them again and to build the paging links.
+    pub actor: String,
+    pub kind: String,
+    pub from: String,
+    pub to: String,
+    pub kinds: Vec<(&'static str, &'static str)>,
+    pub errors: Vec<(&'static str, String)>,
+    pub page: u32,
+    pub previous: Option<String>,
+    pub next: Option<String>,
 }
 
-/// The security audit trail, newest first (administrators).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct AuditQuery {
+    #[serde(default)]
+    nguoi: String,
+    #[serde(default)]
+    loai: String,
+    #[serde(default)]
+    tu_ngay: String,
+    #[serde(default)]
+    den_ngay: String,
+    trang: Option<u32>,
+}
+
+/// Events per page of the audit trail.
+const AUDIT_PAGE: u32 = 100;
+
+/// The security audit trail, newest first, 100 a page, filtered by who (a login name), what and when
+/// (administrators).
 pub(crate) async fn security_audit(
     State(state): State<AppState>,
     layout: Layout,
     viewer: Viewer,
+    query: Result<Query<AuditQuery>, InputRejection>,
 ) -> Result<Response, AppError> {
     if let Err(response) = crate::guard::require(
         &state,
@@ -523,11 +633,63 @@ pub(crate) async fn security_audit(
     {
         return Ok(response);
     }
-    let events = state.store.audit.recent(200).await?;
+    let q = query.map(|Query(q)| q).unwrap_or_default();
+    let (actor_text, kind_text) = (q.nguoi.trim().to_string(), q.loai.trim().to_string());
+    let (from_text, to_text) = (q.tu_ngay.trim().to_string(), q.den_ngay.trim().to_string());
+    let page_no = q.trang.unwrap_or(1).clamp(1, 100_000);
+    let mut errors = Vec::new();
+    let mut filter = motcua_store::AuditFilter::default();
+    let mut nobody = false;
+    if !actor_text.is_empty() {
+        match LoginName::parse(&actor_text) {
+            Ok(name) => match state.store.accounts.find_by_login(&name).await? {
+                Some(a) => filter.actor = Some(a.id),
+                None => nobody = true,
+            },
+            Err(e) => errors.push(("nguoi", e.to_string())),
+        }
+    }
+    if !kind_text.is_empty() {
+        match AuditKind::parse(&kind_text) {
+            Some(k) => filter.kind = Some(k),
+            None => errors.push(("loai", "Chọn một loại sự kiện trong danh sách".to_string())),
+        }
+    }
+    let mut date = |text: &str, field: &'static str| {
+        if text.is_empty() {
+            return None;
+        }
+        match motcua_domain::form::parse_date(text).filter(|d| (2000..=2100).contains(&d.year())) {
+            Some(d) => Some(d),
+            None => {
+                errors.push((
+                    field,
+                    "Nhập ngày có thật, dạng ngày/tháng/năm (năm 2000–2100)".to_string(),
+                ));
+                None
+            }
+        }
+    };
+    let from = date(&from_text, "tu_ngay");
+    let to = date(&to_text, "den_ngay");
+    filter.from = from.map(motcua_domain::vntime::start_of_day);
+    filter.before = to
+        .and_then(|d| d.next_day())
+        .map(motcua_domain::vntime::start_of_day);
+    let events = if errors.is_empty() && !nobody {
+        state
+            .store
+            .audit
+            .search(&filter, AUDIT_PAGE + 1, (page_no - 1) * AUDIT_PAGE)
+            .await?
+    } else {
+        Vec::new()
+    };
+    let more = events.len() > AUDIT_PAGE as usize;
     let mut names: std::collections::HashMap<motcua_domain::AccountId, String> =
         std::collections::HashMap::new();
     let mut rows = Vec::with_capacity(events.len());
-    for e in events {
+    for e in events.into_iter().take(AUDIT_PAGE as usize) {
         let actor = match e.actor {
             None => "—".to_string(),
             Some(id) => match names.get(&id) {
@@ -553,7 +715,43 @@ pub(crate) async fn security_audit(
             success: e.success,
         });
     }
-    Ok(SecurityAuditPage { layout, rows }.into_response())
+    let link = |page: u32| {
+        crate::urls::with_query(
+            "/quan-tri/nhat-ky-bao-mat",
+            &[
+                ("nguoi", actor_text.clone()),
+                ("loai", kind_text.clone()),
+                ("tu_ngay", from_text.clone()),
+                ("den_ngay", to_text.clone()),
+                ("trang", page.to_string()),
+            ],
+        )
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((
+        status,
+        SecurityAuditPage {
+            layout,
+            rows,
+            previous: (page_no > 1).then(|| link(page_no - 1)),
+            next: more.then(|| link(page_no + 1)),
+            actor: actor_text.clone(),
+            kind: kind_text.clone(),
+            from: from_text.clone(),
+            to: to_text.clone(),
+            kinds: AuditKind::ALL
+                .iter()
+                .map(|k| (k.as_str(), k.label_vi()))
+                .collect(),
+            errors,
+            page: page_no,
+        },
+    )
+        .into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -564,6 +762,8 @@ pub(crate) struct ContactForm {
     email: String,
     #[serde(default)]
     dia_chi: String,
+    #[serde(default)]
+    mat_khau_hien_tai: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -573,6 +773,8 @@ pub(crate) struct ContactPage {
     pub phone: String,
     pub email: String,
     pub address: String,
+    /// Citizens keep the phone they registered with; officers keep an e-mail or a phone.
+    pub phone_required: bool,
     pub errors: Vec<(&'static str, String)>,
     pub saved: bool,
 }
@@ -610,6 +812,7 @@ pub(crate) async fn contact_page(
     };
     ContactPage {
         layout,
+        phone_required: account.kind == motcua_domain::AccountKind::Citizen,
         phone: account
             .phone
             .map(|p| p.as_str().to_string())
@@ -625,12 +828,15 @@ pub(crate) async fn contact_page(
     .into_response()
 }
 
-/// Update phone, e-mail and address; a new e-mail gets a verification link.
+/// Update phone, e-mail and address. A change of phone or e-mail (what the account logs in with and where its
+/// recovery goes) needs the current password; the old address is told, and a new e-mail gets a verification
+/// link (recovery mail goes only to a verified address). What an account was required to give stays required:
+/// the phone for a citizen, an e-mail or a phone for an officer.
 pub(crate) async fn update_contact(
     State(state): State<AppState>,
     layout: Layout,
     viewer: Viewer,
-    form: Result<Form<ContactForm>, FormRejection>,
+    form: Result<Form<ContactForm>, InputRejection>,
 ) -> Result<Response, AppError> {
     let account = match crate::guard::require(
         &state,
@@ -644,52 +850,62 @@ pub(crate) async fn update_contact(
         Err(response) => return Ok(response),
     };
     let f = form.map(|Form(f)| f).unwrap_or_default();
-    let clean = |s: &str| {
-        s.chars()
-            .filter(|c| !c.is_control())
-            .take(300)
-            .collect::<String>()
-            .trim()
-            .to_string()
-    };
+    let clean = |s: &str| s.chars().take(300).collect::<String>().trim().to_string();
     let (phone_text, email_text, address) =
         (clean(&f.dien_thoai), clean(&f.email), clean(&f.dia_chi));
+    let citizen = account.kind == motcua_domain::AccountKind::Citizen;
     let mut errors = Vec::new();
     let phone = if phone_text.is_empty() {
-        Ok(None)
+        if citizen {
+            Err(
+                "Nhập số điện thoại di động: tài khoản dùng số này để đăng nhập và nhận thông báo"
+                    .to_string(),
+            )
+        } else {
+            Ok(None)
+        }
     } else {
-        motcua_domain::Phone::parse(&phone_text).map(Some)
+        motcua_domain::Phone::parse(&phone_text)
+            .map(Some)
+            .map_err(|e| e.to_string())
     };
     if let Err(e) = &phone {
-        errors.push(("dien_thoai", e.to_string()));
+        errors.push(("dien_thoai", e.clone()));
     }
     let email = if email_text.is_empty() {
-        Ok(None)
+        if citizen || !phone_text.is_empty() {
+            Ok(None)
+        } else {
+            Err("Cần thư điện tử hoặc số điện thoại để đăng nhập".to_string())
+        }
     } else {
-        motcua_domain::Email::parse(&email_text).map(Some)
+        motcua_domain::Email::parse(&email_text)
+            .map(Some)
+            .map_err(|e| e.to_string())
     };
     if let Err(e) = &email {
-        errors.push(("email", e.to_string()));
-    }
-    if let (Ok(None), Ok(None)) = (&phone, &email)
-        && account.personal_id.is_none()
-    {
-        errors.push((
-            "dien_thoai",
-            "Cần ít nhất số điện thoại hoặc thư điện tử để đăng nhập".into(),
-        ));
+        errors.push(("email", e.clone()));
     }
     let page = |errors| ContactPage {
         layout: layout.clone(),
         phone: phone_text.clone(),
         email: email_text.clone(),
         address: address.clone(),
+        phone_required: citizen,
         errors,
         saved: false,
     };
     let (Ok(phone), Ok(email), true) = (phone, email, errors.is_empty()) else {
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(errors)).into_response());
     };
+    let login_changed = phone != account.phone || email != account.email;
+    if login_changed
+        && let Err(message) =
+            check_current_password(&state, &viewer, &account, &f.mat_khau_hien_tai).await?
+    {
+        let errors = vec![("mat_khau_hien_tai", message)];
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(errors)).into_response());
+    }
     let address_value = Some(address.as_str()).filter(|a| !a.is_empty());
     match state
         .store
@@ -707,6 +923,21 @@ pub(crate) async fn update_contact(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(errors)).into_response());
         }
         Err(e) => return Err(e.into()),
+    }
+    if login_changed {
+        audit(
+            &state,
+            AuditKind::ContactChanged,
+            Some(account.id),
+            None,
+            viewer.ip.clone(),
+            true,
+        )
+        .await;
+        // the address the account had is told, so a change its owner did not make is noticed
+        if let Some(old) = &account.email {
+            crate::password_reset::send_contact_changed(&state, &account, old).await;
+        }
     }
     if email.is_some()
         && email != account.email
@@ -804,12 +1035,42 @@ pub(crate) struct ChangePasswordForm {
     nhap_lai_mat_khau: String,
 }
 
+/// Check the current password typed to confirm a sensitive change: a wrong one counts as a failed login from
+/// this address (and may lock it), a locked one is not even checked. `Err(message)` for the field.
+async fn check_current_password(
+    state: &AppState,
+    viewer: &Viewer,
+    account: &motcua_domain::Account,
+    typed: &str,
+) -> Result<Result<(), String>, AppError> {
+    let now = OffsetDateTime::now_utc();
+    let subject = account.id.to_string();
+    if let Some(until) = locked_until(state, &subject, viewer.ip_key(), now).await? {
+        return Ok(Err(locked_message(until)));
+    }
+    if typed.is_empty() {
+        return Ok(Err("Nhập mật khẩu hiện tại để xác nhận thay đổi".into()));
+    }
+    if auth::verify_password(typed.to_string(), account.password_hash.clone())
+        .await
+        .ok()
+    {
+        return Ok(Ok(()));
+    }
+    Ok(Err(
+        match count_failure(state, &subject, viewer.ip_key(), now).await? {
+            Some(until) => locked_message(until),
+            None => "Mật khẩu hiện tại không đúng".into(),
+        },
+    ))
+}
+
 /// Change the password knowing the current one; every session ends, this one included.
 pub(crate) async fn change_password(
     State(state): State<AppState>,
     layout: Layout,
     viewer: Viewer,
-    form: Result<Form<ChangePasswordForm>, FormRejection>,
+    form: Result<Form<ChangePasswordForm>, InputRejection>,
 ) -> Result<Response, AppError> {
     let account = match crate::guard::require(
         &state,
@@ -833,17 +1094,10 @@ pub(crate) async fn change_password(
         )
             .into_response()
     };
-    if !auth::verify_password(f.mat_khau_hien_tai.clone(), account.password_hash.clone()).await {
-        let now = OffsetDateTime::now_utc();
-        state
-            .store
-            .accounts
-            .record_login_failure(account.id, now, LOCK_AFTER, lock_for)
-            .await?;
-        return Ok(fail(
-            "mat_khau_hien_tai",
-            "Mật khẩu hiện tại không đúng".into(),
-        ));
+    if let Err(message) =
+        check_current_password(&state, &viewer, &account, &f.mat_khau_hien_tai).await?
+    {
+        return Ok(fail("mat_khau_hien_tai", message));
     }
     if let Err(e) = motcua_domain::check_password(&f.mat_khau_moi) {
         return Ok(fail("mat_khau_moi", e.to_string()));
@@ -868,7 +1122,7 @@ pub(crate) async fn change_password(
         AuditKind::PasswordChanged,
         Some(account.id),
         None,
-        None,
+        viewer.ip.clone(),
         true,
     )
     .await;

@@ -1,11 +1,12 @@
 //! Online submission (level 3), the citizen's side: start → task list → form pages → attachments → check your
 //! answers → declaration and submit → confirmation. Every page saves the draft; nothing typed is lost.
 
+use crate::input::Form;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     body::Body,
-    extract::{Form, Multipart, Path, State},
+    extract::{Multipart, Path, State},
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
@@ -849,7 +850,7 @@ pub(crate) async fn receive(
         };
         match field.name() {
             Some("thanh_phan") => {
-                let text = field.text().await.unwrap_or_default();
+                let text = crate::input::multipart_text(field).await;
                 component = text
                     .trim()
                     .parse::<usize>()

@@ -1,44 +1,115 @@
 //! Cross-site request forgery defence for every state-changing request: the browser must say the request
-//! came from our own pages (`Sec-Fetch-Site: same-origin`, or an `Origin` equal to our host). Works without
-//! JavaScript and without tokens in forms; the session cookie is also `SameSite=Lax`.
+//! came from our own pages (`Sec-Fetch-Site: same-origin`, or an `Origin` equal to ours: the scheme, host and port
+//! of `public_url`, or the same scheme with the request's own host). Works without JavaScript and without tokens
+//! in forms; the session cookie is also `SameSite=Lax`.
 
 use axum::{
-    extract::Request,
+    extract::{Request, State},
     http::{Method, StatusCode, header},
     middleware::Next,
     response::Response,
 };
 
-use crate::error::ErrorPage;
+use crate::{AppState, error::ErrorPage};
 
-fn same_origin(request: &Request) -> bool {
+/// `scheme://host[:port]` of a URL, lower case.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    (!host.is_empty()).then(|| format!("{}://{}", scheme, host).to_ascii_lowercase())
+}
+
+fn same_origin(request: &Request, public_url: &str) -> bool {
     let headers = request.headers();
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         return matches!(site, "same-origin" | "none");
     }
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-    match (origin, host) {
-        (Some(origin), Some(host)) => {
-            let origin_host = origin
-                .split_once("://")
-                .map(|(_, rest)| rest)
-                .unwrap_or(origin);
-            origin_host.eq_ignore_ascii_case(host)
-        }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         // neither fetch metadata nor Origin: not a browser form post we can trust
-        _ => false,
+        return false;
+    };
+    let origin = origin.trim().to_ascii_lowercase();
+    let ours = origin_of(public_url);
+    if ours.as_deref() == Some(origin.as_str()) {
+        return true;
     }
+    // the same scheme as ours with the host the browser asked for (a second name of the same site)
+    let scheme = public_url
+        .split_once("://")
+        .map(|(s, _)| s)
+        .unwrap_or("http");
+    headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|host| origin == format!("{scheme}://{host}").to_ascii_lowercase())
 }
 
-pub(crate) async fn protect(request: Request, next: Next) -> Response {
+pub(crate) async fn protect(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let safe = matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
-    if safe || same_origin(&request) {
+    if safe || same_origin(&request, &state.site.public_url) {
         return next.run(request).await;
     }
     tracing::warn!(path = %request.uri().path(), "cross-site request refused");
     ErrorPage::for_status(StatusCode::FORBIDDEN).into_response_with(StatusCode::FORBIDDEN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+
+    fn post(headers: &[(&str, &str)]) -> Request {
+        let mut r = Request::post("/dang-nhap");
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        r.body(Body::empty()).unwrap()
+    }
+
+    #[test]
+    fn the_origin_must_match_scheme_host_and_port() {
+        let ours = "https://dvc.example.vn";
+        assert!(same_origin(
+            &post(&[("origin", "https://dvc.example.vn")]),
+            ours
+        ));
+        assert!(same_origin(
+            &post(&[("origin", "HTTPS://DVC.example.vn")]),
+            ours
+        ));
+        assert!(!same_origin(
+            &post(&[("origin", "http://dvc.example.vn")]),
+            ours
+        ));
+        assert!(!same_origin(
+            &post(&[("origin", "https://dvc.example.vn:8443")]),
+            ours
+        ));
+        assert!(!same_origin(
+            &post(&[
+                ("origin", "http://dvc.example.vn"),
+                ("host", "dvc.example.vn")
+            ]),
+            ours
+        ));
+        assert!(same_origin(
+            &post(&[
+                ("origin", "https://10.0.0.5:8080"),
+                ("host", "10.0.0.5:8080")
+            ]),
+            ours
+        ));
+        assert!(!same_origin(&post(&[("host", "dvc.example.vn")]), ours));
+        assert!(!same_origin(
+            &post(&[("sec-fetch-site", "cross-site")]),
+            ours
+        ));
+    }
 }

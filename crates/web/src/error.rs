@@ -37,6 +37,34 @@ pub(crate) struct ErrorPage {
 impl ErrorPage {
     pub fn for_status(status: StatusCode) -> Self {
         let (title, message) = match status {
+            StatusCode::BAD_REQUEST => (
+                "Yêu cầu không hợp lệ",
+                "Địa chỉ hoặc nội dung gửi lên không đọc được (có thể do ký tự lạ hoặc đường dẫn bị cắt). Hãy mở lại trang từ trang chủ và thử lại.",
+            ),
+            StatusCode::UNAUTHORIZED => (
+                "Cần đăng nhập",
+                "Trang này chỉ dành cho người đã đăng nhập. Hãy đăng nhập rồi thử lại.",
+            ),
+            StatusCode::METHOD_NOT_ALLOWED => (
+                "Thao tác không được hỗ trợ",
+                "Địa chỉ này không nhận thao tác vừa gửi. Hãy mở lại trang và dùng các nút trên trang.",
+            ),
+            StatusCode::CONFLICT => (
+                "Hồ sơ vừa được thay đổi",
+                "Một người khác vừa thao tác trên nội dung này. Hãy tải lại trang để xem trạng thái mới nhất.",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => (
+                "Nội dung gửi lên quá lớn",
+                "Tệp hoặc nội dung bạn gửi vượt quá dung lượng cho phép. Hãy giảm dung lượng tệp (ví dụ quét với độ phân giải thấp hơn) rồi gửi lại.",
+            ),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+                "Định dạng gửi lên không được hỗ trợ",
+                "Nội dung phải được gửi từ biểu mẫu trên trang của cổng dịch vụ công. Hãy mở lại trang và gửi lại.",
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY => (
+                "Thông tin gửi lên không hợp lệ",
+                "Một số ô có giá trị không đúng dạng (ví dụ chữ ở ô chỉ nhận số). Hãy mở lại trang, kiểm tra và gửi lại.",
+            ),
             StatusCode::NOT_FOUND => (
                 "Không tìm thấy trang",
                 "Địa chỉ bạn mở không tồn tại hoặc đã được chuyển đi. Hãy kiểm tra lại đường dẫn hoặc quay về trang chủ.",
@@ -93,7 +121,12 @@ impl IntoResponse for AppError {
             AppError::NotFound | AppError::Store(StoreError::NotFound) => StatusCode::NOT_FOUND,
             AppError::Store(e) if e.is_unavailable() => {
                 tracing::warn!(error = %e, "database unavailable");
-                StatusCode::SERVICE_UNAVAILABLE
+                let mut response = ErrorPage::for_status(StatusCode::SERVICE_UNAVAILABLE)
+                    .into_response_with(StatusCode::SERVICE_UNAVAILABLE);
+                response
+                    .extensions_mut()
+                    .insert(crate::outage::DatabaseDown);
+                return response;
             }
             AppError::Store(e) => {
                 tracing::error!(error = %e, "storage error");
@@ -106,6 +139,59 @@ impl IntoResponse for AppError {
         };
         ErrorPage::for_status(status).into_response_with(status)
     }
+}
+
+/// 429 with the usual page and `Retry-After`.
+pub(crate) fn too_many(retry_after_seconds: u32) -> Response {
+    let mut response = ErrorPage::for_status(StatusCode::TOO_MANY_REQUESTS)
+        .into_response_with(StatusCode::TOO_MANY_REQUESTS);
+    if let Ok(value) = axum::http::HeaderValue::from_str(&retry_after_seconds.to_string()) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, value);
+    }
+    response
+}
+
+/// Middleware: every error answer is a Vietnamese page. Answers made outside our handlers (a body over the
+/// limit, a path that is not UTF-8, a method the route does not take, a broken multipart body) come from axum as
+/// English plain text or empty; they are replaced here, keeping their status and headers. JSON answers (the
+/// session status endpoint, the probes) are left as they are. Every 503 says when to try again.
+pub(crate) async fn vietnamese_pages(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let content_type = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !(content_type.starts_with("text/html") || content_type.contains("json")) {
+        let mut page = ErrorPage::for_status(status).into_response_with(status);
+        for (name, value) in response.headers() {
+            if name != axum::http::header::CONTENT_TYPE
+                && name != axum::http::header::CONTENT_LENGTH
+            {
+                page.headers_mut().append(name.clone(), value.clone());
+            }
+        }
+        *page.extensions_mut() = std::mem::take(response.extensions_mut());
+        response = page;
+    }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .entry(axum::http::header::RETRY_AFTER)
+            .or_insert(axum::http::HeaderValue::from_static(
+                crate::outage::RETRY_AFTER_SECONDS,
+            ));
+    }
+    response
 }
 
 /// A panic in a handler is a bug: log it, answer 500 with the usual page.

@@ -27,24 +27,48 @@ pub(crate) async fn require(
             .account
             .clone()
             .ok_or_else(|| Redirect::to("/dang-nhap").into_response()),
-        Decision::NeedsLogin => Err(Redirect::to(&urls::with_query(
-            "/dang-nhap",
-            &[("tiep", path.to_string())],
-        ))
-        .into_response()),
+        Decision::NeedsLogin => {
+            // a session that has just ended is said so on the login page, with or without JavaScript
+            let mut query = vec![("tiep", path.to_string())];
+            if viewer.expired {
+                query.push(("het_han", "1".to_string()));
+            }
+            Err(Redirect::to(&urls::with_query("/dang-nhap", &query)).into_response())
+        }
         Decision::Deny => Err(refuse(state, viewer, path).await),
     }
 }
 
-/// Refuse the request with 403, recording the refusal in the audit log.
+/// Refusals recorded per address and minute; past this the address gets 429 and nothing more is written, so
+/// nobody can flood the audit trail by asking for pages they may not see.
+pub(crate) const REFUSALS_PER_MINUTE: u32 = 30;
+
+/// Refuse the request with 403, recording the refusal (who, from where, what) in the audit log.
 pub(crate) async fn refuse(state: &AppState, viewer: &Viewer, path: &str) -> Response {
+    let now = OffsetDateTime::now_utc();
+    let bucket = format!("denied:ip:{}", viewer.ip_key());
+    match state
+        .store
+        .rate_limits
+        .hit(
+            &bucket,
+            crate::session::start_of(now, time::Duration::MINUTE),
+        )
+        .await
+    {
+        Ok(hits) if hits > REFUSALS_PER_MINUTE => {
+            return crate::error::too_many(60);
+        }
+        Ok(_) => {}
+        Err(e) => return crate::AppError::Store(e).into_response(),
+    }
     let event = AuditEvent {
         id: uuid::Uuid::now_v7(),
-        at: OffsetDateTime::now_utc(),
+        at: now,
         kind: AuditKind::AccessDenied,
         actor: viewer.account.as_ref().map(|a| a.id),
         subject: Some(path.chars().take(200).collect()),
-        ip: None,
+        ip: viewer.ip.clone(),
         success: false,
     };
     if let Err(e) = state.store.audit.record(&event).await {

@@ -10,27 +10,31 @@ pub(crate) async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Ready to serve: the database answers and every embedded migration is applied. 503 otherwise.
+/// Ready to serve: the database answers and every embedded migration is applied. 503 otherwise, at once while
+/// the outage breaker is open. Which database it is stays private.
 pub(crate) async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let backend = state.store.backend.name();
-    if let Err(e) = state.store.health.ping().await {
-        tracing::warn!(error = %e, "readiness: database unreachable");
+    if state.breaker.is_open() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(
-                json!({"status": "not_ready", "database": backend, "reason": "database unreachable"}),
-            ),
+            Json(json!({"status": "not_ready", "reason": "database unreachable"})),
+        );
+    }
+    if let Err(e) = state.store.health.ping().await {
+        tracing::warn!(error = %e, "readiness: database unreachable");
+        if e.is_unavailable() {
+            state.breaker.trip();
+        }
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "not_ready", "reason": "database unreachable"})),
         );
     }
     match state.store.health.pending_migrations().await {
-        Ok(pending) if pending.is_empty() => (
-            StatusCode::OK,
-            Json(json!({"status": "ready", "database": backend})),
-        ),
+        Ok(pending) if pending.is_empty() => (StatusCode::OK, Json(json!({"status": "ready"}))),
         Ok(pending) => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(
-                json!({"status": "not_ready", "database": backend, "reason": "migrations pending",
+                json!({"status": "not_ready", "reason": "migrations pending",
                         "pending_migrations": pending}),
             ),
         ),
@@ -38,9 +42,7 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
             tracing::warn!(error = %e, "readiness: cannot read migrations");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(
-                    json!({"status": "not_ready", "database": backend, "reason": "database unreachable"}),
-                ),
+                Json(json!({"status": "not_ready", "reason": "database unreachable"})),
             )
         }
     }

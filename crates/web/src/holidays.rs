@@ -1,10 +1,11 @@
 //! Administrators keep the calendar's days: public holidays and bridge days off, make-up Saturdays, and the
 //! proposals computed from the lunar calendar for a later year, each confirmed by hand.
 
+use crate::input::{Form, Query};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
-    extract::{Form, Query, State},
+    extract::State,
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };

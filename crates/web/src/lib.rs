@@ -11,8 +11,10 @@ mod error;
 mod guard;
 mod health;
 mod holidays;
+mod input;
 mod layout;
 mod officers;
+mod outage;
 mod pages;
 mod password_reset;
 mod processing;
@@ -76,6 +78,10 @@ pub struct AppState {
     pub scanner: Arc<dyn apply::FileScanner>,
     /// Woken after a commit that queued outbox jobs, so mail goes out at once instead of at the next poll.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// Reverse proxies whose forwarding header names the client (none by default: the peer is the client).
+    pub proxies: Arc<session::TrustedProxies>,
+    /// Open while the database is out, so requests are answered at once.
+    pub breaker: Arc<outage::Breaker>,
 }
 
 impl AppState {
@@ -96,6 +102,8 @@ impl AppState {
             uploads: Default::default(),
             scanner: apply::shared_scanner(),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
+            proxies: Arc::new(session::TrustedProxies::default()),
+            breaker: Arc::new(outage::Breaker::default()),
         })
     }
 
@@ -116,6 +124,11 @@ impl AppState {
 
     pub fn with_sessions(mut self, sessions: SessionSettings) -> AppState {
         self.sessions = sessions;
+        self
+    }
+
+    pub fn with_proxies(mut self, proxies: session::TrustedProxies) -> AppState {
+        self.proxies = Arc::new(proxies);
         self
     }
 }
@@ -242,7 +255,10 @@ pub fn router(state: AppState) -> Router {
         .route("/ho-so/{code}/gui-bo-sung", post(tracking::supplement_send))
         .route("/ho-so/{code}/bien-nhan.pdf", get(tracking::receipt))
         .route("/ho-so/{code}/tep/{file}", get(tracking::dossier_file))
-        .route("/tra-cuu-ho-so", get(tracking::lookup))
+        .route(
+            "/tra-cuu-ho-so",
+            get(tracking::lookup_page).post(tracking::lookup),
+        )
         .route("/can-bo/tiep-nhan", get(reception::queue))
         .route(
             "/can-bo/tiep-nhan/truc-tiep",
@@ -278,9 +294,20 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             session::load,
         ))
-        .layer(axum::middleware::from_fn(csrf::protect))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::protect,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            outage::guard,
+        ))
+        .layer(axum::middleware::from_fn(error::vietnamese_pages))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::headers,
+        ))
         .with_state(state)
-        .layer(axum::middleware::from_fn(security::headers))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(TraceLayer::new_for_http())
 }

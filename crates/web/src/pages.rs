@@ -1,11 +1,12 @@
 //! Portal pages (server-rendered, Vietnamese, no script required): home, the procedure catalogue with search
 //! and filters, the procedure page, and form template downloads.
 
+use crate::input::{InputRejection, Query};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     body::Body,
-    extract::{Path, Query, State, rejection::QueryRejection},
+    extract::{Path, State},
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
@@ -304,7 +305,7 @@ fn options(values: Vec<(String, String)>, chosen: &Option<String>) -> Vec<Select
 pub(crate) async fn list(
     State(state): State<AppState>,
     layout: Layout,
-    params: Result<Query<ListParams>, QueryRejection>,
+    params: Result<Query<ListParams>, InputRejection>,
 ) -> Response {
     let mut notices = Vec::new();
     let params = match params {

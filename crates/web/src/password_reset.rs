@@ -1,11 +1,12 @@
 //! "Quên mật khẩu" and e-mail verification: one-time links sent by e-mail, expiring and single-use. The answer
 //! to a reset request is the same whether the account exists or not.
 
+use crate::input::{Form, InputRejection, Query};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
-    extract::{Form, Query, State, rejection::FormRejection},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    extract::State,
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
@@ -14,7 +15,7 @@ use time::{Duration, OffsetDateTime};
 use motcua_domain::{AuditEvent, AuditKind, LoginName, SessionKey, TokenPurpose, check_password};
 use motcua_notify::Message;
 
-use crate::{AppError, AppState, auth, error::ErrorPage, layout::Layout, session::new_token, urls};
+use crate::{AppError, AppState, auth, layout::Layout, session::new_token, urls};
 
 const RESET_VALID: Duration = Duration::minutes(30);
 const VERIFY_VALID: Duration = Duration::hours(48);
@@ -59,6 +60,7 @@ async fn audit(
     state: &AppState,
     kind: AuditKind,
     actor: Option<motcua_domain::AccountId>,
+    ip: Option<String>,
     success: bool,
 ) {
     let event = AuditEvent {
@@ -67,7 +69,7 @@ async fn audit(
         kind,
         actor,
         subject: None,
-        ip: None,
+        ip,
         success,
     };
     if let Err(e) = state.store.audit.record(&event).await {
@@ -90,20 +92,22 @@ pub(crate) struct ForgotForm {
     ten_dang_nhap: String,
 }
 
+/// Reset requests an address may make per hour.
+pub(crate) const RESETS_PER_ADDRESS_HOUR: u32 = 10;
+/// Reset e-mails one account may be sent per hour, whoever asks.
+pub(crate) const RESET_MAILS_PER_ACCOUNT_HOUR: u32 = 3;
+
+/// "Quên mật khẩu": the same answer, after the same work, whether or not the account exists. The request is
+/// checked and counted here; looking the account up and mailing it happens after the answer, so its time says
+/// nothing either.
 pub(crate) async fn forgot(
     State(state): State<AppState>,
     layout: Layout,
-    extensions: axum::http::Extensions,
-    headers: HeaderMap,
-    form: Result<Form<ForgotForm>, FormRejection>,
+    viewer: crate::session::Viewer,
+    form: Result<Form<ForgotForm>, InputRejection>,
 ) -> Result<Response, AppError> {
     let form = form.map(|Form(f)| f).unwrap_or_default();
-    let login: String = form
-        .ten_dang_nhap
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect();
+    let login: String = form.ten_dang_nhap.chars().take(200).collect();
     let name = match LoginName::parse(&login) {
         Ok(name) => name,
         Err(e) => {
@@ -118,63 +122,23 @@ pub(crate) async fn forgot(
     };
     let now = OffsetDateTime::now_utc();
     let hour = crate::session::start_of(now, Duration::HOUR);
-    let ip = crate::session::client_ip(&extensions, &headers).unwrap_or_else(|| "unknown".into());
     if state
         .store
         .rate_limits
-        .hit(&format!("reset:ip:{ip}"), hour)
+        .hit(&format!("reset:ip:{}", viewer.ip_key()), hour)
         .await?
-        > 10
+        > RESETS_PER_ADDRESS_HOUR
     {
-        let mut response = ErrorPage::for_status(StatusCode::TOO_MANY_REQUESTS)
-            .into_response_with(StatusCode::TOO_MANY_REQUESTS);
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("3600"));
-        return Ok(response);
+        return Ok(crate::error::too_many(3600));
     }
-    if let Some(account) = state.store.accounts.find_by_login(&name).await?
-        && !account.disabled
-        && let Some(email) = &account.email
-    {
-        let token = new_token();
-        state
-            .store
-            .accounts
-            .create_token(
-                &SessionKey::of_token(&token),
-                account.id,
-                TokenPurpose::PasswordReset,
-                now + RESET_VALID,
-            )
-            .await?;
-        let link = format!(
-            "{}{}",
-            state.site.public_url.trim_end_matches('/'),
-            urls::with_query("/dat-lai-mat-khau", &[("ma", token)])
-        );
-        let message = Message {
-            to: email.as_str().to_string(),
-            subject: format!("{}: đặt lại mật khẩu", state.site.name),
-            body: format!(
-                "Xin chào {},\n\nCó yêu cầu đặt lại mật khẩu cho tài khoản của bạn. Để đặt mật khẩu mới, mở liên kết sau \
-                 (dùng được một lần, trong 30 phút):\n\n{link}\n\nNếu không phải bạn yêu cầu, hãy bỏ qua thư này; mật khẩu \
-                 của bạn không thay đổi.\n\n{}",
-                account.full_name, state.site.name
-            ),
-        };
-        if let Err(e) = state.mailer.send(&message).await {
-            tracing::error!(error = %e, "password reset e-mail not sent");
+    let task_state = state.clone();
+    let ip = viewer.ip.clone();
+    tokio::spawn(async move {
+        if let Err(e) = send_reset_link(&task_state, &name, ip, now).await {
+            tracing::error!(error = %e, "password reset not sent");
         }
-        audit(
-            &state,
-            AuditKind::PasswordResetRequested,
-            Some(account.id),
-            true,
-        )
-        .await;
-    }
-    // the same page whether or not an account (with an e-mail) exists
+    });
+    // the same page whether or not an account (with a verified e-mail) exists
     Ok(ForgotPage {
         layout,
         login,
@@ -182,6 +146,95 @@ pub(crate) async fn forgot(
         sent: true,
     }
     .into_response())
+}
+
+/// Mail a reset link to the account named, if it exists, is enabled and has a verified e-mail, at most
+/// [`RESET_MAILS_PER_ACCOUNT_HOUR`] an hour.
+async fn send_reset_link(
+    state: &AppState,
+    name: &LoginName,
+    ip: Option<String>,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let Some(account) = state.store.accounts.find_by_login(name).await? else {
+        return Ok(());
+    };
+    // recovery goes only to an address the owner has proved is theirs
+    let (Some(email), Some(_), false) =
+        (&account.email, account.email_verified_at, account.disabled)
+    else {
+        return Ok(());
+    };
+    let hour = crate::session::start_of(now, Duration::HOUR);
+    if state
+        .store
+        .rate_limits
+        .hit(&format!("reset:account:{}", account.id), hour)
+        .await?
+        > RESET_MAILS_PER_ACCOUNT_HOUR
+    {
+        return Ok(());
+    }
+    let token = new_token();
+    state
+        .store
+        .accounts
+        .create_token(
+            &SessionKey::of_token(&token),
+            account.id,
+            TokenPurpose::PasswordReset,
+            now + RESET_VALID,
+        )
+        .await?;
+    let link = format!(
+        "{}{}",
+        state.site.public_url.trim_end_matches('/'),
+        urls::with_query("/dat-lai-mat-khau", &[("ma", token)])
+    );
+    let message = Message {
+        to: email.as_str().to_string(),
+        subject: format!("{}: đặt lại mật khẩu", state.site.name),
+        body: format!(
+            "Xin chào {},\n\nCó yêu cầu đặt lại mật khẩu cho tài khoản của bạn. Để đặt mật khẩu mới, mở liên kết sau \
+             (dùng được một lần, trong 30 phút):\n\n{link}\n\nNếu không phải bạn yêu cầu, hãy bỏ qua thư này; mật khẩu \
+             của bạn không thay đổi.\n\n{}",
+            account.full_name, state.site.name
+        ),
+    };
+    if let Err(e) = state.mailer.send(&message).await {
+        tracing::error!(error = %e, "password reset e-mail not sent");
+    }
+    audit(
+        state,
+        AuditKind::PasswordResetRequested,
+        Some(account.id),
+        ip,
+        true,
+    )
+    .await;
+    Ok(())
+}
+
+/// Tell an account's former (or current) e-mail address that its phone or e-mail was changed.
+pub(crate) async fn send_contact_changed(
+    state: &AppState,
+    account: &motcua_domain::Account,
+    to: &motcua_domain::Email,
+) {
+    let message = Message {
+        to: to.as_str().to_string(),
+        subject: format!("{}: thông tin đăng nhập đã thay đổi", state.site.name),
+        body: format!(
+            "Xin chào {},\n\nSố điện thoại hoặc địa chỉ thư điện tử của tài khoản của bạn vừa được thay đổi lúc {}. \
+             Nếu không phải bạn thay đổi, hãy đặt lại mật khẩu ngay và liên hệ bộ phận một cửa.\n\n{}",
+            account.full_name,
+            motcua_domain::vntime::format_datetime(OffsetDateTime::now_utc()),
+            state.site.name
+        ),
+    };
+    if let Err(e) = state.mailer.send(&message).await {
+        tracing::error!(error = %e, "contact change notice not sent");
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -197,7 +250,7 @@ fn well_formed(token: &str) -> bool {
 pub(crate) async fn reset_page(
     State(state): State<AppState>,
     layout: Layout,
-    q: Result<Query<TokenQuery>, axum::extract::rejection::QueryRejection>,
+    q: Result<Query<TokenQuery>, InputRejection>,
 ) -> Result<Response, AppError> {
     let token = q.map(|Query(q)| q.ma).unwrap_or_default();
     let usable = well_formed(&token)
@@ -234,7 +287,8 @@ pub(crate) struct ResetForm {
 pub(crate) async fn reset(
     State(state): State<AppState>,
     layout: Layout,
-    form: Result<Form<ResetForm>, FormRejection>,
+    viewer: crate::session::Viewer,
+    form: Result<Form<ResetForm>, InputRejection>,
 ) -> Result<Response, AppError> {
     let form = form.map(|Form(f)| f).unwrap_or_default();
     if !well_formed(&form.ma) {
@@ -276,10 +330,21 @@ pub(crate) async fn reset(
         .accounts
         .set_password_hash(account, &hash)
         .await?;
-    state.store.accounts.clear_login_failures(account).await?;
+    state
+        .store
+        .rate_limits
+        .clear_login_failures(&account.to_string())
+        .await?;
     // whoever knew the old password is logged out everywhere
     state.store.sessions.delete_for_account(account).await?;
-    audit(&state, AuditKind::PasswordChanged, Some(account), true).await;
+    audit(
+        &state,
+        AuditKind::PasswordChanged,
+        Some(account),
+        viewer.ip.clone(),
+        true,
+    )
+    .await;
     let mut response = Redirect::to("/dang-nhap?doi_mat_khau=1").into_response();
     if let Ok(cookie) = HeaderValue::from_str(&state.sessions.clear_cookie()) {
         response.headers_mut().insert(header::SET_COOKIE, cookie);
@@ -329,7 +394,7 @@ pub(crate) async fn send_verification(
 pub(crate) async fn verify_email(
     State(state): State<AppState>,
     layout: Layout,
-    q: Result<Query<TokenQuery>, axum::extract::rejection::QueryRejection>,
+    q: Result<Query<TokenQuery>, InputRejection>,
 ) -> Result<Response, AppError> {
     let token = q.map(|Query(q)| q.ma).unwrap_or_default();
     let now = OffsetDateTime::now_utc();

@@ -5,8 +5,9 @@
 //! e-mail to the officer who receives it. The result (document number, signer, date, file) is entered before the
 //! leader approves.
 
+use crate::input::Form;
 use axum::{
-    extract::{Form, Multipart, Path, State},
+    extract::{Multipart, Path, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
@@ -857,9 +858,9 @@ pub(crate) async fn enter_result(
             }
         };
         match field.name() {
-            Some("so") => number = field.text().await.unwrap_or_default(),
-            Some("nguoi_ky") => signer = field.text().await.unwrap_or_default(),
-            Some("ngay_ky") => date = field.text().await.unwrap_or_default(),
+            Some("so") => number = crate::input::multipart_text(field).await,
+            Some("nguoi_ky") => signer = crate::input::multipart_text(field).await,
+            Some("ngay_ky") => date = crate::input::multipart_text(field).await,
             Some("tep") => {
                 let name = field.file_name().unwrap_or("").to_string();
                 if name.is_empty() {

@@ -5,10 +5,11 @@
 //! each allowed to the roles the policy names. Every change is one transition with the applicant's e-mail in the
 //! same commit.
 
+use crate::input::{Form, InputRejection, Query};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
-    extract::{Form, Path, State},
+    extract::{Path, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
@@ -1185,9 +1186,9 @@ pub(crate) async fn inbox(
     State(state): State<AppState>,
     layout: Layout,
     viewer: Viewer,
-    query: Result<axum::extract::Query<InboxQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<InboxQuery>, InputRejection>,
 ) -> Result<Response, AppError> {
-    let q = query.map(|axum::extract::Query(q)| q).unwrap_or_default();
+    let q = query.map(|Query(q)| q).unwrap_or_default();
     let path = "/can-bo/ho-so";
     let officer = match guard::require(&state, &viewer, Action::ViewOwnAccount, path).await {
         Ok(a) => a,
@@ -1446,26 +1447,38 @@ fn intake_offers(state: &AppState, officer: &Account, chosen: &str) -> Vec<Offer
     offers
 }
 
+/// The officer at the counter, if they may receive dossiers somewhere; otherwise the login redirect or 403 —
+/// decided before anything typed is looked at.
+async fn counter_officer(
+    state: &AppState,
+    viewer: &Viewer,
+) -> Result<Result<Account, Response>, AppError> {
+    let path = "/can-bo/tiep-nhan/truc-tiep";
+    let officer = match guard::require(state, viewer, Action::ViewOwnAccount, path).await {
+        Ok(a) => a,
+        Err(r) => return Ok(Err(r)),
+    };
+    if reception_agencies(state, &officer).is_empty() {
+        let nowhere = AgencyCode::parse("000.00.00.A00").map_err(|_| AppError::NotFound)?;
+        if let Err(r) = guard::require(state, viewer, Action::ReceiveDossiers(&nowhere), path).await
+        {
+            return Ok(Err(r));
+        }
+    }
+    Ok(Ok(officer))
+}
+
 /// The counter: a walk-in or posted application entered by the officer and received on the spot.
 pub(crate) async fn intake_page(
     State(state): State<AppState>,
     layout: Layout,
     viewer: Viewer,
 ) -> Result<Response, AppError> {
-    let path = "/can-bo/tiep-nhan/truc-tiep";
-    let officer = match guard::require(&state, &viewer, Action::ViewOwnAccount, path).await {
+    let officer = match counter_officer(&state, &viewer).await? {
         Ok(a) => a,
         Err(r) => return Ok(r),
     };
     let offers = intake_offers(&state, &officer, "");
-    if offers.is_empty() && reception_agencies(&state, &officer).is_empty() {
-        let nowhere = AgencyCode::parse("000.00.00.A00").map_err(|_| AppError::NotFound)?;
-        if let Err(r) =
-            guard::require(&state, &viewer, Action::ReceiveDossiers(&nowhere), path).await
-        {
-            return Ok(r);
-        }
-    }
     Ok(IntakePage {
         layout,
         offers,
@@ -1484,12 +1497,17 @@ pub(crate) async fn intake(
     State(state): State<AppState>,
     layout: Layout,
     viewer: Viewer,
-    Form(f): Form<IntakeForm>,
+    form: Result<Form<IntakeForm>, InputRejection>,
 ) -> Result<Response, AppError> {
     let path = "/can-bo/tiep-nhan/truc-tiep";
-    let officer = match guard::require(&state, &viewer, Action::ViewOwnAccount, path).await {
+    // the role first: someone who may not receive learns nothing from how their input is judged
+    let officer = match counter_officer(&state, &viewer).await? {
         Ok(a) => a,
         Err(r) => return Ok(r),
+    };
+    let f = match form {
+        Ok(Form(f)) => f,
+        Err(rejection) => return Ok(rejection.into_response()),
     };
     let clean = |s: &str| motcua_domain::text::normalize(s);
     let (name, id_text, phone_text, email_text, note) = (
@@ -1686,6 +1704,9 @@ pub(crate) struct ApologyForm {
 
 /// The apology with a new appointment, by the head of unit, before (or once) the dossier is late: the new due
 /// time is the end of office hours on the chosen working day; the applicant is told with the reason; slip 04.
+/// The furthest an apology may move the appointment: this many working days after the current one.
+const MAX_APOLOGY_WORKING_DAYS: u32 = 30;
+
 pub(crate) async fn apology(
     State(state): State<AppState>,
     layout: Layout,
@@ -1713,24 +1734,42 @@ pub(crate) async fn apology(
     let typed = motcua_domain::text::normalize(&f.ngay_hen_moi);
     let cal = calendar(&state).await?;
     let mut errors = Vec::new();
-    let new_due = form::parse_date(&typed).map(|d| {
+    let now = OffsetDateTime::now_utc();
+    // a date within a year of today, so that the working-time arithmetic below stays in range
+    let new_due = form::parse_date(&typed)
+        .filter(|d| (*d - vntime::vn_date(now)).whole_days().abs() <= 366)
+        .map(|d| {
+            cal.due(
+                time::PrimitiveDateTime::new(d, time::Time::MIDNIGHT)
+                    .assume_offset(motcua_calendar::VN),
+                motcua_calendar::Limit::WorkingDays(0),
+                None,
+            )
+        });
+    let latest = dossier.due_at.map(|old| {
         cal.due(
-            time::PrimitiveDateTime::new(d, time::Time::MIDNIGHT)
-                .assume_offset(motcua_calendar::VN),
-            motcua_calendar::Limit::WorkingDays(0),
+            old,
+            motcua_calendar::Limit::WorkingDays(MAX_APOLOGY_WORKING_DAYS),
             None,
         )
     });
-    match (new_due, dossier.due_at) {
-        (None, _) => errors.push((
+    match (new_due, dossier.due_at, latest) {
+        (None, _, _) => errors.push((
             "ngay_hen_moi".to_string(),
-            "Nhập ngày hẹn mới có thật, dạng ngày/tháng/năm".to_string(),
+            "Nhập ngày hẹn mới có thật, dạng ngày/tháng/năm, trong vòng một năm tới".to_string(),
         )),
-        (Some(new), Some(old)) if new <= old => errors.push((
+        (Some(new), Some(old), _) if new <= old => errors.push((
             "ngay_hen_moi".into(),
             format!(
                 "Ngày hẹn mới phải sau ngày hẹn hiện tại ({})",
                 vntime::format_datetime(old)
+            ),
+        )),
+        (Some(new), _, Some(latest)) if new > latest => errors.push((
+            "ngay_hen_moi".into(),
+            format!(
+                "Ngày hẹn mới không được quá {MAX_APOLOGY_WORKING_DAYS} ngày làm việc sau ngày hẹn hiện tại (muộn nhất {}); nếu cần lâu hơn, hãy dừng xử lý và thông báo lý do",
+                vntime::format_date(vntime::vn_date(latest))
             ),
         )),
         _ => {}

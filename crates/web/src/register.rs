@@ -2,10 +2,11 @@
 //! period, in order of reception, with its appointment, status and (when delivered) the delivery time, printed as
 //! PDF for the desk's records.
 
+use crate::input::{InputRejection, Query};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
-    extract::{Query, State, rejection::QueryRejection},
+    extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
 };
@@ -49,7 +50,7 @@ pub(crate) async fn register(
     State(state): State<AppState>,
     layout: Layout,
     viewer: Viewer,
-    query: Result<Query<RegisterQuery>, QueryRejection>,
+    query: Result<Query<RegisterQuery>, InputRejection>,
 ) -> Result<Response, AppError> {
     let q = query.map(|Query(q)| q).unwrap_or_default();
     let path = "/can-bo/so-theo-doi";

@@ -1,22 +1,23 @@
 //! Citizen registration: one form, every field checked on the server with a specific Vietnamese message, an
 //! error summary linked to each field, and everything typed kept (never the password).
 
+use crate::input::{Form, InputRejection};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
-    extract::{Form, State, rejection::FormRejection},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    extract::State,
+    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
 use time::{Date, Duration, OffsetDateTime, macros::format_description};
 
 use motcua_domain::{
-    Account, AccountId, AccountKind, AuditEvent, AuditKind, Email, LoginName, NonEmptyText,
-    PersonalId, Phone, Session, SessionKey, check_password, vntime,
+    Account, AccountId, AccountKind, AuditEvent, AuditKind, Email, LoginName, PersonalId, Phone,
+    check_password, vntime,
 };
 
-use crate::{AppError, AppState, auth, layout::Layout, session::new_token};
+use crate::{AppError, AppState, auth, layout::Layout};
 
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct RegistrationForm {
@@ -73,12 +74,7 @@ pub(crate) struct RegistrationValues {
 }
 
 fn clean(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_control())
-        .take(300)
-        .collect::<String>()
-        .trim()
-        .to_string()
+    s.chars().take(400).collect::<String>().trim().to_string()
 }
 
 pub(crate) async fn page(layout: Layout) -> RegisterPage {
@@ -103,12 +99,21 @@ fn parse_birth_date(input: &str, today: Date) -> Result<Date, String> {
     Ok(d)
 }
 
+/// Registrations an address may make per hour.
+pub(crate) const REGISTRATIONS_PER_ADDRESS_HOUR: u32 = 10;
+/// Notices one account may be sent per hour about registrations that used its details.
+const TAKEN_NOTICES_PER_ACCOUNT_HOUR: u32 = 3;
+
+/// The page after a registration: the same whether an account was created or the details already had one, so
+/// the answer never tells anyone which identity numbers, phones or e-mails have accounts. The owner of details
+/// already registered is told by e-mail instead.
+const REGISTERED: &str = "/dang-nhap?da_dang_ky=1";
+
 pub(crate) async fn submit(
     State(state): State<AppState>,
     layout: Layout,
-    extensions: axum::http::Extensions,
-    headers: HeaderMap,
-    form: Result<Form<RegistrationForm>, FormRejection>,
+    viewer: crate::session::Viewer,
+    form: Result<Form<RegistrationForm>, InputRejection>,
 ) -> Result<Response, AppError> {
     let f = form.map(|Form(f)| f).unwrap_or_default();
     let values = RegistrationValues {
@@ -122,25 +127,20 @@ pub(crate) async fn submit(
     let now = OffsetDateTime::now_utc();
     // registrations per address and hour, kept in the database like the login limit
     let hour = crate::session::start_of(now, Duration::HOUR);
-    let ip = crate::session::client_ip(&extensions, &headers).unwrap_or_else(|| "unknown".into());
     if state
         .store
         .rate_limits
-        .hit(&format!("register:ip:{ip}"), hour)
+        .hit(&format!("register:ip:{}", viewer.ip_key()), hour)
         .await?
-        > 10
+        > REGISTRATIONS_PER_ADDRESS_HOUR
     {
-        let mut response = crate::error::ErrorPage::for_status(StatusCode::TOO_MANY_REQUESTS)
-            .into_response_with(StatusCode::TOO_MANY_REQUESTS);
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("3600"));
-        return Ok(response);
+        return Ok(crate::error::too_many(3600));
     }
 
     let mut errors = Vec::new();
     let mut err = |field: &'static str, message: String| errors.push(FieldError { field, message });
-    let name = NonEmptyText::parse_named(&values.ho_ten, "Họ và tên").map_err(|e| e.to_string());
+    let name =
+        motcua_domain::text::person_name(&values.ho_ten, "Họ và tên").map_err(|e| e.to_string());
     if let Err(e) = &name {
         err("ho_ten", e.clone());
     }
@@ -174,42 +174,8 @@ pub(crate) async fn submit(
             "Hai lần nhập mật khẩu không giống nhau".into(),
         );
     }
-    // taken login names: said per field, as the citizen must know which one to change
-    if let Ok(id) = &personal_id
-        && state
-            .store
-            .accounts
-            .find_by_login(&LoginName::PersonalId(id.clone()))
-            .await?
-            .is_some()
-    {
-        err("so_dinh_danh", "Số định danh cá nhân này đã có tài khoản. Hãy đăng nhập, hoặc liên hệ bộ phận một cửa nếu không phải bạn đăng ký.".into());
-    }
-    if let Ok(p) = &phone
-        && state
-            .store
-            .accounts
-            .find_by_login(&LoginName::Phone(p.clone()))
-            .await?
-            .is_some()
-    {
-        err(
-            "dien_thoai",
-            "Số điện thoại này đã được dùng cho một tài khoản khác".into(),
-        );
-    }
-    if let Ok(Some(e)) = &email
-        && state
-            .store
-            .accounts
-            .find_by_login(&LoginName::Email(e.clone()))
-            .await?
-            .is_some()
-    {
-        err(
-            "email",
-            "Địa chỉ thư điện tử này đã được dùng cho một tài khoản khác".into(),
-        );
+    if values.dia_chi.chars().count() > 300 {
+        err("dia_chi", "Nơi cư trú quá dài (tối đa 300 ký tự)".into());
     }
 
     let (Ok(name), Ok(personal_id), Ok(birth), Ok(phone), Ok(email), true) =
@@ -225,73 +191,155 @@ pub(crate) async fn submit(
         )
             .into_response());
     };
-    let account = Account {
-        id: AccountId::new(),
-        kind: AccountKind::Citizen,
-        full_name: name,
-        personal_id: Some(personal_id),
-        birth_date: Some(birth),
-        phone: Some(phone),
-        email,
-        address: Some(values.dia_chi.clone()).filter(|a| !a.is_empty()),
-        password_hash: auth::hash_password(f.mat_khau.clone())
-            .await
-            .map_err(|e| AppError::Files(e.to_string()))?,
-        email_verified_at: None,
-        disabled: false,
-        created_at: now,
-        grants: vec![],
-    };
-    if let Err(e) = state.store.accounts.create(&account).await {
-        return match e {
-            // a twin registration won the race between our check and the insert
-            motcua_store::StoreError::Conflict(_) => {
-                let errors = vec![FieldError { field: "so_dinh_danh", message: "Thông tin này vừa được dùng để đăng ký một tài khoản khác. Hãy thử đăng nhập.".into() }];
-                Ok((
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    RegisterPage {
-                        layout,
-                        form: values,
-                        errors,
-                    },
-                )
-                    .into_response())
-            }
-            other => Err(other.into()),
+    // the same work whether or not the details are taken: the hash, the look-ups, one write, one e-mail
+    let password_hash = auth::hash_password(f.mat_khau.clone())
+        .await
+        .map_err(|e| AppError::Files(e.to_string()))?;
+    let names = [
+        Some(LoginName::PersonalId(personal_id.clone())),
+        Some(LoginName::Phone(phone.clone())),
+        email.clone().map(LoginName::Email),
+    ];
+    let mut owners = owners_of(&state, &names).await?;
+    if owners.is_empty() {
+        let account = Account {
+            id: AccountId::new(),
+            kind: AccountKind::Citizen,
+            full_name: name,
+            personal_id: Some(personal_id),
+            birth_date: Some(birth),
+            phone: Some(phone),
+            email,
+            address: Some(values.dia_chi.clone()).filter(|a| !a.is_empty()),
+            password_hash,
+            email_verified_at: None,
+            disabled: false,
+            created_at: now,
+            grants: vec![],
         };
+        match state.store.accounts.create(&account).await {
+            Ok(()) => {
+                record(&state, Some(account.id), &account, viewer.ip.clone(), true).await;
+                let task_state = state.clone();
+                tokio::spawn(async move {
+                    if let Err(e) =
+                        crate::password_reset::send_verification(&task_state, &account).await
+                    {
+                        tracing::error!(error = %e, "verification e-mail not queued");
+                    }
+                });
+                return Ok(Redirect::to(REGISTERED).into_response());
+            }
+            // a twin registration won the race between our look-up and the insert
+            Err(motcua_store::StoreError::Conflict(_)) => {
+                owners = owners_of(&state, &names).await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
-    let _ = state
-        .store
-        .audit
-        .record(&AuditEvent {
+    for owner in &owners {
+        let event = AuditEvent {
             id: uuid::Uuid::now_v7(),
             at: now,
             kind: AuditKind::AccountCreated,
-            actor: Some(account.id),
-            subject: account.personal_id.as_ref().map(|p| p.masked()),
-            ip: Some(ip),
-            success: true,
-        })
-        .await;
-    crate::password_reset::send_verification(&state, &account).await?;
-    // logged in straight away
-    let token = new_token();
-    state
-        .store
-        .sessions
-        .create(&Session {
-            key: SessionKey::of_token(&token),
-            account: account.id,
-            created_at: now,
-            last_seen_at: now,
-            expires_at: now + state.sessions.absolute,
-        })
-        .await?;
-    let mut response = Redirect::to("/tai-khoan?moi=1").into_response();
-    if let Ok(cookie) = HeaderValue::from_str(&state.sessions.cookie(&token)) {
-        response.headers_mut().insert(header::SET_COOKIE, cookie);
+            actor: Some(owner.id),
+            subject: Some("đăng ký trùng thông tin của tài khoản này".into()),
+            ip: viewer.ip.clone(),
+            success: false,
+        };
+        if let Err(e) = state.store.audit.record(&event).await {
+            tracing::error!(error = %e, "audit event not recorded");
+        }
     }
-    Ok(response)
+    let task_state = state.clone();
+    tokio::spawn(async move {
+        for owner in owners {
+            if let Err(e) = tell_owner(&task_state, &owner, now).await {
+                tracing::error!(error = %e, "registration notice not sent");
+            }
+        }
+    });
+    Ok(Redirect::to(REGISTERED).into_response())
+}
+
+/// The distinct accounts that already have one of these login names.
+async fn owners_of(
+    state: &AppState,
+    names: &[Option<LoginName>],
+) -> Result<Vec<Account>, AppError> {
+    let mut owners: Vec<Account> = Vec::new();
+    for name in names.iter().flatten() {
+        if let Some(a) = state.store.accounts.find_by_login(name).await?
+            && !owners.iter().any(|o| o.id == a.id)
+        {
+            owners.push(a);
+        }
+    }
+    Ok(owners)
+}
+
+async fn record(
+    state: &AppState,
+    actor: Option<AccountId>,
+    account: &Account,
+    ip: Option<String>,
+    success: bool,
+) {
+    let event = AuditEvent {
+        id: uuid::Uuid::now_v7(),
+        at: OffsetDateTime::now_utc(),
+        kind: AuditKind::AccountCreated,
+        actor,
+        subject: account.personal_id.as_ref().map(|p| p.masked()),
+        ip,
+        success,
+    };
+    if let Err(e) = state.store.audit.record(&event).await {
+        tracing::error!(error = %e, "audit event not recorded");
+    }
+}
+
+/// Tell the owner of details someone tried to register again (at most a few times an hour).
+async fn tell_owner(
+    state: &AppState,
+    owner: &Account,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let Some(email) = &owner.email else {
+        return Ok(());
+    };
+    let hour = crate::session::start_of(now, Duration::HOUR);
+    if state
+        .store
+        .rate_limits
+        .hit(&format!("register:owner:{}", owner.id), hour)
+        .await?
+        > TAKEN_NOTICES_PER_ACCOUNT_HOUR
+    {
+        return Ok(());
+    }
+    let message = motcua_notify::Message {
+        to: email.as_str().to_string(),
+        subject: format!(
+            "{}: có người đăng ký bằng thông tin của bạn",
+            state.site.name
+        ),
+        body: format!(
+            "Xin chào {},\n\nLúc {}, có người vừa dùng số định danh, số điện thoại hoặc thư điện tử của tài khoản \
+             của bạn để đăng ký một tài khoản mới. Tài khoản mới không được tạo: bạn đã có tài khoản.\n\n\
+             Nếu là bạn, hãy đăng nhập tại {}/dang-nhap, hoặc đặt lại mật khẩu tại {}/quen-mat-khau nếu đã quên.\n\
+             Nếu không phải bạn, hãy bỏ qua thư này; tài khoản của bạn không thay đổi.\n\n{}",
+            owner.full_name,
+            vntime::format_datetime(now),
+            state.site.public_url.trim_end_matches('/'),
+            state.site.public_url.trim_end_matches('/'),
+            state.site.name
+        ),
+    };
+    if let Err(e) = state.mailer.send(&message).await {
+        tracing::error!(error = %e, "registration notice not sent");
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! Security headers on every response (architecture.md §8): a CSP without inline script, no framing, no
-//! sniffing, a strict referrer policy, HSTS.
+//! sniffing, a strict referrer policy, and HSTS when the portal is served over HTTPS (a `public_url` of
+//! `https://…`): sent over plain HTTP it would be ignored at best, and pin a development host to HTTPS at worst.
 
 use axum::{
-    extract::Request,
+    extract::{Request, State},
     http::{HeaderName, HeaderValue, header},
     middleware::Next,
     response::Response,
@@ -11,7 +12,12 @@ use axum::{
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-pub(crate) async fn headers(request: Request, next: Next) -> Response {
+pub(crate) async fn headers(
+    State(state): State<crate::AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let https = state.site.public_url.starts_with("https://");
     let mut response = next.run(request).await;
     let h = response.headers_mut();
     let mut set = |name: HeaderName, value: &'static str| {
@@ -21,10 +27,12 @@ pub(crate) async fn headers(request: Request, next: Next) -> Response {
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::X_FRAME_OPTIONS, "DENY");
     set(header::REFERRER_POLICY, "strict-origin-when-cross-origin");
-    set(
-        header::STRICT_TRANSPORT_SECURITY,
-        "max-age=31536000; includeSubDomains",
-    );
+    if https {
+        set(
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        );
+    }
     set(
         HeaderName::from_static("permissions-policy"),
         "camera=(), microphone=(), geolocation=()",

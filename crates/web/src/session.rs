@@ -6,9 +6,12 @@ use axum::{
     extract::{ConnectInfo, FromRequestParts, Request, State},
     http::{HeaderMap, HeaderValue, header, request::Parts},
     middleware::Next,
-    response::Response,
+    response::{IntoResponse, Response},
 };
-use std::{convert::Infallible, net::SocketAddr};
+use std::{
+    convert::Infallible,
+    net::{IpAddr, SocketAddr},
+};
 use time::{Duration, OffsetDateTime};
 
 use motcua_domain::{Account, AuditEvent, AuditKind, Session, SessionKey};
@@ -72,6 +75,15 @@ pub struct Viewer {
     pub session: Option<SessionKey>,
     /// The request came with a session that had ended (idle or absolute timeout).
     pub expired: bool,
+    /// The client's address (see [`client_address`]), for rate limits and the audit trail.
+    pub ip: Option<String>,
+}
+
+impl Viewer {
+    /// The address as a rate-limit key part.
+    pub(crate) fn ip_key(&self) -> &str {
+        self.ip.as_deref().unwrap_or("unknown")
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Viewer {
@@ -111,15 +123,23 @@ pub(crate) fn new_token() -> String {
 /// Touch the session at most once a minute, so browsing does not write on every request.
 const TOUCH_EVERY: Duration = Duration::minutes(1);
 
-/// Middleware: resolve the session cookie into a [`Viewer`]. A database error leaves the visitor anonymous for
-/// this request rather than failing pages that need no login.
+/// Middleware: work out the client's address and resolve the session cookie into a [`Viewer`]. A database
+/// error is answered as such (503 while it is out), never by showing a logged-in person as logged out. Pages
+/// seen by a logged-in person, and answers that set a cookie, are never cached.
 pub(crate) async fn load(
     State(state): State<AppState>,
     mut request: Request,
     next: Next,
 ) -> Response {
     let settings = &state.sessions;
-    let mut viewer = Viewer::default();
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let mut viewer = Viewer {
+        ip: client_address(peer, request.headers(), &state.proxies).map(|ip| ip.to_string()),
+        ..Viewer::default()
+    };
     let mut clear = false;
     if let Some(token) = cookie_token(request.headers(), settings.cookie_name()) {
         let key = SessionKey::of_token(&token);
@@ -132,14 +152,13 @@ pub(crate) async fn load(
                     if !passive && now - session.last_seen_at >= TOUCH_EVERY {
                         let _ = state.store.sessions.touch(&key, now).await;
                     }
-                    if let Ok(Some(account)) = state.store.accounts.get(session.account).await
-                        && !account.disabled
-                    {
-                        viewer = Viewer {
-                            account: Some(account),
-                            session: Some(key),
-                            expired: false,
-                        };
+                    match state.store.accounts.get(session.account).await {
+                        Ok(Some(account)) if !account.disabled => {
+                            viewer.account = Some(account);
+                            viewer.session = Some(key);
+                        }
+                        Ok(_) => clear = true,
+                        Err(e) => return crate::AppError::Store(e).into_response(),
                     }
                 } else {
                     end_expired(&state, &session).await;
@@ -147,10 +166,15 @@ pub(crate) async fn load(
                     clear = true;
                 }
             }
-            Ok(None) => clear = true,
-            Err(e) => tracing::warn!(error = %e, "session lookup failed"),
+            // the cookie names a session that has ended (expired and swept, or logged out elsewhere)
+            Ok(None) => {
+                viewer.expired = true;
+                clear = true;
+            }
+            Err(e) => return crate::AppError::Store(e).into_response(),
         }
     }
+    let private = viewer.account.is_some();
     request.extensions_mut().insert(viewer);
     let mut response = next.run(request).await;
     if clear
@@ -158,6 +182,11 @@ pub(crate) async fn load(
         && let Ok(value) = HeaderValue::from_str(&settings.clear_cookie())
     {
         response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    if private || response.headers().contains_key(header::SET_COOKIE) {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
 }
@@ -217,22 +246,212 @@ mod tests {
     }
 }
 
-/// The client's address: the connection's, or — only when the connection comes from this machine, i.e. a
-/// reverse proxy in front of us — the first address of `X-Forwarded-For`. Anyone else could forge that header.
-pub(crate) fn client_ip(parts: &axum::http::Extensions, headers: &HeaderMap) -> Option<String> {
-    let peer = parts.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    let forwarded = || {
-        headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(|v| v.trim().chars().take(64).collect::<String>())
-            .filter(|v| !v.is_empty())
+/// Which header a trusted reverse proxy writes the client's address into.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For: client, proxy1, proxy2` (nginx, HAProxy, most load balancers).
+    #[default]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=client, for=proxy1`.
+    Forwarded,
+}
+
+/// The reverse proxies in front of motcua, whose word about the client's address is believed.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies {
+    pub networks: Vec<ipnet::IpNet>,
+    pub header: ForwardedHeader,
+}
+
+impl TrustedProxies {
+    /// Parse `trusted_proxies` entries: addresses (`10.0.0.5`, `::1`) or CIDR ranges (`10.0.0.0/8`).
+    pub fn parse(entries: &[String], header: ForwardedHeader) -> Result<TrustedProxies, String> {
+        let networks = entries
+            .iter()
+            .map(|e| {
+                let e = e.trim();
+                e.parse::<ipnet::IpNet>()
+                    .or_else(|_| e.parse::<IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| format!("\u{201c}{e}\u{201d} không phải địa chỉ IP hay dải CIDR"))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(TrustedProxies { networks, header })
+    }
+
+    fn trusts(&self, ip: IpAddr) -> bool {
+        self.networks.iter().any(|n| n.contains(&ip))
+    }
+}
+
+/// The hops a forwarding header lists, left (the original client) to right (the nearest proxy); `None` for an
+/// entry that is not an address (`unknown`, an obfuscated name, garbage).
+fn forwarded_hops(headers: &HeaderMap, which: ForwardedHeader) -> Vec<Option<IpAddr>> {
+    let (name, is_forwarded) = match which {
+        ForwardedHeader::XForwardedFor => ("x-forwarded-for", false),
+        ForwardedHeader::Forwarded => ("forwarded", true),
     };
-    match peer {
-        Some(ip) if ip.is_loopback() => forwarded().or(Some(ip.to_string())),
-        Some(ip) => Some(ip.to_string()),
-        None => forwarded(),
+    let mut hops = Vec::new();
+    for value in headers.get_all(name) {
+        let Ok(value) = value.to_str() else {
+            hops.push(None);
+            continue;
+        };
+        for element in value.split(',') {
+            let node = if is_forwarded {
+                element
+                    .split(';')
+                    .filter_map(|pair| pair.trim().split_once('='))
+                    .find(|(k, _)| k.trim().eq_ignore_ascii_case("for"))
+                    .map(|(_, v)| v.trim().trim_matches('"').to_string())
+            } else {
+                Some(element.trim().to_string())
+            };
+            hops.push(node.as_deref().and_then(parse_node));
+        }
+    }
+    hops
+}
+
+/// `192.0.2.1`, `192.0.2.1:4711`, `2001:db8::1`, `[2001:db8::1]:4711`.
+fn parse_node(node: &str) -> Option<IpAddr> {
+    if let Ok(ip) = node.parse::<IpAddr>() {
+        return Some(ip.to_canonical());
+    }
+    if let Some(rest) = node.strip_prefix('[') {
+        return rest
+            .split(']')
+            .next()?
+            .parse::<IpAddr>()
+            .ok()
+            .map(|ip| ip.to_canonical());
+    }
+    node.parse::<SocketAddr>()
+        .ok()
+        .map(|s| s.ip().to_canonical())
+}
+
+/// The client's address. The connection's own address, unless it comes from a trusted proxy: then the right-most
+/// address in the forwarding header that is not itself a trusted proxy (everything left of it was written by
+/// the client and could be forged). Without a connection address (in-process tests) it is unknown.
+pub fn client_address(
+    peer: Option<IpAddr>,
+    headers: &HeaderMap,
+    proxies: &TrustedProxies,
+) -> Option<IpAddr> {
+    let mut client = peer?.to_canonical();
+    if !proxies.trusts(client) {
+        return Some(client);
+    }
+    for hop in forwarded_hops(headers, proxies.header).into_iter().rev() {
+        match hop {
+            // a trusted proxy said this much; what it passed on from further left is not worth more
+            None => return Some(client),
+            Some(ip) => {
+                client = ip;
+                if !proxies.trusts(ip) {
+                    return Some(ip);
+                }
+            }
+        }
+    }
+    Some(client)
+}
+
+#[cfg(test)]
+mod address_tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn without_trusted_proxies_the_header_is_ignored_even_from_loopback() {
+        let none = TrustedProxies::default();
+        let forged = headers(&[("x-forwarded-for", "198.51.100.1")]);
+        assert_eq!(
+            client_address(Some(ip("127.0.0.1")), &forged, &none),
+            Some(ip("127.0.0.1"))
+        );
+        assert_eq!(
+            client_address(Some(ip("203.0.113.5")), &forged, &none),
+            Some(ip("203.0.113.5"))
+        );
+        assert_eq!(client_address(None, &forged, &none), None);
+    }
+
+    #[test]
+    fn behind_a_trusted_proxy_the_rightmost_untrusted_address_counts() {
+        let proxies = TrustedProxies::parse(
+            &["10.0.0.0/8".into(), "192.0.2.7".into()],
+            ForwardedHeader::XForwardedFor,
+        )
+        .unwrap();
+        // the client forged the left-most entry; the proxy appended the address it saw
+        let h = headers(&[("x-forwarded-for", "1.2.3.4, 203.0.113.9, 10.1.1.1")]);
+        assert_eq!(
+            client_address(Some(ip("192.0.2.7")), &h, &proxies),
+            Some(ip("203.0.113.9"))
+        );
+        // two header lines count as one list
+        let h = headers(&[
+            ("x-forwarded-for", "1.2.3.4"),
+            ("x-forwarded-for", "203.0.113.9"),
+        ]);
+        assert_eq!(
+            client_address(Some(ip("10.0.0.2")), &h, &proxies),
+            Some(ip("203.0.113.9"))
+        );
+        // an untrusted peer's header is not read at all
+        assert_eq!(
+            client_address(Some(ip("203.0.113.50")), &h, &proxies),
+            Some(ip("203.0.113.50"))
+        );
+        // a garbage hop stops the walk at the last proxy that spoke
+        let h = headers(&[("x-forwarded-for", "1.2.3.4, nonsense")]);
+        assert_eq!(
+            client_address(Some(ip("10.0.0.2")), &h, &proxies),
+            Some(ip("10.0.0.2"))
+        );
+        // a trusted peer without the header is the client itself
+        assert_eq!(
+            client_address(Some(ip("10.0.0.2")), &HeaderMap::new(), &proxies),
+            Some(ip("10.0.0.2"))
+        );
+    }
+
+    #[test]
+    fn the_standard_forwarded_header_when_configured() {
+        let proxies = TrustedProxies::parse(&["::1".into()], ForwardedHeader::Forwarded).unwrap();
+        let h = headers(&[(
+            "forwarded",
+            "for=192.0.2.60;proto=https, for=\"[2001:db8:cafe::17]:4711\";by=x",
+        )]);
+        assert_eq!(
+            client_address(Some(ip("::1")), &h, &proxies),
+            Some(ip("2001:db8:cafe::17"))
+        );
+        // X-Forwarded-For is then ignored
+        let h = headers(&[("x-forwarded-for", "198.51.100.1")]);
+        assert_eq!(
+            client_address(Some(ip("::1")), &h, &proxies),
+            Some(ip("::1"))
+        );
+    }
+
+    #[test]
+    fn bad_entries_are_refused_with_a_message() {
+        let e = TrustedProxies::parse(&["10.0.0.0/33".into()], ForwardedHeader::XForwardedFor)
+            .unwrap_err();
+        assert!(e.contains("10.0.0.0/33"));
     }
 }
 

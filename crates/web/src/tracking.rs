@@ -1,11 +1,12 @@
 //! Following a dossier: "My dossiers", the owner's dossier page with its timeline, the confirmation after
 //! submitting, withdrawal, and the public lookup by code plus phone or identity number.
 
+use crate::input::{Form, InputRejection, Query};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
-    extract::{Path, Query, State},
-    http::{HeaderMap, StatusCode},
+    extract::{Path, State},
+    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
@@ -25,7 +26,7 @@ use crate::{
     guard,
     layout::Layout,
     pages::not_found,
-    session::{Viewer, client_ip, start_of},
+    session::{Viewer, start_of},
 };
 
 pub(crate) struct DraftRow {
@@ -699,16 +700,33 @@ pub(crate) struct LookupPage {
 /// Lookups an address may make per minute.
 const LOOKUPS_PER_MINUTE: u32 = 10;
 
-/// Public lookup: the code and the applicant's phone or identity number must both match; the answer shows the
-/// progress only, nothing personal.
+/// The lookup form; a code in the address (`?ma=…`, as the QR code on a receipt links) is filled in. The
+/// applicant's phone or identity number is never taken from the address: it goes in the posted form only.
+pub(crate) async fn lookup_page(
+    layout: Layout,
+    query: Result<Query<LookupQuery>, InputRejection>,
+) -> Response {
+    let q = query.map(|Query(q)| q).unwrap_or_default();
+    LookupPage {
+        layout,
+        code: motcua_domain::text::normalize(q.ma.as_deref().unwrap_or("")),
+        proof: String::new(),
+        errors: vec![],
+        not_found: false,
+        result: None,
+    }
+    .into_response()
+}
+
+/// Public lookup (posted, so the identity number stays out of addresses and logs): the code and the applicant's
+/// phone or identity number must both match; the answer shows the progress only, nothing personal.
 pub(crate) async fn lookup(
     State(state): State<AppState>,
     layout: Layout,
-    extensions: axum::http::Extensions,
-    headers: HeaderMap,
-    query: Result<Query<LookupQuery>, axum::extract::rejection::QueryRejection>,
+    viewer: Viewer,
+    form: Result<Form<LookupQuery>, InputRejection>,
 ) -> Result<Response, AppError> {
-    let q = query.map(|Query(q)| q).unwrap_or_default();
+    let q = form.map(|Form(q)| q).unwrap_or_default();
     let code_text = motcua_domain::text::normalize(q.ma.as_deref().unwrap_or(""));
     let proof_text = motcua_domain::text::normalize(q.xac_minh.as_deref().unwrap_or(""));
     let mut page = LookupPage {
@@ -719,9 +737,6 @@ pub(crate) async fn lookup(
         not_found: false,
         result: None,
     };
-    if q.ma.is_none() && q.xac_minh.is_none() {
-        return Ok(page.into_response());
-    }
     let code = DossierCode::parse(&code_text.to_uppercase().replace(' ', ""));
     if code_text.is_empty() {
         page.errors.push(("ma".into(), "Nhập mã hồ sơ".into()));
@@ -751,19 +766,16 @@ pub(crate) async fn lookup(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     let now = OffsetDateTime::now_utc();
-    let ip = client_ip(&extensions, &headers).unwrap_or_else(|| "unknown".into());
     let hits = state
         .store
         .rate_limits
-        .hit(&format!("lookup:{ip}"), start_of(now, Duration::MINUTE))
+        .hit(
+            &format!("lookup:{}", viewer.ip_key()),
+            start_of(now, Duration::MINUTE),
+        )
         .await?;
     if hits > LOOKUPS_PER_MINUTE {
-        let mut response = crate::error::ErrorPage::for_status(StatusCode::TOO_MANY_REQUESTS)
-            .into_response_with(StatusCode::TOO_MANY_REQUESTS);
-        response
-            .headers_mut()
-            .insert("retry-after", axum::http::HeaderValue::from_static("60"));
-        return Ok(response);
+        return Ok(crate::error::too_many(60));
     }
     let found = match state.store.dossiers.get_by_code(&code).await? {
         None => None,

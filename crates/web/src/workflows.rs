@@ -2,10 +2,11 @@
 //! agency or another one: an inter-agency step), role and quota in working hours, checked against the case's time
 //! limit. Saving makes a new version; dossiers already in processing keep the version they started with.
 
+use crate::input::{Form, Query};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
-    extract::{Form, Path, Query, State},
+    extract::{Path, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };

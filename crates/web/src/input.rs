@@ -1,0 +1,141 @@
+//! The only way a handler reads a form body or a query string. Every value is cleaned before it is deserialised
+//! (NFC, NUL and other control characters removed, see [`motcua_domain::text::clean_input`]), so no form can
+//! forget and no database sees a NUL; a malformed request gets a Vietnamese page, never axum's plain text.
+//! `axum::Form` and `axum::extract::Query` are refused by clippy (`clippy.toml`) for that reason.
+
+use axum::{
+    body::Bytes,
+    extract::{FromRequest, FromRequestParts, Request},
+    http::{StatusCode, header, request::Parts},
+    response::{IntoResponse, Response},
+};
+use motcua_domain::text::clean_input;
+use serde::de::DeserializeOwned;
+
+use crate::error::ErrorPage;
+
+/// A form body (`application/x-www-form-urlencoded`), cleaned.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Form<T>(pub T);
+
+/// A query string, cleaned.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Query<T>(pub T);
+
+/// Why a form or query could not be read.
+#[derive(Debug)]
+pub(crate) enum InputRejection {
+    /// Not a form post (415).
+    NotAForm,
+    /// Larger than the route allows (413).
+    TooLarge,
+    /// The body could not be read (400).
+    Unreadable,
+    /// A value does not fit its field, e.g. letters where a number goes (422).
+    Invalid(String),
+}
+
+impl InputRejection {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            InputRejection::NotAForm => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            InputRejection::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            InputRejection::Unreadable => StatusCode::BAD_REQUEST,
+            InputRejection::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+}
+
+impl IntoResponse for InputRejection {
+    fn into_response(self) -> Response {
+        if let InputRejection::Invalid(reason) = &self {
+            tracing::info!(%reason, "malformed form or query");
+        }
+        let status = self.status();
+        ErrorPage::for_status(status).into_response_with(status)
+    }
+}
+
+/// Decode `raw` as `k=v&…`, clean every key and value, and encode it again for serde.
+pub(crate) fn cleaned(raw: &[u8]) -> String {
+    let mut out = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in form_urlencoded::parse(raw) {
+        out.append_pair(&clean_input(&k), &clean_input(&v));
+    }
+    out.finish()
+}
+
+/// The cleaned (name, value) pairs of a form body, in order (for pages that re-show what was posted).
+pub(crate) fn pairs(raw: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(raw)
+        .map(|(k, v)| (clean_input(&k), clean_input(&v)))
+        .collect()
+}
+
+pub(crate) fn is_form(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';').next().is_some_and(|m| {
+                m.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
+        })
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
+    type Rejection = InputRejection;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_form(request.headers()) {
+            return Err(InputRejection::NotAForm);
+        }
+        let bytes = Bytes::from_request(request, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                InputRejection::TooLarge
+            } else {
+                InputRejection::Unreadable
+            }
+        })?;
+        serde_urlencoded::from_str(&cleaned(&bytes))
+            .map(Form)
+            .map_err(|e| InputRejection::Invalid(e.to_string()))
+    }
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = InputRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let raw = parts.uri.query().unwrap_or_default();
+        serde_urlencoded::from_str(&cleaned(raw.as_bytes()))
+            .map(Query)
+            .map_err(|e| InputRejection::Invalid(e.to_string()))
+    }
+}
+
+/// The text of a multipart field, cleaned like any form value.
+pub(crate) async fn multipart_text(field: axum::extract::multipart::Field<'_>) -> String {
+    clean_input(&field.text().await.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_lose_nul_and_keep_their_encoding() {
+        let out =
+            cleaned(b"ho_ten=Nguy%E1%BB%85n%00+An&ghi_chu=d%C3%B2ng+1%0D%0Ad%C3%B2ng+2&a%00b=1");
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&out).unwrap();
+        assert_eq!(
+            pairs,
+            vec![
+                ("ho_ten".into(), "Nguyễn An".into()),
+                ("ghi_chu".into(), "dòng 1\ndòng 2".into()),
+                ("ab".into(), "1".into()),
+            ]
+        );
+    }
+}
