@@ -430,6 +430,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
         store,
         std::time::Duration::from_secs(config.catalogue_refresh_seconds),
     );
+    let background = state.background.clone();
     let app = motcua_web::router(state);
     println!(
         "motcua đang chạy tại {} (cơ sở dữ liệu: {}). Nhấn Ctrl-C để dừng.",
@@ -444,6 +445,13 @@ async fn serve(config: Config) -> Result<(), Failure> {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(|e| Failure::Other(format!("máy chủ dừng bất thường: {e}")))?;
+    // mail that answers already promised goes out before the process ends
+    if tokio::time::timeout(std::time::Duration::from_secs(10), background.idle())
+        .await
+        .is_err()
+    {
+        tracing::warn!("background work still running at shutdown");
+    }
     println!("motcua đã dừng.");
     Ok(())
 }

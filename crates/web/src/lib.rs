@@ -5,6 +5,7 @@ mod account_pages;
 pub mod apply;
 mod assets;
 pub mod auth;
+pub mod background;
 pub mod catalogue;
 mod csrf;
 mod error;
@@ -82,6 +83,8 @@ pub struct AppState {
     pub proxies: Arc<session::TrustedProxies>,
     /// Open while the database is out, so requests are answered at once.
     pub breaker: Arc<outage::Breaker>,
+    /// Work finished after the answer (mail that must not slow one answer more than another).
+    pub background: Arc<background::Background>,
 }
 
 impl AppState {
@@ -104,6 +107,7 @@ impl AppState {
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             proxies: Arc::new(session::TrustedProxies::default()),
             breaker: Arc::new(outage::Breaker::default()),
+            background: Arc::new(background::Background::default()),
         })
     }
 

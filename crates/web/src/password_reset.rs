@@ -133,7 +133,7 @@ pub(crate) async fn forgot(
     }
     let task_state = state.clone();
     let ip = viewer.ip.clone();
-    tokio::spawn(async move {
+    state.background.spawn(async move {
         if let Err(e) = send_reset_link(&task_state, &name, ip, now).await {
             tracing::error!(error = %e, "password reset not sent");
         }

@@ -221,7 +221,7 @@ pub(crate) async fn submit(
             Ok(()) => {
                 record(&state, Some(account.id), &account, viewer.ip.clone(), true).await;
                 let task_state = state.clone();
-                tokio::spawn(async move {
+                state.background.spawn(async move {
                     if let Err(e) =
                         crate::password_reset::send_verification(&task_state, &account).await
                     {
@@ -252,7 +252,7 @@ pub(crate) async fn submit(
         }
     }
     let task_state = state.clone();
-    tokio::spawn(async move {
+    state.background.spawn(async move {
         for owner in owners {
             if let Err(e) = tell_owner(&task_state, &owner, now).await {
                 tracing::error!(error = %e, "registration notice not sent");

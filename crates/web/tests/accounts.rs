@@ -382,40 +382,157 @@ async fn the_idle_warning_asks_the_server_and_keeps_the_session_alive() {
 }
 
 #[tokio::test]
-async fn five_wrong_passwords_lock_the_account_even_against_the_right_one() {
+async fn five_wrong_passwords_lock_that_address_even_against_the_right_one_and_say_so() {
     let (app, account) = app_with_citizen().await;
+    let from = |ip: &'static str| {
+        [
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("sec-fetch-site", "same-origin"),
+            (support::PEER, ip),
+        ]
+    };
+    // the owner logs in from home first: that address becomes a usual one
+    let home = from("198.51.100.20:5000");
+    let ok = app
+        .send(
+            "POST",
+            "/dang-nhap",
+            &home,
+            &form("an@example.vn", PASSWORD, "/"),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    // a stranger tries five wrong passwords
+    let stranger = from("203.0.113.66:4000");
     for _ in 0..5 {
         let reply = app
-            .post_form(
+            .send(
+                "POST",
                 "/dang-nhap",
+                &stranger,
                 &form("an@example.vn", "sai mật khẩu 1", "/"),
-                None,
             )
             .await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     }
     let locked = app
-        .post_form("/dang-nhap", &form("an@example.vn", PASSWORD, "/"), None)
+        .send(
+            "POST",
+            "/dang-nhap",
+            &stranger,
+            &form("an@example.vn", PASSWORD, "/"),
+        )
         .await;
     assert_eq!(
         locked.status,
         StatusCode::UNAUTHORIZED,
-        "locked: even the right password is refused for now"
+        "locked there: even the right password is refused for now"
     );
-    assert!(locked.body.contains("tạm khóa trong ít phút"));
+    assert!(
+        locked
+            .body
+            .contains("đang tạm khóa đăng nhập từ thiết bị này đến"),
+        "the lock is said plainly, not as a wrong password"
+    );
+    assert!(!locked.body.contains("không đúng"));
     assert!(!locked.headers.contains_key(header::SET_COOKIE));
     assert!(audit_kinds(&app).await.contains(&AuditKind::LockedOut));
-    // when the lock ends, the right password works and clears the count
+    // the owner, from their usual address, is not locked out by the stranger
+    let ok = app
+        .send(
+            "POST",
+            "/dang-nhap",
+            &home,
+            &form("an@example.vn", PASSWORD, "/"),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    // an unknown name locks the same way, so the lock says nothing about which names exist
+    for _ in 0..5 {
+        app.send(
+            "POST",
+            "/dang-nhap",
+            &stranger,
+            &form("khong-ai@example.vn", "sai mật khẩu 1", "/"),
+        )
+        .await;
+    }
+    let unknown = app
+        .send(
+            "POST",
+            "/dang-nhap",
+            &stranger,
+            &form("khong-ai@example.vn", "sai mật khẩu 1", "/"),
+        )
+        .await;
+    assert!(
+        unknown
+            .body
+            .contains("đang tạm khóa đăng nhập từ thiết bị này đến")
+    );
+    // when the lock is lifted (a new password), the right password works from there too
     app.db
         .store
-        .accounts
-        .clear_login_failures(account.id)
+        .rate_limits
+        .clear_login_failures(&account.id.to_string())
         .await
         .unwrap();
     let ok = app
-        .post_form("/dang-nhap", &form("an@example.vn", PASSWORD, "/"), None)
+        .send(
+            "POST",
+            "/dang-nhap",
+            &stranger,
+            &form("an@example.vn", PASSWORD, "/"),
+        )
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn many_addresses_together_lock_the_name_except_where_its_owner_logs_in() {
+    let (app, _) = app_with_citizen().await;
+    let headers = |ip: String| {
+        vec![
+            (
+                "content-type".to_string(),
+                "application/x-www-form-urlencoded".to_string(),
+            ),
+            ("sec-fetch-site".to_string(), "same-origin".to_string()),
+            (support::PEER.to_string(), ip),
+        ]
+    };
+    let send = |ip: String, password: &'static str| {
+        let app = &app;
+        async move {
+            let h = headers(ip);
+            let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            app.send(
+                "POST",
+                "/dang-nhap",
+                &h,
+                &form("an@example.vn", password, "/"),
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        send("198.51.100.20:1".into(), PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    // twenty failures spread over ten addresses: no single address reaches five
+    for i in 0..20 {
+        send(format!("203.0.113.{}:1", i % 10), "sai mật khẩu 1").await;
+    }
+    let elsewhere = send("192.0.2.99:1".into(), PASSWORD).await;
+    assert!(
+        elsewhere.body.contains("đang tạm khóa"),
+        "a new address is locked out for a while"
+    );
+    assert_eq!(
+        send("198.51.100.20:1".into(), PASSWORD).await.status,
+        StatusCode::SEE_OTHER,
+        "the owner's usual address still works"
+    );
 }
 
 #[tokio::test]
@@ -439,8 +556,8 @@ async fn too_many_attempts_from_one_address_get_429_with_retry_after() {
             ("content-type", "application/x-www-form-urlencoded"),
             ("sec-fetch-site", "same-origin"),
             (
-                "x-forwarded-for",
-                ["203.0.113.7", "203.0.113.9", "203.0.113.10"][tries - 1],
+                support::PEER,
+                ["203.0.113.7:1", "203.0.113.9:1", "203.0.113.10:1"][tries - 1],
             ),
         ];
         let mut statuses = Vec::new();
@@ -463,7 +580,7 @@ async fn too_many_attempts_from_one_address_get_429_with_retry_after() {
     assert_eq!(reply.headers[header::RETRY_AFTER], "60");
     assert!(reply.body.contains("Bạn đã thử quá nhiều lần"));
     // another address is not affected
-    let other = [headers[0], headers[1], ("x-forwarded-for", "203.0.113.8")];
+    let other = [headers[0], headers[1], (support::PEER, "203.0.113.8:1")];
     assert_eq!(
         app.send("POST", "/dang-nhap", &other, &body).await.status,
         StatusCode::UNAUTHORIZED

@@ -51,7 +51,7 @@ async fn the_whole_account_journey_works_on_postgresql() {
             .contains("Số định danh cá nhân này đã có tài khoản")
     );
 
-    let verify = app.mail.messages()[0].body.clone();
+    let verify = app.sent_mail().await[0].body.clone();
     let link = verify[verify.find("/xac-thuc-email").unwrap()..]
         .split_whitespace()
         .next()
@@ -90,7 +90,7 @@ async fn the_whole_account_journey_works_on_postgresql() {
 
     app.post_form("/quen-mat-khau", "ten_dang_nhap=mai%40example.vn", None)
         .await;
-    let reset = app.mail.messages().last().unwrap().body.clone();
+    let reset = app.sent_mail().await.last().unwrap().body.clone();
     let token = reset[reset.find("ma=").unwrap() + 3..]
         .split_whitespace()
         .next()

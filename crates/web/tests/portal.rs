@@ -131,7 +131,10 @@ async fn health_and_readiness_answer_when_all_is_well() {
     assert_eq!(ready.status, StatusCode::OK);
     let json: serde_json::Value = serde_json::from_str(&ready.body).unwrap();
     assert_eq!(json["status"], "ready");
-    assert_eq!(json["database"], "SQLite");
+    assert!(
+        json.get("database").is_none(),
+        "which database runs is nobody's business: {json}"
+    );
 }
 
 #[tokio::test]
@@ -154,6 +157,9 @@ async fn an_unmigrated_database_is_not_ready() {
         uploads: Default::default(),
         scanner: motcua_web::apply::shared_scanner(),
         outbox_wake: Default::default(),
+        proxies: Default::default(),
+        breaker: Default::default(),
+        background: Default::default(),
     };
     let ready = support::get_from(&state, "/readyz").await;
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);

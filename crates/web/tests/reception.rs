@@ -5,8 +5,8 @@ mod support;
 
 use axum::http::{StatusCode, header};
 use motcua_domain::{
-    Account, AccountId, AccountKind, AgencyCode, CaseKey, DossierStatus, Email, NonEmptyText,
-    OnlineServiceLevel, ProcedureCode, RoleGrant, ServiceLevelAssignment, Session, SessionKey,
+    Account, AccountId, AccountKind, AgencyCode, CaseKey, DossierStatus, NonEmptyText,
+    OnlineServiceLevel, ProcedureCode, ServiceLevelAssignment, Session, SessionKey,
     form::Answers,
     submission::{Draft, DraftId, OutgoingEmail, Submission},
 };
@@ -17,45 +17,7 @@ use motcua_testkit::{
 use support::TestApp;
 use time::{Duration, OffsetDateTime, macros::date};
 
-fn person(name: &str, email: &str, kind: AccountKind, grants: &[&str]) -> Account {
-    Account {
-        id: AccountId::new(),
-        kind,
-        full_name: NonEmptyText::parse(name).unwrap(),
-        personal_id: None,
-        birth_date: None,
-        phone: None,
-        email: Some(Email::parse(email).unwrap()),
-        address: None,
-        password_hash: "$argon2id$unused".into(),
-        email_verified_at: None,
-        disabled: false,
-        created_at: OffsetDateTime::now_utc(),
-        grants: grants
-            .iter()
-            .map(|g| RoleGrant::parse(g).unwrap())
-            .collect(),
-    }
-}
-
-async fn login(app: &TestApp, account: &Account, seed: &str) -> String {
-    app.db.store.accounts.create(account).await.unwrap();
-    let token = seed.repeat(64);
-    let now = OffsetDateTime::now_utc();
-    app.db
-        .store
-        .sessions
-        .create(&Session {
-            key: SessionKey::of_token(&token),
-            account: account.id,
-            created_at: now,
-            last_seen_at: now,
-            expires_at: now + Duration::hours(8),
-        })
-        .await
-        .unwrap();
-    format!("__Host-motcua={token}")
-}
+use support::{person, session_for as login};
 
 /// Each test below runs on SQLite and again on PostgreSQL when the PostgreSQL suite is enabled.
 macro_rules! on_both_backends {
@@ -970,7 +932,7 @@ async fn heads_of_unit_are_reminded_once_of_dossiers_due_within_a_working_day_on
     assert_eq!(worker(&app).remind_due_soon(now).await.unwrap(), 0);
     assert_eq!(app.db.store.outbox.pending().await.unwrap(), before + 1);
     worker(&app).run_due(now).await.unwrap();
-    let sent = app.mail.messages();
+    let sent = app.sent_mail().await;
     let reminder = sent
         .iter()
         .find(|m| m.subject.contains("sắp đến hạn"))

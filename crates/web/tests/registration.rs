@@ -39,17 +39,18 @@ fn good() -> Vec<(&'static str, &'static str)> {
 }
 
 #[tokio::test]
-async fn a_citizen_registers_and_is_logged_in() {
+async fn a_citizen_registers_then_logs_in() {
     let app = TestApp::new(motcua_testkit::sqlite_store().await).await;
     assert!(app.get("/dang-ky").await.body.contains("Đăng ký tài khoản"));
     let reply = app.post_form("/dang-ky", &body(&good()), None).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-    assert_eq!(reply.headers[header::LOCATION], "/tai-khoan?moi=1");
-    let page = app
-        .get_with_cookie("/tai-khoan", &reply.cookie().unwrap())
-        .await;
-    assert!(page.body.contains("Nguyễn Thị Mai"));
-    assert!(page.body.contains("0xx xxx xxx 345"));
+    assert_eq!(reply.headers[header::LOCATION], "/dang-nhap?da_dang_ky=1");
+    assert!(
+        !reply.headers.contains_key(header::SET_COOKIE),
+        "not logged in straight away: the answer must not differ for details already registered"
+    );
+    let notice = app.get("/dang-nhap?da_dang_ky=1").await;
+    assert!(notice.body.contains("Đã nhận đăng ký"));
     let stored = app
         .db
         .store
@@ -60,7 +61,7 @@ async fn a_citizen_registers_and_is_logged_in() {
         .unwrap();
     assert_eq!(stored.phone.unwrap().as_str(), "0987654321");
     assert!(stored.password_hash.starts_with("$argon2id$"));
-    // and can log in with the identity number
+    // and logs in with the identity number
     let login = app
         .post_form(
             "/dang-nhap",
@@ -72,6 +73,11 @@ async fn a_citizen_registers_and_is_logged_in() {
         )
         .await;
     assert_eq!(login.status, StatusCode::SEE_OTHER);
+    let page = app
+        .get_with_cookie("/tai-khoan", &login.cookie().unwrap())
+        .await;
+    assert!(page.body.contains("Nguyễn Thị Mai"));
+    assert!(page.body.contains("0xx xxx xxx 345"));
 }
 
 #[tokio::test]
@@ -130,22 +136,78 @@ async fn every_bad_field_is_named_and_everything_typed_is_kept_but_the_password(
 }
 
 #[tokio::test]
-async fn identity_number_phone_or_email_already_used_are_each_said() {
+async fn details_already_registered_get_the_same_answer_and_their_owner_is_told() {
     let app = TestApp::new(motcua_testkit::sqlite_store().await).await;
-    assert_eq!(
-        app.post_form("/dang-ky", &body(&good()), None).await.status,
-        StatusCode::SEE_OTHER
+    let first = app.post_form("/dang-ky", &body(&good()), None).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    let before = app.sent_mail().await.len();
+    // the same identity number with another phone and e-mail, and an officer's e-mail: the answers are those of
+    // a new registration, to the letter
+    let officer = support::person(
+        "Lê Văn Cán",
+        "canbo@minhhoa.example.vn",
+        motcua_domain::AccountKind::Officer,
+        &[],
     );
-    let again = app.post_form("/dang-ky", &body(&good()), None).await;
-    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    app.db.store.accounts.create(&officer).await.unwrap();
+    for taken in [
+        vec![("dien_thoai", "0911000111"), ("email", "khac@example.vn")],
+        vec![
+            ("so_dinh_danh", "001199099999"),
+            ("dien_thoai", "0911000222"),
+            ("email", "canbo@minhhoa.example.vn"),
+        ],
+    ] {
+        let fields: Vec<(&str, &str)> = good()
+            .into_iter()
+            .map(|(k, v)| {
+                taken
+                    .iter()
+                    .find(|(t, _)| *t == k)
+                    .map_or((k, v), |(t, tv)| (*t, *tv))
+            })
+            .collect();
+        let again = app.post_form("/dang-ky", &body(&fields), None).await;
+        assert_eq!(again.status, first.status);
+        assert_eq!(
+            again.headers[header::LOCATION],
+            first.headers[header::LOCATION]
+        );
+        assert_eq!(again.body, first.body);
+        assert!(!again.headers.contains_key(header::SET_COOKIE));
+    }
+    let mails = app.sent_mail().await;
+    let told: Vec<&str> = mails[before..].iter().map(|m| m.to.as_str()).collect();
+    assert_eq!(told, ["mai@example.vn", "canbo@minhhoa.example.vn"]);
+    assert!(mails[before].body.contains("Tài khoản mới không được tạo"));
     assert!(
-        again
-            .body
-            .contains("Số định danh cá nhân này đã có tài khoản")
+        app.db
+            .store
+            .accounts
+            .find_by_login(&LoginName::parse("0911000111").unwrap())
+            .await
+            .unwrap()
+            .is_none(),
+        "no second account"
     );
-    assert!(again.body.contains("Số điện thoại này đã được dùng"));
-    assert!(again.body.contains("Địa chỉ thư điện tử này đã được dùng"));
-    assert!(!again.headers.contains_key(header::SET_COOKIE));
+}
+
+#[tokio::test]
+async fn a_name_must_be_letters_of_a_sane_length() {
+    let app = TestApp::new(motcua_testkit::sqlite_store().await).await;
+    for name in [
+        "Mai https://lua-dao.example",
+        &"A".repeat(101),
+        "Mai\nBcc: x@y.vn",
+    ] {
+        let fields: Vec<(&str, &str)> = good()
+            .into_iter()
+            .map(|(k, v)| if k == "ho_ten" { (k, name) } else { (k, v) })
+            .collect();
+        let reply = app.post_form("/dang-ky", &body(&fields), None).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name:?}");
+        assert!(reply.body.contains("href=\"#ho_ten\""));
+    }
 }
 
 #[tokio::test]

@@ -447,7 +447,7 @@ async fn a_citizen_fills_in_attaches_checks_and_submits_once() {
         public_url: "https://dichvucong.example.vn".into(),
     };
     assert_eq!(worker.run_due(OffsetDateTime::now_utc()).await.unwrap(), 2);
-    let sent = app.mail.messages();
+    let sent = app.sent_mail().await;
     assert_eq!(sent.len(), 2);
     assert!(
         sent.iter()

@@ -12,6 +12,76 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload, memory::InMemory, pa
 use std::sync::Arc;
 use tower::ServiceExt;
 
+/// A pseudo-header for [`TestApp::send`]: the address the request's connection comes from (`ip:port`).
+pub const PEER: &str = "x-test-peer";
+
+/// An account for a test (a hash that matches no password: log in with [`session_for`]).
+pub fn person(
+    name: &str,
+    email: &str,
+    kind: motcua_domain::AccountKind,
+    grants: &[&str],
+) -> motcua_domain::Account {
+    motcua_domain::Account {
+        id: motcua_domain::AccountId::new(),
+        kind,
+        full_name: motcua_domain::NonEmptyText::parse(name).unwrap(),
+        personal_id: None,
+        birth_date: None,
+        phone: None,
+        email: Some(motcua_domain::Email::parse(email).unwrap()),
+        address: None,
+        password_hash: "$argon2id$unused".into(),
+        email_verified_at: None,
+        disabled: false,
+        created_at: time::OffsetDateTime::now_utc(),
+        grants: grants
+            .iter()
+            .map(|g| motcua_domain::RoleGrant::parse(g).unwrap())
+            .collect(),
+    }
+}
+
+/// Store `account` and give it a session: the cookie to send (`seed` is one hex digit, distinct per account).
+pub async fn session_for(app: &TestApp, account: &motcua_domain::Account, seed: &str) -> String {
+    app.db.store.accounts.create(account).await.unwrap();
+    let token = seed.repeat(64);
+    let now = time::OffsetDateTime::now_utc();
+    app.db
+        .store
+        .sessions
+        .create(&motcua_domain::Session {
+            key: motcua_domain::SessionKey::of_token(&token),
+            account: account.id,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + time::Duration::hours(8),
+        })
+        .await
+        .unwrap();
+    format!("__Host-motcua={token}")
+}
+
+/// `application/x-www-form-urlencoded` of these pairs.
+pub fn encode_form(pairs: &[(&str, &str)]) -> String {
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    };
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
@@ -68,6 +138,12 @@ impl TestApp {
         self.state.catalogue.refresh(&self.db.store).await.unwrap();
     }
 
+    /// Every e-mail sent so far, once the work done after answers has finished.
+    pub async fn sent_mail(&self) -> Vec<motcua_notify::Message> {
+        self.state.background.idle().await;
+        self.mail.messages()
+    }
+
     pub async fn get(&self, path: &str) -> Reply {
         get_from(&self.state, path).await
     }
@@ -95,13 +171,22 @@ impl TestApp {
         body: Vec<u8>,
     ) -> Reply {
         let mut request = Request::builder().method(method).uri(path);
+        let mut peer = None;
         for (name, value) in headers {
+            // the connection's address, as `serve` records it (not a header)
+            if *name == PEER {
+                peer = Some(value.parse::<std::net::SocketAddr>().expect("peer address"));
+                continue;
+            }
             request = request.header(*name, *value);
         }
-        let response = router(self.state.clone())
-            .oneshot(request.body(Body::from(body)).unwrap())
-            .await
-            .unwrap();
+        let mut request = request.body(Body::from(body)).unwrap();
+        if let Some(peer) = peer {
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+        }
+        let response = router(self.state.clone()).oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response
