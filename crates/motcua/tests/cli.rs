@@ -276,13 +276,29 @@ fn serve_runs_on_postgresql_too() {
     let (status, page) = http_get(&server.url, "/");
     let (ready_status, ready) = http_get(&server.url, "/readyz");
     server.stop();
+    // what the server seeded is in that PostgreSQL schema (the probe no longer names the engine)
+    let agencies = runtime.block_on(async {
+        let store = motcua_store_postgres::PgStore::connect(
+            &url,
+            motcua_store_postgres::PgSettings {
+                schema: Some(schema.clone()),
+                max_connections: Some(1),
+            },
+        )
+        .await
+        .unwrap();
+        let agencies = store.clone().into_store().agencies.list().await.unwrap();
+        store.close().await;
+        agencies
+    });
     runtime
         .block_on(motcua_store_postgres::PgStore::drop_schema(&url, &schema))
         .unwrap();
     assert_eq!(status, 200);
     assert!(page.contains("Đăng ký khai sinh"), "{page}");
     assert_eq!(ready_status, 200);
-    assert!(ready.contains("PostgreSQL"), "{ready}");
+    assert!(!ready.contains("PostgreSQL"), "{ready}");
+    assert!(!agencies.is_empty(), "the demo was seeded into PostgreSQL");
 }
 
 const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/demo/catalogue.json");

@@ -250,7 +250,7 @@ pub(crate) async fn login(
         .await;
         return Ok(crate::error::too_many(60));
     }
-    let form = form.map(|Form(f)| f).unwrap_or_default();
+    let form = form?.0;
     let next = safe_next(&form.tiep);
     let page = |status: StatusCode, error: Option<String>, field_error: Option<String>| {
         let page = LoginPage {
@@ -849,7 +849,7 @@ pub(crate) async fn update_contact(
         Ok(a) => a,
         Err(response) => return Ok(response),
     };
-    let f = form.map(|Form(f)| f).unwrap_or_default();
+    let f = form?.0;
     let clean = |s: &str| s.chars().take(300).collect::<String>().trim().to_string();
     let (phone_text, email_text, address) =
         (clean(&f.dien_thoai), clean(&f.email), clean(&f.dia_chi));
@@ -1083,7 +1083,7 @@ pub(crate) async fn change_password(
         Ok(a) => a,
         Err(response) => return Ok(response),
     };
-    let f = form.map(|Form(f)| f).unwrap_or_default();
+    let f = form?.0;
     let fail = |field: &'static str, message: String| {
         (
             StatusCode::UNPROCESSABLE_ENTITY,

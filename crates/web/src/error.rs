@@ -17,6 +17,9 @@ pub enum AppError {
     /// File storage failed (disk, bucket).
     #[error("lưu trữ tệp: {0}")]
     Files(String),
+    /// The request's form or query could not be read.
+    #[error("yêu cầu không đọc được")]
+    Input(#[from] crate::input::InputRejection),
 }
 
 impl AppError {
@@ -117,9 +120,10 @@ impl ErrorPage {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let status = match &self {
+        let status = match self {
+            AppError::Input(rejection) => return rejection.into_response(),
             AppError::NotFound | AppError::Store(StoreError::NotFound) => StatusCode::NOT_FOUND,
-            AppError::Store(e) if e.is_unavailable() => {
+            AppError::Store(ref e) if e.is_unavailable() => {
                 tracing::warn!(error = %e, "database unavailable");
                 let mut response = ErrorPage::for_status(StatusCode::SERVICE_UNAVAILABLE)
                     .into_response_with(StatusCode::SERVICE_UNAVAILABLE);
@@ -128,11 +132,11 @@ impl IntoResponse for AppError {
                     .insert(crate::outage::DatabaseDown);
                 return response;
             }
-            AppError::Store(e) => {
+            AppError::Store(ref e) => {
                 tracing::error!(error = %e, "storage error");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
-            AppError::Files(e) => {
+            AppError::Files(ref e) => {
                 tracing::error!(error = %e, "file storage error");
                 StatusCode::SERVICE_UNAVAILABLE
             }

@@ -23,15 +23,19 @@ pub(crate) struct Form<T>(pub T);
 pub(crate) struct Query<T>(pub T);
 
 /// Why a form or query could not be read.
-#[derive(Debug)]
-pub(crate) enum InputRejection {
+#[derive(Debug, thiserror::Error)]
+pub enum InputRejection {
     /// Not a form post (415).
+    #[error("không phải biểu mẫu")]
     NotAForm,
     /// Larger than the route allows (413).
+    #[error("quá lớn")]
     TooLarge,
     /// The body could not be read (400).
+    #[error("không đọc được")]
     Unreadable,
     /// A value does not fit its field, e.g. letters where a number goes (422).
+    #[error("giá trị không hợp lệ: {0}")]
     Invalid(String),
 }
 

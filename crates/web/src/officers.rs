@@ -189,7 +189,7 @@ pub(crate) async fn create(
         Ok(a) => a,
         Err(response) => return Ok(response),
     };
-    let f = form.map(|Form(f)| f).unwrap_or_default();
+    let f = form?.0;
     let typed = (
         f.ho_ten.trim().to_string(),
         f.email.trim().to_string(),
@@ -312,7 +312,7 @@ pub(crate) async fn change_grant(
         Ok(a) => a,
         Err(response) => return Ok(response),
     };
-    let f = form.map(|Form(f)| f).unwrap_or_default();
+    let f = form?.0;
     let officer = match uuid::Uuid::parse_str(&id) {
         Ok(uuid) => state.store.accounts.get(AccountId(uuid)).await?,
         Err(_) => None,

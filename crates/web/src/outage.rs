@@ -6,7 +6,7 @@
 
 use askama::Template;
 use axum::{
-    body::Body,
+    body::{Body, HttpBody},
     extract::{Request, State},
     http::{HeaderValue, Method, StatusCode, header},
     middleware::Next,
@@ -107,12 +107,12 @@ pub(crate) async fn guard(State(state): State<AppState>, request: Request, next:
     }
     let form = request.method() == Method::POST && crate::input::is_form(request.headers());
     let multipart = request.method() == Method::POST && !form;
+    // only a body known to be small (its length announced) is read ahead; anything else passes untouched
     let small = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
-        .is_some_and(|n| n <= KEEP_FORM_BYTES);
+        .body()
+        .size_hint()
+        .upper()
+        .is_some_and(|n| n <= KEEP_FORM_BYTES as u64);
     let (request, posted) = if form && small {
         let (parts, body) = request.into_parts();
         match axum::body::to_bytes(body, KEEP_FORM_BYTES).await {

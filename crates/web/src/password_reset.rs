@@ -106,7 +106,7 @@ pub(crate) async fn forgot(
     viewer: crate::session::Viewer,
     form: Result<Form<ForgotForm>, InputRejection>,
 ) -> Result<Response, AppError> {
-    let form = form.map(|Form(f)| f).unwrap_or_default();
+    let form = form?.0;
     let login: String = form.ten_dang_nhap.chars().take(200).collect();
     let name = match LoginName::parse(&login) {
         Ok(name) => name,
@@ -290,7 +290,7 @@ pub(crate) async fn reset(
     viewer: crate::session::Viewer,
     form: Result<Form<ResetForm>, InputRejection>,
 ) -> Result<Response, AppError> {
-    let form = form.map(|Form(f)| f).unwrap_or_default();
+    let form = form?.0;
     if !well_formed(&form.ma) {
         return Ok(link_gone(layout));
     }

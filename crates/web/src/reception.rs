@@ -1505,10 +1505,7 @@ pub(crate) async fn intake(
         Ok(a) => a,
         Err(r) => return Ok(r),
     };
-    let f = match form {
-        Ok(Form(f)) => f,
-        Err(rejection) => return Ok(rejection.into_response()),
-    };
+    let f = form?.0;
     let clean = |s: &str| motcua_domain::text::normalize(s);
     let (name, id_text, phone_text, email_text, note) = (
         clean(&f.ho_ten),

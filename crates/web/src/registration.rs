@@ -115,7 +115,7 @@ pub(crate) async fn submit(
     viewer: crate::session::Viewer,
     form: Result<Form<RegistrationForm>, InputRejection>,
 ) -> Result<Response, AppError> {
-    let f = form.map(|Form(f)| f).unwrap_or_default();
+    let f = form?.0;
     let values = RegistrationValues {
         ho_ten: clean(&f.ho_ten),
         so_dinh_danh: clean(&f.so_dinh_danh),

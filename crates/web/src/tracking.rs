@@ -726,7 +726,7 @@ pub(crate) async fn lookup(
     viewer: Viewer,
     form: Result<Form<LookupQuery>, InputRejection>,
 ) -> Result<Response, AppError> {
-    let q = form.map(|Form(q)| q).unwrap_or_default();
+    let q = form?.0;
     let code_text = motcua_domain::text::normalize(q.ma.as_deref().unwrap_or(""));
     let proof_text = motcua_domain::text::normalize(q.xac_minh.as_deref().unwrap_or(""));
     let mut page = LookupPage {

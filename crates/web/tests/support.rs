@@ -295,3 +295,73 @@ pub async fn get_from(state: &AppState, path: &str) -> Reply {
         }
     }
 }
+
+/// The minimal catalogue at level 3, a citizen (`an@example.vn`) and one online dossier they submitted, waiting
+/// for reception at `AGENCY`.
+pub async fn with_submitted_dossier(
+    db: motcua_testkit::TestStore,
+) -> (TestApp, motcua_domain::Account, motcua_domain::Dossier) {
+    use motcua_domain::{
+        AccountKind, AgencyCode, CaseKey, OnlineServiceLevel, ProcedureCode,
+        ServiceLevelAssignment,
+        form::Answers,
+        submission::{Draft, DraftId, OutgoingEmail, Submission},
+    };
+    use motcua_testkit::fixtures::{self, AGENCY, PROCEDURE};
+    use time::{OffsetDateTime, macros::date};
+    fixtures::seed_minimal(&db.store).await;
+    db.store
+        .catalogue
+        .set_service_level(&ServiceLevelAssignment {
+            procedure: ProcedureCode::parse(PROCEDURE).unwrap(),
+            case: CaseKey::parse("mac-dinh").unwrap(),
+            agency: AgencyCode::parse(AGENCY).unwrap(),
+            level: OnlineServiceLevel::Level3,
+            effective_from: date!(2024 - 01 - 01),
+        })
+        .await
+        .unwrap();
+    let app = TestApp::new(db).await;
+    let citizen = person("Nguyễn Văn An", "an@example.vn", AccountKind::Citizen, &[]);
+    app.db.store.accounts.create(&citizen).await.unwrap();
+    let now = OffsetDateTime::now_utc();
+    let mut answers = Answers::new();
+    answers.insert("nguoi_nop_email".into(), vec!["an@example.vn".into()]);
+    answers.insert("noi_dung_de_nghi".into(), vec!["Đăng ký khai sinh".into()]);
+    let draft = Draft {
+        id: DraftId::new(),
+        account: citizen.id,
+        procedure: ProcedureCode::parse(PROCEDURE).unwrap(),
+        procedure_version: 1,
+        case: CaseKey::parse("mac-dinh").unwrap(),
+        agency: AgencyCode::parse(AGENCY).unwrap(),
+        answers: answers.clone(),
+        created_at: now,
+        updated_at: now,
+        dossier: None,
+    };
+    app.db.store.submissions.save_draft(&draft).await.unwrap();
+    let dossier = app
+        .db
+        .store
+        .submissions
+        .submit(&Submission {
+            draft: draft.id,
+            new_dossier: motcua_domain::DossierId::new(),
+            account: citizen.id,
+            applicant_name: citizen.full_name.clone(),
+            applicant_phone: "0912345678".into(),
+            applicant_personal_id: "001099012345".into(),
+            on_behalf: false,
+            answers,
+            at: now,
+            emails: vec![OutgoingEmail {
+                to: "an@example.vn".into(),
+                subject: "Đã nhận hồ sơ {code}".into(),
+                body: "x".into(),
+            }],
+        })
+        .await
+        .unwrap();
+    (app, citizen, dossier)
+}
