@@ -122,9 +122,11 @@ impl PgStore {
             .await
             .map_err(map_err)?;
         let _ = sqlx::Connection::close(probe).await;
+        // a short wait for a connection: during an outage the portal answers 503 within seconds (and then at once,
+        // behind the web layer's breaker) instead of holding every request for long
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections.unwrap_or(10))
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(3))
             .connect_with(options)
             .await
             .map_err(map_err)?;

@@ -146,9 +146,16 @@ async fn every_route_answers_each_persona_as_the_policy_says() {
         }),
     ];
     let mut denials = 0;
+    let mut n: u32 = 0;
     for (method, path, expect) in &routes {
         for (who, cookie) in &people {
-            let mut headers = vec![("sec-fetch-site", "same-origin")];
+            // each request from an address of its own: this checks the policy, not the limit on refusals
+            n += 1;
+            let peer = format!("10.{}.{}.{}:1", n >> 16 & 255, n >> 8 & 255, n & 255);
+            let mut headers = vec![
+                ("sec-fetch-site", "same-origin"),
+                (support::PEER, peer.as_str()),
+            ];
             if let Some(c) = cookie {
                 headers.push(("cookie", c.as_str()));
             }

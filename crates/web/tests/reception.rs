@@ -706,6 +706,21 @@ async fn the_head_of_unit_apologises_with_a_later_date_and_the_status_stays_on(d
             .body
             .contains("Ngày hẹn mới phải sau ngày hẹn hiện tại")
     );
+    // no date arithmetic overflows, and no appointment is put off indefinitely
+    let far = apologise(head.clone(), "31/12/9999".into()).await;
+    assert_eq!(far.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(far.body.contains("trong vòng một năm tới"));
+    let too_late = apologise(
+        head.clone(),
+        motcua_calendar::dmy(due_date + Duration::days(90)),
+    )
+    .await;
+    assert_eq!(too_late.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        too_late
+            .body
+            .contains("không được quá 30 ngày làm việc sau ngày hẹn hiện tại")
+    );
     let ok = apologise(head.clone(), later).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
     let d = app

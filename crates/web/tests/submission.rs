@@ -474,20 +474,24 @@ async fn a_citizen_fills_in_attaches_checks_and_submits_once() {
     // public lookup: code plus phone or identity number, nothing personal shown
     let q = |proof: &str| {
         format!(
-            "/tra-cuu-ho-so?ma={}&xac_minh={}",
+            "ma={}&xac_minh={}",
             enc(&dossier.code.to_string()),
             enc(proof)
         )
     };
-    let found = app.get(&q("0912 345 678")).await;
+    let lookup = |body: String| {
+        let app = &app;
+        async move { app.post_form("/tra-cuu-ho-so", &body, None).await }
+    };
+    let found = lookup(q("0912 345 678")).await;
     assert_eq!(found.status, StatusCode::OK, "{}", found.body);
     assert!(found.body.contains("Mới đăng ký"));
     assert!(!found.body.contains("Nguyễn Văn An"));
-    assert_eq!(app.get(&q("001099012345")).await.status, StatusCode::OK);
-    let wrong = app.get(&q("0987654321")).await;
+    assert_eq!(lookup(q("001099012345")).await.status, StatusCode::OK);
+    let wrong = lookup(q("0987654321")).await;
     assert_eq!(wrong.status, StatusCode::NOT_FOUND);
     assert!(wrong.body.contains("Không tìm thấy hồ sơ khớp"));
-    let invalid = app.get("/tra-cuu-ho-so?ma=abc&xac_minh=").await;
+    let invalid = lookup("ma=abc&xac_minh=".into()).await;
     assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(invalid.body.contains("Mã hồ sơ không đúng dạng"));
 
