@@ -1015,7 +1015,7 @@ impl AccountRepo for PgStore {
         sqlx::query(
             "DELETE FROM account_tokens WHERE account_id = $1 AND purpose = $2 AND used_at IS NULL",
         )
-        .bind(&id)
+        .bind(id)
         .bind(purpose.as_str())
         .execute(&mut *tx)
         .await

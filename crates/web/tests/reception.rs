@@ -5,17 +5,14 @@ mod support;
 
 use axum::http::{StatusCode, header};
 use motcua_domain::{
-    Account, AccountId, AccountKind, AgencyCode, CaseKey, DossierStatus, NonEmptyText,
-    OnlineServiceLevel, ProcedureCode, ServiceLevelAssignment, Session, SessionKey,
-    form::Answers,
-    submission::{Draft, DraftId, OutgoingEmail, Submission},
+    Account, AccountId, AccountKind, CaseKey, DossierStatus, ProcedureCode, Session, SessionKey,
 };
 use motcua_testkit::{
     TestStore,
-    fixtures::{self, AGENCY, OTHER_AGENCY, PROCEDURE},
+    fixtures::{AGENCY, OTHER_AGENCY, PROCEDURE},
 };
 use support::TestApp;
-use time::{Duration, OffsetDateTime, macros::date};
+use time::{Duration, OffsetDateTime};
 
 use support::{person, session_for as login};
 
