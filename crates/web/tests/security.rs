@@ -579,7 +579,13 @@ async fn every_error_answer_is_a_vietnamese_page() {
     let cookie = session_for(&app, &officer, "d").await;
     let same = ("sec-fetch-site", "same-origin");
     // (method, path, headers, body, the status expected; `None`: any 4xx)
-    type Case<'a> = (&'a str, String, Vec<(&'a str, &'a str)>, Vec<u8>, Option<StatusCode>);
+    type Case<'a> = (
+        &'a str,
+        String,
+        Vec<(&'a str, &'a str)>,
+        Vec<u8>,
+        Option<StatusCode>,
+    );
     let cases: Vec<Case> = vec![
         // not a form
         (
