@@ -21,9 +21,9 @@ const PROCEDURE: &str = "1.001193";
 
 async fn open(url: &str) -> Store {
     if url.starts_with("postgres") {
-        let s = motcua_store_postgres::PgStore::connect(
+        let s = motcua_store_sql::postgres::PgStore::connect(
             url,
-            motcua_store_postgres::PgSettings {
+            motcua_store_sql::postgres::PgSettings {
                 max_connections: Some(32),
                 ..Default::default()
             },
@@ -33,7 +33,7 @@ async fn open(url: &str) -> Store {
         s.migrate().await.expect("migrations");
         s.into_store()
     } else {
-        let s = motcua_store_sqlite::SqliteStore::connect(url)
+        let s = motcua_store_sql::sqlite::SqliteStore::connect(url)
             .await
             .expect("SQLite");
         s.migrate().await.expect("migrations");

@@ -11,8 +11,8 @@ use tracing_subscriber::EnvFilter;
 
 use config::{Config, DatabaseKind, LogFormat, Overrides};
 use motcua_store::Store;
-use motcua_store_postgres::{PgSettings, PgStore};
-use motcua_store_sqlite::SqliteStore;
+use motcua_store_sql::postgres::{PgSettings, PgStore};
+use motcua_store_sql::sqlite::SqliteStore;
 use object_store::{ObjectStore, local::LocalFileSystem};
 
 #[derive(Parser)]

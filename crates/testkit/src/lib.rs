@@ -8,8 +8,8 @@
 pub mod fixtures;
 
 use motcua_store::Store;
-use motcua_store_postgres::{PgSettings, PgStore};
-use motcua_store_sqlite::SqliteStore;
+use motcua_store_sql::postgres::{PgSettings, PgStore};
+use motcua_store_sql::sqlite::SqliteStore;
 
 pub const POSTGRES_URL_VAR: &str = "MOTCUA_TEST_POSTGRES_URL";
 pub const REQUIRE_POSTGRES_VAR: &str = "MOTCUA_TEST_REQUIRE_POSTGRES";

@@ -15,7 +15,7 @@ use motcua_store::{
     decode::{self, DraftRow, UploadRow},
 };
 
-use crate::{
+use super::{
     DOSSIER_COLUMNS, SqliteStore, append_event, dossier_row, from_micros, map_err, micros,
     reserve_in,
 };

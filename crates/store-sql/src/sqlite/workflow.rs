@@ -1,7 +1,7 @@
-//! Workflows, step hand-offs and results on PostgreSQL.
+//! Workflows, step hand-offs and results on SQLite.
 
 use async_trait::async_trait;
-use sqlx::{Row, postgres::PgRow};
+use sqlx::{Row, sqlite::SqliteRow};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -14,29 +14,37 @@ use motcua_store::{
     decode::{self, ResultRow, StepRow},
 };
 
-use crate::{DOSSIER_COLUMNS, PgStore, dossier_row, map_err, pg_int};
+use super::{DOSSIER_COLUMNS, SqliteStore, dossier_row, from_micros, map_err, micros};
 
 const STEP_COLUMNS: &str = "SELECT dossier_id, seq, step_index, workflow_version, name, agency_code, role, quota_hours, assignee, \
      assignee_name, started_at, started_by, due_at, ended_at, ended_by, outcome, note FROM dossier_steps";
 
-fn step_row(row: &PgRow) -> StoreResult<StepRecord> {
-    let int =
-        |c: &str| -> StoreResult<i64> { Ok(i64::from(row.try_get::<i32, _>(c).map_err(map_err)?)) };
+fn step_row(row: &SqliteRow) -> StoreResult<StepRecord> {
+    let uuid = |c: &str| -> StoreResult<Option<Uuid>> {
+        row.try_get::<Option<String>, _>(c)
+            .map_err(map_err)?
+            .map(|s| decode::uuid_text(&s))
+            .transpose()
+    };
     StepRow {
-        dossier_id: row.try_get("dossier_id").map_err(map_err)?,
-        seq: int("seq")?,
-        step_index: int("step_index")?,
-        workflow_version: int("workflow_version")?,
+        dossier_id: uuid("dossier_id")?.ok_or(StoreError::NotFound)?,
+        seq: row.try_get("seq").map_err(map_err)?,
+        step_index: row.try_get("step_index").map_err(map_err)?,
+        workflow_version: row.try_get("workflow_version").map_err(map_err)?,
         name: row.try_get("name").map_err(map_err)?,
         agency_code: row.try_get("agency_code").map_err(map_err)?,
         role: row.try_get("role").map_err(map_err)?,
-        quota_hours: int("quota_hours")?,
-        assignee: row.try_get("assignee").map_err(map_err)?,
+        quota_hours: row.try_get("quota_hours").map_err(map_err)?,
+        assignee: uuid("assignee")?,
         assignee_name: row.try_get("assignee_name").map_err(map_err)?,
-        started_at: row.try_get("started_at").map_err(map_err)?,
+        started_at: from_micros(row.try_get("started_at").map_err(map_err)?)?,
         started_by: row.try_get("started_by").map_err(map_err)?,
-        due_at: row.try_get("due_at").map_err(map_err)?,
-        ended_at: row.try_get("ended_at").map_err(map_err)?,
+        due_at: from_micros(row.try_get("due_at").map_err(map_err)?)?,
+        ended_at: row
+            .try_get::<Option<i64>, _>("ended_at")
+            .map_err(map_err)?
+            .map(from_micros)
+            .transpose()?,
         ended_by: row.try_get("ended_by").map_err(map_err)?,
         outcome: row.try_get("outcome").map_err(map_err)?,
         note: row.try_get("note").map_err(map_err)?,
@@ -45,7 +53,7 @@ fn step_row(row: &PgRow) -> StoreResult<StepRecord> {
 }
 
 #[async_trait]
-impl WorkflowRepo for PgStore {
+impl WorkflowRepo for SqliteStore {
     async fn workflow(
         &self,
         procedure: &ProcedureCode,
@@ -58,14 +66,12 @@ impl WorkflowRepo for PgStore {
         )
         .bind(procedure.as_str())
         .bind(case.as_str())
-        .bind(version.map(pg_int).transpose()?)
-        .fetch_optional(&self.pool)
+        .bind(version.map(i64::from))
+        .fetch_optional(&self.read)
         .await
         .map_err(map_err)?;
         let Some(row) = row else { return Ok(None) };
-        let version = decode::version(i64::from(
-            row.try_get::<i32, _>("version").map_err(map_err)?,
-        ))?;
+        let version = decode::version(row.try_get("version").map_err(map_err)?)?;
         let steps: String = row.try_get("steps").map_err(map_err)?;
         let workflow =
             Workflow::from_json(&steps).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -81,13 +87,7 @@ impl WorkflowRepo for PgStore {
         by: &str,
     ) -> StoreResult<u32> {
         let mut tx = self.begin().await?;
-        // one saver at a time per case: the version numbers stay gapless
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
-            .bind(format!("workflow:{}:{}", procedure.as_str(), case.as_str()))
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        let version: i32 = sqlx::query_scalar(
+        let version: i64 = sqlx::query_scalar(
             "SELECT COALESCE(MAX(version), 0) + 1 FROM workflows WHERE procedure_code = $1 AND case_key = $2",
         )
         .bind(procedure.as_str())
@@ -103,20 +103,20 @@ impl WorkflowRepo for PgStore {
         .bind(case.as_str())
         .bind(version)
         .bind(workflow.to_json())
-        .bind(at)
+        .bind(micros(at))
         .bind(by)
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
-        decode::version(i64::from(version))
+        decode::version(version)
     }
 
     async fn steps(&self, dossier: DossierId) -> StoreResult<Vec<StepRecord>> {
         let sql = sqlx::AssertSqlSafe(format!("{STEP_COLUMNS} WHERE dossier_id = $1 ORDER BY seq"));
         let rows = sqlx::query(sql)
-            .bind(dossier.0)
-            .fetch_all(&self.pool)
+            .bind(dossier.0.to_string())
+            .fetch_all(&self.read)
             .await
             .map_err(map_err)?;
         rows.iter().map(step_row).collect()
@@ -135,18 +135,18 @@ impl WorkflowRepo for PgStore {
         if let Some(t) = transition {
             self.transition_in(&mut tx, t).await?;
         }
-        let id = dossier.0;
+        let id = dossier.0.to_string();
         if let Some(end) = &change.end {
             let done = sqlx::query(
                 "UPDATE dossier_steps SET ended_at = $1, ended_by = $2, outcome = $3, note = $4 \
                  WHERE dossier_id = $5 AND seq = $6 AND ended_at IS NULL",
             )
-            .bind(end.at)
+            .bind(micros(end.at))
             .bind(&end.by)
             .bind(end.outcome.as_str())
             .bind(&end.note)
-            .bind(id)
-            .bind(pg_int(end.seq)?)
+            .bind(&id)
+            .bind(i64::from(end.seq))
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
@@ -160,18 +160,18 @@ impl WorkflowRepo for PgStore {
             sqlx::query(
                 "UPDATE dossier_steps SET due_at = $1 WHERE dossier_id = $2 AND seq = $3 AND ended_at IS NULL",
             )
-            .bind(due)
-            .bind(id)
-            .bind(pg_int(seq)?)
+            .bind(micros(due))
+            .bind(&id)
+            .bind(i64::from(seq))
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
         }
         if let Some(next) = &change.next {
-            let seq: i32 = sqlx::query_scalar(
+            let seq: i64 = sqlx::query_scalar(
                 "SELECT COALESCE(MAX(seq), 0) + 1 FROM dossier_steps WHERE dossier_id = $1",
             )
-            .bind(id)
+            .bind(&id)
             .fetch_one(&mut *tx)
             .await
             .map_err(map_err)?;
@@ -180,19 +180,19 @@ impl WorkflowRepo for PgStore {
                  quota_hours, assignee, assignee_name, started_at, started_by, due_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             )
-            .bind(id)
+            .bind(&id)
             .bind(seq)
-            .bind(pg_int(next.index)?)
-            .bind(pg_int(next.workflow_version)?)
+            .bind(i64::from(next.index))
+            .bind(i64::from(next.workflow_version))
             .bind(&next.name)
             .bind(next.agency.as_str())
             .bind(next.role.as_str())
-            .bind(pg_int(next.quota_hours)?)
-            .bind(next.assignee.as_ref().map(|(a, _)| a.0))
+            .bind(i64::from(next.quota_hours))
+            .bind(next.assignee.as_ref().map(|(a, _)| a.0.to_string()))
             .bind(next.assignee.as_ref().map(|(_, n)| n.clone()))
-            .bind(next.started_at)
+            .bind(micros(next.started_at))
             .bind(&next.started_by)
-            .bind(next.due_at)
+            .bind(micros(next.due_at))
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
@@ -210,11 +210,11 @@ impl WorkflowRepo for PgStore {
                 .unwrap_or_else(OffsetDateTime::now_utc);
             for email in &change.emails {
                 sqlx::query(
-                    "INSERT INTO outbox (id, kind, payload, run_at, created_at) VALUES ($1, 'email', $2::jsonb, $3, $3)",
+                    "INSERT INTO outbox (id, kind, payload, run_at, created_at) VALUES ($1, 'email', $2, $3, $3)",
                 )
-                .bind(Uuid::now_v7())
+                .bind(Uuid::now_v7().to_string())
                 .bind(decode::email_payload(email, &code))
-                .bind(at)
+                .bind(micros(at))
                 .execute(&mut *tx)
                 .await
                 .map_err(map_err)?;
@@ -241,7 +241,7 @@ impl WorkflowRepo for PgStore {
         for a in agencies {
             q = q.bind(a.as_str().to_string());
         }
-        let rows = q.fetch_all(&self.pool).await.map_err(map_err)?;
+        let rows = q.fetch_all(&self.read).await.map_err(map_err)?;
         rows.iter().map(step_row).collect()
     }
 
@@ -250,8 +250,8 @@ impl WorkflowRepo for PgStore {
             "{STEP_COLUMNS} WHERE ended_at IS NULL AND assignee = $1 ORDER BY due_at LIMIT {limit}"
         ));
         let rows = sqlx::query(sql)
-            .bind(officer.0)
-            .fetch_all(&self.pool)
+            .bind(officer.0.to_string())
+            .fetch_all(&self.read)
             .await
             .map_err(map_err)?;
         rows.iter().map(step_row).collect()
@@ -271,7 +271,7 @@ impl WorkflowRepo for PgStore {
              file_sha256 = COALESCE(excluded.file_sha256, dossier_results.file_sha256), \
              entered_by = excluded.entered_by, entered_at = excluded.entered_at",
         )
-        .bind(r.dossier.0)
+        .bind(r.dossier.0.to_string())
         .bind(&r.document_number)
         .bind(&r.signer)
         .bind(decode::iso_date(r.signed_on))
@@ -281,8 +281,8 @@ impl WorkflowRepo for PgStore {
         .bind(r.file.as_ref().map(|f| f.size as i64))
         .bind(r.file.as_ref().map(|f| f.sha256.clone()))
         .bind(&r.entered_by)
-        .bind(r.entered_at)
-        .execute(&self.pool)
+        .bind(micros(r.entered_at))
+        .execute(&self.write)
         .await
         .map_err(map_err)?;
         Ok(())
@@ -293,14 +293,16 @@ impl WorkflowRepo for PgStore {
             "SELECT dossier_id, document_number, signer, signed_on, file_key, file_name, file_type, file_size, \
              file_sha256, entered_by, entered_at FROM dossier_results WHERE dossier_id = $1",
         )
-        .bind(dossier.0)
-        .fetch_optional(&self.pool)
+        .bind(dossier.0.to_string())
+        .fetch_optional(&self.read)
         .await
         .map_err(map_err)?;
         let Some(row) = row else { return Ok(None) };
         Ok(Some(
             ResultRow {
-                dossier_id: row.try_get("dossier_id").map_err(map_err)?,
+                dossier_id: decode::uuid_text(
+                    &row.try_get::<String, _>("dossier_id").map_err(map_err)?,
+                )?,
                 document_number: row.try_get("document_number").map_err(map_err)?,
                 signer: row.try_get("signer").map_err(map_err)?,
                 signed_on: row.try_get("signed_on").map_err(map_err)?,
@@ -310,7 +312,7 @@ impl WorkflowRepo for PgStore {
                 file_size: row.try_get("file_size").map_err(map_err)?,
                 file_sha256: row.try_get("file_sha256").map_err(map_err)?,
                 entered_by: row.try_get("entered_by").map_err(map_err)?,
-                entered_at: row.try_get("entered_at").map_err(map_err)?,
+                entered_at: from_micros(row.try_get("entered_at").map_err(map_err)?)?,
             }
             .decode()?,
         ))
@@ -336,16 +338,16 @@ impl WorkflowRepo for PgStore {
              ORDER BY r.received_at LIMIT {limit}",
             marks.join(", ")
         ));
-        let mut q = sqlx::query(sql).bind(from).bind(to);
+        let mut q = sqlx::query(sql).bind(micros(from)).bind(micros(to));
         for a in agencies {
             q = q.bind(a.as_str().to_string());
         }
-        let rows = q.fetch_all(&self.pool).await.map_err(map_err)?;
+        let rows = q.fetch_all(&self.read).await.map_err(map_err)?;
         rows.iter()
             .map(|row| {
                 Ok((
                     dossier_row(row)?,
-                    row.try_get("received_at").map_err(map_err)?,
+                    from_micros(row.try_get("received_at").map_err(map_err)?)?,
                 ))
             })
             .collect()

@@ -28,7 +28,7 @@ mod calendar;
 mod submission;
 mod workflow;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// Connection settings beyond the URL.
 #[derive(Debug, Clone, Default)]

@@ -1,13 +1,13 @@
 //! Holidays and make-up days.
 
 use async_trait::async_trait;
-use sqlx::{Row, postgres::PgRow};
+use sqlx::{Row, sqlite::SqliteRow};
 use time::Date;
 
 use motcua_calendar::{DayKind, SpecialDay};
 use motcua_store::{CalendarRepo, StoreError, StoreResult};
 
-use crate::{PgStore, map_err};
+use super::{SqliteStore, map_err};
 
 fn kind_text(kind: DayKind) -> &'static str {
     match kind {
@@ -16,7 +16,7 @@ fn kind_text(kind: DayKind) -> &'static str {
     }
 }
 
-fn day_row(row: &PgRow) -> StoreResult<SpecialDay> {
+fn day_row(row: &SqliteRow) -> StoreResult<SpecialDay> {
     let kind: String = row.try_get("kind").map_err(map_err)?;
     Ok(SpecialDay {
         date: row.try_get("day").map_err(map_err)?,
@@ -31,10 +31,10 @@ fn day_row(row: &PgRow) -> StoreResult<SpecialDay> {
 }
 
 #[async_trait]
-impl CalendarRepo for PgStore {
+impl CalendarRepo for SqliteStore {
     async fn days(&self) -> StoreResult<Vec<SpecialDay>> {
         let rows = sqlx::query("SELECT day, kind, name, proposed FROM calendar_days ORDER BY day")
-            .fetch_all(&self.pool)
+            .fetch_all(&self.read)
             .await
             .map_err(map_err)?;
         rows.iter().map(day_row).collect()

@@ -15,7 +15,7 @@ use motcua_store::{
     decode::{self, DraftRow, UploadRow},
 };
 
-use crate::{DOSSIER_COLUMNS, PgStore, append_event, dossier_row, map_err, reserve_in};
+use super::{DOSSIER_COLUMNS, PgStore, append_event, dossier_row, map_err, reserve_in};
 
 const DRAFT_COLUMNS: &str = "SELECT id, account_id, procedure_code, procedure_version, case_key, agency_code, \
      answers::text AS answers, created_at, updated_at, dossier_id FROM drafts";
@@ -104,7 +104,7 @@ impl SubmissionRepo for PgStore {
         .bind(d.id.0)
         .bind(d.account.0)
         .bind(d.procedure.as_str())
-        .bind(crate::pg_int(d.procedure_version)?)
+        .bind(super::pg_int(d.procedure_version)?)
         .bind(d.case.as_str())
         .bind(d.agency.as_str())
         .bind(decode::answers_json(&d.answers))
@@ -313,7 +313,7 @@ impl SubmissionRepo for PgStore {
         .bind(code.to_string())
         .bind(draft.agency.as_str())
         .bind(draft.procedure.as_str())
-        .bind(crate::pg_int(draft.procedure_version)?)
+        .bind(super::pg_int(draft.procedure_version)?)
         .bind(draft.case.as_str())
         .bind(Channel::Online.as_str())
         .bind(DossierStatus::Submitted.as_str())
@@ -459,7 +459,7 @@ impl SubmissionRepo for PgStore {
         .bind(code.to_string())
         .bind(i.agency.as_str())
         .bind(i.procedure.as_str())
-        .bind(crate::pg_int(i.procedure_version)?)
+        .bind(super::pg_int(i.procedure_version)?)
         .bind(i.case.as_str())
         .bind(i.channel.as_str())
         .bind(DossierStatus::Received.as_str())

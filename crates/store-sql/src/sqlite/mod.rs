@@ -31,7 +31,7 @@ mod calendar;
 mod submission;
 mod workflow;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// A SQLite database opened for motcua.
 #[derive(Clone)]
