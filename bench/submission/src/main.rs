@@ -20,25 +20,17 @@ const AGENCY: &str = "000.00.06.H56";
 const PROCEDURE: &str = "1.001193";
 
 async fn open(url: &str) -> Store {
-    if url.starts_with("postgres") {
-        let s = motcua_store_sql::postgres::PgStore::connect(
-            url,
-            motcua_store_sql::postgres::PgSettings {
-                max_connections: Some(32),
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("PostgreSQL");
-        s.migrate().await.expect("migrations");
-        s.into_store()
-    } else {
-        let s = motcua_store_sql::sqlite::SqliteStore::connect(url)
-            .await
-            .expect("SQLite");
-        s.migrate().await.expect("migrations");
-        s.into_store()
-    }
+    let s = motcua_store_sql::SqlStore::connect(
+        url,
+        motcua_store_sql::PgSettings {
+            max_connections: Some(32),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("database");
+    s.migrate().await.expect("migrations");
+    s.into_store()
 }
 
 /// An agency, a field, a procedure and an account to submit from (kept if already there).

@@ -9,10 +9,9 @@ use clap::{Parser, Subcommand};
 use std::{io::ErrorKind, net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc};
 use tracing_subscriber::EnvFilter;
 
-use config::{Config, DatabaseKind, LogFormat, Overrides};
+use config::{Config, LogFormat, Overrides};
 use motcua_store::Store;
-use motcua_store_sql::postgres::{PgSettings, PgStore};
-use motcua_store_sql::sqlite::SqliteStore;
+use motcua_store_sql::{PgSettings, SqlStore};
 use object_store::{ObjectStore, local::LocalFileSystem};
 
 #[derive(Parser)]
@@ -284,26 +283,14 @@ async fn open_store(config: &Config, migrate: bool) -> Result<Store, Failure> {
         what: describe(&config.database_url),
         reason: e.to_string(),
     };
-    let store = match config::database_kind(&config.database_url)? {
-        DatabaseKind::Sqlite => {
-            let store = SqliteStore::connect(&config.database_url)
-                .await
-                .map_err(db_failure)?;
-            if migrate {
-                store.migrate().await.map_err(db_failure)?;
-            }
-            store.into_store()
-        }
-        DatabaseKind::Postgres => {
-            let store = PgStore::connect(&config.database_url, PgSettings::default())
-                .await
-                .map_err(db_failure)?;
-            if migrate {
-                store.migrate().await.map_err(db_failure)?;
-            }
-            store.into_store()
-        }
-    };
+    config::database_kind(&config.database_url)?;
+    let store = SqlStore::connect(&config.database_url, PgSettings::default())
+        .await
+        .map_err(db_failure)?;
+    if migrate {
+        store.migrate().await.map_err(db_failure)?;
+    }
+    let store = store.into_store();
     if migrate {
         holidays::seed_if_empty(&store).await.map_err(db_failure)?;
     }

@@ -266,7 +266,7 @@ fn serve_runs_on_postgresql_too() {
         .build()
         .unwrap();
     runtime
-        .block_on(motcua_store_sql::postgres::PgStore::create_schema(&url, &schema))
+        .block_on(motcua_store_sql::SqlStore::create_schema(&url, &schema))
         .unwrap();
     let separator = if url.contains('?') { '&' } else { '?' };
     let db_url = format!("{url}{separator}options=-c%20search_path%3D{schema}");
@@ -278,9 +278,9 @@ fn serve_runs_on_postgresql_too() {
     server.stop();
     // what the server seeded is in that PostgreSQL schema (the probe no longer names the engine)
     let agencies = runtime.block_on(async {
-        let store = motcua_store_sql::postgres::PgStore::connect(
+        let store = motcua_store_sql::SqlStore::connect_postgres(
             &url,
-            motcua_store_sql::postgres::PgSettings {
+            motcua_store_sql::PgSettings {
                 schema: Some(schema.clone()),
                 max_connections: Some(1),
             },
@@ -292,7 +292,7 @@ fn serve_runs_on_postgresql_too() {
         agencies
     });
     runtime
-        .block_on(motcua_store_sql::postgres::PgStore::drop_schema(&url, &schema))
+        .block_on(motcua_store_sql::SqlStore::drop_schema(&url, &schema))
         .unwrap();
     assert_eq!(status, 200);
     assert!(page.contains("Đăng ký khai sinh"), "{page}");
@@ -365,7 +365,7 @@ fn a_catalogue_round_trips_through_export_and_import_on_postgresql() {
         .iter()
         .map(|schema| {
             runtime
-                .block_on(motcua_store_sql::postgres::PgStore::create_schema(&url, schema))
+                .block_on(motcua_store_sql::SqlStore::create_schema(&url, schema))
                 .unwrap();
             format!("{url}{separator}options=-c%20search_path%3D{schema}")
         })
@@ -373,7 +373,7 @@ fn a_catalogue_round_trips_through_export_and_import_on_postgresql() {
     let outcome = std::panic::catch_unwind(|| round_trip(&urls[0], &urls[1]));
     for schema in &schemas {
         runtime
-            .block_on(motcua_store_sql::postgres::PgStore::drop_schema(&url, schema))
+            .block_on(motcua_store_sql::SqlStore::drop_schema(&url, schema))
             .unwrap();
     }
     if let Err(panic) = outcome {

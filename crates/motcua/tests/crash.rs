@@ -57,7 +57,7 @@ fn http(
 
 async fn open(dir: &Path) -> motcua_store::Store {
     let url = format!("sqlite://{}", dir.join("data/motcua.db").display());
-    motcua_store_sql::sqlite::SqliteStore::connect(&url)
+    motcua_store_sql::SqlStore::connect_sqlite(&url)
         .await
         .unwrap()
         .into_store()

@@ -8,8 +8,7 @@
 pub mod fixtures;
 
 use motcua_store::Store;
-use motcua_store_sql::postgres::{PgSettings, PgStore};
-use motcua_store_sql::sqlite::SqliteStore;
+use motcua_store_sql::{PgSettings, SqlStore};
 
 pub const POSTGRES_URL_VAR: &str = "MOTCUA_TEST_POSTGRES_URL";
 pub const REQUIRE_POSTGRES_VAR: &str = "MOTCUA_TEST_REQUIRE_POSTGRES";
@@ -22,11 +21,11 @@ pub struct TestStore {
 
 enum Cleanup {
     Sqlite {
-        db: SqliteStore,
+        db: SqlStore,
         _dir: tempfile::TempDir,
     },
     Postgres {
-        db: PgStore,
+        db: SqlStore,
         url: String,
         schema: String,
     },
@@ -52,7 +51,7 @@ impl Drop for TestStore {
                     .enable_all()
                     .build();
                 if let Ok(runtime) = runtime {
-                    let _ = runtime.block_on(PgStore::drop_schema(&url, &schema));
+                    let _ = runtime.block_on(SqlStore::drop_schema(&url, &schema));
                 }
             });
             let _ = done.join();
@@ -73,7 +72,7 @@ pub async fn sqlite_store() -> TestStore {
 pub async fn sqlite_store_unmigrated() -> TestStore {
     let dir = tempfile::tempdir().expect("temporary directory");
     let url = format!("sqlite://{}", dir.path().join("motcua.db").display());
-    let db = SqliteStore::connect(&url).await.expect("open SQLite");
+    let db = SqlStore::connect_sqlite(&url).await.expect("open SQLite");
     TestStore {
         store: db.clone().into_store(),
         cleanup: Cleanup::Sqlite { db, _dir: dir },
@@ -102,10 +101,10 @@ pub fn postgres_url() -> Option<String> {
 pub async fn postgres_store() -> Option<TestStore> {
     let url = postgres_url()?;
     let schema = format!("motcua_test_{}", uuid::Uuid::now_v7().simple());
-    PgStore::create_schema(&url, &schema)
+    SqlStore::create_schema(&url, &schema)
         .await
         .unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR} is set but PostgreSQL is not usable: {e}"));
-    let store = PgStore::connect(
+    let store = SqlStore::connect_postgres(
         &url,
         PgSettings {
             schema: Some(schema.clone()),

@@ -1,0 +1,418 @@
+//! Agencies, fields, the versioned procedure catalogue, online service levels and dossier code counters.
+
+use async_trait::async_trait;
+use time::{Date, OffsetDateTime};
+
+use motcua_domain::{
+    Agency, AgencyCode, DossierCode, Field, Procedure, ProcedureCode, ServiceLevelAssignment,
+};
+use motcua_store::{
+    AgencyRepo, CatalogueBatch, CatalogueRepo, CodeCounterRepo, FieldRepo, ImportReport,
+    StoreError, StoreResult, StoredProcedure,
+    decode::{self, AgencyRow},
+};
+
+use crate::{Conn, SqlStore, dialect::At, int, map_err, on_conn, read, rows::Columns, write};
+
+fn agency_row(row: &impl Columns) -> StoreResult<Agency> {
+    AgencyRow {
+        code: row.text("code")?,
+        name: row.text("name")?,
+        parent_code: row.opt_text("parent_code")?,
+        level: row.text("level")?,
+        address: row.opt_text("address")?,
+        valid_from: row.date("valid_from")?,
+        valid_until: row.opt_date("valid_until")?,
+        successor_code: row.opt_text("successor_code")?,
+    }
+    .decode()
+}
+
+const AGENCY_COLUMNS: &str = "SELECT code, name, parent_code, level, address, valid_from, valid_until, successor_code FROM agencies";
+
+/// Every node notices a catalogue change by this number and reloads what it derived from the catalogue.
+pub(crate) async fn bump_catalogue_version(conn: Conn<'_>) -> StoreResult<()> {
+    on_conn!(conn, |c, d| {
+        sqlx::query("UPDATE catalogue_meta SET version = version + 1 WHERE id = 1")
+            .execute(&mut *c)
+            .await
+            .map_err(map_err)?;
+    });
+    Ok(())
+}
+
+#[async_trait]
+impl AgencyRepo for SqlStore {
+    async fn upsert(&self, agencies: &[Agency]) -> StoreResult<()> {
+        write!(self, |tx, d| {
+            upsert_agencies((&mut *tx).into(), agencies).await?;
+            bump_catalogue_version((&mut *tx).into()).await?;
+        })
+    }
+
+    async fn get(&self, code: &AgencyCode) -> StoreResult<Option<Agency>> {
+        let sql = format!("{AGENCY_COLUMNS} WHERE code = $1");
+        read!(self, |pool, d| {
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(code.as_str())
+                .fetch_optional(pool)
+                .await
+                .map_err(map_err)?;
+            row.as_ref().map(agency_row).transpose()
+        })
+    }
+
+    async fn list(&self) -> StoreResult<Vec<Agency>> {
+        read!(self, |pool, d| {
+            let sql = format!("{AGENCY_COLUMNS} ORDER BY code{}", d.binary());
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .fetch_all(pool)
+                .await
+                .map_err(map_err)?;
+            rows.iter().map(agency_row).collect()
+        })
+    }
+}
+
+#[async_trait]
+impl FieldRepo for SqlStore {
+    async fn upsert(&self, fields: &[Field]) -> StoreResult<()> {
+        write!(self, |tx, d| {
+            upsert_fields((&mut *tx).into(), fields).await?;
+            bump_catalogue_version((&mut *tx).into()).await?;
+        })
+    }
+
+    async fn list(&self) -> StoreResult<Vec<Field>> {
+        read!(self, |pool, d| {
+            let sql = format!(
+                "SELECT code, name FROM fields ORDER BY name{0}, code{0}",
+                d.binary()
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .fetch_all(pool)
+                .await
+                .map_err(map_err)?;
+            rows.iter()
+                .map(|r| decode::field(&r.text("code")?, &r.text("name")?))
+                .collect()
+        })
+    }
+}
+
+fn procedure_json(procedure: &Procedure) -> StoreResult<serde_json::Value> {
+    serde_json::to_value(procedure)
+        .map_err(|e| StoreError::Other(format!("procedure to JSON: {e}")))
+}
+
+fn stored_procedure(row: &impl Columns) -> StoreResult<StoredProcedure> {
+    Ok(StoredProcedure {
+        procedure: decode::procedure_document(row.json("document")?)?,
+        version: decode::version(row.int("current_version")?)?,
+        updated_at: row.at("updated_at")?,
+    })
+}
+
+/// For each procedure, case and agency, the assignment with the latest start on or before `$1`.
+const LEVELS_IN_FORCE: &str = "SELECT s.procedure_code, s.case_key, s.agency_code, s.level, s.effective_from \
+     FROM service_levels s WHERE s.effective_from = ( \
+       SELECT MAX(l.effective_from) FROM service_levels l WHERE l.procedure_code = s.procedure_code \
+       AND l.case_key = s.case_key AND l.agency_code = s.agency_code AND l.effective_from <= $1)";
+
+fn levels_order(d: crate::dialect::Dialect) -> String {
+    format!(
+        "ORDER BY s.procedure_code{0}, s.case_key{0}, s.agency_code{0}",
+        d.binary()
+    )
+}
+
+fn level_row(r: &impl Columns) -> StoreResult<ServiceLevelAssignment> {
+    decode::service_level(
+        &r.text("procedure_code")?,
+        &r.text("case_key")?,
+        &r.text("agency_code")?,
+        r.small("level")?,
+        r.date("effective_from")?,
+    )
+}
+
+const CURRENT_PROCEDURES: &str = "SELECT p.current_version, p.updated_at, v.document FROM procedures p \
+     JOIN procedure_versions v ON v.procedure_code = p.code AND v.version = p.current_version";
+
+#[async_trait]
+impl CatalogueRepo for SqlStore {
+    async fn save_procedure(&self, procedure: &Procedure, at: OffsetDateTime) -> StoreResult<u32> {
+        write!(self, |tx, d| {
+            let (version, changed) = save_procedure_in((&mut *tx).into(), procedure, at).await?;
+            if changed {
+                bump_catalogue_version((&mut *tx).into()).await?;
+            }
+            version
+        })
+    }
+
+    async fn import(
+        &self,
+        batch: &CatalogueBatch,
+        at: OffsetDateTime,
+    ) -> StoreResult<ImportReport> {
+        write!(self, |tx, d| {
+            upsert_agencies((&mut *tx).into(), &batch.agencies).await?;
+            upsert_fields((&mut *tx).into(), &batch.fields).await?;
+            let mut report = ImportReport::default();
+            for procedure in &batch.procedures {
+                match save_procedure_in((&mut *tx).into(), procedure, at).await? {
+                    (_, false) => report.unchanged += 1,
+                    (1, true) => report.created += 1,
+                    (_, true) => report.updated += 1,
+                }
+            }
+            for level in &batch.service_levels {
+                set_level((&mut *tx).into(), level).await?;
+            }
+            bump_catalogue_version((&mut *tx).into()).await?;
+            report
+        })
+    }
+
+    async fn get_procedure(&self, code: &ProcedureCode) -> StoreResult<Option<StoredProcedure>> {
+        let sql = format!("{CURRENT_PROCEDURES} WHERE p.code = $1");
+        read!(self, |pool, d| {
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(code.as_str())
+                .fetch_optional(pool)
+                .await
+                .map_err(map_err)?;
+            row.as_ref().map(stored_procedure).transpose()
+        })
+    }
+
+    async fn get_procedure_version(
+        &self,
+        code: &ProcedureCode,
+        version: u32,
+    ) -> StoreResult<Option<Procedure>> {
+        read!(self, |pool, d| {
+            let row = sqlx::query(
+                "SELECT document FROM procedure_versions WHERE procedure_code = $1 AND version = $2",
+            )
+            .bind(code.as_str())
+            .bind(int(version)?)
+            .fetch_optional(pool)
+            .await
+            .map_err(map_err)?;
+            row.map(|row| decode::procedure_document(row.json("document")?))
+                .transpose()
+        })
+    }
+
+    async fn list_procedures(&self) -> StoreResult<Vec<StoredProcedure>> {
+        read!(self, |pool, d| {
+            let sql = format!("{CURRENT_PROCEDURES} ORDER BY p.code{}", d.binary());
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .fetch_all(pool)
+                .await
+                .map_err(map_err)?;
+            rows.iter().map(stored_procedure).collect()
+        })
+    }
+
+    async fn set_service_level(&self, a: &ServiceLevelAssignment) -> StoreResult<()> {
+        write!(self, |tx, d| {
+            set_level((&mut *tx).into(), a).await?;
+            bump_catalogue_version((&mut *tx).into()).await?;
+        })
+    }
+
+    async fn service_levels(
+        &self,
+        code: &ProcedureCode,
+        on: Date,
+    ) -> StoreResult<Vec<ServiceLevelAssignment>> {
+        read!(self, |pool, d| {
+            let sql = format!(
+                "{LEVELS_IN_FORCE} AND s.procedure_code = $2 {}",
+                levels_order(d)
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(on)
+                .bind(code.as_str())
+                .fetch_all(pool)
+                .await
+                .map_err(map_err)?;
+            rows.iter().map(level_row).collect()
+        })
+    }
+
+    async fn all_service_levels(&self, on: Date) -> StoreResult<Vec<ServiceLevelAssignment>> {
+        read!(self, |pool, d| {
+            let sql = format!("{LEVELS_IN_FORCE} {}", levels_order(d));
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(on)
+                .fetch_all(pool)
+                .await
+                .map_err(map_err)?;
+            rows.iter().map(level_row).collect()
+        })
+    }
+
+    async fn catalogue_version(&self) -> StoreResult<i64> {
+        read!(self, |pool, d| {
+            sqlx::query_scalar("SELECT version FROM catalogue_meta WHERE id = 1")
+                .fetch_one(pool)
+                .await
+                .map_err(map_err)
+        })
+    }
+}
+
+#[async_trait]
+impl CodeCounterRepo for SqlStore {
+    async fn reserve(&self, agency: &AgencyCode, day: Date) -> StoreResult<DossierCode> {
+        write!(self, |tx, d| reserve_in((&mut *tx).into(), agency, day)
+            .await?)
+    }
+}
+
+/// Take the next dossier code of `agency` on `day` inside the caller's transaction.
+pub(crate) async fn reserve_in(
+    conn: Conn<'_>,
+    agency: &AgencyCode,
+    day: Date,
+) -> StoreResult<DossierCode> {
+    let number: i32 = on_conn!(conn, |c, d| {
+        sqlx::query_scalar(
+            "INSERT INTO code_counters (agency_code, day, last_number) VALUES ($1, $2, 1) \
+             ON CONFLICT (agency_code, day) DO UPDATE SET last_number = code_counters.last_number + 1 \
+             RETURNING last_number",
+        )
+        .bind(agency.as_str())
+        .bind(day)
+        .fetch_one(&mut *c)
+        .await
+        .map_err(map_err)?
+    });
+    let number = u32::try_from(number)
+        .map_err(|e| StoreError::Corrupt(format!("code counter {number}: {e}")))?;
+    DossierCode::new(agency.clone(), day, number).map_err(|e| StoreError::Constraint(e.to_string()))
+}
+
+async fn upsert_agencies(conn: Conn<'_>, agencies: &[Agency]) -> StoreResult<()> {
+    let now = At(OffsetDateTime::now_utc());
+    on_conn!(conn, |c, d| {
+        for a in agencies {
+            sqlx::query(
+                "INSERT INTO agencies (code, name, parent_code, level, address, valid_from, valid_until, \
+                 successor_code, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, parent_code = excluded.parent_code, \
+                 level = excluded.level, address = excluded.address, valid_from = excluded.valid_from, \
+                 valid_until = excluded.valid_until, successor_code = excluded.successor_code, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(a.code.as_str())
+            .bind(a.name.as_str())
+            .bind(a.parent.as_ref().map(AgencyCode::as_str))
+            .bind(a.level.as_str())
+            .bind(a.address.as_deref())
+            .bind(a.valid_from)
+            .bind(a.valid_until)
+            .bind(a.successor.as_ref().map(AgencyCode::as_str))
+            .bind(now)
+            .execute(&mut *c)
+            .await
+            .map_err(map_err)?;
+        }
+    });
+    Ok(())
+}
+
+async fn upsert_fields(conn: Conn<'_>, fields: &[Field]) -> StoreResult<()> {
+    on_conn!(conn, |c, d| {
+        for f in fields {
+            sqlx::query(
+                "INSERT INTO fields (code, name) VALUES ($1, $2) \
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+            )
+            .bind(f.code.as_str())
+            .bind(f.name.as_str())
+            .execute(&mut *c)
+            .await
+            .map_err(map_err)?;
+        }
+    });
+    Ok(())
+}
+
+async fn set_level(conn: Conn<'_>, a: &ServiceLevelAssignment) -> StoreResult<()> {
+    on_conn!(conn, |c, d| {
+        sqlx::query(
+            "INSERT INTO service_levels (procedure_code, case_key, agency_code, level, effective_from) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (procedure_code, case_key, agency_code, effective_from) \
+             DO UPDATE SET level = excluded.level",
+        )
+        .bind(a.procedure.as_str())
+        .bind(a.case.as_str())
+        .bind(a.agency.as_str())
+        .bind(i16::from(a.level.number()))
+        .bind(a.effective_from)
+        .execute(&mut *c)
+        .await
+        .map_err(map_err)?;
+    });
+    Ok(())
+}
+
+/// Save a procedure inside a transaction: (current version, whether a new version was written).
+async fn save_procedure_in(
+    conn: Conn<'_>,
+    procedure: &Procedure,
+    at: OffsetDateTime,
+) -> StoreResult<(u32, bool)> {
+    let document = procedure_json(procedure)?;
+    on_conn!(conn, |c, d| {
+        let sql = format!(
+            "SELECT p.current_version, v.document FROM procedures p JOIN procedure_versions v \
+             ON v.procedure_code = p.code AND v.version = p.current_version WHERE p.code = $1{}",
+            d.for_update_of("p")
+        );
+        let current = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(procedure.code.as_str())
+            .fetch_optional(&mut *c)
+            .await
+            .map_err(map_err)?;
+        let next = match current {
+            Some(row) => {
+                let version = decode::version(row.int("current_version")?)?;
+                if row.json("document")? == document {
+                    return Ok((version, false));
+                }
+                version + 1
+            }
+            None => 1,
+        };
+        sqlx::query(
+            "INSERT INTO procedures (code, name, current_version, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
+             current_version = excluded.current_version, updated_at = excluded.updated_at",
+        )
+        .bind(procedure.code.as_str())
+        .bind(procedure.name.as_str())
+        .bind(int(next)?)
+        .bind(At(at))
+        .execute(&mut *c)
+        .await
+        .map_err(map_err)?;
+        sqlx::query(
+            "INSERT INTO procedure_versions (procedure_code, version, document, created_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(procedure.code.as_str())
+        .bind(int(next)?)
+        .bind(crate::dialect::Json(document))
+        .bind(At(at))
+        .execute(&mut *c)
+        .await
+        .map_err(map_err)?;
+        Ok((next, true))
+    })
+}

@@ -1,0 +1,372 @@
+//! Workflows, step hand-offs and results.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use motcua_domain::{
+    AccountId, AgencyCode, CaseKey, Dossier, DossierId, ProcedureCode, Transition,
+    workflow::{DossierResult, StepChange, StepRecord, Workflow},
+};
+use motcua_store::{
+    StoreError, StoreResult, WorkflowRepo,
+    decode::{self, ResultRow, StepRow},
+};
+
+use crate::{
+    SqlStore,
+    dialect::{At, Id, Json},
+    dossiers::{DOSSIER_COLUMNS, dossier_in, dossier_row, transition_in},
+    int, map_err, read,
+    rows::Columns,
+    write,
+};
+
+const STEP_COLUMNS: &str = "SELECT dossier_id, seq, step_index, workflow_version, name, agency_code, role, quota_hours, assignee, \
+     assignee_name, started_at, started_by, due_at, ended_at, ended_by, outcome, note FROM dossier_steps";
+
+fn step_row(row: &impl Columns) -> StoreResult<StepRecord> {
+    StepRow {
+        dossier_id: row.id("dossier_id")?,
+        seq: row.int("seq")?,
+        step_index: row.int("step_index")?,
+        workflow_version: row.int("workflow_version")?,
+        name: row.text("name")?,
+        agency_code: row.text("agency_code")?,
+        role: row.text("role")?,
+        quota_hours: row.int("quota_hours")?,
+        assignee: row.opt_id("assignee")?,
+        assignee_name: row.opt_text("assignee_name")?,
+        started_at: row.at("started_at")?,
+        started_by: row.text("started_by")?,
+        due_at: row.at("due_at")?,
+        ended_at: row.opt_at("ended_at")?,
+        ended_by: row.opt_text("ended_by")?,
+        outcome: row.opt_text("outcome")?,
+        note: row.opt_text("note")?,
+    }
+    .decode()
+}
+
+/// `$first, $first+1, …` for `n` values.
+fn marks(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[async_trait]
+impl WorkflowRepo for SqlStore {
+    async fn workflow(
+        &self,
+        procedure: &ProcedureCode,
+        case: &CaseKey,
+        version: Option<u32>,
+    ) -> StoreResult<Option<(u32, Workflow)>> {
+        let version = version.map(int).transpose()?;
+        read!(self, |pool, d| {
+            let row = sqlx::query(
+                "SELECT version, steps FROM workflows WHERE procedure_code = $1 AND case_key = $2 \
+                 AND ($3 IS NULL OR version = $3) ORDER BY version DESC LIMIT 1",
+            )
+            .bind(procedure.as_str())
+            .bind(case.as_str())
+            .bind(version)
+            .fetch_optional(pool)
+            .await
+            .map_err(map_err)?;
+            let Some(row) = row else { return Ok(None) };
+            let workflow = Workflow::from_json(&row.text("steps")?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            Ok(Some((decode::version(row.int("version")?)?, workflow)))
+        })
+    }
+
+    async fn save_workflow(
+        &self,
+        procedure: &ProcedureCode,
+        case: &CaseKey,
+        workflow: &Workflow,
+        at: OffsetDateTime,
+        by: &str,
+    ) -> StoreResult<u32> {
+        let version: i32 = write!(self, |tx, d| {
+            // one saver at a time per case: the version numbers stay gapless
+            if let Some(serialise) = d.serialise_on() {
+                sqlx::query(serialise)
+                    .bind(format!("workflow:{}:{}", procedure.as_str(), case.as_str()))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+            }
+            let version: i32 = sqlx::query_scalar(
+                "SELECT CAST(COALESCE(MAX(version), 0) + 1 AS INTEGER) FROM workflows \
+                 WHERE procedure_code = $1 AND case_key = $2",
+            )
+            .bind(procedure.as_str())
+            .bind(case.as_str())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            sqlx::query(
+                "INSERT INTO workflows (procedure_code, case_key, version, steps, saved_at, saved_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(procedure.as_str())
+            .bind(case.as_str())
+            .bind(version)
+            .bind(workflow.to_json())
+            .bind(At(at))
+            .bind(by)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            version
+        })?;
+        decode::version(i64::from(version))
+    }
+
+    async fn steps(&self, dossier: DossierId) -> StoreResult<Vec<StepRecord>> {
+        let sql = format!("{STEP_COLUMNS} WHERE dossier_id = $1 ORDER BY seq");
+        read!(self, |pool, d| {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(Id(dossier.0))
+                .fetch_all(pool)
+                .await
+                .map_err(map_err)?;
+            rows.iter().map(step_row).collect()
+        })
+    }
+
+    async fn hand_off(
+        &self,
+        transition: Option<&Transition>,
+        change: &StepChange,
+    ) -> StoreResult<()> {
+        let dossier = change
+            .dossier
+            .or(transition.map(|t| t.dossier))
+            .ok_or_else(|| StoreError::Other("hand-off without a dossier".into()))?;
+        let id = Id(dossier.0);
+        write!(self, |tx, d| {
+            if let Some(t) = transition {
+                transition_in((&mut *tx).into(), t).await?;
+            }
+            if let Some(end) = &change.end {
+                let done = sqlx::query(
+                    "UPDATE dossier_steps SET ended_at = $1, ended_by = $2, outcome = $3, note = $4 \
+                     WHERE dossier_id = $5 AND seq = $6 AND ended_at IS NULL",
+                )
+                .bind(At(end.at))
+                .bind(&end.by)
+                .bind(end.outcome.as_str())
+                .bind(&end.note)
+                .bind(id)
+                .bind(int(end.seq)?)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::Conflict(
+                        "bước xử lý này đã được người khác chuyển".into(),
+                    ));
+                }
+            }
+            if let Some((seq, due)) = change.extend {
+                sqlx::query(
+                    "UPDATE dossier_steps SET due_at = $1 WHERE dossier_id = $2 AND seq = $3 AND ended_at IS NULL",
+                )
+                .bind(At(due))
+                .bind(id)
+                .bind(int(seq)?)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            }
+            if let Some(next) = &change.next {
+                let seq: i32 = sqlx::query_scalar(
+                    "SELECT CAST(COALESCE(MAX(seq), 0) + 1 AS INTEGER) FROM dossier_steps WHERE dossier_id = $1",
+                )
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(map_err)?;
+                sqlx::query(
+                    "INSERT INTO dossier_steps (dossier_id, seq, step_index, workflow_version, name, agency_code, role, \
+                     quota_hours, assignee, assignee_name, started_at, started_by, due_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                )
+                .bind(id)
+                .bind(seq)
+                .bind(int(next.index)?)
+                .bind(int(next.workflow_version)?)
+                .bind(&next.name)
+                .bind(next.agency.as_str())
+                .bind(next.role.as_str())
+                .bind(int(next.quota_hours)?)
+                .bind(next.assignee.as_ref().map(|(a, _)| Id(a.0)))
+                .bind(next.assignee.as_ref().map(|(_, n)| n.clone()))
+                .bind(At(next.started_at))
+                .bind(&next.started_by)
+                .bind(At(next.due_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            }
+            if !change.emails.is_empty() {
+                let code = dossier_in((&mut *tx).into(), dossier)
+                    .await?
+                    .ok_or(StoreError::NotFound)?
+                    .code;
+                let at = transition
+                    .map(|t| t.at)
+                    .or(change.end.as_ref().map(|e| e.at))
+                    .or(change.next.as_ref().map(|n| n.started_at))
+                    .unwrap_or_else(OffsetDateTime::now_utc);
+                for email in &change.emails {
+                    sqlx::query(
+                        "INSERT INTO outbox (id, kind, payload, run_at, created_at) VALUES ($1, 'email', $2, $3, $3)",
+                    )
+                    .bind(Id(Uuid::now_v7()))
+                    .bind(Json::parse(&decode::email_payload(email, &code))?)
+                    .bind(At(at))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                }
+            }
+        })
+    }
+
+    async fn open_steps(
+        &self,
+        agencies: &[AgencyCode],
+        limit: u32,
+    ) -> StoreResult<Vec<StepRecord>> {
+        if agencies.is_empty() {
+            return Ok(vec![]);
+        }
+        let sql = format!(
+            "{STEP_COLUMNS} WHERE ended_at IS NULL AND agency_code IN ({}) ORDER BY due_at LIMIT {limit}",
+            marks(1, agencies.len())
+        );
+        read!(self, |pool, d| {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for a in agencies {
+                q = q.bind(a.as_str());
+            }
+            let rows = q.fetch_all(pool).await.map_err(map_err)?;
+            rows.iter().map(step_row).collect()
+        })
+    }
+
+    async fn open_steps_of(&self, officer: AccountId, limit: u32) -> StoreResult<Vec<StepRecord>> {
+        let sql = format!(
+            "{STEP_COLUMNS} WHERE ended_at IS NULL AND assignee = $1 ORDER BY due_at LIMIT {limit}"
+        );
+        read!(self, |pool, d| {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(Id(officer.0))
+                .fetch_all(pool)
+                .await
+                .map_err(map_err)?;
+            rows.iter().map(step_row).collect()
+        })
+    }
+
+    async fn save_result(&self, r: &DossierResult) -> StoreResult<()> {
+        write!(self, |tx, d| {
+            sqlx::query(
+                "INSERT INTO dossier_results (dossier_id, document_number, signer, signed_on, file_key, file_name, \
+                 file_type, file_size, file_sha256, entered_by, entered_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                 ON CONFLICT (dossier_id) DO UPDATE SET document_number = excluded.document_number, \
+                 signer = excluded.signer, signed_on = excluded.signed_on, \
+                 file_key = COALESCE(excluded.file_key, dossier_results.file_key), \
+                 file_name = COALESCE(excluded.file_name, dossier_results.file_name), \
+                 file_type = COALESCE(excluded.file_type, dossier_results.file_type), \
+                 file_size = COALESCE(excluded.file_size, dossier_results.file_size), \
+                 file_sha256 = COALESCE(excluded.file_sha256, dossier_results.file_sha256), \
+                 entered_by = excluded.entered_by, entered_at = excluded.entered_at",
+            )
+            .bind(Id(r.dossier.0))
+            .bind(&r.document_number)
+            .bind(&r.signer)
+            .bind(decode::iso_date(r.signed_on))
+            .bind(r.file.as_ref().map(|f| f.object_key.clone()))
+            .bind(r.file.as_ref().map(|f| f.file_name.clone()))
+            .bind(r.file.as_ref().map(|f| f.file_type.clone()))
+            .bind(r.file.as_ref().map(|f| f.size as i64))
+            .bind(r.file.as_ref().map(|f| f.sha256.clone()))
+            .bind(&r.entered_by)
+            .bind(At(r.entered_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        })
+    }
+
+    async fn result(&self, dossier: DossierId) -> StoreResult<Option<DossierResult>> {
+        read!(self, |pool, d| {
+            let row = sqlx::query(
+                "SELECT dossier_id, document_number, signer, signed_on, file_key, file_name, file_type, file_size, \
+                 file_sha256, entered_by, entered_at FROM dossier_results WHERE dossier_id = $1",
+            )
+            .bind(Id(dossier.0))
+            .fetch_optional(pool)
+            .await
+            .map_err(map_err)?;
+            let Some(row) = row else { return Ok(None) };
+            Ok(Some(
+                ResultRow {
+                    dossier_id: row.id("dossier_id")?,
+                    document_number: row.text("document_number")?,
+                    signer: row.text("signer")?,
+                    signed_on: row.text("signed_on")?,
+                    file_key: row.opt_text("file_key")?,
+                    file_name: row.opt_text("file_name")?,
+                    file_type: row.opt_text("file_type")?,
+                    file_size: row.opt_big("file_size")?,
+                    file_sha256: row.opt_text("file_sha256")?,
+                    entered_by: row.text("entered_by")?,
+                    entered_at: row.at("entered_at")?,
+                }
+                .decode()?,
+            ))
+        })
+    }
+
+    async fn received_between(
+        &self,
+        agencies: &[AgencyCode],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<(Dossier, OffsetDateTime)>> {
+        if agencies.is_empty() {
+            return Ok(vec![]);
+        }
+        // the reception event of each dossier (from submitted: not a withdrawal request turned down)
+        let sql = format!(
+            "SELECT d.*, r.received_at FROM ({DOSSIER_COLUMNS}) d JOIN \
+             (SELECT dossier_id, MIN(at) AS received_at FROM dossier_events WHERE to_status = 'received' \
+              AND from_status = 'submitted' AND at >= $1 AND at < $2 GROUP BY dossier_id) r ON r.dossier_id = d.id \
+             WHERE d.agency_code IN ({}) \
+             ORDER BY r.received_at LIMIT {limit}",
+            marks(3, agencies.len())
+        );
+        read!(self, |pool, d| {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(At(from))
+                .bind(At(to));
+            for a in agencies {
+                q = q.bind(a.as_str());
+            }
+            let rows = q.fetch_all(pool).await.map_err(map_err)?;
+            rows.iter()
+                .map(|row| Ok((dossier_row(row)?, row.at("received_at")?)))
+                .collect()
+        })
+    }
+}
