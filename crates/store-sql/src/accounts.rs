@@ -211,6 +211,16 @@ impl AccountRepo for SqlStore {
         address: Option<&str>,
     ) -> StoreResult<()> {
         write!(self, |tx, d| {
+            // links sent to the address being replaced must not reset the password or verify the new one
+            sqlx::query(
+                "DELETE FROM account_tokens WHERE account_id = $1 AND used_at IS NULL AND EXISTS \
+                 (SELECT 1 FROM accounts WHERE id = $1 AND email IS DISTINCT FROM $2)",
+            )
+            .bind(Id(id.0))
+            .bind(email.map(|e| e.as_str().to_string()))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
             let done = sqlx::query(
                 "UPDATE accounts SET phone = $1, address = $3, \
                  email_verified_at = CASE WHEN email IS NOT DISTINCT FROM $2 THEN email_verified_at ELSE NULL END, \
@@ -533,7 +543,7 @@ impl RateLimitRepo for SqlStore {
         at: OffsetDateTime,
         threshold: u32,
         lock: fn(u32) -> time::Duration,
-    ) -> StoreResult<LoginRecord> {
+    ) -> StoreResult<(LoginRecord, Option<OffsetDateTime>)> {
         write!(self, |tx, d| {
             let row = sqlx::query(
                 "INSERT INTO login_addresses (subject, ip, failures, updated_at) VALUES ($1, $2, 1, $3) \
@@ -546,7 +556,9 @@ impl RateLimitRepo for SqlStore {
             .fetch_one(&mut *tx)
             .await
             .map_err(map_err)?;
+            // this statement leaves the lock as it was: what it returns is the lock before this attempt
             let mut record = login_row(&row)?;
+            let before = record.locked_until;
             if record.failures >= threshold {
                 record.locked_until = Some(at + lock(record.failures));
                 sqlx::query(
@@ -571,7 +583,7 @@ impl RateLimitRepo for SqlStore {
                 .await
                 .map_err(map_err)?;
             }
-            record
+            (record, before)
         })
     }
 

@@ -165,29 +165,24 @@ pub(crate) fn map_err(err: sqlx::Error) -> StoreError {
             StoreError::Constraint(db.to_string())
         }
         sqlx::Error::Configuration(e) => StoreError::Configuration(e.to_string()),
-        e @ (sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed) => StoreError::Unavailable(e.to_string()),
+        e @ (sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolClosed) => {
+            StoreError::Unavailable(e.to_string())
+        }
+        // every connection in use, or SQLite's writer lock held too long: a load peak, not an outage
+        e @ sqlx::Error::PoolTimedOut => StoreError::Busy(e.to_string()),
+        sqlx::Error::Database(db)
+            if matches!(db.code().as_deref(), Some("5" | "6" | "261" | "517")) =>
+        {
+            StoreError::Busy(db.to_string())
+        }
         // PostgreSQL: class 08 connection exceptions, shutdowns, too many connections, read-only replica;
-        // SQLite: "database is locked", "disk I/O error" and friends (the file is there but cannot serve us now)
+        // SQLite: disk I/O error, disk full, cannot open (the file is there but cannot serve us now)
         sqlx::Error::Database(db)
             if db.code().is_some_and(|c| {
                 c.starts_with("08")
                     || matches!(
                         c.as_ref(),
-                        "57P01"
-                            | "57P02"
-                            | "57P03"
-                            | "53300"
-                            | "25006"
-                            | "5"
-                            | "6"
-                            | "10"
-                            | "13"
-                            | "14"
-                            | "261"
-                            | "517"
+                        "57P01" | "57P02" | "57P03" | "53300" | "25006" | "10" | "13" | "14"
                     )
             }) =>
         {

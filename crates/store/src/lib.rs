@@ -32,6 +32,10 @@ pub enum StoreError {
     /// The database cannot be reached: answer 503 and try again later.
     #[error("cơ sở dữ liệu tạm thời không truy cập được: {0}")]
     Unavailable(String),
+    /// The database is there but too busy to serve this request now (no free connection in time, a lock held
+    /// too long): answer 503 for this request only.
+    #[error("cơ sở dữ liệu đang quá tải: {0}")]
+    Busy(String),
     /// A stored value no longer parses into its domain type.
     #[error("dữ liệu lưu trữ bị hỏng: {0}")]
     Corrupt(String),
@@ -43,7 +47,13 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The request cannot be served now (out or busy): 503.
     pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_) | StoreError::Busy(_))
+    }
+
+    /// The database is out (not merely busy): every request would fail the same way for a while.
+    pub fn is_outage(&self) -> bool {
         matches!(self, StoreError::Unavailable(_))
     }
 }
@@ -167,7 +177,7 @@ pub trait AccountRepo: Send + Sync {
     /// Every officer account with its grants, ordered by name.
     async fn list_officers(&self) -> StoreResult<Vec<Account>>;
     /// Update contact data. A phone or e-mail taken by another account is a [`StoreError::Conflict`]; a changed
-    /// e-mail is unverified again.
+    /// e-mail is unverified again, and every link sent before (reset, verification) ends.
     async fn update_contact(
         &self,
         id: AccountId,
@@ -230,8 +240,10 @@ pub trait RateLimitRepo: Send + Sync {
     async fn hit(&self, bucket: &str, window_start: OffsetDateTime) -> StoreResult<u32>;
     /// What is known of `subject`'s logins from `ip` (all zero when nothing is).
     async fn login_record(&self, subject: &str, ip: &str) -> StoreResult<LoginRecord>;
-    /// Count a failed login of `subject` from `ip`; from `threshold` consecutive failures on, that pair is locked
-    /// for `lock(failures)` from `at`. Returns the record after the failure.
+    /// Count a login attempt of `subject` from `ip` as failed (a success clears it again); from `threshold`
+    /// consecutive failures on, that pair is locked for `lock(failures)` from `at`. Returns the record after
+    /// this attempt and the lock that was in force before it: counted atomically, so of many attempts at once
+    /// only those before the lock see none.
     async fn login_failed(
         &self,
         subject: &str,
@@ -239,7 +251,7 @@ pub trait RateLimitRepo: Send + Sync {
         at: OffsetDateTime,
         threshold: u32,
         lock: fn(u32) -> time::Duration,
-    ) -> StoreResult<LoginRecord>;
+    ) -> StoreResult<(LoginRecord, Option<OffsetDateTime>)>;
     /// A successful login from `ip`: that pair's failures and lock are cleared and the address remembered, and
     /// the count across every address ([`ANY_ADDRESS`]) is cleared too.
     async fn login_succeeded(&self, subject: &str, ip: &str, at: OffsetDateTime)

@@ -1066,21 +1066,27 @@ async fn repeated_login_failures_lock_one_address_with_back_off(store: &Store) {
         LoginRecord::default()
     );
     for n in 1..=4 {
-        let r = limits
+        let (r, before) = limits
             .login_failed("acc-1", "203.0.113.7", at, 5, lock)
             .await
             .unwrap();
-        assert_eq!((r.failures, r.locked_until), (n, None));
+        assert_eq!((r.failures, r.locked_until, before), (n, None, None));
     }
-    let r = limits
+    let (r, before) = limits
         .login_failed("acc-1", "203.0.113.7", at, 5, lock)
         .await
         .unwrap();
     assert_eq!(r.locked_until, Some(at + time::Duration::minutes(1)));
-    let r = limits
+    assert_eq!(before, None, "the fifth attempt itself was not yet locked");
+    let (r, before) = limits
         .login_failed("acc-1", "203.0.113.7", at, 5, lock)
         .await
         .unwrap();
+    assert_eq!(
+        before,
+        Some(at + time::Duration::minutes(1)),
+        "the sixth sees the lock the fifth set"
+    );
     assert_eq!(
         r.locked_until,
         Some(at + time::Duration::minutes(2)),
@@ -1154,6 +1160,7 @@ async fn repeated_login_failures_lock_one_address_with_back_off(store: &Store) {
                     .login_failed("acc-3", "203.0.113.7", at, 50, lock)
                     .await
                     .unwrap()
+                    .0
                     .failures
             })
         })
@@ -1230,6 +1237,30 @@ async fn using_a_reset_link_or_changing_the_password_ends_every_other_link(store
             .await
             .unwrap(),
         "a password change ends the links sent before it"
+    );
+    // a link mailed to the old address dies when the e-mail changes
+    let fourth = SessionKey::of_token("fourth");
+    store
+        .accounts
+        .create_token(&fourth, a.id, TokenPurpose::EmailVerification, valid)
+        .await
+        .unwrap();
+    store
+        .accounts
+        .update_contact(
+            a.id,
+            a.phone.as_ref(),
+            Some(&motcua_domain::Email::parse("moi@example.vn").unwrap()),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .accounts
+            .token_usable(&fourth, TokenPurpose::EmailVerification, now)
+            .await
+            .unwrap()
     );
 }
 

@@ -167,51 +167,69 @@ fn masked(name: &LoginName) -> String {
     }
 }
 
-/// Whose failures a login counts against: the account, or (when no account has that name) the name itself, so
-/// an unknown name locks exactly like a known one and the answer never tells them apart.
-pub(crate) fn login_subject(account: Option<&motcua_domain::Account>, name: &LoginName) -> String {
-    match (account, name) {
-        (Some(a), _) => a.id.to_string(),
-        (None, LoginName::PersonalId(p)) => format!("ten:{}", p.as_str()),
-        (None, LoginName::Phone(p)) => format!("ten:{}", p.as_str()),
-        (None, LoginName::Email(e)) => format!("ten:{}", e.as_str()),
+/// Whose failures a login counts against: the login name as typed (normalised), whether or not an account has it,
+/// so an unknown name locks exactly like a known one, and locking one of an account's names says nothing about
+/// its others.
+pub(crate) fn login_subject(name: &LoginName) -> String {
+    match name {
+        LoginName::PersonalId(p) => format!("ten:{}", p.as_str()),
+        LoginName::Phone(p) => format!("ten:{}", p.as_str()),
+        LoginName::Email(e) => format!("ten:{}", e.as_str()),
     }
 }
 
-/// Until when `subject` may not log in from `ip`: locked from this address, or locked everywhere but its usual
-/// addresses.
-pub(crate) async fn locked_until(
-    state: &AppState,
-    subject: &str,
-    ip: &str,
-    now: OffsetDateTime,
-) -> Result<Option<OffsetDateTime>, AppError> {
-    let here = state.store.rate_limits.login_record(subject, ip).await?;
-    let everywhere = state
-        .store
-        .rate_limits
-        .login_record(subject, motcua_store::ANY_ADDRESS)
-        .await?;
-    let usual = here.last_success_at.is_some();
-    Ok(here
-        .locked_at(now)
-        .into_iter()
-        .chain(everywhere.locked_at(now).filter(|_| !usual))
-        .max())
+/// The subject of the password typed to confirm a change while logged in.
+fn confirmation_subject(account: &motcua_domain::Account) -> String {
+    format!("tk:{}", account.id)
 }
 
-/// Count a wrong password of `subject` from `ip` (and from every address); the lock end if it is now locked.
-pub(crate) async fn count_failure(
+/// Every lock of an account ends (a new password was set).
+pub(crate) async fn clear_locks(
+    state: &AppState,
+    account: &motcua_domain::Account,
+) -> Result<(), AppError> {
+    let names = [
+        account.personal_id.clone().map(LoginName::PersonalId),
+        account.phone.clone().map(LoginName::Phone),
+        account.email.clone().map(LoginName::Email),
+    ];
+    let subjects = names
+        .iter()
+        .flatten()
+        .map(login_subject)
+        .chain([confirmation_subject(account)]);
+    for subject in subjects {
+        state
+            .store
+            .rate_limits
+            .clear_login_failures(&subject)
+            .await?;
+    }
+    Ok(())
+}
+
+/// What counting a password attempt decided.
+pub(crate) enum Attempt {
+    /// Locked before this attempt: the password is not even checked. Until when.
+    Locked(OffsetDateTime),
+    /// Check the password; if it is wrong, the name is now locked until then, if at all.
+    Check { locks: Option<OffsetDateTime> },
+}
+
+/// Count an attempt of `subject` from `ip` before the password is checked (a success clears it): counted
+/// atomically, so of many attempts at once no more than the limit are ever checked. Locked from this address after
+/// 5 in a row; from every address it never logged in from after 20 in a row across addresses.
+pub(crate) async fn begin_attempt(
     state: &AppState,
     subject: &str,
     ip: &str,
     now: OffsetDateTime,
-) -> Result<Option<OffsetDateTime>, AppError> {
+) -> Result<Attempt, AppError> {
     let limits = &state.store.rate_limits;
-    let here = limits
+    let (here, here_before) = limits
         .login_failed(subject, ip, now, LOCK_AFTER, lock_for)
         .await?;
-    let everywhere = limits
+    let (all, all_before) = limits
         .login_failed(
             subject,
             motcua_store::ANY_ADDRESS,
@@ -221,11 +239,20 @@ pub(crate) async fn count_failure(
         )
         .await?;
     let usual = here.last_success_at.is_some();
-    Ok(here
+    let active = |t: Option<OffsetDateTime>| t.filter(|t| *t > now);
+    let lock_now = here
         .locked_at(now)
         .into_iter()
-        .chain(everywhere.locked_at(now).filter(|_| !usual))
-        .max())
+        .chain(all.locked_at(now).filter(|_| !usual))
+        .max();
+    let locked_before = active(here_before)
+        .into_iter()
+        .chain(active(all_before).filter(|_| !usual))
+        .max();
+    Ok(match locked_before {
+        Some(until) => Attempt::Locked(lock_now.unwrap_or(until)),
+        None => Attempt::Check { locks: lock_now },
+    })
 }
 
 pub(crate) async fn login(
@@ -281,25 +308,29 @@ pub(crate) async fn login(
         ));
     }
     let account = state.store.accounts.find_by_login(&name).await?;
-    let subject = login_subject(account.as_ref(), &name);
+    let subject = login_subject(&name);
     let ip_key = viewer.ip_key().to_string();
-    // a locked name is not even checked: said plainly, the same for a known and an unknown name
-    if let Some(until) = locked_until(&state, &subject, &ip_key, now).await? {
-        audit(
-            &state,
-            AuditKind::LoginFailed,
-            account.as_ref().map(|a| a.id),
-            Some(format!("{} (đang khóa)", masked(&name))),
-            ip,
-            false,
-        )
-        .await;
-        return Ok(page(
-            StatusCode::UNAUTHORIZED,
-            Some(locked_message(until)),
-            None,
-        ));
-    }
+    // counted before the password is checked; a locked name is not even checked, and is said plainly, the same
+    // for a known and an unknown name
+    let locks = match begin_attempt(&state, &subject, &ip_key, now).await? {
+        Attempt::Locked(until) => {
+            audit(
+                &state,
+                AuditKind::LoginFailed,
+                account.as_ref().map(|a| a.id),
+                Some(format!("{} (đang khóa)", masked(&name))),
+                ip,
+                false,
+            )
+            .await;
+            return Ok(page(
+                StatusCode::UNAUTHORIZED,
+                Some(locked_message(until)),
+                None,
+            ));
+        }
+        Attempt::Check { locks } => locks,
+    };
     let hash = match &account {
         Some(a) => a.password_hash.clone(),
         None => dummy_hash().await.to_string(),
@@ -315,7 +346,7 @@ pub(crate) async fn login(
             false,
         )
         .await;
-        if let Some(until) = count_failure(&state, &subject, &ip_key, now).await? {
+        if let Some(until) = locks {
             audit(
                 &state,
                 AuditKind::LockedOut,
@@ -1043,26 +1074,30 @@ async fn check_current_password(
     account: &motcua_domain::Account,
     typed: &str,
 ) -> Result<Result<(), String>, AppError> {
-    let now = OffsetDateTime::now_utc();
-    let subject = account.id.to_string();
-    if let Some(until) = locked_until(state, &subject, viewer.ip_key(), now).await? {
-        return Ok(Err(locked_message(until)));
-    }
     if typed.is_empty() {
         return Ok(Err("Nhập mật khẩu hiện tại để xác nhận thay đổi".into()));
     }
+    let now = OffsetDateTime::now_utc();
+    let subject = confirmation_subject(account);
+    let locks = match begin_attempt(state, &subject, viewer.ip_key(), now).await? {
+        Attempt::Locked(until) => return Ok(Err(locked_message(until))),
+        Attempt::Check { locks } => locks,
+    };
     if auth::verify_password(typed.to_string(), account.password_hash.clone())
         .await
         .ok()
     {
+        state
+            .store
+            .rate_limits
+            .login_succeeded(&subject, viewer.ip_key(), now)
+            .await?;
         return Ok(Ok(()));
     }
-    Ok(Err(
-        match count_failure(state, &subject, viewer.ip_key(), now).await? {
-            Some(until) => locked_message(until),
-            None => "Mật khẩu hiện tại không đúng".into(),
-        },
-    ))
+    Ok(Err(match locks {
+        Some(until) => locked_message(until),
+        None => "Mật khẩu hiện tại không đúng".into(),
+    }))
 }
 
 /// Change the password knowing the current one; every session ends, this one included.
@@ -1117,6 +1152,7 @@ pub(crate) async fn change_password(
         .set_password_hash(account.id, &hash)
         .await?;
     state.store.sessions.delete_for_account(account.id).await?;
+    clear_locks(&state, &account).await?;
     audit(
         &state,
         AuditKind::PasswordChanged,

@@ -127,9 +127,12 @@ impl IntoResponse for AppError {
                 tracing::warn!(error = %e, "database unavailable");
                 let mut response = ErrorPage::for_status(StatusCode::SERVICE_UNAVAILABLE)
                     .into_response_with(StatusCode::SERVICE_UNAVAILABLE);
-                response
-                    .extensions_mut()
-                    .insert(crate::outage::DatabaseDown);
+                // only an outage opens the breaker; a busy moment answers this one request
+                if e.is_outage() {
+                    response
+                        .extensions_mut()
+                        .insert(crate::outage::DatabaseDown);
+                }
                 return response;
             }
             AppError::Store(ref e) => {

@@ -21,7 +21,7 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
     if let Err(e) = state.store.health.ping().await {
         tracing::warn!(error = %e, "readiness: database unreachable");
-        if e.is_unavailable() {
+        if e.is_outage() {
             state.breaker.trip();
         }
         return (

@@ -298,13 +298,15 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             session::load,
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            csrf::protect,
-        ))
+        // the outage guard sits inside the origin check: a cross-site post is refused before its fields could
+        // come back in our own 503 page, ready to be sent again from here
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             outage::guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::protect,
         ))
         .layer(axum::middleware::from_fn(error::vietnamese_pages))
         .layer(axum::middleware::from_fn_with_state(

@@ -330,11 +330,9 @@ pub(crate) async fn reset(
         .accounts
         .set_password_hash(account, &hash)
         .await?;
-    state
-        .store
-        .rate_limits
-        .clear_login_failures(&account.to_string())
-        .await?;
+    if let Some(holder) = state.store.accounts.get(account).await? {
+        crate::account_pages::clear_locks(&state, &holder).await?;
+    }
     // whoever knew the old password is logged out everywhere
     state.store.sessions.delete_for_account(account).await?;
     audit(

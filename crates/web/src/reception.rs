@@ -1743,23 +1743,26 @@ pub(crate) async fn apology(
                 None,
             )
         });
-    let latest = dossier.due_at.map(|old| {
+    // the new date is after the current appointment and after now (an overdue dossier gets a date still ahead),
+    // and within a bounded number of working days of the later of the two
+    let floor = dossier.due_at.map(|old| old.max(now));
+    let latest = floor.map(|from| {
         cal.due(
-            old,
+            from,
             motcua_calendar::Limit::WorkingDays(MAX_APOLOGY_WORKING_DAYS),
             None,
         )
     });
-    match (new_due, dossier.due_at, latest) {
+    match (new_due, floor, latest) {
         (None, _, _) => errors.push((
             "ngay_hen_moi".to_string(),
             "Nhập ngày hẹn mới có thật, dạng ngày/tháng/năm, trong vòng một năm tới".to_string(),
         )),
-        (Some(new), Some(old), _) if new <= old => errors.push((
+        (Some(new), Some(floor), _) if new <= floor => errors.push((
             "ngay_hen_moi".into(),
             format!(
-                "Ngày hẹn mới phải sau ngày hẹn hiện tại ({})",
-                vntime::format_datetime(old)
+                "Ngày hẹn mới phải sau ngày hẹn hiện tại và sau thời điểm này ({})",
+                vntime::format_datetime(floor)
             ),
         )),
         (Some(new), _, Some(latest)) if new > latest => errors.push((

@@ -141,7 +141,9 @@ pub(crate) async fn load(
         ..Viewer::default()
     };
     let mut clear = false;
-    if let Some(token) = cookie_token(request.headers(), settings.cookie_name()) {
+    // assets and probes need no session: they are served even while the database is out
+    let sessionless = crate::outage::needs_no_database(request.uri().path());
+    if !sessionless && let Some(token) = cookie_token(request.headers(), settings.cookie_name()) {
         let key = SessionKey::of_token(&token);
         match state.store.sessions.find(&key).await {
             Ok(Some(session)) => {

@@ -474,7 +474,7 @@ async fn five_wrong_passwords_lock_that_address_even_against_the_right_one_and_s
     app.db
         .store
         .rate_limits
-        .clear_login_failures(&account.id.to_string())
+        .clear_login_failures("ten:an@example.vn")
         .await
         .unwrap();
     let ok = app
@@ -486,6 +486,43 @@ async fn five_wrong_passwords_lock_that_address_even_against_the_right_one_and_s
         )
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn attempts_at_once_are_counted_before_any_is_checked() {
+    let (app, account) = app_with_citizen().await;
+    let headers = [
+        ("content-type", "application/x-www-form-urlencoded"),
+        ("sec-fetch-site", "same-origin"),
+        (support::PEER, "203.0.113.77:1"),
+    ];
+    let body = form("an@example.vn", "sai mật khẩu 1", "/");
+    let attempts: Vec<_> = (0..12)
+        .map(|_| app.send("POST", "/dang-nhap", &headers, &body))
+        .collect();
+    futures_util::future::join_all(attempts).await;
+    let checked = app
+        .db
+        .store
+        .audit
+        .recent(100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| {
+            e.kind == AuditKind::LoginFailed
+                && e.actor == Some(account.id)
+                && !e
+                    .subject
+                    .as_deref()
+                    .unwrap_or_default()
+                    .contains("đang khóa")
+        })
+        .count();
+    assert!(
+        checked <= 5,
+        "{checked} passwords were checked: a burst must not get past the limit of 5"
+    );
 }
 
 #[tokio::test]

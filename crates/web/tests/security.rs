@@ -539,6 +539,24 @@ async fn an_outage_is_answered_at_once_as_such_keeping_what_was_typed_on(db: Tes
         "no-store",
         "typed data is not cached"
     );
+    // a post from another site is refused before it could come back in our page, ready to be re-sent from here
+    let forged = app
+        .send(
+            "POST",
+            "/tai-khoan/lien-he",
+            &[
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("sec-fetch-site", "cross-site"),
+                ("cookie", cookie.as_str()),
+            ],
+            "email=ke.gian%40example.vn",
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(!forged.body.contains("ke.gian"));
+    // assets are served without the database, even to a logged-in person
+    let css = app.get_with_cookie("/static/app.css", &cookie).await;
+    assert_eq!(css.status, StatusCode::OK);
     // the breaker is open: the probe and anonymous pages that need the database answer 503 at once
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
