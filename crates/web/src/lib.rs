@@ -1,34 +1,29 @@
-//! The HTTP edge of motcua: the citizens' portal, (later) the officers' back office and the JSON API, with the
-//! middleware every response goes through. Handlers are thin: parse input, ask the store or the domain, render.
+//! The HTTP edge of motcua: the public portal, the citizen's area, the one-stop desk, administration and
+//! accounts (later the JSON API and the content area beside them), with the middleware every response goes
+//! through. Handlers are thin: parse input, ask the store or the domain, render. Where a page, a loader or a
+//! helper lives: `docs/architecture.md`.
 
-mod account_pages;
-pub mod apply;
-mod assets;
-pub mod auth;
-pub mod background;
-pub mod catalogue;
-mod csrf;
-mod error;
-mod guard;
-mod health;
-mod holidays;
-mod input;
-mod layout;
-mod officers;
-mod outage;
-mod pages;
-mod password_reset;
-mod processing;
-mod reception;
-mod register;
-mod registration;
-mod security;
-pub mod session;
-mod slips;
-mod tracking;
-mod urls;
+// Folders by audience, above one shared layer. Arrows go from an audience to `shared`, never between audiences
+// and never back up (checked by `tests/layers.rs`); the router below is the only place that names them all.
+mod accounts;
+mod admin;
+pub mod citizen;
+mod desk;
+mod portal;
+mod shared;
 pub mod worker;
-mod workflows;
+
+// the shared layer's modules, by their short names
+pub(crate) use shared::{
+    assets, background, csrf, error, guard, health, input, layout, outage, security, slips, urls,
+};
+pub use shared::{auth, catalogue, session};
+
+use accounts::{account_pages, password_reset, registration};
+use admin::{holidays, officers, workflows};
+use citizen::{apply, tracking};
+use desk::{processing, reception, register};
+use portal::pages;
 
 use axum::{
     Router,

@@ -383,7 +383,7 @@ async fn the_idle_warning_asks_the_server_and_keeps_the_session_alive() {
 
 #[tokio::test]
 async fn five_wrong_passwords_lock_that_address_even_against_the_right_one_and_say_so() {
-    let (app, account) = app_with_citizen().await;
+    let (app, _) = app_with_citizen().await;
     let from = |ip: &'static str| {
         [
             ("content-type", "application/x-www-form-urlencoded"),

@@ -19,7 +19,7 @@ use motcua_domain::{
     workflow::{STEP_ROLES, Workflow, WorkflowStep, limit_hours},
 };
 
-use crate::{AppError, AppState, guard, layout::Layout, pages::not_found, session::Viewer};
+use crate::{AppError, AppState, guard, layout::Layout, portal::pages::not_found, session::Viewer};
 
 const PATH: &str = "/quan-tri/quy-trinh";
 /// Blank rows offered below the steps, to add steps without script.
@@ -123,7 +123,7 @@ fn manages_all(state: &AppState, admin: &motcua_domain::Account, agencies: &[Age
     !agencies.is_empty()
         && agencies
             .iter()
-            .all(|a| crate::officers::may_manage(state, admin, a))
+            .all(|a| crate::admin::officers::may_manage(state, admin, a))
 }
 
 /// The procedure and case named in the address, from the catalogue in force.
@@ -195,7 +195,7 @@ fn page(
         agencies: view
             .agencies
             .iter()
-            .filter(|a| crate::officers::may_manage(state, admin, &a.code))
+            .filter(|a| crate::admin::officers::may_manage(state, admin, &a.code))
             .map(|a| (a.code.to_string(), format!("{} ({})", a.name, a.code)))
             .collect(),
         roles: STEP_ROLES
@@ -294,7 +294,7 @@ pub(crate) async fn save(
                 .ok()
                 .filter(|c| view.agency(c).is_some())
             {
-                Some(c) if crate::officers::may_manage(&state, &admin, &c) => Some(c),
+                Some(c) if crate::admin::officers::may_manage(&state, &admin, &c) => Some(c),
                 Some(_) => {
                     errors.push((
                         format!("co_quan_{}", rows.len()),

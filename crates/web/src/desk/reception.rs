@@ -28,10 +28,10 @@ use motcua_store::StoreError;
 
 use crate::{
     AppError, AppState,
-    apply::{AnswerSection, answer_sections, serve_file},
+    citizen::apply::{AnswerSection, answer_sections, serve_file},
     guard,
     layout::Layout,
-    pages::not_found,
+    portal::pages::not_found,
     session::Viewer,
 };
 
@@ -298,10 +298,10 @@ pub(crate) struct DossierPage {
     proposed_new_date: String,
     slips: Vec<(&'static str, &'static str)>,
     /// The control sheet: every holding of a workflow step.
-    steps: Vec<crate::processing::StepView>,
+    steps: Vec<crate::desk::processing::StepView>,
     /// The open step and what the viewer may do with it.
-    step: Option<crate::processing::StepActions>,
-    result: Option<crate::processing::ResultView>,
+    step: Option<crate::desk::processing::StepActions>,
+    result: Option<crate::desk::processing::ResultView>,
     can_enter_result: bool,
     /// What was typed in the result form (kept when it is refused).
     typed: ResultTyped,
@@ -437,14 +437,14 @@ async fn render(
     };
     let step = match &officer {
         Some(o) => {
-            crate::processing::step_actions(state, o, &dossier, case.as_ref(), &steps).await?
+            crate::desk::processing::step_actions(state, o, &dossier, case.as_ref(), &steps).await?
         }
         None => None,
     };
     // approval ends the workflow's last step: offered only there
     let at_last = step.as_ref().is_some_and(|s| s.last);
     let result = state.store.workflows.result(dossier.id).await?.map(|r| {
-        crate::processing::result_view(&r, &format!("/can-bo/ho-so/{}/ket-qua", dossier.code))
+        crate::desk::processing::result_view(&r, &format!("/can-bo/ho-so/{}/ket-qua", dossier.code))
     });
     Ok(DossierPage {
         layout,
@@ -507,10 +507,10 @@ async fn render(
             .map(|due| motcua_calendar::dmy(vntime::vn_date(cal.add(due, Duration::hours(5 * 8)))))
             .unwrap_or_default(),
         slips: crate::slips::available(&events, !steps.is_empty()),
-        steps: crate::processing::step_views(state, &cal, &steps),
+        steps: crate::desk::processing::step_views(state, &cal, &steps),
         step,
         result,
-        can_enter_result: rights.process && crate::processing::result_open(dossier.status),
+        can_enter_result: rights.process && crate::desk::processing::result_open(dossier.status),
         typed: ResultTyped::default(),
         step_typed: StepTyped::default(),
         actions: next_actions(&dossier, &events, rights)
@@ -1015,8 +1015,8 @@ pub(crate) async fn move_on(
     if let (Some(due), Some(since)) = (dossier.due_at, pause_since) {
         t = t.with_due_at(cal.extend_for_pause(due, since, now));
     }
-    let case = crate::processing::dossier_case(&state, &dossier).await?;
-    let mut change = match crate::processing::with_transition(
+    let case = crate::desk::processing::dossier_case(&state, &dossier).await?;
+    let mut change = match crate::desk::processing::with_transition(
         &state,
         &cal,
         &officer,
@@ -1257,7 +1257,7 @@ pub(crate) async fn inbox(
         .open_steps_of(officer.id, 2000)
         .await?
         .into_iter()
-        .filter(|s| crate::processing::desk_role_at(&state, &officer, &s.agency))
+        .filter(|s| crate::desk::processing::desk_role_at(&state, &officer, &s.agency))
         .collect();
     let step_of: std::collections::HashMap<
         motcua_domain::DossierId,

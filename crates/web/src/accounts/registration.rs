@@ -223,7 +223,8 @@ pub(crate) async fn submit(
                 let task_state = state.clone();
                 state.background.spawn(async move {
                     if let Err(e) =
-                        crate::password_reset::send_verification(&task_state, &account).await
+                        crate::accounts::password_reset::send_verification(&task_state, &account)
+                            .await
                     {
                         tracing::error!(error = %e, "verification e-mail not queued");
                     }

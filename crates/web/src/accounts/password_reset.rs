@@ -331,7 +331,7 @@ pub(crate) async fn reset(
         .set_password_hash(account, &hash)
         .await?;
     if let Some(holder) = state.store.accounts.get(account).await? {
-        crate::account_pages::clear_locks(&state, &holder).await?;
+        crate::accounts::account_pages::clear_locks(&state, &holder).await?;
     }
     // whoever knew the old password is logged out everywhere
     state.store.sessions.delete_for_account(account).await?;

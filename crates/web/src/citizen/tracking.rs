@@ -20,12 +20,12 @@ use motcua_store::StoreError;
 
 use crate::{
     AppError, AppState,
-    apply::{
+    citizen::apply::{
         AnswerSection, ComponentFiles, Target, answer_sections, file_views, receive, serve_file,
     },
     guard,
     layout::Layout,
-    pages::not_found,
+    portal::pages::not_found,
     session::{Viewer, start_of},
 };
 
@@ -166,7 +166,7 @@ pub(crate) struct DossierPage {
     /// When the agency asked for more: what it asked, and the files being prepared for the answer.
     supplement: Option<SupplementView>,
     /// The result, once the dossier is processed.
-    result: Option<crate::processing::ResultView>,
+    result: Option<crate::desk::processing::ResultView>,
 }
 
 pub(crate) struct SupplementView {
@@ -337,7 +337,7 @@ async fn render_dossier_with(
         DossierStatus::Processed | DossierStatus::ResultDelivered
     ) {
         state.store.workflows.result(dossier.id).await?.map(|r| {
-            crate::processing::result_view(&r, &format!("/ho-so/{}/ket-qua", dossier.code))
+            crate::desk::processing::result_view(&r, &format!("/ho-so/{}/ket-qua", dossier.code))
         })
     } else {
         None
@@ -582,7 +582,7 @@ pub(crate) async fn supplement_send(
         (Some(due), Some(asked)) if was_received => {
             let now = t.at;
             t.with_due_at(
-                crate::reception::calendar(&state)
+                crate::desk::reception::calendar(&state)
                     .await?
                     .extend_for_pause(due, asked.at, now),
             )
@@ -594,9 +594,10 @@ pub(crate) async fn supplement_send(
         Ok(_) => {
             // processing resumes: the workflow's open step gets the pause too, or the workflow starts
             if was_received && let Some(asked) = asked {
-                let change =
-                    crate::processing::after_supplement(&state, &dossier, asked.at, resumed_at)
-                        .await?;
+                let change = crate::desk::processing::after_supplement(
+                    &state, &dossier, asked.at, resumed_at,
+                )
+                .await?;
                 if let Err(e) = state.store.workflows.hand_off(None, &change).await {
                     tracing::error!(error = %e, dossier = %dossier.code, "the workflow step was not updated after a supplement");
                 }

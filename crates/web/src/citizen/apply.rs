@@ -25,7 +25,9 @@ use motcua_domain::{
 };
 use motcua_store::StoreError;
 
-use crate::{AppError, AppState, guard, layout::Layout, pages::not_found, session::Viewer, urls};
+use crate::{
+    AppError, AppState, guard, layout::Layout, portal::pages::not_found, session::Viewer, urls,
+};
 
 /// Checks an uploaded file before it is kept (an antivirus, a policy). The default accepts everything that
 /// passed the type and size checks.
@@ -155,7 +157,7 @@ fn parse_target(
 
 fn not_online(layout: Layout, state: &AppState, code: &str) -> Response {
     let known = state.catalogue.view().get(code).is_some();
-    let page = crate::password_reset::MessagePage {
+    let page = crate::accounts::password_reset::MessagePage {
         layout,
         title: "Thủ tục này chưa nhận hồ sơ trực tuyến tại cơ quan đã chọn".into(),
         message: "Thủ tục này (hoặc trường hợp, cơ quan đã chọn) chưa cung cấp dịch vụ công trực tuyến một phần hoặc toàn trình. Trang thủ tục hướng dẫn cách nộp hồ sơ trực tiếp hoặc qua bưu chính và các mẫu đơn cần dùng.".into(),

@@ -967,14 +967,14 @@ pub(crate) async fn update_contact(
         .await;
         // the address the account had is told, so a change its owner did not make is noticed
         if let Some(old) = &account.email {
-            crate::password_reset::send_contact_changed(&state, &account, old).await;
+            crate::accounts::password_reset::send_contact_changed(&state, &account, old).await;
         }
     }
     if email.is_some()
         && email != account.email
         && let Some(updated) = state.store.accounts.get(account.id).await?
     {
-        crate::password_reset::send_verification(&state, &updated).await?;
+        crate::accounts::password_reset::send_verification(&state, &updated).await?;
     }
     Ok(Redirect::to("/tai-khoan/lien-he?da_luu=1").into_response())
 }

@@ -16,22 +16,22 @@ const ASSETS: &[Asset] = &[
     Asset {
         name: "app.css",
         content_type: "text/css; charset=utf-8",
-        bytes: include_bytes!("../static/app.css"),
+        bytes: include_bytes!("../../static/app.css"),
     },
     Asset {
         name: "session.js",
         content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("../static/session.js"),
+        bytes: include_bytes!("../../static/session.js"),
     },
     Asset {
         name: "draft.js",
         content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("../static/draft.js"),
+        bytes: include_bytes!("../../static/draft.js"),
     },
     Asset {
         name: "favicon.svg",
         content_type: "image/svg+xml",
-        bytes: include_bytes!("../static/favicon.svg"),
+        bytes: include_bytes!("../../static/favicon.svg"),
     },
 ];
 
@@ -45,6 +45,6 @@ pub(crate) async fn serve(Path(file): Path<String>) -> Response {
             asset.bytes,
         )
             .into_response(),
-        None => crate::pages::not_found().await,
+        None => crate::portal::pages::not_found().await,
     }
 }

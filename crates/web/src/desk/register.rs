@@ -62,7 +62,7 @@ pub(crate) async fn register(
     let agencies: Vec<AgencyCode> = view
         .agencies
         .iter()
-        .filter(|a| crate::processing::desk_role_at(&state, &officer, &a.code))
+        .filter(|a| crate::desk::processing::desk_role_at(&state, &officer, &a.code))
         .map(|a| a.code.clone())
         .collect();
     if agencies.is_empty() {

@@ -387,12 +387,12 @@ pub(crate) async fn step_action(
     Form(posted): Form<StepForm>,
 ) -> Result<Response, AppError> {
     let (officer, dossier, details, rights) =
-        match crate::reception::for_office(&state, &viewer, &code).await? {
+        match crate::desk::reception::for_office(&state, &viewer, &code).await? {
             Ok(x) => x,
             Err(r) => return Ok(r),
         };
     let note = motcua_domain::text::normalize(&posted.ly_do);
-    let typed = crate::reception::StepTyped {
+    let typed = crate::desk::reception::StepTyped {
         // the officer picked: for the next step when forwarding, for this step when assigning
         chosen: if posted.viec == "chuyen" {
             posted.can_bo_tiep.trim().to_string()
@@ -434,7 +434,7 @@ pub(crate) async fn step_action(
                 }
             }
         };
-    crate::reception::rerender(
+    crate::desk::reception::rerender(
         &state,
         layout,
         dossier,
@@ -442,7 +442,7 @@ pub(crate) async fn step_action(
         rights,
         status,
         errors,
-        crate::reception::Kept::Step(typed),
+        crate::desk::reception::Kept::Step(typed),
         notice,
     )
     .await
@@ -472,7 +472,7 @@ async fn plan_step(
     officer: &Account,
     dossier: &Dossier,
     seq: &str,
-    typed: &crate::reception::StepTyped,
+    typed: &crate::desk::reception::StepTyped,
 ) -> Result<Plan, AppError> {
     let steps = state.store.workflows.steps(dossier.id).await?;
     let Some(open) = steps
@@ -509,7 +509,7 @@ async fn plan_step(
     let case = dossier_case(state, dossier).await?;
     let workflow = followed_workflow(state, dossier, case.as_ref(), open.workflow_version).await?;
     let index = open.index as usize;
-    let cal = crate::reception::calendar(state).await?;
+    let cal = crate::desk::reception::calendar(state).await?;
     let now = OffsetDateTime::now_utc();
     let by = actor(officer);
     let note = &typed.note;
@@ -773,7 +773,7 @@ pub(crate) async fn after_supplement(
     paused_since: OffsetDateTime,
     now: OffsetDateTime,
 ) -> Result<StepChange, AppError> {
-    let cal = crate::reception::calendar(state).await?;
+    let cal = crate::desk::reception::calendar(state).await?;
     let steps = state.store.workflows.steps(dossier.id).await?;
     let mut change = StepChange {
         dossier: Some(dossier.id),
@@ -824,7 +824,7 @@ pub(crate) async fn enter_result(
     mut multipart: Multipart,
 ) -> Result<Response, AppError> {
     let (officer, dossier, details, rights) =
-        match crate::reception::for_office(&state, &viewer, &code).await? {
+        match crate::desk::reception::for_office(&state, &viewer, &code).await? {
             Ok(x) => x,
             Err(r) => return Ok(r),
         };
@@ -866,7 +866,13 @@ pub(crate) async fn enter_result(
                 if name.is_empty() {
                     continue;
                 }
-                match crate::apply::read_limited(field, state.uploads.max_file_bytes, &name).await {
+                match crate::citizen::apply::read_limited(
+                    field,
+                    state.uploads.max_file_bytes,
+                    &name,
+                )
+                .await
+                {
                     Ok(bytes) if !bytes.is_empty() => file = Some((name, bytes)),
                     Ok(_) => errors.push((
                         "tep_ket_qua".into(),
@@ -906,8 +912,13 @@ pub(crate) async fn enter_result(
     if errors.is_empty()
         && let Some((name, bytes)) = file
     {
-        match crate::apply::store_checked(&state, &name, bytes, &format!("ket-qua/{}", dossier.id))
-            .await?
+        match crate::citizen::apply::store_checked(
+            &state,
+            &name,
+            bytes,
+            &format!("ket-qua/{}", dossier.id),
+        )
+        .await?
         {
             Ok(f) => stored = Some(f),
             Err(message) => errors.push(("tep_ket_qua".into(), message)),
@@ -916,12 +927,12 @@ pub(crate) async fn enter_result(
     let (number, signer, signed_on) = match checked {
         Ok(x) if errors.is_empty() => x,
         _ => {
-            let typed = crate::reception::ResultTyped {
+            let typed = crate::desk::reception::ResultTyped {
                 number,
                 signer,
                 date,
             };
-            return crate::reception::rerender(
+            return crate::desk::reception::rerender(
                 &state,
                 layout,
                 dossier,
@@ -929,7 +940,7 @@ pub(crate) async fn enter_result(
                 rights,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 errors,
-                crate::reception::Kept::Result(typed),
+                crate::desk::reception::Kept::Result(typed),
                 None,
             )
             .await;
@@ -970,9 +981,10 @@ pub(crate) async fn send_result_file(
         .await?
         .and_then(|r| r.file)
     else {
-        return Ok(crate::pages::not_found().await);
+        return Ok(crate::portal::pages::not_found().await);
     };
-    crate::apply::serve_stored(state, &file.object_key, &file.file_name, &file.file_type).await
+    crate::citizen::apply::serve_stored(state, &file.object_key, &file.file_name, &file.file_type)
+        .await
 }
 
 pub(crate) async fn result_file_for_officer(
@@ -980,7 +992,7 @@ pub(crate) async fn result_file_for_officer(
     viewer: Viewer,
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
-    match crate::reception::office_dossier(&state, &viewer, &code).await? {
+    match crate::desk::reception::office_dossier(&state, &viewer, &code).await? {
         Ok(dossier) => send_result_file(&state, &dossier).await,
         Err(r) => Ok(r),
     }
@@ -991,7 +1003,7 @@ pub(crate) async fn result_file_for_citizen(
     viewer: Viewer,
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
-    match crate::tracking::owned_dossier(&state, &viewer, &code).await? {
+    match crate::citizen::tracking::owned_dossier(&state, &viewer, &code).await? {
         Ok(dossier)
             if matches!(
                 dossier.status,
@@ -1000,7 +1012,7 @@ pub(crate) async fn result_file_for_citizen(
         {
             send_result_file(&state, &dossier).await
         }
-        Ok(_) => Ok(crate::pages::not_found().await),
+        Ok(_) => Ok(crate::portal::pages::not_found().await),
         Err(r) => Ok(r),
     }
 }

@@ -1,0 +1,20 @@
+//! The shared layer: what every audience stands on. HTTP plumbing (errors, input cleaning, sessions, the origin
+//! check, security headers, the outage breaker, assets, probes), the page frame, passwords, the in-memory
+//! catalogue, and the dossier views and slips that more than one audience shows. Nothing here imports an
+//! audience module (`portal`, `accounts`, `citizen`, `desk`, `admin`).
+
+pub(crate) mod assets;
+pub mod auth;
+pub(crate) mod background;
+pub mod catalogue;
+pub(crate) mod csrf;
+pub(crate) mod error;
+pub(crate) mod guard;
+pub(crate) mod health;
+pub(crate) mod input;
+pub(crate) mod layout;
+pub(crate) mod outage;
+pub(crate) mod security;
+pub mod session;
+pub(crate) mod slips;
+pub(crate) mod urls;
