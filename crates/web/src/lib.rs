@@ -15,12 +15,13 @@ pub mod worker;
 
 // the shared layer's modules, by their short names
 pub(crate) use shared::{
-    assets, background, csrf, error, guard, health, input, layout, outage, security, slips, urls,
+    answers, assets, background, csrf, dossiers, error, guard, health, input, layout, outage,
+    security, slips, steps, urls, viewer,
 };
-pub use shared::{auth, catalogue, session};
+pub use shared::{auth, catalogue, files, session};
 
-use accounts::{account_pages, password_reset, registration};
-use admin::{holidays, officers, workflows};
+use accounts::{login, password_reset, profile, registration};
+use admin::{audit, holidays, officers, workflows};
 use citizen::{apply, tracking};
 use desk::{processing, reception, register};
 use portal::pages;
@@ -71,7 +72,7 @@ pub struct AppState {
     /// Attachment limits.
     pub uploads: motcua_domain::upload::UploadLimits,
     /// Checks every attachment before it is kept.
-    pub scanner: Arc<dyn apply::FileScanner>,
+    pub scanner: Arc<dyn files::FileScanner>,
     /// Woken after a commit that queued outbox jobs, so mail goes out at once instead of at the next poll.
     pub outbox_wake: Arc<tokio::sync::Notify>,
     /// Reverse proxies whose forwarding header names the client (none by default: the peer is the client).
@@ -98,7 +99,7 @@ impl AppState {
             sessions: SessionSettings::default(),
             mailer: Arc::new(motcua_notify::MemoryMailer::default()),
             uploads: Default::default(),
-            scanner: apply::shared_scanner(),
+            scanner: files::shared_scanner(),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             proxies: Arc::new(session::TrustedProxies::default()),
             breaker: Arc::new(outage::Breaker::default()),
@@ -116,7 +117,7 @@ impl AppState {
         self
     }
 
-    pub fn with_scanner(mut self, scanner: Arc<dyn apply::FileScanner>) -> AppState {
+    pub fn with_scanner(mut self, scanner: Arc<dyn files::FileScanner>) -> AppState {
         self.scanner = scanner;
         self
     }
@@ -156,11 +157,8 @@ pub fn router(state: AppState) -> Router {
             "/thu-tuc/{code}/mau/{case}/{component}",
             get(pages::template_download),
         )
-        .route(
-            "/dang-nhap",
-            get(account_pages::login_page).post(account_pages::login),
-        )
-        .route("/dang-xuat", post(account_pages::logout))
+        .route("/dang-nhap", get(login::login_page).post(login::login))
+        .route("/dang-xuat", post(login::logout))
         .route(
             "/dang-ky",
             get(registration::page).post(registration::submit),
@@ -174,25 +172,22 @@ pub fn router(state: AppState) -> Router {
             get(password_reset::reset_page).post(password_reset::reset),
         )
         .route("/xac-thuc-email", get(password_reset::verify_email))
-        .route("/phien/gia-han", post(account_pages::keep_alive))
-        .route("/tai-khoan", get(account_pages::account_page))
+        .route("/phien/gia-han", post(login::keep_alive))
+        .route("/tai-khoan", get(profile::account_page))
         .route(
             "/tai-khoan/dang-xuat-moi-noi",
-            post(account_pages::logout_everywhere),
+            post(profile::logout_everywhere),
         )
         .route(
             "/tai-khoan/lien-he",
-            get(account_pages::contact_page).post(account_pages::update_contact),
+            get(profile::contact_page).post(profile::update_contact),
         )
-        .route("/tai-khoan/du-lieu", get(account_pages::my_data))
+        .route("/tai-khoan/du-lieu", get(profile::my_data))
         .route(
             "/tai-khoan/mat-khau",
-            get(account_pages::change_password_page).post(account_pages::change_password),
+            get(profile::change_password_page).post(profile::change_password),
         )
-        .route(
-            "/quan-tri/nhat-ky-bao-mat",
-            get(account_pages::security_audit),
-        )
+        .route("/quan-tri/nhat-ky-bao-mat", get(audit::security_audit))
         .route(
             "/quan-tri/ngay-nghi",
             get(holidays::page).post(holidays::change),
@@ -210,7 +205,7 @@ pub fn router(state: AppState) -> Router {
             "/quan-tri/can-bo/{id}/vai-tro",
             post(officers::change_grant),
         )
-        .route("/phien/trang-thai", get(account_pages::status))
+        .route("/phien/trang-thai", get(login::status))
         .route(
             "/nop-ho-so/{code}/{case}/{agency}",
             get(apply::start_page).post(apply::start),
@@ -288,7 +283,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/static/{file}", get(assets::serve))
-        .fallback(pages::not_found)
+        .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::load,

@@ -109,7 +109,7 @@ impl Worker {
         let Some(catalogue) = &self.catalogue else {
             return Ok(0);
         };
-        let cal = crate::desk::reception::work_calendar(&self.store).await?;
+        let cal = crate::dossiers::work_calendar(&self.store).await?;
         let soon = cal.add(now, motcua_calendar::WORKING_DAY);
         let dossiers = self
             .store

@@ -2,6 +2,7 @@
 //! to a reset request is the same whether the account exists or not.
 
 use crate::input::{Form, InputRejection, Query};
+use crate::layout::MessagePage;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -18,8 +19,6 @@ use motcua_notify::Message;
 use crate::{AppError, AppState, auth, layout::Layout, session::new_token, urls};
 
 const RESET_VALID: Duration = Duration::minutes(30);
-const VERIFY_VALID: Duration = Duration::hours(48);
-
 #[derive(Template, WebTemplate)]
 #[template(path = "forgot.html")]
 pub(crate) struct ForgotPage {
@@ -35,15 +34,6 @@ pub(crate) struct ResetPage {
     pub layout: Layout,
     pub token: String,
     pub error: Option<String>,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "message.html")]
-pub(crate) struct MessagePage {
-    pub layout: Layout,
-    pub title: String,
-    pub message: String,
-    pub link: (String, String),
 }
 
 fn link_gone(layout: Layout) -> Response {
@@ -103,7 +93,7 @@ pub(crate) const RESET_MAILS_PER_ACCOUNT_HOUR: u32 = 3;
 pub(crate) async fn forgot(
     State(state): State<AppState>,
     layout: Layout,
-    viewer: crate::session::Viewer,
+    viewer: crate::viewer::Viewer,
     form: Result<Form<ForgotForm>, InputRejection>,
 ) -> Result<Response, AppError> {
     let form = form?.0;
@@ -215,28 +205,6 @@ async fn send_reset_link(
     Ok(())
 }
 
-/// Tell an account's former (or current) e-mail address that its phone or e-mail was changed.
-pub(crate) async fn send_contact_changed(
-    state: &AppState,
-    account: &motcua_domain::Account,
-    to: &motcua_domain::Email,
-) {
-    let message = Message {
-        to: to.as_str().to_string(),
-        subject: format!("{}: thông tin đăng nhập đã thay đổi", state.site.name),
-        body: format!(
-            "Xin chào {},\n\nSố điện thoại hoặc địa chỉ thư điện tử của tài khoản của bạn vừa được thay đổi lúc {}. \
-             Nếu không phải bạn thay đổi, hãy đặt lại mật khẩu ngay và liên hệ bộ phận một cửa.\n\n{}",
-            account.full_name,
-            motcua_domain::vntime::format_datetime(OffsetDateTime::now_utc()),
-            state.site.name
-        ),
-    };
-    if let Err(e) = state.mailer.send(&message).await {
-        tracing::error!(error = %e, "contact change notice not sent");
-    }
-}
-
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct TokenQuery {
     #[serde(default)]
@@ -287,7 +255,7 @@ pub(crate) struct ResetForm {
 pub(crate) async fn reset(
     State(state): State<AppState>,
     layout: Layout,
-    viewer: crate::session::Viewer,
+    viewer: crate::viewer::Viewer,
     form: Result<Form<ResetForm>, InputRejection>,
 ) -> Result<Response, AppError> {
     let form = form?.0;
@@ -331,7 +299,7 @@ pub(crate) async fn reset(
         .set_password_hash(account, &hash)
         .await?;
     if let Some(holder) = state.store.accounts.get(account).await? {
-        crate::accounts::account_pages::clear_locks(&state, &holder).await?;
+        crate::accounts::lockout::clear_locks(&state, &holder).await?;
     }
     // whoever knew the old password is logged out everywhere
     state.store.sessions.delete_for_account(account).await?;
@@ -348,45 +316,6 @@ pub(crate) async fn reset(
         response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
     Ok(response)
-}
-
-/// Send the e-mail verification link for a new account.
-pub(crate) async fn send_verification(
-    state: &AppState,
-    account: &motcua_domain::Account,
-) -> Result<(), AppError> {
-    let Some(email) = &account.email else {
-        return Ok(());
-    };
-    let token = new_token();
-    let now = OffsetDateTime::now_utc();
-    state
-        .store
-        .accounts
-        .create_token(
-            &SessionKey::of_token(&token),
-            account.id,
-            TokenPurpose::EmailVerification,
-            now + VERIFY_VALID,
-        )
-        .await?;
-    let link = format!(
-        "{}{}",
-        state.site.public_url.trim_end_matches('/'),
-        urls::with_query("/xac-thuc-email", &[("ma", token)])
-    );
-    let message = Message {
-        to: email.as_str().to_string(),
-        subject: format!("{}: xác thực địa chỉ thư điện tử", state.site.name),
-        body: format!(
-            "Xin chào {},\n\nĐể xác nhận đây là địa chỉ thư điện tử của bạn, mở liên kết sau (trong 48 giờ):\n\n{link}\n\n{}",
-            account.full_name, state.site.name
-        ),
-    };
-    if let Err(e) = state.mailer.send(&message).await {
-        tracing::error!(error = %e, "verification e-mail not sent");
-    }
-    Ok(())
 }
 
 pub(crate) async fn verify_email(

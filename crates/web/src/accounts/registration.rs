@@ -112,7 +112,7 @@ const REGISTERED: &str = "/dang-nhap?da_dang_ky=1";
 pub(crate) async fn submit(
     State(state): State<AppState>,
     layout: Layout,
-    viewer: crate::session::Viewer,
+    viewer: crate::viewer::Viewer,
     form: Result<Form<RegistrationForm>, InputRejection>,
 ) -> Result<Response, AppError> {
     let f = form?.0;
@@ -223,8 +223,7 @@ pub(crate) async fn submit(
                 let task_state = state.clone();
                 state.background.spawn(async move {
                     if let Err(e) =
-                        crate::accounts::password_reset::send_verification(&task_state, &account)
-                            .await
+                        crate::accounts::mail::send_verification(&task_state, &account).await
                     {
                         tracing::error!(error = %e, "verification e-mail not queued");
                     }

@@ -14,7 +14,7 @@ use time::{Date, OffsetDateTime};
 use motcua_calendar::{DayKind, Holidays, SpecialDay, dmy, proposed_holidays};
 use motcua_domain::{form::parse_date, policy::Action, vntime};
 
-use crate::{AppError, AppState, guard, layout::Layout, session::Viewer};
+use crate::{AppError, AppState, guard, layout::Layout, viewer::Viewer};
 
 const PATH: &str = "/quan-tri/ngay-nghi";
 

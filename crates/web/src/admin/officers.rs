@@ -18,7 +18,7 @@ use motcua_domain::{
     policy::{Action, Decision, decide},
 };
 
-use crate::{AppError, AppState, auth, guard::require, layout::Layout, session::Viewer};
+use crate::{AppError, AppState, auth, guard::require, layout::Layout, viewer::Viewer};
 
 pub(crate) struct OfficerRow {
     pub id: String,
@@ -319,7 +319,7 @@ pub(crate) async fn change_grant(
     }
     .filter(|o| o.kind == AccountKind::Officer);
     let Some(officer) = officer else {
-        return Ok(crate::portal::pages::not_found().await);
+        return Ok(crate::error::not_found().await);
     };
     let grant = match parse_grant(&f.vai_tro, &f.co_quan, f.ca_don_vi_truc_thuoc.is_some()) {
         Ok(g) if may_manage(&state, &admin, &g.agency) => g,

@@ -19,7 +19,7 @@ use motcua_domain::{
     workflow::{STEP_ROLES, Workflow, WorkflowStep, limit_hours},
 };
 
-use crate::{AppError, AppState, guard, layout::Layout, portal::pages::not_found, session::Viewer};
+use crate::{AppError, AppState, error::not_found, guard, layout::Layout, viewer::Viewer};
 
 const PATH: &str = "/quan-tri/quy-trinh";
 /// Blank rows offered below the steps, to add steps without script.

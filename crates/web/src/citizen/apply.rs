@@ -1,18 +1,17 @@
 //! Online submission (level 3), the citizen's side: start → task list → form pages → attachments → check your
 //! answers → declaration and submit → confirmation. Every page saves the draft; nothing typed is lost.
 
+use crate::answers::{AnswerSection, answer_sections};
+use crate::files::{read_limited, serve_file, store_checked};
 use crate::input::Form;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
-    body::Body,
     extract::{Multipart, Path, State},
-    http::{HeaderValue, StatusCode, header},
+    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
 use object_store::ObjectStoreExt;
-use sha2::{Digest, Sha256};
-use std::sync::Arc;
 use time::OffsetDateTime;
 
 use motcua_domain::{
@@ -25,27 +24,7 @@ use motcua_domain::{
 };
 use motcua_store::StoreError;
 
-use crate::{
-    AppError, AppState, guard, layout::Layout, portal::pages::not_found, session::Viewer, urls,
-};
-
-/// Checks an uploaded file before it is kept (an antivirus, a policy). The default accepts everything that
-/// passed the type and size checks.
-#[async_trait::async_trait]
-pub trait FileScanner: Send + Sync {
-    /// `Err` with a reason refuses the file.
-    async fn scan(&self, name: &str, bytes: &[u8]) -> Result<(), String>;
-}
-
-/// The default scanner: no scanning.
-pub struct NoScan;
-
-#[async_trait::async_trait]
-impl FileScanner for NoScan {
-    async fn scan(&self, _: &str, _: &[u8]) -> Result<(), String> {
-        Ok(())
-    }
-}
+use crate::{AppError, AppState, error::not_found, guard, layout::Layout, viewer::Viewer};
 
 fn draft_path(id: DraftId) -> String {
     format!("/ho-so-nhap/{id}")
@@ -157,7 +136,7 @@ fn parse_target(
 
 fn not_online(layout: Layout, state: &AppState, code: &str) -> Response {
     let known = state.catalogue.view().get(code).is_some();
-    let page = crate::accounts::password_reset::MessagePage {
+    let page = crate::layout::MessagePage {
         layout,
         title: "Thủ tục này chưa nhận hồ sơ trực tuyến tại cơ quan đã chọn".into(),
         message: "Thủ tục này (hoặc trường hợp, cơ quan đã chọn) chưa cung cấp dịch vụ công trực tuyến một phần hoặc toàn trình. Trang thủ tục hướng dẫn cách nộp hồ sơ trực tiếp hoặc qua bưu chính và các mẫu đơn cần dùng.".into(),
@@ -899,139 +878,6 @@ pub(crate) async fn receive(
     Ok(errors)
 }
 
-/// Read a file part, refusing it as soon as it passes `max` bytes (nothing of it is stored).
-pub(crate) async fn read_limited(
-    mut field: axum::extract::multipart::Field<'_>,
-    max: u64,
-    name: &str,
-) -> Result<Vec<u8>, FileRefusal> {
-    let mut bytes = Vec::new();
-    loop {
-        match field.chunk().await {
-            Ok(Some(chunk)) => {
-                if (bytes.len() + chunk.len()) as u64 > max {
-                    return Err(FileRefusal::TooLarge {
-                        name: name.to_string(),
-                        limit: upload::format_size(max),
-                    });
-                }
-                bytes.extend_from_slice(&chunk);
-            }
-            Ok(None) => return Ok(bytes),
-            Err(_) => return Err(FileRefusal::Unreadable(name.to_string())),
-        }
-    }
-}
-
-/// Check and store one file; `Ok(Err(message))` when it is refused.
-async fn keep(
-    state: &AppState,
-    target: &Target,
-    component: usize,
-    name: &str,
-    bytes: Vec<u8>,
-) -> Result<Result<(), String>, AppError> {
-    let prefix = format!("tep/{}", vntime::vn_date(OffsetDateTime::now_utc()));
-    let file = match store_checked(state, name, bytes, &prefix).await? {
-        Ok(f) => f,
-        Err(message) => return Ok(Err(message)),
-    };
-    let upload = Upload {
-        id: UploadId(file.id),
-        account: target.account,
-        draft: target.draft,
-        component: u16::try_from(component).unwrap_or(u16::MAX),
-        file_name: file.file_name,
-        object_key: file.key.clone(),
-        file_type: file.kind,
-        size: file.size,
-        sha256: file.sha256,
-        created_at: OffsetDateTime::now_utc(),
-        dossier: None,
-    };
-    let path = object_store::path::Path::from(file.key.as_str());
-    let added = if target.supplement {
-        state
-            .store
-            .submissions
-            .add_supplement_upload(&upload, state.uploads.max_dossier_bytes)
-            .await
-    } else {
-        state
-            .store
-            .submissions
-            .add_upload(&upload, state.uploads.max_dossier_bytes)
-            .await
-    };
-    match added {
-        Ok(()) => Ok(Ok(())),
-        Err(e) => {
-            let _ = state.files.delete(&path).await;
-            match e {
-                StoreError::Constraint(_) => Ok(Err(format!(
-                    "Tổng dung lượng tệp của hồ sơ vượt quá {}. Hãy bớt tệp hoặc nén tệp trước khi tải lên.",
-                    upload::format_size(state.uploads.max_dossier_bytes)
-                ))),
-                other => Err(other.into()),
-            }
-        }
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A file kept in the file store after its checks.
-pub(crate) struct StoredFile {
-    pub id: uuid::Uuid,
-    /// Where it is, `{prefix}/{id}`.
-    pub key: String,
-    /// The cleaned name.
-    pub file_name: String,
-    pub kind: upload::FileType,
-    pub size: u64,
-    pub sha256: String,
-}
-
-/// Check a file from its bytes (PDF, JPEG or PNG), clean its name, scan it and put it under `prefix`; a
-/// refusal is the message for the person who sent it (nothing is kept).
-pub(crate) async fn store_checked(
-    state: &AppState,
-    name: &str,
-    bytes: Vec<u8>,
-    prefix: &str,
-) -> Result<Result<StoredFile, String>, AppError> {
-    let kind = match upload::sniff(name, &bytes) {
-        Ok(k) => k,
-        Err(r) => return Ok(Err(r.to_string())),
-    };
-    let clean = upload::clean_file_name(name, kind);
-    if let Err(reason) = state.scanner.scan(&clean, &bytes).await {
-        tracing::warn!(file = %clean, reason, "scanner refused an upload");
-        return Ok(Err(FileRefusal::Unsafe(clean).to_string()));
-    }
-    let id = uuid::Uuid::now_v7();
-    let key = format!("{prefix}/{id}");
-    let stored = StoredFile {
-        id,
-        key,
-        file_name: clean,
-        kind,
-        size: bytes.len() as u64,
-        sha256: hex(&Sha256::digest(&bytes)),
-    };
-    state
-        .files
-        .put(
-            &object_store::path::Path::from(stored.key.as_str()),
-            bytes::Bytes::from(bytes).into(),
-        )
-        .await
-        .map_err(AppError::files)?;
-    Ok(Ok(stored))
-}
-
 pub(crate) async fn remove_file(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -1056,51 +902,6 @@ pub(crate) async fn remove_file(
     Ok(Redirect::to(&format!("{}/giay-to", draft_path(l.draft.id))).into_response())
 }
 
-/// Serve an attached file to its owner, inline, under its cleaned name and sniffed type.
-pub(crate) async fn serve_file(state: &AppState, u: &Upload) -> Result<Response, AppError> {
-    serve_stored(state, &u.object_key, &u.file_name, u.file_type.mime()).await
-}
-
-/// A stored file shown inline, sandboxed.
-pub(crate) async fn serve_stored(
-    state: &AppState,
-    key: &str,
-    file_name: &str,
-    mime: &str,
-) -> Result<Response, AppError> {
-    let path = object_store::path::Path::from(key);
-    let bytes = match state.files.get(&path).await {
-        Ok(r) => r.bytes().await.map_err(AppError::files)?,
-        Err(object_store::Error::NotFound { .. }) => return Ok(not_found().await),
-        Err(e) => return Err(AppError::files(e)),
-    };
-    let mut response = Response::new(Body::from(bytes));
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(mime).unwrap_or(HeaderValue::from_static("application/octet-stream")),
-    );
-    if let Ok(v) = HeaderValue::from_str(&urls::content_disposition(file_name).replacen(
-        "attachment",
-        "inline",
-        1,
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    // a PDF viewer gets no scripts and no access to the portal's origin
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'",
-        ),
-    );
-    Ok(response)
-}
-
 pub(crate) async fn draft_file(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -1117,17 +918,6 @@ pub(crate) async fn draft_file(
     }
 }
 
-pub(crate) struct AnswerRow {
-    pub label: String,
-    pub value: String,
-    pub change: String,
-}
-
-pub(crate) struct AnswerSection {
-    pub title: String,
-    pub rows: Vec<AnswerRow>,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "draft_check.html")]
 pub(crate) struct CheckPage {
@@ -1141,33 +931,6 @@ pub(crate) struct CheckPage {
     errors: Vec<(String, String)>,
     fees: Vec<(String, String)>,
     declared: bool,
-}
-
-/// The answers as shown on "check your answers" and on the dossier page.
-pub(crate) fn answer_sections(
-    form: &FormDefinition,
-    answers: &Answers,
-    base: Option<&str>,
-) -> Vec<AnswerSection> {
-    form.pages
-        .iter()
-        .enumerate()
-        .map(|(i, p)| AnswerSection {
-            title: p.title.clone(),
-            rows: p
-                .fields
-                .iter()
-                .filter(|f| form.is_visible(f, answers))
-                .map(|f| AnswerRow {
-                    label: f.label.clone(),
-                    value: form.display_answer(f, answers),
-                    change: base
-                        .map(|b| format!("{b}/trang/{}#{}", i + 1, f.key))
-                        .unwrap_or_default(),
-                })
-                .collect(),
-        })
-        .collect()
 }
 
 /// The answers as they will be kept: pages that validate show their normalised values (dates as dd/mm/yyyy,
@@ -1383,7 +1146,57 @@ pub(crate) async fn delete_draft(
     Ok(Redirect::to("/ho-so-cua-toi?da_xoa=1").into_response())
 }
 
-/// The scanner used when none is configured: accepts what passed the type and size checks.
-pub fn shared_scanner() -> Arc<dyn FileScanner> {
-    Arc::new(NoScan)
+/// Check and store one file; `Ok(Err(message))` when it is refused.
+async fn keep(
+    state: &AppState,
+    target: &Target,
+    component: usize,
+    name: &str,
+    bytes: Vec<u8>,
+) -> Result<Result<(), String>, AppError> {
+    let prefix = format!("tep/{}", vntime::vn_date(OffsetDateTime::now_utc()));
+    let file = match store_checked(state, name, bytes, &prefix).await? {
+        Ok(f) => f,
+        Err(message) => return Ok(Err(message)),
+    };
+    let upload = Upload {
+        id: UploadId(file.id),
+        account: target.account,
+        draft: target.draft,
+        component: u16::try_from(component).unwrap_or(u16::MAX),
+        file_name: file.file_name,
+        object_key: file.key.clone(),
+        file_type: file.kind,
+        size: file.size,
+        sha256: file.sha256,
+        created_at: OffsetDateTime::now_utc(),
+        dossier: None,
+    };
+    let path = object_store::path::Path::from(file.key.as_str());
+    let added = if target.supplement {
+        state
+            .store
+            .submissions
+            .add_supplement_upload(&upload, state.uploads.max_dossier_bytes)
+            .await
+    } else {
+        state
+            .store
+            .submissions
+            .add_upload(&upload, state.uploads.max_dossier_bytes)
+            .await
+    };
+    match added {
+        Ok(()) => Ok(Ok(())),
+        Err(e) => {
+            let _ = state.files.delete(&path).await;
+            match e {
+                StoreError::Constraint(_) => Ok(Err(format!(
+                    "Tổng dung lượng tệp của hồ sơ vượt quá {}. Hãy bớt tệp hoặc nén tệp trước khi tải lên.",
+                    upload::format_size(state.uploads.max_dossier_bytes)
+                ))),
+                other => Err(other.into()),
+            }
+        }
+    }
 }

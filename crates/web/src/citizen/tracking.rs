@@ -1,6 +1,7 @@
 //! Following a dossier: "My dossiers", the owner's dossier page with its timeline, the confirmation after
 //! submitting, withdrawal, and the public lookup by code plus phone or identity number.
 
+use crate::dossiers::owned;
 use crate::input::{Form, InputRejection, Query};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -19,14 +20,10 @@ use motcua_domain::{
 use motcua_store::StoreError;
 
 use crate::{
-    AppError, AppState,
-    citizen::apply::{
-        AnswerSection, ComponentFiles, Target, answer_sections, file_views, receive, serve_file,
-    },
-    guard,
-    layout::Layout,
-    portal::pages::not_found,
-    session::{Viewer, start_of},
+    AppError, AppState, answers::AnswerSection, answers::answer_sections,
+    citizen::apply::ComponentFiles, citizen::apply::Target, citizen::apply::file_views,
+    citizen::apply::receive, error::not_found, files::serve_file, guard, layout::Layout,
+    session::start_of, viewer::Viewer,
 };
 
 pub(crate) struct DraftRow {
@@ -166,52 +163,13 @@ pub(crate) struct DossierPage {
     /// When the agency asked for more: what it asked, and the files being prepared for the answer.
     supplement: Option<SupplementView>,
     /// The result, once the dossier is processed.
-    result: Option<crate::desk::processing::ResultView>,
+    result: Option<crate::steps::ResultView>,
 }
 
 pub(crate) struct SupplementView {
     request: Option<String>,
     components: Vec<ComponentFiles>,
     errors: Vec<(String, String)>,
-}
-
-/// The dossier with this code, if the viewer owns it (others get "not found": codes are not secrets, but
-/// whether a dossier exists is not anyone's business).
-async fn owned(
-    state: &AppState,
-    viewer: &Viewer,
-    code: &str,
-    path: &str,
-) -> Result<Result<(Dossier, motcua_domain::submission::OnlineDetails), Response>, AppError> {
-    if let Err(r) = guard::require(state, viewer, Action::ViewOwnAccount, path).await {
-        return Ok(Err(r));
-    }
-    let Ok(code) = DossierCode::parse(code) else {
-        return Ok(Err(not_found().await));
-    };
-    let Some(dossier) = state.store.dossiers.get_by_code(&code).await? else {
-        return Ok(Err(not_found().await));
-    };
-    let Some(details) = state.store.submissions.online_details(dossier.id).await? else {
-        return Ok(Err(not_found().await));
-    };
-    let Some(owner) = details.account else {
-        return Ok(Err(not_found().await));
-    };
-    if let Err(r) = guard::require(state, viewer, Action::OwnDossier(&owner), path).await {
-        return Ok(Err(r));
-    }
-    Ok(Ok((dossier, details)))
-}
-
-/// The dossier with this code, if the viewer owns it (for the slips).
-pub(crate) async fn owned_dossier(
-    state: &AppState,
-    viewer: &Viewer,
-    code: &str,
-) -> Result<Result<Dossier, Response>, AppError> {
-    let path = format!("/ho-so/{code}");
-    Ok(owned(state, viewer, code, &path).await?.map(|(d, _)| d))
 }
 
 fn withdraw_label(status: DossierStatus) -> Option<&'static str> {
@@ -336,9 +294,12 @@ async fn render_dossier_with(
         dossier.status,
         DossierStatus::Processed | DossierStatus::ResultDelivered
     ) {
-        state.store.workflows.result(dossier.id).await?.map(|r| {
-            crate::desk::processing::result_view(&r, &format!("/ho-so/{}/ket-qua", dossier.code))
-        })
+        state
+            .store
+            .workflows
+            .result(dossier.id)
+            .await?
+            .map(|r| crate::steps::result_view(&r, &format!("/ho-so/{}/ket-qua", dossier.code)))
     } else {
         None
     };
@@ -582,7 +543,7 @@ pub(crate) async fn supplement_send(
         (Some(due), Some(asked)) if was_received => {
             let now = t.at;
             t.with_due_at(
-                crate::desk::reception::calendar(&state)
+                crate::dossiers::calendar(&state)
                     .await?
                     .extend_for_pause(due, asked.at, now),
             )
@@ -594,10 +555,8 @@ pub(crate) async fn supplement_send(
         Ok(_) => {
             // processing resumes: the workflow's open step gets the pause too, or the workflow starts
             if was_received && let Some(asked) = asked {
-                let change = crate::desk::processing::after_supplement(
-                    &state, &dossier, asked.at, resumed_at,
-                )
-                .await?;
+                let change =
+                    crate::steps::after_supplement(&state, &dossier, asked.at, resumed_at).await?;
                 if let Err(e) = state.store.workflows.hand_off(None, &change).await {
                     tracing::error!(error = %e, dossier = %dossier.code, "the workflow step was not updated after a supplement");
                 }

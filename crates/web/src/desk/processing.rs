@@ -5,252 +5,28 @@
 //! e-mail to the officer who receives it. The result (document number, signer, date, file) is entered before the
 //! leader approves.
 
+use crate::dossiers::dossier_case;
 use crate::input::Form;
+use crate::steps::{
+    actor, candidates, followed_workflow, holds, leads, open_step, starting_workflow, step_emails,
+};
 use axum::{
     extract::{Multipart, Path, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use motcua_calendar::WorkCalendar;
 use motcua_domain::{
-    Account, AccountId, AgencyCode, Dossier, DossierStatus, ProcedureCase, Role,
+    Account, AccountId, Dossier, DossierStatus, ProcedureCase,
     policy::Action,
-    submission::OutgoingEmail,
     upload, vntime,
-    workflow::{
-        DossierResult, EndStep, NewStep, ResultFile, StepChange, StepOutcome, StepRecord, Workflow,
-        limit_hours,
-    },
+    workflow::{DossierResult, EndStep, ResultFile, StepChange, StepOutcome, StepRecord},
 };
 use motcua_store::StoreError;
 
-use crate::{AppError, AppState, guard, layout::Layout, session::Viewer};
-
-/// The workflow a dossier starts with: the newest saved for its case, or the default one cut to its time limit.
-pub(crate) async fn starting_workflow(
-    state: &AppState,
-    dossier: &Dossier,
-    case: Option<&ProcedureCase>,
-) -> Result<(u32, Workflow), AppError> {
-    if let Some(saved) = state
-        .store
-        .workflows
-        .workflow(&dossier.procedure, &dossier.case, None)
-        .await?
-    {
-        return Ok(saved);
-    }
-    Ok((0, default_workflow(case, dossier)))
-}
-
-fn default_workflow(case: Option<&ProcedureCase>, dossier: &Dossier) -> Workflow {
-    let hours = case
-        .and_then(|c| c.time_limit_for(dossier.channel))
-        .and_then(|t| limit_hours(&t.limit));
-    Workflow::default_for(hours)
-}
-
-/// The workflow a dossier follows, from the version its steps name.
-pub(crate) async fn followed_workflow(
-    state: &AppState,
-    dossier: &Dossier,
-    case: Option<&ProcedureCase>,
-    version: u32,
-) -> Result<Workflow, AppError> {
-    if version == 0 {
-        return Ok(default_workflow(case, dossier));
-    }
-    Ok(state
-        .store
-        .workflows
-        .workflow(&dossier.procedure, &dossier.case, Some(version))
-        .await?
-        .map(|(_, w)| w)
-        .unwrap_or_else(|| default_workflow(case, dossier)))
-}
-
-/// Whether an account holds `role` at `agency` (directly, or below a grant that includes sub-agencies).
-pub(crate) fn holds(state: &AppState, account: &Account, role: Role, agency: &AgencyCode) -> bool {
-    let view = state.catalogue.view();
-    !account.disabled
-        && account.grants.iter().any(|g| {
-            g.role == role
-                && (&g.agency == agency
-                    || (g.include_sub_agencies && view.is_within(agency, &g.agency)))
-        })
-}
-
-/// Whether an account holds any desk role (reception, processing, approval) at `agency`.
-pub(crate) fn desk_role_at(state: &AppState, account: &Account, agency: &AgencyCode) -> bool {
-    [
-        Role::Reception,
-        Role::Specialist,
-        Role::HeadOfUnit,
-        Role::Leader,
-    ]
-    .into_iter()
-    .any(|r| holds(state, account, r, agency))
-}
-
-fn leads(state: &AppState, account: &Account, agency: &AgencyCode) -> bool {
-    holds(state, account, Role::HeadOfUnit, agency) || holds(state, account, Role::Leader, agency)
-}
-
-/// A step of the workflow opened at `index`: its unit (the dossier's agency unless the step names another), its
-/// quota counted from `now` in working time.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn open_step(
-    cal: &WorkCalendar,
-    dossier: &Dossier,
-    workflow: &Workflow,
-    version: u32,
-    index: usize,
-    assignee: Option<&Account>,
-    by: &str,
-    now: OffsetDateTime,
-) -> Option<NewStep> {
-    let step = workflow.steps.get(index)?;
-    Some(NewStep {
-        index: u32::try_from(index).ok()?,
-        workflow_version: version,
-        name: step.name.clone(),
-        agency: step
-            .agency
-            .clone()
-            .unwrap_or_else(|| dossier.code.agency().clone()),
-        role: step.role,
-        quota_hours: step.quota_hours,
-        assignee: assignee.map(|a| (a.id, a.full_name.to_string())),
-        started_at: now,
-        started_by: by.to_string(),
-        due_at: cal.add(now, Duration::hours(i64::from(step.quota_hours))),
-    })
-}
-
-/// Most officers of a unit told at once that a step reached it unassigned.
-const MAX_UNIT_EMAILS: usize = 20;
-
-/// Who is told that a step was opened: its assignee, or (unassigned) every officer who may take it; never the
-/// officer who made the hand-off.
-async fn step_emails(
-    state: &AppState,
-    by: Option<AccountId>,
-    step: &NewStep,
-) -> Result<Vec<OutgoingEmail>, AppError> {
-    let people: Vec<Account> = match &step.assignee {
-        Some((id, _)) => state.store.accounts.get(*id).await?.into_iter().collect(),
-        None => candidates(state, step.role, &step.agency).await?,
-    };
-    Ok(people
-        .iter()
-        .filter(|p| Some(p.id) != by)
-        .take(MAX_UNIT_EMAILS)
-        .filter_map(|p| assignment_email(state, p, step))
-        .collect())
-}
-
-/// The e-mail that tells an officer a dossier entered their inbox (their own, or their unit's).
-fn assignment_email(state: &AppState, to: &Account, step: &NewStep) -> Option<OutgoingEmail> {
-    let email = to.email.as_ref()?;
-    let subject = if step.assignee.is_some() {
-        "Hồ sơ {code} được giao cho anh/chị"
-    } else {
-        "Hồ sơ {code} chờ đơn vị của anh/chị nhận xử lý"
-    };
-    Some(OutgoingEmail {
-        to: email.as_str().to_string(),
-        subject: subject.into(),
-        body: format!(
-            "Hồ sơ {{code}} được chuyển đến anh/chị ở bước \u{201c}{}\u{201d} ({} giờ làm việc), hạn xử lý {}.\n\
-             Người chuyển: {}.\nMở hồ sơ: {}/can-bo/ho-so/{{code}}\n",
-            step.name,
-            step.quota_hours,
-            vntime::format_datetime(step.due_at),
-            officer_name(&step.started_by),
-            state.site.public_url.trim_end_matches('/'),
-        ),
-    })
-}
-
-/// The officer's name from an actor (`Name (account id)`).
-pub(crate) fn officer_name(actor: &str) -> String {
-    actor
-        .rsplit_once(" (")
-        .map(|(name, _)| name.to_string())
-        .unwrap_or_else(|| actor.to_string())
-}
-
-pub(crate) fn actor(officer: &Account) -> String {
-    format!("{} ({})", officer.full_name, officer.id)
-}
-
-/// Early, on time or late, for anything finished at `at` against `due`.
-pub(crate) fn timeliness_tag(
-    cal: &WorkCalendar,
-    at: OffsetDateTime,
-    due: OffsetDateTime,
-) -> (&'static str, &'static str) {
-    if at > due {
-        ("qua-han", "Trễ hạn")
-    } else if cal.between(at, due) >= Duration::hours(8) {
-        ("dung-han", "Trước hạn")
-    } else {
-        ("dung-han", "Đúng hạn")
-    }
-}
-
-/// A row of the control sheet as shown.
-pub(crate) struct StepView {
-    pub seq: u32,
-    pub name: String,
-    pub agency: String,
-    pub role: &'static str,
-    pub holder: String,
-    pub given_by: String,
-    pub started: String,
-    pub due: String,
-    pub ended: String,
-    pub outcome: String,
-    pub tag: Option<(&'static str, &'static str)>,
-}
-
-pub(crate) fn step_views(
-    state: &AppState,
-    cal: &WorkCalendar,
-    steps: &[StepRecord],
-) -> Vec<StepView> {
-    let view = state.catalogue.view();
-    let now = OffsetDateTime::now_utc();
-    steps
-        .iter()
-        .map(|s| StepView {
-            seq: s.seq,
-            name: s.name.clone(),
-            agency: view.agency_name(&s.agency).to_string(),
-            role: s.role.label_vi(),
-            holder: s
-                .assignee_name
-                .clone()
-                .unwrap_or_else(|| "(chưa giao)".into()),
-            given_by: officer_name(&s.started_by),
-            started: vntime::format_datetime(s.started_at),
-            due: vntime::format_datetime(s.due_at),
-            ended: s.ended_at.map(vntime::format_datetime).unwrap_or_default(),
-            outcome: match (s.outcome, &s.note) {
-                (Some(o), Some(n)) => format!("{}: {n}", o.label_vi()),
-                (Some(o), None) => o.label_vi().to_string(),
-                (None, _) => "Đang xử lý".into(),
-            },
-            tag: match s.ended_at {
-                Some(at) => Some(timeliness_tag(cal, at, s.due_at)),
-                None if now > s.due_at => Some(("qua-han", "Quá hạn")),
-                None => None,
-            },
-        })
-        .collect()
-}
+use crate::{AppError, AppState, guard, layout::Layout, viewer::Viewer};
 
 /// What the viewer may do with the open step.
 #[derive(Default)]
@@ -272,24 +48,6 @@ pub(crate) struct StepActions {
     pub previous_name: Option<String>,
     /// The open step is the last: approval (→ processed) ends it.
     pub last: bool,
-}
-
-/// Officers who may hold a step of `role` at `agency`, by name.
-async fn candidates(
-    state: &AppState,
-    role: Role,
-    agency: &AgencyCode,
-) -> Result<Vec<Account>, AppError> {
-    let mut out: Vec<Account> = state
-        .store
-        .accounts
-        .list_officers()
-        .await?
-        .into_iter()
-        .filter(|a| holds(state, a, role, agency))
-        .collect();
-    out.sort_by(|a, b| a.full_name.as_str().cmp(b.full_name.as_str()));
-    Ok(out)
 }
 
 fn who(list: &[Account]) -> Vec<(String, String)> {
@@ -387,7 +145,7 @@ pub(crate) async fn step_action(
     Form(posted): Form<StepForm>,
 ) -> Result<Response, AppError> {
     let (officer, dossier, details, rights) =
-        match crate::desk::reception::for_office(&state, &viewer, &code).await? {
+        match crate::dossiers::for_office(&state, &viewer, &code).await? {
             Ok(x) => x,
             Err(r) => return Ok(r),
         };
@@ -509,7 +267,7 @@ async fn plan_step(
     let case = dossier_case(state, dossier).await?;
     let workflow = followed_workflow(state, dossier, case.as_ref(), open.workflow_version).await?;
     let index = open.index as usize;
-    let cal = crate::desk::reception::calendar(state).await?;
+    let cal = crate::dossiers::calendar(state).await?;
     let now = OffsetDateTime::now_utc();
     let by = actor(officer);
     let note = &typed.note;
@@ -645,19 +403,6 @@ async fn plan_step(
     Ok(Plan::Change(Box::new(change)))
 }
 
-/// The case of the procedure version a dossier was submitted under.
-pub(crate) async fn dossier_case(
-    state: &AppState,
-    dossier: &Dossier,
-) -> Result<Option<ProcedureCase>, AppError> {
-    Ok(state
-        .store
-        .catalogue
-        .get_procedure_version(&dossier.procedure, dossier.procedure_version)
-        .await?
-        .and_then(|p| p.cases.into_iter().find(|c| c.key == dossier.case)))
-}
-
 const MOVED: &str = "Bước xử lý vừa được cán bộ khác chuyển hoặc giao. Trang đã được cập nhật.";
 
 fn some(note: &str) -> Option<String> {
@@ -765,45 +510,6 @@ pub(crate) async fn with_transition(
     Ok(Ok(change))
 }
 
-/// The step change when the applicant's supplement resumes processing: the open step's due time moves by the
-/// pause, or (the supplement was asked for at reception) the workflow starts with its first step open to the unit.
-pub(crate) async fn after_supplement(
-    state: &AppState,
-    dossier: &Dossier,
-    paused_since: OffsetDateTime,
-    now: OffsetDateTime,
-) -> Result<StepChange, AppError> {
-    let cal = crate::desk::reception::calendar(state).await?;
-    let steps = state.store.workflows.steps(dossier.id).await?;
-    let mut change = StepChange {
-        dossier: Some(dossier.id),
-        ..Default::default()
-    };
-    if let Some(open) = steps.iter().find(|s| s.ended_at.is_none()) {
-        change.extend = Some((
-            open.seq,
-            cal.extend_for_pause(open.due_at, paused_since, now),
-        ));
-        return Ok(change);
-    }
-    let case = dossier_case(state, dossier).await?;
-    let (version, workflow) = starting_workflow(state, dossier, case.as_ref()).await?;
-    change.next = open_step(
-        &cal,
-        dossier,
-        &workflow,
-        version,
-        0,
-        None,
-        "Công dân bổ sung hồ sơ",
-        now,
-    );
-    if let Some(next) = &change.next {
-        change.emails = step_emails(state, None, next).await?;
-    }
-    Ok(change)
-}
-
 /// Whether a result may be entered or corrected: from reception until it is handed over.
 pub(crate) fn result_open(status: DossierStatus) -> bool {
     matches!(
@@ -824,12 +530,12 @@ pub(crate) async fn enter_result(
     mut multipart: Multipart,
 ) -> Result<Response, AppError> {
     let (officer, dossier, details, rights) =
-        match crate::desk::reception::for_office(&state, &viewer, &code).await? {
+        match crate::dossiers::for_office(&state, &viewer, &code).await? {
             Ok(x) => x,
             Err(r) => return Ok(r),
         };
     let path = format!("/can-bo/ho-so/{code}");
-    if !rights.process()
+    if !rights.process
         && let Err(resp) = guard::require(
             &state,
             &viewer,
@@ -866,13 +572,7 @@ pub(crate) async fn enter_result(
                 if name.is_empty() {
                     continue;
                 }
-                match crate::citizen::apply::read_limited(
-                    field,
-                    state.uploads.max_file_bytes,
-                    &name,
-                )
-                .await
-                {
+                match crate::files::read_limited(field, state.uploads.max_file_bytes, &name).await {
                     Ok(bytes) if !bytes.is_empty() => file = Some((name, bytes)),
                     Ok(_) => errors.push((
                         "tep_ket_qua".into(),
@@ -912,13 +612,8 @@ pub(crate) async fn enter_result(
     if errors.is_empty()
         && let Some((name, bytes)) = file
     {
-        match crate::citizen::apply::store_checked(
-            &state,
-            &name,
-            bytes,
-            &format!("ket-qua/{}", dossier.id),
-        )
-        .await?
+        match crate::files::store_checked(&state, &name, bytes, &format!("ket-qua/{}", dossier.id))
+            .await?
         {
             Ok(f) => stored = Some(f),
             Err(message) => errors.push(("tep_ket_qua".into(), message)),
@@ -981,10 +676,9 @@ pub(crate) async fn send_result_file(
         .await?
         .and_then(|r| r.file)
     else {
-        return Ok(crate::portal::pages::not_found().await);
+        return Ok(crate::error::not_found().await);
     };
-    crate::citizen::apply::serve_stored(state, &file.object_key, &file.file_name, &file.file_type)
-        .await
+    crate::files::serve_stored(state, &file.object_key, &file.file_name, &file.file_type).await
 }
 
 pub(crate) async fn result_file_for_officer(
@@ -992,7 +686,7 @@ pub(crate) async fn result_file_for_officer(
     viewer: Viewer,
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
-    match crate::desk::reception::office_dossier(&state, &viewer, &code).await? {
+    match crate::dossiers::office_dossier(&state, &viewer, &code).await? {
         Ok(dossier) => send_result_file(&state, &dossier).await,
         Err(r) => Ok(r),
     }
@@ -1003,7 +697,7 @@ pub(crate) async fn result_file_for_citizen(
     viewer: Viewer,
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
-    match crate::citizen::tracking::owned_dossier(&state, &viewer, &code).await? {
+    match crate::dossiers::owned_dossier(&state, &viewer, &code).await? {
         Ok(dossier)
             if matches!(
                 dossier.status,
@@ -1012,33 +706,7 @@ pub(crate) async fn result_file_for_citizen(
         {
             send_result_file(&state, &dossier).await
         }
-        Ok(_) => Ok(crate::portal::pages::not_found().await),
+        Ok(_) => Ok(crate::error::not_found().await),
         Err(r) => Ok(r),
-    }
-}
-
-/// The result as shown to officers and to the applicant.
-pub(crate) struct ResultView {
-    pub number: String,
-    pub signer: String,
-    pub signed_on: String,
-    /// (file name, address, size)
-    pub file: Option<(String, String, String)>,
-    pub entered_by: String,
-}
-
-pub(crate) fn result_view(result: &DossierResult, file_href: &str) -> ResultView {
-    ResultView {
-        number: result.document_number.clone(),
-        signer: result.signer.clone(),
-        signed_on: motcua_calendar::dmy(result.signed_on),
-        file: result.file.as_ref().map(|f| {
-            (
-                f.file_name.clone(),
-                file_href.to_string(),
-                upload::format_size(f.size),
-            )
-        }),
-        entered_by: officer_name(&result.entered_by),
     }
 }

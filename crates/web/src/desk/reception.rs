@@ -5,6 +5,7 @@
 //! each allowed to the roles the policy names. Every change is one transition with the applicant's e-mail in the
 //! same commit.
 
+use crate::dossiers::{Rights, calendar, for_office, rights};
 use crate::input::{Form, InputRejection, Query};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -17,8 +18,7 @@ use time::{Duration, OffsetDateTime};
 
 use motcua_calendar::{Limit, WorkCalendar};
 use motcua_domain::{
-    Account, AgencyCode, Channel, Dossier, DossierCode, DossierStatus, ProcedureCase, TimeUnit,
-    Transition,
+    Account, AgencyCode, Channel, Dossier, DossierStatus, ProcedureCase, TimeUnit, Transition,
     form::{self, FormDefinition},
     policy::{Action, Decision, decide},
     submission::{OnlineDetails, OutgoingEmail, UploadId},
@@ -27,34 +27,14 @@ use motcua_domain::{
 use motcua_store::StoreError;
 
 use crate::{
-    AppError, AppState,
-    citizen::apply::{AnswerSection, answer_sections, serve_file},
-    guard,
-    layout::Layout,
-    portal::pages::not_found,
-    session::Viewer,
+    AppError, AppState, answers::AnswerSection, answers::answer_sections, error::not_found,
+    files::serve_file, guard, layout::Layout, viewer::Viewer,
 };
 
 /// Online dossiers must be received or answered within one working day.
 const RECEPTION_TIME: Duration = Duration::hours(8);
 /// "Due soon" in the reception queue: less than this much working time left of the reception day.
 const DUE_SOON: Duration = Duration::hours(2);
-
-/// The working-time calendar with the holidays and make-up days kept in the database (administrators edit them
-/// at `/quan-tri/ngay-nghi`; `motcua migrate` and `serve` seed 2024–2026 into an empty table).
-pub(crate) async fn calendar(state: &AppState) -> Result<WorkCalendar, AppError> {
-    Ok(work_calendar(&state.store).await?)
-}
-
-pub(crate) async fn work_calendar(store: &motcua_store::Store) -> Result<WorkCalendar, StoreError> {
-    let mut holidays = motcua_calendar::Holidays::default();
-    for day in store.calendar.days().await? {
-        if let Err(e) = holidays.set(day) {
-            tracing::warn!(error = %e, "a stored calendar day is inconsistent and was ignored");
-        }
-    }
-    Ok(WorkCalendar::new(Default::default(), holidays))
-}
 
 /// The agencies where the viewer may receive dossiers.
 fn reception_agencies(state: &AppState, officer: &Account) -> Vec<AgencyCode> {
@@ -166,93 +146,6 @@ pub(crate) async fn queue(
     .into_response())
 }
 
-/// What the viewer may do at one agency.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Rights {
-    receive: bool,
-    process: bool,
-    approve: bool,
-    /// Who holds them.
-    officer: Option<motcua_domain::AccountId>,
-}
-
-impl Rights {
-    pub(crate) fn process(&self) -> bool {
-        self.process
-    }
-}
-
-fn rights(state: &AppState, officer: &Account, agency: &AgencyCode) -> Rights {
-    let view = state.catalogue.view();
-    let within = |a: &AgencyCode, b: &AgencyCode| view.is_within(a, b);
-    let can = |action| decide(Some(officer), action, &within) == Decision::Allow;
-    Rights {
-        receive: can(Action::ReceiveDossiers(agency)),
-        process: can(Action::ProcessDossiers(agency)),
-        approve: can(Action::ApproveDossiers(agency)),
-        officer: Some(officer.id),
-    }
-}
-
-/// The dossier, if the viewer holds any desk role at its agency, or at the agency of its open step (an
-/// inter-agency step); otherwise refused and audited. The rights returned are those at the dossier's agency.
-pub(crate) async fn for_office(
-    state: &AppState,
-    viewer: &Viewer,
-    code: &str,
-) -> Result<Result<(Account, Dossier, OnlineDetails, Rights), Response>, AppError> {
-    let path = format!("/can-bo/ho-so/{code}");
-    let officer = match guard::require(state, viewer, Action::ViewOwnAccount, &path).await {
-        Ok(a) => a,
-        Err(r) => return Ok(Err(r)),
-    };
-    let Ok(code) = DossierCode::parse(code) else {
-        return Ok(Err(not_found().await));
-    };
-    let Some(dossier) = state.store.dossiers.get_by_code(&code).await? else {
-        return Ok(Err(not_found().await));
-    };
-    let r = rights(state, &officer, dossier.code.agency());
-    let at_step = || async {
-        let steps = state.store.workflows.steps(dossier.id).await?;
-        Ok::<bool, AppError>(steps.iter().any(|s| {
-            s.ended_at.is_none() && {
-                let there = rights(state, &officer, &s.agency);
-                there.process || there.approve
-            }
-        }))
-    };
-    if !(r.receive || r.process || r.approve || at_step().await?) {
-        // refused by the policy, which also records the refusal
-        if let Err(resp) = guard::require(
-            state,
-            viewer,
-            Action::ReceiveDossiers(dossier.code.agency()),
-            &path,
-        )
-        .await
-        {
-            return Ok(Err(resp));
-        }
-    }
-    let details = state
-        .store
-        .submissions
-        .online_details(dossier.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(Ok((officer, dossier, details, r)))
-}
-
-/// The dossier with this code, if the viewer holds a desk role at its agency (for the slips).
-pub(crate) async fn office_dossier(
-    state: &AppState,
-    viewer: &Viewer,
-    code: &str,
-) -> Result<Result<Dossier, Response>, AppError> {
-    Ok(for_office(state, viewer, code).await?.map(|(_, d, _, _)| d))
-}
-
 /// (time, status, actor, reason, timeliness tag (class, label)).
 type TimelineRow = (
     String,
@@ -298,10 +191,10 @@ pub(crate) struct DossierPage {
     proposed_new_date: String,
     slips: Vec<(&'static str, &'static str)>,
     /// The control sheet: every holding of a workflow step.
-    steps: Vec<crate::desk::processing::StepView>,
+    steps: Vec<crate::steps::StepView>,
     /// The open step and what the viewer may do with it.
     step: Option<crate::desk::processing::StepActions>,
-    result: Option<crate::desk::processing::ResultView>,
+    result: Option<crate::steps::ResultView>,
     can_enter_result: bool,
     /// What was typed in the result form (kept when it is refused).
     typed: ResultTyped,
@@ -443,9 +336,10 @@ async fn render(
     };
     // approval ends the workflow's last step: offered only there
     let at_last = step.as_ref().is_some_and(|s| s.last);
-    let result = state.store.workflows.result(dossier.id).await?.map(|r| {
-        crate::desk::processing::result_view(&r, &format!("/can-bo/ho-so/{}/ket-qua", dossier.code))
-    });
+    let result =
+        state.store.workflows.result(dossier.id).await?.map(|r| {
+            crate::steps::result_view(&r, &format!("/can-bo/ho-so/{}/ket-qua", dossier.code))
+        });
     Ok(DossierPage {
         layout,
         code: dossier.code.to_string(),
@@ -507,7 +401,7 @@ async fn render(
             .map(|due| motcua_calendar::dmy(vntime::vn_date(cal.add(due, Duration::hours(5 * 8)))))
             .unwrap_or_default(),
         slips: crate::slips::available(&events, !steps.is_empty()),
-        steps: crate::desk::processing::step_views(state, &cal, &steps),
+        steps: crate::steps::step_views(state, &cal, &steps),
         step,
         result,
         can_enter_result: rights.process && crate::desk::processing::result_open(dossier.status),
@@ -1015,7 +909,7 @@ pub(crate) async fn move_on(
     if let (Some(due), Some(since)) = (dossier.due_at, pause_since) {
         t = t.with_due_at(cal.extend_for_pause(due, since, now));
     }
-    let case = crate::desk::processing::dossier_case(&state, &dossier).await?;
+    let case = crate::dossiers::dossier_case(&state, &dossier).await?;
     let mut change = match crate::desk::processing::with_transition(
         &state,
         &cal,
@@ -1257,7 +1151,7 @@ pub(crate) async fn inbox(
         .open_steps_of(officer.id, 2000)
         .await?
         .into_iter()
-        .filter(|s| crate::desk::processing::desk_role_at(&state, &officer, &s.agency))
+        .filter(|s| crate::steps::desk_role_at(&state, &officer, &s.agency))
         .collect();
     let step_of: std::collections::HashMap<
         motcua_domain::DossierId,

@@ -15,7 +15,7 @@ use time::{Date, Duration, OffsetDateTime, Time};
 use motcua_documents::Document;
 use motcua_domain::{AgencyCode, DossierStatus, form, policy::Action, vntime};
 
-use crate::{AppError, AppState, guard, layout::Layout, session::Viewer};
+use crate::{AppError, AppState, guard, layout::Layout, viewer::Viewer};
 
 /// The most dossiers one printed register holds; a longer period is refused with a message to split it.
 const MAX_ROWS: u32 = 5000;
@@ -62,7 +62,7 @@ pub(crate) async fn register(
     let agencies: Vec<AgencyCode> = view
         .agencies
         .iter()
-        .filter(|a| crate::desk::processing::desk_role_at(&state, &officer, &a.code))
+        .filter(|a| crate::steps::desk_role_at(&state, &officer, &a.code))
         .map(|a| a.code.clone())
         .collect();
     if agencies.is_empty() {

@@ -1,6 +1,7 @@
 //! Portal pages (server-rendered, Vietnamese, no script required): home, the procedure catalogue with search
 //! and filters, the procedure page, and form template downloads.
 
+use crate::error::not_found;
 use crate::input::{InputRejection, Query};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -22,7 +23,6 @@ use object_store::ObjectStoreExt;
 use crate::{
     AppError, AppState,
     catalogue::{CatalogueView, Entry, implementing_level_key},
-    error::ErrorPage,
     layout::Layout,
     urls,
 };
@@ -819,8 +819,4 @@ pub(crate) async fn template_download(
         HeaderValue::from_static("public, max-age=300"),
     );
     Ok(response)
-}
-
-pub(crate) async fn not_found() -> Response {
-    ErrorPage::for_status(StatusCode::NOT_FOUND).into_response_with(StatusCode::NOT_FOUND)
 }

@@ -45,6 +45,6 @@ pub(crate) async fn serve(Path(file): Path<String>) -> Response {
             asset.bytes,
         )
             .into_response(),
-        None => crate::portal::pages::not_found().await,
+        None => crate::error::not_found().await,
     }
 }

@@ -19,7 +19,7 @@ pub enum AppError {
     Files(String),
     /// The request's form or query could not be read.
     #[error("yêu cầu không đọc được")]
-    Input(#[from] crate::input::InputRejection),
+    Input(#[from] InputRejection),
 }
 
 impl AppError {
@@ -129,9 +129,7 @@ impl IntoResponse for AppError {
                     .into_response_with(StatusCode::SERVICE_UNAVAILABLE);
                 // only an outage opens the breaker; a busy moment answers this one request
                 if e.is_outage() {
-                    response
-                        .extensions_mut()
-                        .insert(crate::outage::DatabaseDown);
+                    response.extensions_mut().insert(crate::error::DatabaseDown);
                 }
                 return response;
             }
@@ -195,7 +193,7 @@ pub(crate) async fn vietnamese_pages(
             .headers_mut()
             .entry(axum::http::header::RETRY_AFTER)
             .or_insert(axum::http::HeaderValue::from_static(
-                crate::outage::RETRY_AFTER_SECONDS,
+                crate::error::RETRY_AFTER_SECONDS,
             ));
     }
     response
@@ -207,3 +205,52 @@ pub(crate) fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Resp
     ErrorPage::for_status(StatusCode::INTERNAL_SERVER_ERROR)
         .into_response_with(StatusCode::INTERNAL_SERVER_ERROR)
 }
+
+pub(crate) async fn not_found() -> Response {
+    ErrorPage::for_status(StatusCode::NOT_FOUND).into_response_with(StatusCode::NOT_FOUND)
+}
+
+/// Why a form or query could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum InputRejection {
+    /// Not a form post (415).
+    #[error("không phải biểu mẫu")]
+    NotAForm,
+    /// Larger than the route allows (413).
+    #[error("quá lớn")]
+    TooLarge,
+    /// The body could not be read (400).
+    #[error("không đọc được")]
+    Unreadable,
+    /// A value does not fit its field, e.g. letters where a number goes (422).
+    #[error("giá trị không hợp lệ: {0}")]
+    Invalid(String),
+}
+
+impl InputRejection {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            InputRejection::NotAForm => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            InputRejection::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            InputRejection::Unreadable => StatusCode::BAD_REQUEST,
+            InputRejection::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+}
+
+impl IntoResponse for InputRejection {
+    fn into_response(self) -> Response {
+        if let InputRejection::Invalid(reason) = &self {
+            tracing::info!(%reason, "malformed form or query");
+        }
+        let status = self.status();
+        ErrorPage::for_status(status).into_response_with(status)
+    }
+}
+
+/// Seconds a client is asked to wait (`Retry-After`).
+pub(crate) const RETRY_AFTER_SECONDS: &str = "5";
+
+/// Put on a response by the error handling when storage was unavailable.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DatabaseDown;

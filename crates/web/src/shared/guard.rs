@@ -9,7 +9,7 @@ use motcua_domain::{
     policy::{Action, Decision, decide},
 };
 
-use crate::{AppState, error::ErrorPage, session::Viewer, urls};
+use crate::{AppState, error::ErrorPage, urls, viewer::Viewer};
 
 /// The account, if the policy allows `action`; otherwise the response to send (login redirect or 403).
 pub(crate) async fn require(

@@ -7,12 +7,11 @@ use axum::{
     body::Bytes,
     extract::{FromRequest, FromRequestParts, Request},
     http::{StatusCode, header, request::Parts},
-    response::{IntoResponse, Response},
 };
 use motcua_domain::text::clean_input;
 use serde::de::DeserializeOwned;
 
-use crate::error::ErrorPage;
+pub(crate) use crate::error::InputRejection;
 
 /// A form body (`application/x-www-form-urlencoded`), cleaned.
 #[derive(Debug, Clone, Default)]
@@ -21,44 +20,6 @@ pub(crate) struct Form<T>(pub T);
 /// A query string, cleaned.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Query<T>(pub T);
-
-/// Why a form or query could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum InputRejection {
-    /// Not a form post (415).
-    #[error("không phải biểu mẫu")]
-    NotAForm,
-    /// Larger than the route allows (413).
-    #[error("quá lớn")]
-    TooLarge,
-    /// The body could not be read (400).
-    #[error("không đọc được")]
-    Unreadable,
-    /// A value does not fit its field, e.g. letters where a number goes (422).
-    #[error("giá trị không hợp lệ: {0}")]
-    Invalid(String),
-}
-
-impl InputRejection {
-    pub fn status(&self) -> StatusCode {
-        match self {
-            InputRejection::NotAForm => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            InputRejection::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            InputRejection::Unreadable => StatusCode::BAD_REQUEST,
-            InputRejection::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        }
-    }
-}
-
-impl IntoResponse for InputRejection {
-    fn into_response(self) -> Response {
-        if let InputRejection::Invalid(reason) = &self {
-            tracing::info!(%reason, "malformed form or query");
-        }
-        let status = self.status();
-        ErrorPage::for_status(status).into_response_with(status)
-    }
-}
 
 /// One value cleaned for its field. A password keeps its code points as typed (only control characters go):
 /// it is normalised where it is hashed and checked, and a hash made before normalisation must still see the

@@ -1,9 +1,11 @@
 //! What every page's frame needs: the site name, who is logged in, and the idle timeout for the warning.
 
+use askama::Template;
+use askama_web::WebTemplate;
 use axum::{extract::FromRequestParts, http::request::Parts};
 use std::convert::Infallible;
 
-use crate::{AppState, session::Viewer};
+use crate::{AppState, viewer::Viewer};
 
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
@@ -59,4 +61,13 @@ impl FromRequestParts<AppState> for Layout {
             idle_seconds: state.sessions.idle.whole_seconds(),
         })
     }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "message.html")]
+pub(crate) struct MessagePage {
+    pub layout: Layout,
+    pub title: String,
+    pub message: String,
+    pub link: (String, String),
 }

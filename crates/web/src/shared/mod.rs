@@ -3,12 +3,15 @@
 //! catalogue, and the dossier views and slips that more than one audience shows. Nothing here imports an
 //! audience module (`portal`, `accounts`, `citizen`, `desk`, `admin`).
 
+pub(crate) mod answers;
 pub(crate) mod assets;
 pub mod auth;
 pub(crate) mod background;
 pub mod catalogue;
 pub(crate) mod csrf;
+pub(crate) mod dossiers;
 pub(crate) mod error;
+pub mod files;
 pub(crate) mod guard;
 pub(crate) mod health;
 pub(crate) mod input;
@@ -17,4 +20,6 @@ pub(crate) mod outage;
 pub(crate) mod security;
 pub mod session;
 pub(crate) mod slips;
+pub(crate) mod steps;
 pub(crate) mod urls;
+pub(crate) mod viewer;

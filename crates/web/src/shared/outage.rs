@@ -4,6 +4,8 @@
 //! without JavaScript comes back in that page with its values, ready to send again. After the pause the next
 //! requests try the database again (half-open); one more failure opens the breaker again.
 
+use crate::error::{DatabaseDown, RETRY_AFTER_SECONDS};
+use crate::urls::needs_no_database;
 use askama::Template;
 use axum::{
     body::{Body, HttpBody},
@@ -19,14 +21,8 @@ use crate::{AppState, layout::Layout};
 
 /// How long the breaker stays open after a failure.
 const OPEN_FOR_MS: i64 = 5_000;
-/// Seconds a client is asked to wait (`Retry-After`).
-pub(crate) const RETRY_AFTER_SECONDS: &str = "5";
 /// Largest form body kept for the 503 page (a form this big is an upload, not something typed).
 const KEEP_FORM_BYTES: usize = 256 * 1024;
-
-/// Put on a response by the error handling when storage was unavailable.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct DatabaseDown;
 
 /// Open (refusing at once) until a moment; closed when that moment has passed.
 #[derive(Debug, Default)]
@@ -47,12 +43,6 @@ impl Breaker {
         self.open_until_ms
             .store(now_ms() + OPEN_FOR_MS, Ordering::Relaxed);
     }
-}
-
-/// Paths served without the database whatever the breaker says, or (the readiness probe) that answer an outage
-/// in their own JSON.
-pub(crate) fn needs_no_database(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz") || path.starts_with("/static/")
 }
 
 /// Field names whose values are never written back into a page: passwords, and the identity number or phone

@@ -2,19 +2,17 @@
 //! plain HTTP is allowed for development), known to the database only by its hash. Every request loads the
 //! viewer; an idle or expired session ends on the server whatever the browser does.
 
+use crate::viewer::Viewer;
 use axum::{
-    extract::{ConnectInfo, FromRequestParts, Request, State},
-    http::{HeaderMap, HeaderValue, header, request::Parts},
+    extract::{ConnectInfo, Request, State},
+    http::{HeaderMap, HeaderValue, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use std::{
-    convert::Infallible,
-    net::{IpAddr, SocketAddr},
-};
+use std::net::{IpAddr, SocketAddr};
 use time::{Duration, OffsetDateTime};
 
-use motcua_domain::{Account, AuditEvent, AuditKind, Session, SessionKey};
+use motcua_domain::{AuditEvent, AuditKind, Session, SessionKey};
 
 use crate::AppState;
 
@@ -68,36 +66,6 @@ impl SessionSettings {
     }
 }
 
-/// Who is looking at the page. Put into every request by [`load`].
-#[derive(Debug, Clone, Default)]
-pub struct Viewer {
-    pub account: Option<Account>,
-    pub session: Option<SessionKey>,
-    /// The request came with a session that had ended (idle or absolute timeout).
-    pub expired: bool,
-    /// The client's address (see [`client_address`]), for rate limits and the audit trail.
-    pub ip: Option<String>,
-}
-
-impl Viewer {
-    /// The address as a rate-limit key part.
-    pub(crate) fn ip_key(&self) -> &str {
-        self.ip.as_deref().unwrap_or("unknown")
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Viewer {
-    type Rejection = Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(parts
-            .extensions
-            .get::<Viewer>()
-            .cloned()
-            .unwrap_or_default())
-    }
-}
-
 pub(crate) fn cookie_token(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
@@ -142,7 +110,7 @@ pub(crate) async fn load(
     };
     let mut clear = false;
     // assets and probes need no session: they are served even while the database is out
-    let sessionless = crate::outage::needs_no_database(request.uri().path());
+    let sessionless = crate::urls::needs_no_database(request.uri().path());
     if !sessionless && let Some(token) = cookie_token(request.headers(), settings.cookie_name()) {
         let key = SessionKey::of_token(&token);
         match state.store.sessions.find(&key).await {

@@ -14,7 +14,7 @@ use axum::{
 use motcua_documents::Document;
 use motcua_domain::{Dossier, DossierStatus, HistoryEvent, vntime};
 
-use crate::{AppError, AppState, portal::pages::not_found, session::Viewer};
+use crate::{AppError, AppState, error::not_found, viewer::Viewer};
 
 /// Versions of the slip layouts, each with the first day it is used (oldest first). A slip prints with the version
 /// in force when the event that issued it happened, so an old dossier re-prints as it was issued; a new layout
@@ -254,14 +254,14 @@ async fn control_sheet(state: &AppState, dossier: &Dossier) -> Result<Option<Doc
     if steps.is_empty() {
         return Ok(None);
     }
-    let cal = crate::desk::reception::calendar(state).await?;
+    let cal = crate::dossiers::calendar(state).await?;
     let view = state.catalogue.view();
     let procedure = state
         .store
         .catalogue
         .get_procedure_version(&dossier.procedure, dossier.procedure_version)
         .await?;
-    let list = crate::desk::processing::step_views(state, &cal, &steps)
+    let list = crate::steps::step_views(state, &cal, &steps)
         .into_iter()
         .map(|s| {
             format!(
@@ -395,7 +395,7 @@ pub(crate) async fn for_citizen(
     viewer: Viewer,
     Path((code, number)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    match crate::citizen::tracking::owned_dossier(&state, &viewer, &code).await? {
+    match crate::dossiers::owned_dossier(&state, &viewer, &code).await? {
         // the control sheet is the office's own record
         Ok(_) if number == "06" => Ok(not_found().await),
         Ok(dossier) => send(&state, &dossier, &number).await,
@@ -408,7 +408,7 @@ pub(crate) async fn for_officer(
     viewer: Viewer,
     Path((code, number)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    match crate::desk::reception::office_dossier(&state, &viewer, &code).await? {
+    match crate::dossiers::office_dossier(&state, &viewer, &code).await? {
         Ok(dossier) => send(&state, &dossier, &number).await,
         Err(r) => Ok(r),
     }

@@ -123,3 +123,9 @@ mod tests {
         assert_eq!(with_query("/thu-tuc", &[]), "/thu-tuc");
     }
 }
+
+/// Paths served without the database whatever the breaker says, or (the readiness probe) that answer an outage
+/// in their own JSON.
+pub(crate) fn needs_no_database(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz") || path.starts_with("/static/")
+}

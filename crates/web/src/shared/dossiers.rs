@@ -1,0 +1,161 @@
+//! Loading a dossier for whoever may see it, for every audience: the applicant's own (`owned`), the desk's
+//! (`for_office`, with the viewer's rights at its agency), and the working-time calendar the due times need.
+use axum::response::Response;
+use motcua_calendar::WorkCalendar;
+use motcua_domain::{
+    Account, AgencyCode, Dossier, DossierCode, ProcedureCase,
+    policy::{Action, Decision, decide},
+    submission::OnlineDetails,
+};
+use motcua_store::StoreError;
+
+use crate::{AppError, AppState, error::not_found, guard, viewer::Viewer};
+
+/// The working-time calendar with the holidays and make-up days kept in the database (administrators edit them
+/// at `/quan-tri/ngay-nghi`; `motcua migrate` and `serve` seed 2024–2026 into an empty table).
+pub(crate) async fn calendar(state: &AppState) -> Result<WorkCalendar, AppError> {
+    Ok(work_calendar(&state.store).await?)
+}
+
+pub(crate) async fn work_calendar(store: &motcua_store::Store) -> Result<WorkCalendar, StoreError> {
+    let mut holidays = motcua_calendar::Holidays::default();
+    for day in store.calendar.days().await? {
+        if let Err(e) = holidays.set(day) {
+            tracing::warn!(error = %e, "a stored calendar day is inconsistent and was ignored");
+        }
+    }
+    Ok(WorkCalendar::new(Default::default(), holidays))
+}
+
+/// What the viewer may do at one agency.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Rights {
+    pub(crate) receive: bool,
+    pub(crate) process: bool,
+    pub(crate) approve: bool,
+    /// Who holds them.
+    pub(crate) officer: Option<motcua_domain::AccountId>,
+}
+
+pub(crate) fn rights(state: &AppState, officer: &Account, agency: &AgencyCode) -> Rights {
+    let view = state.catalogue.view();
+    let within = |a: &AgencyCode, b: &AgencyCode| view.is_within(a, b);
+    let can = |action| decide(Some(officer), action, &within) == Decision::Allow;
+    Rights {
+        receive: can(Action::ReceiveDossiers(agency)),
+        process: can(Action::ProcessDossiers(agency)),
+        approve: can(Action::ApproveDossiers(agency)),
+        officer: Some(officer.id),
+    }
+}
+
+/// The dossier, if the viewer holds any desk role at its agency, or at the agency of its open step (an
+/// inter-agency step); otherwise refused and audited. The rights returned are those at the dossier's agency.
+pub(crate) async fn for_office(
+    state: &AppState,
+    viewer: &Viewer,
+    code: &str,
+) -> Result<Result<(Account, Dossier, OnlineDetails, Rights), Response>, AppError> {
+    let path = format!("/can-bo/ho-so/{code}");
+    let officer = match guard::require(state, viewer, Action::ViewOwnAccount, &path).await {
+        Ok(a) => a,
+        Err(r) => return Ok(Err(r)),
+    };
+    let Ok(code) = DossierCode::parse(code) else {
+        return Ok(Err(not_found().await));
+    };
+    let Some(dossier) = state.store.dossiers.get_by_code(&code).await? else {
+        return Ok(Err(not_found().await));
+    };
+    let r = rights(state, &officer, dossier.code.agency());
+    let at_step = || async {
+        let steps = state.store.workflows.steps(dossier.id).await?;
+        Ok::<bool, AppError>(steps.iter().any(|s| {
+            s.ended_at.is_none() && {
+                let there = rights(state, &officer, &s.agency);
+                there.process || there.approve
+            }
+        }))
+    };
+    if !(r.receive || r.process || r.approve || at_step().await?) {
+        // refused by the policy, which also records the refusal
+        if let Err(resp) = guard::require(
+            state,
+            viewer,
+            Action::ReceiveDossiers(dossier.code.agency()),
+            &path,
+        )
+        .await
+        {
+            return Ok(Err(resp));
+        }
+    }
+    let details = state
+        .store
+        .submissions
+        .online_details(dossier.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Ok((officer, dossier, details, r)))
+}
+
+/// The dossier with this code, if the viewer holds a desk role at its agency (for the slips).
+pub(crate) async fn office_dossier(
+    state: &AppState,
+    viewer: &Viewer,
+    code: &str,
+) -> Result<Result<Dossier, Response>, AppError> {
+    Ok(for_office(state, viewer, code).await?.map(|(_, d, _, _)| d))
+}
+
+/// The dossier with this code, if the viewer owns it (others get "not found": codes are not secrets, but
+/// whether a dossier exists is not anyone's business).
+pub(crate) async fn owned(
+    state: &AppState,
+    viewer: &Viewer,
+    code: &str,
+    path: &str,
+) -> Result<Result<(Dossier, motcua_domain::submission::OnlineDetails), Response>, AppError> {
+    if let Err(r) = guard::require(state, viewer, Action::ViewOwnAccount, path).await {
+        return Ok(Err(r));
+    }
+    let Ok(code) = DossierCode::parse(code) else {
+        return Ok(Err(not_found().await));
+    };
+    let Some(dossier) = state.store.dossiers.get_by_code(&code).await? else {
+        return Ok(Err(not_found().await));
+    };
+    let Some(details) = state.store.submissions.online_details(dossier.id).await? else {
+        return Ok(Err(not_found().await));
+    };
+    let Some(owner) = details.account else {
+        return Ok(Err(not_found().await));
+    };
+    if let Err(r) = guard::require(state, viewer, Action::OwnDossier(&owner), path).await {
+        return Ok(Err(r));
+    }
+    Ok(Ok((dossier, details)))
+}
+
+/// The dossier with this code, if the viewer owns it (for the slips).
+pub(crate) async fn owned_dossier(
+    state: &AppState,
+    viewer: &Viewer,
+    code: &str,
+) -> Result<Result<Dossier, Response>, AppError> {
+    let path = format!("/ho-so/{code}");
+    Ok(owned(state, viewer, code, &path).await?.map(|(d, _)| d))
+}
+
+/// The case of the procedure version a dossier was submitted under.
+pub(crate) async fn dossier_case(
+    state: &AppState,
+    dossier: &Dossier,
+) -> Result<Option<ProcedureCase>, AppError> {
+    Ok(state
+        .store
+        .catalogue
+        .get_procedure_version(&dossier.procedure, dossier.procedure_version)
+        .await?
+        .and_then(|p| p.cases.into_iter().find(|c| c.key == dossier.case)))
+}
