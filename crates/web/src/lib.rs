@@ -7,7 +7,7 @@
 // and never back up (checked by `tests/layers.rs`); the router below is the only place that names them all.
 mod accounts;
 mod admin;
-pub mod citizen;
+mod citizen;
 mod desk;
 mod portal;
 mod shared;
@@ -23,7 +23,7 @@ pub use shared::{auth, catalogue, files, session};
 use accounts::{login, password_reset, profile, registration};
 use admin::{audit, holidays, officers, workflows};
 use citizen::{apply, tracking};
-use desk::{processing, reception, register};
+use desk::{page, processing, reception, register};
 use portal::pages;
 
 use axum::{
@@ -260,9 +260,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/can-bo/ho-so/{code}",
-            get(reception::dossier_page).post(reception::answer),
+            get(page::dossier_page).post(reception::answer),
         )
-        .route("/can-bo/ho-so/{code}/tep/{file}", get(reception::file))
+        .route("/can-bo/ho-so/{code}/tep/{file}", get(page::file))
         .route("/can-bo/ho-so/{code}/chuyen", post(reception::move_on))
         .route("/can-bo/ho-so/{code}/xin-loi", post(reception::apology))
         .route("/can-bo/ho-so/{code}/buoc", post(processing::step_action))

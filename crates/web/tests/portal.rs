@@ -155,7 +155,7 @@ async fn an_unmigrated_database_is_not_ready() {
         mailer: std::sync::Arc::new(motcua_notify::MemoryMailer::default()),
         files: std::sync::Arc::new(object_store::memory::InMemory::new()),
         uploads: Default::default(),
-        scanner: motcua_web::citizen::apply::shared_scanner(),
+        scanner: motcua_web::files::shared_scanner(),
         outbox_wake: Default::default(),
         proxies: Default::default(),
         breaker: Default::default(),

@@ -1,5 +1,5 @@
 //! The citizen's own area: applying online (drafts, form pages, files, submit), "Hồ sơ của tôi", a dossier's page
 //! with supplements and withdrawal, and the public lookup.
 
-pub mod apply;
+pub(crate) mod apply;
 pub(crate) mod tracking;

@@ -5,11 +5,10 @@
 //! e-mail to the officer who receives it. The result (document number, signer, date, file) is entered before the
 //! leader approves.
 
+use crate::desk::page::{may_move, result_open};
 use crate::dossiers::dossier_case;
 use crate::input::Form;
-use crate::steps::{
-    actor, candidates, followed_workflow, holds, leads, open_step, starting_workflow, step_emails,
-};
+use crate::steps::{actor, followed_workflow, holds, open_step, starting_workflow, step_emails};
 use axum::{
     extract::{Multipart, Path, State},
     http::StatusCode,
@@ -27,97 +26,6 @@ use motcua_domain::{
 use motcua_store::StoreError;
 
 use crate::{AppError, AppState, guard, layout::Layout, viewer::Viewer};
-
-/// What the viewer may do with the open step.
-#[derive(Default)]
-pub(crate) struct StepActions {
-    pub seq: u32,
-    pub name: String,
-    pub position: String,
-    pub holder: String,
-    pub due: String,
-    pub claim: bool,
-    pub assign: bool,
-    pub forward: bool,
-    pub back: bool,
-    /// (account id, name) of officers who may hold this step.
-    pub colleagues: Vec<(String, String)>,
-    /// The next step, with officers who may hold it.
-    pub next_name: Option<String>,
-    pub next_people: Vec<(String, String)>,
-    pub previous_name: Option<String>,
-    /// The open step is the last: approval (→ processed) ends it.
-    pub last: bool,
-}
-
-fn who(list: &[Account]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|a| (a.id.to_string(), a.full_name.to_string()))
-        .collect()
-}
-
-/// May the viewer act for the open step (its holder, anyone with its role while unassigned, or the unit's head)?
-fn may_move(state: &AppState, officer: &Account, open: &StepRecord) -> bool {
-    match open.assignee {
-        Some(a) if a == officer.id => true,
-        None if holds(state, officer, open.role, &open.agency) => true,
-        _ => leads(state, officer, &open.agency),
-    }
-}
-
-pub(crate) async fn step_actions(
-    state: &AppState,
-    officer: &Account,
-    dossier: &Dossier,
-    case: Option<&ProcedureCase>,
-    steps: &[StepRecord],
-) -> Result<Option<StepActions>, AppError> {
-    let Some(open) = steps.iter().find(|s| s.ended_at.is_none()) else {
-        return Ok(None);
-    };
-    let workflow = followed_workflow(state, dossier, case, open.workflow_version).await?;
-    let index = open.index as usize;
-    let last = index + 1 >= workflow.steps.len();
-    let working = dossier.status == DossierStatus::Processing;
-    let movable = working && may_move(state, officer, open);
-    let colleagues = candidates(state, open.role, &open.agency).await?;
-    let next = workflow.steps.get(index + 1);
-    let next_people = match next {
-        Some(step) => {
-            let agency = step
-                .agency
-                .clone()
-                .unwrap_or_else(|| dossier.code.agency().clone());
-            who(&candidates(state, step.role, &agency).await?)
-        }
-        None => vec![],
-    };
-    Ok(Some(StepActions {
-        seq: open.seq,
-        name: open.name.clone(),
-        position: format!("Bước {} / {}", index + 1, workflow.steps.len()),
-        holder: open
-            .assignee_name
-            .clone()
-            .unwrap_or_else(|| "chưa giao cho cán bộ nào".into()),
-        due: vntime::format_datetime(open.due_at),
-        claim: working
-            && open.assignee != Some(officer.id)
-            && open.assignee.is_none()
-            && holds(state, officer, open.role, &open.agency),
-        assign: movable && colleagues.iter().any(|c| Some(c.id) != open.assignee),
-        forward: movable && !last,
-        back: movable && index > 0,
-        colleagues: who(&colleagues),
-        next_name: next.map(|s| s.name.clone()),
-        next_people,
-        previous_name: index
-            .checked_sub(1)
-            .and_then(|i| workflow.steps.get(i))
-            .map(|s| s.name.clone()),
-        last,
-    }))
-}
 
 #[derive(Debug, Default, serde::Deserialize)]
 pub(crate) struct StepForm {
@@ -150,7 +58,7 @@ pub(crate) async fn step_action(
             Err(r) => return Ok(r),
         };
     let note = motcua_domain::text::normalize(&posted.ly_do);
-    let typed = crate::desk::reception::StepTyped {
+    let typed = crate::desk::page::StepTyped {
         // the officer picked: for the next step when forwarding, for this step when assigning
         chosen: if posted.viec == "chuyen" {
             posted.can_bo_tiep.trim().to_string()
@@ -192,7 +100,7 @@ pub(crate) async fn step_action(
                 }
             }
         };
-    crate::desk::reception::rerender(
+    crate::desk::page::rerender(
         &state,
         layout,
         dossier,
@@ -200,7 +108,7 @@ pub(crate) async fn step_action(
         rights,
         status,
         errors,
-        crate::desk::reception::Kept::Step(typed),
+        crate::desk::page::Kept::Step(typed),
         notice,
     )
     .await
@@ -230,7 +138,7 @@ async fn plan_step(
     officer: &Account,
     dossier: &Dossier,
     seq: &str,
-    typed: &crate::desk::reception::StepTyped,
+    typed: &crate::desk::page::StepTyped,
 ) -> Result<Plan, AppError> {
     let steps = state.store.workflows.steps(dossier.id).await?;
     let Some(open) = steps
@@ -510,17 +418,6 @@ pub(crate) async fn with_transition(
     Ok(Ok(change))
 }
 
-/// Whether a result may be entered or corrected: from reception until it is handed over.
-pub(crate) fn result_open(status: DossierStatus) -> bool {
-    matches!(
-        status,
-        DossierStatus::Received
-            | DossierStatus::Processing
-            | DossierStatus::AwaitingFinancialObligation
-            | DossierStatus::Processed
-    )
-}
-
 /// The result entry: number, signer, date and (optionally) the file of the document issued.
 pub(crate) async fn enter_result(
     State(state): State<AppState>,
@@ -622,12 +519,12 @@ pub(crate) async fn enter_result(
     let (number, signer, signed_on) = match checked {
         Ok(x) if errors.is_empty() => x,
         _ => {
-            let typed = crate::desk::reception::ResultTyped {
+            let typed = crate::desk::page::ResultTyped {
                 number,
                 signer,
                 date,
             };
-            return crate::desk::reception::rerender(
+            return crate::desk::page::rerender(
                 &state,
                 layout,
                 dossier,
@@ -635,7 +532,7 @@ pub(crate) async fn enter_result(
                 rights,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 errors,
-                crate::desk::reception::Kept::Result(typed),
+                crate::desk::page::Kept::Result(typed),
                 None,
             )
             .await;

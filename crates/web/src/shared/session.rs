@@ -178,44 +178,6 @@ async fn end_expired(state: &AppState, session: &Session) {
         .await;
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_cookie_is_host_only_http_only_and_secure_by_default() {
-        let settings = SessionSettings::default();
-        let cookie = settings.cookie("ab");
-        assert!(cookie.starts_with("__Host-motcua=ab; Path=/; HttpOnly; SameSite=Lax"));
-        assert!(cookie.ends_with("; Secure"));
-        let dev = SessionSettings {
-            secure_cookies: false,
-            ..SessionSettings::default()
-        };
-        assert!(
-            dev.cookie("ab").starts_with("motcua_session=ab;")
-                && !dev.cookie("ab").contains("Secure")
-        );
-    }
-
-    #[test]
-    fn only_well_formed_tokens_are_read_from_cookies() {
-        let token = new_token();
-        assert_eq!(token.len(), 64);
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::COOKIE,
-            HeaderValue::from_str(&format!("a=b; motcua_session={token}")).unwrap(),
-        );
-        assert_eq!(cookie_token(&headers, "motcua_session"), Some(token));
-        headers.insert(
-            header::COOKIE,
-            HeaderValue::from_static("motcua_session=../../etc"),
-        );
-        assert_eq!(cookie_token(&headers, "motcua_session"), None);
-    }
-}
-
 /// Which header a trusted reverse proxy writes the client's address into.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ForwardedHeader {
@@ -327,6 +289,51 @@ pub fn client_address(
     Some(client)
 }
 
+/// The start of the fixed window (a minute, an hour) containing `at`, for rate limits.
+pub(crate) fn start_of(at: OffsetDateTime, window: Duration) -> OffsetDateTime {
+    let secs = window.whole_seconds().max(1);
+    let start = at.unix_timestamp() - at.unix_timestamp().rem_euclid(secs);
+    OffsetDateTime::from_unix_timestamp(start).unwrap_or(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cookie_is_host_only_http_only_and_secure_by_default() {
+        let settings = SessionSettings::default();
+        let cookie = settings.cookie("ab");
+        assert!(cookie.starts_with("__Host-motcua=ab; Path=/; HttpOnly; SameSite=Lax"));
+        assert!(cookie.ends_with("; Secure"));
+        let dev = SessionSettings {
+            secure_cookies: false,
+            ..SessionSettings::default()
+        };
+        assert!(
+            dev.cookie("ab").starts_with("motcua_session=ab;")
+                && !dev.cookie("ab").contains("Secure")
+        );
+    }
+
+    #[test]
+    fn only_well_formed_tokens_are_read_from_cookies() {
+        let token = new_token();
+        assert_eq!(token.len(), 64);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("a=b; motcua_session={token}")).unwrap(),
+        );
+        assert_eq!(cookie_token(&headers, "motcua_session"), Some(token));
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("motcua_session=../../etc"),
+        );
+        assert_eq!(cookie_token(&headers, "motcua_session"), None);
+    }
+}
+
 #[cfg(test)]
 mod address_tests {
     use super::*;
@@ -423,13 +430,6 @@ mod address_tests {
             .unwrap_err();
         assert!(e.contains("10.0.0.0/33"));
     }
-}
-
-/// The start of the fixed window (a minute, an hour) containing `at`, for rate limits.
-pub(crate) fn start_of(at: OffsetDateTime, window: Duration) -> OffsetDateTime {
-    let secs = window.whole_seconds().max(1);
-    let start = at.unix_timestamp() - at.unix_timestamp().rem_euclid(secs);
-    OffsetDateTime::from_unix_timestamp(start).unwrap_or(at)
 }
 
 #[cfg(test)]

@@ -86,6 +86,12 @@ pub(crate) fn content_type_for(name: &str) -> &'static str {
     }
 }
 
+/// Paths served without the database whatever the breaker says, or (the readiness probe) that answer an outage
+/// in their own JSON.
+pub(crate) fn needs_no_database(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz") || path.starts_with("/static/")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,10 +128,4 @@ mod tests {
         );
         assert_eq!(with_query("/thu-tuc", &[]), "/thu-tuc");
     }
-}
-
-/// Paths served without the database whatever the breaker says, or (the readiness probe) that answer an outage
-/// in their own JSON.
-pub(crate) fn needs_no_database(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz") || path.starts_with("/static/")
 }

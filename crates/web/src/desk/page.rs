@@ -1,0 +1,596 @@
+//! The officer's page of one dossier: its answers, files, timeline, steps and result, with the changes the
+//! viewer may make; every desk action that refuses re-renders it with what was typed.
+
+use crate::dossiers::{Rights, calendar, for_office};
+use crate::steps::{candidates, followed_workflow, holds, leads};
+use crate::{
+    AppError, AppState, answers::AnswerSection, answers::answer_sections, error::not_found,
+    files::serve_file, layout::Layout, viewer::Viewer,
+};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use motcua_calendar::{Limit, WorkCalendar};
+use motcua_domain::workflow::StepRecord;
+use motcua_domain::{
+    Account, AgencyCode, Channel, Dossier, DossierStatus, ProcedureCase, TimeUnit,
+    form::FormDefinition,
+    policy::Action,
+    submission::{OnlineDetails, UploadId},
+    vntime,
+};
+use time::{Duration, OffsetDateTime};
+
+/// Online dossiers must be received or answered within one working day.
+pub(crate) const RECEPTION_TIME: Duration = Duration::hours(8);
+
+/// (time, status, actor, reason, timeliness tag (class, label)).
+type TimelineRow = (
+    String,
+    &'static str,
+    String,
+    Option<String>,
+    Option<(&'static str, &'static str)>,
+);
+
+pub(crate) struct OfficerFile {
+    component: String,
+    name: String,
+    size: String,
+    href: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reception_dossier.html")]
+pub(crate) struct DossierPage {
+    layout: Layout,
+    code: String,
+    procedure: String,
+    case: String,
+    channel: &'static str,
+    status: &'static str,
+    submitted_at: String,
+    reception_deadline: String,
+    due: Option<String>,
+    proposed_due: Option<String>,
+    time_limit: Option<String>,
+    applicant: String,
+    phone: String,
+    on_behalf: bool,
+    sections: Vec<AnswerSection>,
+    files: Vec<OfficerFile>,
+    components: Vec<(usize, String)>,
+    events: Vec<TimelineRow>,
+    can_answer: bool,
+    /// The head of unit may apologise with a new date; `late_soon` when less than a working day is left.
+    can_apologise: bool,
+    late_soon: bool,
+    /// A drafted new date for the apology: 5 working days after the current due time, to be edited.
+    proposed_new_date: String,
+    slips: Vec<(&'static str, &'static str)>,
+    /// The control sheet: every holding of a workflow step.
+    steps: Vec<crate::steps::StepView>,
+    /// The open step and what the viewer may do with it.
+    step: Option<crate::desk::page::StepActions>,
+    result: Option<crate::steps::ResultView>,
+    can_enter_result: bool,
+    /// What was typed in the result form (kept when it is refused).
+    typed: ResultTyped,
+    /// What was typed in a step form (kept when it is refused).
+    step_typed: StepTyped,
+    /// Later changes the viewer may make: (target status, label, whether a reason is required).
+    actions: Vec<(&'static str, &'static str, bool)>,
+    /// Handing the result over is one of them: ask how.
+    delivering: bool,
+    errors: Vec<(String, String)>,
+    reason: String,
+    notice: Option<&'static str>,
+}
+
+/// The result form as typed.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ResultTyped {
+    pub number: String,
+    pub signer: String,
+    pub date: String,
+}
+
+/// What was typed in one of the step forms (kept when it is refused, in that form only).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StepTyped {
+    /// Which form: nhan, giao, chuyen or tra.
+    pub viec: String,
+    pub note: String,
+    /// The officer picked.
+    pub chosen: String,
+}
+
+/// What was typed in a form of the dossier page that was refused, to show in that form again.
+pub(crate) enum Kept {
+    Step(StepTyped),
+    Result(ResultTyped),
+}
+
+/// The dossier page again after a refused step action or result, with errors or a notice, answered with
+/// `status`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn rerender(
+    state: &AppState,
+    layout: Layout,
+    dossier: Dossier,
+    details: OnlineDetails,
+    rights: Rights,
+    status: StatusCode,
+    errors: Vec<(String, String)>,
+    kept: Kept,
+    notice: Option<&'static str>,
+) -> Result<Response, AppError> {
+    let mut page = render(
+        state,
+        layout,
+        dossier,
+        details,
+        rights,
+        errors,
+        String::new(),
+        notice,
+    )
+    .await?;
+    match kept {
+        Kept::Step(typed) => page.step_typed = typed,
+        Kept::Result(typed) => page.typed = typed,
+    }
+    Ok((status, page).into_response())
+}
+
+pub(crate) fn case_of(
+    procedure: &Option<motcua_domain::Procedure>,
+    dossier: &Dossier,
+) -> Option<ProcedureCase> {
+    procedure
+        .as_ref()
+        .and_then(|p| p.cases.iter().find(|c| c.key == dossier.case).cloned())
+}
+
+pub(crate) fn limit_of(
+    case: &ProcedureCase,
+    channel: Channel,
+) -> Option<(Limit, Option<u8>, String)> {
+    let t = case.time_limit_for(channel)?;
+    let limit = match t.limit.unit {
+        TimeUnit::WorkingDays => Limit::WorkingDays(t.limit.value),
+        TimeUnit::CalendarDays => Limit::CalendarDays(t.limit.value),
+        TimeUnit::WorkingHours => Limit::WorkingHours(t.limit.value),
+    };
+    Some((limit, t.cutoff_hour, t.limit.to_string()))
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn render(
+    state: &AppState,
+    layout: Layout,
+    dossier: Dossier,
+    details: OnlineDetails,
+    rights: Rights,
+    errors: Vec<(String, String)>,
+    reason: String,
+    notice: Option<&'static str>,
+) -> Result<DossierPage, AppError> {
+    let procedure = state
+        .store
+        .catalogue
+        .get_procedure_version(&dossier.procedure, dossier.procedure_version)
+        .await?;
+    let case = case_of(&procedure, &dossier);
+    let form = FormDefinition::for_case(case.as_ref().and_then(|c| c.form.as_ref()));
+    let cal = calendar(state).await?;
+    let events = state.store.dossiers.history(dossier.id).await?;
+    let files = state
+        .store
+        .submissions
+        .uploads_for_dossier(dossier.id)
+        .await?
+        .into_iter()
+        .map(|u| OfficerFile {
+            component: case
+                .as_ref()
+                .and_then(|c| c.components.get(usize::from(u.component)))
+                .map(|c| c.name.to_string())
+                .unwrap_or_default(),
+            name: u.file_name.clone(),
+            size: motcua_domain::upload::format_size(u.size),
+            href: format!("/can-bo/ho-so/{}/tep/{}", dossier.code, u.id),
+        })
+        .collect();
+    let limit = case.as_ref().and_then(|c| limit_of(c, dossier.channel));
+    let now = OffsetDateTime::now_utc();
+    let steps = state.store.workflows.steps(dossier.id).await?;
+    let officer = match rights.officer {
+        Some(id) => state.store.accounts.get(id).await?,
+        None => None,
+    };
+    let step = match &officer {
+        Some(o) => {
+            crate::desk::page::step_actions(state, o, &dossier, case.as_ref(), &steps).await?
+        }
+        None => None,
+    };
+    // approval ends the workflow's last step: offered only there
+    let at_last = step.as_ref().is_some_and(|s| s.last);
+    let result =
+        state.store.workflows.result(dossier.id).await?.map(|r| {
+            crate::steps::result_view(&r, &format!("/can-bo/ho-so/{}/ket-qua", dossier.code))
+        });
+    Ok(DossierPage {
+        layout,
+        code: dossier.code.to_string(),
+        procedure: procedure
+            .as_ref()
+            .map(|p| p.name.to_string())
+            .unwrap_or_default(),
+        case: case
+            .as_ref()
+            .map(|c| c.name.to_string())
+            .unwrap_or_default(),
+        channel: dossier.channel.label_vi(),
+        status: dossier.status.label_vi(),
+        submitted_at: vntime::format_datetime(dossier.created_at),
+        reception_deadline: vntime::format_datetime(cal.add(dossier.updated_at, RECEPTION_TIME)),
+        due: dossier.due_at.map(vntime::format_datetime),
+        proposed_due: limit
+            .as_ref()
+            .map(|(l, cutoff, _)| vntime::format_datetime(cal.due(now, *l, *cutoff))),
+        time_limit: limit.map(|(_, _, text)| text),
+        applicant: dossier.applicant_name.to_string(),
+        phone: details.applicant_phone.clone().unwrap_or_default(),
+        on_behalf: details.on_behalf,
+        sections: answer_sections(&form, &details.answers, None),
+        files,
+        components: case
+            .as_ref()
+            .map(|c| {
+                c.components
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| (i, x.name.to_string()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        events: timeliness(&cal, &events)
+            .into_iter()
+            .zip(&events)
+            .map(|(tag, e)| {
+                (
+                    vntime::format_datetime(e.at),
+                    e.to.label_vi(),
+                    e.actor.clone(),
+                    e.reason.clone(),
+                    tag,
+                )
+            })
+            .collect(),
+        can_answer: dossier.status == DossierStatus::Submitted && rights.receive,
+        can_apologise: rights.approve
+            && dossier.due_at.is_some()
+            && dossier.status.clock() == motcua_domain::ClockState::Running,
+        late_soon: dossier.status.clock() == motcua_domain::ClockState::Running
+            && dossier
+                .due_at
+                .is_some_and(|due| due < now || cal.between(now, due) < Duration::hours(8)),
+        proposed_new_date: dossier
+            .due_at
+            .map(|due| motcua_calendar::dmy(vntime::vn_date(cal.add(due, Duration::hours(5 * 8)))))
+            .unwrap_or_default(),
+        slips: crate::slips::available(&events, !steps.is_empty()),
+        steps: crate::steps::step_views(state, &cal, &steps),
+        step,
+        result,
+        can_enter_result: rights.process && crate::desk::page::result_open(dossier.status),
+        typed: ResultTyped::default(),
+        step_typed: StepTyped::default(),
+        actions: next_actions(&dossier, &events, rights)
+            .into_iter()
+            .filter(|(to, _, _)| *to != DossierStatus::Processed || at_last)
+            .map(|(to, label, reason)| (to.as_str(), label, reason))
+            .collect(),
+        delivering: next_actions(&dossier, &events, rights)
+            .iter()
+            .any(|(to, _, _)| *to == DossierStatus::ResultDelivered),
+        errors,
+        reason,
+        notice,
+    })
+}
+
+pub(crate) async fn dossier_page(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    let (_, dossier, details, r) = match for_office(&state, &viewer, &code).await? {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    Ok(render(
+        &state,
+        layout,
+        dossier,
+        details,
+        r,
+        vec![],
+        String::new(),
+        None,
+    )
+    .await?
+    .into_response())
+}
+
+pub(crate) async fn file(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((code, file)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let (_, dossier, _, _) = match for_office(&state, &viewer, &code).await? {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    let Ok(file) = uuid::Uuid::parse_str(&file) else {
+        return Ok(not_found().await);
+    };
+    match state.store.submissions.get_upload(UploadId(file)).await? {
+        Some(u) if u.dossier == Some(dossier.id) => serve_file(&state, &u).await,
+        _ => Ok(not_found().await),
+    }
+}
+
+/// Whether each step ended in time: the reception answer against its deadline (1 working day after the dossier
+/// arrived), the result (processed) against the due time then in force.
+pub(crate) fn timeliness(
+    cal: &WorkCalendar,
+    events: &[motcua_domain::HistoryEvent],
+) -> Vec<Option<(&'static str, &'static str)>> {
+    use DossierStatus as S;
+    let mut due: Option<OffsetDateTime> = None;
+    let mut arrived: Option<OffsetDateTime> = None;
+    events
+        .iter()
+        .map(|e| {
+            let deadline = match (e.from, e.to) {
+                (Some(S::Submitted), S::Received | S::SupplementRequested | S::Refused) => {
+                    arrived.map(|a| cal.add(a, RECEPTION_TIME))
+                }
+                (_, S::Processed) => due,
+                _ => None,
+            };
+            if e.to == S::Submitted {
+                arrived = Some(e.at);
+            }
+            if let Some(d) = e.due_at {
+                due = Some(d);
+            }
+            deadline.map(|d| {
+                if e.at > d {
+                    ("qua-han", "Trễ hạn")
+                } else if cal.between(e.at, d) >= WORKING_DAY_SPAN {
+                    ("dung-han", "Trước hạn")
+                } else {
+                    ("dung-han", "Đúng hạn")
+                }
+            })
+        })
+        .collect()
+}
+
+/// Finished at least this long before the deadline counts as early.
+pub(crate) const WORKING_DAY_SPAN: Duration = Duration::hours(8);
+
+/// Statuses in which the clock is paused.
+pub(crate) fn paused(status: DossierStatus) -> bool {
+    matches!(
+        status,
+        DossierStatus::SupplementRequested | DossierStatus::AwaitingFinancialObligation
+    )
+}
+
+/// Which desk right a later change needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Need {
+    Receive,
+    Process,
+    Approve,
+}
+
+impl Need {
+    pub(crate) fn held(self, r: Rights) -> bool {
+        match self {
+            Need::Receive => r.receive,
+            Need::Process => r.process,
+            Need::Approve => r.approve,
+        }
+    }
+
+    pub(crate) fn action(self, agency: &AgencyCode) -> Action<'_> {
+        match self {
+            Need::Receive => Action::ReceiveDossiers(agency),
+            Need::Process => Action::ProcessDossiers(agency),
+            Need::Approve => Action::ApproveDossiers(agency),
+        }
+    }
+}
+
+/// The later changes of the state table an officer can make (after reception), with their label, whether a
+/// reason is required, and the right they need. A second supplement request on the same dossier needs the
+/// approval right (head of unit).
+pub(crate) fn later_changes(
+    dossier: &Dossier,
+    events: &[motcua_domain::HistoryEvent],
+) -> Vec<(DossierStatus, &'static str, bool, Need)> {
+    use DossierStatus as S;
+    if dossier.status == S::Submitted {
+        return vec![];
+    }
+    let asked_before = events.iter().any(|e| e.to == S::SupplementRequested);
+    dossier
+        .status
+        .next_statuses()
+        .filter_map(|to| {
+            let (label, reason, need) = match (dossier.status, to) {
+                (S::WithdrawalRequested, S::Received | S::Processing) => (
+                    "Không chấp nhận rút, tiếp tục giải quyết",
+                    true,
+                    Need::Receive,
+                ),
+                (S::WithdrawalRequested, S::Withdrawn) => {
+                    ("Đồng ý cho rút hồ sơ", false, Need::Receive)
+                }
+                (from, S::Processing) if paused(from) => (
+                    "Tiếp tục xử lý (thời hạn được cộng thêm thời gian tạm dừng)",
+                    false,
+                    Need::Process,
+                ),
+                (_, S::Processing) => ("Chuyển xử lý", false, Need::Process),
+                (_, S::Processed) => ("Phê duyệt: đã xử lý xong, có kết quả", false, Need::Approve),
+                (_, S::ResultDelivered) => ("Đã trả kết quả cho công dân", false, Need::Receive),
+                (_, S::SupplementRequested) => (
+                    "Yêu cầu bổ sung, hoàn thiện hồ sơ",
+                    true,
+                    if asked_before {
+                        Need::Approve
+                    } else {
+                        Need::Process
+                    },
+                ),
+                (_, S::AwaitingFinancialObligation) => (
+                    "Chờ công dân thực hiện nghĩa vụ tài chính",
+                    true,
+                    Need::Process,
+                ),
+                (_, S::Stopped) => ("Dừng giải quyết hồ sơ", true, Need::Approve),
+                (_, S::Refused) => ("Từ chối giải quyết", true, Need::Receive),
+                // the citizen's own changes (sending a supplement, withdrawing)
+                _ => return None,
+            };
+            Some((to, label, reason, need))
+        })
+        .collect()
+}
+
+/// The later changes this viewer may make.
+pub(crate) fn next_actions(
+    dossier: &Dossier,
+    events: &[motcua_domain::HistoryEvent],
+    rights: Rights,
+) -> Vec<(DossierStatus, &'static str, bool)> {
+    later_changes(dossier, events)
+        .into_iter()
+        .filter(|(_, _, _, need)| need.held(rights))
+        .map(|(to, label, reason, _)| (to, label, reason))
+        .collect()
+}
+
+/// What the viewer may do with the open step.
+#[derive(Default)]
+pub(crate) struct StepActions {
+    pub seq: u32,
+    pub name: String,
+    pub position: String,
+    pub holder: String,
+    pub due: String,
+    pub claim: bool,
+    pub assign: bool,
+    pub forward: bool,
+    pub back: bool,
+    /// (account id, name) of officers who may hold this step.
+    pub colleagues: Vec<(String, String)>,
+    /// The next step, with officers who may hold it.
+    pub next_name: Option<String>,
+    pub next_people: Vec<(String, String)>,
+    pub previous_name: Option<String>,
+    /// The open step is the last: approval (→ processed) ends it.
+    pub last: bool,
+}
+
+pub(crate) fn who(list: &[Account]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|a| (a.id.to_string(), a.full_name.to_string()))
+        .collect()
+}
+
+/// May the viewer act for the open step (its holder, anyone with its role while unassigned, or the unit's head)?
+pub(crate) fn may_move(state: &AppState, officer: &Account, open: &StepRecord) -> bool {
+    match open.assignee {
+        Some(a) if a == officer.id => true,
+        None if holds(state, officer, open.role, &open.agency) => true,
+        _ => leads(state, officer, &open.agency),
+    }
+}
+
+pub(crate) async fn step_actions(
+    state: &AppState,
+    officer: &Account,
+    dossier: &Dossier,
+    case: Option<&ProcedureCase>,
+    steps: &[StepRecord],
+) -> Result<Option<StepActions>, AppError> {
+    let Some(open) = steps.iter().find(|s| s.ended_at.is_none()) else {
+        return Ok(None);
+    };
+    let workflow = followed_workflow(state, dossier, case, open.workflow_version).await?;
+    let index = open.index as usize;
+    let last = index + 1 >= workflow.steps.len();
+    let working = dossier.status == DossierStatus::Processing;
+    let movable = working && may_move(state, officer, open);
+    let colleagues = candidates(state, open.role, &open.agency).await?;
+    let next = workflow.steps.get(index + 1);
+    let next_people = match next {
+        Some(step) => {
+            let agency = step
+                .agency
+                .clone()
+                .unwrap_or_else(|| dossier.code.agency().clone());
+            who(&candidates(state, step.role, &agency).await?)
+        }
+        None => vec![],
+    };
+    Ok(Some(StepActions {
+        seq: open.seq,
+        name: open.name.clone(),
+        position: format!("Bước {} / {}", index + 1, workflow.steps.len()),
+        holder: open
+            .assignee_name
+            .clone()
+            .unwrap_or_else(|| "chưa giao cho cán bộ nào".into()),
+        due: vntime::format_datetime(open.due_at),
+        claim: working
+            && open.assignee != Some(officer.id)
+            && open.assignee.is_none()
+            && holds(state, officer, open.role, &open.agency),
+        assign: movable && colleagues.iter().any(|c| Some(c.id) != open.assignee),
+        forward: movable && !last,
+        back: movable && index > 0,
+        colleagues: who(&colleagues),
+        next_name: next.map(|s| s.name.clone()),
+        next_people,
+        previous_name: index
+            .checked_sub(1)
+            .and_then(|i| workflow.steps.get(i))
+            .map(|s| s.name.clone()),
+        last,
+    }))
+}
+
+/// Whether a result may be entered or corrected: from reception until it is handed over.
+pub(crate) fn result_open(status: DossierStatus) -> bool {
+    matches!(
+        status,
+        DossierStatus::Received
+            | DossierStatus::Processing
+            | DossierStatus::AwaitingFinancialObligation
+            | DossierStatus::Processed
+    )
+}
