@@ -22,8 +22,8 @@ pub use shared::{auth, catalogue, files, session};
 
 use accounts::{login, password_reset, profile, registration};
 use admin::{audit, holidays, officers, workflows};
-use citizen::{apply, tracking};
-use desk::{page, processing, reception, register};
+use citizen::{apply, attachments, submit, tracking};
+use desk::{inbox, intake, page, processing, queue, reception, register};
 use portal::pages;
 
 use axum::{
@@ -211,7 +211,7 @@ pub fn router(state: AppState) -> Router {
             get(apply::start_page).post(apply::start),
         )
         .route("/ho-so-nhap/{id}", get(apply::tasks))
-        .route("/ho-so-nhap/{id}/xoa", post(apply::delete_draft))
+        .route("/ho-so-nhap/{id}/xoa", post(submit::delete_draft))
         .route(
             "/ho-so-nhap/{id}/trang/{page}",
             get(apply::form_page).post(apply::save_page),
@@ -222,16 +222,19 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/ho-so-nhap/{id}/giay-to",
-            get(apply::files_page)
-                .post(apply::upload_files)
+            get(attachments::files_page)
+                .post(attachments::upload_files)
                 // the handler enforces the per-file limit while reading; this only stops absurd bodies
                 .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
         )
-        .route("/ho-so-nhap/{id}/tep/{file}", get(apply::draft_file))
-        .route("/ho-so-nhap/{id}/tep/{file}/xoa", post(apply::remove_file))
+        .route("/ho-so-nhap/{id}/tep/{file}", get(attachments::draft_file))
+        .route(
+            "/ho-so-nhap/{id}/tep/{file}/xoa",
+            post(attachments::remove_file),
+        )
         .route(
             "/ho-so-nhap/{id}/kiem-tra",
-            get(apply::check_page).post(apply::submit),
+            get(submit::check_page).post(submit::submit),
         )
         .route("/ho-so-cua-toi", get(tracking::my_dossiers))
         .route("/ho-so/{code}", get(tracking::dossier_page))
@@ -253,10 +256,10 @@ pub fn router(state: AppState) -> Router {
             "/tra-cuu-ho-so",
             get(tracking::lookup_page).post(tracking::lookup),
         )
-        .route("/can-bo/tiep-nhan", get(reception::queue))
+        .route("/can-bo/tiep-nhan", get(queue::queue))
         .route(
             "/can-bo/tiep-nhan/truc-tiep",
-            get(reception::intake_page).post(reception::intake),
+            get(intake::intake_page).post(intake::intake),
         )
         .route(
             "/can-bo/ho-so/{code}",
@@ -278,7 +281,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/can-bo/ho-so/{code}/phieu/{so}", get(slips::for_officer))
         .route("/ho-so/{code}/phieu/{so}", get(slips::for_citizen))
-        .route("/can-bo/ho-so", get(reception::inbox))
+        .route("/can-bo/ho-so", get(inbox::inbox))
         .route("/can-bo/so-theo-doi", get(register::register))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

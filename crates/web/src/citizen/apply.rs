@@ -1,37 +1,32 @@
 //! Online submission (level 3), the citizen's side: start → task list → form pages → attachments → check your
 //! answers → declaration and submit → confirmation. Every page saves the draft; nothing typed is lost.
 
-use crate::answers::{AnswerSection, answer_sections};
-use crate::files::{read_limited, serve_file, store_checked};
 use crate::input::Form;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
-    extract::{Multipart, Path, State},
+    extract::{Path, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
-use object_store::ObjectStoreExt;
 use time::OffsetDateTime;
 
 use motcua_domain::{
-    Account, AgencyCode, CaseKey, DossierId, NonEmptyText, Procedure, ProcedureCase, ProcedureCode,
+    Account, AgencyCode, CaseKey, Procedure, ProcedureCase, ProcedureCode,
     form::{self, Answers, FieldKind, FormDefinition, FormField},
     policy::Action,
-    submission::{Draft, DraftId, OutgoingEmail, Submission, Upload, UploadId},
-    upload::{self, FileRefusal},
+    submission::{Draft, DraftId, Upload},
     vntime,
 };
-use motcua_store::StoreError;
 
 use crate::{AppError, AppState, error::not_found, guard, layout::Layout, viewer::Viewer};
 
-fn draft_path(id: DraftId) -> String {
+pub(crate) fn draft_path(id: DraftId) -> String {
     format!("/ho-so-nhap/{id}")
 }
 
 /// The case of a procedure and whether it can be submitted online at an agency (level 3 or 4 today).
-fn online_case<'a>(
+pub(crate) fn online_case<'a>(
     state: &AppState,
     procedure: &'a Procedure,
     case: &CaseKey,
@@ -220,15 +215,15 @@ fn prefill(account: &Account) -> Answers {
 }
 
 /// A draft the viewer owns, with the procedure version it was opened under.
-struct Loaded {
-    account: Account,
-    draft: Draft,
-    procedure: Procedure,
-    case: ProcedureCase,
-    form: FormDefinition,
+pub(crate) struct Loaded {
+    pub(crate) account: Account,
+    pub(crate) draft: Draft,
+    pub(crate) procedure: Procedure,
+    pub(crate) case: ProcedureCase,
+    pub(crate) form: FormDefinition,
 }
 
-async fn load(
+pub(crate) async fn load(
     state: &AppState,
     viewer: &Viewer,
     id: &str,
@@ -281,15 +276,16 @@ async fn load(
 
 macro_rules! loaded {
     ($state:expr, $viewer:expr, $id:expr, $path:expr) => {
-        match load(&$state, &$viewer, &$id, &$path).await? {
+        match $crate::citizen::apply::load(&$state, &$viewer, &$id, &$path).await? {
             Ok(l) => l,
             Err(r) => return Ok(r),
         }
     };
 }
+pub(crate) use loaded;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Progress {
+pub(crate) enum Progress {
     NotStarted,
     Started,
     Done,
@@ -305,7 +301,7 @@ impl Progress {
     }
 }
 
-fn page_progress(form: &FormDefinition, page: usize, answers: &Answers) -> Progress {
+pub(crate) fn page_progress(form: &FormDefinition, page: usize, answers: &Answers) -> Progress {
     let Some(p) = form.pages.get(page) else {
         return Progress::NotStarted;
     };
@@ -324,7 +320,7 @@ fn page_progress(form: &FormDefinition, page: usize, answers: &Answers) -> Progr
     }
 }
 
-fn missing_components(case: &ProcedureCase, files: &[Upload]) -> Vec<usize> {
+pub(crate) fn missing_components(case: &ProcedureCase, files: &[Upload]) -> Vec<usize> {
     case.components
         .iter()
         .enumerate()
@@ -431,7 +427,7 @@ pub(crate) struct FieldView {
     address_error_part: String,
 }
 
-fn field_view(
+pub(crate) fn field_view(
     form: &FormDefinition,
     f: &FormField,
     answers: &Answers,
@@ -536,7 +532,7 @@ pub(crate) struct FormPageView {
     saved_at: String,
 }
 
-fn page_index(form: &FormDefinition, page: &str) -> Option<usize> {
+pub(crate) fn page_index(form: &FormDefinition, page: &str) -> Option<usize> {
     page.parse::<usize>()
         .ok()
         .and_then(|n| n.checked_sub(1))
@@ -669,534 +665,4 @@ pub(crate) async fn autosave(
     l.draft.updated_at = OffsetDateTime::now_utc();
     state.store.submissions.save_draft(&l.draft).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-pub(crate) struct ComponentFiles {
-    pub index: usize,
-    pub name: String,
-    pub required: bool,
-    pub files: Vec<FileView>,
-    pub error: Option<String>,
-}
-
-pub(crate) struct FileView {
-    pub name: String,
-    pub size: String,
-    pub href: String,
-    pub remove: String,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "draft_files.html")]
-pub(crate) struct FilesPage {
-    layout: Layout,
-    procedure_name: String,
-    base: String,
-    components: Vec<ComponentFiles>,
-    errors: Vec<(String, String)>,
-    max_file: String,
-    max_total: String,
-    used: String,
-}
-
-pub(crate) fn file_views(base: &str, files: &[Upload], component: usize) -> Vec<FileView> {
-    files
-        .iter()
-        .filter(|f| usize::from(f.component) == component)
-        .map(|f| FileView {
-            name: f.file_name.clone(),
-            size: upload::format_size(f.size),
-            href: format!("{base}/tep/{}", f.id),
-            remove: format!("{base}/tep/{}/xoa", f.id),
-        })
-        .collect()
-}
-
-async fn render_files(
-    state: &AppState,
-    layout: Layout,
-    l: &Loaded,
-    errors: Vec<(usize, String)>,
-) -> Result<FilesPage, AppError> {
-    let files = state
-        .store
-        .submissions
-        .uploads_for_draft(l.draft.id)
-        .await?;
-    let base = draft_path(l.draft.id);
-    let components = l
-        .case
-        .components
-        .iter()
-        .enumerate()
-        .map(|(i, c)| ComponentFiles {
-            index: i,
-            name: c.name.to_string(),
-            required: c.required,
-            files: file_views(&base, &files, i),
-            error: errors
-                .iter()
-                .filter(|(n, _)| *n == i)
-                .map(|(_, e)| e.clone())
-                .reduce(|a, b| format!("{a} {b}")),
-        })
-        .collect();
-    Ok(FilesPage {
-        layout,
-        procedure_name: l.procedure.name.to_string(),
-        base,
-        components,
-        errors: errors
-            .into_iter()
-            .map(|(i, e)| (format!("tep-{i}"), e))
-            .collect(),
-        max_file: upload::format_size(state.uploads.max_file_bytes),
-        max_total: upload::format_size(state.uploads.max_dossier_bytes),
-        used: upload::format_size(files.iter().map(|f| f.size).sum()),
-    })
-}
-
-pub(crate) async fn files_page(
-    State(state): State<AppState>,
-    layout: Layout,
-    viewer: Viewer,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    let path = format!("/ho-so-nhap/{id}/giay-to");
-    let l = loaded!(state, viewer, id, path);
-    Ok(render_files(&state, layout, &l, vec![])
-        .await?
-        .into_response())
-}
-
-/// Receive files for one component (`thanh_phan`, then one or more `tep`). Each file is checked before it is
-/// stored: size while it streams in, type from its bytes, then the scanner.
-pub(crate) async fn upload_files(
-    State(state): State<AppState>,
-    layout: Layout,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    multipart: Multipart,
-) -> Result<Response, AppError> {
-    let path = format!("/ho-so-nhap/{id}/giay-to");
-    let l = loaded!(state, viewer, id, path);
-    let target = Target {
-        account: l.account.id,
-        draft: l.draft.id,
-        components: l.case.components.len(),
-        supplement: false,
-    };
-    let errors = receive(&state, multipart, &target).await?;
-    if errors.is_empty() {
-        return Ok(Redirect::to(&format!("{}/giay-to", draft_path(l.draft.id))).into_response());
-    }
-    Ok((
-        StatusCode::UNPROCESSABLE_ENTITY,
-        render_files(&state, layout, &l, errors).await?,
-    )
-        .into_response())
-}
-
-/// Where received files go: a draft being prepared, or (supplement) the dossier it became.
-pub(crate) struct Target {
-    pub account: motcua_domain::AccountId,
-    pub draft: DraftId,
-    pub components: usize,
-    pub supplement: bool,
-}
-
-/// Receive the files of an upload form (`thanh_phan`, then one or more `tep`). Each file is checked before it is
-/// stored: size while it streams in, type from its bytes, then the scanner. Returns the refusals, by component.
-pub(crate) async fn receive(
-    state: &AppState,
-    mut multipart: Multipart,
-    target: &Target,
-) -> Result<Vec<(usize, String)>, AppError> {
-    let limits = state.uploads;
-    let mut component: Option<usize> = None;
-    let mut errors: Vec<(usize, String)> = Vec::new();
-    let mut stored = 0usize;
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => {
-                tracing::info!(error = %e, "upload request refused");
-                errors.push((
-                    component.unwrap_or(0),
-                    "Tải tệp lên bị gián đoạn. Hãy chọn lại tệp và thử lại.".into(),
-                ));
-                break;
-            }
-        };
-        match field.name() {
-            Some("thanh_phan") => {
-                let text = crate::input::multipart_text(field).await;
-                component = text
-                    .trim()
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|i| *i < target.components);
-            }
-            Some("tep") => {
-                let Some(index) = component else {
-                    errors.push((0, "Chưa chọn thành phần hồ sơ cho tệp.".into()));
-                    break;
-                };
-                // browsers escape CR, LF and quotes in file names (HTML multipart encoding): undo it, so that
-                // cleaning sees them for what they are
-                let name = field
-                    .file_name()
-                    .unwrap_or("")
-                    .replace("%0D", "\r")
-                    .replace("%0A", "\n")
-                    .replace("%22", "\"");
-                if name.is_empty() {
-                    // the browser sends an empty part when no file was chosen
-                    continue;
-                }
-                match read_limited(field, limits.max_file_bytes, &name).await {
-                    Err(refusal) => errors.push((index, refusal.to_string())),
-                    Ok(bytes) if bytes.is_empty() => {
-                        errors.push((index, FileRefusal::Empty(name.clone()).to_string()))
-                    }
-                    Ok(bytes) => match keep(state, target, index, &name, bytes).await? {
-                        Ok(()) => stored += 1,
-                        Err(message) => errors.push((index, message)),
-                    },
-                }
-            }
-            _ => {}
-        }
-    }
-    if errors.is_empty() && stored == 0 {
-        errors.push((
-            component.unwrap_or(0),
-            "Chọn ít nhất một tệp PDF, JPEG hoặc PNG để tải lên.".into(),
-        ));
-    }
-    Ok(errors)
-}
-
-pub(crate) async fn remove_file(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path((id, file)): Path<(String, String)>,
-) -> Result<Response, AppError> {
-    let path = format!("/ho-so-nhap/{id}/giay-to");
-    let l = loaded!(state, viewer, id, path);
-    let Ok(file) = uuid::Uuid::parse_str(&file) else {
-        return Ok(not_found().await);
-    };
-    if let Some(u) = state
-        .store
-        .submissions
-        .remove_upload(UploadId(file), l.draft.id)
-        .await?
-    {
-        let path = object_store::path::Path::from(u.object_key.as_str());
-        if let Err(e) = state.files.delete(&path).await {
-            tracing::warn!(error = %e, key = %u.object_key, "removed upload's object not deleted; the sweeper will retry");
-        }
-    }
-    Ok(Redirect::to(&format!("{}/giay-to", draft_path(l.draft.id))).into_response())
-}
-
-pub(crate) async fn draft_file(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path((id, file)): Path<(String, String)>,
-) -> Result<Response, AppError> {
-    let path = format!("/ho-so-nhap/{id}/giay-to");
-    let l = loaded!(state, viewer, id, path);
-    let Ok(file) = uuid::Uuid::parse_str(&file) else {
-        return Ok(not_found().await);
-    };
-    match state.store.submissions.get_upload(UploadId(file)).await? {
-        Some(u) if u.draft == l.draft.id => serve_file(&state, &u).await,
-        _ => Ok(not_found().await),
-    }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "draft_check.html")]
-pub(crate) struct CheckPage {
-    layout: Layout,
-    procedure_name: String,
-    case_name: String,
-    agency_name: String,
-    base: String,
-    sections: Vec<AnswerSection>,
-    components: Vec<ComponentFiles>,
-    errors: Vec<(String, String)>,
-    fees: Vec<(String, String)>,
-    declared: bool,
-}
-
-/// The answers as they will be kept: pages that validate show their normalised values (dates as dd/mm/yyyy,
-/// numbers without spaces), others what was typed.
-fn as_shown(form: &FormDefinition, raw: &Answers) -> Answers {
-    let mut shown = raw.clone();
-    for (i, page) in form.pages.iter().enumerate() {
-        if let Ok(clean) = form.validate_page(i, raw) {
-            for f in &page.fields {
-                shown.retain(|k, _| k != &f.key && !k.starts_with(&format!("{}.", f.key)));
-            }
-            shown.extend(clean);
-        }
-    }
-    shown
-}
-
-async fn render_check(
-    state: &AppState,
-    layout: Layout,
-    l: &Loaded,
-    errors: Vec<(String, String)>,
-    declared: bool,
-) -> Result<CheckPage, AppError> {
-    let files = state
-        .store
-        .submissions
-        .uploads_for_draft(l.draft.id)
-        .await?;
-    let base = draft_path(l.draft.id);
-    Ok(CheckPage {
-        layout,
-        procedure_name: l.procedure.name.to_string(),
-        case_name: l.case.name.to_string(),
-        agency_name: state
-            .catalogue
-            .view()
-            .agency_name(&l.draft.agency)
-            .to_string(),
-        sections: answer_sections(&l.form, &as_shown(&l.form, &l.draft.answers), Some(&base)),
-        components: l
-            .case
-            .components
-            .iter()
-            .enumerate()
-            .map(|(i, c)| ComponentFiles {
-                index: i,
-                name: c.name.to_string(),
-                required: c.required,
-                files: file_views(&base, &files, i),
-                error: None,
-            })
-            .collect(),
-        base,
-        errors,
-        fees: l
-            .case
-            .fees
-            .iter()
-            .map(|f| (f.description.to_string(), f.amount.to_string()))
-            .collect(),
-        declared,
-    })
-}
-
-pub(crate) async fn check_page(
-    State(state): State<AppState>,
-    layout: Layout,
-    viewer: Viewer,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    let path = format!("/ho-so-nhap/{id}/kiem-tra");
-    let l = loaded!(state, viewer, id, path);
-    Ok(render_check(&state, layout, &l, vec![], false)
-        .await?
-        .into_response())
-}
-
-#[derive(Debug, serde::Deserialize)]
-pub(crate) struct SubmitForm {
-    #[serde(default)]
-    cam_doan: Option<String>,
-}
-
-/// Submit. Validates everything again; a retry (double click, lost response) lands on the same dossier.
-pub(crate) async fn submit(
-    State(state): State<AppState>,
-    layout: Layout,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    Form(posted): Form<SubmitForm>,
-) -> Result<Response, AppError> {
-    let path = format!("/ho-so-nhap/{id}/kiem-tra");
-    // a draft already submitted redirects to its dossier inside `load`: that is the idempotent answer
-    let l = loaded!(state, viewer, id, path);
-    let base = draft_path(l.draft.id);
-    let mut errors: Vec<(String, String)> = Vec::new();
-    let answers = match l.form.validate(&l.draft.answers) {
-        Ok(a) => Some(a),
-        Err(list) => {
-            for (page, e) in list {
-                errors.push((
-                    format!("{base}/trang/{}#{}", page + 1, e.key.replace('.', "-")),
-                    e.message,
-                ));
-            }
-            None
-        }
-    };
-    let files = state
-        .store
-        .submissions
-        .uploads_for_draft(l.draft.id)
-        .await?;
-    for i in missing_components(&l.case, &files) {
-        errors.push((
-            format!("{base}/giay-to#tep-{i}"),
-            format!("Chưa đính kèm “{}”", l.case.components[i].name),
-        ));
-    }
-    let declared = posted.cam_doan.as_deref() == Some("co");
-    if !declared {
-        errors.push((
-            "#cam_doan".into(),
-            "Đánh dấu vào ô cam đoan để nộp hồ sơ".into(),
-        ));
-    }
-    let Some(answers) = answers.filter(|_| errors.is_empty()) else {
-        return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            render_check(&state, layout, &l, errors, declared).await?,
-        )
-            .into_response());
-    };
-    let name = NonEmptyText::parse_named(form::first(&answers, form::APPLICANT_NAME), "Họ và tên")
-        .map_err(|_| AppError::NotFound)?;
-    let email = form::first(&answers, form::APPLICANT_EMAIL).to_string();
-    let tracking = format!(
-        "{}/ho-so/{{code}}",
-        state.site.public_url.trim_end_matches('/')
-    );
-    let mut emails = if email.is_empty() {
-        vec![]
-    } else {
-        vec![OutgoingEmail {
-            to: email,
-            subject: "Đã nhận hồ sơ {code} trực tuyến".into(),
-            body: format!(
-                "Kính gửi {name},\n\n{site} đã nhận hồ sơ trực tuyến của bạn.\n\nMã hồ sơ: {{code}}\nThủ tục: {proc}\nCơ quan giải quyết: {agency}\n\nCơ quan sẽ kiểm tra hồ sơ trong 1 ngày làm việc và báo cho bạn kết quả tiếp nhận cùng ngày hẹn trả kết quả.\nTheo dõi hồ sơ: {tracking}\n\nThư này được gửi tự động, vui lòng không trả lời.\n",
-                site = state.site.name,
-                proc = l.procedure.name,
-                agency = state.catalogue.view().agency_name(&l.draft.agency),
-            ),
-        }]
-    };
-    // the desk of that agency learns a dossier entered its queue (with its reception deadline of a working day)
-    let view = state.catalogue.view();
-    let within =
-        |a: &motcua_domain::AgencyCode, b: &motcua_domain::AgencyCode| view.is_within(a, b);
-    for officer in state.store.accounts.list_officers().await? {
-        let receives = motcua_domain::policy::decide(
-            Some(&officer),
-            Action::ReceiveDossiers(&l.draft.agency),
-            &within,
-        ) == motcua_domain::policy::Decision::Allow;
-        if let (true, Some(to)) = (receives, officer.email.as_ref()) {
-            emails.push(OutgoingEmail {
-                to: to.as_str().to_string(),
-                subject: "Hồ sơ trực tuyến mới {code} chờ tiếp nhận".into(),
-                body: format!(
-                    "Hồ sơ {{code}} ({proc}) vừa được nộp trực tuyến và chờ tiếp nhận trong 1 ngày làm việc.\nXem: {}/can-bo/ho-so/{{code}}\n",
-                    state.site.public_url.trim_end_matches('/'),
-                    proc = l.procedure.name,
-                ),
-            });
-        }
-    }
-    let submission = Submission {
-        draft: l.draft.id,
-        new_dossier: DossierId::new(),
-        account: l.account.id,
-        applicant_name: name,
-        applicant_phone: form::first(&answers, form::APPLICANT_PHONE).to_string(),
-        applicant_personal_id: form::first(&answers, form::APPLICANT_ID).to_string(),
-        on_behalf: form::first(&answers, form::ON_BEHALF) == form::YES,
-        answers,
-        at: OffsetDateTime::now_utc(),
-        emails,
-    };
-    let dossier = state.store.submissions.submit(&submission).await?;
-    state.outbox_wake.notify_one();
-    Ok(Redirect::to(&format!("/ho-so/{}/da-nop", dossier.code)).into_response())
-}
-
-pub(crate) async fn delete_draft(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    let path = format!("/ho-so-nhap/{id}");
-    let l = loaded!(state, viewer, id, path);
-    let files = state
-        .store
-        .submissions
-        .delete_draft(l.draft.id, l.account.id)
-        .await?;
-    for f in files {
-        let _ = state
-            .files
-            .delete(&object_store::path::Path::from(f.object_key.as_str()))
-            .await;
-    }
-    Ok(Redirect::to("/ho-so-cua-toi?da_xoa=1").into_response())
-}
-
-/// Check and store one file; `Ok(Err(message))` when it is refused.
-async fn keep(
-    state: &AppState,
-    target: &Target,
-    component: usize,
-    name: &str,
-    bytes: Vec<u8>,
-) -> Result<Result<(), String>, AppError> {
-    let prefix = format!("tep/{}", vntime::vn_date(OffsetDateTime::now_utc()));
-    let file = match store_checked(state, name, bytes, &prefix).await? {
-        Ok(f) => f,
-        Err(message) => return Ok(Err(message)),
-    };
-    let upload = Upload {
-        id: UploadId(file.id),
-        account: target.account,
-        draft: target.draft,
-        component: u16::try_from(component).unwrap_or(u16::MAX),
-        file_name: file.file_name,
-        object_key: file.key.clone(),
-        file_type: file.kind,
-        size: file.size,
-        sha256: file.sha256,
-        created_at: OffsetDateTime::now_utc(),
-        dossier: None,
-    };
-    let path = object_store::path::Path::from(file.key.as_str());
-    let added = if target.supplement {
-        state
-            .store
-            .submissions
-            .add_supplement_upload(&upload, state.uploads.max_dossier_bytes)
-            .await
-    } else {
-        state
-            .store
-            .submissions
-            .add_upload(&upload, state.uploads.max_dossier_bytes)
-            .await
-    };
-    match added {
-        Ok(()) => Ok(Ok(())),
-        Err(e) => {
-            let _ = state.files.delete(&path).await;
-            match e {
-                StoreError::Constraint(_) => Ok(Err(format!(
-                    "Tổng dung lượng tệp của hồ sơ vượt quá {}. Hãy bớt tệp hoặc nén tệp trước khi tải lên.",
-                    upload::format_size(state.uploads.max_dossier_bytes)
-                ))),
-                other => Err(other.into()),
-            }
-        }
-    }
 }

@@ -2,4 +2,6 @@
 //! with supplements and withdrawal, and the public lookup.
 
 pub(crate) mod apply;
+pub(crate) mod attachments;
+pub(crate) mod submit;
 pub(crate) mod tracking;

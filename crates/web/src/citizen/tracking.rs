@@ -21,9 +21,9 @@ use motcua_store::StoreError;
 
 use crate::{
     AppError, AppState, answers::AnswerSection, answers::answer_sections,
-    citizen::apply::ComponentFiles, citizen::apply::Target, citizen::apply::file_views,
-    citizen::apply::receive, error::not_found, files::serve_file, guard, layout::Layout,
-    session::start_of, viewer::Viewer,
+    citizen::attachments::ComponentFiles, citizen::attachments::Target,
+    citizen::attachments::file_views, citizen::attachments::receive, error::not_found,
+    files::serve_file, guard, layout::Layout, session::start_of, viewer::Viewer,
 };
 
 pub(crate) struct DraftRow {

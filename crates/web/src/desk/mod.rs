@@ -1,7 +1,10 @@
 //! The one-stop desk: reception queue and counter intake, an officer's dossier page, processing steps and results,
 //! the inbox, the register.
 
+pub(crate) mod inbox;
+pub(crate) mod intake;
 pub(crate) mod page;
 pub(crate) mod processing;
+pub(crate) mod queue;
 pub(crate) mod reception;
 pub(crate) mod register;

@@ -1,0 +1,250 @@
+//! Checking every answer and file of a draft, submitting it once, and deleting a draft.
+
+use crate::answers::{AnswerSection, answer_sections};
+use crate::citizen::apply::{Loaded, draft_path, loaded, missing_components};
+use crate::citizen::attachments::{ComponentFiles, file_views};
+use crate::input::Form;
+use crate::{AppError, AppState, layout::Layout, viewer::Viewer};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use motcua_domain::{
+    DossierId, NonEmptyText,
+    form::{self, Answers, FormDefinition},
+    policy::Action,
+    submission::{OutgoingEmail, Submission},
+};
+use object_store::ObjectStoreExt;
+use time::OffsetDateTime;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "draft_check.html")]
+pub(crate) struct CheckPage {
+    layout: Layout,
+    procedure_name: String,
+    case_name: String,
+    agency_name: String,
+    base: String,
+    sections: Vec<AnswerSection>,
+    components: Vec<ComponentFiles>,
+    errors: Vec<(String, String)>,
+    fees: Vec<(String, String)>,
+    declared: bool,
+}
+
+/// The answers as they will be kept: pages that validate show their normalised values (dates as dd/mm/yyyy,
+/// numbers without spaces), others what was typed.
+pub(crate) fn as_shown(form: &FormDefinition, raw: &Answers) -> Answers {
+    let mut shown = raw.clone();
+    for (i, page) in form.pages.iter().enumerate() {
+        if let Ok(clean) = form.validate_page(i, raw) {
+            for f in &page.fields {
+                shown.retain(|k, _| k != &f.key && !k.starts_with(&format!("{}.", f.key)));
+            }
+            shown.extend(clean);
+        }
+    }
+    shown
+}
+
+pub(crate) async fn render_check(
+    state: &AppState,
+    layout: Layout,
+    l: &Loaded,
+    errors: Vec<(String, String)>,
+    declared: bool,
+) -> Result<CheckPage, AppError> {
+    let files = state
+        .store
+        .submissions
+        .uploads_for_draft(l.draft.id)
+        .await?;
+    let base = draft_path(l.draft.id);
+    Ok(CheckPage {
+        layout,
+        procedure_name: l.procedure.name.to_string(),
+        case_name: l.case.name.to_string(),
+        agency_name: state
+            .catalogue
+            .view()
+            .agency_name(&l.draft.agency)
+            .to_string(),
+        sections: answer_sections(&l.form, &as_shown(&l.form, &l.draft.answers), Some(&base)),
+        components: l
+            .case
+            .components
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ComponentFiles {
+                index: i,
+                name: c.name.to_string(),
+                required: c.required,
+                files: file_views(&base, &files, i),
+                error: None,
+            })
+            .collect(),
+        base,
+        errors,
+        fees: l
+            .case
+            .fees
+            .iter()
+            .map(|f| (f.description.to_string(), f.amount.to_string()))
+            .collect(),
+        declared,
+    })
+}
+
+pub(crate) async fn check_page(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let path = format!("/ho-so-nhap/{id}/kiem-tra");
+    let l = loaded!(state, viewer, id, path);
+    Ok(render_check(&state, layout, &l, vec![], false)
+        .await?
+        .into_response())
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct SubmitForm {
+    #[serde(default)]
+    cam_doan: Option<String>,
+}
+
+/// Submit. Validates everything again; a retry (double click, lost response) lands on the same dossier.
+pub(crate) async fn submit(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(posted): Form<SubmitForm>,
+) -> Result<Response, AppError> {
+    let path = format!("/ho-so-nhap/{id}/kiem-tra");
+    // a draft already submitted redirects to its dossier inside `load`: that is the idempotent answer
+    let l = loaded!(state, viewer, id, path);
+    let base = draft_path(l.draft.id);
+    let mut errors: Vec<(String, String)> = Vec::new();
+    let answers = match l.form.validate(&l.draft.answers) {
+        Ok(a) => Some(a),
+        Err(list) => {
+            for (page, e) in list {
+                errors.push((
+                    format!("{base}/trang/{}#{}", page + 1, e.key.replace('.', "-")),
+                    e.message,
+                ));
+            }
+            None
+        }
+    };
+    let files = state
+        .store
+        .submissions
+        .uploads_for_draft(l.draft.id)
+        .await?;
+    for i in missing_components(&l.case, &files) {
+        errors.push((
+            format!("{base}/giay-to#tep-{i}"),
+            format!("Chưa đính kèm “{}”", l.case.components[i].name),
+        ));
+    }
+    let declared = posted.cam_doan.as_deref() == Some("co");
+    if !declared {
+        errors.push((
+            "#cam_doan".into(),
+            "Đánh dấu vào ô cam đoan để nộp hồ sơ".into(),
+        ));
+    }
+    let Some(answers) = answers.filter(|_| errors.is_empty()) else {
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render_check(&state, layout, &l, errors, declared).await?,
+        )
+            .into_response());
+    };
+    let name = NonEmptyText::parse_named(form::first(&answers, form::APPLICANT_NAME), "Họ và tên")
+        .map_err(|_| AppError::NotFound)?;
+    let email = form::first(&answers, form::APPLICANT_EMAIL).to_string();
+    let tracking = format!(
+        "{}/ho-so/{{code}}",
+        state.site.public_url.trim_end_matches('/')
+    );
+    let mut emails = if email.is_empty() {
+        vec![]
+    } else {
+        vec![OutgoingEmail {
+            to: email,
+            subject: "Đã nhận hồ sơ {code} trực tuyến".into(),
+            body: format!(
+                "Kính gửi {name},\n\n{site} đã nhận hồ sơ trực tuyến của bạn.\n\nMã hồ sơ: {{code}}\nThủ tục: {proc}\nCơ quan giải quyết: {agency}\n\nCơ quan sẽ kiểm tra hồ sơ trong 1 ngày làm việc và báo cho bạn kết quả tiếp nhận cùng ngày hẹn trả kết quả.\nTheo dõi hồ sơ: {tracking}\n\nThư này được gửi tự động, vui lòng không trả lời.\n",
+                site = state.site.name,
+                proc = l.procedure.name,
+                agency = state.catalogue.view().agency_name(&l.draft.agency),
+            ),
+        }]
+    };
+    // the desk of that agency learns a dossier entered its queue (with its reception deadline of a working day)
+    let view = state.catalogue.view();
+    let within =
+        |a: &motcua_domain::AgencyCode, b: &motcua_domain::AgencyCode| view.is_within(a, b);
+    for officer in state.store.accounts.list_officers().await? {
+        let receives = motcua_domain::policy::decide(
+            Some(&officer),
+            Action::ReceiveDossiers(&l.draft.agency),
+            &within,
+        ) == motcua_domain::policy::Decision::Allow;
+        if let (true, Some(to)) = (receives, officer.email.as_ref()) {
+            emails.push(OutgoingEmail {
+                to: to.as_str().to_string(),
+                subject: "Hồ sơ trực tuyến mới {code} chờ tiếp nhận".into(),
+                body: format!(
+                    "Hồ sơ {{code}} ({proc}) vừa được nộp trực tuyến và chờ tiếp nhận trong 1 ngày làm việc.\nXem: {}/can-bo/ho-so/{{code}}\n",
+                    state.site.public_url.trim_end_matches('/'),
+                    proc = l.procedure.name,
+                ),
+            });
+        }
+    }
+    let submission = Submission {
+        draft: l.draft.id,
+        new_dossier: DossierId::new(),
+        account: l.account.id,
+        applicant_name: name,
+        applicant_phone: form::first(&answers, form::APPLICANT_PHONE).to_string(),
+        applicant_personal_id: form::first(&answers, form::APPLICANT_ID).to_string(),
+        on_behalf: form::first(&answers, form::ON_BEHALF) == form::YES,
+        answers,
+        at: OffsetDateTime::now_utc(),
+        emails,
+    };
+    let dossier = state.store.submissions.submit(&submission).await?;
+    state.outbox_wake.notify_one();
+    Ok(Redirect::to(&format!("/ho-so/{}/da-nop", dossier.code)).into_response())
+}
+
+pub(crate) async fn delete_draft(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let path = format!("/ho-so-nhap/{id}");
+    let l = loaded!(state, viewer, id, path);
+    let files = state
+        .store
+        .submissions
+        .delete_draft(l.draft.id, l.account.id)
+        .await?;
+    for f in files {
+        let _ = state
+            .files
+            .delete(&object_store::path::Path::from(f.object_key.as_str()))
+            .await;
+    }
+    Ok(Redirect::to("/ho-so-cua-toi?da_xoa=1").into_response())
+}
