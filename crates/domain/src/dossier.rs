@@ -136,6 +136,15 @@ pub enum DossierStatus {
 use DossierStatus as S;
 
 /// Every allowed status change, in one place. Anything not listed is refused.
+/// The fewest characters a written reason may have (a refusal, a supplement request, a return, an apology): the
+/// law asks for the reason in writing, and "x" is not one.
+pub const MIN_REASON_CHARS: usize = 10;
+
+/// Whether `reason` (trimmed) is long enough to be a reason.
+pub fn is_reason(reason: &str) -> bool {
+    reason.trim().chars().count() >= MIN_REASON_CHARS
+}
+
 pub const TRANSITIONS: &[(DossierStatus, DossierStatus)] = &[
     // the citizen sends the draft
     (S::Draft, S::Submitted),
@@ -649,6 +658,15 @@ impl HistoryEvent {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_reason_has_at_least_ten_characters_besides_spaces() {
+        assert!(is_reason("Thiếu bản sao giấy khai sinh"));
+        assert!(!is_reason("   thiếu    "));
+        assert!(is_reason("Thiếu giấy"));
+        assert!(!is_reason("Thiếu gi"));
+    }
+
     #[test]
     fn an_apology_keeps_the_status_and_only_while_the_clock_runs() {
         let at = time::macros::datetime!(2026-03-02 02:00 UTC);

@@ -276,9 +276,18 @@ impl SubmissionRepo for SqlStore {
         self.insert_upload(u, max_total_bytes, true).await
     }
 
-    async fn send_supplement(&self, draft: DraftId, t: &Transition) -> StoreResult<HistoryEvent> {
+    async fn send_supplement(
+        &self,
+        draft: DraftId,
+        t: &Transition,
+        steps: Option<&motcua_domain::workflow::StepChange>,
+    ) -> StoreResult<HistoryEvent> {
         write!(self, |tx, d| {
             let event = transition_in((&mut *tx).into(), t).await?;
+            if let Some(change) = steps {
+                crate::workflow::apply_step_change((&mut *tx).into(), t.dossier, change, t.at)
+                    .await?;
+            }
             sqlx::query(
                 "UPDATE uploads SET dossier_id = $1 WHERE draft_id = $2 AND dossier_id IS NULL",
             )

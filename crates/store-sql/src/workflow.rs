@@ -14,10 +14,10 @@ use motcua_store::{
 };
 
 use crate::{
-    SqlStore,
+    Conn, SqlStore,
     dialect::{At, Id, Json},
     dossiers::{DOSSIER_COLUMNS, dossier_in, dossier_row, transition_in},
-    int, map_err, read,
+    int, map_err, on_conn, read,
     rows::Columns,
     write,
 };
@@ -148,94 +148,16 @@ impl WorkflowRepo for SqlStore {
             .dossier
             .or(transition.map(|t| t.dossier))
             .ok_or_else(|| StoreError::Other("hand-off without a dossier".into()))?;
-        let id = Id(dossier.0);
+        let at = transition
+            .map(|t| t.at)
+            .or(change.end.as_ref().map(|e| e.at))
+            .or(change.next.as_ref().map(|n| n.started_at))
+            .unwrap_or_else(OffsetDateTime::now_utc);
         write!(self, |tx, d| {
             if let Some(t) = transition {
                 transition_in((&mut *tx).into(), t).await?;
             }
-            if let Some(end) = &change.end {
-                let done = sqlx::query(
-                    "UPDATE dossier_steps SET ended_at = $1, ended_by = $2, outcome = $3, note = $4 \
-                     WHERE dossier_id = $5 AND seq = $6 AND ended_at IS NULL",
-                )
-                .bind(At(end.at))
-                .bind(&end.by)
-                .bind(end.outcome.as_str())
-                .bind(&end.note)
-                .bind(id)
-                .bind(int(end.seq)?)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::Conflict(
-                        "bước xử lý này đã được người khác chuyển".into(),
-                    ));
-                }
-            }
-            if let Some((seq, due)) = change.extend {
-                sqlx::query(
-                    "UPDATE dossier_steps SET due_at = $1 WHERE dossier_id = $2 AND seq = $3 AND ended_at IS NULL",
-                )
-                .bind(At(due))
-                .bind(id)
-                .bind(int(seq)?)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-            }
-            if let Some(next) = &change.next {
-                let seq: i32 = sqlx::query_scalar(
-                    "SELECT CAST(COALESCE(MAX(seq), 0) + 1 AS INTEGER) FROM dossier_steps WHERE dossier_id = $1",
-                )
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(map_err)?;
-                sqlx::query(
-                    "INSERT INTO dossier_steps (dossier_id, seq, step_index, workflow_version, name, agency_code, role, \
-                     quota_hours, assignee, assignee_name, started_at, started_by, due_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                )
-                .bind(id)
-                .bind(seq)
-                .bind(int(next.index)?)
-                .bind(int(next.workflow_version)?)
-                .bind(&next.name)
-                .bind(next.agency.as_str())
-                .bind(next.role.as_str())
-                .bind(int(next.quota_hours)?)
-                .bind(next.assignee.as_ref().map(|(a, _)| Id(a.0)))
-                .bind(next.assignee.as_ref().map(|(_, n)| n.clone()))
-                .bind(At(next.started_at))
-                .bind(&next.started_by)
-                .bind(At(next.due_at))
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-            }
-            if !change.emails.is_empty() {
-                let code = dossier_in((&mut *tx).into(), dossier)
-                    .await?
-                    .ok_or(StoreError::NotFound)?
-                    .code;
-                let at = transition
-                    .map(|t| t.at)
-                    .or(change.end.as_ref().map(|e| e.at))
-                    .or(change.next.as_ref().map(|n| n.started_at))
-                    .unwrap_or_else(OffsetDateTime::now_utc);
-                for email in &change.emails {
-                    sqlx::query(
-                        "INSERT INTO outbox (id, kind, payload, run_at, created_at) VALUES ($1, 'email', $2, $3, $3)",
-                    )
-                    .bind(Id(Uuid::now_v7()))
-                    .bind(Json::parse(&decode::email_payload(email, &code))?)
-                    .bind(At(at))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
-                }
-            }
+            apply_step_change((&mut *tx).into(), dossier, change, at).await?;
         })
     }
 
@@ -369,4 +291,96 @@ impl WorkflowRepo for SqlStore {
                 .collect()
         })
     }
+}
+
+/// A hand-off inside the caller's transaction: the open holding named by `change.end` ends (a `Conflict` when it
+/// has ended already: someone acted first), the next opens, a due time moves, the e-mails are queued (dated `at`).
+pub(crate) async fn apply_step_change(
+    conn: Conn<'_>,
+    dossier: DossierId,
+    change: &StepChange,
+    at: OffsetDateTime,
+) -> StoreResult<()> {
+    let id = Id(dossier.0);
+    on_conn!(conn, |c, d| {
+        if let Some(end) = &change.end {
+            let done = sqlx::query(
+                "UPDATE dossier_steps SET ended_at = $1, ended_by = $2, outcome = $3, note = $4 \
+                 WHERE dossier_id = $5 AND seq = $6 AND ended_at IS NULL",
+            )
+            .bind(At(end.at))
+            .bind(&end.by)
+            .bind(end.outcome.as_str())
+            .bind(&end.note)
+            .bind(id)
+            .bind(int(end.seq)?)
+            .execute(&mut *c)
+            .await
+            .map_err(map_err)?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::Conflict(
+                    "bước xử lý này đã được người khác chuyển".into(),
+                ));
+            }
+        }
+        if let Some((seq, due)) = change.extend {
+            sqlx::query(
+                "UPDATE dossier_steps SET due_at = $1 WHERE dossier_id = $2 AND seq = $3 AND ended_at IS NULL",
+            )
+            .bind(At(due))
+            .bind(id)
+            .bind(int(seq)?)
+            .execute(&mut *c)
+            .await
+            .map_err(map_err)?;
+        }
+        if let Some(next) = &change.next {
+            let seq: i32 = sqlx::query_scalar(
+                "SELECT CAST(COALESCE(MAX(seq), 0) + 1 AS INTEGER) FROM dossier_steps WHERE dossier_id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut *c)
+            .await
+            .map_err(map_err)?;
+            sqlx::query(
+                "INSERT INTO dossier_steps (dossier_id, seq, step_index, workflow_version, name, agency_code, role, \
+                 quota_hours, assignee, assignee_name, started_at, started_by, due_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            )
+            .bind(id)
+            .bind(seq)
+            .bind(int(next.index)?)
+            .bind(int(next.workflow_version)?)
+            .bind(&next.name)
+            .bind(next.agency.as_str())
+            .bind(next.role.as_str())
+            .bind(int(next.quota_hours)?)
+            .bind(next.assignee.as_ref().map(|(a, _)| Id(a.0)))
+            .bind(next.assignee.as_ref().map(|(_, n)| n.clone()))
+            .bind(At(next.started_at))
+            .bind(&next.started_by)
+            .bind(At(next.due_at))
+            .execute(&mut *c)
+            .await
+            .map_err(map_err)?;
+        }
+        if !change.emails.is_empty() {
+            let code = dossier_in((&mut *c).into(), dossier)
+                .await?
+                .ok_or(StoreError::NotFound)?
+                .code;
+            for email in &change.emails {
+                sqlx::query(
+                    "INSERT INTO outbox (id, kind, payload, run_at, created_at) VALUES ($1, 'email', $2, $3, $3)",
+                )
+                .bind(Id(Uuid::now_v7()))
+                .bind(Json::parse(&decode::email_payload(email, &code))?)
+                .bind(At(at))
+                .execute(&mut *c)
+                .await
+                .map_err(map_err)?;
+            }
+        }
+        Ok(())
+    })
 }

@@ -347,11 +347,13 @@ pub trait SubmissionRepo: Send + Sync {
     /// unclaimed until [`SubmissionRepo::send_supplement`]. `Conflict` if the draft was never submitted.
     async fn add_supplement_upload(&self, upload: &Upload, max_total_bytes: u64)
     -> StoreResult<()>;
-    /// Send a supplement: the dossier's transition and the claim of the files added for it, together.
+    /// Send a supplement: the dossier's transition, the claim of the files added for it and, when processing
+    /// resumes, the change to its workflow steps, in one commit: all of it or none.
     async fn send_supplement(
         &self,
         draft: DraftId,
         transition: &Transition,
+        steps: Option<&StepChange>,
     ) -> StoreResult<HistoryEvent>;
     /// The draft an online dossier was submitted from.
     async fn draft_of(&self, dossier: DossierId) -> StoreResult<Option<DraftId>>;

@@ -1946,11 +1946,59 @@ async fn a_supplement_claims_its_files_with_the_transition(store: &Store) {
             .submissions
             .send_supplement(
                 draft.id,
-                &t(DossierStatus::Received, DossierStatus::Processing, 1)
+                &t(DossierStatus::Received, DossierStatus::Processing, 1),
+                None
             )
             .await,
         Err(StoreError::Conflict(_))
     ));
+    assert_eq!(
+        store
+            .submissions
+            .uploads_for_dossier(dossier.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // a step change that fails (it ends a holding that does not exist) takes the transition and the claim with it
+    let failing = motcua_domain::workflow::StepChange {
+        dossier: Some(dossier.id),
+        end: Some(motcua_domain::workflow::EndStep {
+            seq: 99,
+            at,
+            by: "officer".into(),
+            outcome: motcua_domain::workflow::StepOutcome::Forwarded,
+            note: None,
+        }),
+        ..Default::default()
+    };
+    assert!(matches!(
+        store
+            .submissions
+            .send_supplement(
+                draft.id,
+                &t(
+                    DossierStatus::SupplementRequested,
+                    DossierStatus::Submitted,
+                    2,
+                ),
+                Some(&failing),
+            )
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store
+            .dossiers
+            .get(dossier.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        DossierStatus::SupplementRequested,
+        "nothing of a half-done supplement stays"
+    );
     assert_eq!(
         store
             .submissions
@@ -1969,6 +2017,7 @@ async fn a_supplement_claims_its_files_with_the_transition(store: &Store) {
                 DossierStatus::Submitted,
                 2,
             ),
+            None,
         )
         .await
         .unwrap();

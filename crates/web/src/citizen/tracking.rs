@@ -550,16 +550,22 @@ pub(crate) async fn supplement_send(
         }
         _ => t,
     };
-    let resumed_at = t.at;
-    match state.store.submissions.send_supplement(draft, &t).await {
+    // processing resumes: the workflow's open step gets the pause too, or the workflow starts; committed with the
+    // transition and the files, all or nothing
+    let change = match asked {
+        Some(asked) if was_received => {
+            Some(crate::steps::after_supplement(&state, &dossier, asked.at, t.at).await?)
+        }
+        _ => None,
+    };
+    match state
+        .store
+        .submissions
+        .send_supplement(draft, &t, change.as_ref())
+        .await
+    {
         Ok(_) => {
-            // processing resumes: the workflow's open step gets the pause too, or the workflow starts
-            if was_received && let Some(asked) = asked {
-                let change =
-                    crate::steps::after_supplement(&state, &dossier, asked.at, resumed_at).await?;
-                if let Err(e) = state.store.workflows.hand_off(None, &change).await {
-                    tracing::error!(error = %e, dossier = %dossier.code, "the workflow step was not updated after a supplement");
-                }
+            if change.is_some() {
                 state.outbox_wake.notify_one();
             }
             Ok(Redirect::to(&format!("/ho-so/{code}")).into_response())

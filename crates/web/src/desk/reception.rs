@@ -78,7 +78,7 @@ pub(crate) async fn answer(
                 .into_response());
         }
     };
-    if needs_reason && reason.chars().count() < 10 {
+    if needs_reason && !motcua_domain::dossier::is_reason(&reason) {
         let message = if to == DossierStatus::Refused {
             "Ghi rõ lý do từ chối tiếp nhận (ít nhất 10 ký tự): pháp luật yêu cầu nêu lý do bằng văn bản"
         } else {
@@ -262,7 +262,7 @@ pub(crate) async fn move_on(
             return Ok(resp);
         }
     }
-    if needs_reason && reason.chars().count() < 10 {
+    if needs_reason && !motcua_domain::dossier::is_reason(&reason) {
         let errors = vec![(
             "ly_do_sau".into(),
             "Ghi rõ lý do (ít nhất 10 ký tự): pháp luật yêu cầu nêu lý do cho việc này".into(),
@@ -488,7 +488,7 @@ pub(crate) async fn apology(
         )),
         _ => {}
     }
-    if reason.chars().count() < 10 {
+    if !motcua_domain::dossier::is_reason(&reason) {
         errors.push((
             "ly_do_xin_loi".into(),
             "Nêu lý do chậm trả kết quả (ít nhất 10 ký tự)".into(),
