@@ -278,7 +278,7 @@ async fn plan_step(
                     "buoc-xu-ly",
                 ));
             }
-            if !motcua_domain::dossier::is_reason(&note) {
+            if !motcua_domain::dossier::is_reason(note) {
                 return Ok(refused(
                     "Ghi rõ lý do trả lại (ít nhất 10 ký tự) để bước trước biết cần làm gì",
                     "ly_do_buoc",
