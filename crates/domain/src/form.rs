@@ -557,7 +557,12 @@ fn capital(name: &str) -> String {
     }
 }
 
-/// `d/m/yyyy` or `dd/mm/yyyy` (also with `-` or `.`), or the `yyyy-mm-dd` a date input sends.
+/// The years a typed date may fall in: wide enough for an old title deed or a birth in 1900, narrow enough that
+/// no working-time or calendar arithmetic on the date can overflow.
+pub const DATE_YEARS: std::ops::RangeInclusive<i32> = 1800..=2200;
+
+/// `d/m/yyyy` or `dd/mm/yyyy` (also with `-` or `.`), or the `yyyy-mm-dd` a date input sends, within
+/// [`DATE_YEARS`].
 pub fn parse_date(input: &str) -> Option<Date> {
     let parts: Vec<&str> = input.trim().split(['/', '-', '.']).collect();
     let [a, b, c] = parts.as_slice() else {
@@ -569,7 +574,7 @@ pub fn parse_date(input: &str) -> Option<Date> {
     } else {
         (num(a)?, num(b)?, num(c)?)
     };
-    if !(1000..=9999).contains(&year) {
+    if !DATE_YEARS.contains(&year) {
         return None;
     }
     let month = Month::try_from(u8::try_from(month).ok()?).ok()?;
@@ -744,6 +749,12 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn no_date_outside_the_sane_years_is_accepted(day in 1u8..=28, month in 1u8..=12, year in 0i32..100_000) {
+            let typed = format!("{day:02}/{month:02}/{year}");
+            prop_assert_eq!(parse_date(&typed).is_some(), DATE_YEARS.contains(&year));
+        }
+
         #[test]
         fn every_real_date_round_trips(day in 1u8..=28, month in 1u8..=12, year in 1900i32..2100) {
             let date = Date::from_calendar_date(year, Month::try_from(month).unwrap(), day).unwrap();

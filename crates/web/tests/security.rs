@@ -916,3 +916,60 @@ async fn the_audit_trail_pages_and_filters_for_administrators() {
     assert_eq!(by_actor.status, StatusCode::OK);
     assert!(!by_actor.body.contains("<td>Đăng nhập thất bại</td>"));
 }
+
+#[tokio::test]
+async fn extreme_dates_and_numbers_get_a_clear_answer_never_a_panic() {
+    let (app, _, dossier) =
+        support::with_submitted_dossier(motcua_testkit::sqlite_store().await).await;
+    let officer = person(
+        "Trần Thị Bình",
+        "binh@minhhoa.example.vn",
+        AccountKind::Officer,
+        &[
+            &format!("reception@{AGENCY}"),
+            &format!("head_of_unit@{AGENCY}"),
+            &format!("administrator@{AGENCY}"),
+        ],
+    );
+    let cookie = session_for(&app, &officer, "d").await;
+    let code = dossier.code.to_string();
+    let gets = [
+        "/can-bo/so-theo-doi?in_so=1&tu=01/01/2026&den=31/12/9999".to_string(),
+        "/can-bo/so-theo-doi?in_so=1&tu=01/01/0001&den=31/12/2026".to_string(),
+        "/can-bo/ho-so?tu=31/12/9999&den=01/01/0001&trang=99999999999999999999".to_string(),
+        "/can-bo/ho-so?trang=-1".to_string(),
+        "/thu-tuc?trang=18446744073709551616".to_string(),
+        "/quan-tri/nhat-ky-bao-mat?tu_ngay=01/01/1&trang=4294967296".to_string(),
+        "/quan-tri/ngay-nghi?nam=99999".to_string(),
+    ];
+    for path in &gets {
+        let reply = app.get_with_cookie(path, &cookie).await;
+        assert!(reply.status.as_u16() < 500, "GET {path}: {}", reply.status);
+    }
+    let register = app
+        .get_with_cookie(
+            "/can-bo/so-theo-doi?in_so=1&tu=01/01/2026&den=31/12/9999",
+            &cookie,
+        )
+        .await;
+    assert_eq!(register.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(register.body.contains("ngày/tháng/năm"));
+    let posts = [
+        (
+            "/quan-tri/ngay-nghi".to_string(),
+            "hanh_dong=them&ngay=31%2F12%2F9999&loai=off&ten=T%E1%BA%BFt".to_string(),
+        ),
+        (
+            format!("/quan-tri/quy-trinh/{PROCEDURE}/mac-dinh"),
+            "ten_0=X&vai_tro_0=specialist&don_vi_0=&gio_0=99999999999999999999".to_string(),
+        ),
+        (
+            format!("/can-bo/ho-so/{code}/xin-loi"),
+            "ngay_hen_moi=31%2F12%2F9999&ly_do=C%E1%BA%A7n+x%C3%A1c+minh+th%C3%AAm".to_string(),
+        ),
+    ];
+    for (path, body) in &posts {
+        let reply = app.post_form(path, body, Some(&cookie)).await;
+        assert!(reply.status.as_u16() < 500, "POST {path}: {}", reply.status);
+    }
+}
