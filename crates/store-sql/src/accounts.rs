@@ -9,8 +9,8 @@ use motcua_domain::{
     TokenPurpose,
 };
 use motcua_store::{
-    AccountRepo, AuditFilter, AuditRepo, LoginRecord, QueryParam, RateLimitRepo, SessionRepo,
-    StoreError, StoreResult,
+    AccountRepo, AuditFilter, AuditRepo, LoginRecord, RateLimitRepo, SessionRepo, StoreError,
+    StoreResult,
     decode::{self, AccountRow},
 };
 
@@ -456,11 +456,7 @@ impl AuditRepo for SqlStore {
         read!(self, |pool, d| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for p in params {
-                q = match p {
-                    QueryParam::Text(t) => q.bind(t),
-                    QueryParam::Id(u) => q.bind(Id(u)),
-                    QueryParam::Time(t) => q.bind(At(t)),
-                };
+                q = crate::bind_param!(q, p);
             }
             let rows = q
                 .bind(i64::from(limit))

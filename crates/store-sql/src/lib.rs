@@ -152,7 +152,18 @@ macro_rules! on_conn {
     };
 }
 
-pub(crate) use {on_conn, read, write};
+/// Bind one [`motcua_store::QueryParam`] of a built WHERE clause (a dossier query, an audit filter) to a query.
+macro_rules! bind_param {
+    ($q:expr, $p:expr) => {
+        match $p {
+            motcua_store::QueryParam::Text(t) => $q.bind(t),
+            motcua_store::QueryParam::Id(u) => $q.bind($crate::dialect::Id(u)),
+            motcua_store::QueryParam::Time(t) => $q.bind($crate::dialect::At(t)),
+        }
+    };
+}
+
+pub(crate) use {bind_param, on_conn, read, write};
 
 /// A database error, sorted by what the caller should do about it.
 pub(crate) fn map_err(err: sqlx::Error) -> StoreError {
@@ -449,4 +460,12 @@ impl motcua_store::Health for SqlStore {
             .map(|m| format!("{}_{}", m.version, m.description))
             .collect())
     }
+}
+
+/// `$first, $first+1, …` for `n` values.
+pub(crate) fn marks(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -11,7 +11,7 @@ use motcua_domain::{
     vntime,
 };
 use motcua_store::{
-    OutboxRepo, QueryParam, StoreError, StoreResult, SubmissionRepo,
+    OutboxRepo, StoreError, StoreResult, SubmissionRepo,
     decode::{self, DraftRow, UploadRow},
 };
 
@@ -510,11 +510,7 @@ impl SubmissionRepo for SqlStore {
         read!(self, |pool, d| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for p in params {
-                q = match p {
-                    QueryParam::Text(t) => q.bind(t),
-                    QueryParam::Id(u) => q.bind(Id(u)),
-                    QueryParam::Time(t) => q.bind(At(t)),
-                };
+                q = crate::bind_param!(q, p);
             }
             let rows = q.fetch_all(pool).await.map_err(map_err)?;
             rows.iter().map(dossier_row).collect()
@@ -589,11 +585,10 @@ impl SubmissionRepo for SqlStore {
         if statuses.is_empty() {
             return Ok(vec![]);
         }
-        let st: Vec<String> = (0..statuses.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
             "{DOSSIER_COLUMNS} WHERE due_at IS NOT NULL AND due_at < $1 AND status IN ({}) \
              ORDER BY due_at LIMIT {}",
-            st.join(", "),
+            crate::marks(2, statuses.len()),
             limit
         );
         read!(self, |pool, d| {

@@ -17,7 +17,7 @@ use crate::{
     Conn, SqlStore,
     dialect::{At, Id, Json},
     dossiers::{DOSSIER_COLUMNS, dossier_in, dossier_row, transition_in},
-    int, map_err, on_conn, read,
+    int, map_err, marks, on_conn, read,
     rows::Columns,
     write,
 };
@@ -46,14 +46,6 @@ fn step_row(row: &impl Columns) -> StoreResult<StepRecord> {
         note: row.opt_text("note")?,
     }
     .decode()
-}
-
-/// `$first, $first+1, …` for `n` values.
-fn marks(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 #[async_trait]

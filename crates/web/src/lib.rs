@@ -15,13 +15,13 @@ pub mod worker;
 
 // the shared layer's modules, by their short names
 pub(crate) use shared::{
-    answers, assets, background, csrf, dossiers, error, guard, health, input, layout, outage,
-    security, slips, steps, urls, viewer,
+    answers, assets, audit, background, csrf, dossiers, error, guard, health, input, layout,
+    outage, security, slips, steps, urls, viewer,
 };
 pub use shared::{auth, catalogue, files, session};
 
 use accounts::{login, password_reset, profile, registration};
-use admin::{audit, holidays, officers, workflows};
+use admin::{audit_trail, holidays, officers, workflows};
 use citizen::{apply, attachments, submit, tracking};
 use desk::{inbox, intake, page, processing, queue, reception, register};
 use portal::pages;
@@ -187,7 +187,10 @@ pub fn router(state: AppState) -> Router {
             "/tai-khoan/mat-khau",
             get(profile::change_password_page).post(profile::change_password),
         )
-        .route("/quan-tri/nhat-ky-bao-mat", get(audit::security_audit))
+        .route(
+            "/quan-tri/nhat-ky-bao-mat",
+            get(audit_trail::security_audit),
+        )
         .route(
             "/quan-tri/ngay-nghi",
             get(holidays::page).post(holidays::change),

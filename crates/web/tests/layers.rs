@@ -10,6 +10,7 @@ const AUDIENCES: &[&str] = &["portal", "accounts", "citizen", "desk", "admin"];
 const SHARED_AT_ROOT: &[&str] = &[
     "answers",
     "assets",
+    "audit",
     "auth",
     "background",
     "catalogue",

@@ -200,3 +200,43 @@ async fn an_administrator_creates_an_officer_who_can_then_log_in() {
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn an_officer_name_must_be_letters_and_the_officer_keeps_a_way_to_log_in() {
+    let (app, cookie) = app_with_admin_of_a().await;
+    // a name with a link in it is refused with a message, and what was typed is kept
+    let bad = app
+        .post_form(
+            "/quan-tri/can-bo",
+            &format!(
+                "ho_ten=B%C3%ACnh+http%3A%2F%2Flua.example&email=binh%40example.vn&vai_tro=reception&co_quan={AGENCY}"
+            ),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("chỉ gồm chữ cái"), "{}", bad.body);
+    assert!(bad.body.contains("value=\"binh@example.vn\""));
+    // the administrator's own contact page: an officer keeps an e-mail or a phone to log in with
+    let emptied = app
+        .post_form(
+            "/tai-khoan/lien-he",
+            "dien_thoai=&email=&dia_chi=",
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(emptied.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        emptied
+            .body
+            .contains("Cần thư điện tử hoặc số điện thoại để đăng nhập")
+    );
+    let still = app
+        .db
+        .store
+        .accounts
+        .find_by_login(&LoginName::parse("admin.a@example.vn").unwrap())
+        .await
+        .unwrap();
+    assert!(still.is_some(), "nothing was saved");
+}

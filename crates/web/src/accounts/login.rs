@@ -1,6 +1,7 @@
 //! Logging in and out, and the two small endpoints behind the idle-session warning.
 
 use crate::accounts::lockout::{Attempt, begin_attempt, locked_message, login_subject};
+use crate::audit;
 use crate::input::{Form, InputRejection, Query};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -14,7 +15,7 @@ use serde::Deserialize;
 use std::sync::OnceLock;
 use time::OffsetDateTime;
 
-use motcua_domain::{AuditEvent, AuditKind, LoginName, Session, SessionKey};
+use motcua_domain::{AuditKind, LoginName, Session, SessionKey};
 
 use crate::{
     AppError, AppState, auth,
@@ -98,28 +99,6 @@ pub(crate) async fn login_page(
 pub(crate) const LOGIN_ATTEMPTS_PER_MINUTE: u32 = 20;
 const WRONG: &str = "Tên đăng nhập hoặc mật khẩu không đúng. Nếu nhập sai 5 lần liên tiếp, việc đăng nhập từ thiết bị này sẽ tạm khóa trong ít phút.";
 
-pub(crate) async fn audit(
-    state: &AppState,
-    kind: AuditKind,
-    actor: Option<motcua_domain::AccountId>,
-    subject: Option<String>,
-    ip: Option<String>,
-    success: bool,
-) {
-    let event = AuditEvent {
-        id: uuid::Uuid::now_v7(),
-        at: OffsetDateTime::now_utc(),
-        kind,
-        actor,
-        subject,
-        ip,
-        success,
-    };
-    if let Err(e) = state.store.audit.record(&event).await {
-        tracing::error!(error = %e, kind = kind.as_str(), "audit event not recorded");
-    }
-}
-
 /// A hash to verify against when the login name is unknown, so both answers take the same time.
 async fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
@@ -157,7 +136,7 @@ pub(crate) async fn login(
     let minute = start_of(now, time::Duration::MINUTE);
     let bucket = format!("login:ip:{}", viewer.ip_key());
     if state.store.rate_limits.hit(&bucket, minute).await? > LOGIN_ATTEMPTS_PER_MINUTE {
-        audit(
+        audit::record(
             &state,
             AuditKind::LoginFailed,
             None,
@@ -205,7 +184,7 @@ pub(crate) async fn login(
     // for a known and an unknown name
     let locks = match begin_attempt(&state, &subject, &ip_key, now).await? {
         Attempt::Locked(until) => {
-            audit(
+            audit::record(
                 &state,
                 AuditKind::LoginFailed,
                 account.as_ref().map(|a| a.id),
@@ -228,7 +207,7 @@ pub(crate) async fn login(
     };
     let verified = auth::verify_password(form.mat_khau.clone(), hash).await;
     let Some(account) = account.clone().filter(|a| verified.ok() && !a.disabled) else {
-        audit(
+        audit::record(
             &state,
             AuditKind::LoginFailed,
             account.as_ref().map(|a| a.id),
@@ -238,7 +217,7 @@ pub(crate) async fn login(
         )
         .await;
         if let Some(until) = locks {
-            audit(
+            audit::record(
                 &state,
                 AuditKind::LockedOut,
                 account.as_ref().map(|a| a.id),
@@ -291,7 +270,7 @@ pub(crate) async fn login(
             expires_at: now + state.sessions.absolute,
         })
         .await?;
-    audit(
+    audit::record(
         &state,
         AuditKind::LoginSucceeded,
         Some(account.id),
@@ -326,7 +305,7 @@ pub(crate) async fn logout(
         } else {
             AuditKind::LoggedOut
         };
-        audit(
+        audit::record(
             &state,
             kind,
             Some(account.id),

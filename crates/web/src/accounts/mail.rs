@@ -29,6 +29,27 @@ pub(crate) async fn send_contact_changed(
     }
 }
 
+/// A new one-time link (kept by the hash of its token) to `path`, built from `public_url`, never from a request.
+pub(crate) async fn one_time_link(
+    state: &AppState,
+    account: motcua_domain::AccountId,
+    purpose: TokenPurpose,
+    expires_at: OffsetDateTime,
+    path: &str,
+) -> Result<String, AppError> {
+    let token = new_token();
+    state
+        .store
+        .accounts
+        .create_token(&SessionKey::of_token(&token), account, purpose, expires_at)
+        .await?;
+    Ok(format!(
+        "{}{}",
+        state.site.public_url.trim_end_matches('/'),
+        urls::with_query(path, &[("ma", token)])
+    ))
+}
+
 /// Send the e-mail verification link for a new account.
 pub(crate) async fn send_verification(
     state: &AppState,
@@ -37,23 +58,14 @@ pub(crate) async fn send_verification(
     let Some(email) = &account.email else {
         return Ok(());
     };
-    let token = new_token();
-    let now = OffsetDateTime::now_utc();
-    state
-        .store
-        .accounts
-        .create_token(
-            &SessionKey::of_token(&token),
-            account.id,
-            TokenPurpose::EmailVerification,
-            now + VERIFY_VALID,
-        )
-        .await?;
-    let link = format!(
-        "{}{}",
-        state.site.public_url.trim_end_matches('/'),
-        urls::with_query("/xac-thuc-email", &[("ma", token)])
-    );
+    let link = one_time_link(
+        state,
+        account.id,
+        TokenPurpose::EmailVerification,
+        OffsetDateTime::now_utc() + VERIFY_VALID,
+        "/xac-thuc-email",
+    )
+    .await?;
     let message = Message {
         to: email.as_str().to_string(),
         subject: format!("{}: xác thực địa chỉ thư điện tử", state.site.name),

@@ -1,6 +1,7 @@
 //! "Quên mật khẩu" and e-mail verification: one-time links sent by e-mail, expiring and single-use. The answer
 //! to a reset request is the same whether the account exists or not.
 
+use crate::audit;
 use crate::input::{Form, InputRejection, Query};
 use crate::layout::MessagePage;
 use askama::Template;
@@ -13,10 +14,10 @@ use axum::{
 use serde::Deserialize;
 use time::{Duration, OffsetDateTime};
 
-use motcua_domain::{AuditEvent, AuditKind, LoginName, SessionKey, TokenPurpose, check_password};
+use motcua_domain::{AuditKind, LoginName, SessionKey, TokenPurpose, check_password};
 use motcua_notify::Message;
 
-use crate::{AppError, AppState, auth, layout::Layout, session::new_token, urls};
+use crate::{AppError, AppState, auth, layout::Layout};
 
 const RESET_VALID: Duration = Duration::minutes(30);
 #[derive(Template, WebTemplate)]
@@ -44,27 +45,6 @@ fn link_gone(layout: Layout) -> Response {
         link: ("/quen-mat-khau".into(), "Yêu cầu liên kết mới".into()),
     };
     (StatusCode::GONE, page).into_response()
-}
-
-async fn audit(
-    state: &AppState,
-    kind: AuditKind,
-    actor: Option<motcua_domain::AccountId>,
-    ip: Option<String>,
-    success: bool,
-) {
-    let event = AuditEvent {
-        id: uuid::Uuid::now_v7(),
-        at: OffsetDateTime::now_utc(),
-        kind,
-        actor,
-        subject: None,
-        ip,
-        success,
-    };
-    if let Err(e) = state.store.audit.record(&event).await {
-        tracing::error!(error = %e, "audit event not recorded");
-    }
 }
 
 pub(crate) async fn forgot_page(layout: Layout) -> ForgotPage {
@@ -165,22 +145,14 @@ async fn send_reset_link(
     {
         return Ok(());
     }
-    let token = new_token();
-    state
-        .store
-        .accounts
-        .create_token(
-            &SessionKey::of_token(&token),
-            account.id,
-            TokenPurpose::PasswordReset,
-            now + RESET_VALID,
-        )
-        .await?;
-    let link = format!(
-        "{}{}",
-        state.site.public_url.trim_end_matches('/'),
-        urls::with_query("/dat-lai-mat-khau", &[("ma", token)])
-    );
+    let link = crate::accounts::mail::one_time_link(
+        state,
+        account.id,
+        TokenPurpose::PasswordReset,
+        now + RESET_VALID,
+        "/dat-lai-mat-khau",
+    )
+    .await?;
     let message = Message {
         to: email.as_str().to_string(),
         subject: format!("{}: đặt lại mật khẩu", state.site.name),
@@ -194,10 +166,11 @@ async fn send_reset_link(
     if let Err(e) = state.mailer.send(&message).await {
         tracing::error!(error = %e, "password reset e-mail not sent");
     }
-    audit(
+    audit::record(
         state,
         AuditKind::PasswordResetRequested,
         Some(account.id),
+        None,
         ip,
         true,
     )
@@ -303,10 +276,11 @@ pub(crate) async fn reset(
     }
     // whoever knew the old password is logged out everywhere
     state.store.sessions.delete_for_account(account).await?;
-    audit(
+    audit::record(
         &state,
         AuditKind::PasswordChanged,
         Some(account),
+        None,
         viewer.ip.clone(),
         true,
     )

@@ -4,7 +4,7 @@
 use crate::accounts::lockout::{
     Attempt, begin_attempt, clear_locks, confirmation_subject, locked_message,
 };
-use crate::accounts::login::audit;
+use crate::audit;
 use crate::input::{Form, InputRejection, Query};
 use crate::{AppError, AppState, auth, layout::Layout, viewer::Viewer};
 use askama::Template;
@@ -85,7 +85,7 @@ pub(crate) async fn logout_everywhere(
             Err(response) => return Ok(response),
         };
     let ended = state.store.sessions.delete_for_account(account.id).await?;
-    audit(
+    audit::record(
         &state,
         AuditKind::LoggedOutEverywhere,
         Some(account.id),
@@ -272,7 +272,7 @@ pub(crate) async fn update_contact(
         Err(e) => return Err(e.into()),
     }
     if login_changed {
-        audit(
+        audit::record(
             &state,
             AuditKind::ContactChanged,
             Some(account.id),
@@ -469,7 +469,7 @@ pub(crate) async fn change_password(
         .await?;
     state.store.sessions.delete_for_account(account.id).await?;
     clear_locks(&state, &account).await?;
-    audit(
+    audit::record(
         &state,
         AuditKind::PasswordChanged,
         Some(account.id),

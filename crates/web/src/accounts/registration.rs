@@ -1,6 +1,7 @@
 //! Citizen registration: one form, every field checked on the server with a specific Vietnamese message, an
 //! error summary linked to each field, and everything typed kept (never the password).
 
+use crate::audit;
 use crate::input::{Form, InputRejection};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -13,7 +14,7 @@ use serde::Deserialize;
 use time::{Date, Duration, OffsetDateTime, macros::format_description};
 
 use motcua_domain::{
-    Account, AccountId, AccountKind, AuditEvent, AuditKind, Email, LoginName, PersonalId, Phone,
+    Account, AccountId, AccountKind, AuditKind, Email, LoginName, PersonalId, Phone,
     check_password, vntime,
 };
 
@@ -219,7 +220,15 @@ pub(crate) async fn submit(
         };
         match state.store.accounts.create(&account).await {
             Ok(()) => {
-                record(&state, Some(account.id), &account, viewer.ip.clone(), true).await;
+                audit::record(
+                    &state,
+                    AuditKind::AccountCreated,
+                    Some(account.id),
+                    account.personal_id.as_ref().map(|p| p.masked()),
+                    viewer.ip.clone(),
+                    true,
+                )
+                .await;
                 let task_state = state.clone();
                 state.background.spawn(async move {
                     if let Err(e) =
@@ -238,18 +247,15 @@ pub(crate) async fn submit(
         }
     }
     for owner in &owners {
-        let event = AuditEvent {
-            id: uuid::Uuid::now_v7(),
-            at: now,
-            kind: AuditKind::AccountCreated,
-            actor: Some(owner.id),
-            subject: Some("đăng ký trùng thông tin của tài khoản này".into()),
-            ip: viewer.ip.clone(),
-            success: false,
-        };
-        if let Err(e) = state.store.audit.record(&event).await {
-            tracing::error!(error = %e, "audit event not recorded");
-        }
+        audit::record(
+            &state,
+            AuditKind::AccountCreated,
+            Some(owner.id),
+            Some("đăng ký trùng thông tin của tài khoản này".into()),
+            viewer.ip.clone(),
+            false,
+        )
+        .await;
     }
     let task_state = state.clone();
     state.background.spawn(async move {
@@ -276,27 +282,6 @@ async fn owners_of(
         }
     }
     Ok(owners)
-}
-
-async fn record(
-    state: &AppState,
-    actor: Option<AccountId>,
-    account: &Account,
-    ip: Option<String>,
-    success: bool,
-) {
-    let event = AuditEvent {
-        id: uuid::Uuid::now_v7(),
-        at: OffsetDateTime::now_utc(),
-        kind: AuditKind::AccountCreated,
-        actor,
-        subject: account.personal_id.as_ref().map(|p| p.masked()),
-        ip,
-        success,
-    };
-    if let Err(e) = state.store.audit.record(&event).await {
-        tracing::error!(error = %e, "audit event not recorded");
-    }
 }
 
 /// Tell the owner of details someone tried to register again (at most a few times an hour).

@@ -1,6 +1,7 @@
 //! Officer accounts in the back office: administrators list the officers of the agencies they manage, create
 //! officers with a role, and grant or withdraw roles — only at agencies the policy lets them manage.
 
+use crate::audit;
 use crate::input::{Form, InputRejection};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -13,8 +14,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use motcua_domain::{
-    Account, AccountId, AccountKind, AgencyCode, AuditEvent, AuditKind, Email, Phone, Role,
-    RoleGrant,
+    Account, AccountId, AccountKind, AgencyCode, AuditKind, Email, Phone, Role, RoleGrant,
     policy::{Action, Decision, decide},
 };
 
@@ -154,21 +154,6 @@ pub(crate) struct NewOfficer {
     ca_don_vi_truc_thuoc: Option<String>,
 }
 
-async fn audit(state: &AppState, kind: AuditKind, actor: AccountId, subject: String) {
-    let event = AuditEvent {
-        id: uuid::Uuid::now_v7(),
-        at: OffsetDateTime::now_utc(),
-        kind,
-        actor: Some(actor),
-        subject: Some(subject),
-        ip: None,
-        success: true,
-    };
-    if let Err(e) = state.store.audit.record(&event).await {
-        tracing::error!(error = %e, "audit event not recorded");
-    }
-}
-
 fn parse_grant(role: &str, agency: &str, below: bool) -> Result<RoleGrant, String> {
     let role = Role::parse(role).map_err(|e| e.to_string())?;
     let agency = AgencyCode::parse(agency).map_err(|_| "Chọn cơ quan".to_string())?;
@@ -261,11 +246,13 @@ pub(crate) async fn create(
         grants: vec![grant.clone()],
     };
     state.store.accounts.create(&account).await?;
-    audit(
+    audit::record(
         &state,
         AuditKind::AccountCreated,
-        admin.id,
-        format!("{} ({grant})", account.id),
+        Some(admin.id),
+        Some(format!("{} ({grant})", account.id)),
+        viewer.ip.clone(),
+        true,
     )
     .await;
     let login = typed.1.clone().to_lowercase();
@@ -324,18 +311,15 @@ pub(crate) async fn change_grant(
     let grant = match parse_grant(&f.vai_tro, &f.co_quan, f.ca_don_vi_truc_thuoc.is_some()) {
         Ok(g) if may_manage(&state, &admin, &g.agency) => g,
         Ok(g) => {
-            let event = AuditEvent {
-                id: uuid::Uuid::now_v7(),
-                at: OffsetDateTime::now_utc(),
-                kind: AuditKind::AccessDenied,
-                actor: Some(admin.id),
-                subject: Some(format!("cấp/thu hồi {g} cho {}", officer.id)),
-                ip: None,
-                success: false,
-            };
-            if let Err(e) = state.store.audit.record(&event).await {
-                tracing::error!(error = %e, "access denial not audited");
-            }
+            audit::record(
+                &state,
+                AuditKind::AccessDenied,
+                Some(admin.id),
+                Some(format!("cấp/thu hồi {g} cho {}", officer.id)),
+                viewer.ip.clone(),
+                false,
+            )
+            .await;
             return Ok(
                 crate::error::ErrorPage::access_denied().into_response_with(StatusCode::FORBIDDEN)
             );
@@ -359,11 +343,13 @@ pub(crate) async fn change_grant(
     } else {
         "cấp"
     };
-    audit(
+    audit::record(
         &state,
         AuditKind::RolesChanged,
-        admin.id,
-        format!("{} {what} {grant}", officer.id),
+        Some(admin.id),
+        Some(format!("{} {what} {grant}", officer.id)),
+        viewer.ip.clone(),
+        true,
     )
     .await;
     Ok(Redirect::to("/quan-tri/can-bo").into_response())

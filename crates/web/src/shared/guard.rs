@@ -5,7 +5,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use time::OffsetDateTime;
 
 use motcua_domain::{
-    Account, AuditEvent, AuditKind,
+    Account, AuditKind,
     policy::{Action, Decision, decide},
 };
 
@@ -62,17 +62,14 @@ pub(crate) async fn refuse(state: &AppState, viewer: &Viewer, path: &str) -> Res
         Ok(_) => {}
         Err(e) => return crate::AppError::Store(e).into_response(),
     }
-    let event = AuditEvent {
-        id: uuid::Uuid::now_v7(),
-        at: now,
-        kind: AuditKind::AccessDenied,
-        actor: viewer.account.as_ref().map(|a| a.id),
-        subject: Some(path.chars().take(200).collect()),
-        ip: viewer.ip.clone(),
-        success: false,
-    };
-    if let Err(e) = state.store.audit.record(&event).await {
-        tracing::error!(error = %e, "access denial not audited");
-    }
+    crate::audit::record(
+        state,
+        AuditKind::AccessDenied,
+        viewer.account.as_ref().map(|a| a.id),
+        Some(path.chars().take(200).collect()),
+        viewer.ip.clone(),
+        false,
+    )
+    .await;
     ErrorPage::access_denied().into_response_with(StatusCode::FORBIDDEN)
 }

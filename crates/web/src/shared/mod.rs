@@ -5,6 +5,7 @@
 
 pub(crate) mod answers;
 pub(crate) mod assets;
+pub(crate) mod audit;
 pub mod auth;
 pub(crate) mod background;
 pub mod catalogue;

@@ -12,7 +12,7 @@ use axum::{
 use std::net::{IpAddr, SocketAddr};
 use time::{Duration, OffsetDateTime};
 
-use motcua_domain::{AuditEvent, AuditKind, Session, SessionKey};
+use motcua_domain::{AuditKind, Session, SessionKey};
 
 use crate::AppState;
 
@@ -163,19 +163,15 @@ pub(crate) async fn load(
 
 async fn end_expired(state: &AppState, session: &Session) {
     let _ = state.store.sessions.delete(&session.key).await;
-    let _ = state
-        .store
-        .audit
-        .record(&AuditEvent {
-            id: uuid::Uuid::now_v7(),
-            at: OffsetDateTime::now_utc(),
-            kind: AuditKind::SessionExpired,
-            actor: Some(session.account),
-            subject: None,
-            ip: None,
-            success: true,
-        })
-        .await;
+    crate::audit::record(
+        state,
+        AuditKind::SessionExpired,
+        Some(session.account),
+        None,
+        None,
+        true,
+    )
+    .await;
 }
 
 /// Which header a trusted reverse proxy writes the client's address into.
