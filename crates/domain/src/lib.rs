@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod agency;
+pub mod desk;
 pub mod dossier;
 pub mod error;
 pub mod field;

@@ -18,6 +18,19 @@ pub enum Action<'a> {
     ProcessDossiers(&'a AgencyCode),
     /// Approve results, supplement requests and apologies at this agency.
     ApproveDossiers(&'a AgencyCode),
+    /// Work at this agency's desk in any desk role (reception, processing, approval): see its register and the
+    /// steps waiting there.
+    DeskWork(&'a AgencyCode),
+    /// Hold a processing step of this role at this agency: take it, or be given it.
+    HoldStep(Role, &'a AgencyCode),
+    /// Move the open step (assign, forward, return, approve) of this role at this agency, held by `holder`
+    /// (`None`: nobody yet): its holder may, anyone who may hold it while it is unassigned, and the unit's head
+    /// or leader always.
+    MoveStep {
+        holder: Option<&'a crate::AccountId>,
+        role: Role,
+        agency: &'a AgencyCode,
+    },
     /// Write news and portal content.
     EditContent,
     /// Create officers and grant roles at this agency.
@@ -36,18 +49,28 @@ pub enum Decision {
     Deny,
 }
 
-/// Which roles allow an action at an agency.
-fn roles_for(action: Action<'_>) -> (&'static [Role], Option<&AgencyCode>) {
+/// Whether a grant of `role` allows a role-based action, and at which agency it must count (`None`: anywhere).
+fn grant_fits(action: Action<'_>, role: Role) -> (bool, Option<&AgencyCode>) {
     use Role::*;
     match action {
-        Action::ViewOwnAccount | Action::OwnDossier(_) => (&[], None),
-        Action::ViewSecurityAudit => (&[Administrator], None),
-        Action::ReceiveDossiers(a) => (&[Reception, HeadOfUnit, Administrator], Some(a)),
-        Action::ProcessDossiers(a) => (&[Specialist, HeadOfUnit, Leader, Administrator], Some(a)),
-        Action::ApproveDossiers(a) => (&[HeadOfUnit, Leader], Some(a)),
-        Action::EditContent => (&[Editor, Administrator], None),
-        Action::ManageAccounts(a) => (&[Administrator], Some(a)),
-        Action::Administer => (&[Administrator], None),
+        Action::ViewOwnAccount | Action::OwnDossier(_) | Action::MoveStep { .. } => (false, None),
+        Action::ViewSecurityAudit | Action::Administer => (role == Administrator, None),
+        Action::ReceiveDossiers(a) => (
+            matches!(role, Reception | HeadOfUnit | Administrator),
+            Some(a),
+        ),
+        Action::ProcessDossiers(a) => (
+            matches!(role, Specialist | HeadOfUnit | Leader | Administrator),
+            Some(a),
+        ),
+        Action::ApproveDossiers(a) => (matches!(role, HeadOfUnit | Leader), Some(a)),
+        Action::DeskWork(a) => (
+            matches!(role, Reception | Specialist | HeadOfUnit | Leader),
+            Some(a),
+        ),
+        Action::HoldStep(wanted, a) => (role == wanted, Some(a)),
+        Action::EditContent => (matches!(role, Editor | Administrator), None),
+        Action::ManageAccounts(a) => (role == Administrator, Some(a)),
     }
 }
 
@@ -73,15 +96,32 @@ pub fn decide(
     if account.kind != AccountKind::Officer {
         return Decision::Deny;
     }
-    let (roles, at) = roles_for(action);
+    if let Action::MoveStep {
+        holder,
+        role,
+        agency,
+    } = action
+    {
+        let may = |a| decide(who, a, within) == Decision::Allow;
+        let moves = match holder {
+            Some(holder) => *holder == account.id,
+            None => may(Action::HoldStep(role, agency)),
+        } || may(Action::HoldStep(Role::HeadOfUnit, agency))
+            || may(Action::HoldStep(Role::Leader, agency));
+        return if moves {
+            Decision::Allow
+        } else {
+            Decision::Deny
+        };
+    }
     let granted = account.grants.iter().any(|g| {
-        roles.contains(&g.role)
-            && match at {
-                None => true,
-                Some(agency) => {
-                    &g.agency == agency || (g.include_sub_agencies && within(agency, &g.agency))
-                }
+        let (fits, at) = grant_fits(action, g.role);
+        fits && match at {
+            None => true,
+            Some(agency) => {
+                &g.agency == agency || (g.include_sub_agencies && within(agency, &g.agency))
             }
+        }
     });
     if granted {
         Decision::Allow
@@ -224,5 +264,62 @@ mod tests {
             decide(Some(&editor), Action::ViewSecurityAudit, &within),
             Decision::Deny
         );
+    }
+
+    #[test]
+    fn steps_are_held_by_their_role_and_moved_by_holder_or_the_units_head() {
+        let ward = code("000.31.00.H56");
+        let other_ward = code("000.32.00.H56");
+        let specialist = officer(&["specialist@000.31.00.H56"]);
+        let colleague = officer(&["specialist@000.31.00.H56"]);
+        let head = officer(&["head_of_unit@000.31.00.H56"]);
+        let reception = officer(&["reception@000.31.00.H56"]);
+        let allow = |who: &Account, a| decide(Some(who), a, &within) == Decision::Allow;
+        assert!(allow(
+            &specialist,
+            Action::HoldStep(Role::Specialist, &ward)
+        ));
+        assert!(!allow(&specialist, Action::HoldStep(Role::Leader, &ward)));
+        assert!(!allow(
+            &specialist,
+            Action::HoldStep(Role::Specialist, &other_ward)
+        ));
+        let unassigned = Action::MoveStep {
+            holder: None,
+            role: Role::Specialist,
+            agency: &ward,
+        };
+        assert!(allow(&specialist, unassigned));
+        assert!(
+            !allow(&reception, unassigned),
+            "reception does not hold specialist steps"
+        );
+        let held = Action::MoveStep {
+            holder: Some(&specialist.id),
+            role: Role::Specialist,
+            agency: &ward,
+        };
+        assert!(allow(&specialist, held));
+        assert!(
+            !allow(&colleague, held),
+            "a colleague does not take over a held step"
+        );
+        assert!(
+            allow(&head, held),
+            "the head of unit may always move a step of the unit"
+        );
+        let elsewhere = Action::MoveStep {
+            holder: Some(&specialist.id),
+            role: Role::Specialist,
+            agency: &other_ward,
+        };
+        assert!(!allow(&head, elsewhere));
+        assert!(allow(&head, Action::DeskWork(&ward)));
+        assert!(allow(&reception, Action::DeskWork(&ward)));
+        assert!(!allow(
+            &officer(&["administrator@000.31.00.H56"]),
+            Action::DeskWork(&ward)
+        ));
+        assert_eq!(decide(None, held, &within), Decision::NeedsLogin);
     }
 }

@@ -120,18 +120,15 @@ impl Worker {
             return Ok(0);
         }
         let officers = self.store.accounts.list_officers().await?;
-        let view = catalogue.view();
-        let within =
-            |a: &motcua_domain::AgencyCode, b: &motcua_domain::AgencyCode| view.is_within(a, b);
         let mut queued = 0;
         for d in &dossiers {
             let Some(due) = d.due_at else { continue };
             for officer in &officers {
-                let approves = policy::decide(
-                    Some(officer),
+                let approves = crate::guard::allows(
+                    catalogue,
+                    officer,
                     policy::Action::ApproveDossiers(d.code.agency()),
-                    &within,
-                ) == policy::Decision::Allow;
+                );
                 let Some(to) = officer.email.as_ref().filter(|_| approves) else {
                     continue;
                 };

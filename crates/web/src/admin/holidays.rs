@@ -123,10 +123,26 @@ pub(crate) async fn page(
     .into_response())
 }
 
+/// What the administrator does with the calendar.
+#[derive(Debug, Default, Clone, Copy, serde::Deserialize)]
+enum DayTask {
+    /// Add the year's proposed public holidays (to be confirmed one by one).
+    #[serde(rename = "de_xuat")]
+    Propose,
+    #[serde(rename = "xoa")]
+    Remove,
+    #[serde(rename = "xac_nhan")]
+    Confirm,
+    /// Add or change one day (the form's default).
+    #[default]
+    #[serde(other)]
+    Set,
+}
+
 #[derive(Debug, Default, serde::Deserialize)]
 pub(crate) struct DayForm {
     #[serde(default)]
-    hanh_dong: String,
+    hanh_dong: DayTask,
     #[serde(default)]
     ngay: String,
     #[serde(default)]
@@ -150,8 +166,8 @@ pub(crate) async fn change(
     let typed = motcua_domain::text::normalize(&f.ngay);
     let date = parse_date(&typed);
     let back = |year: i32| Redirect::to(&format!("{PATH}?nam={year}")).into_response();
-    match f.hanh_dong.as_str() {
-        "de_xuat" => {
+    match f.hanh_dong {
+        DayTask::Propose => {
             let year = f.nam.filter(|y| (2000..=2100).contains(y)).unwrap_or(2027);
             let existing = state.store.calendar.days().await?;
             // proposals never overwrite a day an administrator already set
@@ -162,14 +178,14 @@ pub(crate) async fn change(
             state.store.calendar.put_days(&new).await?;
             Ok(back(year))
         }
-        "xoa" => match date {
+        DayTask::Remove => match date {
             Some(d) => {
                 state.store.calendar.remove_day(d).await?;
                 Ok(back(d.year()))
             }
             None => Ok(StatusCode::BAD_REQUEST.into_response()),
         },
-        "xac_nhan" => match date {
+        DayTask::Confirm => match date {
             Some(d) => {
                 if let Some(mut day) = state
                     .store
@@ -186,7 +202,7 @@ pub(crate) async fn change(
             }
             None => Ok(StatusCode::BAD_REQUEST.into_response()),
         },
-        _ => {
+        DayTask::Set => {
             let make_up = f.loai == "lam_bu";
             let mut errors = Vec::new();
             if date.is_none() {

@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 
 use motcua_domain::{
     Account, AccountId, AccountKind, AgencyCode, AuditKind, Email, Phone, Role, RoleGrant,
-    policy::{Action, Decision, decide},
+    policy::Action,
 };
 
 use crate::{AppError, AppState, auth, guard::require, layout::Layout, viewer::Viewer};
@@ -48,9 +48,7 @@ pub(crate) struct OfficersPage {
 }
 
 pub(crate) fn may_manage(state: &AppState, admin: &Account, agency: &AgencyCode) -> bool {
-    let view = state.catalogue.view();
-    let within = |a: &AgencyCode, b: &AgencyCode| view.is_within(a, b);
-    decide(Some(admin), Action::ManageAccounts(agency), &within) == Decision::Allow
+    crate::guard::allows(&state.catalogue, admin, Action::ManageAccounts(agency))
 }
 
 async fn render(
@@ -283,9 +281,19 @@ pub(crate) struct GrantForm {
     co_quan: String,
     #[serde(default)]
     ca_don_vi_truc_thuoc: Option<String>,
-    /// `them` to add, `xoa` to withdraw.
     #[serde(default)]
-    thao_tac: String,
+    thao_tac: GrantChange,
+}
+
+/// Grant a role, or withdraw it.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+enum GrantChange {
+    #[serde(rename = "xoa")]
+    Withdraw,
+    /// `them` (and the form's default).
+    #[default]
+    #[serde(other)]
+    Grant,
 }
 
 pub(crate) async fn change_grant(
@@ -330,18 +338,14 @@ pub(crate) async fn change_grant(
         }
     };
     let mut grants = officer.grants.clone();
-    match f.thao_tac.as_str() {
-        "xoa" => grants.retain(|g| !(g.role == grant.role && g.agency == grant.agency)),
-        _ => {
-            grants.retain(|g| !(g.role == grant.role && g.agency == grant.agency));
-            grants.push(grant.clone());
-        }
+    grants.retain(|g| !(g.role == grant.role && g.agency == grant.agency));
+    if f.thao_tac == GrantChange::Grant {
+        grants.push(grant.clone());
     }
     state.store.accounts.set_grants(officer.id, &grants).await?;
-    let what = if f.thao_tac == "xoa" {
-        "thu hồi"
-    } else {
-        "cấp"
+    let what = match f.thao_tac {
+        GrantChange::Withdraw => "thu hồi",
+        GrantChange::Grant => "cấp",
     };
     audit::record(
         &state,

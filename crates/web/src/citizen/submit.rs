@@ -190,15 +190,12 @@ pub(crate) async fn submit(
         }]
     };
     // the desk of that agency learns a dossier entered its queue (with its reception deadline of a working day)
-    let view = state.catalogue.view();
-    let within =
-        |a: &motcua_domain::AgencyCode, b: &motcua_domain::AgencyCode| view.is_within(a, b);
     for officer in state.store.accounts.list_officers().await? {
-        let receives = motcua_domain::policy::decide(
-            Some(&officer),
+        let receives = crate::guard::allows(
+            &state.catalogue,
+            &officer,
             Action::ReceiveDossiers(&l.draft.agency),
-            &within,
-        ) == motcua_domain::policy::Decision::Allow;
+        );
         if let (true, Some(to)) = (receives, officer.email.as_ref()) {
             emails.push(OutgoingEmail {
                 to: to.as_str().to_string(),

@@ -1,7 +1,7 @@
 //! The officers' inbox: dossiers in progress at their agencies, soonest due first, 100 a page, every filter in
 //! the query.
 
-use crate::desk::page::{WORKING_DAY_SPAN, paused};
+use crate::desk::page::WORKING_DAY_SPAN;
 use crate::desk::queue::deadline_state;
 use crate::dossiers::{calendar, rights};
 use crate::input::{InputRejection, Query};
@@ -13,7 +13,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use motcua_domain::{
-    AgencyCode, Channel, DossierStatus,
+    AgencyCode, Channel, ClockState, DossierStatus,
     form::{self},
     policy::Action,
     vntime,
@@ -185,7 +185,7 @@ pub(crate) async fn inbox(
         .open_steps_of(officer.id, 2000)
         .await?
         .into_iter()
-        .filter(|s| crate::steps::desk_role_at(&state, &officer, &s.agency))
+        .filter(|s| crate::guard::allows(&state.catalogue, &officer, Action::DeskWork(&s.agency)))
         .collect();
     let step_of: std::collections::HashMap<
         motcua_domain::DossierId,
@@ -203,7 +203,7 @@ pub(crate) async fn inbox(
     query.created_before = to.map(|t| start_of_vn_day(t) + Duration::days(1));
     if overdue_only {
         query.due_before = Some(now);
-        query.statuses.retain(|s| !paused(*s));
+        query.statuses.retain(|s| s.clock() != ClockState::Paused);
     }
     if mine_only {
         query.only = Some(my_steps.iter().map(|s| s.dossier).collect());
@@ -253,7 +253,7 @@ pub(crate) async fn inbox(
         .chain(dossiers)
         .map(|d| {
             let (st, label) = match d.due_at {
-                Some(_) if paused(d.status) => ("dung-han", "Tạm dừng"),
+                Some(_) if d.status.clock() == ClockState::Paused => ("dung-han", "Tạm dừng"),
                 Some(_) if !working.contains(&d.status) => ("dung-han", "Đã kết thúc"),
                 Some(due) => deadline_state(&cal, due, now, WORKING_DAY_SPAN),
                 None => ("dung-han", "Chưa có hạn"),

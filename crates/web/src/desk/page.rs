@@ -2,7 +2,7 @@
 //! viewer may make; every desk action that refuses re-renders it with what was typed.
 
 use crate::dossiers::{Rights, calendar, for_office};
-use crate::steps::{candidates, followed_workflow, holds, leads};
+use crate::steps::{candidates, followed_workflow, holds, may_move};
 use crate::{
     AppError, AppState, answers::AnswerSection, answers::answer_sections, error::not_found,
     files::serve_file, layout::Layout, viewer::Viewer,
@@ -17,9 +17,8 @@ use axum::{
 use motcua_calendar::{Limit, WorkCalendar};
 use motcua_domain::workflow::StepRecord;
 use motcua_domain::{
-    Account, AgencyCode, Channel, Dossier, DossierStatus, ProcedureCase, TimeUnit,
+    Account, Channel, Dossier, DossierStatus, ProcedureCase, TimeUnit, desk,
     form::FormDefinition,
-    policy::Action,
     submission::{OnlineDetails, UploadId},
     vntime,
 };
@@ -102,11 +101,18 @@ pub(crate) struct ResultTyped {
 /// What was typed in one of the step forms (kept when it is refused, in that form only).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct StepTyped {
-    /// Which form: nhan, giao, chuyen or tra.
-    pub viec: String,
+    /// Which form.
+    pub task: Option<desk::StepTask>,
     pub note: String,
     /// The officer picked.
     pub chosen: String,
+}
+
+impl StepTyped {
+    /// Whether this was typed in the form of `code` (a [`desk::StepTask`] code).
+    pub fn in_form(&self, code: &str) -> bool {
+        self.task.is_some_and(|t| t.code() == code)
+    }
 }
 
 /// What was typed in a form of the dossier page that was refused, to show in that form again.
@@ -289,7 +295,7 @@ pub(crate) async fn render(
         steps: crate::steps::step_views(state, &cal, &steps),
         step,
         result,
-        can_enter_result: rights.process && crate::desk::page::result_open(dossier.status),
+        can_enter_result: rights.process && desk::result_open(dossier.status),
         typed: ResultTyped::default(),
         step_typed: StepTyped::default(),
         actions: next_actions(&dossier, &events, rights)
@@ -389,108 +395,24 @@ pub(crate) fn timeliness(
 /// Finished at least this long before the deadline counts as early.
 pub(crate) const WORKING_DAY_SPAN: Duration = Duration::hours(8);
 
-/// Statuses in which the clock is paused.
-pub(crate) fn paused(status: DossierStatus) -> bool {
-    matches!(
-        status,
-        DossierStatus::SupplementRequested | DossierStatus::AwaitingFinancialObligation
-    )
-}
-
-/// Which desk right a later change needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Need {
-    Receive,
-    Process,
-    Approve,
-}
-
-impl Need {
-    pub(crate) fn held(self, r: Rights) -> bool {
-        match self {
-            Need::Receive => r.receive,
-            Need::Process => r.process,
-            Need::Approve => r.approve,
-        }
-    }
-
-    pub(crate) fn action(self, agency: &AgencyCode) -> Action<'_> {
-        match self {
-            Need::Receive => Action::ReceiveDossiers(agency),
-            Need::Process => Action::ProcessDossiers(agency),
-            Need::Approve => Action::ApproveDossiers(agency),
-        }
-    }
-}
-
-/// The later changes of the state table an officer can make (after reception), with their label, whether a
-/// reason is required, and the right they need. A second supplement request on the same dossier needs the
-/// approval right (head of unit).
-pub(crate) fn later_changes(
-    dossier: &Dossier,
-    events: &[motcua_domain::HistoryEvent],
-) -> Vec<(DossierStatus, &'static str, bool, Need)> {
-    use DossierStatus as S;
-    if dossier.status == S::Submitted {
-        return vec![];
-    }
-    let asked_before = events.iter().any(|e| e.to == S::SupplementRequested);
-    dossier
-        .status
-        .next_statuses()
-        .filter_map(|to| {
-            let (label, reason, need) = match (dossier.status, to) {
-                (S::WithdrawalRequested, S::Received | S::Processing) => (
-                    "Không chấp nhận rút, tiếp tục giải quyết",
-                    true,
-                    Need::Receive,
-                ),
-                (S::WithdrawalRequested, S::Withdrawn) => {
-                    ("Đồng ý cho rút hồ sơ", false, Need::Receive)
-                }
-                (from, S::Processing) if paused(from) => (
-                    "Tiếp tục xử lý (thời hạn được cộng thêm thời gian tạm dừng)",
-                    false,
-                    Need::Process,
-                ),
-                (_, S::Processing) => ("Chuyển xử lý", false, Need::Process),
-                (_, S::Processed) => ("Phê duyệt: đã xử lý xong, có kết quả", false, Need::Approve),
-                (_, S::ResultDelivered) => ("Đã trả kết quả cho công dân", false, Need::Receive),
-                (_, S::SupplementRequested) => (
-                    "Yêu cầu bổ sung, hoàn thiện hồ sơ",
-                    true,
-                    if asked_before {
-                        Need::Approve
-                    } else {
-                        Need::Process
-                    },
-                ),
-                (_, S::AwaitingFinancialObligation) => (
-                    "Chờ công dân thực hiện nghĩa vụ tài chính",
-                    true,
-                    Need::Process,
-                ),
-                (_, S::Stopped) => ("Dừng giải quyết hồ sơ", true, Need::Approve),
-                (_, S::Refused) => ("Từ chối giải quyết", true, Need::Receive),
-                // the citizen's own changes (sending a supplement, withdrawing)
-                _ => return None,
-            };
-            Some((to, label, reason, need))
-        })
-        .collect()
-}
-
-/// The later changes this viewer may make.
+/// The later changes of the state table this viewer may make: (target, label, whether a reason is required).
 pub(crate) fn next_actions(
     dossier: &Dossier,
     events: &[motcua_domain::HistoryEvent],
     rights: Rights,
 ) -> Vec<(DossierStatus, &'static str, bool)> {
-    later_changes(dossier, events)
+    desk::later_changes(dossier.status, asked_before(events))
         .into_iter()
-        .filter(|(_, _, _, need)| need.held(rights))
-        .map(|(to, label, reason, _)| (to, label, reason))
+        .filter(|c| rights.holds(c.right))
+        .map(|c| (c.to, c.label, c.needs_reason))
         .collect()
+}
+
+/// Whether a supplement was requested before (a second request needs the head of unit).
+pub(crate) fn asked_before(events: &[motcua_domain::HistoryEvent]) -> bool {
+    events
+        .iter()
+        .any(|e| e.to == DossierStatus::SupplementRequested)
 }
 
 /// What the viewer may do with the open step.
@@ -519,15 +441,6 @@ pub(crate) fn who(list: &[Account]) -> Vec<(String, String)> {
     list.iter()
         .map(|a| (a.id.to_string(), a.full_name.to_string()))
         .collect()
-}
-
-/// May the viewer act for the open step (its holder, anyone with its role while unassigned, or the unit's head)?
-pub(crate) fn may_move(state: &AppState, officer: &Account, open: &StepRecord) -> bool {
-    match open.assignee {
-        Some(a) if a == officer.id => true,
-        None if holds(state, officer, open.role, &open.agency) => true,
-        _ => leads(state, officer, &open.agency),
-    }
 }
 
 pub(crate) async fn step_actions(
@@ -582,15 +495,4 @@ pub(crate) async fn step_actions(
             .map(|s| s.name.clone()),
         last,
     }))
-}
-
-/// Whether a result may be entered or corrected: from reception until it is handed over.
-pub(crate) fn result_open(status: DossierStatus) -> bool {
-    matches!(
-        status,
-        DossierStatus::Received
-            | DossierStatus::Processing
-            | DossierStatus::AwaitingFinancialObligation
-            | DossierStatus::Processed
-    )
 }

@@ -5,10 +5,11 @@
 //! e-mail to the officer who receives it. The result (document number, signer, date, file) is entered before the
 //! leader approves.
 
-use crate::desk::page::{may_move, result_open};
 use crate::dossiers::dossier_case;
 use crate::input::Form;
-use crate::steps::{actor, followed_workflow, holds, open_step, starting_workflow, step_emails};
+use crate::steps::{
+    actor, followed_workflow, holds, may_move, open_step, starting_workflow, step_emails,
+};
 use axum::{
     extract::{Multipart, Path, State},
     http::StatusCode,
@@ -19,6 +20,7 @@ use time::OffsetDateTime;
 use motcua_calendar::WorkCalendar;
 use motcua_domain::{
     Account, AccountId, Dossier, DossierStatus, ProcedureCase,
+    desk::{StepTask, result_open},
     policy::Action,
     upload, vntime,
     workflow::{DossierResult, EndStep, ResultFile, StepChange, StepOutcome, StepRecord},
@@ -58,14 +60,15 @@ pub(crate) async fn step_action(
             Err(r) => return Ok(r),
         };
     let note = motcua_domain::text::normalize(&posted.ly_do);
+    let task = StepTask::parse(&posted.viec);
     let typed = crate::desk::page::StepTyped {
         // the officer picked: for the next step when forwarding, for this step when assigning
-        chosen: if posted.viec == "chuyen" {
+        chosen: if task == Some(StepTask::Forward) {
             posted.can_bo_tiep.trim().to_string()
         } else {
             posted.can_bo.trim().to_string()
         },
-        viec: posted.viec,
+        task,
         note,
     };
     let path = format!("/can-bo/ho-so/{code}");
@@ -154,7 +157,10 @@ async fn plan_step(
             "buoc-xu-ly",
         ));
     }
-    let picked_field = if typed.viec == "chuyen" {
+    let Some(task) = typed.task else {
+        return Ok(refused("Chọn một việc với bước xử lý", "buoc-xu-ly"));
+    };
+    let picked_field = if task == StepTask::Forward {
         "can_bo_tiep"
     } else {
         "can_bo"
@@ -197,8 +203,8 @@ async fn plan_step(
         })
     };
     let movable = may_move(state, officer, open);
-    let change = match typed.viec.as_str() {
-        "nhan" => {
+    let change = match task {
+        StepTask::Take => {
             if open.assignee.is_some() || !holds(state, officer, open.role, &open.agency) {
                 return Ok(Plan::Forbidden);
             }
@@ -208,7 +214,7 @@ async fn plan_step(
                 ..Default::default()
             }
         }
-        "giao" => {
+        StepTask::Assign => {
             if !movable {
                 return Ok(Plan::Forbidden);
             }
@@ -230,7 +236,7 @@ async fn plan_step(
                 },
             }
         }
-        "chuyen" => {
+        StepTask::Forward => {
             if !movable {
                 return Ok(Plan::Forbidden);
             }
@@ -268,7 +274,7 @@ async fn plan_step(
                 ..Default::default()
             }
         }
-        "tra" => {
+        StepTask::Return => {
             if !movable {
                 return Ok(Plan::Forbidden);
             }
@@ -306,7 +312,6 @@ async fn plan_step(
                 ..Default::default()
             }
         }
-        _ => return Ok(refused("Chọn một việc với bước xử lý", "buoc-xu-ly")),
     };
     Ok(Plan::Change(Box::new(change)))
 }

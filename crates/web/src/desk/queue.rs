@@ -10,11 +10,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use motcua_calendar::WorkCalendar;
-use motcua_domain::{
-    Account, AgencyCode, DossierStatus,
-    policy::{Action, Decision, decide},
-    vntime,
-};
+use motcua_domain::{Account, AgencyCode, DossierStatus, policy::Action, vntime};
 use time::{Duration, OffsetDateTime};
 
 /// "Due soon" in the reception queue: less than this much working time left of the reception day.
@@ -22,13 +18,12 @@ const DUE_SOON: Duration = Duration::hours(2);
 
 /// The agencies where the viewer may receive dossiers.
 pub(crate) fn reception_agencies(state: &AppState, officer: &Account) -> Vec<AgencyCode> {
-    let view = state.catalogue.view();
-    let within = |a: &AgencyCode, b: &AgencyCode| view.is_within(a, b);
-    view.agencies
+    state
+        .catalogue
+        .view()
+        .agencies
         .iter()
-        .filter(|a| {
-            decide(Some(officer), Action::ReceiveDossiers(&a.code), &within) == Decision::Allow
-        })
+        .filter(|a| guard::allows(&state.catalogue, officer, Action::ReceiveDossiers(&a.code)))
         .map(|a| a.code.clone())
         .collect()
 }

@@ -5,7 +5,7 @@
 //! each allowed to the roles the policy names. Every change is one transition with the applicant's e-mail in the
 //! same commit.
 
-use crate::desk::page::{case_of, later_changes, limit_of, paused, render};
+use crate::desk::page::{asked_before, case_of, limit_of, render};
 use crate::dossiers::{calendar, for_office};
 use crate::input::Form;
 use axum::{
@@ -16,7 +16,7 @@ use axum::{
 use time::OffsetDateTime;
 
 use motcua_domain::{
-    DossierStatus, Transition,
+    ClockState, DossierStatus, Transition, desk,
     form::{self},
     policy::Action,
     submission::OutgoingEmail,
@@ -62,24 +62,20 @@ pub(crate) async fn answer(
     let reason = motcua_domain::text::normalize(&posted.ly_do);
     let now = OffsetDateTime::now_utc();
     let actor = format!("{} ({})", officer.full_name, officer.id);
-    let (to, needs_reason) = match posted.hanh_dong.as_str() {
-        "tiep_nhan" => (DossierStatus::Received, false),
-        "bo_sung" => (DossierStatus::SupplementRequested, true),
-        "tu_choi" => (DossierStatus::Refused, true),
-        _ => {
-            let errors = vec![(
-                "hanh-dong".into(),
-                "Chọn tiếp nhận, yêu cầu bổ sung hoặc từ chối".into(),
-            )];
-            return Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                render(&state, layout, dossier, details, r, errors, reason, None).await?,
-            )
-                .into_response());
-        }
+    let Some(answer) = desk::ReceptionAnswer::parse(&posted.hanh_dong) else {
+        let errors = vec![(
+            "hanh-dong".into(),
+            "Chọn tiếp nhận, yêu cầu bổ sung hoặc từ chối".into(),
+        )];
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render(&state, layout, dossier, details, r, errors, reason, None).await?,
+        )
+            .into_response());
     };
+    let (to, needs_reason) = (answer.status(), answer.needs_reason());
     if needs_reason && !motcua_domain::dossier::is_reason(&reason) {
-        let message = if to == DossierStatus::Refused {
+        let message = if answer == desk::ReceptionAnswer::Refuse {
             "Ghi rõ lý do từ chối tiếp nhận (ít nhất 10 ký tự): pháp luật yêu cầu nêu lý do bằng văn bản"
         } else {
             "Liệt kê một lần đầy đủ các giấy tờ cần bổ sung, hoàn thiện và lý do (ít nhất 10 ký tự)"
@@ -238,11 +234,17 @@ pub(crate) async fn move_on(
     let reason = motcua_domain::text::normalize(&posted.ly_do);
     let events = state.store.dossiers.history(dossier.id).await?;
     let change = DossierStatus::parse(&posted.den).ok().and_then(|to| {
-        later_changes(&dossier, &events)
+        desk::later_changes(dossier.status, asked_before(&events))
             .into_iter()
-            .find(|(t, _, _, _)| *t == to)
+            .find(|c| c.to == to)
     });
-    let Some((to, _, needs_reason, need)) = change else {
+    let Some(desk::LaterChange {
+        to,
+        needs_reason,
+        right,
+        ..
+    }) = change
+    else {
         let errors = vec![(
             "hanh-dong-sau".into(),
             "Chọn một việc có thể làm với hồ sơ ở trạng thái này".into(),
@@ -253,11 +255,11 @@ pub(crate) async fn move_on(
         )
             .into_response());
     };
-    if !need.held(r) {
+    if !r.holds(right) {
         // allowed by the state table, not to this role: refused and audited by the policy
         let path = format!("/can-bo/ho-so/{code}");
         if let Err(resp) =
-            guard::require(&state, &viewer, need.action(dossier.code.agency()), &path).await
+            guard::require(&state, &viewer, right.action(dossier.code.agency()), &path).await
         {
             return Ok(resp);
         }
@@ -315,7 +317,7 @@ pub(crate) async fn move_on(
     }
     // leaving a pause: the working time it took is added to the due time (and to the open step's)
     let cal = calendar(&state).await?;
-    let pause_since = paused(dossier.status)
+    let pause_since = (dossier.status.clock() == ClockState::Paused)
         .then(|| {
             events
                 .iter()

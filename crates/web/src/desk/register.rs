@@ -62,7 +62,7 @@ pub(crate) async fn register(
     let agencies: Vec<AgencyCode> = view
         .agencies
         .iter()
-        .filter(|a| crate::steps::desk_role_at(&state, &officer, &a.code))
+        .filter(|a| crate::guard::allows(&state.catalogue, &officer, Action::DeskWork(&a.code)))
         .map(|a| a.code.clone())
         .collect();
     if agencies.is_empty() {

@@ -3,8 +3,7 @@
 use axum::response::Response;
 use motcua_calendar::WorkCalendar;
 use motcua_domain::{
-    Account, AgencyCode, Dossier, DossierCode, ProcedureCase,
-    policy::{Action, Decision, decide},
+    Account, AgencyCode, Dossier, DossierCode, ProcedureCase, desk::DeskRight, policy::Action,
     submission::OnlineDetails,
 };
 use motcua_store::StoreError;
@@ -37,10 +36,19 @@ pub(crate) struct Rights {
     pub(crate) officer: Option<motcua_domain::AccountId>,
 }
 
+impl Rights {
+    /// Whether these rights include `right`.
+    pub(crate) fn holds(self, right: DeskRight) -> bool {
+        match right {
+            DeskRight::Receive => self.receive,
+            DeskRight::Process => self.process,
+            DeskRight::Approve => self.approve,
+        }
+    }
+}
+
 pub(crate) fn rights(state: &AppState, officer: &Account, agency: &AgencyCode) -> Rights {
-    let view = state.catalogue.view();
-    let within = |a: &AgencyCode, b: &AgencyCode| view.is_within(a, b);
-    let can = |action| decide(Some(officer), action, &within) == Decision::Allow;
+    let can = |action| guard::allows(&state.catalogue, officer, action);
     Rights {
         receive: can(Action::ReceiveDossiers(agency)),
         process: can(Action::ProcessDossiers(agency)),

@@ -5,11 +5,19 @@ use axum::response::{IntoResponse, Redirect, Response};
 use time::OffsetDateTime;
 
 use motcua_domain::{
-    Account, AuditKind,
+    Account, AgencyCode, AuditKind,
     policy::{Action, Decision, decide},
 };
 
-use crate::{AppState, error::ErrorPage, urls, viewer::Viewer};
+use crate::{AppState, catalogue::Catalogue, error::ErrorPage, urls, viewer::Viewer};
+
+/// Whether the policy allows `account` to do `action`, with the agency tree of `catalogue`: for what a page
+/// offers or who is told. A request that needs the action goes through [`require`], which also audits a refusal.
+pub(crate) fn allows(catalogue: &Catalogue, account: &Account, action: Action<'_>) -> bool {
+    let view = catalogue.view();
+    let within = |a: &AgencyCode, b: &AgencyCode| view.is_within(a, b);
+    decide(Some(account), action, &within) == Decision::Allow
+}
 
 /// The account, if the policy allows `action`; otherwise the response to send (login redirect or 403).
 pub(crate) async fn require(
@@ -19,9 +27,7 @@ pub(crate) async fn require(
     path: &str,
 ) -> Result<Account, Response> {
     let view = state.catalogue.view();
-    let within = |agency: &motcua_domain::AgencyCode, ancestor: &motcua_domain::AgencyCode| {
-        view.is_within(agency, ancestor)
-    };
+    let within = |agency: &AgencyCode, ancestor: &AgencyCode| view.is_within(agency, ancestor);
     match decide(viewer.account.as_ref(), action, &within) {
         Decision::Allow => viewer
             .account

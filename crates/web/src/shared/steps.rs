@@ -7,6 +7,7 @@ use crate::{AppError, AppState};
 use motcua_calendar::WorkCalendar;
 use motcua_domain::{
     Account, AccountId, AgencyCode, Dossier, ProcedureCase, Role,
+    policy::Action,
     submission::OutgoingEmail,
     upload, vntime,
     workflow::{DossierResult, NewStep, StepChange, StepRecord, Workflow, limit_hours},
@@ -56,31 +57,20 @@ pub(crate) async fn followed_workflow(
         .unwrap_or_else(|| default_workflow(case, dossier)))
 }
 
-/// Whether an account holds `role` at `agency` (directly, or below a grant that includes sub-agencies).
+/// Whether the policy lets an account hold a step of `role` at `agency`.
 pub(crate) fn holds(state: &AppState, account: &Account, role: Role, agency: &AgencyCode) -> bool {
-    let view = state.catalogue.view();
-    !account.disabled
-        && account.grants.iter().any(|g| {
-            g.role == role
-                && (&g.agency == agency
-                    || (g.include_sub_agencies && view.is_within(agency, &g.agency)))
-        })
+    crate::guard::allows(&state.catalogue, account, Action::HoldStep(role, agency))
 }
 
-/// Whether an account holds any desk role (reception, processing, approval) at `agency`.
-pub(crate) fn desk_role_at(state: &AppState, account: &Account, agency: &AgencyCode) -> bool {
-    [
-        Role::Reception,
-        Role::Specialist,
-        Role::HeadOfUnit,
-        Role::Leader,
-    ]
-    .into_iter()
-    .any(|r| holds(state, account, r, agency))
-}
-
-pub(crate) fn leads(state: &AppState, account: &Account, agency: &AgencyCode) -> bool {
-    holds(state, account, Role::HeadOfUnit, agency) || holds(state, account, Role::Leader, agency)
+/// Whether the policy lets the officer move the open step (as its holder, as one who may take it while it is
+/// unassigned, or as the unit's head or leader).
+pub(crate) fn may_move(state: &AppState, officer: &Account, open: &StepRecord) -> bool {
+    let action = Action::MoveStep {
+        holder: open.assignee.as_ref(),
+        role: open.role,
+        agency: &open.agency,
+    };
+    crate::guard::allows(&state.catalogue, officer, action)
 }
 
 /// A step of the workflow opened at `index`: its unit (the dossier's agency unless the step names another), its
