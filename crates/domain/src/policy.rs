@@ -18,8 +18,8 @@ pub enum Action<'a> {
     ProcessDossiers(&'a AgencyCode),
     /// Approve results, supplement requests and apologies at this agency.
     ApproveDossiers(&'a AgencyCode),
-    /// Work at this agency's desk in any desk role (reception, processing, approval): see its register and the
-    /// steps waiting there.
+    /// Work at this agency's desk with any desk right (receive, process or approve): open its dossiers, its
+    /// register and the steps waiting there.
     DeskWork(&'a AgencyCode),
     /// Hold a processing step of this role at this agency: take it, or be given it.
     HoldStep(Role, &'a AgencyCode),
@@ -65,7 +65,10 @@ fn grant_fits(action: Action<'_>, role: Role) -> (bool, Option<&AgencyCode>) {
         ),
         Action::ApproveDossiers(a) => (matches!(role, HeadOfUnit | Leader), Some(a)),
         Action::DeskWork(a) => (
-            matches!(role, Reception | Specialist | HeadOfUnit | Leader),
+            matches!(
+                role,
+                Reception | Specialist | HeadOfUnit | Leader | Administrator
+            ),
             Some(a),
         ),
         Action::HoldStep(wanted, a) => (role == wanted, Some(a)),
@@ -317,9 +320,21 @@ mod tests {
         assert!(allow(&head, Action::DeskWork(&ward)));
         assert!(allow(&reception, Action::DeskWork(&ward)));
         assert!(!allow(
-            &officer(&["administrator@000.31.00.H56"]),
+            &officer(&["editor@000.31.00.H56"]),
             Action::DeskWork(&ward)
         ));
+        // the desk is exactly the union of the three desk rights
+        for role in Role::ALL {
+            let who = officer(&[&format!("{}@000.31.00.H56", role.as_str())]);
+            let any = [
+                Action::ReceiveDossiers(&ward),
+                Action::ProcessDossiers(&ward),
+                Action::ApproveDossiers(&ward),
+            ]
+            .into_iter()
+            .any(|a| allow(&who, a));
+            assert_eq!(allow(&who, Action::DeskWork(&ward)), any, "{role:?}");
+        }
         assert_eq!(decide(None, held, &within), Decision::NeedsLogin);
     }
 }

@@ -143,152 +143,93 @@ pub(crate) fn site_name() -> String {
         .unwrap_or_else(|| Site::default().name)
 }
 
-/// Largest request body of an upload form (several files at once); each file is also limited on its own.
+/// Largest request body of an upload form (several files at once). Handlers enforce the per-file limit while
+/// reading; this only stops absurd bodies.
 const UPLOAD_BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Declares every route once: the router is built from this list, and [`ROUTES`] lists the same paths and methods
+/// so that tests (the authorisation matrix) can ask every route and fail when a new one has no row.
+macro_rules! routes {
+    ($($path:literal => $first:ident($($a:tt)*) $(.$more:ident($($b:tt)*))*;)*) => {
+        /// Every route of the application with its methods (and `layer` where one is added), as declared.
+        pub const ROUTES: &[(&str, &[&str])] = &[$(($path, &[stringify!($first) $(, stringify!($more))*])),*];
+
+        fn with_routes(router: Router<AppState>) -> Router<AppState> {
+            router $(.route($path, $first($($a)*) $(.$more($($b)*))*))*
+        }
+    };
+}
+
+routes! {
+    "/" => get(pages::home);
+    "/thu-tuc" => get(pages::list);
+    "/thu-tuc/{code}" => get(pages::detail);
+    "/thu-tuc/{code}/mau/{case}/{component}" => get(pages::template_download);
+    "/dang-nhap" => get(login::login_page).post(login::login);
+    "/dang-xuat" => post(login::logout);
+    "/dang-ky" => get(registration::page).post(registration::submit);
+    "/quen-mat-khau" => get(password_reset::forgot_page).post(password_reset::forgot);
+    "/dat-lai-mat-khau" => get(password_reset::reset_page).post(password_reset::reset);
+    "/xac-thuc-email" => get(password_reset::verify_email);
+    "/phien/gia-han" => post(login::keep_alive);
+    "/tai-khoan" => get(profile::account_page);
+    "/tai-khoan/dang-xuat-moi-noi" => post(profile::logout_everywhere);
+    "/tai-khoan/lien-he" => get(profile::contact_page).post(profile::update_contact);
+    "/tai-khoan/du-lieu" => get(profile::my_data);
+    "/tai-khoan/mat-khau" => get(profile::change_password_page).post(profile::change_password);
+    "/quan-tri/nhat-ky-bao-mat" => get(audit_trail::security_audit);
+    "/quan-tri/ngay-nghi" => get(holidays::page).post(holidays::change);
+    "/quan-tri/quy-trinh" => get(workflows::list);
+    "/quan-tri/quy-trinh/{procedure}/{case}" => get(workflows::edit_page).post(workflows::save);
+    "/quan-tri/can-bo" => get(officers::list).post(officers::create);
+    "/quan-tri/can-bo/{id}/vai-tro" => post(officers::change_grant);
+    "/phien/trang-thai" => get(login::status);
+    "/nop-ho-so/{code}/{case}/{agency}" => get(apply::start_page).post(apply::start);
+    "/ho-so-nhap/{id}" => get(apply::tasks);
+    "/ho-so-nhap/{id}/xoa" => post(submit::delete_draft);
+    "/ho-so-nhap/{id}/trang/{page}" => get(apply::form_page).post(apply::save_page);
+    "/ho-so-nhap/{id}/trang/{page}/tu-dong-luu" => post(apply::autosave);
+    "/ho-so-nhap/{id}/giay-to" => get(attachments::files_page)
+        .post(attachments::upload_files)
+        .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY_LIMIT));
+    "/ho-so-nhap/{id}/tep/{file}" => get(attachments::draft_file);
+    "/ho-so-nhap/{id}/tep/{file}/xoa" => post(attachments::remove_file);
+    "/ho-so-nhap/{id}/kiem-tra" => get(submit::check_page).post(submit::submit);
+    "/ho-so-cua-toi" => get(tracking::my_dossiers);
+    "/ho-so/{code}" => get(tracking::dossier_page);
+    "/ho-so/{code}/da-nop" => get(tracking::submitted_page);
+    "/ho-so/{code}/rut" => post(tracking::withdraw);
+    "/ho-so/{code}/bo-sung" => post(tracking::supplement_upload)
+        .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY_LIMIT));
+    "/ho-so/{code}/bo-sung/{file}/xoa" => post(tracking::supplement_remove);
+    "/ho-so/{code}/gui-bo-sung" => post(tracking::supplement_send);
+    "/ho-so/{code}/bien-nhan.pdf" => get(tracking::receipt);
+    "/ho-so/{code}/tep/{file}" => get(tracking::dossier_file);
+    "/tra-cuu-ho-so" => get(tracking::lookup_page).post(tracking::lookup);
+    "/can-bo/tiep-nhan" => get(queue::queue);
+    "/can-bo/tiep-nhan/truc-tiep" => get(intake::intake_page).post(intake::intake);
+    "/can-bo/ho-so/{code}" => get(page::dossier_page).post(reception::answer);
+    "/can-bo/ho-so/{code}/tep/{file}" => get(page::file);
+    "/can-bo/ho-so/{code}/chuyen" => post(reception::move_on);
+    "/can-bo/ho-so/{code}/xin-loi" => post(reception::apology);
+    "/can-bo/ho-so/{code}/buoc" => post(processing::step_action);
+    "/can-bo/ho-so/{code}/ket-qua" => get(processing::result_file_for_officer)
+        .post(processing::enter_result)
+        .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY_LIMIT));
+    "/ho-so/{code}/ket-qua" => get(processing::result_file_for_citizen);
+    "/can-bo/ho-so/{code}/phieu/{so}" => get(slips::for_officer);
+    "/ho-so/{code}/phieu/{so}" => get(slips::for_citizen);
+    "/can-bo/ho-so" => get(inbox::inbox);
+    "/can-bo/so-theo-doi" => get(register::register);
+    "/healthz" => get(health::healthz);
+    "/readyz" => get(health::readyz);
+    "/static/{file}" => get(assets::serve);
+}
 
 /// The whole application as one router, ready to serve or to test in-process.
 pub fn router(state: AppState) -> Router {
     let _ = SITE_NAME.set(state.site.name.clone());
-    Router::new()
-        .route("/", get(pages::home))
-        .route("/thu-tuc", get(pages::list))
-        .route("/thu-tuc/{code}", get(pages::detail))
-        .route(
-            "/thu-tuc/{code}/mau/{case}/{component}",
-            get(pages::template_download),
-        )
-        .route("/dang-nhap", get(login::login_page).post(login::login))
-        .route("/dang-xuat", post(login::logout))
-        .route(
-            "/dang-ky",
-            get(registration::page).post(registration::submit),
-        )
-        .route(
-            "/quen-mat-khau",
-            get(password_reset::forgot_page).post(password_reset::forgot),
-        )
-        .route(
-            "/dat-lai-mat-khau",
-            get(password_reset::reset_page).post(password_reset::reset),
-        )
-        .route("/xac-thuc-email", get(password_reset::verify_email))
-        .route("/phien/gia-han", post(login::keep_alive))
-        .route("/tai-khoan", get(profile::account_page))
-        .route(
-            "/tai-khoan/dang-xuat-moi-noi",
-            post(profile::logout_everywhere),
-        )
-        .route(
-            "/tai-khoan/lien-he",
-            get(profile::contact_page).post(profile::update_contact),
-        )
-        .route("/tai-khoan/du-lieu", get(profile::my_data))
-        .route(
-            "/tai-khoan/mat-khau",
-            get(profile::change_password_page).post(profile::change_password),
-        )
-        .route(
-            "/quan-tri/nhat-ky-bao-mat",
-            get(audit_trail::security_audit),
-        )
-        .route(
-            "/quan-tri/ngay-nghi",
-            get(holidays::page).post(holidays::change),
-        )
-        .route("/quan-tri/quy-trinh", get(workflows::list))
-        .route(
-            "/quan-tri/quy-trinh/{procedure}/{case}",
-            get(workflows::edit_page).post(workflows::save),
-        )
-        .route(
-            "/quan-tri/can-bo",
-            get(officers::list).post(officers::create),
-        )
-        .route(
-            "/quan-tri/can-bo/{id}/vai-tro",
-            post(officers::change_grant),
-        )
-        .route("/phien/trang-thai", get(login::status))
-        .route(
-            "/nop-ho-so/{code}/{case}/{agency}",
-            get(apply::start_page).post(apply::start),
-        )
-        .route("/ho-so-nhap/{id}", get(apply::tasks))
-        .route("/ho-so-nhap/{id}/xoa", post(submit::delete_draft))
-        .route(
-            "/ho-so-nhap/{id}/trang/{page}",
-            get(apply::form_page).post(apply::save_page),
-        )
-        .route(
-            "/ho-so-nhap/{id}/trang/{page}/tu-dong-luu",
-            post(apply::autosave),
-        )
-        .route(
-            "/ho-so-nhap/{id}/giay-to",
-            get(attachments::files_page)
-                .post(attachments::upload_files)
-                // the handler enforces the per-file limit while reading; this only stops absurd bodies
-                .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
-        )
-        .route("/ho-so-nhap/{id}/tep/{file}", get(attachments::draft_file))
-        .route(
-            "/ho-so-nhap/{id}/tep/{file}/xoa",
-            post(attachments::remove_file),
-        )
-        .route(
-            "/ho-so-nhap/{id}/kiem-tra",
-            get(submit::check_page).post(submit::submit),
-        )
-        .route("/ho-so-cua-toi", get(tracking::my_dossiers))
-        .route("/ho-so/{code}", get(tracking::dossier_page))
-        .route("/ho-so/{code}/da-nop", get(tracking::submitted_page))
-        .route("/ho-so/{code}/rut", post(tracking::withdraw))
-        .route(
-            "/ho-so/{code}/bo-sung",
-            post(tracking::supplement_upload)
-                .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
-        )
-        .route(
-            "/ho-so/{code}/bo-sung/{file}/xoa",
-            post(tracking::supplement_remove),
-        )
-        .route("/ho-so/{code}/gui-bo-sung", post(tracking::supplement_send))
-        .route("/ho-so/{code}/bien-nhan.pdf", get(tracking::receipt))
-        .route("/ho-so/{code}/tep/{file}", get(tracking::dossier_file))
-        .route(
-            "/tra-cuu-ho-so",
-            get(tracking::lookup_page).post(tracking::lookup),
-        )
-        .route("/can-bo/tiep-nhan", get(queue::queue))
-        .route(
-            "/can-bo/tiep-nhan/truc-tiep",
-            get(intake::intake_page).post(intake::intake),
-        )
-        .route(
-            "/can-bo/ho-so/{code}",
-            get(page::dossier_page).post(reception::answer),
-        )
-        .route("/can-bo/ho-so/{code}/tep/{file}", get(page::file))
-        .route("/can-bo/ho-so/{code}/chuyen", post(reception::move_on))
-        .route("/can-bo/ho-so/{code}/xin-loi", post(reception::apology))
-        .route("/can-bo/ho-so/{code}/buoc", post(processing::step_action))
-        .route(
-            "/can-bo/ho-so/{code}/ket-qua",
-            get(processing::result_file_for_officer)
-                .post(processing::enter_result)
-                .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
-        )
-        .route(
-            "/ho-so/{code}/ket-qua",
-            get(processing::result_file_for_citizen),
-        )
-        .route("/can-bo/ho-so/{code}/phieu/{so}", get(slips::for_officer))
-        .route("/ho-so/{code}/phieu/{so}", get(slips::for_citizen))
-        .route("/can-bo/ho-so", get(inbox::inbox))
-        .route("/can-bo/so-theo-doi", get(register::register))
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/static/{file}", get(assets::serve))
+    with_routes(Router::new())
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

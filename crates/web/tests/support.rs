@@ -45,14 +45,26 @@ pub fn person(
 /// Store `account` and give it a session: the cookie to send (`seed` is one hex digit, distinct per account).
 pub async fn session_for(app: &TestApp, account: &motcua_domain::Account, seed: &str) -> String {
     app.db.store.accounts.create(account).await.unwrap();
-    let token = seed.repeat(64);
+    session_with_token(app, account.id, seed.repeat(64)).await
+}
+
+/// A session for an account already stored: the cookie to send (`n` distinct per session).
+pub async fn session_numbered(app: &TestApp, account: motcua_domain::AccountId, n: u64) -> String {
+    session_with_token(app, account, format!("{n:064x}")).await
+}
+
+async fn session_with_token(
+    app: &TestApp,
+    account: motcua_domain::AccountId,
+    token: String,
+) -> String {
     let now = time::OffsetDateTime::now_utc();
     app.db
         .store
         .sessions
         .create(&motcua_domain::Session {
             key: motcua_domain::SessionKey::of_token(&token),
-            account: account.id,
+            account,
             created_at: now,
             last_seen_at: now,
             expires_at: now + time::Duration::hours(8),
@@ -60,6 +72,33 @@ pub async fn session_for(app: &TestApp, account: &motcua_domain::Account, seed: 
         .await
         .unwrap();
     format!("__Host-motcua={token}")
+}
+
+/// An upload of `owner`'s for the first component of `draft` (its bytes are for the caller to store).
+pub fn draft_upload(
+    owner: &motcua_domain::Account,
+    draft: motcua_domain::submission::DraftId,
+    name: &str,
+    size: u64,
+) -> motcua_domain::submission::Upload {
+    use motcua_domain::{
+        submission::{Upload, UploadId},
+        upload::FileType,
+    };
+    let id = UploadId(uuid::Uuid::new_v4());
+    Upload {
+        id,
+        account: owner.id,
+        draft,
+        component: 0,
+        file_name: name.into(),
+        object_key: format!("uploads/{}", id.0),
+        file_type: FileType::Pdf,
+        size,
+        sha256: "0".repeat(64),
+        created_at: time::OffsetDateTime::now_utc(),
+        dossier: None,
+    }
 }
 
 /// `application/x-www-form-urlencoded` of these pairs.
@@ -301,6 +340,14 @@ pub async fn get_from(state: &AppState, path: &str) -> Reply {
 pub async fn with_submitted_dossier(
     db: motcua_testkit::TestStore,
 ) -> (TestApp, motcua_domain::Account, motcua_domain::Dossier) {
+    with_submitted_files(db, &[]).await
+}
+
+/// [`with_submitted_dossier`] with these files (name, bytes) attached to the dossier, for its first component.
+pub async fn with_submitted_files(
+    db: motcua_testkit::TestStore,
+    files: &[(&str, &[u8])],
+) -> (TestApp, motcua_domain::Account, motcua_domain::Dossier) {
     use motcua_domain::{
         AccountKind, AgencyCode, CaseKey, OnlineServiceLevel, ProcedureCode,
         ServiceLevelAssignment,
@@ -341,6 +388,16 @@ pub async fn with_submitted_dossier(
         dossier: None,
     };
     app.db.store.submissions.save_draft(&draft).await.unwrap();
+    for (name, bytes) in files {
+        let upload = draft_upload(&citizen, draft.id, name, bytes.len() as u64);
+        app.put_file(&upload.object_key, bytes).await;
+        app.db
+            .store
+            .submissions
+            .add_upload(&upload, u64::MAX)
+            .await
+            .unwrap();
+    }
     let dossier = app
         .db
         .store

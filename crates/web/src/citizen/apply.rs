@@ -655,6 +655,8 @@ pub(crate) async fn autosave(
     let path = format!("/ho-so-nhap/{id}/trang/{page}");
     let mut l = match load(&state, &viewer, &id, &path).await? {
         Ok(l) => l,
+        // someone else's draft: refused (and audited) as any page would be
+        Err(refused) if refused.status() == StatusCode::FORBIDDEN => return Ok(refused),
         // the script tells the person to log in again; what they typed stays in the browser meanwhile
         Err(_) => return Ok(StatusCode::UNAUTHORIZED.into_response()),
     };

@@ -126,19 +126,12 @@ pub(crate) async fn inbox(
     let agencies: Vec<AgencyCode> = view
         .agencies
         .iter()
-        .filter(|a| {
-            let r = rights(&state, &officer, &a.code);
-            r.receive || r.process || r.approve
-        })
+        .filter(|a| crate::guard::allows(&state.catalogue, &officer, Action::DeskWork(&a.code)))
         .map(|a| a.code.clone())
         .collect();
     if agencies.is_empty() {
-        let nowhere = AgencyCode::parse("000.00.00.A00").map_err(|_| AppError::NotFound)?;
-        if let Err(r) =
-            guard::require(&state, &viewer, Action::ProcessDossiers(&nowhere), path).await
-        {
-            return Ok(r);
-        }
+        // logged in, but no desk right anywhere: refused and audited
+        return Ok(guard::refuse(&state, &viewer, path).await);
     }
     use DossierStatus as S;
     let working = [

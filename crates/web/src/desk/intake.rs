@@ -101,11 +101,8 @@ async fn counter_officer(
         Err(r) => return Ok(Err(r)),
     };
     if reception_agencies(state, &officer).is_empty() {
-        let nowhere = AgencyCode::parse("000.00.00.A00").map_err(|_| AppError::NotFound)?;
-        if let Err(r) = guard::require(state, viewer, Action::ReceiveDossiers(&nowhere), path).await
-        {
-            return Ok(Err(r));
-        }
+        // logged in, but no reception right anywhere: refused and audited
+        return Ok(Err(guard::refuse(state, viewer, path).await));
     }
     Ok(Ok(officer))
 }

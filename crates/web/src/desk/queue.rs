@@ -75,13 +75,8 @@ pub(crate) async fn queue(
     };
     let agencies = reception_agencies(&state, &officer);
     if agencies.is_empty() {
-        // logged in, but no reception role anywhere: refused (and audited) by the policy
-        let nowhere = AgencyCode::parse("000.00.00.A00").map_err(|_| AppError::NotFound)?;
-        if let Err(r) =
-            guard::require(&state, &viewer, Action::ReceiveDossiers(&nowhere), path).await
-        {
-            return Ok(r);
-        }
+        // logged in, but no reception right anywhere: refused and audited
+        return Ok(guard::refuse(&state, &viewer, path).await);
     }
     let cal = calendar(&state).await?;
     let now = OffsetDateTime::now_utc();

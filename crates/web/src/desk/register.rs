@@ -66,13 +66,8 @@ pub(crate) async fn register(
         .map(|a| a.code.clone())
         .collect();
     if agencies.is_empty() {
-        // refused and audited by the policy
-        let nowhere = AgencyCode::parse("000.00.00.A00").map_err(|_| AppError::NotFound)?;
-        if let Err(r) =
-            guard::require(&state, &viewer, Action::ReceiveDossiers(&nowhere), path).await
-        {
-            return Ok(r);
-        }
+        // logged in, but no desk right anywhere: refused and audited
+        return Ok(guard::refuse(&state, &viewer, path).await);
     }
     let today = vntime::vn_date(OffsetDateTime::now_utc());
     if q.in_so.is_none() {
