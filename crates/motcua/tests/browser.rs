@@ -68,38 +68,159 @@ async fn browser(driver: &str, profile: &std::path::Path) -> Client {
         .expect("a WebDriver session")
 }
 
-/// Run axe-core on the current page; fail with the violations listed.
-async fn no_axe_violations(client: &Client, axe: &str, page: &str) {
-    client.execute(axe, vec![]).await.unwrap();
-    let result = client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             axe.run(document, { resultTypes: ['violations'] })
-                .then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' (' + v.nodes.length + ')')))
-                .catch(e => done(['axe failed: ' + e]));",
-            vec![],
-        )
-        .await
-        .unwrap();
-    let violations: Vec<String> = serde_json::from_value(result).unwrap();
-    assert!(
-        violations.is_empty(),
-        "accessibility violations on {page}: {violations:#?}"
-    );
+/// One journey's browser: the real portal on a fresh data directory (SQLite, demo data), headless Chromium driven
+/// through WebDriver, and axe-core. It dereferences to the WebDriver client for anything the steps below lack.
+struct Browser {
+    client: Client,
+    /// The portal's address.
+    url: String,
+    axe: String,
+    dir: PathBuf,
 }
 
-/// Wait until the browser is on `path` (navigation after a click or a form submit).
-async fn wait_for_path(client: &Client, path: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if client.current_url().await.unwrap().path() == path {
-            return;
-        }
+impl std::ops::Deref for Browser {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+/// Run `journey` in a fresh browser against a fresh portal, within `limit`; a failed step leaves a screenshot
+/// named `name` (the journey runs in its own task so that the browser is still there to take it).
+async fn in_browser<F, J>(name: &str, limit: Duration, journey: J)
+where
+    J: FnOnce(Browser) -> F,
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    if !enabled() {
+        return;
+    }
+    let axe = std::fs::read_to_string(
+        std::env::var("MOTCUA_AXE_JS").expect("MOTCUA_AXE_JS: path to axe.min.js"),
+    )
+    .expect("axe-core script");
+    let dir = tempfile::tempdir().unwrap();
+    let (_portal, url) = start_portal(dir.path());
+    let (_driver, driver_url) = start_driver();
+    let client = browser(&driver_url, &dir.path().join("profile")).await;
+    let b = Browser {
+        client: client.clone(),
+        url,
+        axe,
+        dir: dir.path().to_path_buf(),
+    };
+    let outcome = tokio::time::timeout(limit, tokio::spawn(journey(b))).await;
+    if !matches!(outcome, Ok(Ok(()))) {
+        screenshot_on_failure(&client, name).await;
+    }
+    let _ = client.close().await;
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(failed)) => std::panic::resume_unwind(failed.into_panic()),
+        Err(_) => panic!("the journey {name} took more than {limit:?}"),
+    }
+}
+
+impl Browser {
+    /// Run axe-core on the current page; fail with the violations listed.
+    async fn accessible(&self, page: &str) {
+        self.client.execute(&self.axe, vec![]).await.unwrap();
+        let result = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { resultTypes: ['violations'] })
+                    .then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' (' + v.nodes.length + ')')))
+                    .catch(e => done(['axe failed: ' + e]));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let violations: Vec<String> = serde_json::from_value(result).unwrap();
         assert!(
-            Instant::now() < deadline,
-            "the browser never reached {path}"
+            violations.is_empty(),
+            "accessibility violations on {page}: {violations:#?}"
         );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    /// Wait until the browser is on `path` (navigation after a click or a form submit).
+    async fn wait_for_path(&self, path: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if self.client.current_url().await.unwrap().path() == path {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the browser never reached {path}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn type_into(&self, id: &str, text: &str) {
+        let el = self.client.find(Locator::Id(id)).await.unwrap();
+        el.clear().await.unwrap();
+        el.send_keys(text).await.unwrap();
+    }
+
+    async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
+    /// Click something that loads a new page (a form's button), and wait until the old page is gone: the new one
+    /// may have the same address.
+    async fn submit(&self, css: &str) {
+        let old = self.client.find(Locator::Css("html")).await.unwrap();
+        self.click(css).await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while old.tag_name().await.is_ok() {
+            assert!(
+                Instant::now() < deadline,
+                "no new page after clicking {css}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn value_of(&self, id: &str) -> String {
+        self.client
+            .find(Locator::Id(id))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+    }
+
+    async fn login_as(&self, login: &str, password: &str) {
+        self.client
+            .goto(&format!("{}/dang-nhap", self.url))
+            .await
+            .unwrap();
+        self.type_into("ten_dang_nhap", login).await;
+        self.type_into("mat_khau", password).await;
+        self.submit("main form button[type=submit]").await;
+        self.wait_for_path("/").await;
+    }
+
+    async fn logout(&self) {
+        self.submit("form[action='/dang-xuat'] button").await;
+        self.wait_for_path("/dang-nhap").await;
+    }
+
+    /// A file on disk for an upload field.
+    fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
     }
 }
 
@@ -117,35 +238,13 @@ async fn screenshot_on_failure(client: &Client, name: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_citizen_finds_a_procedure_without_diacritics_and_logs_in() {
-    if !enabled() {
-        return;
-    }
-    let axe = std::fs::read_to_string(
-        std::env::var("MOTCUA_AXE_JS").expect("MOTCUA_AXE_JS: path to axe.min.js"),
-    )
-    .expect("axe-core script");
-    let dir = tempfile::tempdir().unwrap();
-    let (_portal, url) = start_portal(dir.path());
-    let (_driver, driver_url) = start_driver();
-    let client = browser(&driver_url, &dir.path().join("profile")).await;
-    // the journey runs in its own task so that a failed step still leaves the browser to take a screenshot
-    let task = tokio::spawn(journey(client.clone(), url, axe));
-    let outcome = tokio::time::timeout(Duration::from_secs(120), task).await;
-    if !matches!(outcome, Ok(Ok(()))) {
-        screenshot_on_failure(&client, "citizen-journey").await;
-    }
-    let _ = client.close().await;
-    match outcome {
-        Ok(Ok(())) => {}
-        Ok(Err(failed)) => std::panic::resume_unwind(failed.into_panic()),
-        Err(_) => panic!("the browser journey took more than two minutes"),
-    }
+    in_browser("citizen-journey", Duration::from_secs(120), journey).await;
 }
 
-async fn journey(client: Client, url: String, axe: String) {
-    let (client, url, axe) = (&client, url.as_str(), axe.as_str());
+async fn journey(b: Browser) {
+    let (client, url) = (&b, b.url.as_str());
     client.goto(url).await.unwrap();
-    no_axe_violations(client, axe, "home").await;
+    client.accessible("home").await;
     let q = client.find(Locator::Id("q")).await.unwrap();
     q.send_keys("dang ky khai sinh").await.unwrap();
     q.send_keys("\u{E007}").await.unwrap(); // Enter
@@ -155,37 +254,16 @@ async fn journey(client: Client, url: String, axe: String) {
         .await
         .unwrap();
     assert_eq!(first.text().await.unwrap(), "Đăng ký khai sinh");
-    no_axe_violations(client, axe, "search results").await;
+    client.accessible("search results").await;
     first.click().await.unwrap();
-    wait_for_path(client, "/thu-tuc/1.001193").await;
+    client.wait_for_path("/thu-tuc/1.001193").await;
     let h1 = client.wait().for_element(Locator::Css("h1")).await.unwrap();
     assert_eq!(h1.text().await.unwrap(), "Đăng ký khai sinh");
-    no_axe_violations(client, axe, "procedure page").await;
+    client.accessible("procedure page").await;
 
     client.goto(&format!("{url}/dang-nhap")).await.unwrap();
-    no_axe_violations(client, axe, "login").await;
-    client
-        .find(Locator::Id("ten_dang_nhap"))
-        .await
-        .unwrap()
-        .send_keys("congdan@example.vn")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("mat_khau"))
-        .await
-        .unwrap()
-        .send_keys("MotCua-2026")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("main form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_for_path(client, "/").await;
+    client.accessible("login").await;
+    client.login_as("congdan@example.vn", "MotCua-2026").await;
     let user = client
         .wait()
         .for_element(Locator::Css(".nav .user a"))
@@ -193,7 +271,7 @@ async fn journey(client: Client, url: String, axe: String) {
         .unwrap();
     assert_eq!(user.text().await.unwrap(), "Nguyễn Văn An");
     client.goto(&format!("{url}/tai-khoan")).await.unwrap();
-    no_axe_violations(client, axe, "account").await;
+    client.accessible("account").await;
 
     // the checker itself must be able to fail: an image without alternative text is a violation
     client
@@ -214,120 +292,57 @@ async fn journey(client: Client, url: String, axe: String) {
     );
 }
 
-async fn type_into(client: &Client, id: &str, text: &str) {
-    let el = client.find(Locator::Id(id)).await.unwrap();
-    el.clear().await.unwrap();
-    el.send_keys(text).await.unwrap();
-}
-
-async fn click(client: &Client, css: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-}
-
-/// Click something that loads a new page (a form's button), and wait until the old page is gone: the new one may
-/// have the same address.
-async fn submit(client: &Client, css: &str) {
-    let old = client.find(Locator::Css("html")).await.unwrap();
-    click(client, css).await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while old.tag_name().await.is_ok() {
-        assert!(
-            Instant::now() < deadline,
-            "no new page after clicking {css}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn value_of(client: &Client, id: &str) -> String {
-    client
-        .find(Locator::Id(id))
-        .await
-        .unwrap()
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap_or_default()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_citizen_applies_online_and_the_back_office_takes_it_to_delivery() {
-    if !enabled() {
-        return;
-    }
-    let axe = std::fs::read_to_string(
-        std::env::var("MOTCUA_AXE_JS").expect("MOTCUA_AXE_JS: path to axe.min.js"),
-    )
-    .expect("axe-core script");
-    let dir = tempfile::tempdir().unwrap();
-    let (_portal, url) = start_portal(dir.path());
-    let (_driver, driver_url) = start_driver();
-    let client = browser(&driver_url, &dir.path().join("profile")).await;
-    let pdf = dir.path().join("to-khai.pdf");
-    std::fs::write(
-        &pdf,
-        b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n",
-    )
-    .unwrap();
-    let task = tokio::spawn(apply_journey(client.clone(), url, axe, pdf));
-    let outcome = tokio::time::timeout(Duration::from_secs(180), task).await;
-    if !matches!(outcome, Ok(Ok(()))) {
-        screenshot_on_failure(&client, "online-submission").await;
-    }
-    let _ = client.close().await;
-    match outcome {
-        Ok(Ok(())) => {}
-        Ok(Err(failed)) => std::panic::resume_unwind(failed.into_panic()),
-        Err(_) => panic!("the submission journey took more than three minutes"),
-    }
+    in_browser("online-submission", Duration::from_secs(180), apply_journey).await;
 }
 
-async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
-    let (client, url, axe) = (&client, url.as_str(), axe.as_str());
+async fn apply_journey(b: Browser) {
+    let (client, url) = (&b, b.url.as_str());
+    let pdf = b.file(
+        "to-khai.pdf",
+        b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n",
+    );
     // register
     client.goto(&format!("{url}/dang-ky")).await.unwrap();
-    no_axe_violations(client, axe, "registration").await;
-    type_into(client, "ho_ten", "Lê Thị Hồng").await;
-    type_into(client, "so_dinh_danh", "001199012399").await;
-    type_into(client, "ngay_sinh", "12/03/1995").await;
-    type_into(client, "dien_thoai", "0987001122").await;
-    type_into(client, "email", "hong@example.vn").await;
-    type_into(client, "dia_chi", "Số 5 đường Lê Lợi").await;
-    type_into(client, "mat_khau", "Hoa Sen Nở 2026").await;
-    type_into(client, "nhap_lai_mat_khau", "Hoa Sen Nở 2026").await;
-    submit(client, "main form button[type=submit]").await;
+    client.accessible("registration").await;
+    client.type_into("ho_ten", "Lê Thị Hồng").await;
+    client.type_into("so_dinh_danh", "001199012399").await;
+    client.type_into("ngay_sinh", "12/03/1995").await;
+    client.type_into("dien_thoai", "0987001122").await;
+    client.type_into("email", "hong@example.vn").await;
+    client.type_into("dia_chi", "Số 5 đường Lê Lợi").await;
+    client.type_into("mat_khau", "Hoa Sen Nở 2026").await;
+    client
+        .type_into("nhap_lai_mat_khau", "Hoa Sen Nở 2026")
+        .await;
+    client.submit("main form button[type=submit]").await;
     // the same answer whether or not the details had an account: then log in
-    wait_for_path(client, "/dang-nhap").await;
+    client.wait_for_path("/dang-nhap").await;
     let notice = client
         .wait()
         .for_element(Locator::Css("main .notice"))
         .await
         .unwrap();
     assert!(notice.text().await.unwrap().contains("Đã nhận đăng ký"));
-    no_axe_violations(client, axe, "registered").await;
-    login_as(client, url, "001199012399", "Hoa Sen Nở 2026").await;
+    client.accessible("registered").await;
+    client.login_as("001199012399", "Hoa Sen Nở 2026").await;
 
     // find the procedure without diacritics and start online
     client
         .goto(&format!("{url}/thu-tuc?q=khai+sinh"))
         .await
         .unwrap();
-    click(client, ".result-title a").await;
-    wait_for_path(client, "/thu-tuc/1.001193").await;
-    click(client, "a.button[href^='/nop-ho-so/1.001193/']").await;
+    client.click(".result-title a").await;
+    client.wait_for_path("/thu-tuc/1.001193").await;
+    client.click("a.button[href^='/nop-ho-so/1.001193/']").await;
     client
         .wait()
         .for_element(Locator::Css("main form button"))
         .await
         .unwrap();
-    no_axe_violations(client, axe, "start page").await;
-    submit(client, "main form button[type=submit]").await;
+    client.accessible("start page").await;
+    client.submit("main form button[type=submit]").await;
 
     // page 1: pre-filled from the account; a mistake first
     client
@@ -335,10 +350,10 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
         .for_element(Locator::Id("nguoi_nop_ho_ten"))
         .await
         .unwrap();
-    assert_eq!(value_of(client, "nguoi_nop_ho_ten").await, "Lê Thị Hồng");
-    no_axe_violations(client, axe, "form page").await;
-    click(client, "label[for=nop_thay-2]").await;
-    submit(client, "button[value=tiep]").await;
+    assert_eq!(client.value_of("nguoi_nop_ho_ten").await, "Lê Thị Hồng");
+    client.accessible("form page").await;
+    client.click("label[for=nop_thay-2]").await;
+    client.submit("button[value=tiep]").await;
     let summary = client
         .wait()
         .for_element(Locator::Css(".error-summary"))
@@ -351,7 +366,7 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
             .unwrap()
             .contains("Chọn tỉnh, thành phố")
     );
-    no_axe_violations(client, axe, "form page with errors").await;
+    client.accessible("form page with errors").await;
     client
         .find(Locator::Css("#nguoi_nop_dia_chi-tinh option[value='Tỉnh Đắk Lắk'], #nguoi_nop_dia_chi-tinh option:nth-child(27)"))
         .await
@@ -359,8 +374,10 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
         .click()
         .await
         .unwrap();
-    type_into(client, "nguoi_nop_dia_chi-xa", "Phường Tân Lập").await;
-    submit(client, "button[value=tiep]").await;
+    client
+        .type_into("nguoi_nop_dia_chi-xa", "Phường Tân Lập")
+        .await;
+    client.submit("button[value=tiep]").await;
 
     // page 2: type, let autosave run, reload: the answers are still there
     client
@@ -368,8 +385,8 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
         .for_element(Locator::Id("ho_ten_tre"))
         .await
         .unwrap();
-    type_into(client, "ho_ten_tre", "Lê Minh Khang").await;
-    type_into(client, "ngay_sinh", "01/11/2026").await;
+    client.type_into("ho_ten_tre", "Lê Minh Khang").await;
+    client.type_into("ngay_sinh", "01/11/2026").await;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let status = client
@@ -394,10 +411,10 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
         .for_element(Locator::Id("ho_ten_tre"))
         .await
         .unwrap();
-    assert_eq!(value_of(client, "ho_ten_tre").await, "Lê Minh Khang");
-    assert_eq!(value_of(client, "ngay_sinh").await, "01/11/2026");
-    click(client, "label[for=gioi_tinh]").await;
-    type_into(client, "dan_toc", "Kinh").await;
+    assert_eq!(client.value_of("ho_ten_tre").await, "Lê Minh Khang");
+    assert_eq!(client.value_of("ngay_sinh").await, "01/11/2026");
+    client.click("label[for=gioi_tinh]").await;
+    client.type_into("dan_toc", "Kinh").await;
     client
         .find(Locator::Css("#noi_sinh-tinh option:nth-child(2)"))
         .await
@@ -405,8 +422,8 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
         .click()
         .await
         .unwrap();
-    type_into(client, "noi_sinh-xa", "Phường Ba Đình").await;
-    submit(client, "button[value=tiep]").await;
+    client.type_into("noi_sinh-xa", "Phường Ba Đình").await;
+    client.submit("button[value=tiep]").await;
 
     // page 3: the parents
     client
@@ -414,16 +431,16 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
         .for_element(Locator::Id("ho_ten_me"))
         .await
         .unwrap();
-    type_into(client, "ho_ten_me", "Lê Thị Hồng").await;
-    type_into(client, "so_dinh_danh_me", "001199012399").await;
+    client.type_into("ho_ten_me", "Lê Thị Hồng").await;
+    client.type_into("so_dinh_danh_me", "001199012399").await;
     // the father's questions appear only when they apply
     let father = client.find(Locator::Id("o-ho_ten_cha")).await.unwrap();
     assert!(!father.is_displayed().await.unwrap());
-    click(client, "label[for=co_thong_tin_cha]").await;
+    client.click("label[for=co_thong_tin_cha]").await;
     assert!(father.is_displayed().await.unwrap());
-    click(client, "label[for=co_thong_tin_cha-2]").await;
+    client.click("label[for=co_thong_tin_cha-2]").await;
     assert!(!father.is_displayed().await.unwrap());
-    submit(client, "button[value=tiep]").await;
+    client.submit("button[value=tiep]").await;
 
     // attachments: one PDF for each required component
     client
@@ -431,7 +448,7 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
         .for_element(Locator::Id("tep-0"))
         .await
         .unwrap();
-    no_axe_violations(client, axe, "attachments").await;
+    client.accessible("attachments").await;
     for i in 0..2 {
         client
             .find(Locator::Id(&format!("tep-{i}")))
@@ -440,14 +457,16 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
             .send_keys(pdf.to_str().unwrap())
             .await
             .unwrap();
-        submit(client, &format!("form.upload:has(#tep-{i}) button")).await;
+        client
+            .submit(&format!("form.upload:has(#tep-{i}) button"))
+            .await;
         client
             .wait()
             .for_element(Locator::Css(&format!("#thanh-phan-{i} ~ ul.files a")))
             .await
             .unwrap();
     }
-    click(client, "a.button[href$='/kiem-tra']").await;
+    client.click("a.button[href$='/kiem-tra']").await;
 
     // check and submit
     client
@@ -455,7 +474,7 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
         .for_element(Locator::Id("cam_doan"))
         .await
         .unwrap();
-    no_axe_violations(client, axe, "check your answers").await;
+    client.accessible("check your answers").await;
     let check = client
         .find(Locator::Css("main"))
         .await
@@ -467,8 +486,8 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
         check.contains("Lê Minh Khang") && check.contains("to-khai.pdf"),
         "{check}"
     );
-    click(client, "label[for=cam_doan]").await;
-    submit(client, "button[data-once]").await;
+    client.click("label[for=cam_doan]").await;
+    client.submit("button[data-once]").await;
     let code = client
         .wait()
         .for_element(Locator::Css(".panel .code"))
@@ -476,55 +495,59 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
         .unwrap();
     let code = code.text().await.unwrap();
     assert!(code.starts_with("000.31.00.H56-"), "{code}");
-    no_axe_violations(client, axe, "confirmation").await;
+    client.accessible("confirmation").await;
     client.goto(&format!("{url}/ho-so-cua-toi")).await.unwrap();
-    no_axe_violations(client, axe, "my dossiers").await;
-    click(client, "form[action='/dang-xuat'] button").await;
-    wait_for_path(client, "/dang-nhap").await;
+    client.accessible("my dossiers").await;
+    client.click("form[action='/dang-xuat'] button").await;
+    client.wait_for_path("/dang-nhap").await;
 
     // anyone with the code and the phone number can follow it, without logging in
     client.goto(&format!("{url}/tra-cuu-ho-so")).await.unwrap();
-    type_into(client, "ma", &code).await;
-    type_into(client, "xac_minh", "0987001122").await;
-    submit(client, "main form button[type=submit]").await;
+    client.type_into("ma", &code).await;
+    client.type_into("xac_minh", "0987001122").await;
+    client.submit("main form button[type=submit]").await;
     let found = client
         .wait()
         .for_element(Locator::Css("main h2"))
         .await
         .unwrap();
     assert_eq!(found.text().await.unwrap(), format!("Hồ sơ {code}"));
-    no_axe_violations(client, axe, "lookup").await;
+    client.accessible("lookup").await;
     // the back office: the desk receives it, the specialist processes, the head of unit approves, the desk
     // hands the result over
-    login_as(client, url, "motcua@minhhoa.example.vn", "MotCua-2026").await;
+    client
+        .login_as("motcua@minhhoa.example.vn", "MotCua-2026")
+        .await;
     client
         .goto(&format!("{url}/can-bo/tiep-nhan"))
         .await
         .unwrap();
-    no_axe_violations(client, axe, "reception queue").await;
-    click(client, &format!("a[href='/can-bo/ho-so/{code}']")).await;
+    client.accessible("reception queue").await;
+    client
+        .click(&format!("a[href='/can-bo/ho-so/{code}']"))
+        .await;
     client
         .wait()
         .for_element(Locator::Id("tiep_nhan"))
         .await
         .unwrap();
-    no_axe_violations(client, axe, "officer's dossier").await;
-    click(client, "label[for=tiep_nhan]").await;
-    click(
-        client,
-        &format!("form[action='/can-bo/ho-so/{code}'] button"),
-    )
-    .await;
-    wait_for_path(client, "/can-bo/tiep-nhan").await;
-    logout(client).await;
+    client.accessible("officer's dossier").await;
+    client.click("label[for=tiep_nhan]").await;
+    client
+        .click(&format!("form[action='/can-bo/ho-so/{code}'] button"))
+        .await;
+    client.wait_for_path("/can-bo/tiep-nhan").await;
+    client.logout().await;
     // the specialist starts processing (and so holds the first step), enters the result, forwards it to the
     // head of unit, who forwards it to the leader, who approves; the desk hands the result over
     let code = code.as_str();
     let open_dossier = |who: &'static str| async move {
-        login_as(client, url, who, "MotCua-2026").await;
+        client.login_as(who, "MotCua-2026").await;
         client.goto(&format!("{url}/can-bo/ho-so")).await.unwrap();
-        no_axe_violations(client, axe, "officer inbox").await;
-        click(client, &format!("a[href='/can-bo/ho-so/{code}']")).await;
+        client.accessible("officer inbox").await;
+        client
+            .click(&format!("a[href='/can-bo/ho-so/{code}']"))
+            .await;
     };
     let change_status = |step: &'static str| async move {
         client
@@ -532,9 +555,9 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
             .for_element(Locator::Id(&format!("den-{step}")))
             .await
             .unwrap();
-        click(client, &format!("label[for=den-{step}]")).await;
-        submit(client, "form[action$='/chuyen'] button").await;
-        wait_for_path(client, &format!("/can-bo/ho-so/{code}")).await;
+        client.click(&format!("label[for=den-{step}]")).await;
+        client.submit("form[action$='/chuyen'] button").await;
+        client.wait_for_path(&format!("/can-bo/ho-so/{code}")).await;
     };
     let forward_to = |name: &'static str| async move {
         client
@@ -542,7 +565,7 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
             .for_element(Locator::Id("chuyen-buoc"))
             .await
             .unwrap();
-        no_axe_violations(client, axe, "a step to forward").await;
+        client.accessible("a step to forward").await;
         client
             .find(Locator::Id("can_bo_tiep"))
             .await
@@ -550,16 +573,16 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
             .select_by_label(name)
             .await
             .unwrap();
-        submit(client, "#chuyen-buoc button").await;
-        wait_for_path(client, &format!("/can-bo/ho-so/{code}")).await;
+        client.submit("#chuyen-buoc button").await;
+        client.wait_for_path(&format!("/can-bo/ho-so/{code}")).await;
     };
     open_dossier("chuyenvien@minhhoa.example.vn").await;
     change_status("processing").await;
     // a result with a wrong date is refused with what was typed kept
-    type_into(client, "so_ket_qua", "15/GKS-UBND").await;
-    type_into(client, "nguoi_ky_ket_qua", "Hoàng Văn Em").await;
-    type_into(client, "ngay_ky_ket_qua", "31/02/2026").await;
-    submit(client, "#nhap-ket-qua button").await;
+    client.type_into("so_ket_qua", "15/GKS-UBND").await;
+    client.type_into("nguoi_ky_ket_qua", "Hoàng Văn Em").await;
+    client.type_into("ngay_ky_ket_qua", "31/02/2026").await;
+    client.submit("#nhap-ket-qua button").await;
     let summary = client
         .wait()
         .for_element(Locator::Css(".error-summary"))
@@ -570,7 +593,7 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
         "{}",
         summary.text().await.unwrap()
     );
-    no_axe_violations(client, axe, "a refused result").await;
+    client.accessible("a refused result").await;
     let kept = client
         .find(Locator::Id("so_ket_qua"))
         .await
@@ -579,14 +602,14 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
         .await
         .unwrap();
     assert_eq!(kept.as_deref(), Some("15/GKS-UBND"));
-    type_into(client, "ngay_ky_ket_qua", "02/01/2026").await;
-    submit(client, "#nhap-ket-qua button").await;
-    wait_for_path(client, &format!("/can-bo/ho-so/{code}")).await;
+    client.type_into("ngay_ky_ket_qua", "02/01/2026").await;
+    client.submit("#nhap-ket-qua button").await;
+    client.wait_for_path(&format!("/can-bo/ho-so/{code}")).await;
     forward_to("Phạm Thị Dung").await;
-    logout(client).await;
+    client.logout().await;
     open_dossier("truongphong@minhhoa.example.vn").await;
     forward_to("Hoàng Văn Em").await;
-    logout(client).await;
+    client.logout().await;
     open_dossier("lanhdao@minhhoa.example.vn").await;
     let sheet = client
         .wait()
@@ -601,47 +624,51 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
         "{sheet}"
     );
     change_status("processed").await;
-    logout(client).await;
+    client.logout().await;
     open_dossier("motcua@minhhoa.example.vn").await;
     client
         .wait()
         .for_element(Locator::Id("cach_tra-tai_quay"))
         .await
         .unwrap();
-    click(client, "label[for=cach_tra-tai_quay]").await;
+    client.click("label[for=cach_tra-tai_quay]").await;
     change_status("result_delivered").await;
-    logout(client).await;
+    client.logout().await;
 
     // the administrator's workflow editor and the desk's register are accessible too
-    login_as(client, url, "quantri@minhhoa.example.vn", "MotCua-2026").await;
+    client
+        .login_as("quantri@minhhoa.example.vn", "MotCua-2026")
+        .await;
     client
         .goto(&format!("{url}/quan-tri/quy-trinh"))
         .await
         .unwrap();
-    no_axe_violations(client, axe, "workflows").await;
+    client.accessible("workflows").await;
     client
         .goto(&format!("{url}/quan-tri/quy-trinh/1.001193/dung-han"))
         .await
         .unwrap();
-    type_into(client, "gio_0", "nhiều").await;
-    submit(client, "main form button[type=submit]").await;
+    client.type_into("gio_0", "nhiều").await;
+    client.submit("main form button[type=submit]").await;
     client
         .wait()
         .for_element(Locator::Css(".error-summary"))
         .await
         .unwrap();
-    no_axe_violations(client, axe, "a refused workflow").await;
-    logout(client).await;
-    login_as(client, url, "motcua@minhhoa.example.vn", "MotCua-2026").await;
+    client.accessible("a refused workflow").await;
+    client.logout().await;
+    client
+        .login_as("motcua@minhhoa.example.vn", "MotCua-2026")
+        .await;
     client
         .goto(&format!("{url}/can-bo/so-theo-doi"))
         .await
         .unwrap();
-    no_axe_violations(client, axe, "register").await;
-    logout(client).await;
+    client.accessible("register").await;
+    client.logout().await;
 
     // the citizen sees the result delivered in "My dossiers", with every step on the timeline
-    login_as(client, url, "hong@example.vn", "Hoa Sen Nở 2026").await;
+    client.login_as("hong@example.vn", "Hoa Sen Nở 2026").await;
     client.goto(&format!("{url}/ho-so-cua-toi")).await.unwrap();
     let table = client
         .find(Locator::Css("main"))
@@ -674,18 +701,5 @@ async fn apply_journey(client: Client, url: String, axe: String, pdf: PathBuf) {
             "{status} missing from {timeline}"
         );
     }
-    no_axe_violations(client, axe, "dossier with its timeline").await;
-}
-
-async fn login_as(client: &Client, url: &str, login: &str, password: &str) {
-    client.goto(&format!("{url}/dang-nhap")).await.unwrap();
-    type_into(client, "ten_dang_nhap", login).await;
-    type_into(client, "mat_khau", password).await;
-    submit(client, "main form button[type=submit]").await;
-    wait_for_path(client, "/").await;
-}
-
-async fn logout(client: &Client) {
-    submit(client, "form[action='/dang-xuat'] button").await;
-    wait_for_path(client, "/dang-nhap").await;
+    client.accessible("dossier with its timeline").await;
 }

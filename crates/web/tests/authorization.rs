@@ -6,8 +6,7 @@ mod support;
 
 use axum::http::StatusCode;
 use motcua_domain::{
-    Account, AccountId, AccountKind, AgencyCode, AuditKind, NonEmptyText, Role, Session,
-    SessionKey,
+    Account, AccountId, AccountKind, AgencyCode, AuditKind, NonEmptyText, Role,
     policy::{Action, Decision, decide},
 };
 use motcua_testkit::fixtures::{self, AGENCY, OTHER_AGENCY};
@@ -550,24 +549,8 @@ async fn the_account_page_masks_the_identity_number_and_lists_roles() {
         created_at: OffsetDateTime::now_utc(),
         grants: vec![],
     };
-    app.db.store.accounts.create(&citizen).await.unwrap();
-    let token = "c".repeat(64);
-    let now = OffsetDateTime::now_utc();
-    app.db
-        .store
-        .sessions
-        .create(&Session {
-            key: SessionKey::of_token(&token),
-            account: citizen.id,
-            created_at: now,
-            last_seen_at: now,
-            expires_at: now + Duration::hours(1),
-        })
-        .await
-        .unwrap();
-    let page = app
-        .get_with_cookie("/tai-khoan", &format!("__Host-motcua={token}"))
-        .await;
+    let cookie = support::session_for(&app, &citizen, "c").await;
+    let page = app.get_with_cookie("/tai-khoan", &cookie).await;
     assert!(page.body.contains("0xx xxx xxx 345"));
     assert!(
         !page.body.contains("001099012345"),

@@ -4,47 +4,14 @@ mod support;
 
 use axum::http::StatusCode;
 use motcua_calendar::DayKind;
-use motcua_domain::{
-    Account, AccountId, AccountKind, Email, NonEmptyText, RoleGrant, Session, SessionKey,
-};
+use motcua_domain::AccountKind;
 use support::TestApp;
-use time::{Duration, OffsetDateTime, macros::date};
+use time::macros::date;
 
 async fn admin(app: &TestApp, grants: &[&str], seed: &str) -> String {
-    let account = Account {
-        id: AccountId::new(),
-        kind: AccountKind::Officer,
-        full_name: NonEmptyText::parse("Quản trị").unwrap(),
-        personal_id: None,
-        birth_date: None,
-        phone: None,
-        email: Some(Email::parse(&format!("{seed}@example.vn")).unwrap()),
-        address: None,
-        password_hash: "$argon2id$unused".into(),
-        email_verified_at: None,
-        disabled: false,
-        created_at: OffsetDateTime::now_utc(),
-        grants: grants
-            .iter()
-            .map(|g| RoleGrant::parse(g).unwrap())
-            .collect(),
-    };
-    app.db.store.accounts.create(&account).await.unwrap();
-    let token = seed.repeat(64);
-    let now = OffsetDateTime::now_utc();
-    app.db
-        .store
-        .sessions
-        .create(&Session {
-            key: SessionKey::of_token(&token),
-            account: account.id,
-            created_at: now,
-            last_seen_at: now,
-            expires_at: now + Duration::hours(8),
-        })
-        .await
-        .unwrap();
-    format!("__Host-motcua={token}")
+    let email = format!("{seed}@example.vn");
+    let account = support::person("Quản trị", &email, AccountKind::Officer, grants);
+    support::session_for(app, &account, seed).await
 }
 
 #[tokio::test]

@@ -3,49 +3,23 @@
 mod support;
 
 use axum::http::StatusCode;
-use motcua_domain::{
-    Account, AccountId, AccountKind, AuditKind, Email, LoginName, NonEmptyText, RoleGrant, Session,
-    SessionKey,
-};
+use motcua_domain::{AccountKind, AuditKind, LoginName, RoleGrant};
 use motcua_testkit::fixtures::{self, AGENCY, OTHER_AGENCY};
 use support::TestApp;
-use time::{Duration, OffsetDateTime};
 
 async fn app_with_admin_of_a() -> (TestApp, String) {
     let db = motcua_testkit::sqlite_store().await;
     fixtures::seed_minimal(&db.store).await;
     let app = TestApp::new(db).await;
-    let admin = Account {
-        id: AccountId::new(),
-        kind: AccountKind::Officer,
-        full_name: NonEmptyText::parse("Quản trị A").unwrap(),
-        personal_id: None,
-        birth_date: None,
-        phone: None,
-        email: Some(Email::parse("admin.a@example.vn").unwrap()),
-        address: None,
-        password_hash: String::new(),
-        email_verified_at: None,
-        disabled: false,
-        created_at: OffsetDateTime::now_utc(),
-        grants: vec![RoleGrant::parse(&format!("administrator@{AGENCY}")).unwrap()],
-    };
-    app.db.store.accounts.create(&admin).await.unwrap();
-    let token = "ad".repeat(32);
-    let now = OffsetDateTime::now_utc();
-    app.db
-        .store
-        .sessions
-        .create(&Session {
-            key: SessionKey::of_token(&token),
-            account: admin.id,
-            created_at: now,
-            last_seen_at: now,
-            expires_at: now + Duration::hours(1),
-        })
-        .await
-        .unwrap();
-    (app, format!("__Host-motcua={token}"))
+    let grant = format!("administrator@{AGENCY}");
+    let admin = support::person(
+        "Quản trị A",
+        "admin.a@example.vn",
+        AccountKind::Officer,
+        &[&grant],
+    );
+    let cookie = support::session_for(&app, &admin, "d").await;
+    (app, cookie)
 }
 
 #[tokio::test]

@@ -4,9 +4,7 @@
 mod support;
 
 use axum::http::{StatusCode, header};
-use motcua_domain::{
-    Account, AccountId, AccountKind, CaseKey, DossierStatus, ProcedureCode, Session, SessionKey,
-};
+use motcua_domain::{AccountId, AccountKind, CaseKey, DossierStatus, ProcedureCode};
 use motcua_testkit::{
     TestStore,
     fixtures::{AGENCY, OTHER_AGENCY, PROCEDURE},
@@ -1157,7 +1155,7 @@ async fn officers_assign_forward_and_return_steps_and_a_stale_form_changes_nothi
         assert!(text.contains("Chuyên Viên Bình"), "{text}");
         assert!(text.contains("Thiếu xác minh nơi cư trú"), "{text}");
     }
-    let citizen_cookie = login_existing(&app, &citizen, "2").await;
+    let citizen_cookie = support::session_existing(&app, citizen.id, "2").await;
     assert_eq!(
         app.get_with_cookie(&format!("/ho-so/{code}/phieu/06"), &citizen_cookie)
             .await
@@ -1171,25 +1169,6 @@ async fn officers_assign_forward_and_return_steps_and_a_stale_form_changes_nothi
         1,
         "one open step at a time"
     );
-}
-
-/// A session for an account that already exists.
-async fn login_existing(app: &TestApp, account: &Account, seed: &str) -> String {
-    let token = seed.repeat(64);
-    let now = OffsetDateTime::now_utc();
-    app.db
-        .store
-        .sessions
-        .create(&Session {
-            key: SessionKey::of_token(&token),
-            account: account.id,
-            created_at: now,
-            last_seen_at: now,
-            expires_at: now + Duration::hours(8),
-        })
-        .await
-        .unwrap();
-    format!("__Host-motcua={token}")
 }
 
 on_both_backends!(
@@ -1473,7 +1452,7 @@ async fn the_result_is_checked_kept_and_shown_to_the_applicant_once_processed_on
     assert_eq!(officer_file.status, StatusCode::OK);
     assert_eq!(officer_file.bytes, pdf.to_vec());
     // the applicant sees it only once processed
-    let citizen_cookie = login_existing(&app, &citizen, "2").await;
+    let citizen_cookie = support::session_existing(&app, citizen.id, "2").await;
     let theirs = format!("/ho-so/{code}/ket-qua");
     assert_eq!(
         app.get_with_cookie(&theirs, &citizen_cookie).await.status,
@@ -1546,7 +1525,7 @@ async fn a_stopped_dossier_has_its_notice_and_the_register_lists_what_was_receiv
     // the open step was closed with the dossier
     let steps = app.db.store.workflows.steps(dossier.id).await.unwrap();
     assert!(steps.iter().all(|s| s.ended_at.is_some()));
-    let citizen_cookie = login_existing(&app, &citizen, "2").await;
+    let citizen_cookie = support::session_existing(&app, citizen.id, "2").await;
     let notice = app
         .get_with_cookie(&format!("/ho-so/{code}/phieu/05"), &citizen_cookie)
         .await;
@@ -1664,7 +1643,7 @@ async fn fees_pause_the_step_and_a_withdrawal_after_reception_closes_it_on(db: T
     assert!(step.due_at >= before.due_at);
 
     // the applicant asks to withdraw; the desk agrees; the open step closes with the dossier
-    let citizen_cookie = login_existing(&app, &citizen, "2").await;
+    let citizen_cookie = support::session_existing(&app, citizen.id, "2").await;
     let r = app
         .post_form(&format!("/ho-so/{code}/rut"), "", Some(&citizen_cookie))
         .await;

@@ -364,23 +364,7 @@ async fn crawl(app: &TestApp, cookie: Option<&str>, start: &[String]) -> Vec<Str
 
 async fn nul_through_every_text_field_of_every_form_on(db: TestStore) {
     let (app, citizen, dossier) = support::with_submitted_dossier(db).await;
-    let citizen_cookie = {
-        let token = "c".repeat(64);
-        let now = time::OffsetDateTime::now_utc();
-        app.db
-            .store
-            .sessions
-            .create(&motcua_domain::Session {
-                key: motcua_domain::SessionKey::of_token(&token),
-                account: citizen.id,
-                created_at: now,
-                last_seen_at: now,
-                expires_at: now + time::Duration::hours(8),
-            })
-            .await
-            .unwrap();
-        format!("__Host-motcua={token}")
-    };
+    let citizen_cookie = support::session_existing(&app, citizen.id, "c").await;
     let officer = person(
         "Trần Thị Bình",
         "binh@minhhoa.example.vn",

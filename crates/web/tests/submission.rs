@@ -6,8 +6,7 @@ mod support;
 use axum::http::{StatusCode, header};
 use motcua_domain::{
     Account, AccountId, AccountKind, AgencyCode, CaseKey, DossierStatus, Email, NonEmptyText,
-    OnlineServiceLevel, PersonalId, Phone, ProcedureCode, ServiceLevelAssignment, Session,
-    SessionKey,
+    OnlineServiceLevel, PersonalId, Phone, ProcedureCode, ServiceLevelAssignment,
 };
 use motcua_testkit::fixtures::{self, AGENCY, PROCEDURE};
 use support::{Reply, TestApp};
@@ -70,27 +69,8 @@ async fn app_on(db: motcua_testkit::TestStore) -> (TestApp, String, Account) {
         created_at: OffsetDateTime::now_utc(),
         grants: vec![],
     };
-    let cookie = login(&app, &account, "a").await;
+    let cookie = support::session_for(&app, &account, "a").await;
     (app, cookie, account)
-}
-
-async fn login(app: &TestApp, account: &Account, seed: &str) -> String {
-    app.db.store.accounts.create(account).await.unwrap();
-    let token = seed.repeat(64);
-    let now = OffsetDateTime::now_utc();
-    app.db
-        .store
-        .sessions
-        .create(&Session {
-            key: SessionKey::of_token(&token),
-            account: account.id,
-            created_at: now,
-            last_seen_at: now,
-            expires_at: now + Duration::hours(8),
-        })
-        .await
-        .unwrap();
-    format!("__Host-motcua={token}")
 }
 
 fn location(reply: &Reply) -> String {
@@ -538,7 +518,7 @@ async fn other_people_cannot_see_or_touch_a_draft_or_dossier() {
         created_at: OffsetDateTime::now_utc(),
         grants: vec![],
     };
-    let intruder = login(&app, &other, "b").await;
+    let intruder = support::session_for(&app, &other, "b").await;
     for path in [
         base.clone(),
         format!("{base}/trang/1"),
@@ -833,7 +813,7 @@ async fn a_supplement_request_is_answered_with_files_and_the_dossier_goes_back_t
         phone: None,
         ..account.clone()
     };
-    let intruder = login(&app, &other, "c").await;
+    let intruder = support::session_for(&app, &other, "c").await;
     let refused = upload_to(
         &app,
         &format!("{path}/bo-sung"),

@@ -48,6 +48,15 @@ pub async fn session_for(app: &TestApp, account: &motcua_domain::Account, seed: 
     session_with_token(app, account.id, seed.repeat(64)).await
 }
 
+/// A session for an account already stored: the cookie to send (`seed` is one hex digit, distinct per session).
+pub async fn session_existing(
+    app: &TestApp,
+    account: motcua_domain::AccountId,
+    seed: &str,
+) -> String {
+    session_with_token(app, account, seed.repeat(64)).await
+}
+
 /// A session for an account already stored: the cookie to send (`n` distinct per session).
 pub async fn session_numbered(app: &TestApp, account: motcua_domain::AccountId, n: u64) -> String {
     session_with_token(app, account, format!("{n:064x}")).await
