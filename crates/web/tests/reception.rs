@@ -1,6 +1,7 @@
 //! The reception desk: the queue of online dossiers, the officer's view, and accept / supplement / refuse with
 //! the due time computed in working time and the applicant told by e-mail in the same commit.
 
+#[macro_use]
 mod support;
 
 use axum::http::{StatusCode, header};
@@ -13,23 +14,6 @@ use support::TestApp;
 use time::{Duration, OffsetDateTime};
 
 use support::{person, session_for as login};
-
-/// Each test below runs on SQLite and again on PostgreSQL when the PostgreSQL suite is enabled.
-macro_rules! on_both_backends {
-    ($name:ident, $pg:ident, $body:ident) => {
-        #[tokio::test]
-        async fn $name() {
-            $body(motcua_testkit::sqlite_store().await).await
-        }
-
-        #[tokio::test]
-        async fn $pg() {
-            if let Some(db) = motcua_testkit::postgres_store().await {
-                $body(db).await
-            }
-        }
-    };
-}
 
 use support::with_submitted_dossier as setup;
 

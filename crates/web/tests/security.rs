@@ -2,6 +2,7 @@
 //! in every form, a database outage, error pages, caching, HSTS, the readiness probe, the lookup form, the
 //! counter's role check, the apology's bound, and the audit trail of refusals.
 
+#[macro_use]
 mod support;
 
 use axum::http::{StatusCode, header};
@@ -11,23 +12,6 @@ use motcua_testkit::{
     fixtures::{AGENCY, PROCEDURE},
 };
 use support::{PEER, TestApp, encode_form, person, session_for};
-
-/// Each test below runs on SQLite and again on PostgreSQL when the PostgreSQL suite is enabled.
-macro_rules! on_both_backends {
-    ($name:ident, $pg:ident, $body:ident) => {
-        #[tokio::test]
-        async fn $name() {
-            $body(motcua_testkit::sqlite_store().await).await
-        }
-
-        #[tokio::test]
-        async fn $pg() {
-            if let Some(db) = motcua_testkit::postgres_store().await {
-                $body(db).await
-            }
-        }
-    };
-}
 
 fn login_body(login: &str) -> String {
     encode_form(&[("ten_dang_nhap", login), ("mat_khau", "sai mật khẩu 1")])

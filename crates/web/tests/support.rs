@@ -12,6 +12,25 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload, memory::InMemory, pa
 use std::sync::Arc;
 use tower::ServiceExt;
 
+/// A test body (`async fn(TestStore)`) as two tests: `$name` on SQLite, and `$pg` on PostgreSQL when the
+/// PostgreSQL suite is enabled (`MOTCUA_TEST_POSTGRES_URL`; the run says at its end whether it was).
+#[allow(unused_macros)]
+macro_rules! on_both_backends {
+    ($name:ident, $pg:ident, $body:ident) => {
+        #[tokio::test]
+        async fn $name() {
+            $body(motcua_testkit::sqlite_store().await).await
+        }
+
+        #[tokio::test]
+        async fn $pg() {
+            if let Some(db) = motcua_testkit::postgres_store().await {
+                $body(db).await
+            }
+        }
+    };
+}
+
 /// A pseudo-header for [`TestApp::send`]: the address the request's connection comes from (`ip:port`).
 pub const PEER: &str = "x-test-peer";
 
