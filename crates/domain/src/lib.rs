@@ -14,6 +14,7 @@ pub mod form;
 pub mod identity;
 pub mod level;
 pub mod money;
+pub mod payment;
 pub mod policy;
 pub mod procedure;
 pub mod security;

@@ -1,0 +1,463 @@
+//! Payments (`domain.md` §10): a payment's life (pending → paid once, or failed; a paid one may be refunded), and
+//! the VNPay 2.1.0 protocol as pure functions: the signed redirect, checking a signed callback, and the decision
+//! table for the server-to-server notification (IPN). The portal never sees card data, and the state of a payment
+//! changes only on that notification (or the status query), never on the browser's return.
+
+use crate::Vnd;
+use serde::{Deserialize, Serialize};
+
+/// Where a payment is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provider {
+    /// VNPay 2.1.0 (or the built-in sandbox that speaks it).
+    VnPay,
+    /// The national payment platform of the national public-service portal.
+    NationalPlatform,
+    /// Cash or bank transfer recorded by an officer with its receipt number.
+    Counter,
+}
+
+/// A payment's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    /// Sent to the gateway; no notification yet.
+    Pending,
+    Paid,
+    /// Declined, cancelled or expired at the gateway: a new attempt is a new payment.
+    Failed,
+    /// Paid, then given back (the dossier was refused or withdrawn after payment).
+    Refunded,
+}
+
+impl PaymentStatus {
+    /// The only changes a payment may make: settled once, and a paid one refunded.
+    pub fn can_become(self, to: PaymentStatus) -> bool {
+        use PaymentStatus::*;
+        matches!(
+            (self, to),
+            (Pending, Paid) | (Pending, Failed) | (Paid, Refunded)
+        )
+    }
+
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            PaymentStatus::Pending => "Đang chờ cổng thanh toán xác nhận",
+            PaymentStatus::Paid => "Đã thanh toán",
+            PaymentStatus::Failed => "Không thành công",
+            PaymentStatus::Refunded => "Đã hoàn tiền",
+        }
+    }
+}
+
+/// VNPay 2.1.0.
+pub mod vnpay {
+    use super::PaymentStatus;
+    use crate::Vnd;
+    use hmac::{Hmac, Mac};
+    use sha2::Sha512;
+    use std::collections::BTreeMap;
+
+    pub const VERSION: &str = "2.1.0";
+    /// The signature field, and its type field: neither is signed.
+    pub const SECURE_HASH: &str = "vnp_SecureHash";
+    pub const SECURE_HASH_TYPE: &str = "vnp_SecureHashType";
+
+    /// The fields of a request or a callback, by name (sorted, as the signature needs them).
+    pub type Fields = BTreeMap<String, String>;
+
+    /// The string that is signed: non-empty values other than the signature's own fields, keys ascending, each
+    /// key and value form-URL-encoded (space as `+`), joined with `&`.
+    pub fn signing_string(fields: &Fields) -> String {
+        fields
+            .iter()
+            .filter(|(k, v)| !v.is_empty() && *k != SECURE_HASH && *k != SECURE_HASH_TYPE)
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    fn encode(text: &str) -> String {
+        form_urlencoded::byte_serialize(text.as_bytes()).collect()
+    }
+
+    fn mac(secret: &[u8], fields: &Fields) -> Hmac<Sha512> {
+        // HMAC takes a key of any length: this cannot fail
+        let mut mac = <Hmac<Sha512> as Mac>::new_from_slice(secret)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of every length"));
+        mac.update(signing_string(fields).as_bytes());
+        mac
+    }
+
+    /// `vnp_SecureHash`: lowercase hex HMAC-SHA512 of the signing string with the merchant's secret.
+    pub fn sign(fields: &Fields, secret: &[u8]) -> String {
+        hex::encode(mac(secret, fields).finalize().into_bytes())
+    }
+
+    /// Whether a callback's `vnp_SecureHash` is the signature of its other fields (compared in constant time).
+    pub fn verify(fields: &Fields, secret: &[u8]) -> bool {
+        let Some(given) = fields.get(SECURE_HASH).and_then(|h| hex::decode(h).ok()) else {
+            return false;
+        };
+        mac(secret, fields).verify_slice(&given).is_ok()
+    }
+
+    /// The address to send the browser to: the gateway's URL with the fields and their signature.
+    pub fn signed_url(gateway: &str, fields: &Fields, secret: &[u8]) -> String {
+        format!(
+            "{gateway}?{}&{SECURE_HASH}={}",
+            signing_string(fields),
+            sign(fields, secret)
+        )
+    }
+
+    /// `vnp_Amount`: VND × 100 (`None` if that overflows).
+    pub fn amount_field(amount: Vnd) -> Option<String> {
+        amount.amount().checked_mul(100).map(|a| a.to_string())
+    }
+
+    /// The amount a callback names, in VND (`None` unless a whole number of đồng × 100).
+    pub fn parse_amount(field: &str) -> Option<Vnd> {
+        if field.is_empty() || !field.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let hundredths: i64 = field.parse().ok()?;
+        if hundredths % 100 != 0 {
+            return None;
+        }
+        Vnd::new(hundredths / 100).ok()
+    }
+
+    /// `vnp_CreateDate` / `vnp_ExpireDate`: `yyyyMMddHHmmss` in Vietnam's time (UTC+7).
+    pub fn timestamp(at: time::OffsetDateTime) -> String {
+        let t = at.to_offset(crate::vntime::VN_OFFSET);
+        format!(
+            "{:04}{:02}{:02}{:02}{:02}{:02}",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    }
+
+    /// The answer to an IPN (`RspCode`), in the order the checks are made.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum RspCode {
+        /// 97: the signature does not match.
+        InvalidSignature,
+        /// 01: no payment has this `vnp_TxnRef`.
+        OrderNotFound,
+        /// 04: the amount is not the payment's.
+        InvalidAmount,
+        /// 02: the payment was settled already (a retried notification).
+        AlreadyConfirmed,
+        /// 00: received and recorded.
+        Confirmed,
+        /// 99: anything else (our own fault: the gateway retries).
+        Unknown,
+    }
+
+    impl RspCode {
+        pub fn code(self) -> &'static str {
+            match self {
+                RspCode::Confirmed => "00",
+                RspCode::OrderNotFound => "01",
+                RspCode::AlreadyConfirmed => "02",
+                RspCode::InvalidAmount => "04",
+                RspCode::InvalidSignature => "97",
+                RspCode::Unknown => "99",
+            }
+        }
+
+        /// The message VNPay's documentation pairs with the code.
+        pub fn message(self) -> &'static str {
+            match self {
+                RspCode::Confirmed => "Confirm Success",
+                RspCode::OrderNotFound => "Order not found",
+                RspCode::AlreadyConfirmed => "Order already confirmed",
+                RspCode::InvalidAmount => "Invalid amount",
+                RspCode::InvalidSignature => "Invalid signature",
+                RspCode::Unknown => "Unknown error",
+            }
+        }
+
+        /// The JSON body of the answer.
+        pub fn json(self) -> String {
+            format!(
+                "{{\"RspCode\":\"{}\",\"Message\":\"{}\"}}",
+                self.code(),
+                self.message()
+            )
+        }
+    }
+
+    /// What motcua knows of the payment an IPN names.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Order {
+        pub amount: Vnd,
+        pub status: PaymentStatus,
+    }
+
+    /// What to do with an IPN.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum IpnDecision {
+        /// Change nothing; answer with this code.
+        Answer(RspCode),
+        /// Settle the pending payment (paid, or failed at the gateway) in one transaction, then answer
+        /// [`RspCode::Confirmed`]. If another notification settled it first, answer
+        /// [`RspCode::AlreadyConfirmed`].
+        Settle { paid: bool },
+    }
+
+    /// Whether the gateway says the money moved: `vnp_ResponseCode` **and** `vnp_TransactionStatus` are `00`.
+    pub fn succeeded(fields: &Fields) -> bool {
+        fields.get("vnp_ResponseCode").map(String::as_str) == Some("00")
+            && fields.get("vnp_TransactionStatus").map(String::as_str) == Some("00")
+    }
+
+    /// The IPN decision table (`domain.md` §10), checked in this order: signature (97), order (01), amount (04),
+    /// already settled (02), then settle (00). `order` is the payment named by `vnp_TxnRef`, if any.
+    pub fn decide_ipn(fields: &Fields, secret: &[u8], order: Option<Order>) -> IpnDecision {
+        if !verify(fields, secret) {
+            return IpnDecision::Answer(RspCode::InvalidSignature);
+        }
+        let Some(order) = order else {
+            return IpnDecision::Answer(RspCode::OrderNotFound);
+        };
+        let amount = fields.get("vnp_Amount").and_then(|a| parse_amount(a));
+        if amount != Some(order.amount) {
+            return IpnDecision::Answer(RspCode::InvalidAmount);
+        }
+        if order.status != PaymentStatus::Pending {
+            return IpnDecision::Answer(RspCode::AlreadyConfirmed);
+        }
+        IpnDecision::Settle {
+            paid: succeeded(fields),
+        }
+    }
+}
+
+/// The national payment platform's check code (`MaXacThuc`, as observed in practice): SHA-256 hex of the fields
+/// joined with `|`, followed by the secret.
+pub fn national_check_code(fields: &[&str], secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut text = fields.join("|");
+    text.push_str(secret);
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// A payment reference sent to a gateway (`vnp_TxnRef`): the attempt's own id, so it is unique and never reused.
+pub fn transaction_ref(attempt: uuid::Uuid) -> String {
+    attempt.simple().to_string()
+}
+
+/// Whole VND, always: an amount a payment may ask for (more than nothing, and small enough for every gateway's
+/// field, which carries VND × 100).
+pub fn payable(amount: Vnd) -> bool {
+    amount > Vnd::ZERO && vnpay::amount_field(amount).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::vnpay::*;
+    use super::*;
+    use proptest::prelude::*;
+
+    const SECRET: &[u8] = b"TESTSECRETTESTSECRETTESTSECRET12";
+
+    /// VNPay's documented example, byte for byte (`domain.md` §10).
+    const EXAMPLE: &str = "vnp_Amount=1806000&vnp_Command=pay&vnp_CreateDate=20210801153333&vnp_CurrCode=VND&vnp_IpAddr=127.0.0.1&vnp_Locale=vn&vnp_OrderInfo=Thanh+toan+don+hang+%3A5&vnp_OrderType=other&vnp_ReturnUrl=https%3A%2F%2Fdomainmerchant.vn%2FReturnUrl&vnp_TmnCode=DEMOV210&vnp_TxnRef=5&vnp_Version=2.1.0";
+    const EXAMPLE_HASH: &str = "1df63df658975879020b608c8b0ca40d1010f94f9fbfe0b3e7e6ee8381c860bf1f1631be6f7f6865d118e341f0c7cb720b60d76a41ffd141d4580a0df64b419f";
+
+    fn fields_of(query: &str) -> Fields {
+        form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn the_documented_example_signs_to_the_documented_hash() {
+        let fields = fields_of(EXAMPLE);
+        assert_eq!(fields["vnp_OrderInfo"], "Thanh toan don hang :5");
+        assert_eq!(signing_string(&fields), EXAMPLE);
+        assert_eq!(sign(&fields, SECRET), EXAMPLE_HASH);
+        let mut signed = fields.clone();
+        signed.insert(SECURE_HASH.into(), EXAMPLE_HASH.into());
+        signed.insert(SECURE_HASH_TYPE.into(), "HmacSHA512".into());
+        assert!(verify(&signed, SECRET));
+        assert!(!verify(&signed, b"another secret"));
+        assert_eq!(
+            signed_url(
+                "https://sandbox.vnpayment.vn/paymentv2/vpcpay.html",
+                &fields,
+                SECRET
+            ),
+            format!(
+                "https://sandbox.vnpayment.vn/paymentv2/vpcpay.html?{EXAMPLE}&vnp_SecureHash={EXAMPLE_HASH}"
+            )
+        );
+    }
+
+    #[test]
+    fn empty_values_are_not_signed() {
+        let mut fields = fields_of(EXAMPLE);
+        fields.insert("vnp_BankCode".into(), String::new());
+        assert_eq!(signing_string(&fields), EXAMPLE);
+    }
+
+    fn callback(amount: &str, response: &str, status: &str) -> Fields {
+        let mut f = fields_of(
+            "vnp_BankCode=NCB&vnp_BankTranNo=VNP14226112&vnp_CardType=ATM&vnp_OrderInfo=Le+phi+ho+so&vnp_PayDate=20261129101500&vnp_TmnCode=DEMOV210&vnp_TransactionNo=14226112&vnp_TxnRef=0190abcd",
+        );
+        f.insert("vnp_Amount".into(), amount.into());
+        f.insert("vnp_ResponseCode".into(), response.into());
+        f.insert("vnp_TransactionStatus".into(), status.into());
+        let hash = sign(&f, SECRET);
+        f.insert(SECURE_HASH.into(), hash);
+        f
+    }
+
+    /// The decision table, row by row, in the documented order of checks.
+    #[test]
+    fn the_ipn_decision_table() {
+        let fee = Vnd::new(50_000).unwrap();
+        let pending = Some(Order {
+            amount: fee,
+            status: PaymentStatus::Pending,
+        });
+        let paid = Some(Order {
+            amount: fee,
+            status: PaymentStatus::Paid,
+        });
+        let ok = callback("5000000", "00", "00");
+        let mut tampered = ok.clone();
+        tampered.insert("vnp_Amount".into(), "100".into());
+        let wrong_amount = callback("4000000", "00", "00");
+        let declined = callback("5000000", "24", "02");
+        let half_success = callback("5000000", "00", "01");
+        let rows: Vec<(&str, &Fields, Option<Order>, IpnDecision)> = vec![
+            (
+                "tampered",
+                &tampered,
+                pending,
+                IpnDecision::Answer(RspCode::InvalidSignature),
+            ),
+            (
+                "tampered, unknown order",
+                &tampered,
+                None,
+                IpnDecision::Answer(RspCode::InvalidSignature),
+            ),
+            (
+                "unknown order",
+                &ok,
+                None,
+                IpnDecision::Answer(RspCode::OrderNotFound),
+            ),
+            (
+                "wrong amount",
+                &wrong_amount,
+                pending,
+                IpnDecision::Answer(RspCode::InvalidAmount),
+            ),
+            (
+                "wrong amount, already paid",
+                &wrong_amount,
+                paid,
+                IpnDecision::Answer(RspCode::InvalidAmount),
+            ),
+            (
+                "retried after success",
+                &ok,
+                paid,
+                IpnDecision::Answer(RspCode::AlreadyConfirmed),
+            ),
+            ("success", &ok, pending, IpnDecision::Settle { paid: true }),
+            (
+                "declined",
+                &declined,
+                pending,
+                IpnDecision::Settle { paid: false },
+            ),
+            (
+                "response 00 but status not 00",
+                &half_success,
+                pending,
+                IpnDecision::Settle { paid: false },
+            ),
+        ];
+        for (name, fields, order, want) in rows {
+            assert_eq!(decide_ipn(fields, SECRET, order), want, "{name}");
+        }
+        assert_eq!(
+            RspCode::AlreadyConfirmed.json(),
+            r#"{"RspCode":"02","Message":"Order already confirmed"}"#
+        );
+    }
+
+    #[test]
+    fn a_payment_settles_once_and_only_a_paid_one_is_refunded() {
+        use PaymentStatus::*;
+        let all = [Pending, Paid, Failed, Refunded];
+        for from in all {
+            for to in all {
+                let allowed = matches!(
+                    (from, to),
+                    (Pending, Paid) | (Pending, Failed) | (Paid, Refunded)
+                );
+                assert_eq!(from.can_become(to), allowed, "{from:?} → {to:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_create_date_is_in_vietnam_time() {
+        let at = time::macros::datetime!(2021-08-01 08:33:33 UTC);
+        assert_eq!(timestamp(at), "20210801153333");
+    }
+
+    #[test]
+    fn the_national_check_code_is_sha256_of_the_joined_fields_and_the_secret() {
+        // sha256("a|b|csecret")
+        assert_eq!(
+            national_check_code(&["a", "b", "c"], "secret"),
+            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b"a|b|csecret"))
+        );
+    }
+
+    proptest! {
+        /// Whole VND survive the gateway's × 100 both ways; a fraction of a đồng or a sign is refused.
+        #[test]
+        fn amounts_round_trip(amount in 0i64..=i64::MAX / 100, cents in 1i64..100) {
+            let vnd = Vnd::new(amount).unwrap();
+            let field = amount_field(vnd).unwrap();
+            prop_assert_eq!(parse_amount(&field), Some(vnd));
+            let odd = (amount / 100) * 100 + cents;
+            prop_assert_eq!(parse_amount(&odd.to_string()), None);
+            let negative = format!("-{field}");
+            prop_assert_eq!(parse_amount(&negative), None);
+        }
+
+        /// Any changed value breaks the signature.
+        #[test]
+        fn any_change_breaks_the_signature(key in 0usize..9, extra in "[a-z0-9 ]{1,8}") {
+            let ok = callback("5000000", "00", "00");
+            let name = ok.keys().filter(|k| *k != SECURE_HASH).nth(key).unwrap().clone();
+            let mut changed = ok.clone();
+            changed.get_mut(&name).unwrap().push_str(&extra);
+            prop_assert!(verify(&ok, SECRET));
+            prop_assert!(!verify(&changed, SECRET));
+        }
+
+        /// Distinct attempts never share a reference.
+        #[test]
+        fn transaction_refs_are_unique(a in any::<u128>(), b in any::<u128>()) {
+            let (x, y) = (uuid::Uuid::from_u128(a), uuid::Uuid::from_u128(b));
+            prop_assert_eq!(transaction_ref(x) == transaction_ref(y), a == b);
+            prop_assert!(transaction_ref(x).len() <= 100);
+        }
+    }
+}
