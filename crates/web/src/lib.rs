@@ -22,7 +22,7 @@ pub use shared::{auth, catalogue, files, session};
 
 use accounts::{login, password_reset, profile, registration};
 use admin::{audit_trail, holidays, officers, workflows};
-use citizen::{apply, attachments, submit, tracking};
+use citizen::{apply, attachments, lookup, submit, supplement, tracking};
 use desk::{inbox, intake, page, processing, queue, reception, register};
 use portal::pages;
 
@@ -199,13 +199,13 @@ routes! {
     "/ho-so/{code}" => get(tracking::dossier_page);
     "/ho-so/{code}/da-nop" => get(tracking::submitted_page);
     "/ho-so/{code}/rut" => post(tracking::withdraw);
-    "/ho-so/{code}/bo-sung" => post(tracking::supplement_upload)
+    "/ho-so/{code}/bo-sung" => post(supplement::supplement_upload)
         .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY_LIMIT));
-    "/ho-so/{code}/bo-sung/{file}/xoa" => post(tracking::supplement_remove);
-    "/ho-so/{code}/gui-bo-sung" => post(tracking::supplement_send);
+    "/ho-so/{code}/bo-sung/{file}/xoa" => post(supplement::supplement_remove);
+    "/ho-so/{code}/gui-bo-sung" => post(supplement::supplement_send);
     "/ho-so/{code}/bien-nhan.pdf" => get(tracking::receipt);
     "/ho-so/{code}/tep/{file}" => get(tracking::dossier_file);
-    "/tra-cuu-ho-so" => get(tracking::lookup_page).post(tracking::lookup);
+    "/tra-cuu-ho-so" => get(lookup::lookup_page).post(lookup::lookup);
     "/can-bo/tiep-nhan" => get(queue::queue);
     "/can-bo/tiep-nhan/truc-tiep" => get(intake::intake_page).post(intake::intake);
     "/can-bo/ho-so/{code}" => get(page::dossier_page).post(reception::answer);

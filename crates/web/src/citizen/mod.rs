@@ -3,5 +3,7 @@
 
 pub(crate) mod apply;
 pub(crate) mod attachments;
+pub(crate) mod lookup;
 pub(crate) mod submit;
+pub(crate) mod supplement;
 pub(crate) mod tracking;

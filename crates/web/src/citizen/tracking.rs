@@ -1,8 +1,9 @@
-//! Following a dossier: "My dossiers", the owner's dossier page with its timeline, the confirmation after
-//! submitting, withdrawal, and the public lookup by code plus phone or identity number.
+//! Following a dossier: "My dossiers", the owner's dossier page with its timeline and files, the confirmation
+//! after submitting, the receipt, and withdrawal. Supplements are in `supplement.rs`, the public lookup in
+//! `lookup.rs`.
 
 use crate::dossiers::owned;
-use crate::input::{Form, InputRejection, Query};
+use crate::input::Query;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -11,19 +12,18 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use motcua_domain::{
-    Dossier, DossierCode, DossierStatus, HistoryEvent, PersonalId, Phone, Transition,
-    form::FormDefinition, policy::Action, submission::UploadId, vntime,
+    Dossier, DossierStatus, HistoryEvent, Transition, form::FormDefinition, policy::Action,
+    submission::UploadId, vntime,
 };
 use motcua_store::StoreError;
 
 use crate::{
     AppError, AppState, answers::AnswerSection, answers::answer_sections,
-    citizen::attachments::ComponentFiles, citizen::attachments::Target,
-    citizen::attachments::file_views, citizen::attachments::receive, error::not_found,
-    files::serve_file, guard, layout::Layout, session::start_of, viewer::Viewer,
+    citizen::attachments::ComponentFiles, citizen::attachments::file_views, error::not_found,
+    files::serve_file, guard, layout::Layout, viewer::Viewer,
 };
 
 pub(crate) struct DraftRow {
@@ -55,7 +55,7 @@ pub(crate) struct MyQuery {
     da_xoa: Option<String>,
 }
 
-fn procedure_name(state: &AppState, code: &str) -> String {
+pub(crate) fn procedure_name(state: &AppState, code: &str) -> String {
     state
         .catalogue
         .view()
@@ -64,7 +64,7 @@ fn procedure_name(state: &AppState, code: &str) -> String {
         .unwrap_or_else(|| code.to_string())
 }
 
-fn due_text(d: &Dossier) -> String {
+pub(crate) fn due_text(d: &Dossier) -> String {
     d.due_at
         .map(vntime::format_datetime)
         .unwrap_or_else(|| "Chưa có (hẹn khi tiếp nhận)".into())
@@ -118,12 +118,12 @@ pub(crate) async fn my_dossiers(
 }
 
 pub(crate) struct EventView {
-    at: String,
-    status: &'static str,
-    reason: Option<String>,
+    pub(crate) at: String,
+    pub(crate) status: &'static str,
+    pub(crate) reason: Option<String>,
 }
 
-fn timeline(events: &[HistoryEvent]) -> Vec<EventView> {
+pub(crate) fn timeline(events: &[HistoryEvent]) -> Vec<EventView> {
     events
         .iter()
         .map(|e| EventView {
@@ -182,7 +182,7 @@ fn withdraw_label(status: DossierStatus) -> Option<&'static str> {
     }
 }
 
-async fn render_dossier(
+pub(crate) async fn render_dossier(
     state: &AppState,
     layout: Layout,
     dossier: Dossier,
@@ -202,7 +202,7 @@ async fn render_dossier(
     .await
 }
 
-async fn render_dossier_with(
+pub(crate) async fn render_dossier_with(
     state: &AppState,
     layout: Layout,
     dossier: Dossier,
@@ -387,198 +387,6 @@ pub(crate) async fn dossier_file(
     }
 }
 
-/// Add files answering a supplement request (kept apart until the answer is sent).
-pub(crate) async fn supplement_upload(
-    State(state): State<AppState>,
-    layout: Layout,
-    viewer: Viewer,
-    Path(code): Path<String>,
-    multipart: axum::extract::Multipart,
-) -> Result<Response, AppError> {
-    let path = format!("/ho-so/{code}");
-    let (dossier, details) = match owned(&state, &viewer, &code, &path).await? {
-        Ok(x) => x,
-        Err(r) => return Ok(r),
-    };
-    let Some(draft) = state.store.submissions.draft_of(dossier.id).await? else {
-        return Ok(not_found().await);
-    };
-    if dossier.status != DossierStatus::SupplementRequested {
-        return Ok((
-            StatusCode::CONFLICT,
-            render_dossier(&state, layout, dossier, details, false, Some(NOT_ASKED)).await?,
-        )
-            .into_response());
-    }
-    let components = state
-        .store
-        .catalogue
-        .get_procedure_version(&dossier.procedure, dossier.procedure_version)
-        .await?
-        .and_then(|p| p.cases.into_iter().find(|c| c.key == dossier.case))
-        .map(|c| c.components.len())
-        .unwrap_or(0);
-    // `owned` only lets through dossiers with an owner
-    let Some(account) = details.account else {
-        return Ok(not_found().await);
-    };
-    let target = Target {
-        account,
-        draft,
-        components,
-        supplement: true,
-    };
-    let errors = receive(&state, multipart, &target).await?;
-    if errors.is_empty() {
-        return Ok(Redirect::to(&format!("/ho-so/{code}#bo-sung")).into_response());
-    }
-    Ok((
-        StatusCode::UNPROCESSABLE_ENTITY,
-        render_dossier_with(&state, layout, dossier, details, false, None, errors).await?,
-    )
-        .into_response())
-}
-
-const NOT_ASKED: &str = "Cơ quan không (hoặc không còn) yêu cầu bổ sung hồ sơ này.";
-
-pub(crate) async fn supplement_remove(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path((code, file)): Path<(String, String)>,
-) -> Result<Response, AppError> {
-    let path = format!("/ho-so/{code}");
-    let (dossier, _) = match owned(&state, &viewer, &code, &path).await? {
-        Ok(x) => x,
-        Err(r) => return Ok(r),
-    };
-    let (Some(draft), Ok(file)) = (
-        state.store.submissions.draft_of(dossier.id).await?,
-        uuid::Uuid::parse_str(&file),
-    ) else {
-        return Ok(not_found().await);
-    };
-    if let Some(u) = state
-        .store
-        .submissions
-        .remove_upload(UploadId(file), draft)
-        .await?
-    {
-        let key = object_store::path::Path::from(u.object_key.as_str());
-        if let Err(e) = object_store::ObjectStoreExt::delete(state.files.as_ref(), &key).await {
-            tracing::warn!(error = %e, key = %u.object_key, "removed upload's object not deleted; the sweeper will retry");
-        }
-    }
-    Ok(Redirect::to(&format!("/ho-so/{code}#bo-sung")).into_response())
-}
-
-/// Send the supplement: back to reception if the dossier was never received, else back to processing.
-pub(crate) async fn supplement_send(
-    State(state): State<AppState>,
-    layout: Layout,
-    viewer: Viewer,
-    Path(code): Path<String>,
-) -> Result<Response, AppError> {
-    let path = format!("/ho-so/{code}");
-    let (dossier, details) = match owned(&state, &viewer, &code, &path).await? {
-        Ok(x) => x,
-        Err(r) => return Ok(r),
-    };
-    let Some(draft) = state.store.submissions.draft_of(dossier.id).await? else {
-        return Ok(not_found().await);
-    };
-    if dossier.status != DossierStatus::SupplementRequested {
-        return Ok((
-            StatusCode::CONFLICT,
-            render_dossier(&state, layout, dossier, details, false, Some(NOT_ASKED)).await?,
-        )
-            .into_response());
-    }
-    let pending = state
-        .store
-        .submissions
-        .uploads_for_draft(draft)
-        .await?
-        .into_iter()
-        .filter(|u| u.dossier.is_none())
-        .count();
-    if pending == 0 {
-        let errors = vec![(
-            0,
-            "Tải lên ít nhất một tệp bổ sung trước khi gửi.".to_string(),
-        )];
-        return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            render_dossier_with(&state, layout, dossier, details, false, None, errors).await?,
-        )
-            .into_response());
-    }
-    let history = state.store.dossiers.history(dossier.id).await?;
-    let was_received = history.iter().any(|e| e.to == DossierStatus::Received);
-    let to = if was_received {
-        DossierStatus::Processing
-    } else {
-        DossierStatus::Submitted
-    };
-    let actor = details
-        .account
-        .map(|a| a.to_string())
-        .unwrap_or_else(|| "citizen".into());
-    let t = Transition::new(
-        dossier.id,
-        dossier.status,
-        to,
-        OffsetDateTime::now_utc(),
-        actor,
-    )
-    .map_err(|_| AppError::NotFound)?
-    .with_reason(format!(
-        "Công dân đã bổ sung {pending} tệp trên cổng dịch vụ công"
-    ));
-    // the clock was paused from the request until now: its working time is added to the due time
-    let asked = history
-        .iter()
-        .rev()
-        .find(|e| e.to == DossierStatus::SupplementRequested);
-    let t = match (dossier.due_at, asked) {
-        (Some(due), Some(asked)) if was_received => {
-            let now = t.at;
-            t.with_due_at(
-                crate::dossiers::calendar(&state)
-                    .await?
-                    .extend_for_pause(due, asked.at, now),
-            )
-        }
-        _ => t,
-    };
-    // processing resumes: the workflow's open step gets the pause too, or the workflow starts; committed with the
-    // transition and the files, all or nothing
-    let change = match asked {
-        Some(asked) if was_received => {
-            Some(crate::steps::after_supplement(&state, &dossier, asked.at, t.at).await?)
-        }
-        _ => None,
-    };
-    match state
-        .store
-        .submissions
-        .send_supplement(draft, &t, change.as_ref())
-        .await
-    {
-        Ok(_) => {
-            if change.is_some() {
-                state.outbox_wake.notify_one();
-            }
-            Ok(Redirect::to(&format!("/ho-so/{code}")).into_response())
-        }
-        Err(StoreError::Conflict(_)) => Ok((
-            StatusCode::CONFLICT,
-            render_dossier(&state, layout, dossier, details, false, Some(NOT_ASKED)).await?,
-        )
-            .into_response()),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// Withdraw (before reception) or ask to withdraw (after): a history event either way.
 pub(crate) async fn withdraw(
     State(state): State<AppState>,
@@ -632,155 +440,6 @@ pub(crate) async fn withdraw(
         render_dossier(&state, layout, fresh, details, false, notice).await?,
     )
         .into_response())
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct LookupQuery {
-    #[serde(default)]
-    ma: Option<String>,
-    #[serde(default)]
-    xac_minh: Option<String>,
-}
-
-pub(crate) struct LookupResult {
-    code: String,
-    procedure: String,
-    agency: String,
-    status: &'static str,
-    submitted_at: String,
-    due: String,
-    events: Vec<EventView>,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "lookup.html")]
-pub(crate) struct LookupPage {
-    layout: Layout,
-    code: String,
-    proof: String,
-    errors: Vec<(String, String)>,
-    not_found: bool,
-    result: Option<LookupResult>,
-}
-
-/// Lookups an address may make per minute.
-const LOOKUPS_PER_MINUTE: u32 = 10;
-
-/// The lookup form; a code in the address (`?ma=…`, as the QR code on a receipt links) is filled in. The
-/// applicant's phone or identity number is never taken from the address: it goes in the posted form only.
-pub(crate) async fn lookup_page(
-    layout: Layout,
-    query: Result<Query<LookupQuery>, InputRejection>,
-) -> Response {
-    let q = query.map(|Query(q)| q).unwrap_or_default();
-    LookupPage {
-        layout,
-        code: motcua_domain::text::normalize(q.ma.as_deref().unwrap_or("")),
-        proof: String::new(),
-        errors: vec![],
-        not_found: false,
-        result: None,
-    }
-    .into_response()
-}
-
-/// Public lookup (posted, so the identity number stays out of addresses and logs): the code and the applicant's
-/// phone or identity number must both match; the answer shows the progress only, nothing personal.
-pub(crate) async fn lookup(
-    State(state): State<AppState>,
-    layout: Layout,
-    viewer: Viewer,
-    form: Result<Form<LookupQuery>, InputRejection>,
-) -> Result<Response, AppError> {
-    let q = form?.0;
-    let code_text = motcua_domain::text::normalize(q.ma.as_deref().unwrap_or(""));
-    let proof_text = motcua_domain::text::normalize(q.xac_minh.as_deref().unwrap_or(""));
-    let mut page = LookupPage {
-        layout,
-        code: code_text.clone(),
-        proof: proof_text.clone(),
-        errors: vec![],
-        not_found: false,
-        result: None,
-    };
-    let code = DossierCode::parse(&code_text.to_uppercase().replace(' ', ""));
-    if code_text.is_empty() {
-        page.errors.push(("ma".into(), "Nhập mã hồ sơ".into()));
-    } else if code.is_err() {
-        page.errors.push((
-            "ma".into(),
-            "Mã hồ sơ không đúng dạng, ví dụ 000.00.06.H56-261128-0001".into(),
-        ));
-    }
-    let phone = Phone::parse(&proof_text).ok();
-    let id = PersonalId::parse(&proof_text).ok();
-    if proof_text.is_empty() {
-        page.errors.push((
-            "xac_minh".into(),
-            "Nhập số điện thoại hoặc số định danh cá nhân của người nộp hồ sơ".into(),
-        ));
-    } else if phone.is_none() && id.is_none() {
-        page.errors.push((
-            "xac_minh".into(),
-            "Nhập số điện thoại di động (10 số) hoặc số định danh cá nhân (12 số)".into(),
-        ));
-    }
-    let Ok(code) = code else {
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-    };
-    if !page.errors.is_empty() {
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-    }
-    let now = OffsetDateTime::now_utc();
-    let hits = state
-        .store
-        .rate_limits
-        .hit(
-            &format!("lookup:{}", viewer.ip_key()),
-            start_of(now, Duration::MINUTE),
-        )
-        .await?;
-    if hits > LOOKUPS_PER_MINUTE {
-        return Ok(crate::error::too_many(60));
-    }
-    let found = match state.store.dossiers.get_by_code(&code).await? {
-        None => None,
-        Some(d) => {
-            let details = state.store.submissions.online_details(d.id).await?;
-            let matches = details.is_some_and(|x| {
-                phone
-                    .as_ref()
-                    .is_some_and(|p| x.applicant_phone.as_deref() == Some(p.as_str()))
-                    || id
-                        .as_ref()
-                        .is_some_and(|p| x.applicant_personal_id.as_deref() == Some(p.as_str()))
-            });
-            matches.then_some(d)
-        }
-    };
-    let Some(d) = found else {
-        page.not_found = true;
-        return Ok((StatusCode::NOT_FOUND, page).into_response());
-    };
-    let events = state.store.dossiers.history(d.id).await?;
-    page.result = Some(LookupResult {
-        code: d.code.to_string(),
-        procedure: procedure_name(&state, d.procedure.as_str()),
-        agency: state
-            .catalogue
-            .view()
-            .agency_name(d.code.agency())
-            .to_string(),
-        status: d.status.label_vi(),
-        submitted_at: vntime::format_datetime(d.created_at),
-        due: due_text(&d),
-        // statuses and times only: reasons may name people
-        events: timeline(&events)
-            .into_iter()
-            .map(|e| EventView { reason: None, ..e })
-            .collect(),
-    });
-    Ok(page.into_response())
 }
 
 /// The receipt of the submission as PDF, with a QR code to the public lookup (which needs the phone or identity
