@@ -3,8 +3,59 @@
 //! table for the server-to-server notification (IPN). The portal never sees card data, and the state of a payment
 //! changes only on that notification (or the status query), never on the browser's return.
 
-use crate::Vnd;
+use crate::{DossierId, Vnd};
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A fee an officer set on a dossier after checking it (status 6 "chờ thực hiện nghĩa vụ tài chính"), with its
+/// reason; paid when one of its payments is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Charge {
+    pub id: Uuid,
+    pub dossier: DossierId,
+    pub amount: Vnd,
+    pub reason: String,
+    pub set_by: String,
+    pub set_at: OffsetDateTime,
+    pub paid_at: Option<OffsetDateTime>,
+}
+
+/// One attempt to pay a charge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payment {
+    pub id: Uuid,
+    pub charge: Uuid,
+    pub dossier: DossierId,
+    pub provider: Provider,
+    /// The reference the gateway knows it by ([`transaction_ref`]).
+    pub txn_ref: String,
+    pub amount: Vnd,
+    pub status: PaymentStatus,
+    pub created_at: OffsetDateTime,
+    pub created_by: String,
+    pub settled_at: Option<OffsetDateTime>,
+    /// The gateway's transaction number, or the counter's receipt number.
+    pub gateway_ref: Option<String>,
+    pub bank_code: Option<String>,
+    /// Something an officer must act on (a payment that arrived after the dossier was withdrawn: refund it).
+    pub flag: Option<String>,
+}
+
+/// A payment's outcome, as the gateway (or the counter) reports it, committed once with what follows from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settlement {
+    pub txn_ref: String,
+    pub paid: bool,
+    pub at: OffsetDateTime,
+    pub gateway_ref: Option<String>,
+    pub bank_code: Option<String>,
+    pub flag: Option<String>,
+    /// The dossier's move back to processing once nothing is owed (its due time moved by the pause).
+    pub resume: Option<crate::Transition>,
+    /// With it: the open step's due time moved the same way, and the applicant's mail.
+    pub then: crate::workflow::StepChange,
+}
 
 /// Where a payment is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -31,7 +82,51 @@ pub enum PaymentStatus {
     Refunded,
 }
 
+impl Provider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::VnPay => "vn_pay",
+            Provider::NationalPlatform => "national_platform",
+            Provider::Counter => "counter",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            Provider::VnPay,
+            Provider::NationalPlatform,
+            Provider::Counter,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == text)
+    }
+
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Provider::VnPay => "VNPay",
+            Provider::NationalPlatform => "Nền tảng thanh toán quốc gia",
+            Provider::Counter => "Tại quầy",
+        }
+    }
+}
+
 impl PaymentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentStatus::Pending => "pending",
+            PaymentStatus::Paid => "paid",
+            PaymentStatus::Failed => "failed",
+            PaymentStatus::Refunded => "refunded",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        use PaymentStatus::*;
+        [Pending, Paid, Failed, Refunded]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+
     /// The only changes a payment may make: settled once, and a paid one refunded.
     pub fn can_become(self, to: PaymentStatus) -> bool {
         use PaymentStatus::*;
@@ -250,14 +345,34 @@ pub fn national_check_code(fields: &[&str], secret: &str) -> String {
 }
 
 /// A payment reference sent to a gateway (`vnp_TxnRef`): the attempt's own id, so it is unique and never reused.
-pub fn transaction_ref(attempt: uuid::Uuid) -> String {
+pub fn transaction_ref(attempt: Uuid) -> String {
     attempt.simple().to_string()
 }
 
-/// Whole VND, always: an amount a payment may ask for (more than nothing, and small enough for every gateway's
-/// field, which carries VND × 100).
-pub fn payable(amount: Vnd) -> bool {
-    amount > Vnd::ZERO && vnpay::amount_field(amount).is_some()
+/// The most a fee set on one dossier may be: a typing error of a few zeros is refused, not charged.
+pub const MAX_CHARGE: i64 = 100_000_000_000;
+
+/// A fee as an officer types it: whole đồng, dots or spaces between thousands allowed (`1.234.000`), more than
+/// nothing and at most [`MAX_CHARGE`].
+pub fn parse_charge(typed: &str) -> Result<Vnd, &'static str> {
+    let digits: String = typed
+        .trim()
+        .trim_end_matches('đ')
+        .trim_end_matches("đồng")
+        .chars()
+        .filter(|c| !matches!(c, '.' | ' ' | '\u{a0}'))
+        .collect();
+    if digits.is_empty() {
+        return Err("Nhập số tiền phải nộp, bằng đồng, ví dụ 50.000");
+    }
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("Số tiền chỉ gồm chữ số (đồng), ví dụ 50.000; không dùng dấu phẩy thập phân");
+    }
+    match digits.parse::<i64>() {
+        Ok(0) => Err("Số tiền phải lớn hơn 0 đồng"),
+        Ok(n) if n <= MAX_CHARGE => Vnd::new(n).map_err(|_| "Số tiền không hợp lệ"),
+        _ => Err("Số tiền quá lớn: tối đa 100.000.000.000 đồng"),
+    }
 }
 
 #[cfg(test)]
@@ -428,7 +543,30 @@ mod tests {
         );
     }
 
+    #[test]
+    fn fees_are_typed_in_whole_dong() {
+        assert_eq!(parse_charge("50.000"), Ok(Vnd::new(50_000).unwrap()));
+        assert_eq!(
+            parse_charge(" 1 234 000 đ"),
+            Ok(Vnd::new(1_234_000).unwrap())
+        );
+        assert!(parse_charge("").is_err());
+        assert!(parse_charge("0").is_err());
+        assert!(parse_charge("12,5").is_err());
+        assert!(parse_charge("-5000").is_err());
+        assert!(parse_charge("99999999999999999999999").is_err());
+        assert!(parse_charge("100000000001").is_err());
+    }
+
     proptest! {
+        /// Every fee an officer may set fits the gateway's amount field and comes back the same.
+        #[test]
+        fn every_accepted_fee_fits_the_gateway(n in 1i64..=MAX_CHARGE) {
+            let vnd = parse_charge(&Vnd::new(n).unwrap().to_string()).unwrap();
+            prop_assert_eq!(vnd.amount(), n);
+            prop_assert_eq!(parse_amount(&amount_field(vnd).unwrap()), Some(vnd));
+        }
+
         /// Whole VND survive the gateway's × 100 both ways; a fraction of a đồng or a sign is refused.
         #[test]
         fn amounts_round_trip(amount in 0i64..=i64::MAX / 100, cents in 1i64..100) {

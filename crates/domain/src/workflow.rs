@@ -285,6 +285,8 @@ pub struct StepChange {
     /// New due time for the open holding (`seq`, due), e.g. after a pause.
     pub extend: Option<(u32, OffsetDateTime)>,
     pub emails: Vec<OutgoingEmail>,
+    /// A fee set with the move to status 6 ("chờ thực hiện nghĩa vụ tài chính").
+    pub charge: Option<crate::payment::Charge>,
 }
 
 /// The result of a dossier (kết quả giải quyết): the document issued, who signed it and when, and its file.

@@ -20,6 +20,7 @@ mod calendar;
 mod catalogue;
 mod dialect;
 mod dossiers;
+mod payments;
 mod rows;
 mod submission;
 mod workflow;
@@ -407,6 +408,7 @@ impl SqlStore {
             outbox: this.clone(),
             calendar: this.clone(),
             workflows: this.clone(),
+            payments: this.clone(),
             health: this,
         }
     }

@@ -356,6 +356,9 @@ pub(crate) async fn apply_step_change(
             .await
             .map_err(map_err)?;
         }
+        if let Some(charge) = &change.charge {
+            crate::payments::insert_charge((&mut *c).into(), charge).await?;
+        }
         if !change.emails.is_empty() {
             let code = dossier_in((&mut *c).into(), dossier)
                 .await?

@@ -11,6 +11,7 @@ use motcua_domain::{
     Account, AccountId, Agency, AgencyCode, AuditEvent, CaseKey, Dossier, DossierCode, DossierId,
     Email, Field, HistoryEvent, LoginName, NewDossier, Phone, Procedure, ProcedureCode, RoleGrant,
     ServiceLevelAssignment, Session, SessionKey, TokenPurpose, Transition,
+    payment::{Charge, Payment, Settlement},
     submission::{Draft, DraftId, Job, OnlineDetails, Submission, Upload, UploadId},
     workflow::{DossierResult, StepChange, StepRecord, Workflow},
 };
@@ -607,6 +608,23 @@ pub trait WorkflowRepo: Send + Sync {
     ) -> StoreResult<Vec<(Dossier, OffsetDateTime)>>;
 }
 
+/// Fees set on dossiers (charges) and the payments made for them (level 4).
+#[async_trait]
+pub trait PaymentRepo: Send + Sync {
+    /// A dossier's fees, oldest first.
+    async fn charges(&self, dossier: DossierId) -> StoreResult<Vec<Charge>>;
+    /// A dossier's payment attempts, oldest first.
+    async fn payments(&self, dossier: DossierId) -> StoreResult<Vec<Payment>>;
+    /// The payment a gateway names by its reference.
+    async fn by_ref(&self, txn_ref: &str) -> StoreResult<Option<Payment>>;
+    /// Start paying an unpaid charge of its full amount (a `Conflict` when it is paid already or the amount is
+    /// not the charge's).
+    async fn start(&self, payment: &Payment) -> StoreResult<()>;
+    /// Settle a pending payment once, with what follows from it, in one commit. `Ok(false)` when it was settled
+    /// already (another notification came first): nothing changes then.
+    async fn settle(&self, settlement: &Settlement) -> StoreResult<bool>;
+}
+
 /// Readiness of the database.
 #[async_trait]
 pub trait Health: Send + Sync {
@@ -633,6 +651,7 @@ pub struct Store {
     pub outbox: Arc<dyn OutboxRepo>,
     pub calendar: Arc<dyn CalendarRepo>,
     pub workflows: Arc<dyn WorkflowRepo>,
+    pub payments: Arc<dyn PaymentRepo>,
     pub health: Arc<dyn Health>,
 }
 

@@ -80,6 +80,8 @@ contract!(
     a_dossier_moves_through_its_steps_one_hand_off_at_a_time,
     of_two_concurrent_hand_offs_exactly_one_succeeds,
     a_result_is_recorded_and_corrected,
+    a_fee_is_paid_once_and_the_dossier_resumes,
+    of_two_racing_notifications_one_settles_the_payment,
 );
 
 fn code(text: &str) -> AgencyCode {
@@ -2738,4 +2740,243 @@ async fn a_result_is_recorded_and_corrected(store: &Store) {
     let stored = store.workflows.result(dossier.id).await.unwrap().unwrap();
     assert_eq!(stored.document_number, "13/GCN-UBND");
     assert_eq!(stored.file, file);
+}
+
+/// A received counter dossier moved to status 6 with a fee of 50.000 đ set by an officer.
+async fn dossier_owing_a_fee(
+    store: &Store,
+) -> (motcua_domain::Dossier, motcua_domain::payment::Charge) {
+    use motcua_domain::payment::Charge;
+    fixtures::seed_minimal(store).await;
+    let a = citizen();
+    store.accounts.create(&a).await.unwrap();
+    let at = datetime!(2026-03-02 02:30:00 UTC);
+    let d = store
+        .submissions
+        .intake(&motcua_domain::submission::Intake {
+            dossier: DossierId::new(),
+            agency: code(AGENCY),
+            procedure: ProcedureCode::parse(PROCEDURE).unwrap(),
+            procedure_version: 1,
+            case: CaseKey::parse("mac-dinh").unwrap(),
+            channel: Channel::InPerson,
+            account: Some(a.id),
+            applicant_name: NonEmptyText::parse("Nguyễn Văn An").unwrap(),
+            applicant_phone: Some("0912345678".into()),
+            applicant_personal_id: None,
+            answers: Default::default(),
+            officer: "Trần Thị Bình (officer)".into(),
+            at,
+            due_at: Some(datetime!(2026-03-09 02:30:00 UTC)),
+            emails: vec![],
+        })
+        .await
+        .unwrap();
+    let charge = Charge {
+        id: uuid::Uuid::now_v7(),
+        dossier: d.id,
+        amount: motcua_domain::Vnd::new(50_000).unwrap(),
+        reason: "Lệ phí cấp bản sao trích lục".into(),
+        set_by: "Trần Thị Bình (officer)".into(),
+        set_at: at + time::Duration::hours(1),
+        paid_at: None,
+    };
+    let t = Transition::new(
+        d.id,
+        DossierStatus::Received,
+        DossierStatus::AwaitingFinancialObligation,
+        charge.set_at,
+        "Trần Thị Bình (officer)",
+    )
+    .unwrap()
+    .with_reason("Nộp lệ phí cấp bản sao");
+    store
+        .workflows
+        .hand_off(
+            Some(&t),
+            &motcua_domain::workflow::StepChange {
+                dossier: Some(d.id),
+                charge: Some(charge.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    (d, charge)
+}
+
+fn attempt(
+    d: &motcua_domain::Dossier,
+    charge: &motcua_domain::payment::Charge,
+) -> motcua_domain::payment::Payment {
+    use motcua_domain::payment::{Payment, PaymentStatus, Provider, transaction_ref};
+    let id = uuid::Uuid::now_v7();
+    Payment {
+        id,
+        charge: charge.id,
+        dossier: d.id,
+        provider: Provider::VnPay,
+        txn_ref: transaction_ref(id),
+        amount: charge.amount,
+        status: PaymentStatus::Pending,
+        created_at: charge.set_at + time::Duration::minutes(5),
+        created_by: "Nguyễn Văn An".into(),
+        settled_at: None,
+        gateway_ref: None,
+        bank_code: None,
+        flag: None,
+    }
+}
+
+fn settlement(
+    p: &motcua_domain::payment::Payment,
+    paid: bool,
+    resume: Option<Transition>,
+) -> motcua_domain::payment::Settlement {
+    motcua_domain::payment::Settlement {
+        txn_ref: p.txn_ref.clone(),
+        paid,
+        at: p.created_at + time::Duration::minutes(1),
+        gateway_ref: Some("14226112".into()),
+        bank_code: Some("NCB".into()),
+        flag: None,
+        resume,
+        then: motcua_domain::workflow::StepChange {
+            emails: vec![motcua_domain::submission::OutgoingEmail {
+                to: "an@example.vn".into(),
+                subject: "Hồ sơ {code}: đã nhận tiền".into(),
+                body: "x".into(),
+            }],
+            ..Default::default()
+        },
+    }
+}
+
+async fn a_fee_is_paid_once_and_the_dossier_resumes(store: &Store) {
+    use motcua_domain::payment::PaymentStatus;
+    let (d, charge) = dossier_owing_a_fee(store).await;
+    assert_eq!(
+        store.payments.charges(d.id).await.unwrap(),
+        vec![charge.clone()]
+    );
+    // a declined attempt settles as failed and leaves the fee owed
+    let first = attempt(&d, &charge);
+    store.payments.start(&first).await.unwrap();
+    assert!(
+        matches!(
+            store.payments.start(&first).await,
+            Err(StoreError::Constraint(_) | StoreError::Conflict(_))
+        ),
+        "a reference is never reused"
+    );
+    assert!(
+        store
+            .payments
+            .settle(&settlement(&first, false, None))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .payments
+            .by_ref(&first.txn_ref)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        PaymentStatus::Failed
+    );
+    assert_eq!(store.payments.charges(d.id).await.unwrap()[0].paid_at, None);
+    // a second attempt succeeds: the fee is paid and the dossier goes back to processing, in one commit
+    let second = attempt(&d, &charge);
+    store.payments.start(&second).await.unwrap();
+    let mut wrong = attempt(&d, &charge);
+    wrong.amount = motcua_domain::Vnd::new(1).unwrap();
+    assert!(matches!(
+        store.payments.start(&wrong).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let resume = Transition::new(
+        d.id,
+        DossierStatus::AwaitingFinancialObligation,
+        DossierStatus::Processing,
+        second.created_at + time::Duration::minutes(1),
+        "Thanh toán trực tuyến",
+    )
+    .unwrap();
+    let before = store.outbox.pending().await.unwrap();
+    assert!(
+        store
+            .payments
+            .settle(&settlement(&second, true, Some(resume.clone())))
+            .await
+            .unwrap()
+    );
+    let paid = store
+        .payments
+        .by_ref(&second.txn_ref)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(paid.status, PaymentStatus::Paid);
+    assert_eq!(paid.gateway_ref.as_deref(), Some("14226112"));
+    assert!(
+        store.payments.charges(d.id).await.unwrap()[0]
+            .paid_at
+            .is_some()
+    );
+    assert_eq!(
+        store.dossiers.get(d.id).await.unwrap().unwrap().status,
+        DossierStatus::Processing
+    );
+    assert_eq!(store.outbox.pending().await.unwrap(), before + 1);
+    // a retried notification changes nothing
+    assert!(
+        !store
+            .payments
+            .settle(&settlement(&second, true, Some(resume)))
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.outbox.pending().await.unwrap(), before + 1);
+    assert_eq!(store.dossiers.history(d.id).await.unwrap().len(), 4);
+    // a paid fee is not paid twice
+    assert!(matches!(
+        store.payments.start(&attempt(&d, &charge)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.payments.payments(d.id).await.unwrap().len(), 2);
+    assert!(store.payments.by_ref("unknown").await.unwrap().is_none());
+}
+
+async fn of_two_racing_notifications_one_settles_the_payment(store: &Store) {
+    let (d, charge) = dossier_owing_a_fee(store).await;
+    let p = attempt(&d, &charge);
+    store.payments.start(&p).await.unwrap();
+    let resume = Transition::new(
+        d.id,
+        DossierStatus::AwaitingFinancialObligation,
+        DossierStatus::Processing,
+        p.created_at + time::Duration::minutes(1),
+        "Thanh toán trực tuyến",
+    )
+    .unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..2 {
+        let store = store.clone();
+        let s = settlement(&p, true, Some(resume.clone()));
+        tasks.push(tokio::spawn(async move { store.payments.settle(&s).await }));
+    }
+    let mut settled = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(true) => settled += 1,
+            // PostgreSQL may refuse the loser's serialisable transaction instead of finding nothing to update
+            Ok(false) | Err(StoreError::Conflict(_)) | Err(StoreError::Busy(_)) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(settled, 1, "exactly one notification settles the payment");
+    assert_eq!(store.dossiers.history(d.id).await.unwrap().len(), 4);
+    assert_eq!(store.outbox.pending().await.unwrap(), 1);
 }
