@@ -9,6 +9,7 @@ mod accounts;
 mod admin;
 mod citizen;
 mod desk;
+mod gateway;
 mod portal;
 mod shared;
 pub mod worker;
@@ -18,12 +19,13 @@ pub(crate) use shared::{
     answers, assets, audit, background, csrf, dossiers, error, guard, health, input, layout,
     outage, security, slips, steps, urls, viewer,
 };
-pub use shared::{auth, catalogue, files, session};
+pub use shared::{auth, catalogue, files, payments, session};
 
 use accounts::{login, password_reset, profile, registration};
 use admin::{audit_trail, holidays, officers, workflows};
-use citizen::{apply, attachments, lookup, submit, supplement, tracking};
+use citizen::{apply, attachments, lookup, payment, submit, supplement, tracking};
 use desk::{inbox, intake, page, processing, queue, reception, register};
+use gateway::{sandbox, vnpay};
 use portal::pages;
 
 use axum::{
@@ -81,6 +83,8 @@ pub struct AppState {
     pub breaker: Arc<outage::Breaker>,
     /// Work finished after the answer (mail that must not slow one answer more than another).
     pub background: Arc<background::Background>,
+    /// The payment gateway (or the built-in sandbox).
+    pub payments: Arc<payments::PaymentSettings>,
 }
 
 impl AppState {
@@ -104,7 +108,13 @@ impl AppState {
             proxies: Arc::new(session::TrustedProxies::default()),
             breaker: Arc::new(outage::Breaker::default()),
             background: Arc::new(background::Background::default()),
+            payments: Arc::new(payments::PaymentSettings::default()),
         })
+    }
+
+    pub fn with_payments(mut self, payments: payments::PaymentSettings) -> AppState {
+        self.payments = Arc::new(payments);
+        self
     }
 
     pub fn with_mailer(mut self, mailer: Arc<dyn Mailer>) -> AppState {
@@ -204,6 +214,10 @@ routes! {
     "/ho-so/{code}/bo-sung/{file}/xoa" => post(supplement::supplement_remove);
     "/ho-so/{code}/gui-bo-sung" => post(supplement::supplement_send);
     "/ho-so/{code}/bien-nhan.pdf" => get(tracking::receipt);
+    "/ho-so/{code}/thanh-toan" => post(payment::pay);
+    "/thanh-toan/vnpay/ket-qua" => get(payment::returned);
+    "/thanh-toan/vnpay/ipn" => get(vnpay::ipn);
+    "/cong-thanh-toan-thu-nghiem" => get(sandbox::page).post(sandbox::choose);
     "/ho-so/{code}/tep/{file}" => get(tracking::dossier_file);
     "/tra-cuu-ho-so" => get(lookup::lookup_page).post(lookup::lookup);
     "/can-bo/tiep-nhan" => get(queue::queue);

@@ -192,6 +192,12 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("POST", "/ho-so/{code}/bo-sung/{file}/xoa", Rule::Owner),
     ("POST", "/ho-so/{code}/gui-bo-sung", Rule::Owner),
     ("GET", "/ho-so/{code}/bien-nhan.pdf", Rule::Owner),
+    ("POST", "/ho-so/{code}/thanh-toan", Rule::Owner),
+    // the gateway's return and notification, and the sandbox gateway: signed, not logged in
+    ("GET", "/thanh-toan/vnpay/ket-qua", Rule::Public),
+    ("GET", "/thanh-toan/vnpay/ipn", Rule::Public),
+    ("GET", "/cong-thanh-toan-thu-nghiem", Rule::Public),
+    ("POST", "/cong-thanh-toan-thu-nghiem", Rule::Public),
     ("GET", "/ho-so/{code}/tep/{file}", Rule::Owner),
     ("GET", "/ho-so/{code}/ket-qua", Rule::Owner),
     ("GET", "/ho-so/{code}/phieu/{so}", Rule::Owner),

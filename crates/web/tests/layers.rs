@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-const AUDIENCES: &[&str] = &["portal", "accounts", "citizen", "desk", "admin"];
+const AUDIENCES: &[&str] = &["portal", "accounts", "citizen", "desk", "admin", "gateway"];
 /// Shared modules re-exported at the crate root under their short names (`crate::error` is `shared::error`).
 const SHARED_AT_ROOT: &[&str] = &[
     "answers",
@@ -23,6 +23,7 @@ const SHARED_AT_ROOT: &[&str] = &[
     "input",
     "layout",
     "outage",
+    "payments",
     "security",
     "session",
     "slips",

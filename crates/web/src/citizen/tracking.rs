@@ -164,6 +164,9 @@ pub(crate) struct DossierPage {
     supplement: Option<SupplementView>,
     /// The result, once the dossier is processed.
     result: Option<crate::steps::ResultView>,
+    /// Fees owed and payments made; `can_pay` offers paying online.
+    money: crate::payments::MoneyView,
+    can_pay: bool,
 }
 
 pub(crate) struct SupplementView {
@@ -303,7 +306,12 @@ pub(crate) async fn render_dossier_with(
     } else {
         None
     };
+    let money = crate::payments::money_view(state, &dossier).await?;
+    let can_pay =
+        money.owed.is_some() && dossier.status == DossierStatus::AwaitingFinancialObligation;
     Ok(DossierPage {
+        money,
+        can_pay,
         result,
         slips: crate::slips::available(&events, false),
         supplement,

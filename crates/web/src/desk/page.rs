@@ -85,6 +85,13 @@ pub(crate) struct DossierPage {
     actions: Vec<(&'static str, &'static str, bool)>,
     /// Handing the result over is one of them: ask how.
     delivering: bool,
+    /// Asking for a financial obligation is one of them: ask how much.
+    charging: bool,
+    /// The change picked and the fee typed in the form (kept when it is refused).
+    pub(crate) chosen: String,
+    pub(crate) amount: String,
+    /// Fees set and payments made.
+    money: crate::payments::MoneyView,
     errors: Vec<(String, String)>,
     reason: String,
     notice: Option<&'static str>,
@@ -306,6 +313,12 @@ pub(crate) async fn render(
         delivering: next_actions(&dossier, &events, rights)
             .iter()
             .any(|(to, _, _)| *to == DossierStatus::ResultDelivered),
+        charging: next_actions(&dossier, &events, rights)
+            .iter()
+            .any(|(to, _, _)| *to == DossierStatus::AwaitingFinancialObligation),
+        chosen: String::new(),
+        amount: String::new(),
+        money: crate::payments::money_view(state, &dossier).await?,
         errors,
         reason,
         notice,

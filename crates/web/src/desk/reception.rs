@@ -18,6 +18,7 @@ use time::OffsetDateTime;
 use motcua_domain::{
     ClockState, DossierStatus, Transition, desk,
     form::{self},
+    payment::Charge,
     policy::Action,
     submission::OutgoingEmail,
     vntime,
@@ -202,11 +203,33 @@ const NOT_NOW: &str = "Hồ sơ không còn chờ tiếp nhận (có thể cán 
 pub(crate) struct MoveForm {
     #[serde(default)]
     den: String,
+    /// The fee, with `den=awaiting_financial_obligation`.
+    #[serde(default)]
+    so_tien: String,
     #[serde(default)]
     ly_do: String,
     /// How the result is handed over (with `den=result_delivered`): tai_quay, buu_chinh or truc_tuyen.
     #[serde(default)]
     cach_tra: String,
+}
+
+/// The dossier page again after a refused later change, with what was typed in its form.
+#[allow(clippy::too_many_arguments)]
+async fn render_typed(
+    state: &AppState,
+    layout: crate::layout::Layout,
+    dossier: motcua_domain::Dossier,
+    details: motcua_domain::submission::OnlineDetails,
+    r: crate::dossiers::Rights,
+    errors: Vec<(String, String)>,
+    reason: String,
+    notice: Option<&'static str>,
+    posted: &MoveForm,
+) -> Result<crate::desk::page::DossierPage, AppError> {
+    let mut page = render(state, layout, dossier, details, r, errors, reason, notice).await?;
+    page.chosen = posted.den.clone();
+    page.amount = posted.so_tien.clone();
+    Ok(page)
 }
 
 /// How a result was handed over, as recorded on the delivery event.
@@ -251,7 +274,10 @@ pub(crate) async fn move_on(
         )];
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            render(&state, layout, dossier, details, r, errors, reason, None).await?,
+            render_typed(
+                &state, layout, dossier, details, r, errors, reason, None, &posted,
+            )
+            .await?,
         )
             .into_response());
     };
@@ -264,6 +290,25 @@ pub(crate) async fn move_on(
             return Ok(resp);
         }
     }
+    // a financial obligation names its amount: the fee the applicant then pays (online or at the counter)
+    let fee = if to == DossierStatus::AwaitingFinancialObligation {
+        match motcua_domain::payment::parse_charge(&posted.so_tien) {
+            Ok(amount) => Some(amount),
+            Err(message) => {
+                let errors = vec![("so_tien".to_string(), message.to_string())];
+                return Ok((
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    render_typed(
+                        &state, layout, dossier, details, r, errors, reason, None, &posted,
+                    )
+                    .await?,
+                )
+                    .into_response());
+            }
+        }
+    } else {
+        None
+    };
     if needs_reason && !motcua_domain::dossier::is_reason(&reason) {
         let errors = vec![(
             "ly_do_sau".into(),
@@ -271,16 +316,19 @@ pub(crate) async fn move_on(
         )];
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            render(&state, layout, dossier, details, r, errors, reason, None).await?,
+            render_typed(
+                &state, layout, dossier, details, r, errors, reason, None, &posted,
+            )
+            .await?,
         )
             .into_response());
     }
     let now = OffsetDateTime::now_utc();
-    let actor = format!("{} ({})", officer.full_name, officer.id);
-    let Ok(mut t) = Transition::new(dossier.id, dossier.status, to, now, actor) else {
+    let actor_name = format!("{} ({})", officer.full_name, officer.id);
+    let Ok(mut t) = Transition::new(dossier.id, dossier.status, to, now, actor_name.clone()) else {
         return Ok((
             StatusCode::CONFLICT,
-            render(
+            render_typed(
                 &state,
                 layout,
                 dossier,
@@ -289,6 +337,7 @@ pub(crate) async fn move_on(
                 vec![],
                 reason,
                 Some(NOT_NOW),
+                &posted,
             )
             .await?,
         )
@@ -303,7 +352,10 @@ pub(crate) async fn move_on(
             )];
             return Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
-                render(&state, layout, dossier, details, r, errors, reason, None).await?,
+                render_typed(
+                    &state, layout, dossier, details, r, errors, reason, None, &posted,
+                )
+                .await?,
             )
                 .into_response());
         };
@@ -347,7 +399,10 @@ pub(crate) async fn move_on(
             let errors = vec![("hanh-dong-sau".to_string(), message.to_string())];
             return Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
-                render(&state, layout, dossier, details, r, errors, reason, None).await?,
+                render_typed(
+                    &state, layout, dossier, details, r, errors, reason, None, &posted,
+                )
+                .await?,
             )
                 .into_response());
         }
@@ -375,6 +430,15 @@ pub(crate) async fn move_on(
         }]
     };
     change.emails.extend(emails);
+    change.charge = fee.map(|amount| Charge {
+        id: uuid::Uuid::now_v7(),
+        dossier: dossier.id,
+        amount,
+        reason: reason.clone(),
+        set_by: actor_name.clone(),
+        set_at: now,
+        paid_at: None,
+    });
     match state.store.workflows.hand_off(Some(&t), &change).await {
         Ok(()) => {
             state.outbox_wake.notify_one();
@@ -389,7 +453,7 @@ pub(crate) async fn move_on(
                 .unwrap_or(dossier);
             Ok((
                 StatusCode::CONFLICT,
-                render(
+                render_typed(
                     &state,
                     layout,
                     fresh,
@@ -398,6 +462,7 @@ pub(crate) async fn move_on(
                     vec![],
                     reason,
                     Some(NOT_NOW),
+                    &posted,
                 )
                 .await?,
             )

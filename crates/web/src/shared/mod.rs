@@ -1,7 +1,7 @@
 //! The shared layer: what every audience stands on. HTTP plumbing (errors, input cleaning, sessions, the origin
 //! check, security headers, the outage breaker, assets, probes), the page frame, passwords, the in-memory
 //! catalogue, and the dossier views and slips that more than one audience shows. Nothing here imports an
-//! audience module (`portal`, `accounts`, `citizen`, `desk`, `admin`).
+//! audience module (`portal`, `accounts`, `citizen`, `desk`, `admin`, `gateway`).
 
 pub(crate) mod answers;
 pub(crate) mod assets;
@@ -18,6 +18,7 @@ pub(crate) mod health;
 pub(crate) mod input;
 pub(crate) mod layout;
 pub(crate) mod outage;
+pub mod payments;
 pub(crate) mod security;
 pub mod session;
 pub(crate) mod slips;

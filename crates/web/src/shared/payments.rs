@@ -1,0 +1,248 @@
+//! Level-4 payments as every audience sees them: the gateway settings, what a dossier owes and the history of its
+//! payments (shown to the applicant and to the desk), and settling a payment when the gateway reports it (the
+//! IPN, and the built-in sandbox gateway that speaks the same protocol).
+
+use motcua_domain::{
+    Dossier, DossierStatus, Transition, Vnd, form,
+    payment::{
+        Charge, Payment, Settlement,
+        vnpay::{self, Fields, IpnDecision, Order, RspCode},
+    },
+    submission::OutgoingEmail,
+    vntime,
+};
+use motcua_store::StoreError;
+use time::OffsetDateTime;
+
+use crate::{AppError, AppState};
+
+/// The page of this portal that plays the gateway when the sandbox is on.
+pub const SANDBOX_PATH: &str = "/cong-thanh-toan-thu-nghiem";
+/// Where the gateway sends the browser back (shows the outcome; changes nothing).
+pub const RETURN_PATH: &str = "/thanh-toan/vnpay/ket-qua";
+
+/// How this portal reaches VNPay: the merchant code and secret, and the gateway's address. With `sandbox` on, the
+/// portal's own sandbox gateway ([`SANDBOX_PATH`]) plays VNPay with the same secret.
+#[derive(Debug, Clone)]
+pub struct PaymentSettings {
+    pub tmn_code: String,
+    pub secret: String,
+    /// The gateway's payment page (`vnpay_url`); ignored while the sandbox is on.
+    pub gateway_url: String,
+    pub sandbox: bool,
+}
+
+impl Default for PaymentSettings {
+    /// The demo: the built-in sandbox with its own secret.
+    fn default() -> Self {
+        PaymentSettings {
+            tmn_code: "MOTCUA01".into(),
+            secret: "MOTCUA-SANDBOX-KHONG-DUNG-THAT-2026".into(),
+            gateway_url: "https://sandbox.vnpayment.vn/paymentv2/vpcpay.html".into(),
+            sandbox: true,
+        }
+    }
+}
+
+impl PaymentSettings {
+    /// Where the browser is sent to pay.
+    pub(crate) fn pay_page(&self, public_url: &str) -> String {
+        if self.sandbox {
+            format!("{}{SANDBOX_PATH}", public_url.trim_end_matches('/'))
+        } else {
+            self.gateway_url.clone()
+        }
+    }
+}
+
+/// A fee as shown.
+pub(crate) struct ChargeView {
+    pub amount: String,
+    pub reason: String,
+    pub set_at: String,
+    pub paid: Option<String>,
+}
+
+/// A payment attempt as shown.
+pub(crate) struct PaymentView {
+    pub at: String,
+    pub amount: String,
+    pub provider: &'static str,
+    pub status: &'static str,
+    pub reference: String,
+    pub flag: Option<String>,
+}
+
+/// What a dossier owes and what was paid.
+pub(crate) struct MoneyView {
+    pub charges: Vec<ChargeView>,
+    pub payments: Vec<PaymentView>,
+    /// The unpaid total, if anything is owed.
+    pub owed: Option<String>,
+}
+
+impl MoneyView {
+    pub fn is_empty(&self) -> bool {
+        self.charges.is_empty() && self.payments.is_empty()
+    }
+}
+
+pub(crate) async fn money_view(state: &AppState, dossier: &Dossier) -> Result<MoneyView, AppError> {
+    let charges = state.store.payments.charges(dossier.id).await?;
+    let payments = state.store.payments.payments(dossier.id).await?;
+    let owed = unpaid_total(&charges);
+    Ok(MoneyView {
+        charges: charges
+            .iter()
+            .map(|c| ChargeView {
+                amount: c.amount.to_string(),
+                reason: c.reason.clone(),
+                set_at: vntime::format_datetime(c.set_at),
+                paid: c.paid_at.map(vntime::format_datetime),
+            })
+            .collect(),
+        payments: payments
+            .iter()
+            .rev()
+            .map(|p| PaymentView {
+                at: vntime::format_datetime(p.settled_at.unwrap_or(p.created_at)),
+                amount: p.amount.to_string(),
+                provider: p.provider.label_vi(),
+                status: p.status.label_vi(),
+                reference: p.gateway_ref.clone().unwrap_or_default(),
+                flag: p.flag.clone(),
+            })
+            .collect(),
+        owed: (owed > Vnd::ZERO).then(|| owed.to_string()),
+    })
+}
+
+fn unpaid_total(charges: &[Charge]) -> Vnd {
+    charges
+        .iter()
+        .filter(|c| c.paid_at.is_none())
+        .fold(Vnd::ZERO, |sum, c| sum.checked_add(c.amount).unwrap_or(sum))
+}
+
+/// What the gateway reported, settled: the IPN's answer. Called by the IPN endpoint and by the sandbox gateway.
+pub(crate) async fn settle_notification(
+    state: &AppState,
+    fields: &Fields,
+) -> Result<RspCode, AppError> {
+    let payment = match fields.get("vnp_TxnRef") {
+        Some(r) if !r.is_empty() => state.store.payments.by_ref(r).await?,
+        _ => None,
+    };
+    let order = payment.as_ref().map(|p| Order {
+        amount: p.amount,
+        status: p.status,
+    });
+    let secret = state.payments.secret.as_bytes();
+    let paid = match vnpay::decide_ipn(fields, secret, order) {
+        IpnDecision::Answer(code) => return Ok(code),
+        IpnDecision::Settle { paid } => paid,
+    };
+    let Some(payment) = payment else {
+        return Ok(RspCode::OrderNotFound);
+    };
+    let settlement = settlement(state, &payment, fields, paid).await?;
+    match state.store.payments.settle(&settlement).await {
+        Ok(true) => {
+            state.outbox_wake.notify_one();
+            Ok(RspCode::Confirmed)
+        }
+        Ok(false) => Ok(RspCode::AlreadyConfirmed),
+        // the dossier changed between reading and committing: nothing was kept, the gateway retries
+        Err(StoreError::Conflict(_)) => Ok(RspCode::Unknown),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The settlement of a payment: when it is paid and nothing else is owed, the dossier waiting in status 6 goes
+/// back to processing with its due time (and the open step's) moved by the pause; a payment that arrives after
+/// the dossier ended is flagged for refund; the applicant is told.
+async fn settlement(
+    state: &AppState,
+    payment: &Payment,
+    fields: &Fields,
+    paid: bool,
+) -> Result<Settlement, AppError> {
+    let now = OffsetDateTime::now_utc();
+    let field = |name: &str| fields.get(name).filter(|v| !v.is_empty()).cloned();
+    let mut s = Settlement {
+        txn_ref: payment.txn_ref.clone(),
+        paid,
+        at: now,
+        gateway_ref: field("vnp_TransactionNo"),
+        bank_code: field("vnp_BankCode"),
+        flag: None,
+        resume: None,
+        then: Default::default(),
+    };
+    if !paid {
+        return Ok(s);
+    }
+    let dossier = state
+        .store
+        .dossiers
+        .get(payment.dossier)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let charges = state.store.payments.charges(dossier.id).await?;
+    let owed_after = charges
+        .iter()
+        .filter(|c| c.paid_at.is_none() && c.id != payment.charge)
+        .count();
+    if dossier.status == DossierStatus::AwaitingFinancialObligation && owed_after == 0 {
+        let events = state.store.dossiers.history(dossier.id).await?;
+        let since = events
+            .iter()
+            .rev()
+            .find(|e| e.to == DossierStatus::AwaitingFinancialObligation)
+            .map(|e| e.at)
+            .unwrap_or(now);
+        let cal = crate::dossiers::calendar(state).await?;
+        let mut t = Transition::new(
+            dossier.id,
+            dossier.status,
+            DossierStatus::Processing,
+            now,
+            "Cổng thanh toán (đã nhận tiền)",
+        )
+        .map_err(|e| StoreError::Conflict(e.to_string()))?
+        .with_reason(format!(
+            "Đã nộp {} qua {}",
+            payment.amount,
+            payment.provider.label_vi()
+        ));
+        if let Some(due) = dossier.due_at {
+            t = t.with_due_at(cal.extend_for_pause(due, since, now));
+        }
+        s.then = crate::steps::after_supplement(state, &dossier, since, now).await?;
+        s.resume = Some(t);
+    } else if dossier.status.is_terminal() {
+        s.flag = Some(format!(
+            "Tiền về khi hồ sơ đã ở trạng thái \u{201c}{}\u{201d}: cần hoàn trả cho người nộp",
+            dossier.status.label_vi()
+        ));
+    }
+    if let Some(details) = state.store.submissions.online_details(dossier.id).await? {
+        let to = form::first(&details.answers, form::APPLICANT_EMAIL).to_string();
+        if !to.is_empty() {
+            s.then.emails.push(OutgoingEmail {
+                to,
+                subject: "Hồ sơ {code}: đã nhận tiền phí, lệ phí".into(),
+                body: format!(
+                    "Cổng thanh toán xác nhận bạn đã nộp {} cho hồ sơ {{code}} (mã giao dịch {}).\n\
+                     Theo dõi hồ sơ: {}/ho-so/{{code}}\n",
+                    payment.amount,
+                    s.gateway_ref
+                        .clone()
+                        .unwrap_or_else(|| payment.txn_ref.clone()),
+                    state.site.public_url.trim_end_matches('/'),
+                ),
+            });
+        }
+    }
+    Ok(s)
+}

@@ -1,0 +1,283 @@
+//! Level 4, fees paid online: an officer sets a fee (status 6, the clock paused), the applicant pays through the
+//! built-in sandbox gateway, and only the gateway's signed notification settles the payment, once. On both
+//! backends.
+
+#[macro_use]
+mod support;
+
+use axum::http::StatusCode;
+use motcua_domain::{
+    AccountKind, DossierStatus,
+    payment::{PaymentStatus, vnpay},
+};
+use motcua_testkit::{TestStore, fixtures::AGENCY};
+use motcua_web::payments::PaymentSettings;
+use support::{TestApp, encode_form, person, session_for};
+
+on_both_backends!(
+    a_fee_is_paid_online_through_the_sandbox_and_settled_once,
+    a_fee_is_paid_online_through_the_sandbox_and_settled_once_on_postgresql,
+    a_fee_is_paid_online_through_the_sandbox_and_settled_once_on
+);
+
+/// Where a redirect goes, as a path with its query (the sandbox and the return page are on this portal).
+fn local(reply: &support::Reply) -> String {
+    let to = reply.headers["location"].to_str().unwrap();
+    to.strip_prefix("https://dichvucong.example.vn")
+        .unwrap_or(to)
+        .to_string()
+}
+
+async fn choose(app: &TestApp, pay_page: &str, outcome: &str) -> String {
+    let query = pay_page.split_once('?').unwrap().1;
+    let reply = app
+        .send(
+            "POST",
+            "/cong-thanh-toan-thu-nghiem",
+            &[
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("sec-fetch-site", "same-origin"),
+            ],
+            &encode_form(&[("yeu_cau", query), ("ket_qua", outcome)]),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let back = local(&reply);
+    assert!(back.starts_with("/thanh-toan/vnpay/ket-qua?"), "{back}");
+    back
+}
+
+fn signed(fields: &[(&str, &str)]) -> String {
+    let mut f: vnpay::Fields = fields
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let hash = vnpay::sign(&f, PaymentSettings::default().secret.as_bytes());
+    f.insert(vnpay::SECURE_HASH.into(), hash);
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(f.iter())
+        .finish()
+}
+
+async fn a_fee_is_paid_online_through_the_sandbox_and_settled_once_on(db: TestStore) {
+    let (app, citizen, dossier) = support::with_submitted_dossier(db).await;
+    let officer = person(
+        "Trần Thị Bình",
+        "binh@minhhoa.example.vn",
+        AccountKind::Officer,
+        &[
+            &format!("reception@{AGENCY}"),
+            &format!("specialist@{AGENCY}"),
+        ],
+    );
+    let desk = session_for(&app, &officer, "b").await;
+    let mine = support::session_existing(&app, citizen.id, "c").await;
+    let office = format!("/can-bo/ho-so/{}", dossier.code);
+    let page = format!("/ho-so/{}", dossier.code);
+    app.post_form(&office, "hanh_dong=tiep_nhan", Some(&desk))
+        .await;
+    // nothing owed yet: paying is refused plainly
+    let early = app
+        .post_form(&format!("{page}/thanh-toan"), "", Some(&mine))
+        .await;
+    assert_eq!(early.status, StatusCode::CONFLICT);
+    assert!(early.body.contains("không có khoản phí"));
+
+    // the officer's fee: a bad amount is refused with what was typed kept
+    let move_on = format!("{office}/chuyen");
+    let reason = "Nộp lệ phí cấp bản sao trích lục";
+    let bad = app
+        .post_form(
+            &move_on,
+            &encode_form(&[
+                ("den", "awaiting_financial_obligation"),
+                ("so_tien", "12,5"),
+                ("ly_do", reason),
+            ]),
+            Some(&desk),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body.contains("không dùng dấu phẩy thập phân"),
+        "{}",
+        bad.body
+    );
+    assert!(bad.body.contains("value=\"12,5\""));
+    assert!(bad.body.contains(reason));
+    let set = app
+        .post_form(
+            &move_on,
+            &encode_form(&[
+                ("den", "awaiting_financial_obligation"),
+                ("so_tien", "50.000"),
+                ("ly_do", reason),
+            ]),
+            Some(&desk),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.body);
+    let mine_page = app.get_with_cookie(&page, &mine).await;
+    assert!(
+        mine_page.body.contains("Cần nộp: 50.000 đ"),
+        "{}",
+        mine_page.body
+    );
+    assert!(mine_page.body.contains("Thanh toán trực tuyến"));
+
+    // first attempt: the card is declined
+    let go = app
+        .post_form(&format!("{page}/thanh-toan"), "", Some(&mine))
+        .await;
+    assert_eq!(go.status, StatusCode::SEE_OTHER, "{}", go.body);
+    let gateway = local(&go);
+    assert!(
+        gateway.starts_with("/cong-thanh-toan-thu-nghiem?"),
+        "{gateway}"
+    );
+    assert!(gateway.contains("vnp_Amount=5000000&"));
+    let sandbox = app.get(&gateway).await;
+    assert_eq!(sandbox.status, StatusCode::OK);
+    assert!(sandbox.body.contains("50.000 đ"));
+    // a request the portal did not sign is refused by the gateway (97)
+    let forged = app
+        .get(&gateway.replace("vnp_Amount=5000000", "vnp_Amount=100"))
+        .await;
+    assert_eq!(forged.status, StatusCode::BAD_REQUEST);
+    let back = choose(&app, &gateway, "tu_choi").await;
+    let shown = app.get(&back).await;
+    assert!(
+        shown.body.contains("Thanh toán không thành công"),
+        "{}",
+        shown.body
+    );
+    assert!(shown.body.contains("không đủ số dư"));
+    let payments = app.db.store.payments.payments(dossier.id).await.unwrap();
+    assert_eq!(payments.len(), 1);
+    assert_eq!(payments[0].status, PaymentStatus::Failed);
+    let still = app
+        .db
+        .store
+        .dossiers
+        .get(dossier.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(still.status, DossierStatus::AwaitingFinancialObligation);
+
+    // second attempt: paid, but the notification never arrives; the return page changes nothing
+    let go = app
+        .post_form(&format!("{page}/thanh-toan"), "", Some(&mine))
+        .await;
+    let back = choose(&app, &local(&go), "mat_ipn").await;
+    let shown = app.get(&back).await;
+    assert!(
+        shown.body.contains("Đang chờ cổng thanh toán xác nhận"),
+        "{}",
+        shown.body
+    );
+    assert!(shown.body.contains("không cần thanh toán lại"));
+    let pending = app.db.store.payments.payments(dossier.id).await.unwrap();
+    assert_eq!(pending[1].status, PaymentStatus::Pending);
+
+    // the gateway's notification (the same signed fields) settles it: the dossier resumes, the applicant is told
+    let notification = back.replace("/thanh-toan/vnpay/ket-qua?", "/thanh-toan/vnpay/ipn?");
+    let answer = app.get(&notification).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        answer.body,
+        r#"{"RspCode":"00","Message":"Confirm Success"}"#
+    );
+    let resumed = app
+        .db
+        .store
+        .dossiers
+        .get(dossier.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(resumed.status, DossierStatus::Processing);
+    assert!(resumed.due_at >= dossier.due_at);
+    let paid = app.db.store.payments.payments(dossier.id).await.unwrap();
+    assert_eq!(paid[1].status, PaymentStatus::Paid);
+    assert!(paid[1].gateway_ref.is_some());
+    let queued = app
+        .db
+        .store
+        .outbox
+        .claim(
+            time::OffsetDateTime::now_utc() + time::Duration::minutes(1),
+            time::Duration::minutes(1),
+            100,
+        )
+        .await
+        .unwrap();
+    assert!(
+        queued
+            .iter()
+            .any(|j| j.payload.contains("đã nhận tiền phí, lệ phí")
+                && j.payload.contains("an@example.vn")),
+        "the applicant is told"
+    );
+    let shown = app.get(&back).await;
+    assert!(
+        shown.body.contains("Thanh toán thành công"),
+        "{}",
+        shown.body
+    );
+    let desk_page = app.get_with_cookie(&office, &desk).await;
+    assert!(desk_page.body.contains("Đã nộp đủ."), "{}", desk_page.body);
+    assert!(desk_page.body.contains("Đã thanh toán"));
+
+    // the gateway retries: confirmed already, nothing changes
+    let again = app.get(&notification).await;
+    assert_eq!(
+        again.body,
+        r#"{"RspCode":"02","Message":"Order already confirmed"}"#
+    );
+    assert_eq!(
+        app.db
+            .store
+            .dossiers
+            .history(dossier.id)
+            .await
+            .unwrap()
+            .len(),
+        4,
+        "submitted, received, awaiting the fee, processing"
+    );
+    // nothing left to pay
+    let after = app
+        .post_form(&format!("{page}/thanh-toan"), "", Some(&mine))
+        .await;
+    assert_eq!(after.status, StatusCode::CONFLICT);
+
+    // the decision table through HTTP: tampered, unknown order, wrong amount
+    let tampered = notification.replace("vnp_BankCode=NCB", "vnp_BankCode=VCB");
+    assert!(app.get(&tampered).await.body.contains(r#""RspCode":"97""#));
+    let txn = &paid[1].txn_ref;
+    let unknown = signed(&[
+        ("vnp_Amount", "5000000"),
+        ("vnp_ResponseCode", "00"),
+        ("vnp_TransactionStatus", "00"),
+        ("vnp_TxnRef", "khong-co"),
+    ]);
+    let reply = app.get(&format!("/thanh-toan/vnpay/ipn?{unknown}")).await;
+    assert!(reply.body.contains(r#""RspCode":"01""#), "{}", reply.body);
+    let wrong = signed(&[
+        ("vnp_Amount", "100"),
+        ("vnp_ResponseCode", "00"),
+        ("vnp_TransactionStatus", "00"),
+        ("vnp_TxnRef", txn),
+    ]);
+    let reply = app.get(&format!("/thanh-toan/vnpay/ipn?{wrong}")).await;
+    assert!(reply.body.contains(r#""RspCode":"04""#), "{}", reply.body);
+    // a return the gateway did not sign shows nothing of the payment
+    let unsigned = app
+        .get(&format!(
+            "/thanh-toan/vnpay/ket-qua?vnp_TxnRef={txn}&vnp_ResponseCode=00"
+        ))
+        .await;
+    assert_eq!(unsigned.status, StatusCode::BAD_REQUEST);
+    assert!(!unsigned.body.contains("Thanh toán thành công"));
+}
