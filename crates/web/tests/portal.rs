@@ -160,6 +160,7 @@ async fn an_unmigrated_database_is_not_ready() {
         proxies: Default::default(),
         breaker: Default::default(),
         background: Default::default(),
+        payments: Default::default(),
     };
     let ready = support::get_from(&state, "/readyz").await;
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);

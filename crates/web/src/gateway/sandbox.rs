@@ -34,8 +34,8 @@ pub(crate) struct SandboxPage {
     request: String,
 }
 
-/// The signed request checked against the merchant code and secret; its fields, or the page that says why not.
-fn checked(state: &AppState, layout: &Layout, query: &str) -> Result<Fields, Response> {
+/// The signed request checked against the merchant code and secret: its fields, if it is valid.
+fn checked(state: &AppState, query: &str) -> Option<Fields> {
     let fields: Fields = form_urlencoded::parse(query.as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
@@ -48,13 +48,15 @@ fn checked(state: &AppState, layout: &Layout, query: &str) -> Result<Fields, Res
             .get("vnp_Amount")
             .and_then(|a| vnpay::parse_amount(a))
             .is_some();
-    if valid {
-        return Ok(fields);
-    }
-    Err((
+    valid.then_some(fields)
+}
+
+/// The page that says the request is not valid.
+fn refused(layout: Layout) -> Response {
+    (
         StatusCode::BAD_REQUEST,
         MessagePage {
-            layout: layout.clone(),
+            layout,
             title: "Cổng thanh toán thử nghiệm: yêu cầu không hợp lệ".into(),
             message:
                 "Chữ ký, mã đơn vị hoặc số tiền của yêu cầu thanh toán không đúng (mã lỗi 97)."
@@ -62,7 +64,7 @@ fn checked(state: &AppState, layout: &Layout, query: &str) -> Result<Fields, Res
             link: ("/".into(), "Về trang chủ".into()),
         },
     )
-        .into_response())
+        .into_response()
 }
 
 pub(crate) async fn page(
@@ -74,9 +76,8 @@ pub(crate) async fn page(
         return Ok(not_found().await);
     }
     let query = uri.query().unwrap_or_default().to_string();
-    let fields = match checked(&state, &layout, &query) {
-        Ok(f) => f,
-        Err(r) => return Ok(r),
+    let Some(fields) = checked(&state, &query) else {
+        return Ok(refused(layout));
     };
     let amount = fields
         .get("vnp_Amount")
@@ -109,9 +110,8 @@ pub(crate) async fn choose(
     if !state.payments.sandbox {
         return Ok(not_found().await);
     }
-    let request = match checked(&state, &layout, &choice.yeu_cau) {
-        Ok(f) => f,
-        Err(r) => return Ok(r),
+    let Some(request) = checked(&state, &choice.yeu_cau) else {
+        return Ok(refused(layout));
     };
     let (response, status, notify) = match choice.ket_qua.as_str() {
         "thanh_cong" => ("00", "00", true),
