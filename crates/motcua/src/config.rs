@@ -62,6 +62,15 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Log filter in `tracing` syntax (`RUST_LOG` overrides it).
     pub log_filter: String,
+    /// Serve the built-in sandbox payment gateway (`/cong-thanh-toan-thu-nghiem`) and send payments there
+    /// instead of VNPay: the demo default. Turn off in production, with the VNPay settings below.
+    pub payment_sandbox: bool,
+    /// VNPay merchant code (`vnp_TmnCode`).
+    pub vnpay_tmn_code: String,
+    /// VNPay secret (HMAC-SHA512 key). The default is the sandbox's, refused with the sandbox off.
+    pub vnpay_secret: String,
+    /// VNPay's payment page.
+    pub vnpay_url: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,6 +142,10 @@ impl Default for Config {
             worker_in_process: true,
             log_format: LogFormat::Text,
             log_filter: "info,sqlx=warn,tower_http=info".into(),
+            payment_sandbox: true,
+            vnpay_tmn_code: motcua_web::payments::PaymentSettings::default().tmn_code,
+            vnpay_secret: motcua_web::payments::PaymentSettings::default().secret,
+            vnpay_url: motcua_web::payments::PaymentSettings::default().gateway_url,
         }
     }
 }
@@ -161,6 +174,10 @@ const KEYS: &[&str] = &[
     "worker_in_process",
     "log_format",
     "log_filter",
+    "payment_sandbox",
+    "vnpay_tmn_code",
+    "vnpay_secret",
+    "vnpay_url",
 ];
 
 /// The file read when `--config` is not given, if it exists.
@@ -248,6 +265,21 @@ impl Config {
             ));
         }
         self.proxies()?;
+        if !self.payment_sandbox {
+            if self.vnpay_secret == motcua_web::payments::PaymentSettings::default().secret
+                || self.vnpay_secret.len() < 16
+            {
+                return Err(ConfigError::Invalid(
+                    "khóa `vnpay_secret`: khi tắt `payment_sandbox` phải đặt khóa bí mật do VNPay cấp".into(),
+                ));
+            }
+            if !self.vnpay_url.starts_with("https://") || self.vnpay_tmn_code.trim().is_empty() {
+                return Err(ConfigError::Invalid(
+                    "khóa `vnpay_url` phải là địa chỉ https:// của cổng VNPay và `vnpay_tmn_code` không được để trống"
+                        .into(),
+                ));
+            }
+        }
         if self.site_name.trim().is_empty() {
             return Err(ConfigError::Invalid(
                 "khóa `site_name` không được để trống".into(),
@@ -270,6 +302,16 @@ impl Config {
             self.forwarded_header.into(),
         )
         .map_err(|e| ConfigError::Invalid(format!("khóa `trusted_proxies`: {e}")))
+    }
+
+    /// The payment gateway settings.
+    pub fn payments(&self) -> motcua_web::payments::PaymentSettings {
+        motcua_web::payments::PaymentSettings {
+            tmn_code: self.vnpay_tmn_code.clone(),
+            secret: self.vnpay_secret.clone(),
+            gateway_url: self.vnpay_url.clone(),
+            sandbox: self.payment_sandbox,
+        }
     }
 
     /// Whether session cookies require HTTPS.
@@ -315,6 +357,42 @@ mod tests {
             DatabaseKind::Sqlite
         );
         assert_eq!(config.url(config.listen), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn the_real_gateway_needs_its_own_secret_and_an_https_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let off = write(&dir, "payment_sandbox = false\n");
+        let refused = load(Some(&off), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("vnpay_secret"), "{refused}");
+        let plain = write(
+            &dir,
+            "payment_sandbox = false\nvnpay_secret = \"0123456789ABCDEF0123\"\nvnpay_url = \"http://vnpay.example\"\n",
+        );
+        let refused = load(Some(&plain), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("vnpay_url"), "{refused}");
+        let real = write(
+            &dir,
+            "payment_sandbox = false\nvnpay_secret = \"0123456789ABCDEF0123\"\nvnpay_tmn_code = \"MINHHOA1\"\n",
+        );
+        let settings = load(Some(&real), &Overrides::default()).unwrap().payments();
+        assert!(!settings.sandbox);
+        assert_eq!(settings.tmn_code, "MINHHOA1");
+        assert!(
+            settings
+                .pay_page("https://dvc.example.vn")
+                .starts_with("https://sandbox.vnpayment.vn/")
+        );
+        assert!(
+            Config::default()
+                .payments()
+                .pay_page("https://dvc.example.vn/")
+                .ends_with("/cong-thanh-toan-thu-nghiem")
+        );
     }
 
     #[test]

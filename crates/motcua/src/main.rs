@@ -387,6 +387,12 @@ async fn serve(config: Config) -> Result<(), Failure> {
             .proxies()
             .map_err(|e| Failure::Other(e.to_string()))?,
     );
+    let state = state.with_payments(config.payments());
+    if config.payment_sandbox {
+        tracing::warn!(
+            "payments go to the built-in sandbox gateway (payment_sandbox = true): no money moves; for demos only"
+        );
+    }
     let state = state.with_uploads(motcua_domain::upload::UploadLimits {
         max_file_bytes: u64::from(config.upload_max_file_mb) * 1024 * 1024,
         max_dossier_bytes: u64::from(config.upload_max_dossier_mb) * 1024 * 1024,

@@ -46,7 +46,7 @@ impl Default for PaymentSettings {
 
 impl PaymentSettings {
     /// Where the browser is sent to pay.
-    pub(crate) fn pay_page(&self, public_url: &str) -> String {
+    pub fn pay_page(&self, public_url: &str) -> String {
         if self.sandbox {
             format!("{}{SANDBOX_PATH}", public_url.trim_end_matches('/'))
         } else {
