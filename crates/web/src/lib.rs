@@ -24,7 +24,7 @@ pub use shared::{auth, catalogue, files, payments, session};
 use accounts::{login, password_reset, profile, registration};
 use admin::{audit_trail, holidays, officers, workflows};
 use citizen::{apply, attachments, lookup, payment, submit, supplement, tracking};
-use desk::{inbox, intake, page, processing, queue, reception, register};
+use desk::{fees, inbox, intake, page, processing, queue, reception, register};
 use gateway::{sandbox, vnpay};
 use portal::pages;
 
@@ -226,6 +226,7 @@ routes! {
     "/can-bo/ho-so/{code}/tep/{file}" => get(page::file);
     "/can-bo/ho-so/{code}/chuyen" => post(reception::move_on);
     "/can-bo/ho-so/{code}/xin-loi" => post(reception::apology);
+    "/can-bo/ho-so/{code}/nop-phi" => post(fees::paid_at_counter);
     "/can-bo/ho-so/{code}/buoc" => post(processing::step_action);
     "/can-bo/ho-so/{code}/ket-qua" => get(processing::result_file_for_officer)
         .post(processing::enter_result)

@@ -219,6 +219,7 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("GET", "/can-bo/ho-so/{code}/tep/{file}", DESK),
     ("POST", "/can-bo/ho-so/{code}/chuyen", DESK),
     ("POST", "/can-bo/ho-so/{code}/xin-loi", APPROVE),
+    ("POST", "/can-bo/ho-so/{code}/nop-phi", RECEIVE),
     ("POST", "/can-bo/ho-so/{code}/buoc", DESK),
     ("GET", "/can-bo/ho-so/{code}/ket-qua", DESK),
     ("POST", "/can-bo/ho-so/{code}/ket-qua", PROCESS),

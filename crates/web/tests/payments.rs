@@ -20,6 +20,12 @@ on_both_backends!(
     a_fee_is_paid_online_through_the_sandbox_and_settled_once_on
 );
 
+on_both_backends!(
+    a_fee_paid_at_the_counter_is_recorded_with_its_receipt,
+    a_fee_paid_at_the_counter_is_recorded_with_its_receipt_on_postgresql,
+    a_fee_paid_at_the_counter_is_recorded_with_its_receipt_on
+);
+
 /// Where a redirect goes, as a path with its query (the sandbox and the return page are on this portal).
 fn local(reply: &support::Reply) -> String {
     let to = reply.headers["location"].to_str().unwrap();
@@ -280,4 +286,106 @@ async fn a_fee_is_paid_online_through_the_sandbox_and_settled_once_on(db: TestSt
         .await;
     assert_eq!(unsigned.status, StatusCode::BAD_REQUEST);
     assert!(!unsigned.body.contains("Thanh toán thành công"));
+}
+
+async fn a_fee_paid_at_the_counter_is_recorded_with_its_receipt_on(db: TestStore) {
+    let (app, _citizen, dossier) = support::with_submitted_dossier(db).await;
+    let reception = person(
+        "Trần Thị Bình",
+        "binh@minhhoa.example.vn",
+        AccountKind::Officer,
+        &[&format!("reception@{AGENCY}")],
+    );
+    let specialist = person(
+        "Lê Văn Cường",
+        "cuong@minhhoa.example.vn",
+        AccountKind::Officer,
+        &[&format!("specialist@{AGENCY}")],
+    );
+    let desk = session_for(&app, &reception, "b").await;
+    let expert = session_for(&app, &specialist, "d").await;
+    let office = format!("/can-bo/ho-so/{}", dossier.code);
+    app.post_form(&office, "hanh_dong=tiep_nhan", Some(&desk))
+        .await;
+    let set = app
+        .post_form(
+            &format!("{office}/chuyen"),
+            &encode_form(&[
+                ("den", "awaiting_financial_obligation"),
+                ("so_tien", "1.234.000"),
+                ("ly_do", "Phí thẩm định hồ sơ theo diện tích"),
+            ]),
+            Some(&expert),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.body);
+    let counter = format!("{office}/nop-phi");
+    // the specialist does not take money at the counter
+    let refused = app
+        .post_form(
+            &counter,
+            &encode_form(&[("cach_nop", "tien_mat"), ("so_bien_lai", "BL-0001")]),
+            Some(&expert),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    // a receipt number is required; the method chosen is kept
+    let missing = app
+        .post_form(
+            &counter,
+            &encode_form(&[("cach_nop", "chuyen_khoan")]),
+            Some(&desk),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(missing.body.contains("Nhập số biên lai thu"));
+    assert!(missing.body.contains("value=\"chuyen_khoan\" checked"));
+    let paid = app
+        .post_form(
+            &counter,
+            &encode_form(&[("cach_nop", "tien_mat"), ("so_bien_lai", "BL-0001")]),
+            Some(&desk),
+        )
+        .await;
+    assert_eq!(paid.status, StatusCode::SEE_OTHER, "{}", paid.body);
+    let payments = app.db.store.payments.payments(dossier.id).await.unwrap();
+    assert_eq!(payments.len(), 1);
+    assert_eq!(
+        payments[0].provider,
+        motcua_domain::payment::Provider::Counter
+    );
+    assert_eq!(payments[0].status, PaymentStatus::Paid);
+    assert_eq!(payments[0].gateway_ref.as_deref(), Some("BL-0001"));
+    assert_eq!(payments[0].amount.amount(), 1_234_000);
+    let resumed = app
+        .db
+        .store
+        .dossiers
+        .get(dossier.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(resumed.status, DossierStatus::Processing);
+    let page = app.get_with_cookie(&office, &desk).await;
+    assert!(page.body.contains("Đã nộp đủ."));
+    assert!(page.body.contains("BL-0001"));
+    // recorded twice: nothing owed any more
+    let again = app
+        .post_form(
+            &counter,
+            &encode_form(&[("cach_nop", "tien_mat"), ("so_bien_lai", "BL-0002")]),
+            Some(&desk),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(
+        app.db
+            .store
+            .payments
+            .payments(dossier.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }

@@ -90,6 +90,11 @@ pub(crate) struct DossierPage {
     /// The change picked and the fee typed in the form (kept when it is refused).
     pub(crate) chosen: String,
     pub(crate) amount: String,
+    /// The counter payment form as typed (kept when it is refused).
+    pub(crate) receipt: String,
+    pub(crate) counter_method: String,
+    /// The desk may record a fee paid at the counter.
+    can_take_fee: bool,
     /// Fees set and payments made.
     money: crate::payments::MoneyView,
     errors: Vec<(String, String)>,
@@ -318,6 +323,9 @@ pub(crate) async fn render(
             .any(|(to, _, _)| *to == DossierStatus::AwaitingFinancialObligation),
         chosen: String::new(),
         amount: String::new(),
+        receipt: String::new(),
+        counter_method: String::new(),
+        can_take_fee: rights.receive,
         money: crate::payments::money_view(state, &dossier).await?,
         errors,
         reason,

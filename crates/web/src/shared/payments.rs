@@ -145,7 +145,15 @@ pub(crate) async fn settle_notification(
     let Some(payment) = payment else {
         return Ok(RspCode::OrderNotFound);
     };
-    let settlement = settlement(state, &payment, fields, paid).await?;
+    let field = |name: &str| fields.get(name).filter(|v| !v.is_empty()).cloned();
+    let settlement = settlement(
+        state,
+        &payment,
+        paid,
+        field("vnp_TransactionNo"),
+        field("vnp_BankCode"),
+    )
+    .await?;
     match state.store.payments.settle(&settlement).await {
         Ok(true) => {
             state.outbox_wake.notify_one();
@@ -164,17 +172,17 @@ pub(crate) async fn settle_notification(
 async fn settlement(
     state: &AppState,
     payment: &Payment,
-    fields: &Fields,
     paid: bool,
+    gateway_ref: Option<String>,
+    bank_code: Option<String>,
 ) -> Result<Settlement, AppError> {
     let now = OffsetDateTime::now_utc();
-    let field = |name: &str| fields.get(name).filter(|v| !v.is_empty()).cloned();
     let mut s = Settlement {
         txn_ref: payment.txn_ref.clone(),
         paid,
         at: now,
-        gateway_ref: field("vnp_TransactionNo"),
-        bank_code: field("vnp_BankCode"),
+        gateway_ref,
+        bank_code,
         flag: None,
         resume: None,
         then: Default::default(),
@@ -245,4 +253,71 @@ async fn settlement(
         }
     }
     Ok(s)
+}
+
+/// How money was taken at the counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CounterMethod {
+    Cash,
+    Transfer,
+}
+
+impl CounterMethod {
+    pub(crate) fn parse(code: &str) -> Option<Self> {
+        match code {
+            "tien_mat" => Some(CounterMethod::Cash),
+            "chuyen_khoan" => Some(CounterMethod::Transfer),
+            _ => None,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            CounterMethod::Cash => "TIEN_MAT",
+            CounterMethod::Transfer => "CHUYEN_KHOAN",
+        }
+    }
+}
+
+/// A fee paid at the counter (cash or bank transfer, with the receipt number): the same payment record and the
+/// same settlement as a payment through the gateway. `Ok(false)` when the fee was paid meanwhile.
+pub(crate) async fn record_at_counter(
+    state: &AppState,
+    charge: &Charge,
+    officer: &str,
+    receipt: &str,
+    method: CounterMethod,
+) -> Result<bool, AppError> {
+    let id = uuid::Uuid::now_v7();
+    let payment = Payment {
+        id,
+        charge: charge.id,
+        dossier: charge.dossier,
+        provider: motcua_domain::payment::Provider::Counter,
+        txn_ref: motcua_domain::payment::transaction_ref(id),
+        amount: charge.amount,
+        status: motcua_domain::payment::PaymentStatus::Pending,
+        created_at: OffsetDateTime::now_utc(),
+        created_by: officer.to_string(),
+        settled_at: None,
+        gateway_ref: None,
+        bank_code: None,
+        flag: None,
+    };
+    match state.store.payments.start(&payment).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(_)) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    }
+    let s = settlement(
+        state,
+        &payment,
+        true,
+        Some(receipt.to_string()),
+        Some(method.label().to_string()),
+    )
+    .await?;
+    let settled = state.store.payments.settle(&s).await?;
+    state.outbox_wake.notify_one();
+    Ok(settled)
 }
