@@ -576,8 +576,60 @@ async fn apply_journey(b: Browser) {
         client.submit("#chuyen-buoc button").await;
         client.wait_for_path(&format!("/can-bo/ho-so/{code}")).await;
     };
+    // level 4: the specialist sets a fee (status 6, the clock paused); in the sandbox gateway the citizen's card is
+    // declined, then the payment goes through; its notification takes the dossier back to processing with the
+    // first step open to the unit, which the specialist takes
     open_dossier("chuyenvien@minhhoa.example.vn").await;
-    change_status("processing").await;
+    client
+        .wait()
+        .for_element(Locator::Id("den-awaiting_financial_obligation"))
+        .await
+        .unwrap();
+    client
+        .click("label[for=den-awaiting_financial_obligation]")
+        .await;
+    client.type_into("so_tien", "50.000").await;
+    client
+        .type_into("ly_do_sau", "Lệ phí đăng ký khai sinh theo quy định")
+        .await;
+    client.submit("form[action$='/chuyen'] button").await;
+    client.wait_for_path(&format!("/can-bo/ho-so/{code}")).await;
+    client.logout().await;
+    client.login_as("hong@example.vn", "Hoa Sen Nở 2026").await;
+    let pay = |outcome: &'static str| async move {
+        client.goto(&format!("{url}/ho-so/{code}")).await.unwrap();
+        client
+            .wait()
+            .for_element(Locator::Css("form[action$='/thanh-toan'] button"))
+            .await
+            .unwrap();
+        client.accessible("a fee to pay").await;
+        client.submit("form[action$='/thanh-toan'] button").await;
+        client.wait_for_path("/cong-thanh-toan-thu-nghiem").await;
+        client.accessible("sandbox gateway").await;
+        client.click(&format!("label[for={outcome}]")).await;
+        client.submit("main form button[type=submit]").await;
+        client.wait_for_path("/thanh-toan/vnpay/ket-qua").await;
+        client.accessible("payment outcome").await;
+        client
+            .find(Locator::Css("main h1"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    assert_eq!(pay("kq-tu-choi").await, "Thanh toán không thành công");
+    assert_eq!(pay("kq-thanh-cong").await, "Thanh toán thành công");
+    client.logout().await;
+    open_dossier("chuyenvien@minhhoa.example.vn").await;
+    client
+        .wait()
+        .for_element(Locator::Css("#nhan-buoc button"))
+        .await
+        .unwrap();
+    client.submit("#nhan-buoc button").await;
+    client.wait_for_path(&format!("/can-bo/ho-so/{code}")).await;
     // a result with a wrong date is refused with what was typed kept
     client.type_into("so_ket_qua", "15/GKS-UBND").await;
     client.type_into("nguoi_ky_ket_qua", "Hoàng Văn Em").await;
@@ -692,6 +744,7 @@ async fn apply_journey(b: Browser) {
     for status in [
         "Mới đăng ký",
         "Được tiếp nhận",
+        "Yêu cầu thực hiện nghĩa vụ tài chính",
         "Đang xử lý",
         "Đã xử lý xong",
         "Đã trả kết quả",
