@@ -1584,15 +1584,16 @@ async fn fees_pause_the_step_and_a_withdrawal_after_reception_closes_it_on(db: T
     let bare = app
         .post_form(
             &format!("{path}/chuyen"),
-            "den=awaiting_financial_obligation",
+            "den=awaiting_financial_obligation&so_tien=50000",
             Some(&u.a.1),
         )
         .await;
     assert_eq!(bare.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bare.body.contains("Ghi rõ lý do"), "the reason is required");
     let r = app
         .post_form(
             &format!("{path}/chuyen"),
-            "den=awaiting_financial_obligation&ly_do=N%E1%BB%99p%20l%E1%BB%87%20ph%C3%AD%20tr%C6%B0%E1%BB%9Bc%20b%C6%B0%E1%BB%9Bc%20th%E1%BA%A9m%20%C4%91%E1%BB%8Bnh",
+            "den=awaiting_financial_obligation&so_tien=50000&ly_do=N%E1%BB%99p%20l%E1%BB%87%20ph%C3%AD%20tr%C6%B0%E1%BB%9Bc%20b%C6%B0%E1%BB%9Bc%20th%E1%BA%A9m%20%C4%91%E1%BB%8Bnh",
             Some(&u.a.1),
         )
         .await;
