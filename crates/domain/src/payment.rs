@@ -349,6 +349,12 @@ pub fn transaction_ref(attempt: Uuid) -> String {
     attempt.simple().to_string()
 }
 
+/// Whether a paid fee may be given back: the dossier ended without a result (refused, withdrawn, stopped).
+pub fn refundable(dossier: crate::DossierStatus, payment: PaymentStatus) -> bool {
+    use crate::DossierStatus as S;
+    payment == PaymentStatus::Paid && matches!(dossier, S::Refused | S::Withdrawn | S::Stopped)
+}
+
 /// The most a fee set on one dossier may be: a typing error of a few zeros is refused, not charged.
 pub const MAX_CHARGE: i64 = 100_000_000_000;
 
@@ -541,6 +547,21 @@ mod tests {
             national_check_code(&["a", "b", "c"], "secret"),
             hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b"a|b|csecret"))
         );
+    }
+
+    #[test]
+    fn only_a_paid_fee_of_a_dossier_ended_without_result_is_refunded() {
+        use crate::DossierStatus as S;
+        for status in S::ALL {
+            let ended_without_result = matches!(status, S::Refused | S::Withdrawn | S::Stopped);
+            assert_eq!(
+                refundable(status, PaymentStatus::Paid),
+                ended_without_result,
+                "{status:?}"
+            );
+            assert!(!refundable(status, PaymentStatus::Pending));
+            assert!(!refundable(status, PaymentStatus::Refunded));
+        }
     }
 
     #[test]

@@ -216,4 +216,19 @@ impl PaymentRepo for SqlStore {
             settled
         })
     }
+
+    async fn refund(&self, txn_ref: &str, note: &str) -> StoreResult<bool> {
+        write!(self, |tx, d| {
+            sqlx::query(
+                "UPDATE payments SET status = 'refunded', flag = $1 WHERE txn_ref = $2 AND status = 'paid'",
+            )
+            .bind(note)
+            .bind(txn_ref)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .rows_affected()
+                == 1
+        })
+    }
 }

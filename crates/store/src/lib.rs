@@ -623,6 +623,9 @@ pub trait PaymentRepo: Send + Sync {
     /// Settle a pending payment once, with what follows from it, in one commit. `Ok(false)` when it was settled
     /// already (another notification came first): nothing changes then.
     async fn settle(&self, settlement: &Settlement) -> StoreResult<bool>;
+    /// Record that a paid payment was given back (`note`: when, by whom, with which document; the time it was
+    /// paid stays). `Ok(false)` when it is not paid (refunded already).
+    async fn refund(&self, txn_ref: &str, note: &str) -> StoreResult<bool>;
 }
 
 /// Readiness of the database.

@@ -220,6 +220,7 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("POST", "/can-bo/ho-so/{code}/chuyen", DESK),
     ("POST", "/can-bo/ho-so/{code}/xin-loi", APPROVE),
     ("POST", "/can-bo/ho-so/{code}/nop-phi", RECEIVE),
+    ("POST", "/can-bo/ho-so/{code}/hoan-tien", RECEIVE),
     ("POST", "/can-bo/ho-so/{code}/buoc", DESK),
     ("GET", "/can-bo/ho-so/{code}/ket-qua", DESK),
     ("POST", "/can-bo/ho-so/{code}/ket-qua", PROCESS),

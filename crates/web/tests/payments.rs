@@ -26,6 +26,12 @@ on_both_backends!(
     a_fee_paid_at_the_counter_is_recorded_with_its_receipt_on
 );
 
+on_both_backends!(
+    a_payment_that_arrives_after_withdrawal_is_flagged_and_refunded,
+    a_payment_that_arrives_after_withdrawal_is_flagged_and_refunded_on_postgresql,
+    a_payment_that_arrives_after_withdrawal_is_flagged_and_refunded_on
+);
+
 /// Where a redirect goes, as a path with its query (the sandbox and the return page are on this portal).
 fn local(reply: &support::Reply) -> String {
     let to = reply.headers["location"].to_str().unwrap();
@@ -387,5 +393,112 @@ async fn a_fee_paid_at_the_counter_is_recorded_with_its_receipt_on(db: TestStore
             .unwrap()
             .len(),
         1
+    );
+}
+
+async fn a_payment_that_arrives_after_withdrawal_is_flagged_and_refunded_on(db: TestStore) {
+    let (app, citizen, dossier) = support::with_submitted_dossier(db).await;
+    let officer = person(
+        "Trần Thị Bình",
+        "binh@minhhoa.example.vn",
+        AccountKind::Officer,
+        &[
+            &format!("reception@{AGENCY}"),
+            &format!("specialist@{AGENCY}"),
+        ],
+    );
+    let desk = session_for(&app, &officer, "b").await;
+    let mine = support::session_existing(&app, citizen.id, "c").await;
+    let office = format!("/can-bo/ho-so/{}", dossier.code);
+    let page = format!("/ho-so/{}", dossier.code);
+    app.post_form(&office, "hanh_dong=tiep_nhan", Some(&desk))
+        .await;
+    app.post_form(
+        &format!("{office}/chuyen"),
+        &encode_form(&[
+            ("den", "awaiting_financial_obligation"),
+            ("so_tien", "50000"),
+            ("ly_do", "Nộp lệ phí theo quy định"),
+        ]),
+        Some(&desk),
+    )
+    .await;
+    // the applicant goes to the gateway, then withdraws the dossier before paying; the desk agrees
+    let go = app
+        .post_form(&format!("{page}/thanh-toan"), "", Some(&mine))
+        .await;
+    let gateway = local(&go);
+    let asked = app.post_form(&format!("{page}/rut"), "", Some(&mine)).await;
+    assert_eq!(asked.status, StatusCode::SEE_OTHER, "{}", asked.body);
+    let agreed = app
+        .post_form(&format!("{office}/chuyen"), "den=withdrawn", Some(&desk))
+        .await;
+    assert_eq!(agreed.status, StatusCode::SEE_OTHER, "{}", agreed.body);
+    // the money arrives anyway: kept, flagged for refund, the dossier stays withdrawn
+    let back = choose(&app, &gateway, "thanh_cong").await;
+    assert!(app.get(&back).await.body.contains("Thanh toán thành công"));
+    let paid = app.db.store.payments.payments(dossier.id).await.unwrap();
+    assert_eq!(paid[0].status, PaymentStatus::Paid);
+    assert!(
+        paid[0]
+            .flag
+            .as_deref()
+            .unwrap_or("")
+            .contains("cần hoàn trả"),
+        "{:?}",
+        paid[0].flag
+    );
+    let withdrawn = app
+        .db
+        .store
+        .dossiers
+        .get(dossier.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(withdrawn.status, DossierStatus::Withdrawn);
+    let desk_page = app.get_with_cookie(&office, &desk).await;
+    assert!(desk_page.body.contains("cần hoàn trả"));
+    assert!(desk_page.body.contains("Ghi nhận đã hoàn trả 50.000 đ"));
+    // the refund needs its document; then it is recorded once
+    let refund = format!("{office}/hoan-tien");
+    let missing = app
+        .post_form(
+            &refund,
+            &encode_form(&[("giao_dich", &paid[0].txn_ref)]),
+            Some(&desk),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(missing.body.contains("Nhập số chứng từ chi hoàn trả"));
+    let done = app
+        .post_form(
+            &refund,
+            &encode_form(&[("giao_dich", &paid[0].txn_ref), ("chung_tu", "UNC-0042")]),
+            Some(&desk),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let refunded = app.db.store.payments.payments(dossier.id).await.unwrap();
+    assert_eq!(refunded[0].status, PaymentStatus::Refunded);
+    assert!(
+        refunded[0]
+            .flag
+            .as_deref()
+            .unwrap_or("")
+            .contains("UNC-0042")
+    );
+    let twice = app
+        .post_form(
+            &refund,
+            &encode_form(&[("giao_dich", &paid[0].txn_ref), ("chung_tu", "UNC-0043")]),
+            Some(&desk),
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let mine_page = app.get_with_cookie(&page, &mine).await;
+    assert!(
+        mine_page.body.contains("Đã hoàn tiền"),
+        "the applicant sees the refund"
     );
 }

@@ -1,5 +1,6 @@
 //! Fees at the desk: a fee paid at the counter (cash or bank transfer) is recorded with its receipt number, as
-//! the same payment record and the same settlement as an online payment.
+//! the same payment record and the same settlement as an online payment; a fee paid for a dossier that ended
+//! without a result (refused, withdrawn, stopped) is given back and recorded with the refund's document.
 
 use axum::{
     extract::{Path, State},
@@ -100,3 +101,86 @@ pub(crate) async fn paid_at_counter(
 }
 
 const NOTHING_OWED: &str = "Hồ sơ không còn khoản phí, lệ phí nào chưa nộp.";
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct RefundForm {
+    #[serde(default)]
+    giao_dich: String,
+    /// The refund's document (payment order, receipt).
+    #[serde(default)]
+    chung_tu: String,
+}
+
+pub(crate) async fn refund(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Path(code): Path<String>,
+    Form(posted): Form<RefundForm>,
+) -> Result<Response, AppError> {
+    let (officer, dossier, details, r) = match for_office(&state, &viewer, &code).await? {
+        Ok(x) => x,
+        Err(resp) => return Ok(resp),
+    };
+    let path = format!("/can-bo/ho-so/{code}");
+    if !r.receive
+        && let Err(resp) = guard::require(
+            &state,
+            &viewer,
+            Action::ReceiveDossiers(dossier.code.agency()),
+            &path,
+        )
+        .await
+    {
+        return Ok(resp);
+    }
+    let document = motcua_domain::text::normalize(&posted.chung_tu);
+    let payment = state
+        .store
+        .payments
+        .by_ref(posted.giao_dich.trim())
+        .await?
+        .filter(|p| p.dossier == dossier.id);
+    let refundable = payment
+        .as_ref()
+        .is_some_and(|p| motcua_domain::payment::refundable(dossier.status, p.status));
+    let error = if !refundable {
+        Some((
+            "hoan-tien",
+            "Chỉ hoàn trả khoản đã nộp của hồ sơ bị từ chối, đã rút hoặc dừng giải quyết",
+        ))
+    } else if document.is_empty() || document.chars().count() > RECEIPT_CHARS {
+        Some((
+            "chung_tu",
+            "Nhập số chứng từ chi hoàn trả (tối đa 50 ký tự)",
+        ))
+    } else {
+        None
+    };
+    let (Some(payment), None) = (payment, error) else {
+        let errors = error
+            .map(|(field, message)| vec![(field.to_string(), message.to_string())])
+            .unwrap_or_default();
+        let page = render(
+            &state,
+            layout,
+            dossier,
+            details,
+            r,
+            errors,
+            String::new(),
+            None,
+        )
+        .await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    let note = format!(
+        "Đã hoàn trả {} lúc {}, chứng từ {document}, người ghi nhận {} ({})",
+        payment.amount,
+        motcua_domain::vntime::format_datetime(time::OffsetDateTime::now_utc()),
+        officer.full_name,
+        officer.id
+    );
+    state.store.payments.refund(&payment.txn_ref, &note).await?;
+    Ok(Redirect::to(&path).into_response())
+}

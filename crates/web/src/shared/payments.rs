@@ -71,6 +71,10 @@ pub(crate) struct PaymentView {
     pub status: &'static str,
     pub reference: String,
     pub flag: Option<String>,
+    /// The reference the portal gave it (for the desk's refund form).
+    pub txn_ref: String,
+    /// Paid, and the dossier ended without a result: to be given back.
+    pub refundable: bool,
 }
 
 /// What a dossier owes and what was paid.
@@ -111,6 +115,8 @@ pub(crate) async fn money_view(state: &AppState, dossier: &Dossier) -> Result<Mo
                 status: p.status.label_vi(),
                 reference: p.gateway_ref.clone().unwrap_or_default(),
                 flag: p.flag.clone(),
+                txn_ref: p.txn_ref.clone(),
+                refundable: motcua_domain::payment::refundable(dossier.status, p.status),
             })
             .collect(),
         owed: (owed > Vnd::ZERO).then(|| owed.to_string()),
