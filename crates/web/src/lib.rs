@@ -228,6 +228,8 @@ routes! {
     "/can-bo/ho-so/{code}/xin-loi" => post(reception::apology);
     "/can-bo/ho-so/{code}/nop-phi" => post(fees::paid_at_counter);
     "/can-bo/ho-so/{code}/hoan-tien" => post(fees::refund);
+    "/can-bo/ho-so/{code}/bien-lai/{txn}" => get(fees::receipt);
+    "/ho-so/{code}/bien-lai/{txn}" => get(payment::receipt);
     "/can-bo/ho-so/{code}/buoc" => post(processing::step_action);
     "/can-bo/ho-so/{code}/ket-qua" => get(processing::result_file_for_officer)
         .post(processing::enter_result)

@@ -221,6 +221,8 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("POST", "/can-bo/ho-so/{code}/xin-loi", APPROVE),
     ("POST", "/can-bo/ho-so/{code}/nop-phi", RECEIVE),
     ("POST", "/can-bo/ho-so/{code}/hoan-tien", RECEIVE),
+    ("GET", "/can-bo/ho-so/{code}/bien-lai/{txn}", DESK),
+    ("GET", "/ho-so/{code}/bien-lai/{txn}", Rule::Owner),
     ("POST", "/can-bo/ho-so/{code}/buoc", DESK),
     ("GET", "/can-bo/ho-so/{code}/ket-qua", DESK),
     ("POST", "/can-bo/ho-so/{code}/ket-qua", PROCESS),
@@ -388,6 +390,7 @@ async fn world() -> World {
         ("{file}", dossier_file.id.to_string()),
         ("{page}", "1".into()),
         ("{so}", "01".into()),
+        ("{txn}", "khong-co-giao-dich".into()),
         ("/static/{file}", "app.css".into()),
     ];
     World {

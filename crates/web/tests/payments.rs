@@ -237,6 +237,24 @@ async fn a_fee_is_paid_online_through_the_sandbox_and_settled_once_on(db: TestSt
         "{}",
         shown.body
     );
+    // the electronic receipt prints for the applicant and the desk; a failed payment has none
+    let receipt = format!("{page}/bien-lai/{}", paid[1].txn_ref);
+    let pdf = app.get_with_cookie(&receipt, &mine).await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert_eq!(pdf.headers["content-type"], "application/pdf");
+    if let Some(text) = support::pdf_text(&pdf.bytes) {
+        assert!(text.contains("BIÊN LAI THU PHÍ, LỆ PHÍ"), "{text}");
+        assert!(text.contains("50.000 đ"), "{text}");
+        assert!(text.contains(reason), "{text}");
+    }
+    let desk_pdf = app
+        .get_with_cookie(&format!("{office}/bien-lai/{}", paid[1].txn_ref), &desk)
+        .await;
+    assert_eq!(desk_pdf.status, StatusCode::OK);
+    let failed = app
+        .get_with_cookie(&format!("{page}/bien-lai/{}", paid[0].txn_ref), &mine)
+        .await;
+    assert_eq!(failed.status, StatusCode::NOT_FOUND);
     let desk_page = app.get_with_cookie(&office, &desk).await;
     assert!(desk_page.body.contains("Đã nộp đủ."), "{}", desk_page.body);
     assert!(desk_page.body.contains("Đã thanh toán"));

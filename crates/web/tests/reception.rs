@@ -13,7 +13,7 @@ use motcua_testkit::{
 use support::TestApp;
 use time::{Duration, OffsetDateTime};
 
-use support::{person, session_for as login};
+use support::{pdf_text, person, session_for as login};
 
 use support::with_submitted_dossier as setup;
 
@@ -483,29 +483,6 @@ async fn a_dossier_goes_from_reception_through_processing_and_approval_to_delive
     let inbox = app.get_with_cookie("/can-bo/ho-so", &desk).await;
     assert_eq!(inbox.status, StatusCode::OK);
     assert!(!inbox.body.contains(&dossier.code.to_string()));
-}
-
-/// The text of a PDF through Poppler's pdftotext, when installed (CI requires it).
-fn pdf_text(bytes: &[u8]) -> Option<String> {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("slip.pdf");
-    std::fs::write(&file, bytes).unwrap();
-    match std::process::Command::new("pdftotext")
-        .arg(&file)
-        .arg("-")
-        .output()
-    {
-        Ok(out) => Some(String::from_utf8_lossy(&out.stdout).into_owned()),
-        Err(_) if std::env::var("MOTCUA_TEST_REQUIRE_PDFTOTEXT").is_ok() => {
-            panic!("pdftotext (Debian poppler-utils) is required here")
-        }
-        Err(_) => {
-            eprintln!(
-                "skipped the text check of the slip: pdftotext (poppler-utils) not installed"
-            );
-            None
-        }
-    }
 }
 
 on_both_backends!(

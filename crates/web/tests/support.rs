@@ -450,3 +450,26 @@ pub async fn with_submitted_files(
         .unwrap();
     (app, citizen, dossier)
 }
+
+/// The text of a PDF through Poppler's pdftotext, when installed (CI requires it).
+pub fn pdf_text(bytes: &[u8]) -> Option<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("slip.pdf");
+    std::fs::write(&file, bytes).unwrap();
+    match std::process::Command::new("pdftotext")
+        .arg(&file)
+        .arg("-")
+        .output()
+    {
+        Ok(out) => Some(String::from_utf8_lossy(&out.stdout).into_owned()),
+        Err(_) if std::env::var("MOTCUA_TEST_REQUIRE_PDFTOTEXT").is_ok() => {
+            panic!("pdftotext (Debian poppler-utils) is required here")
+        }
+        Err(_) => {
+            eprintln!(
+                "skipped the text check of the slip: pdftotext (poppler-utils) not installed"
+            );
+            None
+        }
+    }
+}

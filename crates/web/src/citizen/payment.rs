@@ -218,3 +218,19 @@ fn gateway_message(code: Option<&str>) -> &'static str {
         _ => "Giao dịch không thành công.",
     }
 }
+
+/// The applicant's electronic receipt of a payment, as PDF.
+pub(crate) async fn receipt(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((code, txn_ref)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let dossier = match crate::dossiers::owned_dossier(&state, &viewer, &code).await? {
+        Ok(d) => d,
+        Err(r) => return Ok(r),
+    };
+    match crate::payments::receipt_document(&state, &dossier, &txn_ref).await? {
+        Some(doc) => crate::slips::pdf_response(doc, &format!("bien-lai-{txn_ref}.pdf")).await,
+        None => Ok(crate::error::not_found().await),
+    }
+}

@@ -184,3 +184,19 @@ pub(crate) async fn refund(
     state.store.payments.refund(&payment.txn_ref, &note).await?;
     Ok(Redirect::to(&path).into_response())
 }
+
+/// A payment's electronic receipt, for the desk, as PDF.
+pub(crate) async fn receipt(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((code, txn_ref)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let dossier = match crate::dossiers::office_dossier(&state, &viewer, &code).await? {
+        Ok(d) => d,
+        Err(r) => return Ok(r),
+    };
+    match crate::payments::receipt_document(&state, &dossier, &txn_ref).await? {
+        Some(doc) => crate::slips::pdf_response(doc, &format!("bien-lai-{txn_ref}.pdf")).await,
+        None => Ok(crate::error::not_found().await),
+    }
+}

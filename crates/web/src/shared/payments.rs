@@ -5,7 +5,7 @@
 use motcua_domain::{
     Dossier, DossierStatus, Transition, Vnd, form,
     payment::{
-        Charge, Payment, Settlement,
+        Charge, Payment, PaymentStatus, Settlement,
         vnpay::{self, Fields, IpnDecision, Order, RspCode},
     },
     submission::OutgoingEmail,
@@ -75,6 +75,8 @@ pub(crate) struct PaymentView {
     pub txn_ref: String,
     /// Paid, and the dossier ended without a result: to be given back.
     pub refundable: bool,
+    /// Paid (or paid and refunded): its receipt prints.
+    pub receipt: bool,
 }
 
 /// What a dossier owes and what was paid.
@@ -117,6 +119,7 @@ pub(crate) async fn money_view(state: &AppState, dossier: &Dossier) -> Result<Mo
                 flag: p.flag.clone(),
                 txn_ref: p.txn_ref.clone(),
                 refundable: motcua_domain::payment::refundable(dossier.status, p.status),
+                receipt: matches!(p.status, PaymentStatus::Paid | PaymentStatus::Refunded),
             })
             .collect(),
         owed: (owed > Vnd::ZERO).then(|| owed.to_string()),
@@ -326,4 +329,92 @@ pub(crate) async fn record_at_counter(
     let settled = state.store.payments.settle(&s).await?;
     state.outbox_wake.notify_one();
     Ok(settled)
+}
+
+/// The electronic receipt (biên lai) of a paid payment of this dossier, as a document; `None` for a payment that
+/// is not the dossier's or was never paid.
+pub(crate) async fn receipt_document(
+    state: &AppState,
+    dossier: &Dossier,
+    txn_ref: &str,
+) -> Result<Option<motcua_documents::Document>, AppError> {
+    let Some(payment) = state
+        .store
+        .payments
+        .by_ref(txn_ref)
+        .await?
+        .filter(|p| p.dossier == dossier.id)
+        .filter(|p| matches!(p.status, PaymentStatus::Paid | PaymentStatus::Refunded))
+    else {
+        return Ok(None);
+    };
+    let charge = state
+        .store
+        .payments
+        .charges(dossier.id)
+        .await?
+        .into_iter()
+        .find(|c| c.id == payment.charge);
+    let agency = state
+        .catalogue
+        .view()
+        .agency_name(dossier.code.agency())
+        .to_string();
+    let mut fields = vec![
+        (
+            "Người nộp tiền:".to_string(),
+            dossier.applicant_name.to_string(),
+        ),
+        ("Hồ sơ:".to_string(), dossier.code.to_string()),
+        (
+            "Nội dung thu:".to_string(),
+            charge.map(|c| c.reason).unwrap_or_default(),
+        ),
+        ("Số tiền:".to_string(), payment.amount.to_string()),
+        (
+            "Hình thức nộp:".to_string(),
+            payment.provider.label_vi().to_string(),
+        ),
+        (
+            "Mã giao dịch:".to_string(),
+            payment
+                .gateway_ref
+                .clone()
+                .unwrap_or_else(|| payment.txn_ref.clone()),
+        ),
+        (
+            "Thời điểm nộp:".to_string(),
+            payment
+                .settled_at
+                .map(vntime::format_datetime)
+                .unwrap_or_default(),
+        ),
+    ];
+    if payment.status == PaymentStatus::Refunded {
+        fields.push((
+            "Ghi chú:".to_string(),
+            payment.flag.clone().unwrap_or_default(),
+        ));
+    }
+    Ok(Some(motcua_documents::Document {
+        agency_name: agency.clone(),
+        form_number: None,
+        title: "BIÊN LAI THU PHÍ, LỆ PHÍ (ĐIỆN TỬ)".into(),
+        code: payment.txn_ref.clone(),
+        tracking_url: format!(
+            "{}/tra-cuu-ho-so?ma={}",
+            state.site.public_url.trim_end_matches('/'),
+            dossier.code
+        ),
+        fields,
+        list_title: None,
+        list: vec![],
+        paragraphs: vec![
+            "Biên lai điện tử lập từ dữ liệu thanh toán của cổng dịch vụ công; có giá trị đối chiếu với mã giao dịch \
+             của ngân hàng hoặc số biên lai thu tại quầy."
+                .into(),
+        ],
+        signature: Some(("ĐƠN VỊ THU".into(), agency)),
+        footer: state.site.name.clone(),
+    }))
 }
