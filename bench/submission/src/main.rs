@@ -2,6 +2,11 @@
 //! 200 KB PDF each, as the portal makes them — save the draft, store the file and record the upload, then the
 //! submit transaction (code, dossier, history event, claimed file, outbox mail) — with CONCURRENCY clients.
 //! Prints `submissions_per_second p50_ms p99_ms` on one line. The database must be empty or a bench leftover.
+//!
+//! `motcua-bench-submission --ipn DATABASE_URL FILES_DIR [COUNT] [CONCURRENCY]`: prepares COUNT dossiers each
+//! owing a fee with a pending payment, then sends VNPay's signed notification for each through the portal's own
+//! router (signature check, decision table, settlement with the dossier's return to processing) with CONCURRENCY
+//! clients. Prints `notifications_per_second p50_ms p99_ms`.
 
 use motcua_domain::{
     Account, AccountId, AccountKind, AgencyCode, CaseKey, DossierId, Email, NonEmptyText,
@@ -89,7 +94,12 @@ async fn seed(store: &Store) -> AccountId {
     account.id
 }
 
-async fn one(store: &Store, files: &dyn ObjectStore, account: AccountId, pdf: &bytes::Bytes) {
+async fn one(
+    store: &Store,
+    files: &dyn ObjectStore,
+    account: AccountId,
+    pdf: &bytes::Bytes,
+) -> motcua_domain::Dossier {
     let now = OffsetDateTime::now_utc();
     let mut answers = Answers::new();
     answers.insert("nguoi_nop_ho_ten".into(), vec!["Nguyễn Văn An".into()]);
@@ -155,42 +165,29 @@ async fn one(store: &Store, files: &dyn ObjectStore, account: AccountId, pdf: &b
             }],
         })
         .await
-        .expect("submit");
+        .expect("submit")
 }
 
-#[tokio::main]
-async fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let (Some(url), Some(dir)) = (args.get(1), args.get(2)) else {
-        eprintln!("usage: motcua-bench-submission DATABASE_URL FILES_DIR [COUNT] [CONCURRENCY]");
-        std::process::exit(2);
-    };
-    let count: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(2000);
-    let concurrency: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(16);
-    std::fs::create_dir_all(dir).expect("files dir");
-    let files: Arc<dyn ObjectStore> =
-        Arc::new(LocalFileSystem::new_with_prefix(dir).expect("files dir"));
-    let store = open(url).await;
-    let account = seed(&store).await;
-    // a 200 KB PDF
-    let mut pdf = b"%PDF-1.4\n".to_vec();
-    pdf.resize(200 * 1024 - 6, b' ');
-    pdf.extend_from_slice(b"%%EOF\n");
-    let pdf = bytes::Bytes::from(pdf);
-    // warm up the pools
-    for _ in 0..10 {
-        one(&store, files.as_ref(), account, &pdf).await;
-    }
+/// Runs `count` operations with `concurrency` clients; prints `per_second p50_ms p99_ms`.
+async fn measure<F, Fut>(count: usize, concurrency: usize, op: F)
+where
+    F: Fn(usize) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
-        let (store, files, pdf, next) = (store.clone(), files.clone(), pdf.clone(), next.clone());
+        let (op, next) = (op.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
-            while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < count {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= count {
+                    break;
+                }
                 let t = Instant::now();
-                one(&store, files.as_ref(), account, &pdf).await;
+                op(i).await;
                 latencies.push(t.elapsed().as_secs_f64() * 1000.0);
             }
             latencies
@@ -209,4 +206,167 @@ async fn main() {
         pct(0.5),
         pct(0.99)
     );
+}
+
+/// A submitted dossier, received, moved to status 6 with a fee of 50.000 đ, and a pending payment: its reference.
+async fn owing(store: &Store, files: &dyn ObjectStore, account: AccountId, pdf: &bytes::Bytes) -> String {
+    use motcua_domain::{
+        DossierStatus, Transition, Vnd,
+        payment::{Charge, Payment, PaymentStatus, Provider, transaction_ref},
+        workflow::StepChange,
+    };
+    let d = one(store, files, account, pdf).await;
+    let now = OffsetDateTime::now_utc();
+    let received = Transition::new(d.id, d.status, DossierStatus::Received, now, "bench")
+        .expect("transition")
+        .with_due_at(now + time::Duration::days(7));
+    store.dossiers.record_transition(&received).await.expect("received");
+    let charge = Charge {
+        id: uuid::Uuid::now_v7(),
+        dossier: d.id,
+        amount: Vnd::new(50_000).expect("amount"),
+        reason: "Lệ phí".into(),
+        set_by: "bench".into(),
+        set_at: now,
+        paid_at: None,
+    };
+    let to_fee = Transition::new(
+        d.id,
+        DossierStatus::Received,
+        DossierStatus::AwaitingFinancialObligation,
+        now,
+        "bench",
+    )
+    .expect("transition")
+    .with_reason("Nộp lệ phí");
+    store
+        .workflows
+        .hand_off(
+            Some(&to_fee),
+            &StepChange {
+                dossier: Some(d.id),
+                charge: Some(charge.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("fee");
+    let id = uuid::Uuid::now_v7();
+    let payment = Payment {
+        id,
+        charge: charge.id,
+        dossier: d.id,
+        provider: Provider::VnPay,
+        txn_ref: transaction_ref(id),
+        amount: charge.amount,
+        status: PaymentStatus::Pending,
+        created_at: now,
+        created_by: "bench".into(),
+        settled_at: None,
+        gateway_ref: None,
+        bank_code: None,
+        flag: None,
+    };
+    store.payments.start(&payment).await.expect("payment");
+    payment.txn_ref
+}
+
+/// VNPay's signed notification of a successful payment.
+fn notification(txn_ref: &str, secret: &str) -> String {
+    use motcua_domain::payment::vnpay;
+    let mut fields: vnpay::Fields = [
+        ("vnp_Amount", "5000000"),
+        ("vnp_BankCode", "NCB"),
+        ("vnp_BankTranNo", "VNP14226112"),
+        ("vnp_CardType", "ATM"),
+        ("vnp_OrderInfo", "Thanh toan phi le phi"),
+        ("vnp_PayDate", "20261129101500"),
+        ("vnp_ResponseCode", "00"),
+        ("vnp_TmnCode", "MOTCUA01"),
+        ("vnp_TransactionNo", "14226112"),
+        ("vnp_TransactionStatus", "00"),
+        ("vnp_TxnRef", txn_ref),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let hash = vnpay::sign(&fields, secret.as_bytes());
+    fields.insert(vnpay::SECURE_HASH.into(), hash);
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields.iter())
+        .finish()
+}
+
+async fn ipn(store: Store, files: Arc<dyn ObjectStore>, count: usize, concurrency: usize) {
+    use tower::ServiceExt;
+    let account = seed(&store).await;
+    let pdf = bytes::Bytes::from_static(b"%PDF-1.4\n%%EOF\n");
+    let mut refs = Vec::with_capacity(count + 10);
+    for _ in 0..count + 10 {
+        refs.push(owing(&store, files.as_ref(), account, &pdf).await);
+    }
+    let state = motcua_web::AppState::new(store, motcua_web::Site::default(), files)
+        .await
+        .expect("app state");
+    let secret = state.payments.secret.clone();
+    let app = motcua_web::router(state);
+    let send = move |txn_ref: String| {
+        let (app, secret) = (app.clone(), secret.clone());
+        async move {
+            let request = axum::http::Request::get(format!(
+                "/thanh-toan/vnpay/ipn?{}",
+                notification(&txn_ref, &secret)
+            ))
+            .body(axum::body::Body::empty())
+            .expect("request");
+            let reply = app.oneshot(request).await.expect("answer");
+            assert!(reply.status().is_success(), "{}", reply.status());
+        }
+    };
+    // warm up with the first ten
+    for r in refs.drain(..10) {
+        send(r).await;
+    }
+    let refs = Arc::new(refs);
+    measure(count, concurrency, move |i| send(refs[i].clone())).await;
+}
+
+#[tokio::main]
+async fn main() {
+    let mut args: Vec<String> = std::env::args().collect();
+    let notifications = args.get(1).is_some_and(|a| a == "--ipn");
+    if notifications {
+        args.remove(1);
+    }
+    let (Some(url), Some(dir)) = (args.get(1), args.get(2)) else {
+        eprintln!("usage: motcua-bench-submission [--ipn] DATABASE_URL FILES_DIR [COUNT] [CONCURRENCY]");
+        std::process::exit(2);
+    };
+    let count: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(2000);
+    let concurrency: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(16);
+    std::fs::create_dir_all(dir).expect("files dir");
+    let files: Arc<dyn ObjectStore> =
+        Arc::new(LocalFileSystem::new_with_prefix(dir).expect("files dir"));
+    let store = open(url).await;
+    if notifications {
+        ipn(store, files, count, concurrency).await;
+        return;
+    }
+    let account = seed(&store).await;
+    // a 200 KB PDF
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    pdf.resize(200 * 1024 - 6, b' ');
+    pdf.extend_from_slice(b"%%EOF\n");
+    let pdf = bytes::Bytes::from(pdf);
+    // warm up the pools
+    for _ in 0..10 {
+        one(&store, files.as_ref(), account, &pdf).await;
+    }
+    measure(count, concurrency, move |_| {
+        let (store, files, pdf) = (store.clone(), files.clone(), pdf.clone());
+        async move {
+            one(&store, files.as_ref(), account, &pdf).await;
+        }
+    })
+    .await;
 }
