@@ -209,7 +209,12 @@ where
 }
 
 /// A submitted dossier, received, moved to status 6 with a fee of 50.000 đ, and a pending payment: its reference.
-async fn owing(store: &Store, files: &dyn ObjectStore, account: AccountId, pdf: &bytes::Bytes) -> String {
+async fn owing(
+    store: &Store,
+    files: &dyn ObjectStore,
+    account: AccountId,
+    pdf: &bytes::Bytes,
+) -> String {
     use motcua_domain::{
         DossierStatus, Transition, Vnd,
         payment::{Charge, Payment, PaymentStatus, Provider, transaction_ref},
@@ -220,7 +225,11 @@ async fn owing(store: &Store, files: &dyn ObjectStore, account: AccountId, pdf: 
     let received = Transition::new(d.id, d.status, DossierStatus::Received, now, "bench")
         .expect("transition")
         .with_due_at(now + time::Duration::days(7));
-    store.dossiers.record_transition(&received).await.expect("received");
+    store
+        .dossiers
+        .record_transition(&received)
+        .await
+        .expect("received");
     let charge = Charge {
         id: uuid::Uuid::now_v7(),
         dossier: d.id,
@@ -339,7 +348,9 @@ async fn main() {
         args.remove(1);
     }
     let (Some(url), Some(dir)) = (args.get(1), args.get(2)) else {
-        eprintln!("usage: motcua-bench-submission [--ipn] DATABASE_URL FILES_DIR [COUNT] [CONCURRENCY]");
+        eprintln!(
+            "usage: motcua-bench-submission [--ipn] DATABASE_URL FILES_DIR [COUNT] [CONCURRENCY]"
+        );
         std::process::exit(2);
     };
     let count: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(2000);
