@@ -26,34 +26,48 @@ pg_url="${PG%/*}/$db"
 read -r rate p50 p99 < <("$bin" --ipn "$pg_url" "$work/files" "$COUNT" "$CONCURRENCY")
 
 # the same work in SQL, on the dossiers just settled: the handler's reads (payment by reference, dossier, fees,
-# history, calendar, steps, officers for the step's mail), then one transaction settling the payment, paying the
-# fee, moving the dossier, appending its history event, opening its first step and queueing the mail
+# history, calendar twice, steps, procedure version, workflow, officers for the step's mail, the applicant's
+# details), then one transaction settling the payment, paying the fee, moving the dossier, appending its history
+# event, opening its first step and queueing the mail
 psql "$pg_url" -qc "CREATE TABLE bench_refs AS SELECT row_number() OVER (ORDER BY created_at) AS n, txn_ref, dossier_id, charge_id FROM payments"
 cat > "$work/ipn.sql" <<SQL
 \set n random(1, $COUNT)
 SELECT txn_ref, dossier_id, charge_id FROM bench_refs WHERE n = :n \gset
-SELECT id, charge_id, dossier_id, provider, txn_ref, amount, status, created_at, created_by, settled_at, gateway_ref, bank_code, flag FROM payments WHERE txn_ref = :'txn_ref';
-SELECT * FROM dossiers WHERE id = :'dossier_id';
-SELECT * FROM charges WHERE dossier_id = :'dossier_id' ORDER BY set_at, id;
-SELECT * FROM dossier_events WHERE dossier_id = :'dossier_id' ORDER BY seq;
+SELECT id, charge_id, dossier_id, provider, txn_ref, amount, status, created_at, created_by, settled_at, gateway_ref, bank_code, flag FROM payments WHERE txn_ref = :txn_ref;
+SELECT * FROM dossiers WHERE id = :dossier_id::uuid;
+SELECT * FROM charges WHERE dossier_id = :dossier_id::uuid ORDER BY set_at, id;
+SELECT * FROM dossier_events WHERE dossier_id = :dossier_id::uuid ORDER BY seq;
 SELECT day, kind, name, proposed FROM calendar_days ORDER BY day;
-SELECT * FROM dossier_steps WHERE dossier_id = :'dossier_id' ORDER BY seq;
+SELECT * FROM dossier_steps WHERE dossier_id = :dossier_id::uuid ORDER BY seq;
+SELECT day, kind, name, proposed FROM calendar_days ORDER BY day;
+SELECT document FROM procedure_versions WHERE procedure_code = '1.001193' AND version = 1;
+SELECT steps FROM workflows WHERE procedure_code = '1.001193' AND case_key = 'mac-dinh' ORDER BY version DESC LIMIT 1;
 SELECT id FROM accounts WHERE kind = 'officer';
+SELECT account_id, applicant_phone, applicant_personal_id, on_behalf, form_data FROM dossiers WHERE id = :dossier_id::uuid;
 BEGIN;
-UPDATE payments SET status = 'paid', settled_at = now(), gateway_ref = '14226112', bank_code = 'NCB' WHERE txn_ref = :'txn_ref';
-UPDATE charges SET paid_at = now() WHERE id = :'charge_id';
-UPDATE dossiers SET status = 'processing', updated_at = now(), due_at = COALESCE(due_at + interval '1 minute', due_at) WHERE id = :'dossier_id';
-SELECT hash, seq FROM dossier_events WHERE dossier_id = :'dossier_id' ORDER BY seq DESC LIMIT 1;
+UPDATE payments SET status = 'paid', settled_at = now(), gateway_ref = '14226112', bank_code = 'NCB' WHERE txn_ref = :txn_ref;
+UPDATE charges SET paid_at = now() WHERE id = :charge_id::uuid;
+UPDATE dossiers SET status = 'processing', updated_at = now(), due_at = COALESCE(due_at + interval '1 minute', due_at) WHERE id = :dossier_id::uuid;
+SELECT hash, seq FROM dossier_events WHERE dossier_id = :dossier_id::uuid ORDER BY seq DESC LIMIT 1;
 INSERT INTO dossier_events (id, dossier_id, seq, at, actor, from_status, to_status, reason, hash)
-  SELECT gen_random_uuid(), :'dossier_id', COALESCE(MAX(seq), 0) + 1, now(), 'bench', 'awaiting_financial_obligation',
+  SELECT gen_random_uuid(), :dossier_id::uuid, COALESCE(MAX(seq), 0) + 1, now(), 'bench', 'awaiting_financial_obligation',
          'processing', 'Đã nộp 50.000 đ qua VNPay', repeat('b', 64)
-  FROM dossier_events WHERE dossier_id = :'dossier_id'
+  FROM dossier_events WHERE dossier_id = :dossier_id::uuid
   ON CONFLICT DO NOTHING;
+SELECT dossier_id FROM payments WHERE txn_ref = :txn_ref;
+SELECT CAST(COALESCE(MAX(seq), 0) + 1 AS INTEGER) FROM dossier_steps WHERE dossier_id = :dossier_id::uuid;
+INSERT INTO dossier_steps (dossier_id, seq, step_index, workflow_version, name, agency_code, role, quota_hours,
+  started_at, started_by, due_at)
+  SELECT :dossier_id::uuid, COALESCE(MAX(seq), 0) + 1, 0, 0, 'Chuyên viên xử lý', '000.00.06.H56', 'specialist', 28,
+         now(), 'bench', now() + interval '4 days'
+  FROM dossier_steps WHERE dossier_id = :dossier_id::uuid
+  ON CONFLICT DO NOTHING;
+SELECT code FROM dossiers WHERE id = :dossier_id::uuid;
 INSERT INTO outbox (id, kind, payload, run_at, created_at)
   VALUES (gen_random_uuid(), 'email', '{"to": "bench@example.vn", "subject": "x", "body": "y"}', now(), now());
 COMMIT;
 SQL
-pgbench_tps=$(pgbench -n -f "$work/ipn.sql" -c "$CONCURRENCY" -j 2 -t $((COUNT / CONCURRENCY)) "$pg_url" 2>/dev/null \
+pgbench_tps=$(pgbench -n -M prepared -f "$work/ipn.sql" -c "$CONCURRENCY" -j 2 -t $((COUNT / CONCURRENCY)) "$pg_url" 2>/dev/null \
   | awk '/^tps = / {print $3; exit}')
 ratio=$(awk -v a="$rate" -v b="$pgbench_tps" 'BEGIN { printf "%.0f", 100 * a / b }')
 
