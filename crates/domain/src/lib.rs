@@ -17,6 +17,7 @@ pub mod money;
 pub mod payment;
 pub mod policy;
 pub mod procedure;
+pub mod rating;
 pub mod security;
 pub mod submission;
 pub mod text;

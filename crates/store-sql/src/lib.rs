@@ -21,6 +21,7 @@ mod catalogue;
 mod dialect;
 mod dossiers;
 mod payments;
+mod ratings;
 mod rows;
 mod submission;
 mod workflow;
@@ -409,6 +410,7 @@ impl SqlStore {
             calendar: this.clone(),
             workflows: this.clone(),
             payments: this.clone(),
+            ratings: this.clone(),
             health: this,
         }
     }

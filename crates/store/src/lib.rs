@@ -12,6 +12,7 @@ use motcua_domain::{
     Email, Field, HistoryEvent, LoginName, NewDossier, Phone, Procedure, ProcedureCode, RoleGrant,
     ServiceLevelAssignment, Session, SessionKey, TokenPurpose, Transition,
     payment::{Charge, Payment, Settlement},
+    rating::{Rating, SatisfactionFigures},
     submission::{Draft, DraftId, Job, OnlineDetails, Submission, Upload, UploadId},
     workflow::{DossierResult, StepChange, StepRecord, Workflow},
 };
@@ -628,6 +629,20 @@ pub trait PaymentRepo: Send + Sync {
     async fn refund(&self, txn_ref: &str, note: &str) -> StoreResult<bool>;
 }
 
+/// The applicants' ratings of handled dossiers.
+#[async_trait]
+pub trait RatingRepo: Send + Sync {
+    /// Record a rating: `Ok(false)` when the dossier was rated already (the first rating stays).
+    async fn rate(&self, rating: &Rating) -> StoreResult<bool>;
+    async fn rating(&self, dossier: DossierId) -> StoreResult<Option<Rating>>;
+    /// How the dossiers of these agencies were rated since `since`.
+    async fn figures(
+        &self,
+        agencies: &[AgencyCode],
+        since: OffsetDateTime,
+    ) -> StoreResult<SatisfactionFigures>;
+}
+
 /// Readiness of the database.
 #[async_trait]
 pub trait Health: Send + Sync {
@@ -655,6 +670,7 @@ pub struct Store {
     pub calendar: Arc<dyn CalendarRepo>,
     pub workflows: Arc<dyn WorkflowRepo>,
     pub payments: Arc<dyn PaymentRepo>,
+    pub ratings: Arc<dyn RatingRepo>,
     pub health: Arc<dyn Health>,
 }
 

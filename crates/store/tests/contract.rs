@@ -82,6 +82,7 @@ contract!(
     a_result_is_recorded_and_corrected,
     a_fee_is_paid_once_and_the_dossier_resumes,
     of_two_racing_notifications_one_settles_the_payment,
+    a_dossier_is_rated_once_and_counted_for_its_agency,
 );
 
 fn code(text: &str) -> AgencyCode {
@@ -2979,4 +2980,47 @@ async fn of_two_racing_notifications_one_settles_the_payment(store: &Store) {
     assert_eq!(settled, 1, "exactly one notification settles the payment");
     assert_eq!(store.dossiers.history(d.id).await.unwrap().len(), 4);
     assert_eq!(store.outbox.pending().await.unwrap(), 1);
+}
+
+async fn a_dossier_is_rated_once_and_counted_for_its_agency(store: &Store) {
+    use motcua_domain::rating::{Rating, Satisfaction};
+    let (d, _) = dossier_owing_a_fee(store).await;
+    let at = datetime!(2026-04-01 03:00:00 UTC);
+    let first = Rating {
+        dossier: d.id,
+        level: Satisfaction::Satisfied,
+        comment: Some("Cán bộ hướng dẫn tận tình".into()),
+        at,
+        account: None,
+    };
+    assert!(store.ratings.rate(&first).await.unwrap());
+    let second = Rating {
+        level: Satisfaction::VeryDissatisfied,
+        comment: None,
+        ..first.clone()
+    };
+    assert!(
+        !store.ratings.rate(&second).await.unwrap(),
+        "once per dossier"
+    );
+    assert_eq!(store.ratings.rating(d.id).await.unwrap(), Some(first));
+    let figures = store
+        .ratings
+        .figures(&[code(AGENCY)], at - time::Duration::days(30))
+        .await
+        .unwrap();
+    assert_eq!(figures.counts, [0, 0, 0, 1, 0]);
+    assert_eq!(figures.satisfied_percent(), Some(100));
+    let other = store
+        .ratings
+        .figures(&[code(OTHER_AGENCY)], at - time::Duration::days(30))
+        .await
+        .unwrap();
+    assert_eq!(other.total(), 0);
+    let later = store
+        .ratings
+        .figures(&[code(AGENCY)], at + time::Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(later.total(), 0, "only ratings since the given time");
 }
