@@ -755,4 +755,21 @@ async fn apply_journey(b: Browser) {
         );
     }
     client.accessible("dossier with its timeline").await;
+    // the applicant rates the handling, once
+    client.click("label[for=muc_do-5]").await;
+    client
+        .type_into("y_kien", "Cán bộ hướng dẫn tận tình")
+        .await;
+    client.submit("#danh-gia form button").await;
+    client.wait_for_path(&format!("/ho-so/{code}")).await;
+    let rated = client
+        .wait()
+        .for_element(Locator::Css("#danh-gia"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(rated.contains("Rất hài lòng"), "{rated}");
+    client.accessible("a rated dossier").await;
 }

@@ -23,7 +23,7 @@ pub use shared::{auth, catalogue, files, payments, session};
 
 use accounts::{login, password_reset, profile, registration};
 use admin::{audit_trail, holidays, officers, workflows};
-use citizen::{apply, attachments, lookup, payment, submit, supplement, tracking};
+use citizen::{apply, attachments, lookup, payment, rating, submit, supplement, tracking};
 use desk::{fees, inbox, intake, page, processing, queue, reception, register};
 use gateway::{sandbox, vnpay};
 use portal::pages;
@@ -215,6 +215,7 @@ routes! {
     "/ho-so/{code}/gui-bo-sung" => post(supplement::supplement_send);
     "/ho-so/{code}/bien-nhan.pdf" => get(tracking::receipt);
     "/ho-so/{code}/thanh-toan" => post(payment::pay);
+    "/ho-so/{code}/danh-gia" => post(rating::rate);
     "/thanh-toan/vnpay/ket-qua" => get(payment::returned);
     "/thanh-toan/vnpay/ipn" => get(vnpay::ipn);
     "/cong-thanh-toan-thu-nghiem" => get(sandbox::page).post(sandbox::choose);

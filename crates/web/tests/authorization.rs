@@ -193,6 +193,7 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("POST", "/ho-so/{code}/gui-bo-sung", Rule::Owner),
     ("GET", "/ho-so/{code}/bien-nhan.pdf", Rule::Owner),
     ("POST", "/ho-so/{code}/thanh-toan", Rule::Owner),
+    ("POST", "/ho-so/{code}/danh-gia", Rule::Owner),
     // the gateway's return and notification, and the sandbox gateway: signed, not logged in
     ("GET", "/thanh-toan/vnpay/ket-qua", Rule::Public),
     ("GET", "/thanh-toan/vnpay/ipn", Rule::Public),

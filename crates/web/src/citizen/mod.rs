@@ -5,6 +5,7 @@ pub(crate) mod apply;
 pub(crate) mod attachments;
 pub(crate) mod lookup;
 pub(crate) mod payment;
+pub(crate) mod rating;
 pub(crate) mod submit;
 pub(crate) mod supplement;
 pub(crate) mod tracking;

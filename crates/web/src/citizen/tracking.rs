@@ -167,6 +167,14 @@ pub(crate) struct DossierPage {
     /// Fees owed and payments made; `can_pay` offers paying online.
     money: crate::payments::MoneyView,
     can_pay: bool,
+    /// The applicant's rating once given (label, comment), or the form while the dossier may be rated.
+    rating: Option<(&'static str, Option<String>)>,
+    can_rate: bool,
+    /// The rating form as typed, and what is wrong with it (kept when it is refused).
+    pub(crate) rating_level: String,
+    pub(crate) rating_comment: String,
+    pub(crate) rating_error: Option<&'static str>,
+    levels: Vec<(u8, &'static str)>,
 }
 
 pub(crate) struct SupplementView {
@@ -307,11 +315,22 @@ pub(crate) async fn render_dossier_with(
         None
     };
     let money = crate::payments::money_view(state, &dossier).await?;
+    let rating = state.store.ratings.rating(dossier.id).await?;
+    let can_rate = rating.is_none() && motcua_domain::rating::may_rate(dossier.status);
     let can_pay =
         money.owed.is_some() && dossier.status == DossierStatus::AwaitingFinancialObligation;
     Ok(DossierPage {
         money,
         can_pay,
+        rating: rating.map(|r| (r.level.label_vi(), r.comment)),
+        can_rate,
+        rating_level: String::new(),
+        rating_comment: String::new(),
+        rating_error: None,
+        levels: motcua_domain::rating::Satisfaction::ALL
+            .iter()
+            .map(|s| (s.score(), s.label_vi()))
+            .collect(),
         result,
         slips: crate::slips::available(&events, false),
         supplement,

@@ -37,6 +37,8 @@ pub(crate) struct InboxRow {
 #[template(path = "office_inbox.html")]
 pub(crate) struct InboxPage {
     layout: Layout,
+    /// The applicants' satisfaction with these agencies over the last 12 months.
+    satisfaction: Option<String>,
     rows: Vec<InboxRow>,
     q: String,
     status_options: Vec<(&'static str, &'static str, bool)>,
@@ -282,7 +284,19 @@ pub(crate) async fn inbox(
         .filter(|s| **s != S::Draft)
         .map(|s| (s.as_str(), s.label_vi(), Some(*s) == chosen_status))
         .collect();
+    let figures = state
+        .store
+        .ratings
+        .figures(&agencies, OffsetDateTime::now_utc() - Duration::days(365))
+        .await?;
+    let satisfaction = figures.satisfied_percent().map(|p| {
+        format!(
+            "Người dân hài lòng trở lên: {p} % trong {} đánh giá của 12 tháng qua",
+            figures.total()
+        )
+    });
     Ok(InboxPage {
+        satisfaction,
         layout,
         rows,
         q: q.q,

@@ -97,6 +97,8 @@ pub(crate) struct DossierPage {
     can_take_fee: bool,
     /// Fees set and payments made.
     money: crate::payments::MoneyView,
+    /// The applicant's rating, once given: (level, comment).
+    rating: Option<(&'static str, Option<String>)>,
     errors: Vec<(String, String)>,
     reason: String,
     notice: Option<&'static str>,
@@ -327,6 +329,12 @@ pub(crate) async fn render(
         counter_method: String::new(),
         can_take_fee: rights.receive,
         money: crate::payments::money_view(state, &dossier).await?,
+        rating: state
+            .store
+            .ratings
+            .rating(dossier.id)
+            .await?
+            .map(|r| (r.level.label_vi(), r.comment)),
         errors,
         reason,
         notice,
