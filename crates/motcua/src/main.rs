@@ -407,6 +407,10 @@ async fn serve(config: Config) -> Result<(), Failure> {
             public_url: state.site.public_url.clone(),
         };
         tokio::spawn(worker.run(state.outbox_wake.clone()));
+        tokio::spawn(motcua_web::payments::reconcile_every(
+            state.clone(),
+            std::time::Duration::from_secs(300),
+        ));
     }
     let state = state.with_sessions(motcua_web::session::SessionSettings {
         idle: time::Duration::minutes(i64::from(config.session_idle_minutes)),

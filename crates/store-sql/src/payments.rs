@@ -231,4 +231,53 @@ impl PaymentRepo for SqlStore {
                 == 1
         })
     }
+
+    async fn pending_before(
+        &self,
+        before: time::OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<Payment>> {
+        let sql = format!(
+            "{PAYMENT_COLUMNS} WHERE status = 'pending' AND provider <> 'counter' AND created_at < $1 \
+             ORDER BY created_at LIMIT {limit}"
+        );
+        read!(self, |pool, d| {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(At(before))
+                .fetch_all(pool)
+                .await
+                .map_err(map_err)?;
+            rows.iter().map(payment_row).collect()
+        })
+    }
+
+    async fn sandbox_record(
+        &self,
+        txn_ref: &str,
+        fields: &str,
+        at: time::OffsetDateTime,
+    ) -> StoreResult<()> {
+        write!(self, |tx, d| {
+            sqlx::query(
+                "INSERT INTO sandbox_transactions (txn_ref, fields, created_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (txn_ref) DO NOTHING",
+            )
+            .bind(txn_ref)
+            .bind(fields)
+            .bind(At(at))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        })
+    }
+
+    async fn sandbox_answer(&self, txn_ref: &str) -> StoreResult<Option<String>> {
+        read!(self, |pool, d| {
+            sqlx::query_scalar("SELECT fields FROM sandbox_transactions WHERE txn_ref = $1")
+                .bind(txn_ref)
+                .fetch_optional(pool)
+                .await
+                .map_err(map_err)
+        })
+    }
 }

@@ -32,6 +32,12 @@ on_both_backends!(
     a_payment_that_arrives_after_withdrawal_is_flagged_and_refunded_on
 );
 
+on_both_backends!(
+    payments_left_pending_are_settled_by_reconciliation,
+    payments_left_pending_are_settled_by_reconciliation_on_postgresql,
+    payments_left_pending_are_settled_by_reconciliation_on
+);
+
 /// Where a redirect goes, as a path with its query (the sandbox and the return page are on this portal).
 fn local(reply: &support::Reply) -> String {
     let to = reply.headers["location"].to_str().unwrap();
@@ -518,5 +524,83 @@ async fn a_payment_that_arrives_after_withdrawal_is_flagged_and_refunded_on(db: 
     assert!(
         mine_page.body.contains("Đã hoàn tiền"),
         "the applicant sees the refund"
+    );
+}
+
+async fn payments_left_pending_are_settled_by_reconciliation_on(db: TestStore) {
+    let (app, citizen, dossier) = support::with_submitted_dossier(db).await;
+    let officer = person(
+        "Trần Thị Bình",
+        "binh@minhhoa.example.vn",
+        AccountKind::Officer,
+        &[
+            &format!("reception@{AGENCY}"),
+            &format!("specialist@{AGENCY}"),
+        ],
+    );
+    let desk = session_for(&app, &officer, "b").await;
+    let mine = support::session_existing(&app, citizen.id, "c").await;
+    let office = format!("/can-bo/ho-so/{}", dossier.code);
+    let page = format!("/ho-so/{}", dossier.code);
+    app.post_form(&office, "hanh_dong=tiep_nhan", Some(&desk))
+        .await;
+    app.post_form(
+        &format!("{office}/chuyen"),
+        &encode_form(&[
+            ("den", "awaiting_financial_obligation"),
+            ("so_tien", "50000"),
+            ("ly_do", "Nộp lệ phí theo quy định"),
+        ]),
+        Some(&desk),
+    )
+    .await;
+    // one attempt is abandoned before the gateway's page; the next is paid but its notification is lost
+    app.post_form(&format!("{page}/thanh-toan"), "", Some(&mine))
+        .await;
+    let go = app
+        .post_form(&format!("{page}/thanh-toan"), "", Some(&mine))
+        .await;
+    choose(&app, &local(&go), "mat_ipn").await;
+    let now = time::OffsetDateTime::now_utc();
+    assert_eq!(
+        motcua_web::payments::reconcile(&app.state, now)
+            .await
+            .unwrap(),
+        0,
+        "too early: the gateway's page may still be open"
+    );
+    let later = now + motcua_web::payments::RECONCILE_AFTER + time::Duration::minutes(1);
+    assert_eq!(
+        motcua_web::payments::reconcile(&app.state, later)
+            .await
+            .unwrap(),
+        2
+    );
+    let payments = app.db.store.payments.payments(dossier.id).await.unwrap();
+    assert_eq!(
+        payments[0].status,
+        PaymentStatus::Failed,
+        "the abandoned attempt"
+    );
+    assert_eq!(
+        payments[1].status,
+        PaymentStatus::Paid,
+        "the lost notification"
+    );
+    let resumed = app
+        .db
+        .store
+        .dossiers
+        .get(dossier.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(resumed.status, DossierStatus::Processing);
+    assert_eq!(
+        motcua_web::payments::reconcile(&app.state, later)
+            .await
+            .unwrap(),
+        0,
+        "nothing is settled twice"
     );
 }

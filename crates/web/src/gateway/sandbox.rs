@@ -155,6 +155,15 @@ pub(crate) async fn choose(
     .collect();
     let hash = vnpay::sign(&callback, state.payments.secret.as_bytes());
     callback.insert(vnpay::SECURE_HASH.into(), hash);
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(callback.iter())
+        .finish();
+    // the gateway's own record, for the status query when the notification is lost
+    state
+        .store
+        .payments
+        .sandbox_record(&copied("vnp_TxnRef"), &query, now)
+        .await?;
     if notify {
         // the notification first, as the real gateway does; its answer is the gateway's business
         if let Err(e) = settle_notification(&state, &callback).await {
@@ -162,8 +171,5 @@ pub(crate) async fn choose(
         }
     }
     let back = copied("vnp_ReturnUrl");
-    let query: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(callback.iter())
-        .finish();
     Ok(Redirect::to(&format!("{back}?{query}")).into_response())
 }

@@ -418,3 +418,62 @@ pub(crate) async fn receipt_document(
         footer: state.site.name.clone(),
     }))
 }
+
+/// How long after it started a payment still pending is asked about: the gateway's page closes after 15 minutes.
+pub const RECONCILE_AFTER: time::Duration = time::Duration::minutes(20);
+
+/// Ask the gateway about payments left pending (the applicant closed the browser, the notification was lost) and
+/// settle them as it answers, through the same checks as its notification; a payment the gateway never saw is
+/// failed. Safe on every node at once: a payment settles once. Returns how many were settled.
+///
+/// The sandbox gateway answers from its own record. The status query of the real VNPay (`querydr`) is not built
+/// yet: with the sandbox off nothing is asked, and pending payments wait for their notification.
+pub async fn reconcile(state: &AppState, now: OffsetDateTime) -> Result<usize, AppError> {
+    if !state.payments.sandbox {
+        return Ok(0);
+    }
+    let mut settled = 0;
+    for payment in state
+        .store
+        .payments
+        .pending_before(now - RECONCILE_AFTER, 100)
+        .await?
+    {
+        let answer = state
+            .store
+            .payments
+            .sandbox_answer(&payment.txn_ref)
+            .await?;
+        let done = match answer {
+            Some(query) => {
+                let fields: Fields = form_urlencoded::parse(query.as_bytes())
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect();
+                settle_notification(state, &fields).await? == RspCode::Confirmed
+            }
+            // the gateway never saw it (code 91 of the status query): the attempt expired unpaid
+            None => {
+                let s = settlement(state, &payment, false, None, None).await?;
+                state.store.payments.settle(&s).await?
+            }
+        };
+        if done {
+            settled += 1;
+        }
+    }
+    Ok(settled)
+}
+
+/// [`reconcile`] every `period`, logging what it did; for `serve`'s background work.
+pub async fn reconcile_every(state: AppState, period: std::time::Duration) {
+    loop {
+        tokio::time::sleep(period).await;
+        match reconcile(&state, OffsetDateTime::now_utc()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(settled = n, "pending payments reconciled with the gateway"),
+            Err(e) => {
+                tracing::warn!(error = %e, "payment reconciliation failed; tried again later")
+            }
+        }
+    }
+}
