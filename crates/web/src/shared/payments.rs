@@ -138,6 +138,11 @@ pub(crate) async fn settle_notification(
     state: &AppState,
     fields: &Fields,
 ) -> Result<RspCode, AppError> {
+    let secret = state.payments.secret.as_bytes();
+    // an unsigned request costs no database read
+    if !vnpay::verify(fields, secret) {
+        return Ok(RspCode::InvalidSignature);
+    }
     let payment = match fields.get("vnp_TxnRef") {
         Some(r) if !r.is_empty() => state.store.payments.by_ref(r).await?,
         _ => None,
@@ -146,7 +151,6 @@ pub(crate) async fn settle_notification(
         amount: p.amount,
         status: p.status,
     });
-    let secret = state.payments.secret.as_bytes();
     let paid = match vnpay::decide_ipn(fields, secret, order) {
         IpnDecision::Answer(code) => return Ok(code),
         IpnDecision::Settle { paid } => paid,
