@@ -38,6 +38,53 @@ on_both_backends!(
     payments_left_pending_are_settled_by_reconciliation_on
 );
 
+/// A received dossier owing a fee of 50.000 đ, with the desk's and the applicant's sessions.
+struct Owing {
+    app: TestApp,
+    dossier: motcua_domain::Dossier,
+    desk: String,
+    mine: String,
+    office: String,
+    page: String,
+}
+
+async fn owing_a_fee(db: TestStore) -> Owing {
+    let (app, citizen, dossier) = support::with_submitted_dossier(db).await;
+    let officer = person(
+        "Trần Thị Bình",
+        "binh@minhhoa.example.vn",
+        AccountKind::Officer,
+        &[
+            &format!("reception@{AGENCY}"),
+            &format!("specialist@{AGENCY}"),
+        ],
+    );
+    let desk = session_for(&app, &officer, "b").await;
+    let mine = support::session_existing(&app, citizen.id, "c").await;
+    let office = format!("/can-bo/ho-so/{}", dossier.code);
+    let page = format!("/ho-so/{}", dossier.code);
+    app.post_form(&office, "hanh_dong=tiep_nhan", Some(&desk))
+        .await;
+    app.post_form(
+        &format!("{office}/chuyen"),
+        &encode_form(&[
+            ("den", "awaiting_financial_obligation"),
+            ("so_tien", "50000"),
+            ("ly_do", "Nộp lệ phí theo quy định"),
+        ]),
+        Some(&desk),
+    )
+    .await;
+    Owing {
+        app,
+        dossier,
+        desk,
+        mine,
+        office,
+        page,
+    }
+}
+
 /// Where a redirect goes, as a path with its query (the sandbox and the return page are on this portal).
 fn local(reply: &support::Reply) -> String {
     let to = reply.headers["location"].to_str().unwrap();
@@ -421,32 +468,14 @@ async fn a_fee_paid_at_the_counter_is_recorded_with_its_receipt_on(db: TestStore
 }
 
 async fn a_payment_that_arrives_after_withdrawal_is_flagged_and_refunded_on(db: TestStore) {
-    let (app, citizen, dossier) = support::with_submitted_dossier(db).await;
-    let officer = person(
-        "Trần Thị Bình",
-        "binh@minhhoa.example.vn",
-        AccountKind::Officer,
-        &[
-            &format!("reception@{AGENCY}"),
-            &format!("specialist@{AGENCY}"),
-        ],
-    );
-    let desk = session_for(&app, &officer, "b").await;
-    let mine = support::session_existing(&app, citizen.id, "c").await;
-    let office = format!("/can-bo/ho-so/{}", dossier.code);
-    let page = format!("/ho-so/{}", dossier.code);
-    app.post_form(&office, "hanh_dong=tiep_nhan", Some(&desk))
-        .await;
-    app.post_form(
-        &format!("{office}/chuyen"),
-        &encode_form(&[
-            ("den", "awaiting_financial_obligation"),
-            ("so_tien", "50000"),
-            ("ly_do", "Nộp lệ phí theo quy định"),
-        ]),
-        Some(&desk),
-    )
-    .await;
+    let Owing {
+        app,
+        dossier,
+        desk,
+        mine,
+        office,
+        page,
+    } = owing_a_fee(db).await;
     // the applicant goes to the gateway, then withdraws the dossier before paying; the desk agrees
     let go = app
         .post_form(&format!("{page}/thanh-toan"), "", Some(&mine))
@@ -528,32 +557,13 @@ async fn a_payment_that_arrives_after_withdrawal_is_flagged_and_refunded_on(db: 
 }
 
 async fn payments_left_pending_are_settled_by_reconciliation_on(db: TestStore) {
-    let (app, citizen, dossier) = support::with_submitted_dossier(db).await;
-    let officer = person(
-        "Trần Thị Bình",
-        "binh@minhhoa.example.vn",
-        AccountKind::Officer,
-        &[
-            &format!("reception@{AGENCY}"),
-            &format!("specialist@{AGENCY}"),
-        ],
-    );
-    let desk = session_for(&app, &officer, "b").await;
-    let mine = support::session_existing(&app, citizen.id, "c").await;
-    let office = format!("/can-bo/ho-so/{}", dossier.code);
-    let page = format!("/ho-so/{}", dossier.code);
-    app.post_form(&office, "hanh_dong=tiep_nhan", Some(&desk))
-        .await;
-    app.post_form(
-        &format!("{office}/chuyen"),
-        &encode_form(&[
-            ("den", "awaiting_financial_obligation"),
-            ("so_tien", "50000"),
-            ("ly_do", "Nộp lệ phí theo quy định"),
-        ]),
-        Some(&desk),
-    )
-    .await;
+    let Owing {
+        app,
+        dossier,
+        mine,
+        page,
+        ..
+    } = owing_a_fee(db).await;
     // one attempt is abandoned before the gateway's page; the next is paid but its notification is lost
     app.post_form(&format!("{page}/thanh-toan"), "", Some(&mine))
         .await;

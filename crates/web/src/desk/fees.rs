@@ -8,13 +8,12 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 
-use motcua_domain::policy::Action;
+use motcua_domain::desk::DeskRight;
 
 use crate::desk::page::render;
-use crate::dossiers::for_office;
 use crate::input::Form;
 use crate::payments::{CounterMethod, record_at_counter};
-use crate::{AppError, AppState, guard, layout::Layout, viewer::Viewer};
+use crate::{AppError, AppState, layout::Layout, viewer::Viewer};
 
 #[derive(Debug, Default, serde::Deserialize)]
 pub(crate) struct CounterForm {
@@ -35,22 +34,12 @@ pub(crate) async fn paid_at_counter(
     Path(code): Path<String>,
     Form(posted): Form<CounterForm>,
 ) -> Result<Response, AppError> {
-    let (officer, dossier, details, r) = match for_office(&state, &viewer, &code).await? {
-        Ok(x) => x,
-        Err(resp) => return Ok(resp),
-    };
+    let (officer, dossier, details, r) =
+        match crate::dossiers::for_office_with(&state, &viewer, &code, DeskRight::Receive).await? {
+            Ok(x) => x,
+            Err(r) => return Ok(r),
+        };
     let path = format!("/can-bo/ho-so/{code}");
-    if !r.receive
-        && let Err(resp) = guard::require(
-            &state,
-            &viewer,
-            Action::ReceiveDossiers(dossier.code.agency()),
-            &path,
-        )
-        .await
-    {
-        return Ok(resp);
-    }
     let receipt = motcua_domain::text::normalize(&posted.so_bien_lai);
     let mut errors = Vec::new();
     let method = CounterMethod::parse(&posted.cach_nop);
@@ -118,22 +107,12 @@ pub(crate) async fn refund(
     Path(code): Path<String>,
     Form(posted): Form<RefundForm>,
 ) -> Result<Response, AppError> {
-    let (officer, dossier, details, r) = match for_office(&state, &viewer, &code).await? {
-        Ok(x) => x,
-        Err(resp) => return Ok(resp),
-    };
+    let (officer, dossier, details, r) =
+        match crate::dossiers::for_office_with(&state, &viewer, &code, DeskRight::Receive).await? {
+            Ok(x) => x,
+            Err(r) => return Ok(r),
+        };
     let path = format!("/can-bo/ho-so/{code}");
-    if !r.receive
-        && let Err(resp) = guard::require(
-            &state,
-            &viewer,
-            Action::ReceiveDossiers(dossier.code.agency()),
-            &path,
-        )
-        .await
-    {
-        return Ok(resp);
-    }
     let document = motcua_domain::text::normalize(&posted.chung_tu);
     let payment = state
         .store

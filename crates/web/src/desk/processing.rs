@@ -18,10 +18,10 @@ use axum::{
 use time::OffsetDateTime;
 
 use motcua_calendar::WorkCalendar;
+use motcua_domain::desk::DeskRight;
 use motcua_domain::{
     Account, AccountId, Dossier, DossierStatus, ProcedureCase,
     desk::{StepTask, result_open},
-    policy::Action,
     upload, vntime,
     workflow::{DossierResult, EndStep, ResultFile, StepChange, StepOutcome, StepRecord},
 };
@@ -432,22 +432,11 @@ pub(crate) async fn enter_result(
     mut multipart: Multipart,
 ) -> Result<Response, AppError> {
     let (officer, dossier, details, rights) =
-        match crate::dossiers::for_office(&state, &viewer, &code).await? {
+        match crate::dossiers::for_office_with(&state, &viewer, &code, DeskRight::Process).await? {
             Ok(x) => x,
             Err(r) => return Ok(r),
         };
     let path = format!("/can-bo/ho-so/{code}");
-    if !rights.process
-        && let Err(resp) = guard::require(
-            &state,
-            &viewer,
-            Action::ProcessDossiers(dossier.code.agency()),
-            &path,
-        )
-        .await
-    {
-        return Ok(resp);
-    }
     let mut number = String::new();
     let mut signer = String::new();
     let mut date = String::new();

@@ -15,11 +15,11 @@ use axum::{
 };
 use time::OffsetDateTime;
 
+use motcua_domain::desk::DeskRight;
 use motcua_domain::{
     ClockState, DossierStatus, Transition, desk,
     form::{self},
     payment::Charge,
-    policy::Action,
     submission::OutgoingEmail,
     vntime,
 };
@@ -43,23 +43,11 @@ pub(crate) async fn answer(
     Path(code): Path<String>,
     Form(posted): Form<AnswerForm>,
 ) -> Result<Response, AppError> {
-    let (officer, dossier, details, r) = match for_office(&state, &viewer, &code).await? {
-        Ok(x) => x,
-        Err(r) => return Ok(r),
-    };
-    if !r.receive {
-        let path = format!("/can-bo/ho-so/{code}");
-        if let Err(resp) = guard::require(
-            &state,
-            &viewer,
-            Action::ReceiveDossiers(dossier.code.agency()),
-            &path,
-        )
-        .await
-        {
-            return Ok(resp);
-        }
-    }
+    let (officer, dossier, details, r) =
+        match crate::dossiers::for_office_with(&state, &viewer, &code, DeskRight::Receive).await? {
+            Ok(x) => x,
+            Err(r) => return Ok(r),
+        };
     let reason = motcua_domain::text::normalize(&posted.ly_do);
     let now = OffsetDateTime::now_utc();
     let actor = format!("{} ({})", officer.full_name, officer.id);
@@ -492,22 +480,12 @@ pub(crate) async fn apology(
     Path(code): Path<String>,
     Form(f): Form<ApologyForm>,
 ) -> Result<Response, AppError> {
-    let (officer, dossier, details, r) = match for_office(&state, &viewer, &code).await? {
-        Ok(x) => x,
-        Err(resp) => return Ok(resp),
-    };
+    let (officer, dossier, details, r) =
+        match crate::dossiers::for_office_with(&state, &viewer, &code, DeskRight::Approve).await? {
+            Ok(x) => x,
+            Err(r) => return Ok(r),
+        };
     let path = format!("/can-bo/ho-so/{code}");
-    if !r.approve
-        && let Err(resp) = guard::require(
-            &state,
-            &viewer,
-            Action::ApproveDossiers(dossier.code.agency()),
-            &path,
-        )
-        .await
-    {
-        return Ok(resp);
-    }
     let reason = motcua_domain::text::normalize(&f.ly_do);
     let typed = motcua_domain::text::normalize(&f.ngay_hen_moi);
     let cal = calendar(&state).await?;

@@ -107,6 +107,29 @@ pub(crate) async fn for_office(
     Ok(Ok((officer, dossier, details, r)))
 }
 
+/// [`for_office`], and the desk right `right` at the dossier's agency (refused and audited by the policy
+/// otherwise): for the desk's actions that need more than seeing the dossier.
+pub(crate) async fn for_office_with(
+    state: &AppState,
+    viewer: &Viewer,
+    code: &str,
+    right: DeskRight,
+) -> Result<Result<(Account, Dossier, OnlineDetails, Rights), Response>, AppError> {
+    let found = match for_office(state, viewer, code).await? {
+        Ok(found) => found,
+        Err(r) => return Ok(Err(r)),
+    };
+    if !found.3.holds(right) {
+        let path = format!("/can-bo/ho-so/{code}");
+        if let Err(r) =
+            guard::require(state, viewer, right.action(found.1.code.agency()), &path).await
+        {
+            return Ok(Err(r));
+        }
+    }
+    Ok(Ok(found))
+}
+
 /// The dossier with this code, if the viewer holds a desk role at its agency (for the slips).
 pub(crate) async fn office_dossier(
     state: &AppState,
