@@ -185,7 +185,8 @@ pub(crate) async fn supplement_send(
     // transition and the files, all or nothing
     let change = match asked {
         Some(asked) if was_received => {
-            Some(crate::steps::after_supplement(&state, &dossier, asked.at, t.at).await?)
+            let cal = crate::dossiers::calendar(&state).await?;
+            Some(crate::steps::after_supplement(&state, &cal, &dossier, asked.at, t.at).await?)
         }
         _ => None,
     };

@@ -239,7 +239,7 @@ async fn settlement(
         if let Some(due) = dossier.due_at {
             t = t.with_due_at(cal.extend_for_pause(due, since, now));
         }
-        s.then = crate::steps::after_supplement(state, &dossier, since, now).await?;
+        s.then = crate::steps::after_supplement(state, &cal, &dossier, since, now).await?;
         s.resume = Some(t);
     } else if dossier.status.is_terminal() {
         s.flag = Some(format!(

@@ -235,11 +235,11 @@ pub(crate) fn step_views(
 /// pause, or (the supplement was asked for at reception) the workflow starts with its first step open to the unit.
 pub(crate) async fn after_supplement(
     state: &AppState,
+    cal: &WorkCalendar,
     dossier: &Dossier,
     paused_since: OffsetDateTime,
     now: OffsetDateTime,
 ) -> Result<StepChange, AppError> {
-    let cal = crate::dossiers::calendar(state).await?;
     let steps = state.store.workflows.steps(dossier.id).await?;
     let mut change = StepChange {
         dossier: Some(dossier.id),
@@ -255,7 +255,7 @@ pub(crate) async fn after_supplement(
     let case = dossier_case(state, dossier).await?;
     let (version, workflow) = starting_workflow(state, dossier, case.as_ref()).await?;
     change.next = open_step(
-        &cal,
+        cal,
         dossier,
         &workflow,
         version,
