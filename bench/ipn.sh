@@ -26,7 +26,7 @@ pg_url="${PG%/*}/$db"
 read -r rate p50 p99 < <("$bin" --ipn "$pg_url" "$work/files" "$COUNT" "$CONCURRENCY")
 
 # the same work in SQL, on the dossiers just settled: the handler's reads (payment by reference, dossier, fees,
-# history, calendar twice, steps, procedure version, workflow, officers for the step's mail, the applicant's
+# history, the calendar, steps, procedure version, workflow, officers for the step's mail, the applicant's
 # details), then one transaction settling the payment, paying the fee, moving the dossier, appending its history
 # event, opening its first step and queueing the mail
 psql "$pg_url" -qc "CREATE TABLE bench_refs AS SELECT row_number() OVER (ORDER BY created_at) AS n, txn_ref, dossier_id, charge_id FROM payments"
@@ -39,7 +39,6 @@ SELECT * FROM charges WHERE dossier_id = :dossier_id::uuid ORDER BY set_at, id;
 SELECT * FROM dossier_events WHERE dossier_id = :dossier_id::uuid ORDER BY seq;
 SELECT day, kind, name, proposed FROM calendar_days ORDER BY day;
 SELECT * FROM dossier_steps WHERE dossier_id = :dossier_id::uuid ORDER BY seq;
-SELECT day, kind, name, proposed FROM calendar_days ORDER BY day;
 SELECT document FROM procedure_versions WHERE procedure_code = '1.001193' AND version = 1;
 SELECT steps FROM workflows WHERE procedure_code = '1.001193' AND case_key = 'mac-dinh' ORDER BY version DESC LIMIT 1;
 SELECT id FROM accounts WHERE kind = 'officer';
