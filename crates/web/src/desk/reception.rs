@@ -79,21 +79,8 @@ pub(crate) async fn answer(
     let mut t = match Transition::new(dossier.id, dossier.status, to, now, actor) {
         Ok(t) => t,
         Err(_) => {
-            return Ok((
-                StatusCode::CONFLICT,
-                render(
-                    &state,
-                    layout,
-                    dossier,
-                    details,
-                    r,
-                    vec![],
-                    reason,
-                    Some(NOT_NOW),
-                )
-                .await?,
-            )
-                .into_response());
+            let page = stale(&state, layout, dossier, details, r, reason).await?;
+            return Ok((StatusCode::CONFLICT, page).into_response());
         }
     };
     if needs_reason {
@@ -158,29 +145,11 @@ pub(crate) async fn answer(
             state.outbox_wake.notify_one();
             Ok(Redirect::to("/can-bo/tiep-nhan").into_response())
         }
-        Err(StoreError::Conflict(_)) => {
-            let fresh = state
-                .store
-                .dossiers
-                .get(dossier.id)
-                .await?
-                .unwrap_or(dossier);
-            Ok((
-                StatusCode::CONFLICT,
-                render(
-                    &state,
-                    layout,
-                    fresh,
-                    details,
-                    r,
-                    vec![],
-                    reason,
-                    Some(NOT_NOW),
-                )
-                .await?,
-            )
-                .into_response())
-        }
+        Err(StoreError::Conflict(_)) => Ok((
+            StatusCode::CONFLICT,
+            stale(&state, layout, dossier, details, r, reason).await?,
+        )
+            .into_response()),
         Err(e) => Err(e.into()),
     }
 }
@@ -211,13 +180,45 @@ async fn render_typed(
     r: crate::dossiers::Rights,
     errors: Vec<(String, String)>,
     reason: String,
-    notice: Option<&'static str>,
     posted: &MoveForm,
 ) -> Result<crate::desk::page::DossierPage, AppError> {
-    let mut page = render(state, layout, dossier, details, r, errors, reason, notice).await?;
+    let mut page = render(state, layout, dossier, details, r, errors, reason, None).await?;
+    keep_typed(&mut page, posted);
+    Ok(page)
+}
+
+/// What was typed in the later-change form, shown again in it.
+fn keep_typed(page: &mut crate::desk::page::DossierPage, posted: &MoveForm) {
     page.chosen = posted.den.clone();
     page.amount = posted.so_tien.clone();
-    Ok(page)
+}
+
+/// The dossier page read afresh after someone else changed the dossier first (answered with 409).
+async fn stale(
+    state: &AppState,
+    layout: crate::layout::Layout,
+    dossier: motcua_domain::Dossier,
+    details: motcua_domain::submission::OnlineDetails,
+    r: crate::dossiers::Rights,
+    reason: String,
+) -> Result<crate::desk::page::DossierPage, AppError> {
+    let fresh = state
+        .store
+        .dossiers
+        .get(dossier.id)
+        .await?
+        .unwrap_or(dossier);
+    render(
+        state,
+        layout,
+        fresh,
+        details,
+        r,
+        vec![],
+        reason,
+        Some(NOT_NOW),
+    )
+    .await
 }
 
 /// How a result was handed over, as recorded on the delivery event.
@@ -262,10 +263,7 @@ pub(crate) async fn move_on(
         )];
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            render_typed(
-                &state, layout, dossier, details, r, errors, reason, None, &posted,
-            )
-            .await?,
+            render_typed(&state, layout, dossier, details, r, errors, reason, &posted).await?,
         )
             .into_response());
     };
@@ -286,10 +284,8 @@ pub(crate) async fn move_on(
                 let errors = vec![("so_tien".to_string(), message.to_string())];
                 return Ok((
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    render_typed(
-                        &state, layout, dossier, details, r, errors, reason, None, &posted,
-                    )
-                    .await?,
+                    render_typed(&state, layout, dossier, details, r, errors, reason, &posted)
+                        .await?,
                 )
                     .into_response());
             }
@@ -304,32 +300,16 @@ pub(crate) async fn move_on(
         )];
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            render_typed(
-                &state, layout, dossier, details, r, errors, reason, None, &posted,
-            )
-            .await?,
+            render_typed(&state, layout, dossier, details, r, errors, reason, &posted).await?,
         )
             .into_response());
     }
     let now = OffsetDateTime::now_utc();
     let actor_name = format!("{} ({})", officer.full_name, officer.id);
     let Ok(mut t) = Transition::new(dossier.id, dossier.status, to, now, actor_name.clone()) else {
-        return Ok((
-            StatusCode::CONFLICT,
-            render_typed(
-                &state,
-                layout,
-                dossier,
-                details,
-                r,
-                vec![],
-                reason,
-                Some(NOT_NOW),
-                &posted,
-            )
-            .await?,
-        )
-            .into_response());
+        let mut page = stale(&state, layout, dossier, details, r, reason).await?;
+        keep_typed(&mut page, &posted);
+        return Ok((StatusCode::CONFLICT, page).into_response());
     };
     if to == DossierStatus::ResultDelivered {
         // who and when are the event's; how is its reason
@@ -340,10 +320,7 @@ pub(crate) async fn move_on(
             )];
             return Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
-                render_typed(
-                    &state, layout, dossier, details, r, errors, reason, None, &posted,
-                )
-                .await?,
+                render_typed(&state, layout, dossier, details, r, errors, reason, &posted).await?,
             )
                 .into_response());
         };
@@ -387,10 +364,7 @@ pub(crate) async fn move_on(
             let errors = vec![("hanh-dong-sau".to_string(), message.to_string())];
             return Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
-                render_typed(
-                    &state, layout, dossier, details, r, errors, reason, None, &posted,
-                )
-                .await?,
+                render_typed(&state, layout, dossier, details, r, errors, reason, &posted).await?,
             )
                 .into_response());
         }
@@ -433,28 +407,9 @@ pub(crate) async fn move_on(
             Ok(Redirect::to(&format!("/can-bo/ho-so/{code}")).into_response())
         }
         Err(StoreError::Conflict(_)) => {
-            let fresh = state
-                .store
-                .dossiers
-                .get(dossier.id)
-                .await?
-                .unwrap_or(dossier);
-            Ok((
-                StatusCode::CONFLICT,
-                render_typed(
-                    &state,
-                    layout,
-                    fresh,
-                    details,
-                    r,
-                    vec![],
-                    reason,
-                    Some(NOT_NOW),
-                    &posted,
-                )
-                .await?,
-            )
-                .into_response())
+            let mut page = stale(&state, layout, dossier, details, r, reason).await?;
+            keep_typed(&mut page, &posted);
+            Ok((StatusCode::CONFLICT, page).into_response())
         }
         Err(e) => Err(e.into()),
     }
@@ -590,29 +545,11 @@ pub(crate) async fn apology(
             state.outbox_wake.notify_one();
             Ok(Redirect::to(&path).into_response())
         }
-        Err(StoreError::Conflict(_)) => {
-            let fresh = state
-                .store
-                .dossiers
-                .get(dossier.id)
-                .await?
-                .unwrap_or(dossier);
-            Ok((
-                StatusCode::CONFLICT,
-                render(
-                    &state,
-                    layout,
-                    fresh,
-                    details,
-                    r,
-                    vec![],
-                    reason,
-                    Some(NOT_NOW),
-                )
-                .await?,
-            )
-                .into_response())
-        }
+        Err(StoreError::Conflict(_)) => Ok((
+            StatusCode::CONFLICT,
+            stale(&state, layout, dossier, details, r, reason).await?,
+        )
+            .into_response()),
         Err(e) => Err(e.into()),
     }
 }
