@@ -38,7 +38,7 @@ on_both_backends!(
     payments_left_pending_are_settled_by_reconciliation_on
 );
 
-/// A received dossier owing a fee of 50.000 đ, with the desk's and the applicant's sessions.
+/// A dossier at the desk, with the officer's and the applicant's sessions and the two pages' paths.
 struct Owing {
     app: TestApp,
     dossier: motcua_domain::Dossier,
@@ -48,7 +48,9 @@ struct Owing {
     page: String,
 }
 
-async fn owing_a_fee(db: TestStore) -> Owing {
+/// A dossier accepted at reception by an officer who may also process it, with the desk's and the applicant's
+/// sessions.
+async fn received(db: TestStore) -> Owing {
     let (app, citizen, dossier) = support::with_submitted_dossier(db).await;
     let officer = person(
         "Trần Thị Bình",
@@ -65,16 +67,6 @@ async fn owing_a_fee(db: TestStore) -> Owing {
     let page = format!("/ho-so/{}", dossier.code);
     app.post_form(&office, "hanh_dong=tiep_nhan", Some(&desk))
         .await;
-    app.post_form(
-        &format!("{office}/chuyen"),
-        &encode_form(&[
-            ("den", "awaiting_financial_obligation"),
-            ("so_tien", "50000"),
-            ("ly_do", "Nộp lệ phí theo quy định"),
-        ]),
-        Some(&desk),
-    )
-    .await;
     Owing {
         app,
         dossier,
@@ -83,6 +75,23 @@ async fn owing_a_fee(db: TestStore) -> Owing {
         office,
         page,
     }
+}
+
+/// [`received`], then a fee of 50.000 đ set by the officer (status 6).
+async fn owing_a_fee(db: TestStore) -> Owing {
+    let w = received(db).await;
+    w.app
+        .post_form(
+            &format!("{}/chuyen", w.office),
+            &encode_form(&[
+                ("den", "awaiting_financial_obligation"),
+                ("so_tien", "50000"),
+                ("ly_do", "Nộp lệ phí theo quy định"),
+            ]),
+            Some(&w.desk),
+        )
+        .await;
+    w
 }
 
 /// Where a redirect goes, as a path with its query (the sandbox and the return page are on this portal).
@@ -125,22 +134,14 @@ fn signed(fields: &[(&str, &str)]) -> String {
 }
 
 async fn a_fee_is_paid_online_through_the_sandbox_and_settled_once_on(db: TestStore) {
-    let (app, citizen, dossier) = support::with_submitted_dossier(db).await;
-    let officer = person(
-        "Trần Thị Bình",
-        "binh@minhhoa.example.vn",
-        AccountKind::Officer,
-        &[
-            &format!("reception@{AGENCY}"),
-            &format!("specialist@{AGENCY}"),
-        ],
-    );
-    let desk = session_for(&app, &officer, "b").await;
-    let mine = support::session_existing(&app, citizen.id, "c").await;
-    let office = format!("/can-bo/ho-so/{}", dossier.code);
-    let page = format!("/ho-so/{}", dossier.code);
-    app.post_form(&office, "hanh_dong=tiep_nhan", Some(&desk))
-        .await;
+    let Owing {
+        app,
+        dossier,
+        desk,
+        mine,
+        office,
+        page,
+    } = received(db).await;
     // nothing owed yet: paying is refused plainly
     let early = app
         .post_form(&format!("{page}/thanh-toan"), "", Some(&mine))
