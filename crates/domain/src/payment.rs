@@ -319,6 +319,11 @@ pub mod vnpay {
         if !verify(fields, secret) {
             return IpnDecision::Answer(RspCode::InvalidSignature);
         }
+        decide_verified(fields, order)
+    }
+
+    /// The rest of the table (01 → 04 → 02 → settle), for fields whose signature was already checked.
+    pub fn decide_verified(fields: &Fields, order: Option<Order>) -> IpnDecision {
         let Some(order) = order else {
             return IpnDecision::Answer(RspCode::OrderNotFound);
         };

@@ -210,6 +210,31 @@ async fn a_fee_is_paid_online_through_the_sandbox_and_settled_once_on(db: TestSt
         .get(&gateway.replace("vnp_Amount=5000000", "vnp_Amount=100"))
         .await;
     assert_eq!(forged.status, StatusCode::BAD_REQUEST);
+    // no outcome chosen: the sandbox asks again, with the same signed request and nothing settled
+    let query = gateway.split_once('?').unwrap().1;
+    let unchosen = app
+        .send(
+            "POST",
+            "/cong-thanh-toan-thu-nghiem",
+            &[
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("sec-fetch-site", "same-origin"),
+            ],
+            &encode_form(&[("yeu_cau", query)]),
+        )
+        .await;
+    assert_eq!(unchosen.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        unchosen
+            .body
+            .contains("Chọn một kết quả giao dịch thử nghiệm")
+    );
+    assert!(unchosen.body.contains("50.000 đ"));
+    assert!(unchosen.body.contains("name=\"yeu_cau\""));
+    assert_eq!(
+        app.db.store.payments.payments(dossier.id).await.unwrap()[0].status,
+        PaymentStatus::Pending
+    );
     let back = choose(&app, &gateway, "tu_choi").await;
     let shown = app.get(&back).await;
     assert!(
@@ -525,6 +550,15 @@ async fn a_payment_that_arrives_after_withdrawal_is_flagged_and_refunded_on(db: 
         .await;
     assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(missing.body.contains("Nhập số chứng từ chi hoàn trả"));
+    let unknown = app
+        .post_form(
+            &refund,
+            &encode_form(&[("giao_dich", "khong-co"), ("chung_tu", "UNC-0042")]),
+            Some(&desk),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unknown.body.contains("Chỉ hoàn trả khoản đã nộp"));
     let done = app
         .post_form(
             &refund,

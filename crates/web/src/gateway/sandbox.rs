@@ -32,6 +32,8 @@ pub(crate) struct SandboxPage {
     txn_ref: String,
     /// The signed request as it came, sent back with the tester's choice.
     request: String,
+    /// Said when the form came back without a choice.
+    error: Option<&'static str>,
 }
 
 /// The signed request checked against the merchant code and secret: its fields, if it is valid.
@@ -90,6 +92,7 @@ pub(crate) async fn page(
         order: fields.get("vnp_OrderInfo").cloned().unwrap_or_default(),
         txn_ref: fields.get("vnp_TxnRef").cloned().unwrap_or_default(),
         request: query,
+        error: None,
     }
     .into_response())
 }
@@ -130,6 +133,7 @@ pub(crate) async fn choose(
                 order: request.get("vnp_OrderInfo").cloned().unwrap_or_default(),
                 txn_ref: request.get("vnp_TxnRef").cloned().unwrap_or_default(),
                 request: choice.yeu_cau,
+                error: Some("Chọn một kết quả giao dịch thử nghiệm"),
             };
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }

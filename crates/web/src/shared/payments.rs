@@ -151,7 +151,7 @@ pub(crate) async fn settle_notification(
         amount: p.amount,
         status: p.status,
     });
-    let paid = match vnpay::decide_ipn(fields, secret, order) {
+    let paid = match vnpay::decide_verified(fields, order) {
         IpnDecision::Answer(code) => return Ok(code),
         IpnDecision::Settle { paid } => paid,
     };
