@@ -218,6 +218,28 @@ impl Page<'_> {
     }
 }
 
+/// A QR code of `url` as an SVG image (black modules on white, a quiet zone of four modules), for a web page.
+pub fn qr_svg(url: &str, label: &str) -> Result<String, DocumentError> {
+    let code = qrcode::QrCode::new(url.as_bytes()).map_err(|e| DocumentError::Qr(e.to_string()))?;
+    let n = code.width();
+    let side = n + 8;
+    let mut path = String::new();
+    for (i, color) in code.to_colors().iter().enumerate() {
+        if *color == qrcode::Color::Dark {
+            path.push_str(&format!("M{} {}h1v1h-1z", i % n + 4, i / n + 4));
+        }
+    }
+    let label: String = label
+        .chars()
+        .filter(|c| !matches!(c, '<' | '>' | '&' | '"'))
+        .collect();
+    Ok(format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {side} {side}\" role=\"img\" \
+         aria-label=\"{label}\" shape-rendering=\"crispEdges\"><rect width=\"{side}\" height=\"{side}\" \
+         fill=\"#fff\"/><path d=\"{path}\" fill=\"#000\"/></svg>"
+    ))
+}
+
 fn deflate(data: &[u8]) -> Vec<u8> {
     miniz_oxide::deflate::compress_to_vec_zlib(data, 6)
 }
@@ -486,6 +508,22 @@ mod tests {
             components: vec![("Tờ khai đăng ký khai sinh".into(), 1), ("Giấy chứng sinh".into(), 2)],
             tracking_url: "https://dichvucong.example.vn/tra-cuu-ho-so?ma=000.31.00.H56-261128-0001".into(),
         }
+    }
+
+    #[test]
+    fn a_qr_image_is_svg_with_one_square_per_dark_module() {
+        let url = "https://dichvucong.example.vn/xac-thuc/abc";
+        let svg = qr_svg(url, "Mã QR <xác thực>").unwrap();
+        let code = qrcode::QrCode::new(url.as_bytes()).unwrap();
+        let dark = code
+            .to_colors()
+            .iter()
+            .filter(|c| **c == qrcode::Color::Dark)
+            .count();
+        assert_eq!(svg.matches("h1v1h-1z").count(), dark);
+        let side = code.width() + 8;
+        assert!(svg.contains(&format!("viewBox=\"0 0 {side} {side}\"")));
+        assert!(svg.contains("aria-label=\"Mã QR xác thực\""), "{svg}");
     }
 
     #[test]

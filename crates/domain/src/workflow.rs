@@ -309,6 +309,23 @@ pub struct ResultFile {
     pub file_type: String,
     pub size: u64,
     pub sha256: String,
+    /// The issuing agency's signature over this file (level 4), when it was signed.
+    pub seal: Option<Seal>,
+}
+
+/// A result file signed by the issuing agency: a detached CMS signature kept beside the file, and the public code
+/// of the page where anyone can check a copy of the file against it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seal {
+    /// Where the signature (`.p7s`, DER) is kept in the file store.
+    pub signature_key: String,
+    /// The code of the public verification page (`/xac-thuc/{code}`): random, not guessable from the dossier.
+    pub code: String,
+    /// SHA-256 fingerprint of the signing certificate (lowercase hex).
+    pub fingerprint: String,
+    /// The certificate's subject (common name).
+    pub signed_by: String,
+    pub at: OffsetDateTime,
 }
 
 /// Refusals of a result entry, by form field.

@@ -71,6 +71,12 @@ pub struct Config {
     pub vnpay_secret: String,
     /// VNPay's payment page.
     pub vnpay_url: String,
+    /// The agencies' keys for signing level-4 results: `{agency code}.key.pem` (PKCS#8, ECDSA P-256) and
+    /// `{agency code}.crt.pem` (X.509). Keep it readable by the service only.
+    pub signing_keys_dir: PathBuf,
+    /// Make a self-signed key for an agency that has none when it first signs (the demo default). Turn off in
+    /// production and place the certificates issued by a certification authority.
+    pub signing_self_signed: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,6 +152,8 @@ impl Default for Config {
             vnpay_tmn_code: motcua_web::payments::PaymentSettings::default().tmn_code,
             vnpay_secret: motcua_web::payments::PaymentSettings::default().secret,
             vnpay_url: motcua_web::payments::PaymentSettings::default().gateway_url,
+            signing_keys_dir: PathBuf::from("data/keys"),
+            signing_self_signed: true,
         }
     }
 }
@@ -178,6 +186,8 @@ const KEYS: &[&str] = &[
     "vnpay_tmn_code",
     "vnpay_secret",
     "vnpay_url",
+    "signing_keys_dir",
+    "signing_self_signed",
 ];
 
 /// The file read when `--config` is not given, if it exists.

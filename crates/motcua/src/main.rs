@@ -61,6 +61,16 @@ enum Command {
         #[command(subcommand)]
         action: HolidaysCommand,
     },
+    /// Make an agency's key for signing level-4 results, with a self-signed certificate, in `signing_keys_dir`
+    /// (never over an existing key). Hand the certificate request to a certification authority, or use the
+    /// self-signed certificate for a demo.
+    KhoaKy {
+        /// The agency's code in the catalogue (e.g. 000.00.01.H01).
+        #[arg(long)]
+        agency: String,
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -228,6 +238,14 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
             HolidaysCommand::Propose { year } => holidays::propose(year),
         },
+        Command::KhoaKy {
+            agency,
+            database_url,
+        } => {
+            let config = setup(database_url, None)?;
+            let store = open_store(&config, true).await?;
+            make_signing_key(&config, &store, &agency).await
+        }
         Command::Catalogue { action } => match action {
             CatalogueCommand::Import {
                 file,
@@ -276,6 +294,29 @@ fn describe(url: &str) -> String {
         }
         _ => url.to_string(),
     }
+}
+
+/// `motcua khoa-ky`: a key and self-signed certificate for an agency of the catalogue.
+async fn make_signing_key(config: &Config, store: &Store, agency: &str) -> Result<(), Failure> {
+    let code = motcua_domain::AgencyCode::parse(agency)
+        .map_err(|e| Failure::Other(format!("--agency {agency}: {e}")))?;
+    let found = store
+        .agencies
+        .get(&code)
+        .await
+        .map_err(|e| Failure::Other(e.to_string()))?
+        .ok_or_else(|| {
+            Failure::Other(format!("--agency: cơ quan {code} chưa có trong danh mục"))
+        })?;
+    let certificate =
+        motcua_web::seals::make_key(&config.signing_keys_dir, &code, found.name.as_str())
+            .map_err(Failure::Other)?;
+    println!(
+        "Đã tạo khóa ký số của {} ({code}); chứng thư tự ký: {}",
+        found.name,
+        certificate.display()
+    );
+    Ok(())
 }
 
 async fn open_store(config: &Config, migrate: bool) -> Result<Store, Failure> {
@@ -387,7 +428,12 @@ async fn serve(config: Config) -> Result<(), Failure> {
             .proxies()
             .map_err(|e| Failure::Other(e.to_string()))?,
     );
-    let state = state.with_payments(config.payments());
+    let state = state
+        .with_payments(config.payments())
+        .with_signing(motcua_web::seals::SigningSettings::new(
+            Some(config.signing_keys_dir.clone()),
+            config.signing_self_signed,
+        ));
     if config.payment_sandbox {
         tracing::warn!(
             "payments go to the built-in sandbox gateway (payment_sandbox = true): no money moves; for demos only"

@@ -48,6 +48,32 @@ fn step_row(row: &impl Columns) -> StoreResult<StepRecord> {
     .decode()
 }
 
+const RESULT_COLUMNS: &str = "SELECT dossier_id, document_number, signer, signed_on, file_key, file_name, file_type, \
+     file_size, file_sha256, entered_by, entered_at, seal_signature_key, seal_code, seal_fingerprint, seal_signed_by, \
+     seal_at FROM dossier_results";
+
+fn result_row(row: &impl Columns) -> StoreResult<DossierResult> {
+    ResultRow {
+        dossier_id: row.id("dossier_id")?,
+        document_number: row.text("document_number")?,
+        signer: row.text("signer")?,
+        signed_on: row.text("signed_on")?,
+        file_key: row.opt_text("file_key")?,
+        file_name: row.opt_text("file_name")?,
+        file_type: row.opt_text("file_type")?,
+        file_size: row.opt_big("file_size")?,
+        file_sha256: row.opt_text("file_sha256")?,
+        entered_by: row.text("entered_by")?,
+        entered_at: row.at("entered_at")?,
+        seal_signature_key: row.opt_text("seal_signature_key")?,
+        seal_code: row.opt_text("seal_code")?,
+        seal_fingerprint: row.opt_text("seal_fingerprint")?,
+        seal_signed_by: row.opt_text("seal_signed_by")?,
+        seal_at: row.opt_at("seal_at")?,
+    }
+    .decode()
+}
+
 #[async_trait]
 impl WorkflowRepo for SqlStore {
     async fn workflow(
@@ -190,11 +216,13 @@ impl WorkflowRepo for SqlStore {
     }
 
     async fn save_result(&self, r: &DossierResult) -> StoreResult<()> {
+        let seal = r.file.as_ref().and_then(|f| f.seal.as_ref());
         write!(self, |tx, d| {
             sqlx::query(
                 "INSERT INTO dossier_results (dossier_id, document_number, signer, signed_on, file_key, file_name, \
-                 file_type, file_size, file_sha256, entered_by, entered_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                 file_type, file_size, file_sha256, entered_by, entered_at, seal_signature_key, seal_code, \
+                 seal_fingerprint, seal_signed_by, seal_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
                  ON CONFLICT (dossier_id) DO UPDATE SET document_number = excluded.document_number, \
                  signer = excluded.signer, signed_on = excluded.signed_on, \
                  file_key = COALESCE(excluded.file_key, dossier_results.file_key), \
@@ -202,7 +230,17 @@ impl WorkflowRepo for SqlStore {
                  file_type = COALESCE(excluded.file_type, dossier_results.file_type), \
                  file_size = COALESCE(excluded.file_size, dossier_results.file_size), \
                  file_sha256 = COALESCE(excluded.file_sha256, dossier_results.file_sha256), \
-                 entered_by = excluded.entered_by, entered_at = excluded.entered_at",
+                 entered_by = excluded.entered_by, entered_at = excluded.entered_at, \
+                 seal_signature_key = CASE WHEN excluded.file_key IS NULL THEN dossier_results.seal_signature_key \
+                 ELSE excluded.seal_signature_key END, \
+                 seal_code = CASE WHEN excluded.file_key IS NULL THEN dossier_results.seal_code \
+                 ELSE excluded.seal_code END, \
+                 seal_fingerprint = CASE WHEN excluded.file_key IS NULL THEN dossier_results.seal_fingerprint \
+                 ELSE excluded.seal_fingerprint END, \
+                 seal_signed_by = CASE WHEN excluded.file_key IS NULL THEN dossier_results.seal_signed_by \
+                 ELSE excluded.seal_signed_by END, \
+                 seal_at = CASE WHEN excluded.file_key IS NULL THEN dossier_results.seal_at \
+                 ELSE excluded.seal_at END",
             )
             .bind(Id(r.dossier.0))
             .bind(&r.document_number)
@@ -215,6 +253,11 @@ impl WorkflowRepo for SqlStore {
             .bind(r.file.as_ref().map(|f| f.sha256.clone()))
             .bind(&r.entered_by)
             .bind(At(r.entered_at))
+            .bind(seal.map(|s| s.signature_key.clone()))
+            .bind(seal.map(|s| s.code.clone()))
+            .bind(seal.map(|s| s.fingerprint.clone()))
+            .bind(seal.map(|s| s.signed_by.clone()))
+            .bind(seal.map(|s| At(s.at)))
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
@@ -223,31 +266,23 @@ impl WorkflowRepo for SqlStore {
 
     async fn result(&self, dossier: DossierId) -> StoreResult<Option<DossierResult>> {
         read!(self, |pool, d| {
-            let row = sqlx::query(
-                "SELECT dossier_id, document_number, signer, signed_on, file_key, file_name, file_type, file_size, \
-                 file_sha256, entered_by, entered_at FROM dossier_results WHERE dossier_id = $1",
-            )
-            .bind(Id(dossier.0))
-            .fetch_optional(pool)
-            .await
-            .map_err(map_err)?;
-            let Some(row) = row else { return Ok(None) };
-            Ok(Some(
-                ResultRow {
-                    dossier_id: row.id("dossier_id")?,
-                    document_number: row.text("document_number")?,
-                    signer: row.text("signer")?,
-                    signed_on: row.text("signed_on")?,
-                    file_key: row.opt_text("file_key")?,
-                    file_name: row.opt_text("file_name")?,
-                    file_type: row.opt_text("file_type")?,
-                    file_size: row.opt_big("file_size")?,
-                    file_sha256: row.opt_text("file_sha256")?,
-                    entered_by: row.text("entered_by")?,
-                    entered_at: row.at("entered_at")?,
-                }
-                .decode()?,
-            ))
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!("{RESULT_COLUMNS} WHERE dossier_id = $1")))
+                .bind(Id(dossier.0))
+                .fetch_optional(pool)
+                .await
+                .map_err(map_err)?;
+            row.map(|r| result_row(&r)).transpose()
+        })
+    }
+
+    async fn result_by_seal(&self, code: &str) -> StoreResult<Option<DossierResult>> {
+        read!(self, |pool, d| {
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!("{RESULT_COLUMNS} WHERE seal_code = $1")))
+                .bind(code)
+                .fetch_optional(pool)
+                .await
+                .map_err(map_err)?;
+            row.map(|r| result_row(&r)).transpose()
         })
     }
 

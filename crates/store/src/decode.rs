@@ -409,6 +409,11 @@ pub struct ResultRow {
     pub file_sha256: Option<String>,
     pub entered_by: String,
     pub entered_at: OffsetDateTime,
+    pub seal_signature_key: Option<String>,
+    pub seal_code: Option<String>,
+    pub seal_fingerprint: Option<String>,
+    pub seal_signed_by: Option<String>,
+    pub seal_at: Option<OffsetDateTime>,
 }
 
 impl ResultRow {
@@ -423,6 +428,23 @@ impl ResultRow {
                     size: u64::try_from(self.file_size.unwrap_or(0))
                         .map_err(|e| corrupt("result file size", e))?,
                     sha256: self.file_sha256.unwrap_or_default(),
+                    seal: match (
+                        self.seal_signature_key,
+                        self.seal_code,
+                        self.seal_fingerprint,
+                        self.seal_at,
+                    ) {
+                        (Some(signature_key), Some(code), Some(fingerprint), Some(at)) => {
+                            Some(motcua_domain::workflow::Seal {
+                                signature_key,
+                                code,
+                                fingerprint,
+                                signed_by: self.seal_signed_by.unwrap_or_default(),
+                                at,
+                            })
+                        }
+                        _ => None,
+                    },
                 })
             }
             _ => None,

@@ -599,6 +599,8 @@ pub trait WorkflowRepo: Send + Sync {
     /// Record (or correct) a dossier's result.
     async fn save_result(&self, result: &DossierResult) -> StoreResult<()>;
     async fn result(&self, dossier: DossierId) -> StoreResult<Option<DossierResult>>;
+    /// The result whose signed file has this public verification code.
+    async fn result_by_seal(&self, code: &str) -> StoreResult<Option<DossierResult>>;
     /// Dossiers of these agencies received (reception event) between two instants, in order: the register.
     async fn received_between(
         &self,

@@ -2711,7 +2711,7 @@ async fn of_two_concurrent_hand_offs_exactly_one_succeeds(store: &Store) {
 }
 
 async fn a_result_is_recorded_and_corrected(store: &Store) {
-    use motcua_domain::workflow::{DossierResult, ResultFile};
+    use motcua_domain::workflow::{DossierResult, ResultFile, Seal};
     let dossier = submitted_dossier(store).await;
     assert!(store.workflows.result(dossier.id).await.unwrap().is_none());
     let mut result = DossierResult {
@@ -2725,11 +2725,23 @@ async fn a_result_is_recorded_and_corrected(store: &Store) {
             file_type: "application/pdf".into(),
             size: 1234,
             sha256: "ab".repeat(32),
+            seal: Some(Seal {
+                signature_key: "ket-qua/1.p7s".into(),
+                code: "a1b2c3".into(),
+                fingerprint: "cd".repeat(32),
+                signed_by: "Sở Tư pháp (000.00.01.H01)".into(),
+                at: datetime!(2026-03-05 03:00 UTC),
+            }),
         }),
         entered_by: "Chuyên viên (x)".into(),
         entered_at: datetime!(2026-03-05 03:00 UTC),
     };
     store.workflows.save_result(&result).await.unwrap();
+    assert_eq!(
+        store.workflows.result_by_seal("a1b2c3").await.unwrap(),
+        Some(result.clone())
+    );
+    assert_eq!(store.workflows.result_by_seal("a1b2c4").await.unwrap(), None);
     assert_eq!(
         store.workflows.result(dossier.id).await.unwrap(),
         Some(result.clone())
@@ -2741,6 +2753,16 @@ async fn a_result_is_recorded_and_corrected(store: &Store) {
     let stored = store.workflows.result(dossier.id).await.unwrap().unwrap();
     assert_eq!(stored.document_number, "13/GCN-UBND");
     assert_eq!(stored.file, file);
+    // a new file that is not signed takes the old signature with it
+    result.file = Some(ResultFile {
+        object_key: "ket-qua/2".into(),
+        seal: None,
+        ..file.clone().unwrap()
+    });
+    store.workflows.save_result(&result).await.unwrap();
+    let stored = store.workflows.result(dossier.id).await.unwrap().unwrap();
+    assert_eq!(stored.file, result.file);
+    assert_eq!(store.workflows.result_by_seal("a1b2c3").await.unwrap(), None);
 }
 
 /// A received counter dossier moved to status 6 with a fee of 50.000 đ set by an officer.

@@ -19,14 +19,14 @@ pub(crate) use shared::{
     answers, assets, audit, background, csrf, dossiers, error, guard, health, input, layout,
     outage, security, slips, steps, urls, viewer,
 };
-pub use shared::{auth, catalogue, files, payments, session};
+pub use shared::{auth, catalogue, files, payments, seals, session};
 
 use accounts::{login, password_reset, profile, registration};
 use admin::{audit_trail, holidays, officers, workflows};
 use citizen::{apply, attachments, lookup, payment, rating, submit, supplement, tracking};
 use desk::{fees, inbox, intake, page, processing, queue, reception, register};
 use gateway::{sandbox, vnpay};
-use portal::pages;
+use portal::{pages, verification};
 
 use axum::{
     Router,
@@ -85,6 +85,8 @@ pub struct AppState {
     pub background: Arc<background::Background>,
     /// The payment gateway (or the built-in sandbox).
     pub payments: Arc<payments::PaymentSettings>,
+    /// The agencies' keys for signing electronic results.
+    pub signing: Arc<seals::SigningSettings>,
 }
 
 impl AppState {
@@ -109,11 +111,17 @@ impl AppState {
             breaker: Arc::new(outage::Breaker::default()),
             background: Arc::new(background::Background::default()),
             payments: Arc::new(payments::PaymentSettings::default()),
+            signing: Arc::new(seals::SigningSettings::default()),
         })
     }
 
     pub fn with_payments(mut self, payments: payments::PaymentSettings) -> AppState {
         self.payments = Arc::new(payments);
+        self
+    }
+
+    pub fn with_signing(mut self, signing: seals::SigningSettings) -> AppState {
+        self.signing = Arc::new(signing);
         self
     }
 
@@ -236,6 +244,10 @@ routes! {
         .post(processing::enter_result)
         .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY_LIMIT));
     "/ho-so/{code}/ket-qua" => get(processing::result_file_for_citizen);
+    "/xac-thuc/{code}" => get(verification::verification_page)
+        .post(verification::check_copy)
+        .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY_LIMIT));
+    "/xac-thuc/{code}/chu-ky" => get(verification::signature);
     "/can-bo/ho-so/{code}/phieu/{so}" => get(slips::for_officer);
     "/ho-so/{code}/phieu/{so}" => get(slips::for_citizen);
     "/can-bo/ho-so" => get(inbox::inbox);

@@ -201,6 +201,10 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("POST", "/cong-thanh-toan-thu-nghiem", Rule::Public),
     ("GET", "/ho-so/{code}/tep/{file}", Rule::Owner),
     ("GET", "/ho-so/{code}/ket-qua", Rule::Owner),
+    // the verification page of a signed result: anyone holding its code (from the QR) may check a copy
+    ("GET", "/xac-thuc/{code}", Rule::Public),
+    ("POST", "/xac-thuc/{code}", Rule::Public),
+    ("GET", "/xac-thuc/{code}/chu-ky", Rule::Public),
     ("GET", "/ho-so/{code}/phieu/{so}", Rule::Owner),
     ("GET", "/tra-cuu-ho-so", Rule::Public),
     ("POST", "/tra-cuu-ho-so", Rule::Public),

@@ -310,7 +310,7 @@ pub(crate) async fn render_dossier_with(
             .workflows
             .result(dossier.id)
             .await?
-            .map(|r| crate::steps::result_view(&r, &format!("/ho-so/{}/ket-qua", dossier.code)))
+            .map(|r| crate::steps::result_view(&state, &r, &format!("/ho-so/{}/ket-qua", dossier.code)))
     } else {
         None
     };

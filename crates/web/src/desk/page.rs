@@ -243,7 +243,7 @@ pub(crate) async fn render(
     let at_last = step.as_ref().is_some_and(|s| s.last);
     let result =
         state.store.workflows.result(dossier.id).await?.map(|r| {
-            crate::steps::result_view(&r, &format!("/can-bo/ho-so/{}/ket-qua", dossier.code))
+            crate::steps::result_view(&state, &r, &format!("/can-bo/ho-so/{}/ket-qua", dossier.code))
         });
     Ok(DossierPage {
         layout,

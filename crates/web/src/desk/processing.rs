@@ -498,15 +498,48 @@ pub(crate) async fn enter_result(
                 .map(|(f, m)| (format!("{f}_ket_qua"), m.clone())),
         );
     }
+    // a level-4 result file is signed by the issuing agency: its key must be there before anything is kept
+    let sealer = if file.is_some()
+        && state.catalogue.view().level_of(
+            dossier.procedure.as_str(),
+            &dossier.case,
+            &dossier.agency,
+        ) == Some(motcua_domain::OnlineServiceLevel::Level4)
+    {
+        match crate::seals::agency_key(&state, &dossier.agency) {
+            Ok(key) => Some(key),
+            Err(message) => {
+                errors.push(("tep_ket_qua".into(), message));
+                None
+            }
+        }
+    } else {
+        None
+    };
     // the file is kept only when everything else is right
     let mut stored = None;
     if errors.is_empty()
         && let Some((name, bytes)) = file
     {
+        let copy = sealer.as_ref().map(|_| bytes.clone());
         match crate::files::store_checked(&state, &name, bytes, &format!("ket-qua/{}", dossier.id))
             .await?
         {
-            Ok(f) => stored = Some(f),
+            Ok(f) => {
+                let seal = match (&sealer, copy) {
+                    (Some(key), Some(bytes)) => {
+                        match crate::seals::seal(&state, key, &f.key, &bytes).await? {
+                            Ok(seal) => Some(seal),
+                            Err(message) => {
+                                errors.push(("tep_ket_qua".into(), message));
+                                None
+                            }
+                        }
+                    }
+                    _ => None,
+                };
+                stored = Some((f, seal));
+            }
             Err(message) => errors.push(("tep_ket_qua".into(), message)),
         }
     }
@@ -532,12 +565,13 @@ pub(crate) async fn enter_result(
             .await;
         }
     };
-    let stored = stored.map(|f| ResultFile {
+    let stored = stored.map(|(f, seal)| ResultFile {
         object_key: f.key,
         file_name: f.file_name,
         file_type: f.kind.mime().to_string(),
         size: f.size,
         sha256: f.sha256,
+        seal,
     });
     state
         .store

@@ -244,6 +244,20 @@ impl CatalogueView {
         self.by_code.get(code).map(|&i| &self.entries[i])
     }
 
+    /// The online level in force for a procedure case at an agency, if one is assigned.
+    pub fn level_of(
+        &self,
+        procedure: &str,
+        case: &motcua_domain::CaseKey,
+        agency: &AgencyCode,
+    ) -> Option<OnlineServiceLevel> {
+        self.get(procedure)?
+            .levels
+            .iter()
+            .find(|l| &l.case == case && &l.agency == agency)
+            .map(|l| l.level)
+    }
+
     pub fn agency(&self, code: &AgencyCode) -> Option<&Agency> {
         self.agency_by_code.get(code).map(|&i| &self.agencies[i])
     }

@@ -278,10 +278,35 @@ pub(crate) struct ResultView {
     /// (file name, address, size)
     pub file: Option<(String, String, String)>,
     pub entered_by: String,
+    /// The agency's signature over the file (level 4).
+    pub seal: Option<SealView>,
 }
 
-pub(crate) fn result_view(result: &DossierResult, file_href: &str) -> ResultView {
+/// A signed result file: its public verification page (with a QR code to it) and its signature.
+pub(crate) struct SealView {
+    pub verify_url: String,
+    pub qr_svg: String,
+    pub signed_by: String,
+    pub signed_at: String,
+}
+
+pub(crate) fn result_view(state: &AppState, result: &DossierResult, file_href: &str) -> ResultView {
+    let seal = result
+        .file
+        .as_ref()
+        .and_then(|f| f.seal.as_ref())
+        .map(|seal| {
+            let verify_url = crate::seals::verification_url(state, seal);
+            SealView {
+                qr_svg: motcua_documents::qr_svg(&verify_url, "Mã QR dẫn tới trang xác thực kết quả")
+                    .unwrap_or_default(),
+                verify_url,
+                signed_by: seal.signed_by.clone(),
+                signed_at: vntime::format_datetime(seal.at),
+            }
+        });
     ResultView {
+        seal,
         number: result.document_number.clone(),
         signer: result.signer.clone(),
         signed_on: motcua_calendar::dmy(result.signed_on),
