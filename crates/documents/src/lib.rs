@@ -33,6 +33,8 @@ pub struct Document {
     pub code: String,
     /// Encoded in the QR code and printed in full.
     pub tracking_url: String,
+    /// What the printed link is for; empty: "Tra cứu hồ sơ" (the tracking page).
+    pub link_label: String,
     pub fields: Vec<(String, String)>,
     pub list_title: Option<String>,
     pub list: Vec<String>,
@@ -252,6 +254,7 @@ pub fn receipt_pdf(r: &Receipt) -> Result<Vec<u8>, DocumentError> {
         title: "BIÊN NHẬN HỒ SƠ NỘP TRỰC TUYẾN".into(),
         code: r.code.clone(),
         tracking_url: r.tracking_url.clone(),
+        link_label: String::new(),
         fields: vec![
             ("Thủ tục:".into(), r.procedure.clone()),
             ("Trường hợp:".into(), r.case.clone()),
@@ -350,7 +353,15 @@ pub fn document_pdf(d: &Document) -> Result<Vec<u8>, DocumentError> {
     }
     if !d.tracking_url.is_empty() {
         page.paragraph(
-            &format!("Tra cứu hồ sơ: {}", d.tracking_url),
+            &format!(
+                "{}: {}",
+                if d.link_label.is_empty() {
+                    "Tra cứu hồ sơ"
+                } else {
+                    d.link_label.as_str()
+                },
+                d.tracking_url
+            ),
             10.0,
             false,
             MARGIN,

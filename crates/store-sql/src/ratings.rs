@@ -51,6 +51,42 @@ impl RatingRepo for SqlStore {
         })
     }
 
+    async fn rating_token(
+        &self,
+        dossier: DossierId,
+        fresh: &str,
+        at: OffsetDateTime,
+    ) -> StoreResult<String> {
+        write!(self, |tx, d| {
+            sqlx::query(
+                "INSERT INTO rating_tokens (dossier_id, token, created_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (dossier_id) DO NOTHING",
+            )
+            .bind(Id(dossier.0))
+            .bind(fresh)
+            .bind(At(at))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            sqlx::query_scalar::<_, String>("SELECT token FROM rating_tokens WHERE dossier_id = $1")
+                .bind(Id(dossier.0))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(map_err)?
+        })
+    }
+
+    async fn dossier_of_rating_token(&self, token: &str) -> StoreResult<Option<DossierId>> {
+        read!(self, |pool, d| {
+            let row = sqlx::query("SELECT dossier_id FROM rating_tokens WHERE token = $1")
+                .bind(token)
+                .fetch_optional(pool)
+                .await
+                .map_err(map_err)?;
+            row.map(|r| r.id("dossier_id").map(DossierId)).transpose()
+        })
+    }
+
     async fn rating(&self, dossier: DossierId) -> StoreResult<Option<Rating>> {
         read!(self, |pool, d| {
             let row = sqlx::query(

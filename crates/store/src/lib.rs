@@ -648,6 +648,16 @@ pub trait RatingRepo: Send + Sync {
     /// Record a rating: `Ok(false)` when the dossier was rated already (the first rating stays).
     async fn rate(&self, rating: &Rating) -> StoreResult<bool>;
     async fn rating(&self, dossier: DossierId) -> StoreResult<Option<Rating>>;
+    /// The dossier's rating code for its hand-over slip: `fresh` the first time it is asked for, the same code
+    /// every time after.
+    async fn rating_token(
+        &self,
+        dossier: DossierId,
+        fresh: &str,
+        at: OffsetDateTime,
+    ) -> StoreResult<String>;
+    /// The dossier a rating code belongs to.
+    async fn dossier_of_rating_token(&self, token: &str) -> StoreResult<Option<DossierId>>;
     /// How the dossiers of these agencies were rated since `since`.
     async fn figures(
         &self,

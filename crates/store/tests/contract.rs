@@ -83,6 +83,7 @@ contract!(
     a_fee_is_paid_once_and_the_dossier_resumes,
     of_two_racing_notifications_one_settles_the_payment,
     a_dossier_is_rated_once_and_counted_for_its_agency,
+    a_dossier_keeps_one_rating_code,
 );
 
 fn code(text: &str) -> AgencyCode {
@@ -3002,6 +3003,23 @@ async fn of_two_racing_notifications_one_settles_the_payment(store: &Store) {
     assert_eq!(settled, 1, "exactly one notification settles the payment");
     assert_eq!(store.dossiers.history(d.id).await.unwrap().len(), 4);
     assert_eq!(store.outbox.pending().await.unwrap(), 1);
+}
+
+async fn a_dossier_keeps_one_rating_code(store: &Store) {
+    let (d, _) = dossier_owing_a_fee(store).await;
+    let at = datetime!(2026-04-01 03:00:00 UTC);
+    let first = store.ratings.rating_token(d.id, "ma-dau", at).await.unwrap();
+    assert_eq!(first, "ma-dau");
+    // printed again: the same code, not the new one offered
+    assert_eq!(
+        store.ratings.rating_token(d.id, "ma-sau", at).await.unwrap(),
+        "ma-dau"
+    );
+    assert_eq!(
+        store.ratings.dossier_of_rating_token("ma-dau").await.unwrap(),
+        Some(d.id)
+    );
+    assert_eq!(store.ratings.dossier_of_rating_token("ma-sau").await.unwrap(), None);
 }
 
 async fn a_dossier_is_rated_once_and_counted_for_its_agency(store: &Store) {

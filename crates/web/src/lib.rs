@@ -224,6 +224,7 @@ routes! {
     "/ho-so/{code}/bien-nhan.pdf" => get(tracking::receipt);
     "/ho-so/{code}/thanh-toan" => post(payment::pay);
     "/ho-so/{code}/danh-gia" => post(rating::rate);
+    "/danh-gia/{token}" => get(rating::rate_by_code_page).post(rating::rate_by_code);
     "/thanh-toan/vnpay/ket-qua" => get(payment::returned);
     "/thanh-toan/vnpay/ipn" => get(vnpay::ipn);
     "/cong-thanh-toan-thu-nghiem" => get(sandbox::page).post(sandbox::choose);

@@ -194,6 +194,9 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("GET", "/ho-so/{code}/bien-nhan.pdf", Rule::Owner),
     ("POST", "/ho-so/{code}/thanh-toan", Rule::Owner),
     ("POST", "/ho-so/{code}/danh-gia", Rule::Owner),
+    // the hand-over slip's QR code: whoever holds the rating code rates, once
+    ("GET", "/danh-gia/{token}", Rule::Public),
+    ("POST", "/danh-gia/{token}", Rule::Public),
     // the gateway's return and notification, and the sandbox gateway: signed, not logged in
     ("GET", "/thanh-toan/vnpay/ket-qua", Rule::Public),
     ("GET", "/thanh-toan/vnpay/ipn", Rule::Public),
@@ -396,6 +399,7 @@ async fn world() -> World {
         ("{page}", "1".into()),
         ("{so}", "01".into()),
         ("{txn}", "khong-co-giao-dich".into()),
+        ("{token}", "khongcoma".into()),
         ("/static/{file}", "app.css".into()),
     ];
     World {

@@ -115,3 +115,115 @@ async fn an_applicant_rates_a_delivered_dossier_once_on(db: TestStore) {
         inbox.body
     );
 }
+
+on_both_backends!(
+    a_counter_applicant_rates_through_the_hand_over_slip_once,
+    a_counter_applicant_rates_through_the_hand_over_slip_once_on_postgresql,
+    a_counter_applicant_rates_through_the_hand_over_slip_once_on
+);
+
+async fn a_counter_applicant_rates_through_the_hand_over_slip_once_on(db: TestStore) {
+    let (app, _, dossier) = support::with_submitted_dossier(db).await;
+    let officer = person(
+        "Trần Thị Bình",
+        "binh@minhhoa.example.vn",
+        AccountKind::Officer,
+        &[&format!("reception@{AGENCY}")],
+    );
+    let desk = session_for(&app, &officer, "b").await;
+    let slip = format!("/can-bo/ho-so/{}/phieu/tra-ket-qua", dossier.code);
+    // no hand-over slip before the hand-over
+    assert_eq!(
+        app.get_with_cookie(&slip, &desk).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let mut status = dossier.status;
+    for to in [
+        DossierStatus::Received,
+        DossierStatus::Processed,
+        DossierStatus::ResultDelivered,
+    ] {
+        let t = Transition::new(
+            dossier.id,
+            status,
+            to,
+            time::OffsetDateTime::now_utc(),
+            "Trần Thị Bình (test)",
+        )
+        .unwrap();
+        app.db.store.dossiers.record_transition(&t).await.unwrap();
+        status = to;
+    }
+    let office = app
+        .get_with_cookie(&format!("/can-bo/ho-so/{}", dossier.code), &desk)
+        .await;
+    assert!(office.body.contains(&slip), "{}", office.body);
+    let pdf = app.get_with_cookie(&slip, &desk).await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    // the slip's code is the dossier's one rating code, the same on every print
+    let token = app
+        .db
+        .store
+        .ratings
+        .rating_token(dossier.id, "khac", time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert_ne!(token, "khac");
+    if let Some(text) = support::pdf_text(&pdf.bytes) {
+        let flat: String = text.split_whitespace().collect();
+        assert!(flat.contains(&format!("/danh-gia/{token}")), "{text}");
+        assert!(text.contains("PHIẾU TRẢ KẾT QUẢ"), "{text}");
+    }
+    // anyone holding the slip rates without an account; nothing personal is shown
+    let page = format!("/danh-gia/{token}");
+    let form = app.get(&page).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("Rất hài lòng"));
+    assert!(form.body.contains(&dossier.code.to_string()));
+    assert!(!form.body.contains("Nguyễn Văn An"));
+    let comment = "Nhanh, đúng hẹn";
+    let missing = app
+        .post_form(&page, &encode_form(&[("y_kien", comment)]), None)
+        .await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(missing.body.contains("Chọn một mức đánh giá"));
+    assert!(missing.body.contains(comment));
+    let given = app
+        .post_form(
+            &page,
+            &encode_form(&[("muc_do", "5"), ("y_kien", comment)]),
+            None,
+        )
+        .await;
+    assert_eq!(given.status, StatusCode::SEE_OTHER);
+    let thanks = app.get(&format!("{page}?da_gui=1")).await;
+    assert!(thanks.body.contains("Cảm ơn ông/bà đã đánh giá"));
+    assert!(!thanks.body.contains("<form action=\"/danh-gia/"));
+    let rating = app
+        .db
+        .store
+        .ratings
+        .rating(dossier.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rating.level.score(), 5);
+    assert_eq!(rating.account, None);
+    // the code works once
+    let again = app.post_form(&page, "muc_do=1", None).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(again.body.contains("đã được đánh giá"));
+    assert_eq!(
+        app.db
+            .store
+            .ratings
+            .rating(dossier.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .level
+            .score(),
+        5
+    );
+    assert_eq!(app.get("/danh-gia/khongco").await.status, StatusCode::NOT_FOUND);
+}

@@ -171,6 +171,7 @@ pub(crate) struct DossierPage {
     rating: Option<(&'static str, Option<String>)>,
     can_rate: bool,
     /// The rating form as typed, and what is wrong with it (kept when it is refused).
+    rating_action: String,
     pub(crate) rating_level: String,
     pub(crate) rating_comment: String,
     pub(crate) rating_error: Option<&'static str>,
@@ -324,6 +325,7 @@ pub(crate) async fn render_dossier_with(
         can_pay,
         rating: rating.map(|r| (r.level.label_vi(), r.comment)),
         can_rate,
+        rating_action: format!("/ho-so/{}/danh-gia", dossier.code),
         rating_level: String::new(),
         rating_comment: String::new(),
         rating_error: None,

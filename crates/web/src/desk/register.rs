@@ -161,6 +161,7 @@ pub(crate) async fn register(
         title: "SỔ THEO DÕI HỒ SƠ".into(),
         code: String::new(),
         tracking_url: String::new(),
+        link_label: String::new(),
         fields: vec![
             (
                 "Từ ngày:".into(),

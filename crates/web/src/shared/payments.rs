@@ -410,6 +410,7 @@ pub(crate) async fn receipt_document(
             state.site.public_url.trim_end_matches('/'),
             dossier.code
         ),
+        link_label: String::new(),
         fields,
         list_title: None,
         list: vec![],

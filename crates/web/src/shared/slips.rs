@@ -50,6 +50,7 @@ pub(crate) async fn build(
     match number {
         "04" => return apology(state, dossier, &events).await,
         "06" => return control_sheet(state, dossier).await,
+        HAND_OVER => return hand_over(state, dossier, &events).await,
         _ => {}
     }
     let (status, title) = match number {
@@ -177,6 +178,7 @@ pub(crate) async fn build(
             state.site.public_url.trim_end_matches('/'),
             dossier.code
         ),
+        link_label: String::new(),
         fields,
         list_title,
         list,
@@ -222,6 +224,7 @@ async fn apology(
             state.site.public_url.trim_end_matches('/'),
             dossier.code
         ),
+        link_label: String::new(),
         fields: vec![
             ("Kính gửi:".into(), dossier.applicant_name.to_string()),
             (
@@ -296,6 +299,7 @@ async fn control_sheet(state: &AppState, dossier: &Dossier) -> Result<Option<Doc
             state.site.public_url.trim_end_matches('/'),
             dossier.code
         ),
+        link_label: String::new(),
         fields: vec![
             ("Người nộp:".into(), dossier.applicant_name.to_string()),
             (
@@ -315,6 +319,76 @@ async fn control_sheet(state: &AppState, dossier: &Dossier) -> Result<Option<Doc
         list,
         paragraphs: vec![],
         signature: None,
+        footer: state.site.name.clone(),
+    }))
+}
+
+/// The hand-over slip's number in addresses (not a numbered form of the circular).
+pub(crate) const HAND_OVER: &str = "tra-ket-qua";
+
+/// The slip given with the result at the counter: what was handed over, when and by whom, and a QR code with the
+/// dossier's rating code, so that an applicant without an account can rate the handling (once).
+async fn hand_over(
+    state: &AppState,
+    dossier: &Dossier,
+    events: &[HistoryEvent],
+) -> Result<Option<Document>, AppError> {
+    let Some(event) = events
+        .iter()
+        .rev()
+        .find(|e| e.to == DossierStatus::ResultDelivered)
+    else {
+        return Ok(None);
+    };
+    let token = state
+        .store
+        .ratings
+        .rating_token(
+            dossier.id,
+            &uuid::Uuid::new_v4().simple().to_string(),
+            time::OffsetDateTime::now_utc(),
+        )
+        .await?;
+    let view = state.catalogue.view();
+    let procedure = view
+        .get(dossier.procedure.as_str())
+        .map(|e| e.procedure.name.to_string())
+        .unwrap_or_else(|| dossier.procedure.to_string());
+    let mut fields = vec![
+        ("Người nhận:".to_string(), dossier.applicant_name.to_string()),
+        ("Thủ tục:".into(), procedure),
+        ("Trả kết quả lúc:".into(), vntime::format_datetime(event.at)),
+        ("Cán bộ trả:".into(), officer_name(&event.actor)),
+    ];
+    if let Some(result) = state.store.workflows.result(dossier.id).await? {
+        fields.push((
+            "Kết quả:".into(),
+            format!(
+                "Văn bản số {}, ký ngày {}",
+                result.document_number,
+                motcua_calendar::dmy(result.signed_on)
+            ),
+        ));
+    }
+    Ok(Some(Document {
+        agency_name: view.agency_name(dossier.code.agency()).to_string(),
+        form_number: None,
+        title: "PHIẾU TRẢ KẾT QUẢ GIẢI QUYẾT HỒ SƠ".into(),
+        code: dossier.code.to_string(),
+        tracking_url: format!(
+            "{}/danh-gia/{token}",
+            state.site.public_url.trim_end_matches('/')
+        ),
+        link_label: "Đánh giá việc giải quyết hồ sơ".into(),
+        fields,
+        list_title: None,
+        list: vec![],
+        paragraphs: vec![
+            "Quét mã QR để đánh giá mức độ hài lòng với việc giải quyết hồ sơ này (không cần tài khoản, đánh giá \
+             một lần). Ý kiến của ông/bà giúp cơ quan phục vụ tốt hơn."
+                .into(),
+        ],
+        signature: Some(("NGƯỜI TRẢ KẾT QUẢ".into(), officer_name(&event.actor))),
         footer: state.site.name.clone(),
     }))
 }
@@ -384,6 +458,12 @@ pub(crate) fn available(
     }
     if has_steps {
         out.push(("06", "Phiếu kiểm soát quá trình giải quyết"));
+    }
+    if events
+        .iter()
+        .any(|e| e.to == DossierStatus::ResultDelivered)
+    {
+        out.push((HAND_OVER, "Phiếu trả kết quả, có mã QR để đánh giá"));
     }
     out
 }
