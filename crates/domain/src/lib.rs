@@ -16,6 +16,7 @@ pub mod level;
 pub mod money;
 pub mod payment;
 pub mod policy;
+pub mod postal;
 pub mod procedure;
 pub mod rating;
 pub mod security;

@@ -428,12 +428,12 @@ async fn serve(config: Config) -> Result<(), Failure> {
             .proxies()
             .map_err(|e| Failure::Other(e.to_string()))?,
     );
-    let state = state
-        .with_payments(config.payments())
-        .with_signing(motcua_web::seals::SigningSettings::new(
+    let state = state.with_payments(config.payments()).with_signing(
+        motcua_web::seals::SigningSettings::new(
             Some(config.signing_keys_dir.clone()),
             config.signing_self_signed,
-        ));
+        ),
+    );
     if config.payment_sandbox {
         tracing::warn!(
             "payments go to the built-in sandbox gateway (payment_sandbox = true): no money moves; for demos only"

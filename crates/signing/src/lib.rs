@@ -41,8 +41,7 @@ use x509_cert::{
 const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
 const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
 const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
-const ID_MESSAGE_DIGEST: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
+const ID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
 const ID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
 const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
 const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
@@ -118,7 +117,8 @@ impl AgencyKey {
             not_after: Time::try_from(now + Duration::from_secs(u64::from(years) * 365 * 86_400))
                 .map_err(|e| enc(&e))?,
         };
-        let spki = SubjectPublicKeyInfoOwned::from_key(*key.verifying_key()).map_err(|e| enc(&e))?;
+        let spki =
+            SubjectPublicKeyInfoOwned::from_key(*key.verifying_key()).map_err(|e| enc(&e))?;
         let builder = CertificateBuilder::new(
             Profile::Leaf {
                 issuer: subject.clone(),
@@ -138,8 +138,8 @@ impl AgencyKey {
 
     /// The key and certificate as configured (PKCS#8 PEM and X.509 PEM); they must belong together.
     pub fn from_pem(key_pem: &str, certificate_pem: &str) -> Result<AgencyKey, KeyError> {
-        let key = SigningKey::from_pkcs8_pem(key_pem)
-            .map_err(|e| KeyError::PrivateKey(e.to_string()))?;
+        let key =
+            SigningKey::from_pkcs8_pem(key_pem).map_err(|e| KeyError::PrivateKey(e.to_string()))?;
         let certificate = Certificate::from_pem(certificate_pem)
             .map_err(|e| KeyError::Certificate(e.to_string()))?;
         if public_key(&certificate).ok() != Some(*key.verifying_key()) {
@@ -256,7 +256,12 @@ pub fn verify_detached(content: &[u8], signature: &[u8]) -> Result<Verified, Mis
         return Err(Mismatch::Malformed);
     }
     let signed: SignedData = info.content.decode_as().map_err(|_| Mismatch::Malformed)?;
-    let signer = signed.signer_infos.0.iter().next().ok_or(Mismatch::Malformed)?;
+    let signer = signed
+        .signer_infos
+        .0
+        .iter()
+        .next()
+        .ok_or(Mismatch::Malformed)?;
     if signer.digest_alg.oid != ID_SHA256 || signer.signature_algorithm.oid != ECDSA_WITH_SHA256 {
         return Err(Mismatch::Unsupported);
     }
@@ -424,15 +429,20 @@ mod tests {
             Err(Mismatch::BadSignature)
         );
         // another agency's signature verifies, but its fingerprint is not this agency's
-        let other = AgencyKey::self_signed("000.00.02.H01", "Sở Y tế", SystemTime::now(), 5).unwrap();
+        let other =
+            AgencyKey::self_signed("000.00.02.H01", "Sở Y tế", SystemTime::now(), 5).unwrap();
         let theirs = other.sign_detached(&file, SystemTime::now()).unwrap();
-        assert_ne!(verify_detached(&file, &theirs).unwrap().fingerprint, key.fingerprint());
+        assert_ne!(
+            verify_detached(&file, &theirs).unwrap().fingerprint,
+            key.fingerprint()
+        );
     }
 
     #[test]
     fn keys_round_trip_through_pem_and_must_belong_together() {
         let key = key();
-        let again = AgencyKey::from_pem(&key.key_pem().unwrap(), &key.certificate_pem().unwrap()).unwrap();
+        let again =
+            AgencyKey::from_pem(&key.key_pem().unwrap(), &key.certificate_pem().unwrap()).unwrap();
         assert_eq!(again.fingerprint(), key.fingerprint());
         let other = AgencyKey::self_signed("X", "Khác", SystemTime::now(), 1).unwrap();
         assert!(matches!(

@@ -18,6 +18,7 @@ use motcua_store::{Backend, Store, StoreError, StoreResult};
 mod accounts;
 mod calendar;
 mod catalogue;
+mod deliveries;
 mod dialect;
 mod dossiers;
 mod payments;
@@ -411,6 +412,7 @@ impl SqlStore {
             workflows: this.clone(),
             payments: this.clone(),
             ratings: this.clone(),
+            deliveries: this.clone(),
             health: this,
         }
     }

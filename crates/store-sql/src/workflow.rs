@@ -266,22 +266,26 @@ impl WorkflowRepo for SqlStore {
 
     async fn result(&self, dossier: DossierId) -> StoreResult<Option<DossierResult>> {
         read!(self, |pool, d| {
-            let row = sqlx::query(sqlx::AssertSqlSafe(format!("{RESULT_COLUMNS} WHERE dossier_id = $1")))
-                .bind(Id(dossier.0))
-                .fetch_optional(pool)
-                .await
-                .map_err(map_err)?;
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{RESULT_COLUMNS} WHERE dossier_id = $1"
+            )))
+            .bind(Id(dossier.0))
+            .fetch_optional(pool)
+            .await
+            .map_err(map_err)?;
             row.map(|r| result_row(&r)).transpose()
         })
     }
 
     async fn result_by_seal(&self, code: &str) -> StoreResult<Option<DossierResult>> {
         read!(self, |pool, d| {
-            let row = sqlx::query(sqlx::AssertSqlSafe(format!("{RESULT_COLUMNS} WHERE seal_code = $1")))
-                .bind(code)
-                .fetch_optional(pool)
-                .await
-                .map_err(map_err)?;
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{RESULT_COLUMNS} WHERE seal_code = $1"
+            )))
+            .bind(code)
+            .fetch_optional(pool)
+            .await
+            .map_err(map_err)?;
             row.map(|r| result_row(&r)).transpose()
         })
     }

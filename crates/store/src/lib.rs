@@ -12,6 +12,7 @@ use motcua_domain::{
     Email, Field, HistoryEvent, LoginName, NewDossier, Phone, Procedure, ProcedureCode, RoleGrant,
     ServiceLevelAssignment, Session, SessionKey, TokenPurpose, Transition,
     payment::{Charge, Payment, Settlement},
+    postal::{Delivery, DeliveryEvent},
     rating::{Rating, SatisfactionFigures},
     submission::{Draft, DraftId, Job, OnlineDetails, Submission, Upload, UploadId},
     workflow::{DossierResult, StepChange, StepRecord, Workflow},
@@ -666,6 +667,25 @@ pub trait RatingRepo: Send + Sync {
     ) -> StoreResult<SatisfactionFigures>;
 }
 
+/// Results by post.
+#[async_trait]
+pub trait DeliveryRepo: Send + Sync {
+    /// Ask for (or change the address of) delivery by post: `Ok(false)` once the result was handed to the post.
+    async fn ask(&self, delivery: &Delivery) -> StoreResult<bool>;
+    async fn delivery(&self, dossier: DossierId) -> StoreResult<Option<Delivery>>;
+    /// Record what happened to a delivery, with the dossier's change (delivered: the result handed over) and the
+    /// applicant's e-mail, in one transaction. `Ok(false)` when the delivery was not at the stage the event needs
+    /// (someone recorded it first).
+    async fn record(
+        &self,
+        dossier: DossierId,
+        event: &DeliveryEvent,
+        at: OffsetDateTime,
+        transition: Option<&Transition>,
+        then: &StepChange,
+    ) -> StoreResult<bool>;
+}
+
 /// Readiness of the database.
 #[async_trait]
 pub trait Health: Send + Sync {
@@ -694,6 +714,7 @@ pub struct Store {
     pub workflows: Arc<dyn WorkflowRepo>,
     pub payments: Arc<dyn PaymentRepo>,
     pub ratings: Arc<dyn RatingRepo>,
+    pub deliveries: Arc<dyn DeliveryRepo>,
     pub health: Arc<dyn Health>,
 }
 

@@ -84,6 +84,7 @@ contract!(
     of_two_racing_notifications_one_settles_the_payment,
     a_dossier_is_rated_once_and_counted_for_its_agency,
     a_dossier_keeps_one_rating_code,
+    a_delivery_by_post_moves_one_stage_at_a_time,
 );
 
 fn code(text: &str) -> AgencyCode {
@@ -2742,7 +2743,10 @@ async fn a_result_is_recorded_and_corrected(store: &Store) {
         store.workflows.result_by_seal("a1b2c3").await.unwrap(),
         Some(result.clone())
     );
-    assert_eq!(store.workflows.result_by_seal("a1b2c4").await.unwrap(), None);
+    assert_eq!(
+        store.workflows.result_by_seal("a1b2c4").await.unwrap(),
+        None
+    );
     assert_eq!(
         store.workflows.result(dossier.id).await.unwrap(),
         Some(result.clone())
@@ -2763,7 +2767,10 @@ async fn a_result_is_recorded_and_corrected(store: &Store) {
     store.workflows.save_result(&result).await.unwrap();
     let stored = store.workflows.result(dossier.id).await.unwrap().unwrap();
     assert_eq!(stored.file, result.file);
-    assert_eq!(store.workflows.result_by_seal("a1b2c3").await.unwrap(), None);
+    assert_eq!(
+        store.workflows.result_by_seal("a1b2c3").await.unwrap(),
+        None
+    );
 }
 
 /// A received counter dossier moved to status 6 with a fee of 50.000 đ set by an officer.
@@ -3005,21 +3012,138 @@ async fn of_two_racing_notifications_one_settles_the_payment(store: &Store) {
     assert_eq!(store.outbox.pending().await.unwrap(), 1);
 }
 
+async fn a_delivery_by_post_moves_one_stage_at_a_time(store: &Store) {
+    use motcua_domain::postal::{Delivery, DeliveryEvent, DeliveryStage, check_address};
+    use motcua_domain::workflow::StepChange;
+    let (d, _) = dossier_owing_a_fee(store).await;
+    let at = datetime!(2026-04-01 03:00:00 UTC);
+    assert_eq!(store.deliveries.delivery(d.id).await.unwrap(), None);
+    let mut delivery = Delivery {
+        dossier: d.id,
+        address: check_address(
+            "Nguyễn Văn An",
+            "0912345678",
+            "Tỉnh Đắk Lắk",
+            "Phường Tân Lập",
+            "12 Lê Duẩn",
+        )
+        .unwrap(),
+        asked_at: at,
+        handed: None,
+        delivered_at: None,
+        returned: None,
+    };
+    assert!(store.deliveries.ask(&delivery).await.unwrap());
+    // the address may change until the hand-over
+    delivery.address.street = "14 Lê Duẩn".into();
+    assert!(store.deliveries.ask(&delivery).await.unwrap());
+    assert_eq!(
+        store.deliveries.delivery(d.id).await.unwrap(),
+        Some(delivery.clone())
+    );
+    let none = StepChange::default();
+    // nothing to deliver before the hand-over
+    assert!(
+        !store
+            .deliveries
+            .record(d.id, &DeliveryEvent::Delivered, at, None, &none)
+            .await
+            .unwrap()
+    );
+    let handed = DeliveryEvent::HandedOver {
+        carrier: "Bưu điện".into(),
+        tracking: "EL123456789VN".into(),
+    };
+    let mail = StepChange {
+        emails: vec![motcua_domain::submission::OutgoingEmail {
+            to: "an@example.vn".into(),
+            subject: "Hồ sơ {code}: kết quả đã gửi qua bưu chính".into(),
+            body: "x".into(),
+        }],
+        ..Default::default()
+    };
+    assert!(
+        store
+            .deliveries
+            .record(d.id, &handed, at, None, &mail)
+            .await
+            .unwrap()
+    );
+    // recorded once: a second hand-over, or a new address, changes nothing
+    assert!(
+        !store
+            .deliveries
+            .record(d.id, &handed, at, None, &mail)
+            .await
+            .unwrap()
+    );
+    assert!(!store.deliveries.ask(&delivery).await.unwrap());
+    let now = store.deliveries.delivery(d.id).await.unwrap().unwrap();
+    assert_eq!(now.stage(), DeliveryStage::WithPost);
+    assert_eq!(now.address.street, "14 Lê Duẩn");
+    assert_eq!(
+        now.handed.as_ref().map(|h| h.1.as_str()),
+        Some("EL123456789VN")
+    );
+    let back = DeliveryEvent::Returned {
+        reason: "Không có người nhận".into(),
+    };
+    assert!(
+        store
+            .deliveries
+            .record(d.id, &back, at, None, &none)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .deliveries
+            .record(d.id, &DeliveryEvent::Delivered, at, None, &none)
+            .await
+            .unwrap()
+    );
+    let now = store.deliveries.delivery(d.id).await.unwrap().unwrap();
+    assert_eq!(now.stage(), DeliveryStage::Returned);
+    assert_eq!(
+        now.returned.map(|r| r.1),
+        Some("Không có người nhận".into())
+    );
+}
+
 async fn a_dossier_keeps_one_rating_code(store: &Store) {
     let (d, _) = dossier_owing_a_fee(store).await;
     let at = datetime!(2026-04-01 03:00:00 UTC);
-    let first = store.ratings.rating_token(d.id, "ma-dau", at).await.unwrap();
+    let first = store
+        .ratings
+        .rating_token(d.id, "ma-dau", at)
+        .await
+        .unwrap();
     assert_eq!(first, "ma-dau");
     // printed again: the same code, not the new one offered
     assert_eq!(
-        store.ratings.rating_token(d.id, "ma-sau", at).await.unwrap(),
+        store
+            .ratings
+            .rating_token(d.id, "ma-sau", at)
+            .await
+            .unwrap(),
         "ma-dau"
     );
     assert_eq!(
-        store.ratings.dossier_of_rating_token("ma-dau").await.unwrap(),
+        store
+            .ratings
+            .dossier_of_rating_token("ma-dau")
+            .await
+            .unwrap(),
         Some(d.id)
     );
-    assert_eq!(store.ratings.dossier_of_rating_token("ma-sau").await.unwrap(), None);
+    assert_eq!(
+        store
+            .ratings
+            .dossier_of_rating_token("ma-sau")
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 async fn a_dossier_is_rated_once_and_counted_for_its_agency(store: &Store) {

@@ -19,12 +19,16 @@ pub(crate) use shared::{
     answers, assets, audit, background, csrf, dossiers, error, guard, health, input, layout,
     outage, security, slips, steps, urls, viewer,
 };
-pub use shared::{auth, catalogue, files, payments, seals, session};
+pub use shared::{auth, catalogue, files, payments, postal, seals, session};
 
 use accounts::{login, password_reset, profile, registration};
 use admin::{audit_trail, holidays, officers, workflows};
-use citizen::{apply, attachments, lookup, payment, rating, submit, supplement, tracking};
-use desk::{fees, inbox, intake, page, processing, queue, reception, register};
+use citizen::{
+    apply, attachments, delivery, lookup, payment, rating, submit, supplement, tracking,
+};
+use desk::{
+    delivery as desk_delivery, fees, inbox, intake, page, processing, queue, reception, register,
+};
 use gateway::{sandbox, vnpay};
 use portal::{pages, verification};
 
@@ -87,6 +91,8 @@ pub struct AppState {
     pub payments: Arc<payments::PaymentSettings>,
     /// The agencies' keys for signing electronic results.
     pub signing: Arc<seals::SigningSettings>,
+    /// The postal provider that carries results by post.
+    pub post: Arc<dyn postal::PostalService>,
 }
 
 impl AppState {
@@ -112,6 +118,7 @@ impl AppState {
             background: Arc::new(background::Background::default()),
             payments: Arc::new(payments::PaymentSettings::default()),
             signing: Arc::new(seals::SigningSettings::default()),
+            post: Arc::new(postal::ManualPost),
         })
     }
 
@@ -224,6 +231,7 @@ routes! {
     "/ho-so/{code}/bien-nhan.pdf" => get(tracking::receipt);
     "/ho-so/{code}/thanh-toan" => post(payment::pay);
     "/ho-so/{code}/danh-gia" => post(rating::rate);
+    "/ho-so/{code}/buu-chinh" => post(delivery::ask_post);
     "/danh-gia/{token}" => get(rating::rate_by_code_page).post(rating::rate_by_code);
     "/thanh-toan/vnpay/ket-qua" => get(payment::returned);
     "/thanh-toan/vnpay/ipn" => get(vnpay::ipn);
@@ -237,6 +245,7 @@ routes! {
     "/can-bo/ho-so/{code}/chuyen" => post(reception::move_on);
     "/can-bo/ho-so/{code}/xin-loi" => post(reception::apology);
     "/can-bo/ho-so/{code}/nop-phi" => post(fees::paid_at_counter);
+    "/can-bo/ho-so/{code}/buu-chinh" => post(desk_delivery::record);
     "/can-bo/ho-so/{code}/hoan-tien" => post(fees::refund);
     "/can-bo/ho-so/{code}/bien-lai/{txn}" => get(fees::receipt);
     "/ho-so/{code}/bien-lai/{txn}" => get(payment::receipt);

@@ -194,6 +194,7 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("GET", "/ho-so/{code}/bien-nhan.pdf", Rule::Owner),
     ("POST", "/ho-so/{code}/thanh-toan", Rule::Owner),
     ("POST", "/ho-so/{code}/danh-gia", Rule::Owner),
+    ("POST", "/ho-so/{code}/buu-chinh", Rule::Owner),
     // the hand-over slip's QR code: whoever holds the rating code rates, once
     ("GET", "/danh-gia/{token}", Rule::Public),
     ("POST", "/danh-gia/{token}", Rule::Public),
@@ -228,6 +229,7 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("POST", "/can-bo/ho-so/{code}/chuyen", DESK),
     ("POST", "/can-bo/ho-so/{code}/xin-loi", APPROVE),
     ("POST", "/can-bo/ho-so/{code}/nop-phi", RECEIVE),
+    ("POST", "/can-bo/ho-so/{code}/buu-chinh", RECEIVE),
     ("POST", "/can-bo/ho-so/{code}/hoan-tien", RECEIVE),
     ("GET", "/can-bo/ho-so/{code}/bien-lai/{txn}", DESK),
     ("GET", "/ho-so/{code}/bien-lai/{txn}", Rule::Owner),

@@ -24,6 +24,7 @@ const SHARED_AT_ROOT: &[&str] = &[
     "layout",
     "outage",
     "payments",
+    "postal",
     "seals",
     "security",
     "session",

@@ -161,6 +161,8 @@ async fn an_unmigrated_database_is_not_ready() {
         breaker: Default::default(),
         background: Default::default(),
         payments: Default::default(),
+        signing: Default::default(),
+        post: std::sync::Arc::new(motcua_web::postal::ManualPost),
     };
     let ready = support::get_from(&state, "/readyz").await;
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);

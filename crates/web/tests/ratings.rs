@@ -225,5 +225,8 @@ async fn a_counter_applicant_rates_through_the_hand_over_slip_once_on(db: TestSt
             .score(),
         5
     );
-    assert_eq!(app.get("/danh-gia/khongco").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/danh-gia/khongco").await.status,
+        StatusCode::NOT_FOUND
+    );
 }

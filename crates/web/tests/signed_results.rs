@@ -32,7 +32,10 @@ const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
 
 /// A dossier received and in processing by an officer who may receive, process and approve, with the officer's
 /// session, the applicant's session and the dossier's code.
-async fn in_processing(db: TestStore, level: OnlineServiceLevel) -> (TestApp, String, String, String) {
+async fn in_processing(
+    db: TestStore,
+    level: OnlineServiceLevel,
+) -> (TestApp, String, String, String) {
     let (app, citizen, dossier) = support::with_submitted_dossier(db).await;
     app.db
         .store
@@ -61,7 +64,11 @@ async fn in_processing(db: TestStore, level: OnlineServiceLevel) -> (TestApp, St
     let mine = support::session_existing(&app, citizen.id, "c").await;
     let code = dossier.code.to_string();
     let r = app
-        .post_form(&format!("/can-bo/ho-so/{code}"), "hanh_dong=tiep_nhan", Some(&desk))
+        .post_form(
+            &format!("/can-bo/ho-so/{code}"),
+            "hanh_dong=tiep_nhan",
+            Some(&desk),
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     (app, desk, mine, code)
@@ -115,7 +122,11 @@ async fn a_level_4_result_is_signed_and_verified_on_the_public_page_on(db: TestS
     assert_eq!(p7s.status, StatusCode::OK);
     let verified = motcua_signing::verify_detached(PDF, &p7s.bytes).unwrap();
     assert_eq!(verified.fingerprint, seal.fingerprint);
-    assert!(verified.signer.common_name.contains(AGENCY), "{:?}", verified.signer);
+    assert!(
+        verified.signer.common_name.contains(AGENCY),
+        "{:?}",
+        verified.signer
+    );
 
     // anyone with the code sees what the document is, nothing about the applicant
     let page = app.get(&verify).await;
@@ -147,12 +158,22 @@ async fn a_level_4_result_is_signed_and_verified_on_the_public_page_on(db: TestS
     assert_eq!(nothing.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(nothing.body.contains("Chọn tệp văn bản cần kiểm tra"));
     // an unknown or malformed code is simply not found
-    assert_eq!(app.get("/xac-thuc/khongcoma").await.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.get("/xac-thuc/..%2F..").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/xac-thuc/khongcoma").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/xac-thuc/..%2F..").await.status,
+        StatusCode::NOT_FOUND
+    );
 
     // through the workflow's steps to approval; then the applicant sees the result, its link and QR code
     let r = app
-        .post_form(&format!("/can-bo/ho-so/{code}/chuyen"), "den=processing", Some(&desk))
+        .post_form(
+            &format!("/can-bo/ho-so/{code}/chuyen"),
+            "den=processing",
+            Some(&desk),
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     for _ in 0..5 {
@@ -174,12 +195,25 @@ async fn a_level_4_result_is_signed_and_verified_on_the_public_page_on(db: TestS
         }
     }
     let r = app
-        .post_form(&format!("/can-bo/ho-so/{code}/chuyen"), "den=processed", Some(&desk))
+        .post_form(
+            &format!("/can-bo/ho-so/{code}/chuyen"),
+            "den=processed",
+            Some(&desk),
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let theirs = app.get_with_cookie(&format!("/ho-so/{code}"), &mine).await;
-    assert!(theirs.body.contains("Kết quả điện tử có chữ ký số"), "{}", theirs.body);
-    assert!(theirs.body.contains(&format!("http://localhost:8080{verify}")) || theirs.body.contains(&verify));
+    assert!(
+        theirs.body.contains("Kết quả điện tử có chữ ký số"),
+        "{}",
+        theirs.body
+    );
+    assert!(
+        theirs
+            .body
+            .contains(&format!("http://localhost:8080{verify}"))
+            || theirs.body.contains(&verify)
+    );
     assert!(theirs.body.contains("<svg"), "{}", theirs.body);
 }
 
@@ -194,6 +228,13 @@ async fn a_level_3_result_is_not_signed_on(db: TestStore) {
         .await
         .unwrap()
         .unwrap();
-    let result = app.db.store.workflows.result(dossier.id).await.unwrap().unwrap();
+    let result = app
+        .db
+        .store
+        .workflows
+        .result(dossier.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(result.file.unwrap().seal.is_none());
 }

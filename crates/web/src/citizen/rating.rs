@@ -44,7 +44,15 @@ pub(crate) async fn rate(
         Err(r) => return Ok(r),
     };
     let comment = motcua_domain::text::normalize(&posted.y_kien);
-    let (status, error, notice) = match record(&state, &dossier, &posted, &comment, viewer.account.as_ref().map(|a| a.id)).await? {
+    let (status, error, notice) = match record(
+        &state,
+        &dossier,
+        &posted,
+        &comment,
+        viewer.account.as_ref().map(|a| a.id),
+    )
+    .await?
+    {
         Recorded::Done => return Ok(Redirect::to(&format!("{path}#danh-gia")).into_response()),
         Recorded::Refused(status, error, notice) => (status, error, notice),
     };

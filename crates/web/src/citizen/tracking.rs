@@ -176,6 +176,14 @@ pub(crate) struct DossierPage {
     pub(crate) rating_comment: String,
     pub(crate) rating_error: Option<&'static str>,
     levels: Vec<(u8, &'static str)>,
+    /// Delivery of the result by post, once asked for.
+    delivery: Option<crate::postal::DeliveryView>,
+    /// The applicant may still ask for (or change) delivery by post.
+    can_ask_post: bool,
+    /// The address form as typed, and what is wrong with it (kept when it is refused).
+    pub(crate) post: crate::postal::AddressForm,
+    pub(crate) post_errors: Vec<(String, String)>,
+    provinces: &'static [&'static str],
 }
 
 pub(crate) struct SupplementView {
@@ -306,17 +314,15 @@ pub(crate) async fn render_dossier_with(
         dossier.status,
         DossierStatus::Processed | DossierStatus::ResultDelivered
     ) {
-        state
-            .store
-            .workflows
-            .result(dossier.id)
-            .await?
-            .map(|r| crate::steps::result_view(&state, &r, &format!("/ho-so/{}/ket-qua", dossier.code)))
+        state.store.workflows.result(dossier.id).await?.map(|r| {
+            crate::steps::result_view(state, &r, &format!("/ho-so/{}/ket-qua", dossier.code))
+        })
     } else {
         None
     };
     let money = crate::payments::money_view(state, &dossier).await?;
     let rating = state.store.ratings.rating(dossier.id).await?;
+    let delivery = crate::postal::delivery_view(state, &dossier).await?;
     let can_rate = rating.is_none() && motcua_domain::rating::may_rate(dossier.status);
     let can_pay =
         money.owed.is_some() && dossier.status == DossierStatus::AwaitingFinancialObligation;
@@ -326,6 +332,17 @@ pub(crate) async fn render_dossier_with(
         rating: rating.map(|r| (r.level.label_vi(), r.comment)),
         can_rate,
         rating_action: format!("/ho-so/{}/danh-gia", dossier.code),
+        can_ask_post: motcua_domain::postal::may_ask(dossier.status)
+            && delivery
+                .as_ref()
+                .is_none_or(|d| d.stage == motcua_domain::postal::DeliveryStage::Asked),
+        post: delivery
+            .as_ref()
+            .map(crate::postal::AddressForm::from_view)
+            .unwrap_or_default(),
+        delivery,
+        post_errors: vec![],
+        provinces: &motcua_domain::postal::PROVINCES,
         rating_level: String::new(),
         rating_comment: String::new(),
         rating_error: None,

@@ -1,6 +1,7 @@
 //! The one-stop desk: reception queue and counter intake, an officer's dossier page, processing steps and results,
-//! the inbox, the register.
+//! fees, results by post, the inbox, the register.
 
+pub(crate) mod delivery;
 pub(crate) mod fees;
 pub(crate) mod inbox;
 pub(crate) mod intake;

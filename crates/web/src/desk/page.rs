@@ -97,6 +97,10 @@ pub(crate) struct DossierPage {
     can_take_fee: bool,
     /// Fees set and payments made.
     money: crate::payments::MoneyView,
+    /// Delivery of the result by post, when the applicant asked for it, and the forms the desk may use now.
+    delivery: Option<crate::postal::DeliveryView>,
+    post_forms: &'static [&'static str],
+    pub(crate) post_typed: PostTyped,
     /// The applicant's rating, once given: (level, comment).
     rating: Option<(&'static str, Option<String>)>,
     errors: Vec<(String, String)>,
@@ -133,6 +137,14 @@ impl StepTyped {
 pub(crate) enum Kept {
     Step(StepTyped),
     Result(ResultTyped),
+    Post(PostTyped),
+}
+
+/// What was typed in a form of the delivery by post.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PostTyped {
+    pub tracking: String,
+    pub reason: String,
 }
 
 /// The dossier page again after a refused step action or result, with errors or a notice, answered with
@@ -163,6 +175,7 @@ pub(crate) async fn rerender(
     match kept {
         Kept::Step(typed) => page.step_typed = typed,
         Kept::Result(typed) => page.typed = typed,
+        Kept::Post(typed) => page.post_typed = typed,
     }
     Ok((status, page).into_response())
 }
@@ -241,10 +254,18 @@ pub(crate) async fn render(
     };
     // approval ends the workflow's last step: offered only there
     let at_last = step.as_ref().is_some_and(|s| s.last);
-    let result =
-        state.store.workflows.result(dossier.id).await?.map(|r| {
-            crate::steps::result_view(&state, &r, &format!("/can-bo/ho-so/{}/ket-qua", dossier.code))
-        });
+    let delivery = crate::postal::delivery_view(state, &dossier).await?;
+    let post_forms = match &delivery {
+        Some(d) if rights.receive => crate::postal::desk_forms(d.stage),
+        _ => &[],
+    };
+    let result = state.store.workflows.result(dossier.id).await?.map(|r| {
+        crate::steps::result_view(
+            state,
+            &r,
+            &format!("/can-bo/ho-so/{}/ket-qua", dossier.code),
+        )
+    });
     Ok(DossierPage {
         layout,
         code: dossier.code.to_string(),
@@ -328,6 +349,9 @@ pub(crate) async fn render(
         receipt: String::new(),
         counter_method: String::new(),
         can_take_fee: rights.receive,
+        delivery,
+        post_forms,
+        post_typed: PostTyped::default(),
         money: crate::payments::money_view(state, &dossier).await?,
         rating: state
             .store

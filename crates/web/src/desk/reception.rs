@@ -194,7 +194,7 @@ fn keep_typed(page: &mut crate::desk::page::DossierPage, posted: &MoveForm) {
 }
 
 /// The dossier page read afresh after someone else changed the dossier first (answered with 409).
-async fn stale(
+pub(crate) async fn stale(
     state: &AppState,
     layout: crate::layout::Layout,
     dossier: motcua_domain::Dossier,

@@ -177,9 +177,10 @@ pub(crate) async fn signature(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/pkcs7-signature"),
     );
-    if let Ok(v) =
-        HeaderValue::from_str(&urls::content_disposition(&format!("{}.p7s", file.file_name)))
-    {
+    if let Ok(v) = HeaderValue::from_str(&urls::content_disposition(&format!(
+        "{}.p7s",
+        file.file_name
+    ))) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)

@@ -19,6 +19,7 @@ pub(crate) mod input;
 pub(crate) mod layout;
 pub(crate) mod outage;
 pub mod payments;
+pub mod postal;
 pub mod seals;
 pub(crate) mod security;
 pub mod session;

@@ -68,8 +68,11 @@ pub fn make_key(dir: &Path, agency: &AgencyCode, agency_name: &str) -> Result<Pa
         .map_err(|e| e.to_string())?;
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     write_private(&key_file, &key.key_pem().map_err(|e| e.to_string())?)?;
-    std::fs::write(&cert_file, key.certificate_pem().map_err(|e| e.to_string())?)
-        .map_err(|e| format!("{}: {e}", cert_file.display()))?;
+    std::fs::write(
+        &cert_file,
+        key.certificate_pem().map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| format!("{}: {e}", cert_file.display()))?;
     Ok(cert_file)
 }
 
@@ -111,7 +114,10 @@ pub(crate) fn agency_key(state: &AppState, agency: &AgencyCode) -> Result<Agency
                 std::fs::read_to_string(&cert_file),
             ) {
                 (Ok(key), Ok(cert)) => AgencyKey::from_pem(&key, &cert).map_err(|e| {
-                    format!("Khóa ký số của cơ quan không dùng được ({}): {e}", key_file.display())
+                    format!(
+                        "Khóa ký số của cơ quan không dùng được ({}): {e}",
+                        key_file.display()
+                    )
                 })?,
                 _ => {
                     return Err(format!(

@@ -355,7 +355,10 @@ async fn hand_over(
         .map(|e| e.procedure.name.to_string())
         .unwrap_or_else(|| dossier.procedure.to_string());
     let mut fields = vec![
-        ("Người nhận:".to_string(), dossier.applicant_name.to_string()),
+        (
+            "Người nhận:".to_string(),
+            dossier.applicant_name.to_string(),
+        ),
         ("Thủ tục:".into(), procedure),
         ("Trả kết quả lúc:".into(), vntime::format_datetime(event.at)),
         ("Cán bộ trả:".into(), officer_name(&event.actor)),

@@ -298,8 +298,11 @@ pub(crate) fn result_view(state: &AppState, result: &DossierResult, file_href: &
         .map(|seal| {
             let verify_url = crate::seals::verification_url(state, seal);
             SealView {
-                qr_svg: motcua_documents::qr_svg(&verify_url, "Mã QR dẫn tới trang xác thực kết quả")
-                    .unwrap_or_default(),
+                qr_svg: motcua_documents::qr_svg(
+                    &verify_url,
+                    "Mã QR dẫn tới trang xác thực kết quả",
+                )
+                .unwrap_or_default(),
                 verify_url,
                 signed_by: seal.signed_by.clone(),
                 signed_at: vntime::format_datetime(seal.at),
