@@ -81,7 +81,7 @@ ratio=$(awk -v a="$rate" -v b="$pgbench_tps" 'BEGIN { printf "%.0f", 100 * a / b
   echo
   echo "| Path | Notifications/s | p50 ms | p99 ms |"
   echo "|---|---|---|---|"
-  echo "| motcua, \`/thanh-toan/vnpay/ipn\` | $rate | $p50 | $p99 |"
+  echo "| motcua, \`/thanh-toan/thong-bao\` | $rate | $p50 | $p99 |"
   echo "| pgbench, same reads and writes (ceiling) | $pgbench_tps | | |"
   echo
   echo "Notifications reach **$ratio %** of the pgbench ceiling (target ≥ 60 %)."

@@ -323,7 +323,7 @@ async fn ipn(store: Store, files: Arc<dyn ObjectStore>, count: usize, concurrenc
         let (app, secret) = (app.clone(), secret.clone());
         async move {
             let request = axum::http::Request::get(format!(
-                "/thanh-toan/vnpay/ipn?{}",
+                "/thanh-toan/thong-bao?{}",
                 notification(&txn_ref, &secret)
             ))
             .body(axum::body::Body::empty())

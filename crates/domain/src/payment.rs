@@ -57,6 +57,68 @@ pub struct Settlement {
     pub then: crate::workflow::StepChange,
 }
 
+/// What a provider's notification says, once its signature was checked: which payment, how much, whether the
+/// money moved, and the provider's own references. Every provider's message comes down to this.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub txn_ref: String,
+    /// The amount named, if it is a whole number of đồng.
+    pub amount: Option<Vnd>,
+    pub paid: bool,
+    pub gateway_ref: Option<String>,
+    pub bank_code: Option<String>,
+}
+
+/// The answer to a notification, in the order the checks are made (`domain.md` §10). Each provider writes it its
+/// own way (VNPay's `RspCode`: 97, 01, 04, 02, 00, 99).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The signature does not match.
+    InvalidSignature,
+    /// No payment has this reference.
+    OrderNotFound,
+    /// The amount is not the payment's.
+    InvalidAmount,
+    /// The payment was settled already (a retried notification).
+    AlreadyConfirmed,
+    /// Received and recorded.
+    Confirmed,
+    /// Anything else (our own fault: the provider retries).
+    Unknown,
+}
+
+/// What motcua knows of the payment a notification names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Order {
+    pub amount: Vnd,
+    pub status: PaymentStatus,
+}
+
+/// What to do with a notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Change nothing; answer this.
+    Answer(Outcome),
+    /// Settle the pending payment (paid, or failed at the gateway) in one transaction, then answer
+    /// [`Outcome::Confirmed`]; if another notification settled it first, [`Outcome::AlreadyConfirmed`].
+    Settle { paid: bool },
+}
+
+/// The decision table after the signature: order (01), amount (04), already settled (02), then settle (00).
+/// `order` is the payment the notice names, if any.
+pub fn decide(notice: &Notice, order: Option<Order>) -> Decision {
+    let Some(order) = order else {
+        return Decision::Answer(Outcome::OrderNotFound);
+    };
+    if notice.amount != Some(order.amount) {
+        return Decision::Answer(Outcome::InvalidAmount);
+    }
+    if order.status != PaymentStatus::Pending {
+        return Decision::Answer(Outcome::AlreadyConfirmed);
+    }
+    Decision::Settle { paid: notice.paid }
+}
+
 /// Where a payment is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -148,7 +210,6 @@ impl PaymentStatus {
 
 /// VNPay 2.1.0.
 pub mod vnpay {
-    use super::PaymentStatus;
     use crate::Vnd;
     use hmac::{Hmac, Mac};
     use sha2::Sha512;
@@ -238,22 +299,8 @@ pub mod vnpay {
         )
     }
 
-    /// The answer to an IPN (`RspCode`), in the order the checks are made.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum RspCode {
-        /// 97: the signature does not match.
-        InvalidSignature,
-        /// 01: no payment has this `vnp_TxnRef`.
-        OrderNotFound,
-        /// 04: the amount is not the payment's.
-        InvalidAmount,
-        /// 02: the payment was settled already (a retried notification).
-        AlreadyConfirmed,
-        /// 00: received and recorded.
-        Confirmed,
-        /// 99: anything else (our own fault: the gateway retries).
-        Unknown,
-    }
+    /// VNPay's names for the provider-neutral answer and decision.
+    pub use super::{Decision as IpnDecision, Order, Outcome as RspCode};
 
     impl RspCode {
         pub fn code(self) -> &'static str {
@@ -289,24 +336,6 @@ pub mod vnpay {
         }
     }
 
-    /// What motcua knows of the payment an IPN names.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub struct Order {
-        pub amount: Vnd,
-        pub status: PaymentStatus,
-    }
-
-    /// What to do with an IPN.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum IpnDecision {
-        /// Change nothing; answer with this code.
-        Answer(RspCode),
-        /// Settle the pending payment (paid, or failed at the gateway) in one transaction, then answer
-        /// [`RspCode::Confirmed`]. If another notification settled it first, answer
-        /// [`RspCode::AlreadyConfirmed`].
-        Settle { paid: bool },
-    }
-
     /// Whether the gateway says the money moved: `vnp_ResponseCode` **and** `vnp_TransactionStatus` are `00`.
     pub fn succeeded(fields: &Fields) -> bool {
         fields.get("vnp_ResponseCode").map(String::as_str) == Some("00")
@@ -322,21 +351,21 @@ pub mod vnpay {
         decide_verified(fields, order)
     }
 
+    /// What a signed callback says, in every provider's terms.
+    pub fn notice(fields: &Fields) -> super::Notice {
+        let field = |name: &str| fields.get(name).filter(|v| !v.is_empty()).cloned();
+        super::Notice {
+            txn_ref: fields.get("vnp_TxnRef").cloned().unwrap_or_default(),
+            amount: fields.get("vnp_Amount").and_then(|a| parse_amount(a)),
+            paid: succeeded(fields),
+            gateway_ref: field("vnp_TransactionNo"),
+            bank_code: field("vnp_BankCode"),
+        }
+    }
+
     /// The rest of the table (01 → 04 → 02 → settle), for fields whose signature was already checked.
     pub fn decide_verified(fields: &Fields, order: Option<Order>) -> IpnDecision {
-        let Some(order) = order else {
-            return IpnDecision::Answer(RspCode::OrderNotFound);
-        };
-        let amount = fields.get("vnp_Amount").and_then(|a| parse_amount(a));
-        if amount != Some(order.amount) {
-            return IpnDecision::Answer(RspCode::InvalidAmount);
-        }
-        if order.status != PaymentStatus::Pending {
-            return IpnDecision::Answer(RspCode::AlreadyConfirmed);
-        }
-        IpnDecision::Settle {
-            paid: succeeded(fields),
-        }
+        super::decide(&notice(fields), order)
     }
 }
 

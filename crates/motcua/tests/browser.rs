@@ -609,7 +609,7 @@ async fn apply_journey(b: Browser) {
         client.accessible("sandbox gateway").await;
         client.click(&format!("label[for={outcome}]")).await;
         client.submit("main form button[type=submit]").await;
-        client.wait_for_path("/thanh-toan/vnpay/ket-qua").await;
+        client.wait_for_path("/thanh-toan/ket-qua").await;
         client.accessible("payment outcome").await;
         client
             .find(Locator::Css("main h1"))

@@ -29,7 +29,7 @@ use citizen::{
 use desk::{
     delivery as desk_delivery, fees, inbox, intake, page, processing, queue, reception, register,
 };
-use gateway::{sandbox, vnpay};
+use gateway::{notification, sandbox};
 use portal::{pages, verification};
 
 use axum::{
@@ -91,6 +91,8 @@ pub struct AppState {
     pub payments: Arc<payments::PaymentSettings>,
     /// The agencies' keys for signing electronic results.
     pub signing: Arc<seals::SigningSettings>,
+    /// The online payment provider in use (VNPay, or the sandbox that speaks it, by default).
+    pub gateway: Arc<dyn payments::PaymentGateway>,
     /// The postal provider that carries results by post.
     pub post: Arc<dyn postal::PostalService>,
 }
@@ -103,7 +105,12 @@ impl AppState {
         files: Arc<dyn ObjectStore>,
     ) -> Result<AppState, StoreError> {
         let catalogue = Arc::new(Catalogue::load(&store).await?);
+        let gateway = Arc::new(payments::VnPay::new(
+            payments::PaymentSettings::default(),
+            &site.public_url,
+        ));
         Ok(AppState {
+            gateway,
             store,
             site: Arc::new(site),
             catalogue,
@@ -122,8 +129,19 @@ impl AppState {
         })
     }
 
+    /// VNPay (or its sandbox) with these settings.
     pub fn with_payments(mut self, payments: payments::PaymentSettings) -> AppState {
+        self.gateway = Arc::new(payments::VnPay::new(
+            payments.clone(),
+            &self.site.public_url,
+        ));
         self.payments = Arc::new(payments);
+        self
+    }
+
+    /// Another payment provider.
+    pub fn with_gateway(mut self, gateway: Arc<dyn payments::PaymentGateway>) -> AppState {
+        self.gateway = gateway;
         self
     }
 
@@ -233,8 +251,8 @@ routes! {
     "/ho-so/{code}/danh-gia" => post(rating::rate);
     "/ho-so/{code}/buu-chinh" => post(delivery::ask_post);
     "/danh-gia/{token}" => get(rating::rate_by_code_page).post(rating::rate_by_code);
-    "/thanh-toan/vnpay/ket-qua" => get(payment::returned);
-    "/thanh-toan/vnpay/ipn" => get(vnpay::ipn);
+    "/thanh-toan/ket-qua" => get(payment::returned);
+    "/thanh-toan/thong-bao" => get(notification::notify).post(notification::notify_posted);
     "/cong-thanh-toan-thu-nghiem" => get(sandbox::page).post(sandbox::choose);
     "/ho-so/{code}/tep/{file}" => get(tracking::dossier_file);
     "/tra-cuu-ho-so" => get(lookup::lookup_page).post(lookup::lookup);

@@ -199,8 +199,9 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("GET", "/danh-gia/{token}", Rule::Public),
     ("POST", "/danh-gia/{token}", Rule::Public),
     // the gateway's return and notification, and the sandbox gateway: signed, not logged in
-    ("GET", "/thanh-toan/vnpay/ket-qua", Rule::Public),
-    ("GET", "/thanh-toan/vnpay/ipn", Rule::Public),
+    ("GET", "/thanh-toan/ket-qua", Rule::Public),
+    ("GET", "/thanh-toan/thong-bao", Rule::Public),
+    ("POST", "/thanh-toan/thong-bao", Rule::Public),
     ("GET", "/cong-thanh-toan-thu-nghiem", Rule::Public),
     ("POST", "/cong-thanh-toan-thu-nghiem", Rule::Public),
     ("GET", "/ho-so/{code}/tep/{file}", Rule::Owner),

@@ -7,8 +7,8 @@ mod support;
 
 use axum::http::StatusCode;
 use motcua_domain::{
-    AccountKind, DossierStatus,
-    payment::{PaymentStatus, vnpay},
+    AccountKind, DossierStatus, Vnd,
+    payment::{Notice, Outcome, PaymentStatus, Provider, national_check_code, vnpay},
 };
 use motcua_testkit::{TestStore, fixtures::AGENCY};
 use motcua_web::payments::PaymentSettings;
@@ -117,7 +117,7 @@ async fn choose(app: &TestApp, pay_page: &str, outcome: &str) -> String {
         .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     let back = local(&reply);
-    assert!(back.starts_with("/thanh-toan/vnpay/ket-qua?"), "{back}");
+    assert!(back.starts_with("/thanh-toan/ket-qua?"), "{back}");
     back
 }
 
@@ -272,7 +272,7 @@ async fn a_fee_is_paid_online_through_the_sandbox_and_settled_once_on(db: TestSt
     assert_eq!(pending[1].status, PaymentStatus::Pending);
 
     // the gateway's notification (the same signed fields) settles it: the dossier resumes, the applicant is told
-    let notification = back.replace("/thanh-toan/vnpay/ket-qua?", "/thanh-toan/vnpay/ipn?");
+    let notification = back.replace("/thanh-toan/ket-qua?", "/thanh-toan/thong-bao?");
     let answer = app.get(&notification).await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(
@@ -371,7 +371,7 @@ async fn a_fee_is_paid_online_through_the_sandbox_and_settled_once_on(db: TestSt
         ("vnp_TransactionStatus", "00"),
         ("vnp_TxnRef", "khong-co"),
     ]);
-    let reply = app.get(&format!("/thanh-toan/vnpay/ipn?{unknown}")).await;
+    let reply = app.get(&format!("/thanh-toan/thong-bao?{unknown}")).await;
     assert!(reply.body.contains(r#""RspCode":"01""#), "{}", reply.body);
     let wrong = signed(&[
         ("vnp_Amount", "100"),
@@ -379,12 +379,12 @@ async fn a_fee_is_paid_online_through_the_sandbox_and_settled_once_on(db: TestSt
         ("vnp_TransactionStatus", "00"),
         ("vnp_TxnRef", txn),
     ]);
-    let reply = app.get(&format!("/thanh-toan/vnpay/ipn?{wrong}")).await;
+    let reply = app.get(&format!("/thanh-toan/thong-bao?{wrong}")).await;
     assert!(reply.body.contains(r#""RspCode":"04""#), "{}", reply.body);
     // a return the gateway did not sign shows nothing of the payment
     let unsigned = app
         .get(&format!(
-            "/thanh-toan/vnpay/ket-qua?vnp_TxnRef={txn}&vnp_ResponseCode=00"
+            "/thanh-toan/ket-qua?vnp_TxnRef={txn}&vnp_ResponseCode=00"
         ))
         .await;
     assert_eq!(unsigned.status, StatusCode::BAD_REQUEST);
@@ -648,4 +648,165 @@ async fn payments_left_pending_are_settled_by_reconciliation_on(db: TestStore) {
         0,
         "nothing is settled twice"
     );
+}
+
+on_both_backends!(
+    a_second_provider_plugs_in_without_touching_the_dossier_code,
+    a_second_provider_plugs_in_without_touching_the_dossier_code_on_postgresql,
+    a_second_provider_plugs_in_without_touching_the_dossier_code_on
+);
+
+/// The national payment platform (`domain.md` §10) as a second provider, written here against the public
+/// interface only: its own field names, its check code (SHA-256 over the fields joined with `|` and the secret), a
+/// JSON notification posted to the portal and its own JSON answer (`MaLoi`).
+struct NationalPlatform {
+    secret: String,
+}
+
+impl motcua_web::payments::PaymentGateway for NationalPlatform {
+    fn provider(&self) -> Provider {
+        Provider::NationalPlatform
+    }
+
+    fn pay_url(&self, r: &motcua_web::payments::PayRequest<'_>) -> Option<String> {
+        let amount = r.payment.amount.amount().to_string();
+        let check = national_check_code(&[&r.payment.txn_ref, &amount], &self.secret);
+        Some(format!(
+            "https://thanhtoan.dichvucong.example.vn/thanh-toan?MaThamChieu={}&SoTien={amount}&MaXacThuc={check}",
+            r.payment.txn_ref
+        ))
+    }
+
+    fn read(&self, f: &motcua_web::payments::Fields) -> Option<Notice> {
+        let get = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
+        let check = national_check_code(
+            &[
+                get("MaThamChieu"),
+                get("SoTien"),
+                get("MaKetQua"),
+                get("MaGiaoDich"),
+            ],
+            &self.secret,
+        );
+        (check == get("MaXacThuc")).then(|| Notice {
+            txn_ref: get("MaThamChieu").to_string(),
+            amount: get("SoTien").parse().ok().and_then(|a| Vnd::new(a).ok()),
+            paid: get("MaKetQua") == "00",
+            gateway_ref: Some(get("MaGiaoDich").to_string()),
+            bank_code: None,
+        })
+    }
+
+    fn reply(&self, outcome: Outcome) -> (&'static str, String) {
+        let code = match outcome {
+            Outcome::Confirmed => "00",
+            Outcome::AlreadyConfirmed => "02",
+            Outcome::OrderNotFound => "01",
+            Outcome::InvalidAmount => "04",
+            Outcome::InvalidSignature => "97",
+            Outcome::Unknown => "99",
+        };
+        ("application/json", format!("{{\"MaLoi\":\"{code}\"}}"))
+    }
+
+    fn failure(&self, _: &motcua_web::payments::Fields) -> &'static str {
+        "Giao dịch không thành công."
+    }
+}
+
+async fn a_second_provider_plugs_in_without_touching_the_dossier_code_on(db: TestStore) {
+    let Owing {
+        mut app,
+        dossier,
+        mine,
+        page,
+        ..
+    } = owing_a_fee(db).await;
+    let secret = "BI-MAT-NEN-TANG-THANH-TOAN-QUOC-GIA";
+    app.state = app
+        .state
+        .clone()
+        .with_gateway(std::sync::Arc::new(NationalPlatform {
+            secret: secret.into(),
+        }));
+    let go = app
+        .post_form(&format!("{page}/thanh-toan"), "", Some(&mine))
+        .await;
+    assert_eq!(go.status, StatusCode::SEE_OTHER, "{}", go.body);
+    let to = go.headers["location"].to_str().unwrap().to_string();
+    assert!(
+        to.starts_with("https://thanhtoan.dichvucong.example.vn/thanh-toan?MaThamChieu="),
+        "{to}"
+    );
+    assert!(to.contains("SoTien=50000"), "{to}");
+    let txn = to
+        .split_once("MaThamChieu=")
+        .unwrap()
+        .1
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string();
+    let payment = app.db.store.payments.by_ref(&txn).await.unwrap().unwrap();
+    assert_eq!(payment.provider, Provider::NationalPlatform);
+
+    // the platform posts its JSON notification; a wrong check code changes nothing
+    let notify = |amount: &str, check: Option<&str>| {
+        let code = national_check_code(&[&txn, amount, "00", "QG-778899"], secret);
+        format!(
+            r#"{{"MaThamChieu":"{txn}","SoTien":{amount},"MaKetQua":"00","MaGiaoDich":"QG-778899","MaXacThuc":"{}"}}"#,
+            check.unwrap_or(&code)
+        )
+    };
+    let send = |body: String| {
+        let app = &app;
+        async move {
+            app.send(
+                "POST",
+                "/thanh-toan/thong-bao",
+                &[("content-type", "application/json")],
+                &body,
+            )
+            .await
+        }
+    };
+    let forged = send(notify("50000", Some("00ff"))).await;
+    assert_eq!(forged.body, r#"{"MaLoi":"97"}"#);
+    let wrong_amount = send(notify("5000", None)).await;
+    assert_eq!(wrong_amount.body, r#"{"MaLoi":"04"}"#);
+    assert_eq!(
+        app.db
+            .store
+            .payments
+            .by_ref(&txn)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        PaymentStatus::Pending
+    );
+    let paid = send(notify("50000", None)).await;
+    assert_eq!(paid.body, r#"{"MaLoi":"00"}"#);
+    let again = send(notify("50000", None)).await;
+    assert_eq!(again.body, r#"{"MaLoi":"02"}"#);
+    // the same settlement as through VNPay: paid once, the dossier back in processing, the receipt there
+    let settled = app.db.store.payments.by_ref(&txn).await.unwrap().unwrap();
+    assert_eq!(settled.status, PaymentStatus::Paid);
+    assert_eq!(settled.gateway_ref.as_deref(), Some("QG-778899"));
+    let now = app
+        .db
+        .store
+        .dossiers
+        .get(dossier.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(now.status, DossierStatus::Processing);
+    let theirs = app.get_with_cookie(&page, &mine).await;
+    assert!(
+        theirs.body.contains("Nền tảng thanh toán") || theirs.body.contains("QG-778899"),
+        "{}",
+        theirs.body
+    );
+    assert!(theirs.body.contains(&format!("/bien-lai/{txn}")));
 }

@@ -161,6 +161,10 @@ async fn an_unmigrated_database_is_not_ready() {
         breaker: Default::default(),
         background: Default::default(),
         payments: Default::default(),
+        gateway: std::sync::Arc::new(motcua_web::payments::VnPay::new(
+            Default::default(),
+            "http://localhost",
+        )),
         signing: Default::default(),
         post: std::sync::Arc::new(motcua_web::postal::ManualPost),
     };

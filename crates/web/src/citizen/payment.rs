@@ -7,11 +7,11 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use motcua_domain::{
     DossierStatus,
-    payment::{Payment, PaymentStatus, Provider, transaction_ref, vnpay},
+    payment::{Payment, PaymentStatus, transaction_ref},
 };
 use motcua_store::StoreError;
 
@@ -21,12 +21,9 @@ use crate::{
     citizen::tracking::render_dossier,
     dossiers::owned,
     layout::{Layout, MessagePage},
-    payments::RETURN_PATH,
+    payments::{Fields, PayRequest, RETURN_PATH},
     viewer::Viewer,
 };
-
-/// How long the gateway keeps a payment page open.
-const PAY_WITHIN: Duration = Duration::minutes(15);
 
 /// Start paying what the dossier owes: a new payment (its own reference) and the signed redirect to the gateway.
 pub(crate) async fn pay(
@@ -60,7 +57,7 @@ pub(crate) async fn pay(
         id,
         charge: charge.id,
         dossier: dossier.id,
-        provider: Provider::VnPay,
+        provider: state.gateway.provider(),
         txn_ref: transaction_ref(id),
         amount: charge.amount,
         status: PaymentStatus::Pending,
@@ -75,7 +72,16 @@ pub(crate) async fn pay(
         bank_code: None,
         flag: None,
     };
-    let Some(amount) = vnpay::amount_field(payment.amount) else {
+    let public = state.site.public_url.trim_end_matches('/');
+    let request = PayRequest {
+        payment: &payment,
+        // no diacritics, as gateways ask
+        order_info: format!("Thanh toan phi le phi ho so {}", dossier.code),
+        client_ip: viewer.ip.clone().unwrap_or_else(|| "127.0.0.1".into()),
+        return_url: format!("{public}{RETURN_PATH}"),
+        at: now,
+    };
+    let Some(url) = state.gateway.pay_url(&request) else {
         return Err(StoreError::Corrupt("a fee too large for the gateway".into()).into());
     };
     match state.store.payments.start(&payment).await {
@@ -87,38 +93,6 @@ pub(crate) async fn pay(
         }
         Err(e) => return Err(e.into()),
     }
-    let settings = &state.payments;
-    let public = state.site.public_url.trim_end_matches('/');
-    let fields: vnpay::Fields = [
-        ("vnp_Version", vnpay::VERSION.to_string()),
-        ("vnp_Command", "pay".into()),
-        ("vnp_TmnCode", settings.tmn_code.clone()),
-        ("vnp_Amount", amount),
-        ("vnp_CreateDate", vnpay::timestamp(now)),
-        ("vnp_ExpireDate", vnpay::timestamp(now + PAY_WITHIN)),
-        ("vnp_CurrCode", "VND".into()),
-        (
-            "vnp_IpAddr",
-            viewer.ip.clone().unwrap_or_else(|| "127.0.0.1".into()),
-        ),
-        ("vnp_Locale", "vn".into()),
-        // no diacritics, as the gateway asks
-        (
-            "vnp_OrderInfo",
-            format!("Thanh toan phi le phi ho so {}", dossier.code),
-        ),
-        ("vnp_OrderType", "other".into()),
-        ("vnp_ReturnUrl", format!("{public}{RETURN_PATH}")),
-        ("vnp_TxnRef", payment.txn_ref.clone()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    let url = vnpay::signed_url(
-        &settings.pay_page(&state.site.public_url),
-        &fields,
-        settings.secret.as_bytes(),
-    );
     Ok(Redirect::to(&url).into_response())
 }
 
@@ -131,7 +105,7 @@ pub(crate) async fn returned(
     layout: Layout,
     Query(fields): Query<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let fields: vnpay::Fields = fields.into_iter().collect();
+    let fields: Fields = fields.into_iter().collect();
     let page = |title: &str, message: String, link: (String, String)| MessagePage {
         layout: layout.clone(),
         title: title.into(),
@@ -139,7 +113,7 @@ pub(crate) async fn returned(
         link,
     };
     let home = ("/ho-so-cua-toi".to_string(), "Về hồ sơ của tôi".to_string());
-    if !vnpay::verify(&fields, state.payments.secret.as_bytes()) {
+    let Some(notice) = state.gateway.read(&fields) else {
         return Ok((
             StatusCode::BAD_REQUEST,
             page(
@@ -151,11 +125,8 @@ pub(crate) async fn returned(
             ),
         )
             .into_response());
-    }
-    let payment = match fields.get("vnp_TxnRef") {
-        Some(r) => state.store.payments.by_ref(r).await?,
-        None => None,
     };
+    let payment = state.store.payments.by_ref(&notice.txn_ref).await?;
     let Some(payment) = payment else {
         return Ok((
             StatusCode::NOT_FOUND,
@@ -176,7 +147,7 @@ pub(crate) async fn returned(
             )
         })
         .unwrap_or(home);
-    let gateway_says_paid = vnpay::succeeded(&fields);
+    let gateway_says_paid = notice.paid;
     let (title, message) = match payment.status {
         PaymentStatus::Paid => (
             "Thanh toán thành công",
@@ -198,25 +169,11 @@ pub(crate) async fn returned(
             "Thanh toán không thành công",
             format!(
                 "{} Bạn chưa bị trừ tiền; có thể thanh toán lại từ trang hồ sơ.",
-                gateway_message(fields.get("vnp_ResponseCode").map(String::as_str))
+                state.gateway.failure(&fields)
             ),
         ),
     };
     Ok(page(title, message, link).into_response())
-}
-
-/// What a VNPay response code means, for the applicant.
-fn gateway_message(code: Option<&str>) -> &'static str {
-    match code {
-        Some("24") => "Bạn đã hủy giao dịch.",
-        Some("51") => "Tài khoản không đủ số dư.",
-        Some("11") | Some("15") => "Đã hết thời gian chờ thanh toán.",
-        Some("12") => "Thẻ hoặc tài khoản bị khóa.",
-        Some("13") | Some("79") => "Nhập sai mật khẩu xác thực quá số lần quy định.",
-        Some("65") => "Tài khoản đã vượt quá hạn mức giao dịch trong ngày.",
-        Some("75") => "Ngân hàng thanh toán đang bảo trì.",
-        _ => "Giao dịch không thành công.",
-    }
 }
 
 /// The applicant's electronic receipt of a payment, as PDF.

@@ -5,8 +5,8 @@
 use motcua_domain::{
     Dossier, DossierStatus, Transition, Vnd, form,
     payment::{
-        Charge, Payment, PaymentStatus, Settlement,
-        vnpay::{self, Fields, IpnDecision, Order, RspCode},
+        Charge, Decision, Notice, Order, Outcome, Payment, PaymentStatus, Provider, Settlement,
+        decide, vnpay,
     },
     submission::OutgoingEmail,
     vntime,
@@ -19,7 +19,112 @@ use crate::{AppError, AppState};
 /// The page of this portal that plays the gateway when the sandbox is on.
 pub const SANDBOX_PATH: &str = "/cong-thanh-toan-thu-nghiem";
 /// Where the gateway sends the browser back (shows the outcome; changes nothing).
-pub const RETURN_PATH: &str = "/thanh-toan/vnpay/ket-qua";
+pub const RETURN_PATH: &str = "/thanh-toan/ket-qua";
+/// Where the gateway notifies this portal server to server (VNPay's IPN URL).
+pub const NOTIFY_PATH: &str = "/thanh-toan/thong-bao";
+
+/// The fields of a request or a notification, by name.
+pub type Fields = std::collections::BTreeMap<String, String>;
+
+/// A payment to start, as every provider needs it.
+pub struct PayRequest<'a> {
+    pub payment: &'a Payment,
+    /// What it pays for, without diacritics (gateways ask for ASCII).
+    pub order_info: String,
+    pub client_ip: String,
+    /// Where the provider sends the browser back.
+    pub return_url: String,
+    pub at: OffsetDateTime,
+}
+
+/// An online payment provider's protocol: how the browser is sent to pay, how the provider's messages are
+/// authenticated and read, and how its notification is answered. Everything after (the checks 01 → 04 → 02, the
+/// settlement, the dossier's resumption, the applicant's mail) is the same for every provider, so a new provider
+/// (the national payment platform) is one more implementation of this, and nothing else changes.
+pub trait PaymentGateway: Send + Sync {
+    /// The provider recorded on each payment made through it.
+    fn provider(&self) -> Provider;
+    /// The signed address that sends the browser to pay (`None` when the amount cannot be expressed).
+    fn pay_url(&self, request: &PayRequest<'_>) -> Option<String>;
+    /// A notification or a browser return, authenticated and read; `None` when its signature does not hold.
+    fn read(&self, fields: &Fields) -> Option<Notice>;
+    /// The answer the provider expects to its notification: content type and body.
+    fn reply(&self, outcome: Outcome) -> (&'static str, String);
+    /// Why the provider says a payment did not go through, for the applicant.
+    fn failure(&self, fields: &Fields) -> &'static str;
+}
+
+/// VNPay 2.1.0, or the built-in sandbox that speaks it.
+pub struct VnPay {
+    settings: PaymentSettings,
+    /// The portal's address, for the sandbox's page.
+    public_url: String,
+}
+
+impl VnPay {
+    pub fn new(settings: PaymentSettings, public_url: &str) -> VnPay {
+        VnPay {
+            settings,
+            public_url: public_url.to_string(),
+        }
+    }
+}
+
+impl PaymentGateway for VnPay {
+    fn provider(&self) -> Provider {
+        Provider::VnPay
+    }
+
+    fn pay_url(&self, r: &PayRequest<'_>) -> Option<String> {
+        let fields: Fields = [
+            ("vnp_Version", vnpay::VERSION.to_string()),
+            ("vnp_Command", "pay".into()),
+            ("vnp_TmnCode", self.settings.tmn_code.clone()),
+            ("vnp_Amount", vnpay::amount_field(r.payment.amount)?),
+            ("vnp_CreateDate", vnpay::timestamp(r.at)),
+            ("vnp_ExpireDate", vnpay::timestamp(r.at + PAY_WITHIN)),
+            ("vnp_CurrCode", "VND".into()),
+            ("vnp_IpAddr", r.client_ip.clone()),
+            ("vnp_Locale", "vn".into()),
+            ("vnp_OrderInfo", r.order_info.clone()),
+            ("vnp_OrderType", "other".into()),
+            ("vnp_ReturnUrl", r.return_url.clone()),
+            ("vnp_TxnRef", r.payment.txn_ref.clone()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        Some(vnpay::signed_url(
+            &self.settings.pay_page(&self.public_url),
+            &fields,
+            self.settings.secret.as_bytes(),
+        ))
+    }
+
+    fn read(&self, fields: &Fields) -> Option<Notice> {
+        vnpay::verify(fields, self.settings.secret.as_bytes()).then(|| vnpay::notice(fields))
+    }
+
+    fn reply(&self, outcome: Outcome) -> (&'static str, String) {
+        ("application/json", outcome.json())
+    }
+
+    fn failure(&self, fields: &Fields) -> &'static str {
+        match fields.get("vnp_ResponseCode").map(String::as_str) {
+            Some("24") => "Bạn đã hủy giao dịch.",
+            Some("51") => "Tài khoản không đủ số dư.",
+            Some("11") | Some("15") => "Đã hết thời gian chờ thanh toán.",
+            Some("12") => "Thẻ hoặc tài khoản bị khóa.",
+            Some("13") | Some("79") => "Nhập sai mật khẩu xác thực quá số lần quy định.",
+            Some("65") => "Tài khoản đã vượt quá hạn mức giao dịch trong ngày.",
+            Some("75") => "Ngân hàng thanh toán đang bảo trì.",
+            _ => "Giao dịch không thành công.",
+        }
+    }
+}
+
+/// How long the gateway keeps a payment page open.
+const PAY_WITHIN: time::Duration = time::Duration::minutes(15);
 
 /// How this portal reaches VNPay: the merchant code and secret, and the gateway's address. With `sandbox` on, the
 /// portal's own sandbox gateway ([`SANDBOX_PATH`]) plays VNPay with the same secret.
@@ -133,48 +238,55 @@ fn unpaid_total(charges: &[Charge]) -> Vnd {
         .fold(Vnd::ZERO, |sum, c| sum.checked_add(c.amount).unwrap_or(sum))
 }
 
-/// What the gateway reported, settled: the IPN's answer. Called by the IPN endpoint and by the sandbox gateway.
+/// A provider's notification, authenticated by the gateway in use and settled: the answer to give it. Called by
+/// the notification endpoint, the sandbox gateway and reconciliation.
 pub(crate) async fn settle_notification(
     state: &AppState,
     fields: &Fields,
-) -> Result<RspCode, AppError> {
-    let secret = state.payments.secret.as_bytes();
+) -> Result<Outcome, AppError> {
     // an unsigned request costs no database read
-    if !vnpay::verify(fields, secret) {
-        return Ok(RspCode::InvalidSignature);
+    match state.gateway.read(fields) {
+        Some(notice) => settle_notice(state, &notice).await,
+        None => Ok(Outcome::InvalidSignature),
     }
-    let payment = match fields.get("vnp_TxnRef") {
-        Some(r) if !r.is_empty() => state.store.payments.by_ref(r).await?,
-        _ => None,
-    };
+}
+
+/// The checks after the signature (01 → 04 → 02) and the settlement, the same for every provider.
+async fn settle_notice(state: &AppState, notice: &Notice) -> Result<Outcome, AppError> {
+    let payment = if notice.txn_ref.is_empty() {
+        None
+    } else {
+        state.store.payments.by_ref(&notice.txn_ref).await?
+    }
+    // a payment started through another provider is not this one's to settle
+    .filter(|p| p.provider == state.gateway.provider());
     let order = payment.as_ref().map(|p| Order {
         amount: p.amount,
         status: p.status,
     });
-    let paid = match vnpay::decide_verified(fields, order) {
-        IpnDecision::Answer(code) => return Ok(code),
-        IpnDecision::Settle { paid } => paid,
+    let paid = match decide(notice, order) {
+        Decision::Answer(outcome) => return Ok(outcome),
+        Decision::Settle { paid } => paid,
     };
     let Some(payment) = payment else {
-        return Ok(RspCode::OrderNotFound);
+        return Ok(Outcome::OrderNotFound);
     };
-    let field = |name: &str| fields.get(name).filter(|v| !v.is_empty()).cloned();
     let settlement = settlement(
         state,
         &payment,
         paid,
-        field("vnp_TransactionNo"),
-        field("vnp_BankCode"),
+        notice.gateway_ref.clone(),
+        notice.bank_code.clone(),
     )
     .await?;
     match state.store.payments.settle(&settlement).await {
         Ok(true) => {
             state.outbox_wake.notify_one();
-            Ok(RspCode::Confirmed)
+            Ok(Outcome::Confirmed)
         }
-        Ok(false) => Ok(RspCode::AlreadyConfirmed),
+        Ok(false) => Ok(Outcome::AlreadyConfirmed),
         // the dossier changed between reading and committing: nothing was kept, the gateway retries
-        Err(StoreError::Conflict(_)) => Ok(RspCode::Unknown),
+        Err(StoreError::Conflict(_)) => Ok(Outcome::Unknown),
         Err(e) => Err(e.into()),
     }
 }
@@ -454,7 +566,7 @@ pub async fn reconcile(state: &AppState, now: OffsetDateTime) -> Result<usize, A
                 let fields: Fields = form_urlencoded::parse(query.as_bytes())
                     .map(|(k, v)| (k.into_owned(), v.into_owned()))
                     .collect();
-                settle_notification(state, &fields).await? == RspCode::Confirmed
+                settle_notification(state, &fields).await? == Outcome::Confirmed
             }
             // the gateway never saw it (code 91 of the status query): the attempt expired unpaid
             None => {
