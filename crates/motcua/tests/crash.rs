@@ -1,13 +1,16 @@
 //! Killing the server (SIGKILL) in the middle of online submissions loses nothing and duplicates nothing: every
 //! submission the client saw acknowledged is there after a restart, a retry of any submission returns the same
-//! dossier, and no dossier exists without its history event and its files. Runs the real binary on SQLite.
+//! dossier, and no dossier exists without its history event and its files. A server that dies between the payment
+//! gateway's notification and its answer loses nothing either: the gateway's retry settles the payment once. Runs
+//! the real binary on SQLite.
 
 mod common;
 
-use common::start_portal;
+use common::{start_portal, start_portal_with};
 use motcua_domain::{
-    AgencyCode, CaseKey, LoginName, ProcedureCode,
+    AgencyCode, CaseKey, DossierStatus, LoginName, ProcedureCode,
     form::Answers,
+    payment::{PaymentStatus, vnpay},
     submission::{Draft, DraftId, Upload, UploadId},
     upload::FileType,
 };
@@ -26,6 +29,17 @@ fn http(
     cookie: Option<&str>,
     body: &str,
 ) -> std::io::Result<(u16, HashMap<String, String>)> {
+    http_body(base, method, path, cookie, body).map(|(status, headers, _)| (status, headers))
+}
+
+/// [`http`] with the body of the answer.
+fn http_body(
+    base: &str,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    body: &str,
+) -> std::io::Result<(u16, HashMap<String, String>, String)> {
     let host = base.trim_start_matches("http://");
     let mut stream = TcpStream::connect(host)?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
@@ -41,7 +55,7 @@ fn http(
     let mut answer = Vec::new();
     stream.read_to_end(&mut answer)?;
     let text = String::from_utf8_lossy(&answer);
-    let head = text.split("\r\n\r\n").next().unwrap_or("");
+    let (head, content) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let mut lines = head.lines();
     let status = lines
         .next()
@@ -52,7 +66,7 @@ fn http(
         .filter_map(|l| l.split_once(": "))
         .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
         .collect();
-    Ok((status, headers))
+    Ok((status, headers, content.to_string()))
 }
 
 async fn open(dir: &Path) -> motcua_store::Store {
@@ -135,12 +149,19 @@ async fn drafts(dir: &Path, n: usize) -> Vec<DraftId> {
 }
 
 fn login(base: &str) -> String {
+    login_as(base, "congdan@example.vn")
+}
+
+fn login_as(base: &str, who: &str) -> String {
     let (status, headers) = http(
         base,
         "POST",
         "/dang-nhap",
         None,
-        "ten_dang_nhap=congdan%40example.vn&mat_khau=MotCua-2026&tiep=%2F",
+        &format!(
+            "ten_dang_nhap={}&mat_khau=MotCua-2026&tiep=%2F",
+            who.replace('@', "%40")
+        ),
     )
     .unwrap();
     assert_eq!(status, 303);
@@ -232,5 +253,131 @@ async fn killing_the_server_mid_submission_loses_and_duplicates_nothing() {
             .await
             .unwrap();
         assert_eq!(files.len(), 1, "its file claimed with it");
+    }
+}
+
+/// A submitted dossier accepted at the desk with a fee of 50.000 đ set, and the applicant's payment started: the
+/// dossier's code and the signed notification the gateway would send for it (paid).
+async fn owing_and_paying(dir: &Path) -> (String, String) {
+    let (portal, base) = start_portal(dir);
+    let citizen = login(&base);
+    drop(portal);
+    let draft = drafts(dir, 1).await[0];
+    let (portal, base) = start_portal(dir);
+    let code = submit(&base, &citizen, draft).unwrap();
+    let desk = login_as(&base, "motcua@minhhoa.example.vn");
+    let (status, _) = http(
+        &base,
+        "POST",
+        &format!("/can-bo/ho-so/{code}"),
+        Some(&desk),
+        "hanh_dong=tiep_nhan",
+    )
+    .unwrap();
+    assert_eq!(status, 303, "accepted");
+    let specialist = login_as(&base, "chuyenvien@minhhoa.example.vn");
+    let (status, _, body) = http_body(
+        &base,
+        "POST",
+        &format!("/can-bo/ho-so/{code}/chuyen"),
+        Some(&specialist),
+        "den=awaiting_financial_obligation&so_tien=50000&ly_do=Nop+le+phi+theo+quy+dinh",
+    )
+    .unwrap();
+    assert_eq!(
+        status,
+        303,
+        "fee set: {}",
+        body.split("error-summary").nth(1).unwrap_or("")
+    );
+    let (status, headers) = http(
+        &base,
+        "POST",
+        &format!("/ho-so/{code}/thanh-toan"),
+        Some(&citizen),
+        "",
+    )
+    .unwrap();
+    assert_eq!(status, 303, "payment started");
+    drop(portal);
+    let request: vnpay::Fields =
+        form_urlencoded::parse(headers["location"].split_once('?').unwrap().1.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+    let mut ipn: vnpay::Fields = [
+        ("vnp_Amount", request["vnp_Amount"].clone()),
+        ("vnp_BankCode", "NCB".to_string()),
+        ("vnp_ResponseCode", "00".into()),
+        ("vnp_TmnCode", request["vnp_TmnCode"].clone()),
+        ("vnp_TransactionNo", "14123456".into()),
+        ("vnp_TransactionStatus", "00".into()),
+        ("vnp_TxnRef", request["vnp_TxnRef"].clone()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let hash = vnpay::sign(
+        &ipn,
+        motcua_web::payments::PaymentSettings::default()
+            .secret
+            .as_bytes(),
+    );
+    ipn.insert(vnpay::SECURE_HASH.into(), hash);
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(ipn.iter())
+        .finish();
+    (code, format!("/thanh-toan/thong-bao?{query}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_between_the_gateway_notification_and_its_answer_settles_the_payment_once()
+{
+    let dir = tempfile::tempdir().unwrap();
+    // dies before committing: the retry settles it (00); dies after committing: the retry is told 02
+    for (point, answer) in [("before_commit", "00"), ("after_commit", "02")] {
+        let (code, notification) = owing_and_paying(dir.path()).await;
+        let (portal, base) =
+            start_portal_with(dir.path(), &[("MOTCUA_FAULT_PAYMENT_NOTICE", point)]);
+        assert!(
+            http_body(&base, "GET", &notification, None, "").is_err(),
+            "{point}: the server died before answering"
+        );
+        drop(portal);
+        let (portal, base) = start_portal(dir.path());
+        let (status, _, body) = http_body(&base, "GET", &notification, None, "").unwrap();
+        assert_eq!(status, 200);
+        assert!(
+            body.contains(&format!("\"RspCode\":\"{answer}\"")),
+            "{point}: {body}"
+        );
+        // and any further retry is told it was confirmed already
+        let (_, _, body) = http_body(&base, "GET", &notification, None, "").unwrap();
+        assert!(body.contains("\"RspCode\":\"02\""), "{point}: {body}");
+        drop(portal);
+
+        let store = open(dir.path()).await;
+        let dossier = store
+            .dossiers
+            .get_by_code(&code.parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let payments = store.payments.payments(dossier.id).await.unwrap();
+        assert_eq!(payments.len(), 1);
+        assert_eq!(payments[0].status, PaymentStatus::Paid, "{point}");
+        assert_eq!(
+            dossier.status,
+            DossierStatus::Processing,
+            "{point}: resumed once paid"
+        );
+        let resumed = store
+            .dossiers
+            .history(dossier.id)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|e| e.from == Some(DossierStatus::AwaitingFinancialObligation))
+            .count();
+        assert_eq!(resumed, 1, "{point}: resumed exactly once");
     }
 }

@@ -16,11 +16,17 @@ impl Drop for Killed {
 
 /// Start `motcua serve` on a fresh SQLite database with the demo data; returns its URL.
 pub fn start_portal(dir: &std::path::Path) -> (Killed, String) {
+    start_portal_with(dir, &[])
+}
+
+/// [`start_portal`] with these environment variables set.
+pub fn start_portal_with(dir: &std::path::Path, env: &[(&str, &str)]) -> (Killed, String) {
     let mut child = Killed(
         Command::new(env!("CARGO_BIN_EXE_motcua"))
             .args(["serve", "--listen", "127.0.0.1:0"])
             .current_dir(dir)
             .env_remove("MOTCUA_DATABASE_URL")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

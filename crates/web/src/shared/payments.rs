@@ -279,7 +279,10 @@ async fn settle_notice(state: &AppState, notice: &Notice) -> Result<Outcome, App
         notice.bank_code.clone(),
     )
     .await?;
-    match state.store.payments.settle(&settlement).await {
+    fault_point("before_commit");
+    let settled = state.store.payments.settle(&settlement).await;
+    fault_point("after_commit");
+    match settled {
         Ok(true) => {
             state.outbox_wake.notify_one();
             Ok(Outcome::Confirmed)
@@ -288,6 +291,15 @@ async fn settle_notice(state: &AppState, notice: &Notice) -> Result<Outcome, App
         // the dossier changed between reading and committing: nothing was kept, the gateway retries
         Err(StoreError::Conflict(_)) => Ok(Outcome::Unknown),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// For the fault tests only: with `MOTCUA_FAULT_PAYMENT_NOTICE` set to this point's name, the process dies here
+/// at once (as under `kill -9`), between the provider's notification and its answer. Unset in every real run.
+fn fault_point(point: &str) {
+    if std::env::var("MOTCUA_FAULT_PAYMENT_NOTICE").is_ok_and(|p| p == point) {
+        tracing::error!(point, "MOTCUA_FAULT_PAYMENT_NOTICE: dying here on purpose");
+        std::process::abort();
     }
 }
 
