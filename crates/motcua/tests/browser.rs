@@ -655,8 +655,26 @@ async fn apply_journey(b: Browser) {
         .unwrap();
     assert_eq!(kept.as_deref(), Some("15/GKS-UBND"));
     client.type_into("ngay_ky_ket_qua", "02/01/2026").await;
+    // level 4: the result file is signed by the agency when it is entered
+    let result_pdf: &[u8] = b"%PDF-1.4\n% Giay khai sinh ban dien tu\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
+    let result_file = b.file("ket-qua.pdf", result_pdf);
+    client
+        .find(Locator::Id("tep_ket_qua"))
+        .await
+        .unwrap()
+        .send_keys(result_file.to_str().unwrap())
+        .await
+        .unwrap();
     client.submit("#nhap-ket-qua button").await;
     client.wait_for_path(&format!("/can-bo/ho-so/{code}")).await;
+    let signed = client
+        .find(Locator::Css("#ket-qua ~ dl"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(signed.contains("Chữ ký số"), "{signed}");
     forward_to("Phạm Thị Dung").await;
     client.logout().await;
     open_dossier("truongphong@minhhoa.example.vn").await;
@@ -772,4 +790,45 @@ async fn apply_journey(b: Browser) {
         .unwrap();
     assert!(rated.contains("Rất hài lòng"), "{rated}");
     client.accessible("a rated dossier").await;
+
+    // the signed result: its QR code and link lead to the public verification page, which says "Khớp" for the
+    // file as issued and "Không khớp" for a changed copy
+    let verify = client
+        .find(Locator::Css(".seal a[href*='/xac-thuc/']"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    client.logout().await;
+    client.goto(&verify).await.unwrap();
+    client.accessible("verification page").await;
+    let check = |name: &'static str, bytes: Vec<u8>| {
+        let path = b.file(name, &bytes);
+        async move {
+            client
+                .find(Locator::Id("tep"))
+                .await
+                .unwrap()
+                .send_keys(path.to_str().unwrap())
+                .await
+                .unwrap();
+            client.submit("main form button[type=submit]").await;
+            let verdict = client
+                .wait()
+                .for_element(Locator::Css(".verdict h2"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            client.accessible("a checked copy").await;
+            verdict
+        }
+    };
+    assert_eq!(check("ban-goc.pdf", result_pdf.to_vec()).await, "Khớp");
+    let mut changed = result_pdf.to_vec();
+    changed[12] = b'X';
+    assert_eq!(check("ban-sua.pdf", changed).await, "Không khớp");
 }
