@@ -151,6 +151,7 @@ async fn one(
         .submit(&Submission {
             draft: draft.id,
             new_dossier: DossierId::new(),
+            charge: None,
             account,
             applicant_name: NonEmptyText::parse("Nguyễn Văn An").expect("name"),
             applicant_phone: "0912345678".into(),

@@ -38,8 +38,8 @@ pub use identity::{Email, LoginName, PersonalId, Phone, check_password};
 pub use level::{OnlineServiceLevel, ServiceLevelAssignment};
 pub use money::Vnd;
 pub use procedure::{
-    ApplicantKind, CaseKey, ChannelTimeLimit, Component, FeeKind, FeeLine, ImplementingLevel,
-    LegalBasis, Procedure, ProcedureCase, ProcedureCode, TimeLimit, TimeUnit,
+    ApplicantKind, CaseKey, ChannelTimeLimit, Component, FeeDue, FeeKind, FeeLine,
+    ImplementingLevel, LegalBasis, Procedure, ProcedureCase, ProcedureCode, TimeLimit, TimeUnit,
 };
 pub use security::{AuditEvent, AuditKind, Session, SessionKey, TokenPurpose};
 pub use text::NonEmptyText;

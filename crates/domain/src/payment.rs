@@ -378,6 +378,15 @@ pub fn national_check_code(fields: &[&str], secret: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
+/// Whether the applicant may pay what a dossier owes now: a fee set after checking (status 6), or a fee due with
+/// the online submission (before reception).
+pub fn may_pay(status: crate::DossierStatus) -> bool {
+    matches!(
+        status,
+        crate::DossierStatus::AwaitingFinancialObligation | crate::DossierStatus::Submitted
+    )
+}
+
 /// A payment reference sent to a gateway (`vnp_TxnRef`): the attempt's own id, so it is unique and never reused.
 pub fn transaction_ref(attempt: Uuid) -> String {
     attempt.simple().to_string()

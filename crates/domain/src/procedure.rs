@@ -237,12 +237,32 @@ impl FeeKind {
     }
 }
 
+/// When a fee line is paid.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeeDue {
+    /// After the dossier is checked (the officer sets the amount; status 6), or at the counter: the default.
+    #[default]
+    AfterCheck,
+    /// With the online submission, before the dossier goes to reception (level 4).
+    AtSubmission,
+}
+
+impl FeeDue {
+    fn is_after_check(&self) -> bool {
+        *self == FeeDue::AfterCheck
+    }
+}
+
 /// One fee line of a case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeeLine {
     pub kind: FeeKind,
     pub amount: Vnd,
     pub description: NonEmptyText,
+    /// When it is paid.
+    #[serde(default, skip_serializing_if = "FeeDue::is_after_check")]
+    pub due: FeeDue,
     /// Who is exempt and under which resolution, e.g. "Miễn lệ phí đăng ký khai sinh đúng hạn".
     #[serde(default)]
     pub exemption_note: Option<String>,
@@ -301,6 +321,20 @@ impl ProcedureCase {
         self.fees
             .iter()
             .try_fold(Vnd::ZERO, |sum, line| sum.checked_add(line.amount))
+    }
+
+    /// The fee lines paid with an online submission and their total (zero when there are none; `None` if it would
+    /// overflow).
+    pub fn due_at_submission(&self) -> Option<(Vnd, Vec<&FeeLine>)> {
+        let lines: Vec<&FeeLine> = self
+            .fees
+            .iter()
+            .filter(|l| l.due == FeeDue::AtSubmission && l.amount > Vnd::ZERO)
+            .collect();
+        let total = lines
+            .iter()
+            .try_fold(Vnd::ZERO, |sum, line| sum.checked_add(line.amount))?;
+        Some((total, lines))
     }
 }
 

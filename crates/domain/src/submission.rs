@@ -101,6 +101,8 @@ pub struct Submission {
     pub at: OffsetDateTime,
     /// Filled in with the dossier code by the store (`{code}` in subject and body).
     pub emails: Vec<OutgoingEmail>,
+    /// The fee due with the submission (level 4), recorded with the new dossier: it goes to reception once paid.
+    pub charge: Option<crate::payment::Charge>,
 }
 
 /// What a submitted online dossier carries besides its status.

@@ -577,6 +577,7 @@ fn national_procedure(
                     kind,
                     amount,
                     description: NonEmptyText::parse(&description).map_err(|e| e.to_string())?,
+                    due: Default::default(),
                     exemption_note: None,
                 };
                 if !fees.contains(&line) {

@@ -656,7 +656,8 @@ async fn apply_journey(b: Browser) {
     assert_eq!(kept.as_deref(), Some("15/GKS-UBND"));
     client.type_into("ngay_ky_ket_qua", "02/01/2026").await;
     // level 4: the result file is signed by the agency when it is entered
-    let result_pdf: &[u8] = b"%PDF-1.4\n% Giay khai sinh ban dien tu\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
+    let result_pdf: &[u8] =
+        b"%PDF-1.4\n% Giay khai sinh ban dien tu\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
     let result_file = b.file("ket-qua.pdf", result_pdf);
     client
         .find(Locator::Id("tep_ket_qua"))

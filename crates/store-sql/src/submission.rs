@@ -451,6 +451,9 @@ impl SubmissionRepo for SqlStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(map_err)?;
+            if let Some(charge) = &s.charge {
+                crate::payments::insert_charge((&mut *tx).into(), charge).await?;
+            }
             queue_emails((&mut *tx).into(), &s.emails, &code, s.at).await?;
             dossier_in((&mut *tx).into(), s.new_dossier)
                 .await?

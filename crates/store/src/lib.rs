@@ -456,7 +456,12 @@ impl DossierQuery {
             .iter()
             .map(|s| push(QueryParam::Text(s.as_str().to_string())))
             .collect();
-        let mut sql = format!("status IN ({})", statuses.join(", "));
+        // a dossier whose fee is due with the submission reaches the desk once it is paid
+        let mut sql = format!(
+            "status IN ({}) AND NOT (status = 'submitted' AND id IN \
+             (SELECT dossier_id FROM charges WHERE paid_at IS NULL))",
+            statuses.join(", ")
+        );
         for (codes, op) in [(&self.agencies, "IN"), (&self.not_agencies, "NOT IN")] {
             if !codes.is_empty() {
                 let marks: Vec<String> = codes

@@ -1522,6 +1522,7 @@ fn submission_of(
     motcua_domain::submission::Submission {
         draft: draft.id,
         new_dossier: DossierId::new(),
+        charge: None,
         account: draft.account,
         applicant_name: NonEmptyText::parse("Nguyễn Văn An").unwrap(),
         applicant_phone: "0912345678".into(),

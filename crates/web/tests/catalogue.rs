@@ -75,6 +75,7 @@ async fn catalogue() -> TestApp {
         kind: motcua_domain::FeeKind::Fee,
         amount: motcua_domain::Vnd::new(1_234_000).unwrap(),
         description: NonEmptyText::parse("Phí thẩm định").unwrap(),
+        due: Default::default(),
         exemption_note: Some("Miễn cho hộ nghèo".into()),
     });
     save(&t, &permit).await;
@@ -294,7 +295,11 @@ async fn the_page_of_an_online_procedure_says_what_can_be_done_online() {
     let app = catalogue().await;
     let html = app.get("/thu-tuc/1.001193").await.body;
     assert!(html.contains("Dịch vụ công trực tuyến toàn trình"));
-    assert!(html.contains("thanh toán phí, lệ phí và nhận kết quả trực tuyến"));
+    // level 4 says how to pay and how the result arrives
+    assert!(html.contains("thanh toán phí, lệ phí trực tuyến qua cổng thanh toán"));
+    assert!(html.contains("khi cơ quan thông báo số tiền"));
+    assert!(html.contains("bản điện tử có chữ ký số"));
+    assert!(html.contains("qua bưu chính"));
     let html = app.get("/thu-tuc/1.000894").await.body;
     assert!(html.contains("nộp phí, lệ phí và nhận kết quả trực tiếp"));
 }

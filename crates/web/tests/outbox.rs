@@ -110,6 +110,7 @@ async fn submitted(store: &Store) -> motcua_domain::Dossier {
         .submit(&Submission {
             draft: draft.id,
             new_dossier: DossierId::new(),
+            charge: None,
             account: account.id,
             applicant_name: account.full_name.clone(),
             applicant_phone: "0912345678".into(),

@@ -810,3 +810,194 @@ async fn a_second_provider_plugs_in_without_touching_the_dossier_code_on(db: Tes
     );
     assert!(theirs.body.contains(&format!("/bien-lai/{txn}")));
 }
+
+on_both_backends!(
+    a_fee_due_at_submission_is_paid_before_the_dossier_reaches_reception,
+    a_fee_due_at_submission_is_paid_before_the_dossier_reaches_reception_on_postgresql,
+    a_fee_due_at_submission_is_paid_before_the_dossier_reaches_reception_on
+);
+
+async fn a_fee_due_at_submission_is_paid_before_the_dossier_reaches_reception_on(db: TestStore) {
+    use motcua_domain::{
+        AgencyCode, CaseKey, FeeDue, OnlineServiceLevel, ProcedureCode, ServiceLevelAssignment,
+        form::Answers,
+        submission::{Draft, DraftId},
+    };
+    use motcua_testkit::fixtures::{self, PROCEDURE};
+    fixtures::seed_minimal(&db.store).await;
+    // the fixture's levy (100.000 đ) is collected with the online submission, at level 4
+    let code = ProcedureCode::parse(PROCEDURE).unwrap();
+    let mut procedure = db
+        .store
+        .catalogue
+        .get_procedure(&code)
+        .await
+        .unwrap()
+        .unwrap()
+        .procedure;
+    procedure.cases[0].fees[0].due = FeeDue::AtSubmission;
+    db.store
+        .catalogue
+        .save_procedure(&procedure, time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    let version = db
+        .store
+        .catalogue
+        .get_procedure(&code)
+        .await
+        .unwrap()
+        .unwrap()
+        .version;
+    db.store
+        .catalogue
+        .set_service_level(&ServiceLevelAssignment {
+            procedure: code.clone(),
+            case: CaseKey::parse("mac-dinh").unwrap(),
+            agency: AgencyCode::parse(AGENCY).unwrap(),
+            level: OnlineServiceLevel::Level4,
+            effective_from: time::macros::date!(2024 - 01 - 01),
+        })
+        .await
+        .unwrap();
+    let app = TestApp::new(db).await;
+    let citizen = person("Nguyễn Văn An", "an@example.vn", AccountKind::Citizen, &[]);
+    let mine = session_for(&app, &citizen, "c").await;
+    let desk = session_for(
+        &app,
+        &person(
+            "Trần Thị Bình",
+            "binh@minhhoa.example.vn",
+            AccountKind::Officer,
+            &[&format!("reception@{AGENCY}")],
+        ),
+        "b",
+    )
+    .await;
+    let mut answers = Answers::new();
+    for (k, v) in [
+        ("nop_thay", "khong"),
+        ("nguoi_nop_ho_ten", "Nguyễn Văn An"),
+        ("nguoi_nop_so_dinh_danh", "001099012345"),
+        ("nguoi_nop_dien_thoai", "0912345678"),
+        ("nguoi_nop_email", "an@example.vn"),
+        ("nguoi_nop_dia_chi.tinh", "Tỉnh Đắk Lắk"),
+        ("nguoi_nop_dia_chi.xa", "Phường Tân Lập"),
+        ("noi_dung_de_nghi", "Đăng ký khai sinh cho con"),
+    ] {
+        answers.insert(k.into(), vec![v.into()]);
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let draft = Draft {
+        id: DraftId::new(),
+        account: citizen.id,
+        procedure: code,
+        procedure_version: version,
+        case: CaseKey::parse("mac-dinh").unwrap(),
+        agency: AgencyCode::parse(AGENCY).unwrap(),
+        answers,
+        created_at: now,
+        updated_at: now,
+        dossier: None,
+    };
+    app.db.store.submissions.save_draft(&draft).await.unwrap();
+    let upload = support::draft_upload(&citizen, draft.id, "to-khai.pdf", 40);
+    app.put_file(&upload.object_key, b"%PDF-1.4\n%%EOF\n").await;
+    app.db
+        .store
+        .submissions
+        .add_upload(&upload, u64::MAX)
+        .await
+        .unwrap();
+
+    let sent = app
+        .post_form(
+            &format!("/ho-so-nhap/{}/kiem-tra", draft.id),
+            "cam_doan=co",
+            Some(&mine),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let dossier_code = local(&sent)
+        .trim_start_matches("/ho-so/")
+        .trim_end_matches("/da-nop")
+        .to_string();
+    let page = format!("/ho-so/{dossier_code}");
+    let dossier = app
+        .db
+        .store
+        .dossiers
+        .get_by_code(&dossier_code.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let charges = app.db.store.payments.charges(dossier.id).await.unwrap();
+    assert_eq!(charges.len(), 1);
+    assert_eq!(charges[0].amount.amount(), 100_000);
+    assert!(
+        charges[0].reason.contains("Lệ phí"),
+        "{}",
+        charges[0].reason
+    );
+    // not at the desk until paid
+    let queue = app.get_with_cookie("/can-bo/tiep-nhan", &desk).await;
+    assert!(!queue.body.contains(&dossier_code), "{}", queue.body);
+    let theirs = app.get_with_cookie(&page, &mine).await;
+    assert!(
+        theirs.body.contains("Cần nộp: 100.000 đ"),
+        "{}",
+        theirs.body
+    );
+    assert!(
+        theirs
+            .body
+            .contains("được chuyển đến bộ phận tiếp nhận ngay sau khi bạn thanh toán")
+    );
+    let go = app
+        .post_form(&format!("{page}/thanh-toan"), "", Some(&mine))
+        .await;
+    assert_eq!(go.status, StatusCode::SEE_OTHER, "{}", go.body);
+    choose(&app, &local(&go), "thanh_cong").await;
+    // paid: in the desk's queue, still waiting for reception, and the desk told
+    let paid = app.db.store.payments.charges(dossier.id).await.unwrap();
+    assert!(paid[0].paid_at.is_some());
+    let queue = app.get_with_cookie("/can-bo/tiep-nhan", &desk).await;
+    assert!(queue.body.contains(&dossier_code), "{}", queue.body);
+    let now = app
+        .db
+        .store
+        .dossiers
+        .get(dossier.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(now.status, DossierStatus::Submitted);
+    let worker = motcua_web::worker::Worker {
+        store: app.db.store.clone(),
+        mailer: std::sync::Arc::new(app.mail.clone()),
+        files: app.files.clone(),
+        sweep_after: time::Duration::hours(72),
+        catalogue: Some(app.state.catalogue.clone()),
+        public_url: "https://dichvucong.example.vn".into(),
+    };
+    worker
+        .run_due(time::OffsetDateTime::now_utc() + time::Duration::minutes(1))
+        .await
+        .unwrap();
+    let mail = app.sent_mail().await;
+    let to_desk: Vec<_> = mail
+        .iter()
+        .filter(|m| m.subject.contains("chờ tiếp nhận"))
+        .collect();
+    assert_eq!(to_desk.len(), 1, "{mail:#?}");
+    assert_eq!(to_desk[0].to, "binh@minhhoa.example.vn");
+    let applicant = mail
+        .iter()
+        .find(|m| m.subject.contains("Đã nhận hồ sơ"))
+        .expect("the receipt mail");
+    assert!(
+        applicant.body.contains("thu 100.000 đ khi nộp hồ sơ"),
+        "{}",
+        applicant.body
+    );
+}

@@ -647,6 +647,7 @@ async fn the_receipt_is_a_pdf_with_the_code_in_vietnamese_text() {
         .submit(&motcua_domain::submission::Submission {
             draft: drafts[0].id,
             new_dossier: motcua_domain::DossierId::new(),
+            charge: None,
             account: account.id,
             applicant_name: NonEmptyText::parse("Nguyễn Văn An").unwrap(),
             applicant_phone: "0912345678".into(),
@@ -736,6 +737,7 @@ async fn a_supplement_request_is_answered_with_files_and_the_dossier_goes_back_t
         .submit(&motcua_domain::submission::Submission {
             draft: drafts[0].id,
             new_dossier: motcua_domain::DossierId::new(),
+            charge: None,
             account: account.id,
             applicant_name: NonEmptyText::parse("Nguyễn Văn An").unwrap(),
             applicant_phone: "0912345678".into(),
@@ -891,6 +893,7 @@ async fn a_supplement_after_reception_resumes_processing_with_the_first_workflow
         .submit(&motcua_domain::submission::Submission {
             draft: drafts[0].id,
             new_dossier: motcua_domain::DossierId::new(),
+            charge: None,
             account: account.id,
             applicant_name: NonEmptyText::parse("Nguyễn Văn An").unwrap(),
             applicant_phone: "0912345678".into(),

@@ -433,6 +433,7 @@ pub async fn with_submitted_files(
         .submit(&Submission {
             draft: draft.id,
             new_dossier: motcua_domain::DossierId::new(),
+            charge: None,
             account: citizen.id,
             applicant_name: citizen.full_name.clone(),
             applicant_phone: "0912345678".into(),

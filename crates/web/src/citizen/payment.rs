@@ -9,10 +9,7 @@ use axum::{
 };
 use time::OffsetDateTime;
 
-use motcua_domain::{
-    DossierStatus,
-    payment::{Payment, PaymentStatus, transaction_ref},
-};
+use motcua_domain::payment::{Payment, PaymentStatus, transaction_ref};
 use motcua_store::StoreError;
 
 use crate::input::Query;
@@ -44,9 +41,7 @@ pub(crate) async fn pay(
         .await?
         .into_iter()
         .find(|c| c.paid_at.is_none());
-    let Some(charge) =
-        charge.filter(|_| dossier.status == DossierStatus::AwaitingFinancialObligation)
-    else {
+    let Some(charge) = charge.filter(|_| motcua_domain::payment::may_pay(dossier.status)) else {
         let page =
             render_dossier(&state, layout, dossier, details, false, Some(NOTHING_OWED)).await?;
         return Ok((StatusCode::CONFLICT, page).into_response());

@@ -15,7 +15,6 @@ use axum::{
 use motcua_domain::{
     DossierId, NonEmptyText,
     form::{self, Answers, FormDefinition},
-    policy::Action,
     submission::{OutgoingEmail, Submission},
 };
 use object_store::ObjectStoreExt;
@@ -189,40 +188,75 @@ pub(crate) async fn submit(
             ),
         }]
     };
-    // the desk of that agency learns a dossier entered its queue (with its reception deadline of a working day)
-    for officer in state.store.accounts.list_officers().await? {
-        let receives = crate::guard::allows(
-            &state.catalogue,
-            &officer,
-            Action::ReceiveDossiers(&l.draft.agency),
-        );
-        if let (true, Some(to)) = (receives, officer.email.as_ref()) {
-            emails.push(OutgoingEmail {
-                to: to.as_str().to_string(),
-                subject: "Hồ sơ trực tuyến mới {code} chờ tiếp nhận".into(),
-                body: format!(
-                    "Hồ sơ {{code}} ({proc}) vừa được nộp trực tuyến và chờ tiếp nhận trong 1 ngày làm việc.\nXem: {}/can-bo/ho-so/{{code}}\n",
-                    state.site.public_url.trim_end_matches('/'),
-                    proc = l.procedure.name,
-                ),
-            });
+    let new_dossier = DossierId::new();
+    let now = OffsetDateTime::now_utc();
+    let charge = fee_at_submission(&state, &l.draft, &l.case, new_dossier, now);
+    match &charge {
+        // the desk learns of it once the fee is paid (`payments::settlement`)
+        Some(c) => {
+            if let Some(mail) = emails.first_mut() {
+                mail.body.push_str(&format!(
+                    "\nThủ tục này thu {} khi nộp hồ sơ ({}): hồ sơ được chuyển tiếp nhận sau khi bạn thanh toán tại {tracking}\n",
+                    c.amount, c.reason
+                ));
+            }
         }
+        // the desk of that agency learns a dossier entered its queue (with its reception deadline of a working day)
+        None => emails.extend(
+            crate::dossiers::tell_reception(&state, &l.draft.agency, l.procedure.name.as_str())
+                .await?,
+        ),
     }
     let submission = Submission {
         draft: l.draft.id,
-        new_dossier: DossierId::new(),
+        new_dossier,
+        charge,
         account: l.account.id,
         applicant_name: name,
         applicant_phone: form::first(&answers, form::APPLICANT_PHONE).to_string(),
         applicant_personal_id: form::first(&answers, form::APPLICANT_ID).to_string(),
         on_behalf: form::first(&answers, form::ON_BEHALF) == form::YES,
         answers,
-        at: OffsetDateTime::now_utc(),
+        at: now,
         emails,
     };
     let dossier = state.store.submissions.submit(&submission).await?;
     state.outbox_wake.notify_one();
     Ok(Redirect::to(&format!("/ho-so/{}/da-nop", dossier.code)).into_response())
+}
+
+/// The fee a level-4 case collects with the online submission, as a charge on the new dossier: the fee lines
+/// due at submission, with their descriptions as the reason. `None` when the case collects nothing then, or is not
+/// offered at level 4 by this agency (at level 3 fees are paid in person).
+fn fee_at_submission(
+    state: &AppState,
+    draft: &motcua_domain::submission::Draft,
+    case: &motcua_domain::ProcedureCase,
+    dossier: DossierId,
+    at: OffsetDateTime,
+) -> Option<motcua_domain::payment::Charge> {
+    let level =
+        state
+            .catalogue
+            .view()
+            .level_of(draft.procedure.as_str(), &draft.case, &draft.agency);
+    if level != Some(motcua_domain::OnlineServiceLevel::Level4) {
+        return None;
+    }
+    let (total, lines) = case.due_at_submission()?;
+    (total > motcua_domain::Vnd::ZERO).then(|| motcua_domain::payment::Charge {
+        id: uuid::Uuid::now_v7(),
+        dossier,
+        amount: total,
+        reason: lines
+            .iter()
+            .map(|l| format!("{} {}: {}", l.kind.label_vi(), l.description, l.amount))
+            .collect::<Vec<_>>()
+            .join("; "),
+        set_by: "Biểu phí của thủ tục (nộp khi nộp hồ sơ)".into(),
+        set_at: at,
+        paid_at: None,
+    })
 }
 
 pub(crate) async fn delete_draft(

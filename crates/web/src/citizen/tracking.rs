@@ -167,6 +167,8 @@ pub(crate) struct DossierPage {
     /// Fees owed and payments made; `can_pay` offers paying online.
     money: crate::payments::MoneyView,
     can_pay: bool,
+    /// The fee is due with the submission: the dossier goes to reception once it is paid.
+    pay_before_reception: bool,
     /// The applicant's rating once given (label, comment), or the form while the dossier may be rated.
     rating: Option<(&'static str, Option<String>)>,
     can_rate: bool,
@@ -324,11 +326,11 @@ pub(crate) async fn render_dossier_with(
     let rating = state.store.ratings.rating(dossier.id).await?;
     let delivery = crate::postal::delivery_view(state, &dossier).await?;
     let can_rate = rating.is_none() && motcua_domain::rating::may_rate(dossier.status);
-    let can_pay =
-        money.owed.is_some() && dossier.status == DossierStatus::AwaitingFinancialObligation;
+    let can_pay = money.owed.is_some() && motcua_domain::payment::may_pay(dossier.status);
     Ok(DossierPage {
         money,
         can_pay,
+        pay_before_reception: can_pay && dossier.status == DossierStatus::Submitted,
         rating: rating.map(|r| (r.level.label_vi(), r.comment)),
         can_rate,
         rating_action: format!("/ho-so/{}/danh-gia", dossier.code),

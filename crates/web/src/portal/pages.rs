@@ -559,6 +559,8 @@ pub(crate) struct CaseView {
     pub components: Vec<ComponentView>,
     pub time_limits: Vec<(String, String, String)>,
     pub fees: Vec<FeeView>,
+    /// Some fee is paid with the online submission (level 4).
+    pub pays_at_submission: bool,
     pub levels: Vec<AgencyLevelView>,
 }
 
@@ -576,6 +578,8 @@ pub(crate) struct FeeView {
     pub amount: String,
     pub description: String,
     pub exemption: Option<String>,
+    /// When it is paid.
+    pub due: &'static str,
 }
 
 pub(crate) struct AgencyLevelView {
@@ -662,6 +666,9 @@ pub(crate) async fn detail(
                         (t.channel.label_vi().to_string(), t.limit.to_string(), note)
                     })
                     .collect(),
+                pays_at_submission: case
+                    .due_at_submission()
+                    .is_some_and(|(total, _)| total > motcua_domain::Vnd::ZERO),
                 fees: case
                     .fees
                     .iter()
@@ -670,6 +677,10 @@ pub(crate) async fn detail(
                         amount: f.amount.to_string(),
                         description: f.description.to_string(),
                         exemption: f.exemption_note.clone(),
+                        due: match f.due {
+                            motcua_domain::FeeDue::AtSubmission => "Khi nộp hồ sơ",
+                            motcua_domain::FeeDue::AfterCheck => "Khi cơ quan thông báo",
+                        },
                     })
                     .collect(),
                 levels: entry

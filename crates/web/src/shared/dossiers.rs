@@ -190,3 +190,31 @@ pub(crate) async fn dossier_case(
         .await?
         .and_then(|p| p.cases.into_iter().find(|c| c.key == dossier.case)))
 }
+
+/// The mail that tells the officers who receive for `agency` that a dossier entered their queue (with its reception
+/// deadline of one working day): at submission, or once a fee due at submission is paid.
+pub(crate) async fn tell_reception(
+    state: &AppState,
+    agency: &motcua_domain::AgencyCode,
+    procedure: &str,
+) -> Result<Vec<motcua_domain::submission::OutgoingEmail>, AppError> {
+    let mut out = Vec::new();
+    for officer in state.store.accounts.list_officers().await? {
+        let receives = crate::guard::allows(
+            &state.catalogue,
+            &officer,
+            motcua_domain::policy::Action::ReceiveDossiers(agency),
+        );
+        if let (true, Some(to)) = (receives, officer.email.as_ref()) {
+            out.push(motcua_domain::submission::OutgoingEmail {
+                to: to.as_str().to_string(),
+                subject: "Hồ sơ trực tuyến mới {code} chờ tiếp nhận".into(),
+                body: format!(
+                    "Hồ sơ {{code}} ({procedure}) vừa được nộp trực tuyến và chờ tiếp nhận trong 1 ngày làm việc.\nXem: {}/can-bo/ho-so/{{code}}\n",
+                    state.site.public_url.trim_end_matches('/'),
+                ),
+            });
+        }
+    }
+    Ok(out)
+}

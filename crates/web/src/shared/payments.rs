@@ -365,6 +365,17 @@ async fn settlement(
         }
         s.then = crate::steps::after_supplement(state, &cal, &dossier, since, now).await?;
         s.resume = Some(t);
+    } else if dossier.status == DossierStatus::Submitted && owed_after == 0 {
+        // the fee due with the submission is paid: the dossier enters the reception queue, and the desk is told
+        let procedure = state
+            .catalogue
+            .view()
+            .get(dossier.procedure.as_str())
+            .map(|e| e.procedure.name.to_string())
+            .unwrap_or_else(|| dossier.procedure.to_string());
+        s.then
+            .emails
+            .extend(crate::dossiers::tell_reception(state, &dossier.agency, &procedure).await?);
     } else if dossier.status.is_terminal() {
         s.flag = Some(format!(
             "Tiền về khi hồ sơ đã ở trạng thái \u{201c}{}\u{201d}: cần hoàn trả cho người nộp",
