@@ -119,6 +119,19 @@ pub fn decide(notice: &Notice, order: Option<Order>) -> Decision {
     Decision::Settle { paid: notice.paid }
 }
 
+/// What a provider says of a payment when asked (its status query).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueryAnswer {
+    /// Settled at the provider, paid or failed: settle it here the same way as a notification.
+    Settled(Notice),
+    /// Still in progress at the provider: ask again later.
+    InProgress,
+    /// The provider never saw it: the applicant left before paying.
+    NeverSeen,
+    /// Not a valid answer (signature, or an error): nothing is changed.
+    Unreadable,
+}
+
 /// Where a payment is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -363,6 +376,87 @@ pub mod vnpay {
         }
     }
 
+    /// The status query (`querydr`): the fields of the request, in the order its signature joins them with `|`.
+    pub const QUERY_SIGNED: [&str; 9] = [
+        "vnp_RequestId",
+        "vnp_Version",
+        "vnp_Command",
+        "vnp_TmnCode",
+        "vnp_TxnRef",
+        "vnp_TransactionDate",
+        "vnp_CreateDate",
+        "vnp_IpAddr",
+        "vnp_OrderInfo",
+    ];
+
+    /// The fields of the status query's answer, in the order its signature joins them with `|`.
+    pub const ANSWER_SIGNED: [&str; 15] = [
+        "vnp_ResponseId",
+        "vnp_Command",
+        "vnp_ResponseCode",
+        "vnp_Message",
+        "vnp_TmnCode",
+        "vnp_TxnRef",
+        "vnp_Amount",
+        "vnp_BankCode",
+        "vnp_PayDate",
+        "vnp_TransactionNo",
+        "vnp_TransactionType",
+        "vnp_TransactionStatus",
+        "vnp_OrderInfo",
+        "vnp_PromotionCode",
+        "vnp_PromotionAmount",
+    ];
+
+    fn pipe_mac(secret: &[u8], fields: &Fields, order: &[&str]) -> Hmac<Sha512> {
+        let data = order
+            .iter()
+            .map(|k| fields.get(*k).map(String::as_str).unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("|");
+        let mut mac = <Hmac<Sha512> as Mac>::new_from_slice(secret)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of every length"));
+        mac.update(data.as_bytes());
+        mac
+    }
+
+    /// `vnp_SecureHash` of a status query or its answer: HMAC-SHA512 (lowercase hex) of the named fields joined
+    /// with `|` in the given order (a missing field counts as empty).
+    pub fn pipe_sign(fields: &Fields, order: &[&str], secret: &[u8]) -> String {
+        hex::encode(pipe_mac(secret, fields, order).finalize().into_bytes())
+    }
+
+    /// Whether an answer's `vnp_SecureHash` signs its fields in that order (compared in constant time).
+    pub fn pipe_verify(fields: &Fields, order: &[&str], secret: &[u8]) -> bool {
+        let Some(given) = fields.get(SECURE_HASH).and_then(|h| hex::decode(h).ok()) else {
+            return false;
+        };
+        pipe_mac(secret, fields, order).verify_slice(&given).is_ok()
+    }
+
+    pub use super::QueryAnswer as Status;
+
+    /// Read a status query's answer: its signature first, then `vnp_ResponseCode` (`00` found, `91` not found) and
+    /// `vnp_TransactionStatus` (`00` paid, `01` in progress, anything else failed).
+    pub fn read_status(fields: &Fields, secret: &[u8]) -> Status {
+        if !pipe_verify(fields, &ANSWER_SIGNED, secret) {
+            return Status::Unreadable;
+        }
+        match fields.get("vnp_ResponseCode").map(String::as_str) {
+            Some("91") => Status::NeverSeen,
+            Some("00") => match fields.get("vnp_TransactionStatus").map(String::as_str) {
+                Some("01") => Status::InProgress,
+                Some(status) => {
+                    let mut n = notice(fields);
+                    n.paid = status == "00";
+                    Status::Settled(n)
+                }
+                None => Status::Unreadable,
+            },
+            _ => Status::Unreadable,
+        }
+    }
+
     /// The rest of the table (01 → 04 → 02 → settle), for fields whose signature was already checked.
     pub fn decide_verified(fields: &Fields, order: Option<Order>) -> IpnDecision {
         super::decide(&notice(fields), order)
@@ -426,6 +520,79 @@ pub fn parse_charge(typed: &str) -> Result<Vnd, &'static str> {
 
 #[cfg(test)]
 mod tests {
+    use super::vnpay::{ANSWER_SIGNED, QUERY_SIGNED, Status, pipe_sign, read_status};
+
+    fn answer(code: &str, status: &str) -> vnpay::Fields {
+        let mut f: vnpay::Fields = [
+            ("vnp_ResponseId", "r1"),
+            ("vnp_Command", "querydr"),
+            ("vnp_ResponseCode", code),
+            ("vnp_Message", "QueryDR Success"),
+            ("vnp_TmnCode", "MOTCUA01"),
+            ("vnp_TxnRef", "abc"),
+            ("vnp_Amount", "5000000"),
+            ("vnp_BankCode", "NCB"),
+            ("vnp_PayDate", "20261129120000"),
+            ("vnp_TransactionNo", "14000001"),
+            ("vnp_TransactionType", "01"),
+            ("vnp_TransactionStatus", status),
+            ("vnp_OrderInfo", "Thanh toan"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let hash = pipe_sign(&f, &ANSWER_SIGNED, b"secret");
+        f.insert(vnpay::SECURE_HASH.into(), hash);
+        f
+    }
+
+    #[test]
+    fn a_status_answer_is_read_only_when_signed_and_final() {
+        let Status::Settled(n) = read_status(&answer("00", "00"), b"secret") else {
+            panic!("paid")
+        };
+        assert!(n.paid);
+        assert_eq!(n.amount, Some(Vnd::new(50_000).unwrap()));
+        assert_eq!(n.txn_ref, "abc");
+        assert_eq!(n.gateway_ref.as_deref(), Some("14000001"));
+        let Status::Settled(n) = read_status(&answer("00", "02"), b"secret") else {
+            panic!("failed")
+        };
+        assert!(!n.paid);
+        assert_eq!(
+            read_status(&answer("00", "01"), b"secret"),
+            Status::InProgress
+        );
+        assert_eq!(read_status(&answer("91", ""), b"secret"), Status::NeverSeen);
+        assert_eq!(
+            read_status(&answer("99", ""), b"secret"),
+            Status::Unreadable
+        );
+        assert_eq!(
+            read_status(&answer("00", "00"), b"other"),
+            Status::Unreadable
+        );
+        let mut tampered = answer("00", "00");
+        tampered.insert("vnp_Amount".into(), "500000000".into());
+        assert_eq!(read_status(&tampered, b"secret"), Status::Unreadable);
+    }
+
+    #[test]
+    fn the_status_query_signs_its_fields_joined_with_pipes_in_order() {
+        let f: vnpay::Fields = QUERY_SIGNED
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.to_string(), i.to_string()))
+            .collect();
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha512> as Mac>::new_from_slice(b"k").unwrap();
+        mac.update(b"0|1|2|3|4|5|6|7|8");
+        assert_eq!(
+            pipe_sign(&f, &QUERY_SIGNED, b"k"),
+            hex::encode(mac.finalize().into_bytes())
+        );
+    }
+
     use super::vnpay::*;
     use super::*;
     use proptest::prelude::*;

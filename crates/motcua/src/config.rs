@@ -71,6 +71,8 @@ pub struct Config {
     pub vnpay_secret: String,
     /// VNPay's payment page.
     pub vnpay_url: String,
+    /// VNPay's merchant API, for the status query (querydr) of payments left pending.
+    pub vnpay_api_url: String,
     /// The agencies' keys for signing level-4 results: `{agency code}.key.pem` (PKCS#8, ECDSA P-256) and
     /// `{agency code}.crt.pem` (X.509). Keep it readable by the service only.
     pub signing_keys_dir: PathBuf,
@@ -152,6 +154,7 @@ impl Default for Config {
             vnpay_tmn_code: motcua_web::payments::PaymentSettings::default().tmn_code,
             vnpay_secret: motcua_web::payments::PaymentSettings::default().secret,
             vnpay_url: motcua_web::payments::PaymentSettings::default().gateway_url,
+            vnpay_api_url: motcua_web::payments::PaymentSettings::default().api_url,
             signing_keys_dir: PathBuf::from("data/keys"),
             signing_self_signed: true,
         }
@@ -186,6 +189,7 @@ const KEYS: &[&str] = &[
     "vnpay_tmn_code",
     "vnpay_secret",
     "vnpay_url",
+    "vnpay_api_url",
     "signing_keys_dir",
     "signing_self_signed",
 ];
@@ -289,6 +293,11 @@ impl Config {
                         .into(),
                 ));
             }
+            if !self.vnpay_api_url.starts_with("https://") {
+                return Err(ConfigError::Invalid(
+                    "khóa `vnpay_api_url` phải là địa chỉ https:// API truy vấn giao dịch của VNPay".into(),
+                ));
+            }
         }
         if self.site_name.trim().is_empty() {
             return Err(ConfigError::Invalid(
@@ -320,6 +329,7 @@ impl Config {
             tmn_code: self.vnpay_tmn_code.clone(),
             secret: self.vnpay_secret.clone(),
             gateway_url: self.vnpay_url.clone(),
+            api_url: self.vnpay_api_url.clone(),
             sandbox: self.payment_sandbox,
         }
     }

@@ -663,6 +663,7 @@ struct NationalPlatform {
     secret: String,
 }
 
+#[async_trait::async_trait]
 impl motcua_web::payments::PaymentGateway for NationalPlatform {
     fn provider(&self) -> Provider {
         Provider::NationalPlatform
@@ -711,6 +712,15 @@ impl motcua_web::payments::PaymentGateway for NationalPlatform {
 
     fn failure(&self, _: &motcua_web::payments::Fields) -> &'static str {
         "Giao dịch không thành công."
+    }
+
+    // the platform's QUERY message is not modelled here: a pending payment waits for its notification
+    async fn query(
+        &self,
+        _: &motcua_web::AppState,
+        _: &motcua_domain::payment::Payment,
+    ) -> Result<motcua_domain::payment::QueryAnswer, String> {
+        Ok(motcua_domain::payment::QueryAnswer::InProgress)
     }
 }
 
@@ -1000,4 +1010,151 @@ async fn a_fee_due_at_submission_is_paid_before_the_dossier_reaches_reception_on
         "{}",
         applicant.body
     );
+}
+
+on_both_backends!(
+    a_pending_payment_is_settled_through_vnpays_status_query,
+    a_pending_payment_is_settled_through_vnpays_status_query_on_postgresql,
+    a_pending_payment_is_settled_through_vnpays_status_query_on
+);
+
+/// VNPay's merchant API played over real HTTP: it checks the signed `querydr` request and answers, call after call,
+/// "in progress", then with a forged signature, then "paid" — each answer signed as VNPay signs it.
+async fn fake_vnpay_api(
+    secret: &'static str,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let calls = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    let app = axum::Router::new().route(
+        "/merchant_webapi/api/transaction",
+        axum::routing::post(move |axum::Json(asked): axum::Json<vnpay::Fields>| {
+            let counter = counter.clone();
+            async move {
+                assert!(
+                    vnpay::pipe_verify(&asked, &vnpay::QUERY_SIGNED, secret.as_bytes()),
+                    "a signed querydr: {asked:?}"
+                );
+                assert_eq!(asked["vnp_Command"], "querydr");
+                let call = counter.fetch_add(1, Ordering::SeqCst);
+                let status = if call == 0 { "01" } else { "00" };
+                let mut answer: vnpay::Fields = [
+                    ("vnp_ResponseId", "r"),
+                    ("vnp_Command", "querydr"),
+                    ("vnp_ResponseCode", "00"),
+                    ("vnp_Message", "QueryDR Success"),
+                    ("vnp_TmnCode", asked["vnp_TmnCode"].as_str()),
+                    ("vnp_TxnRef", asked["vnp_TxnRef"].as_str()),
+                    ("vnp_Amount", "5000000"),
+                    ("vnp_BankCode", "NCB"),
+                    ("vnp_PayDate", "20261129120000"),
+                    ("vnp_TransactionNo", "14555666"),
+                    ("vnp_TransactionType", "01"),
+                    ("vnp_TransactionStatus", status),
+                    ("vnp_OrderInfo", "Thanh toan"),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+                let key = if call == 1 { "not the secret" } else { secret };
+                let hash = vnpay::pipe_sign(&answer, &vnpay::ANSWER_SIGNED, key.as_bytes());
+                answer.insert(vnpay::SECURE_HASH.into(), hash);
+                axum::Json(answer)
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (
+        format!("http://{addr}/merchant_webapi/api/transaction"),
+        calls,
+    )
+}
+
+async fn a_pending_payment_is_settled_through_vnpays_status_query_on(db: TestStore) {
+    const SECRET: &str = "KHOA-BI-MAT-CUA-VNPAY-CAP-CHO-DON-VI";
+    let Owing {
+        mut app,
+        dossier,
+        mine,
+        page,
+        ..
+    } = owing_a_fee(db).await;
+    let (api_url, calls) = fake_vnpay_api(SECRET).await;
+    app.state = app.state.clone().with_payments(PaymentSettings {
+        tmn_code: "MOTCUA01".into(),
+        secret: SECRET.into(),
+        gateway_url: "https://sandbox.vnpayment.vn/paymentv2/vpcpay.html".into(),
+        api_url,
+        sandbox: false,
+    });
+    let go = app
+        .post_form(&format!("{page}/thanh-toan"), "", Some(&mine))
+        .await;
+    assert_eq!(go.status, StatusCode::SEE_OTHER, "{}", go.body);
+    let to = go.headers["location"].to_str().unwrap().to_string();
+    assert!(
+        to.starts_with("https://sandbox.vnpayment.vn/paymentv2/vpcpay.html?"),
+        "{to}"
+    );
+    let txn = to
+        .split_once("vnp_TxnRef=")
+        .unwrap()
+        .1
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string();
+    // the applicant closed the browser at the gateway; no notification came
+    let later = time::OffsetDateTime::now_utc() + time::Duration::minutes(21);
+    let status = |app: &TestApp| {
+        let txn = txn.clone();
+        let store = app.db.store.clone();
+        async move { store.payments.by_ref(&txn).await.unwrap().unwrap().status }
+    };
+    // not asked before the gateway's page has closed
+    assert_eq!(
+        motcua_web::payments::reconcile(&app.state, time::OffsetDateTime::now_utc())
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 0);
+    // still in progress at the gateway; then an answer with a forged signature: nothing changes
+    for _ in 0..2 {
+        assert_eq!(
+            motcua_web::payments::reconcile(&app.state, later)
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(status(&app).await, PaymentStatus::Pending);
+    }
+    // paid: settled through the same checks as a notification, the dossier back in processing
+    assert_eq!(
+        motcua_web::payments::reconcile(&app.state, later)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(status(&app).await, PaymentStatus::Paid);
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 3);
+    let now = app
+        .db
+        .store
+        .dossiers
+        .get(dossier.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(now.status, DossierStatus::Processing);
+    // settled once: asked no more
+    assert_eq!(
+        motcua_web::payments::reconcile(&app.state, later)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 3);
 }

@@ -5,8 +5,8 @@
 use motcua_domain::{
     Dossier, DossierStatus, Transition, Vnd, form,
     payment::{
-        Charge, Decision, Notice, Order, Outcome, Payment, PaymentStatus, Provider, Settlement,
-        decide, vnpay,
+        Charge, Decision, Notice, Order, Outcome, Payment, PaymentStatus, Provider, QueryAnswer,
+        Settlement, decide, vnpay,
     },
     submission::OutgoingEmail,
     vntime,
@@ -41,6 +41,7 @@ pub struct PayRequest<'a> {
 /// authenticated and read, and how its notification is answered. Everything after (the checks 01 → 04 → 02, the
 /// settlement, the dossier's resumption, the applicant's mail) is the same for every provider, so a new provider
 /// (the national payment platform) is one more implementation of this, and nothing else changes.
+#[async_trait::async_trait]
 pub trait PaymentGateway: Send + Sync {
     /// The provider recorded on each payment made through it.
     fn provider(&self) -> Provider;
@@ -52,6 +53,9 @@ pub trait PaymentGateway: Send + Sync {
     fn reply(&self, outcome: Outcome) -> (&'static str, String);
     /// Why the provider says a payment did not go through, for the applicant.
     fn failure(&self, fields: &Fields) -> &'static str;
+    /// Ask the provider about a payment still pending here (its status query). `Err` is why it could not be
+    /// asked (the provider unreachable): nothing changes, and it is asked again later.
+    async fn query(&self, state: &AppState, payment: &Payment) -> Result<QueryAnswer, String>;
 }
 
 /// VNPay 2.1.0, or the built-in sandbox that speaks it.
@@ -70,6 +74,7 @@ impl VnPay {
     }
 }
 
+#[async_trait::async_trait]
 impl PaymentGateway for VnPay {
     fn provider(&self) -> Provider {
         Provider::VnPay
@@ -121,6 +126,82 @@ impl PaymentGateway for VnPay {
             _ => "Giao dịch không thành công.",
         }
     }
+
+    async fn query(&self, state: &AppState, payment: &Payment) -> Result<QueryAnswer, String> {
+        if self.settings.sandbox {
+            // the sandbox keeps what it would have notified, signed like a notification
+            let recorded = state
+                .store
+                .payments
+                .sandbox_answer(&payment.txn_ref)
+                .await
+                .map_err(|e| e.to_string())?;
+            return Ok(match recorded {
+                None => QueryAnswer::NeverSeen,
+                Some(query) => {
+                    let fields: Fields = form_urlencoded::parse(query.as_bytes())
+                        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                        .collect();
+                    match self.read(&fields) {
+                        Some(notice) => QueryAnswer::Settled(notice),
+                        None => QueryAnswer::Unreadable,
+                    }
+                }
+            });
+        }
+        let now = OffsetDateTime::now_utc();
+        let mut request: Fields = [
+            ("vnp_RequestId", uuid::Uuid::new_v4().simple().to_string()),
+            ("vnp_Version", vnpay::VERSION.to_string()),
+            ("vnp_Command", "querydr".into()),
+            ("vnp_TmnCode", self.settings.tmn_code.clone()),
+            ("vnp_TxnRef", payment.txn_ref.clone()),
+            (
+                "vnp_OrderInfo",
+                format!("Truy van giao dich {}", payment.txn_ref),
+            ),
+            ("vnp_TransactionDate", vnpay::timestamp(payment.created_at)),
+            ("vnp_CreateDate", vnpay::timestamp(now)),
+            ("vnp_IpAddr", "127.0.0.1".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let hash = vnpay::pipe_sign(
+            &request,
+            &vnpay::QUERY_SIGNED,
+            self.settings.secret.as_bytes(),
+        );
+        request.insert(vnpay::SECURE_HASH.into(), hash);
+        let url = self.settings.api_url.clone();
+        let answer = tokio::task::spawn_blocking(move || -> Result<Fields, String> {
+            let agent: ureq::Agent = ureq::Agent::config_builder()
+                .timeout_global(Some(std::time::Duration::from_secs(15)))
+                .build()
+                .into();
+            let body: serde_json::Map<String, serde_json::Value> = agent
+                .post(&url)
+                .send_json(&request)
+                .map_err(|e| e.to_string())?
+                .body_mut()
+                .read_json()
+                .map_err(|e| e.to_string())?;
+            Ok(body
+                .into_iter()
+                .map(|(k, v)| {
+                    let text = match v {
+                        serde_json::Value::String(s) => s,
+                        serde_json::Value::Null => String::new(),
+                        other => other.to_string(),
+                    };
+                    (k, text)
+                })
+                .collect())
+        })
+        .await
+        .map_err(|e| e.to_string())??;
+        Ok(vnpay::read_status(&answer, self.settings.secret.as_bytes()))
+    }
 }
 
 /// How long the gateway keeps a payment page open.
@@ -134,6 +215,8 @@ pub struct PaymentSettings {
     pub secret: String,
     /// The gateway's payment page (`vnpay_url`); ignored while the sandbox is on.
     pub gateway_url: String,
+    /// The gateway's API for the status query (`vnpay_api_url`); the sandbox answers from its own record.
+    pub api_url: String,
     pub sandbox: bool,
 }
 
@@ -144,6 +227,7 @@ impl Default for PaymentSettings {
             tmn_code: "MOTCUA01".into(),
             secret: "MOTCUA-SANDBOX-KHONG-DUNG-THAT-2026".into(),
             gateway_url: "https://sandbox.vnpayment.vn/paymentv2/vpcpay.html".into(),
+            api_url: "https://sandbox.vnpayment.vn/merchant_webapi/api/transaction".into(),
             sandbox: true,
         }
     }
@@ -564,37 +648,35 @@ pub const RECONCILE_AFTER: time::Duration = time::Duration::minutes(20);
 
 /// Ask the gateway about payments left pending (the applicant closed the browser, the notification was lost) and
 /// settle them as it answers, through the same checks as its notification; a payment the gateway never saw is
-/// failed. Safe on every node at once: a payment settles once. Returns how many were settled.
-///
-/// The sandbox gateway answers from its own record. The status query of the real VNPay (`querydr`) is not built
-/// yet: with the sandbox off nothing is asked, and pending payments wait for their notification.
+/// failed, one still in progress there is asked again later. Safe on every node at once: a payment settles once.
+/// Returns how many were settled.
 pub async fn reconcile(state: &AppState, now: OffsetDateTime) -> Result<usize, AppError> {
-    if !state.payments.sandbox {
-        return Ok(0);
-    }
     let mut settled = 0;
+    let provider = state.gateway.provider();
     for payment in state
         .store
         .payments
         .pending_before(now - RECONCILE_AFTER, 100)
         .await?
+        .into_iter()
+        .filter(|p| p.provider == provider)
     {
-        let answer = state
-            .store
-            .payments
-            .sandbox_answer(&payment.txn_ref)
-            .await?;
-        let done = match answer {
-            Some(query) => {
-                let fields: Fields = form_urlencoded::parse(query.as_bytes())
-                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                    .collect();
-                settle_notification(state, &fields).await? == Outcome::Confirmed
+        let done = match state.gateway.query(state, &payment).await {
+            Ok(QueryAnswer::Settled(notice)) if notice.txn_ref == payment.txn_ref => {
+                settle_notice(state, &notice).await? == Outcome::Confirmed
             }
-            // the gateway never saw it (code 91 of the status query): the attempt expired unpaid
-            None => {
+            Ok(QueryAnswer::NeverSeen) => {
                 let s = settlement(state, &payment, false, None, None).await?;
                 state.store.payments.settle(&s).await?
+            }
+            Ok(QueryAnswer::InProgress) => false,
+            Ok(other) => {
+                tracing::warn!(txn_ref = %payment.txn_ref, answer = ?other, "status query answer not usable");
+                false
+            }
+            Err(e) => {
+                tracing::warn!(txn_ref = %payment.txn_ref, error = %e, "payment gateway not reachable for the status query");
+                false
             }
         };
         if done {
