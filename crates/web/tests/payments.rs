@@ -1158,3 +1158,45 @@ async fn a_pending_payment_is_settled_through_vnpays_status_query_on(db: TestSto
     );
     assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 3);
 }
+
+on_both_backends!(
+    an_officer_resumes_an_unpaid_dossier_only_with_a_legal_ground,
+    an_officer_resumes_an_unpaid_dossier_only_with_a_legal_ground_on_postgresql,
+    an_officer_resumes_an_unpaid_dossier_only_with_a_legal_ground_on
+);
+
+async fn an_officer_resumes_an_unpaid_dossier_only_with_a_legal_ground_on(db: TestStore) {
+    let Owing {
+        app,
+        dossier,
+        desk,
+        mine,
+        office,
+        page,
+    } = owing_a_fee(db).await;
+    let move_on = format!("{office}/chuyen");
+    let bare = app.post_form(&move_on, "den=processing", Some(&desk)).await;
+    assert_eq!(bare.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bare.body.contains("ghi căn cứ miễn, giảm"), "{}", bare.body);
+    let ground = "Miễn theo khoản 2 Điều 3 Nghị quyết 15/2025/NQ-HĐND";
+    let r = app
+        .post_form(
+            &move_on,
+            &encode_form(&[("den", "processing"), ("ly_do", ground)]),
+            Some(&desk),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let history = app.db.store.dossiers.history(dossier.id).await.unwrap();
+    let last = history.last().unwrap();
+    assert_eq!(last.to, DossierStatus::Processing);
+    assert!(last.reason.as_deref().unwrap_or("").contains(ground));
+    // the fee stays listed as not paid, with nothing to pay it with
+    let theirs = app.get_with_cookie(&page, &mine).await;
+    assert!(theirs.body.contains("chưa nộp"), "{}", theirs.body);
+    assert!(!theirs.body.contains("Thanh toán trực tuyến"));
+    let pay = app
+        .post_form(&format!("{page}/thanh-toan"), "", Some(&mine))
+        .await;
+    assert_eq!(pay.status, StatusCode::CONFLICT);
+}

@@ -1585,9 +1585,16 @@ async fn fees_pause_the_step_and_a_withdrawal_after_reception_closes_it_on(db: T
         .await;
     assert_eq!(paused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(paused.body.contains("Chỉ chuyển bước khi hồ sơ đang xử lý"));
-    // paid: processing resumes, the dossier's and the step's due times never move earlier
+    // resumed (exempted, with its legal ground): the dossier's and the step's due times never move earlier
     let r = app
-        .post_form(&format!("{path}/chuyen"), "den=processing", Some(&u.a.1))
+        .post_form(
+            &format!("{path}/chuyen"),
+            &support::encode_form(&[
+                ("den", "processing"),
+                ("ly_do", "Miễn theo Nghị quyết 15/2025/NQ-HĐND"),
+            ]),
+            Some(&u.a.1),
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let resumed = app

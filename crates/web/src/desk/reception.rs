@@ -293,6 +293,27 @@ pub(crate) async fn move_on(
     } else {
         None
     };
+    // resuming by hand while a fee is unpaid is an exemption or a reduction: its legal ground is recorded
+    let exempting = dossier.status == DossierStatus::AwaitingFinancialObligation
+        && to == DossierStatus::Processing
+        && state
+            .store
+            .payments
+            .charges(dossier.id)
+            .await?
+            .iter()
+            .any(|c| c.paid_at.is_none());
+    if exempting && !motcua_domain::dossier::is_reason(&reason) {
+        let errors = vec![(
+            "ly_do_sau".into(),
+            "Công dân chưa nộp phí, lệ phí: ghi căn cứ miễn, giảm (văn bản, điều khoản) để tiếp tục xử lý".into(),
+        )];
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render_typed(&state, layout, dossier, details, r, errors, reason, &posted).await?,
+        )
+            .into_response());
+    }
     if needs_reason && !motcua_domain::dossier::is_reason(&reason) {
         let errors = vec![(
             "ly_do_sau".into(),
@@ -329,6 +350,10 @@ pub(crate) async fn move_on(
         } else {
             format!("{how}: {reason}")
         });
+    } else if exempting {
+        t = t.with_reason(format!(
+            "Tiếp tục xử lý khi chưa nộp phí, lệ phí — căn cứ miễn, giảm: {reason}"
+        ));
     } else if needs_reason || !reason.is_empty() {
         t = t.with_reason(reason.clone());
     }
