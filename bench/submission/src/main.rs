@@ -239,6 +239,7 @@ async fn owing(
         set_by: "bench".into(),
         set_at: now,
         paid_at: None,
+        waived: None,
     };
     let to_fee = Transition::new(
         d.id,

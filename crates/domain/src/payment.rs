@@ -19,6 +19,15 @@ pub struct Charge {
     pub set_by: String,
     pub set_at: OffsetDateTime,
     pub paid_at: Option<OffsetDateTime>,
+    /// Waived by an officer (exemption or reduction): when, and the legal ground.
+    pub waived: Option<(OffsetDateTime, String)>,
+}
+
+impl Charge {
+    /// Still to be paid: neither paid nor waived.
+    pub fn is_owed(&self) -> bool {
+        self.paid_at.is_none() && self.waived.is_none()
+    }
 }
 
 /// One attempt to pay a charge.
@@ -53,6 +62,10 @@ pub struct Settlement {
     pub flag: Option<String>,
     /// The dossier's move back to processing once nothing is owed (its due time moved by the pause).
     pub resume: Option<crate::Transition>,
+    /// The fee due with the submission is paid: the dossier, still submitted, enters the reception queue now (its
+    /// reception time starts). If it is no longer submitted, nothing is settled (the notification is retried and
+    /// then sees what the dossier became).
+    pub enters_queue: bool,
     /// With it: the open step's due time moved the same way, and the applicant's mail.
     pub then: crate::workflow::StepChange,
 }
@@ -361,7 +374,7 @@ pub mod vnpay {
         if !verify(fields, secret) {
             return IpnDecision::Answer(RspCode::InvalidSignature);
         }
-        decide_verified(fields, order)
+        super::decide(&notice(fields), order)
     }
 
     /// What a signed callback says, in every provider's terms.
@@ -437,7 +450,7 @@ pub mod vnpay {
     pub use super::QueryAnswer as Status;
 
     /// Read a status query's answer: its signature first, then `vnp_ResponseCode` (`00` found, `91` not found) and
-    /// `vnp_TransactionStatus` (`00` paid, `01` in progress, anything else failed).
+    /// `vnp_TransactionStatus` (`00` paid, `02` failed, anything else not final yet).
     pub fn read_status(fields: &Fields, secret: &[u8]) -> Status {
         if !pipe_verify(fields, &ANSWER_SIGNED, secret) {
             return Status::Unreadable;
@@ -445,21 +458,18 @@ pub mod vnpay {
         match fields.get("vnp_ResponseCode").map(String::as_str) {
             Some("91") => Status::NeverSeen,
             Some("00") => match fields.get("vnp_TransactionStatus").map(String::as_str) {
-                Some("01") => Status::InProgress,
-                Some(status) => {
+                Some(status @ ("00" | "02")) => {
                     let mut n = notice(fields);
                     n.paid = status == "00";
                     Status::Settled(n)
                 }
+                // 01 not finished; 04 debited but not completed, 05/06 refund under way, 07 held for fraud review:
+                // none is a final "not paid", so nothing is failed on their account
+                Some(_) => Status::InProgress,
                 None => Status::Unreadable,
             },
             _ => Status::Unreadable,
         }
-    }
-
-    /// The rest of the table (01 → 04 → 02 → settle), for fields whose signature was already checked.
-    pub fn decide_verified(fields: &Fields, order: Option<Order>) -> IpnDecision {
-        super::decide(&notice(fields), order)
     }
 }
 

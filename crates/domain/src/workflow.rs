@@ -287,6 +287,8 @@ pub struct StepChange {
     pub emails: Vec<OutgoingEmail>,
     /// A fee set with the move to status 6 ("chờ thực hiện nghĩa vụ tài chính").
     pub charge: Option<crate::payment::Charge>,
+    /// The fees still owed waived, with this legal ground (the dossier taken back to processing unpaid).
+    pub waive: Option<String>,
 }
 
 /// The result of a dossier (kết quả giải quyết): the document issued, who signed it and when, and its file.

@@ -293,6 +293,13 @@ impl Config {
                         .into(),
                 ));
             }
+            if self.signing_self_signed {
+                return Err(ConfigError::Invalid(
+                    "khóa `signing_self_signed`: khi tắt `payment_sandbox` (vận hành thật) phải tắt cả tự tạo khóa ký \
+                     số, và đặt khóa, chứng thư số do tổ chức chứng thực cấp vào `signing_keys_dir`"
+                        .into(),
+                ));
+            }
             if !self.vnpay_api_url.starts_with("https://") {
                 return Err(ConfigError::Invalid(
                     "khóa `vnpay_api_url` phải là địa chỉ https:// API truy vấn giao dịch của VNPay".into(),
@@ -395,9 +402,18 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(refused.contains("vnpay_url"), "{refused}");
-        let real = write(
+        let self_signed = write(
             &dir,
             "payment_sandbox = false\nvnpay_secret = \"0123456789ABCDEF0123\"\nvnpay_tmn_code = \"MINHHOA1\"\n",
+        );
+        let refused = load(Some(&self_signed), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("signing_self_signed"), "{refused}");
+        let real = write(
+            &dir,
+            "payment_sandbox = false\nsigning_self_signed = false\nvnpay_secret = \"0123456789ABCDEF0123\"\n\
+             vnpay_tmn_code = \"MINHHOA1\"\n",
         );
         let settings = load(Some(&real), &Overrides::default()).unwrap().payments();
         assert!(!settings.sandbox);

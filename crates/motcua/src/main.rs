@@ -62,8 +62,8 @@ enum Command {
         action: HolidaysCommand,
     },
     /// Make an agency's key for signing level-4 results, with a self-signed certificate, in `signing_keys_dir`
-    /// (never over an existing key). Hand the certificate request to a certification authority, or use the
-    /// self-signed certificate for a demo.
+    /// (never over an existing key): for a demo or a trial. In production, place the key and the certificate a
+    /// certification authority issued for the agency there instead.
     KhoaKy {
         /// The agency's code in the catalogue (e.g. 000.00.01.H01).
         #[arg(long)]

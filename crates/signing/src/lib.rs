@@ -80,6 +80,7 @@ pub enum Mismatch {
 pub struct AgencyKey {
     key: SigningKey,
     certificate: Certificate,
+    fingerprint: String,
 }
 
 /// Never prints the private key.
@@ -133,7 +134,12 @@ impl AgencyKey {
         )
         .map_err(|e| enc(&e))?;
         let certificate = builder.build::<DerSignature>().map_err(|e| enc(&e))?;
-        Ok(AgencyKey { key, certificate })
+        let fingerprint = fingerprint(&certificate).map_err(|e| enc(&e))?;
+        Ok(AgencyKey {
+            key,
+            certificate,
+            fingerprint,
+        })
     }
 
     /// The key and certificate as configured (PKCS#8 PEM and X.509 PEM); they must belong together.
@@ -145,7 +151,13 @@ impl AgencyKey {
         if public_key(&certificate).ok() != Some(*key.verifying_key()) {
             return Err(KeyError::Mismatch);
         }
-        Ok(AgencyKey { key, certificate })
+        let fingerprint =
+            fingerprint(&certificate).map_err(|e| KeyError::Certificate(e.to_string()))?;
+        Ok(AgencyKey {
+            key,
+            certificate,
+            fingerprint,
+        })
     }
 
     /// The private key as PKCS#8 PEM (to keep in the keys folder, readable by the service only).
@@ -227,7 +239,7 @@ impl AgencyKey {
 
     /// The SHA-256 fingerprint of the certificate (lowercase hex), to compare with the one a signature carries.
     pub fn fingerprint(&self) -> String {
-        fingerprint(&self.certificate)
+        self.fingerprint.clone()
     }
 }
 
@@ -310,7 +322,7 @@ pub fn verify_detached(content: &[u8], signature: &[u8]) -> Result<Verified, Mis
     Ok(Verified {
         signer: signer_of(certificate),
         signed_at,
-        fingerprint: fingerprint(certificate),
+        fingerprint: fingerprint(certificate).map_err(|_| Mismatch::Malformed)?,
     })
 }
 
@@ -324,12 +336,11 @@ fn public_key(certificate: &Certificate) -> Result<VerifyingKey, p256::ecdsa::Er
     )
 }
 
-fn fingerprint(certificate: &Certificate) -> String {
-    let der = certificate.to_der().unwrap_or_default();
-    Sha256::digest(der)
+fn fingerprint(certificate: &Certificate) -> der::Result<String> {
+    Ok(Sha256::digest(certificate.to_der()?)
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect()
+        .collect())
 }
 
 fn signer_of(certificate: &Certificate) -> SignerName {

@@ -21,8 +21,7 @@ use crate::{
     write,
 };
 
-const CHARGE_COLUMNS: &str =
-    "SELECT id, dossier_id, amount, reason, set_by, set_at, paid_at FROM charges";
+const CHARGE_COLUMNS: &str = "SELECT id, dossier_id, amount, reason, set_by, set_at, paid_at, waived_at, waived_reason FROM charges";
 const PAYMENT_COLUMNS: &str = "SELECT id, charge_id, dossier_id, provider, txn_ref, amount, status, \
      created_at, created_by, settled_at, gateway_ref, bank_code, flag FROM payments";
 
@@ -39,6 +38,10 @@ fn charge_row(row: &impl Columns) -> StoreResult<Charge> {
         set_by: row.text("set_by")?,
         set_at: row.at("set_at")?,
         paid_at: row.opt_at("paid_at")?,
+        waived: match row.opt_at("waived_at")? {
+            Some(at) => Some((at, row.opt_text("waived_reason")?.unwrap_or_default())),
+            None => None,
+        },
     })
 }
 
@@ -127,7 +130,7 @@ impl PaymentRepo for SqlStore {
         write!(self, |tx, d| {
             let unpaid: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM charges WHERE id = $1 AND dossier_id = $2 AND paid_at IS NULL \
-                 AND amount = $3",
+                 AND waived_at IS NULL AND amount = $3",
             )
             .bind(Id(p.charge))
             .bind(Id(p.dossier.0))
@@ -211,6 +214,22 @@ impl PaymentRepo for SqlStore {
                             .map_err(map_err)?;
                     id.0
                 };
+                if s.enters_queue {
+                    let still = sqlx::query(
+                        "UPDATE dossiers SET updated_at = $1 WHERE id = $2 AND status = 'submitted'",
+                    )
+                    .bind(At(s.at))
+                    .bind(Id(dossier))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?
+                    .rows_affected();
+                    if still == 0 {
+                        return Err(StoreError::Conflict(
+                            "hồ sơ không còn ở trạng thái mới đăng ký".into(),
+                        ));
+                    }
+                }
                 apply_step_change((&mut *tx).into(), DossierId(dossier), &s.then, s.at).await?;
             }
             settled

@@ -395,6 +395,18 @@ pub(crate) async fn apply_step_change(
             .await
             .map_err(map_err)?;
         }
+        if let Some(ground) = &change.waive {
+            sqlx::query(
+                "UPDATE charges SET waived_at = $1, waived_reason = $2 \
+                 WHERE dossier_id = $3 AND paid_at IS NULL AND waived_at IS NULL",
+            )
+            .bind(At(at))
+            .bind(ground)
+            .bind(id)
+            .execute(&mut *c)
+            .await
+            .map_err(map_err)?;
+        }
         if let Some(charge) = &change.charge {
             crate::payments::insert_charge((&mut *c).into(), charge).await?;
         }

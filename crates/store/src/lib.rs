@@ -459,7 +459,7 @@ impl DossierQuery {
         // a dossier whose fee is due with the submission reaches the desk once it is paid
         let mut sql = format!(
             "status IN ({}) AND NOT (status = 'submitted' AND id IN \
-             (SELECT dossier_id FROM charges WHERE paid_at IS NULL))",
+             (SELECT dossier_id FROM charges WHERE paid_at IS NULL AND waived_at IS NULL))",
             statuses.join(", ")
         );
         for (codes, op) in [(&self.agencies, "IN"), (&self.not_agencies, "NOT IN")] {

@@ -2812,6 +2812,7 @@ async fn dossier_owing_a_fee(
         set_by: "Trần Thị Bình (officer)".into(),
         set_at: at + time::Duration::hours(1),
         paid_at: None,
+        waived: None,
     };
     let t = Transition::new(
         d.id,
@@ -2873,6 +2874,7 @@ fn settlement(
         bank_code: Some("NCB".into()),
         flag: None,
         resume,
+        enters_queue: false,
         then: motcua_domain::workflow::StepChange {
             emails: vec![motcua_domain::submission::OutgoingEmail {
                 to: "an@example.vn".into(),

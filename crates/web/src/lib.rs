@@ -139,9 +139,13 @@ impl AppState {
         self
     }
 
-    /// Another payment provider.
+    /// Another payment provider (the built-in sandbox, which plays VNPay, is then off).
     pub fn with_gateway(mut self, gateway: Arc<dyn payments::PaymentGateway>) -> AppState {
         self.gateway = gateway;
+        self.payments = Arc::new(payments::PaymentSettings {
+            sandbox: false,
+            ..(*self.payments).clone()
+        });
         self
     }
 

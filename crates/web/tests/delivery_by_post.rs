@@ -9,7 +9,6 @@ use axum::http::StatusCode;
 use motcua_domain::{AccountKind, DossierStatus, Transition, postal::DeliveryStage};
 use motcua_testkit::{TestStore, fixtures::AGENCY};
 use support::{encode_form, person, session_for};
-use time::Duration;
 
 on_both_backends!(
     a_result_goes_by_post_to_the_address_given,
@@ -175,19 +174,7 @@ async fn a_result_goes_by_post_to_the_address_given_on(db: TestStore) {
     assert!(!theirs.body.contains("Đổi địa chỉ nhận"));
 
     // the applicant was told when it left for the post
-    let worker = motcua_web::worker::Worker {
-        store: app.db.store.clone(),
-        mailer: std::sync::Arc::new(app.mail.clone()),
-        files: app.files.clone(),
-        sweep_after: Duration::hours(72),
-        catalogue: Some(app.state.catalogue.clone()),
-        public_url: "https://dichvucong.example.vn".into(),
-    };
-    worker
-        .run_due(time::OffsetDateTime::now_utc() + Duration::minutes(1))
-        .await
-        .unwrap();
-    let sent = app.sent_mail().await;
+    let sent = app.deliver_mail().await;
     let mail = sent
         .iter()
         .find(|m| m.subject.contains("kết quả đã gửi qua bưu chính"))

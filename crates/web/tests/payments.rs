@@ -949,9 +949,23 @@ async fn a_fee_due_at_submission_is_paid_before_the_dossier_reaches_reception_on
         "{}",
         charges[0].reason
     );
-    // not at the desk until paid
+    // not at the desk until paid, and not received by its address either
     let queue = app.get_with_cookie("/can-bo/tiep-nhan", &desk).await;
     assert!(!queue.body.contains(&dossier_code), "{}", queue.body);
+    let office = format!("/can-bo/ho-so/{dossier_code}");
+    let early = app
+        .post_form(&office, "hanh_dong=tiep_nhan", Some(&desk))
+        .await;
+    assert_eq!(early.status, StatusCode::CONFLICT);
+    assert!(
+        early.body.contains("chỉ tiếp nhận sau khi thanh toán"),
+        "{}",
+        early.body
+    );
+    assert!(
+        !early.body.contains("name=\"hanh_dong\""),
+        "no reception form yet"
+    );
     let theirs = app.get_with_cookie(&page, &mine).await;
     assert!(
         theirs.body.contains("Cần nộp: 100.000 đ"),
@@ -982,19 +996,7 @@ async fn a_fee_due_at_submission_is_paid_before_the_dossier_reaches_reception_on
         .unwrap()
         .unwrap();
     assert_eq!(now.status, DossierStatus::Submitted);
-    let worker = motcua_web::worker::Worker {
-        store: app.db.store.clone(),
-        mailer: std::sync::Arc::new(app.mail.clone()),
-        files: app.files.clone(),
-        sweep_after: time::Duration::hours(72),
-        catalogue: Some(app.state.catalogue.clone()),
-        public_url: "https://dichvucong.example.vn".into(),
-    };
-    worker
-        .run_due(time::OffsetDateTime::now_utc() + time::Duration::minutes(1))
-        .await
-        .unwrap();
-    let mail = app.sent_mail().await;
+    let mail = app.deliver_mail().await;
     let to_desk: Vec<_> = mail
         .iter()
         .filter(|m| m.subject.contains("chờ tiếp nhận"))
@@ -1191,12 +1193,51 @@ async fn an_officer_resumes_an_unpaid_dossier_only_with_a_legal_ground_on(db: Te
     let last = history.last().unwrap();
     assert_eq!(last.to, DossierStatus::Processing);
     assert!(last.reason.as_deref().unwrap_or("").contains(ground));
-    // the fee stays listed as not paid, with nothing to pay it with
+    // the fee stays listed as not paid, with its ground and nothing to pay it with
     let theirs = app.get_with_cookie(&page, &mine).await;
     assert!(theirs.body.contains("chưa nộp"), "{}", theirs.body);
+    assert!(theirs.body.contains(ground), "{}", theirs.body);
     assert!(!theirs.body.contains("Thanh toán trực tuyến"));
     let pay = app
         .post_form(&format!("{page}/thanh-toan"), "", Some(&mine))
         .await;
     assert_eq!(pay.status, StatusCode::CONFLICT);
+    let charges = app.db.store.payments.charges(dossier.id).await.unwrap();
+    assert_eq!(
+        charges[0].waived.as_ref().map(|w| w.1.as_str()),
+        Some(ground)
+    );
+    // a later fee is the one owed and paid: the waived one is not asked for again
+    let r = app
+        .post_form(
+            &move_on,
+            &encode_form(&[
+                ("den", "awaiting_financial_obligation"),
+                ("so_tien", "20.000"),
+                ("ly_do", "Phí cấp thêm bản sao theo yêu cầu"),
+            ]),
+            Some(&desk),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let theirs = app.get_with_cookie(&page, &mine).await;
+    assert!(theirs.body.contains("Cần nộp: 20.000 đ"), "{}", theirs.body);
+    let go = app
+        .post_form(&format!("{page}/thanh-toan"), "", Some(&mine))
+        .await;
+    assert!(local(&go).contains("vnp_Amount=2000000"), "{}", local(&go));
+    choose(&app, &local(&go), "thanh_cong").await;
+    let now = app
+        .db
+        .store
+        .dossiers
+        .get(dossier.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        now.status,
+        DossierStatus::Processing,
+        "resumed once the new fee is paid"
+    );
 }

@@ -35,23 +35,7 @@ async fn an_applicant_rates_a_delivered_dossier_once_on(db: TestStore) {
             .body
             .contains("Chỉ đánh giá được sau khi nhận kết quả")
     );
-    let mut status = dossier.status;
-    for to in [
-        DossierStatus::Received,
-        DossierStatus::Processed,
-        DossierStatus::ResultDelivered,
-    ] {
-        let t = Transition::new(
-            dossier.id,
-            status,
-            to,
-            time::OffsetDateTime::now_utc(),
-            "Trần Thị Bình (test)",
-        )
-        .unwrap();
-        app.db.store.dossiers.record_transition(&t).await.unwrap();
-        status = to;
-    }
+    handed_over(&app, &dossier).await;
     let form = app.get_with_cookie(&page, &mine).await;
     assert!(form.body.contains("Đánh giá việc giải quyết hồ sơ"));
     assert!(form.body.contains("Rất không hài lòng"));
@@ -89,7 +73,7 @@ async fn an_applicant_rates_a_delivered_dossier_once_on(db: TestStore) {
     // once per dossier: the first rating stays
     let again = app.post_form(&rate, "muc_do=1", Some(&mine)).await;
     assert_eq!(again.status, StatusCode::CONFLICT);
-    assert!(again.body.contains("mỗi hồ sơ đánh giá một lần"));
+    assert!(again.body.contains("mỗi hồ sơ chỉ được đánh giá một lần"));
     let kept = app
         .db
         .store
@@ -137,23 +121,7 @@ async fn a_counter_applicant_rates_through_the_hand_over_slip_once_on(db: TestSt
         app.get_with_cookie(&slip, &desk).await.status,
         StatusCode::NOT_FOUND
     );
-    let mut status = dossier.status;
-    for to in [
-        DossierStatus::Received,
-        DossierStatus::Processed,
-        DossierStatus::ResultDelivered,
-    ] {
-        let t = Transition::new(
-            dossier.id,
-            status,
-            to,
-            time::OffsetDateTime::now_utc(),
-            "Trần Thị Bình (test)",
-        )
-        .unwrap();
-        app.db.store.dossiers.record_transition(&t).await.unwrap();
-        status = to;
-    }
+    handed_over(&app, &dossier).await;
     let office = app
         .get_with_cookie(&format!("/can-bo/ho-so/{}", dossier.code), &desk)
         .await;
@@ -197,8 +165,10 @@ async fn a_counter_applicant_rates_through_the_hand_over_slip_once_on(db: TestSt
         .await;
     assert_eq!(given.status, StatusCode::SEE_OTHER);
     let thanks = app.get(&format!("{page}?da_gui=1")).await;
-    assert!(thanks.body.contains("Cảm ơn ông/bà đã đánh giá"));
+    assert!(thanks.body.contains("Cảm ơn bạn đã đánh giá"));
     assert!(!thanks.body.contains("<form action=\"/danh-gia/"));
+    // the comment is not shown to whoever holds the slip
+    assert!(!thanks.body.contains(comment));
     let rating = app
         .db
         .store
@@ -229,4 +199,25 @@ async fn a_counter_applicant_rates_through_the_hand_over_slip_once_on(db: TestSt
         app.get("/danh-gia/khongco").await.status,
         StatusCode::NOT_FOUND
     );
+}
+
+/// The dossier received, processed and its result handed over (straight in the store).
+async fn handed_over(app: &support::TestApp, dossier: &motcua_domain::Dossier) {
+    let mut status = dossier.status;
+    for to in [
+        DossierStatus::Received,
+        DossierStatus::Processed,
+        DossierStatus::ResultDelivered,
+    ] {
+        let t = Transition::new(
+            dossier.id,
+            status,
+            to,
+            time::OffsetDateTime::now_utc(),
+            "Trần Thị Bình (test)",
+        )
+        .unwrap();
+        app.db.store.dossiers.record_transition(&t).await.unwrap();
+        status = to;
+    }
 }

@@ -74,6 +74,33 @@ async fn in_processing(
     (app, desk, mine, code)
 }
 
+/// The dossier with this code and its recorded result.
+async fn result_of(
+    app: &TestApp,
+    code: &str,
+) -> (
+    motcua_domain::Dossier,
+    motcua_domain::workflow::DossierResult,
+) {
+    let dossier = app
+        .db
+        .store
+        .dossiers
+        .get_by_code(&code.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let result = app
+        .db
+        .store
+        .workflows
+        .result(dossier.id)
+        .await
+        .unwrap()
+        .unwrap();
+    (dossier, result)
+}
+
 async fn enter_result(app: &TestApp, desk: &str, code: &str) {
     let r = app
         .post_multipart(
@@ -93,22 +120,7 @@ async fn enter_result(app: &TestApp, desk: &str, code: &str) {
 async fn a_level_4_result_is_signed_and_verified_on_the_public_page_on(db: TestStore) {
     let (app, desk, mine, code) = in_processing(db, OnlineServiceLevel::Level4).await;
     enter_result(&app, &desk, &code).await;
-    let dossier = app
-        .db
-        .store
-        .dossiers
-        .get_by_code(&code.parse().unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    let result = app
-        .db
-        .store
-        .workflows
-        .result(dossier.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let (dossier, result) = result_of(&app, &code).await;
     let seal = result.file.as_ref().unwrap().seal.clone().expect("signed");
     let verify = format!("/xac-thuc/{}", seal.code);
     // the officer's page links the verification page
@@ -117,6 +129,43 @@ async fn a_level_4_result_is_signed_and_verified_on_the_public_page_on(db: TestS
         .await;
     assert!(office.body.contains(&verify), "{}", office.body);
 
+    // not public before approval: a result may still change until then
+    assert_eq!(app.get(&verify).await.status, StatusCode::NOT_FOUND);
+    // through the workflow's steps to approval; then the applicant sees the result, its link and QR code
+    let r = app
+        .post_form(
+            &format!("/can-bo/ho-so/{code}/chuyen"),
+            "den=processing",
+            Some(&desk),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    for _ in 0..5 {
+        let steps = app.db.store.workflows.steps(dossier.id).await.unwrap();
+        let Some(open) = steps.iter().find(|s| s.ended_at.is_none()) else {
+            break;
+        };
+        let r = app
+            .post_form(
+                &format!("/can-bo/ho-so/{code}/buoc"),
+                &format!("viec=chuyen&buoc={}", open.seq),
+                Some(&desk),
+            )
+            .await;
+        // the last step is ended by the approval itself
+        if r.status != StatusCode::SEE_OTHER {
+            assert!(r.body.contains("Đây là bước cuối"), "{}", r.body);
+            break;
+        }
+    }
+    let r = app
+        .post_form(
+            &format!("/can-bo/ho-so/{code}/chuyen"),
+            "den=processed",
+            Some(&desk),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     // the signature is a detached CMS signature of the agency over exactly that file
     let p7s = app.get(&format!("{verify}/chu-ky")).await;
     assert_eq!(p7s.status, StatusCode::OK);
@@ -167,41 +216,6 @@ async fn a_level_4_result_is_signed_and_verified_on_the_public_page_on(db: TestS
         StatusCode::NOT_FOUND
     );
 
-    // through the workflow's steps to approval; then the applicant sees the result, its link and QR code
-    let r = app
-        .post_form(
-            &format!("/can-bo/ho-so/{code}/chuyen"),
-            "den=processing",
-            Some(&desk),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    for _ in 0..5 {
-        let steps = app.db.store.workflows.steps(dossier.id).await.unwrap();
-        let Some(open) = steps.iter().find(|s| s.ended_at.is_none()) else {
-            break;
-        };
-        let r = app
-            .post_form(
-                &format!("/can-bo/ho-so/{code}/buoc"),
-                &format!("viec=chuyen&buoc={}", open.seq),
-                Some(&desk),
-            )
-            .await;
-        // the last step is ended by the approval itself
-        if r.status != StatusCode::SEE_OTHER {
-            assert!(r.body.contains("Đây là bước cuối"), "{}", r.body);
-            break;
-        }
-    }
-    let r = app
-        .post_form(
-            &format!("/can-bo/ho-so/{code}/chuyen"),
-            "den=processed",
-            Some(&desk),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let theirs = app.get_with_cookie(&format!("/ho-so/{code}"), &mine).await;
     assert!(
         theirs.body.contains("Kết quả điện tử có chữ ký số"),
@@ -220,21 +234,6 @@ async fn a_level_4_result_is_signed_and_verified_on_the_public_page_on(db: TestS
 async fn a_level_3_result_is_not_signed_on(db: TestStore) {
     let (app, desk, _, code) = in_processing(db, OnlineServiceLevel::Level3).await;
     enter_result(&app, &desk, &code).await;
-    let dossier = app
-        .db
-        .store
-        .dossiers
-        .get_by_code(&code.parse().unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    let result = app
-        .db
-        .store
-        .workflows
-        .result(dossier.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let (_, result) = result_of(&app, &code).await;
     assert!(result.file.unwrap().seal.is_none());
 }

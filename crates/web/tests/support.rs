@@ -211,6 +211,23 @@ impl TestApp {
         self.mail.messages()
     }
 
+    /// Deliver the outbox's mail now, as the worker would a minute later, and return every mail sent.
+    pub async fn deliver_mail(&self) -> Vec<motcua_notify::Message> {
+        let worker = motcua_web::worker::Worker {
+            store: self.db.store.clone(),
+            mailer: Arc::new(self.mail.clone()),
+            files: self.files.clone(),
+            sweep_after: time::Duration::hours(72),
+            catalogue: Some(self.state.catalogue.clone()),
+            public_url: "https://dichvucong.example.vn".into(),
+        };
+        worker
+            .run_due(time::OffsetDateTime::now_utc() + time::Duration::minutes(1))
+            .await
+            .unwrap();
+        self.sent_mail().await
+    }
+
     pub async fn get(&self, path: &str) -> Reply {
         get_from(&self.state, path).await
     }

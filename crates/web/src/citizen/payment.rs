@@ -9,7 +9,10 @@ use axum::{
 };
 use time::OffsetDateTime;
 
-use motcua_domain::payment::{Payment, PaymentStatus, transaction_ref};
+use motcua_domain::{
+    DossierStatus,
+    payment::{Payment, PaymentStatus, transaction_ref},
+};
 use motcua_store::StoreError;
 
 use crate::input::Query;
@@ -40,7 +43,7 @@ pub(crate) async fn pay(
         .charges(dossier.id)
         .await?
         .into_iter()
-        .find(|c| c.paid_at.is_none());
+        .find(|c| c.is_owed());
     let Some(charge) = charge.filter(|_| motcua_domain::payment::may_pay(dossier.status)) else {
         let page =
             render_dossier(&state, layout, dossier, details, false, Some(NOTHING_OWED)).await?;
@@ -134,6 +137,10 @@ pub(crate) async fn returned(
             .into_response());
     };
     let dossier = state.store.dossiers.get(payment.dossier).await?;
+    let next = match dossier.as_ref().map(|d| d.status) {
+        Some(DossierStatus::Submitted) => "Hồ sơ được chuyển đến bộ phận tiếp nhận.",
+        _ => "Hồ sơ tiếp tục được giải quyết.",
+    };
     let link = dossier
         .map(|d| {
             (
@@ -147,7 +154,7 @@ pub(crate) async fn returned(
         PaymentStatus::Paid => (
             "Thanh toán thành công",
             format!(
-                "Đã nhận {} (mã giao dịch {}). Hồ sơ tiếp tục được giải quyết.",
+                "Đã nhận {} (mã giao dịch {}). {next}",
                 payment.amount,
                 payment.gateway_ref.clone().unwrap_or_default()
             ),

@@ -124,7 +124,8 @@ pub(crate) struct RateByCodePage {
     code: String,
     procedure: String,
     agency: String,
-    rating: Option<(&'static str, Option<String>)>,
+    /// The level given, once rated (the comment is not shown: whoever holds the slip sees this page).
+    rating: Option<&'static str>,
     can_rate: bool,
     notice: Option<&'static str>,
     thanks: bool,
@@ -156,13 +157,10 @@ async fn token_page(
     Ok(RateByCodePage {
         layout,
         code: dossier.code.to_string(),
-        procedure: view
-            .get(dossier.procedure.as_str())
-            .map(|e| e.procedure.name.to_string())
-            .unwrap_or_else(|| dossier.procedure.to_string()),
+        procedure: view.procedure_name(dossier.procedure.as_str()).to_string(),
         agency: view.agency_name(&dossier.agency).to_string(),
         can_rate: rating.is_none() && may_rate(dossier.status),
-        rating: rating.map(|r| (r.level.label_vi(), r.comment)),
+        rating: rating.map(|r| r.level.label_vi()),
         notice: None,
         thanks: false,
         rating_action: format!("/danh-gia/{token}"),
@@ -220,4 +218,4 @@ pub(crate) async fn rate_by_code(
 }
 
 const NOT_YET: &str = "Chỉ đánh giá được sau khi nhận kết quả giải quyết hồ sơ.";
-const RATED: &str = "Hồ sơ này đã được đánh giá; mỗi hồ sơ đánh giá một lần.";
+const RATED: &str = "Hồ sơ này đã được đánh giá; mỗi hồ sơ chỉ được đánh giá một lần.";

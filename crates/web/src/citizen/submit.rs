@@ -174,6 +174,20 @@ pub(crate) async fn submit(
         "{}/ho-so/{{code}}",
         state.site.public_url.trim_end_matches('/')
     );
+    let new_dossier = DossierId::new();
+    let now = OffsetDateTime::now_utc();
+    let charge = fee_at_submission(&state, &l.draft, &l.case, new_dossier, now);
+    // what happens next: reception within a working day, or first the fee due with the submission
+    let next = match &charge {
+        Some(c) => format!(
+            "Thủ tục này thu {} khi nộp hồ sơ ({}). Hồ sơ được chuyển đến bộ phận tiếp nhận ngay sau khi bạn thanh \
+             toán tại trang theo dõi hồ sơ; cơ quan kiểm tra trong 1 ngày làm việc kể từ khi nhận được tiền.",
+            c.amount, c.reason
+        ),
+        None => "Cơ quan sẽ kiểm tra hồ sơ trong 1 ngày làm việc và báo cho bạn kết quả tiếp nhận cùng ngày hẹn trả \
+                 kết quả."
+            .to_string(),
+    };
     let mut emails = if email.is_empty() {
         vec![]
     } else {
@@ -181,31 +195,20 @@ pub(crate) async fn submit(
             to: email,
             subject: "Đã nhận hồ sơ {code} trực tuyến".into(),
             body: format!(
-                "Kính gửi {name},\n\n{site} đã nhận hồ sơ trực tuyến của bạn.\n\nMã hồ sơ: {{code}}\nThủ tục: {proc}\nCơ quan giải quyết: {agency}\n\nCơ quan sẽ kiểm tra hồ sơ trong 1 ngày làm việc và báo cho bạn kết quả tiếp nhận cùng ngày hẹn trả kết quả.\nTheo dõi hồ sơ: {tracking}\n\nThư này được gửi tự động, vui lòng không trả lời.\n",
+                "Kính gửi {name},\n\n{site} đã nhận hồ sơ trực tuyến của bạn.\n\nMã hồ sơ: {{code}}\nThủ tục: {proc}\nCơ quan giải quyết: {agency}\n\n{next}\nTheo dõi hồ sơ: {tracking}\n\nThư này được gửi tự động, vui lòng không trả lời.\n",
                 site = state.site.name,
                 proc = l.procedure.name,
                 agency = state.catalogue.view().agency_name(&l.draft.agency),
             ),
         }]
     };
-    let new_dossier = DossierId::new();
-    let now = OffsetDateTime::now_utc();
-    let charge = fee_at_submission(&state, &l.draft, &l.case, new_dossier, now);
-    match &charge {
-        // the desk learns of it once the fee is paid (`payments::settlement`)
-        Some(c) => {
-            if let Some(mail) = emails.first_mut() {
-                mail.body.push_str(&format!(
-                    "\nThủ tục này thu {} khi nộp hồ sơ ({}): hồ sơ được chuyển tiếp nhận sau khi bạn thanh toán tại {tracking}\n",
-                    c.amount, c.reason
-                ));
-            }
-        }
-        // the desk of that agency learns a dossier entered its queue (with its reception deadline of a working day)
-        None => emails.extend(
+    // the desk of that agency learns a dossier entered its queue now, or once the fee is paid
+    // (`payments::settlement`)
+    if charge.is_none() {
+        emails.extend(
             crate::dossiers::tell_reception(&state, &l.draft.agency, l.procedure.name.as_str())
                 .await?,
-        ),
+        );
     }
     let submission = Submission {
         draft: l.draft.id,
@@ -253,9 +256,10 @@ fn fee_at_submission(
             .map(|l| format!("{} {}: {}", l.kind.label_vi(), l.description, l.amount))
             .collect::<Vec<_>>()
             .join("; "),
-        set_by: "Biểu phí của thủ tục (nộp khi nộp hồ sơ)".into(),
+        set_by: "Biểu phí của thủ tục (thu khi nộp hồ sơ)".into(),
         set_at: at,
         paid_at: None,
+        waived: None,
     })
 }
 

@@ -56,12 +56,7 @@ pub(crate) struct MyQuery {
 }
 
 pub(crate) fn procedure_name(state: &AppState, code: &str) -> String {
-    state
-        .catalogue
-        .view()
-        .get(code)
-        .map(|e| e.procedure.name.to_string())
-        .unwrap_or_else(|| code.to_string())
+    state.catalogue.view().procedure_name(code).to_string()
 }
 
 pub(crate) fn due_text(d: &Dossier) -> String {

@@ -9,8 +9,12 @@ use axum::{
 use time::OffsetDateTime;
 
 use motcua_domain::{
-    DossierStatus, Transition, desk::DeskRight, form, postal::DeliveryEvent,
-    submission::OutgoingEmail, workflow::StepChange,
+    DossierStatus, Transition,
+    desk::DeskRight,
+    form,
+    postal::{DeliveryEvent, DeliveryStage},
+    submission::OutgoingEmail,
+    workflow::StepChange,
 };
 
 use crate::input::Form;
@@ -66,12 +70,18 @@ pub(crate) async fn record(
                     "Chỉ gửi bưu chính khi hồ sơ đã có kết quả được phê duyệt".into(),
                 ));
             }
-            let booked = match state.post.book(&dossier, &delivery.address).await {
-                Ok(n) => n,
-                Err(message) => {
-                    errors.push(("ma_van_don".into(), message));
-                    None
+            // a provider with an API books the shipment only when everything else holds, and only once
+            let bookable = errors.is_empty() && delivery.stage() == DeliveryStage::Asked;
+            let booked = if bookable {
+                match state.post.book(&dossier, &delivery.address).await {
+                    Ok(n) => n,
+                    Err(message) => {
+                        errors.push(("ma_van_don".into(), message));
+                        None
+                    }
                 }
+            } else {
+                None
             };
             match booked.or_else(|| tracking_number(&posted.ma_van_don)) {
                 Some(tracking) => Some(DeliveryEvent::HandedOver {
@@ -114,7 +124,7 @@ pub(crate) async fn record(
             StatusCode::UNPROCESSABLE_ENTITY
         };
         let notice = stale.then_some(
-            "Việc này không còn làm được: việc gửi bưu chính đã được ghi nhận ở bước khác (có thể do người khác).",
+            "Không thực hiện được: tình trạng gửi bưu chính vừa được cán bộ khác cập nhật.",
         );
         return rerender(
             &state,

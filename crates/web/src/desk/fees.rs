@@ -61,7 +61,7 @@ pub(crate) async fn paid_at_counter(
         .charges(dossier.id)
         .await?
         .into_iter()
-        .find(|c| c.paid_at.is_none());
+        .find(|c| c.is_owed());
     let (Some(method), Some(charge), true) = (method, charge.as_ref(), errors.is_empty()) else {
         let status = if charge.is_none() {
             StatusCode::CONFLICT

@@ -256,10 +256,7 @@ pub(crate) async fn inbox(
             InboxRow {
                 href: format!("/can-bo/ho-so/{}", d.code),
                 code: d.code.to_string(),
-                procedure: view
-                    .get(d.procedure.as_str())
-                    .map(|e| e.procedure.name.to_string())
-                    .unwrap_or_else(|| d.procedure.to_string()),
+                procedure: view.procedure_name(d.procedure.as_str()).to_string(),
                 applicant: d.applicant_name.to_string(),
                 status: d.status.label_vi(),
                 due: d.due_at.map(vntime::format_datetime).unwrap_or_default(),

@@ -65,6 +65,8 @@ pub(crate) struct DossierPage {
     components: Vec<(usize, String)>,
     events: Vec<TimelineRow>,
     can_answer: bool,
+    /// Submitted with a fee due at submission still unpaid: not yet to be received.
+    awaiting_fee: bool,
     /// The head of unit may apologise with a new date; `late_soon` when less than a working day is left.
     can_apologise: bool,
     late_soon: bool,
@@ -266,6 +268,9 @@ pub(crate) async fn render(
             &format!("/can-bo/ho-so/{}/ket-qua", dossier.code),
         )
     });
+    let money = crate::payments::money_view(state, &dossier).await?;
+    // a fee due with the submission is paid before reception
+    let awaiting_fee = dossier.status == DossierStatus::Submitted && money.owed.is_some();
     Ok(DossierPage {
         layout,
         code: dossier.code.to_string(),
@@ -314,7 +319,8 @@ pub(crate) async fn render(
                 )
             })
             .collect(),
-        can_answer: dossier.status == DossierStatus::Submitted && rights.receive,
+        can_answer: dossier.status == DossierStatus::Submitted && rights.receive && !awaiting_fee,
+        awaiting_fee,
         can_apologise: rights.approve
             && dossier.due_at.is_some()
             && dossier.status.clock() == motcua_domain::ClockState::Running,
@@ -352,7 +358,7 @@ pub(crate) async fn render(
         delivery,
         post_forms,
         post_typed: PostTyped::default(),
-        money: crate::payments::money_view(state, &dossier).await?,
+        money,
         rating: state
             .store
             .ratings

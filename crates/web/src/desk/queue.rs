@@ -97,10 +97,7 @@ pub(crate) async fn queue(
             QueueRow {
                 href: format!("/can-bo/ho-so/{}", d.code),
                 code: d.code.to_string(),
-                procedure: view
-                    .get(d.procedure.as_str())
-                    .map(|e| e.procedure.name.to_string())
-                    .unwrap_or_else(|| d.procedure.to_string()),
+                procedure: view.procedure_name(d.procedure.as_str()).to_string(),
                 applicant: d.applicant_name.to_string(),
                 submitted_at: vntime::format_datetime(d.updated_at),
                 deadline: vntime::format_datetime(deadline),

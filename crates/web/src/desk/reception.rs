@@ -51,6 +51,19 @@ pub(crate) async fn answer(
     let reason = motcua_domain::text::normalize(&posted.ly_do);
     let now = OffsetDateTime::now_utc();
     let actor = format!("{} ({})", officer.full_name, officer.id);
+    if dossier.status == DossierStatus::Submitted && crate::payments::owes(&state, &dossier).await?
+    {
+        let errors = vec![(
+            "hanh-dong".into(),
+            "Công dân chưa nộp phí, lệ phí thu khi nộp hồ sơ: chỉ tiếp nhận sau khi thanh toán"
+                .into(),
+        )];
+        return Ok((
+            StatusCode::CONFLICT,
+            render(&state, layout, dossier, details, r, errors, reason, None).await?,
+        )
+            .into_response());
+    }
     let Some(answer) = desk::ReceptionAnswer::parse(&posted.hanh_dong) else {
         let errors = vec![(
             "hanh-dong".into(),
@@ -296,13 +309,7 @@ pub(crate) async fn move_on(
     // resuming by hand while a fee is unpaid is an exemption or a reduction: its legal ground is recorded
     let exempting = dossier.status == DossierStatus::AwaitingFinancialObligation
         && to == DossierStatus::Processing
-        && state
-            .store
-            .payments
-            .charges(dossier.id)
-            .await?
-            .iter()
-            .any(|c| c.paid_at.is_none());
+        && crate::payments::owes(&state, &dossier).await?;
     if exempting && !motcua_domain::dossier::is_reason(&reason) {
         let errors = vec![(
             "ly_do_sau".into(),
@@ -425,7 +432,9 @@ pub(crate) async fn move_on(
         set_by: actor_name.clone(),
         set_at: now,
         paid_at: None,
+        waived: None,
     });
+    change.waive = exempting.then(|| reason.clone());
     match state.store.workflows.hand_off(Some(&t), &change).await {
         Ok(()) => {
             state.outbox_wake.notify_one();

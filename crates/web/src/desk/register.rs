@@ -140,9 +140,7 @@ pub(crate) async fn register(
             "{} — {} — {} — nhận {}; hẹn trả {}; {}{}",
             d.code,
             d.applicant_name,
-            view.get(d.procedure.as_str())
-                .map(|e| e.procedure.name.to_string())
-                .unwrap_or_else(|| d.procedure.to_string()),
+            view.procedure_name(d.procedure.as_str()),
             vntime::format_datetime(*received),
             d.due_at
                 .map(vntime::format_datetime)

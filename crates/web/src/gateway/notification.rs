@@ -15,7 +15,7 @@ use motcua_domain::payment::Outcome;
 use crate::input::Query;
 use crate::{
     AppState,
-    payments::{Fields, settle_notification},
+    payments::{Fields, json_fields, settle_notification},
 };
 
 pub(crate) async fn notify(
@@ -35,19 +35,9 @@ pub(crate) async fn notify_posted(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t.starts_with("application/json"));
     let fields: Fields = if json {
-        match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&body) {
-            Ok(map) => map
-                .into_iter()
-                .map(|(k, v)| {
-                    let text = match v {
-                        serde_json::Value::String(s) => s,
-                        other => other.to_string(),
-                    };
-                    (k, text)
-                })
-                .collect(),
-            Err(_) => Fields::new(),
-        }
+        serde_json::from_slice(&body)
+            .map(json_fields)
+            .unwrap_or_default()
     } else {
         form_urlencoded::parse(&body)
             .map(|(k, v)| (k.into_owned(), v.into_owned()))

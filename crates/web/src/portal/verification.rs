@@ -1,6 +1,7 @@
 //! The public verification page of a signed electronic result (`/xac-thuc/{code}`, the address in the result's QR
 //! code): what the document is and who signed it, a check of an uploaded copy ("khớp" only for the untouched
-//! file), and the signature itself for anyone's own tools. Nothing about the applicant is shown.
+//! file), and the signature itself for anyone's own tools. Public once the result is approved; nothing about the
+//! applicant is shown.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -10,7 +11,7 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use motcua_domain::{Dossier, workflow::DossierResult};
+use motcua_domain::{Dossier, DossierStatus, workflow::DossierResult};
 
 use crate::{
     AppError, AppState,
@@ -29,7 +30,6 @@ pub(crate) struct VerificationPage {
     signed_on: String,
     agency: String,
     procedure: String,
-    file_name: String,
     sealed_by: String,
     sealed_at: String,
     fingerprint: String,
@@ -51,9 +51,17 @@ async fn sealed(
     let Some(result) = found.filter(|r| r.file.as_ref().is_some_and(|f| f.seal.is_some())) else {
         return Ok(Err(crate::error::not_found().await));
     };
+    // a result is public once approved: before that it may still change
     match state.store.dossiers.get(result.dossier).await? {
-        Some(dossier) => Ok(Ok((result, dossier))),
-        None => Ok(Err(crate::error::not_found().await)),
+        Some(dossier)
+            if matches!(
+                dossier.status,
+                DossierStatus::Processed | DossierStatus::ResultDelivered
+            ) =>
+        {
+            Ok(Ok((result, dossier)))
+        }
+        _ => Ok(Err(crate::error::not_found().await)),
     }
 }
 
@@ -74,11 +82,7 @@ fn page(
         signer: result.signer.clone(),
         signed_on: motcua_calendar::dmy(result.signed_on),
         agency: view.agency_name(&dossier.agency).to_string(),
-        procedure: view
-            .get(dossier.procedure.as_str())
-            .map(|e| e.procedure.name.to_string())
-            .unwrap_or_else(|| dossier.procedure.to_string()),
-        file_name: file.map(|f| f.file_name.clone()).unwrap_or_default(),
+        procedure: view.procedure_name(dossier.procedure.as_str()).to_string(),
         sealed_by: seal.map(|s| s.signed_by.clone()).unwrap_or_default(),
         sealed_at: seal
             .map(|s| motcua_domain::vntime::format_datetime(s.at))
@@ -143,6 +147,10 @@ pub(crate) async fn check_copy(
                     "Khớp: tệp này đúng là văn bản đã được ký số, không bị sửa đổi.".into(),
                 ),
                 Check::Differs(why) => (false, why),
+                Check::Unavailable(why) => {
+                    view.error = Some(why);
+                    return Ok((StatusCode::SERVICE_UNAVAILABLE, view).into_response());
+                }
             });
             Ok(view.into_response())
         }
@@ -162,10 +170,7 @@ pub(crate) async fn signature(
         Ok(x) => x,
         Err(r) => return Ok(r),
     };
-    let Some(file) = result.file else {
-        return Ok(crate::error::not_found().await);
-    };
-    let Some(seal) = file.seal else {
+    let Some(seal) = result.file.and_then(|f| f.seal) else {
         return Ok(crate::error::not_found().await);
     };
     let Some(bytes) = seals::signature(&state, &seal).await? else {
@@ -177,10 +182,9 @@ pub(crate) async fn signature(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/pkcs7-signature"),
     );
-    if let Ok(v) = HeaderValue::from_str(&urls::content_disposition(&format!(
-        "{}.p7s",
-        file.file_name
-    ))) {
+    // named by the code, not by the uploaded file (whose name may carry the applicant's)
+    if let Ok(v) = HeaderValue::from_str(&urls::content_disposition(&format!("chu-ky-{code}.p7s")))
+    {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)

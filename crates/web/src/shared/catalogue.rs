@@ -280,6 +280,11 @@ impl CatalogueView {
         false
     }
 
+    /// A procedure's name, or its code when it is not (or no longer) published.
+    pub fn procedure_name<'a>(&'a self, code: &'a str) -> &'a str {
+        self.get(code).map_or(code, |e| e.procedure.name.as_str())
+    }
+
     pub fn agency_name<'a>(&'a self, code: &'a AgencyCode) -> &'a str {
         self.agency(code).map_or(code.as_str(), |a| a.name.as_str())
     }

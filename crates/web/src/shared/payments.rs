@@ -26,6 +26,21 @@ pub const NOTIFY_PATH: &str = "/thanh-toan/thong-bao";
 /// The fields of a request or a notification, by name.
 pub type Fields = std::collections::BTreeMap<String, String>;
 
+/// A provider's JSON object as fields: strings as they are, numbers and booleans as written, null as empty.
+pub fn json_fields(object: serde_json::Map<String, serde_json::Value>) -> Fields {
+    object
+        .into_iter()
+        .map(|(k, v)| {
+            let text = match v {
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            (k, text)
+        })
+        .collect()
+}
+
 /// A payment to start, as every provider needs it.
 pub struct PayRequest<'a> {
     pub payment: &'a Payment,
@@ -186,17 +201,7 @@ impl PaymentGateway for VnPay {
                 .body_mut()
                 .read_json()
                 .map_err(|e| e.to_string())?;
-            Ok(body
-                .into_iter()
-                .map(|(k, v)| {
-                    let text = match v {
-                        serde_json::Value::String(s) => s,
-                        serde_json::Value::Null => String::new(),
-                        other => other.to_string(),
-                    };
-                    (k, text)
-                })
-                .collect())
+            Ok(json_fields(body))
         })
         .await
         .map_err(|e| e.to_string())??;
@@ -250,6 +255,8 @@ pub(crate) struct ChargeView {
     pub reason: String,
     pub set_at: String,
     pub paid: Option<String>,
+    /// Waived: the legal ground.
+    pub waived: Option<String>,
 }
 
 /// A payment attempt as shown.
@@ -294,6 +301,7 @@ pub(crate) async fn money_view(state: &AppState, dossier: &Dossier) -> Result<Mo
                 reason: c.reason.clone(),
                 set_at: vntime::format_datetime(c.set_at),
                 paid: c.paid_at.map(vntime::format_datetime),
+                waived: c.waived.as_ref().map(|(_, ground)| ground.clone()),
             })
             .collect(),
         payments: payments
@@ -315,10 +323,21 @@ pub(crate) async fn money_view(state: &AppState, dossier: &Dossier) -> Result<Mo
     })
 }
 
+/// Whether the dossier owes a fee (set and neither paid nor waived).
+pub(crate) async fn owes(state: &AppState, dossier: &Dossier) -> Result<bool, AppError> {
+    Ok(state
+        .store
+        .payments
+        .charges(dossier.id)
+        .await?
+        .iter()
+        .any(Charge::is_owed))
+}
+
 fn unpaid_total(charges: &[Charge]) -> Vnd {
     charges
         .iter()
-        .filter(|c| c.paid_at.is_none())
+        .filter(|c| c.is_owed())
         .fold(Vnd::ZERO, |sum, c| sum.checked_add(c.amount).unwrap_or(sum))
 }
 
@@ -406,6 +425,7 @@ async fn settlement(
         bank_code,
         flag: None,
         resume: None,
+        enters_queue: false,
         then: Default::default(),
     };
     if !paid {
@@ -420,7 +440,7 @@ async fn settlement(
     let charges = state.store.payments.charges(dossier.id).await?;
     let owed_after = charges
         .iter()
-        .filter(|c| c.paid_at.is_none() && c.id != payment.charge)
+        .filter(|c| c.is_owed() && c.id != payment.charge)
         .count();
     if dossier.status == DossierStatus::AwaitingFinancialObligation && owed_after == 0 {
         let events = state.store.dossiers.history(dossier.id).await?;
@@ -451,12 +471,12 @@ async fn settlement(
         s.resume = Some(t);
     } else if dossier.status == DossierStatus::Submitted && owed_after == 0 {
         // the fee due with the submission is paid: the dossier enters the reception queue, and the desk is told
+        s.enters_queue = true;
         let procedure = state
             .catalogue
             .view()
-            .get(dossier.procedure.as_str())
-            .map(|e| e.procedure.name.to_string())
-            .unwrap_or_else(|| dossier.procedure.to_string());
+            .procedure_name(dossier.procedure.as_str())
+            .to_string();
         s.then
             .emails
             .extend(crate::dossiers::tell_reception(state, &dossier.agency, &procedure).await?);
@@ -663,11 +683,23 @@ pub async fn reconcile(state: &AppState, now: OffsetDateTime) -> Result<usize, A
     {
         let done = match state.gateway.query(state, &payment).await {
             Ok(QueryAnswer::Settled(notice)) if notice.txn_ref == payment.txn_ref => {
-                settle_notice(state, &notice).await? == Outcome::Confirmed
+                matches!(settle_notice(state, &notice).await, Ok(Outcome::Confirmed))
             }
             Ok(QueryAnswer::NeverSeen) => {
-                let s = settlement(state, &payment, false, None, None).await?;
-                state.store.payments.settle(&s).await?
+                let failed = match settlement(state, &payment, false, None, None).await {
+                    Ok(s) => state
+                        .store
+                        .payments
+                        .settle(&s)
+                        .await
+                        .map_err(AppError::from),
+                    Err(e) => Err(e),
+                };
+                // one payment's trouble does not stop the others
+                failed.unwrap_or_else(|e| {
+                    tracing::warn!(txn_ref = %payment.txn_ref, error = %e, "an expired payment was not closed");
+                    false
+                })
             }
             Ok(QueryAnswer::InProgress) => false,
             Ok(other) => {

@@ -192,14 +192,17 @@ pub(crate) enum Check {
     Matches,
     /// Not the signed file (or the signature does not hold): why, for the reader.
     Differs(String),
+    /// Could not be checked now (the stored signature is missing): said as such, never as a mismatch.
+    Unavailable(String),
 }
 
 /// Check `copy` against the seal's signature, and that the signature's certificate is the one recorded when the
 /// result was signed.
 pub(crate) async fn check(state: &AppState, seal: &Seal, copy: &[u8]) -> Result<Check, AppError> {
     let Some(signature) = signature(state, seal).await? else {
-        return Ok(Check::Differs(
-            "Không tìm thấy chữ ký số đã lưu của văn bản này.".into(),
+        tracing::error!(key = %seal.signature_key, "the stored signature of a sealed result is missing");
+        return Ok(Check::Unavailable(
+            "Hệ thống chưa đọc được chữ ký số đã lưu của văn bản này; vui lòng thử lại sau.".into(),
         ));
     };
     Ok(match motcua_signing::verify_detached(copy, &signature) {

@@ -350,10 +350,7 @@ async fn hand_over(
         )
         .await?;
     let view = state.catalogue.view();
-    let procedure = view
-        .get(dossier.procedure.as_str())
-        .map(|e| e.procedure.name.to_string())
-        .unwrap_or_else(|| dossier.procedure.to_string());
+    let procedure = view.procedure_name(dossier.procedure.as_str()).to_string();
     let mut fields = vec![
         (
             "Người nhận:".to_string(),
