@@ -260,6 +260,9 @@ pub struct FeeLine {
     pub kind: FeeKind,
     pub amount: Vnd,
     pub description: NonEmptyText,
+    /// The amount when the dossier is submitted online, where it differs (provinces often reduce fees online).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub online_amount: Option<Vnd>,
     /// When it is paid.
     #[serde(default, skip_serializing_if = "FeeDue::is_after_check")]
     pub due: FeeDue,
@@ -323,17 +326,19 @@ impl ProcedureCase {
             .try_fold(Vnd::ZERO, |sum, line| sum.checked_add(line.amount))
     }
 
-    /// The fee lines paid with an online submission and their total (zero when there are none; `None` if it would
-    /// overflow).
-    pub fn due_at_submission(&self) -> Option<(Vnd, Vec<&FeeLine>)> {
-        let lines: Vec<&FeeLine> = self
+    /// The fee lines paid with an online submission, at their online amounts, and their total (zero when there
+    /// are none; `None` if it would overflow).
+    pub fn due_at_submission(&self) -> Option<(Vnd, Vec<(&FeeLine, Vnd)>)> {
+        let lines: Vec<(&FeeLine, Vnd)> = self
             .fees
             .iter()
-            .filter(|l| l.due == FeeDue::AtSubmission && l.amount > Vnd::ZERO)
+            .filter(|l| l.due == FeeDue::AtSubmission)
+            .map(|l| (l, l.online_amount.unwrap_or(l.amount)))
+            .filter(|(_, amount)| *amount > Vnd::ZERO)
             .collect();
         let total = lines
             .iter()
-            .try_fold(Vnd::ZERO, |sum, line| sum.checked_add(line.amount))?;
+            .try_fold(Vnd::ZERO, |sum, (_, amount)| sum.checked_add(*amount))?;
         Some((total, lines))
     }
 }

@@ -577,6 +577,7 @@ fn national_procedure(
                     kind,
                     amount,
                     description: NonEmptyText::parse(&description).map_err(|e| e.to_string())?,
+                    online_amount: None,
                     due: Default::default(),
                     exemption_note: None,
                 };

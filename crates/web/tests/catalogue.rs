@@ -75,6 +75,7 @@ async fn catalogue() -> TestApp {
         kind: motcua_domain::FeeKind::Fee,
         amount: motcua_domain::Vnd::new(1_234_000).unwrap(),
         description: NonEmptyText::parse("Phí thẩm định").unwrap(),
+        online_amount: None,
         due: Default::default(),
         exemption_note: Some("Miễn cho hộ nghèo".into()),
     });

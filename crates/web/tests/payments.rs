@@ -835,7 +835,7 @@ async fn a_fee_due_at_submission_is_paid_before_the_dossier_reaches_reception_on
     };
     use motcua_testkit::fixtures::{self, PROCEDURE};
     fixtures::seed_minimal(&db.store).await;
-    // the fixture's levy (100.000 đ) is collected with the online submission, at level 4
+    // the fixture's levy (100.000 đ, online 70.000 đ) is collected with the online submission, at level 4
     let code = ProcedureCode::parse(PROCEDURE).unwrap();
     let mut procedure = db
         .store
@@ -846,6 +846,8 @@ async fn a_fee_due_at_submission_is_paid_before_the_dossier_reaches_reception_on
         .unwrap()
         .procedure;
     procedure.cases[0].fees[0].due = FeeDue::AtSubmission;
+    // 70.000 đ when submitted online
+    procedure.cases[0].fees[0].online_amount = Some(Vnd::new(70_000).unwrap());
     db.store
         .catalogue
         .save_procedure(&procedure, time::OffsetDateTime::now_utc())
@@ -871,6 +873,13 @@ async fn a_fee_due_at_submission_is_paid_before_the_dossier_reaches_reception_on
         .await
         .unwrap();
     let app = TestApp::new(db).await;
+    let shown = app.get(&format!("/thu-tuc/{PROCEDURE}")).await;
+    assert!(
+        shown.body.contains("100.000 đ (nộp trực tuyến: 70.000 đ)"),
+        "{}",
+        shown.body
+    );
+    assert!(shown.body.contains("Khi nộp hồ sơ"));
     let citizen = person("Nguyễn Văn An", "an@example.vn", AccountKind::Citizen, &[]);
     let mine = session_for(&app, &citizen, "c").await;
     let desk = session_for(
@@ -943,7 +952,7 @@ async fn a_fee_due_at_submission_is_paid_before_the_dossier_reaches_reception_on
         .unwrap();
     let charges = app.db.store.payments.charges(dossier.id).await.unwrap();
     assert_eq!(charges.len(), 1);
-    assert_eq!(charges[0].amount.amount(), 100_000);
+    assert_eq!(charges[0].amount.amount(), 70_000);
     assert!(
         charges[0].reason.contains("Lệ phí"),
         "{}",
@@ -967,11 +976,7 @@ async fn a_fee_due_at_submission_is_paid_before_the_dossier_reaches_reception_on
         "no reception form yet"
     );
     let theirs = app.get_with_cookie(&page, &mine).await;
-    assert!(
-        theirs.body.contains("Cần nộp: 100.000 đ"),
-        "{}",
-        theirs.body
-    );
+    assert!(theirs.body.contains("Cần nộp: 70.000 đ"), "{}", theirs.body);
     assert!(
         theirs
             .body
@@ -1008,7 +1013,7 @@ async fn a_fee_due_at_submission_is_paid_before_the_dossier_reaches_reception_on
         .find(|m| m.subject.contains("Đã nhận hồ sơ"))
         .expect("the receipt mail");
     assert!(
-        applicant.body.contains("thu 100.000 đ khi nộp hồ sơ"),
+        applicant.body.contains("thu 70.000 đ khi nộp hồ sơ"),
         "{}",
         applicant.body
     );

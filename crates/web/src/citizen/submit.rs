@@ -253,7 +253,7 @@ fn fee_at_submission(
         amount: total,
         reason: lines
             .iter()
-            .map(|l| format!("{} {}: {}", l.kind.label_vi(), l.description, l.amount))
+            .map(|(l, amount)| format!("{} {}: {amount}", l.kind.label_vi(), l.description))
             .collect::<Vec<_>>()
             .join("; "),
         set_by: "Biểu phí của thủ tục (thu khi nộp hồ sơ)".into(),

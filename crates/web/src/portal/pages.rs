@@ -674,7 +674,12 @@ pub(crate) async fn detail(
                     .iter()
                     .map(|f| FeeView {
                         kind: f.kind.label_vi(),
-                        amount: f.amount.to_string(),
+                        amount: match f.online_amount {
+                            Some(online) if online != f.amount => {
+                                format!("{} (nộp trực tuyến: {online})", f.amount)
+                            }
+                            _ => f.amount.to_string(),
+                        },
                         description: f.description.to_string(),
                         exemption: f.exemption_note.clone(),
                         due: match f.due {
