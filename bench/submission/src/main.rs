@@ -152,6 +152,7 @@ async fn one(
             draft: draft.id,
             new_dossier: DossierId::new(),
             charge: None,
+            by_post: None,
             account,
             applicant_name: NonEmptyText::parse("Nguyễn Văn An").expect("name"),
             applicant_phone: "0912345678".into(),

@@ -103,6 +103,8 @@ pub struct Submission {
     pub emails: Vec<OutgoingEmail>,
     /// The fee due with the submission (level 4), recorded with the new dossier: it goes to reception once paid.
     pub charge: Option<crate::payment::Charge>,
+    /// The result asked for by post, to this address (level 4), recorded with the new dossier.
+    pub by_post: Option<crate::postal::PostalAddress>,
 }
 
 /// What a submitted online dossier carries besides its status.

@@ -11,10 +11,10 @@ use motcua_domain::{
 use motcua_store::{DeliveryRepo, StoreResult};
 
 use crate::{
-    SqlStore,
+    Conn, SqlStore,
     dialect::{At, Id},
     dossiers::transition_in,
-    map_err, read,
+    map_err, on_conn, read,
     rows::Columns,
     workflow::apply_step_change,
     write,
@@ -49,30 +49,35 @@ fn delivery_row(row: &impl Columns) -> StoreResult<Delivery> {
     })
 }
 
+/// Ask for delivery by post (or change its address) inside a transaction: `false` once handed to the post.
+pub(crate) async fn ask_in(conn: Conn<'_>, d: &Delivery) -> StoreResult<bool> {
+    on_conn!(conn, |c, dl| {
+        Ok(sqlx::query(
+            "INSERT INTO deliveries (dossier_id, recipient, phone, province, commune, street, asked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (dossier_id) DO UPDATE SET recipient = excluded.recipient, phone = excluded.phone, \
+             province = excluded.province, commune = excluded.commune, street = excluded.street, \
+             asked_at = excluded.asked_at WHERE deliveries.handed_at IS NULL",
+        )
+        .bind(Id(d.dossier.0))
+        .bind(&d.address.recipient)
+        .bind(&d.address.phone)
+        .bind(&d.address.province)
+        .bind(&d.address.commune)
+        .bind(&d.address.street)
+        .bind(At(d.asked_at))
+        .execute(&mut *c)
+        .await
+        .map_err(map_err)?
+        .rows_affected()
+            == 1)
+    })
+}
+
 #[async_trait]
 impl DeliveryRepo for SqlStore {
     async fn ask(&self, d: &Delivery) -> StoreResult<bool> {
-        write!(self, |tx, dl| {
-            sqlx::query(
-                "INSERT INTO deliveries (dossier_id, recipient, phone, province, commune, street, asked_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                 ON CONFLICT (dossier_id) DO UPDATE SET recipient = excluded.recipient, phone = excluded.phone, \
-                 province = excluded.province, commune = excluded.commune, street = excluded.street, \
-                 asked_at = excluded.asked_at WHERE deliveries.handed_at IS NULL",
-            )
-            .bind(Id(d.dossier.0))
-            .bind(&d.address.recipient)
-            .bind(&d.address.phone)
-            .bind(&d.address.province)
-            .bind(&d.address.commune)
-            .bind(&d.address.street)
-            .bind(At(d.asked_at))
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?
-            .rows_affected()
-                == 1
-        })
+        write!(self, |tx, dl| { ask_in((&mut *tx).into(), d).await? })
     }
 
     async fn delivery(&self, dossier: DossierId) -> StoreResult<Option<Delivery>> {

@@ -454,6 +454,20 @@ impl SubmissionRepo for SqlStore {
             if let Some(charge) = &s.charge {
                 crate::payments::insert_charge((&mut *tx).into(), charge).await?;
             }
+            if let Some(address) = &s.by_post {
+                crate::deliveries::ask_in(
+                    (&mut *tx).into(),
+                    &motcua_domain::postal::Delivery {
+                        dossier: s.new_dossier,
+                        address: address.clone(),
+                        asked_at: s.at,
+                        handed: None,
+                        delivered_at: None,
+                        returned: None,
+                    },
+                )
+                .await?;
+            }
             queue_emails((&mut *tx).into(), &s.emails, &code, s.at).await?;
             dossier_in((&mut *tx).into(), s.new_dossier)
                 .await?

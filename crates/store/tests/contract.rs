@@ -1523,6 +1523,7 @@ fn submission_of(
         draft: draft.id,
         new_dossier: DossierId::new(),
         charge: None,
+        by_post: None,
         account: draft.account,
         applicant_name: NonEmptyText::parse("Nguyễn Văn An").unwrap(),
         applicant_phone: "0912345678".into(),

@@ -111,6 +111,7 @@ async fn submitted(store: &Store) -> motcua_domain::Dossier {
             draft: draft.id,
             new_dossier: DossierId::new(),
             charge: None,
+            by_post: None,
             account: account.id,
             applicant_name: account.full_name.clone(),
             applicant_phone: "0912345678".into(),

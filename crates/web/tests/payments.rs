@@ -929,12 +929,43 @@ async fn a_fee_due_at_submission_is_paid_before_the_dossier_reaches_reception_on
         .await
         .unwrap();
 
+    // the check page says what is paid now, and offers the result by post
+    let check = format!("/ho-so-nhap/{}/kiem-tra", draft.id);
+    let page = app.get_with_cookie(&check, &mine).await;
+    assert!(
+        page.body
+            .contains("Thanh toán trực tuyến 70.000 đ ngay sau khi nộp hồ sơ"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Gửi kết quả bản giấy qua bưu chính"));
+    let mut by_post = vec![
+        ("cam_doan", "co"),
+        ("buu_chinh", "co"),
+        ("nguoi_nhan", "Nguyễn Văn An"),
+        ("dien_thoai_nhan", "0912345678"),
+        ("tinh_thanh", ""),
+        ("xa_phuong", "Phường Tân Lập"),
+        ("dia_chi", "12 Lê Duẩn"),
+    ];
+    let refused = app
+        .post_form(&check, &encode_form(&by_post), Some(&mine))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .body
+            .contains("Chọn tỉnh, thành phố trong danh sách")
+    );
+    assert!(refused.body.contains("value=\"12 Lê Duẩn\""));
+    assert!(
+        refused
+            .body
+            .contains("id=\"buu_chinh\" name=\"buu_chinh\" value=\"co\" checked")
+    );
+    by_post[4] = ("tinh_thanh", "Tỉnh Đắk Lắk");
     let sent = app
-        .post_form(
-            &format!("/ho-so-nhap/{}/kiem-tra", draft.id),
-            "cam_doan=co",
-            Some(&mine),
-        )
+        .post_form(&check, &encode_form(&by_post), Some(&mine))
         .await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
     let dossier_code = local(&sent)
@@ -953,6 +984,19 @@ async fn a_fee_due_at_submission_is_paid_before_the_dossier_reaches_reception_on
     let charges = app.db.store.payments.charges(dossier.id).await.unwrap();
     assert_eq!(charges.len(), 1);
     assert_eq!(charges[0].amount.amount(), 70_000);
+    // the address was kept with the submission
+    let delivery = app
+        .db
+        .store
+        .deliveries
+        .delivery(dossier.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        delivery.address.one_line(),
+        "12 Lê Duẩn, Phường Tân Lập, Tỉnh Đắk Lắk"
+    );
     assert!(
         charges[0].reason.contains("Lệ phí"),
         "{}",

@@ -451,6 +451,7 @@ pub async fn with_submitted_files(
             draft: draft.id,
             new_dossier: motcua_domain::DossierId::new(),
             charge: None,
+            by_post: None,
             account: citizen.id,
             applicant_name: citizen.full_name.clone(),
             applicant_phone: "0912345678".into(),

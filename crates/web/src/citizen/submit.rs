@@ -32,7 +32,15 @@ pub(crate) struct CheckPage {
     components: Vec<ComponentFiles>,
     errors: Vec<(String, String)>,
     fees: Vec<(String, String)>,
+    /// The total paid online right after submitting (level 4, fees due at submission).
+    pay_now: Option<String>,
     declared: bool,
+    /// Delivery of the result by post may be asked for here (level 4), as typed.
+    offers_post: bool,
+    pub(crate) by_post: bool,
+    pub(crate) post: crate::postal::AddressForm,
+    pub(crate) post_errors: Vec<(String, String)>,
+    provinces: &'static [&'static str],
 }
 
 /// The answers as they will be kept: pages that validate show their normalised values (dates as dd/mm/yyyy,
@@ -94,8 +102,27 @@ pub(crate) async fn render_check(
             .iter()
             .map(|f| (f.description.to_string(), f.amount.to_string()))
             .collect(),
+        pay_now: level_4(state, &l.draft)
+            .then(|| l.case.due_at_submission())
+            .flatten()
+            .filter(|(total, _)| *total > motcua_domain::Vnd::ZERO)
+            .map(|(total, _)| total.to_string()),
         declared,
+        offers_post: level_4(state, &l.draft),
+        by_post: false,
+        post: Default::default(),
+        post_errors: vec![],
+        provinces: &motcua_domain::postal::PROVINCES,
     })
+}
+
+/// Whether the draft's case is offered at level 4 by its agency (pay online, result online or by post).
+fn level_4(state: &AppState, draft: &motcua_domain::submission::Draft) -> bool {
+    state
+        .catalogue
+        .view()
+        .level_of(draft.procedure.as_str(), &draft.case, &draft.agency)
+        == Some(motcua_domain::OnlineServiceLevel::Level4)
 }
 
 pub(crate) async fn check_page(
@@ -115,6 +142,19 @@ pub(crate) async fn check_page(
 pub(crate) struct SubmitForm {
     #[serde(default)]
     cam_doan: Option<String>,
+    /// `co`: the result by post, to the address below.
+    #[serde(default)]
+    buu_chinh: Option<String>,
+    #[serde(default)]
+    nguoi_nhan: String,
+    #[serde(default)]
+    dien_thoai_nhan: String,
+    #[serde(default)]
+    tinh_thanh: String,
+    #[serde(default)]
+    xa_phuong: String,
+    #[serde(default)]
+    dia_chi: String,
 }
 
 /// Submit. Validates everything again; a retry (double click, lost response) lands on the same dossier.
@@ -160,12 +200,40 @@ pub(crate) async fn submit(
             "Đánh dấu vào ô cam đoan để nộp hồ sơ".into(),
         ));
     }
+    let by_post = posted.buu_chinh.as_deref() == Some("co") && level_4(&state, &l.draft);
+    let mut post_errors = Vec::new();
+    let address = if by_post {
+        match motcua_domain::postal::check_address(
+            &posted.nguoi_nhan,
+            &posted.dien_thoai_nhan,
+            &posted.tinh_thanh,
+            &posted.xa_phuong,
+            &posted.dia_chi,
+        ) {
+            Ok(a) => Some(a),
+            Err(list) => {
+                for (field, message) in list {
+                    errors.push((format!("#{field}"), message.to_string()));
+                    post_errors.push((field.to_string(), message.to_string()));
+                }
+                None
+            }
+        }
+    } else {
+        None
+    };
     let Some(answers) = answers.filter(|_| errors.is_empty()) else {
-        return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            render_check(&state, layout, &l, errors, declared).await?,
-        )
-            .into_response());
+        let mut page = render_check(&state, layout, &l, errors, declared).await?;
+        page.by_post = posted.buu_chinh.as_deref() == Some("co");
+        page.post = crate::postal::AddressForm {
+            nguoi_nhan: posted.nguoi_nhan,
+            dien_thoai_nhan: posted.dien_thoai_nhan,
+            tinh_thanh: posted.tinh_thanh,
+            xa_phuong: posted.xa_phuong,
+            dia_chi: posted.dia_chi,
+        };
+        page.post_errors = post_errors;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
     let name = NonEmptyText::parse_named(form::first(&answers, form::APPLICANT_NAME), "Họ và tên")
         .map_err(|_| AppError::NotFound)?;
@@ -214,6 +282,7 @@ pub(crate) async fn submit(
         draft: l.draft.id,
         new_dossier,
         charge,
+        by_post: address,
         account: l.account.id,
         applicant_name: name,
         applicant_phone: form::first(&answers, form::APPLICANT_PHONE).to_string(),
