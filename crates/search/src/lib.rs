@@ -2,8 +2,11 @@
 //!
 //! Citizens type without diacritics, in capitals, decomposed (NFD) or with small typos; the catalogue is
 //! written with full diacritics. Everything is folded the same way ([`fold`]: NFD, combining marks dropped,
-//! `đ` → `d`, lower case) before it is compared. Ranking weighs where a word matched (name first), how it matched
-//! (exact, prefix, one typo) and whether the whole query stands in the name as a phrase.
+//! `đ` → `d`, lower case) before it is compared, so old and new tone placement (hoà/hòa, thuỷ/thủy) are one word;
+//! a syllable's final `y` after a consonant is `i` (kí/ký, lí/lý, quí/quý, mĩ/mỹ). Ranking weighs where a word
+//! matched (name first), how it matched (exact, prefix, one typo) and whether the whole query stands in the name as
+//! a phrase. When no document has every word, the documents with the most words, rarer words weighing more, are
+//! returned as partial matches, and the words that match nothing are named.
 //!
 //! The index is built once from the catalogue (thousands of documents) and queried without locks; a server
 //! rebuilds it when the catalogue changes.
@@ -40,6 +43,34 @@ pub fn fold(text: &str) -> String {
     out
 }
 
+/// Consonant onsets after which a syllable's final `y` is written `i` just as well (ký/kí, lý/lí, quý/quí, mỹ/mĩ).
+const Y_AS_I_ONSETS: [&str; 20] = [
+    "b", "c", "d", "g", "h", "k", "l", "m", "n", "p", "q", "r", "s", "t", "v", "x", "kh", "ph",
+    "th", "qu",
+];
+
+/// One spelling for the two ways of writing a final `i`/`y` after a consonant: `ky` → `ki`, `quy` → `qui`. Not
+/// for `y` alone (y tế) nor after a vowel (tuy, huy, này).
+fn same_i_y(word: &mut String) {
+    if let Some(onset) = word.strip_suffix('y')
+        && Y_AS_I_ONSETS.contains(&onset)
+    {
+        word.pop();
+        word.push('i');
+    }
+}
+
+/// Words that hold a citizen's sentence together ("làm giấy khai sinh cho con ở phường") without saying which
+/// procedure is meant: in partial matches they do not count (folded).
+const FILLERS: [&str; 26] = [
+    "o", "cho", "cua", "va", "la", "lam", "toi", "muon", "can", "the", "nao", "voi", "bi", "duoc",
+    "nhu", "thi", "con", "em", "anh", "chi", "minh", "ve", "tai", "thu", "xin", "de",
+];
+
+fn is_filler(word: &str) -> bool {
+    FILLERS.contains(&word)
+}
+
 /// A word of a text: its folded form and where it stands in the original (byte range).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
@@ -61,11 +92,15 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             });
             fold_char(c, &mut token.folded);
             token.span.end = i + c.len_utf8();
-        } else if let Some(token) = current.take() {
+        } else if let Some(mut token) = current.take() {
+            same_i_y(&mut token.folded);
             tokens.push(token);
         }
     }
-    tokens.extend(current);
+    if let Some(mut token) = current {
+        same_i_y(&mut token.folded);
+        tokens.push(token);
+    }
     tokens
 }
 
@@ -129,6 +164,10 @@ pub struct SearchResult<'a> {
     pub hits: Vec<Hit>,
     /// Every catalogue word some query word matched.
     matched: HashSet<&'a str>,
+    /// No document has every word: the hits have the most words that matched.
+    pub partial: bool,
+    /// The query's words (as typed) that match nothing in the catalogue.
+    pub unmatched: Vec<String>,
 }
 
 impl SearchResult<'_> {
@@ -168,6 +207,83 @@ pub struct Index {
     postings: HashMap<String, Vec<Posting>>,
     /// every folded word, sorted (prefix ranges, typo scans)
     vocabulary: Vec<String>,
+    synonyms: Synonyms,
+}
+
+/// The built-in table of everyday names and abbreviations (`synonyms.txt`).
+pub const SYNONYMS: &str = include_str!("synonyms.txt");
+
+/// Everyday names and abbreviations for what the catalogue names formally: rules from a phrase to another, applied
+/// to a query as alternatives to the words typed.
+#[derive(Debug, Default, Clone)]
+pub struct Synonyms {
+    rules: Vec<(Vec<String>, Vec<String>)>,
+}
+
+impl Synonyms {
+    /// Read a table: a line `a | b | c` makes its phrases equivalent, `a -> b` reads a as b; `#` starts a note.
+    pub fn parse(text: &str) -> Synonyms {
+        let words = |phrase: &str| -> Vec<String> {
+            tokenize(&phrase.nfc().collect::<String>())
+                .into_iter()
+                .map(|t| t.folded)
+                .collect()
+        };
+        let mut rules = Vec::new();
+        for line in text.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if let Some((from, to)) = line.split_once("->") {
+                let (from, to) = (words(from), words(to));
+                if !from.is_empty() && !to.is_empty() {
+                    rules.push((from, to));
+                }
+            } else {
+                let group: Vec<Vec<String>> = line
+                    .split('|')
+                    .map(words)
+                    .filter(|w| !w.is_empty())
+                    .collect();
+                for (i, from) in group.iter().enumerate() {
+                    for (j, to) in group.iter().enumerate() {
+                        if i != j {
+                            rules.push((from.clone(), to.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        Synonyms { rules }
+    }
+
+    /// The query with one phrase replaced by what it stands for, for each rule that applies (at most 8).
+    fn variants(&self, words: &[&str]) -> Vec<Vec<String>> {
+        let mut out = Vec::new();
+        for (from, to) in &self.rules {
+            if from.len() > words.len() {
+                continue;
+            }
+            let Some(at) = (0..=words.len() - from.len()).find(|&i| {
+                words[i..i + from.len()]
+                    .iter()
+                    .zip(from)
+                    .all(|(w, f)| *w == f)
+            }) else {
+                continue;
+            };
+            let mut variant: Vec<String> = words[..at].iter().map(|w| w.to_string()).collect();
+            variant.extend(to.iter().cloned());
+            variant.extend(words[at + from.len()..].iter().map(|w| w.to_string()));
+            if !out.contains(&variant) {
+                out.push(variant);
+            }
+            if out.len() == 8 {
+                break;
+            }
+        }
+        out
+    }
 }
 
 impl Index {
@@ -194,14 +310,27 @@ impl Index {
                     .or_default()
                     .push(Posting { doc, weight });
             }
-            index.folded_names.push(fold(&document.name));
+            index.folded_names.push(
+                name_tokens
+                    .iter()
+                    .map(|t| t.folded.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
             index.name_tokens.push(name_tokens);
             index.keys.push(document.key);
             index.names.push(document.name);
         }
         index.vocabulary = index.postings.keys().cloned().collect();
         index.vocabulary.sort_unstable();
+        index.synonyms = Synonyms::parse(SYNONYMS);
         index
+    }
+
+    /// The same index with another table of everyday names.
+    pub fn with_synonyms(mut self, synonyms: Synonyms) -> Index {
+        self.synonyms = synonyms;
+        self
     }
 
     pub fn len(&self) -> usize {
@@ -260,8 +389,9 @@ impl Index {
         out
     }
 
-    /// Search. Every query word must match (exactly, as a prefix, or with a small typo); hits are ranked best
-    /// first. Highlights are computed on demand, for the hits actually shown.
+    /// Search. Documents with every query word (exactly, as a prefix, or with a small typo) come first, ranked;
+    /// an everyday name of the table stands for what it names; when no document has every word, the closest are
+    /// returned as partial matches. Highlights are computed on demand, for the hits actually shown.
     pub fn search(&self, query: &str) -> SearchResult<'_> {
         // NFC first: a decomposed "ă" is two characters, and the mark alone is not a letter
         let query: String = query
@@ -269,27 +399,88 @@ impl Index {
             .filter(|c| !c.is_control())
             .take(MAX_QUERY_CHARS)
             .collect();
-        let words: Vec<String> = tokenize(&query)
-            .into_iter()
-            .map(|t| t.folded)
-            .take(MAX_QUERY_WORDS)
-            .collect();
+        let tokens: Vec<Token> = tokenize(&query).into_iter().take(MAX_QUERY_WORDS).collect();
+        let words: Vec<&str> = tokens.iter().map(|t| t.folded.as_str()).collect();
         let mut result = SearchResult {
             index: self,
             hits: Vec::new(),
             matched: HashSet::new(),
+            partial: false,
+            unmatched: Vec::new(),
         };
         if words.is_empty() {
             return result;
         }
-        // dense per-document arrays (the catalogue is small; hashing every posting costs more), and the list of
-        // documents still matching every word so far, so each word costs the length of its postings
+        let mut unmatched = self.rank(&words, &mut result);
+        // the everyday names: a reading that finds every word replaces partial matches and adds to complete ones;
+        // while no reading finds every word, the partial matches of all readings are pooled (each document at its
+        // best), and the words left unmatched are those of the reading with the best match
+        let mut best_partial = result.hits.iter().map(|h| h.score).fold(f32::MIN, f32::max);
+        for variant in self.synonyms.variants(&words) {
+            let variant: Vec<&str> = variant.iter().map(String::as_str).collect();
+            let mut alt = SearchResult {
+                index: self,
+                hits: Vec::new(),
+                matched: HashSet::new(),
+                partial: false,
+                unmatched: Vec::new(),
+            };
+            let alt_unmatched = self.rank(&variant, &mut alt);
+            if alt.hits.is_empty() || (alt.partial && !(result.partial || result.hits.is_empty())) {
+                continue;
+            }
+            if !alt.partial && (result.partial || result.hits.is_empty()) {
+                result.hits.clear();
+                result.partial = false;
+                unmatched.clear();
+            }
+            if alt.partial {
+                let top = alt.hits.iter().map(|h| h.score).fold(f32::MIN, f32::max);
+                if top > best_partial {
+                    best_partial = top;
+                    // a word the reading replaced was understood; the reading's own misses are the query's
+                    unmatched = alt_unmatched
+                        .iter()
+                        .filter_map(|&i| words.iter().position(|w| *w == variant[i]))
+                        .collect();
+                }
+                result.partial = true;
+            }
+            for hit in alt.hits {
+                match result.hits.iter_mut().find(|h| h.doc == hit.doc) {
+                    Some(h) => h.score = h.score.max(hit.score),
+                    None => result.hits.push(hit),
+                }
+            }
+            result.matched.extend(alt.matched);
+        }
+        result.hits.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| self.keys[a.doc].cmp(&self.keys[b.doc]))
+        });
+        result.unmatched = unmatched
+            .into_iter()
+            .map(|i| query[tokens[i].span.clone()].to_string())
+            .collect();
+        result
+    }
+
+    /// Rank the documents for these folded words into `result`; the positions of the words that match nothing.
+    fn rank<'a>(&'a self, words: &[&str], result: &mut SearchResult<'a>) -> Vec<usize> {
+        let mut unmatched = Vec::new();
+        // dense per-document arrays (the catalogue is small; hashing every posting costs more)
         let n = self.keys.len();
         let mut score = vec![0f32; n];
+        // the same, each word weighed by its rarity, for partial matches
+        let mut rare_score = vec![0f32; n];
+        let mut count = vec![0u16; n];
+        // of which, words that only hold the sentence together
+        let mut filler_count = vec![0u16; n];
         let mut best_here = vec![0f32; n];
         let mut touched: Vec<usize> = Vec::new();
-        let mut candidates: Option<Vec<usize>> = None;
-        for word in &words {
+        let mut any: Vec<usize> = Vec::new();
+        for (position, word) in words.iter().enumerate() {
             let expansions = self.expand(word);
             for (v, quality) in &expansions {
                 for p in self.postings.get(*v).map(Vec::as_slice).unwrap_or_default() {
@@ -301,48 +492,70 @@ impl Index {
                 }
                 result.matched.insert(*v);
             }
-            let survivors: Vec<usize> = match candidates {
-                None => touched.clone(),
-                Some(previous) => previous
-                    .into_iter()
-                    .filter(|&d| best_here[d] > 0.0)
-                    .collect(),
-            };
-            for &d in &survivors {
-                score[d] += best_here[d];
+            if touched.is_empty() {
+                unmatched.push(position);
+                continue;
             }
+            // inverse document frequency: a word in few procedures says more about which one is meant
+            let rarity = (1.0 + n as f32 / touched.len() as f32).ln();
             for d in touched.drain(..) {
+                if count[d] == 0 {
+                    any.push(d);
+                }
+                count[d] += 1;
+                if is_filler(word) {
+                    filler_count[d] += 1;
+                }
+                score[d] += best_here[d];
+                rare_score[d] += best_here[d] * rarity;
                 best_here[d] = 0.0;
             }
-            if survivors.is_empty() {
-                return result;
-            }
-            candidates = Some(survivors);
         }
+        let all = words.len() as u16;
+        let complete: Vec<usize> = any.iter().copied().filter(|&d| count[d] == all).collect();
         let folded_query = words.join(" ");
-        result.hits = candidates
-            .unwrap_or_default()
-            .into_iter()
-            .map(|d| {
-                let name = &self.folded_names[d];
-                let mut s = score[d];
-                if name.contains(&folded_query) {
-                    s += 15.0;
-                    if name.starts_with(&folded_query) {
-                        s += 5.0;
+        result.hits = if !complete.is_empty() {
+            complete
+                .into_iter()
+                .map(|d| {
+                    let name = &self.folded_names[d];
+                    let mut s = score[d];
+                    if name.contains(&folded_query) {
+                        s += 15.0;
+                        if name.starts_with(&folded_query) {
+                            s += 5.0;
+                        }
                     }
-                }
-                // shorter names are more specific matches
-                s -= name.len() as f32 * 0.01;
-                Hit { doc: d, score: s }
-            })
-            .collect();
-        result.hits.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| self.keys[a.doc].cmp(&self.keys[b.doc]))
-        });
-        result
+                    // shorter names are more specific matches
+                    s -= name.len() as f32 * 0.01;
+                    Hit { doc: d, score: s }
+                })
+                .collect()
+        } else {
+            // never an empty page while a word matches: the most words first (words that only hold a sentence
+            // together count for nothing), rarer words weighing more, two words side by side as in the name more
+            result.partial = !any.is_empty();
+            let pairs: Vec<String> = words
+                .windows(2)
+                .filter(|w| !is_filler(w[0]) || !is_filler(w[1]))
+                .map(|w| format!("{} {}", w[0], w[1]))
+                .collect();
+            any.into_iter()
+                .map(|d| {
+                    let name = &self.folded_names[d];
+                    let side_by_side = pairs.iter().filter(|p| name.contains(p.as_str())).count();
+                    let counted = count[d] - filler_count[d];
+                    Hit {
+                        doc: d,
+                        score: f32::from(counted) * 100.0
+                            + side_by_side as f32 * 50.0
+                            + rare_score[d]
+                            - name.len() as f32 * 0.01,
+                    }
+                })
+                .collect()
+        };
+        unmatched
     }
 
     /// The key a document was indexed under.
@@ -431,7 +644,8 @@ mod tests {
         let nfd: String = "Đăng ký khai sinh".nfd().collect();
         assert_eq!(fold(&nfd), "dang ky khai sinh");
         let words: Vec<String> = tokenize(&nfd).into_iter().map(|t| t.folded).collect();
-        assert_eq!(words, ["dang", "ky", "khai", "sinh"]);
+        // a final y after a consonant is spelled i
+        assert_eq!(words, ["dang", "ki", "khai", "sinh"]);
         assert_eq!(catalogue().search(&nfd).keys()[0], "1.001193");
     }
 
@@ -485,11 +699,13 @@ mod tests {
             "1.009974",
             "transposition"
         );
+        let partial = index.search("ket hno");
         assert_eq!(
-            index.search("ket hno").keys().first().copied(),
-            None,
+            partial.unmatched,
+            vec!["hno"],
             "three-letter words get no typo tolerance"
         );
+        assert!(partial.partial);
         assert_eq!(
             index.search("giấy phép xây dựnh").keys()[0],
             "1.009974",
@@ -536,6 +752,64 @@ mod tests {
             "</mark>",
         );
         assert_eq!(marked, "Đăng ký <mark>khai</mark> <mark>sinh</mark>");
+    }
+
+    #[test]
+    fn i_and_y_after_a_consonant_and_both_tone_placements_are_the_same() {
+        let index = Index::build([
+            Document {
+                key: "1".into(),
+                name: "Đăng ký khai sinh".into(),
+                texts: vec![],
+            },
+            Document {
+                key: "2".into(),
+                name: "Cấp phiếu lý lịch tư pháp".into(),
+                texts: vec![],
+            },
+            Document {
+                key: "3".into(),
+                name: "Cấp phép khai thác nước thuỷ lợi".into(),
+                texts: vec![],
+            },
+            Document {
+                key: "4".into(),
+                name: "Hỗ trợ hộ nghèo hoà nhập".into(),
+                texts: vec![],
+            },
+        ]);
+        assert_eq!(index.search("đăng kí khai sinh").keys()[0], "1");
+        assert_eq!(index.search("phieu li lich").keys()[0], "2");
+        assert_eq!(index.search("thủy lợi").keys()[0], "3");
+        assert_eq!(index.search("hòa nhập").keys()[0], "4");
+        // not after a vowel, and not alone
+        let mut w = "tuy".to_string();
+        same_i_y(&mut w);
+        assert_eq!(w, "tuy");
+        let mut w = "y".to_string();
+        same_i_y(&mut w);
+        assert_eq!(w, "y");
+        let mut w = "quy".to_string();
+        same_i_y(&mut w);
+        assert_eq!(w, "qui");
+    }
+
+    #[test]
+    fn words_not_all_found_still_give_the_best_partial_matches_and_name_the_others() {
+        let index = catalogue();
+        let all = index.search("khai sinh");
+        assert!(!all.partial && all.unmatched.is_empty());
+        let some = index.search("làm giấy khai sinh cho con ở phường zzqx");
+        assert!(some.partial);
+        assert_eq!(some.keys()[0], "1.001193", "{:?}", some.keys());
+        assert!(
+            some.unmatched.contains(&"zzqx".to_string()),
+            "{:?}",
+            some.unmatched
+        );
+        let none = index.search("zzzz qqqq");
+        assert!(none.hits.is_empty() && !none.partial);
+        assert_eq!(none.unmatched, vec!["zzzz", "qqqq"]);
     }
 
     #[test]

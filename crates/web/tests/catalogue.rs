@@ -463,3 +463,29 @@ async fn the_home_page_shows_the_most_used_procedures_once_there_are_dossiers() 
             .contains("Đăng ký kết hôn")
     );
 }
+
+#[tokio::test]
+async fn a_query_with_a_word_nothing_has_still_lists_the_closest_and_strikes_the_word() {
+    let app = catalogue().await;
+    let html = app.get("/thu-tuc?q=lam+giay+khai+sinh+zzqx").await.body;
+    let first = html
+        .find("/thu-tuc/1.001193")
+        .expect("birth registration listed");
+    assert!(
+        html.find("/thu-tuc/1.009974")
+            .is_none_or(|other| first < other),
+        "{html}"
+    );
+    assert!(html.contains("gần đúng nhất"), "{html}");
+    assert!(
+        html.contains("Không tìm thấy:") && html.contains("<s>zzqx</s>"),
+        "{html}"
+    );
+    // spelling variants are one word: kí/ký
+    let html = app
+        .get("/thu-tuc?q=%C4%91%C4%83ng+k%C3%AD+khai+sinh")
+        .await
+        .body;
+    assert!(html.contains("/thu-tuc/1.001193"), "{html}");
+    assert!(!html.contains("gần đúng nhất"));
+}

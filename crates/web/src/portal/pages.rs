@@ -287,6 +287,10 @@ pub(crate) struct ListPage {
     pub filtered: bool,
     /// The same search without filters.
     pub unfiltered_href: String,
+    /// No procedure has every word of the query: these are the closest.
+    pub partial: bool,
+    /// The query's words that match nothing (shown struck through).
+    pub unmatched: Vec<String>,
 }
 
 const PAGE_SIZE: usize = 20;
@@ -481,10 +485,16 @@ pub(crate) async fn list(
         || cap.is_some()
         || audience.is_some()
         || level.is_some();
+    let (partial, unmatched) = search
+        .as_ref()
+        .map(|r| (r.partial, r.unmatched.clone()))
+        .unwrap_or_default();
     ListPage {
         layout,
         total,
         items,
+        partial,
+        unmatched,
         fields: options(
             view.fields
                 .iter()
