@@ -168,6 +168,9 @@ pub struct SearchResult<'a> {
     pub partial: bool,
     /// The query's words (as typed) that match nothing in the catalogue.
     pub unmatched: Vec<String>,
+    /// "Có phải bạn muốn tìm …": the query with the words found nowhere replaced by the catalogue's closest
+    /// words, when every such word has one.
+    pub suggestion: Option<String>,
 }
 
 impl SearchResult<'_> {
@@ -208,6 +211,8 @@ pub struct Index {
     /// every folded word, sorted (prefix ranges, typo scans)
     vocabulary: Vec<String>,
     synonyms: Synonyms,
+    /// folded word → how the catalogue's names write it (with diacritics), for suggestions
+    surface: HashMap<String, String>,
 }
 
 /// The built-in table of everyday names and abbreviations (`synonyms.txt`).
@@ -294,6 +299,10 @@ impl Index {
             let mut best: HashMap<String, f32> = HashMap::new();
             let name_tokens = tokenize(&document.name);
             for token in &name_tokens {
+                index
+                    .surface
+                    .entry(token.folded.clone())
+                    .or_insert_with(|| document.name[token.span.clone()].to_lowercase());
                 let w = best.entry(token.folded.clone()).or_default();
                 *w = w.max(Section::Name.weight());
             }
@@ -407,6 +416,7 @@ impl Index {
             matched: HashSet::new(),
             partial: false,
             unmatched: Vec::new(),
+            suggestion: None,
         };
         if words.is_empty() {
             return result;
@@ -424,6 +434,7 @@ impl Index {
                 matched: HashSet::new(),
                 partial: false,
                 unmatched: Vec::new(),
+                suggestion: None,
             };
             let alt_unmatched = self.rank(&variant, &mut alt);
             if alt.hits.is_empty() || (alt.partial && !(result.partial || result.hits.is_empty())) {
@@ -459,11 +470,46 @@ impl Index {
                 .total_cmp(&a.score)
                 .then_with(|| self.keys[a.doc].cmp(&self.keys[b.doc]))
         });
+        if !unmatched.is_empty() {
+            result.suggestion = self.suggest(&query, &tokens, &unmatched);
+        }
         result.unmatched = unmatched
             .into_iter()
             .map(|i| query[tokens[i].span.clone()].to_string())
             .collect();
         result
+    }
+
+    /// The query with each word found nowhere replaced by the closest name word of the catalogue (one edit, or two
+    /// for longer words; the most used wins), when every such word has one.
+    fn suggest(&self, query: &str, tokens: &[Token], unmatched: &[usize]) -> Option<String> {
+        let mut out = String::new();
+        let mut last = 0;
+        for &i in unmatched {
+            let word = tokens[i].folded.as_str();
+            let len = word.chars().count();
+            if len < 3 {
+                return None;
+            }
+            let closest = (1..=if len >= 6 { 2 } else { 1 }).find_map(|edits| {
+                self.surface
+                    .keys()
+                    .filter(|v| {
+                        v.chars().count().abs_diff(len) <= edits && within_edits(word, v, edits)
+                    })
+                    .max_by_key(|v| {
+                        (
+                            self.postings.get(*v).map_or(0, Vec::len),
+                            std::cmp::Reverse(*v),
+                        )
+                    })
+            })?;
+            out.push_str(&query[last..tokens[i].span.start]);
+            out.push_str(&self.surface[closest]);
+            last = tokens[i].span.end;
+        }
+        out.push_str(&query[last..]);
+        Some(out)
     }
 
     /// Rank the documents for these folded words into `result`; the positions of the words that match nothing.
@@ -810,6 +856,20 @@ mod tests {
         let none = index.search("zzzz qqqq");
         assert!(none.hits.is_empty() && !none.partial);
         assert_eq!(none.unmatched, vec!["zzzz", "qqqq"]);
+    }
+
+    #[test]
+    fn a_word_found_nowhere_gets_the_closest_catalogue_word_as_a_suggestion() {
+        let index = catalogue();
+        // too short for typo tolerance, and too far for it
+        let r = index.search("ket hno");
+        assert_eq!(r.suggestion.as_deref(), Some("ket hôn"));
+        assert_eq!(
+            index.search("giay phep xay dungxx").suggestion.as_deref(),
+            Some("giay phep xay dựng")
+        );
+        assert_eq!(index.search("khai sinh").suggestion, None);
+        assert_eq!(index.search("qqqqqqq").suggestion, None);
     }
 
     #[test]

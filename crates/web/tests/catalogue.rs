@@ -481,6 +481,12 @@ async fn a_query_with_a_word_nothing_has_still_lists_the_closest_and_strikes_the
         html.contains("Không tìm thấy:") && html.contains("<s>zzqx</s>"),
         "{html}"
     );
+    // a word too far from any catalogue word gets a suggestion
+    let html = app.get("/thu-tuc?q=ket+hno").await.body;
+    assert!(
+        html.contains("Có phải bạn muốn tìm: <a href=\"/thu-tuc?q=ket%20h%C3%B4n\">ket hôn</a>"),
+        "{html}"
+    );
     // spelling variants are one word: kí/ký
     let html = app
         .get("/thu-tuc?q=%C4%91%C4%83ng+k%C3%AD+khai+sinh")

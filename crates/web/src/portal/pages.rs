@@ -291,6 +291,8 @@ pub(crate) struct ListPage {
     pub partial: bool,
     /// The query's words that match nothing (shown struck through).
     pub unmatched: Vec<String>,
+    /// "Có phải bạn muốn tìm": the corrected query and its link.
+    pub suggestion: Option<(String, String)>,
 }
 
 const PAGE_SIZE: usize = 20;
@@ -489,12 +491,17 @@ pub(crate) async fn list(
         .as_ref()
         .map(|r| (r.partial, r.unmatched.clone()))
         .unwrap_or_default();
+    let suggestion = search.as_ref().and_then(|r| r.suggestion.clone()).map(|s| {
+        let href = urls::with_query("/thu-tuc", &[("q", s.clone())]);
+        (s, href)
+    });
     ListPage {
         layout,
         total,
         items,
         partial,
         unmatched,
+        suggestion,
         fields: options(
             view.fields
                 .iter()
