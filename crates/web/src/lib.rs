@@ -210,6 +210,7 @@ macro_rules! routes {
 routes! {
     "/" => get(pages::home);
     "/thu-tuc" => get(pages::list);
+    "/thu-tuc/goi-y" => get(pages::suggest);
     "/thu-tuc/{code}" => get(pages::detail);
     "/thu-tuc/{code}/mau/{case}/{component}" => get(pages::template_download);
     "/dang-nhap" => get(login::login_page).post(login::login);

@@ -124,6 +124,7 @@ const PROCESS: Rule = Rule::At(Desk::Process);
 const MATRIX: &[(&str, &str, Rule)] = &[
     ("GET", "/", Rule::Public),
     ("GET", "/thu-tuc", Rule::Public),
+    ("GET", "/thu-tuc/goi-y", Rule::Public),
     ("GET", "/thu-tuc/{code}", Rule::Public),
     (
         "GET",

@@ -495,3 +495,19 @@ async fn a_query_with_a_word_nothing_has_still_lists_the_closest_and_strikes_the
     assert!(html.contains("/thu-tuc/1.001193"), "{html}");
     assert!(!html.contains("gần đúng nhất"));
 }
+
+#[tokio::test]
+async fn the_search_box_suggests_procedures_as_json() {
+    let app = catalogue().await;
+    let reply = app.get("/thu-tuc/goi-y?q=khai+si").await;
+    assert_eq!(reply.headers["content-type"], "application/json");
+    let items: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(items[0]["ma"], "1.001193", "{items}");
+    assert_eq!(items[0]["ten"], "Đăng ký khai sinh");
+    assert!(items.as_array().unwrap().len() <= 8);
+    // too short, or nothing: an empty list, never an error
+    assert_eq!(app.get("/thu-tuc/goi-y?q=k").await.body, "[]");
+    assert_eq!(app.get("/thu-tuc/goi-y").await.body, "[]");
+    let home = app.get("/").await.body;
+    assert!(home.contains("list=\"q-danh-sach\"") && home.contains("/static/search.js"));
+}

@@ -808,6 +808,43 @@ fn procedure_not_found(layout: Layout, code: &str) -> Response {
 }
 
 /// Download a form template with its Vietnamese file name (RFC 6266 / RFC 5987) and the right content type.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct SuggestQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// Autocomplete for the search box: the best matches' codes and names as JSON (`[{"ma": …, "ten": …}]`), at most
+/// eight. The box works without it.
+pub(crate) async fn suggest(
+    State(state): State<AppState>,
+    query: Result<Query<SuggestQuery>, InputRejection>,
+) -> Response {
+    let q = query.map(|Query(q)| q.q).unwrap_or_default();
+    let view = state.catalogue.view();
+    let items: Vec<serde_json::Value> = if q.trim().chars().count() < 2 {
+        vec![]
+    } else {
+        view.search(&q)
+            .hits
+            .iter()
+            .take(8)
+            .map(|h| {
+                let e = &view.entries[h.doc];
+                serde_json::json!({"ma": e.procedure.code.as_str(), "ten": e.procedure.name.as_str()})
+            })
+            .collect()
+    };
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "public, max-age=60"),
+        ],
+        serde_json::Value::Array(items).to_string(),
+    )
+        .into_response()
+}
+
 pub(crate) async fn template_download(
     State(state): State<AppState>,
     Path((code, case, component)): Path<(String, String, String)>,
