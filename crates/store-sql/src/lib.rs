@@ -24,6 +24,7 @@ mod dossiers;
 mod payments;
 mod ratings;
 mod rows;
+mod search_log;
 mod submission;
 mod workflow;
 
@@ -413,6 +414,7 @@ impl SqlStore {
             payments: this.clone(),
             ratings: this.clone(),
             deliveries: this.clone(),
+            search_log: this.clone(),
             health: this,
         }
     }

@@ -672,6 +672,27 @@ pub trait RatingRepo: Send + Sync {
     ) -> StoreResult<SatisfactionFigures>;
 }
 
+/// A catalogue search that found nothing or little.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchMiss {
+    /// Folded, without long numbers or e-mail addresses.
+    pub query: String,
+    /// Results the last time it was searched.
+    pub results: u32,
+    pub times: u32,
+    pub first_at: OffsetDateTime,
+    pub last_at: OffsetDateTime,
+}
+
+/// The log of catalogue searches with no or few results, read by editors.
+#[async_trait]
+pub trait SearchLogRepo: Send + Sync {
+    /// Count one more search of `query` (already made anonymous) that gave `results` results.
+    async fn record_miss(&self, query: &str, results: u32, at: OffsetDateTime) -> StoreResult<()>;
+    /// The misses seen since `since`, most frequent first.
+    async fn misses(&self, since: OffsetDateTime, limit: u32) -> StoreResult<Vec<SearchMiss>>;
+}
+
 /// Results by post.
 #[async_trait]
 pub trait DeliveryRepo: Send + Sync {
@@ -720,6 +741,7 @@ pub struct Store {
     pub payments: Arc<dyn PaymentRepo>,
     pub ratings: Arc<dyn RatingRepo>,
     pub deliveries: Arc<dyn DeliveryRepo>,
+    pub search_log: Arc<dyn SearchLogRepo>,
     pub health: Arc<dyn Health>,
 }
 

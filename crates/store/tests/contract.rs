@@ -85,6 +85,7 @@ contract!(
     a_dossier_is_rated_once_and_counted_for_its_agency,
     a_dossier_keeps_one_rating_code,
     a_delivery_by_post_moves_one_stage_at_a_time,
+    searches_with_few_results_are_counted_per_query,
 );
 
 fn code(text: &str) -> AgencyCode {
@@ -3014,6 +3015,32 @@ async fn of_two_racing_notifications_one_settles_the_payment(store: &Store) {
     assert_eq!(settled, 1, "exactly one notification settles the payment");
     assert_eq!(store.dossiers.history(d.id).await.unwrap().len(), 4);
     assert_eq!(store.outbox.pending().await.unwrap(), 1);
+}
+
+async fn searches_with_few_results_are_counted_per_query(store: &Store) {
+    let at = datetime!(2026-04-01 03:00:00 UTC);
+    store.search_log.record_miss("so do", 0, at).await.unwrap();
+    store
+        .search_log
+        .record_miss("so do", 1, at + time::Duration::hours(1))
+        .await
+        .unwrap();
+    store.search_log.record_miss("cmnd", 0, at).await.unwrap();
+    let misses = store.search_log.misses(at, 10).await.unwrap();
+    assert_eq!(misses.len(), 2);
+    assert_eq!(
+        (misses[0].query.as_str(), misses[0].times, misses[0].results),
+        ("so do", 2, 1)
+    );
+    assert_eq!(misses[0].first_at, at);
+    assert_eq!(misses[0].last_at, at + time::Duration::hours(1));
+    // only those seen since
+    let later = store
+        .search_log
+        .misses(at + time::Duration::minutes(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(later.len(), 1);
 }
 
 async fn a_delivery_by_post_moves_one_stage_at_a_time(store: &Store) {

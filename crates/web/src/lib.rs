@@ -22,7 +22,7 @@ pub(crate) use shared::{
 pub use shared::{auth, catalogue, files, payments, postal, seals, session};
 
 use accounts::{login, password_reset, profile, registration};
-use admin::{audit_trail, holidays, officers, workflows};
+use admin::{audit_trail, holidays, officers, search_log, workflows};
 use citizen::{
     apply, attachments, delivery, lookup, payment, rating, submit, supplement, tracking,
 };
@@ -227,6 +227,7 @@ routes! {
     "/tai-khoan/mat-khau" => get(profile::change_password_page).post(profile::change_password);
     "/quan-tri/nhat-ky-bao-mat" => get(audit_trail::security_audit);
     "/quan-tri/ngay-nghi" => get(holidays::page).post(holidays::change);
+    "/quan-tri/tim-kiem" => get(search_log::page);
     "/quan-tri/quy-trinh" => get(workflows::list);
     "/quan-tri/quy-trinh/{procedure}/{case}" => get(workflows::edit_page).post(workflows::save);
     "/quan-tri/can-bo" => get(officers::list).post(officers::create);

@@ -63,6 +63,8 @@ enum Rule {
     Somewhere(Desk),
     /// Administration pages (an administrator of any agency).
     Administer,
+    /// Portal content (an editor or an administrator of any agency).
+    EditContent,
     /// Logging out: everyone ends at the login page.
     LogOut,
 }
@@ -101,6 +103,7 @@ fn expected(rule: Rule, who: &Persona, owner: &AccountId, agencies: &[AgencyCode
         Rule::LoggedIn => decided(Action::ViewOwnAccount),
         Rule::Owner => decided(Action::OwnDossier(owner)),
         Rule::Administer => decided(Action::Administer),
+        Rule::EditContent => decided(Action::EditContent),
         Rule::LogOut => Answer::Login,
         Rule::At(desk) => decided(desk.action(&agencies[0])),
         Rule::Somewhere(desk) => {
@@ -152,6 +155,7 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("POST", "/tai-khoan/mat-khau", Rule::LoggedIn),
     ("GET", "/quan-tri/nhat-ky-bao-mat", Rule::Administer),
     ("GET", "/quan-tri/ngay-nghi", Rule::Administer),
+    ("GET", "/quan-tri/tim-kiem", Rule::EditContent),
     ("POST", "/quan-tri/ngay-nghi", Rule::Administer),
     ("GET", "/quan-tri/quy-trinh", Rule::Administer),
     (

@@ -511,3 +511,51 @@ async fn the_search_box_suggests_procedures_as_json() {
     let home = app.get("/").await.body;
     assert!(home.contains("list=\"q-danh-sach\"") && home.contains("/static/search.js"));
 }
+
+#[tokio::test]
+async fn searches_that_find_little_are_logged_without_personal_data_for_editors() {
+    let app = catalogue().await;
+    for _ in 0..2 {
+        app.get("/thu-tuc?q=zzqx+0912345678+an%40example.vn").await;
+    }
+    app.get("/thu-tuc?q=khai+sinh").await;
+    app.sent_mail().await; // waits for the work done after the answers
+    let misses = app
+        .db
+        .store
+        .search_log
+        .misses(
+            time::OffsetDateTime::now_utc() - time::Duration::hours(1),
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(misses.len(), 1, "{misses:?}");
+    assert_eq!(misses[0].query, "zzqx … …");
+    assert_eq!(misses[0].times, 2);
+    assert_eq!(misses[0].results, 0);
+    let editor = support::person(
+        "Vũ Thị Giang",
+        "giang@minhhoa.example.vn",
+        motcua_domain::AccountKind::Officer,
+        &[&format!("editor@{}", fixtures::AGENCY)],
+    );
+    let cookie = support::session_for(&app, &editor, "e").await;
+    let page = app.get_with_cookie("/quan-tri/tim-kiem", &cookie).await;
+    assert_eq!(page.status, axum::http::StatusCode::OK);
+    assert!(page.body.contains("zzqx … …"), "{}", page.body);
+    assert!(!page.body.contains("0912345678"));
+    let citizen = support::person(
+        "Nguyễn Văn An",
+        "an@example.vn",
+        motcua_domain::AccountKind::Citizen,
+        &[],
+    );
+    let cookie = support::session_for(&app, &citizen, "c").await;
+    assert_eq!(
+        app.get_with_cookie("/quan-tri/tim-kiem", &cookie)
+            .await
+            .status,
+        axum::http::StatusCode::FORBIDDEN
+    );
+}

@@ -44,7 +44,8 @@ async fn the_home_page_lists_the_catalogue_in_vietnamese(t: TestStore) {
     // the portal needs no script: the one there only suggests names as the citizen types (the form is a plain GET)
     assert_eq!(
         html.matches("<script").count(),
-        html.matches("<script src=\"/static/search.js\" defer></script>").count(),
+        html.matches("<script src=\"/static/search.js\" defer></script>")
+            .count(),
         "the portal needs no script"
     );
 }

@@ -1,6 +1,8 @@
-//! Administration: officers and their roles, workflows per procedure case, holidays, the security audit trail.
+//! Administration: officers and their roles, workflows per procedure case, holidays, the security audit trail, and
+//! (for editors) the searches that found little.
 
 pub(crate) mod audit_trail;
 pub(crate) mod holidays;
 pub(crate) mod officers;
+pub(crate) mod search_log;
 pub(crate) mod workflows;

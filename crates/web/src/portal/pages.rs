@@ -491,6 +491,20 @@ pub(crate) async fn list(
         .as_ref()
         .map(|r| (r.partial, r.unmatched.clone()))
         .unwrap_or_default();
+    // searches that find nothing, or only partial matches, are counted for the editors (after the answer)
+    if let Some(r) = &search
+        && (r.hits.is_empty() || r.partial)
+        && let Some(anonymous) = anonymous_query(&q)
+    {
+        let results = u32::try_from(r.hits.len()).unwrap_or(u32::MAX);
+        let store = state.store.clone();
+        state.background.spawn(async move {
+            let at = time::OffsetDateTime::now_utc();
+            if let Err(e) = store.search_log.record_miss(&anonymous, results, at).await {
+                tracing::warn!(error = %e, "a search miss was not counted");
+            }
+        });
+    }
     let suggestion = search.as_ref().and_then(|r| r.suggestion.clone()).map(|s| {
         let href = urls::with_query("/thu-tuc", &[("q", s.clone())]);
         (s, href)
@@ -808,6 +822,27 @@ fn procedure_not_found(layout: Layout, code: &str) -> Response {
 }
 
 /// Download a form template with its Vietnamese file name (RFC 6266 / RFC 5987) and the right content type.
+/// A query as the editors' log keeps it: folded, at most 100 characters, with every long number (an identity or
+/// phone number) and e-mail address replaced by "…"; `None` when nothing is left.
+pub(crate) fn anonymous_query(q: &str) -> Option<String> {
+    let words: Vec<String> = motcua_search::fold(q)
+        .split_whitespace()
+        .map(|w| {
+            let digits = w.chars().filter(char::is_ascii_digit).count();
+            if digits >= 5 || w.contains('@') {
+                "…".to_string()
+            } else {
+                w.to_string()
+            }
+        })
+        .collect();
+    let text: String = words.join(" ").chars().take(100).collect();
+    (!text
+        .trim_matches(|c: char| c == '…' || c.is_whitespace())
+        .is_empty())
+    .then_some(text)
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct SuggestQuery {
     #[serde(default)]
