@@ -458,6 +458,11 @@ async fn serve(config: Config) -> Result<(), Failure> {
             std::time::Duration::from_secs(300),
         ));
     }
+    // every node counts the searches that found little in memory, and writes them now and then
+    tokio::spawn(motcua_web::misses::flush_every(
+        state.clone(),
+        std::time::Duration::from_secs(60),
+    ));
     let state = state.with_sessions(motcua_web::session::SessionSettings {
         idle: time::Duration::minutes(i64::from(config.session_idle_minutes)),
         absolute: time::Duration::hours(i64::from(config.session_absolute_hours)),

@@ -215,6 +215,9 @@ pub struct Index {
     surface: HashMap<String, String>,
 }
 
+/// When the words as typed find this many procedures having them all, the everyday-name readings are skipped.
+const ENOUGH_WITHOUT_SYNONYMS: usize = 10;
+
 /// The built-in table of everyday names and abbreviations (`synonyms.txt`).
 pub const SYNONYMS: &str = include_str!("synonyms.txt");
 
@@ -422,6 +425,10 @@ impl Index {
             return result;
         }
         let mut unmatched = self.rank(&words, &mut result);
+        // the formal words found plenty: the everyday-name readings are not needed (and cost a search each)
+        if !result.partial && result.hits.len() >= ENOUGH_WITHOUT_SYNONYMS {
+            return self.finish(result, &query, &tokens, unmatched);
+        }
         // the everyday names: a reading that finds every word replaces partial matches and adds to complete ones;
         // while no reading finds every word, the partial matches of all readings are pooled (each document at its
         // best), and the words left unmatched are those of the reading with the best match
@@ -465,13 +472,24 @@ impl Index {
             }
             result.matched.extend(alt.matched);
         }
+        self.finish(result, &query, &tokens, unmatched)
+    }
+
+    /// Order the hits, name the words found nowhere and suggest what they may have meant.
+    fn finish<'a>(
+        &'a self,
+        mut result: SearchResult<'a>,
+        query: &str,
+        tokens: &[Token],
+        unmatched: Vec<usize>,
+    ) -> SearchResult<'a> {
         result.hits.sort_by(|a, b| {
             b.score
                 .total_cmp(&a.score)
                 .then_with(|| self.keys[a.doc].cmp(&self.keys[b.doc]))
         });
         if !unmatched.is_empty() {
-            result.suggestion = self.suggest(&query, &tokens, &unmatched);
+            result.suggestion = self.suggest(query, tokens, &unmatched);
         }
         result.unmatched = unmatched
             .into_iter()

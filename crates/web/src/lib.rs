@@ -19,7 +19,7 @@ pub(crate) use shared::{
     answers, assets, audit, background, csrf, dossiers, error, guard, health, input, layout,
     outage, security, slips, steps, urls, viewer,
 };
-pub use shared::{auth, catalogue, files, payments, postal, seals, session};
+pub use shared::{auth, catalogue, files, misses, payments, postal, seals, session};
 
 use accounts::{login, password_reset, profile, registration};
 use admin::{audit_trail, holidays, officers, search_log, workflows};
@@ -93,6 +93,8 @@ pub struct AppState {
     pub signing: Arc<seals::SigningSettings>,
     /// The online payment provider in use (VNPay, or the sandbox that speaks it, by default).
     pub gateway: Arc<dyn payments::PaymentGateway>,
+    /// Searches that found little, counted until the next flush.
+    pub misses: Arc<misses::MissCounter>,
     /// The postal provider that carries results by post.
     pub post: Arc<dyn postal::PostalService>,
 }
@@ -126,6 +128,7 @@ impl AppState {
             payments: Arc::new(payments::PaymentSettings::default()),
             signing: Arc::new(seals::SigningSettings::default()),
             post: Arc::new(postal::ManualPost),
+            misses: Arc::new(misses::MissCounter::default()),
         })
     }
 

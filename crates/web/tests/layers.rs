@@ -22,6 +22,7 @@ const SHARED_AT_ROOT: &[&str] = &[
     "health",
     "input",
     "layout",
+    "misses",
     "outage",
     "payments",
     "postal",

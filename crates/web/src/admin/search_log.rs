@@ -39,6 +39,8 @@ pub(crate) async fn page(
     if let Err(r) = guard::require(&state, &viewer, Action::EditContent, PATH).await {
         return Ok(r);
     }
+    // this node's latest counts first
+    crate::misses::flush(&state).await;
     let since = OffsetDateTime::now_utc() - Duration::days(30);
     let misses = state
         .store

@@ -491,19 +491,14 @@ pub(crate) async fn list(
         .as_ref()
         .map(|r| (r.partial, r.unmatched.clone()))
         .unwrap_or_default();
-    // searches that find nothing, or only partial matches, are counted for the editors (after the answer)
+    // searches that find nothing, or only partial matches, are counted for the editors (in memory, written later)
     if let Some(r) = &search
         && (r.hits.is_empty() || r.partial)
         && let Some(anonymous) = anonymous_query(&q)
     {
-        let results = u32::try_from(r.hits.len()).unwrap_or(u32::MAX);
-        let store = state.store.clone();
-        state.background.spawn(async move {
-            let at = time::OffsetDateTime::now_utc();
-            if let Err(e) = store.search_log.record_miss(&anonymous, results, at).await {
-                tracing::warn!(error = %e, "a search miss was not counted");
-            }
-        });
+        state
+            .misses
+            .count(anonymous, u32::try_from(r.hits.len()).unwrap_or(u32::MAX));
     }
     let suggestion = search.as_ref().and_then(|r| r.suggestion.clone()).map(|s| {
         let href = urls::with_query("/thu-tuc", &[("q", s.clone())]);

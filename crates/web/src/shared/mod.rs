@@ -17,6 +17,7 @@ pub(crate) mod guard;
 pub(crate) mod health;
 pub(crate) mod input;
 pub(crate) mod layout;
+pub mod misses;
 pub(crate) mod outage;
 pub mod payments;
 pub mod postal;
