@@ -215,6 +215,9 @@ pub struct Index {
     surface: HashMap<String, String>,
 }
 
+/// At most this many partial matches are listed.
+const PARTIAL_HITS: usize = 200;
+
 /// When the words as typed find this many procedures having them all, the everyday-name readings are skipped.
 const ENOUGH_WITHOUT_SYNONYMS: usize = 10;
 
@@ -604,7 +607,27 @@ impl Index {
                 .filter(|w| !is_filler(w[0]) || !is_filler(w[1]))
                 .map(|w| format!("{} {}", w[0], w[1]))
                 .collect();
-            any.into_iter()
+            // only the closest are worth listing: those with at most one word fewer than the best, and at most
+            // PARTIAL_HITS of them (a common word alone would otherwise list, and sort, most of the catalogue)
+            let best = any
+                .iter()
+                .map(|&d| count[d] - filler_count[d])
+                .max()
+                .unwrap_or(0);
+            let mut close: Vec<usize> = any
+                .into_iter()
+                .filter(|&d| count[d] - filler_count[d] + 1 >= best)
+                .collect();
+            if close.len() > PARTIAL_HITS {
+                close.select_nth_unstable_by(PARTIAL_HITS, |&a, &b| {
+                    (count[b] - filler_count[b], rare_score[b])
+                        .partial_cmp(&(count[a] - filler_count[a], rare_score[a]))
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                });
+                close.truncate(PARTIAL_HITS);
+            }
+            close
+                .into_iter()
                 .map(|d| {
                     let name = &self.folded_names[d];
                     let side_by_side = pairs.iter().filter(|p| name.contains(p.as_str())).count();
