@@ -215,6 +215,9 @@ pub struct Index {
     surface: HashMap<String, String>,
 }
 
+/// Added when a name holds the whole query as a phrase.
+const PHRASE_BONUS: f32 = 15.0;
+
 /// At most this many partial matches are listed.
 const PARTIAL_HITS: usize = 200;
 
@@ -428,8 +431,10 @@ impl Index {
             return result;
         }
         let mut unmatched = self.rank(&words, &mut result);
-        // the formal words found plenty: the everyday-name readings are not needed (and cost a search each)
-        if !result.partial && result.hits.len() >= ENOUGH_WITHOUT_SYNONYMS {
+        // the formal words found plenty, the best with the whole query in its name: the everyday-name readings are
+        // not needed (and cost a search each)
+        let phrase_in_a_name = result.hits.iter().any(|h| h.score >= PHRASE_BONUS);
+        if !result.partial && result.hits.len() >= ENOUGH_WITHOUT_SYNONYMS && phrase_in_a_name {
             return self.finish(result, &query, &tokens, unmatched);
         }
         // the everyday names: a reading that finds every word replaces partial matches and adds to complete ones;
@@ -588,7 +593,7 @@ impl Index {
                     let name = &self.folded_names[d];
                     let mut s = score[d];
                     if name.contains(&folded_query) {
-                        s += 15.0;
+                        s += PHRASE_BONUS;
                         if name.starts_with(&folded_query) {
                             s += 5.0;
                         }
