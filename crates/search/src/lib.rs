@@ -271,10 +271,28 @@ impl Synonyms {
         Synonyms { rules }
     }
 
-    /// The query with one phrase replaced by what it stands for, for each rule that applies (at most 8).
+    /// The query with one phrase replaced by what it stands for, for each rule that applies, then with a second
+    /// one replaced too (two everyday names in one query); at most 8 readings.
     fn variants(&self, words: &[&str]) -> Vec<Vec<String>> {
-        let mut out = Vec::new();
+        let mut out: Vec<Vec<String>> = Vec::new();
+        self.substitute(words, &mut out);
+        let first = out.len();
+        for i in 0..first {
+            let again: Vec<String> = out[i].clone();
+            let again: Vec<&str> = again.iter().map(String::as_str).collect();
+            self.substitute(&again, &mut out);
+        }
+        out.retain(|v| v.iter().map(String::as_str).ne(words.iter().copied()));
+        out.truncate(8);
+        out
+    }
+
+    /// Add to `out` the readings of `words` with one rule applied (each new reading once, 16 at most).
+    fn substitute(&self, words: &[&str], out: &mut Vec<Vec<String>>) {
         for (from, to) in &self.rules {
+            if out.len() >= 16 {
+                return;
+            }
             if from.len() > words.len() {
                 continue;
             }
@@ -292,11 +310,7 @@ impl Synonyms {
             if !out.contains(&variant) {
                 out.push(variant);
             }
-            if out.len() == 8 {
-                break;
-            }
         }
-        out
     }
 }
 
@@ -565,7 +579,10 @@ impl Index {
                 result.matched.insert(*v);
             }
             if touched.is_empty() {
-                unmatched.push(position);
+                // a filler found nowhere is not worth striking through
+                if !is_filler(word) {
+                    unmatched.push(position);
+                }
                 continue;
             }
             // inverse document frequency: a word in few procedures says more about which one is meant
@@ -583,8 +600,18 @@ impl Index {
                 best_here[d] = 0.0;
             }
         }
-        let all = words.len() as u16;
-        let complete: Vec<usize> = any.iter().copied().filter(|&d| count[d] == all).collect();
+        // every word that says something must match; words that only hold the sentence together may be missing
+        // (unless the query is nothing else)
+        let meaningful = words.iter().filter(|w| !is_filler(w)).count() as u16;
+        let complete: Vec<usize> = if meaningful == 0 {
+            let all = words.len() as u16;
+            any.iter().copied().filter(|&d| count[d] == all).collect()
+        } else {
+            any.iter()
+                .copied()
+                .filter(|&d| count[d] - filler_count[d] == meaningful)
+                .collect()
+        };
         let folded_query = words.join(" ");
         result.hits = if !complete.is_empty() {
             complete
