@@ -61,6 +61,11 @@ enum Command {
         #[command(subcommand)]
         action: HolidaysCommand,
     },
+    /// The agencies of the catalogue: add one (a fresh installation has none), list them.
+    Agency {
+        #[command(subcommand)]
+        action: AgencyCommand,
+    },
     /// Make an agency's key for signing level-4 results, with a self-signed certificate, in `signing_keys_dir`
     /// (never over an existing key): for a demo or a trial. In production, place the key and the certificate a
     /// certification authority issued for the agency there instead.
@@ -68,6 +73,36 @@ enum Command {
         /// The agency's code in the catalogue (e.g. 000.00.01.H01).
         #[arg(long)]
         agency: String,
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AgencyCommand {
+    /// Add an agency (national agency code, e.g. 000.00.00.H56 for a province's people's committee); its parent
+    /// must exist already. Valid from today.
+    Add {
+        /// The national agency code.
+        #[arg(long)]
+        code: String,
+        /// Its name (tên cơ quan).
+        #[arg(long)]
+        name: String,
+        /// The agency above it in the tree.
+        #[arg(long)]
+        parent: Option<String>,
+        /// `ministry`, `province` or `commune` (district level was abolished on 1 July 2025).
+        #[arg(long, default_value = "province")]
+        level: String,
+        /// Where citizens submit dossiers and collect results.
+        #[arg(long)]
+        address: Option<String>,
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
+    /// List the agencies: code, level, parent, name (tab-separated).
+    List {
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
@@ -238,6 +273,32 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
             HolidaysCommand::Propose { year } => holidays::propose(year),
         },
+        Command::Agency { action } => match action {
+            AgencyCommand::Add {
+                code,
+                name,
+                parent,
+                level,
+                address,
+                database_url,
+            } => {
+                let store = open_store(&setup(database_url, None)?, true).await?;
+                add_agency(&store, &code, &name, parent, &level, address).await
+            }
+            AgencyCommand::List { database_url } => {
+                let store = open_store(&setup(database_url, None)?, true).await?;
+                for a in store.agencies.list().await.map_err(storage_failure)? {
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        a.code,
+                        a.level.as_str(),
+                        a.parent.map(|p| p.to_string()).unwrap_or_default(),
+                        a.name
+                    );
+                }
+                Ok(())
+            }
+        },
         Command::KhoaKy {
             agency,
             database_url,
@@ -294,6 +355,83 @@ fn describe(url: &str) -> String {
         }
         _ => url.to_string(),
     }
+}
+
+/// `motcua agency add`: one agency, checked (code, name, level, an existing parent, not already there).
+async fn add_agency(
+    store: &Store,
+    code: &str,
+    name: &str,
+    parent: Option<String>,
+    level: &str,
+    address: Option<String>,
+) -> Result<(), Failure> {
+    use motcua_domain::{Agency, AgencyCode, AgencyLevel, NonEmptyText};
+    let code = AgencyCode::parse(code).map_err(|e| Failure::Other(format!("--code: {e}")))?;
+    let name = NonEmptyText::parse(&motcua_domain::text::normalize(name))
+        .map_err(|e| Failure::Other(format!("--name: {e}")))?;
+    let level = AgencyLevel::parse(level).map_err(|e| Failure::Other(format!("--level: {e}")))?;
+    if level == AgencyLevel::LegacyDistrict {
+        return Err(Failure::Other(
+            "--level: cấp huyện đã bãi bỏ từ 01/07/2025; chọn province hoặc commune".into(),
+        ));
+    }
+    if store
+        .agencies
+        .get(&code)
+        .await
+        .map_err(storage_failure)?
+        .is_some()
+    {
+        return Err(Failure::Other(format!(
+            "--code: cơ quan {code} đã có trong danh mục"
+        )));
+    }
+    let parent = match parent {
+        Some(p) => {
+            let p = AgencyCode::parse(&p).map_err(|e| Failure::Other(format!("--parent: {e}")))?;
+            if store
+                .agencies
+                .get(&p)
+                .await
+                .map_err(storage_failure)?
+                .is_none()
+            {
+                return Err(Failure::Other(format!(
+                    "--parent: cơ quan {p} chưa có trong danh mục (thêm cơ quan cấp trên trước)"
+                )));
+            }
+            Some(p)
+        }
+        None => None,
+    };
+    let agency = Agency {
+        code: code.clone(),
+        name,
+        parent,
+        level,
+        address: address
+            .map(|a| motcua_domain::text::normalize(&a))
+            .filter(|a| !a.is_empty()),
+        valid_from: motcua_domain::vntime::vn_date(time::OffsetDateTime::now_utc()),
+        valid_until: None,
+        successor: None,
+    };
+    agency
+        .validate()
+        .map_err(|e| Failure::Other(e.to_string()))?;
+    store
+        .agencies
+        .upsert(&[agency.clone()])
+        .await
+        .map_err(storage_failure)?;
+    println!(
+        "Đã thêm cơ quan {} — {} ({})",
+        agency.code,
+        agency.name,
+        agency.level.label_vi()
+    );
+    Ok(())
 }
 
 /// `motcua khoa-ky`: a key and self-signed certificate for an agency of the catalogue.

@@ -491,3 +491,95 @@ fn user_add_creates_an_officer_with_a_generated_password_and_refuses_duplicates(
         .unwrap();
     assert!(fails_with(unknown).contains("000.99.99.H56 chưa có trong danh mục"));
 }
+
+#[test]
+fn a_fresh_installation_gets_its_agencies_by_hand_then_imports_a_national_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = ["--database-url", "sqlite://a.db"];
+    let add = |args: &[&str]| {
+        let mut all = vec!["agency", "add"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&db);
+        motcua(&dir).args(&all).output().unwrap()
+    };
+    let said = add(&["--code", "000.00.00.H56", "--name", "UBND tỉnh Minh Hòa"]);
+    assert!(
+        said.status.success(),
+        "{}",
+        String::from_utf8_lossy(&said.stderr)
+    );
+    let said = add(&[
+        "--code",
+        "000.32.00.H56",
+        "--name",
+        "UBND xã An Bình",
+        "--level",
+        "commune",
+        "--parent",
+        "000.00.00.H56",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&said.stdout)
+            .contains("Đã thêm cơ quan 000.32.00.H56 — UBND xã An Bình (Cấp xã)")
+    );
+    // refused, each with what to fix
+    let twice = fails_with(add(&[
+        "--code",
+        "000.32.00.H56",
+        "--name",
+        "Khác",
+        "--level",
+        "commune",
+    ]));
+    assert!(twice.contains("đã có trong danh mục"), "{twice}");
+    let orphan = fails_with(add(&[
+        "--code",
+        "000.33.00.H56",
+        "--name",
+        "UBND xã B",
+        "--parent",
+        "000.99.00.H56",
+    ]));
+    assert!(
+        orphan.contains("--parent") && orphan.contains("chưa có trong danh mục"),
+        "{orphan}"
+    );
+    let district = fails_with(add(&[
+        "--code",
+        "000.34.00.H56",
+        "--name",
+        "UBND huyện C",
+        "--level",
+        "legacy_district",
+    ]));
+    assert!(district.contains("cấp huyện đã bãi bỏ"), "{district}");
+    let listed = run_ok(&dir, &["agency", "list", "--database-url", "sqlite://a.db"]);
+    assert!(
+        listed.contains("000.32.00.H56\tcommune\t000.00.00.H56\tUBND xã An Bình"),
+        "{listed}"
+    );
+    assert_eq!(listed.lines().count(), 2);
+    // a record of the national catalogue for that commune now imports
+    let national = serde_json::json!([{
+        "MATTHC": "1.003583", "TENTTHC": "Đăng ký khai sinh lưu động", "CAPTHUCHIEN": "Cấp Xã",
+        "LINHVUCTHUCHIEN": [{"MALINHVUC": "HOTICH", "TENLINHVUC": "Hộ tịch"}],
+        "COQUANTHUCHIEN": [{"MACOQUAN": "000.32.00.H56", "TENCOQUAN": "UBND xã An Bình"}],
+        "DOITUONGTHUCHIEN": "Công dân Việt Nam",
+        "CACHTHUCTHUCHIEN": [{"KENH": "1", "THOIGIAN": [{"THOIGIANGIAIQUYET": "5", "DONVITINH": "Ngày làm việc", "PHILEPHI": []}]}],
+        "THANHPHANHOSO": [{"TRUONGHOP": "Trường hợp thông thường", "GIAYTO": [
+            {"MAGIAYTO": "1", "TENGIAYTO": "Tờ khai đăng ký khai sinh", "SOBANCHINH": "1", "SOBANSAO": "0"}]}],
+        "KETQUATHUCHIEN": [{"MAKETQUA": "1", "TENKETQUA": "Giấy khai sinh"}]
+    }]);
+    std::fs::write(dir.path().join("quoc-gia.json"), national.to_string()).unwrap();
+    let said = run_ok(
+        &dir,
+        &[
+            "catalogue",
+            "import",
+            "quoc-gia.json",
+            "--database-url",
+            "sqlite://a.db",
+        ],
+    );
+    assert!(said.contains("1 thủ tục mới"), "{said}");
+}
