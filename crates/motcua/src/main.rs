@@ -422,7 +422,7 @@ async fn add_agency(
         .map_err(|e| Failure::Other(e.to_string()))?;
     store
         .agencies
-        .upsert(&[agency.clone()])
+        .upsert(std::slice::from_ref(&agency))
         .await
         .map_err(storage_failure)?;
     println!(
