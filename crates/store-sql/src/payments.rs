@@ -253,16 +253,18 @@ impl PaymentRepo for SqlStore {
 
     async fn pending_before(
         &self,
+        provider: motcua_domain::payment::Provider,
         before: time::OffsetDateTime,
         limit: u32,
     ) -> StoreResult<Vec<Payment>> {
         let sql = format!(
-            "{PAYMENT_COLUMNS} WHERE status = 'pending' AND provider <> 'counter' AND created_at < $1 \
+            "{PAYMENT_COLUMNS} WHERE status = 'pending' AND provider = $2 AND created_at < $1 \
              ORDER BY created_at LIMIT {limit}"
         );
         read!(self, |pool, d| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(At(before))
+                .bind(provider.as_str())
                 .fetch_all(pool)
                 .await
                 .map_err(map_err)?;

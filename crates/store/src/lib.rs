@@ -635,9 +635,13 @@ pub trait PaymentRepo: Send + Sync {
     /// Record that a paid payment was given back (`note`: when, by whom, with which document; the time it was
     /// paid stays). `Ok(false)` when it is not paid (refunded already).
     async fn refund(&self, txn_ref: &str, note: &str) -> StoreResult<bool>;
-    /// Payments through a gateway still pending that were started before `before`, oldest first.
-    async fn pending_before(&self, before: OffsetDateTime, limit: u32)
-    -> StoreResult<Vec<Payment>>;
+    /// Payments through this provider still pending that were started before `before`, oldest first.
+    async fn pending_before(
+        &self,
+        provider: motcua_domain::payment::Provider,
+        before: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<Payment>>;
     /// The sandbox gateway's record of its answer for a payment (the signed fields, as a query string).
     async fn sandbox_record(
         &self,

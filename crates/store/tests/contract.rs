@@ -2905,6 +2905,40 @@ async fn a_fee_is_paid_once_and_the_dossier_resumes(store: &Store) {
         ),
         "a reference is never reused"
     );
+    // reconciliation asks each provider about its own pending payments only
+    use motcua_domain::payment::Provider;
+    let later = first.created_at + time::Duration::hours(1);
+    let pending = store
+        .payments
+        .pending_before(first.provider, later, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        pending.iter().map(|p| &p.txn_ref).collect::<Vec<_>>(),
+        vec![&first.txn_ref]
+    );
+    let other = if first.provider == Provider::VnPay {
+        Provider::NationalPlatform
+    } else {
+        Provider::VnPay
+    };
+    assert!(
+        store
+            .payments
+            .pending_before(other, later, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .payments
+            .pending_before(first.provider, first.created_at, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "not before it started"
+    );
     assert!(
         store
             .payments

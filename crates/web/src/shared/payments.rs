@@ -676,10 +676,8 @@ pub async fn reconcile(state: &AppState, now: OffsetDateTime) -> Result<usize, A
     for payment in state
         .store
         .payments
-        .pending_before(now - RECONCILE_AFTER, 100)
+        .pending_before(provider, now - RECONCILE_AFTER, 100)
         .await?
-        .into_iter()
-        .filter(|p| p.provider == provider)
     {
         let done = match state.gateway.query(state, &payment).await {
             Ok(QueryAnswer::Settled(notice)) if notice.txn_ref == payment.txn_ref => {
