@@ -114,6 +114,9 @@ async fn a_result_goes_by_post_to_the_address_given_on(db: TestStore) {
     )
     .unwrap();
     app.db.store.dossiers.record_transition(&t).await.unwrap();
+    let nonsense = app.post_form(&post, "viec=bay-di", Some(&desk)).await;
+    assert_eq!(nonsense.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(nonsense.body.contains("Chọn việc cần ghi nhận"));
     let missing = app
         .post_form(&post, "viec=giao&ma_van_don=", Some(&desk))
         .await;

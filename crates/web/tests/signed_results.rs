@@ -229,6 +229,24 @@ async fn a_level_4_result_is_signed_and_verified_on_the_public_page_on(db: TestS
             || theirs.body.contains(&verify)
     );
     assert!(theirs.body.contains("<svg"), "{}", theirs.body);
+
+    // the stored signature gone (a storage fault): the copy cannot be checked now, which is said as such, never as a
+    // mismatch
+    use object_store::ObjectStoreExt;
+    app.files
+        .delete(&object_store::path::Path::from(seal.signature_key.as_str()))
+        .await
+        .unwrap();
+    let unavailable = app
+        .post_multipart(&verify, &[("tep", Some("ban.pdf"), PDF)], None)
+        .await;
+    assert_eq!(unavailable.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        unavailable.body.contains("Chưa kiểm tra được"),
+        "{}",
+        unavailable.body
+    );
+    assert!(!unavailable.body.contains("Không khớp"));
 }
 
 async fn a_level_3_result_is_not_signed_on(db: TestStore) {
