@@ -181,10 +181,338 @@ impl Agency {
     }
 }
 
+/// What an administrator typed for an agency (in a form or on the command line), before any check.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgencyInput {
+    pub code: String,
+    pub name: String,
+    /// `ministry`, `province`, `commune` (or `legacy_district` for an agency from before 1 July 2025).
+    pub level: String,
+    /// The parent's code; empty for a top-level agency.
+    pub parent: String,
+    pub address: String,
+    /// `dd/mm/yyyy`; empty: today for a new agency, unchanged for an existing one.
+    pub valid_from: String,
+    /// `dd/mm/yyyy`; empty: still in force.
+    pub valid_until: String,
+}
+
+/// The input field a problem belongs to, so a form can point at it and the command line can name its flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgencyField {
+    Code,
+    Name,
+    Level,
+    Parent,
+    ValidFrom,
+    ValidUntil,
+}
+
+impl AgencyInput {
+    /// The form of an agency already in the catalogue.
+    pub fn of(agency: &Agency) -> Self {
+        AgencyInput {
+            code: agency.code.to_string(),
+            name: agency.name.to_string(),
+            level: agency.level.as_str().into(),
+            parent: agency
+                .parent
+                .as_ref()
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            address: agency.address.clone().unwrap_or_default(),
+            valid_from: crate::vntime::format_date(agency.valid_from),
+            valid_until: agency
+                .valid_until
+                .map(crate::vntime::format_date)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Check the entry against the tree it joins (`existing`: every agency of the catalogue). `current` is the
+    /// agency being edited, `None` for a new one; a successor is set only by a merger, so an edit keeps it.
+    pub fn check(
+        &self,
+        existing: &[Agency],
+        current: Option<&Agency>,
+        today: Date,
+    ) -> Result<Agency, Vec<(AgencyField, String)>> {
+        let mut problems = Vec::new();
+        let code = match current {
+            Some(a) => Some(a.code.clone()),
+            None => {
+                match AgencyCode::parse(&self.code) {
+                    Err(_) => {
+                        problems.push((
+                        AgencyField::Code,
+                        "Mã định danh gồm 13 ký tự dạng 000.00.00.H56 (Quyết định 20/2020/QĐ-TTg)".into(),
+                    ));
+                        None
+                    }
+                    Ok(code) if existing.iter().any(|a| a.code == code) => {
+                        problems.push((
+                        AgencyField::Code,
+                        format!("Cơ quan {code} đã có trong danh mục; mã định danh không được dùng lại"),
+                    ));
+                        None
+                    }
+                    Ok(code) => Some(code),
+                }
+            }
+        };
+        let name = NonEmptyText::parse(&crate::text::normalize(&self.name))
+            .map_err(|_| problems.push((AgencyField::Name, "Nhập tên cơ quan".into())))
+            .ok();
+        let level = match AgencyLevel::parse(self.level.trim()) {
+            Ok(AgencyLevel::LegacyDistrict)
+                if current.is_none_or(|a| a.level != AgencyLevel::LegacyDistrict) =>
+            {
+                problems.push((
+                    AgencyField::Level,
+                    "Cấp huyện đã bãi bỏ từ 01/07/2025; chọn cấp tỉnh hoặc cấp xã".into(),
+                ));
+                None
+            }
+            Ok(level) => Some(level),
+            Err(_) => {
+                problems.push((AgencyField::Level, "Chọn cấp của cơ quan".into()));
+                None
+            }
+        };
+        let parent_text = self.parent.trim();
+        let parent = if parent_text.is_empty() {
+            None
+        } else {
+            match AgencyCode::parse(parent_text) {
+                Ok(p) if !existing.iter().any(|a| a.code == p) => {
+                    problems.push((
+                        AgencyField::Parent,
+                        format!("Cơ quan cấp trên {p} chưa có trong danh mục (thêm cơ quan cấp trên trước)"),
+                    ));
+                    None
+                }
+                Ok(p) if code.as_ref().is_some_and(|c| is_below(existing, &p, c)) => {
+                    problems.push((
+                        AgencyField::Parent,
+                        "Không thể chuyển cơ quan vào dưới chính nó hoặc đơn vị trực thuộc của nó"
+                            .into(),
+                    ));
+                    None
+                }
+                Ok(p) => Some(p),
+                Err(_) => {
+                    problems.push((
+                        AgencyField::Parent,
+                        "Mã cơ quan cấp trên gồm 13 ký tự dạng 000.00.00.H56".into(),
+                    ));
+                    None
+                }
+            }
+        };
+        let date = |text: &str, field, fallback: Option<Date>, problems: &mut Vec<_>| {
+            let text = text.trim();
+            if text.is_empty() {
+                return Ok(fallback);
+            }
+            match crate::form::parse_date(text) {
+                Some(d) => Ok(Some(d)),
+                None => {
+                    problems.push((
+                        field,
+                        "Nhập ngày có thật, dạng ngày/tháng/năm, ví dụ 01/07/2025".to_string(),
+                    ));
+                    Err(())
+                }
+            }
+        };
+        let valid_from = date(
+            &self.valid_from,
+            AgencyField::ValidFrom,
+            Some(current.map_or(today, |a| a.valid_from)),
+            &mut problems,
+        );
+        let valid_until = date(
+            &self.valid_until,
+            AgencyField::ValidUntil,
+            None,
+            &mut problems,
+        );
+        let successor = current.and_then(|a| a.successor.clone());
+        if successor.is_some() && matches!(valid_until, Ok(None)) {
+            problems.push((
+                AgencyField::ValidUntil,
+                "Cơ quan đã sáp nhập vào cơ quan khác nên phải có ngày hết hiệu lực".into(),
+            ));
+        }
+        if let (Ok(Some(from)), Ok(Some(until))) = (valid_from, valid_until)
+            && until < from
+        {
+            problems.push((
+                AgencyField::ValidUntil,
+                "Ngày hết hiệu lực phải từ ngày bắt đầu hiệu lực trở đi".into(),
+            ));
+        }
+        match (code, name, level, valid_from, valid_until) {
+            (Some(code), Some(name), Some(level), Ok(Some(valid_from)), Ok(valid_until))
+                if problems.is_empty() =>
+            {
+                let address = crate::text::normalize(&self.address);
+                Ok(Agency {
+                    code,
+                    name,
+                    parent,
+                    level,
+                    address: (!address.is_empty()).then_some(address),
+                    valid_from,
+                    valid_until,
+                    successor,
+                })
+            }
+            _ => Err(problems),
+        }
+    }
+}
+
+/// Whether `agency` is `ancestor` itself or lies below it in the tree of `all`.
+pub fn is_below(all: &[Agency], agency: &AgencyCode, ancestor: &AgencyCode) -> bool {
+    let mut current = Some(agency.clone());
+    // a tree deeper than the catalogue has agencies would be a cycle already in the data
+    for _ in 0..=all.len() {
+        match current {
+            None => return false,
+            Some(code) if &code == ancestor => return true,
+            Some(code) => {
+                current = all
+                    .iter()
+                    .find(|a| a.code == code)
+                    .and_then(|a| a.parent.clone())
+            }
+        }
+    }
+    true
+}
+
+/// Where the work of `code` is done today: the agency itself, or the last successor of a chain of mergers
+/// (`None` when the agency was dissolved with no successor, or is unknown).
+pub fn in_force<'a>(all: &'a [Agency], code: &AgencyCode, today: Date) -> Option<&'a Agency> {
+    let mut current = all.iter().find(|a| &a.code == code)?;
+    for _ in 0..=all.len() {
+        if current.is_valid_on(today) {
+            return Some(current);
+        }
+        let next = current.successor.as_ref()?;
+        current = all.iter().find(|a| &a.code == next)?;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    fn tree() -> Vec<Agency> {
+        let agency = |code: &str, parent: Option<&str>| Agency {
+            code: AgencyCode::parse(code).unwrap(),
+            name: NonEmptyText::parse("UBND").unwrap(),
+            parent: parent.map(|p| AgencyCode::parse(p).unwrap()),
+            level: AgencyLevel::Commune,
+            address: None,
+            valid_from: time::macros::date!(2020 - 01 - 01),
+            valid_until: None,
+            successor: None,
+        };
+        vec![
+            agency("000.00.00.H56", None),
+            agency("000.17.00.H56", Some("000.00.00.H56")),
+            agency("000.17.22.H56", Some("000.17.00.H56")),
+        ]
+    }
+
+    #[test]
+    fn an_entry_is_checked_against_the_tree_field_by_field() {
+        let all = tree();
+        let today = time::macros::date!(2026 - 11 - 29);
+        let input = AgencyInput {
+            code: "000.18.22.h56".into(),
+            name: " UBND xa\u{301} Tân Hòa ".into(),
+            level: "commune".into(),
+            parent: "000.00.00.H56".into(),
+            ..AgencyInput::default()
+        };
+        let made = input.check(&all, None, today).unwrap();
+        assert_eq!(made.code.as_str(), "000.18.22.H56");
+        assert_eq!(made.name.as_str(), "UBND xá Tân Hòa", "NFC and trimmed");
+        assert_eq!(made.valid_from, today);
+
+        let fields = |input: AgencyInput, current: Option<&Agency>| -> Vec<AgencyField> {
+            input
+                .check(&all, current, today)
+                .unwrap_err()
+                .into_iter()
+                .map(|p| p.0)
+                .collect()
+        };
+        let bad = AgencyInput {
+            code: "000.17.22.H56".into(),
+            level: "legacy_district".into(),
+            parent: "000.99.00.H56".into(),
+            valid_from: "31/02/2025".into(),
+            ..AgencyInput::default()
+        };
+        assert_eq!(
+            fields(bad, None),
+            vec![
+                AgencyField::Code,
+                AgencyField::Name,
+                AgencyField::Level,
+                AgencyField::Parent,
+                AgencyField::ValidFrom
+            ]
+        );
+        // moving the district under its own commune would make a cycle
+        let district = all[1].clone();
+        let mut moved = AgencyInput::of(&district);
+        moved.parent = "000.17.22.H56".into();
+        assert_eq!(
+            fields(moved.clone(), Some(&district)),
+            vec![AgencyField::Parent]
+        );
+        moved.parent = String::new();
+        moved.valid_until = "01/01/2019".into();
+        assert_eq!(
+            fields(moved.clone(), Some(&district)),
+            vec![AgencyField::ValidUntil]
+        );
+        moved.valid_until = "30/06/2025".into();
+        let retired = moved.check(&all, Some(&district), today).unwrap();
+        assert_eq!(retired.parent, None);
+        assert!(!retired.is_valid_on(today));
+    }
+
+    #[test]
+    fn work_goes_to_the_last_successor_in_force() {
+        let mut all = tree();
+        let today = time::macros::date!(2026 - 11 - 29);
+        all[2].valid_until = Some(time::macros::date!(2025 - 06 - 30));
+        all[2].successor = Some(all[1].code.clone());
+        assert_eq!(
+            in_force(&all, &all[2].code, today).map(|a| &a.code),
+            Some(&all[1].code)
+        );
+        all[1].valid_until = Some(time::macros::date!(2025 - 06 - 30));
+        assert_eq!(
+            in_force(&all, &all[2].code, today),
+            None,
+            "dissolved with no successor"
+        );
+        assert_eq!(
+            in_force(&all, &all[0].code, today).map(|a| &a.code),
+            Some(&all[0].code)
+        );
+        assert!(is_below(&all, &all[2].code, &all[0].code));
+        assert!(!is_below(&all, &all[0].code, &all[2].code));
+    }
 
     #[test]
     fn real_codes_parse() {

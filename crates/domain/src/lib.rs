@@ -27,7 +27,7 @@ pub mod vntime;
 pub mod workflow;
 
 pub use account::{Account, AccountId, AccountKind, Role, RoleGrant};
-pub use agency::{Agency, AgencyCode, AgencyLevel};
+pub use agency::{Agency, AgencyCode, AgencyField, AgencyInput, AgencyLevel};
 pub use dossier::{
     Channel, ClockState, Dossier, DossierCode, DossierId, DossierStatus, EventHash, HistoryEvent,
     NewDossier, Transition,

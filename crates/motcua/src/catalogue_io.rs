@@ -5,12 +5,12 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use motcua_domain::{
-    Agency, AgencyCode, ApplicantKind, CaseKey, Channel, ChannelTimeLimit, Component, FeeKind,
-    FeeLine, Field, FieldCode, ImplementingLevel, NonEmptyText, Procedure, ProcedureCase,
+    Agency, AgencyCode, AgencyLevel, ApplicantKind, CaseKey, Channel, ChannelTimeLimit, Component,
+    FeeKind, FeeLine, Field, FieldCode, ImplementingLevel, NonEmptyText, Procedure, ProcedureCase,
     ProcedureCode, ServiceLevelAssignment, TimeLimit, TimeUnit, Vnd,
 };
 use motcua_store::CatalogueBatch;
@@ -75,7 +75,32 @@ pub struct ImportOptions {
 #[derive(Debug, Default)]
 pub struct Known {
     pub agencies: HashSet<AgencyCode>,
+    /// Agencies by name (see [`name_key`]), to match a national record that names one of ours by another code.
+    pub agency_names: HashMap<String, AgencyCode>,
     pub fields: HashSet<FieldCode>,
+}
+
+impl Known {
+    pub fn of(agencies: &[Agency], fields: impl IntoIterator<Item = FieldCode>) -> Self {
+        Known {
+            agencies: agencies.iter().map(|a| a.code.clone()).collect(),
+            agency_names: agencies
+                .iter()
+                .map(|a| (name_key(a.name.as_str()), a.code.clone()))
+                .collect(),
+            fields: fields.into_iter().collect(),
+        }
+    }
+}
+
+/// A name compared exactly, apart from Unicode form, letter case and spacing ("UBND  xã An Bình" is
+/// "UBND xã An Bình"; "UBND xã An Binh" is another agency).
+pub fn name_key(name: &str) -> String {
+    motcua_domain::text::normalize(name)
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn record_code(value: &Value, keys: &[&str]) -> Option<String> {
@@ -407,9 +432,10 @@ fn national(
     let mut fields: BTreeMap<String, Field> = BTreeMap::new();
     let mut procedures = Vec::new();
     let mut positions = Positions::default();
+    let mut created: BTreeMap<AgencyCode, Agency> = BTreeMap::new();
     for (i, record) in records.iter().enumerate() {
         let code = text_of(record.get("MATTHC"));
-        match national_procedure(record, options, &mut fields) {
+        match national_procedure(record, options, known, &mut fields, &mut created) {
             Ok(p) => {
                 procedures.push(p);
                 positions.procedures.push(i + 1);
@@ -422,8 +448,9 @@ fn national(
             }),
         }
     }
+    positions.agencies = (1..=created.len()).collect();
     let batch = CatalogueBatch {
-        agencies: Vec::new(),
+        agencies: created.into_values().collect(),
         fields: fields.into_values().collect(),
         procedures,
         service_levels: Vec::new(),
@@ -431,10 +458,73 @@ fn national(
     check(batch, &positions, known, rejected)
 }
 
+/// The agency a national record names: ours by its code, else ours by its exact name, else a new one under its
+/// national code and name (a province's department, a commune, or a ministry by the code's first letter).
+fn national_agency(
+    value: &Value,
+    known: &Known,
+    created: &mut BTreeMap<AgencyCode, Agency>,
+) -> Option<AgencyCode> {
+    let code = text_of(value.get("MACOQUAN")).and_then(|c| AgencyCode::parse(&c).ok());
+    let name = text_of(value.get("TENCOQUAN"));
+    if let Some(code) = &code
+        && (known.agencies.contains(code) || created.contains_key(code))
+    {
+        return Some(code.clone());
+    }
+    if let Some(found) = name
+        .as_deref()
+        .and_then(|n| known.agency_names.get(&name_key(n)))
+    {
+        return Some(found.clone());
+    }
+    let (code, name) = (
+        code?,
+        NonEmptyText::parse(&motcua_domain::text::normalize(&name?)).ok()?,
+    );
+    let folded = motcua_search::fold(name.as_str());
+    let level = if code.level1().starts_with('G') {
+        AgencyLevel::Ministry
+    } else if [
+        "ubnd xa",
+        "ubnd phuong",
+        "ubnd dac khu",
+        "uy ban nhan dan xa",
+        "uy ban nhan dan phuong",
+    ]
+    .iter()
+    .any(|p| folded.starts_with(p))
+    {
+        AgencyLevel::Commune
+    } else {
+        AgencyLevel::Province
+    };
+    // under the province's people's committee when we have it
+    let top = AgencyCode::parse(&format!("000.00.00.{}", code.level1())).ok()?;
+    let parent = (top != code && (known.agencies.contains(&top) || created.contains_key(&top)))
+        .then_some(top);
+    created.insert(
+        code.clone(),
+        Agency {
+            code: code.clone(),
+            name,
+            parent,
+            level,
+            address: None,
+            valid_from: motcua_domain::vntime::vn_date(time::OffsetDateTime::now_utc()),
+            valid_until: None,
+            successor: None,
+        },
+    );
+    Some(code)
+}
+
 fn national_procedure(
     record: &Value,
     options: &ImportOptions,
+    known: &Known,
     fields: &mut BTreeMap<String, Field>,
+    created: &mut BTreeMap<AgencyCode, Agency>,
 ) -> Result<Procedure, String> {
     let code =
         ProcedureCode::parse(&text_of(record.get("MATTHC")).ok_or("thiếu mã thủ tục (MATTHC)")?)
@@ -483,13 +573,15 @@ fn national_procedure(
         None => Vec::new(),
     };
     for a in &agency_values {
-        if let Some(code) = text_of(a.get("MACOQUAN")).and_then(|c| AgencyCode::parse(&c).ok()) {
+        if let Some(code) = national_agency(a, known, created)
+            && !agencies.contains(&code)
+        {
             agencies.push(code);
         }
     }
     if agencies.is_empty() {
         agencies.push(options.agency.clone().ok_or(
-            "không xác định được cơ quan thực hiện (COQUANTHUCHIEN không có mã định danh; dùng --agency MÃ_CƠ_QUAN)",
+            "không xác định được cơ quan thực hiện (COQUANTHUCHIEN không có mã định danh hợp lệ, cũng không trùng tên cơ quan nào trong danh mục; dùng --agency MÃ_CƠ_QUAN)",
         )?);
     }
 
@@ -667,6 +759,12 @@ mod tests {
             agencies: [AgencyCode::parse("000.32.00.H56").unwrap()]
                 .into_iter()
                 .collect(),
+            agency_names: [(
+                name_key("UBND xã An Bình"),
+                AgencyCode::parse("000.32.00.H56").unwrap(),
+            )]
+            .into_iter()
+            .collect(),
             fields: HashSet::new(),
         }
     }

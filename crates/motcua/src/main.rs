@@ -1,5 +1,6 @@
 //! `motcua`: the online public-service portal and electronic one-stop back office in one program.
 
+mod agencies;
 mod catalogue_io;
 mod config;
 mod demo;
@@ -61,7 +62,7 @@ enum Command {
         #[command(subcommand)]
         action: HolidaysCommand,
     },
-    /// The agencies of the catalogue: add one (a fresh installation has none), list them.
+    /// The agencies of the catalogue: add one (a fresh installation has none), list, import, export, merge.
     Agency {
         #[command(subcommand)]
         action: AgencyCommand,
@@ -98,11 +99,48 @@ enum AgencyCommand {
         /// Where citizens submit dossiers and collect results.
         #[arg(long)]
         address: Option<String>,
+        /// First day in force (dd/mm/yyyy); today when left out.
+        #[arg(long)]
+        valid_from: Option<String>,
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
-    /// List the agencies: code, level, parent, name (tab-separated).
+    /// List the agencies: code, level, parent, name (tab-separated), and the end date and successor of retired
+    /// ones.
     List {
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
+    /// Add or update agencies from a JSON file (the shape of `export`, or a catalogue file's `agencies`); all
+    /// or nothing. An agency given a successor there is merged into it (its open dossiers move, with history).
+    Import {
+        file: PathBuf,
+        /// Check and report, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
+    /// Write every agency as JSON (to standard output, or --output FILE).
+    Export {
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
+    /// Merge an agency into its successor: it ends the day before --date; its open dossiers, drafts, sub-units
+    /// and online levels move to the successor (each dossier once, with a history event); workflows and roles
+    /// that name it are listed for review.
+    Merge {
+        /// The agency that ends.
+        #[arg(long)]
+        from: String,
+        /// The successor.
+        #[arg(long)]
+        into: String,
+        /// First day of the successor's responsibility (dd/mm/yyyy).
+        #[arg(long)]
+        date: String,
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
@@ -280,23 +318,48 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 parent,
                 level,
                 address,
+                valid_from,
                 database_url,
             } => {
                 let store = open_store(&setup(database_url, None)?, true).await?;
-                add_agency(&store, &code, &name, parent, &level, address).await
+                let input = motcua_domain::AgencyInput {
+                    code,
+                    name,
+                    level,
+                    parent: parent.unwrap_or_default(),
+                    address: address.unwrap_or_default(),
+                    valid_from: valid_from.unwrap_or_default(),
+                    valid_until: String::new(),
+                };
+                agencies::add(&store, input).await
             }
             AgencyCommand::List { database_url } => {
                 let store = open_store(&setup(database_url, None)?, true).await?;
-                for a in store.agencies.list().await.map_err(storage_failure)? {
-                    println!(
-                        "{}\t{}\t{}\t{}",
-                        a.code,
-                        a.level.as_str(),
-                        a.parent.map(|p| p.to_string()).unwrap_or_default(),
-                        a.name
-                    );
-                }
-                Ok(())
+                agencies::list(&store).await
+            }
+            AgencyCommand::Import {
+                file,
+                dry_run,
+                database_url,
+            } => {
+                let store = open_store(&setup(database_url, None)?, true).await?;
+                agencies::import(&store, &file, dry_run).await
+            }
+            AgencyCommand::Export {
+                output,
+                database_url,
+            } => {
+                let store = open_store(&setup(database_url, None)?, true).await?;
+                agencies::export(&store, output).await
+            }
+            AgencyCommand::Merge {
+                from,
+                into,
+                date,
+                database_url,
+            } => {
+                let store = open_store(&setup(database_url, None)?, true).await?;
+                agencies::merge(&store, &from, &into, &date).await
             }
         },
         Command::KhoaKy {
@@ -355,83 +418,6 @@ fn describe(url: &str) -> String {
         }
         _ => url.to_string(),
     }
-}
-
-/// `motcua agency add`: one agency, checked (code, name, level, an existing parent, not already there).
-async fn add_agency(
-    store: &Store,
-    code: &str,
-    name: &str,
-    parent: Option<String>,
-    level: &str,
-    address: Option<String>,
-) -> Result<(), Failure> {
-    use motcua_domain::{Agency, AgencyCode, AgencyLevel, NonEmptyText};
-    let code = AgencyCode::parse(code).map_err(|e| Failure::Other(format!("--code: {e}")))?;
-    let name = NonEmptyText::parse(&motcua_domain::text::normalize(name))
-        .map_err(|e| Failure::Other(format!("--name: {e}")))?;
-    let level = AgencyLevel::parse(level).map_err(|e| Failure::Other(format!("--level: {e}")))?;
-    if level == AgencyLevel::LegacyDistrict {
-        return Err(Failure::Other(
-            "--level: cấp huyện đã bãi bỏ từ 01/07/2025; chọn province hoặc commune".into(),
-        ));
-    }
-    if store
-        .agencies
-        .get(&code)
-        .await
-        .map_err(storage_failure)?
-        .is_some()
-    {
-        return Err(Failure::Other(format!(
-            "--code: cơ quan {code} đã có trong danh mục"
-        )));
-    }
-    let parent = match parent {
-        Some(p) => {
-            let p = AgencyCode::parse(&p).map_err(|e| Failure::Other(format!("--parent: {e}")))?;
-            if store
-                .agencies
-                .get(&p)
-                .await
-                .map_err(storage_failure)?
-                .is_none()
-            {
-                return Err(Failure::Other(format!(
-                    "--parent: cơ quan {p} chưa có trong danh mục (thêm cơ quan cấp trên trước)"
-                )));
-            }
-            Some(p)
-        }
-        None => None,
-    };
-    let agency = Agency {
-        code: code.clone(),
-        name,
-        parent,
-        level,
-        address: address
-            .map(|a| motcua_domain::text::normalize(&a))
-            .filter(|a| !a.is_empty()),
-        valid_from: motcua_domain::vntime::vn_date(time::OffsetDateTime::now_utc()),
-        valid_until: None,
-        successor: None,
-    };
-    agency
-        .validate()
-        .map_err(|e| Failure::Other(e.to_string()))?;
-    store
-        .agencies
-        .upsert(std::slice::from_ref(&agency))
-        .await
-        .map_err(storage_failure)?;
-    println!(
-        "Đã thêm cơ quan {} — {} ({})",
-        agency.code,
-        agency.name,
-        agency.level.label_vi()
-    );
-    Ok(())
 }
 
 /// `motcua khoa-ky`: a key and self-signed certificate for an agency of the catalogue.
@@ -831,24 +817,16 @@ async fn import(
             "--agency: cơ quan {code} chưa có trong danh mục"
         )));
     }
-    let known = catalogue_io::Known {
-        agencies: store
-            .agencies
-            .list()
-            .await
-            .map_err(storage_failure)?
-            .into_iter()
-            .map(|a| a.code)
-            .collect(),
-        fields: store
+    let known = catalogue_io::Known::of(
+        &store.agencies.list().await.map_err(storage_failure)?,
+        store
             .fields
             .list()
             .await
             .map_err(storage_failure)?
             .into_iter()
-            .map(|f| f.code)
-            .collect(),
-    };
+            .map(|f| f.code),
+    );
     let batch = match catalogue_io::parse(&text, &catalogue_io::ImportOptions { agency }, &known) {
         Ok(batch) => batch,
         Err(catalogue_io::ImportError::Rejected(list)) => {

@@ -552,7 +552,10 @@ fn a_fresh_installation_gets_its_agencies_by_hand_then_imports_a_national_file()
         "--level",
         "legacy_district",
     ]));
-    assert!(district.contains("cấp huyện đã bãi bỏ"), "{district}");
+    assert!(
+        district.contains("--level: Cấp huyện đã bãi bỏ"),
+        "{district}"
+    );
     let listed = run_ok(&dir, &["agency", "list", "--database-url", "sqlite://a.db"]);
     assert!(
         listed.contains("000.32.00.H56\tcommune\t000.00.00.H56\tUBND xã An Bình"),
@@ -582,4 +585,143 @@ fn a_fresh_installation_gets_its_agencies_by_hand_then_imports_a_national_file()
         ],
     );
     assert!(said.contains("1 thủ tục mới"), "{said}");
+
+    // records that name our commune by another code but its exact name, or a new unit by its national code
+    let mut by_name = national[0].clone();
+    by_name["MATTHC"] = "1.004837".into();
+    by_name["COQUANTHUCHIEN"] =
+        serde_json::json!([{"MACOQUAN": "H56.32", "TENCOQUAN": "UBND  xã An Bình"}]);
+    let mut new_unit = national[0].clone();
+    new_unit["MATTHC"] = "1.001193".into();
+    new_unit["COQUANTHUCHIEN"] =
+        serde_json::json!([{"MACOQUAN": "000.00.06.H56", "TENCOQUAN": "Sở Tư pháp tỉnh Minh Hòa"}]);
+    std::fs::write(
+        dir.path().join("quoc-gia-2.json"),
+        serde_json::json!([by_name, new_unit]).to_string(),
+    )
+    .unwrap();
+    let said = run_ok(
+        &dir,
+        &[
+            "catalogue",
+            "import",
+            "quoc-gia-2.json",
+            "--database-url",
+            "sqlite://a.db",
+        ],
+    );
+    assert!(
+        said.contains("2 thủ tục mới") && said.contains("1 cơ quan"),
+        "{said}"
+    );
+    let listed = run_ok(&dir, &["agency", "list", "--database-url", "sqlite://a.db"]);
+    assert!(
+        listed.contains("000.00.06.H56\tprovince\t000.00.00.H56\tSở Tư pháp tỉnh Minh Hòa"),
+        "{listed}"
+    );
+    assert_eq!(
+        listed.lines().count(),
+        3,
+        "no agency made for the name we already had: {listed}"
+    );
+
+    // export, add a merged commune in the file, import it back: the merger is run, once
+    run_ok(
+        &dir,
+        &[
+            "agency",
+            "export",
+            "--output",
+            "co-quan.json",
+            "--database-url",
+            "sqlite://a.db",
+        ],
+    );
+    let mut agencies: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("co-quan.json")).unwrap())
+            .unwrap();
+    let list = agencies.as_array_mut().unwrap();
+    assert_eq!(list.len(), 3);
+    list.push(serde_json::json!({
+        "code": "000.33.00.H56", "name": "UBND xã Tân Phú", "parent": "000.00.00.H56", "level": "commune",
+        "valid_from": "2020-01-01"
+    }));
+    std::fs::write(dir.path().join("co-quan.json"), agencies.to_string()).unwrap();
+    let said = run_ok(
+        &dir,
+        &[
+            "agency",
+            "import",
+            "co-quan.json",
+            "--database-url",
+            "sqlite://a.db",
+        ],
+    );
+    assert!(
+        said.contains("4 cơ quan: 1 mới, 3 cập nhật, 0 sáp nhập"),
+        "{said}"
+    );
+    let said = run_ok(
+        &dir,
+        &[
+            "agency",
+            "merge",
+            "--from",
+            "000.33.00.H56",
+            "--into",
+            "000.32.00.H56",
+            "--date",
+            "01/07/2025",
+            "--database-url",
+            "sqlite://a.db",
+        ],
+    );
+    assert!(
+        said.contains("Sáp nhập 000.33.00.H56 vào 000.32.00.H56 từ 01/07/2025: chuyển 0 hồ sơ"),
+        "{said}"
+    );
+    let listed = run_ok(&dir, &["agency", "list", "--database-url", "sqlite://a.db"]);
+    assert!(
+        listed.contains("UBND xã Tân Phú\t(hết hiệu lực 30/06/2025, kế thừa: 000.32.00.H56)"),
+        "{listed}"
+    );
+    let refused = motcua(&dir)
+        .args([
+            "agency",
+            "merge",
+            "--from",
+            "000.33.00.H56",
+            "--into",
+            "000.00.06.H56",
+            "--date",
+            "01/07/2025",
+            "--database-url",
+            "sqlite://a.db",
+        ])
+        .output()
+        .unwrap();
+    assert!(fails_with(refused).contains("đã được sáp nhập vào 000.32.00.H56"));
+    // a file with a dangling parent is refused whole
+    std::fs::write(
+        dir.path().join("sai.json"),
+        serde_json::json!([{"code": "000.35.00.H56", "name": "UBND xã X", "parent": "000.98.00.H56",
+                            "level": "commune", "valid_from": "2020-01-01"}]).to_string(),
+    )
+    .unwrap();
+    let refused = motcua(&dir)
+        .args([
+            "agency",
+            "import",
+            "sai.json",
+            "--database-url",
+            "sqlite://a.db",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr).to_string();
+    assert!(fails_with(refused).contains("có 1 lỗi, chưa nhập gì"));
+    assert!(
+        stderr.contains("Cơ quan thứ 1 (000.35.00.H56): cơ quan cấp trên 000.98.00.H56"),
+        "{stderr}"
+    );
 }

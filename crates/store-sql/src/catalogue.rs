@@ -3,16 +3,26 @@
 use async_trait::async_trait;
 use time::{Date, OffsetDateTime};
 
+use uuid::Uuid;
+
 use motcua_domain::{
-    Agency, AgencyCode, DossierCode, Field, Procedure, ProcedureCode, ServiceLevelAssignment,
+    Agency, AgencyCode, CaseKey, DossierCode, DossierId, DossierStatus, Field, HistoryEvent,
+    Procedure, ProcedureCode, ServiceLevelAssignment,
 };
 use motcua_store::{
     AgencyRepo, CatalogueBatch, CatalogueRepo, CodeCounterRepo, FieldRepo, ImportReport,
-    StoreError, StoreResult, StoredProcedure,
+    MergeReport, Merger, StoreError, StoreResult, StoredProcedure,
     decode::{self, AgencyRow},
 };
 
-use crate::{Conn, SqlStore, dialect::At, int, map_err, on_conn, read, rows::Columns, write};
+use crate::{
+    Conn, SqlStore,
+    dialect::{At, Id},
+    dossiers::{append_event, chain_end_in},
+    int, map_err, on_conn, read,
+    rows::Columns,
+    write,
+};
 
 fn agency_row(row: &impl Columns) -> StoreResult<Agency> {
     AgencyRow {
@@ -72,6 +82,258 @@ impl AgencyRepo for SqlStore {
             rows.iter().map(agency_row).collect()
         })
     }
+
+    async fn merge(&self, m: &Merger) -> StoreResult<MergeReport> {
+        if m.retired == m.successor {
+            return Err(StoreError::Constraint(format!(
+                "cơ quan {} không thể sáp nhập vào chính nó",
+                m.retired
+            )));
+        }
+        let until = m.effective.previous_day().ok_or_else(|| {
+            StoreError::Constraint("ngày sáp nhập nằm ngoài phạm vi cho phép".into())
+        })?;
+        write!(self, |tx, d| {
+            let report = merge_in((&mut *tx).into(), m, until).await?;
+            bump_catalogue_version((&mut *tx).into()).await?;
+            report
+        })
+    }
+}
+
+async fn agency_in(conn: Conn<'_>, code: &AgencyCode) -> StoreResult<Option<Agency>> {
+    let sql = format!("{AGENCY_COLUMNS} WHERE code = $1");
+    on_conn!(conn, |c, d| {
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(code.as_str())
+            .fetch_optional(&mut *c)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(agency_row).transpose()
+    })
+}
+
+/// The statuses of a dossier still being worked on (neither a draft nor finished), as SQL literals.
+fn open_statuses() -> String {
+    DossierStatus::ALL
+        .into_iter()
+        .filter(|s| *s != DossierStatus::Draft && !s.is_terminal())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The body of [`AgencyRepo::merge`] on the caller's transaction.
+async fn merge_in(conn: Conn<'_>, m: &Merger, until: Date) -> StoreResult<MergeReport> {
+    on_conn!(conn, |c, d| {
+        let retired = agency_in((&mut *c).into(), &m.retired)
+            .await?
+            .ok_or_else(|| {
+                StoreError::Constraint(format!("cơ quan {} không tồn tại", m.retired))
+            })?;
+        let successor = agency_in((&mut *c).into(), &m.successor)
+            .await?
+            .ok_or_else(|| {
+                StoreError::Constraint(format!("cơ quan {} không tồn tại", m.successor))
+            })?;
+        if let Some(other) = retired.successor.as_ref().filter(|s| **s != m.successor) {
+            return Err(StoreError::Conflict(format!(
+                "cơ quan {} đã được sáp nhập vào {other}",
+                retired.code
+            )));
+        }
+        if m.effective <= retired.valid_from {
+            return Err(StoreError::Constraint(format!(
+                "ngày sáp nhập phải sau ngày {} cơ quan {} bắt đầu hiệu lực",
+                motcua_domain::vntime::format_date(retired.valid_from),
+                retired.code
+            )));
+        }
+        if successor.valid_until.is_some_and(|u| u < m.effective) {
+            return Err(StoreError::Constraint(format!(
+                "cơ quan kế thừa {} đã hết hiệu lực trước ngày sáp nhập",
+                successor.code
+            )));
+        }
+        // the successor must not itself (through its own successors) end in the retired agency
+        let mut next = successor.successor.clone();
+        for _ in 0..64 {
+            let Some(code) = next else { break };
+            if code == m.retired {
+                return Err(StoreError::Constraint(format!(
+                    "cơ quan {} đã được sáp nhập vào {}: không thể sáp nhập ngược lại",
+                    successor.code, retired.code
+                )));
+            }
+            next = agency_in((&mut *c).into(), &code)
+                .await?
+                .and_then(|a| a.successor);
+        }
+        let reason = format!(
+            "Chuyển từ {} ({}) sang {} ({}) do sáp nhập, từ ngày {}",
+            retired.name,
+            retired.code,
+            successor.name,
+            successor.code,
+            motcua_domain::vntime::format_date(m.effective)
+        );
+        let mut report = MergeReport::default();
+        {
+            if retired.successor.is_none() {
+                sqlx::query(
+                "UPDATE agencies SET valid_until = $1, successor_code = $2, updated_at = $3 WHERE code = $4",
+            )
+            .bind(until)
+            .bind(m.successor.as_str())
+            .bind(At(m.at))
+            .bind(m.retired.as_str())
+            .execute(&mut *c)
+            .await
+            .map_err(map_err)?;
+            }
+            let children = sqlx::query(
+                "UPDATE agencies SET parent_code = $1, updated_at = $2 WHERE parent_code = $3 \
+             AND (valid_until IS NULL OR valid_until >= $4)",
+            )
+            .bind(m.successor.as_str())
+            .bind(At(m.at))
+            .bind(m.retired.as_str())
+            .bind(m.effective)
+            .execute(&mut *c)
+            .await
+            .map_err(map_err)?;
+            report.children_moved = u32::try_from(children.rows_affected()).unwrap_or(u32::MAX);
+
+            let sql = format!(
+                "SELECT id, code, status FROM dossiers WHERE agency_code = $1 AND status IN ({}) \
+             ORDER BY code{}",
+                open_statuses(),
+                d.binary()
+            );
+            let open = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(m.retired.as_str())
+                .fetch_all(&mut *c)
+                .await
+                .map_err(map_err)?;
+            for row in &open {
+                let id = DossierId(row.id("id")?);
+                let status = decode::dossier_status(&row.text("status")?)?;
+                sqlx::query("UPDATE dossiers SET agency_code = $1, updated_at = $2 WHERE id = $3")
+                    .bind(m.successor.as_str())
+                    .bind(At(m.at))
+                    .bind(Id(id.0))
+                    .execute(&mut *c)
+                    .await
+                    .map_err(map_err)?;
+                let prev = chain_end_in((&mut *c).into(), id).await?;
+                let event = HistoryEvent::seal(
+                    Uuid::now_v7(),
+                    id,
+                    prev,
+                    m.at,
+                    m.actor.clone(),
+                    Some(status),
+                    status,
+                    Some(reason.clone()),
+                    None,
+                );
+                append_event((&mut *c).into(), &event).await?;
+                report.moved.push(decode::dossier_code(&row.text("code")?)?);
+            }
+            sqlx::query(
+            "UPDATE dossier_steps SET agency_code = $1 WHERE agency_code = $2 AND ended_at IS NULL",
+        )
+        .bind(m.successor.as_str())
+        .bind(m.retired.as_str())
+        .execute(&mut *c)
+        .await
+        .map_err(map_err)?;
+            let drafts = sqlx::query(
+            "UPDATE drafts SET agency_code = $1, updated_at = $2 WHERE agency_code = $3 AND dossier_id IS NULL",
+        )
+        .bind(m.successor.as_str())
+        .bind(At(m.at))
+        .bind(m.retired.as_str())
+        .execute(&mut *c)
+        .await
+        .map_err(map_err)?;
+            report.drafts_moved = u32::try_from(drafts.rows_affected()).unwrap_or(u32::MAX);
+
+            // online levels: the retired agency's levels in force become the successor's where it has none
+            let in_force = |agency: &AgencyCode| {
+                let sql = format!(
+                    "{LEVELS_IN_FORCE} AND s.agency_code = $2 {}",
+                    levels_order(d)
+                );
+                (sql, agency.as_str().to_string())
+            };
+            let (sql, code) = in_force(&m.retired);
+            let theirs = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(m.effective)
+                .bind(code)
+                .fetch_all(&mut *c)
+                .await
+                .map_err(map_err)?
+                .iter()
+                .map(level_row)
+                .collect::<StoreResult<Vec<_>>>()?;
+            let (sql, code) = in_force(&m.successor);
+            let ours = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(m.effective)
+                .bind(code)
+                .fetch_all(&mut *c)
+                .await
+                .map_err(map_err)?
+                .iter()
+                .map(level_row)
+                .collect::<StoreResult<Vec<_>>>()?;
+            for level in theirs {
+                match ours
+                    .iter()
+                    .find(|o| o.procedure == level.procedure && o.case == level.case)
+                {
+                    Some(o) if o.level == level.level => {}
+                    Some(_) => report.levels_to_review.push(level),
+                    None => {
+                        let carried = ServiceLevelAssignment {
+                            agency: m.successor.clone(),
+                            effective_from: m.effective,
+                            ..level
+                        };
+                        set_level((&mut *c).into(), &carried).await?;
+                        report.levels_carried.push(carried);
+                    }
+                }
+            }
+
+            let sql = format!(
+                "SELECT w.procedure_code, w.case_key FROM workflows w WHERE w.steps LIKE $1 AND w.version = \
+             (SELECT MAX(l.version) FROM workflows l WHERE l.procedure_code = w.procedure_code \
+             AND l.case_key = w.case_key) ORDER BY w.procedure_code{0}, w.case_key{0}",
+                d.binary()
+            );
+            for row in sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(format!("%\"{}\"%", m.retired))
+                .fetch_all(&mut *c)
+                .await
+                .map_err(map_err)?
+            {
+                let case = CaseKey::parse(&row.text("case_key")?)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                report
+                    .workflows_to_review
+                    .push((decode::procedure_code(&row.text("procedure_code")?)?, case));
+            }
+            let grants =
+                sqlx::query("SELECT COUNT(*) AS n FROM role_grants WHERE agency_code = $1")
+                    .bind(m.retired.as_str())
+                    .fetch_one(&mut *c)
+                    .await
+                    .map_err(map_err)?;
+            report.grants_to_review = u32::try_from(grants.big("n")?).unwrap_or(u32::MAX);
+        }
+        Ok(report)
+    })
 }
 
 #[async_trait]

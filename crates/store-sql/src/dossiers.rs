@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use motcua_domain::{
-    Dossier, DossierCode, DossierId, HistoryEvent, NewDossier, ProcedureCode, Transition,
+    Dossier, DossierCode, DossierId, EventHash, HistoryEvent, NewDossier, ProcedureCode, Transition,
 };
 use motcua_store::{
     DossierRepo, StoreError, StoreResult,
@@ -108,20 +108,7 @@ pub(crate) async fn transition_in(conn: Conn<'_>, t: &Transition) -> StoreResult
                 )),
             });
         }
-        let last = sqlx::query(
-            "SELECT seq, hash FROM dossier_events WHERE dossier_id = $1 ORDER BY seq DESC LIMIT 1",
-        )
-        .bind(Id(t.dossier.0))
-        .fetch_optional(&mut *c)
-        .await
-        .map_err(map_err)?;
-        let prev = match last {
-            None => None,
-            Some(row) => Some((
-                decode::version(row.int("seq")?)?,
-                decode::event_hash(&row.text("hash")?)?,
-            )),
-        };
+        let prev = chain_end_in((&mut *c).into(), t.dossier).await?;
         let event = HistoryEvent::seal(
             t.event_id,
             t.dossier,
@@ -135,6 +122,29 @@ pub(crate) async fn transition_in(conn: Conn<'_>, t: &Transition) -> StoreResult
         );
         append_event((&mut *c).into(), &event).await?;
         Ok(event)
+    })
+}
+
+/// The sequence number and hash of a dossier's last history event, to chain the next one to.
+pub(crate) async fn chain_end_in(
+    conn: Conn<'_>,
+    dossier: DossierId,
+) -> StoreResult<Option<(u32, EventHash)>> {
+    on_conn!(conn, |c, d| {
+        let last = sqlx::query(
+            "SELECT seq, hash FROM dossier_events WHERE dossier_id = $1 ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(Id(dossier.0))
+        .fetch_optional(&mut *c)
+        .await
+        .map_err(map_err)?;
+        last.map(|row| {
+            Ok((
+                decode::version(row.int("seq")?)?,
+                decode::event_hash(&row.text("hash")?)?,
+            ))
+        })
+        .transpose()
     })
 }
 

@@ -98,7 +98,7 @@ pub fn dossier_code(value: &str) -> StoreResult<DossierCode> {
     DossierCode::parse(value).map_err(|e| corrupt("dossier code", e))
 }
 
-fn status(value: &str) -> StoreResult<DossierStatus> {
+pub fn dossier_status(value: &str) -> StoreResult<DossierStatus> {
     DossierStatus::parse(value).map_err(|e| corrupt("dossier status", e))
 }
 
@@ -128,7 +128,7 @@ impl DossierRow {
             procedure_version: version(self.procedure_version)?,
             case: CaseKey::parse(&self.case_key).map_err(|e| corrupt("case key", e))?,
             channel: Channel::parse(&self.channel).map_err(|e| corrupt("channel", e))?,
-            status: status(&self.status)?,
+            status: dossier_status(&self.status)?,
             applicant_name: text(&self.applicant_name, "applicant name")?,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -164,8 +164,12 @@ impl EventRow {
             seq: version(self.seq)?,
             at: self.at,
             actor: self.actor,
-            from: self.from_status.as_deref().map(status).transpose()?,
-            to: status(&self.to_status)?,
+            from: self
+                .from_status
+                .as_deref()
+                .map(dossier_status)
+                .transpose()?,
+            to: dossier_status(&self.to_status)?,
             reason: self.reason,
             due_at: self.due_at,
             prev_hash: self.prev_hash.as_deref().map(event_hash).transpose()?,

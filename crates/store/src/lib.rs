@@ -70,6 +70,42 @@ pub trait AgencyRepo: Send + Sync {
     async fn get(&self, code: &AgencyCode) -> StoreResult<Option<Agency>>;
     /// All agencies, ordered by code.
     async fn list(&self) -> StoreResult<Vec<Agency>>;
+    /// Merge one agency into another in one transaction (see [`Merger`]). Running the same merger again moves
+    /// nothing twice; merging a retired agency into a different successor is a [`StoreError::Conflict`].
+    async fn merge(&self, merger: &Merger) -> StoreResult<MergeReport>;
+}
+
+/// A merger (sáp nhập): `retired` ends on the day before `effective` and `successor` takes over its open work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merger {
+    pub retired: AgencyCode,
+    pub successor: AgencyCode,
+    /// The first day the successor answers for the retired agency's work.
+    pub effective: Date,
+    pub at: OffsetDateTime,
+    /// Who ran it (an account id, or `cli`), recorded in each moved dossier's history.
+    pub actor: String,
+}
+
+/// What a merger did, and what it left for an administrator to review.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MergeReport {
+    /// Open dossiers now at the successor, each with a history event; closed ones stay under the retired
+    /// agency and keep their codes.
+    pub moved: Vec<DossierCode>,
+    /// Unsent drafts now addressed to the successor.
+    pub drafts_moved: u32,
+    /// Agencies below the retired one, now below the successor.
+    pub children_moved: u32,
+    /// Online levels in force at the retired agency, now also in force at the successor from `effective`.
+    pub levels_carried: Vec<ServiceLevelAssignment>,
+    /// Cases where the successor already has its own level, different from the retired agency's: kept, to
+    /// review.
+    pub levels_to_review: Vec<ServiceLevelAssignment>,
+    /// Processing workflows with a step done by the retired agency: to be saved again with the successor.
+    pub workflows_to_review: Vec<(ProcedureCode, CaseKey)>,
+    /// Officers' roles held at the retired agency: to be granted again at the successor where still needed.
+    pub grants_to_review: u32,
 }
 
 /// Fields (lĩnh vực).

@@ -86,6 +86,8 @@ contract!(
     a_dossier_keeps_one_rating_code,
     a_delivery_by_post_moves_one_stage_at_a_time,
     searches_with_few_results_are_counted_per_query,
+    a_merger_moves_open_dossiers_once_with_history,
+    a_merger_is_refused_when_it_cannot_hold,
 );
 
 fn code(text: &str) -> AgencyCode {
@@ -3252,4 +3254,193 @@ async fn a_dossier_is_rated_once_and_counted_for_its_agency(store: &Store) {
         .await
         .unwrap();
     assert_eq!(later.total(), 0, "only ratings since the given time");
+}
+
+async fn a_merger_moves_open_dossiers_once_with_history(store: &Store) {
+    use motcua_store::Merger;
+    fixtures::seed_minimal(store).await;
+    let p = ProcedureCode::parse(PROCEDURE).unwrap();
+    let case = CaseKey::parse("mac-dinh").unwrap();
+    // a commune under the retired agency, one open and one finished dossier there, a level and a workflow
+    let mut child = fixtures::agency("000.17.06.H56", "UBND xã Hòa Bình");
+    child.parent = Some(code(AGENCY));
+    store.agencies.upsert(&[child.clone()]).await.unwrap();
+    let open = submitted_dossier(store).await;
+    let finished_code = store
+        .codes
+        .reserve(&code(AGENCY), date!(2023 - 10 - 27))
+        .await
+        .unwrap();
+    let mut finished = new_dossier(finished_code);
+    finished.status = DossierStatus::Refused;
+    let finished = store.dossiers.create(&finished).await.unwrap();
+    let level = |agency: &str, level, from| ServiceLevelAssignment {
+        procedure: p.clone(),
+        case: case.clone(),
+        agency: code(agency),
+        level,
+        effective_from: from,
+    };
+    store
+        .catalogue
+        .set_service_level(&level(
+            AGENCY,
+            OnlineServiceLevel::Level4,
+            date!(2024 - 01 - 01),
+        ))
+        .await
+        .unwrap();
+    let mut flow = motcua_domain::workflow::Workflow::default_for(Some(40));
+    flow.steps[0].agency = Some(code(AGENCY));
+    store
+        .workflows
+        .save_workflow(&p, &case, &flow, datetime!(2024-01-02 02:00 UTC), "admin")
+        .await
+        .unwrap();
+
+    let merger = Merger {
+        retired: code(AGENCY),
+        successor: code(OTHER_AGENCY),
+        effective: date!(2025 - 07 - 01),
+        at: datetime!(2025-07-01 01:00 UTC),
+        actor: "admin".into(),
+    };
+    let report = store.agencies.merge(&merger).await.unwrap();
+    assert_eq!(report.moved, vec![open.code.clone()]);
+    assert_eq!(report.children_moved, 1);
+    assert_eq!(
+        report.levels_carried,
+        vec![level(
+            OTHER_AGENCY,
+            OnlineServiceLevel::Level4,
+            date!(2025 - 07 - 01)
+        )]
+    );
+    assert!(report.levels_to_review.is_empty());
+    assert_eq!(report.workflows_to_review, vec![(p.clone(), case.clone())]);
+
+    let retired = store.agencies.get(&code(AGENCY)).await.unwrap().unwrap();
+    assert_eq!(retired.valid_until, Some(date!(2025 - 06 - 30)));
+    assert_eq!(retired.successor, Some(code(OTHER_AGENCY)));
+    retired.validate().unwrap();
+    assert_eq!(
+        store
+            .agencies
+            .get(&child.code)
+            .await
+            .unwrap()
+            .unwrap()
+            .parent,
+        Some(code(OTHER_AGENCY))
+    );
+    // the open dossier is at the successor under its old code, with one more chained event in the same status
+    let moved = store
+        .dossiers
+        .get_by_code(&open.code)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(moved.agency, code(OTHER_AGENCY));
+    assert_eq!(moved.status, DossierStatus::Submitted);
+    let history = store.dossiers.history(open.id).await.unwrap();
+    assert_eq!(history.len(), 2);
+    let last = &history[1];
+    assert_eq!(last.from, Some(DossierStatus::Submitted));
+    assert_eq!(last.to, DossierStatus::Submitted);
+    assert_eq!(last.prev_hash, Some(history[0].hash));
+    let reason = last.reason.as_deref().unwrap();
+    assert!(
+        reason.contains("sáp nhập") && reason.contains(OTHER_AGENCY),
+        "{reason}"
+    );
+    // the finished one stays where it was decided
+    assert_eq!(
+        store
+            .dossiers
+            .get(finished.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .agency,
+        code(AGENCY)
+    );
+    assert_eq!(store.dossiers.history(finished.id).await.unwrap().len(), 1);
+    let levels = store
+        .catalogue
+        .service_levels(&p, date!(2025 - 07 - 01))
+        .await
+        .unwrap();
+    assert!(
+        levels
+            .iter()
+            .any(|l| l.agency == code(OTHER_AGENCY) && l.level == OnlineServiceLevel::Level4)
+    );
+
+    // the same merger again moves nothing twice
+    let again = store.agencies.merge(&merger).await.unwrap();
+    assert!(
+        again.moved.is_empty() && again.levels_carried.is_empty(),
+        "{again:?}"
+    );
+    assert_eq!(store.dossiers.history(open.id).await.unwrap().len(), 2);
+}
+
+async fn a_merger_is_refused_when_it_cannot_hold(store: &Store) {
+    use motcua_store::Merger;
+    let dossier = submitted_dossier(store).await;
+    store
+        .agencies
+        .upsert(&[fixtures::agency("000.00.08.H56", "Sở Nội vụ")])
+        .await
+        .unwrap();
+    let merger = |retired: &str, successor: &str| Merger {
+        retired: code(retired),
+        successor: code(successor),
+        effective: date!(2025 - 07 - 01),
+        at: datetime!(2025-07-01 01:00 UTC),
+        actor: "admin".into(),
+    };
+    for (bad, what) in [
+        (merger(AGENCY, AGENCY), "into itself"),
+        (merger(AGENCY, "000.99.99.H56"), "into an unknown agency"),
+        (
+            Merger {
+                effective: date!(2019 - 01 - 01),
+                ..merger(AGENCY, OTHER_AGENCY)
+            },
+            "before the agency began",
+        ),
+    ] {
+        let err = store.agencies.merge(&bad).await.unwrap_err();
+        assert!(matches!(err, StoreError::Constraint(_)), "{what}: {err:?}");
+    }
+    // nothing moved by the refusals
+    assert_eq!(
+        store
+            .dossiers
+            .get(dossier.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .agency,
+        code(AGENCY)
+    );
+    store
+        .agencies
+        .merge(&merger(AGENCY, OTHER_AGENCY))
+        .await
+        .unwrap();
+    // merged already into another successor, or back into the agency it was merged into
+    let err = store
+        .agencies
+        .merge(&merger(AGENCY, "000.00.08.H56"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    let err = store
+        .agencies
+        .merge(&merger(OTHER_AGENCY, AGENCY))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Constraint(_)), "{err:?}");
 }

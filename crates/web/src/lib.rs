@@ -22,7 +22,7 @@ pub(crate) use shared::{
 pub use shared::{auth, catalogue, files, misses, payments, postal, seals, session};
 
 use accounts::{login, password_reset, profile, registration};
-use admin::{audit_trail, holidays, officers, search_log, workflows};
+use admin::{agencies, audit_trail, holidays, officers, search_log, workflows};
 use citizen::{
     apply, attachments, delivery, lookup, payment, rating, submit, supplement, tracking,
 };
@@ -234,6 +234,9 @@ routes! {
     "/quan-tri/quy-trinh" => get(workflows::list);
     "/quan-tri/quy-trinh/{procedure}/{case}" => get(workflows::edit_page).post(workflows::save);
     "/quan-tri/can-bo" => get(officers::list).post(officers::create);
+    "/quan-tri/co-quan" => get(agencies::list).post(agencies::create);
+    "/quan-tri/co-quan/{agency}" => get(agencies::edit).post(agencies::save);
+    "/quan-tri/co-quan/{agency}/sap-nhap" => post(agencies::merge);
     "/quan-tri/can-bo/{id}/vai-tro" => post(officers::change_grant);
     "/phien/trang-thai" => get(login::status);
     "/nop-ho-so/{code}/{case}/{agency}" => get(apply::start_page).post(apply::start);

@@ -172,6 +172,16 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("POST", "/quan-tri/can-bo", Rule::Administer),
     // which agency's roles may be changed depends on the grant posted: tests/officers.rs
     ("POST", "/quan-tri/can-bo/{id}/vai-tro", Rule::Administer),
+    // which agencies may be edited or merged depends on the administrator's grants: tests/agencies.rs
+    ("GET", "/quan-tri/co-quan", Rule::Administer),
+    ("POST", "/quan-tri/co-quan", Rule::Administer),
+    ("GET", "/quan-tri/co-quan/{agency}", Rule::Administer),
+    ("POST", "/quan-tri/co-quan/{agency}", Rule::Administer),
+    (
+        "POST",
+        "/quan-tri/co-quan/{agency}/sap-nhap",
+        Rule::Administer,
+    ),
     ("GET", "/nop-ho-so/{code}/{case}/{agency}", Rule::LoggedIn),
     ("POST", "/nop-ho-so/{code}/{case}/{agency}", Rule::LoggedIn),
     ("GET", "/ho-so-nhap/{id}", Rule::Owner),

@@ -1,6 +1,7 @@
-//! Administration: officers and their roles, workflows per procedure case, holidays, the security audit trail, and
+//! Administration: the agency tree, officers and their roles, workflows per procedure case, holidays, the security audit trail, and
 //! (for editors) the searches that found little.
 
+pub(crate) mod agencies;
 pub(crate) mod audit_trail;
 pub(crate) mod holidays;
 pub(crate) mod officers;

@@ -165,8 +165,26 @@ impl CatalogueView {
         let mut entries = Vec::with_capacity(procedures.len());
         let mut documents = Vec::with_capacity(procedures.len());
         for stored in procedures {
-            let p = stored.procedure;
-            let levels = levels.remove(p.code.as_str()).unwrap_or_default();
+            let mut p = stored.procedure;
+            // a merged agency's procedures are carried out by its successor; a dissolved one's by no one
+            let mut carried_out_by: Vec<AgencyCode> = Vec::with_capacity(p.agencies.len());
+            for a in &p.agencies {
+                let now = if agency_by_code.contains_key(a) {
+                    motcua_domain::agency::in_force(&agencies, a, as_of).map(|x| x.code.clone())
+                } else {
+                    Some(a.clone())
+                };
+                if let Some(now) = now.filter(|n| !carried_out_by.contains(n)) {
+                    carried_out_by.push(now);
+                }
+            }
+            p.agencies = carried_out_by;
+            let mut levels = levels.remove(p.code.as_str()).unwrap_or_default();
+            levels.retain(|l| {
+                agency_by_code
+                    .get(&l.agency)
+                    .is_none_or(|&i| agencies[i].is_valid_on(as_of))
+            });
             let mut texts = vec![(Section::Code, p.code.to_string())];
             for f in &p.fields {
                 if let Some(&i) = field_by_code.get(f) {
