@@ -235,6 +235,49 @@ pub struct Synonyms {
 }
 
 impl Synonyms {
+    /// Read a table edited by hand: like [`Synonyms::parse`], but every line that is not a rule or a note is
+    /// reported with its number (from 1) and what is wrong, in Vietnamese.
+    pub fn check(text: &str) -> Result<Synonyms, Vec<(usize, String)>> {
+        let mut problems = Vec::new();
+        let phrase_ok = |phrase: &str| !tokenize(&phrase.nfc().collect::<String>()).is_empty();
+        for (i, line) in text.lines().map(str::trim).enumerate() {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let problem = if line.chars().count() > 300 {
+                Some("dòng dài quá 300 ký tự".to_string())
+            } else if let Some((from, to)) = line.split_once("->") {
+                if to.contains("->") || from.contains('|') || to.contains('|') {
+                    Some("mỗi dòng chỉ một quy tắc: \"a -> b\" hoặc \"a | b | c\"".to_string())
+                } else if !phrase_ok(from) || !phrase_ok(to) {
+                    Some("cần cụm từ ở cả hai bên dấu ->".to_string())
+                } else {
+                    None
+                }
+            } else {
+                let phrases: Vec<&str> = line.split('|').collect();
+                if phrases.len() < 2 {
+                    Some(
+                        "cần ít nhất hai cách gọi, cách nhau bằng dấu | (hoặc \"a -> b\")"
+                            .to_string(),
+                    )
+                } else if !phrases.iter().all(|p| phrase_ok(p)) {
+                    Some("có cách gọi để trống giữa hai dấu |".to_string())
+                } else {
+                    None
+                }
+            };
+            if let Some(problem) = problem {
+                problems.push((i + 1, problem));
+            }
+        }
+        if problems.is_empty() {
+            Ok(Synonyms::parse(text))
+        } else {
+            Err(problems)
+        }
+    }
+
     /// Read a table: a line `a | b | c` makes its phrases equivalent, `a -> b` reads a as b; `#` starts a note.
     pub fn parse(text: &str) -> Synonyms {
         let words = |phrase: &str| -> Vec<String> {
@@ -752,6 +795,33 @@ fn escape_into(text: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_table_edited_by_hand_is_checked_line_by_line() {
+        assert!(
+            Synonyms::check(SYNONYMS).is_ok(),
+            "the built-in table is valid"
+        );
+        let text = "# ghi chú\ncccd | căn cước\nsổ đỏ ->\nchỉ một cách gọi\na | | b\nx -> y -> z\n\nbằng lái -> giấy phép lái xe";
+        let problems: Vec<usize> = Synonyms::check(text)
+            .unwrap_err()
+            .into_iter()
+            .map(|p| p.0)
+            .collect();
+        assert_eq!(problems, vec![3, 4, 5, 6]);
+        let docs = || {
+            vec![Document {
+                key: "1".into(),
+                name: "Cấp đổi giấy phép lái xe".into(),
+                texts: vec![],
+            }]
+        };
+        let without = Index::build(docs()).with_synonyms(Synonyms::default());
+        assert!(without.search("glx").hits.is_empty());
+        let with =
+            Index::build(docs()).with_synonyms(Synonyms::check("glx -> giấy phép lái xe").unwrap());
+        assert_eq!(with.search("glx").hits.len(), 1);
+    }
     use proptest::prelude::*;
 
     #[test]

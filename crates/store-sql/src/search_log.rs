@@ -3,9 +3,11 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use motcua_store::{SearchLogRepo, SearchMiss, StoreError, StoreResult};
+use motcua_store::{SearchLogRepo, SearchMiss, StoreError, StoreResult, SynonymTable};
 
-use crate::{SqlStore, dialect::At, map_err, read, rows::Columns, write};
+use crate::{
+    SqlStore, catalogue::bump_catalogue_version, dialect::At, map_err, read, rows::Columns, write,
+};
 
 #[async_trait]
 impl SearchLogRepo for SqlStore {
@@ -53,6 +55,41 @@ impl SearchLogRepo for SqlStore {
                     })
                 })
                 .collect()
+        })
+    }
+
+    async fn synonyms(&self) -> StoreResult<Option<SynonymTable>> {
+        read!(self, |pool, d| {
+            let row =
+                sqlx::query("SELECT body, saved_at, saved_by FROM search_synonyms WHERE id = 1")
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(map_err)?;
+            row.map(|r| {
+                Ok(SynonymTable {
+                    text: r.text("body")?,
+                    saved_at: r.at("saved_at")?,
+                    saved_by: r.text("saved_by")?,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    async fn save_synonyms(&self, table: &SynonymTable) -> StoreResult<()> {
+        write!(self, |tx, d| {
+            sqlx::query(
+                "INSERT INTO search_synonyms (id, body, saved_at, saved_by) VALUES (1, $1, $2, $3) \
+                 ON CONFLICT (id) DO UPDATE SET body = excluded.body, saved_at = excluded.saved_at, \
+                 saved_by = excluded.saved_by",
+            )
+            .bind(&table.text)
+            .bind(At(table.saved_at))
+            .bind(&table.saved_by)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            bump_catalogue_version((&mut *tx).into()).await?;
         })
     }
 }

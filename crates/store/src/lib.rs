@@ -731,6 +731,19 @@ pub trait SearchLogRepo: Send + Sync {
     async fn record_miss(&self, query: &str, results: u32, at: OffsetDateTime) -> StoreResult<()>;
     /// The misses seen since `since`, most frequent first.
     async fn misses(&self, since: OffsetDateTime, limit: u32) -> StoreResult<Vec<SearchMiss>>;
+    /// The synonym table as editors last saved it (`None`: never saved, the built-in one applies).
+    async fn synonyms(&self) -> StoreResult<Option<SynonymTable>>;
+    /// Replace the synonym table; every node rebuilds its search index (the catalogue version grows).
+    async fn save_synonyms(&self, table: &SynonymTable) -> StoreResult<()>;
+}
+
+/// The synonym and abbreviation table of catalogue search, as text (see `motcua_search::Synonyms`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SynonymTable {
+    pub text: String,
+    pub saved_at: OffsetDateTime,
+    /// The editor's account id.
+    pub saved_by: String,
 }
 
 /// Results by post.

@@ -88,6 +88,7 @@ contract!(
     searches_with_few_results_are_counted_per_query,
     a_merger_moves_open_dossiers_once_with_history,
     a_merger_is_refused_when_it_cannot_hold,
+    the_synonym_table_is_replaced_whole_and_every_node_notices,
 );
 
 fn code(text: &str) -> AgencyCode {
@@ -3443,4 +3444,30 @@ async fn a_merger_is_refused_when_it_cannot_hold(store: &Store) {
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Constraint(_)), "{err:?}");
+}
+
+async fn the_synonym_table_is_replaced_whole_and_every_node_notices(store: &Store) {
+    use motcua_store::SynonymTable;
+    assert_eq!(store.search_log.synonyms().await.unwrap(), None);
+    let version = store.catalogue.catalogue_version().await.unwrap();
+    let table = |text: &str| SynonymTable {
+        text: text.into(),
+        saved_at: datetime!(2026-11-29 07:00 UTC),
+        saved_by: "editor".into(),
+    };
+    store
+        .search_log
+        .save_synonyms(&table("cccd | căn cước"))
+        .await
+        .unwrap();
+    store
+        .search_log
+        .save_synonyms(&table("gplx | bằng lái"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.search_log.synonyms().await.unwrap(),
+        Some(table("gplx | bằng lái"))
+    );
+    assert!(store.catalogue.catalogue_version().await.unwrap() > version);
 }

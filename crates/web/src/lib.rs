@@ -22,7 +22,7 @@ pub(crate) use shared::{
 pub use shared::{auth, catalogue, files, misses, payments, postal, seals, session};
 
 use accounts::{login, password_reset, profile, registration};
-use admin::{agencies, audit_trail, holidays, officers, search_log, workflows};
+use admin::{agencies, audit_trail, holidays, officers, search_log, synonyms, workflows};
 use citizen::{
     apply, attachments, delivery, lookup, payment, rating, submit, supplement, tracking,
 };
@@ -231,6 +231,7 @@ routes! {
     "/quan-tri/nhat-ky-bao-mat" => get(audit_trail::security_audit);
     "/quan-tri/ngay-nghi" => get(holidays::page).post(holidays::change);
     "/quan-tri/tim-kiem" => get(search_log::page);
+    "/quan-tri/tu-dong-nghia" => get(synonyms::page).post(synonyms::save);
     "/quan-tri/quy-trinh" => get(workflows::list);
     "/quan-tri/quy-trinh/{procedure}/{case}" => get(workflows::edit_page).post(workflows::save);
     "/quan-tri/can-bo" => get(officers::list).post(officers::create);

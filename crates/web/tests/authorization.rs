@@ -156,6 +156,8 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("GET", "/quan-tri/nhat-ky-bao-mat", Rule::Administer),
     ("GET", "/quan-tri/ngay-nghi", Rule::Administer),
     ("GET", "/quan-tri/tim-kiem", Rule::EditContent),
+    ("GET", "/quan-tri/tu-dong-nghia", Rule::EditContent),
+    ("POST", "/quan-tri/tu-dong-nghia", Rule::EditContent),
     ("POST", "/quan-tri/ngay-nghi", Rule::Administer),
     ("GET", "/quan-tri/quy-trinh", Rule::Administer),
     (

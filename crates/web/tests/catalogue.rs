@@ -560,3 +560,65 @@ async fn searches_that_find_little_are_logged_without_personal_data_for_editors(
         axum::http::StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn an_editor_teaches_search_a_new_everyday_name() {
+    let app = catalogue().await;
+    let before = app.get("/thu-tuc?q=zzkhaisinh").await;
+    assert!(
+        before.body.contains("Tìm thấy 0 thủ tục"),
+        "{}",
+        before.body
+    );
+    let editor = support::person(
+        "Vũ Thị Giang",
+        "giang@minhhoa.example.vn",
+        motcua_domain::AccountKind::Officer,
+        &[&format!("editor@{}", fixtures::AGENCY)],
+    );
+    let cookie = support::session_for(&app, &editor, "e").await;
+    let page = app
+        .get_with_cookie("/quan-tri/tu-dong-nghia", &cookie)
+        .await;
+    assert!(
+        page.body.contains("cccd | căn cước công dân"),
+        "the built-in table to start from"
+    );
+
+    // a broken line: refused with its number, what was typed kept
+    let typed = "cccd | căn cước\nzzkhaisinh ->";
+    let refused = app
+        .post_form(
+            "/quan-tri/tu-dong-nghia",
+            &support::encode_form(&[("bang", typed)]),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(refused.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .body
+            .contains("Dòng 2: cần cụm từ ở cả hai bên dấu -&#62;"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("zzkhaisinh -&#62;</textarea>"));
+
+    let saved = app
+        .post_form(
+            "/quan-tri/tu-dong-nghia",
+            &support::encode_form(&[("bang", "zzkhaisinh -> khai sinh\r\n")]),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(saved.status, axum::http::StatusCode::SEE_OTHER);
+    let after = app.get("/thu-tuc?q=zzkhaisinh").await;
+    assert!(
+        after.body.contains("href=\"/thu-tuc/1.001193\""),
+        "{}",
+        after.body
+    );
+    let table = app.db.store.search_log.synonyms().await.unwrap().unwrap();
+    assert_eq!(table.text, "zzkhaisinh -> khai sinh");
+    assert_eq!(table.saved_by, editor.id.to_string());
+}

@@ -1,9 +1,10 @@
 //! Administration: the agency tree, officers and their roles, workflows per procedure case, holidays, the security audit trail, and
-//! (for editors) the searches that found little.
+//! (for editors) the searches that found little and the synonym table of search.
 
 pub(crate) mod agencies;
 pub(crate) mod audit_trail;
 pub(crate) mod holidays;
 pub(crate) mod officers;
 pub(crate) mod search_log;
+pub(crate) mod synonyms;
 pub(crate) mod workflows;

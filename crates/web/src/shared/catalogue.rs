@@ -139,7 +139,15 @@ impl CatalogueView {
             .into_iter()
             .map(|(code, _)| code.to_string())
             .collect();
-        let mut view = Self::build(version, today, agencies, fields, procedures, levels);
+        // editors' table, when they have saved one; the built-in one otherwise
+        let synonyms = store
+            .search_log
+            .synonyms()
+            .await?
+            .map(|t| motcua_search::Synonyms::parse(&t.text));
+        let mut view = Self::build(
+            version, today, agencies, fields, procedures, levels, synonyms,
+        );
         view.set_most_used(most_used);
         Ok(view)
     }
@@ -151,6 +159,7 @@ impl CatalogueView {
         fields: Vec<Field>,
         procedures: Vec<motcua_store::StoredProcedure>,
         mut levels: HashMap<String, Vec<ServiceLevelAssignment>>,
+        synonyms: Option<motcua_search::Synonyms>,
     ) -> CatalogueView {
         let agency_by_code: HashMap<_, _> = agencies
             .iter()
@@ -242,7 +251,10 @@ impl CatalogueView {
             agency_by_code,
             fields,
             field_by_code,
-            index: Index::build(documents),
+            index: match synonyms {
+                Some(table) => Index::build(documents).with_synonyms(table),
+                None => Index::build(documents),
+            },
             by_name,
             by_name_in_field,
             by_name_at_agency,
@@ -339,6 +351,7 @@ impl Catalogue {
             Vec::new(),
             Vec::new(),
             HashMap::new(),
+            None,
         );
         Catalogue {
             current: RwLock::new(Arc::new(view)),
