@@ -218,6 +218,42 @@ pub struct ChannelTimeLimit {
     pub cutoff_hour: Option<u8>,
 }
 
+/// The cut-off hour hidden in a time limit's note, as the national catalogue writes it in words: "hồ sơ nhận sau
+/// 15 giờ thì trả trong ngày làm việc tiếp theo", "sau 15h00", "sau 15:00" give 15. Only an hour of the working
+/// day (8 to 17) counts; a note that names none gives `None`.
+pub fn cutoff_hour_in(note: &str) -> Option<u8> {
+    use unicode_normalization::UnicodeNormalization;
+    // letters without marks, lower case: "Sau 15 Giờ" and "sau 15 gio" read the same
+    let text: String = note
+        .nfd()
+        .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
+        .collect::<String>()
+        .to_lowercase();
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c == ',' || c == ';' || c == '(' || c == ')')
+        .filter(|w| !w.is_empty())
+        .collect();
+    for (i, w) in words.iter().enumerate() {
+        if !matches!(*w, "sau" | "tu" | "qua") {
+            continue;
+        }
+        let Some(next) = words.get(i + 1) else {
+            continue;
+        };
+        let digits: String = next.chars().take_while(char::is_ascii_digit).collect();
+        let rest = &next[digits.len()..];
+        let names_hour = matches!(rest, "h" | "g" | ":00" | "h00" | "g00" | ":30" | "h30")
+            || (rest.is_empty() && words.get(i + 2).is_some_and(|u| matches!(*u, "gio" | "h")));
+        if let Ok(hour) = digits.parse::<u8>()
+            && names_hour
+            && (8..=17).contains(&hour)
+        {
+            return Some(hour);
+        }
+    }
+    None
+}
+
 /// Phí (charge for a service) or lệ phí (state levy): always kept as separate lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -457,6 +493,28 @@ impl Procedure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cut_off_hour_written_in_words_is_read() {
+        for (note, hour) in [
+            (
+                "Hồ sơ nhận sau 15 giờ thì trả trong ngày làm việc tiếp theo",
+                Some(15),
+            ),
+            (
+                "Trường hợp tiếp nhận sau 15h00 được tính vào ngày làm việc kế tiếp",
+                Some(15),
+            ),
+            ("Nhận sau 16:30, trả vào ngày hôm sau", Some(16)),
+            ("Sau 15 Gio chieu", Some(15)),
+            ("Trong ngày làm việc", None),
+            ("Sau 3 ngày làm việc", None),
+            ("sau 20 giờ", None),
+            ("", None),
+        ] {
+            assert_eq!(cutoff_hour_in(note), hour, "{note}");
+        }
+    }
     use proptest::prelude::*;
 
     #[test]

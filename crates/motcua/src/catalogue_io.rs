@@ -645,11 +645,15 @@ fn national_procedure(
                 .iter()
                 .any(|t: &ChannelTimeLimit| t.channel == channel)
             {
+                let note = text_of(time.get("MOTA"));
                 time_limits.push(ChannelTimeLimit {
                     channel,
                     limit,
-                    note: text_of(time.get("MOTA")),
-                    cutoff_hour: None,
+                    // "sau 15 giờ thì trả trong ngày làm việc tiếp theo" is a rule, not only words
+                    cutoff_hour: note
+                        .as_deref()
+                        .and_then(motcua_domain::procedure::cutoff_hour_in),
+                    note,
                 });
             }
             for fee in array(time, "PHILEPHI") {
@@ -777,6 +781,7 @@ mod tests {
             "DOITUONGTHUCHIEN": "Công dân Việt Nam, Người nước ngoài",
             "CACHTHUCTHUCHIEN": [
                 {"KENH": "1", "THOIGIAN": [{"THOIGIANGIAIQUYET": "5", "DONVITINH": "Ngày làm việc",
+                  "MOTA": "Hồ sơ nhận sau 15 giờ thì trả trong ngày làm việc tiếp theo",
                   "PHILEPHI": [{"MAPHILEPHI": "LP", "SOTIEN": "8.000", "MOTA": "Lệ phí đăng ký", "DONVI": "Đồng"}]}]},
                 {"KENH": 2, "THOIGIAN": [{"THOIGIANGIAIQUYET": 0.5, "DONVITINH": "Ngày làm việc", "PHILEPHI": []}]},
                 {"KENH": "3", "THOIGIAN": [{"THOIGIANGIAIQUYET": "10", "DONVITINH": "Ngày", "PHILEPHI": []}]}
@@ -833,6 +838,15 @@ mod tests {
                 value: 4,
                 unit: TimeUnit::WorkingHours
             }
+        );
+        assert_eq!(
+            case.time_limit_for(Channel::InPerson).unwrap().cutoff_hour,
+            Some(15),
+            "the cut-off hour written in words is a rule"
+        );
+        assert_eq!(
+            case.time_limit_for(Channel::Online).unwrap().cutoff_hour,
+            None
         );
         assert_eq!(
             case.time_limit_for(Channel::Post).unwrap().limit,
