@@ -417,10 +417,18 @@ pub struct Procedure {
     /// Decision that published the procedure (quyết định công bố).
     #[serde(default)]
     pub publishing_decision: Option<String>,
+    /// Shown on the portal and open to new dossiers; an unpublished procedure stays readable for the dossiers
+    /// already under it. Absent from a record: published.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub published: bool,
 }
 
 fn one() -> u8 {
     1
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 impl Procedure {

@@ -737,6 +737,7 @@ fn national_procedure(
         number_of_sets: 1,
         where_to_submit: text_of(record.get("DIACHITIEPNHAN")),
         publishing_decision: text_of(record.get("QUYETDINHCONGBO")),
+        published: true,
     };
     procedure.validate().map_err(|e| e.to_string())?;
     Ok(procedure)

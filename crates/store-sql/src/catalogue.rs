@@ -486,6 +486,40 @@ impl CatalogueRepo for SqlStore {
         })
     }
 
+    async fn versions(&self, code: &ProcedureCode) -> StoreResult<Vec<(u32, OffsetDateTime)>> {
+        read!(self, |pool, d| {
+            let rows = sqlx::query(
+                "SELECT version, created_at FROM procedure_versions WHERE procedure_code = $1 ORDER BY version",
+            )
+            .bind(code.as_str())
+            .fetch_all(pool)
+            .await
+            .map_err(map_err)?;
+            rows.iter()
+                .map(|r| Ok((decode::version(r.int("version")?)?, r.at("created_at")?)))
+                .collect()
+        })
+    }
+
+    async fn level_history(
+        &self,
+        code: &ProcedureCode,
+    ) -> StoreResult<Vec<ServiceLevelAssignment>> {
+        read!(self, |pool, d| {
+            let sql = format!(
+                "SELECT s.procedure_code, s.case_key, s.agency_code, s.level, s.effective_from \
+                 FROM service_levels s WHERE s.procedure_code = $1 {}, s.effective_from",
+                levels_order(d)
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(code.as_str())
+                .fetch_all(pool)
+                .await
+                .map_err(map_err)?;
+            rows.iter().map(level_row).collect()
+        })
+    }
+
     async fn service_levels(
         &self,
         code: &ProcedureCode,

@@ -156,6 +156,12 @@ pub trait CatalogueRepo: Send + Sync {
     ) -> StoreResult<Option<Procedure>>;
     /// Current versions of all procedures, ordered by code.
     async fn list_procedures(&self) -> StoreResult<Vec<StoredProcedure>>;
+    /// Every version of a procedure with when it was made, oldest first.
+    async fn versions(&self, code: &ProcedureCode) -> StoreResult<Vec<(u32, OffsetDateTime)>>;
+    /// Every online-level assignment of a procedure ever made (in force, past and scheduled), by case, agency
+    /// and start date.
+    async fn level_history(&self, code: &ProcedureCode)
+    -> StoreResult<Vec<ServiceLevelAssignment>>;
     /// Write a whole catalogue (agencies, fields, procedures, levels) in one transaction: all of it or none.
     /// Procedures identical to their current version are left alone; changed ones get a new version.
     async fn import(&self, batch: &CatalogueBatch, at: OffsetDateTime)

@@ -22,7 +22,9 @@ pub(crate) use shared::{
 pub use shared::{auth, catalogue, files, misses, payments, postal, seals, session};
 
 use accounts::{login, password_reset, profile, registration};
-use admin::{agencies, audit_trail, holidays, officers, search_log, synonyms, workflows};
+use admin::{
+    agencies, audit_trail, holidays, officers, procedures, search_log, synonyms, workflows,
+};
 use citizen::{
     apply, attachments, delivery, lookup, payment, rating, submit, supplement, tracking,
 };
@@ -232,6 +234,10 @@ routes! {
     "/quan-tri/ngay-nghi" => get(holidays::page).post(holidays::change);
     "/quan-tri/tim-kiem" => get(search_log::page);
     "/quan-tri/tu-dong-nghia" => get(synonyms::page).post(synonyms::save);
+    "/quan-tri/thu-tuc" => get(procedures::list);
+    "/quan-tri/thu-tuc/{procedure}" => get(procedures::edit).post(procedures::save);
+    "/quan-tri/thu-tuc/{procedure}/muc-do" => post(procedures::set_level);
+    "/quan-tri/thu-tuc/{procedure}/phien-ban" => get(procedures::diff);
     "/quan-tri/quy-trinh" => get(workflows::list);
     "/quan-tri/quy-trinh/{procedure}/{case}" => get(workflows::edit_page).post(workflows::save);
     "/quan-tri/can-bo" => get(officers::list).post(officers::create);

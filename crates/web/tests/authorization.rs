@@ -158,6 +158,19 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("GET", "/quan-tri/tim-kiem", Rule::EditContent),
     ("GET", "/quan-tri/tu-dong-nghia", Rule::EditContent),
     ("POST", "/quan-tri/tu-dong-nghia", Rule::EditContent),
+    ("GET", "/quan-tri/thu-tuc", Rule::EditContent),
+    ("GET", "/quan-tri/thu-tuc/{procedure}", Rule::EditContent),
+    ("POST", "/quan-tri/thu-tuc/{procedure}", Rule::EditContent),
+    (
+        "POST",
+        "/quan-tri/thu-tuc/{procedure}/muc-do",
+        Rule::EditContent,
+    ),
+    (
+        "GET",
+        "/quan-tri/thu-tuc/{procedure}/phien-ban",
+        Rule::EditContent,
+    ),
     ("POST", "/quan-tri/ngay-nghi", Rule::Administer),
     ("GET", "/quan-tri/quy-trinh", Rule::Administer),
     (

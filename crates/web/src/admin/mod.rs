@@ -5,6 +5,7 @@ pub(crate) mod agencies;
 pub(crate) mod audit_trail;
 pub(crate) mod holidays;
 pub(crate) mod officers;
+pub(crate) mod procedures;
 pub(crate) mod search_log;
 pub(crate) mod synonyms;
 pub(crate) mod workflows;

@@ -650,6 +650,7 @@ pub(crate) async fn detail(
     let Some(entry) = ProcedureCode::parse(&code)
         .ok()
         .and_then(|c| view.get(c.as_str()))
+        .filter(|e| e.procedure.published)
     else {
         return Ok(procedure_not_found(layout, &code));
     };

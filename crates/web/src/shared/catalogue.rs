@@ -96,7 +96,7 @@ pub const fn implementing_level_key(level: ImplementingLevel) -> &'static str {
 
 fn count(entries: &[Entry]) -> Counts {
     let mut c = Counts::default();
-    for e in entries {
+    for e in entries.iter().filter(|e| e.procedure.published) {
         for f in &e.procedure.fields {
             *c.by_field.entry(f.clone()).or_default() += 1;
         }
@@ -190,9 +190,10 @@ impl CatalogueView {
             p.agencies = carried_out_by;
             let mut levels = levels.remove(p.code.as_str()).unwrap_or_default();
             levels.retain(|l| {
-                agency_by_code
-                    .get(&l.agency)
-                    .is_none_or(|&i| agencies[i].is_valid_on(as_of))
+                p.published
+                    && agency_by_code
+                        .get(&l.agency)
+                        .is_none_or(|&i| agencies[i].is_valid_on(as_of))
             });
             let mut texts = vec![(Section::Code, p.code.to_string())];
             for f in &p.fields {
@@ -211,10 +212,19 @@ impl CatalogueView {
                     texts.push((Section::Component, c.name.to_string()));
                 }
             }
-            documents.push(Document {
-                key: p.code.to_string(),
-                name: p.name.to_string(),
-                texts,
+            // an unpublished procedure stays in place (hits are entry positions) but matches nothing
+            documents.push(if p.published {
+                Document {
+                    key: p.code.to_string(),
+                    name: p.name.to_string(),
+                    texts,
+                }
+            } else {
+                Document {
+                    key: p.code.to_string(),
+                    name: String::new(),
+                    texts: Vec::new(),
+                }
             });
             entries.push(Entry {
                 best_level: levels.iter().map(|l| l.level).max(),
@@ -229,7 +239,9 @@ impl CatalogueView {
             .enumerate()
             .map(|(i, e)| (e.procedure.code.to_string(), i))
             .collect();
-        let mut by_name: Vec<usize> = (0..entries.len()).collect();
+        let mut by_name: Vec<usize> = (0..entries.len())
+            .filter(|&i| entries[i].procedure.published)
+            .collect();
         by_name.sort_by(|&a, &b| entries[a].folded_name.cmp(&entries[b].folded_name));
         let counts = count(&entries);
         let mut by_name_in_field: HashMap<FieldCode, Vec<usize>> = HashMap::new();
@@ -267,6 +279,7 @@ impl CatalogueView {
         self.most_used = codes
             .iter()
             .filter_map(|c| self.by_code.get(c).copied())
+            .filter(|&i| self.entries[i].procedure.published)
             .collect();
     }
 

@@ -18,6 +18,8 @@ pub(crate) struct Layout {
     pub officer: bool,
     /// An administrator is logged in (the administration link is shown).
     pub admin: bool,
+    /// An editor (not an administrator) is logged in: the link to the catalogue's editing pages is shown.
+    pub editor: bool,
 }
 
 impl Layout {
@@ -29,6 +31,7 @@ impl Layout {
             idle_seconds: 0,
             officer: false,
             admin: false,
+            editor: false,
         }
     }
 }
@@ -56,6 +59,12 @@ impl FromRequestParts<AppState> for Layout {
                     && a.grants
                         .iter()
                         .any(|g| g.role == motcua_domain::Role::Administrator)
+            }),
+            editor: viewer.account.as_ref().is_some_and(|a| {
+                !a.disabled
+                    && a.grants
+                        .iter()
+                        .any(|g| g.role == motcua_domain::Role::Editor)
             }),
             user_name: viewer.account.map(|a| a.full_name.to_string()),
             idle_seconds: state.sessions.idle.whole_seconds(),

@@ -1,0 +1,1078 @@
+//! Editors and administrators keep the procedure records: every change of a record is saved as a new version
+//! (dossiers keep the version they were submitted under), a procedure can be unpublished (gone from the portal,
+//! closed to new dossiers, still readable for the dossiers under it), the online level of each case at each agency
+//! is set from a date on with its history, and any two versions are compared side by side.
+//!
+//! What the form edits: name, publication, decision, where to submit, number of sets, implementing levels,
+//! audiences, conditions, steps, results, legal bases, and for each case its name, time limit per channel (with
+//! the cut-off hour) and fee lines. Cases, components, templates and e-forms come with the national import.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::HashMap;
+use time::OffsetDateTime;
+
+use motcua_domain::{
+    AgencyCode, ApplicantKind, CaseKey, Channel, ChannelTimeLimit, FeeDue, FeeKind, FeeLine,
+    ImplementingLevel, LegalBasis, NonEmptyText, OnlineServiceLevel, Procedure, ProcedureCode,
+    ServiceLevelAssignment, TimeLimit, TimeUnit,
+    form::{parse_date, parse_money},
+    policy::Action,
+    vntime,
+};
+
+use crate::{
+    AppError, AppState, error::not_found, guard, input::Form, input::Query, layout::Layout,
+    viewer::Viewer,
+};
+
+const PATH: &str = "/quan-tri/thu-tuc";
+/// Blank fee rows offered under each case's fees, to add lines without script.
+const BLANK_FEES: usize = 2;
+
+/// The serde name of a catalogue enum (`working_days`, `levy`, …): the value of its form control.
+fn key<T: Serialize>(value: T) -> String {
+    match serde_json::to_value(value) {
+        Ok(Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+fn from_key<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
+    serde_json::from_value(Value::String(text.trim().to_string())).ok()
+}
+
+pub(crate) struct Row {
+    href: String,
+    code: String,
+    name: String,
+    version: u32,
+    published: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "procedures.html")]
+pub(crate) struct ListPage {
+    layout: Layout,
+    q: String,
+    rows: Vec<Row>,
+    total: usize,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct ListQuery {
+    #[serde(default)]
+    q: String,
+}
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    if let Err(r) = guard::require(&state, &viewer, Action::EditContent, PATH).await {
+        return Ok(r);
+    }
+    let q = motcua_domain::text::normalize(&query.q);
+    let needle = motcua_search::fold(&q);
+    let all = state.store.catalogue.list_procedures().await?;
+    let total = all.len();
+    let rows = all
+        .into_iter()
+        .filter(|s| {
+            needle.is_empty()
+                || s.procedure.code.as_str().contains(needle.as_str())
+                || motcua_search::fold(s.procedure.name.as_str()).contains(&needle)
+        })
+        .take(200)
+        .map(|s| Row {
+            href: format!("{PATH}/{}", s.procedure.code),
+            code: s.procedure.code.to_string(),
+            name: s.procedure.name.to_string(),
+            version: s.version,
+            published: s.procedure.published,
+        })
+        .collect();
+    Ok(ListPage {
+        layout,
+        q,
+        rows,
+        total,
+    }
+    .into_response())
+}
+
+/// One channel's time limit as typed.
+pub(crate) struct LimitRow {
+    channel: &'static str,
+    label: &'static str,
+    value: String,
+    unit: String,
+    cutoff: String,
+    note: String,
+}
+
+/// One fee line as typed.
+#[derive(Default)]
+pub(crate) struct FeeRow {
+    description: String,
+    kind: String,
+    amount: String,
+    online: String,
+    due: String,
+    exemption: String,
+}
+
+pub(crate) struct CaseForm {
+    name: String,
+    limits: Vec<LimitRow>,
+    fees: Vec<FeeRow>,
+}
+
+/// The whole form as typed (or as the record stands).
+pub(crate) struct Typed {
+    name: String,
+    published: bool,
+    decision: String,
+    where_to_submit: String,
+    sets: String,
+    levels: Vec<(String, &'static str, bool)>,
+    applicants: Vec<(String, &'static str, bool)>,
+    conditions: String,
+    steps: String,
+    results: String,
+    legal_bases: String,
+    cases: Vec<CaseForm>,
+}
+
+fn lines(list: &[String]) -> String {
+    list.join("\n")
+}
+
+fn basis_line(b: &LegalBasis) -> String {
+    let mut parts = vec![b.number.to_string(), b.title.to_string()];
+    if b.issued_on.is_some() || b.issuer.is_some() {
+        parts.push(b.issued_on.map(vntime::format_date).unwrap_or_default());
+    }
+    if let Some(issuer) = &b.issuer {
+        parts.push(issuer.clone());
+    }
+    parts.join(" | ")
+}
+
+fn typed_of(p: &Procedure) -> Typed {
+    Typed {
+        name: p.name.to_string(),
+        published: p.published,
+        decision: p.publishing_decision.clone().unwrap_or_default(),
+        where_to_submit: p.where_to_submit.clone().unwrap_or_default(),
+        sets: p.number_of_sets.to_string(),
+        levels: [
+            ImplementingLevel::Ministry,
+            ImplementingLevel::Province,
+            ImplementingLevel::Commune,
+        ]
+        .into_iter()
+        .map(|l| (key(l), l.label_vi(), p.implementing_levels.contains(&l)))
+        .collect(),
+        applicants: [
+            ApplicantKind::Citizen,
+            ApplicantKind::Foreigner,
+            ApplicantKind::Business,
+            ApplicantKind::Organisation,
+        ]
+        .into_iter()
+        .map(|a| (key(a), a.label_vi(), p.applicants.contains(&a)))
+        .collect(),
+        conditions: lines(&p.conditions),
+        steps: lines(&p.steps),
+        results: lines(&p.results),
+        legal_bases: p
+            .legal_bases
+            .iter()
+            .map(basis_line)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        cases: p
+            .cases
+            .iter()
+            .map(|c| CaseForm {
+                name: c.name.to_string(),
+                limits: Channel::ALL
+                    .into_iter()
+                    .map(|ch| {
+                        let t = c.time_limit_for(ch);
+                        LimitRow {
+                            channel: ch.as_str(),
+                            label: ch.label_vi(),
+                            value: t.map(|t| t.limit.value.to_string()).unwrap_or_default(),
+                            unit: t
+                                .map_or_else(|| key(TimeUnit::WorkingDays), |t| key(t.limit.unit)),
+                            cutoff: t
+                                .and_then(|t| t.cutoff_hour)
+                                .map(|h| h.to_string())
+                                .unwrap_or_default(),
+                            note: t.and_then(|t| t.note.clone()).unwrap_or_default(),
+                        }
+                    })
+                    .collect(),
+                fees: c
+                    .fees
+                    .iter()
+                    .map(|f| FeeRow {
+                        description: f.description.to_string(),
+                        kind: key(f.kind),
+                        amount: f.amount.amount().to_string(),
+                        online: f
+                            .online_amount
+                            .map(|a| a.amount().to_string())
+                            .unwrap_or_default(),
+                        due: key(f.due),
+                        exemption: f.exemption_note.clone().unwrap_or_default(),
+                    })
+                    .chain((0..BLANK_FEES).map(|_| FeeRow {
+                        kind: key(FeeKind::Levy),
+                        due: key(FeeDue::AfterCheck),
+                        ..FeeRow::default()
+                    }))
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+type Fields = HashMap<String, String>;
+
+fn text(fields: &Fields, name: &str) -> String {
+    motcua_domain::text::normalize(fields.get(name).map_or("", String::as_str))
+}
+
+fn line_list(fields: &Fields, name: &str) -> Vec<String> {
+    text(fields, name)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Read the posted form onto the current record: the changed record, or every problem by field. `typed` gets
+/// what was typed, to show again.
+fn read(current: &Procedure, fields: &Fields) -> (Result<Procedure, Vec<(String, String)>>, Typed) {
+    let mut typed = typed_of(current);
+    let mut errors: Vec<(String, String)> = Vec::new();
+    let mut p = current.clone();
+
+    typed.name = text(fields, "ten");
+    match NonEmptyText::parse(&typed.name) {
+        Ok(name) => p.name = name,
+        Err(_) => errors.push(("ten".into(), "Nhập tên thủ tục".into())),
+    }
+    typed.published = fields.contains_key("cong_bo");
+    p.published = typed.published;
+    typed.decision = text(fields, "quyet_dinh");
+    p.publishing_decision = Some(typed.decision.clone()).filter(|d| !d.is_empty());
+    typed.where_to_submit = text(fields, "noi_nop");
+    p.where_to_submit = Some(typed.where_to_submit.clone()).filter(|d| !d.is_empty());
+    typed.sets = text(fields, "so_bo");
+    match typed.sets.parse::<u8>() {
+        Ok(n) if (1..=20).contains(&n) => p.number_of_sets = n,
+        _ => errors.push(("so_bo".into(), "Số bộ hồ sơ là một số từ 1 đến 20".into())),
+    }
+    for (value, _, checked) in &mut typed.levels {
+        *checked = fields.contains_key(&format!("cap_{value}"));
+    }
+    p.implementing_levels = typed
+        .levels
+        .iter()
+        .filter(|l| l.2)
+        .filter_map(|l| from_key(&l.0))
+        .collect();
+    if p.implementing_levels.is_empty() {
+        errors.push((
+            "cap_province".into(),
+            "Chọn ít nhất một cấp thực hiện".into(),
+        ));
+    }
+    for (value, _, checked) in &mut typed.applicants {
+        *checked = fields.contains_key(&format!("doi_tuong_{value}"));
+    }
+    p.applicants = typed
+        .applicants
+        .iter()
+        .filter(|a| a.2)
+        .filter_map(|a| from_key(&a.0))
+        .collect();
+    if p.applicants.is_empty() {
+        errors.push((
+            "doi_tuong_citizen".into(),
+            "Chọn ít nhất một đối tượng thực hiện".into(),
+        ));
+    }
+    typed.conditions = text(fields, "dieu_kien");
+    p.conditions = line_list(fields, "dieu_kien");
+    typed.steps = text(fields, "trinh_tu");
+    p.steps = line_list(fields, "trinh_tu");
+    typed.results = text(fields, "ket_qua");
+    p.results = line_list(fields, "ket_qua");
+    typed.legal_bases = text(fields, "can_cu");
+    p.legal_bases.clear();
+    for (i, line) in line_list(fields, "can_cu").iter().enumerate() {
+        let parts: Vec<&str> = line.split('|').map(str::trim).collect();
+        let number = NonEmptyText::parse(parts[0]);
+        let title = NonEmptyText::parse(parts.get(1).copied().unwrap_or(""));
+        let issued_on = match parts.get(2).copied().filter(|d| !d.is_empty()) {
+            None => Ok(None),
+            Some(d) => parse_date(d).map(Some).ok_or(()),
+        };
+        match (number, title, issued_on) {
+            (Ok(number), Ok(title), Ok(issued_on)) => p.legal_bases.push(LegalBasis {
+                number,
+                title,
+                issued_on,
+                issuer: parts
+                    .get(3)
+                    .map(|s| s.to_string())
+                    .filter(|s| !s.is_empty()),
+            }),
+            _ => errors.push((
+                "can_cu".into(),
+                format!(
+                    "Căn cứ pháp lý dòng {}: viết “Số hiệu | Trích yếu | ngày/tháng/năm | Cơ quan ban hành” (hai phần sau không bắt buộc)",
+                    i + 1
+                ),
+            )),
+        }
+    }
+
+    for (ci, (case, form)) in p.cases.iter_mut().zip(typed.cases.iter_mut()).enumerate() {
+        let id = |rest: &str| format!("th{ci}_{rest}");
+        form.name = text(fields, &id("ten"));
+        match NonEmptyText::parse(&form.name) {
+            Ok(name) => case.name = name,
+            Err(_) => errors.push((id("ten"), format!("Nhập tên trường hợp {}", ci + 1))),
+        }
+        let mut limits = Vec::new();
+        for row in &mut form.limits {
+            let rid = |field: &str| id(&format!("han_{}_{field}", row.channel));
+            row.value = text(fields, &rid("so"));
+            row.unit = text(fields, &rid("don_vi"));
+            row.cutoff = text(fields, &rid("gio"));
+            row.note = text(fields, &rid("ghi_chu"));
+            if row.value.is_empty() {
+                continue;
+            }
+            let Some(channel) = Channel::ALL.into_iter().find(|c| c.as_str() == row.channel) else {
+                continue;
+            };
+            let value = row.value.parse::<u32>().ok();
+            let unit = from_key::<TimeUnit>(&row.unit);
+            let cutoff = if row.cutoff.is_empty() {
+                Ok(None)
+            } else {
+                row.cutoff
+                    .trim_end_matches(['h', 'g', ' '])
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|h| (8..=17).contains(h))
+                    .map(Some)
+                    .ok_or(())
+            };
+            match (value, unit) {
+                (Some(value), Some(unit)) => {
+                    let limit = TimeLimit { value, unit };
+                    if let Err(e) = limit.validate() {
+                        errors.push((rid("so"), format!("{} — {}: {e}", form.name, row.label)));
+                    } else {
+                        limits.push(ChannelTimeLimit {
+                            channel,
+                            limit,
+                            note: Some(row.note.clone()).filter(|n| !n.is_empty()),
+                            cutoff_hour: cutoff.unwrap_or(None),
+                        });
+                    }
+                }
+                _ => errors.push((
+                    rid("so"),
+                    format!(
+                        "{} — {}: thời hạn là một số nguyên, ví dụ 5",
+                        form.name, row.label
+                    ),
+                )),
+            }
+            if cutoff.is_err() {
+                errors.push((
+                    rid("gio"),
+                    format!(
+                        "{} — {}: giờ chốt nhận là một giờ trong ngày làm việc, từ 8 đến 17",
+                        form.name, row.label
+                    ),
+                ));
+            }
+        }
+        if limits.is_empty() {
+            errors.push((
+                id("han_online_so"),
+                format!(
+                    "{}: nhập thời hạn giải quyết cho ít nhất một kênh",
+                    form.name
+                ),
+            ));
+        }
+        case.time_limits = limits;
+
+        let mut fees = Vec::new();
+        let posted = (0..)
+            .take_while(|j| fields.contains_key(&id(&format!("phi{j}_mo_ta"))))
+            .count();
+        form.fees = (0..posted)
+            .map(|j| {
+                let fid = |field: &str| id(&format!("phi{j}_{field}"));
+                FeeRow {
+                    description: text(fields, &fid("mo_ta")),
+                    kind: text(fields, &fid("loai")),
+                    amount: text(fields, &fid("so_tien")),
+                    online: text(fields, &fid("truc_tuyen")),
+                    due: text(fields, &fid("khi")),
+                    exemption: text(fields, &fid("mien")),
+                }
+            })
+            .collect();
+        for (j, row) in form.fees.iter().enumerate() {
+            let fid = |field: &str| id(&format!("phi{j}_{field}"));
+            if row.description.is_empty() && row.amount.is_empty() {
+                continue;
+            }
+            let description = NonEmptyText::parse(&row.description);
+            if description.is_err() {
+                errors.push((
+                    fid("mo_ta"),
+                    format!("{}: nhập tên khoản phí, lệ phí dòng {}", form.name, j + 1),
+                ));
+            }
+            let amount = parse_money(&row.amount);
+            if amount.is_none() {
+                errors.push((
+                    fid("so_tien"),
+                    format!("{}: số tiền dòng {} viết như 1.234.000", form.name, j + 1),
+                ));
+            }
+            let online = if row.online.is_empty() {
+                Some(None)
+            } else {
+                parse_money(&row.online).map(Some)
+            };
+            if online.is_none() {
+                errors.push((
+                    fid("truc_tuyen"),
+                    format!(
+                        "{}: số tiền nộp trực tuyến dòng {} viết như 1.234.000",
+                        form.name,
+                        j + 1
+                    ),
+                ));
+            }
+            if let (Ok(description), Some(amount), Some(online)) = (description, amount, online) {
+                fees.push(FeeLine {
+                    kind: from_key(&row.kind).unwrap_or(FeeKind::Levy),
+                    amount,
+                    description,
+                    online_amount: online,
+                    due: from_key(&row.due).unwrap_or_default(),
+                    exemption_note: Some(row.exemption.clone()).filter(|e| !e.is_empty()),
+                });
+            }
+        }
+        case.fees = fees;
+        // always a few blank rows to add a line
+        form.fees
+            .retain(|r| !(r.description.is_empty() && r.amount.is_empty()));
+        form.fees.extend((0..BLANK_FEES).map(|_| FeeRow {
+            kind: key(FeeKind::Levy),
+            due: key(FeeDue::AfterCheck),
+            ..FeeRow::default()
+        }));
+    }
+    if errors.is_empty()
+        && let Err(e) = p.validate()
+    {
+        errors.push(("ten".into(), e.to_string()));
+    }
+    if errors.is_empty() {
+        (Ok(p), typed)
+    } else {
+        (Err(errors), typed)
+    }
+}
+
+pub(crate) struct LevelRow {
+    case: String,
+    agency: String,
+    level: String,
+    from: String,
+    in_force: bool,
+}
+
+pub(crate) struct VersionRow {
+    number: u32,
+    at: String,
+    href: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "procedure_edit.html")]
+pub(crate) struct EditPage {
+    layout: Layout,
+    action: String,
+    code: String,
+    version: u32,
+    saved: Option<String>,
+    errors: Vec<(String, String)>,
+    typed: Typed,
+    units: Vec<(String, &'static str)>,
+    kinds: Vec<(String, &'static str)>,
+    dues: Vec<(String, &'static str)>,
+    versions: Vec<VersionRow>,
+    levels: Vec<LevelRow>,
+    case_choices: Vec<(String, String)>,
+    agency_choices: Vec<(String, String)>,
+    level_errors: Vec<(String, String)>,
+    level_typed: (String, String, String, String),
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct Saved {
+    da_luu: Option<u32>,
+    muc_do: Option<String>,
+}
+
+async fn current(state: &AppState, code: &str) -> Result<Option<(Procedure, u32)>, AppError> {
+    let Ok(code) = ProcedureCode::parse(code) else {
+        return Ok(None);
+    };
+    Ok(state
+        .store
+        .catalogue
+        .get_procedure(&code)
+        .await?
+        .map(|s| (s.procedure, s.version)))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn edit_page(
+    state: &AppState,
+    layout: Layout,
+    p: &Procedure,
+    version: u32,
+    saved: Option<String>,
+    errors: Vec<(String, String)>,
+    typed: Typed,
+    level_errors: Vec<(String, String)>,
+    level_typed: (String, String, String, String),
+) -> Result<EditPage, AppError> {
+    let view = state.catalogue.view();
+    let versions = state
+        .store
+        .catalogue
+        .versions(&p.code)
+        .await?
+        .into_iter()
+        .rev()
+        .map(|(number, at)| VersionRow {
+            number,
+            at: vntime::format_datetime(at),
+            href: format!(
+                "{PATH}/{}/phien-ban?tu={}&den={number}",
+                p.code,
+                number.saturating_sub(1).max(1)
+            ),
+        })
+        .collect();
+    let today = vntime::vn_date(OffsetDateTime::now_utc());
+    let history = state.store.catalogue.level_history(&p.code).await?;
+    let levels = history
+        .iter()
+        .map(|l| {
+            // in force: the latest start on or before today for its case and agency
+            let in_force = l.effective_from <= today
+                && !history.iter().any(|o| {
+                    o.case == l.case
+                        && o.agency == l.agency
+                        && o.effective_from > l.effective_from
+                        && o.effective_from <= today
+                });
+            LevelRow {
+                case: p
+                    .cases
+                    .iter()
+                    .find(|c| c.key == l.case)
+                    .map_or(l.case.to_string(), |c| c.name.to_string()),
+                agency: view.agency_name(&l.agency).to_string(),
+                level: format!("Mức độ {}", l.level.number()),
+                from: vntime::format_date(l.effective_from),
+                in_force,
+            }
+        })
+        .collect();
+    Ok(EditPage {
+        layout,
+        action: format!("{PATH}/{}", p.code),
+        code: p.code.to_string(),
+        version,
+        saved,
+        errors,
+        typed,
+        units: [
+            TimeUnit::WorkingDays,
+            TimeUnit::WorkingHours,
+            TimeUnit::CalendarDays,
+        ]
+        .into_iter()
+        .map(|u| (key(u), u.label_vi()))
+        .collect(),
+        kinds: [FeeKind::Levy, FeeKind::Fee]
+            .into_iter()
+            .map(|k| (key(k), k.label_vi()))
+            .collect(),
+        dues: vec![
+            (key(FeeDue::AfterCheck), "Sau khi hồ sơ được kiểm tra"),
+            (key(FeeDue::AtSubmission), "Khi nộp hồ sơ trực tuyến"),
+        ],
+        versions,
+        levels,
+        case_choices: p
+            .cases
+            .iter()
+            .map(|c| (c.key.to_string(), c.name.to_string()))
+            .collect(),
+        agency_choices: p
+            .agencies
+            .iter()
+            .map(|a| (a.to_string(), view.agency_name(a).to_string()))
+            .collect(),
+        level_errors,
+        level_typed,
+    })
+}
+
+fn blank_level(today: time::Date) -> (String, String, String, String) {
+    (
+        String::new(),
+        String::new(),
+        "3".into(),
+        vntime::format_date(today),
+    )
+}
+
+pub(crate) async fn edit(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Path(code): Path<String>,
+    Query(q): Query<Saved>,
+) -> Result<Response, AppError> {
+    if let Err(r) = guard::require(&state, &viewer, Action::EditContent, PATH).await {
+        return Ok(r);
+    }
+    let Some((p, version)) = current(&state, &code).await? else {
+        return Ok(not_found().await);
+    };
+    let saved = match (q.da_luu, q.muc_do) {
+        (Some(v), _) if v == version => Some(format!(
+            "Đã lưu phiên bản {v}. Hồ sơ đã nộp trước đó vẫn theo phiên bản cũ."
+        )),
+        (_, Some(_)) => Some("Đã ghi mức độ dịch vụ trực tuyến.".to_string()),
+        _ => None,
+    };
+    let today = vntime::vn_date(OffsetDateTime::now_utc());
+    Ok(edit_page(
+        &state,
+        layout,
+        &p,
+        version,
+        saved,
+        vec![],
+        typed_of(&p),
+        vec![],
+        blank_level(today),
+    )
+    .await?
+    .into_response())
+}
+
+pub(crate) async fn save(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Path(code): Path<String>,
+    Form(fields): Form<Fields>,
+) -> Result<Response, AppError> {
+    if let Err(r) = guard::require(&state, &viewer, Action::EditContent, PATH).await {
+        return Ok(r);
+    }
+    let Some((p, version)) = current(&state, &code).await? else {
+        return Ok(not_found().await);
+    };
+    let (changed, typed) = read(&p, &fields);
+    let errors = match changed {
+        Ok(changed) if changed == p => {
+            let today = vntime::vn_date(OffsetDateTime::now_utc());
+            let saved = Some("Không có thay đổi nào: giữ nguyên phiên bản hiện hành.".to_string());
+            return Ok(edit_page(
+                &state,
+                layout,
+                &p,
+                version,
+                saved,
+                vec![],
+                typed,
+                vec![],
+                blank_level(today),
+            )
+            .await?
+            .into_response());
+        }
+        Ok(changed) => {
+            let new = state
+                .store
+                .catalogue
+                .save_procedure(&changed, OffsetDateTime::now_utc())
+                .await?;
+            state.catalogue.refresh(&state.store).await?;
+            return Ok(Redirect::to(&format!("{PATH}/{}?da_luu={new}", p.code)).into_response());
+        }
+        Err(errors) => errors,
+    };
+    let today = vntime::vn_date(OffsetDateTime::now_utc());
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        edit_page(
+            &state,
+            layout,
+            &p,
+            version,
+            None,
+            errors,
+            typed,
+            vec![],
+            blank_level(today),
+        )
+        .await?,
+    )
+        .into_response())
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct LevelForm {
+    #[serde(default)]
+    truong_hop: String,
+    #[serde(default)]
+    co_quan: String,
+    #[serde(default)]
+    muc_do: String,
+    #[serde(default)]
+    tu_ngay: String,
+}
+
+pub(crate) async fn set_level(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Path(code): Path<String>,
+    Form(f): Form<LevelForm>,
+) -> Result<Response, AppError> {
+    if let Err(r) = guard::require(&state, &viewer, Action::EditContent, PATH).await {
+        return Ok(r);
+    }
+    let Some((p, version)) = current(&state, &code).await? else {
+        return Ok(not_found().await);
+    };
+    let mut errors = Vec::new();
+    let case = CaseKey::parse(&f.truong_hop)
+        .ok()
+        .filter(|k| p.cases.iter().any(|c| &c.key == k));
+    if case.is_none() {
+        errors.push(("truong_hop".to_string(), "Chọn trường hợp".to_string()));
+    }
+    let agency = AgencyCode::parse(&f.co_quan)
+        .ok()
+        .filter(|a| p.agencies.contains(a));
+    if agency.is_none() {
+        errors.push((
+            "co_quan".to_string(),
+            "Chọn cơ quan thực hiện thủ tục".to_string(),
+        ));
+    }
+    let level = f.muc_do.trim().parse::<u8>().ok().and_then(|n| {
+        OnlineServiceLevel::ALL
+            .into_iter()
+            .find(|l| l.number() == n)
+    });
+    if level.is_none() {
+        errors.push(("muc_do".to_string(), "Chọn mức độ từ 1 đến 4".to_string()));
+    }
+    let typed_date = motcua_domain::text::normalize(&f.tu_ngay);
+    let from = parse_date(&typed_date);
+    if from.is_none() {
+        errors.push((
+            "tu_ngay".to_string(),
+            "Nhập ngày có thật, dạng ngày/tháng/năm, ví dụ 01/01/2027".to_string(),
+        ));
+    }
+    if let (Some(case), Some(agency), Some(level), Some(from)) = (case, agency, level, from) {
+        state
+            .store
+            .catalogue
+            .set_service_level(&ServiceLevelAssignment {
+                procedure: p.code.clone(),
+                case,
+                agency,
+                level,
+                effective_from: from,
+            })
+            .await?;
+        state.catalogue.refresh(&state.store).await?;
+        return Ok(Redirect::to(&format!("{PATH}/{}?muc_do=1#muc-do", p.code)).into_response());
+    }
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        edit_page(
+            &state,
+            layout,
+            &p,
+            version,
+            None,
+            vec![],
+            typed_of(&p),
+            errors,
+            (f.truong_hop, f.co_quan, f.muc_do, typed_date),
+        )
+        .await?,
+    )
+        .into_response())
+}
+
+/// One line of the comparison: where in the record, before, after.
+pub(crate) struct Change {
+    place: String,
+    before: String,
+    after: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "procedure_diff.html")]
+pub(crate) struct DiffPage {
+    layout: Layout,
+    code: String,
+    name: String,
+    from: u32,
+    to: u32,
+    versions: Vec<u32>,
+    changes: Vec<Change>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct DiffQuery {
+    tu: Option<u32>,
+    den: Option<u32>,
+}
+
+/// The Vietnamese name of a key of the record's JSON.
+fn label(key: &str) -> &str {
+    match key {
+        "name" => "Tên",
+        "cases" => "Trường hợp",
+        "fees" => "Phí, lệ phí",
+        "amount" => "Số tiền",
+        "online_amount" => "Số tiền nộp trực tuyến",
+        "description" => "Nội dung",
+        "kind" => "Loại",
+        "due" => "Thời điểm nộp",
+        "exemption_note" => "Miễn, giảm",
+        "time_limits" => "Thời hạn giải quyết",
+        "channel" => "Kênh",
+        "limit" => "Thời hạn",
+        "value" => "Số",
+        "unit" => "Đơn vị",
+        "cutoff_hour" => "Giờ chốt nhận",
+        "note" => "Ghi chú",
+        "components" => "Thành phần hồ sơ",
+        "originals" => "Bản chính",
+        "copies" => "Bản sao",
+        "required" => "Bắt buộc",
+        "template" => "Mẫu đơn",
+        "legal_bases" => "Căn cứ pháp lý",
+        "number" => "Số hiệu",
+        "title" => "Trích yếu",
+        "issued_on" => "Ngày ban hành",
+        "issuer" => "Cơ quan ban hành",
+        "conditions" => "Yêu cầu, điều kiện",
+        "steps" => "Trình tự thực hiện",
+        "results" => "Kết quả",
+        "fields" => "Lĩnh vực",
+        "implementing_levels" => "Cấp thực hiện",
+        "agencies" => "Cơ quan thực hiện",
+        "applicants" => "Đối tượng thực hiện",
+        "number_of_sets" => "Số bộ hồ sơ",
+        "where_to_submit" => "Nơi tiếp nhận",
+        "publishing_decision" => "Quyết định công bố",
+        "published" => "Đang công bố",
+        "form" => "Biểu mẫu điện tử",
+        "key" => "Mã",
+        other => other,
+    }
+}
+
+/// Every leaf of the record with its place, in order.
+fn flatten(value: &Value, place: &str, out: &mut Vec<(String, String)>) {
+    let join = |part: &str| {
+        if place.is_empty() {
+            part.to_string()
+        } else {
+            format!("{place} › {part}")
+        }
+    };
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                flatten(v, &join(label(k)), out);
+            }
+        }
+        Value::Array(list) => {
+            for (i, v) in list.iter().enumerate() {
+                flatten(v, &join(&(i + 1).to_string()), out);
+            }
+        }
+        Value::Null => {}
+        Value::Bool(b) => out.push((place.to_string(), if *b { "có" } else { "không" }.into())),
+        Value::Number(n) => out.push((place.to_string(), n.to_string())),
+        Value::String(s) => out.push((place.to_string(), s.clone())),
+    }
+}
+
+/// What changed between two versions of a record, place by place.
+pub(crate) fn changes(before: &Procedure, after: &Procedure) -> Vec<Change> {
+    let as_rows = |p: &Procedure| {
+        let mut out = Vec::new();
+        if let Ok(mut v) = serde_json::to_value(p) {
+            // an absent `published` means published: compare like for like
+            if let Value::Object(map) = &mut v {
+                map.insert("published".into(), Value::Bool(p.published));
+            }
+            flatten(&v, "", &mut out);
+        }
+        out
+    };
+    let (old, new) = (as_rows(before), as_rows(after));
+    let old_map: HashMap<&str, &str> = old.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let new_map: HashMap<&str, &str> = new.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut out = Vec::new();
+    for (place, value) in &old {
+        match new_map.get(place.as_str()) {
+            Some(now) if now == value => {}
+            now => out.push(Change {
+                place: place.clone(),
+                before: value.clone(),
+                after: now.map_or("—".to_string(), |n| n.to_string()),
+            }),
+        }
+    }
+    for (place, value) in &new {
+        if !old_map.contains_key(place.as_str()) {
+            out.push(Change {
+                place: place.clone(),
+                before: "—".into(),
+                after: value.clone(),
+            });
+        }
+    }
+    out
+}
+
+pub(crate) async fn diff(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Path(code): Path<String>,
+    Query(q): Query<DiffQuery>,
+) -> Result<Response, AppError> {
+    if let Err(r) = guard::require(&state, &viewer, Action::EditContent, PATH).await {
+        return Ok(r);
+    }
+    let Some((p, version)) = current(&state, &code).await? else {
+        return Ok(not_found().await);
+    };
+    let to = q
+        .den
+        .filter(|v| (1..=version).contains(v))
+        .unwrap_or(version);
+    let from =
+        q.tu.filter(|v| (1..=version).contains(v))
+            .unwrap_or(to.saturating_sub(1).max(1));
+    let read = |v: u32| {
+        let store = state.store.clone();
+        let code = p.code.clone();
+        async move { store.catalogue.get_procedure_version(&code, v).await }
+    };
+    let (Some(before), Some(after)) = (read(from).await?, read(to).await?) else {
+        return Ok(not_found().await);
+    };
+    Ok(DiffPage {
+        layout,
+        code: p.code.to_string(),
+        name: p.name.to_string(),
+        from,
+        to,
+        versions: (1..=version).rev().collect(),
+        changes: changes(&before, &after),
+    }
+    .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_comparison_names_each_changed_place_in_vietnamese() {
+        let before: Procedure = serde_json::from_value(serde_json::json!({
+            "code": "1.001193", "name": "Đăng ký khai sinh", "fields": ["HOTICH"],
+            "implementing_levels": ["commune"], "agencies": ["000.00.06.H56"], "applicants": ["citizen"],
+            "cases": [{"key": "mac-dinh", "name": "Thông thường", "components": [],
+                "time_limits": [{"channel": "online", "limit": {"value": 5, "unit": "working_days"}}],
+                "fees": [{"kind": "levy", "amount": 8000, "description": "Lệ phí"}]}]
+        }))
+        .unwrap();
+        let mut after = before.clone();
+        after.cases[0].fees[0].amount = motcua_domain::Vnd::new(10_000).unwrap();
+        after.published = false;
+        let found: Vec<(String, String, String)> = changes(&before, &after)
+            .into_iter()
+            .map(|c| (c.place, c.before, c.after))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (
+                    "Trường hợp › 1 › Phí, lệ phí › 1 › Số tiền".to_string(),
+                    "8000".to_string(),
+                    "10000".to_string()
+                ),
+                (
+                    "Đang công bố".to_string(),
+                    "có".to_string(),
+                    "không".to_string()
+                ),
+            ]
+        );
+        assert!(changes(&before, &before).is_empty());
+    }
+}
