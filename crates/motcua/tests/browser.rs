@@ -833,3 +833,176 @@ async fn apply_journey(b: Browser) {
     changed[12] = b'X';
     assert_eq!(check("ban-sua.pdf", changed).await, "Không khớp");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_editor_changes_a_fee_and_the_portal_shows_the_new_version() {
+    in_browser(
+        "editor-changes-a-fee",
+        Duration::from_secs(120),
+        editor_journey,
+    )
+    .await;
+}
+
+async fn editor_journey(b: Browser) {
+    let (client, url) = (&b, b.url.as_str());
+    client
+        .login_as("bientap@minhhoa.example.vn", "MotCua-2026")
+        .await;
+    client
+        .goto(&format!("{url}/quan-tri/thu-tuc?q=ho+kinh+doanh"))
+        .await
+        .unwrap();
+    client.accessible("procedures to edit").await;
+    client.click("a[href='/quan-tri/thu-tuc/2.000720']").await;
+    client.wait_for_path("/quan-tri/thu-tuc/2.000720").await;
+    client.accessible("a procedure's record").await;
+    assert_eq!(client.value_of("th0_phi0_so_tien").await, "100000");
+
+    // a fee nobody can pay is refused, and what was typed stays
+    client.type_into("th0_phi0_so_tien", "một trăm").await;
+    client
+        .submit("form[action='/quan-tri/thu-tuc/2.000720'] button[type=submit]")
+        .await;
+    let summary = client
+        .wait()
+        .for_element(Locator::Css(".error-summary"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(summary.contains("viết như 1.234.000"), "{summary}");
+    assert_eq!(client.value_of("th0_phi0_so_tien").await, "một trăm");
+    client.accessible("a refused fee").await;
+
+    client.type_into("th0_phi0_so_tien", "150.000").await;
+    client
+        .submit("form[action='/quan-tri/thu-tuc/2.000720'] button[type=submit]")
+        .await;
+    let notice = client
+        .wait()
+        .for_element(Locator::Css(".notice"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(notice.contains("Đã lưu phiên bản 2"), "{notice}");
+    client.accessible("a saved version").await;
+    client
+        .click("a[href^='/quan-tri/thu-tuc/2.000720/phien-ban']")
+        .await;
+    client
+        .wait_for_path("/quan-tri/thu-tuc/2.000720/phien-ban")
+        .await;
+    let table = client
+        .wait()
+        .for_element(Locator::Css("main table"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        table.contains("100000") && table.contains("150000"),
+        "{table}"
+    );
+    client.accessible("two versions side by side").await;
+
+    client
+        .goto(&format!("{url}/thu-tuc/2.000720"))
+        .await
+        .unwrap();
+    let page = client
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("150.000 đ") && !page.contains("100.000 đ"),
+        "{page}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_merges_two_communes() {
+    in_browser(
+        "administrator-merges-communes",
+        Duration::from_secs(120),
+        merger_journey,
+    )
+    .await;
+}
+
+async fn merger_journey(b: Browser) {
+    let (client, url) = (&b, b.url.as_str());
+    client
+        .login_as("quantri@minhhoa.example.vn", "MotCua-2026")
+        .await;
+    client
+        .goto(&format!("{url}/quan-tri/co-quan"))
+        .await
+        .unwrap();
+    client.accessible("the agency tree").await;
+    client
+        .click("a[href='/quan-tri/co-quan/000.32.00.H56']")
+        .await;
+    client
+        .wait_for_path("/quan-tri/co-quan/000.32.00.H56")
+        .await;
+    client.accessible("an agency").await;
+
+    // the successor chosen but not confirmed: nothing happens, the choice stays
+    client
+        .find(Locator::Css("#ke_thua option[value='000.31.00.H56']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client.type_into("ngay", "01/01/2026").await;
+    client.submit("form[action$='/sap-nhap'] button").await;
+    client
+        .wait()
+        .for_element(Locator::Css("#xac_nhan-loi"))
+        .await
+        .unwrap();
+    assert_eq!(client.value_of("ke_thua").await, "000.31.00.H56");
+    client.accessible("an unconfirmed merger").await;
+
+    client.click("#xac_nhan").await;
+    client.submit("form[action$='/sap-nhap'] button").await;
+    let report = client
+        .wait()
+        .for_element(Locator::Css(".notice h2"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        report.contains("Đã sáp nhập vào Ủy ban nhân dân phường Trung Tâm từ ngày 01/01/2026"),
+        "{report}"
+    );
+    client.accessible("a merger's report").await;
+
+    // the public page of a procedure both communes carried out names only the successor
+    client
+        .goto(&format!("{url}/thu-tuc/1.001193"))
+        .await
+        .unwrap();
+    let page = client
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("phường Trung Tâm") && !page.contains("xã An Bình"),
+        "{page}"
+    );
+}
