@@ -210,10 +210,29 @@ pub struct Index {
     postings: HashMap<String, Vec<Posting>>,
     /// every folded word, sorted (prefix ranges, typo scans)
     vocabulary: Vec<String>,
+    /// the length in characters of each vocabulary word (a typo scan skips most words on it alone)
+    vocabulary_chars: Vec<u8>,
     synonyms: Synonyms,
     /// folded word → how the catalogue's names write it (with diacritics), for suggestions
     surface: HashMap<String, String>,
 }
+
+/// Per-document sums of the partial-match pass, reused by the searches of one thread.
+#[derive(Default)]
+struct Scratch {
+    rare_score: Vec<f32>,
+    count: Vec<u16>,
+    filler_count: Vec<u16>,
+    best_here: Vec<f32>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+/// Query words already expanded in this search: (folded word, whether it may be the start of a longer word,
+/// vocabulary words it matches).
+type Expanded<'a> = Vec<(String, bool, Vec<(&'a str, Quality)>)>;
 
 /// Added when a name holds the whole query as a phrase.
 const PHRASE_BONUS: f32 = 15.0;
@@ -398,6 +417,11 @@ impl Index {
         }
         index.vocabulary = index.postings.keys().cloned().collect();
         index.vocabulary.sort_unstable();
+        index.vocabulary_chars = index
+            .vocabulary
+            .iter()
+            .map(|v| u8::try_from(v.chars().count()).unwrap_or(u8::MAX))
+            .collect();
         index.synonyms = Synonyms::parse(SYNONYMS);
         index
     }
@@ -416,11 +440,16 @@ impl Index {
         self.keys.is_empty()
     }
 
-    /// Vocabulary words that a query word matches, with how.
-    fn expand(&self, word: &str) -> Vec<(&str, Quality)> {
+    /// Vocabulary words that a query word matches, with how. `last`: the last word of a query still being typed,
+    /// maybe the start of a longer one; any other word the catalogue has as it is means just that word (a whole
+    /// syllable: "ho" is "hộ", not "hoạt" or "hợp"; "tru" is "trú", not "trung" or "trường").
+    fn expand(&self, word: &str, last: bool) -> Vec<(&str, Quality)> {
         let mut out = Vec::new();
         if let Some((known, _)) = self.postings.get_key_value(word) {
             out.push((known.as_str(), Quality::Exact));
+            if !last {
+                return out;
+            }
         }
         // prefix: "khai" finds "khaisinh"-like words; one letter is too broad except for digits
         let min_prefix = if word.chars().all(|c| c.is_ascii_digit()) {
@@ -451,9 +480,8 @@ impl Index {
             _ => 2,
         };
         if max_edits > 0 {
-            for v in &self.vocabulary {
-                let vlen = v.chars().count();
-                if vlen.abs_diff(len) > max_edits || v == word || v.starts_with(word) {
+            for (v, &vlen) in self.vocabulary.iter().zip(&self.vocabulary_chars) {
+                if usize::from(vlen).abs_diff(len) > max_edits || v == word || v.starts_with(word) {
                     continue;
                 }
                 if within_edits(word, v, max_edits) {
@@ -468,6 +496,16 @@ impl Index {
     /// an everyday name of the table stands for what it names; when no document has every word, the closest are
     /// returned as partial matches. Highlights are computed on demand, for the hits actually shown.
     pub fn search(&self, query: &str) -> SearchResult<'_> {
+        self.search_with(query, false)
+    }
+
+    /// [`Index::search`] for a query still being typed (autocomplete): its last word may be the start of a longer
+    /// one even when the catalogue has it as a word ("khai si" is "khai sinh").
+    pub fn search_as_typed(&self, query: &str) -> SearchResult<'_> {
+        self.search_with(query, true)
+    }
+
+    fn search_with(&self, query: &str, typing: bool) -> SearchResult<'_> {
         // NFC first: a decomposed "ă" is two characters, and the mark alone is not a letter
         let query: String = query
             .nfc()
@@ -487,7 +525,9 @@ impl Index {
         if words.is_empty() {
             return result;
         }
-        let mut unmatched = self.rank(&words, &mut result);
+        // the readings of a query share most of their words: each word is expanded once
+        let mut expanded: Expanded<'_> = Vec::new();
+        let mut unmatched = self.rank(&words, &mut result, &mut expanded, typing);
         // the formal words found plenty, the best with the whole query in its name: the everyday-name readings are
         // not needed (and cost a search each)
         let phrase_in_a_name = result.hits.iter().any(|h| h.score >= PHRASE_BONUS);
@@ -498,6 +538,7 @@ impl Index {
         // while no reading finds every word, the partial matches of all readings are pooled (each document at its
         // best), and the words left unmatched are those of the reading with the best match
         let mut best_partial = result.hits.iter().map(|h| h.score).fold(f32::MIN, f32::max);
+        let mut position: Vec<u32> = Vec::new();
         for variant in self.synonyms.variants(&words) {
             let variant: Vec<&str> = variant.iter().map(String::as_str).collect();
             let mut alt = SearchResult {
@@ -508,7 +549,7 @@ impl Index {
                 unmatched: Vec::new(),
                 suggestion: None,
             };
-            let alt_unmatched = self.rank(&variant, &mut alt);
+            let alt_unmatched = self.rank(&variant, &mut alt, &mut expanded, false);
             if alt.hits.is_empty() || (alt.partial && !(result.partial || result.hits.is_empty())) {
                 continue;
             }
@@ -529,11 +570,27 @@ impl Index {
                 }
                 result.partial = true;
             }
+            // each document once, at its best reading (a position table: readings can list thousands)
+            if position.len() != self.keys.len() {
+                position = vec![u32::MAX; self.keys.len()];
+            }
+            for (i, h) in result.hits.iter().enumerate() {
+                position[h.doc] = i as u32;
+            }
             for hit in alt.hits {
-                match result.hits.iter_mut().find(|h| h.doc == hit.doc) {
-                    Some(h) => h.score = h.score.max(hit.score),
-                    None => result.hits.push(hit),
+                match position[hit.doc] {
+                    u32::MAX => {
+                        position[hit.doc] = result.hits.len() as u32;
+                        result.hits.push(hit);
+                    }
+                    i => {
+                        let h = &mut result.hits[i as usize];
+                        h.score = h.score.max(hit.score);
+                    }
                 }
+            }
+            for h in &result.hits {
+                position[h.doc] = u32::MAX;
             }
             result.matched.extend(alt.matched);
         }
@@ -548,7 +605,8 @@ impl Index {
         tokens: &[Token],
         unmatched: Vec<usize>,
     ) -> SearchResult<'a> {
-        result.hits.sort_by(|a, b| {
+        // keys are unique: the order is total, an unstable sort gives the same every time
+        result.hits.sort_unstable_by(|a, b| {
             b.score
                 .total_cmp(&a.score)
                 .then_with(|| self.keys[a.doc].cmp(&self.keys[b.doc]))
@@ -596,128 +654,185 @@ impl Index {
     }
 
     /// Rank the documents for these folded words into `result`; the positions of the words that match nothing.
-    fn rank<'a>(&'a self, words: &[&str], result: &mut SearchResult<'a>) -> Vec<usize> {
-        let mut unmatched = Vec::new();
-        // dense per-document arrays (the catalogue is small; hashing every posting costs more)
-        let n = self.keys.len();
-        let mut score = vec![0f32; n];
-        // the same, each word weighed by its rarity, for partial matches
-        let mut rare_score = vec![0f32; n];
-        let mut count = vec![0u16; n];
-        // of which, words that only hold the sentence together
-        let mut filler_count = vec![0u16; n];
-        let mut best_here = vec![0f32; n];
-        let mut touched: Vec<usize> = Vec::new();
-        let mut any: Vec<usize> = Vec::new();
+    fn rank<'a>(
+        &'a self,
+        words: &[&str],
+        result: &mut SearchResult<'a>,
+        expanded: &mut Expanded<'a>,
+        typing: bool,
+    ) -> Vec<usize> {
+        // each word's vocabulary matches, expanded once per search
+        let mut slots = Vec::with_capacity(words.len());
         for (position, word) in words.iter().enumerate() {
-            let expansions = self.expand(word);
-            for (v, quality) in &expansions {
-                for p in self.postings.get(*v).map(Vec::as_slice).unwrap_or_default() {
-                    let d = p.doc as usize;
-                    if best_here[d] == 0.0 {
-                        touched.push(d);
+            let last = typing && position + 1 == words.len();
+            let at = match expanded
+                .iter()
+                .position(|(w, l, _)| w.as_str() == *word && *l == last)
+            {
+                Some(at) => at,
+                None => {
+                    expanded.push((word.to_string(), last, self.expand(word, last)));
+                    expanded.len() - 1
+                }
+            };
+            slots.push(at);
+        }
+        let lists: Vec<Vec<(&[Posting], f32)>> = slots
+            .iter()
+            .map(|&at| {
+                expanded[at]
+                    .2
+                    .iter()
+                    .map(|(v, quality)| {
+                        (
+                            self.postings.get(*v).map(Vec::as_slice).unwrap_or_default(),
+                            quality.factor(),
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        for &at in &slots {
+            result
+                .matched
+                .extend(expanded[at].2.iter().map(|(v, _)| *v));
+        }
+        let meaningful = words.iter().filter(|w| !is_filler(w)).count() as u16;
+        let needed = |i: usize| meaningful == 0 || !is_filler(words[i]);
+        let folded_query = words.join(" ");
+        // the usual case, documents having every word: start from the rarest word and look the others up in the
+        // candidates only, instead of adding up every posting of the common words
+        if let Some(complete) = conjunction(&lists, &needed) {
+            result.hits = complete
+                .into_iter()
+                .map(|(d, s)| self.complete_hit(d as usize, s, &folded_query))
+                .collect();
+            return Vec::new();
+        }
+        let mut unmatched = Vec::new();
+        let n = self.keys.len();
+        SCRATCH.with_borrow_mut(|scratch| {
+            let Scratch {
+                rare_score,
+                count,
+                filler_count,
+                best_here,
+            } = scratch;
+            // dense per-document arrays, kept between searches on this thread and cleared where they were used
+            // (the catalogue is small; hashing every posting costs more)
+            for v in [&mut *rare_score, &mut *best_here] {
+                v.resize(n, 0.0);
+            }
+            count.resize(n, 0);
+            filler_count.resize(n, 0);
+            let mut touched: Vec<usize> = Vec::new();
+            let mut any: Vec<usize> = Vec::new();
+            for (position, word) in words.iter().enumerate() {
+                for (postings, factor) in &lists[position] {
+                    for p in *postings {
+                        let d = p.doc as usize;
+                        if best_here[d] == 0.0 {
+                            touched.push(d);
+                        }
+                        best_here[d] = best_here[d].max(p.weight * factor);
                     }
-                    best_here[d] = best_here[d].max(p.weight * quality.factor());
                 }
-                result.matched.insert(*v);
+                if touched.is_empty() {
+                    // a filler found nowhere is not worth striking through
+                    if !is_filler(word) {
+                        unmatched.push(position);
+                    }
+                    continue;
+                }
+                // inverse document frequency: a word in few procedures says more about which one is meant
+                let rarity = (1.0 + n as f32 / touched.len() as f32).ln();
+                for d in touched.drain(..) {
+                    if count[d] == 0 {
+                        any.push(d);
+                    }
+                    count[d] += 1;
+                    if is_filler(word) {
+                        filler_count[d] += 1;
+                    }
+                    rare_score[d] += best_here[d] * rarity;
+                    best_here[d] = 0.0;
+                }
             }
-            if touched.is_empty() {
-                // a filler found nowhere is not worth striking through
-                if !is_filler(word) {
-                    unmatched.push(position);
-                }
-                continue;
+            result.hits = self.partial_hits(words, &any, rare_score, count, filler_count);
+            result.partial = !any.is_empty();
+            for d in any {
+                rare_score[d] = 0.0;
+                count[d] = 0;
+                filler_count[d] = 0;
             }
-            // inverse document frequency: a word in few procedures says more about which one is meant
-            let rarity = (1.0 + n as f32 / touched.len() as f32).ln();
-            for d in touched.drain(..) {
-                if count[d] == 0 {
-                    any.push(d);
+        });
+        unmatched
+    }
+
+    /// No document has every word that says something: never an empty page while a word matches. The most words
+    /// first (words that only hold a sentence together count for nothing), rarer words weighing more, two words
+    /// side by side as in the name more.
+    fn partial_hits(
+        &self,
+        words: &[&str],
+        any: &[usize],
+        rare_score: &[f32],
+        count: &[u16],
+        filler_count: &[u16],
+    ) -> Vec<Hit> {
+        let pairs: Vec<String> = words
+            .windows(2)
+            .filter(|w| !is_filler(w[0]) || !is_filler(w[1]))
+            .map(|w| format!("{} {}", w[0], w[1]))
+            .collect();
+        // only the closest are worth listing: those with at most one word fewer than the best, and at most
+        // PARTIAL_HITS of them (a common word alone would otherwise list, and sort, most of the catalogue)
+        let best = any
+            .iter()
+            .map(|&d| count[d] - filler_count[d])
+            .max()
+            .unwrap_or(0);
+        let mut close: Vec<usize> = any
+            .iter()
+            .copied()
+            .filter(|&d| count[d] - filler_count[d] + 1 >= best)
+            .collect();
+        if close.len() > PARTIAL_HITS {
+            close.select_nth_unstable_by(PARTIAL_HITS, |&a, &b| {
+                (count[b] - filler_count[b], rare_score[b])
+                    .partial_cmp(&(count[a] - filler_count[a], rare_score[a]))
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
+            close.truncate(PARTIAL_HITS);
+        }
+        close
+            .into_iter()
+            .map(|d| {
+                let name = &self.folded_names[d];
+                let side_by_side = pairs.iter().filter(|p| name.contains(p.as_str())).count();
+                let counted = count[d] - filler_count[d];
+                Hit {
+                    doc: d,
+                    score: f32::from(counted) * 100.0 + side_by_side as f32 * 50.0 + rare_score[d]
+                        - name.len() as f32 * 0.01,
                 }
-                count[d] += 1;
-                if is_filler(word) {
-                    filler_count[d] += 1;
-                }
-                score[d] += best_here[d];
-                rare_score[d] += best_here[d] * rarity;
-                best_here[d] = 0.0;
+            })
+            .collect()
+    }
+
+    /// A document having every word: its word weights, more for the whole query as a phrase in its name (most at
+    /// the start), a little less for a longer name (shorter names are more specific matches).
+    fn complete_hit(&self, d: usize, score: f32, folded_query: &str) -> Hit {
+        let name = &self.folded_names[d];
+        let mut s = score;
+        if name.contains(folded_query) {
+            s += PHRASE_BONUS;
+            if name.starts_with(folded_query) {
+                s += 5.0;
             }
         }
-        // every word that says something must match; words that only hold the sentence together may be missing
-        // (unless the query is nothing else)
-        let meaningful = words.iter().filter(|w| !is_filler(w)).count() as u16;
-        let complete: Vec<usize> = if meaningful == 0 {
-            let all = words.len() as u16;
-            any.iter().copied().filter(|&d| count[d] == all).collect()
-        } else {
-            any.iter()
-                .copied()
-                .filter(|&d| count[d] - filler_count[d] == meaningful)
-                .collect()
-        };
-        let folded_query = words.join(" ");
-        result.hits = if !complete.is_empty() {
-            complete
-                .into_iter()
-                .map(|d| {
-                    let name = &self.folded_names[d];
-                    let mut s = score[d];
-                    if name.contains(&folded_query) {
-                        s += PHRASE_BONUS;
-                        if name.starts_with(&folded_query) {
-                            s += 5.0;
-                        }
-                    }
-                    // shorter names are more specific matches
-                    s -= name.len() as f32 * 0.01;
-                    Hit { doc: d, score: s }
-                })
-                .collect()
-        } else {
-            // never an empty page while a word matches: the most words first (words that only hold a sentence
-            // together count for nothing), rarer words weighing more, two words side by side as in the name more
-            result.partial = !any.is_empty();
-            let pairs: Vec<String> = words
-                .windows(2)
-                .filter(|w| !is_filler(w[0]) || !is_filler(w[1]))
-                .map(|w| format!("{} {}", w[0], w[1]))
-                .collect();
-            // only the closest are worth listing: those with at most one word fewer than the best, and at most
-            // PARTIAL_HITS of them (a common word alone would otherwise list, and sort, most of the catalogue)
-            let best = any
-                .iter()
-                .map(|&d| count[d] - filler_count[d])
-                .max()
-                .unwrap_or(0);
-            let mut close: Vec<usize> = any
-                .into_iter()
-                .filter(|&d| count[d] - filler_count[d] + 1 >= best)
-                .collect();
-            if close.len() > PARTIAL_HITS {
-                close.select_nth_unstable_by(PARTIAL_HITS, |&a, &b| {
-                    (count[b] - filler_count[b], rare_score[b])
-                        .partial_cmp(&(count[a] - filler_count[a], rare_score[a]))
-                        .unwrap_or(std::cmp::Ordering::Equal)
-                });
-                close.truncate(PARTIAL_HITS);
-            }
-            close
-                .into_iter()
-                .map(|d| {
-                    let name = &self.folded_names[d];
-                    let side_by_side = pairs.iter().filter(|p| name.contains(p.as_str())).count();
-                    let counted = count[d] - filler_count[d];
-                    Hit {
-                        doc: d,
-                        score: f32::from(counted) * 100.0
-                            + side_by_side as f32 * 50.0
-                            + rare_score[d]
-                            - name.len() as f32 * 0.01,
-                    }
-                })
-                .collect()
-        };
-        unmatched
+        s -= name.len() as f32 * 0.01;
+        Hit { doc: d, score: s }
     }
 
     /// The key a document was indexed under.
@@ -731,32 +846,116 @@ impl Index {
 }
 
 /// Damerau–Levenshtein (optimal string alignment) distance ≤ `max`, on chars.
+/// The documents having every needed word (`lists[i]`: word i's postings with the factor of how it matched), each
+/// with the sum over the words it has of its best weight; `None` when there is none. Starts from the word with
+/// the fewest postings and looks each other word up in the remaining candidates only (postings are in document
+/// order), so a common word costs a lookup per candidate, not a pass over its postings.
+fn conjunction(
+    lists: &[Vec<(&[Posting], f32)>],
+    needed: &dyn Fn(usize) -> bool,
+) -> Option<Vec<(u32, f32)>> {
+    let size = |i: usize| lists[i].iter().map(|(p, _)| p.len()).sum::<usize>();
+    let mut order: Vec<usize> = (0..lists.len()).filter(|&i| needed(i)).collect();
+    order.sort_by_key(|&i| size(i));
+    let (&rarest, rest) = order.split_first()?;
+    let mut candidates: Vec<(u32, f32)> = lists[rarest]
+        .iter()
+        .flat_map(|(postings, factor)| postings.iter().map(move |p| (p.doc, p.weight * factor)))
+        .collect();
+    candidates.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+    candidates.dedup_by_key(|c| c.0);
+    // the needed words narrow the candidates; the others (fillers) only add their weight where present
+    let others = (0..lists.len()).filter(|&i| !needed(i));
+    for (i, required) in rest
+        .iter()
+        .map(|&i| (i, true))
+        .chain(others.map(|i| (i, false)))
+    {
+        let mut best = vec![0f32; candidates.len()];
+        for (postings, factor) in &lists[i] {
+            let mut remaining: &[Posting] = postings;
+            for (k, (doc, _)) in candidates.iter().enumerate() {
+                let skip = remaining.partition_point(|p| p.doc < *doc);
+                remaining = &remaining[skip..];
+                match remaining.first() {
+                    Some(p) if p.doc == *doc => best[k] = best[k].max(p.weight * factor),
+                    Some(_) => {}
+                    None => break,
+                }
+            }
+        }
+        let mut k = 0;
+        candidates.retain_mut(|(_, score)| {
+            let w = best[k];
+            k += 1;
+            *score += w;
+            w > 0.0 || !required
+        });
+        if candidates.is_empty() {
+            return None;
+        }
+    }
+    (!candidates.is_empty()).then_some(candidates)
+}
+
 fn within_edits(a: &str, b: &str, max: usize) -> bool {
+    // folded words are ASCII, and short: compare bytes in rows on the stack (this runs once per vocabulary word
+    // of about the same length for every unknown query word)
+    const SHORT: usize = 32;
+    if a.is_ascii() && b.is_ascii() && b.len() < SHORT {
+        return edits_within(a.as_bytes(), b.as_bytes(), max, &mut [[0u8; SHORT + 1]; 3]);
+    }
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    let width = b.len() + 1;
+    let mut rows = vec![vec![0u8; width]; 3];
+    let [prev2, prev, cur] = rows.as_mut_slice() else {
+        return false;
+    };
+    edits_rows(&a, &b, max, prev2, prev, cur)
+}
+
+fn edits_within(a: &[u8], b: &[u8], max: usize, rows: &mut [[u8; 33]; 3]) -> bool {
+    let [prev2, prev, cur] = rows;
+    edits_rows(a, b, max, prev2, prev, cur)
+}
+
+/// Damerau–Levenshtein (optimal string alignment) distance of `a` and `b` is at most `max`, with early exit when a
+/// whole row exceeds it. Rows are at least `b.len() + 1` long; distances saturate at 255.
+fn edits_rows<'r, T: PartialEq>(
+    a: &[T],
+    b: &[T],
+    max: usize,
+    mut prev2: &'r mut [u8],
+    mut prev: &'r mut [u8],
+    mut cur: &'r mut [u8],
+) -> bool {
     let (n, m) = (a.len(), b.len());
-    let mut prev2 = vec![0usize; m + 1];
-    let mut prev: Vec<usize> = (0..=m).collect();
-    let mut cur = vec![0usize; m + 1];
+    for (j, cell) in prev.iter_mut().enumerate().take(m + 1) {
+        *cell = u8::try_from(j).unwrap_or(u8::MAX);
+    }
     for i in 1..=n {
-        cur[0] = i;
+        cur[0] = u8::try_from(i).unwrap_or(u8::MAX);
         let mut row_min = cur[0];
         for j in 1..=m {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            let cost = u8::from(a[i - 1] != b[j - 1]);
+            let mut v = prev[j]
+                .saturating_add(1)
+                .min(cur[j - 1].saturating_add(1))
+                .min(prev[j - 1].saturating_add(cost));
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(prev2[j - 2] + 1);
+                v = v.min(prev2[j - 2].saturating_add(1));
             }
             cur[j] = v;
             row_min = row_min.min(v);
         }
-        if row_min > max {
+        if usize::from(row_min) > max {
             return false;
         }
         std::mem::swap(&mut prev2, &mut prev);
         std::mem::swap(&mut prev, &mut cur);
     }
-    prev[m] <= max
+    usize::from(prev[m]) <= max
 }
 
 /// Wrap the highlighted ranges of `text` with `open`/`close`, escaping everything for HTML.
@@ -1048,6 +1247,21 @@ mod tests {
         fn edit_distance_agrees_with_itself(a in "[a-d]{0,8}", b in "[a-d]{0,8}") {
             prop_assert!(within_edits(&a, &a, 0));
             prop_assert_eq!(within_edits(&a, &b, 2), within_edits(&b, &a, 2));
+            // the byte rows on the stack and the character rows on the heap give the same answers
+            let (wide_a, wide_b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+            for max in 0..3 {
+                let mut rows = vec![vec![0u8; wide_b.len() + 1]; 3];
+                let [p2, p, c] = rows.as_mut_slice() else { unreachable!() };
+                prop_assert_eq!(within_edits(&a, &b, max), edits_rows(&wide_a, &wide_b, max, p2, p, c));
+            }
+            // one substitution, one deletion, one swap of neighbours: one edit each
+            if a.len() >= 2 {
+                let mut swapped: Vec<char> = wide_a.clone();
+                swapped.swap(0, 1);
+                let swapped: String = swapped.into_iter().collect();
+                prop_assert!(within_edits(&a, &swapped, 1));
+                prop_assert!(within_edits(&a, &a[1..], 1));
+            }
         }
     }
 }

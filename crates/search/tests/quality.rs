@@ -2,9 +2,12 @@
 //! names, extra words) against the demo catalogue, each with the procedure it should find. Reports recall@3 and MRR
 //! and fails below 0.95 recall@3.
 
-use motcua_search::{Document, Index, Section};
+#[path = "support/catalogue_docs.rs"]
+mod catalogue_docs;
 
-/// The demo catalogue indexed the way the portal indexes it (name, code, fields, agencies, cases, components).
+use motcua_search::Index;
+
+/// The demo catalogue indexed the way the portal indexes it.
 fn demo_index() -> Index {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -12,52 +15,7 @@ fn demo_index() -> Index {
     );
     let text = std::fs::read_to_string(path).expect("the demo catalogue");
     let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
-    let names = |key: &str| -> std::collections::HashMap<String, String> {
-        json[key]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|v| {
-                (
-                    v["code"].as_str().unwrap_or("").to_string(),
-                    v["name"].as_str().unwrap_or("").to_string(),
-                )
-            })
-            .collect()
-    };
-    let (fields, agencies) = (names("fields"), names("agencies"));
-    let text_of = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
-    let docs = json["procedures"]
-        .as_array()
-        .expect("procedures")
-        .iter()
-        .map(|p| {
-            let mut texts = vec![(Section::Code, text_of(&p["code"]))];
-            for f in p["fields"].as_array().into_iter().flatten() {
-                texts.push((
-                    Section::Field,
-                    fields.get(&text_of(f)).cloned().unwrap_or_default(),
-                ));
-            }
-            for a in p["agencies"].as_array().into_iter().flatten() {
-                texts.push((
-                    Section::Agency,
-                    agencies.get(&text_of(a)).cloned().unwrap_or_default(),
-                ));
-            }
-            for c in p["cases"].as_array().into_iter().flatten() {
-                texts.push((Section::Component, text_of(&c["name"])));
-                for comp in c["components"].as_array().into_iter().flatten() {
-                    texts.push((Section::Component, text_of(&comp["name"])));
-                }
-            }
-            Document {
-                key: text_of(&p["code"]),
-                name: text_of(&p["name"]),
-                texts,
-            }
-        });
-    Index::build(docs)
+    Index::build(catalogue_docs::documents(&json))
 }
 
 #[test]

@@ -856,7 +856,7 @@ pub(crate) async fn suggest(
     let items: Vec<serde_json::Value> = if q.trim().chars().count() < 2 {
         vec![]
     } else {
-        view.search(&q)
+        view.search_as_typed(&q)
             .hits
             .iter()
             .take(8)

@@ -340,6 +340,11 @@ impl CatalogueView {
     pub fn search(&self, query: &str) -> motcua_search::SearchResult<'_> {
         self.index.search(query)
     }
+
+    /// Search a query still being typed (the search box's suggestions).
+    pub fn search_as_typed(&self, query: &str) -> motcua_search::SearchResult<'_> {
+        self.index.search_as_typed(query)
+    }
 }
 
 /// The current snapshot, swapped atomically when the catalogue changes.
