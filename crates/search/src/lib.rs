@@ -527,7 +527,7 @@ impl Index {
         }
         // the readings of a query share most of their words: each word is expanded once
         let mut expanded: Expanded<'_> = Vec::new();
-        let mut unmatched = self.rank(&words, &mut result, &mut expanded, typing);
+        let mut unmatched = self.rank(&words, &mut result, &mut expanded, typing, true);
         // the formal words found plenty, the best with the whole query in its name: the everyday-name readings are
         // not needed (and cost a search each)
         let phrase_in_a_name = result.hits.iter().any(|h| h.score >= PHRASE_BONUS);
@@ -549,7 +549,9 @@ impl Index {
                 unmatched: Vec::new(),
                 suggestion: None,
             };
-            let alt_unmatched = self.rank(&variant, &mut alt, &mut expanded, false);
+            // once some reading has every word, a reading with only some is of no use: skip its partial pass
+            let need_partial = result.partial || result.hits.is_empty();
+            let alt_unmatched = self.rank(&variant, &mut alt, &mut expanded, false, need_partial);
             if alt.hits.is_empty() || (alt.partial && !(result.partial || result.hits.is_empty())) {
                 continue;
             }
@@ -605,12 +607,11 @@ impl Index {
         tokens: &[Token],
         unmatched: Vec<usize>,
     ) -> SearchResult<'a> {
-        // keys are unique: the order is total, an unstable sort gives the same every time
-        result.hits.sort_unstable_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| self.keys[a.doc].cmp(&self.keys[b.doc]))
-        });
+        // equal scores keep the order the documents were given in (the portal gives them in code order): the order
+        // is total, so an unstable sort gives the same every time
+        result
+            .hits
+            .sort_unstable_by(|a, b| b.score.total_cmp(&a.score).then(a.doc.cmp(&b.doc)));
         if !unmatched.is_empty() {
             result.suggestion = self.suggest(query, tokens, &unmatched);
         }
@@ -654,12 +655,14 @@ impl Index {
     }
 
     /// Rank the documents for these folded words into `result`; the positions of the words that match nothing.
+    /// Without `need_partial`, only documents having every word are looked for.
     fn rank<'a>(
         &'a self,
         words: &[&str],
         result: &mut SearchResult<'a>,
         expanded: &mut Expanded<'a>,
         typing: bool,
+        need_partial: bool,
     ) -> Vec<usize> {
         // each word's vocabulary matches, expanded once per search
         let mut slots = Vec::with_capacity(words.len());
@@ -709,6 +712,9 @@ impl Index {
                 .collect();
             return Vec::new();
         }
+        if !need_partial {
+            return Vec::new();
+        }
         let mut unmatched = Vec::new();
         let n = self.keys.len();
         SCRATCH.with_borrow_mut(|scratch| {
@@ -746,14 +752,13 @@ impl Index {
                 }
                 // inverse document frequency: a word in few procedures says more about which one is meant
                 let rarity = (1.0 + n as f32 / touched.len() as f32).ln();
+                let filler = u16::from(is_filler(word));
                 for d in touched.drain(..) {
                     if count[d] == 0 {
                         any.push(d);
                     }
                     count[d] += 1;
-                    if is_filler(word) {
-                        filler_count[d] += 1;
-                    }
+                    filler_count[d] += filler;
                     rare_score[d] += best_here[d] * rarity;
                     best_here[d] = 0.0;
                 }
