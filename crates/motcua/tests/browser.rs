@@ -854,15 +854,15 @@ async fn editor_journey(b: Browser) {
         .await
         .unwrap();
     client.accessible("procedures to edit").await;
-    client.click("a[href='/quan-tri/thu-tuc/2.000720']").await;
-    client.wait_for_path("/quan-tri/thu-tuc/2.000720").await;
+    client.click("a[href='/quan-tri/thu-tuc/1.001612']").await;
+    client.wait_for_path("/quan-tri/thu-tuc/1.001612").await;
     client.accessible("a procedure's record").await;
     assert_eq!(client.value_of("th0_phi0_so_tien").await, "100000");
 
     // a fee nobody can pay is refused, and what was typed stays
     client.type_into("th0_phi0_so_tien", "một trăm").await;
     client
-        .submit("form[action='/quan-tri/thu-tuc/2.000720'] button[type=submit]")
+        .submit("form[action='/quan-tri/thu-tuc/1.001612'] button[type=submit]")
         .await;
     let summary = client
         .wait()
@@ -878,7 +878,7 @@ async fn editor_journey(b: Browser) {
 
     client.type_into("th0_phi0_so_tien", "150.000").await;
     client
-        .submit("form[action='/quan-tri/thu-tuc/2.000720'] button[type=submit]")
+        .submit("form[action='/quan-tri/thu-tuc/1.001612'] button[type=submit]")
         .await;
     let notice = client
         .wait()
@@ -891,10 +891,10 @@ async fn editor_journey(b: Browser) {
     assert!(notice.contains("Đã lưu phiên bản 2"), "{notice}");
     client.accessible("a saved version").await;
     client
-        .click("a[href^='/quan-tri/thu-tuc/2.000720/phien-ban']")
+        .click("a[href^='/quan-tri/thu-tuc/1.001612/phien-ban']")
         .await;
     client
-        .wait_for_path("/quan-tri/thu-tuc/2.000720/phien-ban")
+        .wait_for_path("/quan-tri/thu-tuc/1.001612/phien-ban")
         .await;
     let table = client
         .wait()
@@ -911,7 +911,7 @@ async fn editor_journey(b: Browser) {
     client.accessible("two versions side by side").await;
 
     client
-        .goto(&format!("{url}/thu-tuc/2.000720"))
+        .goto(&format!("{url}/thu-tuc/1.001612"))
         .await
         .unwrap();
     let page = client

@@ -210,6 +210,29 @@ async fn a_changed_procedure_gets_a_new_version_and_the_old_one_stays(store: &St
     let listed = store.catalogue.list_procedures().await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].version, 2);
+    // the versions, oldest first, with when each was made; an unpublished record is one more version
+    let mut hidden = changed.clone();
+    hidden.published = false;
+    assert_eq!(
+        store
+            .catalogue
+            .save_procedure(&hidden, OffsetDateTime::now_utc())
+            .await
+            .unwrap(),
+        3
+    );
+    let versions = store.catalogue.versions(&code).await.unwrap();
+    assert_eq!(versions.iter().map(|v| v.0).collect::<Vec<_>>(), [1, 2, 3]);
+    assert!(versions.windows(2).all(|w| w[0].1 <= w[1].1));
+    assert!(!store.catalogue.get_procedure(&code).await.unwrap().unwrap().procedure.published);
+    assert!(
+        store
+            .catalogue
+            .versions(&ProcedureCode::parse("9.999999").unwrap())
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn service_levels_keep_their_history(store: &Store) {
@@ -270,6 +293,15 @@ async fn service_levels_keep_their_history(store: &Store) {
     assert_eq!(
         now,
         vec![
+            assignment(OnlineServiceLevel::Level4, date!(2025 - 01 - 01)),
+            other.clone()
+        ]
+    );
+    // the whole history, by case, agency and start
+    assert_eq!(
+        store.catalogue.level_history(&code_).await.unwrap(),
+        vec![
+            assignment(OnlineServiceLevel::Level2, date!(2024 - 01 - 01)),
             assignment(OnlineServiceLevel::Level4, date!(2025 - 01 - 01)),
             other
         ]
