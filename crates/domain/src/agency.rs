@@ -393,15 +393,19 @@ pub fn is_below(all: &[Agency], agency: &AgencyCode, ancestor: &AgencyCode) -> b
 }
 
 /// Where the work of `code` is done today: the agency itself, or the last successor of a chain of mergers
-/// (`None` when the agency was dissolved with no successor, or is unknown).
-pub fn in_force<'a>(all: &'a [Agency], code: &AgencyCode, today: Date) -> Option<&'a Agency> {
-    let mut current = all.iter().find(|a| &a.code == code)?;
-    for _ in 0..=all.len() {
+/// (`None` when the agency was dissolved with no successor, or is unknown). `find` looks an agency up by code.
+pub fn in_force<'a>(
+    find: impl Fn(&AgencyCode) -> Option<&'a Agency>,
+    code: &AgencyCode,
+    today: Date,
+) -> Option<&'a Agency> {
+    let mut current = find(code)?;
+    // a chain longer than this would be a cycle in the data
+    for _ in 0..64 {
         if current.is_valid_on(today) {
             return Some(current);
         }
-        let next = current.successor.as_ref()?;
-        current = all.iter().find(|a| &a.code == next)?;
+        current = find(current.successor.as_ref()?)?;
     }
     None
 }
@@ -497,17 +501,17 @@ mod tests {
         all[2].valid_until = Some(time::macros::date!(2025 - 06 - 30));
         all[2].successor = Some(all[1].code.clone());
         assert_eq!(
-            in_force(&all, &all[2].code, today).map(|a| &a.code),
+            in_force(|c| all.iter().find(|a| &a.code == c), &all[2].code, today).map(|a| &a.code),
             Some(&all[1].code)
         );
         all[1].valid_until = Some(time::macros::date!(2025 - 06 - 30));
         assert_eq!(
-            in_force(&all, &all[2].code, today),
+            in_force(|c| all.iter().find(|a| &a.code == c), &all[2].code, today),
             None,
             "dissolved with no successor"
         );
         assert_eq!(
-            in_force(&all, &all[0].code, today).map(|a| &a.code),
+            in_force(|c| all.iter().find(|a| &a.code == c), &all[0].code, today).map(|a| &a.code),
             Some(&all[0].code)
         );
         assert!(is_below(&all, &all[2].code, &all[0].code));

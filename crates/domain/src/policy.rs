@@ -31,8 +31,10 @@ pub enum Action<'a> {
         role: Role,
         agency: &'a AgencyCode,
     },
-    /// Write news and portal content.
+    /// Write news and portal content, and keep the procedure records and the search vocabulary.
     EditContent,
+    /// Set the online level of a procedure at this agency (an editor or administrator whose grant covers it).
+    SetServiceLevel(&'a AgencyCode),
     /// Create officers and grant roles at this agency.
     ManageAccounts(&'a AgencyCode),
     /// Open the administration pages at all (administrators of any agency).
@@ -73,6 +75,7 @@ fn grant_fits(action: Action<'_>, role: Role) -> (bool, Option<&AgencyCode>) {
         ),
         Action::HoldStep(wanted, a) => (role == wanted, Some(a)),
         Action::EditContent => (matches!(role, Editor | Administrator), None),
+        Action::SetServiceLevel(a) => (matches!(role, Editor | Administrator), Some(a)),
         Action::ManageAccounts(a) => (role == Administrator, Some(a)),
     }
 }
@@ -167,6 +170,21 @@ mod tests {
     /// 000.31.00.H56 and 000.32.00.H56 are below the province 000.00.00.H56.
     fn within(agency: &AgencyCode, ancestor: &AgencyCode) -> bool {
         agency == ancestor || (ancestor.as_str() == "000.00.00.H56" && agency.level1() == "H56")
+    }
+
+    #[test]
+    fn online_levels_are_set_only_where_an_editors_grant_reaches() {
+        let (ward, other) = (code("000.31.00.H56"), code("000.00.07.H57"));
+        let province_editor = officer(&["editor@000.00.00.H56+"]);
+        let ward_editor = officer(&["editor@000.31.00.H56"]);
+        let allows = |who: &Account, at: &AgencyCode| {
+            decide(Some(who), Action::SetServiceLevel(at), &within) == Decision::Allow
+        };
+        assert!(allows(&province_editor, &ward));
+        assert!(!allows(&province_editor, &other));
+        assert!(allows(&ward_editor, &ward));
+        assert!(!allows(&ward_editor, &code("000.32.00.H56")));
+        assert!(!allows(&officer(&["specialist@000.00.00.H56+"]), &ward));
     }
 
     #[test]

@@ -219,8 +219,9 @@ pub struct ChannelTimeLimit {
 }
 
 /// The cut-off hour hidden in a time limit's note, as the national catalogue writes it in words: "hồ sơ nhận sau
-/// 15 giờ thì trả trong ngày làm việc tiếp theo", "sau 15h00", "sau 15:00" give 15. Only an hour of the working
-/// day (8 to 17) counts; a note that names none gives `None`.
+/// 15 giờ thì trả trong ngày làm việc tiếp theo", "sau 15h00 … ngày làm việc kế tiếp" give 15. Only a whole hour of
+/// the working day (8 to 17), after "sau", in a note that says the dossier then counts from the next day; a
+/// duration ("sau 8 giờ làm việc"), a half hour or a note that names no next day gives `None`.
 pub fn cutoff_hour_in(note: &str) -> Option<u8> {
     use unicode_normalization::UnicodeNormalization;
     // letters without marks, lower case: "Sau 15 Giờ" and "sau 15 gio" read the same
@@ -228,13 +229,20 @@ pub fn cutoff_hour_in(note: &str) -> Option<u8> {
         .nfd()
         .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
         .collect::<String>()
-        .to_lowercase();
+        .to_lowercase()
+        .replace('đ', "d");
+    let next_day = ["tiep theo", "ke tiep", "hom sau", "ngay sau"]
+        .iter()
+        .any(|p| text.contains(p));
+    if !next_day {
+        return None;
+    }
     let words: Vec<&str> = text
         .split(|c: char| c.is_whitespace() || c == ',' || c == ';' || c == '(' || c == ')')
         .filter(|w| !w.is_empty())
         .collect();
     for (i, w) in words.iter().enumerate() {
-        if !matches!(*w, "sau" | "tu" | "qua") {
+        if *w != "sau" {
             continue;
         }
         let Some(next) = words.get(i + 1) else {
@@ -242,10 +250,17 @@ pub fn cutoff_hour_in(note: &str) -> Option<u8> {
         };
         let digits: String = next.chars().take_while(char::is_ascii_digit).collect();
         let rest = &next[digits.len()..];
-        let names_hour = matches!(rest, "h" | "g" | ":00" | "h00" | "g00" | ":30" | "h30")
-            || (rest.is_empty() && words.get(i + 2).is_some_and(|u| matches!(*u, "gio" | "h")));
+        // where the word after the hour is
+        let after = match rest {
+            "h" | "g" | ":00" | "h00" | "g00" => i + 2,
+            "" if words.get(i + 2).is_some_and(|u| matches!(*u, "gio" | "h")) => i + 3,
+            _ => continue,
+        };
+        // "sau 8 giờ làm việc": a duration, not a time of day
+        if words.get(after).is_some_and(|w| *w == "lam") {
+            continue;
+        }
         if let Ok(hour) = digits.parse::<u8>()
-            && names_hour
             && (8..=17).contains(&hour)
         {
             return Some(hour);
@@ -513,11 +528,19 @@ mod tests {
                 "Trường hợp tiếp nhận sau 15h00 được tính vào ngày làm việc kế tiếp",
                 Some(15),
             ),
-            ("Nhận sau 16:30, trả vào ngày hôm sau", Some(16)),
-            ("Sau 15 Gio chieu", Some(15)),
+            ("Nhận sau 16:30, trả vào ngày hôm sau", None),
+            ("Sau 15 Gio chieu", None),
+            (
+                "Trả sau 8 giờ làm việc kể từ khi nhận, hoặc ngày làm việc tiếp theo",
+                None,
+            ),
+            (
+                "Nhận từ 8 giờ; sau 16 giờ chuyển sang ngày làm việc tiếp theo",
+                Some(16),
+            ),
             ("Trong ngày làm việc", None),
-            ("Sau 3 ngày làm việc", None),
-            ("sau 20 giờ", None),
+            ("Sau 3 ngày làm việc tiếp theo", None),
+            ("sau 20 giờ thì ngày hôm sau", None),
             ("", None),
         ] {
             assert_eq!(cutoff_hour_in(note), hour, "{note}");

@@ -150,6 +150,31 @@ pub fn check_file(text: &str, existing: &[Agency]) -> Result<Vec<Agency>, Vec<St
                 ));
             }
         }
+        // a merger is not undone nor redirected by a file
+        if let Some(before) = existing.iter().find(|e| e.code == a.code)
+            && let Some(was) = &before.successor
+            && a.successor.as_ref() != Some(was)
+        {
+            problems.push(format!(
+                "Cơ quan thứ {number} ({}): đã sáp nhập vào {was}, không đổi được cơ quan kế thừa",
+                a.code
+            ));
+        }
+        // successors must end somewhere
+        let mut next = a.successor.clone();
+        for _ in 0..=after.len() {
+            match next {
+                Some(s) if s == a.code => {
+                    problems.push(format!(
+                        "Cơ quan thứ {number} ({}): các cơ quan kế thừa quay vòng về chính nó",
+                        a.code
+                    ));
+                    break;
+                }
+                Some(s) => next = after.get(&s).and_then(|x| x.successor.clone()),
+                None => break,
+            }
+        }
         if let Some(p) = &a.parent
             && after.contains_key(p)
             && motcua_domain::agency::is_below(&all, p, &a.code)
@@ -167,8 +192,9 @@ pub fn check_file(text: &str, existing: &[Agency]) -> Result<Vec<Agency>, Vec<St
     }
 }
 
-/// `motcua agency import FILE`: all or nothing. An agency that gains a successor in the file is merged into it
-/// (its open dossiers move, with history), exactly as the administrators' page does.
+/// `motcua agency import FILE`: every record checked first, nothing written if one is wrong; then the agencies
+/// in one transaction, and each agency that gains a successor in the file merged into it (its open dossiers move,
+/// with history) in a transaction of its own, exactly as the administrators' page does.
 pub async fn import(store: &Store, file: &Path, dry_run: bool) -> Result<(), Failure> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| Failure::Other(format!("không đọc được tệp {}: {e}", file.display())))?;

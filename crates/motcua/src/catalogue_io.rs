@@ -75,8 +75,9 @@ pub struct ImportOptions {
 #[derive(Debug, Default)]
 pub struct Known {
     pub agencies: HashSet<AgencyCode>,
-    /// Agencies by name (see [`name_key`]), to match a national record that names one of ours by another code.
-    pub agency_names: HashMap<String, AgencyCode>,
+    /// Agencies still in force by name (see [`name_key`]), to match a national record that names one of ours by
+    /// another code: several under one name (names repeat across provinces) match only within the code's province.
+    pub agency_names: HashMap<String, Vec<AgencyCode>>,
     pub fields: HashSet<FieldCode>,
 }
 
@@ -84,10 +85,16 @@ impl Known {
     pub fn of(agencies: &[Agency], fields: impl IntoIterator<Item = FieldCode>) -> Self {
         Known {
             agencies: agencies.iter().map(|a| a.code.clone()).collect(),
-            agency_names: agencies
-                .iter()
-                .map(|a| (name_key(a.name.as_str()), a.code.clone()))
-                .collect(),
+            agency_names: agencies.iter().filter(|a| a.valid_until.is_none()).fold(
+                HashMap::new(),
+                |mut names, a| {
+                    names
+                        .entry(name_key(a.name.as_str()))
+                        .or_insert_with(Vec::new)
+                        .push(a.code.clone());
+                    names
+                },
+            ),
             fields: fields.into_iter().collect(),
         }
     }
@@ -472,11 +479,18 @@ fn national_agency(
     {
         return Some(code.clone());
     }
-    if let Some(found) = name
+    // by exact name: the one agency in force of that name (in the code's province when a code is given)
+    if let Some(named) = name
         .as_deref()
         .and_then(|n| known.agency_names.get(&name_key(n)))
     {
-        return Some(found.clone());
+        let fits: Vec<&AgencyCode> = named
+            .iter()
+            .filter(|c| code.as_ref().is_none_or(|code| c.level1() == code.level1()))
+            .collect();
+        if let [one] = fits.as_slice() {
+            return Some((*one).clone());
+        }
     }
     let (code, name) = (
         code?,
@@ -766,7 +780,7 @@ mod tests {
                 .collect(),
             agency_names: [(
                 name_key("UBND xã An Bình"),
-                AgencyCode::parse("000.32.00.H56").unwrap(),
+                vec![AgencyCode::parse("000.32.00.H56").unwrap()],
             )]
             .into_iter()
             .collect(),

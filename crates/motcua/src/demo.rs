@@ -57,7 +57,7 @@ const DEMO_ACCOUNTS: &[(&str, &str, &str)] = &[
     (
         "Vũ Thị Giang",
         "bientap@minhhoa.example.vn",
-        "editor@000.00.00.H56",
+        "editor@000.00.00.H56+",
     ),
     (
         "Đỗ Văn Hùng",

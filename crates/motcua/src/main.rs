@@ -111,8 +111,9 @@ enum AgencyCommand {
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
-    /// Add or update agencies from a JSON file (the shape of `export`, or a catalogue file's `agencies`); all
-    /// or nothing. An agency given a successor there is merged into it (its open dossiers move, with history).
+    /// Add or update agencies from a JSON file (the shape of `export`, or a catalogue file's `agencies`): every
+    /// record is checked before anything is written. An agency given a successor there is then merged into it
+    /// (its open dossiers move, with history); a merger already made is never undone or redirected by a file.
     Import {
         file: PathBuf,
         /// Check and report, write nothing.
@@ -827,21 +828,37 @@ async fn import(
             .into_iter()
             .map(|f| f.code),
     );
-    let batch = match catalogue_io::parse(&text, &catalogue_io::ImportOptions { agency }, &known) {
-        Ok(batch) => batch,
-        Err(catalogue_io::ImportError::Rejected(list)) => {
-            let mut message = format!(
-                "{} bản ghi không hợp lệ trong {}, không có gì được nhập:",
-                list.len(),
-                file.display()
-            );
-            for r in &list {
-                message.push_str(&format!("\n  - {r}"));
+    let mut batch =
+        match catalogue_io::parse(&text, &catalogue_io::ImportOptions { agency }, &known) {
+            Ok(batch) => batch,
+            Err(catalogue_io::ImportError::Rejected(list)) => {
+                let mut message = format!(
+                    "{} bản ghi không hợp lệ trong {}, không có gì được nhập:",
+                    list.len(),
+                    file.display()
+                );
+                for r in &list {
+                    message.push_str(&format!("\n  - {r}"));
+                }
+                return Err(Failure::Other(message));
             }
-            return Err(Failure::Other(message));
+            Err(other) => return Err(Failure::Other(format!("{}: {other}", file.display()))),
+        };
+    // a file says what a procedure is, not whether editors publish it here: an unpublished one stays so
+    let unpublished: std::collections::HashSet<String> = store
+        .catalogue
+        .list_procedures()
+        .await
+        .map_err(storage_failure)?
+        .into_iter()
+        .filter(|s| !s.procedure.published)
+        .map(|s| s.procedure.code.to_string())
+        .collect();
+    for p in &mut batch.procedures {
+        if unpublished.contains(p.code.as_str()) {
+            p.published = false;
         }
-        Err(other) => return Err(Failure::Other(format!("{}: {other}", file.display()))),
-    };
+    }
     if dry_run {
         println!(
             "Tệp hợp lệ: {} cơ quan, {} lĩnh vực, {} thủ tục, {} mức độ. Chưa ghi gì (--dry-run).",

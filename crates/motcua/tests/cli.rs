@@ -701,6 +701,43 @@ fn a_fresh_installation_gets_its_agencies_by_hand_then_imports_a_national_file()
         .output()
         .unwrap();
     assert!(fails_with(refused).contains("đã được sáp nhập vào 000.32.00.H56"));
+    // a file cannot undo the merger
+    run_ok(
+        &dir,
+        &[
+            "agency",
+            "export",
+            "--output",
+            "sau.json",
+            "--database-url",
+            "sqlite://a.db",
+        ],
+    );
+    let mut after: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("sau.json")).unwrap())
+            .unwrap();
+    for a in after.as_array_mut().unwrap() {
+        if a["code"] == "000.33.00.H56" {
+            a.as_object_mut().unwrap().remove("successor");
+        }
+    }
+    std::fs::write(dir.path().join("sau.json"), after.to_string()).unwrap();
+    let refused = motcua(&dir)
+        .args([
+            "agency",
+            "import",
+            "sau.json",
+            "--database-url",
+            "sqlite://a.db",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr).to_string();
+    fails_with(refused);
+    assert!(
+        stderr.contains("đã sáp nhập vào 000.32.00.H56, không đổi được"),
+        "{stderr}"
+    );
     // a file with a dangling parent is refused whole
     std::fs::write(
         dir.path().join("sai.json"),

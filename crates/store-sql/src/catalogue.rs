@@ -155,6 +155,28 @@ async fn merge_in(conn: Conn<'_>, m: &Merger, until: Date) -> StoreResult<MergeR
                 successor.code
             )));
         }
+        // a merger is recorded when it takes effect: moving the open work earlier would leave the agency, still in
+        // force, receiving dossiers that nothing moves later
+        if m.effective > motcua_domain::vntime::vn_date(m.at) {
+            return Err(StoreError::Constraint(format!(
+                "ngày sáp nhập {} chưa đến: ghi nhận sáp nhập từ ngày đó",
+                motcua_domain::vntime::format_date(m.effective)
+            )));
+        }
+        // the successor must not be one of the retired agency's own units (its sub-units move under the successor)
+        let mut above = successor.parent.clone();
+        for _ in 0..64 {
+            let Some(code) = above else { break };
+            if code == m.retired {
+                return Err(StoreError::Constraint(format!(
+                    "cơ quan kế thừa {} trực thuộc {}: chọn một cơ quan ngoài cơ quan bị sáp nhập",
+                    successor.code, retired.code
+                )));
+            }
+            above = agency_in((&mut *c).into(), &code)
+                .await?
+                .and_then(|a| a.parent);
+        }
         // the successor must not itself (through its own successors) end in the retired agency
         let mut next = successor.successor.clone();
         for _ in 0..64 {
@@ -180,20 +202,32 @@ async fn merge_in(conn: Conn<'_>, m: &Merger, until: Date) -> StoreResult<MergeR
         let mut report = MergeReport::default();
         {
             if retired.successor.is_none() {
-                sqlx::query(
-                "UPDATE agencies SET valid_until = $1, successor_code = $2, updated_at = $3 WHERE code = $4",
-            )
-            .bind(until)
-            .bind(m.successor.as_str())
-            .bind(At(m.at))
-            .bind(m.retired.as_str())
-            .execute(&mut *c)
-            .await
-            .map_err(map_err)?;
+                // only while nobody else merged it meanwhile (the row lock orders two mergers of one agency)
+                let ended = sqlx::query(
+                    "UPDATE agencies SET valid_until = $1, successor_code = $2, updated_at = $3 \
+                     WHERE code = $4 AND successor_code IS NULL",
+                )
+                .bind(until)
+                .bind(m.successor.as_str())
+                .bind(At(m.at))
+                .bind(m.retired.as_str())
+                .execute(&mut *c)
+                .await
+                .map_err(map_err)?;
+                if ended.rows_affected() == 0 {
+                    let now = agency_in((&mut *c).into(), &m.retired).await?;
+                    if let Some(other) = now.and_then(|a| a.successor).filter(|s| *s != m.successor)
+                    {
+                        return Err(StoreError::Conflict(format!(
+                            "cơ quan {} đã được sáp nhập vào {other}",
+                            m.retired
+                        )));
+                    }
+                }
             }
             let children = sqlx::query(
                 "UPDATE agencies SET parent_code = $1, updated_at = $2 WHERE parent_code = $3 \
-             AND (valid_until IS NULL OR valid_until >= $4)",
+             AND (valid_until IS NULL OR valid_until >= $4) AND code <> $1",
             )
             .bind(m.successor.as_str())
             .bind(At(m.at))

@@ -224,7 +224,16 @@ async fn a_changed_procedure_gets_a_new_version_and_the_old_one_stays(store: &St
     let versions = store.catalogue.versions(&code).await.unwrap();
     assert_eq!(versions.iter().map(|v| v.0).collect::<Vec<_>>(), [1, 2, 3]);
     assert!(versions.windows(2).all(|w| w[0].1 <= w[1].1));
-    assert!(!store.catalogue.get_procedure(&code).await.unwrap().unwrap().procedure.published);
+    assert!(
+        !store
+            .catalogue
+            .get_procedure(&code)
+            .await
+            .unwrap()
+            .unwrap()
+            .procedure
+            .published
+    );
     assert!(
         store
             .catalogue
@@ -3433,7 +3442,19 @@ async fn a_merger_is_refused_when_it_cannot_hold(store: &Store) {
         at: datetime!(2025-07-01 01:00 UTC),
         actor: "admin".into(),
     };
+    // a unit of the agency cannot be its successor
+    let mut unit = fixtures::agency("000.17.06.H56", "Phòng Hộ tịch");
+    unit.parent = Some(code(AGENCY));
+    store.agencies.upsert(&[unit]).await.unwrap();
     for (bad, what) in [
+        (merger(AGENCY, "000.17.06.H56"), "into its own unit"),
+        (
+            Merger {
+                effective: date!(2025 - 07 - 02),
+                ..merger(AGENCY, OTHER_AGENCY)
+            },
+            "on a day still to come",
+        ),
         (merger(AGENCY, AGENCY), "into itself"),
         (merger(AGENCY, "000.99.99.H56"), "into an unknown agency"),
         (

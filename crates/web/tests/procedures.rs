@@ -185,6 +185,22 @@ async fn an_editor_changes_a_fee_as_a_new_version_and_earlier_dossiers_keep_thei
     );
     assert!(diff.body.contains("<del>100000</del>") && diff.body.contains("<ins>120000</ins>"));
 
+    // a form opened on version 1 cannot undo version 2
+    let stale = app
+        .post_form(
+            &path,
+            &form_with(&page.body, &[("th0_phi0_so_tien", "90.000")]),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        stale.body.contains("vừa được lưu thành phiên bản 2"),
+        "{}",
+        stale.body
+    );
+    assert!(stale.body.contains("value=\"90.000\""));
+
     // a level from a date on, with history
     let level = app
         .post_form(
@@ -204,6 +220,36 @@ async fn an_editor_changes_a_fee_as_a_new_version_and_earlier_dossiers_keep_thei
         page.body.contains("01/01/2099") && page.body.contains("Đang áp dụng"),
         "{}",
         page.body
+    );
+    let elsewhere = support::person(
+        "Biên tập xã",
+        "btx@example.vn",
+        AccountKind::Officer,
+        &["editor@000.00.07.H56"],
+    );
+    let elsewhere = support::session_for(&app, &elsewhere, "c").await;
+    let refused = app
+        .post_form(
+            &format!("{path}/muc-do"),
+            &encode_form(&[
+                ("truong_hop", "mac-dinh"),
+                ("co_quan", AGENCY),
+                ("muc_do", "2"),
+                ("tu_ngay", "01/01/2099"),
+            ]),
+            Some(&elsewhere),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        refused.headers.get("location")
+    );
+    assert!(
+        refused.body.contains("nằm ngoài phạm vi"),
+        "{}",
+        refused.body
     );
     let bad_level = app
         .post_form(

@@ -492,10 +492,14 @@ fn read(current: &Procedure, fields: &Fields) -> (Result<Procedure, Vec<(String,
             }
         }
         case.fees = fees;
-        // always a few blank rows to add a line
-        form.fees
-            .retain(|r| !(r.description.is_empty() && r.amount.is_empty()));
-        form.fees.extend((0..BLANK_FEES).map(|_| FeeRow {
+        // rows stay where they were typed (error links point at them); blank rows at the end to add a line
+        let blank_at_end = form
+            .fees
+            .iter()
+            .rev()
+            .take_while(|r| r.description.is_empty() && r.amount.is_empty())
+            .count();
+        form.fees.extend((blank_at_end..BLANK_FEES).map(|_| FeeRow {
             kind: key(FeeKind::Levy),
             due: key(FeeDue::AfterCheck),
             ..FeeRow::default()
@@ -653,14 +657,20 @@ async fn edit_page(
             .iter()
             .map(|c| (c.key.to_string(), c.name.to_string()))
             .collect(),
-        agency_choices: p
-            .agencies
+        agency_choices: carried_out_by(state, p)
             .iter()
             .map(|a| (a.to_string(), view.agency_name(a).to_string()))
             .collect(),
         level_errors,
         level_typed,
     })
+}
+
+/// The agencies that carry the procedure out today: a merged one's successor in its place (as the portal shows).
+fn carried_out_by(state: &AppState, p: &Procedure) -> Vec<AgencyCode> {
+    let view = state.catalogue.view();
+    view.get(p.code.as_str())
+        .map_or_else(|| p.agencies.clone(), |e| e.procedure.agencies.clone())
 }
 
 fn blank_level(today: time::Date) -> (String, String, String, String) {
@@ -722,6 +732,20 @@ pub(crate) async fn save(
         return Ok(not_found().await);
     };
     let (changed, typed) = read(&p, &fields);
+    // a form opened on an older version would silently undo what was saved since
+    let stale = fields
+        .get("phien_ban")
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .is_some_and(|v| v != version);
+    let changed = match changed {
+        Ok(_) if stale => Err(vec![(
+            "ten".to_string(),
+            format!(
+                "Thủ tục vừa được lưu thành phiên bản {version} trong khi bạn sửa: mở lại trang để sửa trên phiên bản mới nhất"
+            ),
+        )]),
+        other => other,
+    };
     let errors = match changed {
         Ok(changed) if changed == p => {
             let today = vntime::vn_date(OffsetDateTime::now_utc());
@@ -789,9 +813,10 @@ pub(crate) async fn set_level(
     Path(code): Path<String>,
     Form(f): Form<LevelForm>,
 ) -> Result<Response, AppError> {
-    if let Err(r) = guard::require(&state, &viewer, Action::EditContent, PATH).await {
-        return Ok(r);
-    }
+    let editor = match guard::require(&state, &viewer, Action::EditContent, PATH).await {
+        Ok(a) => a,
+        Err(r) => return Ok(r),
+    };
     let Some((p, version)) = current(&state, &code).await? else {
         return Ok(not_found().await);
     };
@@ -804,12 +829,17 @@ pub(crate) async fn set_level(
     }
     let agency = AgencyCode::parse(&f.co_quan)
         .ok()
-        .filter(|a| p.agencies.contains(a));
-    if agency.is_none() {
-        errors.push((
-            "co_quan".to_string(),
-            "Chọn cơ quan thực hiện thủ tục".to_string(),
-        ));
+        .filter(|a| carried_out_by(&state, &p).contains(a));
+    match &agency {
+        None => errors.push(("co_quan".to_string(), "Chọn cơ quan thực hiện thủ tục".to_string())),
+        Some(a) if !guard::allows(&state.catalogue, &editor, Action::SetServiceLevel(a)) => {
+            errors.push((
+                "co_quan".to_string(),
+                "Cơ quan này nằm ngoài phạm vi bạn được giao: chỉ đặt mức độ cho cơ quan thuộc phạm vi của mình"
+                    .to_string(),
+            ))
+        }
+        Some(_) => {}
     }
     let level = f.muc_do.trim().parse::<u8>().ok().and_then(|n| {
         OnlineServiceLevel::ALL
@@ -827,7 +857,9 @@ pub(crate) async fn set_level(
             "Nhập ngày có thật, dạng ngày/tháng/năm, ví dụ 01/01/2027".to_string(),
         ));
     }
-    if let (Some(case), Some(agency), Some(level), Some(from)) = (case, agency, level, from) {
+    if let (Some(case), Some(agency), Some(level), Some(from), true) =
+        (case, agency, level, from, errors.is_empty())
+    {
         state
             .store
             .catalogue

@@ -32,16 +32,26 @@ pub(crate) fn online_case<'a>(
     case: &CaseKey,
     agency: &AgencyCode,
 ) -> Option<&'a ProcedureCase> {
-    let view = state.catalogue.view();
-    let entry = view.get(procedure.code.as_str())?;
-    let online = entry
-        .levels
-        .iter()
-        .any(|l| &l.case == case && &l.agency == agency && l.level.allows_online_submission());
-    if !online {
+    if !accepts_online(state, &procedure.code, case, agency) {
         return None;
     }
     procedure.cases.iter().find(|c| &c.key == case)
+}
+
+/// Whether the procedure, published, takes this case online at this agency today (level 3 or 4).
+pub(crate) fn accepts_online(
+    state: &AppState,
+    procedure: &motcua_domain::ProcedureCode,
+    case: &CaseKey,
+    agency: &AgencyCode,
+) -> bool {
+    let view = state.catalogue.view();
+    view.get(procedure.as_str()).is_some_and(|entry| {
+        entry.procedure.published
+            && entry.levels.iter().any(|l| {
+                &l.case == case && &l.agency == agency && l.level.allows_online_submission()
+            })
+    })
 }
 
 #[derive(Template, WebTemplate)]

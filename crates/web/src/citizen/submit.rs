@@ -193,6 +193,20 @@ pub(crate) async fn submit(
             format!("Chưa đính kèm “{}”", l.case.components[i].name),
         ));
     }
+    // the procedure may have been unpublished, or its online level lowered, since the draft was started
+    if !crate::citizen::apply::accepts_online(
+        &state,
+        &l.draft.procedure,
+        &l.draft.case,
+        &l.draft.agency,
+    ) {
+        errors.push((
+            "#cam_doan".into(),
+            "Thủ tục này hiện không nhận hồ sơ trực tuyến tại cơ quan đã chọn; hồ sơ nháp vẫn được giữ, \
+             hãy liên hệ cơ quan hoặc nộp trực tiếp"
+                .into(),
+        ));
+    }
     let declared = posted.cam_doan.as_deref() == Some("co");
     if !declared {
         errors.push((

@@ -64,7 +64,7 @@ fn intake_offers(state: &AppState, officer: &Account, chosen: &str) -> Vec<Offer
     let agencies = reception_agencies(state, officer);
     let view = state.catalogue.view();
     let mut offers = Vec::new();
-    for entry in &view.entries {
+    for entry in view.entries.iter().filter(|e| e.procedure.published) {
         for agency in entry
             .procedure
             .agencies
@@ -205,8 +205,14 @@ pub(crate) async fn intake(
     {
         return Ok(r);
     }
+    // an unpublished procedure takes no new dossiers, at the counter either
     let procedure = match &target {
-        Some((_, code, _)) => state.store.catalogue.get_procedure(code).await?,
+        Some((_, code, _)) => state
+            .store
+            .catalogue
+            .get_procedure(code)
+            .await?
+            .filter(|p| p.procedure.published),
         None => None,
     };
     let case = match (&procedure, &target) {

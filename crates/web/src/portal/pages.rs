@@ -205,7 +205,7 @@ pub(crate) async fn home(State(state): State<AppState>, layout: Layout) -> HomeP
     HomePage {
         layout,
         today: vntime::format_date(view.as_of),
-        total: view.entries.len(),
+        total: view.by_name.len(),
         most_used: view
             .most_used
             .iter()
@@ -338,7 +338,9 @@ pub(crate) async fn list(
 
     // a procedure code goes straight to its page
     if let Ok(code) = ProcedureCode::parse(&q)
-        && view.get(code.as_str()).is_some()
+        && view
+            .get(code.as_str())
+            .is_some_and(|e| e.procedure.published)
     {
         return Redirect::to(&format!("/thu-tuc/{code}")).into_response();
     }

@@ -179,7 +179,12 @@ impl CatalogueView {
             let mut carried_out_by: Vec<AgencyCode> = Vec::with_capacity(p.agencies.len());
             for a in &p.agencies {
                 let now = if agency_by_code.contains_key(a) {
-                    motcua_domain::agency::in_force(&agencies, a, as_of).map(|x| x.code.clone())
+                    motcua_domain::agency::in_force(
+                        |c| agency_by_code.get(c).map(|&i| &agencies[i]),
+                        a,
+                        as_of,
+                    )
+                    .map(|x| x.code.clone())
                 } else {
                     Some(a.clone())
                 };
@@ -189,11 +194,12 @@ impl CatalogueView {
             }
             p.agencies = carried_out_by;
             let mut levels = levels.remove(p.code.as_str()).unwrap_or_default();
+            // the levels stay for an unpublished procedure (its dossiers still need them); what the public is
+            // offered checks `published`
             levels.retain(|l| {
-                p.published
-                    && agency_by_code
-                        .get(&l.agency)
-                        .is_none_or(|&i| agencies[i].is_valid_on(as_of))
+                agency_by_code
+                    .get(&l.agency)
+                    .is_none_or(|&i| agencies[i].is_valid_on(as_of))
             });
             let mut texts = vec![(Section::Code, p.code.to_string())];
             for f in &p.fields {
@@ -227,7 +233,7 @@ impl CatalogueView {
                 }
             });
             entries.push(Entry {
-                best_level: levels.iter().map(|l| l.level).max(),
+                best_level: levels.iter().filter(|_| p.published).map(|l| l.level).max(),
                 folded_name: fold(p.name.as_str()),
                 levels,
                 version: stored.version,
