@@ -11,7 +11,7 @@ use motcua_domain::{
 };
 use motcua_store::{
     AgencyRepo, CatalogueBatch, CatalogueRepo, CodeCounterRepo, FieldRepo, ImportReport,
-    MergeReport, Merger, StoreError, StoreResult, StoredProcedure,
+    MergeReport, Merger, StoreError, StoreResult, StoredProcedure, VersionInfo,
     decode::{self, AgencyRow},
 };
 
@@ -437,13 +437,41 @@ const CURRENT_PROCEDURES: &str = "SELECT p.current_version, p.updated_at, v.docu
 
 #[async_trait]
 impl CatalogueRepo for SqlStore {
-    async fn save_procedure(&self, procedure: &Procedure, at: OffsetDateTime) -> StoreResult<u32> {
+    async fn save_procedure_from(
+        &self,
+        procedure: &Procedure,
+        at: OffsetDateTime,
+        effective: Date,
+    ) -> StoreResult<u32> {
         write!(self, |tx, d| {
-            let (version, changed) = save_procedure_in((&mut *tx).into(), procedure, at).await?;
+            let (version, changed) =
+                save_procedure_in((&mut *tx).into(), procedure, at, effective).await?;
             if changed {
                 bump_catalogue_version((&mut *tx).into()).await?;
             }
             version
+        })
+    }
+
+    async fn promote_due(&self, today: Date) -> StoreResult<u32> {
+        const APPLYING: &str = "(SELECT v.version FROM procedure_versions v WHERE v.procedure_code = procedures.code \
+             AND v.effective_from <= $1 ORDER BY v.effective_from DESC, v.version DESC LIMIT 1)";
+        let sql = format!(
+            "UPDATE procedures SET current_version = {APPLYING}, updated_at = $2 \
+             WHERE current_version <> COALESCE({APPLYING}, current_version)"
+        );
+        write!(self, |tx, d| {
+            let changed = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(today)
+                .bind(At(OffsetDateTime::now_utc()))
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?
+                .rows_affected();
+            if changed > 0 {
+                bump_catalogue_version((&mut *tx).into()).await?;
+            }
+            u32::try_from(changed).unwrap_or(u32::MAX)
         })
     }
 
@@ -457,7 +485,14 @@ impl CatalogueRepo for SqlStore {
             upsert_fields((&mut *tx).into(), &batch.fields).await?;
             let mut report = ImportReport::default();
             for procedure in &batch.procedures {
-                match save_procedure_in((&mut *tx).into(), procedure, at).await? {
+                match save_procedure_in(
+                    (&mut *tx).into(),
+                    procedure,
+                    at,
+                    motcua_domain::vntime::vn_date(at),
+                )
+                .await?
+                {
                     (_, false) => report.unchanged += 1,
                     (1, true) => report.created += 1,
                     (_, true) => report.updated += 1,
@@ -520,17 +555,24 @@ impl CatalogueRepo for SqlStore {
         })
     }
 
-    async fn versions(&self, code: &ProcedureCode) -> StoreResult<Vec<(u32, OffsetDateTime)>> {
+    async fn versions(&self, code: &ProcedureCode) -> StoreResult<Vec<VersionInfo>> {
         read!(self, |pool, d| {
             let rows = sqlx::query(
-                "SELECT version, created_at FROM procedure_versions WHERE procedure_code = $1 ORDER BY version",
+                "SELECT version, created_at, effective_from FROM procedure_versions WHERE procedure_code = $1 \
+                 ORDER BY version",
             )
             .bind(code.as_str())
             .fetch_all(pool)
             .await
             .map_err(map_err)?;
             rows.iter()
-                .map(|r| Ok((decode::version(r.int("version")?)?, r.at("created_at")?)))
+                .map(|r| {
+                    Ok(VersionInfo {
+                        version: decode::version(r.int("version")?)?,
+                        made_at: r.at("created_at")?,
+                        effective_from: r.date("effective_from")?,
+                    })
+                })
                 .collect()
         })
     }
@@ -692,27 +734,40 @@ async fn set_level(conn: Conn<'_>, a: &ServiceLevelAssignment) -> StoreResult<()
     Ok(())
 }
 
-/// Save a procedure inside a transaction: (current version, whether a new version was written).
+/// Save a procedure inside a transaction as a version applying from `effective`: (the version saved, or the
+/// latest when the record is identical to it; whether a new version was written). A new procedure is in force at
+/// once; a changed one from `effective` (at once when that day has come).
 async fn save_procedure_in(
     conn: Conn<'_>,
     procedure: &Procedure,
     at: OffsetDateTime,
+    effective: Date,
 ) -> StoreResult<(u32, bool)> {
     let document = procedure_json(procedure)?;
+    let in_force_now = effective <= motcua_domain::vntime::vn_date(at);
     on_conn!(conn, |c, d| {
+        // the procedure's row orders two saves of one procedure
         let sql = format!(
-            "SELECT p.current_version, v.document FROM procedures p JOIN procedure_versions v \
-             ON v.procedure_code = p.code AND v.version = p.current_version WHERE p.code = $1{}",
+            "SELECT p.current_version FROM procedures p WHERE p.code = $1{}",
             d.for_update_of("p")
         );
-        let current = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let exists = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(procedure.code.as_str())
             .fetch_optional(&mut *c)
             .await
-            .map_err(map_err)?;
-        let next = match current {
+            .map_err(map_err)?
+            .is_some();
+        let latest = sqlx::query(
+            "SELECT version, document FROM procedure_versions WHERE procedure_code = $1 \
+             ORDER BY version DESC LIMIT 1",
+        )
+        .bind(procedure.code.as_str())
+        .fetch_optional(&mut *c)
+        .await
+        .map_err(map_err)?;
+        let next = match latest {
             Some(row) => {
-                let version = decode::version(row.int("current_version")?)?;
+                let version = decode::version(row.int("version")?)?;
                 if row.json("document")? == document {
                     return Ok((version, false));
                 }
@@ -720,26 +775,38 @@ async fn save_procedure_in(
             }
             None => 1,
         };
+        if !exists {
+            sqlx::query(
+                "INSERT INTO procedures (code, name, current_version, updated_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(procedure.code.as_str())
+            .bind(procedure.name.as_str())
+            .bind(int(next)?)
+            .bind(At(at))
+            .execute(&mut *c)
+            .await
+            .map_err(map_err)?;
+        } else if in_force_now {
+            sqlx::query(
+                "UPDATE procedures SET name = $1, current_version = $2, updated_at = $3 WHERE code = $4",
+            )
+            .bind(procedure.name.as_str())
+            .bind(int(next)?)
+            .bind(At(at))
+            .bind(procedure.code.as_str())
+            .execute(&mut *c)
+            .await
+            .map_err(map_err)?;
+        }
         sqlx::query(
-            "INSERT INTO procedures (code, name, current_version, updated_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
-             current_version = excluded.current_version, updated_at = excluded.updated_at",
-        )
-        .bind(procedure.code.as_str())
-        .bind(procedure.name.as_str())
-        .bind(int(next)?)
-        .bind(At(at))
-        .execute(&mut *c)
-        .await
-        .map_err(map_err)?;
-        sqlx::query(
-            "INSERT INTO procedure_versions (procedure_code, version, document, created_at) \
-             VALUES ($1, $2, $3, $4)",
+            "INSERT INTO procedure_versions (procedure_code, version, document, created_at, effective_from) \
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(procedure.code.as_str())
         .bind(int(next)?)
         .bind(crate::dialect::Json(document))
         .bind(At(at))
+        .bind(if exists { effective } else { motcua_domain::vntime::vn_date(at).min(effective) })
         .execute(&mut *c)
         .await
         .map_err(map_err)?;

@@ -133,6 +133,14 @@ pub struct CatalogueBatch {
     pub service_levels: Vec<ServiceLevelAssignment>,
 }
 
+/// One version of a procedure: its number, when it was made, from which day it applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VersionInfo {
+    pub version: u32,
+    pub made_at: OffsetDateTime,
+    pub effective_from: Date,
+}
+
 /// What an import did to the procedures.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ImportReport {
@@ -147,7 +155,22 @@ pub struct ImportReport {
 pub trait CatalogueRepo: Send + Sync {
     /// Save a procedure. If it differs from the current version a new version is created; if it is identical
     /// nothing changes. Returns the current version number.
-    async fn save_procedure(&self, procedure: &Procedure, at: OffsetDateTime) -> StoreResult<u32>;
+    async fn save_procedure(&self, procedure: &Procedure, at: OffsetDateTime) -> StoreResult<u32> {
+        self.save_procedure_from(procedure, at, motcua_domain::vntime::vn_date(at))
+            .await
+    }
+    /// Save a procedure as a version that applies from `effective` (UTC+7 day): in force at once when that day has
+    /// come, else kept until [`CatalogueRepo::promote_due`] finds its day. Identical to the latest version: nothing
+    /// changes. Returns the number of the version saved (or of the latest, when nothing changed).
+    async fn save_procedure_from(
+        &self,
+        procedure: &Procedure,
+        at: OffsetDateTime,
+        effective: Date,
+    ) -> StoreResult<u32>;
+    /// Put in force, for every procedure, the version that applies on `today` (the latest start on or before it,
+    /// the newest among equal starts); the number of procedures whose version changed.
+    async fn promote_due(&self, today: Date) -> StoreResult<u32>;
     async fn get_procedure(&self, code: &ProcedureCode) -> StoreResult<Option<StoredProcedure>>;
     async fn get_procedure_version(
         &self,
@@ -156,8 +179,8 @@ pub trait CatalogueRepo: Send + Sync {
     ) -> StoreResult<Option<Procedure>>;
     /// Current versions of all procedures, ordered by code.
     async fn list_procedures(&self) -> StoreResult<Vec<StoredProcedure>>;
-    /// Every version of a procedure with when it was made, oldest first.
-    async fn versions(&self, code: &ProcedureCode) -> StoreResult<Vec<(u32, OffsetDateTime)>>;
+    /// Every version of a procedure, oldest first.
+    async fn versions(&self, code: &ProcedureCode) -> StoreResult<Vec<VersionInfo>>;
     /// Every online-level assignment of a procedure ever made (in force, past and scheduled), by case, agency
     /// and start date.
     async fn level_history(&self, code: &ProcedureCode)

@@ -89,6 +89,7 @@ contract!(
     a_merger_moves_open_dossiers_once_with_history,
     a_merger_is_refused_when_it_cannot_hold,
     the_synonym_table_is_replaced_whole_and_every_node_notices,
+    a_version_saved_ahead_applies_from_its_day,
 );
 
 fn code(text: &str) -> AgencyCode {
@@ -222,8 +223,11 @@ async fn a_changed_procedure_gets_a_new_version_and_the_old_one_stays(store: &St
         3
     );
     let versions = store.catalogue.versions(&code).await.unwrap();
-    assert_eq!(versions.iter().map(|v| v.0).collect::<Vec<_>>(), [1, 2, 3]);
-    assert!(versions.windows(2).all(|w| w[0].1 <= w[1].1));
+    assert_eq!(
+        versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert!(versions.windows(2).all(|w| w[0].made_at <= w[1].made_at));
     assert!(
         !store
             .catalogue
@@ -3523,4 +3527,70 @@ async fn the_synonym_table_is_replaced_whole_and_every_node_notices(store: &Stor
         Some(table("gplx | bằng lái"))
     );
     assert!(store.catalogue.catalogue_version().await.unwrap() > version);
+}
+
+async fn a_version_saved_ahead_applies_from_its_day(store: &Store) {
+    fixtures::seed_minimal(store).await;
+    let code = ProcedureCode::parse(PROCEDURE).unwrap();
+    let v1 = store.catalogue.get_procedure(&code).await.unwrap().unwrap();
+    let at = datetime!(2026-11-29 03:00 UTC);
+    let mut dearer = v1.procedure.clone();
+    dearer.cases[0].fees[0].amount = motcua_domain::Vnd::new(150_000).unwrap();
+    let ahead = store
+        .catalogue
+        .save_procedure_from(&dearer, at, date!(2027 - 01 - 01))
+        .await
+        .unwrap();
+    assert_eq!(ahead, 2);
+    // saved, not yet in force
+    assert_eq!(
+        store
+            .catalogue
+            .get_procedure(&code)
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        1
+    );
+    let versions = store.catalogue.versions(&code).await.unwrap();
+    assert_eq!(versions[1].effective_from, date!(2027 - 01 - 01));
+    // the same record again changes nothing, even for another day
+    assert_eq!(
+        store
+            .catalogue
+            .save_procedure_from(&dearer, at, date!(2027 - 02 - 01))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .catalogue
+            .promote_due(date!(2026 - 12 - 31))
+            .await
+            .unwrap(),
+        0
+    );
+    let before = store.catalogue.catalogue_version().await.unwrap();
+    assert_eq!(
+        store
+            .catalogue
+            .promote_due(date!(2027 - 01 - 01))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(store.catalogue.catalogue_version().await.unwrap() > before);
+    let now = store.catalogue.get_procedure(&code).await.unwrap().unwrap();
+    assert_eq!((now.version, now.procedure), (2, dearer));
+    // again: nothing more to do
+    assert_eq!(
+        store
+            .catalogue
+            .promote_due(date!(2027 - 01 - 02))
+            .await
+            .unwrap(),
+        0
+    );
 }

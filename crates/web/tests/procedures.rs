@@ -269,6 +269,81 @@ async fn an_editor_changes_a_fee_as_a_new_version_and_earlier_dossiers_keep_thei
             && bad_level.body.contains("value=\"32/01/2027\"")
     );
 
+    // saved ahead: the portal keeps the fee in force until the day comes; a day already past is refused
+    let page = app.get_with_cookie(&path, &cookie).await;
+    let past = app
+        .post_form(
+            &path,
+            &form_with(
+                &page.body,
+                &[
+                    ("th0_phi0_so_tien", "200.000"),
+                    ("ap_dung_tu", "01/01/2020"),
+                ],
+            ),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(past.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        past.body.contains("không được trước hôm nay")
+            && past.body.contains("value=\"01/01/2020\"")
+    );
+    let ahead = app
+        .post_form(
+            &path,
+            &form_with(
+                &page.body,
+                &[
+                    ("th0_phi0_so_tien", "200.000"),
+                    ("ap_dung_tu", "01/01/2099"),
+                ],
+            ),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(ahead.status, StatusCode::SEE_OTHER, "{}", ahead.body);
+    let page = app
+        .get_with_cookie(ahead.headers["location"].to_str().unwrap(), &cookie)
+        .await;
+    assert!(
+        page.body
+            .contains("Đã lưu phiên bản 3, áp dụng từ ngày 01/01/2099"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Sắp áp dụng"));
+    let public = app.get(&format!("/thu-tuc/{PROCEDURE}")).await;
+    assert!(public.body.contains("120.000 đ") && !public.body.contains("200.000 đ"));
+    assert_eq!(
+        app.db
+            .store
+            .catalogue
+            .get_procedure(&code)
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        2
+    );
+    app.db
+        .store
+        .catalogue
+        .promote_due(time::macros::date!(2099 - 01 - 01))
+        .await
+        .unwrap();
+    assert_eq!(
+        app.db
+            .store
+            .catalogue
+            .get_procedure(&code)
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        3
+    );
+
     // unpublished: off the portal, no new dossiers, still there for the editor
     let page = app.get_with_cookie(&path, &cookie).await;
     let hidden = app

@@ -151,6 +151,8 @@ pub(crate) struct Typed {
     results: String,
     legal_bases: String,
     cases: Vec<CaseForm>,
+    /// From which day the new version applies (dd/mm/yyyy; today when left as it is).
+    effective: String,
 }
 
 fn lines(list: &[String]) -> String {
@@ -201,6 +203,7 @@ fn typed_of(p: &Procedure) -> Typed {
             .map(basis_line)
             .collect::<Vec<_>>()
             .join("\n"),
+        effective: vntime::format_date(vntime::vn_date(OffsetDateTime::now_utc())),
         cases: p
             .cases
             .iter()
@@ -528,6 +531,9 @@ pub(crate) struct LevelRow {
 pub(crate) struct VersionRow {
     number: u32,
     at: String,
+    effective: String,
+    /// Saved ahead: applies from a day still to come.
+    ahead: bool,
     href: String,
 }
 
@@ -590,16 +596,19 @@ async fn edit_page(
         .await?
         .into_iter()
         .rev()
-        .map(|(number, at)| VersionRow {
-            number,
-            at: vntime::format_datetime(at),
+        .map(|v| VersionRow {
+            number: v.version,
+            at: vntime::format_datetime(v.made_at),
+            effective: vntime::format_date(v.effective_from),
+            ahead: v.version > version,
             href: format!(
-                "{PATH}/{}/phien-ban?tu={}&den={number}",
+                "{PATH}/{}/phien-ban?tu={}&den={}",
                 p.code,
-                number.saturating_sub(1).max(1)
+                v.version.saturating_sub(1).max(1),
+                v.version
             ),
         })
-        .collect();
+        .collect::<Vec<_>>();
     let today = vntime::vn_date(OffsetDateTime::now_utc());
     let history = state.store.catalogue.level_history(&p.code).await?;
     let levels = history
@@ -695,9 +704,25 @@ pub(crate) async fn edit(
     let Some((p, version)) = current(&state, &code).await? else {
         return Ok(not_found().await);
     };
+    let ahead = match q.da_luu.filter(|v| *v > version) {
+        Some(v) => state
+            .store
+            .catalogue
+            .versions(&p.code)
+            .await?
+            .into_iter()
+            .find(|i| i.version == v),
+        None => None,
+    };
     let saved = match (q.da_luu, q.muc_do) {
         (Some(v), _) if v == version => Some(format!(
             "Đã lưu phiên bản {v}. Hồ sơ đã nộp trước đó vẫn theo phiên bản cũ."
+        )),
+        (Some(v), _) if ahead.is_some() => Some(format!(
+            "Đã lưu phiên bản {v}, áp dụng từ ngày {}; đến ngày đó thủ tục vẫn theo phiên bản {version}.",
+            ahead
+                .map(|i| vntime::format_date(i.effective_from))
+                .unwrap_or_default()
         )),
         (_, Some(_)) => Some("Đã ghi mức độ dịch vụ trực tuyến.".to_string()),
         _ => None,
@@ -731,12 +756,36 @@ pub(crate) async fn save(
     let Some((p, version)) = current(&state, &code).await? else {
         return Ok(not_found().await);
     };
-    let (changed, typed) = read(&p, &fields);
+    let (changed, mut typed) = read(&p, &fields);
+    let today = vntime::vn_date(OffsetDateTime::now_utc());
+    typed.effective = text(&fields, "ap_dung_tu");
+    let effective = if typed.effective.is_empty() {
+        Ok(today)
+    } else {
+        match parse_date(&typed.effective) {
+            Some(d) if d >= today => Ok(d),
+            Some(_) => Err(format!(
+                "Ngày áp dụng không được trước hôm nay ({}): một phiên bản không sửa lại quá khứ",
+                vntime::format_date(today)
+            )),
+            None => {
+                Err("Nhập ngày áp dụng có thật, dạng ngày/tháng/năm, ví dụ 01/01/2027".to_string())
+            }
+        }
+    };
     // a form opened on an older version would silently undo what was saved since
     let stale = fields
         .get("phien_ban")
         .and_then(|v| v.trim().parse::<u32>().ok())
         .is_some_and(|v| v != version);
+    let changed = match (changed, &effective) {
+        (Ok(_), Err(message)) => Err(vec![("ap_dung_tu".to_string(), message.clone())]),
+        (Err(mut errors), Err(message)) => {
+            errors.push(("ap_dung_tu".to_string(), message.clone()));
+            Err(errors)
+        }
+        (changed, _) => changed,
+    };
     let changed = match changed {
         Ok(_) if stale => Err(vec![(
             "ten".to_string(),
@@ -768,7 +817,11 @@ pub(crate) async fn save(
             let new = state
                 .store
                 .catalogue
-                .save_procedure(&changed, OffsetDateTime::now_utc())
+                .save_procedure_from(
+                    &changed,
+                    OffsetDateTime::now_utc(),
+                    effective.unwrap_or(today),
+                )
                 .await?;
             state.catalogue.refresh(&state.store).await?;
             return Ok(Redirect::to(&format!("{PATH}/{}?da_luu={new}", p.code)).into_response());

@@ -119,6 +119,8 @@ fn count(entries: &[Entry]) -> Counts {
 
 impl CatalogueView {
     pub async fn load(store: &Store, today: Date) -> StoreResult<CatalogueView> {
+        // versions saved ahead whose day has come go in force first (every node may do it: it is idempotent)
+        store.catalogue.promote_due(today).await?;
         // read the version first: a change made while loading triggers another reload later
         let version = store.catalogue.catalogue_version().await?;
         let agencies = store.agencies.list().await?;
