@@ -134,6 +134,10 @@ async fn an_editor_changes_a_fee_as_a_new_version_and_earlier_dossiers_keep_thei
                 &[
                     ("th0_phi0_so_tien", "120.000"),
                     ("th0_han_online_gio", "15"),
+                    ("th0_tp0_sao", "2"),
+                    ("th0_tp1_ten", "Giấy chứng sinh"),
+                    ("th0_tp1_chinh", "1"),
+                    ("th0_tp1_bat_buoc", "1"),
                 ],
             ),
             Some(&cookie),
@@ -152,6 +156,15 @@ async fn an_editor_changes_a_fee_as_a_new_version_and_earlier_dossiers_keep_thei
     assert_eq!(stored.version, 2);
     let case = &stored.procedure.cases[0];
     assert_eq!(case.fees[0].amount.amount(), 120_000);
+    let components: Vec<(&str, u8, u8, bool)> = case
+        .components
+        .iter()
+        .map(|c| (c.name.as_str(), c.originals, c.copies, c.required))
+        .collect();
+    assert_eq!(
+        components,
+        [("Tờ khai", 1, 2, true), ("Giấy chứng sinh", 1, 0, true)]
+    );
     assert_eq!(
         case.time_limit_for(motcua_domain::Channel::Online)
             .unwrap()

@@ -4,8 +4,9 @@
 //! is set from a date on with its history, and any two versions are compared side by side.
 //!
 //! What the form edits: name, publication, decision, where to submit, number of sets, implementing levels,
-//! audiences, conditions, steps, results, legal bases, and for each case its name, time limit per channel (with
-//! the cut-off hour) and fee lines. Cases, components, templates and e-forms come with the national import.
+//! audiences, conditions, steps, results, legal bases, and for each case its name, its components (name, originals,
+//! copies, required; a template file stays with its row), time limit per channel (with the cut-off hour) and fee
+//! lines. New cases, template files and e-forms come with the import.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -120,6 +121,19 @@ pub(crate) struct LimitRow {
     note: String,
 }
 
+/// One dossier component as typed (its template, if any, stays with its row).
+#[derive(Default)]
+pub(crate) struct ComponentRow {
+    name: String,
+    originals: String,
+    copies: String,
+    required: bool,
+    template: Option<String>,
+}
+
+/// Blank component rows offered under each case's components.
+const BLANK_COMPONENTS: usize = 2;
+
 /// One fee line as typed.
 #[derive(Default)]
 pub(crate) struct FeeRow {
@@ -133,6 +147,7 @@ pub(crate) struct FeeRow {
 
 pub(crate) struct CaseForm {
     name: String,
+    components: Vec<ComponentRow>,
     limits: Vec<LimitRow>,
     fees: Vec<FeeRow>,
 }
@@ -209,6 +224,21 @@ fn typed_of(p: &Procedure) -> Typed {
             .iter()
             .map(|c| CaseForm {
                 name: c.name.to_string(),
+                components: c
+                    .components
+                    .iter()
+                    .map(|k| ComponentRow {
+                        name: k.name.to_string(),
+                        originals: k.originals.to_string(),
+                        copies: k.copies.to_string(),
+                        required: k.required,
+                        template: k.template.as_ref().map(|t| t.file_name.to_string()),
+                    })
+                    .chain((0..BLANK_COMPONENTS).map(|_| ComponentRow {
+                        required: true,
+                        ..ComponentRow::default()
+                    }))
+                    .collect(),
                 limits: Channel::ALL
                     .into_iter()
                     .map(|ch| {
@@ -363,6 +393,73 @@ fn read(current: &Procedure, fields: &Fields) -> (Result<Procedure, Vec<(String,
             Ok(name) => case.name = name,
             Err(_) => errors.push((id("ten"), format!("Nhập tên trường hợp {}", ci + 1))),
         }
+        // components: a row left without a name is dropped; a row keeps the template file it had
+        let posted = (0..)
+            .take_while(|j| fields.contains_key(&id(&format!("tp{j}_ten"))))
+            .count();
+        let before = std::mem::take(&mut case.components);
+        form.components = (0..posted)
+            .map(|j| {
+                let cid = |field: &str| id(&format!("tp{j}_{field}"));
+                ComponentRow {
+                    name: text(fields, &cid("ten")),
+                    originals: text(fields, &cid("chinh")),
+                    copies: text(fields, &cid("sao")),
+                    required: fields.contains_key(&cid("bat_buoc")),
+                    template: before
+                        .get(j)
+                        .and_then(|k| k.template.as_ref())
+                        .map(|t| t.file_name.to_string()),
+                }
+            })
+            .collect();
+        for (j, row) in form.components.iter().enumerate() {
+            if row.name.is_empty() {
+                continue;
+            }
+            let count =
+                |typed: &str, field: &str, what: &str, errors: &mut Vec<(String, String)>| {
+                    if typed.is_empty() {
+                        return Some(0);
+                    }
+                    let n = typed.parse::<u8>().ok().filter(|n| *n <= 20);
+                    if n.is_none() {
+                        errors.push((
+                            id(&format!("tp{j}_{field}")),
+                            format!(
+                                "{}: số {what} của “{}” là một số từ 0 đến 20",
+                                form.name, row.name
+                            ),
+                        ));
+                    }
+                    n
+                };
+            let originals = count(&row.originals, "chinh", "bản chính", &mut errors);
+            let copies = count(&row.copies, "sao", "bản sao", &mut errors);
+            if let (Ok(name), Some(originals), Some(copies)) =
+                (NonEmptyText::parse(&row.name), originals, copies)
+            {
+                case.components.push(motcua_domain::Component {
+                    name,
+                    originals,
+                    copies,
+                    required: row.required,
+                    template: before.get(j).and_then(|k| k.template.clone()),
+                });
+            }
+        }
+        let blank_components = form
+            .components
+            .iter()
+            .rev()
+            .take_while(|r| r.name.is_empty())
+            .count();
+        form.components
+            .extend((blank_components..BLANK_COMPONENTS).map(|_| ComponentRow {
+                required: true,
+                ..ComponentRow::default()
+            }));
+
         let mut limits = Vec::new();
         for row in &mut form.limits {
             let rid = |field: &str| id(&format!("han_{}_{field}", row.channel));
