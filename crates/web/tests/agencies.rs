@@ -198,6 +198,27 @@ async fn merging_moves_open_dossiers_once_and_the_portal_shows_the_successor() {
     let before = app.get(&format!("/thu-tuc/{PROCEDURE}")).await;
     assert!(before.body.contains("Sở Tư pháp"));
 
+    // ending it with a date alone would leave its open dossier with nobody
+    let ended = app
+        .post_form(
+            &format!("/quan-tri/co-quan/{AGENCY}"),
+            &encode_form(&[
+                ("ten", "Sở Tư pháp"),
+                ("cap", "province"),
+                ("hieu_luc_tu", "01/01/2020"),
+                ("hieu_luc_den", "30/06/2025"),
+            ]),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(
+        ended.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        ended.body
+    );
+    assert!(ended.body.contains("hãy sáp nhập vào cơ quan"));
+
     let path = format!("/quan-tri/co-quan/{AGENCY}/sap-nhap");
     // without the confirmation nothing happens, and the choice is kept
     let unconfirmed = app

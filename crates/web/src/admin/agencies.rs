@@ -15,8 +15,8 @@ use std::collections::HashMap;
 use time::OffsetDateTime;
 
 use motcua_domain::{
-    Account, Agency, AgencyCode, AgencyField, AgencyInput, AgencyLevel, form::parse_date,
-    policy::Action, vntime,
+    Account, Agency, AgencyCode, AgencyField, AgencyInput, AgencyLevel, DossierStatus,
+    form::parse_date, policy::Action, vntime,
 };
 use motcua_store::{MergeReport, Merger, StoreError};
 
@@ -436,6 +436,12 @@ pub(crate) async fn save(
     }
     .input();
     let errors = match input.check(&all, Some(&agency), today()) {
+        Ok(changed) if ends_with_work(&state, &agency, &changed, &all).await? => vec![(
+            "hieu_luc_den".to_string(),
+            "Cơ quan còn hồ sơ đang giải quyết hoặc đơn vị trực thuộc đang hoạt động: hãy sáp nhập vào cơ quan \
+             kế thừa (bên dưới) để chuyển hồ sơ và đơn vị, thay vì chỉ ghi ngày hết hiệu lực"
+                .to_string(),
+        )],
         Ok(changed) => {
             // moving under another agency needs the right to manage that one too
             if changed.parent == agency.parent
@@ -475,6 +481,35 @@ pub(crate) async fn save(
         ),
     )
         .into_response())
+}
+
+/// Whether this edit would end an agency (by today) that still has open dossiers or units in force: that is a
+/// merger's work, which moves them; a plain end date would leave them with nobody.
+async fn ends_with_work(
+    state: &AppState,
+    before: &Agency,
+    after: &Agency,
+    all: &[Agency],
+) -> Result<bool, AppError> {
+    let today = today();
+    let ends_now = after.successor.is_none()
+        && after.valid_until.is_some_and(|u| u < today)
+        && before.is_valid_on(today);
+    if !ends_now {
+        return Ok(false);
+    }
+    if all
+        .iter()
+        .any(|a| a.parent.as_ref() == Some(&after.code) && a.is_valid_on(today))
+    {
+        return Ok(true);
+    }
+    let open: Vec<DossierStatus> = DossierStatus::ALL
+        .into_iter()
+        .filter(|s| *s != DossierStatus::Draft && !s.is_terminal())
+        .collect();
+    let query = motcua_store::DossierQuery::new(std::slice::from_ref(&after.code), &open, 1);
+    Ok(!state.store.submissions.queue(&query).await?.is_empty())
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
