@@ -678,7 +678,9 @@ async fn upsert_agencies(conn: Conn<'_>, agencies: &[Agency]) -> StoreResult<()>
                  successor_code, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                  ON CONFLICT (code) DO UPDATE SET name = excluded.name, parent_code = excluded.parent_code, \
                  level = excluded.level, address = excluded.address, valid_from = excluded.valid_from, \
-                 valid_until = excluded.valid_until, successor_code = excluded.successor_code, \
+                 valid_until = CASE WHEN agencies.successor_code IS NULL THEN excluded.valid_until \
+                 ELSE agencies.valid_until END, \
+                 successor_code = COALESCE(agencies.successor_code, excluded.successor_code), \
                  updated_at = excluded.updated_at",
             )
             .bind(a.code.as_str())

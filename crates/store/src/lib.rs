@@ -65,7 +65,7 @@ impl StoreError {
 #[async_trait]
 pub trait AgencyRepo: Send + Sync {
     /// Insert or update these agencies in one transaction; parents and successors may refer to agencies in
-    /// the same batch.
+    /// the same batch. A merged agency keeps its successor and end date (a merger is never undone by an update).
     async fn upsert(&self, agencies: &[Agency]) -> StoreResult<()>;
     async fn get(&self, code: &AgencyCode) -> StoreResult<Option<Agency>>;
     /// All agencies, ordered by code.

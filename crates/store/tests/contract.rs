@@ -3422,6 +3422,16 @@ async fn a_merger_moves_open_dossiers_once_with_history(store: &Store) {
             .any(|l| l.agency == code(OTHER_AGENCY) && l.level == OnlineServiceLevel::Level4)
     );
 
+    // an update read before the merger (no successor, no end date) does not undo it
+    let mut stale = fixtures::agency(AGENCY, "Sở Tư pháp (đổi tên)");
+    stale.valid_until = None;
+    store.agencies.upsert(&[stale]).await.unwrap();
+    let kept = store.agencies.get(&code(AGENCY)).await.unwrap().unwrap();
+    assert_eq!(kept.name.as_str(), "Sở Tư pháp (đổi tên)");
+    assert_eq!(
+        (kept.valid_until, kept.successor),
+        (Some(date!(2025 - 06 - 30)), Some(code(OTHER_AGENCY)))
+    );
     // the same merger again moves nothing twice
     let again = store.agencies.merge(&merger).await.unwrap();
     assert!(

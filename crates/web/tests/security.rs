@@ -805,7 +805,11 @@ async fn refusals_are_audited_with_the_address_and_cannot_flood_the_trail() {
     .await;
     let path = format!("/can-bo/ho-so/{}", dossier.code);
     let mut statuses = Vec::new();
-    for _ in 0..35 {
+    // refusals are counted per minute: 61 of them put at least 31 in one minute even when the burst straddles a
+    // minute boundary (a slow machine)
+    let minute = || time::OffsetDateTime::now_utc().unix_timestamp() / 60;
+    let first_minute = minute();
+    for _ in 0..61 {
         statuses.push(
             app.send(
                 "GET",
@@ -817,12 +821,19 @@ async fn refusals_are_audited_with_the_address_and_cannot_flood_the_trail() {
             .status,
         );
     }
+    let minutes = minute() - first_minute + 1;
     assert_eq!(statuses[0], StatusCode::FORBIDDEN);
-    assert_eq!(*statuses.last().unwrap(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    if minutes == 1 {
+        assert_eq!(*statuses.last().unwrap(), StatusCode::TOO_MANY_REQUESTS);
+    }
     let denied = audit_ips(&app, AuditKind::AccessDenied).await;
     assert!(
-        (1..=30).contains(&denied.len()),
-        "at most 30 a minute from one address: {}",
+        (1..=30 * minutes as usize).contains(&denied.len()),
+        "at most 30 a minute from one address: {} in {minutes} minute(s)",
         denied.len()
     );
     assert!(
