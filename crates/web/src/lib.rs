@@ -260,7 +260,7 @@ routes! {
     "/ho-so-cua-toi" => get(tracking::my_dossiers);
     "/ho-so/{code}" => get(tracking::dossier_page);
     "/ho-so/{code}/da-nop" => get(tracking::submitted_page);
-    "/ho-so/{code}/rut" => post(tracking::withdraw);
+    "/ho-so/{code}/rut" => get(tracking::withdraw_page).post(tracking::withdraw);
     "/ho-so/{code}/bo-sung" => post(supplement::supplement_upload)
         .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY_LIMIT));
     "/ho-so/{code}/bo-sung/{file}/xoa" => post(supplement::supplement_remove);

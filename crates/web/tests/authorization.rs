@@ -217,6 +217,7 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("GET", "/ho-so-cua-toi", Rule::LoggedIn),
     ("GET", "/ho-so/{code}", Rule::Owner),
     ("GET", "/ho-so/{code}/da-nop", Rule::Owner),
+    ("GET", "/ho-so/{code}/rut", Rule::Owner),
     ("POST", "/ho-so/{code}/rut", Rule::Owner),
     ("POST", "/ho-so/{code}/bo-sung", Rule::Owner),
     ("POST", "/ho-so/{code}/bo-sung/{file}/xoa", Rule::Owner),

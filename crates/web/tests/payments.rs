@@ -5,6 +5,9 @@
 #[macro_use]
 mod support;
 
+/// A confirmed withdrawal with its reason.
+const WITHDRAW: &str = "xac_nhan=co&ly_do=Kh%C3%B4ng+c%E1%BA%A7n+n%E1%BB%AFa";
+
 use axum::http::StatusCode;
 use motcua_domain::{
     AccountKind, DossierStatus, Vnd,
@@ -507,7 +510,9 @@ async fn a_payment_that_arrives_after_withdrawal_is_flagged_and_refunded_on(db: 
         .post_form(&format!("{page}/thanh-toan"), "", Some(&mine))
         .await;
     let gateway = local(&go);
-    let asked = app.post_form(&format!("{page}/rut"), "", Some(&mine)).await;
+    let asked = app
+        .post_form(&format!("{page}/rut"), WITHDRAW, Some(&mine))
+        .await;
     assert_eq!(asked.status, StatusCode::SEE_OTHER, "{}", asked.body);
     let agreed = app
         .post_form(&format!("{office}/chuyen"), "den=withdrawn", Some(&desk))

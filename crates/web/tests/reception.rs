@@ -1614,7 +1614,11 @@ async fn fees_pause_the_step_and_a_withdrawal_after_reception_closes_it_on(db: T
     // the applicant asks to withdraw; the desk agrees; the open step closes with the dossier
     let citizen_cookie = support::session_existing(&app, citizen.id, "2").await;
     let r = app
-        .post_form(&format!("/ho-so/{code}/rut"), "", Some(&citizen_cookie))
+        .post_form(
+            &format!("/ho-so/{code}/rut"),
+            "xac_nhan=co&ly_do=Kh%C3%B4ng+c%E1%BA%A7n+n%E1%BB%AFa",
+            Some(&citizen_cookie),
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(

@@ -235,3 +235,89 @@ async fn a_cross_site_registration_is_refused() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn a_new_citizen_sent_to_log_in_to_apply_registers_and_lands_back_on_the_procedure() {
+    let app = TestApp::new(motcua_testkit::sqlite_store().await).await;
+    let apply = "/nop-ho-so/1.001193/mac-dinh/000.00.06.H56";
+    // the login wall says why, and its registration link keeps where the citizen was going
+    let wall = app
+        .get(&format!("/dang-nhap?tiep={}", apply.replace('/', "%2F")))
+        .await;
+    assert!(
+        wall.body
+            .contains("Đăng nhập hoặc đăng ký để nộp hồ sơ trực tuyến"),
+        "{}",
+        wall.body
+    );
+    let register = wall
+        .body
+        .split("Chưa có tài khoản? <a href=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .replace("&#38;", "&");
+    assert_eq!(
+        register,
+        "/dang-ky?tiep=%2Fnop-ho-so%2F1.001193%2Fmac-dinh%2F000.00.06.H56"
+    );
+    let form = app.get(&register).await;
+    assert!(
+        form.body
+            .contains(&format!("name=\"tiep\" value=\"{apply}\"")),
+        "{}",
+        form.body
+    );
+    // a mistake keeps the destination too
+    let mut wrong = good();
+    wrong.retain(|(k, _)| *k != "ho_ten");
+    wrong.push(("tiep", apply));
+    let again = app.post_form("/dang-ky", &body(&wrong), None).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        again
+            .body
+            .contains(&format!("name=\"tiep\" value=\"{apply}\""))
+    );
+
+    let mut fields = good();
+    fields.push(("tiep", apply));
+    let reply = app.post_form("/dang-ky", &body(&fields), None).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let to_login = reply.headers[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        to_login,
+        "/dang-nhap?da_dang_ky=1&tiep=%2Fnop-ho-so%2F1.001193%2Fmac-dinh%2F000.00.06.H56"
+    );
+    let login_page = app.get(&to_login).await;
+    assert!(login_page.body.contains("Đã nhận đăng ký"));
+    assert!(
+        login_page
+            .body
+            .contains(&format!("name=\"tiep\" value=\"{apply}\""))
+    );
+    let login = app
+        .post_form(
+            "/dang-nhap",
+            &body(&[
+                ("ten_dang_nhap", "001199012345"),
+                ("mat_khau", "Mùa xuân 2026 ở Hòa Bình"),
+                ("tiep", apply),
+            ]),
+            None,
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER);
+    assert_eq!(login.headers[header::LOCATION], apply);
+    // a destination off the site is never followed
+    let mut away = good();
+    away[1] = ("so_dinh_danh", "001199012346");
+    away[3] = ("dien_thoai", "0987654322");
+    away[4] = ("email", "khac@example.vn");
+    away.push(("tiep", "//evil.example/x"));
+    let reply = app.post_form("/dang-ky", &body(&away), None).await;
+    assert_eq!(reply.headers[header::LOCATION], "/dang-nhap?da_dang_ky=1");
+}

@@ -475,11 +475,45 @@ async fn a_citizen_fills_in_attaches_checks_and_submits_once() {
     assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(invalid.body.contains("Mã hồ sơ không đúng dạng"));
 
-    // withdrawal before reception withdraws at once, with a history event
-    let reply = app
-        .post_form(&format!("{dossier_path}/rut"), "", Some(&cookie))
+    // withdrawal asks first, with a reason; unconfirmed or without a reason nothing happens
+    let ask = app
+        .get_with_cookie(&format!("{dossier_path}/rut"), &cookie)
         .await;
-    assert_eq!(location(&reply), dossier_path);
+    assert!(
+        ask.body.contains("Có, rút hồ sơ") && ask.body.contains("Không, giữ hồ sơ"),
+        "{}",
+        ask.body
+    );
+    let unconfirmed = app
+        .post_form(&format!("{dossier_path}/rut"), "ly_do=ab", Some(&cookie))
+        .await;
+    assert_eq!(unconfirmed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        unconfirmed.body.contains("Có 2 thông tin cần sửa")
+            && unconfirmed.body.contains(">ab</textarea>")
+    );
+    assert_eq!(
+        app.db
+            .store
+            .dossiers
+            .get(dossier.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        DossierStatus::Submitted
+    );
+    // withdrawal before reception withdraws at once, with a history event carrying the reason
+    let reply = app
+        .post_form(
+            &format!("{dossier_path}/rut"),
+            "xac_nhan=co&ly_do=N%E1%BB%99p+nh%E1%BA%A7m+th%E1%BB%A7+t%E1%BB%A5c",
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(location(&reply), format!("{dossier_path}?da_rut=1"));
+    let page = app.get_with_cookie(&location(&reply), &cookie).await;
+    assert!(page.body.contains("Đã rút hồ sơ."), "{}", page.body);
     let after = app
         .db
         .store
@@ -491,8 +525,19 @@ async fn a_citizen_fills_in_attaches_checks_and_submits_once() {
     assert_eq!(after.status, DossierStatus::Withdrawn);
     let history = app.db.store.dossiers.history(dossier.id).await.unwrap();
     assert_eq!(history.len(), 2);
+    assert!(
+        history[1]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("Lý do: Nộp nhầm thủ tục")
+    );
     let again = app
-        .post_form(&format!("{dossier_path}/rut"), "", Some(&cookie))
+        .post_form(
+            &format!("{dossier_path}/rut"),
+            "xac_nhan=co&ly_do=N%E1%BB%99p+nh%E1%BA%A7m",
+            Some(&cookie),
+        )
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
 }

@@ -52,10 +52,36 @@ pub(crate) struct LoginPage {
     pub error: Option<String>,
     pub field_error: Option<String>,
     pub notice: Option<&'static str>,
+    /// Why a login is asked for, when a page sent the visitor here.
+    pub reason: Option<&'static str>,
+    /// Registration, keeping where the visitor was going.
+    pub register_href: String,
+}
+
+/// Why the login page is shown, for a visitor sent from `next`.
+fn reason_for(next: &str) -> Option<&'static str> {
+    if next.starts_with("/nop-ho-so") {
+        Some(
+            "Đăng nhập hoặc đăng ký để nộp hồ sơ trực tuyến. Sau khi đăng nhập, bạn trở lại đúng thủ tục đang chọn.",
+        )
+    } else if next != "/" {
+        Some("Trang bạn vừa mở cần đăng nhập. Sau khi đăng nhập, bạn trở lại trang đó.")
+    } else {
+        None
+    }
+}
+
+/// The registration page's address, carrying where the visitor was going.
+pub(crate) fn register_href(next: &str) -> String {
+    if next == "/" {
+        "/dang-ky".into()
+    } else {
+        crate::urls::with_query("/dang-ky", &[("tiep", next.to_string())])
+    }
 }
 
 /// Only a path on this site: no scheme, no `//host`, no backslashes or control characters.
-fn safe_next(next: &str) -> String {
+pub(crate) fn safe_next(next: &str) -> String {
     let ok = next.starts_with('/')
         && !next.starts_with("//")
         && !next.contains('\\')
@@ -84,10 +110,13 @@ pub(crate) async fn login_page(
     } else {
         None
     };
+    let next = safe_next(q.tiep.as_deref().unwrap_or("/"));
     LoginPage {
         layout,
         login: String::new(),
-        next: safe_next(q.tiep.as_deref().unwrap_or("/")),
+        reason: notice.is_none().then(|| reason_for(&next)).flatten(),
+        register_href: register_href(&next),
+        next,
         error: None,
         field_error: None,
         notice,
@@ -157,6 +186,8 @@ pub(crate) async fn login(
             error,
             field_error,
             notice: None,
+            reason: reason_for(&next),
+            register_href: register_href(&next),
         };
         (status, page).into_response()
     };

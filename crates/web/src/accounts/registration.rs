@@ -38,6 +38,14 @@ pub(crate) struct RegistrationForm {
     mat_khau: String,
     #[serde(default)]
     nhap_lai_mat_khau: String,
+    /// Where the citizen was going when asked to log in (kept through registration and login).
+    #[serde(default)]
+    tiep: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RegisterQuery {
+    tiep: Option<String>,
 }
 
 /// A field's error, for the summary (linked by id) and next to the field.
@@ -52,6 +60,8 @@ pub(crate) struct RegisterPage {
     pub layout: Layout,
     pub form: RegistrationValues,
     pub errors: Vec<FieldError>,
+    /// Where to go after registering and logging in (a path on this site; `/` when nowhere in particular).
+    pub next: String,
 }
 
 impl RegisterPage {
@@ -78,11 +88,15 @@ fn clean(s: &str) -> String {
     s.chars().take(400).collect::<String>().trim().to_string()
 }
 
-pub(crate) async fn page(layout: Layout) -> RegisterPage {
+pub(crate) async fn page(
+    layout: Layout,
+    crate::input::Query(q): crate::input::Query<RegisterQuery>,
+) -> RegisterPage {
     RegisterPage {
         layout,
         form: RegistrationValues::default(),
         errors: Vec::new(),
+        next: crate::accounts::login::safe_next(q.tiep.as_deref().unwrap_or("/")),
     }
 }
 
@@ -110,6 +124,18 @@ const TAKEN_NOTICES_PER_ACCOUNT_HOUR: u32 = 3;
 /// already registered is told by e-mail instead.
 const REGISTERED: &str = "/dang-nhap?da_dang_ky=1";
 
+/// [`REGISTERED`], carrying where the citizen was going, so that logging in takes them there.
+fn registered(next: &str) -> String {
+    if next == "/" {
+        REGISTERED.into()
+    } else {
+        crate::urls::with_query(
+            "/dang-nhap",
+            &[("da_dang_ky", "1".into()), ("tiep", next.to_string())],
+        )
+    }
+}
+
 pub(crate) async fn submit(
     State(state): State<AppState>,
     layout: Layout,
@@ -117,6 +143,7 @@ pub(crate) async fn submit(
     form: Result<Form<RegistrationForm>, InputRejection>,
 ) -> Result<Response, AppError> {
     let f = form?.0;
+    let next = crate::accounts::login::safe_next(&f.tiep);
     let values = RegistrationValues {
         ho_ten: clean(&f.ho_ten),
         so_dinh_danh: clean(&f.so_dinh_danh),
@@ -188,6 +215,7 @@ pub(crate) async fn submit(
                 layout,
                 form: values,
                 errors,
+                next,
             },
         )
             .into_response());
@@ -237,7 +265,7 @@ pub(crate) async fn submit(
                         tracing::error!(error = %e, "verification e-mail not queued");
                     }
                 });
-                return Ok(Redirect::to(REGISTERED).into_response());
+                return Ok(Redirect::to(&registered(&next)).into_response());
             }
             // a twin registration won the race between our look-up and the insert
             Err(motcua_store::StoreError::Conflict(_)) => {
@@ -265,7 +293,7 @@ pub(crate) async fn submit(
             }
         }
     });
-    Ok(Redirect::to(REGISTERED).into_response())
+    Ok(Redirect::to(&registered(&next)).into_response())
 }
 
 /// The distinct accounts that already have one of these login names.

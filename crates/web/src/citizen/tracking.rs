@@ -374,22 +374,89 @@ pub(crate) async fn render_dossier_with(
     })
 }
 
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct DossierQuery {
+    /// Set after a withdrawal: `ngay` (withdrawn at once) or `yeu-cau` (asked for).
+    da_rut: Option<String>,
+}
+
 pub(crate) async fn dossier_page(
     State(state): State<AppState>,
     layout: Layout,
     viewer: Viewer,
     Path(code): Path<String>,
+    crate::input::Query(q): crate::input::Query<DossierQuery>,
 ) -> Result<Response, AppError> {
     let path = format!("/ho-so/{code}");
     let (dossier, details) = match owned(&state, &viewer, &code, &path).await? {
         Ok(x) => x,
         Err(r) => return Ok(r),
     };
+    let notice = match (q.da_rut.as_deref(), dossier.status) {
+        (Some(_), DossierStatus::Withdrawn) => Some("Đã rút hồ sơ. Hồ sơ không được xử lý tiếp."),
+        (Some(_), DossierStatus::WithdrawalRequested) => Some(
+            "Đã gửi yêu cầu rút hồ sơ. Cơ quan tiếp nhận sẽ xem xét và trả lời; kết quả hiện ở trang này và qua thư điện tử.",
+        ),
+        _ => None,
+    };
     Ok(
-        render_dossier(&state, layout, dossier, details, false, None)
+        render_dossier(&state, layout, dossier, details, false, notice)
             .await?
             .into_response(),
     )
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "withdraw.html")]
+pub(crate) struct WithdrawPage {
+    layout: Layout,
+    code: String,
+    procedure: String,
+    /// "Rút hồ sơ" or "Yêu cầu rút hồ sơ".
+    label: &'static str,
+    /// Before reception the dossier is withdrawn at once; after, the agency decides.
+    at_once: bool,
+    reason: String,
+    errors: Vec<(String, String)>,
+}
+
+/// The confirmation before a withdrawal: what it does, the reason, "Có, rút hồ sơ" or "Không".
+pub(crate) async fn withdraw_page(
+    State(state): State<AppState>,
+    layout: Layout,
+    viewer: Viewer,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    let path = format!("/ho-so/{code}/rut");
+    let (dossier, _) = match owned(&state, &viewer, &code, &path).await? {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    let Some(label) = withdraw_label(dossier.status) else {
+        return Ok(Redirect::to(&format!("/ho-so/{code}")).into_response());
+    };
+    Ok(WithdrawPage {
+        layout,
+        procedure: state
+            .catalogue
+            .view()
+            .procedure_name(dossier.procedure.as_str())
+            .to_string(),
+        code: dossier.code.to_string(),
+        label,
+        at_once: dossier.status == DossierStatus::Submitted,
+        reason: String::new(),
+        errors: vec![],
+    }
+    .into_response())
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct WithdrawForm {
+    #[serde(default)]
+    ly_do: String,
+    #[serde(default)]
+    xac_nhan: String,
 }
 
 pub(crate) async fn submitted_page(
@@ -436,12 +503,49 @@ pub(crate) async fn withdraw(
     layout: Layout,
     viewer: Viewer,
     Path(code): Path<String>,
+    crate::input::Form(f): crate::input::Form<WithdrawForm>,
 ) -> Result<Response, AppError> {
     let path = format!("/ho-so/{code}");
     let (dossier, details) = match owned(&state, &viewer, &code, &path).await? {
         Ok(x) => x,
         Err(r) => return Ok(r),
     };
+    // a decisive step: confirmed, with a reason the agency reads
+    let reason = motcua_domain::text::normalize(&f.ly_do);
+    let mut errors = Vec::new();
+    if reason.chars().count() < 5 {
+        errors.push((
+            "ly_do".to_string(),
+            "Ghi lý do rút hồ sơ (ít nhất 5 ký tự), để cơ quan tiếp nhận biết".to_string(),
+        ));
+    } else if reason.chars().count() > 500 {
+        errors.push(("ly_do".to_string(), "Lý do dài quá 500 ký tự".to_string()));
+    }
+    if f.xac_nhan != "co" {
+        errors.push((
+            "xac_nhan".to_string(),
+            "Bấm “Có, rút hồ sơ” để xác nhận".to_string(),
+        ));
+    }
+    if let (false, Some(label)) = (errors.is_empty(), withdraw_label(dossier.status)) {
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            WithdrawPage {
+                layout,
+                procedure: state
+                    .catalogue
+                    .view()
+                    .procedure_name(dossier.procedure.as_str())
+                    .to_string(),
+                code: dossier.code.to_string(),
+                label,
+                at_once: dossier.status == DossierStatus::Submitted,
+                reason,
+                errors,
+            },
+        )
+            .into_response());
+    }
     let to = if dossier.status == DossierStatus::Submitted {
         DossierStatus::Withdrawn
     } else {
@@ -460,10 +564,12 @@ pub(crate) async fn withdraw(
     ) {
         Err(_) => Some("Hồ sơ ở trạng thái này không thể rút."),
         Ok(t) => {
-            let t = t.with_reason("Công dân yêu cầu rút hồ sơ trên cổng dịch vụ công");
+            let t = t.with_reason(format!(
+                "Công dân yêu cầu rút hồ sơ trên cổng dịch vụ công. Lý do: {reason}"
+            ));
             match state.store.dossiers.record_transition(&t).await {
                 Ok(_) => {
-                    return Ok(Redirect::to(&format!("/ho-so/{code}")).into_response());
+                    return Ok(Redirect::to(&format!("/ho-so/{code}?da_rut=1")).into_response());
                 }
                 Err(StoreError::Conflict(_)) => {
                     Some("Trạng thái hồ sơ vừa thay đổi; hãy xem lại trước khi rút.")
