@@ -56,7 +56,8 @@ async fn a_reception_officer_accepts_with_a_working_time_due_date_and_the_citize
         .post_form(&path, "hanh_dong=tiep_nhan", Some(&cookie))
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
-    assert_eq!(ok.headers[header::LOCATION], "/can-bo/tiep-nhan");
+    let back = ok.headers[header::LOCATION].to_str().unwrap().to_string();
+    assert_eq!(back, format!("/can-bo/tiep-nhan?vua_xu_ly={}", dossier.code));
     let received = app
         .db
         .store
@@ -66,6 +67,23 @@ async fn a_reception_officer_accepts_with_a_working_time_due_date_and_the_citize
         .unwrap()
         .unwrap();
     assert_eq!(received.status, DossierStatus::Received);
+    // the queue says it worked, with the due time and the slip to print
+    let banner = app.get_with_cookie(&back, &cookie).await;
+    assert!(
+        banner.body.contains(&format!(
+            "Đã tiếp nhận hồ sơ {}, hẹn trả {}",
+            dossier.code,
+            motcua_domain::vntime::format_datetime(received.due_at.unwrap())
+        )),
+        "{}",
+        banner.body
+    );
+    assert!(banner.body.contains(&format!("/can-bo/ho-so/{}/phieu/01", dossier.code)));
+    // a code the officer may not see gives no banner
+    let other = app
+        .get_with_cookie("/can-bo/tiep-nhan?vua_xu_ly=000.00.07.H56-231027-0001", &cookie)
+        .await;
+    assert!(!other.body.contains("Đã tiếp nhận hồ sơ"));
     // 5 working days in working time from now, by the same calendar
     let cal = motcua_calendar::WorkCalendar::new(
         Default::default(),

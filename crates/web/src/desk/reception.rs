@@ -156,7 +156,12 @@ pub(crate) async fn answer(
     {
         Ok(_) => {
             state.outbox_wake.notify_one();
-            Ok(Redirect::to("/can-bo/tiep-nhan").into_response())
+            // back to the queue, which says what was just done and offers the slip
+            Ok(Redirect::to(&crate::urls::with_query(
+                "/can-bo/tiep-nhan",
+                &[("vua_xu_ly", dossier.code.to_string())],
+            ))
+            .into_response())
         }
         Err(StoreError::Conflict(_)) => Ok((
             StatusCode::CONFLICT,
