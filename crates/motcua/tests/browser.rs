@@ -208,7 +208,15 @@ impl Browser {
         self.type_into("ten_dang_nhap", login).await;
         self.type_into("mat_khau", password).await;
         self.submit("main form button[type=submit]").await;
-        self.wait_for_path("/").await;
+        // citizens land on the portal, officers on their work
+        let landing = if login.starts_with("bientap@") {
+            "/quan-tri/thu-tuc"
+        } else if login.contains("@minhhoa.example.vn") {
+            "/can-bo"
+        } else {
+            "/"
+        };
+        self.wait_for_path(landing).await;
     }
 
     async fn logout(&self) {
@@ -518,10 +526,20 @@ async fn apply_journey(b: Browser) {
     client
         .login_as("motcua@minhhoa.example.vn", "MotCua-2026")
         .await;
-    client
-        .goto(&format!("{url}/can-bo/tiep-nhan"))
+    // the officer lands on their work: the dossier waits for reception
+    let waiting = client
+        .find(Locator::Css(
+            ".tile a[href='/can-bo/tiep-nhan'] .tile-count",
+        ))
+        .await
+        .unwrap()
+        .text()
         .await
         .unwrap();
+    assert_ne!(waiting, "0");
+    client.accessible("officer's work").await;
+    client.click(".tile a[href='/can-bo/tiep-nhan']").await;
+    client.wait_for_path("/can-bo/tiep-nhan").await;
     client.accessible("reception queue").await;
     client
         .click(&format!("a[href='/can-bo/ho-so/{code}']"))
@@ -537,6 +555,20 @@ async fn apply_journey(b: Browser) {
         .click(&format!("form[action='/can-bo/ho-so/{code}'] button"))
         .await;
     client.wait_for_path("/can-bo/tiep-nhan").await;
+    // it says so, with the slip to print
+    let banner = client
+        .wait()
+        .for_element(Locator::Css(".notice[role=status]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        banner.contains(&format!("Đã tiếp nhận hồ sơ {code}, hẹn trả")),
+        "{banner}"
+    );
+    client.accessible("accepted, with its slip").await;
     client.logout().await;
     // the specialist starts processing (and so holds the first step), enters the result, forwards it to the
     // head of unit, who forwards it to the leader, who approves; the desk hands the result over

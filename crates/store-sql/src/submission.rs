@@ -534,6 +534,22 @@ impl SubmissionRepo for SqlStore {
         })
     }
 
+    async fn count(&self, query: &motcua_store::DossierQuery) -> StoreResult<u64> {
+        if query.is_empty() {
+            return Ok(0);
+        }
+        let (filter, params) = query.where_clause(1);
+        let sql = format!("SELECT COUNT(*) AS n FROM dossiers WHERE {filter}");
+        read!(self, |pool, d| {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for p in params {
+                q = crate::bind_param!(q, p);
+            }
+            let row = q.fetch_one(pool).await.map_err(map_err)?;
+            u64::try_from(row.big("n")?).map_err(|e| StoreError::Corrupt(e.to_string()))
+        })
+    }
+
     async fn intake(&self, i: &motcua_domain::submission::Intake) -> StoreResult<Dossier> {
         write!(self, |tx, d| {
             let code = reserve_in((&mut *tx).into(), &i.agency, vntime::vn_date(i.at)).await?;

@@ -452,6 +452,8 @@ pub trait SubmissionRepo: Send + Sync {
     /// Dossiers matching `query`, soonest due first (those without a due time by arrival), one page: an officer's
     /// queue or inbox.
     async fn queue(&self, query: &DossierQuery) -> StoreResult<Vec<Dossier>>;
+    /// How many dossiers match `query` (its page ignored): the counts of an officer's work.
+    async fn count(&self, query: &DossierQuery) -> StoreResult<u64>;
     /// Dossiers of any agency in these statuses whose due time falls before `before`, soonest first.
     async fn due_before(
         &self,

@@ -2145,6 +2145,19 @@ async fn the_reception_queue_lists_an_agencys_waiting_dossiers_oldest_first(stor
         2,
     );
     assert_eq!(page(base.clone()).await, vec![10, 20]);
+    // counted whatever the page, with the same filters
+    assert_eq!(store.submissions.count(&base).await.unwrap(), 3);
+    assert_eq!(
+        store
+            .submissions
+            .count(&DossierQuery {
+                due_before: Some(datetime!(2000-01-01 00:00 UTC)),
+                ..base.clone()
+            })
+            .await
+            .unwrap(),
+        0
+    );
     assert_eq!(
         page(DossierQuery {
             offset: 2,

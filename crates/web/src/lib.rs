@@ -29,7 +29,8 @@ use citizen::{
     apply, attachments, delivery, lookup, payment, rating, submit, supplement, tracking,
 };
 use desk::{
-    delivery as desk_delivery, fees, inbox, intake, page, processing, queue, reception, register,
+    delivery as desk_delivery, fees, home, inbox, intake, page, processing, queue, reception,
+    register,
 };
 use gateway::{notification, sandbox};
 use portal::{pages, verification};
@@ -297,6 +298,7 @@ routes! {
     "/xac-thuc/{code}/chu-ky" => get(verification::signature);
     "/can-bo/ho-so/{code}/phieu/{so}" => get(slips::for_officer);
     "/ho-so/{code}/phieu/{so}" => get(slips::for_citizen);
+    "/can-bo" => get(home::home);
     "/can-bo/ho-so" => get(inbox::inbox);
     "/can-bo/so-theo-doi" => get(register::register);
     "/healthz" => get(health::healthz);

@@ -269,6 +269,7 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("GET", "/can-bo/ho-so/{code}/ket-qua", DESK),
     ("POST", "/can-bo/ho-so/{code}/ket-qua", PROCESS),
     ("GET", "/can-bo/ho-so/{code}/phieu/{so}", DESK),
+    ("GET", "/can-bo", Rule::Somewhere(Desk::Any)),
     ("GET", "/can-bo/ho-so", Rule::Somewhere(Desk::Any)),
     ("GET", "/can-bo/so-theo-doi", Rule::Somewhere(Desk::Any)),
     ("GET", "/healthz", Rule::Public),

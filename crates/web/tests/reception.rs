@@ -57,7 +57,10 @@ async fn a_reception_officer_accepts_with_a_working_time_due_date_and_the_citize
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
     let back = ok.headers[header::LOCATION].to_str().unwrap().to_string();
-    assert_eq!(back, format!("/can-bo/tiep-nhan?vua_xu_ly={}", dossier.code));
+    assert_eq!(
+        back,
+        format!("/can-bo/tiep-nhan?vua_xu_ly={}", dossier.code)
+    );
     let received = app
         .db
         .store
@@ -78,10 +81,17 @@ async fn a_reception_officer_accepts_with_a_working_time_due_date_and_the_citize
         "{}",
         banner.body
     );
-    assert!(banner.body.contains(&format!("/can-bo/ho-so/{}/phieu/01", dossier.code)));
+    assert!(
+        banner
+            .body
+            .contains(&format!("/can-bo/ho-so/{}/phieu/01", dossier.code))
+    );
     // a code the officer may not see gives no banner
     let other = app
-        .get_with_cookie("/can-bo/tiep-nhan?vua_xu_ly=000.00.07.H56-231027-0001", &cookie)
+        .get_with_cookie(
+            "/can-bo/tiep-nhan?vua_xu_ly=000.00.07.H56-231027-0001",
+            &cookie,
+        )
         .await;
     assert!(!other.body.contains("Đã tiếp nhận hồ sơ"));
     // 5 working days in working time from now, by the same calendar

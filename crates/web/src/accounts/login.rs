@@ -58,6 +58,26 @@ pub(crate) struct LoginPage {
     pub register_href: String,
 }
 
+/// Where an account lands after logging in when no page sent it.
+fn landing(state: &AppState, account: &motcua_domain::Account) -> &'static str {
+    use motcua_domain::policy::Action;
+    if account.kind != motcua_domain::AccountKind::Officer {
+        return "/";
+    }
+    let view = state.catalogue.view();
+    let at_a_desk = view
+        .agencies
+        .iter()
+        .any(|a| crate::guard::allows(&state.catalogue, account, Action::DeskWork(&a.code)));
+    if at_a_desk {
+        "/can-bo"
+    } else if crate::guard::allows(&state.catalogue, account, Action::EditContent) {
+        "/quan-tri/thu-tuc"
+    } else {
+        "/"
+    }
+}
+
 /// Why the login page is shown, for a visitor sent from `next`.
 fn reason_for(next: &str) -> Option<&'static str> {
     if next.starts_with("/nop-ho-so") {
@@ -310,6 +330,12 @@ pub(crate) async fn login(
         true,
     )
     .await;
+    // sent nowhere in particular: officers land on their work, editors on the catalogue, citizens on the portal
+    let next = if next == "/" {
+        landing(&state, &account).to_string()
+    } else {
+        next
+    };
     let mut response = Redirect::to(&next).into_response();
     if let Ok(cookie) = HeaderValue::from_str(&state.sessions.cookie(&token)) {
         response.headers_mut().insert(header::SET_COOKIE, cookie);

@@ -78,6 +78,16 @@ pub(crate) struct InboxQuery {
     trang: String,
 }
 
+/// The statuses of a dossier being worked on at the desk, after reception and before the result is handed over.
+pub(crate) const WORKING: [DossierStatus; 6] = [
+    DossierStatus::Received,
+    DossierStatus::Processing,
+    DossierStatus::SupplementRequested,
+    DossierStatus::AwaitingFinancialObligation,
+    DossierStatus::WithdrawalRequested,
+    DossierStatus::Processed,
+];
+
 /// Dossiers per page of the inbox.
 const PAGE: u32 = 100;
 
@@ -136,14 +146,7 @@ pub(crate) async fn inbox(
         return Ok(guard::refuse(&state, &viewer, path).await);
     }
     use DossierStatus as S;
-    let working = [
-        S::Received,
-        S::Processing,
-        S::SupplementRequested,
-        S::AwaitingFinancialObligation,
-        S::WithdrawalRequested,
-        S::Processed,
-    ];
+    let working = WORKING;
     // a chosen status may be any (finished ones too); otherwise the working statuses
     let chosen_status = S::parse(&q.trang_thai).ok();
     let statuses: Vec<S> = match chosen_status {

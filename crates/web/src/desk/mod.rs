@@ -3,6 +3,7 @@
 
 pub(crate) mod delivery;
 pub(crate) mod fees;
+pub(crate) mod home;
 pub(crate) mod inbox;
 pub(crate) mod intake;
 pub(crate) mod page;

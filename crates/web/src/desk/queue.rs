@@ -93,7 +93,10 @@ async fn just_done(
             "In phiếu 02 (yêu cầu bổ sung)",
         )),
         DossierStatus::Refused => Some((
-            format!("Đã từ chối tiếp nhận hồ sơ {}; công dân được báo lý do.", d.code),
+            format!(
+                "Đã từ chối tiếp nhận hồ sơ {}; công dân được báo lý do.",
+                d.code
+            ),
             slip("03"),
             "In phiếu 03 (từ chối tiếp nhận)",
         )),
