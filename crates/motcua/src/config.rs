@@ -36,6 +36,11 @@ pub struct Config {
     pub site_name: String,
     /// Address citizens use to reach the portal, when it differs from `listen` (behind a proxy).
     pub public_url: Option<String>,
+    /// The governing agency (cơ quan chủ quản), its address, hotline and e-mail, in the footer of every page.
+    pub site_owner: Option<String>,
+    pub site_address: Option<String>,
+    pub site_hotline: Option<String>,
+    pub site_email: Option<String>,
     /// Minutes without activity before a session ends (the page warns 60 seconds before).
     pub session_idle_minutes: u32,
     /// Hours after login when a session ends whatever the activity.
@@ -139,6 +144,10 @@ impl Default for Config {
             seed_demo: true,
             site_name: "Cổng Dịch vụ công trực tuyến".into(),
             public_url: None,
+            site_owner: None,
+            site_address: None,
+            site_hotline: None,
+            site_email: None,
             session_idle_minutes: 15,
             session_absolute_hours: 8,
             secure_cookies: None,
@@ -174,6 +183,10 @@ const KEYS: &[&str] = &[
     "seed_demo",
     "site_name",
     "public_url",
+    "site_owner",
+    "site_address",
+    "site_hotline",
+    "site_email",
     "session_idle_minutes",
     "session_absolute_hours",
     "secure_cookies",

@@ -530,6 +530,12 @@ async fn serve(config: Config) -> Result<(), Failure> {
         motcua_web::Site {
             name: config.site_name.clone(),
             public_url: config.url(bound),
+            footer: motcua_web::SiteFooter {
+                owner: config.site_owner.clone(),
+                address: config.site_address.clone(),
+                hotline: config.site_hotline.clone(),
+                email: config.site_email.clone(),
+            },
         },
         files,
     )

@@ -324,6 +324,7 @@ async fn apply_journey(b: Browser) {
     client
         .type_into("nhap_lai_mat_khau", "Hoa Sen Nở 2026")
         .await;
+    client.click("label[for=dong_y]").await;
     client.submit("main form button[type=submit]").await;
     // the same answer whether or not the details had an account: then log in
     client.wait_for_path("/dang-nhap").await;

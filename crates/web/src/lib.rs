@@ -33,7 +33,7 @@ use desk::{
     register,
 };
 use gateway::{notification, sandbox};
-use portal::{pages, verification};
+use portal::{crawlers, pages, verification};
 
 use axum::{
     Router,
@@ -56,6 +56,17 @@ pub struct Site {
     pub name: String,
     /// Where people reach the portal (links in e-mails are built from this, never from a request's Host).
     pub public_url: String,
+    /// Who runs the portal and how to reach them, in the footer of every page.
+    pub footer: SiteFooter,
+}
+
+/// The footer's facts: the governing agency, its address, hotline and e-mail (each shown when set).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SiteFooter {
+    pub owner: Option<String>,
+    pub address: Option<String>,
+    pub hotline: Option<String>,
+    pub email: Option<String>,
 }
 
 impl Default for Site {
@@ -63,6 +74,7 @@ impl Default for Site {
         Site {
             name: "Cổng Dịch vụ công trực tuyến".into(),
             public_url: "http://127.0.0.1:8080".into(),
+            footer: SiteFooter::default(),
         }
     }
 }
@@ -186,14 +198,11 @@ impl AppState {
     }
 }
 
-static SITE_NAME: OnceLock<String> = OnceLock::new();
+static SITE: OnceLock<Site> = OnceLock::new();
 
-/// The site name for pages rendered outside a handler's state (error pages).
-pub(crate) fn site_name() -> String {
-    SITE_NAME
-        .get()
-        .cloned()
-        .unwrap_or_else(|| Site::default().name)
+/// The site for pages rendered outside a handler's state (error pages).
+pub(crate) fn site() -> Site {
+    SITE.get().cloned().unwrap_or_default()
 }
 
 /// Largest request body of an upload form (several files at once). Handlers enforce the per-file limit while
@@ -215,6 +224,8 @@ macro_rules! routes {
 
 routes! {
     "/" => get(pages::home);
+    "/robots.txt" => get(crawlers::robots);
+    "/sitemap.xml" => get(crawlers::sitemap);
     "/thu-tuc" => get(pages::list);
     "/thu-tuc/goi-y" => get(pages::suggest);
     "/thu-tuc/{code}" => get(pages::detail);
@@ -308,7 +319,7 @@ routes! {
 
 /// The whole application as one router, ready to serve or to test in-process.
 pub fn router(state: AppState) -> Router {
-    let _ = SITE_NAME.set(state.site.name.clone());
+    let _ = SITE.set(Site::clone(&state.site));
     with_routes(Router::new())
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(

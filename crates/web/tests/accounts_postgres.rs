@@ -32,6 +32,7 @@ async fn the_whole_account_journey_works_on_postgresql() {
         ("email", "mai@example.vn"),
         ("mat_khau", password),
         ("nhap_lai_mat_khau", password),
+        ("dong_y", "co"),
     ]
     .iter()
     .map(|(k, v)| format!("{k}={}", enc(v)))

@@ -126,6 +126,8 @@ const PROCESS: Rule = Rule::At(Desk::Process);
 /// `every_route_has_a_row_in_the_matrix`.
 const MATRIX: &[(&str, &str, Rule)] = &[
     ("GET", "/", Rule::Public),
+    ("GET", "/robots.txt", Rule::Public),
+    ("GET", "/sitemap.xml", Rule::Public),
     ("GET", "/thu-tuc", Rule::Public),
     ("GET", "/thu-tuc/goi-y", Rule::Public),
     ("GET", "/thu-tuc/{code}", Rule::Public),

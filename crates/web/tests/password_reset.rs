@@ -222,6 +222,7 @@ async fn a_new_citizen_verifies_their_email_once() {
         ("email", "mai@example.vn"),
         ("mat_khau", NEW),
         ("nhap_lai_mat_khau", NEW),
+        ("dong_y", "co"),
     ]
     .iter()
     .map(|(k, v)| format!("{k}={}", enc(v)))

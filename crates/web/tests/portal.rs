@@ -41,11 +41,19 @@ async fn the_home_page_lists_the_catalogue_in_vietnamese(t: TestStore) {
     assert!(html.contains("/thu-tuc?linh_vuc=HOTICH"), "browse by field");
     assert!(html.contains("/thu-tuc?muc_do=4"), "browse by online level");
     assert!(html.contains("action=\"/thu-tuc\""), "a search box");
-    // the portal needs no script: the one there only suggests names as the citizen types (the form is a plain GET)
+    // who runs it and how to reach them, from the configuration
+    assert!(html.contains("Cơ quan chủ quản: Văn phòng UBND tỉnh Minh Hòa"));
+    assert!(html.contains("<a href=\"tel:1900 1234\">1900 1234</a>"));
+    assert!(!html.contains("Địa chỉ:"), "what is not set is not shown");
+    // the portal needs no script: the ones there only suggest names as the citizen types (the form is a plain
+    // GET) and move the focus to an error summary
     assert_eq!(
         html.matches("<script").count(),
         html.matches("<script src=\"/static/search.js\" defer></script>")
-            .count(),
+            .count()
+            + html
+                .matches("<script src=\"/static/errors.js\" defer></script>")
+                .count(),
         "the portal needs no script"
     );
 }
@@ -217,4 +225,35 @@ async fn a_database_outage_answers_503_not_a_panic_on_postgres() {
     if let Some(t) = motcua_testkit::postgres_store().await {
         a_database_outage_answers_503_not_a_panic(t).await;
     }
+}
+
+#[tokio::test]
+async fn search_engines_get_the_public_pages_and_are_kept_from_the_private_ones() {
+    let db = motcua_testkit::sqlite_store().await;
+    motcua_testkit::fixtures::seed_minimal(&db.store).await;
+    let app = support::TestApp::new(db).await;
+    let robots = app.get("/robots.txt").await;
+    assert_eq!(robots.headers["content-type"], "text/plain; charset=utf-8");
+    for line in [
+        "Disallow: /can-bo",
+        "Disallow: /quan-tri",
+        "Disallow: /ho-so",
+        "Allow: /",
+    ] {
+        assert!(robots.body.contains(line), "{}", robots.body);
+    }
+    assert!(
+        robots
+            .body
+            .contains("Sitemap: https://dichvucong.example.vn/sitemap.xml")
+    );
+    let sitemap = app.get("/sitemap.xml").await;
+    assert!(sitemap.body.starts_with("<?xml"));
+    assert!(
+        sitemap
+            .body
+            .contains("<loc>https://dichvucong.example.vn/thu-tuc/1.001193</loc>"),
+        "{}",
+        sitemap.body
+    );
 }

@@ -35,6 +35,7 @@ fn good() -> Vec<(&'static str, &'static str)> {
         ("dia_chi", "Thôn Đông, xã An Bình"),
         ("mat_khau", "Mùa xuân 2026 ở Hòa Bình"),
         ("nhap_lai_mat_khau", "Mùa xuân 2026 ở Hòa Bình"),
+        ("dong_y", "co"),
     ]
 }
 
@@ -96,8 +97,9 @@ async fn every_bad_field_is_named_and_everything_typed_is_kept_but_the_password(
     let reply = app.post_form("/dang-ky", &bad, None).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     let html = reply.body;
-    assert!(html.contains("Có 6 thông tin cần sửa"), "{html}");
+    assert!(html.contains("Có 7 thông tin cần sửa"), "{html}");
     for message in [
+        "Đánh dấu đồng ý để cơ quan được xử lý dữ liệu cá nhân của bạn khi giải quyết thủ tục",
         "Họ và tên không được để trống",
         "Số định danh cá nhân phải có đúng 12 chữ số (bạn nhập 11 chữ số)",
         "Ngày sinh phải có dạng ngày/tháng/năm",

@@ -695,6 +695,7 @@ async fn pages_for_a_logged_in_person_are_never_cached_and_hsts_only_over_https(
         motcua_web::Site {
             name: "Cổng thử".into(),
             public_url: "http://127.0.0.1:8080".into(),
+            ..motcua_web::Site::default()
         },
         plain.files.clone(),
     )

@@ -173,6 +173,12 @@ impl TestApp {
             Site {
                 name: "Cổng Dịch vụ công tỉnh Minh Hòa".into(),
                 public_url: "https://dichvucong.example.vn".into(),
+                footer: motcua_web::SiteFooter {
+                    owner: Some("Văn phòng UBND tỉnh Minh Hòa".into()),
+                    address: None,
+                    hotline: Some("1900 1234".into()),
+                    email: Some("dichvucong@minhhoa.example.vn".into()),
+                },
             },
             files.clone() as Arc<dyn ObjectStore>,
         )

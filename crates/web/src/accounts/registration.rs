@@ -41,6 +41,9 @@ pub(crate) struct RegistrationForm {
     /// Where the citizen was going when asked to log in (kept through registration and login).
     #[serde(default)]
     tiep: String,
+    /// Consent to the processing of personal data (Decree 13/2023/NĐ-CP), given by ticking the box.
+    #[serde(default)]
+    dong_y: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -82,6 +85,7 @@ pub(crate) struct RegistrationValues {
     pub dien_thoai: String,
     pub email: String,
     pub dia_chi: String,
+    pub dong_y: bool,
 }
 
 fn clean(s: &str) -> String {
@@ -151,6 +155,7 @@ pub(crate) async fn submit(
         dien_thoai: clean(&f.dien_thoai),
         email: clean(&f.email),
         dia_chi: clean(&f.dia_chi),
+        dong_y: f.dong_y.as_deref() == Some("co"),
     };
     let now = OffsetDateTime::now_utc();
     // registrations per address and hour, kept in the database like the login limit
@@ -204,6 +209,13 @@ pub(crate) async fn submit(
     }
     if values.dia_chi.chars().count() > 300 {
         err("dia_chi", "Nơi cư trú quá dài (tối đa 300 ký tự)".into());
+    }
+    if f.dong_y.as_deref() != Some("co") {
+        err(
+            "dong_y",
+            "Đánh dấu đồng ý để cơ quan được xử lý dữ liệu cá nhân của bạn khi giải quyết thủ tục"
+                .into(),
+        );
     }
 
     let (Ok(name), Ok(personal_id), Ok(birth), Ok(phone), Ok(email), true) =

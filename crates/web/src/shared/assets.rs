@@ -29,6 +29,11 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("../../static/draft.js"),
     },
     Asset {
+        name: "errors.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../static/errors.js"),
+    },
+    Asset {
         name: "search.js",
         content_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../../static/search.js"),

@@ -10,6 +10,8 @@ use crate::{AppState, viewer::Viewer};
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
     pub site_name: String,
+    /// Who runs the portal, in the footer.
+    pub footer: crate::SiteFooter,
     /// The logged-in person's name, when someone is logged in.
     pub user_name: Option<String>,
     /// Idle timeout in seconds (the page warns 60 seconds before).
@@ -25,8 +27,10 @@ pub(crate) struct Layout {
 impl Layout {
     /// For pages rendered outside a request's state (error pages).
     pub fn anonymous() -> Layout {
+        let site = crate::site();
         Layout {
-            site_name: crate::site_name(),
+            site_name: site.name,
+            footer: site.footer,
             user_name: None,
             idle_seconds: 0,
             officer: false,
@@ -50,6 +54,7 @@ impl FromRequestParts<AppState> for Layout {
             .unwrap_or_default();
         Ok(Layout {
             site_name: state.site.name.clone(),
+            footer: state.site.footer.clone(),
             officer: viewer
                 .account
                 .as_ref()
