@@ -1039,3 +1039,79 @@ async fn merger_journey(b: Browser) {
         "{page}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_fits_a_phone_without_sideways_scrolling() {
+    in_browser("phone-width", Duration::from_secs(120), phone_journey).await;
+}
+
+/// The page is no wider than the window (a table may scroll inside its own frame, never the page).
+async fn fits(b: &Browser, page: &str) {
+    // the width, and the elements that stick out (to know what to fix)
+    let widths = b
+        .execute(
+            "const w = window.innerWidth;
+             const out = [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > w + 1)
+                .filter(e => !e.closest('.table-wrap'))
+                .slice(0, 8)
+                .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + String(e.className).split(' ').join('.') : '') + ' ' + Math.round(e.getBoundingClientRect().right));
+             return [document.documentElement.scrollWidth, w, out];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (scroll, inner) = (widths[0].as_i64().unwrap(), widths[1].as_i64().unwrap());
+    assert!(
+        scroll <= inner,
+        "{page} is {scroll} px wide in a {inner} px window: {}",
+        widths[2]
+    );
+}
+
+async fn phone_journey(b: Browser) {
+    let (client, url) = (&b, b.url.as_str());
+    client.set_window_size(360, 800).await.unwrap();
+    for path in [
+        "/",
+        "/thu-tuc",
+        "/thu-tuc?q=dang+ky+khai+sinh",
+        "/thu-tuc/1.001193",
+        "/tra-cuu-ho-so",
+        "/dang-nhap",
+        "/dang-ky",
+    ] {
+        client.goto(&format!("{url}{path}")).await.unwrap();
+        fits(&b, path).await;
+    }
+    client
+        .login_as("quantri@minhhoa.example.vn", "MotCua-2026")
+        .await;
+    for path in [
+        "/can-bo",
+        "/can-bo/tiep-nhan",
+        "/can-bo/ho-so",
+        "/can-bo/tiep-nhan/truc-tiep",
+        "/quan-tri/co-quan",
+        "/quan-tri/thu-tuc",
+        "/quan-tri/thu-tuc/1.001193",
+        "/quan-tri/quy-trinh",
+        "/quan-tri/tim-kiem",
+        "/quan-tri/tu-dong-nghia",
+        "/can-bo/so-theo-doi",
+        "/tai-khoan",
+    ] {
+        client.goto(&format!("{url}{path}")).await.unwrap();
+        fits(&b, path).await;
+    }
+    client.logout().await;
+    client.login_as("congdan@example.vn", "MotCua-2026").await;
+    for path in [
+        "/ho-so-cua-toi",
+        "/tai-khoan",
+        "/nop-ho-so/1.001193/dung-han/000.31.00.H56",
+    ] {
+        client.goto(&format!("{url}{path}")).await.unwrap();
+        fits(&b, path).await;
+    }
+}
