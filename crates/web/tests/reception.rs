@@ -86,6 +86,14 @@ async fn a_reception_officer_accepts_with_a_working_time_due_date_and_the_citize
             .body
             .contains(&format!("/can-bo/ho-so/{}/phieu/01", dossier.code))
     );
+    // the timeline names who did what, never an account identifier
+    let page = app
+        .get_with_cookie(&format!("/can-bo/ho-so/{}", dossier.code), &cookie)
+        .await;
+    let timeline = page.body.split("timeline").nth(1).unwrap_or(&page.body);
+    assert!(timeline.contains("Công dân Nguyễn Văn An"), "{}", page.body);
+    assert!(timeline.contains("Trần Thị Tiếp Nhận"));
+    assert!(!page.body.contains(&officer.id.to_string()));
     // a code the officer may not see gives no banner
     let other = app
         .get_with_cookie(

@@ -224,6 +224,7 @@ pub(crate) async fn render(
     let form = FormDefinition::for_case(case.as_ref().and_then(|c| c.form.as_ref()));
     let cal = calendar(state).await?;
     let events = state.store.dossiers.history(dossier.id).await?;
+    let names = crate::dossiers::actor_names(state, &events).await?;
     let files = state
         .store
         .submissions
@@ -313,7 +314,10 @@ pub(crate) async fn render(
                 (
                     vntime::format_datetime(e.at),
                     e.to.label_vi(),
-                    e.actor.clone(),
+                    names
+                        .get(&e.actor)
+                        .cloned()
+                        .unwrap_or_else(|| e.actor.clone()),
                     e.reason.clone(),
                     tag,
                 )

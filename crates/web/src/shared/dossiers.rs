@@ -26,6 +26,43 @@ pub(crate) async fn work_calendar(store: &motcua_store::Store) -> Result<WorkCal
     Ok(WorkCalendar::new(Default::default(), holidays))
 }
 
+/// Who did each thing in a dossier's history, by name: an officer's recorded name, an account looked up by its id,
+/// or the kind of actor ("Công dân", "Hệ thống"); never a bare identifier.
+pub(crate) async fn actor_names(
+    state: &AppState,
+    events: &[motcua_domain::HistoryEvent],
+) -> Result<std::collections::HashMap<String, String>, AppError> {
+    let mut names = std::collections::HashMap::new();
+    for e in events {
+        if names.contains_key(&e.actor) {
+            continue;
+        }
+        let name = if let Some((name, _)) = e.actor.rsplit_once(" (") {
+            name.to_string()
+        } else if let Ok(id) = uuid::Uuid::parse_str(&e.actor) {
+            match state
+                .store
+                .accounts
+                .get(motcua_domain::AccountId(id))
+                .await?
+            {
+                Some(a) if a.kind == motcua_domain::AccountKind::Officer => a.full_name.to_string(),
+                Some(a) => format!("Công dân {}", a.full_name),
+                None => "Tài khoản đã xóa".to_string(),
+            }
+        } else {
+            match e.actor.as_str() {
+                "citizen" => "Công dân".to_string(),
+                "cli" => "Quản trị viên (dòng lệnh)".to_string(),
+                "system" | "he-thong" | "payment" | "worker" => "Hệ thống".to_string(),
+                other => other.to_string(),
+            }
+        };
+        names.insert(e.actor.clone(), name);
+    }
+    Ok(names)
+}
+
 /// What the viewer may do at one agency.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Rights {
