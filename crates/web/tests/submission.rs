@@ -996,3 +996,91 @@ async fn a_supplement_after_reception_resumes_processing_with_the_first_workflow
     assert_eq!((steps[0].index, steps[0].assignee), (0, None));
     assert!(steps[0].ended_at.is_none());
 }
+
+#[tokio::test]
+async fn my_dossiers_put_supplements_first_and_filter_and_page_many() {
+    use motcua_domain::{
+        AgencyCode, CaseKey, Channel, DossierId, NonEmptyText, ProcedureCode, Transition,
+        submission::Intake,
+    };
+    let (app, citizen, first) =
+        support::with_submitted_dossier(motcua_testkit::sqlite_store().await).await;
+    let cookie = support::session_existing(&app, citizen.id, "9").await;
+    // 24 more, received at the counter for this citizen
+    let now = time::OffsetDateTime::now_utc();
+    let mut made = Vec::new();
+    for i in 0..24 {
+        let d = app
+            .db
+            .store
+            .submissions
+            .intake(&Intake {
+                dossier: DossierId::new(),
+                agency: AgencyCode::parse(motcua_testkit::fixtures::AGENCY).unwrap(),
+                procedure: ProcedureCode::parse(motcua_testkit::fixtures::PROCEDURE).unwrap(),
+                procedure_version: 1,
+                case: CaseKey::parse("mac-dinh").unwrap(),
+                channel: Channel::InPerson,
+                account: Some(citizen.id),
+                applicant_name: NonEmptyText::parse("Nguyễn Văn An").unwrap(),
+                applicant_phone: None,
+                applicant_personal_id: None,
+                answers: Default::default(),
+                officer: "Cán bộ (x)".into(),
+                at: now - time::Duration::minutes(100 - i),
+                due_at: Some(now + time::Duration::days(5)),
+                emails: vec![],
+            })
+            .await
+            .unwrap();
+        made.push(d);
+    }
+    // the oldest of them needs supplements; the first online one is refused
+    let asked = &made[0];
+    let t = Transition::new(
+        asked.id,
+        asked.status,
+        DossierStatus::SupplementRequested,
+        now,
+        "cán bộ",
+    )
+    .unwrap()
+    .with_reason("Thiếu giấy chứng sinh");
+    app.db.store.dossiers.record_transition(&t).await.unwrap();
+    let t = Transition::new(
+        first.id,
+        first.status,
+        DossierStatus::Refused,
+        now,
+        "cán bộ",
+    )
+    .unwrap()
+    .with_reason("Không thuộc thẩm quyền");
+    app.db.store.dossiers.record_transition(&t).await.unwrap();
+
+    let page = app.get_with_cookie("/ho-so-cua-toi", &cookie).await;
+    assert!(page.body.contains("25 trên 25 hồ sơ"), "{}", page.body);
+    let rows: Vec<&str> = page.body.split("<tr").skip(2).collect();
+    assert_eq!(rows.len(), 20, "20 a page");
+    assert!(rows[0].contains(&asked.code.to_string()) && rows[0].contains("Bổ sung hồ sơ"));
+    assert!(page.body.contains("href=\"/ho-so-cua-toi?trang=2\""));
+    let second = app.get_with_cookie("/ho-so-cua-toi?trang=2", &cookie).await;
+    assert_eq!(second.body.split("<tr").skip(2).count(), 5);
+    // filtered by status: the refused one, without an appointment
+    let refused = app
+        .get_with_cookie("/ho-so-cua-toi?trang_thai=refused", &cookie)
+        .await;
+    assert!(refused.body.contains("1 trên 25 hồ sơ"), "{}", refused.body);
+    let row = refused
+        .body
+        .split(&first.code.to_string())
+        .nth(2)
+        .unwrap_or("");
+    assert!(row.contains("<td>—</td>"), "{}", refused.body);
+    // by code
+    let code = made[10].code.to_string();
+    let found = app
+        .get_with_cookie(&format!("/ho-so-cua-toi?q={code}"), &cookie)
+        .await;
+    assert!(found.body.contains("1 trên 25 hồ sơ") && found.body.contains(&code));
+}

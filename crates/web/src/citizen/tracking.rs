@@ -39,6 +39,8 @@ pub(crate) struct DossierRow {
     status: &'static str,
     submitted_at: String,
     due: String,
+    /// The agency asks for more: the row leads, with its call to action.
+    needs_supplement: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -48,21 +50,46 @@ pub(crate) struct MyDossiersPage {
     drafts: Vec<DraftRow>,
     dossiers: Vec<DossierRow>,
     deleted: bool,
+    /// All the citizen's submitted dossiers, before the filters.
+    total: usize,
+    /// How many the filters kept.
+    found: usize,
+    q: String,
+    status: String,
+    /// The statuses the citizen's dossiers are in, to filter by: (key, label).
+    statuses: Vec<(&'static str, &'static str)>,
+    /// Page links: (number, href, current).
+    pages: Vec<(usize, String, bool)>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct MyQuery {
     da_xoa: Option<String>,
+    /// Code or procedure, with or without diacritics.
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    trang_thai: String,
+    #[serde(default)]
+    trang: String,
 }
+
+/// Dossiers per page of "Hồ sơ của tôi".
+const MY_PAGE: usize = 20;
 
 pub(crate) fn procedure_name(state: &AppState, code: &str) -> String {
     state.catalogue.view().procedure_name(code).to_string()
 }
 
 pub(crate) fn due_text(d: &Dossier) -> String {
-    d.due_at
-        .map(vntime::format_datetime)
-        .unwrap_or_else(|| "Chưa có (hẹn khi tiếp nhận)".into())
+    match d.status {
+        // no appointment for a dossier that will not be decided
+        DossierStatus::Refused | DossierStatus::Withdrawn => "—".into(),
+        _ => d
+            .due_at
+            .map(vntime::format_datetime)
+            .unwrap_or_else(|| "Chưa có (hẹn khi tiếp nhận)".into()),
+    }
 }
 
 pub(crate) async fn my_dossiers(
@@ -88,12 +115,59 @@ pub(crate) async fn my_dossiers(
             saved_at: vntime::format_datetime(d.updated_at),
         })
         .collect();
-    let dossiers = state
-        .store
-        .submissions
-        .dossiers_for(account.id)
-        .await?
+    let all = state.store.submissions.dossiers_for(account.id).await?;
+    let total = all.len();
+    let mut statuses: Vec<(&'static str, &'static str)> = Vec::new();
+    for d in &all {
+        if !statuses.iter().any(|(k, _)| *k == d.status.as_str()) {
+            statuses.push((d.status.as_str(), d.status.label_vi()));
+        }
+    }
+    let q_text = motcua_domain::text::normalize(&q.q);
+    let needle = motcua_search::fold(&q_text);
+    let chosen = DossierStatus::parse(q.trang_thai.trim()).ok();
+    let mut kept: Vec<Dossier> = all
         .into_iter()
+        .filter(|d| chosen.is_none_or(|s| d.status == s))
+        .filter(|d| {
+            needle.is_empty()
+                || motcua_search::fold(&d.code.to_string()).contains(&needle)
+                || motcua_search::fold(&procedure_name(&state, d.procedure.as_str()))
+                    .contains(&needle)
+        })
+        .collect();
+    // what asks for the citizen's action comes first (newest first within each)
+    kept.sort_by_key(|d| d.status != DossierStatus::SupplementRequested);
+    let found = kept.len();
+    let page_count = found.div_ceil(MY_PAGE).max(1);
+    let page = q
+        .trang
+        .trim()
+        .parse::<usize>()
+        .unwrap_or(1)
+        .clamp(1, page_count);
+    let href = |n: usize| {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        if !q_text.is_empty() {
+            pairs.push(("q", q_text.clone()));
+        }
+        if let Some(s) = chosen {
+            pairs.push(("trang_thai", s.as_str().to_string()));
+        }
+        if n > 1 {
+            pairs.push(("trang", n.to_string()));
+        }
+        crate::urls::with_query("/ho-so-cua-toi", &pairs)
+    };
+    let pages = if page_count > 1 {
+        (1..=page_count).map(|n| (n, href(n), n == page)).collect()
+    } else {
+        Vec::new()
+    };
+    let dossiers = kept
+        .into_iter()
+        .skip((page - 1) * MY_PAGE)
+        .take(MY_PAGE)
         .map(|d| DossierRow {
             href: format!("/ho-so/{}", d.code),
             code: d.code.to_string(),
@@ -101,6 +175,7 @@ pub(crate) async fn my_dossiers(
             status: d.status.label_vi(),
             submitted_at: vntime::format_datetime(d.created_at),
             due: due_text(&d),
+            needs_supplement: d.status == DossierStatus::SupplementRequested,
         })
         .collect();
     Ok(MyDossiersPage {
@@ -108,6 +183,12 @@ pub(crate) async fn my_dossiers(
         drafts,
         dossiers,
         deleted: q.da_xoa.is_some(),
+        total,
+        found,
+        q: q_text,
+        status: chosen.map(|s| s.as_str().to_string()).unwrap_or_default(),
+        statuses,
+        pages,
     }
     .into_response())
 }
