@@ -322,6 +322,20 @@ pub struct FeeLine {
     pub exemption_note: Option<String>,
 }
 
+impl FeeLine {
+    /// The amount as a citizen reads it: "8.000 đ", or "Miễn lệ phí" / "Miễn phí" when nothing is charged.
+    pub fn amount_text(&self) -> String {
+        if self.amount == crate::Vnd::ZERO {
+            match self.kind {
+                FeeKind::Levy => "Miễn lệ phí".into(),
+                FeeKind::Fee => "Miễn phí".into(),
+            }
+        } else {
+            self.amount.to_string()
+        }
+    }
+}
+
 /// Reference to a downloadable form template (mẫu đơn, tờ khai) stored in the object store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TemplateRef {
@@ -516,6 +530,21 @@ impl Procedure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_charging_nothing_says_it_is_waived() {
+        let line = |kind, amount| FeeLine {
+            kind,
+            amount: crate::Vnd::new(amount).unwrap(),
+            description: NonEmptyText::parse("Lệ phí").unwrap(),
+            online_amount: None,
+            due: FeeDue::AfterCheck,
+            exemption_note: None,
+        };
+        assert_eq!(line(FeeKind::Levy, 0).amount_text(), "Miễn lệ phí");
+        assert_eq!(line(FeeKind::Fee, 0).amount_text(), "Miễn phí");
+        assert_eq!(line(FeeKind::Levy, 8000).amount_text(), "8.000 đ");
+    }
 
     #[test]
     fn a_cut_off_hour_written_in_words_is_read() {

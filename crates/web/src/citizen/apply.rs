@@ -113,7 +113,7 @@ pub(crate) async fn start_page(
         fees: c
             .fees
             .iter()
-            .map(|f| (f.description.to_string(), f.amount.to_string()))
+            .map(|f| (f.description.to_string(), f.amount_text()))
             .collect(),
         time_limit: c
             .time_limit_for(motcua_domain::Channel::Online)

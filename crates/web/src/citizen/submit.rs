@@ -100,7 +100,7 @@ pub(crate) async fn render_check(
             .case
             .fees
             .iter()
-            .map(|f| (f.description.to_string(), f.amount.to_string()))
+            .map(|f| (f.description.to_string(), f.amount_text()))
             .collect(),
         pay_now: level_4(state, &l.draft)
             .then(|| l.case.due_at_submission())

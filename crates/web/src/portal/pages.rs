@@ -707,7 +707,7 @@ pub(crate) async fn detail(
                             Some(online) if online != f.amount => {
                                 format!("{} (nộp trực tuyến: {online})", f.amount)
                             }
-                            _ => f.amount.to_string(),
+                            _ => f.amount_text(),
                         },
                         description: f.description.to_string(),
                         exemption: f.exemption_note.clone(),
