@@ -56,6 +56,12 @@
     reason.name = "ly_do";
     reason.value = "het-han";
     form.appendChild(reason);
+    // logging in again brings the citizen back to this page (the browser may still hold what was typed)
+    var back = document.createElement("input");
+    back.type = "hidden";
+    back.name = "tiep";
+    back.value = window.location.pathname + window.location.search;
+    form.appendChild(back);
     body.appendChild(form);
     form.submit();
   }

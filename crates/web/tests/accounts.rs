@@ -623,3 +623,50 @@ async fn too_many_attempts_from_one_address_get_429_with_retry_after() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn after_an_idle_logout_logging_in_returns_to_the_page_the_citizen_was_on() {
+    let (app, _) = app_with_citizen().await;
+    let cookie = app
+        .post_form("/dang-nhap", &form("an@example.vn", PASSWORD, "/"), None)
+        .await
+        .cookie()
+        .unwrap();
+    // what the idle warning sends at zero
+    let out = app
+        .post_form(
+            "/dang-xuat",
+            "ly_do=het-han&tiep=%2Fho-so-nhap%2Fabc%2Ftrang%2F2",
+            Some(&cookie),
+        )
+        .await;
+    let to = out.headers[header::LOCATION].to_str().unwrap().to_string();
+    assert_eq!(
+        to,
+        "/dang-nhap?het_han=1&tiep=%2Fho-so-nhap%2Fabc%2Ftrang%2F2"
+    );
+    let page = app.get(&to).await;
+    assert!(page.body.contains("Phiên đăng nhập đã hết hạn"));
+    assert!(
+        page.body
+            .contains("name=\"tiep\" value=\"/ho-so-nhap/abc/trang/2\"")
+    );
+    let back = app
+        .post_form(
+            "/dang-nhap",
+            &form("an@example.vn", PASSWORD, "/ho-so-nhap/abc/trang/2"),
+            None,
+        )
+        .await;
+    assert_eq!(back.headers[header::LOCATION], "/ho-so-nhap/abc/trang/2");
+    // never somewhere else
+    let cookie = back.cookie().unwrap();
+    let out = app
+        .post_form(
+            "/dang-xuat",
+            "ly_do=het-han&tiep=https%3A%2F%2Fevil.example",
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(out.headers[header::LOCATION], "/dang-nhap?het_han=1");
+}

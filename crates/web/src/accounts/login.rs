@@ -347,6 +347,9 @@ pub(crate) async fn login(
 pub(crate) struct LogoutForm {
     #[serde(default)]
     ly_do: String,
+    /// The page the idle warning logged out from: logging in again returns there.
+    #[serde(default)]
+    tiep: String,
 }
 
 pub(crate) async fn logout(
@@ -354,7 +357,9 @@ pub(crate) async fn logout(
     viewer: Viewer,
     form: Result<Form<LogoutForm>, InputRejection>,
 ) -> Result<Response, AppError> {
-    let timed_out = form.map(|Form(f)| f.ly_do == "het-han").unwrap_or(false);
+    let form = form.map(|Form(f)| f).unwrap_or_default();
+    let timed_out = form.ly_do == "het-han";
+    let back = safe_next(&form.tiep);
     if let (Some(key), Some(account)) = (&viewer.session, &viewer.account) {
         state.store.sessions.delete(key).await?;
         let kind = if timed_out {
@@ -372,12 +377,15 @@ pub(crate) async fn logout(
         )
         .await;
     }
-    let target = if timed_out {
-        "/dang-nhap?het_han=1"
-    } else {
-        "/dang-nhap?da_dang_xuat=1"
+    let target = match (timed_out, back.as_str()) {
+        (true, "/") => "/dang-nhap?het_han=1".to_string(),
+        (true, back) => crate::urls::with_query(
+            "/dang-nhap",
+            &[("het_han", "1".into()), ("tiep", back.to_string())],
+        ),
+        (false, _) => "/dang-nhap?da_dang_xuat=1".to_string(),
     };
-    let mut response = Redirect::to(target).into_response();
+    let mut response = Redirect::to(&target).into_response();
     if let Ok(cookie) = HeaderValue::from_str(&state.sessions.clear_cookie()) {
         response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
