@@ -38,9 +38,6 @@ pub(crate) struct HomePage {
     tiles: Vec<Tile>,
 }
 
-/// How far ahead "sắp đến hạn" looks: one working day.
-const SOON_WORKING_HOURS: i64 = 8;
-
 pub(crate) async fn home(
     State(state): State<AppState>,
     layout: Layout,
@@ -64,7 +61,8 @@ pub(crate) async fn home(
     let reception = reception_agencies(&state, &officer);
     let now = OffsetDateTime::now_utc();
     let cal = calendar(&state).await?;
-    let soon = cal.add(now, time::Duration::hours(SOON_WORKING_HOURS));
+    // "sắp đến hạn" looks one working day ahead, as the inbox marks it
+    let soon = cal.add(now, crate::steps::WORKING_DAY);
     let running: Vec<DossierStatus> = WORKING
         .into_iter()
         .filter(|s| s.clock() != ClockState::Paused)

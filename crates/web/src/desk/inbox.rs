@@ -1,7 +1,7 @@
 //! The officers' inbox: dossiers in progress at their agencies, soonest due first, 100 a page, every filter in
 //! the query.
 
-use crate::desk::page::WORKING_DAY_SPAN;
+use crate::steps::WORKING_DAY;
 use crate::desk::queue::deadline_state;
 use crate::dossiers::{calendar, rights};
 use crate::input::{InputRejection, Query};
@@ -253,7 +253,7 @@ pub(crate) async fn inbox(
             let (st, label) = match d.due_at {
                 Some(_) if d.status.clock() == ClockState::Paused => ("dung-han", "Tạm dừng"),
                 Some(_) if !working.contains(&d.status) => ("dung-han", "Đã kết thúc"),
-                Some(due) => deadline_state(&cal, due, now, WORKING_DAY_SPAN),
+                Some(due) => deadline_state(&cal, due, now, WORKING_DAY),
                 None => ("dung-han", "Chưa có hạn"),
             };
             InboxRow {

@@ -442,21 +442,10 @@ pub(crate) fn timeliness(
             if let Some(d) = e.due_at {
                 due = Some(d);
             }
-            deadline.map(|d| {
-                if e.at > d {
-                    ("qua-han", "Trễ hạn")
-                } else if cal.between(e.at, d) >= WORKING_DAY_SPAN {
-                    ("dung-han", "Trước hạn")
-                } else {
-                    ("dung-han", "Đúng hạn")
-                }
-            })
+            deadline.map(|d| crate::steps::timeliness_tag(cal, e.at, d))
         })
         .collect()
 }
-
-/// Finished at least this long before the deadline counts as early.
-pub(crate) const WORKING_DAY_SPAN: Duration = Duration::hours(8);
 
 /// The later changes of the state table this viewer may make: (target, label, whether a reason is required).
 pub(crate) fn next_actions(

@@ -165,6 +165,10 @@ pub(crate) fn actor(officer: &Account) -> String {
     format!("{} ({})", officer.full_name, officer.id)
 }
 
+/// One working day of working time: finished at least this long before a deadline is early ("Trước hạn"), and a
+/// deadline this close is near ("Sắp đến hạn").
+pub(crate) const WORKING_DAY: Duration = Duration::hours(8);
+
 /// Early, on time or late, for anything finished at `at` against `due`.
 pub(crate) fn timeliness_tag(
     cal: &WorkCalendar,
@@ -173,7 +177,7 @@ pub(crate) fn timeliness_tag(
 ) -> (&'static str, &'static str) {
     if at > due {
         ("qua-han", "Trễ hạn")
-    } else if cal.between(at, due) >= Duration::hours(8) {
+    } else if cal.between(at, due) >= WORKING_DAY {
         ("dung-han", "Trước hạn")
     } else {
         ("dung-han", "Đúng hạn")
