@@ -113,6 +113,27 @@ async fn agency_in(conn: Conn<'_>, code: &AgencyCode) -> StoreResult<Option<Agen
     })
 }
 
+/// Whether following `link` (to the parent, or to the successor) from `start` reaches `target`; a chain longer
+/// than 64 would be a cycle in the data and reaches nothing.
+async fn reaches(
+    conn: Conn<'_>,
+    start: Option<AgencyCode>,
+    target: &AgencyCode,
+    link: fn(Agency) -> Option<AgencyCode>,
+) -> StoreResult<bool> {
+    on_conn!(conn, |c, d| {
+        let mut next = start;
+        for _ in 0..64 {
+            let Some(code) = next else { return Ok(false) };
+            if &code == target {
+                return Ok(true);
+            }
+            next = agency_in((&mut *c).into(), &code).await?.and_then(link);
+        }
+        Ok(false)
+    })
+}
+
 /// The statuses of a dossier still being worked on (neither a draft nor finished), as SQL literals.
 fn open_statuses() -> String {
     DossierStatus::ALL
@@ -164,32 +185,32 @@ async fn merge_in(conn: Conn<'_>, m: &Merger, until: Date) -> StoreResult<MergeR
             )));
         }
         // the successor must not be one of the retired agency's own units (its sub-units move under the successor)
-        let mut above = successor.parent.clone();
-        for _ in 0..64 {
-            let Some(code) = above else { break };
-            if code == m.retired {
-                return Err(StoreError::Constraint(format!(
-                    "cơ quan kế thừa {} trực thuộc {}: chọn một cơ quan ngoài cơ quan bị sáp nhập",
-                    successor.code, retired.code
-                )));
-            }
-            above = agency_in((&mut *c).into(), &code)
-                .await?
-                .and_then(|a| a.parent);
+        if reaches(
+            (&mut *c).into(),
+            successor.parent.clone(),
+            &m.retired,
+            |a| a.parent,
+        )
+        .await?
+        {
+            return Err(StoreError::Constraint(format!(
+                "cơ quan kế thừa {} trực thuộc {}: chọn một cơ quan ngoài cơ quan bị sáp nhập",
+                successor.code, retired.code
+            )));
         }
-        // the successor must not itself (through its own successors) end in the retired agency
-        let mut next = successor.successor.clone();
-        for _ in 0..64 {
-            let Some(code) = next else { break };
-            if code == m.retired {
-                return Err(StoreError::Constraint(format!(
-                    "cơ quan {} đã được sáp nhập vào {}: không thể sáp nhập ngược lại",
-                    successor.code, retired.code
-                )));
-            }
-            next = agency_in((&mut *c).into(), &code)
-                .await?
-                .and_then(|a| a.successor);
+        // nor itself (through its own successors) end in the retired agency
+        if reaches(
+            (&mut *c).into(),
+            successor.successor.clone(),
+            &m.retired,
+            |a| a.successor,
+        )
+        .await?
+        {
+            return Err(StoreError::Constraint(format!(
+                "cơ quan {} đã được sáp nhập vào {}: không thể sáp nhập ngược lại",
+                successor.code, retired.code
+            )));
         }
         let reason = format!(
             "Chuyển từ {} ({}) sang {} ({}) do sáp nhập, từ ngày {}",

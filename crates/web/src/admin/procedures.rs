@@ -284,6 +284,22 @@ fn typed_of(p: &Procedure) -> Typed {
 
 type Fields = HashMap<String, String>;
 
+/// A group of checkboxes named `{prefix}_{value}`: marks in `group` which were ticked, and returns their values.
+fn ticked<T: serde::de::DeserializeOwned>(
+    fields: &Fields,
+    prefix: &str,
+    group: &mut [(String, &'static str, bool)],
+) -> Vec<T> {
+    for (value, _, checked) in group.iter_mut() {
+        *checked = fields.contains_key(&format!("{prefix}_{value}"));
+    }
+    group
+        .iter()
+        .filter(|g| g.2)
+        .filter_map(|g| from_key(&g.0))
+        .collect()
+}
+
 fn text(fields: &Fields, name: &str) -> String {
     motcua_domain::text::normalize(fields.get(name).map_or("", String::as_str))
 }
@@ -320,30 +336,14 @@ fn read(current: &Procedure, fields: &Fields) -> (Result<Procedure, Vec<(String,
         Ok(n) if (1..=20).contains(&n) => p.number_of_sets = n,
         _ => errors.push(("so_bo".into(), "Số bộ hồ sơ là một số từ 1 đến 20".into())),
     }
-    for (value, _, checked) in &mut typed.levels {
-        *checked = fields.contains_key(&format!("cap_{value}"));
-    }
-    p.implementing_levels = typed
-        .levels
-        .iter()
-        .filter(|l| l.2)
-        .filter_map(|l| from_key(&l.0))
-        .collect();
+    p.implementing_levels = ticked(fields, "cap", &mut typed.levels);
     if p.implementing_levels.is_empty() {
         errors.push((
             "cap_province".into(),
             "Chọn ít nhất một cấp thực hiện".into(),
         ));
     }
-    for (value, _, checked) in &mut typed.applicants {
-        *checked = fields.contains_key(&format!("doi_tuong_{value}"));
-    }
-    p.applicants = typed
-        .applicants
-        .iter()
-        .filter(|a| a.2)
-        .filter_map(|a| from_key(&a.0))
-        .collect();
+    p.applicants = ticked(fields, "doi_tuong", &mut typed.applicants);
     if p.applicants.is_empty() {
         errors.push((
             "doi_tuong_citizen".into(),

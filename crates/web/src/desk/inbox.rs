@@ -1,10 +1,10 @@
 //! The officers' inbox: dossiers in progress at their agencies, soonest due first, 100 a page, every filter in
 //! the query.
 
-use crate::steps::WORKING_DAY;
 use crate::desk::queue::deadline_state;
 use crate::dossiers::{calendar, rights};
 use crate::input::{InputRejection, Query};
+use crate::steps::WORKING_DAY;
 use crate::{AppError, AppState, guard, layout::Layout, viewer::Viewer};
 use askama::Template;
 use askama_web::WebTemplate;
