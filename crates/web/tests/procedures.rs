@@ -384,3 +384,46 @@ async fn an_editor_changes_a_fee_as_a_new_version_and_earlier_dossiers_keep_thei
             .contains("Ngừng công bố")
     );
 }
+
+#[tokio::test]
+async fn an_editor_is_offered_only_the_pages_an_editor_may_open() {
+    let db = motcua_testkit::sqlite_store().await;
+    motcua_testkit::fixtures::seed_minimal(&db.store).await;
+    let app = support::TestApp::new(db).await;
+    let editor = support::person(
+        "Biên tập viên",
+        "bt@example.vn",
+        AccountKind::Officer,
+        &[&format!("editor@{AGENCY}")],
+    );
+    let cookie = support::session_for(&app, &editor, "a").await;
+    let page = app.get_with_cookie("/quan-tri/thu-tuc", &cookie).await;
+    let nav = page
+        .body
+        .split("aria-label=\"Quản trị\"")
+        .nth(1)
+        .unwrap()
+        .split("</nav>")
+        .next()
+        .unwrap();
+    let hrefs: Vec<&str> = nav
+        .split("href=\"")
+        .skip(1)
+        .map(|h| h.split('"').next().unwrap())
+        .collect();
+    assert_eq!(
+        hrefs,
+        [
+            "/quan-tri/thu-tuc",
+            "/quan-tri/tim-kiem",
+            "/quan-tri/tu-dong-nghia"
+        ]
+    );
+    for href in hrefs {
+        assert_eq!(
+            app.get_with_cookie(href, &cookie).await.status,
+            StatusCode::OK,
+            "{href}"
+        );
+    }
+}
