@@ -1080,6 +1080,7 @@ async fn phone_journey(b: Browser) {
         "/tra-cuu-ho-so",
         "/dang-nhap",
         "/dang-ky",
+        "/trang/tro-giup",
     ] {
         client.goto(&format!("{url}{path}")).await.unwrap();
         fits(&b, path).await;

@@ -18,6 +18,7 @@ use motcua_store::{Backend, Store, StoreError, StoreResult};
 mod accounts;
 mod calendar;
 mod catalogue;
+mod content;
 mod deliveries;
 mod dialect;
 mod dossiers;
@@ -415,6 +416,7 @@ impl SqlStore {
             ratings: this.clone(),
             deliveries: this.clone(),
             search_log: this.clone(),
+            content: this.clone(),
             health: this,
         }
     }

@@ -755,6 +755,27 @@ pub struct SearchMiss {
     pub last_at: OffsetDateTime,
 }
 
+/// A page of the portal editors write (help, frequently asked questions, contact), as plain text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentPage {
+    /// `tro-giup`, `cau-hoi-thuong-gap`, `lien-he`.
+    pub slug: String,
+    pub title: String,
+    /// Paragraphs separated by blank lines; no markup.
+    pub body: String,
+    pub saved_at: OffsetDateTime,
+    pub saved_by: String,
+}
+
+/// The pages editors write.
+#[async_trait]
+pub trait ContentRepo: Send + Sync {
+    /// The page as last saved (`None`: never saved; the portal shows its built-in text).
+    async fn page(&self, slug: &str) -> StoreResult<Option<ContentPage>>;
+    /// Replace the page.
+    async fn save_page(&self, page: &ContentPage) -> StoreResult<()>;
+}
+
 /// The log of catalogue searches with no or few results, read by editors.
 #[async_trait]
 pub trait SearchLogRepo: Send + Sync {
@@ -826,6 +847,7 @@ pub struct Store {
     pub ratings: Arc<dyn RatingRepo>,
     pub deliveries: Arc<dyn DeliveryRepo>,
     pub search_log: Arc<dyn SearchLogRepo>,
+    pub content: Arc<dyn ContentRepo>,
     pub health: Arc<dyn Health>,
 }
 

@@ -90,6 +90,7 @@ contract!(
     a_merger_is_refused_when_it_cannot_hold,
     the_synonym_table_is_replaced_whole_and_every_node_notices,
     a_version_saved_ahead_applies_from_its_day,
+    a_content_page_is_replaced_whole,
 );
 
 fn code(text: &str) -> AgencyCode {
@@ -3616,4 +3617,27 @@ async fn a_version_saved_ahead_applies_from_its_day(store: &Store) {
             .unwrap(),
         0
     );
+}
+
+async fn a_content_page_is_replaced_whole(store: &Store) {
+    use motcua_store::ContentPage;
+    assert_eq!(store.content.page("lien-he").await.unwrap(), None);
+    let page = |title: &str| ContentPage {
+        slug: "lien-he".into(),
+        title: title.into(),
+        body: "Số 8 Lê Lợi".into(),
+        saved_at: datetime!(2026-11-29 07:00 UTC),
+        saved_by: "editor".into(),
+    };
+    store.content.save_page(&page("Liên hệ")).await.unwrap();
+    store
+        .content
+        .save_page(&page("Liên hệ với chúng tôi"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.content.page("lien-he").await.unwrap(),
+        Some(page("Liên hệ với chúng tôi"))
+    );
+    assert_eq!(store.content.page("tro-giup").await.unwrap(), None);
 }

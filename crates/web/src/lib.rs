@@ -33,7 +33,7 @@ use desk::{
     register,
 };
 use gateway::{notification, sandbox};
-use portal::{crawlers, pages, verification};
+use portal::{crawlers, help, pages, verification};
 
 use axum::{
     Router,
@@ -225,6 +225,8 @@ macro_rules! routes {
 routes! {
     "/" => get(pages::home);
     "/robots.txt" => get(crawlers::robots);
+    "/trang/{slug}" => get(help::page);
+    "/quan-tri/trang/{slug}" => get(help::edit).post(help::save);
     "/sitemap.xml" => get(crawlers::sitemap);
     "/thu-tuc" => get(pages::list);
     "/thu-tuc/goi-y" => get(pages::suggest);

@@ -126,6 +126,9 @@ const PROCESS: Rule = Rule::At(Desk::Process);
 /// `every_route_has_a_row_in_the_matrix`.
 const MATRIX: &[(&str, &str, Rule)] = &[
     ("GET", "/", Rule::Public),
+    ("GET", "/trang/{slug}", Rule::Public),
+    ("GET", "/quan-tri/trang/{slug}", Rule::EditContent),
+    ("POST", "/quan-tri/trang/{slug}", Rule::EditContent),
     ("GET", "/robots.txt", Rule::Public),
     ("GET", "/sitemap.xml", Rule::Public),
     ("GET", "/thu-tuc", Rule::Public),
@@ -436,6 +439,7 @@ async fn world() -> World {
         ("{page}", "1".into()),
         ("{so}", "01".into()),
         ("{txn}", "khong-co-giao-dich".into()),
+        ("{slug}", "tro-giup".into()),
         ("{token}", "khongcoma".into()),
         ("/static/{file}", "app.css".into()),
     ];

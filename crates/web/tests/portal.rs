@@ -257,3 +257,85 @@ async fn search_engines_get_the_public_pages_and_are_kept_from_the_private_ones(
         sitemap.body
     );
 }
+
+#[tokio::test]
+async fn help_pages_start_with_built_in_text_and_editors_rewrite_them() {
+    let db = motcua_testkit::sqlite_store().await;
+    fixtures::seed_minimal(&db.store).await;
+    let app = TestApp::new(db).await;
+    let faq = app.get("/trang/cau-hoi-thuong-gap").await;
+    assert!(
+        faq.body
+            .contains("<h1 id=\"trang\">Câu hỏi thường gặp</h1>")
+    );
+    assert!(
+        faq.body
+            .contains("<h2>Tôi quên mật khẩu thì làm thế nào?</h2>")
+    );
+    assert!(
+        !faq.body.contains("Sửa trang này"),
+        "only editors are offered the editor"
+    );
+    assert_eq!(
+        app.get("/trang/khong-co").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let home = app.get("/").await;
+    assert!(
+        home.body.contains("href=\"/trang/lien-he\""),
+        "linked from every page"
+    );
+
+    let editor = support::person(
+        "Vũ Thị Giang",
+        "giang@minhhoa.example.vn",
+        motcua_domain::AccountKind::Officer,
+        &[&format!("editor@{}", fixtures::AGENCY)],
+    );
+    let cookie = support::session_for(&app, &editor, "e").await;
+    assert!(
+        app.get_with_cookie("/trang/lien-he", &cookie)
+            .await
+            .body
+            .contains("href=\"/quan-tri/trang/lien-he\"")
+    );
+    let empty = app
+        .post_form(
+            "/quan-tri/trang/lien-he",
+            &support::encode_form(&[("tieu_de", "Liên hệ"), ("noi_dung", "  ")]),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.body.contains("Nhập nội dung trang") && empty.body.contains("value=\"Liên hệ\""));
+    let saved = app
+        .post_form(
+            "/quan-tri/trang/lien-he",
+            &support::encode_form(&[
+                ("tieu_de", "Liên hệ với chúng tôi"),
+                (
+                    "noi_dung",
+                    "## Bộ phận một cửa\nSố 8 Lê Lợi\nMở cửa 7:30–17:00\n\n<b>Không phải HTML</b>",
+                ),
+            ]),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let page = app.get("/trang/lien-he").await;
+    assert!(
+        page.body
+            .contains("<h1 id=\"trang\">Liên hệ với chúng tôi</h1>")
+    );
+    assert!(page.body.contains("<h2>Bộ phận một cửa</h2>"));
+    assert!(
+        page.body
+            .contains("<p>Số 8 Lê Lợi<br>Mở cửa 7:30–17:00</p>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("&#60;b&#62;Không phải HTML&#60;/b&#62;"),
+        "typed markup is shown, not run"
+    );
+}

@@ -57,6 +57,9 @@ pub(crate) async fn sitemap(State(state): State<AppState>) -> Response {
     add("/");
     add("/thu-tuc");
     add("/tra-cuu-ho-so");
+    for slug in ["tro-giup", "cau-hoi-thuong-gap", "lien-he"] {
+        add(&format!("/trang/{slug}"));
+    }
     for &i in &view.by_name {
         add(&format!("/thu-tuc/{}", view.entries[i].procedure.code));
     }

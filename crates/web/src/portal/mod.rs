@@ -1,6 +1,8 @@
 //! The public portal: home, the procedure catalogue and each procedure, form templates, and the verification page
-//! of signed electronic results, and what search engines read (`robots.txt`, `sitemap.xml`).
+//! of signed electronic results, help pages editors write, and what search engines read (`robots.txt`,
+//! `sitemap.xml`).
 
 pub(crate) mod crawlers;
+pub(crate) mod help;
 pub(crate) mod pages;
 pub(crate) mod verification;
