@@ -551,10 +551,7 @@ async fn apply_journey(b: Browser) {
         .await
         .unwrap();
     client.accessible("officer's dossier").await;
-    client.click("label[for=tiep_nhan]").await;
-    client
-        .click(&format!("form[action='/can-bo/ho-so/{code}'] button"))
-        .await;
+    client.click("#tiep_nhan").await;
     client.wait_for_path("/can-bo/tiep-nhan").await;
     // it says so, with the slip to print
     let banner = client
@@ -588,8 +585,7 @@ async fn apply_journey(b: Browser) {
             .for_element(Locator::Id(&format!("den-{step}")))
             .await
             .unwrap();
-        client.click(&format!("label[for=den-{step}]")).await;
-        client.submit("form[action$='/chuyen'] button").await;
+        client.submit(&format!("#den-{step}")).await;
         client.wait_for_path(&format!("/can-bo/ho-so/{code}")).await;
     };
     let forward_to = |name: &'static str| async move {
@@ -618,14 +614,11 @@ async fn apply_journey(b: Browser) {
         .for_element(Locator::Id("den-awaiting_financial_obligation"))
         .await
         .unwrap();
-    client
-        .click("label[for=den-awaiting_financial_obligation]")
-        .await;
     client.type_into("so_tien", "50.000").await;
     client
         .type_into("ly_do_sau", "Lệ phí đăng ký khai sinh theo quy định")
         .await;
-    client.submit("form[action$='/chuyen'] button").await;
+    client.submit("#den-awaiting_financial_obligation").await;
     client.wait_for_path(&format!("/can-bo/ho-so/{code}")).await;
     client.logout().await;
     client.login_as("hong@example.vn", "Hoa Sen Nở 2026").await;
