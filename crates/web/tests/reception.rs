@@ -1511,10 +1511,32 @@ async fn a_stopped_dossier_has_its_notice_and_the_register_lists_what_was_receiv
     let code = dossier.code.to_string();
     let path = format!("/can-bo/ho-so/{code}");
     into_processing(&app, &u, &code, &u.a.1).await;
+    let stop = "den=stopped&ly_do=Ng%C6%B0%E1%BB%9Di%20n%E1%BB%99p%20%C4%91%C3%A3%20chuy%E1%BB%83n%20%C4%91i%20n%C6%A1i%20kh%C3%A1c";
+    // asked once more first, with the reason the citizen will read; nothing changes yet
+    let ask = app
+        .post_form(&format!("{path}/chuyen"), stop, Some(&u.head.1))
+        .await;
+    assert_eq!(ask.status, StatusCode::OK, "{}", ask.body);
+    assert!(ask.body.contains(&format!("Dừng giải quyết hồ sơ {code}?")));
+    assert!(
+        ask.body.contains("Người nộp đã chuyển đi nơi khác")
+            && ask.body.contains("Có, dừng giải quyết")
+    );
+    assert_ne!(
+        app.db
+            .store
+            .dossiers
+            .get(dossier.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        DossierStatus::Stopped
+    );
     let r = app
         .post_form(
             &format!("{path}/chuyen"),
-            "den=stopped&ly_do=Ng%C6%B0%E1%BB%9Di%20n%E1%BB%99p%20%C4%91%C3%A3%20chuy%E1%BB%83n%20%C4%91i%20n%C6%A1i%20kh%C3%A1c",
+            &format!("{stop}&xac_nhan=co"),
             Some(&u.head.1),
         )
         .await;
@@ -1693,4 +1715,52 @@ async fn fees_pause_the_step_and_a_withdrawal_after_reception_closes_it_on(db: T
             S::Withdrawn
         ]
     );
+}
+
+#[tokio::test]
+async fn a_refusal_at_reception_is_asked_once_more_before_it_is_made() {
+    let (app, _, dossier) = setup(motcua_testkit::sqlite_store().await).await;
+    let officer = person(
+        "Trần Thị Tiếp Nhận",
+        "tiepnhan@example.vn",
+        AccountKind::Officer,
+        &[&format!("reception@{AGENCY}")],
+    );
+    let cookie = login(&app, &officer, "d").await;
+    let path = format!("/can-bo/ho-so/{}", dossier.code);
+    let refuse = support::encode_form(&[
+        ("hanh_dong", "tu_choi"),
+        ("ly_do", "Thủ tục không thuộc thẩm quyền của cơ quan"),
+    ]);
+    let ask = app.post_form(&path, &refuse, Some(&cookie)).await;
+    assert_eq!(ask.status, StatusCode::OK);
+    assert!(
+        ask.body
+            .contains(&format!("Từ chối tiếp nhận hồ sơ {}?", dossier.code))
+    );
+    assert!(
+        ask.body.contains("name=\"xac_nhan\" value=\"co\"") && ask.body.contains("Không, quay lại")
+    );
+    let status = || {
+        let store = app.db.store.clone();
+        async move {
+            store
+                .dossiers
+                .get(dossier.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .status
+        }
+    };
+    assert_eq!(status().await, DossierStatus::Submitted, "nothing yet");
+    let done = app
+        .post_form(&path, &format!("{refuse}&xac_nhan=co"), Some(&cookie))
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(status().await, DossierStatus::Refused);
+    let queue = app
+        .get_with_cookie(done.headers[header::LOCATION].to_str().unwrap(), &cookie)
+        .await;
+    assert!(queue.body.contains("Đã từ chối tiếp nhận hồ sơ") && queue.body.contains("phieu/03"));
 }

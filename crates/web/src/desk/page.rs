@@ -43,9 +43,22 @@ pub(crate) struct OfficerFile {
     href: String,
 }
 
+/// A decision that cannot be undone, asked once more before it is made: the form that makes it.
+pub(crate) struct Confirm {
+    pub action: String,
+    /// The control and value that name the decision (`hanh_dong=tu_choi`, `den=stopped`).
+    pub field: &'static str,
+    pub value: String,
+    pub question: String,
+    pub yes: &'static str,
+    pub reason: String,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "reception_dossier.html")]
 pub(crate) struct DossierPage {
+    /// Set when a decision that cannot be undone waits for its confirmation.
+    pub confirm: Option<Confirm>,
     layout: Layout,
     code: String,
     procedure: String,
@@ -273,6 +286,7 @@ pub(crate) async fn render(
     // a fee due with the submission is paid before reception
     let awaiting_fee = dossier.status == DossierStatus::Submitted && money.owed.is_some();
     Ok(DossierPage {
+        confirm: None,
         layout,
         code: dossier.code.to_string(),
         procedure: procedure

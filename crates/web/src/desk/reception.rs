@@ -33,6 +33,9 @@ pub(crate) struct AnswerForm {
     hanh_dong: String,
     #[serde(default)]
     ly_do: String,
+    /// `co` once the officer confirmed a refusal.
+    #[serde(default)]
+    xac_nhan: String,
 }
 
 /// Accept, ask for a supplement, or refuse.
@@ -96,6 +99,29 @@ pub(crate) async fn answer(
             return Ok((StatusCode::CONFLICT, page).into_response());
         }
     };
+    // a refusal cannot be undone: asked once more, with the reason the citizen will read
+    if answer == desk::ReceptionAnswer::Refuse && posted.xac_nhan != "co" {
+        let mut page = render(
+            &state,
+            layout,
+            dossier,
+            details,
+            r,
+            vec![],
+            reason.clone(),
+            None,
+        )
+        .await?;
+        page.confirm = Some(crate::desk::page::Confirm {
+            action: format!("/can-bo/ho-so/{code}"),
+            field: "hanh_dong",
+            value: "tu_choi".into(),
+            question: format!("Từ chối tiếp nhận hồ sơ {code}?"),
+            yes: "Có, từ chối tiếp nhận",
+            reason,
+        });
+        return Ok(page.into_response());
+    }
     if needs_reason {
         t = t.with_reason(reason.clone());
     }
@@ -186,6 +212,9 @@ pub(crate) struct MoveForm {
     /// How the result is handed over (with `den=result_delivered`): tai_quay, buu_chinh or truc_tuyen.
     #[serde(default)]
     cach_tra: String,
+    /// `co` once the officer confirmed stopping the dossier.
+    #[serde(default)]
+    xac_nhan: String,
 }
 
 /// The dossier page again after a refused later change, with what was typed in its form.
@@ -344,6 +373,29 @@ pub(crate) async fn move_on(
         keep_typed(&mut page, &posted);
         return Ok((StatusCode::CONFLICT, page).into_response());
     };
+    // stopping cannot be undone: asked once more, with the reason the citizen will read
+    if to == DossierStatus::Stopped && posted.xac_nhan != "co" {
+        let mut page = render(
+            &state,
+            layout,
+            dossier,
+            details,
+            r,
+            vec![],
+            reason.clone(),
+            None,
+        )
+        .await?;
+        page.confirm = Some(crate::desk::page::Confirm {
+            action: format!("/can-bo/ho-so/{code}/chuyen"),
+            field: "den",
+            value: to.as_str().into(),
+            question: format!("Dừng giải quyết hồ sơ {code}?"),
+            yes: "Có, dừng giải quyết",
+            reason,
+        });
+        return Ok(page.into_response());
+    }
     if to == DossierStatus::ResultDelivered {
         // who and when are the event's; how is its reason
         let Some(how) = delivery_label(&posted.cach_tra) else {
