@@ -359,6 +359,13 @@ pub struct Component {
     pub required: bool,
     #[serde(default)]
     pub template: Option<TemplateRef>,
+    /// The case's e-form produces this paper (the declaration itself): it is not asked for again as an upload.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub from_form: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 fn yes() -> bool {
@@ -530,6 +537,21 @@ impl Procedure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_component_made_by_the_e_form_says_so_and_others_store_as_before() {
+        let plain: Component =
+            serde_json::from_value(serde_json::json!({"name": "Giấy chứng sinh"})).unwrap();
+        assert!(!plain.from_form && plain.required);
+        assert!(
+            !serde_json::to_string(&plain).unwrap().contains("from_form"),
+            "stored documents unchanged"
+        );
+        let declared: Component =
+            serde_json::from_value(serde_json::json!({"name": "Tờ khai", "from_form": true}))
+                .unwrap();
+        assert!(declared.from_form);
+    }
 
     #[test]
     fn a_line_charging_nothing_says_it_is_waived() {

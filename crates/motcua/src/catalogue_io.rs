@@ -718,6 +718,7 @@ fn national_procedure(
                 copies: count("SOBANSAO"),
                 required: true,
                 template: None,
+                from_form: false,
             });
         }
         cases.push(ProcedureCase {

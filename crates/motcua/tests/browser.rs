@@ -451,14 +451,26 @@ async fn apply_journey(b: Browser) {
     assert!(!father.is_displayed().await.unwrap());
     client.submit("button[value=tiep]").await;
 
-    // attachments: one PDF for each required component
+    // attachments: the declaration comes from the e-form just filled in; one PDF for the other required paper
     client
         .wait()
-        .for_element(Locator::Id("tep-0"))
+        .for_element(Locator::Id("tep-1"))
         .await
         .unwrap();
     client.accessible("attachments").await;
-    for i in 0..2 {
+    let declaration = client
+        .find(Locator::Css("#thanh-phan-0 + p"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(declaration.contains("không cần tải lên"), "{declaration}");
+    assert!(
+        client.find(Locator::Id("tep-0")).await.is_err(),
+        "no upload for the declaration"
+    );
+    for i in 1..2 {
         client
             .find(Locator::Id(&format!("tep-{i}")))
             .await
@@ -492,7 +504,9 @@ async fn apply_journey(b: Browser) {
         .await
         .unwrap();
     assert!(
-        check.contains("Lê Minh Khang") && check.contains("to-khai.pdf"),
+        check.contains("Lê Minh Khang")
+            && check.contains("to-khai.pdf")
+            && check.contains("Tờ khai điện tử bạn đã khai"),
         "{check}"
     );
     client.click("label[for=cam_doan]").await;

@@ -445,6 +445,7 @@ fn read(current: &Procedure, fields: &Fields) -> (Result<Procedure, Vec<(String,
                     copies,
                     required: row.required,
                     template: before.get(j).and_then(|k| k.template.clone()),
+                    from_form: before.get(j).is_some_and(|k| k.from_form),
                 });
             }
         }

@@ -334,9 +334,15 @@ pub(crate) fn missing_components(case: &ProcedureCase, files: &[Upload]) -> Vec<
     case.components
         .iter()
         .enumerate()
+        .filter(|(_, c)| !produced_by_form(case, c))
         .filter(|(i, c)| c.required && !files.iter().any(|f| usize::from(f.component) == *i))
         .map(|(i, _)| i)
         .collect()
+}
+
+/// Whether the case's e-form produces this paper (the declaration itself), so it is not uploaded.
+pub(crate) fn produced_by_form(case: &ProcedureCase, component: &motcua_domain::Component) -> bool {
+    component.from_form && case.form.is_some()
 }
 
 pub(crate) struct TaskView {

@@ -23,6 +23,8 @@ pub(crate) struct ComponentFiles {
     pub index: usize,
     pub name: String,
     pub required: bool,
+    /// Made from the e-form the citizen filled in: nothing to upload.
+    pub from_form: bool,
     pub files: Vec<FileView>,
     pub error: Option<String>,
 }
@@ -81,6 +83,7 @@ pub(crate) async fn render_files(
             index: i,
             name: c.name.to_string(),
             required: c.required,
+            from_form: crate::citizen::apply::produced_by_form(&l.case, c),
             files: file_views(&base, &files, i),
             error: errors
                 .iter()

@@ -90,6 +90,7 @@ pub(crate) async fn render_check(
                 index: i,
                 name: c.name.to_string(),
                 required: c.required,
+                from_form: crate::citizen::apply::produced_by_form(&l.case, c),
                 files: file_views(&base, &files, i),
                 error: None,
             })

@@ -364,6 +364,8 @@ pub(crate) async fn render_dossier_with(
                             index: i,
                             name: comp.name.to_string(),
                             required: comp.required,
+                            // a supplement may ask for a corrected declaration too
+                            from_form: false,
                             files: file_views(&base, &pending, i)
                                 .into_iter()
                                 .map(|mut f| {
