@@ -76,7 +76,14 @@ struct Browser {
     url: String,
     axe: String,
     dir: PathBuf,
+    /// The journey's name, for the screenshots of the pages it checks.
+    name: String,
+    /// Pages checked so far (numbers the screenshots in order).
+    checked: std::sync::atomic::AtomicUsize,
 }
+
+/// A phone's screen (CSS pixels), for the journeys run again as on a phone.
+const PHONE: (u32, u32) = (390, 844);
 
 impl std::ops::Deref for Browser {
     type Target = Client;
@@ -92,6 +99,23 @@ where
     J: FnOnce(Browser) -> F,
     F: std::future::Future<Output = ()> + Send + 'static,
 {
+    in_browser_sized(name, limit, None, journey).await
+}
+
+/// [`in_browser`] on a phone-sized screen.
+async fn on_a_phone<F, J>(name: &str, limit: Duration, journey: J)
+where
+    J: FnOnce(Browser) -> F,
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    in_browser_sized(&format!("{name}-phone"), limit, Some(PHONE), journey).await
+}
+
+async fn in_browser_sized<F, J>(name: &str, limit: Duration, size: Option<(u32, u32)>, journey: J)
+where
+    J: FnOnce(Browser) -> F,
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
     if !enabled() {
         return;
     }
@@ -103,11 +127,16 @@ where
     let (_portal, url) = start_portal(dir.path());
     let (_driver, driver_url) = start_driver();
     let client = browser(&driver_url, &dir.path().join("profile")).await;
+    if let Some((w, h)) = size {
+        client.set_window_size(w, h).await.unwrap();
+    }
     let b = Browser {
         client: client.clone(),
         url,
         axe,
         dir: dir.path().to_path_buf(),
+        name: name.to_string(),
+        checked: std::sync::atomic::AtomicUsize::new(0),
     };
     let outcome = tokio::time::timeout(limit, tokio::spawn(journey(b))).await;
     if !matches!(outcome, Ok(Ok(()))) {
@@ -122,8 +151,26 @@ where
 }
 
 impl Browser {
-    /// Run axe-core on the current page; fail with the violations listed.
+    /// Run axe-core on the current page; fail with the violations listed. The page's screenshot is kept with the
+    /// test artifacts (`MOTCUA_TEST_ARTIFACTS/screens`), numbered in the journey's order.
     async fn accessible(&self, page: &str) {
+        if let Ok(dir) = std::env::var("MOTCUA_TEST_ARTIFACTS") {
+            let n = self
+                .checked
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                + 1;
+            let slug: String = page
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect();
+            let dir = PathBuf::from(dir).join("screens");
+            if let (Ok(()), Ok(png)) = (
+                std::fs::create_dir_all(&dir),
+                self.client.screenshot().await,
+            ) {
+                let _ = std::fs::write(dir.join(format!("{}-{n:02}-{slug}.png", self.name)), png);
+            }
+        }
         self.client.execute(&self.axe, vec![]).await.unwrap();
         let result = self
             .client
@@ -1122,4 +1169,36 @@ async fn phone_journey(b: Browser) {
         client.goto(&format!("{url}{path}")).await.unwrap();
         fits(&b, path).await;
     }
+}
+
+// The same journeys on a phone-sized screen (390 × 844): every step reachable, every page checked by axe-core.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_finds_a_procedure_and_logs_in_on_a_phone() {
+    on_a_phone("citizen-journey", Duration::from_secs(120), journey).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_applies_online_and_the_back_office_takes_it_to_delivery_on_a_phone() {
+    on_a_phone("online-submission", Duration::from_secs(180), apply_journey).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_editor_changes_a_fee_on_a_phone() {
+    on_a_phone(
+        "editor-changes-a-fee",
+        Duration::from_secs(120),
+        editor_journey,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_merges_two_communes_on_a_phone() {
+    on_a_phone(
+        "administrator-merges-communes",
+        Duration::from_secs(120),
+        merger_journey,
+    )
+    .await;
 }
