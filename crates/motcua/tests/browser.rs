@@ -1202,3 +1202,157 @@ async fn an_administrator_merges_two_communes_on_a_phone() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_reaches_every_control_of_the_form_with_the_keyboard_alone() {
+    in_browser("keyboard-only", Duration::from_secs(120), keyboard_journey).await;
+}
+
+const TAB: &str = "\u{E004}";
+const ENTER: &str = "\u{E007}";
+
+/// The id (or name) of the element that has the focus.
+async fn focused(b: &Browser) -> String {
+    b.execute(
+        "const e = document.activeElement; return e ? (e.id || e.name || e.tagName.toLowerCase()) : '';",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .as_str()
+    .unwrap_or_default()
+    .to_string()
+}
+
+/// Press Tab from the top of the page until `wanted` has the focus (at most `limit` times); the ids passed.
+async fn tab_to(b: &Browser, wanted: &str, limit: usize) -> Vec<String> {
+    b.execute(
+        "document.activeElement && document.activeElement.blur(); window.focus();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..limit {
+        b.active_element()
+            .await
+            .unwrap()
+            .send_keys(TAB)
+            .await
+            .unwrap();
+        let now = focused(b).await;
+        seen.push(now.clone());
+        if now == wanted {
+            return seen;
+        }
+    }
+    panic!("{wanted} never took the focus; the Tab order was {seen:?}");
+}
+
+async fn keyboard_journey(b: Browser) {
+    let (client, url) = (&b, b.url.as_str());
+    // log in: type, then Enter
+    client.goto(&format!("{url}/dang-nhap")).await.unwrap();
+    tab_to(&b, "ten_dang_nhap", 40).await;
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys("congdan@example.vn")
+        .await
+        .unwrap();
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(TAB)
+        .await
+        .unwrap();
+    assert_eq!(focused(&b).await, "mat_khau");
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys("MotCua-2026")
+        .await
+        .unwrap();
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(ENTER)
+        .await
+        .unwrap();
+    client.wait_for_path("/").await;
+
+    // start the application: Tab to the start button, Enter
+    client
+        .goto(&format!("{url}/nop-ho-so/1.001193/dung-han/000.31.00.H56"))
+        .await
+        .unwrap();
+    let start: String = client
+        .execute(
+            "return document.querySelector('main form button[type=submit]').id || 'bat-dau';",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap_or("bat-dau")
+        .to_string();
+    client
+        .execute(
+            "const b = document.querySelector('main form button[type=submit]'); if (!b.id) { b.id = 'bat-dau'; }",
+            vec![],
+        )
+        .await
+        .unwrap();
+    tab_to(&b, &start, 60).await;
+    let old = client.find(Locator::Css("html")).await.unwrap();
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(ENTER)
+        .await
+        .unwrap();
+    while old.tag_name().await.is_ok() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // the form page: every control, one per radio group, is reached by Tab, in the order of the page
+    client
+        .wait()
+        .for_element(Locator::Css("main form"))
+        .await
+        .unwrap();
+    let expected: Vec<String> = serde_json::from_value(
+        client
+            .execute(
+                "const seen = new Set(); const out = []; let n = 0;
+                 for (const e of document.querySelectorAll('main form input:not([type=hidden]), main form select, main form textarea, main form button')) {
+                   if (e.disabled || e.offsetParent === null) continue;
+                   if (!e.id && e.type !== 'radio') { e.id = 'dieu-khien-' + (n += 1); }
+                   if (e.type === 'radio') { if (seen.has(e.name)) continue; seen.add(e.name);
+                     const checked = document.querySelector('main form input[type=radio][name=\"' + e.name + '\"]:checked');
+                     out.push((checked || e).id || e.name); continue; }
+                   out.push(e.id || e.name);
+                 }
+                 return out;",
+                vec![],
+            )
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(expected.len() >= 3, "a form with controls: {expected:?}");
+    let last = expected.last().unwrap().clone();
+    let order = tab_to(&b, &last, 200).await;
+    let mut at = 0;
+    for id in &expected {
+        match order[at..].iter().position(|o| o == id) {
+            Some(p) => at += p + 1,
+            None => panic!("{id} is not reached in the page's order; Tab went {order:?}"),
+        }
+    }
+}
