@@ -1356,3 +1356,71 @@ async fn keyboard_journey(b: Browser) {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_citizen_goes_from_a_procedure_through_registration_back_to_applying() {
+    in_browser("new-citizen", Duration::from_secs(120), new_citizen_journey).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_citizen_goes_from_a_procedure_through_registration_back_to_applying_on_a_phone() {
+    on_a_phone("new-citizen", Duration::from_secs(120), new_citizen_journey).await;
+}
+
+async fn new_citizen_journey(b: Browser) {
+    let (client, url) = (&b, b.url.as_str());
+    client
+        .goto(&format!("{url}/thu-tuc/1.001193"))
+        .await
+        .unwrap();
+    let apply = client
+        .find(Locator::Css("a.button[href^='/nop-ho-so/1.001193/']"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    client.click("a.button[href^='/nop-ho-so/1.001193/']").await;
+    // the login wall says why, and its registration link keeps where the citizen was going
+    client.wait_for_path("/dang-nhap").await;
+    let why = client
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        why.contains("Đăng nhập hoặc đăng ký để nộp hồ sơ trực tuyến"),
+        "{why}"
+    );
+    client.accessible("the login wall").await;
+    client.click("a[href^='/dang-ky?tiep=']").await;
+    client.wait_for_path("/dang-ky").await;
+    client.accessible("registration, on the way to apply").await;
+    client.type_into("ho_ten", "Đặng Văn Phúc").await;
+    client.type_into("so_dinh_danh", "001099055577").await;
+    client.type_into("ngay_sinh", "02/09/1988").await;
+    client.type_into("dien_thoai", "0912055577").await;
+    client.type_into("email", "phuc@example.vn").await;
+    client.type_into("mat_khau", "Sông Hồng 2026 xanh").await;
+    client
+        .type_into("nhap_lai_mat_khau", "Sông Hồng 2026 xanh")
+        .await;
+    client.click("label[for=dong_y]").await;
+    client.submit("main form button[type=submit]").await;
+    client.wait_for_path("/dang-nhap").await;
+    client.accessible("registered, asked to log in").await;
+    client.type_into("ten_dang_nhap", "phuc@example.vn").await;
+    client.type_into("mat_khau", "Sông Hồng 2026 xanh").await;
+    client.submit("main form button[type=submit]").await;
+    // back where they were going
+    client.wait_for_path(&apply).await;
+    client
+        .wait()
+        .for_element(Locator::Css("main form button"))
+        .await
+        .unwrap();
+    client.accessible("back at the application").await;
+}
