@@ -479,7 +479,7 @@ impl CatalogueRepo for SqlStore {
              AND v.effective_from <= $1 ORDER BY v.effective_from DESC, v.version DESC LIMIT 1)";
         let sql = format!(
             "UPDATE procedures SET current_version = {APPLYING}, updated_at = $2 \
-             WHERE current_version <> COALESCE({APPLYING}, current_version)"
+             WHERE current_version < COALESCE({APPLYING}, current_version)"
         );
         write!(self, |tx, d| {
             let changed = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -169,7 +169,8 @@ pub trait CatalogueRepo: Send + Sync {
         effective: Date,
     ) -> StoreResult<u32>;
     /// Put in force, for every procedure, the version that applies on `today` (the latest start on or before it,
-    /// the newest among equal starts); the number of procedures whose version changed.
+    /// the newest among equal starts), never going back to an older version (a node whose clock lags cannot undo
+    /// another's promotion); the number of procedures whose version changed.
     async fn promote_due(&self, today: Date) -> StoreResult<u32>;
     async fn get_procedure(&self, code: &ProcedureCode) -> StoreResult<Option<StoredProcedure>>;
     async fn get_procedure_version(

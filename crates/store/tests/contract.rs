@@ -3617,6 +3617,25 @@ async fn a_version_saved_ahead_applies_from_its_day(store: &Store) {
             .unwrap(),
         0
     );
+    // a node whose clock lags never goes back
+    assert_eq!(
+        store
+            .catalogue
+            .promote_due(date!(2026 - 12 - 31))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .catalogue
+            .get_procedure(&code)
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        2
+    );
 }
 
 async fn a_content_page_is_replaced_whole(store: &Store) {

@@ -515,7 +515,11 @@ async fn a_payment_that_arrives_after_withdrawal_is_flagged_and_refunded_on(db: 
         .await;
     assert_eq!(asked.status, StatusCode::SEE_OTHER, "{}", asked.body);
     let agreed = app
-        .post_form(&format!("{office}/chuyen"), "den=withdrawn", Some(&desk))
+        .post_form(
+            &format!("{office}/chuyen"),
+            "den=withdrawn&xac_nhan=co",
+            Some(&desk),
+        )
         .await;
     assert_eq!(agreed.status, StatusCode::SEE_OTHER, "{}", agreed.body);
     // the money arrives anyway: kept, flagged for refund, the dossier stays withdrawn

@@ -339,6 +339,22 @@ async fn an_editor_changes_a_fee_as_a_new_version_and_earlier_dossiers_keep_thei
             .version,
         2
     );
+    // while version 3 waits for its day, a change for today would be undone on that day: refused
+    let today_change = app
+        .post_form(
+            &path,
+            &form_with(&page.body, &[("th0_phi0_so_tien", "130.000")]),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(today_change.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        today_change
+            .body
+            .contains("Phiên bản 3 đã được lưu để áp dụng từ 01/01/2099"),
+        "{}",
+        today_change.body
+    );
     app.db
         .store
         .catalogue

@@ -1691,7 +1691,11 @@ async fn fees_pause_the_step_and_a_withdrawal_after_reception_closes_it_on(db: T
         DossierStatus::WithdrawalRequested
     );
     let r = app
-        .post_form(&format!("{path}/chuyen"), "den=withdrawn", Some(&u.desk))
+        .post_form(
+            &format!("{path}/chuyen"),
+            "den=withdrawn&xac_nhan=co",
+            Some(&u.desk),
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let steps = app.db.store.workflows.steps(dossier.id).await.unwrap();

@@ -68,6 +68,15 @@ pub(crate) struct RegisterPage {
 }
 
 impl RegisterPage {
+    /// The login page's address, carrying where the citizen was going.
+    pub fn login_href(&self) -> String {
+        if self.next == "/" {
+            "/dang-nhap".into()
+        } else {
+            crate::urls::with_query("/dang-nhap", &[("tiep", self.next.clone())])
+        }
+    }
+
     pub fn error_for(&self, field: &str) -> Option<&str> {
         self.errors
             .iter()

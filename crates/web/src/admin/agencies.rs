@@ -483,8 +483,8 @@ pub(crate) async fn save(
         .into_response())
 }
 
-/// Whether this edit would end an agency (by today) that still has open dossiers or units in force: that is a
-/// merger's work, which moves them; a plain end date would leave them with nobody.
+/// Whether this edit would give an end date to an agency that still has open dossiers or units in force: that is
+/// a merger's work, which moves them; a plain end date would leave them with nobody.
 async fn ends_with_work(
     state: &AppState,
     before: &Agency,
@@ -492,8 +492,10 @@ async fn ends_with_work(
     all: &[Agency],
 ) -> Result<bool, AppError> {
     let today = today();
+    // any end date, today's or a later one: the agency would lapse with its work
     let ends_now = after.successor.is_none()
-        && after.valid_until.is_some_and(|u| u < today)
+        && after.valid_until.is_some()
+        && before.valid_until.is_none()
         && before.is_valid_on(today);
     if !ends_now {
         return Ok(false);

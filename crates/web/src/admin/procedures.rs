@@ -871,6 +871,24 @@ pub(crate) async fn save(
             }
         }
     };
+    // a version saved ahead was built without this change: a version applying before it would be undone on its
+    // day, so a change goes in from that day on
+    let ahead = state
+        .store
+        .catalogue
+        .versions(&p.code)
+        .await?
+        .into_iter()
+        .filter(|v| v.version > version)
+        .map(|v| (v.version, v.effective_from))
+        .max_by_key(|v| v.1);
+    let effective = match (effective, ahead) {
+        (Ok(d), Some((n, from))) if d < from => Err(format!(
+            "Phiên bản {n} đã được lưu để áp dụng từ {}: thay đổi này phải áp dụng từ ngày đó trở đi, nếu không sẽ bị phiên bản {n} thay thế",
+            vntime::format_date(from)
+        )),
+        (other, _) => other,
+    };
     // a form opened on an older version would silently undo what was saved since
     let stale = fields
         .get("phien_ban")

@@ -86,7 +86,7 @@ async fn just_done(
         )),
         DossierStatus::SupplementRequested => Some((
             format!(
-                "Đã yêu cầu bổ sung hồ sơ {}; công dân được báo qua thư điện tử và trên cổng.",
+                "Đã yêu cầu bổ sung hồ sơ {}; công dân được báo trên cổng (và qua thư điện tử nếu có).",
                 d.code
             ),
             slip("02"),

@@ -373,8 +373,15 @@ pub(crate) async fn move_on(
         keep_typed(&mut page, &posted);
         return Ok((StatusCode::CONFLICT, page).into_response());
     };
-    // stopping cannot be undone: asked once more, with the reason the citizen will read
-    if to == DossierStatus::Stopped && posted.xac_nhan != "co" {
+    // stopping, refusing and granting a withdrawal cannot be undone: asked once more, with the reason the citizen
+    // will read
+    let final_step = match to {
+        DossierStatus::Stopped => Some(("Dừng giải quyết hồ sơ", "Có, dừng giải quyết")),
+        DossierStatus::Refused => Some(("Từ chối giải quyết hồ sơ", "Có, từ chối giải quyết")),
+        DossierStatus::Withdrawn => Some(("Đồng ý cho rút hồ sơ", "Có, đồng ý cho rút")),
+        _ => None,
+    };
+    if let (Some((question, yes)), false) = (final_step, posted.xac_nhan == "co") {
         let mut page = render(
             &state,
             layout,
@@ -390,8 +397,8 @@ pub(crate) async fn move_on(
             action: format!("/can-bo/ho-so/{code}/chuyen"),
             field: "den",
             value: to.as_str().into(),
-            question: format!("Dừng giải quyết hồ sơ {code}?"),
-            yes: "Có, dừng giải quyết",
+            question: format!("{question} {code}?"),
+            yes,
             reason,
         });
         return Ok(page.into_response());
