@@ -659,8 +659,25 @@ async fn after_an_idle_logout_logging_in_returns_to_the_page_the_citizen_was_on(
         )
         .await;
     assert_eq!(back.headers[header::LOCATION], "/ho-so-nhap/abc/trang/2");
-    // never somewhere else
+    // a page that answered a form sent to a dossier's action address comes back as the dossier's page
     let cookie = back.cookie().unwrap();
+    let out = app
+        .post_form(
+            "/dang-xuat",
+            "ly_do=het-han&tiep=%2Fho-so%2FX-1%2Fthanh-toan",
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(
+        out.headers[header::LOCATION],
+        "/dang-nhap?het_han=1&tiep=%2Fho-so%2FX-1"
+    );
+    let cookie = app
+        .post_form("/dang-nhap", &form("an@example.vn", PASSWORD, "/"), None)
+        .await
+        .cookie()
+        .unwrap();
+    // never somewhere else
     let out = app
         .post_form(
             "/dang-xuat",

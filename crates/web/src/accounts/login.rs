@@ -58,6 +58,32 @@ pub(crate) struct LoginPage {
     pub register_href: String,
 }
 
+/// The page to come back to after an idle logout: the page itself, or — when it was the answer to a form sent to a
+/// dossier's action address (which only takes a form) — the dossier's page.
+fn page_to_return_to(path: &str) -> String {
+    const ACTIONS: &[&str] = &[
+        "chuyen",
+        "xin-loi",
+        "nop-phi",
+        "buu-chinh",
+        "hoan-tien",
+        "buoc",
+        "ket-qua",
+        "bo-sung",
+        "gui-bo-sung",
+        "thanh-toan",
+        "danh-gia",
+    ];
+    let parts: Vec<&str> = path.split('/').collect();
+    match parts.as_slice() {
+        ["", "can-bo", "ho-so", code, action] if ACTIONS.contains(action) => {
+            format!("/can-bo/ho-so/{code}")
+        }
+        ["", "ho-so", code, action] if ACTIONS.contains(action) => format!("/ho-so/{code}"),
+        _ => path.to_string(),
+    }
+}
+
 /// Where an account lands after logging in when no page sent it.
 fn landing(state: &AppState, account: &motcua_domain::Account) -> &'static str {
     use motcua_domain::policy::Action;
@@ -359,7 +385,7 @@ pub(crate) async fn logout(
 ) -> Result<Response, AppError> {
     let form = form.map(|Form(f)| f).unwrap_or_default();
     let timed_out = form.ly_do == "het-han";
-    let back = safe_next(&form.tiep);
+    let back = page_to_return_to(&safe_next(&form.tiep));
     if let (Some(key), Some(account)) = (&viewer.session, &viewer.account) {
         state.store.sessions.delete(key).await?;
         let kind = if timed_out {
