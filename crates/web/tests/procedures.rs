@@ -435,6 +435,8 @@ async fn an_editor_is_offered_only_the_pages_an_editor_may_open() {
             "/quan-tri/tu-dong-nghia"
         ]
     );
+    // no desk role: no "Việc của tôi" in the menu (it would answer 403)
+    assert!(!page.body.contains("href=\"/can-bo\""));
     for href in hrefs {
         assert_eq!(
             app.get_with_cookie(href, &cookie).await.status,

@@ -20,6 +20,8 @@ pub(crate) struct Layout {
     pub officer: bool,
     /// An administrator is logged in (the administration link is shown).
     pub admin: bool,
+    /// An officer with a role at a desk (reception, processing, approval, administration): "Việc của tôi" is shown.
+    pub desk: bool,
     /// An editor (not an administrator) is logged in: the link to the catalogue's editing pages is shown.
     pub editor: bool,
 }
@@ -35,6 +37,7 @@ impl Layout {
             idle_seconds: 0,
             officer: false,
             admin: false,
+            desk: false,
             editor: false,
         }
     }
@@ -64,6 +67,17 @@ impl FromRequestParts<AppState> for Layout {
                     && a.grants
                         .iter()
                         .any(|g| g.role == motcua_domain::Role::Administrator)
+            }),
+            desk: viewer.account.as_ref().is_some_and(|a| {
+                use motcua_domain::Role::*;
+                !a.disabled
+                    && a.kind == motcua_domain::AccountKind::Officer
+                    && a.grants.iter().any(|g| {
+                        matches!(
+                            g.role,
+                            Reception | Specialist | HeadOfUnit | Leader | Administrator
+                        )
+                    })
             }),
             editor: viewer.account.as_ref().is_some_and(|a| {
                 !a.disabled
