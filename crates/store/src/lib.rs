@@ -484,6 +484,8 @@ pub struct DossierQuery {
     pub created_before: Option<OffsetDateTime>,
     /// Only those due before this instant (overdue).
     pub due_before: Option<OffsetDateTime>,
+    /// Only those due at or after this instant (not yet overdue, with `due_before`: due soon).
+    pub due_from: Option<OffsetDateTime>,
     /// Text typed in the search box, folded without diacritics: it matches the code or the applicant's name
     /// (see [`search_text`]), or the dossier is of one of `procedures` (whose names matched it).
     pub text: Option<(String, Vec<ProcedureCode>)>,
@@ -554,6 +556,9 @@ impl DossierQuery {
         }
         if let Some(t) = self.created_before {
             sql.push_str(&format!(" AND created_at < {}", push(QueryParam::Time(t))));
+        }
+        if let Some(t) = self.due_from {
+            sql.push_str(&format!(" AND due_at >= {}", push(QueryParam::Time(t))));
         }
         if let Some(t) = self.due_before {
             sql.push_str(&format!(" AND due_at < {}", push(QueryParam::Time(t))));

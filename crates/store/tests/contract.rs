@@ -2152,7 +2152,8 @@ async fn the_reception_queue_lists_an_agencys_waiting_dossiers_oldest_first(stor
         store
             .submissions
             .count(&DossierQuery {
-                due_before: Some(datetime!(2000-01-01 00:00 UTC)),
+                due_from: Some(datetime!(2000-01-01 00:00 UTC)),
+                due_before: Some(datetime!(2100-01-01 00:00 UTC)),
                 ..base.clone()
             })
             .await

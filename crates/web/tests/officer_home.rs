@@ -107,3 +107,59 @@ async fn officers_land_on_their_work_editors_on_the_catalogue_citizens_on_the_po
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn due_soon_counts_and_lists_the_dossiers_due_within_a_working_day() {
+    let (app, _citizen, dossier) =
+        support::with_submitted_dossier(motcua_testkit::sqlite_store().await).await;
+    let now = time::OffsetDateTime::now_utc();
+    let t = motcua_domain::Transition::new(
+        dossier.id,
+        dossier.status,
+        motcua_domain::DossierStatus::Received,
+        now,
+        "Cán bộ (x)",
+    )
+    .unwrap()
+    .with_due_at(now + time::Duration::hours(2));
+    app.db.store.dossiers.record_transition(&t).await.unwrap();
+    let officer = support::person(
+        "Chuyên viên",
+        "cv@example.vn",
+        AccountKind::Officer,
+        &[&format!("specialist@{AGENCY}")],
+    );
+    let cookie = support::session_for(&app, &officer, "c").await;
+    let home = app.get_with_cookie("/can-bo", &cookie).await;
+    let tile = |label: &str| -> String {
+        let before = home
+            .body
+            .split(&format!("<span class=\"tile-label\">{label}</span>"))
+            .next()
+            .unwrap();
+        before
+            .rsplit("<span class=\"tile-count\">")
+            .next()
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        tile("Sắp đến hạn (trong 1 ngày làm việc)"),
+        "1",
+        "{}",
+        home.body
+    );
+    assert_eq!(tile("Quá hạn"), "0");
+    let code = dossier.code.to_string();
+    let soon = app
+        .get_with_cookie("/can-bo/ho-so?sap_den_han=1", &cookie)
+        .await;
+    assert!(soon.body.contains(&code), "{}", soon.body);
+    let late = app
+        .get_with_cookie("/can-bo/ho-so?qua_han=1", &cookie)
+        .await;
+    assert!(!late.body.contains(&format!("/can-bo/ho-so/{code}\"")));
+}

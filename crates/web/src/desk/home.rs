@@ -83,12 +83,19 @@ pub(crate) async fn home(
         .into_iter()
         .filter(|s| guard::allows(&state.catalogue, &officer, Action::DeskWork(&s.agency)))
         .count() as u64;
-    let due_by = |before: OffsetDateTime| DossierQuery {
-        due_before: Some(before),
-        ..DossierQuery::new(&desk, &running, 1)
-    };
-    let overdue = store.count(&due_by(now)).await?;
-    let due_soon = store.count(&due_by(soon)).await?.saturating_sub(overdue);
+    let overdue = store
+        .count(&DossierQuery {
+            due_before: Some(now),
+            ..DossierQuery::new(&desk, &running, 1)
+        })
+        .await?;
+    let due_soon = store
+        .count(&DossierQuery {
+            due_from: Some(now),
+            due_before: Some(soon),
+            ..DossierQuery::new(&desk, &running, 1)
+        })
+        .await?;
     let mut tiles = Vec::new();
     if !reception.is_empty() {
         tiles.push(Tile {
@@ -108,7 +115,7 @@ pub(crate) async fn home(
         Tile {
             label: "Sắp đến hạn (trong 1 ngày làm việc)",
             count: due_soon,
-            href: "/can-bo/ho-so",
+            href: "/can-bo/ho-so?sap_den_han=1",
             urgent: due_soon > 0,
         },
         Tile {

@@ -65,6 +65,9 @@ pub(crate) struct InboxQuery {
     kenh: String,
     #[serde(default)]
     qua_han: Option<String>,
+    /// Only those due within a working day and not yet overdue.
+    #[serde(default)]
+    sap_den_han: Option<String>,
     /// Submitted from / to, dd/mm/yyyy.
     #[serde(default)]
     tu: String,
@@ -114,6 +117,9 @@ fn page_href(q: &InboxQuery, page: u32) -> String {
     .collect();
     if q.qua_han.is_some() {
         pairs.push(("qua_han", "1".into()));
+    }
+    if q.sap_den_han.is_some() {
+        pairs.push(("sap_den_han", "1".into()));
     }
     if q.cua_toi.is_some() {
         pairs.push(("cua_toi", "1".into()));
@@ -201,6 +207,12 @@ pub(crate) async fn inbox(
     query.created_before = to.map(|t| start_of_vn_day(t) + Duration::days(1));
     if overdue_only {
         query.due_before = Some(now);
+        query.statuses.retain(|s| s.clock() != ClockState::Paused);
+    }
+    if q.sap_den_han.is_some() {
+        // what the officer's "Sắp đến hạn" counts: due within a working day, not yet overdue
+        query.due_from = Some(now);
+        query.due_before = Some(cal.add(now, WORKING_DAY));
         query.statuses.retain(|s| s.clock() != ClockState::Paused);
     }
     if mine_only {
