@@ -304,6 +304,12 @@ impl DossierStatus {
     pub fn is_terminal(self) -> bool {
         self.next_statuses().next().is_none()
     }
+
+    /// Sent and not finished: an agency still answers for the dossier (a merger moves it, an agency cannot end
+    /// while it has one).
+    pub fn is_open(self) -> bool {
+        self != DossierStatus::Draft && !self.is_terminal()
+    }
 }
 
 impl fmt::Display for DossierStatus {

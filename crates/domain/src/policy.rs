@@ -51,6 +51,22 @@ pub enum Decision {
     Deny,
 }
 
+/// A role that works at a desk (receives, processes, approves, or administers it): where "Việc của tôi" belongs.
+pub fn is_desk_role(role: Role) -> bool {
+    use Role::*;
+    matches!(
+        role,
+        Reception | Specialist | HeadOfUnit | Leader | Administrator
+    )
+}
+
+/// An officer in service with a desk role somewhere (grants always name an agency of the catalogue).
+pub fn works_at_a_desk(account: &Account) -> bool {
+    !account.disabled
+        && account.kind == AccountKind::Officer
+        && account.grants.iter().any(|g| is_desk_role(g.role))
+}
+
 /// Whether a grant of `role` allows a role-based action, and at which agency it must count (`None`: anywhere).
 fn grant_fits(action: Action<'_>, role: Role) -> (bool, Option<&AgencyCode>) {
     use Role::*;
@@ -66,13 +82,7 @@ fn grant_fits(action: Action<'_>, role: Role) -> (bool, Option<&AgencyCode>) {
             Some(a),
         ),
         Action::ApproveDossiers(a) => (matches!(role, HeadOfUnit | Leader), Some(a)),
-        Action::DeskWork(a) => (
-            matches!(
-                role,
-                Reception | Specialist | HeadOfUnit | Leader | Administrator
-            ),
-            Some(a),
-        ),
+        Action::DeskWork(a) => (is_desk_role(role), Some(a)),
         Action::HoldStep(wanted, a) => (role == wanted, Some(a)),
         Action::EditContent => (matches!(role, Editor | Administrator), None),
         Action::SetServiceLevel(a) => (matches!(role, Editor | Administrator), Some(a)),
@@ -170,6 +180,16 @@ mod tests {
     /// 000.31.00.H56 and 000.32.00.H56 are below the province 000.00.00.H56.
     fn within(agency: &AgencyCode, ancestor: &AgencyCode) -> bool {
         agency == ancestor || (ancestor.as_str() == "000.00.00.H56" && agency.level1() == "H56")
+    }
+
+    #[test]
+    fn only_officers_with_a_desk_role_work_at_a_desk() {
+        assert!(works_at_a_desk(&officer(&["reception@000.31.00.H56"])));
+        assert!(works_at_a_desk(&officer(&["administrator@000.00.00.H56+"])));
+        assert!(!works_at_a_desk(&officer(&["editor@000.00.00.H56+"])));
+        let mut gone = officer(&["leader@000.31.00.H56"]);
+        gone.disabled = true;
+        assert!(!works_at_a_desk(&gone));
     }
 
     #[test]

@@ -138,7 +138,7 @@ async fn reaches(
 fn open_statuses() -> String {
     DossierStatus::ALL
         .into_iter()
-        .filter(|s| *s != DossierStatus::Draft && !s.is_terminal())
+        .filter(|s| s.is_open())
         .map(|s| format!("'{}'", s.as_str()))
         .collect::<Vec<_>>()
         .join(", ")

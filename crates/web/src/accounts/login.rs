@@ -86,18 +86,12 @@ fn page_to_return_to(path: &str) -> String {
 
 /// Where an account lands after logging in when no page sent it.
 fn landing(state: &AppState, account: &motcua_domain::Account) -> &'static str {
-    use motcua_domain::policy::Action;
-    if account.kind != motcua_domain::AccountKind::Officer {
-        return "/";
-    }
-    let view = state.catalogue.view();
-    let at_a_desk = view
-        .agencies
-        .iter()
-        .any(|a| crate::guard::allows(&state.catalogue, account, Action::DeskWork(&a.code)));
-    if at_a_desk {
+    use motcua_domain::policy::{Action, works_at_a_desk};
+    if works_at_a_desk(account) {
         "/can-bo"
-    } else if crate::guard::allows(&state.catalogue, account, Action::EditContent) {
+    } else if account.kind == motcua_domain::AccountKind::Officer
+        && crate::guard::allows(&state.catalogue, account, Action::EditContent)
+    {
         "/quan-tri/thu-tuc"
     } else {
         "/"
@@ -119,10 +113,19 @@ fn reason_for(next: &str) -> Option<&'static str> {
 
 /// The registration page's address, carrying where the visitor was going.
 pub(crate) fn register_href(next: &str) -> String {
-    if next == "/" {
-        "/dang-ky".into()
+    carrying("/dang-ky", &[], next)
+}
+
+/// `path` with its query `pairs`, and `tiep` when the visitor was going somewhere in particular (not `/`).
+pub(crate) fn carrying(path: &str, pairs: &[(&str, &str)], next: &str) -> String {
+    let mut query: Vec<(&str, String)> = pairs.iter().map(|(k, v)| (*k, v.to_string())).collect();
+    if next != "/" {
+        query.push(("tiep", next.to_string()));
+    }
+    if query.is_empty() {
+        path.to_string()
     } else {
-        crate::urls::with_query("/dang-ky", &[("tiep", next.to_string())])
+        crate::urls::with_query(path, &query)
     }
 }
 
@@ -403,13 +406,10 @@ pub(crate) async fn logout(
         )
         .await;
     }
-    let target = match (timed_out, back.as_str()) {
-        (true, "/") => "/dang-nhap?het_han=1".to_string(),
-        (true, back) => crate::urls::with_query(
-            "/dang-nhap",
-            &[("het_han", "1".into()), ("tiep", back.to_string())],
-        ),
-        (false, _) => "/dang-nhap?da_dang_xuat=1".to_string(),
+    let target = if timed_out {
+        carrying("/dang-nhap", &[("het_han", "1")], &back)
+    } else {
+        "/dang-nhap?da_dang_xuat=1".to_string()
     };
     let mut response = Redirect::to(&target).into_response();
     if let Ok(cookie) = HeaderValue::from_str(&state.sessions.clear_cookie()) {

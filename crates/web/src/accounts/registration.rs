@@ -70,11 +70,7 @@ pub(crate) struct RegisterPage {
 impl RegisterPage {
     /// The login page's address, carrying where the citizen was going.
     pub fn login_href(&self) -> String {
-        if self.next == "/" {
-            "/dang-nhap".into()
-        } else {
-            crate::urls::with_query("/dang-nhap", &[("tiep", self.next.clone())])
-        }
+        crate::accounts::login::carrying("/dang-nhap", &[], &self.next)
     }
 
     pub fn error_for(&self, field: &str) -> Option<&str> {
@@ -133,20 +129,11 @@ pub(crate) const REGISTRATIONS_PER_ADDRESS_HOUR: u32 = 10;
 const TAKEN_NOTICES_PER_ACCOUNT_HOUR: u32 = 3;
 
 /// The page after a registration: the same whether an account was created or the details already had one, so
-/// the answer never tells anyone which identity numbers, phones or e-mails have accounts. The owner of details
-/// already registered is told by e-mail instead.
-const REGISTERED: &str = "/dang-nhap?da_dang_ky=1";
-
-/// [`REGISTERED`], carrying where the citizen was going, so that logging in takes them there.
+/// the answer never tells anyone which identity numbers, phones or e-mails have accounts (the owner of details
+/// already registered is told by e-mail instead). It carries where the citizen was going, so that logging in takes
+/// them there.
 fn registered(next: &str) -> String {
-    if next == "/" {
-        REGISTERED.into()
-    } else {
-        crate::urls::with_query(
-            "/dang-nhap",
-            &[("da_dang_ky", "1".into()), ("tiep", next.to_string())],
-        )
-    }
+    crate::accounts::login::carrying("/dang-nhap", &[("da_dang_ky", "1")], next)
 }
 
 pub(crate) async fn submit(

@@ -508,10 +508,10 @@ async fn ends_with_work(
     }
     let open: Vec<DossierStatus> = DossierStatus::ALL
         .into_iter()
-        .filter(|s| *s != DossierStatus::Draft && !s.is_terminal())
+        .filter(|s| s.is_open())
         .collect();
     let query = motcua_store::DossierQuery::new(std::slice::from_ref(&after.code), &open, 1);
-    Ok(!state.store.submissions.queue(&query).await?.is_empty())
+    Ok(state.store.submissions.count(&query).await? > 0)
 }
 
 #[derive(Debug, Default, serde::Deserialize)]

@@ -9,7 +9,7 @@ use axum::{
 };
 use time::OffsetDateTime;
 
-use motcua_domain::{AgencyCode, ClockState, DossierStatus, policy::Action};
+use motcua_domain::{ClockState, DossierStatus, policy::Action};
 use motcua_store::DossierQuery;
 
 use crate::{
@@ -48,13 +48,7 @@ pub(crate) async fn home(
         Ok(a) => a,
         Err(r) => return Ok(r),
     };
-    let view = state.catalogue.view();
-    let desk: Vec<AgencyCode> = view
-        .agencies
-        .iter()
-        .filter(|a| guard::allows(&state.catalogue, &officer, Action::DeskWork(&a.code)))
-        .map(|a| a.code.clone())
-        .collect();
+    let desk = crate::desk::queue::desk_agencies(&state, &officer);
     if desk.is_empty() {
         return Ok(guard::refuse(&state, &viewer, path).await);
     }

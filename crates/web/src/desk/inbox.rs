@@ -13,7 +13,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use motcua_domain::{
-    AgencyCode, Channel, ClockState, DossierStatus,
+    Channel, ClockState, DossierStatus,
     form::{self},
     policy::Action,
     vntime,
@@ -141,12 +141,7 @@ pub(crate) async fn inbox(
         Err(r) => return Ok(r),
     };
     let view = state.catalogue.view();
-    let agencies: Vec<AgencyCode> = view
-        .agencies
-        .iter()
-        .filter(|a| crate::guard::allows(&state.catalogue, &officer, Action::DeskWork(&a.code)))
-        .map(|a| a.code.clone())
-        .collect();
+    let agencies = crate::desk::queue::desk_agencies(&state, &officer);
     if agencies.is_empty() {
         // logged in, but no desk right anywhere: refused and audited
         return Ok(guard::refuse(&state, &viewer, path).await);

@@ -18,12 +18,25 @@ const DUE_SOON: Duration = Duration::hours(2);
 
 /// The agencies where the viewer may receive dossiers.
 pub(crate) fn reception_agencies(state: &AppState, officer: &Account) -> Vec<AgencyCode> {
+    agencies_where(state, |a| Action::ReceiveDossiers(a), officer)
+}
+
+/// The agencies where the viewer works at the desk with any desk right (their inbox, register and counts).
+pub(crate) fn desk_agencies(state: &AppState, officer: &Account) -> Vec<AgencyCode> {
+    agencies_where(state, |a| Action::DeskWork(a), officer)
+}
+
+fn agencies_where(
+    state: &AppState,
+    action: impl for<'a> Fn(&'a AgencyCode) -> Action<'a>,
+    officer: &Account,
+) -> Vec<AgencyCode> {
     state
         .catalogue
         .view()
         .agencies
         .iter()
-        .filter(|a| guard::allows(&state.catalogue, officer, Action::ReceiveDossiers(&a.code)))
+        .filter(|a| guard::allows(&state.catalogue, officer, action(&a.code)))
         .map(|a| a.code.clone())
         .collect()
 }

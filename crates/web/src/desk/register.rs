@@ -13,7 +13,7 @@ use axum::{
 use time::{Date, Duration, OffsetDateTime, Time};
 
 use motcua_documents::Document;
-use motcua_domain::{AgencyCode, DossierStatus, form, policy::Action, vntime};
+use motcua_domain::{DossierStatus, form, policy::Action, vntime};
 
 use crate::{AppError, AppState, guard, layout::Layout, viewer::Viewer};
 
@@ -59,12 +59,7 @@ pub(crate) async fn register(
         Err(r) => return Ok(r),
     };
     let view = state.catalogue.view();
-    let agencies: Vec<AgencyCode> = view
-        .agencies
-        .iter()
-        .filter(|a| crate::guard::allows(&state.catalogue, &officer, Action::DeskWork(&a.code)))
-        .map(|a| a.code.clone())
-        .collect();
+    let agencies = crate::desk::queue::desk_agencies(&state, &officer);
     if agencies.is_empty() {
         // logged in, but no desk right anywhere: refused and audited
         return Ok(guard::refuse(&state, &viewer, path).await);

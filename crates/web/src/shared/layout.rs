@@ -68,17 +68,10 @@ impl FromRequestParts<AppState> for Layout {
                         .iter()
                         .any(|g| g.role == motcua_domain::Role::Administrator)
             }),
-            desk: viewer.account.as_ref().is_some_and(|a| {
-                use motcua_domain::Role::*;
-                !a.disabled
-                    && a.kind == motcua_domain::AccountKind::Officer
-                    && a.grants.iter().any(|g| {
-                        matches!(
-                            g.role,
-                            Reception | Specialist | HeadOfUnit | Leader | Administrator
-                        )
-                    })
-            }),
+            desk: viewer
+                .account
+                .as_ref()
+                .is_some_and(motcua_domain::policy::works_at_a_desk),
             editor: viewer.account.as_ref().is_some_and(|a| {
                 !a.disabled
                     && a.grants
