@@ -738,6 +738,23 @@ fn a_fresh_installation_gets_its_agencies_by_hand_then_imports_a_national_file()
         stderr.contains("đã sáp nhập vào 000.32.00.H56, không đổi được"),
         "{stderr}"
     );
+    // a merger's date must exist
+    let bad_date = motcua(&dir)
+        .args([
+            "agency",
+            "merge",
+            "--from",
+            "000.32.00.H56",
+            "--into",
+            "000.00.06.H56",
+            "--date",
+            "31/02/2026",
+            "--database-url",
+            "sqlite://a.db",
+        ])
+        .output()
+        .unwrap();
+    assert!(fails_with(bad_date).contains("--date: nhập ngày có thật"));
     // a file with a dangling parent is refused whole
     std::fs::write(
         dir.path().join("sai.json"),

@@ -220,6 +220,19 @@ async fn merging_moves_open_dossiers_once_and_the_portal_shows_the_successor() {
     assert!(ended.body.contains("hãy sáp nhập vào cơ quan"));
 
     let path = format!("/quan-tri/co-quan/{AGENCY}/sap-nhap");
+    // no successor chosen, a date that does not exist: each said, the date kept
+    let wrong = app
+        .post_form(
+            &path,
+            &encode_form(&[("ke_thua", ""), ("ngay", "31/06/2025"), ("xac_nhan", "1")]),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        wrong.body.contains("Chọn cơ quan kế thừa") && wrong.body.contains("Nhập ngày có thật")
+    );
+    assert!(wrong.body.contains("value=\"31/06/2025\""));
     // without the confirmation nothing happens, and the choice is kept
     let unconfirmed = app
         .post_form(

@@ -119,6 +119,33 @@ async fn an_editor_changes_a_fee_as_a_new_version_and_earlier_dossiers_keep_thei
         1
     );
 
+    // the rest of the record's fields: each mistake named, each typed value kept
+    let more = app
+        .post_form(
+            &path,
+            &form_with(
+                &page.body,
+                &[
+                    ("so_bo", "0"),
+                    ("can_cu", "Luật Hộ tịch | Luật số 60/2014/QH13 | 32/13/2014"),
+                    ("th0_tp0_chinh", "nhiều"),
+                    ("th0_han_online_so", "năm"),
+                ],
+            ),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(more.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for message in [
+        "Số bộ hồ sơ là một số từ 1 đến 20",
+        "Căn cứ pháp lý dòng 1",
+        "số bản chính của “Tờ khai” là một số từ 0 đến 20",
+        "thời hạn là một số nguyên",
+    ] {
+        assert!(more.body.contains(message), "{message}: {}", more.body);
+    }
+    assert!(more.body.contains("32/13/2014</textarea>") && more.body.contains("value=\"nhiều\""));
+
     // unchanged: no new version
     let same = app
         .post_form(&path, &form_with(&page.body, &[]), Some(&cookie))

@@ -1083,4 +1083,12 @@ async fn my_dossiers_put_supplements_first_and_filter_and_page_many() {
         .get_with_cookie(&format!("/ho-so-cua-toi?q={code}"), &cookie)
         .await;
     assert!(found.body.contains("1 trên 25 hồ sơ") && found.body.contains(&code));
+    // nothing found: said, with what was typed kept and a way back
+    let none = app
+        .get_with_cookie("/ho-so-cua-toi?q=khong+co+dau", &cookie)
+        .await;
+    assert!(
+        none.body.contains("0 trên 25 hồ sơ") && none.body.contains("Không có hồ sơ nào phù hợp")
+    );
+    assert!(none.body.contains("value=\"khong co dau\""));
 }
