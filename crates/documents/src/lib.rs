@@ -39,9 +39,54 @@ pub struct Document {
     pub list_title: Option<String>,
     pub list: Vec<String>,
     pub paragraphs: Vec<String>,
-    /// (position, name) of who signs, e.g. ("CÁN BỘ TIẾP NHẬN", "Trần Thị Bình").
-    pub signature: Option<(String, String)>,
+    /// (position, name) of each who signs, side by side, e.g. ("NGƯỜI NỘP HỒ SƠ", "Lê Thị Hồng") and
+    /// ("NGƯỜI TIẾP NHẬN HỒ SƠ", "Trần Thị Bình"); one alone signs on the right.
+    pub signatures: Vec<(String, String)>,
     pub footer: String,
+    /// The document's number line on the left under the agency, e.g. `Số: 000.31.00.H56-261128-0001/TNHS`.
+    pub number: Option<String>,
+    /// Place and date on the right, e.g. `Đắk Lắk, ngày 29 tháng 11 năm 2026`.
+    pub place_date: Option<String>,
+    /// A ruled table after the fields (the components of slip 01, the hand-overs of slip 06, the register).
+    pub table: Option<Table>,
+    /// A4 turned sideways, for a wide table (the register).
+    pub landscape: bool,
+}
+
+/// A ruled table: a bold header row, then one row per entry; a row that does not fit goes on to the next page
+/// under the header repeated.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    pub title: Option<String>,
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub header: String,
+    /// The column's share of the width, relative to the others.
+    pub weight: f32,
+    /// Centred (numbers, dates) rather than left-aligned.
+    pub centred: bool,
+}
+
+impl Column {
+    pub fn new(header: &str, weight: f32) -> Self {
+        Column {
+            header: header.into(),
+            weight,
+            centred: false,
+        }
+    }
+
+    pub fn centred(header: &str, weight: f32) -> Self {
+        Column {
+            header: header.into(),
+            weight,
+            centred: true,
+        }
+    }
 }
 
 /// What the receipt of an online submission says.
@@ -121,6 +166,10 @@ struct Page<'a> {
     done: Vec<Content>,
     fonts: [FontUse<'a>; 2],
     y: f32,
+    /// Width and height in points (A4, upright or sideways).
+    size: (f32, f32),
+    /// Text above this height keeps clear of the QR code on the right (its width and bottom edge).
+    beside_qr: Option<(f32, f32)>,
 }
 
 #[derive(Clone, Copy)]
@@ -130,25 +179,112 @@ enum Align {
 }
 
 impl Page<'_> {
+    fn new_page(&mut self) {
+        self.done
+            .push(std::mem::replace(&mut self.content, Content::new()));
+        self.y = self.size.1 - MARGIN;
+    }
+
+    fn width(&self) -> f32 {
+        self.size.0 - 2.0 * MARGIN
+    }
+
     fn text(&mut self, text: &str, size: f32, bold: bool, align: Align) {
         if self.y < MARGIN {
             // a long document goes on to another A4 page
-            self.done
-                .push(std::mem::replace(&mut self.content, Content::new()));
-            self.y = PAGE.1 - MARGIN;
+            self.new_page();
         }
+        let y = self.y;
+        self.text_at(text, size, bold, align, y);
+    }
+
+    /// Text with its baseline at `y`, wherever the page stands.
+    fn text_at(&mut self, text: &str, size: f32, bold: bool, align: Align, y: f32) {
+        let page_width = self.size.0;
         let font = &mut self.fonts[usize::from(bold)];
         let (bytes, width) = font.encode(text, size);
         let x = match align {
             Align::Left(x) => x,
-            Align::Center => (PAGE.0 - width) / 2.0,
+            Align::Center => (page_width - width) / 2.0,
         };
         self.content.begin_text();
         self.content
             .set_font(Name(if bold { b"F2" } else { b"F1" }), size);
-        self.content.next_line(x, self.y);
+        self.content.next_line(x, y);
         self.content.show(Str(&bytes));
         self.content.end_text();
+    }
+
+    /// A ruled table across the width between the margins.
+    fn table(&mut self, t: &Table) {
+        const SIZE: f32 = 8.5;
+        const PAD: f32 = 3.0;
+        let line = SIZE * 1.3;
+        let total: f32 = t
+            .columns
+            .iter()
+            .map(|c| c.weight)
+            .sum::<f32>()
+            .max(f32::EPSILON);
+        let widths: Vec<f32> = t
+            .columns
+            .iter()
+            .map(|c| c.weight / total * self.width())
+            .collect();
+        if let Some(title) = &t.title {
+            self.text(title, 11.0, true, Align::Left(MARGIN));
+            self.y -= 16.0;
+        }
+        let header: Vec<String> = t.columns.iter().map(|c| c.header.clone()).collect();
+        let row_height =
+            |page: &Page<'_>, cells: &[String], bold: bool| -> (Vec<Vec<String>>, f32) {
+                let lines: Vec<Vec<String>> = cells
+                    .iter()
+                    .zip(&widths)
+                    .map(|(cell, w)| {
+                        // a line break in a cell starts a new line (giao / nhận)
+                        cell.split('\n')
+                            .flat_map(|part| page.wrap(part, SIZE, bold, w - 2.0 * PAD))
+                            .collect()
+                    })
+                    .collect();
+                let most = lines.iter().map(Vec::len).max().unwrap_or(1).max(1);
+                (lines, most as f32 * line + 2.0 * PAD)
+            };
+        let draw = |page: &mut Page<'_>, lines: &[Vec<String>], height: f32, bold: bool| {
+            let top = page.y;
+            let mut x = MARGIN;
+            page.content.set_line_width(0.5);
+            for ((cell, w), column) in lines.iter().zip(&widths).zip(&t.columns) {
+                page.content.rect(x, top - height, *w, height);
+                for (i, text) in cell.iter().enumerate() {
+                    let y = top - PAD - SIZE - i as f32 * line;
+                    let left = if column.centred || bold {
+                        x + (w - page.fonts[usize::from(bold)].width(text, SIZE)) / 2.0
+                    } else {
+                        x + PAD
+                    };
+                    page.text_at(text, SIZE, bold, Align::Left(left), y);
+                }
+                x += w;
+            }
+            page.content.stroke();
+            page.y = top - height;
+        };
+        let (header_lines, header_height) = row_height(self, &header, true);
+        if self.y - header_height - line * 2.0 < MARGIN {
+            self.new_page();
+        }
+        draw(self, &header_lines, header_height, true);
+        for row in &t.rows {
+            let (lines, height) = row_height(self, row, false);
+            if self.y - height < MARGIN {
+                self.new_page();
+                draw(self, &header_lines, header_height, true);
+            }
+            draw(self, &lines, height, false);
+        }
+        self.y -= 18.0;
     }
 
     /// Break `text` into lines no wider than `width`.
@@ -156,7 +292,27 @@ impl Page<'_> {
         let font = &self.fonts[usize::from(bold)];
         let mut lines = Vec::new();
         let mut line = String::new();
-        for word in text.split_whitespace() {
+        for whole in text.split_whitespace() {
+            // a word wider than the line (a dossier code in a narrow cell) breaks between characters
+            let mut pieces = Vec::new();
+            let mut piece = String::new();
+            for c in whole.chars() {
+                piece.push(c);
+                if font.width(&piece, size) > width && piece.chars().count() > 1 {
+                    piece.pop();
+                    pieces.push(std::mem::take(&mut piece));
+                    piece.push(c);
+                }
+            }
+            pieces.push(piece);
+            let last = pieces.pop().unwrap_or_default();
+            for full in pieces {
+                if !line.is_empty() {
+                    lines.push(std::mem::take(&mut line));
+                }
+                lines.push(full);
+            }
+            let word = last.as_str();
             let candidate = if line.is_empty() {
                 word.to_string()
             } else {
@@ -182,18 +338,22 @@ impl Page<'_> {
     }
 
     /// A label in bold on the left, the value wrapped beside it.
-    fn field(&mut self, label: &str, value: &str) {
+    /// `label_width`: the labels' column; `gap`: the space after a field, in lines.
+    fn field(&mut self, label: &str, value: &str, label_width: f32, gap: f32) {
         let size = 11.0;
-        let label_width = 150.0;
         self.text(label, size, true, Align::Left(MARGIN));
-        let lines = self.wrap(value, size, false, PAGE.0 - 2.0 * MARGIN - label_width);
+        let clear = match self.beside_qr {
+            Some((qr_width, bottom)) if self.y - size * 2.0 > bottom => qr_width + 12.0,
+            _ => 0.0,
+        };
+        let lines = self.wrap(value, size, false, self.width() - label_width - clear);
         for (i, line) in lines.iter().enumerate() {
             if i > 0 {
                 self.y -= size * 1.45;
             }
             self.text(line, size, false, Align::Left(MARGIN + label_width));
         }
-        self.y -= size * 1.9;
+        self.y -= size * gap;
     }
 
     fn qr(&mut self, url: &str, x: f32, top: f32, size: f32) -> Result<(), DocumentError> {
@@ -272,27 +432,30 @@ pub fn receipt_pdf(r: &Receipt) -> Result<Vec<u8>, DocumentError> {
         paragraphs: vec![
             "Biên nhận này xác nhận hệ thống đã nhận hồ sơ nộp trực tuyến. Trong 1 ngày làm việc, cơ quan kiểm tra hồ sơ: nếu đầy đủ sẽ gửi Giấy tiếp nhận hồ sơ và hẹn trả kết quả; nếu chưa đầy đủ sẽ thông báo một lần các giấy tờ cần bổ sung.".into(),
         ],
-        signature: None,
         footer: r.site_name.clone(),
+        ..Default::default()
     })
 }
 
 /// Any [`Document`] as A4 pages (one, unless its lists run past the bottom of the page).
 pub fn document_pdf(d: &Document) -> Result<Vec<u8>, DocumentError> {
+    let size = if d.landscape { (PAGE.1, PAGE.0) } else { PAGE };
     let mut page = Page {
         content: Content::new(),
         done: Vec::new(),
         fonts: [FontUse::new(REGULAR)?, FontUse::new(BOLD)?],
-        y: PAGE.1 - MARGIN,
+        y: size.1 - MARGIN,
+        size,
+        beside_qr: None,
     };
-    let width = PAGE.0 - 2.0 * MARGIN;
+    let width = page.width();
+    let compact = d.number.is_some() || d.place_date.is_some();
+    let right = |page: &Page<'_>, text: &str, size: f32, bold: bool| {
+        Align::Left(page.size.0 - MARGIN - page.fonts[usize::from(bold)].width(text, size))
+    };
     if let Some(number) = &d.form_number {
-        page.text(
-            number,
-            9.0,
-            false,
-            Align::Left(PAGE.0 - MARGIN - page.fonts[0].width(number, 9.0)),
-        );
+        let at = right(&page, number, 9.0, false);
+        page.text(number, 9.0, false, at);
         page.y -= 18.0;
     }
     page.text(
@@ -305,7 +468,19 @@ pub fn document_pdf(d: &Document) -> Result<Vec<u8>, DocumentError> {
     page.text("Độc lập - Tự do - Hạnh phúc", 12.0, true, Align::Center);
     page.y -= 36.0;
     page.text(&d.agency_name.to_uppercase(), 11.0, true, Align::Center);
-    page.y -= 32.0;
+    page.y -= 24.0;
+    if d.number.is_some() || d.place_date.is_some() {
+        if let Some(number) = &d.number {
+            page.text(number, 10.0, false, Align::Left(MARGIN));
+        }
+        if let Some(place) = &d.place_date {
+            let at = right(&page, place, 10.0, false);
+            page.text(place, 10.0, false, at);
+        }
+        page.y -= 24.0;
+    } else {
+        page.y -= 8.0;
+    }
     for line in page.wrap(&d.title, 15.0, true, width) {
         page.text(&line, 15.0, true, Align::Center);
         page.y -= 20.0;
@@ -313,12 +488,13 @@ pub fn document_pdf(d: &Document) -> Result<Vec<u8>, DocumentError> {
     page.y -= 16.0;
     // a dossier's slip carries its code and a QR to its tracking page; a register (no one dossier) does not
     if !d.code.is_empty() {
-        let qr_size = 110.0;
+        let qr_size = if compact { 96.0 } else { 110.0 };
         let qr_top = page.y + 14.0;
-        page.qr(&d.tracking_url, PAGE.0 - MARGIN - qr_size, qr_top, qr_size)?;
+        page.qr(&d.tracking_url, size.0 - MARGIN - qr_size, qr_top, qr_size)?;
         page.text("Mã hồ sơ", 11.0, true, Align::Left(MARGIN));
         page.y -= 20.0;
         page.text(&d.code, 16.0, true, Align::Left(MARGIN));
+        let below_code = page.y - 30.0;
         page.y = qr_top - qr_size - 4.0;
         let caption = "Quét mã để tra cứu hồ sơ";
         let caption_width = page.fonts[0].width(caption, 8.0);
@@ -326,12 +502,28 @@ pub fn document_pdf(d: &Document) -> Result<Vec<u8>, DocumentError> {
             caption,
             8.0,
             false,
-            Align::Left(PAGE.0 - MARGIN - (qr_size + caption_width) / 2.0),
+            Align::Left(size.0 - MARGIN - (qr_size + caption_width) / 2.0),
         );
         page.y -= 28.0;
+        if compact {
+            // the fields begin under the code, beside the QR code
+            page.beside_qr = Some((qr_size, page.y + 12.0));
+            page.y = below_code;
+        }
     }
+    // the labels' column fits the longest label; a form of the circular (with its number line) sets its fields
+    // closer, so that it stays on one page with its table and signatures
+    let label_width = d
+        .fields
+        .iter()
+        .map(|(label, _)| page.fonts[1].width(label, 11.0) + 10.0)
+        .fold(150.0_f32, f32::max)
+        .min(width * 0.5);
     for (label, value) in &d.fields {
-        page.field(label, value);
+        page.field(label, value, label_width, if compact { 1.6 } else { 1.9 });
+    }
+    if let Some(table) = &d.table {
+        page.table(table);
     }
     if let Some(title) = &d.list_title {
         page.text(title, 11.0, true, Align::Left(MARGIN));
@@ -368,23 +560,38 @@ pub fn document_pdf(d: &Document) -> Result<Vec<u8>, DocumentError> {
             width,
         );
     }
-    if let Some((position, name)) = &d.signature {
+    if !d.signatures.is_empty() {
+        // the block of signatures stays on one page
+        if page.y - 110.0 < MARGIN {
+            page.new_page();
+        }
         page.y -= 24.0;
-        let column = MARGIN + width * 0.55;
-        let center = |page: &Page<'_>, text: &str, size: f32, bold: bool| {
-            let w = page.fonts[usize::from(bold)].width(text, size);
-            column + (width * 0.45 - w) / 2.0
+        let top = page.y;
+        // one signature alone takes the right column; several share the width
+        let columns: Vec<(f32, f32)> = match d.signatures.len() {
+            1 => vec![(MARGIN + width * 0.55, width * 0.45)],
+            n => {
+                let w = width / n as f32;
+                (0..n).map(|i| (MARGIN + w * i as f32, w)).collect()
+            }
         };
-        let x = center(&page, position, 11.0, true);
-        page.text(position, 11.0, true, Align::Left(x));
-        page.y -= 14.0;
-        let hint = "(Ký, ghi rõ họ tên)";
-        let x = center(&page, hint, 9.0, false);
-        page.text(hint, 9.0, false, Align::Left(x));
-        page.y -= 56.0;
-        let x = center(&page, name, 11.0, true);
-        page.text(name, 11.0, true, Align::Left(x));
-        page.y -= 20.0;
+        for ((position, name), (left, column)) in d.signatures.iter().zip(columns) {
+            let centre = |page: &Page<'_>, text: &str, size: f32, bold: bool| {
+                let w = page.fonts[usize::from(bold)].width(text, size);
+                Align::Left(left + (column - w) / 2.0)
+            };
+            page.y = top;
+            let at = centre(&page, position, 11.0, true);
+            page.text(position, 11.0, true, at);
+            page.y -= 14.0;
+            let hint = "(Ký, ghi rõ họ tên)";
+            let at = centre(&page, hint, 9.0, false);
+            page.text(hint, 9.0, false, at);
+            page.y -= if compact { 46.0 } else { 56.0 };
+            let at = centre(&page, name, 11.0, true);
+            page.text(name, 11.0, true, at);
+            page.y -= 20.0;
+        }
     }
     page.paragraph(&d.footer, 9.0, false, MARGIN, width);
     finish(page, &format!("{} {}", d.title, d.code))
@@ -406,6 +613,7 @@ fn finish(page: Page<'_>, title: &str) -> Result<Vec<u8>, DocumentError> {
         content,
         mut done,
         fonts: used_fonts,
+        size,
         ..
     } = page;
     done.push(content);
@@ -417,7 +625,7 @@ fn finish(page: Page<'_>, title: &str) -> Result<Vec<u8>, DocumentError> {
         .count(i32::try_from(ids.len()).unwrap_or(i32::MAX));
     for (content, (page_id, contents)) in done.into_iter().zip(&ids) {
         let mut p = pdf.page(*page_id);
-        p.media_box(Rect::new(0.0, 0.0, PAGE.0, PAGE.1));
+        p.media_box(Rect::new(0.0, 0.0, size.0, size.1));
         p.parent(tree);
         p.contents(*contents);
         let mut resources = p.resources();
@@ -585,12 +793,60 @@ mod tests {
     }
 
     #[test]
+    fn a_long_table_goes_on_to_more_pages_sideways_when_asked() {
+        let doc = Document {
+            title: "SỔ THEO DÕI HỒ SƠ".into(),
+            landscape: true,
+            table: Some(Table {
+                title: None,
+                columns: vec![Column::centred("TT", 0.5), Column::new("Mã hồ sơ", 3.0)],
+                rows: (1..=150)
+                    .map(|i| vec![i.to_string(), format!("000.00.06.H56-261129-{i:04}")])
+                    .collect(),
+            }),
+            ..Default::default()
+        };
+        let pdf = document_pdf(&doc).unwrap();
+        let text = String::from_utf8_lossy(&pdf);
+        assert!(text.contains("/MediaBox [0 0 842 595]"), "landscape");
+        let at = text.find("/Count ").expect("a page tree") + "/Count ".len();
+        let pages: u32 = text[at..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .unwrap();
+        assert!(pages >= 4, "{pages} pages");
+    }
+
+    #[test]
+    fn a_word_wider_than_its_cell_breaks_between_characters() {
+        let page = Page {
+            content: Content::new(),
+            done: Vec::new(),
+            fonts: [FontUse::new(REGULAR).unwrap(), FontUse::new(BOLD).unwrap()],
+            y: 0.0,
+            size: PAGE,
+            beside_qr: None,
+        };
+        let code = "000.00.06.H56-261129-0001";
+        let lines = page.wrap(&format!("Mã {code} đã nhận"), 9.0, false, 60.0);
+        assert!(lines.len() >= 3, "{lines:?}");
+        for line in &lines {
+            assert!(page.fonts[0].width(line, 9.0) <= 60.0, "{line}");
+        }
+        assert_eq!(lines.concat().replace(' ', ""), format!("Mã{code}đãnhận"));
+    }
+
+    #[test]
     fn long_values_wrap_inside_the_margins() {
         let page = Page {
             content: Content::new(),
             done: Vec::new(),
             fonts: [FontUse::new(REGULAR).unwrap(), FontUse::new(BOLD).unwrap()],
             y: 0.0,
+            size: PAGE,
+            beside_qr: None,
         };
         let lines = page.wrap(&receipt().case, 11.0, false, 200.0);
         assert!(lines.len() > 2);

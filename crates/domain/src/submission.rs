@@ -174,3 +174,225 @@ pub struct Intake {
     pub due_at: Option<OffsetDateTime>,
     pub emails: Vec<OutgoingEmail>,
 }
+
+/// The answer key of the officer's note at the counter.
+pub const COUNTER_NOTE: &str = "ghi_chu_tiep_nhan";
+/// The answer key of the components the counter received (one value per component, see [`Received`]).
+pub const RECEIVED_COMPONENTS: &str = "thanh_phan_da_nhan";
+
+/// What the counter received of one component of the case: how many originals (bản chính), certified copies
+/// (bản sao chứng thực) and plain copies (bản sao, bản chụp). Slip 01 prints these in its components table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Received {
+    /// The component's position in the case.
+    pub component: usize,
+    pub originals: u8,
+    pub certified: u8,
+    pub copies: u8,
+}
+
+/// The most papers of one kind the counter records for one component.
+pub const MAX_RECEIVED: u8 = 99;
+
+/// One row of the counter's checklist as the officer sent it: ticked or not, and the three counts as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChecklistRow {
+    pub ticked: bool,
+    pub originals: String,
+    pub certified: String,
+    pub copies: String,
+}
+
+impl Received {
+    /// The checklist of a case's components, checked: every required component ticked, every ticked one with at
+    /// least one paper, counts whole numbers up to [`MAX_RECEIVED`]. Errors are (row index, field suffix,
+    /// message), the suffix naming the input that is wrong (`""` for the tick, `chinh`, `chung_thuc`, `sao`).
+    pub fn from_checklist(
+        components: &[crate::procedure::Component],
+        rows: &[ChecklistRow],
+    ) -> Result<Vec<Received>, Vec<(usize, &'static str, String)>> {
+        let mut out = Vec::new();
+        let mut errors = Vec::new();
+        for (i, component) in components.iter().enumerate() {
+            let row = rows.get(i).cloned().unwrap_or_default();
+            if !row.ticked {
+                if component.required {
+                    errors.push((
+                        i,
+                        "",
+                        format!(
+                            "Chưa nhận “{}” (thành phần bắt buộc): nếu người nộp chưa có, hướng dẫn bổ sung thay vì tiếp nhận",
+                            component.name
+                        ),
+                    ));
+                }
+                continue;
+            }
+            let mut count = |typed: &str, suffix: &'static str, what: &str| -> u8 {
+                let typed = typed.trim();
+                if typed.is_empty() {
+                    return 0;
+                }
+                match typed.parse::<u8>() {
+                    Ok(n) if n <= MAX_RECEIVED => n,
+                    _ => {
+                        errors.push((
+                            i,
+                            suffix,
+                            format!(
+                                "Số {what} của “{}” phải là số nguyên từ 0 đến {MAX_RECEIVED}",
+                                component.name
+                            ),
+                        ));
+                        0
+                    }
+                }
+            };
+            let received = Received {
+                component: i,
+                originals: count(&row.originals, "chinh", "bản chính"),
+                certified: count(&row.certified, "chung_thuc", "bản sao chứng thực"),
+                copies: count(&row.copies, "sao", "bản sao"),
+            };
+            if received.originals == 0 && received.certified == 0 && received.copies == 0 {
+                if !errors.iter().any(|(row, _, _)| *row == i) {
+                    errors.push((
+                        i,
+                        "chinh",
+                        format!("Nhập số bản đã nhận của “{}”", component.name),
+                    ));
+                }
+                continue;
+            }
+            out.push(received);
+        }
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// As kept in the dossier's answers: `component:originals:certified:copies`.
+    pub fn encode(&self) -> String {
+        format!(
+            "{}:{}:{}:{}",
+            self.component, self.originals, self.certified, self.copies
+        )
+    }
+
+    /// The components the counter received, from a dossier's answers (none for an online dossier).
+    pub fn in_answers(answers: &Answers) -> Vec<Received> {
+        answers
+            .get(RECEIVED_COMPONENTS)
+            .into_iter()
+            .flatten()
+            .filter_map(|v| {
+                let mut parts = v.split(':').map(str::parse::<u32>);
+                let mut next = || parts.next().and_then(Result::ok);
+                let component = usize::try_from(next()?).ok()?;
+                let mut small = || u8::try_from(next()?).ok();
+                Some(Received {
+                    component,
+                    originals: small()?,
+                    certified: small()?,
+                    copies: small()?,
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod received_tests {
+    use super::*;
+    use crate::procedure::Component;
+    use proptest::prelude::*;
+
+    fn component(name: &str, required: bool) -> Component {
+        Component {
+            name: NonEmptyText::parse(name).unwrap(),
+            originals: 1,
+            copies: 0,
+            required,
+            template: None,
+            from_form: false,
+        }
+    }
+
+    fn row(ticked: bool, o: &str, c: &str, s: &str) -> ChecklistRow {
+        ChecklistRow {
+            ticked,
+            originals: o.into(),
+            certified: c.into(),
+            copies: s.into(),
+        }
+    }
+
+    #[test]
+    fn a_required_component_must_be_received_and_counted() {
+        let components = [
+            component("Tờ khai", true),
+            component("Giấy ủy quyền", false),
+        ];
+        let ok = Received::from_checklist(
+            &components,
+            &[row(true, "1", "", "2"), row(false, "", "", "")],
+        )
+        .unwrap();
+        assert_eq!(
+            ok,
+            vec![Received {
+                component: 0,
+                originals: 1,
+                certified: 0,
+                copies: 2
+            }]
+        );
+        let missing = Received::from_checklist(&components, &[]).unwrap_err();
+        assert_eq!(missing.len(), 1);
+        assert!(missing[0].2.contains("Tờ khai"), "{missing:?}");
+        let nothing = Received::from_checklist(
+            &components,
+            &[row(true, "0", "", ""), row(true, "x", "", "")],
+        )
+        .unwrap_err();
+        assert_eq!(
+            nothing[0],
+            (0, "chinh", "Nhập số bản đã nhận của “Tờ khai”".into())
+        );
+        assert_eq!(nothing[1].1, "chinh");
+        assert!(nothing[1].2.contains("từ 0 đến 99"));
+    }
+
+    proptest! {
+        #[test]
+        fn what_is_received_reads_back_from_the_answers(
+            counts in proptest::collection::vec((0u8..=99, 0u8..=99, 0u8..=99), 0..6)
+        ) {
+            let components: Vec<Component> = (0..counts.len())
+                .map(|i| component(&format!("Giấy {i}"), false))
+                .collect();
+            let rows: Vec<ChecklistRow> = counts
+                .iter()
+                .map(|(o, c, s)| row(true, &o.to_string(), &c.to_string(), &s.to_string()))
+                .collect();
+            match Received::from_checklist(&components, &rows) {
+                Ok(received) => {
+                    let mut answers = Answers::new();
+                    answers.insert(
+                        RECEIVED_COMPONENTS.into(),
+                        received.iter().map(Received::encode).collect(),
+                    );
+                    prop_assert_eq!(Received::in_answers(&answers), received);
+                }
+                // only a component with no paper at all is refused
+                Err(errors) => {
+                    for (i, _, _) in errors {
+                        prop_assert_eq!(counts[i], (0, 0, 0));
+                    }
+                }
+            }
+        }
+    }
+}

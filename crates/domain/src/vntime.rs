@@ -32,6 +32,32 @@ pub fn format_datetime(at: OffsetDateTime) -> String {
     )
 }
 
+/// As the circular's slips write a time: `9 giờ 32 phút, ngày 27/10/2023` (UTC+7).
+pub fn format_in_words(at: OffsetDateTime) -> String {
+    let local = at.to_offset(VN_OFFSET);
+    format!(
+        "{} giờ {:02} phút, ngày {}",
+        local.hour(),
+        local.minute(),
+        format_date(local.date())
+    )
+}
+
+/// The place and date under a document's header: `Đắk Lắk, ngày 27 tháng 10 năm 2023`, or `Ngày 27 tháng 10 năm
+/// 2023` without a place.
+pub fn place_and_date(place: Option<&str>, date: Date) -> String {
+    let day = format!(
+        "ngày {:02} tháng {:02} năm {}",
+        date.day(),
+        u8::from(date.month()),
+        date.year()
+    );
+    match place.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(place) => format!("{place}, {day}"),
+        None => format!("N{}", &day[1..]),
+    }
+}
+
 /// Midnight at the start of `date` in Vietnam, as an instant.
 pub fn start_of_day(date: Date) -> OffsetDateTime {
     date.midnight()
@@ -49,6 +75,20 @@ mod tests {
         assert_eq!(
             start_of_day(date!(2026 - 05 - 17)),
             datetime!(2026-05-16 17:00 UTC)
+        );
+    }
+
+    #[test]
+    fn slips_write_times_and_dates_in_words() {
+        let at = datetime!(2023-10-27 02:32 UTC);
+        assert_eq!(format_in_words(at), "9 giờ 32 phút, ngày 27/10/2023");
+        assert_eq!(
+            place_and_date(Some("Thanh Hóa"), vn_date(at)),
+            "Thanh Hóa, ngày 27 tháng 10 năm 2023"
+        );
+        assert_eq!(
+            place_and_date(Some(" "), date!(2026 - 01 - 05)),
+            "Ngày 05 tháng 01 năm 2026"
         );
     }
 

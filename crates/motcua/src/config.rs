@@ -41,6 +41,8 @@ pub struct Config {
     pub site_address: Option<String>,
     pub site_hotline: Option<String>,
     pub site_email: Option<String>,
+    /// The place name printed before the date on slips, e.g. "Đắk Lắk".
+    pub site_place: Option<String>,
     /// Minutes without activity before a session ends (the page warns 60 seconds before).
     pub session_idle_minutes: u32,
     /// Hours after login when a session ends whatever the activity.
@@ -148,6 +150,7 @@ impl Default for Config {
             site_address: None,
             site_hotline: None,
             site_email: None,
+            site_place: None,
             session_idle_minutes: 15,
             session_absolute_hours: 8,
             secure_cookies: None,
@@ -187,6 +190,7 @@ const KEYS: &[&str] = &[
     "site_address",
     "site_hotline",
     "site_email",
+    "site_place",
     "session_idle_minutes",
     "session_absolute_hours",
     "secure_cookies",

@@ -536,6 +536,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
                 hotline: config.site_hotline.clone(),
                 email: config.site_email.clone(),
             },
+            place: config.site_place.clone(),
         },
         files,
     )

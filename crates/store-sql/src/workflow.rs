@@ -5,11 +5,11 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use motcua_domain::{
-    AccountId, AgencyCode, CaseKey, Dossier, DossierId, ProcedureCode, Transition,
+    AccountId, AgencyCode, CaseKey, DossierId, ProcedureCode, Transition,
     workflow::{DossierResult, StepChange, StepRecord, Workflow},
 };
 use motcua_store::{
-    StoreError, StoreResult, WorkflowRepo,
+    RegisterEntry, StoreError, StoreResult, WorkflowRepo,
     decode::{self, ResultRow, StepRow},
 };
 
@@ -296,13 +296,16 @@ impl WorkflowRepo for SqlStore {
         from: OffsetDateTime,
         to: OffsetDateTime,
         limit: u32,
-    ) -> StoreResult<Vec<(Dossier, OffsetDateTime)>> {
+    ) -> StoreResult<Vec<RegisterEntry>> {
         if agencies.is_empty() {
             return Ok(vec![]);
         }
         // the reception event of each dossier (from submitted: not a withdrawal request turned down)
         let sql = format!(
-            "SELECT d.*, r.received_at FROM ({DOSSIER_COLUMNS}) d JOIN \
+            "SELECT d.*, r.received_at, p.applicant_phone, \
+             (SELECT MIN(e.at) FROM dossier_events e WHERE e.dossier_id = d.id \
+              AND e.to_status = 'result_delivered') AS delivered_at \
+             FROM ({DOSSIER_COLUMNS}) d JOIN dossiers p ON p.id = d.id JOIN \
              (SELECT dossier_id, MIN(at) AS received_at FROM dossier_events WHERE to_status = 'received' \
               AND from_status = 'submitted' AND at >= $1 AND at < $2 GROUP BY dossier_id) r ON r.dossier_id = d.id \
              WHERE d.agency_code IN ({}) \
@@ -318,7 +321,14 @@ impl WorkflowRepo for SqlStore {
             }
             let rows = q.fetch_all(pool).await.map_err(map_err)?;
             rows.iter()
-                .map(|row| Ok((dossier_row(row)?, row.at("received_at")?)))
+                .map(|row| {
+                    Ok(RegisterEntry {
+                        dossier: dossier_row(row)?,
+                        received_at: row.at("received_at")?,
+                        applicant_phone: row.opt_text("applicant_phone")?,
+                        delivered_at: row.opt_at("delivered_at")?,
+                    })
+                })
                 .collect()
         })
     }

@@ -687,7 +687,17 @@ pub trait WorkflowRepo: Send + Sync {
         from: OffsetDateTime,
         to: OffsetDateTime,
         limit: u32,
-    ) -> StoreResult<Vec<(Dossier, OffsetDateTime)>>;
+    ) -> StoreResult<Vec<RegisterEntry>>;
+}
+
+/// One line of the register (slip 07): a dossier, when it was received, the applicant's phone and when its result
+/// was handed over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisterEntry {
+    pub dossier: Dossier,
+    pub received_at: OffsetDateTime,
+    pub applicant_phone: Option<String>,
+    pub delivered_at: Option<OffsetDateTime>,
 }
 
 /// Fees set on dossiers (charges) and the payments made for them (level 4).

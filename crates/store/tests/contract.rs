@@ -2707,7 +2707,14 @@ async fn a_dossier_moves_through_its_steps_one_hand_off_at_a_time(store: &Store)
         .await
         .unwrap();
     assert_eq!(listed.len(), 1);
-    assert_eq!((listed[0].0.id, listed[0].1), (dossier.id, at));
+    assert_eq!(
+        (
+            listed[0].dossier.id,
+            listed[0].received_at,
+            listed[0].delivered_at
+        ),
+        (dossier.id, at, None)
+    );
     assert!(
         store
             .workflows

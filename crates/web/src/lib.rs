@@ -58,6 +58,8 @@ pub struct Site {
     pub public_url: String,
     /// Who runs the portal and how to reach them, in the footer of every page.
     pub footer: SiteFooter,
+    /// The place name printed before the date on slips ("Đắk Lắk, ngày 29 tháng 11 năm 2026").
+    pub place: Option<String>,
 }
 
 /// The footer's facts: the governing agency, its address, hotline and e-mail (each shown when set).
@@ -75,6 +77,7 @@ impl Default for Site {
             name: "Cổng Dịch vụ công trực tuyến".into(),
             public_url: "http://127.0.0.1:8080".into(),
             footer: SiteFooter::default(),
+            place: None,
         }
     }
 }

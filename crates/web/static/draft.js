@@ -100,6 +100,8 @@
   function once(button) {
     var form = button.form;
     form.addEventListener("submit", function (event) {
+      // another button of the form (showing a checklist, say) sends nothing for good
+      if (event.submitter && event.submitter !== button) return;
       if (form.getAttribute("data-sent")) { event.preventDefault(); return; }
       form.setAttribute("data-sent", "1");
       button.setAttribute("aria-disabled", "true");

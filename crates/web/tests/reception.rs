@@ -124,17 +124,55 @@ async fn a_reception_officer_accepts_with_a_working_time_due_date_and_the_citize
         .await;
     assert_eq!(slip.status, StatusCode::OK);
     assert!(slip.bytes.starts_with(b"%PDF-"));
-    let text = pdf_text(&slip.bytes);
-    if let Some(text) = text {
-        assert!(
-            text.contains("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"),
-            "{text}"
-        );
-        assert!(text.contains("Trần Thị Tiếp Nhận"), "{text}");
-        assert!(
-            text.contains(&motcua_domain::vntime::format_datetime(due)),
-            "{text}"
-        );
+    // version 2, as Circular 01/2018 and 03/2025 print it: every field the form has
+    if let Some(text) = support::pdf_layout_text(&slip.bytes) {
+        let received_at = app
+            .db
+            .store
+            .dossiers
+            .history(dossier.id)
+            .await
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|e| e.to == DossierStatus::Received)
+            .unwrap()
+            .at;
+        let today = motcua_domain::vntime::vn_date(received_at);
+        for field in [
+            "Mẫu số 01 (phiên bản 2)".to_string(),
+            "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ".into(),
+            format!("Số: {}/TNHS", dossier.code),
+            motcua_domain::vntime::place_and_date(Some("Minh Hòa"), today),
+            "Tiếp nhận hồ sơ của:".into(),
+            "Nguyễn Văn An".into(),
+            "Số điện thoại:".into(),
+            "Thư điện tử:".into(),
+            "Nội dung yêu cầu giải quyết:".into(),
+            "Đăng ký khai sinh — Trường hợp thông".into(),
+            "Số lượng hồ sơ:".into(),
+            "Thời gian giải quyết theo quy định:".into(),
+            "5 ngày làm việc".into(),
+            "Thời gian nhận hồ sơ:".into(),
+            motcua_domain::vntime::format_in_words(received_at),
+            "Thời gian trả kết quả:".into(),
+            motcua_domain::vntime::format_in_words(due),
+            "Thành phần hồ sơ đã nhận:".into(),
+            "Tên giấy tờ".into(),
+            "NGƯỜI NỘP HỒ SƠ".into(),
+            "NGƯỜI TIẾP NHẬN HỒ SƠ".into(),
+            "Trần Thị Tiếp Nhận".into(),
+        ] {
+            assert!(
+                text.contains(&field),
+                "{field} missing from slip 01:\n{text}"
+            );
+        }
+        // the table's header names originals, certified copies and copies
+        for header in ["Bản", "chính", "chứng thực", "Tệp điện"] {
+            assert!(text.contains(header), "{header}: {text}");
+        }
+        assert_eq!(text.matches("\u{c}").count(), 1, "one page: {text}");
     }
     // no refusal slip for a dossier that was not refused
     assert_eq!(
@@ -511,9 +549,40 @@ async fn a_dossier_goes_from_reception_through_processing_and_approval_to_delive
         )
         .await;
     assert_eq!(book.status, StatusCode::OK);
-    if let Some(text) = pdf_text(&book.bytes) {
-        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        assert!(text.contains("Đã trả kết quả; trả kết quả"), "{text}");
+    // register 07, version 2: a landscape table, the dossier on its row with its delivery time
+    let pdf = String::from_utf8_lossy(&book.bytes);
+    assert!(pdf.contains("/MediaBox [0 0 842 595]"), "landscape A4");
+    if let Some(text) = support::pdf_layout_text(&book.bytes) {
+        let delivered = app
+            .db
+            .store
+            .dossiers
+            .history(dossier.id)
+            .await
+            .unwrap()
+            .iter()
+            .find(|e| e.to == DossierStatus::ResultDelivered)
+            .unwrap()
+            .at;
+        for field in [
+            "Mẫu số 07 (phiên bản 2)".to_string(),
+            "SỔ THEO DÕI HỒ SƠ".into(),
+            "Tên thủ tục".into(),
+            "Cơ quan".into(),
+            "Hẹn trả".into(),
+            "NGƯỜI LẬP SỔ".into(),
+            "Nguyễn Văn An".into(),
+            "Sở Tư pháp".into(),
+            "Đăng ký khai sinh".into(),
+            motcua_domain::vntime::format_datetime(delivered)[..5].to_string(),
+        ] {
+            assert!(
+                text.contains(&field),
+                "{field} missing from register 07:\n{text}"
+            );
+        }
+        let row = text.lines().find(|l| l.contains("Nguyễn Văn An")).unwrap();
+        assert!(row.contains("Đã trả kết"), "{row}");
     }
     // the inbox is empty again
     let inbox = app.get_with_cookie("/can-bo/ho-so", &desk).await;
@@ -547,12 +616,38 @@ async fn a_walk_in_is_entered_at_the_counter_received_at_once_and_linked_to_the_
     assert_eq!(page.status, StatusCode::OK);
     let offer = format!("{AGENCY}|{PROCEDURE}|mac-dinh");
     assert!(page.body.contains(&offer), "{}", page.body);
+    assert!(!page.body.contains("Thành phần hồ sơ đã nhận"));
+    // choosing the procedure shows its checklist, nothing received yet, what was typed kept
+    let chosen = app
+        .post_form(
+            "/can-bo/tiep-nhan/truc-tiep",
+            &format!(
+                "thu_tuc={}&buoc=chon&kenh=truc_tiep&ho_ten=L%C3%AA",
+                offer.replace('|', "%7C")
+            ),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(chosen.status, StatusCode::OK, "{}", chosen.body);
+    assert!(chosen.body.contains("Thành phần hồ sơ đã nhận"));
+    assert!(chosen.body.contains("name=\"tp_0\""), "{}", chosen.body);
+    assert!(chosen.body.contains("value=\"Lê\""));
+    assert!(!chosen.body.contains("<title>Lỗi"));
+    assert!(
+        app.db
+            .store
+            .submissions
+            .dossiers_for(walk_in.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // mistakes: specific messages, everything typed kept
     let bad = app
         .post_form(
             "/can-bo/tiep-nhan/truc-tiep",
             &format!(
-                "thu_tuc={}&kenh=truc_tiep&ho_ten=&dien_thoai=12345&email=khong-phai-email",
+                "thu_tuc={0}&thu_tuc_da_chon={0}&kenh=truc_tiep&ho_ten=&dien_thoai=12345&email=khong-phai-email&tp_0_chinh=3",
                 offer.replace('|', "%7C")
             ),
             Some(&cookie),
@@ -560,6 +655,14 @@ async fn a_walk_in_is_entered_at_the_counter_received_at_once_and_linked_to_the_
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("Nhập họ và tên người nộp hồ sơ"));
+    // the required declaration not ticked: not received, the officer told what to do instead
+    assert!(
+        bad.body
+            .contains("Chưa nhận “Tờ khai” (thành phần bắt buộc)"),
+        "{}",
+        bad.body
+    );
+    assert!(bad.body.contains("id=\"tp_0_chinh\" name=\"tp_0_chinh\" type=\"text\" inputmode=\"numeric\" size=\"3\" value=\"3\""));
     assert!(bad.body.contains("value=\"12345\""));
     assert!(bad.body.contains("value=\"khong-phai-email\""));
     assert!(
@@ -570,7 +673,7 @@ async fn a_walk_in_is_entered_at_the_counter_received_at_once_and_linked_to_the_
     let ok = app
         .post_form(
             "/can-bo/tiep-nhan/truc-tiep",
-            &format!("thu_tuc={}&kenh=truc_tiep&ho_ten=L%C3%AA%20V%C4%83n%20H%E1%BA%A3i&dien_thoai=0987%20654%20321", offer.replace('|', "%7C")),
+            &format!("thu_tuc={0}&thu_tuc_da_chon={0}&tp_0=1&tp_0_chinh=1&tp_0_chung_thuc=0&tp_0_sao=2&kenh=truc_tiep&ho_ten=L%C3%AA%20V%C4%83n%20H%E1%BA%A3i&dien_thoai=0987%20654%20321&ghi_chu=Thi%E1%BA%BFu%20b%E1%BA%A3n%20ch%E1%BB%A5p%20CCCD", offer.replace('|', "%7C")),
             Some(&cookie),
         )
         .await;
@@ -591,11 +694,35 @@ async fn a_walk_in_is_entered_at_the_counter_received_at_once_and_linked_to_the_
         ok.headers[header::LOCATION],
         format!("/can-bo/ho-so/{}", d.code).as_str()
     );
-    // slip 01 is ready to print
+    // the officer's page shows what was received on paper, and the note
+    let page = app
+        .get_with_cookie(&format!("/can-bo/ho-so/{}", d.code), &cookie)
+        .await;
+    assert!(
+        page.body.contains("Tờ khai: 1 bản chính, 2 bản sao"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("Ghi chú khi tiếp nhận: Thiếu bản chụp CCCD")
+    );
+    // slip 01 (version 2) prints the checklist in its components table, never empty
     let slip = app
         .get_with_cookie(&format!("/can-bo/ho-so/{}/phieu/01", d.code), &cookie)
         .await;
     assert_eq!(slip.status, StatusCode::OK);
+    if let Some(text) = support::pdf_layout_text(&slip.bytes) {
+        let row = text
+            .lines()
+            .find(|l| l.contains("Tờ khai"))
+            .unwrap_or_else(|| panic!("no components row: {text}"));
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(cells, ["1", "Tờ", "khai", "01", "—", "02", "—"], "{text}");
+        assert!(text.contains("Mẫu số 01 (phiên bản 2)"), "{text}");
+        assert!(text.contains("Kênh nộp:"), "{text}");
+        assert!(text.contains("Trực tiếp"), "{text}");
+    }
     // an officer of another agency cannot receive for this one
     let other = person(
         "Khác",
@@ -803,7 +930,7 @@ async fn the_inbox_filters_by_text_without_diacritics_status_channel_and_dates_o
             .post_form(
                 "/can-bo/tiep-nhan/truc-tiep",
                 &format!(
-                    "thu_tuc={offer}&kenh=truc_tiep&ho_ten=L%C3%AA%20V%C4%83n%20H%E1%BA%A3i&dien_thoai=09876{i:05}"
+                    "thu_tuc={offer}&thu_tuc_da_chon={offer}&tp_0=1&tp_0_chinh=1&kenh=truc_tiep&ho_ten=L%C3%AA%20V%C4%83n%20H%E1%BA%A3i&dien_thoai=09876{i:05}"
                 ),
                 Some(&desk),
             )
@@ -1577,11 +1704,13 @@ async fn a_stopped_dossier_has_its_notice_and_the_register_lists_what_was_receiv
         .await;
     assert_eq!(book.status, StatusCode::OK);
     assert_eq!(book.headers[header::CONTENT_TYPE], "application/pdf");
-    if let Some(text) = pdf_text(&book.bytes) {
-        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if let Some(text) = support::pdf_layout_text(&book.bytes) {
         assert!(text.contains("SỔ THEO DÕI HỒ SƠ"), "{text}");
-        assert!(text.contains(&code), "{text}");
-        assert!(text.contains("Dừng xử lý"), "{text}");
+        let row = text
+            .lines()
+            .find(|l| l.contains("Nguyễn Văn An"))
+            .unwrap_or_default();
+        assert!(row.contains(&code) && row.contains("Dừng xử lý"), "{text}");
     }
     // a citizen has no register
     assert_eq!(
@@ -1767,4 +1896,74 @@ async fn a_refusal_at_reception_is_asked_once_more_before_it_is_made() {
         .get_with_cookie(done.headers[header::LOCATION].to_str().unwrap(), &cookie)
         .await;
     assert!(queue.body.contains("Đã từ chối tiếp nhận hồ sơ") && queue.body.contains("phieu/03"));
+}
+
+on_both_backends!(
+    a_slip_issued_before_layout_2_still_prints_as_version_1,
+    a_slip_issued_before_layout_2_still_prints_as_version_1_on_postgresql,
+    a_slip_issued_before_layout_2_still_prints_as_version_1_on
+);
+
+/// A dossier received at the counter in June 2026, before layout 2 came into force on 29/11/2026: its slip 01
+/// re-prints as it was issued (version 1: one signature, the list of components, no "Số:" line), while a
+/// dossier received today prints version 2.
+async fn a_slip_issued_before_layout_2_still_prints_as_version_1_on(db: TestStore) {
+    let (app, _, _) = setup(db).await;
+    let officer = person(
+        "Đỗ Văn Cũ",
+        "cu@example.vn",
+        AccountKind::Officer,
+        &[&format!("reception@{AGENCY}")],
+    );
+    let cookie = login(&app, &officer, "8").await;
+    let procedure = app
+        .db
+        .store
+        .catalogue
+        .get_procedure(&ProcedureCode::parse(PROCEDURE).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let at = time::macros::datetime!(2026-06-01 02:00 UTC);
+    let mut answers = motcua_domain::form::Answers::new();
+    answers.insert(
+        motcua_domain::submission::RECEIVED_COMPONENTS.into(),
+        vec!["0:1:0:0".into()],
+    );
+    let old = app
+        .db
+        .store
+        .submissions
+        .intake(&motcua_domain::submission::Intake {
+            dossier: motcua_domain::DossierId::new(),
+            agency: motcua_domain::AgencyCode::parse(AGENCY).unwrap(),
+            procedure: ProcedureCode::parse(PROCEDURE).unwrap(),
+            procedure_version: procedure.version,
+            case: CaseKey::parse("mac-dinh").unwrap(),
+            channel: motcua_domain::Channel::InPerson,
+            account: None,
+            applicant_name: motcua_domain::NonEmptyText::parse("Hà Thị Xưa").unwrap(),
+            applicant_phone: Some("0911111111".into()),
+            applicant_personal_id: None,
+            answers,
+            officer: format!("Đỗ Văn Cũ ({})", officer.id),
+            at,
+            due_at: Some(at + Duration::days(7)),
+            emails: vec![],
+        })
+        .await
+        .unwrap();
+    let slip = app
+        .get_with_cookie(&format!("/can-bo/ho-so/{}/phieu/01", old.code), &cookie)
+        .await;
+    assert_eq!(slip.status, StatusCode::OK);
+    if let Some(text) = pdf_text(&slip.bytes) {
+        assert!(text.contains("Mẫu số 01 (phiên bản 1)"), "{text}");
+        assert!(text.contains("NGƯỜI TIẾP NHẬN, XỬ LÝ"), "{text}");
+        assert!(text.contains("Đỗ Văn Cũ"), "{text}");
+        assert!(text.contains("Hẹn trả kết quả:"), "{text}");
+        assert!(!text.contains("NGƯỜI NỘP HỒ SƠ"), "{text}");
+        assert!(!text.contains("/TNHS"), "{text}");
+    }
+    assert!(!String::from_utf8_lossy(&slip.bytes).contains("/MediaBox [0 0 842 595]"));
 }

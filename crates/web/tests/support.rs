@@ -179,6 +179,7 @@ impl TestApp {
                     hotline: Some("1900 1234".into()),
                     email: Some("dichvucong@minhhoa.example.vn".into()),
                 },
+                place: Some("Minh Hòa".into()),
             },
             files.clone() as Arc<dyn ObjectStore>,
         )
@@ -478,10 +479,32 @@ pub async fn with_submitted_files(
 
 /// The text of a PDF through Poppler's pdftotext, when installed (CI requires it).
 pub fn pdf_text(bytes: &[u8]) -> Option<String> {
+    pdf_text_with(bytes, &[])
+}
+
+/// The text of a PDF with each line laid out as printed (`pdftotext -layout`): a table's cells stay on their row.
+pub fn pdf_layout_text(bytes: &[u8]) -> Option<String> {
+    pdf_text_with(bytes, &["-layout"])
+}
+
+fn pdf_text_with(bytes: &[u8], options: &[&str]) -> Option<String> {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("slip.pdf");
     std::fs::write(&file, bytes).unwrap();
+    // kept for people to look at, with the screenshots, when the run keeps artifacts
+    if let Ok(artifacts) = std::env::var("MOTCUA_TEST_ARTIFACTS") {
+        let pdfs = std::path::Path::new(&artifacts).join("pdf");
+        if std::fs::create_dir_all(&pdfs).is_ok() {
+            use sha2::Digest;
+            let name: String = sha2::Sha256::digest(bytes)[..6]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let _ = std::fs::write(pdfs.join(format!("{name}.pdf")), bytes);
+        }
+    }
     match std::process::Command::new("pdftotext")
+        .args(options)
         .arg(&file)
         .arg("-")
         .output()

@@ -13,10 +13,10 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use motcua_domain::{
-    Account, AgencyCode, Channel,
+    Account, AgencyCode, Channel, ProcedureCase,
     form::{self},
     policy::Action,
-    submission::OutgoingEmail,
+    submission::{COUNTER_NOTE, ChecklistRow, OutgoingEmail, RECEIVED_COMPONENTS, Received},
     vntime,
 };
 use time::OffsetDateTime;
@@ -27,11 +27,25 @@ pub(crate) struct Offer {
     selected: bool,
 }
 
+/// One component of the chosen case on the counter's checklist, as typed (or as the catalogue expects it).
+pub(crate) struct ChecklistItem {
+    index: usize,
+    name: String,
+    required: bool,
+    ticked: bool,
+    originals: String,
+    certified: String,
+    copies: String,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "counter_intake.html")]
 pub(crate) struct IntakePage {
     layout: Layout,
     offers: Vec<Offer>,
+    /// The offer whose components the checklist shows (empty: none chosen yet).
+    shown_for: String,
+    checklist: Vec<ChecklistItem>,
     by_post: bool,
     name: String,
     personal_id: String,
@@ -57,6 +71,86 @@ pub(crate) struct IntakeForm {
     email: String,
     #[serde(default)]
     ghi_chu: String,
+    /// `chon`: only show the checklist of the chosen procedure (nothing is received).
+    #[serde(default)]
+    buoc: String,
+    /// The offer whose checklist the officer filled in.
+    #[serde(default)]
+    thu_tuc_da_chon: String,
+    /// The checklist: `tp_{i}` (ticked), `tp_{i}_chinh`, `tp_{i}_chung_thuc`, `tp_{i}_sao`.
+    #[serde(flatten)]
+    checklist: std::collections::HashMap<String, String>,
+}
+
+impl IntakeForm {
+    fn checklist_row(&self, i: usize) -> ChecklistRow {
+        let get = |suffix: &str| {
+            self.checklist
+                .get(&format!("tp_{i}{suffix}"))
+                .cloned()
+                .unwrap_or_default()
+        };
+        ChecklistRow {
+            ticked: !get("").is_empty(),
+            originals: get("_chinh"),
+            certified: get("_chung_thuc"),
+            copies: get("_sao"),
+        }
+    }
+}
+
+/// The chosen offer's case, when it is one the officer may receive and still published.
+fn offered_case(state: &AppState, officer: &Account, chosen: &str) -> Option<ProcedureCase> {
+    let agencies = reception_agencies(state, officer);
+    let [agency, procedure, case] = chosen.split('|').collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let agency = AgencyCode::parse(agency).ok()?;
+    if !agencies.contains(&agency) {
+        return None;
+    }
+    let view = state.catalogue.view();
+    let entry = view
+        .entries
+        .iter()
+        .find(|e| e.procedure.published && e.procedure.code.as_str() == procedure)?;
+    entry
+        .procedure
+        .cases
+        .iter()
+        .find(|c| c.key.as_str() == case)
+        .cloned()
+}
+
+/// The checklist of `case`: as typed when the form came back for this same case, else what the catalogue asks
+/// for (nothing ticked: the officer ticks what was handed over).
+fn checklist(case: Option<&ProcedureCase>, typed: Option<&IntakeForm>) -> Vec<ChecklistItem> {
+    let Some(case) = case else {
+        return Vec::new();
+    };
+    case.components
+        .iter()
+        .enumerate()
+        .map(|(index, c)| {
+            let row = typed.map(|f| f.checklist_row(index));
+            ChecklistItem {
+                index,
+                name: c.name.to_string(),
+                required: c.required,
+                ticked: row.as_ref().is_some_and(|r| r.ticked),
+                originals: row.as_ref().map_or_else(
+                    || c.originals.max(u8::from(c.copies == 0)).to_string(),
+                    |r| r.originals.clone(),
+                ),
+                certified: row
+                    .as_ref()
+                    .map_or_else(|| "0".into(), |r| r.certified.clone()),
+                copies: row
+                    .as_ref()
+                    .map_or_else(|| c.copies.to_string(), |r| r.copies.clone()),
+            }
+        })
+        .collect()
 }
 
 /// Every (agency, procedure, case) the officer can receive: `agency|procedure|case`.
@@ -121,6 +215,8 @@ pub(crate) async fn intake_page(
     Ok(IntakePage {
         layout,
         offers,
+        shown_for: String::new(),
+        checklist: Vec::new(),
         by_post: false,
         name: String::new(),
         personal_id: String::new(),
@@ -198,6 +294,42 @@ pub(crate) async fn intake(
         ));
     }
     let by_post = f.kenh == "buu_chinh";
+    // the checklist belongs to the procedure it was shown for: another choice shows its own, to be filled in
+    let chosen_case = offered_case(&state, &officer, &f.thu_tuc);
+    let choosing = f.buoc == "chon" || f.thu_tuc != f.thu_tuc_da_chon;
+    if choosing {
+        errors.clear();
+        if f.buoc != "chon" && chosen_case.is_some() {
+            errors.push((
+                "thu_tuc".into(),
+                "Đã đổi thủ tục: đánh dấu các thành phần hồ sơ đã nhận của thủ tục này rồi tiếp nhận".into(),
+            ));
+        } else if chosen_case.is_none() {
+            errors.push(("thu_tuc".into(), "Chọn thủ tục và trường hợp".into()));
+        }
+    }
+    let received = match (&chosen_case, choosing) {
+        (Some(case), false) => {
+            let rows: Vec<ChecklistRow> = (0..case.components.len())
+                .map(|i| f.checklist_row(i))
+                .collect();
+            match Received::from_checklist(&case.components, &rows) {
+                Ok(r) => r,
+                Err(problems) => {
+                    for (i, suffix, message) in problems {
+                        let id = if suffix.is_empty() {
+                            format!("tp_{i}")
+                        } else {
+                            format!("tp_{i}_{suffix}")
+                        };
+                        errors.push((id, message));
+                    }
+                    Vec::new()
+                }
+            }
+        }
+        _ => Vec::new(),
+    };
     // the agency must be one where this officer receives
     if let Some((agency, _, _)) = &target
         && !reception_agencies(&state, &officer).contains(agency)
@@ -230,13 +362,25 @@ pub(crate) async fn intake(
         procedure,
         case,
         applicant,
-        errors.is_empty(),
+        errors.is_empty() && !choosing,
     ) else {
+        let status = if choosing && f.buoc == "chon" && chosen_case.is_some() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        let keep_typed = !choosing;
         return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
+            status,
             IntakePage {
                 layout,
                 offers: intake_offers(&state, &officer, &f.thu_tuc),
+                shown_for: if chosen_case.is_some() {
+                    f.thu_tuc.clone()
+                } else {
+                    String::new()
+                },
+                checklist: checklist(chosen_case.as_ref(), keep_typed.then_some(&f)),
                 by_post,
                 name,
                 personal_id: id_text,
@@ -292,8 +436,12 @@ pub(crate) async fn intake(
         answers.insert(form::APPLICANT_EMAIL.into(), vec![e.as_str().to_string()]);
     }
     if !note.is_empty() {
-        answers.insert("ghi_chu_tiep_nhan".into(), vec![note]);
+        answers.insert(COUNTER_NOTE.into(), vec![note]);
     }
+    answers.insert(
+        RECEIVED_COMPONENTS.into(),
+        received.iter().map(Received::encode).collect(),
+    );
     let tracking = format!(
         "{}/tra-cuu-ho-so?ma={{code}}",
         state.site.public_url.trim_end_matches('/')

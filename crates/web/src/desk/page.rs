@@ -41,6 +41,8 @@ pub(crate) struct OfficerFile {
     name: String,
     size: String,
     href: String,
+    /// A photo or scan shown on the page itself (a PDF opens beside it).
+    image: bool,
 }
 
 /// A decision that cannot be undone, asked once more before it is made: the form that makes it.
@@ -75,6 +77,9 @@ pub(crate) struct DossierPage {
     on_behalf: bool,
     sections: Vec<AnswerSection>,
     files: Vec<OfficerFile>,
+    /// Papers received at the counter: (component, "1 bản chính, 2 bản sao").
+    paper: Vec<(String, String)>,
+    counter_note: String,
     components: Vec<(usize, String)>,
     events: Vec<TimelineRow>,
     can_answer: bool,
@@ -253,8 +258,34 @@ pub(crate) async fn render(
             name: u.file_name.clone(),
             size: motcua_domain::upload::format_size(u.size),
             href: format!("/can-bo/ho-so/{}/tep/{}", dossier.code, u.id),
+            image: u.file_type != motcua_domain::upload::FileType::Pdf,
         })
         .collect();
+    // what the counter received on paper, and its note
+    let paper = motcua_domain::submission::Received::in_answers(&details.answers)
+        .into_iter()
+        .map(|r| {
+            let name = case
+                .as_ref()
+                .and_then(|c| c.components.get(r.component))
+                .map(|c| c.name.to_string())
+                .unwrap_or_default();
+            let mut counts = Vec::new();
+            for (n, what) in [
+                (r.originals, "bản chính"),
+                (r.certified, "bản sao chứng thực"),
+                (r.copies, "bản sao"),
+            ] {
+                if n > 0 {
+                    counts.push(format!("{n} {what}"));
+                }
+            }
+            (name, counts.join(", "))
+        })
+        .collect();
+    let counter_note =
+        motcua_domain::form::first(&details.answers, motcua_domain::submission::COUNTER_NOTE)
+            .to_string();
     let limit = case.as_ref().and_then(|c| limit_of(c, dossier.channel));
     let now = OffsetDateTime::now_utc();
     let steps = state.store.workflows.steps(dossier.id).await?;
@@ -311,6 +342,8 @@ pub(crate) async fn render(
         on_behalf: details.on_behalf,
         sections: answer_sections(&form, &details.answers, None),
         files,
+        paper,
+        counter_note,
         components: case
             .as_ref()
             .map(|c| {

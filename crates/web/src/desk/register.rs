@@ -12,8 +12,8 @@ use axum::{
 };
 use time::{Date, Duration, OffsetDateTime, Time};
 
-use motcua_documents::Document;
-use motcua_domain::{DossierStatus, form, policy::Action, vntime};
+use motcua_documents::{Column, Document, Table};
+use motcua_domain::{form, policy::Action, vntime};
 
 use crate::{AppError, AppState, guard, layout::Layout, viewer::Viewer};
 
@@ -123,62 +123,124 @@ pub(crate) async fn register(
         )];
         return Ok(refused(layout, q, errors));
     }
-    let mut list = Vec::with_capacity(rows.len());
-    for (d, received) in &rows {
-        // delivery ends a dossier: its last change is the delivery
-        let delivered = if d.status == DossierStatus::ResultDelivered {
-            format!("; trả kết quả {}", vntime::format_datetime(d.updated_at))
-        } else {
-            String::new()
-        };
-        list.push(format!(
-            "{} — {} — {} — nhận {}; hẹn trả {}; {}{}",
-            d.code,
-            d.applicant_name,
-            view.procedure_name(d.procedure.as_str()),
-            vntime::format_datetime(*received),
-            d.due_at
-                .map(vntime::format_datetime)
-                .unwrap_or_else(|| "—".into()),
-            d.status.label_vi(),
-            delivered,
-        ));
-    }
     let agency_name = match agencies.as_slice() {
         [one] => view.agency_name(one).to_string(),
         _ => state.site.name.clone(),
     };
-    let doc = Document {
-        agency_name,
-        form_number: Some("Mẫu số 07".into()),
-        title: "SỔ THEO DÕI HỒ SƠ".into(),
-        code: String::new(),
-        tracking_url: String::new(),
-        link_label: String::new(),
-        fields: vec![
-            (
-                "Từ ngày:".into(),
-                format!(
-                    "{} đến ngày {}",
-                    motcua_calendar::dmy(from),
-                    motcua_calendar::dmy(to)
-                ),
-            ),
-            ("Số hồ sơ:".into(), rows.len().to_string()),
-            (
-                "In lúc:".into(),
-                vntime::format_datetime(OffsetDateTime::now_utc()),
-            ),
-        ],
-        list_title: Some("Hồ sơ đã tiếp nhận, theo thứ tự tiếp nhận:".into()),
-        list,
-        paragraphs: if rows.is_empty() {
-            vec!["Không có hồ sơ nào được tiếp nhận trong khoảng thời gian này.".into()]
-        } else {
-            vec![]
-        },
-        signature: Some(("NGƯỜI LẬP SỔ".to_string(), officer.full_name.to_string())),
-        footer: state.site.name.clone(),
+    let now = OffsetDateTime::now_utc();
+    let version = crate::slips::template_version(now);
+    let period = format!(
+        "{} đến ngày {}",
+        motcua_calendar::dmy(from),
+        motcua_calendar::dmy(to)
+    );
+    let nothing = if rows.is_empty() {
+        vec!["Không có hồ sơ nào được tiếp nhận trong khoảng thời gian này.".to_string()]
+    } else {
+        vec![]
+    };
+    let doc = if version >= 2 {
+        // Mẫu số 07 as the circular prints it: a landscape table, one line per dossier
+        let table_rows = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let d = &r.dossier;
+                vec![
+                    (i + 1).to_string(),
+                    d.code.to_string(),
+                    view.procedure_name(d.procedure.as_str()).to_string(),
+                    format!(
+                        "{:02}",
+                        view.get(d.procedure.as_str())
+                            .map_or(1, |e| e.procedure.number_of_sets)
+                    ),
+                    d.applicant_name.to_string(),
+                    r.applicant_phone.clone().unwrap_or_default(),
+                    view.agency_name(&d.agency).to_string(),
+                    vntime::format_datetime(r.received_at),
+                    d.due_at
+                        .map(vntime::format_datetime)
+                        .unwrap_or_else(|| "—".into()),
+                    r.delivered_at
+                        .map(vntime::format_datetime)
+                        .unwrap_or_default(),
+                    d.status.label_vi().to_string(),
+                ]
+            })
+            .collect();
+        Document {
+            agency_name,
+            form_number: Some("Mẫu số 07 (phiên bản 2)".into()),
+            title: "SỔ THEO DÕI HỒ SƠ".into(),
+            fields: vec![
+                ("Từ ngày:".into(), period),
+                ("Số hồ sơ:".into(), rows.len().to_string()),
+            ],
+            table: Some(Table {
+                title: None,
+                columns: vec![
+                    Column::centred("TT", 0.5),
+                    Column::new("Mã hồ sơ", 3.3),
+                    Column::new("Tên thủ tục hành chính", 2.2),
+                    Column::centred("Số lượng hồ sơ (bộ)", 0.8),
+                    Column::new("Tên cá nhân, tổ chức", 1.8),
+                    Column::new("Số điện thoại", 1.6),
+                    Column::new("Cơ quan chủ trì giải quyết", 1.5),
+                    Column::centred("Nhận hồ sơ", 1.3),
+                    Column::centred("Hẹn trả kết quả", 1.3),
+                    Column::centred("Trả kết quả", 1.3),
+                    Column::new("Ghi chú", 1.3),
+                ],
+                rows: table_rows,
+            }),
+            paragraphs: nothing,
+            signatures: vec![("NGƯỜI LẬP SỔ".to_string(), officer.full_name.to_string())],
+            footer: state.site.name.clone(),
+            place_date: Some(vntime::place_and_date(
+                state.site.place.as_deref(),
+                vntime::vn_date(now),
+            )),
+            landscape: true,
+            ..Default::default()
+        }
+    } else {
+        let mut list = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let d = &r.dossier;
+            let delivered = r
+                .delivered_at
+                .map(|at| format!("; trả kết quả {}", vntime::format_datetime(at)))
+                .unwrap_or_default();
+            list.push(format!(
+                "{} — {} — {} — nhận {}; hẹn trả {}; {}{}",
+                d.code,
+                d.applicant_name,
+                view.procedure_name(d.procedure.as_str()),
+                vntime::format_datetime(r.received_at),
+                d.due_at
+                    .map(vntime::format_datetime)
+                    .unwrap_or_else(|| "—".into()),
+                d.status.label_vi(),
+                delivered,
+            ));
+        }
+        Document {
+            agency_name,
+            form_number: Some("Mẫu số 07".into()),
+            title: "SỔ THEO DÕI HỒ SƠ".into(),
+            fields: vec![
+                ("Từ ngày:".into(), period),
+                ("Số hồ sơ:".into(), rows.len().to_string()),
+                ("In lúc:".into(), vntime::format_datetime(now)),
+            ],
+            list_title: Some("Hồ sơ đã tiếp nhận, theo thứ tự tiếp nhận:".into()),
+            list,
+            paragraphs: nothing,
+            signatures: vec![("NGƯỜI LẬP SỔ".to_string(), officer.full_name.to_string())],
+            footer: state.site.name.clone(),
+            ..Default::default()
+        }
     };
     crate::slips::pdf_response(
         doc,

@@ -658,8 +658,9 @@ pub(crate) async fn receipt_document(
              của ngân hàng hoặc số biên lai thu tại quầy."
                 .into(),
         ],
-        signature: Some(("ĐƠN VỊ THU".into(), agency)),
+        signatures: vec![("ĐƠN VỊ THU".into(), agency)],
         footer: state.site.name.clone(),
+        ..Default::default()
     }))
 }
 

@@ -11,15 +11,25 @@ use axum::{
     response::Response,
 };
 
-use motcua_documents::Document;
-use motcua_domain::{Dossier, DossierStatus, HistoryEvent, vntime};
+use motcua_documents::{Column, Document, Table};
+use motcua_domain::{
+    Channel, Dossier, DossierStatus, HistoryEvent, form, procedure::ProcedureCase,
+    submission::Received, vntime,
+};
 
 use crate::{AppError, AppState, error::not_found, viewer::Viewer};
 
 /// Versions of the slip layouts, each with the first day it is used (oldest first). A slip prints with the version
 /// in force when the event that issued it happened, so an old dossier re-prints as it was issued; a new layout
 /// adds a row here and its branch where the layouts differ.
-const TEMPLATE_VERSIONS: &[(u32, time::Date)] = &[(1, time::macros::date!(2024 - 01 - 01))];
+///
+/// Version 2 prints slips 01, 06 and 07 as the forms of Circular 01/2018 and 03/2025 lay them out: slip 01 with
+/// "Số:", place and date, the applicant's contact, the components table (originals, certified copies, copies),
+/// the legal time limit and both signatures; slip 06 as the hand-over table; register 07 as the landscape table.
+const TEMPLATE_VERSIONS: &[(u32, time::Date)] = &[
+    (1, time::macros::date!(2024 - 01 - 01)),
+    (2, time::macros::date!(2026 - 11 - 29)),
+];
 
 /// The layout version in force at `at` (Vietnam's date).
 pub(crate) fn template_version(at: time::OffsetDateTime) -> u32 {
@@ -72,6 +82,9 @@ pub(crate) async fn build(
     let Some(event): Option<&HistoryEvent> = events.iter().rev().find(|e| e.to == status) else {
         return Ok(None);
     };
+    if status == DossierStatus::Received && template_version(event.at) >= 2 {
+        return receipt_v2(state, dossier, event).await.map(Some);
+    }
     let procedure = state
         .store
         .catalogue
@@ -183,9 +196,199 @@ pub(crate) async fn build(
         list_title,
         list,
         paragraphs,
-        signature: (!officer.is_empty()).then(|| ("NGƯỜI TIẾP NHẬN, XỬ LÝ".to_string(), officer)),
+        signatures: if officer.is_empty() {
+            vec![]
+        } else {
+            vec![("NGƯỜI TIẾP NHẬN, XỬ LÝ".to_string(), officer)]
+        },
         footer: state.site.name.clone(),
+        ..Default::default()
     }))
+}
+
+fn tracking_url(state: &AppState, dossier: &Dossier) -> String {
+    format!(
+        "{}/tra-cuu-ho-so?ma={}",
+        state.site.public_url.trim_end_matches('/'),
+        dossier.code
+    )
+}
+
+/// A count as the slips print it: `01`, or `—` for none.
+fn count(n: usize) -> String {
+    if n == 0 {
+        "—".into()
+    } else {
+        format!("{n:02}")
+    }
+}
+
+/// Slip 01, version 2 (Circular 01/2018 → 03/2025, Mẫu số 01): who handed it in and how to reach them, what was
+/// asked, the components table, the legal time limit, when it was received and when the result is due, where
+/// to collect it, and the signatures of the applicant and the receiving officer.
+async fn receipt_v2(
+    state: &AppState,
+    dossier: &Dossier,
+    event: &HistoryEvent,
+) -> Result<Document, AppError> {
+    let procedure = state
+        .store
+        .catalogue
+        .get_procedure_version(&dossier.procedure, dossier.procedure_version)
+        .await?;
+    let case: Option<&ProcedureCase> = procedure
+        .as_ref()
+        .and_then(|p| p.cases.iter().find(|c| c.key == dossier.case));
+    let details = state.store.submissions.online_details(dossier.id).await?;
+    let answers = details
+        .as_ref()
+        .map(|d| d.answers.clone())
+        .unwrap_or_default();
+    let files = state
+        .store
+        .submissions
+        .uploads_for_dossier(dossier.id)
+        .await?;
+    let view = state.catalogue.view();
+    let agency = view.agency(dossier.code.agency());
+    let answer = |key: &str| form::first(&answers, key).to_string();
+    let address = ["dia_chi", "xa", "tinh"]
+        .iter()
+        .map(|part| answer(&format!("{}.{part}", form::APPLICANT_ADDRESS)))
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let phone = details
+        .as_ref()
+        .and_then(|d| d.applicant_phone.clone())
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| answer(form::APPLICANT_PHONE));
+    let or_dash = |s: String| if s.is_empty() { "—".to_string() } else { s };
+    let mut fields = vec![
+        (
+            "Tiếp nhận hồ sơ của:".to_string(),
+            dossier.applicant_name.to_string(),
+        ),
+        ("Địa chỉ:".into(), or_dash(address)),
+        ("Số điện thoại:".into(), or_dash(phone)),
+        (
+            "Thư điện tử:".into(),
+            or_dash(answer(form::APPLICANT_EMAIL)),
+        ),
+        (
+            "Nội dung yêu cầu giải quyết:".into(),
+            match (&procedure, case) {
+                (Some(p), Some(c)) => format!("{} — {}", p.name, c.name),
+                (Some(p), None) => p.name.to_string(),
+                _ => String::new(),
+            },
+        ),
+        ("Kênh nộp:".into(), dossier.channel.label_vi().to_string()),
+        (
+            "Số lượng hồ sơ:".into(),
+            format!(
+                "{:02} bộ",
+                procedure.as_ref().map_or(1, |p| p.number_of_sets)
+            ),
+        ),
+        (
+            "Thời gian giải quyết theo quy định:".into(),
+            case.and_then(|c| c.time_limit_for(dossier.channel))
+                .map(|t| t.limit.to_string())
+                .unwrap_or_else(|| "—".into()),
+        ),
+        (
+            "Thời gian nhận hồ sơ:".into(),
+            vntime::format_in_words(event.at),
+        ),
+        (
+            "Thời gian trả kết quả:".into(),
+            event
+                .due_at
+                .map(vntime::format_in_words)
+                .unwrap_or_else(|| "—".into()),
+        ),
+    ];
+    if let Some(address) = agency.and_then(|a| a.address.clone()) {
+        fields.push(("Nơi trả kết quả:".into(), address));
+    }
+    // what was handed over: at the counter, the checklist; online, the files sent for each component (the
+    // declaration the e-form produced counts as one)
+    let received = Received::in_answers(&answers);
+    let mut rows = Vec::new();
+    if let Some(case) = case {
+        for (i, component) in case.components.iter().enumerate() {
+            let n_files = files
+                .iter()
+                .filter(|f| usize::from(f.component) == i)
+                .count()
+                + usize::from(component.from_form && dossier.channel == Channel::Online);
+            let paper = received.iter().find(|r| r.component == i);
+            if paper.is_none() && n_files == 0 {
+                continue;
+            }
+            let (originals, certified, copies) = paper.map_or((0, 0, 0), |r| {
+                (
+                    usize::from(r.originals),
+                    usize::from(r.certified),
+                    usize::from(r.copies),
+                )
+            });
+            rows.push(vec![
+                (rows.len() + 1).to_string(),
+                component.name.to_string(),
+                count(originals),
+                count(certified),
+                count(copies),
+                count(n_files),
+            ]);
+        }
+    }
+    if rows.is_empty() {
+        rows.push(vec![
+            String::new(),
+            "Không có giấy tờ kèm theo".into(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ]);
+    }
+    let officer = officer_name(&event.actor);
+    Ok(Document {
+        agency_name: view.agency_name(dossier.code.agency()).to_string(),
+        form_number: Some("Mẫu số 01 (phiên bản 2)".into()),
+        title: "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ".into(),
+        code: dossier.code.to_string(),
+        tracking_url: tracking_url(state, dossier),
+        fields,
+        table: Some(Table {
+            title: Some("Thành phần hồ sơ đã nhận:".into()),
+            columns: vec![
+                Column::centred("TT", 0.5),
+                Column::new("Tên giấy tờ", 4.5),
+                Column::centred("Bản chính", 1.1),
+                Column::centred("Bản sao chứng thực", 1.3),
+                Column::centred("Bản sao", 1.0),
+                Column::centred("Tệp điện tử", 1.1),
+            ],
+            rows,
+        }),
+        paragraphs: vec![
+            "Cơ quan gửi tin nhắn, thư điện tử khi hồ sơ có kết quả hoặc cần bổ sung. Khi đến nhận kết quả, mang theo giấy này hoặc mã hồ sơ. Nếu kết quả bị chậm, cơ quan gửi văn bản xin lỗi và hẹn lại ngày trả kết quả.".into(),
+        ],
+        signatures: vec![
+            ("NGƯỜI NỘP HỒ SƠ".into(), dossier.applicant_name.to_string()),
+            ("NGƯỜI TIẾP NHẬN HỒ SƠ".into(), officer),
+        ],
+        footer: state.site.name.clone(),
+        number: Some(format!("Số: {}/TNHS", dossier.code)),
+        place_date: Some(vntime::place_and_date(
+            state.site.place.as_deref(),
+            vntime::vn_date(event.at),
+        )),
+        ..Default::default()
+    })
 }
 
 /// An apology event: the status stays, the due time moves.
@@ -245,8 +448,13 @@ async fn apology(
         paragraphs: vec![
             "Cơ quan chân thành xin lỗi ông/bà vì sự chậm trễ này và sẽ trả kết quả theo ngày hẹn mới.".into(),
         ],
-        signature: (!officer.is_empty()).then(|| ("THỦ TRƯỞNG ĐƠN VỊ".to_string(), officer)),
+        signatures: if officer.is_empty() {
+            vec![]
+        } else {
+            vec![("THỦ TRƯỞNG ĐƠN VỊ".to_string(), officer)]
+        },
         footer: state.site.name.clone(),
+        ..Default::default()
     }))
 }
 
@@ -264,7 +472,87 @@ async fn control_sheet(state: &AppState, dossier: &Dossier) -> Result<Option<Doc
         .catalogue
         .get_procedure_version(&dossier.procedure, dossier.procedure_version)
         .await?;
-    let list = crate::steps::step_views(state, &cal, &steps)
+    let version = template_version(steps[0].started_at);
+    let views = crate::steps::step_views(state, &cal, &steps);
+    let fields = vec![
+        ("Người nộp:".into(), dossier.applicant_name.to_string()),
+        (
+            "Thủ tục:".into(),
+            procedure.map(|p| p.name.to_string()).unwrap_or_default(),
+        ),
+        (
+            "Hẹn trả kết quả:".into(),
+            dossier
+                .due_at
+                .map(vntime::format_datetime)
+                .unwrap_or_default(),
+        ),
+        ("Trạng thái:".into(), dossier.status.label_vi().to_string()),
+    ];
+    if version >= 2 {
+        // Mẫu số 06 as the circular prints it: per hand-over who gave and who received it, when, the result
+        // against the step's deadline, and room for both signatures
+        let rows = views
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                vec![
+                    (i + 1).to_string(),
+                    format!(
+                        "Giao: {}\nNhận: {} — {} ({}, {})",
+                        s.given_by, s.holder, s.name, s.agency, s.role
+                    ),
+                    format!(
+                        "{}{}",
+                        s.started,
+                        if s.ended.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" — xong {}", s.ended)
+                        }
+                    ),
+                    format!(
+                        "{}{}",
+                        s.tag
+                            .map(|(_, t)| t.to_string())
+                            .unwrap_or_else(|| "Đang xử lý".into()),
+                        format_args!(" (hạn {})", s.due)
+                    ),
+                    String::new(),
+                    String::new(),
+                    s.outcome.clone(),
+                ]
+            })
+            .collect();
+        return Ok(Some(Document {
+            agency_name: view.agency_name(dossier.code.agency()).to_string(),
+            form_number: Some("Mẫu số 06 (phiên bản 2)".into()),
+            title: "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ".into(),
+            code: dossier.code.to_string(),
+            tracking_url: tracking_url(state, dossier),
+            fields,
+            table: Some(Table {
+                title: Some("Quá trình giao, nhận hồ sơ:".into()),
+                columns: vec![
+                    Column::centred("TT", 0.4),
+                    Column::new("Giao, nhận hồ sơ", 3.2),
+                    Column::centred("Thời gian giao, nhận", 1.6),
+                    Column::centred("Kết quả (trước hạn / đúng hạn / quá hạn)", 1.6),
+                    Column::centred("Người giao ký", 1.1),
+                    Column::centred("Người nhận ký", 1.1),
+                    Column::new("Ghi chú", 1.6),
+                ],
+                rows,
+            }),
+            footer: state.site.name.clone(),
+            place_date: Some(vntime::place_and_date(
+                state.site.place.as_deref(),
+                vntime::vn_date(steps[0].started_at),
+            )),
+            ..Default::default()
+        }));
+    }
+    let list = views
         .into_iter()
         .map(|s| {
             format!(
@@ -288,38 +576,15 @@ async fn control_sheet(state: &AppState, dossier: &Dossier) -> Result<Option<Doc
         .collect();
     Ok(Some(Document {
         agency_name: view.agency_name(dossier.code.agency()).to_string(),
-        form_number: Some(format!(
-            "Mẫu số 06 (phiên bản {})",
-            template_version(steps[0].started_at)
-        )),
+        form_number: Some(format!("Mẫu số 06 (phiên bản {version})")),
         title: "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ".into(),
         code: dossier.code.to_string(),
-        tracking_url: format!(
-            "{}/tra-cuu-ho-so?ma={}",
-            state.site.public_url.trim_end_matches('/'),
-            dossier.code
-        ),
-        link_label: String::new(),
-        fields: vec![
-            ("Người nộp:".into(), dossier.applicant_name.to_string()),
-            (
-                "Thủ tục:".into(),
-                procedure.map(|p| p.name.to_string()).unwrap_or_default(),
-            ),
-            (
-                "Hẹn trả kết quả:".into(),
-                dossier
-                    .due_at
-                    .map(vntime::format_datetime)
-                    .unwrap_or_default(),
-            ),
-            ("Trạng thái:".into(), dossier.status.label_vi().to_string()),
-        ],
+        tracking_url: tracking_url(state, dossier),
+        fields,
         list_title: Some("Quá trình giao nhận, xử lý:".into()),
         list,
-        paragraphs: vec![],
-        signature: None,
         footer: state.site.name.clone(),
+        ..Default::default()
     }))
 }
 
@@ -388,8 +653,9 @@ async fn hand_over(
              một lần). Ý kiến của ông/bà giúp cơ quan phục vụ tốt hơn."
                 .into(),
         ],
-        signature: Some(("NGƯỜI TRẢ KẾT QUẢ".into(), officer_name(&event.actor))),
+        signatures: vec![("NGƯỜI TRẢ KẾT QUẢ".into(), officer_name(&event.actor))],
         footer: state.site.name.clone(),
+        ..Default::default()
     }))
 }
 
