@@ -52,6 +52,95 @@ pub const PROVINCES: [&str; 34] = [
     "Tỉnh An Giang",
 ];
 
+/// The 54 ethnic groups of Viet Nam by their official names (Decision 121-TCTK/PPCĐ, 1979), for the ethnicity
+/// pick-list; shown in Vietnamese dictionary order.
+pub const ETHNICITIES: [&str; 54] = [
+    "Kinh",
+    "Tày",
+    "Thái",
+    "Mường",
+    "Khơ Me",
+    "Hoa",
+    "Nùng",
+    "Mông",
+    "Dao",
+    "Gia Rai",
+    "Ngái",
+    "Ê Đê",
+    "Ba Na",
+    "Xơ Đăng",
+    "Sán Chay",
+    "Cơ Ho",
+    "Chăm",
+    "Sán Dìu",
+    "Hrê",
+    "Mnông",
+    "Ra Glai",
+    "Xtiêng",
+    "Bru - Vân Kiều",
+    "Thổ",
+    "Giáy",
+    "Cơ Tu",
+    "Giẻ Triêng",
+    "Mạ",
+    "Khơ Mú",
+    "Co",
+    "Tà Ôi",
+    "Chơ Ro",
+    "Kháng",
+    "Xinh Mun",
+    "Hà Nhì",
+    "Chu Ru",
+    "Lào",
+    "La Chí",
+    "La Ha",
+    "Phù Lá",
+    "La Hủ",
+    "Lự",
+    "Lô Lô",
+    "Chứt",
+    "Mảng",
+    "Pà Thẻn",
+    "Cơ Lao",
+    "Cống",
+    "Bố Y",
+    "Si La",
+    "Pu Péo",
+    "Brâu",
+    "Ơ Đu",
+    "Rơ Măm",
+];
+
+/// A known list in the order a Vietnamese reader looks for a name: dictionary order of the name, without the
+/// "Tỉnh" / "Thành phố" before a province.
+pub fn in_vietnamese_order(list: &[&'static str]) -> Vec<&'static str> {
+    let mut sorted = list.to_vec();
+    crate::text::sort_vietnamese(&mut sorted, |name| {
+        name.strip_prefix("Thành phố ")
+            .or_else(|| name.strip_prefix("Tỉnh "))
+            .unwrap_or(name)
+    });
+    sorted
+}
+
+/// When a date may fall, relative to the day it is typed (a birth cannot be in the future; a registration on
+/// time is within 60 days of the birth, a late one after).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DateRule {
+    /// Not after today.
+    #[serde(default)]
+    pub past: bool,
+    /// At most this many days before today.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_days_ago: Option<u32>,
+    /// More than this many days before today.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub more_than_days_ago: Option<u32>,
+    /// What to do when the date falls outside those days, e.g. "chọn trường hợp đăng ký khai sinh quá hạn".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otherwise: Option<String>,
+}
+
 /// What kind of answer a field takes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -64,7 +153,10 @@ pub enum FieldKind {
         #[serde(default)]
         max: Option<i64>,
     },
-    Date,
+    Date {
+        #[serde(flatten)]
+        rule: DateRule,
+    },
     Choice {
         options: Vec<String>,
     },
@@ -75,6 +167,8 @@ pub enum FieldKind {
     PersonalId,
     Phone,
     Email,
+    /// One of the 54 [`ETHNICITIES`], from a list.
+    Ethnicity,
     /// Province (one of [`PROVINCES`]), commune/ward and street address: answers under `{key}.tinh`, `{key}.xa`
     /// and `{key}.dia_chi`.
     Address,
@@ -302,14 +396,20 @@ impl FormDefinition {
         false
     }
 
-    /// Validate one page; `Ok` holds the page's normalised answers (hidden fields dropped).
-    pub fn validate_page(&self, page: usize, raw: &Answers) -> Result<Answers, Vec<FieldError>> {
+    /// Validate one page as typed on `today` (Vietnam's date, for the dates' rules); `Ok` holds the page's
+    /// normalised answers (hidden fields dropped).
+    pub fn validate_page(
+        &self,
+        page: usize,
+        raw: &Answers,
+        today: Date,
+    ) -> Result<Answers, Vec<FieldError>> {
         let mut out = Answers::new();
         let mut errors = Vec::new();
         if let Some(p) = self.pages.get(page) {
             for f in &p.fields {
                 if self.is_visible(f, raw) {
-                    validate_field(f, raw, &mut out, &mut errors);
+                    validate_field(f, raw, today, &mut out, &mut errors);
                 }
             }
         }
@@ -321,11 +421,15 @@ impl FormDefinition {
     }
 
     /// Validate the whole form: the normalised answers, or every error with the page it is on.
-    pub fn validate(&self, raw: &Answers) -> Result<Answers, Vec<(usize, FieldError)>> {
+    pub fn validate(
+        &self,
+        raw: &Answers,
+        today: Date,
+    ) -> Result<Answers, Vec<(usize, FieldError)>> {
         let mut all = Answers::new();
         let mut errors = Vec::new();
         for page in 0..self.pages.len() {
-            match self.validate_page(page, raw) {
+            match self.validate_page(page, raw, today) {
                 Ok(a) => all.extend(a),
                 Err(e) => errors.extend(e.into_iter().map(|e| (page, e))),
             }
@@ -387,7 +491,13 @@ fn lower_first(label: &str) -> String {
 pub const MAX_TEXT: usize = 500;
 pub const MAX_LONG_TEXT: usize = 5_000;
 
-fn validate_field(f: &FormField, raw: &Answers, out: &mut Answers, errors: &mut Vec<FieldError>) {
+fn validate_field(
+    f: &FormField,
+    raw: &Answers,
+    today: Date,
+    out: &mut Answers,
+    errors: &mut Vec<FieldError>,
+) {
     let name = lower_first(&f.label);
     let mut fail = |key: &str, message: String| {
         errors.push(FieldError {
@@ -489,8 +599,10 @@ fn validate_field(f: &FormField, raw: &Answers, out: &mut Answers, errors: &mut 
             )),
             Ok(n) => Ok(single(n.to_string())),
         },
-        FieldKind::Date => match parse_date(&value) {
-            Some(d) => Ok(single(crate::vntime::format_date(d))),
+        FieldKind::Date { rule } => match parse_date(&value) {
+            Some(d) => {
+                check_date(rule, d, today, &name).map(|()| single(crate::vntime::format_date(d)))
+            }
             None => Err(format!(
                 "{} phải là một ngày có thật, dạng ngày/tháng/năm, ví dụ 05/09/2024",
                 capital(&name)
@@ -539,6 +651,13 @@ fn validate_field(f: &FormField, raw: &Answers, out: &mut Answers, errors: &mut 
                 capital(&name)
             )),
         },
+        FieldKind::Ethnicity => {
+            if ETHNICITIES.contains(&value.as_str()) {
+                Ok(single(value))
+            } else {
+                Err(format!("Chọn {name} trong danh sách 54 dân tộc"))
+            }
+        }
         FieldKind::Address => Ok(Vec::new()),
     };
     match result {
@@ -547,6 +666,41 @@ fn validate_field(f: &FormField, raw: &Answers, out: &mut Answers, errors: &mut 
         }
         Err(message) => fail(&f.key, message),
     }
+}
+
+/// A real date against its field's rule, on `today`: the message names the field, the date and what to do.
+fn check_date(rule: &DateRule, d: Date, today: Date, name: &str) -> Result<(), String> {
+    let shown = crate::vntime::format_date(d);
+    let days_ago = (today - d).whole_days();
+    let otherwise = rule
+        .otherwise
+        .as_deref()
+        .map(|o| format!(": {o}"))
+        .unwrap_or_default();
+    if rule.past && d > today {
+        return Err(format!(
+            "{} ({shown}) không thể sau hôm nay ({})",
+            capital(name),
+            crate::vntime::format_date(today)
+        ));
+    }
+    if let Some(max) = rule.max_days_ago
+        && days_ago > i64::from(max)
+    {
+        return Err(format!(
+            "{} ({shown}) đã quá {max} ngày{otherwise}",
+            capital(name)
+        ));
+    }
+    if let Some(min) = rule.more_than_days_ago
+        && days_ago <= i64::from(min)
+    {
+        return Err(format!(
+            "{} ({shown}) chưa quá {min} ngày{otherwise}",
+            capital(name)
+        ));
+    }
+    Ok(())
 }
 
 fn capital(name: &str) -> String {
@@ -607,6 +761,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    const TODAY: Date = time::macros::date!(2026 - 11 - 29);
+
     fn answers(pairs: &[(&str, &str)]) -> Answers {
         let mut a = Answers::new();
         for (k, v) in pairs {
@@ -657,6 +813,7 @@ mod tests {
                     ("so_ban_sao", "11"),
                     ("le_phi", "12,5"),
                 ]),
+                TODAY,
             )
             .unwrap_err();
         let messages: Vec<(&str, &str)> = errors
@@ -698,6 +855,7 @@ mod tests {
                     ("giay_to", "B"),
                     ("giay_to", "A"),
                 ]),
+                TODAY,
             )
             .unwrap();
         assert_eq!(first(&ok, "ho_ten_tre"), "Nguyễn Thị Mai");
@@ -722,6 +880,7 @@ mod tests {
                     (APPLICANT_PHONE, "0912345678"),
                     ("nguoi_nop_dia_chi.tinh", "Tỉnh Hòa Bình"),
                 ]),
+                TODAY,
             )
             .unwrap_err();
         let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
@@ -733,6 +892,99 @@ mod tests {
                 "nguoi_nop_dia_chi.xa"
             ]
         );
+    }
+
+    #[test]
+    fn dates_are_checked_for_what_they_are() {
+        let form: FormDefinition = serde_json::from_str(
+            r#"{"pages": [{"title": "Trẻ", "fields": [
+                {"key": "ngay_sinh", "label": "Ngày sinh của trẻ", "type": "date", "required": true,
+                 "past": true, "max_days_ago": 60,
+                 "otherwise": "chọn trường hợp đăng ký khai sinh quá hạn"},
+                {"key": "dan_toc", "label": "Dân tộc", "type": "ethnicity", "required": true}
+            ]}]}"#,
+        )
+        .unwrap();
+        let check = |birth: &str, ethnicity: &str| {
+            form.validate_page(
+                0,
+                &answers(&[("ngay_sinh", birth), ("dan_toc", ethnicity)]),
+                TODAY,
+            )
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.message)
+            .collect::<Vec<_>>()
+        };
+        assert!(check("01/11/2026", "Ê Đê").is_empty());
+        assert!(
+            check("30/09/2026", "Kinh").is_empty(),
+            "60 days ago is still on time"
+        );
+        assert_eq!(
+            check("30/11/2026", "Kinh"),
+            ["Ngày sinh của trẻ (30/11/2026) không thể sau hôm nay (29/11/2026)"]
+        );
+        assert_eq!(
+            check("29/09/2026", "Kinh"),
+            [
+                "Ngày sinh của trẻ (29/09/2026) đã quá 60 ngày: chọn trường hợp đăng ký khai sinh quá hạn"
+            ]
+        );
+        assert_eq!(
+            check("01/11/2026", "Việt"),
+            ["Chọn dân tộc trong danh sách 54 dân tộc"]
+        );
+        // a late registration is for a birth more than 60 days ago
+        let late = DateRule {
+            past: true,
+            more_than_days_ago: Some(60),
+            otherwise: Some("chọn trường hợp đăng ký khai sinh đúng hạn".into()),
+            ..Default::default()
+        };
+        assert!(
+            check_date(
+                &late,
+                time::macros::date!(2026 - 01 - 01),
+                TODAY,
+                "ngày sinh"
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            check_date(&late, time::macros::date!(2026 - 11 - 01), TODAY, "ngày sinh"),
+            Err("Ngày sinh (01/11/2026) chưa quá 60 ngày: chọn trường hợp đăng ký khai sinh đúng hạn".into())
+        );
+    }
+
+    #[test]
+    fn pick_lists_are_in_vietnamese_order() {
+        assert_eq!(ETHNICITIES.len(), 54);
+        let sorted = in_vietnamese_order(&ETHNICITIES);
+        assert_eq!(&sorted[..4], ["Ba Na", "Bố Y", "Brâu", "Bru - Vân Kiều"]);
+        assert_eq!(sorted.last(), Some(&"Xtiêng"));
+        let provinces = in_vietnamese_order(&PROVINCES);
+        assert_eq!(
+            &provinces[..3],
+            ["Tỉnh An Giang", "Tỉnh Bắc Ninh", "Tỉnh Cà Mau"]
+        );
+        assert_eq!(provinces.last(), Some(&"Tỉnh Vĩnh Long"));
+    }
+
+    proptest! {
+        #[test]
+        fn a_birth_is_never_accepted_after_the_day_it_is_typed(days in -400i64..400) {
+            let rule = DateRule { past: true, ..Default::default() };
+            let d = TODAY + time::Duration::days(days);
+            prop_assert_eq!(check_date(&rule, d, TODAY, "ngày sinh").is_ok(), days <= 0);
+            let on_time = DateRule { past: true, max_days_ago: Some(60), ..Default::default() };
+            let late = DateRule { past: true, more_than_days_ago: Some(60), ..Default::default() };
+            // every past birth fits exactly one of the two cases
+            if days <= 0 {
+                prop_assert!(check_date(&on_time, d, TODAY, "x").is_ok() != check_date(&late, d, TODAY, "x").is_ok());
+            }
+        }
     }
 
     #[test]
@@ -776,8 +1028,8 @@ mod tests {
             let form = birth_form();
             let keys = ["ho_ten_tre", "ngay_sinh", "gioi_tinh", "co_cha", "ho_ten_cha", "so_ban_sao", "le_phi", "giay_to"];
             let raw: Answers = keys.iter().zip(values).map(|(k, v)| (k.to_string(), vec![v])).collect();
-            if let Ok(clean) = form.validate_page(0, &raw) {
-                prop_assert_eq!(form.validate_page(0, &clean), Ok(clean.clone()));
+            if let Ok(clean) = form.validate_page(0, &raw, TODAY) {
+                prop_assert_eq!(form.validate_page(0, &clean, TODAY), Ok(clean.clone()));
             }
         }
     }

@@ -320,6 +320,10 @@ pub struct FeeLine {
     /// Who is exempt and under which resolution, e.g. "Miễn lệ phí đăng ký khai sinh đúng hạn".
     #[serde(default)]
     pub exemption_note: Option<String>,
+    /// Charged per copy: the key of the e-form's number field that says how many copies are asked for (e.g.
+    /// `so_ban_sao` for extracts of a birth registration). No copies asked for, nothing charged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_copy_of: Option<String>,
 }
 
 impl FeeLine {
@@ -330,8 +334,47 @@ impl FeeLine {
                 FeeKind::Levy => "Miễn lệ phí".into(),
                 FeeKind::Fee => "Miễn phí".into(),
             }
+        } else if self.per_copy_of.is_some() {
+            format!("{}/bản", self.amount)
         } else {
             self.amount.to_string()
+        }
+    }
+
+    /// How many copies these answers ask for, when the line is charged per copy.
+    pub fn copies(&self, answers: &crate::form::Answers) -> Option<u32> {
+        self.per_copy_of
+            .as_deref()
+            .map(|key| crate::form::first(answers, key).parse().unwrap_or(0))
+    }
+
+    /// What this line costs for these answers, online or not: its amount, times the copies asked for when it is
+    /// charged per copy (`None` if it would overflow).
+    pub fn amount_for(&self, answers: &crate::form::Answers, online: bool) -> Option<Vnd> {
+        let unit = if online {
+            self.online_amount.unwrap_or(self.amount)
+        } else {
+            self.amount
+        };
+        match self.copies(answers) {
+            Some(n) => unit.checked_times(n),
+            None => Some(unit),
+        }
+    }
+
+    /// This line for these answers as the citizen reads it: "8.000 đ × 2 bản = 16.000 đ" when charged per copy.
+    pub fn amount_text_for(&self, answers: &crate::form::Answers, online: bool) -> String {
+        match (self.copies(answers), self.amount_for(answers, online)) {
+            (Some(0), _) => "Không yêu cầu bản sao".into(),
+            (Some(n), Some(total)) if self.amount > Vnd::ZERO => {
+                let unit = if online {
+                    self.online_amount.unwrap_or(self.amount)
+                } else {
+                    self.amount
+                };
+                format!("{unit} × {n} bản = {total}")
+            }
+            _ => self.amount_text(),
         }
     }
 }
@@ -398,14 +441,19 @@ impl ProcedureCase {
             .try_fold(Vnd::ZERO, |sum, line| sum.checked_add(line.amount))
     }
 
-    /// The fee lines paid with an online submission, at their online amounts, and their total (zero when there
-    /// are none; `None` if it would overflow).
-    pub fn due_at_submission(&self) -> Option<(Vnd, Vec<(&FeeLine, Vnd)>)> {
+    /// The fee lines paid with an online submission with these answers, at their online amounts (times the
+    /// copies asked for), and their total (zero when there are none; `None` if it would overflow).
+    pub fn due_at_submission(
+        &self,
+        answers: &crate::form::Answers,
+    ) -> Option<(Vnd, Vec<(&FeeLine, Vnd)>)> {
         let lines: Vec<(&FeeLine, Vnd)> = self
             .fees
             .iter()
             .filter(|l| l.due == FeeDue::AtSubmission)
-            .map(|l| (l, l.online_amount.unwrap_or(l.amount)))
+            .map(|l| l.amount_for(answers, true).map(|a| (l, a)))
+            .collect::<Option<Vec<_>>>()?
+            .into_iter()
             .filter(|(_, amount)| *amount > Vnd::ZERO)
             .collect();
         let total = lines
@@ -515,6 +563,24 @@ impl Procedure {
             if case.total_fees().is_none() {
                 return Err(here("tổng phí, lệ phí quá lớn"));
             }
+            // a fee per copy counts the copies from a number field of the case's e-form
+            for line in &case.fees {
+                if let Some(key) = &line.per_copy_of {
+                    let counts = case
+                        .form
+                        .as_ref()
+                        .and_then(|f| f.field(key))
+                        .is_some_and(|f| {
+                            matches!(f.kind, crate::form::FieldKind::Number { max: Some(_), .. })
+                        });
+                    if !counts {
+                        return Err(here(&format!(
+                            "khoản thu \u{201c}{}\u{201d} tính theo số bản của trường “{key}”, nhưng tờ khai không có trường số (có giới hạn) này",
+                            line.description
+                        )));
+                    }
+                }
+            }
             if let Some(form) = &case.form {
                 crate::form::FormDefinition::for_case(Some(form))
                     .check()
@@ -537,6 +603,42 @@ impl Procedure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fee_per_copy_is_multiplied_by_the_copies_asked_for() {
+        let line: FeeLine = serde_json::from_value(serde_json::json!({
+            "kind": "levy", "amount": 8000, "online_amount": 4000,
+            "description": "Cấp bản sao trích lục", "due": "at_submission", "per_copy_of": "so_ban_sao"
+        }))
+        .unwrap();
+        let mut answers = crate::form::Answers::new();
+        assert_eq!(line.amount_text(), "8.000 đ/bản");
+        assert_eq!(line.amount_for(&answers, false), Some(Vnd::ZERO));
+        assert_eq!(
+            line.amount_text_for(&answers, false),
+            "Không yêu cầu bản sao"
+        );
+        answers.insert("so_ban_sao".into(), vec!["3".into()]);
+        assert_eq!(
+            line.amount_for(&answers, false),
+            Some(Vnd::new(24_000).unwrap())
+        );
+        assert_eq!(
+            line.amount_text_for(&answers, true),
+            "4.000 đ × 3 bản = 12.000 đ"
+        );
+        let mut case: ProcedureCase = serde_json::from_value(serde_json::json!({
+            "key": "dung-han", "name": "Đúng hạn", "components": [], "time_limits": [],
+            "fees": [
+                {"kind": "levy", "amount": 0, "description": "Lệ phí đăng ký", "due": "at_submission"}
+            ]
+        }))
+        .unwrap();
+        case.fees.push(line);
+        let (total, lines) = case.due_at_submission(&answers).unwrap();
+        assert_eq!(total, Vnd::new(12_000).unwrap());
+        assert_eq!(lines.len(), 1, "a free line is not charged");
+    }
 
     #[test]
     fn a_component_made_by_the_e_form_says_so_and_others_store_as_before() {
@@ -562,6 +664,7 @@ mod tests {
             online_amount: None,
             due: FeeDue::AfterCheck,
             exemption_note: None,
+            per_copy_of: None,
         };
         assert_eq!(line(FeeKind::Levy, 0).amount_text(), "Miễn lệ phí");
         assert_eq!(line(FeeKind::Fee, 0).amount_text(), "Miễn phí");

@@ -690,6 +690,7 @@ fn national_procedure(
                     online_amount: None,
                     due: Default::default(),
                     exemption_note: None,
+                    per_copy_of: None,
                 };
                 if !fees.contains(&line) {
                     fees.push(line);

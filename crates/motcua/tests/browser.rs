@@ -80,6 +80,8 @@ struct Browser {
     name: String,
     /// Pages checked so far (numbers the screenshots in order).
     checked: std::sync::atomic::AtomicUsize,
+    /// A phone's screen: every page checked is also checked at 360 px for sideways scrolling.
+    phone: bool,
 }
 
 /// A phone's screen (CSS pixels), for the journeys run again as on a phone.
@@ -137,6 +139,7 @@ where
         dir: dir.path().to_path_buf(),
         name: name.to_string(),
         checked: std::sync::atomic::AtomicUsize::new(0),
+        phone: size.is_some(),
     };
     let outcome = tokio::time::timeout(limit, tokio::spawn(journey(b))).await;
     if !matches!(outcome, Ok(Ok(()))) {
@@ -188,6 +191,44 @@ impl Browser {
             violations.is_empty(),
             "accessibility violations on {page}: {violations:#?}"
         );
+        // on a phone, the narrowest one too: no sideways scrolling at 360 px
+        if self.phone {
+            self.client.set_window_size(360, PHONE.1).await.unwrap();
+            fits(self, page).await;
+            self.client.set_window_size(PHONE.0, PHONE.1).await.unwrap();
+        }
+    }
+
+    /// Fetch `href` in the browser's session (as "In phiếu" would open it): a PDF, whose text is returned when
+    /// Poppler's pdftotext is installed (laid out as printed).
+    async fn pdf_text(&self, href: &str) -> Option<String> {
+        let answer = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 fetch(arguments[0]).then(async r => done([r.status, r.headers.get('content-type'),
+                    Array.from(new Uint8Array(await r.arrayBuffer()))]))
+                    .catch(e => done([0, String(e), []]));",
+                vec![serde_json::json!(href)],
+            )
+            .await
+            .unwrap();
+        assert_eq!(answer[0], 200, "{href}: {}", answer[1]);
+        assert_eq!(answer[1], "application/pdf", "{href}");
+        let bytes: Vec<u8> = serde_json::from_value(answer[2].clone()).unwrap();
+        assert!(bytes.starts_with(b"%PDF-"), "{href}");
+        let path = self.dir.join("slip.pdf");
+        std::fs::write(&path, &bytes).unwrap();
+        let out = std::process::Command::new("pdftotext")
+            .args(["-layout", path.to_str().unwrap(), "-"])
+            .output();
+        match out {
+            Ok(out) => Some(String::from_utf8_lossy(&out.stdout).into_owned()),
+            Err(_) if std::env::var("MOTCUA_TEST_REQUIRE_PDFTOTEXT").is_ok() => {
+                panic!("pdftotext (Debian poppler-utils) is required here")
+            }
+            Err(_) => None,
+        }
     }
 
     /// Wait until the browser is on `path` (navigation after a click or a form submit).
@@ -442,7 +483,8 @@ async fn apply_journey(b: Browser) {
         .await
         .unwrap();
     client.type_into("ho_ten_tre", "Lê Minh Khang").await;
-    client.type_into("ngay_sinh", "01/11/2026").await;
+    let born = days_ago(28);
+    client.type_into("ngay_sinh", &born).await;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let status = client
@@ -468,9 +510,9 @@ async fn apply_journey(b: Browser) {
         .await
         .unwrap();
     assert_eq!(client.value_of("ho_ten_tre").await, "Lê Minh Khang");
-    assert_eq!(client.value_of("ngay_sinh").await, "01/11/2026");
+    assert_eq!(client.value_of("ngay_sinh").await, born);
     client.click("label[for=gioi_tinh]").await;
-    client.type_into("dan_toc", "Kinh").await;
+    choose_ethnicity(client).await;
     client
         .find(Locator::Css("#noi_sinh-tinh option:nth-child(2)"))
         .await
@@ -628,6 +670,26 @@ async fn apply_journey(b: Browser) {
         "{banner}"
     );
     client.accessible("accepted, with its slip").await;
+    // "In phiếu 01" opens the receipt and appointment slip, as the circular prints it
+    let slip = client
+        .find(Locator::Css(".notice[role=status] a[href$='/phieu/01']"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    if let Some(text) = client.pdf_text(&slip).await {
+        for field in [
+            "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
+            "Lê Thị Hồng",
+            "Thời gian trả kết quả:",
+            "Giấy chứng sinh",
+            "NGƯỜI TIẾP NHẬN HỒ SƠ",
+        ] {
+            assert!(text.contains(field), "{field} missing from slip 01: {text}");
+        }
+    }
     client.logout().await;
     // the specialist starts processing (and so holds the first step), enters the result, forwards it to the
     // head of unit, who forwards it to the leader, who approves; the desk hands the result over
@@ -1423,4 +1485,262 @@ async fn new_citizen_journey(b: Browser) {
         .await
         .unwrap();
     client.accessible("back at the application").await;
+    // and on to submission
+    let code = apply_for_a_birth_registration(&b).await;
+    assert!(code.starts_with("000.31.00.H56-"), "{code}");
+    client.accessible("submitted").await;
+}
+
+/// From a procedure's start page, fill in the demo birth registration (the applicant's address, the child, the
+/// mother), attach the one paper asked for, confirm and submit: the new dossier's code.
+async fn apply_for_a_birth_registration(b: &Browser) -> String {
+    b.wait()
+        .for_element(Locator::Css("main form button"))
+        .await
+        .unwrap();
+    b.submit("main form button[type=submit]").await;
+    b.wait()
+        .for_element(Locator::Id("nguoi_nop_ho_ten"))
+        .await
+        .unwrap();
+    b.click("label[for=nop_thay-2]").await;
+    b.find(Locator::Css(
+        "#nguoi_nop_dia_chi-tinh option[value='Tỉnh Đắk Lắk']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    b.type_into("nguoi_nop_dia_chi-xa", "Phường Tân Lập").await;
+    b.submit("button[value=tiep]").await;
+    b.wait()
+        .for_element(Locator::Id("ho_ten_tre"))
+        .await
+        .unwrap();
+    b.type_into("ho_ten_tre", "Đặng Minh Châu").await;
+    b.type_into("ngay_sinh", &days_ago(10)).await;
+    b.click("label[for=gioi_tinh]").await;
+    choose_ethnicity(b).await;
+    b.find(Locator::Css("#noi_sinh-tinh option[value='Tỉnh Đắk Lắk']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.type_into("noi_sinh-xa", "Phường Tân Lập").await;
+    b.submit("button[value=tiep]").await;
+    b.wait()
+        .for_element(Locator::Id("ho_ten_me"))
+        .await
+        .unwrap();
+    b.type_into("ho_ten_me", "Trần Thị Mai").await;
+    b.type_into("so_dinh_danh_me", "001199012377").await;
+    b.click("label[for=co_thong_tin_cha-2]").await;
+    b.submit("button[value=tiep]").await;
+    b.wait().for_element(Locator::Id("tep-1")).await.unwrap();
+    let pdf = b.file(
+        "giay-chung-sinh.pdf",
+        b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n",
+    );
+    b.find(Locator::Id("tep-1"))
+        .await
+        .unwrap()
+        .send_keys(pdf.to_str().unwrap())
+        .await
+        .unwrap();
+    b.submit("form.upload:has(#tep-1) button").await;
+    b.wait()
+        .for_element(Locator::Css("#thanh-phan-1 ~ ul.files a"))
+        .await
+        .unwrap();
+    b.click("a.button[href$='/kiem-tra']").await;
+    b.wait().for_element(Locator::Id("cam_doan")).await.unwrap();
+    b.click("label[for=cam_doan]").await;
+    b.submit("button[data-once]").await;
+    b.wait()
+        .for_element(Locator::Css(".panel .code"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The date `n` days before today in Vietnam, as typed (a birth registered on time is within 60 days).
+fn days_ago(n: i64) -> String {
+    motcua_domain::vntime::format_date(
+        motcua_domain::vntime::vn_date(time::OffsetDateTime::now_utc()) - time::Duration::days(n),
+    )
+}
+
+/// The child's ethnicity, from the list.
+async fn choose_ethnicity(b: &Browser) {
+    b.find(Locator::Id("dan_toc"))
+        .await
+        .unwrap()
+        .select_by_label("Kinh")
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_withdraws_a_dossier_after_confirming() {
+    in_browser("withdrawal", Duration::from_secs(120), withdrawal_journey).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_withdraws_a_dossier_after_confirming_on_a_phone() {
+    on_a_phone("withdrawal", Duration::from_secs(120), withdrawal_journey).await;
+}
+
+/// A citizen applies, then withdraws the dossier: "Rút hồ sơ" asks first, on its own page, with a reason; "Không"
+/// keeps the dossier; a reason is required; "Có, rút hồ sơ" withdraws it and says so.
+async fn withdrawal_journey(b: Browser) {
+    let url = b.url.clone();
+    b.login_as("congdan@example.vn", "MotCua-2026").await;
+    b.goto(&format!("{url}/thu-tuc/1.001193")).await.unwrap();
+    b.click("a.button[href^='/nop-ho-so/1.001193/']").await;
+    let code = apply_for_a_birth_registration(&b).await;
+    b.goto(&format!("{url}/ho-so/{code}")).await.unwrap();
+    b.accessible("a dossier that can be withdrawn").await;
+    b.click(&format!("a[href='/ho-so/{code}/rut']")).await;
+    b.wait_for_path(&format!("/ho-so/{code}/rut")).await;
+    b.accessible("withdrawal: asked first").await;
+    // "Không" keeps it
+    b.click("a.button.secondary").await;
+    b.wait_for_path(&format!("/ho-so/{code}")).await;
+    b.click(&format!("a[href='/ho-so/{code}/rut']")).await;
+    b.wait_for_path(&format!("/ho-so/{code}/rut")).await;
+    // no reason: asked for one, focus on the summary
+    b.submit("#xac_nhan").await;
+    let summary = b
+        .wait()
+        .for_element(Locator::Css(".error-summary"))
+        .await
+        .unwrap();
+    assert!(
+        summary.text().await.unwrap().contains("lý do"),
+        "{}",
+        summary.text().await.unwrap()
+    );
+    assert!(b.title().await.unwrap().starts_with("Lỗi:"));
+    b.accessible("withdrawal: a reason is needed").await;
+    b.type_into("ly_do", "Nộp nhầm thủ tục, sẽ nộp lại").await;
+    b.submit("#xac_nhan").await;
+    b.wait_for_path(&format!("/ho-so/{code}")).await;
+    let page = b
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Đã rút hồ sơ") || page.contains("rút"),
+        "{page}"
+    );
+    assert!(
+        b.find(Locator::Css(&format!("a[href='/ho-so/{code}/rut']")))
+            .await
+            .is_err(),
+        "nothing left to withdraw"
+    );
+    b.accessible("withdrawn").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_officer_receives_a_walk_in_with_its_checklist_on_slip_01() {
+    in_browser("counter-intake", Duration::from_secs(120), counter_journey).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_officer_receives_a_walk_in_with_its_checklist_on_slip_01_on_a_phone() {
+    on_a_phone("counter-intake", Duration::from_secs(120), counter_journey).await;
+}
+
+/// At the counter: the officer picks the procedure, sees its checklist, forgets the required paper (refused, what
+/// was typed kept), ticks it with its counts, receives the dossier and prints slip 01 with the papers in its table.
+async fn counter_journey(b: Browser) {
+    let url = b.url.clone();
+    b.login_as("motcua@minhhoa.example.vn", "MotCua-2026").await;
+    b.goto(&format!("{url}/can-bo/tiep-nhan/truc-tiep"))
+        .await
+        .unwrap();
+    b.accessible("counter intake").await;
+    b.find(Locator::Css("#thu_tuc option[value*='|1.001193|']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.type_into("ho_ten", "Võ Thị Lan").await;
+    b.type_into("dien_thoai", "0905123456").await;
+    b.submit("#chon-thu-tuc").await;
+    b.wait().for_element(Locator::Id("tp_0")).await.unwrap();
+    assert_eq!(b.value_of("ho_ten").await, "Võ Thị Lan");
+    b.accessible("counter intake: the checklist").await;
+    // nothing ticked: the required papers are named, nothing received
+    b.submit("button[data-once]").await;
+    let summary = b
+        .wait()
+        .for_element(Locator::Css(".error-summary"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(summary.contains("thành phần bắt buộc"), "{summary}");
+    assert_eq!(b.value_of("dien_thoai").await, "0905123456");
+    b.accessible("counter intake: a paper missing").await;
+    // tick every paper; two copies of the first
+    let ticks = b
+        .find_all(Locator::Css(".checklist-table input[type=checkbox]"))
+        .await
+        .unwrap();
+    for tick in &ticks {
+        let id = tick.attr("id").await.unwrap().unwrap();
+        b.click(&format!("label[for={id}]")).await;
+    }
+    b.type_into("tp_0_sao", "2").await;
+    b.submit("button[data-once]").await;
+    b.wait()
+        .for_element(Locator::Css("a[href$='/phieu/01']"))
+        .await
+        .unwrap();
+    let path = b.current_url().await.unwrap().path().to_string();
+    assert!(path.starts_with("/can-bo/ho-so/"), "{path}");
+    let code = path.trim_start_matches("/can-bo/ho-so/").to_string();
+    let received = b
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(received.contains("Giấy tờ nhận tại quầy"), "{received}");
+    b.accessible("received at the counter").await;
+    if let Some(text) = b.pdf_text(&format!("/can-bo/ho-so/{code}/phieu/01")).await {
+        assert!(text.contains("Mẫu số 01 (phiên bản 2)"), "{text}");
+        assert!(text.contains("Võ Thị Lan"), "{text}");
+        assert!(text.contains("0905123456"), "{text}");
+        assert!(text.contains("Trực tiếp"), "{text}");
+        // one row per paper received, never an empty table
+        assert!(!text.contains("Không có giấy tờ kèm theo"), "{text}");
+        let rows = text
+            .lines()
+            .filter(|l| {
+                l.trim_start().starts_with(|c: char| c.is_ascii_digit()) && l.contains("01")
+            })
+            .count();
+        assert!(
+            rows >= ticks.len(),
+            "{rows} rows for {} papers: {text}",
+            ticks.len()
+        );
+        assert!(
+            text.contains("NGƯỜI NỘP HỒ SƠ") && text.contains("NGƯỜI TIẾP NHẬN HỒ SƠ"),
+            "{text}"
+        );
+    }
 }

@@ -78,6 +78,7 @@ async fn catalogue() -> TestApp {
         online_amount: None,
         due: Default::default(),
         exemption_note: Some("Miễn cho hộ nghèo".into()),
+        per_copy_of: None,
     });
     save(&t, &permit).await;
     level(&t, "1.001193", fixtures::AGENCY, OnlineServiceLevel::Level4).await;

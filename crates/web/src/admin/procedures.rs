@@ -143,6 +143,8 @@ pub(crate) struct FeeRow {
     online: String,
     due: String,
     exemption: String,
+    /// The e-form's number field that counts the copies, when the line is charged per copy.
+    per_copy: String,
 }
 
 pub(crate) struct CaseForm {
@@ -270,6 +272,7 @@ fn typed_of(p: &Procedure) -> Typed {
                             .unwrap_or_default(),
                         due: key(f.due),
                         exemption: f.exemption_note.clone().unwrap_or_default(),
+                        per_copy: f.per_copy_of.clone().unwrap_or_default(),
                     })
                     .chain((0..BLANK_FEES).map(|_| FeeRow {
                         kind: key(FeeKind::Levy),
@@ -544,6 +547,7 @@ fn read(current: &Procedure, fields: &Fields) -> (Result<Procedure, Vec<(String,
                     online: text(fields, &fid("truc_tuyen")),
                     due: text(fields, &fid("khi")),
                     exemption: text(fields, &fid("mien")),
+                    per_copy: text(fields, &fid("theo_ban")),
                 }
             })
             .collect();
@@ -589,6 +593,7 @@ fn read(current: &Procedure, fields: &Fields) -> (Result<Procedure, Vec<(String,
                     online_amount: online,
                     due: from_key(&row.due).unwrap_or_default(),
                     exemption_note: Some(row.exemption.clone()).filter(|e| !e.is_empty()),
+                    per_copy_of: Some(row.per_copy.clone()).filter(|k| !k.is_empty()),
                 });
             }
         }

@@ -321,7 +321,7 @@ pub(crate) fn page_progress(form: &FormDefinition, page: usize, answers: &Answer
                 .keys()
                 .any(|k| k.starts_with(&format!("{}.", f.key)))
     });
-    if form.validate_page(page, answers).is_ok() && (touched || page > 0) {
+    if form.validate_page(page, answers, today()).is_ok() && (touched || page > 0) {
         Progress::Done
     } else if touched {
         Progress::Started
@@ -443,6 +443,11 @@ pub(crate) struct FieldView {
     address_error_part: String,
 }
 
+/// Vietnam's date now: the day the answers are checked against (a birth cannot be after it).
+pub(crate) fn today() -> time::Date {
+    vntime::vn_date(time::OffsetDateTime::now_utc())
+}
+
 pub(crate) fn field_view(
     form: &FormDefinition,
     f: &FormField,
@@ -458,7 +463,14 @@ pub(crate) fn field_view(
         FieldKind::Text => ("text", vec![]),
         FieldKind::LongText => ("long_text", vec![]),
         FieldKind::Number { .. } => ("number", vec![]),
-        FieldKind::Date => ("date", vec![]),
+        FieldKind::Date { .. } => ("date", vec![]),
+        FieldKind::Ethnicity => (
+            "select",
+            form::in_vietnamese_order(&form::ETHNICITIES)
+                .into_iter()
+                .map(|e| (e.to_string(), e == value))
+                .collect(),
+        ),
         FieldKind::Choice { options } => (
             "choice",
             options.iter().map(|o| (o.clone(), *o == value)).collect(),
@@ -482,12 +494,12 @@ pub(crate) fn field_view(
         FieldKind::Email => ("email", vec![]),
         FieldKind::Address => (
             "address",
-            form::PROVINCES
-                .iter()
+            form::in_vietnamese_order(&form::PROVINCES)
+                .into_iter()
                 .map(|p| {
                     (
                         p.to_string(),
-                        form::first(answers, &format!("{}.tinh", f.key)) == *p,
+                        form::first(answers, &format!("{}.tinh", f.key)) == p,
                     )
                 })
                 .collect(),
@@ -569,9 +581,17 @@ fn render_page(
         page_number: index + 1,
         page_count: l.form.pages.len(),
         title: page.title.clone(),
+        // a question that depends on an answer of another page is shown only when it applies (without
+        // JavaScript too); one that depends on this page is hidden by the script and ignored when it does not
         fields: page
             .fields
             .iter()
+            .filter(|f| match &f.visible_if {
+                Some(c) if !page.fields.iter().any(|g| g.key == c.field) => {
+                    l.form.is_visible(f, &l.draft.answers)
+                }
+                _ => true,
+            })
             .map(|f| field_view(&l.form, f, &l.draft.answers, errors))
             .collect(),
         errors: errors
@@ -648,7 +668,7 @@ pub(crate) async fn save_page(
     if action == "luu" {
         return Ok(Redirect::to(&format!("{base}?da_luu=1")).into_response());
     }
-    match l.form.validate_page(index, &l.draft.answers) {
+    match l.form.validate_page(index, &l.draft.answers, today()) {
         Err(errors) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             render_page(layout, &l, index, &errors),

@@ -48,7 +48,7 @@ pub(crate) struct CheckPage {
 pub(crate) fn as_shown(form: &FormDefinition, raw: &Answers) -> Answers {
     let mut shown = raw.clone();
     for (i, page) in form.pages.iter().enumerate() {
-        if let Ok(clean) = form.validate_page(i, raw) {
+        if let Ok(clean) = form.validate_page(i, raw, crate::apply::today()) {
             for f in &page.fields {
                 shown.retain(|k, _| k != &f.key && !k.starts_with(&format!("{}.", f.key)));
             }
@@ -101,10 +101,15 @@ pub(crate) async fn render_check(
             .case
             .fees
             .iter()
-            .map(|f| (f.description.to_string(), f.amount_text()))
+            .map(|f| {
+                (
+                    f.description.to_string(),
+                    f.amount_text_for(&l.draft.answers, true),
+                )
+            })
             .collect(),
         pay_now: level_4(state, &l.draft)
-            .then(|| l.case.due_at_submission())
+            .then(|| l.case.due_at_submission(&l.draft.answers))
             .flatten()
             .filter(|(total, _)| *total > motcua_domain::Vnd::ZERO)
             .map(|(total, _)| total.to_string()),
@@ -171,7 +176,7 @@ pub(crate) async fn submit(
     let l = loaded!(state, viewer, id, path);
     let base = draft_path(l.draft.id);
     let mut errors: Vec<(String, String)> = Vec::new();
-    let answers = match l.form.validate(&l.draft.answers) {
+    let answers = match l.form.validate(&l.draft.answers, crate::apply::today()) {
         Ok(a) => Some(a),
         Err(list) => {
             for (page, e) in list {
@@ -330,7 +335,7 @@ fn fee_at_submission(
     if level != Some(motcua_domain::OnlineServiceLevel::Level4) {
         return None;
     }
-    let (total, lines) = case.due_at_submission()?;
+    let (total, lines) = case.due_at_submission(&draft.answers)?;
     (total > motcua_domain::Vnd::ZERO).then(|| motcua_domain::payment::Charge {
         id: uuid::Uuid::now_v7(),
         dossier,

@@ -696,7 +696,7 @@ pub(crate) async fn detail(
                     })
                     .collect(),
                 pays_at_submission: case
-                    .due_at_submission()
+                    .due_at_submission(&Default::default())
                     .is_some_and(|(total, _)| total > motcua_domain::Vnd::ZERO),
                 fees: case
                     .fees
