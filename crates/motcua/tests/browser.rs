@@ -307,7 +307,18 @@ impl Browser {
         self.wait_for_path(landing).await;
     }
 
+    /// On a phone the navigation is folded into "Menu": open it (nothing to do on a wider screen).
+    async fn open_menu(&self) {
+        let toggle = self.client.find(Locator::Id("mo-menu")).await.unwrap();
+        if toggle.is_displayed().await.unwrap()
+            && toggle.attr("aria-expanded").await.unwrap().as_deref() == Some("false")
+        {
+            toggle.click().await.unwrap();
+        }
+    }
+
     async fn logout(&self) {
+        self.open_menu().await;
         self.submit("form[action='/dang-xuat'] button").await;
         self.wait_for_path("/dang-nhap").await;
     }
@@ -360,6 +371,7 @@ async fn journey(b: Browser) {
     client.goto(&format!("{url}/dang-nhap")).await.unwrap();
     client.accessible("login").await;
     client.login_as("congdan@example.vn", "MotCua-2026").await;
+    client.open_menu().await;
     let user = client
         .wait()
         .for_element(Locator::Css(".nav .user a"))
@@ -610,6 +622,7 @@ async fn apply_journey(b: Browser) {
     client.accessible("confirmation").await;
     client.goto(&format!("{url}/ho-so-cua-toi")).await.unwrap();
     client.accessible("my dossiers").await;
+    client.open_menu().await;
     client.click("form[action='/dang-xuat'] button").await;
     client.wait_for_path("/dang-nhap").await;
 
@@ -1188,6 +1201,23 @@ async fn fits(b: &Browser, page: &str) {
 async fn phone_journey(b: Browser) {
     let (client, url) = (&b, b.url.as_str());
     client.set_window_size(360, 800).await.unwrap();
+    // the navigation folds into "Menu", which opens it
+    client.goto(&format!("{url}/")).await.unwrap();
+    let nav = client.find(Locator::Id("dieu-huong")).await.unwrap();
+    assert!(!nav.is_displayed().await.unwrap(), "folded on a phone");
+    client.open_menu().await;
+    assert!(nav.is_displayed().await.unwrap(), "opened by Menu");
+    assert_eq!(
+        client
+            .find(Locator::Id("mo-menu"))
+            .await
+            .unwrap()
+            .attr("aria-expanded")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("true")
+    );
     for path in [
         "/",
         "/thu-tuc",
@@ -1504,14 +1534,12 @@ async fn apply_for_a_birth_registration(b: &Browser) -> String {
         .await
         .unwrap();
     b.click("label[for=nop_thay-2]").await;
-    b.find(Locator::Css(
-        "#nguoi_nop_dia_chi-tinh option[value='Tỉnh Đắk Lắk']",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    b.find(Locator::Id("nguoi_nop_dia_chi-tinh"))
+        .await
+        .unwrap()
+        .select_by_label("Tỉnh Đắk Lắk")
+        .await
+        .unwrap();
     b.type_into("nguoi_nop_dia_chi-xa", "Phường Tân Lập").await;
     b.submit("button[value=tiep]").await;
     b.wait()
@@ -1522,10 +1550,10 @@ async fn apply_for_a_birth_registration(b: &Browser) -> String {
     b.type_into("ngay_sinh", &days_ago(10)).await;
     b.click("label[for=gioi_tinh]").await;
     choose_ethnicity(b).await;
-    b.find(Locator::Css("#noi_sinh-tinh option[value='Tỉnh Đắk Lắk']"))
+    b.find(Locator::Id("noi_sinh-tinh"))
         .await
         .unwrap()
-        .click()
+        .select_by_label("Tỉnh Đắk Lắk")
         .await
         .unwrap();
     b.type_into("noi_sinh-xa", "Phường Tân Lập").await;

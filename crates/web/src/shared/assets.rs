@@ -34,6 +34,11 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("../../static/errors.js"),
     },
     Asset {
+        name: "menu.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../static/menu.js"),
+    },
+    Asset {
         name: "search.js",
         content_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../../static/search.js"),
