@@ -249,6 +249,45 @@ async fn a_new_citizen_verifies_their_email_once() {
         .unwrap();
     assert!(account.email_verified_at.is_some());
     assert_eq!(app.get(&link).await.status, StatusCode::GONE);
+    // nowhere in particular to go on to: the account page
+    assert!(verified.body.contains("href=\"/tai-khoan\""));
+}
+
+#[tokio::test]
+async fn the_verification_link_carries_the_citizen_on_to_where_they_were_going() {
+    let app = TestApp::new(motcua_testkit::sqlite_store().await).await;
+    let going = "/nop-ho-so/1.001193/mac-dinh/000.00.06.H56";
+    let form = [
+        ("ho_ten", "Trần Thị Mai"),
+        ("so_dinh_danh", "001199012345"),
+        ("ngay_sinh", "17/05/1990"),
+        ("dien_thoai", "0987654321"),
+        ("email", "mai@example.vn"),
+        ("mat_khau", NEW),
+        ("nhap_lai_mat_khau", NEW),
+        ("dong_y", "co"),
+        ("tiep", going),
+    ]
+    .iter()
+    .map(|(k, v)| format!("{k}={}", enc(v)))
+    .collect::<Vec<_>>()
+    .join("&");
+    assert_eq!(
+        app.post_form("/dang-ky", &form, None).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let mails = app.sent_mail().await;
+    let link = link_in(&mails[0].body, "/xac-thuc-email");
+    assert!(link.contains("&tiep=%2Fnop-ho-so%2F1.001193"), "{link}");
+    let verified = app.get(&link).await;
+    assert_eq!(verified.status, StatusCode::OK);
+    assert!(
+        verified
+            .body
+            .contains(&format!("href=\"{going}\">Tiếp tục nộp hồ sơ")),
+        "{}",
+        verified.body
+    );
 }
 
 #[tokio::test]

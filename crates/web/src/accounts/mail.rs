@@ -50,10 +50,12 @@ pub(crate) async fn one_time_link(
     ))
 }
 
-/// Send the e-mail verification link for a new account.
+/// Send the e-mail verification link for a new account; the link carries where the citizen was going (`next`,
+/// `/` for nowhere in particular), and the page it opens offers to go on there.
 pub(crate) async fn send_verification(
     state: &AppState,
     account: &motcua_domain::Account,
+    next: &str,
 ) -> Result<(), AppError> {
     let Some(email) = &account.email else {
         return Ok(());
@@ -66,6 +68,14 @@ pub(crate) async fn send_verification(
         "/xac-thuc-email",
     )
     .await?;
+    let link = if next == "/" {
+        link
+    } else {
+        let tiep = form_urlencoded::Serializer::new(String::new())
+            .append_pair("tiep", next)
+            .finish();
+        format!("{link}&{tiep}")
+    };
     let message = Message {
         to: email.as_str().to_string(),
         subject: format!("{}: xác thực địa chỉ thư điện tử", state.site.name),

@@ -182,6 +182,9 @@ async fn send_reset_link(
 pub(crate) struct TokenQuery {
     #[serde(default)]
     ma: String,
+    /// Where the citizen was going when they registered (the e-mail verification link carries it).
+    #[serde(default)]
+    tiep: String,
 }
 
 fn well_formed(token: &str) -> bool {
@@ -297,7 +300,9 @@ pub(crate) async fn verify_email(
     layout: Layout,
     q: Result<Query<TokenQuery>, InputRejection>,
 ) -> Result<Response, AppError> {
-    let token = q.map(|Query(q)| q.ma).unwrap_or_default();
+    let (token, next) = q
+        .map(|Query(q)| (q.ma, crate::accounts::login::safe_next(&q.tiep)))
+        .unwrap_or_default();
     let now = OffsetDateTime::now_utc();
     let account = if well_formed(&token) {
         state
@@ -326,11 +331,19 @@ pub(crate) async fn verify_email(
         .accounts
         .mark_email_verified(account, now)
         .await?;
+    // on to where the citizen was going when they registered (the login wall asks them in first if need be)
+    let link = match next.as_str() {
+        "" | "/" => ("/tai-khoan".into(), "Về trang tài khoản".into()),
+        going if going.starts_with("/nop-ho-so/") => {
+            (going.to_string(), "Tiếp tục nộp hồ sơ".into())
+        }
+        going => (going.to_string(), "Tiếp tục".into()),
+    };
     Ok(MessagePage {
         layout,
         title: "Đã xác thực địa chỉ thư điện tử".into(),
         message: "Cảm ơn bạn. Thông báo về hồ sơ sẽ được gửi tới địa chỉ này.".into(),
-        link: ("/tai-khoan".into(), "Về trang tài khoản".into()),
+        link,
     }
     .into_response())
 }

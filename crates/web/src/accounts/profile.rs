@@ -290,7 +290,7 @@ pub(crate) async fn update_contact(
         && email != account.email
         && let Some(updated) = state.store.accounts.get(account.id).await?
     {
-        crate::accounts::mail::send_verification(&state, &updated).await?;
+        crate::accounts::mail::send_verification(&state, &updated, "/").await?;
     }
     Ok(Redirect::to("/tai-khoan/lien-he?da_luu=1").into_response())
 }

@@ -266,9 +266,11 @@ pub(crate) async fn submit(
                 )
                 .await;
                 let task_state = state.clone();
+                let going = next.clone();
                 state.background.spawn(async move {
                     if let Err(e) =
-                        crate::accounts::mail::send_verification(&task_state, &account).await
+                        crate::accounts::mail::send_verification(&task_state, &account, &going)
+                            .await
                     {
                         tracing::error!(error = %e, "verification e-mail not queued");
                     }
