@@ -11,7 +11,7 @@ use motcua_domain::{
     vntime,
 };
 use motcua_store::{
-    OutboxRepo, StoreError, StoreResult, SubmissionRepo,
+    OutboxRepo, SentEmail, StoreError, StoreResult, SubmissionRepo,
     decode::{self, DraftRow, UploadRow},
 };
 
@@ -81,7 +81,7 @@ async fn draft_in(conn: Conn<'_>, id: DraftId, lock: bool) -> StoreResult<Option
 }
 
 /// Queue e-mails about dossier `code` in the caller's transaction.
-async fn queue_emails(
+pub(crate) async fn queue_emails(
     conn: Conn<'_>,
     emails: &[OutgoingEmail],
     code: &DossierCode,
@@ -89,18 +89,46 @@ async fn queue_emails(
 ) -> StoreResult<()> {
     on_conn!(conn, |c, d| {
         for email in emails {
-            sqlx::query(
-                "INSERT INTO outbox (id, kind, payload, run_at, created_at) VALUES ($1, 'email', $2, $3, $3)",
+            queue_email(
+                (&mut *c).into(),
+                &email.to,
+                &decode::email_payload(email, code),
+                at,
+                None,
             )
-            .bind(Id(Uuid::now_v7()))
-            .bind(Json::parse(&decode::email_payload(email, code))?)
-            .bind(At(at))
-            .execute(&mut *c)
-            .await
-            .map_err(map_err)?;
+            .await?;
         }
     });
     Ok(())
+}
+
+/// One e-mail into the outbox in the caller's transaction, with its recipient (the address in lower case: the
+/// citizen's list of what the portal told them). With a `dedupe` key, only if no job ever had that key; true if
+/// queued now.
+pub(crate) async fn queue_email(
+    conn: Conn<'_>,
+    to: &str,
+    payload: &str,
+    at: OffsetDateTime,
+    dedupe: Option<&str>,
+) -> StoreResult<bool> {
+    let recipient = to.trim().to_lowercase();
+    Ok(on_conn!(conn, |c, d| {
+        sqlx::query(
+            "INSERT INTO outbox (id, kind, payload, run_at, created_at, dedupe_key, recipient) \
+             VALUES ($1, 'email', $2, $3, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(Id(Uuid::now_v7()))
+        .bind(Json::parse(payload)?)
+        .bind(At(at))
+        .bind(dedupe)
+        .bind(&recipient)
+        .execute(&mut *c)
+        .await
+        .map_err(map_err)?
+        .rows_affected()
+            == 1
+    }))
 }
 
 fn already_submitted() -> StoreError {
@@ -719,21 +747,10 @@ impl OutboxRepo for SqlStore {
         at: OffsetDateTime,
     ) -> StoreResult<bool> {
         let payload =
-            serde_json::json!({"to": email.to, "subject": email.subject, "body": email.body});
+            serde_json::json!({"to": email.to, "subject": email.subject, "body": email.body})
+                .to_string();
         write!(self, |tx, d| {
-            sqlx::query(
-                "INSERT INTO outbox (id, kind, payload, run_at, created_at, dedupe_key) \
-                 VALUES ($1, 'email', $2, $3, $3, $4) ON CONFLICT DO NOTHING",
-            )
-            .bind(Id(Uuid::now_v7()))
-            .bind(Json(payload))
-            .bind(At(at))
-            .bind(key)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?
-            .rows_affected()
-                == 1
+            queue_email((&mut *tx).into(), &email.to, &payload, at, Some(key)).await?
         })
     }
 
@@ -744,6 +761,39 @@ impl OutboxRepo for SqlStore {
                 .await
                 .map_err(map_err)?;
             Ok(u64::try_from(n).unwrap_or(0))
+        })
+    }
+
+    async fn emails_to(&self, address: &str, limit: u32) -> StoreResult<Vec<SentEmail>> {
+        let recipient = address.trim().to_lowercase();
+        read!(self, |pool, d| {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT payload, created_at, done_at, given_up FROM outbox \
+                 WHERE kind = 'email' AND recipient = $1 ORDER BY created_at DESC LIMIT {limit}"
+            )))
+            .bind(&recipient)
+            .fetch_all(pool)
+            .await
+            .map_err(map_err)?;
+            rows.iter()
+                .map(|r| {
+                    let payload = r.json("payload")?;
+                    let field = |k: &str| {
+                        payload
+                            .get(k)
+                            .and_then(|v| v.as_str())
+                            .unwrap_or_default()
+                            .to_string()
+                    };
+                    Ok(SentEmail {
+                        subject: field("subject"),
+                        body: field("body"),
+                        queued_at: r.at("created_at")?,
+                        sent_at: r.opt_at("done_at")?,
+                        given_up: r.boolean("given_up")?,
+                    })
+                })
+                .collect()
         })
     }
 }

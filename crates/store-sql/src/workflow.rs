@@ -2,7 +2,6 @@
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use motcua_domain::{
     AccountId, AgencyCode, CaseKey, DossierId, ProcedureCode, Transition,
@@ -15,7 +14,7 @@ use motcua_store::{
 
 use crate::{
     Conn, SqlStore,
-    dialect::{At, Id, Json},
+    dialect::{At, Id},
     dossiers::{DOSSIER_COLUMNS, dossier_in, dossier_row, transition_in},
     int, map_err, marks, on_conn, read,
     rows::Columns,
@@ -425,17 +424,7 @@ pub(crate) async fn apply_step_change(
                 .await?
                 .ok_or(StoreError::NotFound)?
                 .code;
-            for email in &change.emails {
-                sqlx::query(
-                    "INSERT INTO outbox (id, kind, payload, run_at, created_at) VALUES ($1, 'email', $2, $3, $3)",
-                )
-                .bind(Id(Uuid::now_v7()))
-                .bind(Json::parse(&decode::email_payload(email, &code))?)
-                .bind(At(at))
-                .execute(&mut *c)
-                .await
-                .map_err(map_err)?;
-            }
+            crate::submission::queue_emails((&mut *c).into(), &change.emails, &code, at).await?;
         }
         Ok(())
     })

@@ -627,6 +627,19 @@ pub trait OutboxRepo: Send + Sync {
         email: &motcua_domain::submission::OutgoingEmail,
         at: OffsetDateTime,
     ) -> StoreResult<bool>;
+    /// The e-mails queued for this address (any case), newest first: what the portal told its owner.
+    async fn emails_to(&self, address: &str, limit: u32) -> StoreResult<Vec<SentEmail>>;
+}
+
+/// An e-mail the portal queued for someone: what it said, when, and whether it has gone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentEmail {
+    pub subject: String,
+    pub body: String,
+    pub queued_at: OffsetDateTime,
+    /// When the relay took it; `None` while it waits (or after it was given up).
+    pub sent_at: Option<OffsetDateTime>,
+    pub given_up: bool,
 }
 
 /// Holidays and make-up working days (the working-time calendar's data), shared by every node.

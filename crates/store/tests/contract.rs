@@ -76,6 +76,7 @@ contract!(
     calendar_days_round_trip_and_replace_by_date,
     a_counter_intake_is_created_and_received_in_one_commit,
     a_reminder_is_queued_once_however_many_nodes_try,
+    the_emails_to_an_address_are_listed_newest_first_with_whether_they_went,
     workflows_are_versioned_per_case,
     a_dossier_moves_through_its_steps_one_hand_off_at_a_time,
     of_two_concurrent_hand_offs_exactly_one_succeeds,
@@ -3667,4 +3668,65 @@ async fn a_content_page_is_replaced_whole(store: &Store) {
         Some(page("Liên hệ với chúng tôi"))
     );
     assert_eq!(store.content.page("tro-giup").await.unwrap(), None);
+}
+
+async fn the_emails_to_an_address_are_listed_newest_first_with_whether_they_went(store: &Store) {
+    fixtures::seed_minimal(store).await;
+    let a = citizen();
+    store.accounts.create(&a).await.unwrap();
+    let draft = draft_for(a.id);
+    store.submissions.save_draft(&draft).await.unwrap();
+    // the submission's e-mail, its code filled in
+    let d = store
+        .submissions
+        .submit(&submission_of(&draft))
+        .await
+        .unwrap();
+    let later = motcua_domain::submission::OutgoingEmail {
+        to: "AN@Example.vn".into(),
+        subject: "Hồ sơ sắp đến hạn".into(),
+        body: "Nhắc việc".into(),
+    };
+    let at = OffsetDateTime::now_utc() + time::Duration::minutes(5);
+    assert!(
+        store
+            .outbox
+            .enqueue_email_once("nhac:an", &later, at)
+            .await
+            .unwrap()
+    );
+    let to_an = store.outbox.emails_to(" an@example.VN ", 10).await.unwrap();
+    assert_eq!(to_an.len(), 2, "{to_an:?}");
+    assert_eq!(to_an[0].subject, "Hồ sơ sắp đến hạn");
+    assert_eq!(to_an[1].subject, format!("Đã nhận hồ sơ {}", d.code));
+    assert!(to_an.iter().all(|m| m.sent_at.is_none() && !m.given_up));
+    assert_eq!(
+        store
+            .outbox
+            .emails_to("an@example.vn", 1)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .outbox
+            .emails_to("khac@example.vn", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // once the relay took them, they say when
+    let now = OffsetDateTime::now_utc() + time::Duration::hours(1);
+    for job in store
+        .outbox
+        .claim(now, time::Duration::minutes(1), 10)
+        .await
+        .unwrap()
+    {
+        store.outbox.complete(job.id, now).await.unwrap();
+    }
+    let sent = store.outbox.emails_to("an@example.vn", 10).await.unwrap();
+    assert!(sent.iter().all(|m| m.sent_at.is_some()), "{sent:?}");
 }

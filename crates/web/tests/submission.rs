@@ -445,6 +445,18 @@ async fn a_citizen_fills_in_attaches_checks_and_submits_once() {
     let my = app.get_with_cookie("/ho-so-cua-toi", &cookie).await;
     assert!(my.body.contains("Không có hồ sơ nào đang soạn"));
     assert!(my.body.contains(&dossier.code.to_string()));
+    // what was e-mailed is listed there too, as sent, and nobody else's mail
+    let notices = my
+        .body
+        .split("id=\"thong-bao\"")
+        .nth(1)
+        .expect("the notices");
+    assert!(notices.contains(&sent[0].subject), "{notices}");
+    assert!(notices.contains("Đã gửi lúc"), "{notices}");
+    assert!(
+        !notices.contains("chờ tiếp nhận"),
+        "the desk's mail is not the citizen's"
+    );
     // opening the old draft leads to the dossier
     let old = app
         .get_with_cookie(&format!("{base}/trang/1"), &cookie)

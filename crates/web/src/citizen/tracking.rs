@@ -60,7 +60,23 @@ pub(crate) struct MyDossiersPage {
     statuses: Vec<(&'static str, &'static str)>,
     /// Page links: (number, href, current).
     pages: Vec<(usize, String, bool)>,
+    /// What the portal e-mailed the citizen, newest first.
+    notices: Vec<NoticeRow>,
+    /// The account's e-mail address (none: the portal cannot write).
+    email: Option<String>,
 }
+
+/// One e-mail the portal sent (or is sending) the citizen.
+pub(crate) struct NoticeRow {
+    at: String,
+    subject: String,
+    body: String,
+    /// "Đã gửi lúc …", "Đang gửi", "Không gửi được".
+    state: String,
+}
+
+/// How many of the latest e-mails "Hồ sơ của tôi" lists.
+const NOTICES_SHOWN: u32 = 20;
 
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct MyQuery {
@@ -178,10 +194,33 @@ pub(crate) async fn my_dossiers(
             needs_supplement: d.status == DossierStatus::SupplementRequested,
         })
         .collect();
+    // everything the portal told the citizen by e-mail, also here
+    let notices = match &account.email {
+        Some(email) => state
+            .store
+            .outbox
+            .emails_to(email.as_str(), NOTICES_SHOWN)
+            .await?
+            .into_iter()
+            .map(|m| NoticeRow {
+                at: vntime::format_datetime(m.queued_at),
+                subject: m.subject,
+                body: m.body,
+                state: match (m.sent_at, m.given_up) {
+                    (Some(at), _) => format!("Đã gửi lúc {}", vntime::format_datetime(at)),
+                    (None, true) => "Không gửi được (thư điện tử bị từ chối)".into(),
+                    (None, false) => "Đang gửi".into(),
+                },
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     Ok(MyDossiersPage {
         layout,
         drafts,
         dossiers,
+        notices,
+        email: account.email.as_ref().map(|e| e.as_str().to_string()),
         deleted: q.da_xoa.is_some(),
         total,
         found,
