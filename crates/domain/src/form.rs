@@ -123,6 +123,74 @@ pub fn in_vietnamese_order(list: &[&'static str]) -> Vec<&'static str> {
     sorted
 }
 
+/// The 34 provinces in the order a reader looks for them (see [`in_vietnamese_order`]), for every pick-list.
+pub fn provinces_in_order() -> &'static [&'static str] {
+    static SORTED: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    SORTED.get_or_init(|| in_vietnamese_order(&PROVINCES))
+}
+
+/// Every province's communes as JSON (`{"Tỉnh …": ["Phường …", …], …}`), for the script that fills the commune
+/// list when a province is chosen.
+pub fn communes_json() -> &'static str {
+    static JSON: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    JSON.get_or_init(|| {
+        let map: BTreeMap<&str, &[&str]> = PROVINCES.iter().map(|p| (*p, communes_of(p))).collect();
+        serde_json::to_string(&map).unwrap_or_else(|_| "{}".into())
+    })
+}
+
+/// The communes, wards and special zones from 1 July 2025 (see `docs/third-party.md`): code, province, name.
+const COMMUNES: &str = include_str!("communes.tsv");
+
+fn short_unit_name(name: &str) -> &str {
+    ["Xã ", "Phường ", "Đặc khu "]
+        .iter()
+        .find_map(|p| name.strip_prefix(p))
+        .unwrap_or(name)
+}
+
+/// The communes, wards and special zones of `province` (one of [`PROVINCES`]), in Vietnamese order of their
+/// names (without "Xã", "Phường", "Đặc khu"); empty for a name that is not a province.
+pub fn communes_of(province: &str) -> &'static [&'static str] {
+    static BY_PROVINCE: std::sync::OnceLock<BTreeMap<&'static str, Vec<&'static str>>> =
+        std::sync::OnceLock::new();
+    BY_PROVINCE
+        .get_or_init(|| {
+            let mut map: BTreeMap<&'static str, Vec<&'static str>> = BTreeMap::new();
+            for line in COMMUNES.lines().filter(|l| !l.starts_with('#')) {
+                let mut parts = line.split('\t');
+                if let (Some(_code), Some(province), Some(name)) =
+                    (parts.next(), parts.next(), parts.next())
+                {
+                    map.entry(province).or_default().push(name);
+                }
+            }
+            for names in map.values_mut() {
+                crate::text::sort_vietnamese(names, |n| short_unit_name(n));
+            }
+            map
+        })
+        .get(province)
+        .map_or(&[], Vec::as_slice)
+}
+
+/// The commune of `province` a typed name means: its exact name in any case, or its name without "Xã",
+/// "Phường" or "Đặc khu" when only one of the province's has it.
+pub fn find_commune(province: &str, typed: &str) -> Option<&'static str> {
+    let typed = normalize(typed).to_lowercase();
+    let all = communes_of(province);
+    if let Some(exact) = all.iter().find(|n| n.to_lowercase() == typed) {
+        return Some(exact);
+    }
+    let mut short = all
+        .iter()
+        .filter(|n| short_unit_name(n).to_lowercase() == typed);
+    match (short.next(), short.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    }
+}
+
 /// When a date may fall, relative to the day it is typed (a birth cannot be in the future; a registration on
 /// time is within 60 days of the birth, a late one after).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -519,12 +587,26 @@ fn validate_field(
                 format!("Chọn tỉnh, thành phố của {name}"),
             );
         }
+        let mut commune = commune;
         if commune.is_empty() {
             ok = false;
             fail(
                 &format!("{}.xa", f.key),
                 format!("Nhập xã, phường, đặc khu của {name}"),
             );
+        } else if PROVINCES.contains(&province.as_str()) {
+            match find_commune(&province, &commune) {
+                Some(known) => commune = known.to_string(),
+                None => {
+                    ok = false;
+                    fail(
+                        &format!("{}.xa", f.key),
+                        format!(
+                            "{province} không có “{commune}”: chọn xã, phường, đặc khu của {name} trong danh sách"
+                        ),
+                    );
+                }
+            }
         }
         if street.chars().count() > MAX_TEXT || commune.chars().count() > MAX_TEXT {
             ok = false;
@@ -955,6 +1037,61 @@ mod tests {
         assert_eq!(
             check_date(&late, time::macros::date!(2026 - 11 - 01), TODAY, "ngày sinh"),
             Err("Ngày sinh (01/11/2026) chưa quá 60 ngày: chọn trường hợp đăng ký khai sinh đúng hạn".into())
+        );
+    }
+
+    #[test]
+    fn communes_are_those_of_2025_and_a_typed_name_finds_its_own() {
+        let total: usize = PROVINCES.iter().map(|p| communes_of(p).len()).sum();
+        assert_eq!(total, 3321, "2,621 xã, 687 phường, 13 đặc khu");
+        assert!(
+            communes_of("Tỉnh Hòa Bình").is_empty(),
+            "merged into Phú Thọ in 2025"
+        );
+        let dak_lak = communes_of("Tỉnh Đắk Lắk");
+        assert_eq!(dak_lak.len(), 102);
+        assert!(dak_lak.contains(&"Phường Buôn Ma Thuột"));
+        assert_eq!(
+            find_commune("Tỉnh Đắk Lắk", " phường tân lập "),
+            Some("Phường Tân Lập")
+        );
+        assert_eq!(
+            find_commune("Tỉnh Đắk Lắk", "Tân Lập"),
+            Some("Phường Tân Lập")
+        );
+        assert_eq!(find_commune("Tỉnh Đắk Lắk", "Ba Đình"), None);
+        assert_eq!(
+            find_commune("Thành phố Hà Nội", "Phường Ba Đình"),
+            Some("Phường Ba Đình")
+        );
+        // in order of the name after "Xã" / "Phường"
+        let keys: Vec<_> = dak_lak
+            .iter()
+            .map(|n| crate::text::vietnamese_sort_key(short_unit_name(n)))
+            .collect();
+        assert!(keys.windows(2).all(|w| w[0] <= w[1]));
+        let form = FormDefinition::for_case(None);
+        let errors = form
+            .validate_page(
+                0,
+                &answers(&[
+                    (ON_BEHALF, "khong"),
+                    (APPLICANT_NAME, "Nguyễn Văn An"),
+                    (APPLICANT_ID, "001099012345"),
+                    (APPLICANT_PHONE, "0912345678"),
+                    ("nguoi_nop_dia_chi.tinh", "Tỉnh Đắk Lắk"),
+                    ("nguoi_nop_dia_chi.xa", "Phường Ba Đình"),
+                ]),
+                TODAY,
+            )
+            .unwrap_err();
+        assert_eq!(errors[0].key, "nguoi_nop_dia_chi.xa");
+        assert!(
+            errors[0]
+                .message
+                .starts_with("Tỉnh Đắk Lắk không có “Phường Ba Đình”"),
+            "{}",
+            errors[0].message
         );
     }
 

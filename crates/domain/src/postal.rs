@@ -6,44 +6,7 @@ use time::OffsetDateTime;
 
 use crate::{DossierId, DossierStatus, identity::Phone, text::normalize};
 
-/// The 34 provincial-level units from 1 July 2025 (Resolution 202/2025/QH15): six cities under the central
-/// government, then the provinces, in alphabetical order.
-pub const PROVINCES: [&str; 34] = [
-    "Thành phố Cần Thơ",
-    "Thành phố Đà Nẵng",
-    "Thành phố Hà Nội",
-    "Thành phố Hải Phòng",
-    "Thành phố Hồ Chí Minh",
-    "Thành phố Huế",
-    "Tỉnh An Giang",
-    "Tỉnh Bắc Ninh",
-    "Tỉnh Cà Mau",
-    "Tỉnh Cao Bằng",
-    "Tỉnh Đắk Lắk",
-    "Tỉnh Điện Biên",
-    "Tỉnh Đồng Nai",
-    "Tỉnh Đồng Tháp",
-    "Tỉnh Gia Lai",
-    "Tỉnh Hà Tĩnh",
-    "Tỉnh Hưng Yên",
-    "Tỉnh Khánh Hòa",
-    "Tỉnh Lai Châu",
-    "Tỉnh Lâm Đồng",
-    "Tỉnh Lạng Sơn",
-    "Tỉnh Lào Cai",
-    "Tỉnh Nghệ An",
-    "Tỉnh Ninh Bình",
-    "Tỉnh Phú Thọ",
-    "Tỉnh Quảng Ngãi",
-    "Tỉnh Quảng Ninh",
-    "Tỉnh Quảng Trị",
-    "Tỉnh Sơn La",
-    "Tỉnh Tây Ninh",
-    "Tỉnh Thái Nguyên",
-    "Tỉnh Thanh Hóa",
-    "Tỉnh Tuyên Quang",
-    "Tỉnh Vĩnh Long",
-];
+pub use crate::form::PROVINCES;
 
 /// Where the result goes: the recipient, a phone for the postman, and the address down to the street.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,8 +55,18 @@ pub fn check_address(
     let commune = part(commune, "xa_phuong", "Nhập xã, phường hoặc đặc khu");
     let street = part(street, "dia_chi", "Nhập số nhà, đường, thôn, tổ dân phố");
     let province = normalize(province);
+    let mut commune = commune;
     if !PROVINCES.contains(&province.as_str()) {
         errors.push(("tinh_thanh", "Chọn tỉnh, thành phố trong danh sách"));
+    } else if !commune.is_empty() {
+        // one of the province's communes, under its own name
+        match crate::form::find_commune(&province, &commune) {
+            Some(known) => commune = known.to_string(),
+            None => errors.push((
+                "xa_phuong",
+                "Không có xã, phường, đặc khu này ở tỉnh, thành phố đã chọn: chọn trong danh sách",
+            )),
+        }
     }
     let phone = match Phone::parse(phone) {
         Ok(p) => p.as_str().to_string(),
@@ -240,6 +213,12 @@ mod tests {
             ]
         );
         assert!(bad[2].1.contains("200"));
+        // a commune of another province is refused; a short name finds the province's own
+        let elsewhere =
+            check_address("A B", "0912345678", "Tỉnh Đắk Lắk", "Phường Ba Đình", "1").unwrap_err();
+        assert_eq!(elsewhere[0].0, "xa_phuong");
+        let short = check_address("A B", "0912345678", "Tỉnh Đắk Lắk", "tân lập", "1").unwrap();
+        assert_eq!(short.commune, "Phường Tân Lập");
     }
 
     #[test]
@@ -247,7 +226,7 @@ mod tests {
         let at = OffsetDateTime::UNIX_EPOCH;
         let mut d = Delivery {
             dossier: DossierId::new(),
-            address: check_address("A B", "0912345678", PROVINCES[0], "X", "Y").unwrap(),
+            address: check_address("A B", "0912345678", "Tỉnh Đắk Lắk", "Tân Lập", "Y").unwrap(),
             asked_at: at,
             handed: None,
             delivered_at: None,

@@ -477,10 +477,10 @@ async fn apply_journey(b: Browser) {
     );
     client.accessible("form page with errors").await;
     client
-        .find(Locator::Css("#nguoi_nop_dia_chi-tinh option[value='Tỉnh Đắk Lắk'], #nguoi_nop_dia_chi-tinh option:nth-child(27)"))
+        .find(Locator::Id("nguoi_nop_dia_chi-tinh"))
         .await
         .unwrap()
-        .click()
+        .select_by_label("Tỉnh Đắk Lắk")
         .await
         .unwrap();
     client
@@ -526,10 +526,10 @@ async fn apply_journey(b: Browser) {
     client.click("label[for=gioi_tinh]").await;
     choose_ethnicity(client).await;
     client
-        .find(Locator::Css("#noi_sinh-tinh option:nth-child(2)"))
+        .find(Locator::Id("noi_sinh-tinh"))
         .await
         .unwrap()
-        .click()
+        .select_by_label("Thành phố Hà Nội")
         .await
         .unwrap();
     client.type_into("noi_sinh-xa", "Phường Ba Đình").await;
@@ -1540,7 +1540,21 @@ async fn apply_for_a_birth_registration(b: &Browser) -> String {
         .select_by_label("Tỉnh Đắk Lắk")
         .await
         .unwrap();
-    b.type_into("nguoi_nop_dia_chi-xa", "Phường Tân Lập").await;
+    // the commune list follows the province: Đắk Lắk's 102 communes, wards and special zones
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let n = b
+            .find_all(Locator::Css("#nguoi_nop_dia_chi-xa-ds option"))
+            .await
+            .unwrap()
+            .len();
+        if n == 102 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{n} communes listed for Đắk Lắk");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    b.type_into("nguoi_nop_dia_chi-xa", "Tân Lập").await;
     b.submit("button[value=tiep]").await;
     b.wait()
         .for_element(Locator::Id("ho_ten_tre"))

@@ -46,13 +46,16 @@ async fn the_home_page_lists_the_catalogue_in_vietnamese(t: TestStore) {
     assert!(html.contains("<a href=\"tel:1900 1234\">1900 1234</a>"));
     assert!(!html.contains("Địa chỉ:"), "what is not set is not shown");
     // the portal needs no script: the ones there only suggest names as the citizen types (the form is a plain
-    // GET) and move the focus to an error summary
+    // GET), move the focus to an error summary and fold the navigation on a phone
     assert_eq!(
         html.matches("<script").count(),
         html.matches("<script src=\"/static/search.js\" defer></script>")
             .count()
             + html
                 .matches("<script src=\"/static/errors.js\" defer></script>")
+                .count()
+            + html
+                .matches("<script src=\"/static/menu.js\" defer></script>")
                 .count(),
         "the portal needs no script"
     );

@@ -427,6 +427,8 @@ pub(crate) async fn tasks(
 
 /// One input as the template draws it.
 pub(crate) struct FieldView {
+    /// An address: the communes of its chosen province, for the commune list.
+    communes: &'static [&'static str],
     key: String,
     label: String,
     help: Option<String>,
@@ -494,12 +496,12 @@ pub(crate) fn field_view(
         FieldKind::Email => ("email", vec![]),
         FieldKind::Address => (
             "address",
-            form::in_vietnamese_order(&form::PROVINCES)
-                .into_iter()
+            form::provinces_in_order()
+                .iter()
                 .map(|p| {
                     (
                         p.to_string(),
-                        form::first(answers, &format!("{}.tinh", f.key)) == p,
+                        form::first(answers, &format!("{}.tinh", f.key)) == *p,
                     )
                 })
                 .collect(),
@@ -530,6 +532,7 @@ pub(crate) fn field_view(
             };
             format!("Chỉ trả lời nếu “{label}” là “{answer}”.")
         }),
+        communes: form::communes_of(&part("tinh")),
         address: (part("tinh"), part("xa"), part("dia_chi")),
         address_error_part: error
             .map(|e| e.key.rsplit('.').next().unwrap_or("").to_string())

@@ -118,7 +118,7 @@ pub(crate) async fn render_check(
         by_post: false,
         post: Default::default(),
         post_errors: vec![],
-        provinces: &motcua_domain::postal::PROVINCES,
+        provinces: motcua_domain::form::provinces_in_order(),
     })
 }
 

@@ -461,7 +461,7 @@ pub(crate) async fn render_dossier_with(
             .unwrap_or_default(),
         delivery,
         post_errors: vec![],
-        provinces: &motcua_domain::postal::PROVINCES,
+        provinces: motcua_domain::form::provinces_in_order(),
         rating_level: String::new(),
         rating_comment: String::new(),
         rating_error: None,

@@ -34,6 +34,11 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("../../static/errors.js"),
     },
     Asset {
+        name: "communes.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../static/communes.js"),
+    },
+    Asset {
         name: "menu.js",
         content_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../../static/menu.js"),
@@ -51,6 +56,17 @@ const ASSETS: &[Asset] = &[
 ];
 
 pub(crate) async fn serve(Path(file): Path<String>) -> Response {
+    // every province's communes, for the commune lists (built once from the embedded data)
+    if file == "xa-phuong.json" {
+        return (
+            [
+                (header::CONTENT_TYPE, "application/json; charset=utf-8"),
+                (header::CACHE_CONTROL, "public, max-age=86400"),
+            ],
+            motcua_domain::form::communes_json(),
+        )
+            .into_response();
+    }
     match ASSETS.iter().find(|a| a.name == file) {
         Some(asset) => (
             [

@@ -114,6 +114,11 @@ pub(crate) struct AddressForm {
 }
 
 impl AddressForm {
+    /// The communes of the chosen province, for the commune list (empty until a province is chosen).
+    pub(crate) fn communes(&self) -> &'static [&'static str] {
+        motcua_domain::form::communes_of(self.tinh_thanh.trim())
+    }
+
     /// The form filled with the address already given (to change it).
     pub(crate) fn from_view(d: &DeliveryView) -> AddressForm {
         AddressForm {
