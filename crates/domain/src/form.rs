@@ -717,15 +717,16 @@ fn validate_field(
                 Err(format!("Chọn Có hoặc Không cho {name}"))
             }
         }
+        // the type's message names the field it is about ("Số định danh cá nhân của người mẹ phải có …")
         FieldKind::PersonalId => PersonalId::parse(&value)
             .map(|p| single(p.as_str().to_string()))
-            .map_err(|e| e.to_string()),
+            .map_err(|e| whose(&e.to_string(), "Số định danh cá nhân", &f.label)),
         FieldKind::Phone => Phone::parse(&value)
             .map(|p| single(p.as_str().to_string()))
-            .map_err(|e| e.to_string()),
+            .map_err(|e| whose(&e.to_string(), "Số điện thoại di động", &f.label)),
         FieldKind::Email => Email::parse(&value)
             .map(|p| single(p.as_str().to_string()))
-            .map_err(|e| e.to_string()),
+            .map_err(|e| whose(&e.to_string(), "Địa chỉ thư điện tử", &f.label)),
         FieldKind::Money => match parse_money(&value) {
             Some(v) => Ok(single(v.amount().to_string())),
             None => Err(format!(
@@ -783,6 +784,15 @@ fn check_date(rule: &DateRule, d: Date, today: Date, name: &str) -> Result<(), S
         ));
     }
     Ok(())
+}
+
+/// A type's message about `subject` ("Số định danh cá nhân phải có …") said of the field `label` instead ("Số định
+/// danh cá nhân của người mẹ phải có …"); a message about something else keeps its words after the label.
+fn whose(message: &str, subject: &str, label: &str) -> String {
+    match message.strip_prefix(subject) {
+        Some(rest) => format!("{label}{rest}"),
+        None => format!("{label}: {}", lower_first(message)),
+    }
 }
 
 fn capital(name: &str) -> String {
@@ -1092,6 +1102,39 @@ mod tests {
                 .starts_with("Tỉnh Đắk Lắk không có “Phường Ba Đình”"),
             "{}",
             errors[0].message
+        );
+    }
+
+    #[test]
+    fn a_message_names_whose_number_is_wrong() {
+        let form: FormDefinition = serde_json::from_str(
+            r#"{"pages": [{"title": "Cha, mẹ", "fields": [
+                {"key": "so_dinh_danh_me", "label": "Số định danh cá nhân của người mẹ", "type": "personal_id"},
+                {"key": "dien_thoai_cha", "label": "Điện thoại của người cha", "type": "phone"}
+            ]}]}"#,
+        )
+        .unwrap();
+        let errors = form
+            .validate_page(
+                0,
+                &answers(&[("so_dinh_danh_me", "12345"), ("dien_thoai_cha", "12")]),
+                TODAY,
+            )
+            .unwrap_err();
+        assert_eq!(
+            errors[0].message,
+            "Số định danh cá nhân của người mẹ phải có đúng 12 chữ số (bạn nhập 5 chữ số)"
+        );
+        assert!(
+            errors[1]
+                .message
+                .starts_with("Điện thoại của người cha phải có 10 chữ số"),
+            "{}",
+            errors[1].message
+        );
+        assert_eq!(
+            whose("Mật khẩu quá ngắn", "Số điện thoại di động", "Điện thoại"),
+            "Điện thoại: mật khẩu quá ngắn"
         );
     }
 
