@@ -1560,6 +1560,25 @@ async fn apply_for_a_birth_registration(b: &Browser) -> String {
         .for_element(Locator::Id("ho_ten_tre"))
         .await
         .unwrap();
+    // back on the page just saved: nothing was lost, so nothing is said about restoring
+    let page_2 = b.current_url().await.unwrap();
+    let page_1 = page_2.as_str().replace("/trang/2", "/trang/1");
+    b.goto(&page_1).await.unwrap();
+    let status = b
+        .wait()
+        .for_element(Locator::Id("trang-thai-luu"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!status.contains("khôi phục"), "{status}");
+    assert_eq!(b.value_of("nguoi_nop_dia_chi-xa").await, "Tân Lập");
+    b.goto(page_2.as_str()).await.unwrap();
+    b.wait()
+        .for_element(Locator::Id("ho_ten_tre"))
+        .await
+        .unwrap();
     b.type_into("ho_ten_tre", "Đặng Minh Châu").await;
     b.type_into("ngay_sinh", &days_ago(10)).await;
     b.click("label[for=gioi_tinh]").await;

@@ -17,6 +17,16 @@
     update();
   }
 
+  // two encoded forms hold the same answers, whatever their order
+  function sameAnswers(a, b) {
+    function sorted(text) {
+      var pairs = [];
+      new URLSearchParams(text).forEach(function (value, name) { pairs.push(name + "=" + value); });
+      return pairs.sort().join("&");
+    }
+    return sorted(a) === sorted(b);
+  }
+
   function autosave(form) {
     var url = form.getAttribute("data-autosave");
     var key = "motcua-nhap:" + form.getAttribute("data-draft-key");
@@ -38,6 +48,11 @@
     // what the server did not get last time (offline, logged out) comes back into the fields
     try {
       var kept = localStorage.getItem(key);
+      // the same as the page the server sent: nothing was lost, nothing to say
+      if (kept && sameAnswers(kept, body().toString())) {
+        localStorage.removeItem(key);
+        kept = null;
+      }
       if (kept) {
         var params = new URLSearchParams(kept);
         var names = {};
