@@ -176,7 +176,7 @@ pub(crate) fn timeliness_tag(
     due: OffsetDateTime,
 ) -> (&'static str, &'static str) {
     if at > due {
-        ("qua-han", "Trễ hạn")
+        ("qua-han", "Quá hạn")
     } else if cal.between(at, due) >= WORKING_DAY {
         ("dung-han", "Trước hạn")
     } else {
