@@ -740,6 +740,18 @@ async fn apply_journey(b: Browser) {
             .unwrap();
         client.submit("#chuyen-buoc button").await;
         client.wait_for_path(&format!("/can-bo/ho-so/{code}")).await;
+        // it says so, and to whom
+        let banner = client
+            .find(Locator::Css(".notice.success[role=status]"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            banner.contains("Đã chuyển hồ sơ") && banner.contains(name),
+            "{banner}"
+        );
     };
     // level 4: the specialist sets a fee (status 6, the clock paused); in the sandbox gateway the citizen's card is
     // declined, then the payment goes through; its notification takes the dossier back to processing with the
@@ -857,6 +869,15 @@ async fn apply_journey(b: Browser) {
         "{sheet}"
     );
     change_status("processed").await;
+    let banner = client
+        .find(Locator::Css(".notice.success[role=status]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(banner.contains("Đã phê duyệt hồ sơ"), "{banner}");
+    client.accessible("approved, with what comes next").await;
     client.logout().await;
     open_dossier("motcua@minhhoa.example.vn").await;
     client

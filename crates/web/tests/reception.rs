@@ -433,11 +433,29 @@ async fn a_dossier_goes_from_reception_through_processing_and_approval_to_delive
     };
     let open = step(&app).await;
     let forward = format!("viec=chuyen&buoc={}&can_bo_tiep={head_id}", open.seq);
-    assert_eq!(
-        app.post_form(&format!("{path}/buoc"), &forward, Some(&specialist))
-            .await
-            .status,
-        StatusCode::SEE_OTHER
+    let handed = app
+        .post_form(&format!("{path}/buoc"), &forward, Some(&specialist))
+        .await;
+    assert_eq!(handed.status, StatusCode::SEE_OTHER);
+    // the page says what happened and what comes next, to the officer who did it only
+    let after = handed.headers[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(after, format!("{path}?xong=1"));
+    let banner = app.get_with_cookie(&after, &specialist).await;
+    assert!(
+        banner
+            .body
+            .contains(&format!("Đã chuyển hồ sơ {} cho", dossier.code)),
+        "{}",
+        banner.body
+    );
+    assert!(banner.body.contains(&format!("{path}/phieu/06")));
+    let others = app.get_with_cookie(&after, &head).await;
+    assert!(
+        !others.body.contains("Đã chuyển hồ sơ"),
+        "not the head's doing"
     );
     // the same form posted again (a double click, a stale page) changes nothing
     assert_eq!(
@@ -480,6 +498,14 @@ async fn a_dossier_goes_from_reception_through_processing_and_approval_to_delive
         StatusCode::SEE_OTHER
     );
     assert_eq!(status().await.status, DossierStatus::Processed);
+    let approved = app.get_with_cookie(&format!("{path}?xong=1"), &head).await;
+    assert!(
+        approved
+            .body
+            .contains(&format!("Đã phê duyệt hồ sơ {}", dossier.code)),
+        "{}",
+        approved.body
+    );
     let steps = app.db.store.workflows.steps(dossier.id).await.unwrap();
     assert_eq!(steps.len(), 3);
     assert!(steps.iter().all(|s| s.ended_at.is_some()));

@@ -2,6 +2,7 @@
 //! fees, results by post, the inbox, the register.
 
 pub(crate) mod delivery;
+pub(crate) mod done;
 pub(crate) mod fees;
 pub(crate) mod home;
 pub(crate) mod inbox;

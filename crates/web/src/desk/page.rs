@@ -61,6 +61,8 @@ pub(crate) struct Confirm {
 pub(crate) struct DossierPage {
     /// Set when a decision that cannot be undone waits for its confirmation.
     pub confirm: Option<Confirm>,
+    /// After the officer's action (`?xong`): what happened and what comes next.
+    done: Option<crate::desk::done::Done>,
     layout: Layout,
     code: String,
     procedure: String,
@@ -318,6 +320,7 @@ pub(crate) async fn render(
     let awaiting_fee = dossier.status == DossierStatus::Submitted && money.owed.is_some();
     Ok(DossierPage {
         confirm: None,
+        done: None,
         layout,
         code: dossier.code.to_string(),
         procedure: procedure
@@ -422,17 +425,34 @@ pub(crate) async fn render(
     })
 }
 
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct PageQuery {
+    /// Present after the officer acted: the page says what happened and what comes next.
+    #[serde(default)]
+    xong: Option<String>,
+}
+
+/// The dossier's address after an officer acted on it (the page then says what happened).
+pub(crate) fn after_action(code: &motcua_domain::DossierCode) -> String {
+    format!("/can-bo/ho-so/{code}?xong=1")
+}
+
 pub(crate) async fn dossier_page(
     State(state): State<AppState>,
     layout: Layout,
     viewer: Viewer,
     Path(code): Path<String>,
+    q: Result<crate::input::Query<PageQuery>, crate::input::InputRejection>,
 ) -> Result<Response, AppError> {
     let (_, dossier, details, r) = match for_office(&state, &viewer, &code).await? {
         Ok(x) => x,
         Err(r) => return Ok(r),
     };
-    Ok(render(
+    let done = match (q.ok().and_then(|q| q.0.xong), r.officer) {
+        (Some(_), Some(officer)) => crate::desk::done::banner(&state, &dossier, officer).await?,
+        _ => None,
+    };
+    let mut page = render(
         &state,
         layout,
         dossier,
@@ -442,8 +462,9 @@ pub(crate) async fn dossier_page(
         String::new(),
         None,
     )
-    .await?
-    .into_response())
+    .await?;
+    page.done = done;
+    Ok(page.into_response())
 }
 
 pub(crate) async fn file(

@@ -88,7 +88,10 @@ pub(crate) async fn step_action(
                 match state.store.workflows.hand_off(None, &change).await {
                     Ok(()) => {
                         state.outbox_wake.notify_one();
-                        return Ok(Redirect::to(&path).into_response());
+                        return Ok(
+                            Redirect::to(&crate::desk::page::after_action(&dossier.code))
+                                .into_response(),
+                        );
                     }
                     Err(StoreError::Conflict(_)) => {
                         let fresh = state.store.dossiers.get(dossier.id).await?;

@@ -59,62 +59,14 @@ pub(crate) struct QueuePage {
     layout: Layout,
     rows: Vec<QueueRow>,
     agencies: Vec<String>,
-    /// What the officer just did, with the slip to print: (message, slip link, slip name).
-    done: Option<(String, String, &'static str)>,
+    /// What the officer just did, with the slip to print and the next step.
+    done: Option<crate::desk::done::Done>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
 pub(crate) struct QueueQuery {
     /// The dossier just answered (accepted, sent back for supplements, refused).
     vua_xu_ly: Option<String>,
-}
-
-/// The banner after a reception answer, read from the dossier as it now stands (only one this officer may see).
-async fn just_done(
-    state: &AppState,
-    agencies: &[AgencyCode],
-    code: &str,
-) -> Result<Option<(String, String, &'static str)>, AppError> {
-    let Ok(code) = motcua_domain::DossierCode::parse(code) else {
-        return Ok(None);
-    };
-    let Some(d) = state.store.dossiers.get_by_code(&code).await? else {
-        return Ok(None);
-    };
-    if !agencies.contains(&d.agency) {
-        return Ok(None);
-    }
-    let slip = |so: &str| format!("/can-bo/ho-so/{}/phieu/{so}", d.code);
-    Ok(match d.status {
-        DossierStatus::Received | DossierStatus::Processing => Some((
-            format!(
-                "Đã tiếp nhận hồ sơ {}{}.",
-                d.code,
-                d.due_at
-                    .map(|due| format!(", hẹn trả {}", vntime::format_datetime(due)))
-                    .unwrap_or_default()
-            ),
-            slip("01"),
-            "In phiếu 01 (giấy tiếp nhận, hẹn trả)",
-        )),
-        DossierStatus::SupplementRequested => Some((
-            format!(
-                "Đã yêu cầu bổ sung hồ sơ {}; công dân được báo trên cổng (và qua thư điện tử nếu có).",
-                d.code
-            ),
-            slip("02"),
-            "In phiếu 02 (yêu cầu bổ sung)",
-        )),
-        DossierStatus::Refused => Some((
-            format!(
-                "Đã từ chối tiếp nhận hồ sơ {}; công dân được báo lý do.",
-                d.code
-            ),
-            slip("03"),
-            "In phiếu 03 (từ chối tiếp nhận)",
-        )),
-        _ => None,
-    })
 }
 
 pub(crate) fn deadline_state(
@@ -176,8 +128,19 @@ pub(crate) async fn queue(
             }
         })
         .collect();
-    let done = match q.vua_xu_ly.as_deref() {
-        Some(code) => just_done(&state, &agencies, code).await?,
+    // the banner after a reception answer, read from the dossier as it now stands (only one of this officer's
+    // agencies, only their own answer)
+    let done = match q
+        .vua_xu_ly
+        .as_deref()
+        .and_then(|c| motcua_domain::DossierCode::parse(c).ok())
+    {
+        Some(code) => match state.store.dossiers.get_by_code(&code).await? {
+            Some(d) if agencies.contains(&d.agency) => {
+                crate::desk::done::banner(&state, &d, officer.id).await?
+            }
+            _ => None,
+        },
         None => None,
     };
     Ok(QueuePage {

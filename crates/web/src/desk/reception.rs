@@ -502,7 +502,7 @@ pub(crate) async fn move_on(
     match state.store.workflows.hand_off(Some(&t), &change).await {
         Ok(()) => {
             state.outbox_wake.notify_one();
-            Ok(Redirect::to(&format!("/can-bo/ho-so/{code}")).into_response())
+            Ok(Redirect::to(&crate::desk::page::after_action(&dossier.code)).into_response())
         }
         Err(StoreError::Conflict(_)) => {
             let mut page = stale(&state, layout, dossier, details, r, reason).await?;
@@ -538,7 +538,6 @@ pub(crate) async fn apology(
             Ok(x) => x,
             Err(r) => return Ok(r),
         };
-    let path = format!("/can-bo/ho-so/{code}");
     let reason = motcua_domain::text::normalize(&f.ly_do);
     let typed = motcua_domain::text::normalize(&f.ngay_hen_moi);
     let cal = calendar(&state).await?;
@@ -641,7 +640,7 @@ pub(crate) async fn apology(
     {
         Ok(_) => {
             state.outbox_wake.notify_one();
-            Ok(Redirect::to(&path).into_response())
+            Ok(Redirect::to(&crate::desk::page::after_action(&dossier.code)).into_response())
         }
         Err(StoreError::Conflict(_)) => Ok((
             StatusCode::CONFLICT,

@@ -392,7 +392,7 @@ async fn receipt_v2(
 }
 
 /// An apology event: the status stays, the due time moves.
-fn is_apology(e: &HistoryEvent) -> bool {
+pub(crate) fn is_apology(e: &HistoryEvent) -> bool {
     e.from == Some(e.to) && e.due_at.is_some()
 }
 
