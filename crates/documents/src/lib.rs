@@ -236,9 +236,13 @@ impl Page<'_> {
             self.y -= 16.0;
         }
         let header: Vec<String> = t.columns.iter().map(|c| c.header.clone()).collect();
+        // a row never runs past a page: its cells keep what fits on a whole page, the rest shown as "…"
+        let most_lines = ((self.size.1 - 2.0 * MARGIN - 60.0) / line)
+            .floor()
+            .max(1.0) as usize;
         let row_height =
             |page: &Page<'_>, cells: &[String], bold: bool| -> (Vec<Vec<String>>, f32) {
-                let lines: Vec<Vec<String>> = cells
+                let mut lines: Vec<Vec<String>> = cells
                     .iter()
                     .zip(&widths)
                     .map(|(cell, w)| {
@@ -248,6 +252,14 @@ impl Page<'_> {
                             .collect()
                     })
                     .collect();
+                for cell in &mut lines {
+                    if cell.len() > most_lines {
+                        cell.truncate(most_lines);
+                        if let Some(last) = cell.last_mut() {
+                            last.push_str(" …");
+                        }
+                    }
+                }
                 let most = lines.iter().map(Vec::len).max().unwrap_or(1).max(1);
                 (lines, most as f32 * line + 2.0 * PAD)
             };
@@ -343,7 +355,8 @@ impl Page<'_> {
         let size = 11.0;
         self.text(label, size, true, Align::Left(MARGIN));
         let clear = match self.beside_qr {
-            Some((qr_width, bottom)) if self.y - size * 2.0 > bottom => qr_width + 12.0,
+            // any line whose top could reach the QR code or its caption keeps clear of them
+            Some((qr_width, bottom)) if self.y + size > bottom - 16.0 => qr_width + 12.0,
             _ => 0.0,
         };
         let lines = self.wrap(value, size, false, self.width() - label_width - clear);
@@ -817,6 +830,27 @@ mod tests {
             .parse()
             .unwrap();
         assert!(pages >= 4, "{pages} pages");
+    }
+
+    #[test]
+    fn a_row_taller_than_a_page_is_cut_to_fit_rather_than_run_off_it() {
+        let note = "Trả lại bước trước vì thiếu xác minh nơi cư trú của người mẹ. ".repeat(80);
+        let table = Table {
+            title: None,
+            columns: vec![Column::centred("TT", 0.5), Column::new("Ghi chú", 1.0)],
+            rows: vec![vec!["1".into(), note]],
+        };
+        let mut page = Page {
+            content: Content::new(),
+            done: Vec::new(),
+            fonts: [FontUse::new(REGULAR).unwrap(), FontUse::new(BOLD).unwrap()],
+            y: PAGE.1 - MARGIN,
+            size: PAGE,
+            beside_qr: None,
+        };
+        page.table(&table);
+        // the row ends above the bottom margin (then the space after a table)
+        assert!(page.y >= MARGIN - 18.0 - 1.0, "ends at {}", page.y);
     }
 
     #[test]

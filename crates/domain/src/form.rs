@@ -101,7 +101,7 @@ pub const ETHNICITIES: [&str; 54] = [
     "Chứt",
     "Mảng",
     "Pà Thẻn",
-    "Cơ Lao",
+    "Cờ Lao",
     "Cống",
     "Bố Y",
     "Si La",

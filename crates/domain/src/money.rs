@@ -27,12 +27,12 @@ impl Vnd {
         self.0
     }
 
-    /// Sum of amounts; `None` on overflow (an amount that large is a data error, not money).
     /// This amount `times` times (a fee per copy); `None` if it would overflow.
     pub fn checked_times(self, times: u32) -> Option<Vnd> {
         self.0.checked_mul(i64::from(times)).map(Vnd)
     }
 
+    /// Sum of amounts; `None` on overflow (an amount that large is a data error, not money).
     pub fn checked_add(self, other: Vnd) -> Option<Vnd> {
         self.0.checked_add(other.0).map(Vnd)
     }

@@ -348,14 +348,19 @@ impl FeeLine {
             .map(|key| crate::form::first(answers, key).parse().unwrap_or(0))
     }
 
-    /// What this line costs for these answers, online or not: its amount, times the copies asked for when it is
-    /// charged per copy (`None` if it would overflow).
-    pub fn amount_for(&self, answers: &crate::form::Answers, online: bool) -> Option<Vnd> {
-        let unit = if online {
+    /// The amount of one (copy), online or not.
+    pub fn unit(&self, online: bool) -> Vnd {
+        if online {
             self.online_amount.unwrap_or(self.amount)
         } else {
             self.amount
-        };
+        }
+    }
+
+    /// What this line costs for these answers, online or not: its amount, times the copies asked for when it is
+    /// charged per copy (`None` if it would overflow).
+    pub fn amount_for(&self, answers: &crate::form::Answers, online: bool) -> Option<Vnd> {
+        let unit = self.unit(online);
         match self.copies(answers) {
             Some(n) => unit.checked_times(n),
             None => Some(unit),
@@ -367,12 +372,7 @@ impl FeeLine {
         match (self.copies(answers), self.amount_for(answers, online)) {
             (Some(0), _) => "Không yêu cầu bản sao".into(),
             (Some(n), Some(total)) if self.amount > Vnd::ZERO => {
-                let unit = if online {
-                    self.online_amount.unwrap_or(self.amount)
-                } else {
-                    self.amount
-                };
-                format!("{unit} × {n} bản = {total}")
+                format!("{} × {n} bản = {total}", self.unit(online))
             }
             _ => self.amount_text(),
         }
@@ -566,18 +566,29 @@ impl Procedure {
             // a fee per copy counts the copies from a number field of the case's e-form
             for line in &case.fees {
                 if let Some(key) = &line.per_copy_of {
-                    let counts = case
+                    // a whole number of copies from 0 to a limit, whose total cannot overflow
+                    let most = case
                         .form
                         .as_ref()
                         .and_then(|f| f.field(key))
-                        .is_some_and(|f| {
-                            matches!(f.kind, crate::form::FieldKind::Number { max: Some(_), .. })
+                        .and_then(|f| match f.kind {
+                            crate::form::FieldKind::Number {
+                                min: Some(min),
+                                max: Some(max),
+                            } if min >= 0 => u32::try_from(max).ok(),
+                            _ => None,
                         });
-                    if !counts {
-                        return Err(here(&format!(
-                            "khoản thu \u{201c}{}\u{201d} tính theo số bản của trường “{key}”, nhưng tờ khai không có trường số (có giới hạn) này",
-                            line.description
-                        )));
+                    match most {
+                        None => {
+                            return Err(here(&format!(
+                                "khoản thu \u{201c}{}\u{201d} tính theo số bản của trường “{key}”, nhưng tờ khai không có trường số (từ 0, có giới hạn) này",
+                                line.description
+                            )));
+                        }
+                        Some(most) if line.amount.checked_times(most).is_none() => {
+                            return Err(here("phí, lệ phí theo số bản quá lớn"));
+                        }
+                        Some(_) => {}
                     }
                 }
             }

@@ -1321,6 +1321,11 @@ async fn a_citizen_reaches_every_control_of_the_form_with_the_keyboard_alone() {
     in_browser("keyboard-only", Duration::from_secs(120), keyboard_journey).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_reaches_every_control_of_the_form_with_the_keyboard_alone_on_a_phone() {
+    on_a_phone("keyboard-only", Duration::from_secs(120), keyboard_journey).await;
+}
+
 const TAB: &str = "\u{E004}";
 const ENTER: &str = "\u{E007}";
 

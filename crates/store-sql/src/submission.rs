@@ -94,6 +94,7 @@ pub(crate) async fn queue_emails(
                 &email.to,
                 &decode::email_payload(email, code),
                 at,
+                Some(code),
                 None,
             )
             .await?;
@@ -102,27 +103,29 @@ pub(crate) async fn queue_emails(
     Ok(())
 }
 
-/// One e-mail into the outbox in the caller's transaction, with its recipient (the address in lower case: the
-/// citizen's list of what the portal told them). With a `dedupe` key, only if no job ever had that key; true if
-/// queued now.
+/// One e-mail into the outbox in the caller's transaction, with its recipient (the address in lower case) and the
+/// dossier it is about: the citizen's list of what the portal told them. With a `dedupe` key, only if no job ever
+/// had that key; true if queued now.
 pub(crate) async fn queue_email(
     conn: Conn<'_>,
     to: &str,
     payload: &str,
     at: OffsetDateTime,
+    dossier: Option<&DossierCode>,
     dedupe: Option<&str>,
 ) -> StoreResult<bool> {
     let recipient = to.trim().to_lowercase();
     Ok(on_conn!(conn, |c, d| {
         sqlx::query(
-            "INSERT INTO outbox (id, kind, payload, run_at, created_at, dedupe_key, recipient) \
-             VALUES ($1, 'email', $2, $3, $3, $4, $5) ON CONFLICT DO NOTHING",
+            "INSERT INTO outbox (id, kind, payload, run_at, created_at, dedupe_key, recipient, dossier_code) \
+             VALUES ($1, 'email', $2, $3, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
         )
         .bind(Id(Uuid::now_v7()))
         .bind(Json::parse(payload)?)
         .bind(At(at))
         .bind(dedupe)
         .bind(&recipient)
+        .bind(dossier.map(|c| c.to_string()))
         .execute(&mut *c)
         .await
         .map_err(map_err)?
@@ -750,7 +753,7 @@ impl OutboxRepo for SqlStore {
             serde_json::json!({"to": email.to, "subject": email.subject, "body": email.body})
                 .to_string();
         write!(self, |tx, d| {
-            queue_email((&mut *tx).into(), &email.to, &payload, at, Some(key)).await?
+            queue_email((&mut *tx).into(), &email.to, &payload, at, None, Some(key)).await?
         })
     }
 
@@ -764,17 +767,33 @@ impl OutboxRepo for SqlStore {
         })
     }
 
-    async fn emails_to(&self, address: &str, limit: u32) -> StoreResult<Vec<SentEmail>> {
+    async fn emails_to(
+        &self,
+        account: AccountId,
+        address: &str,
+        verified_since: Option<OffsetDateTime>,
+        limit: u32,
+    ) -> StoreResult<Vec<SentEmail>> {
         let recipient = address.trim().to_lowercase();
+        // about the account's own dossiers; anything else only from when the address was proved theirs
+        let since = if verified_since.is_some() {
+            " OR created_at >= $3"
+        } else {
+            ""
+        };
         read!(self, |pool, d| {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT payload, created_at, done_at, given_up FROM outbox \
-                 WHERE kind = 'email' AND recipient = $1 ORDER BY created_at DESC LIMIT {limit}"
+                 WHERE kind = 'email' AND recipient = $1 \
+                 AND (dossier_code IN (SELECT code FROM dossiers WHERE account_id = $2){since}) \
+                 ORDER BY created_at DESC LIMIT {limit}"
             )))
             .bind(&recipient)
-            .fetch_all(pool)
-            .await
-            .map_err(map_err)?;
+            .bind(Id(account.0));
+            if let Some(at) = verified_since {
+                q = q.bind(At(at));
+            }
+            let rows = q.fetch_all(pool).await.map_err(map_err)?;
             rows.iter()
                 .map(|r| {
                     let payload = r.json("payload")?;

@@ -627,8 +627,16 @@ pub trait OutboxRepo: Send + Sync {
         email: &motcua_domain::submission::OutgoingEmail,
         at: OffsetDateTime,
     ) -> StoreResult<bool>;
-    /// The e-mails queued for this address (any case), newest first: what the portal told its owner.
-    async fn emails_to(&self, address: &str, limit: u32) -> StoreResult<Vec<SentEmail>>;
+    /// What the portal e-mailed to `account` at `address` (any case), newest first: the e-mails about the
+    /// account's own dossiers, and, when the address was verified, everything sent to it since then (an address
+    /// typed into a profile without proof shows nobody else's mail).
+    async fn emails_to(
+        &self,
+        account: AccountId,
+        address: &str,
+        verified_since: Option<OffsetDateTime>,
+        limit: u32,
+    ) -> StoreResult<Vec<SentEmail>>;
 }
 
 /// An e-mail the portal queued for someone: what it said, when, and whether it has gone.

@@ -3695,15 +3695,46 @@ async fn the_emails_to_an_address_are_listed_newest_first_with_whether_they_went
             .await
             .unwrap()
     );
-    let to_an = store.outbox.emails_to(" an@example.VN ", 10).await.unwrap();
+    // an address not proved theirs: only the mail about their own dossiers
+    let unverified = store
+        .outbox
+        .emails_to(a.id, " an@example.VN ", None, 10)
+        .await
+        .unwrap();
+    assert_eq!(unverified.len(), 1, "{unverified:?}");
+    assert_eq!(unverified[0].subject, format!("Đã nhận hồ sơ {}", d.code));
+    // someone else who typed that address into their profile sees none of it
+    let b = motcua_domain::Account {
+        id: motcua_domain::AccountId::new(),
+        full_name: NonEmptyText::parse("Người Khác").unwrap(),
+        personal_id: None,
+        phone: Some(motcua_domain::Phone::parse("0977000111").unwrap()),
+        email: None,
+        ..a.clone()
+    };
+    store.accounts.create(&b).await.unwrap();
+    assert!(
+        store
+            .outbox
+            .emails_to(b.id, "an@example.vn", None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // verified before both: everything sent to it since, newest first
+    let verified = Some(OffsetDateTime::now_utc() - time::Duration::hours(1));
+    let to_an = store
+        .outbox
+        .emails_to(a.id, "an@example.vn", verified, 10)
+        .await
+        .unwrap();
     assert_eq!(to_an.len(), 2, "{to_an:?}");
     assert_eq!(to_an[0].subject, "Hồ sơ sắp đến hạn");
-    assert_eq!(to_an[1].subject, format!("Đã nhận hồ sơ {}", d.code));
     assert!(to_an.iter().all(|m| m.sent_at.is_none() && !m.given_up));
     assert_eq!(
         store
             .outbox
-            .emails_to("an@example.vn", 1)
+            .emails_to(a.id, "an@example.vn", verified, 1)
             .await
             .unwrap()
             .len(),
@@ -3712,7 +3743,7 @@ async fn the_emails_to_an_address_are_listed_newest_first_with_whether_they_went
     assert!(
         store
             .outbox
-            .emails_to("khac@example.vn", 10)
+            .emails_to(a.id, "khac@example.vn", verified, 10)
             .await
             .unwrap()
             .is_empty()
@@ -3727,6 +3758,10 @@ async fn the_emails_to_an_address_are_listed_newest_first_with_whether_they_went
     {
         store.outbox.complete(job.id, now).await.unwrap();
     }
-    let sent = store.outbox.emails_to("an@example.vn", 10).await.unwrap();
+    let sent = store
+        .outbox
+        .emails_to(a.id, "an@example.vn", verified, 10)
+        .await
+        .unwrap();
     assert!(sent.iter().all(|m| m.sent_at.is_some()), "{sent:?}");
 }

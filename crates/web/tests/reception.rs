@@ -149,7 +149,6 @@ async fn a_reception_officer_accepts_with_a_working_time_due_date_and_the_citize
             "Số điện thoại:".into(),
             "Thư điện tử:".into(),
             "Nội dung yêu cầu giải quyết:".into(),
-            "Đăng ký khai sinh — Trường hợp thông".into(),
             "Số lượng hồ sơ:".into(),
             "Thời gian giải quyết theo quy định:".into(),
             "5 ngày làm việc".into(),
@@ -173,6 +172,13 @@ async fn a_reception_officer_accepts_with_a_working_time_due_date_and_the_citize
             assert!(text.contains(header), "{header}: {text}");
         }
         assert_eq!(text.matches("\u{c}").count(), 1, "one page: {text}");
+        // the request in full, however it wraps
+        let flowing = pdf_text(&slip.bytes).unwrap_or_default();
+        let flowing = flowing.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            flowing.contains("Đăng ký khai sinh — Trường hợp thông thường"),
+            "{flowing}"
+        );
     }
     // no refusal slip for a dossier that was not refused
     assert_eq!(
@@ -659,6 +665,24 @@ async fn a_walk_in_is_entered_at_the_counter_received_at_once_and_linked_to_the_
     assert!(chosen.body.contains("name=\"tp_0\""), "{}", chosen.body);
     assert!(chosen.body.contains("value=\"Lê\""));
     assert!(!chosen.body.contains("<title>Lỗi"));
+    // Enter in a field sends the first button again: the same procedure keeps what was ticked
+    let again = app
+        .post_form(
+            "/can-bo/tiep-nhan/truc-tiep",
+            &format!(
+                "thu_tuc={0}&thu_tuc_da_chon={0}&buoc=chon&kenh=truc_tiep&ho_ten=L%C3%AA&tp_0=1&tp_0_chinh=2",
+                offer.replace('|', "%7C")
+            ),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert!(
+        again.body.contains("name=\"tp_0\" value=\"1\" checked"),
+        "{}",
+        again.body
+    );
+    assert!(again.body.contains("value=\"2\""));
     assert!(
         app.db
             .store
@@ -718,7 +742,23 @@ async fn a_walk_in_is_entered_at_the_counter_received_at_once_and_linked_to_the_
     assert!(d.due_at.is_some());
     assert_eq!(
         ok.headers[header::LOCATION],
-        format!("/can-bo/ho-so/{}", d.code).as_str()
+        format!("/can-bo/ho-so/{}?xong=1", d.code).as_str()
+    );
+    // it says so, with the slip to print
+    let banner = app
+        .get_with_cookie(&format!("/can-bo/ho-so/{}?xong=1", d.code), &cookie)
+        .await;
+    assert!(
+        banner
+            .body
+            .contains(&format!("Đã tiếp nhận hồ sơ {}, hẹn trả", d.code)),
+        "{}",
+        banner.body
+    );
+    assert!(
+        banner
+            .body
+            .contains(&format!("/can-bo/ho-so/{}/phieu/01", d.code))
     );
     // the officer's page shows what was received on paper, and the note
     let page = app
@@ -1304,6 +1344,39 @@ async fn officers_assign_forward_and_return_steps_and_a_stale_form_changes_nothi
         assert!(text.contains("PHIẾU KIỂM SOÁT"), "{text}");
         assert!(text.contains("Chuyên Viên Bình"), "{text}");
         assert!(text.contains("Thiếu xác minh nơi cư trú"), "{text}");
+    }
+    // version 2: the hand-over table of the circular, a row per hand-over with giver, receiver, time, result
+    // against the step's deadline and room for both signatures
+    if let Some(text) = support::pdf_layout_text(&sheet.bytes) {
+        for field in [
+            "Mẫu số 06 (phiên bản 2)",
+            "Giao, nhận hồ sơ",
+            "Thời gian",
+            "Kết quả",
+            "(trước hạn /",
+            "giao ký",
+            "nhận ký",
+            "Ghi chú",
+            "Giao: ",
+            "Nhận: ",
+        ] {
+            assert!(
+                text.contains(field),
+                "{field} missing from slip 06:\n{text}"
+            );
+        }
+        let steps = app.db.store.workflows.steps(dossier.id).await.unwrap();
+        let rows = text
+            .lines()
+            .filter(|l| {
+                l.trim_start().starts_with(|c: char| c.is_ascii_digit()) && l.contains("Giao: ")
+            })
+            .count();
+        assert_eq!(rows, steps.len(), "one row per hand-over:\n{text}");
+        assert!(
+            text.contains("Trước hạn") || text.contains("Đúng hạn"),
+            "{text}"
+        );
     }
     let citizen_cookie = support::session_existing(&app, citizen.id, "2").await;
     assert_eq!(

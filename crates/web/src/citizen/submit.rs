@@ -71,6 +71,11 @@ pub(crate) async fn render_check(
         .uploads_for_draft(l.draft.id)
         .await?;
     let base = draft_path(l.draft.id);
+    // fees per copy count the copies as checked (a hidden or unfinished answer counts none)
+    let checked = l
+        .form
+        .validate(&l.draft.answers, crate::apply::today())
+        .unwrap_or_default();
     Ok(CheckPage {
         layout,
         procedure_name: l.procedure.name.to_string(),
@@ -101,15 +106,10 @@ pub(crate) async fn render_check(
             .case
             .fees
             .iter()
-            .map(|f| {
-                (
-                    f.description.to_string(),
-                    f.amount_text_for(&l.draft.answers, true),
-                )
-            })
+            .map(|f| (f.description.to_string(), f.amount_text_for(&checked, true)))
             .collect(),
         pay_now: level_4(state, &l.draft)
-            .then(|| l.case.due_at_submission(&l.draft.answers))
+            .then(|| l.case.due_at_submission(&checked))
             .flatten()
             .filter(|(total, _)| *total > motcua_domain::Vnd::ZERO)
             .map(|(total, _)| total.to_string()),
@@ -264,7 +264,7 @@ pub(crate) async fn submit(
     );
     let new_dossier = DossierId::new();
     let now = OffsetDateTime::now_utc();
-    let charge = fee_at_submission(&state, &l.draft, &l.case, new_dossier, now);
+    let charge = fee_at_submission(&state, &l.draft, &l.case, &answers, new_dossier, now);
     // what happens next: reception within a working day, or first the fee due with the submission
     let next = match &charge {
         Some(c) => format!(
@@ -324,6 +324,7 @@ fn fee_at_submission(
     state: &AppState,
     draft: &motcua_domain::submission::Draft,
     case: &motcua_domain::ProcedureCase,
+    answers: &form::Answers,
     dossier: DossierId,
     at: OffsetDateTime,
 ) -> Option<motcua_domain::payment::Charge> {
@@ -335,7 +336,8 @@ fn fee_at_submission(
     if level != Some(motcua_domain::OnlineServiceLevel::Level4) {
         return None;
     }
-    let (total, lines) = case.due_at_submission(&draft.answers)?;
+    // the validated answers: a copies field as normalised, none when it is hidden
+    let (total, lines) = case.due_at_submission(answers)?;
     (total > motcua_domain::Vnd::ZERO).then(|| motcua_domain::payment::Charge {
         id: uuid::Uuid::now_v7(),
         dossier,

@@ -199,7 +199,12 @@ pub(crate) async fn my_dossiers(
         Some(email) => state
             .store
             .outbox
-            .emails_to(email.as_str(), NOTICES_SHOWN)
+            .emails_to(
+                account.id,
+                email.as_str(),
+                account.email_verified_at,
+                NOTICES_SHOWN,
+            )
             .await?
             .into_iter()
             .map(|m| NoticeRow {
@@ -768,11 +773,7 @@ pub(crate) async fn receipt(
         submitted_at: vntime::format_datetime(dossier.created_at),
         status: dossier.status.label_vi().to_string(),
         components,
-        tracking_url: format!(
-            "{}/tra-cuu-ho-so?ma={}",
-            state.site.public_url.trim_end_matches('/'),
-            dossier.code
-        ),
+        tracking_url: crate::slips::tracking_url(&state, &dossier),
     };
     // text layout and compression take a few milliseconds: off the async workers
     let pdf = tokio::task::spawn_blocking(move || motcua_documents::receipt_pdf(&receipt))

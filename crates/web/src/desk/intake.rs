@@ -302,34 +302,17 @@ pub(crate) async fn intake(
         if f.buoc != "chon" && chosen_case.is_some() {
             errors.push((
                 "thu_tuc".into(),
-                "Đã đổi thủ tục: đánh dấu các thành phần hồ sơ đã nhận của thủ tục này rồi tiếp nhận".into(),
+                if f.thu_tuc_da_chon.is_empty() {
+                    "Đánh dấu các thành phần hồ sơ đã nhận của thủ tục này rồi bấm “Tiếp nhận hồ sơ”"
+                } else {
+                    "Đã đổi thủ tục: đánh dấu các thành phần hồ sơ đã nhận của thủ tục này rồi tiếp nhận"
+                }
+                .into(),
             ));
         } else if chosen_case.is_none() {
             errors.push(("thu_tuc".into(), "Chọn thủ tục và trường hợp".into()));
         }
     }
-    let received = match (&chosen_case, choosing) {
-        (Some(case), false) => {
-            let rows: Vec<ChecklistRow> = (0..case.components.len())
-                .map(|i| f.checklist_row(i))
-                .collect();
-            match Received::from_checklist(&case.components, &rows) {
-                Ok(r) => r,
-                Err(problems) => {
-                    for (i, suffix, message) in problems {
-                        let id = if suffix.is_empty() {
-                            format!("tp_{i}")
-                        } else {
-                            format!("tp_{i}_{suffix}")
-                        };
-                        errors.push((id, message));
-                    }
-                    Vec::new()
-                }
-            }
-        }
-        _ => Vec::new(),
-    };
     // the agency must be one where this officer receives
     if let Some((agency, _, _)) = &target
         && !reception_agencies(&state, &officer).contains(agency)
@@ -357,6 +340,38 @@ pub(crate) async fn intake(
             "Thủ tục hoặc trường hợp không còn trong danh mục".into(),
         ));
     }
+    // only an agency that carries the procedure out receives it
+    if let (Some(p), Some((agency, _, _))) = (&procedure, &target)
+        && !p.procedure.agencies.contains(agency)
+    {
+        errors.push((
+            "thu_tuc".into(),
+            "Cơ quan này không thực hiện thủ tục đã chọn".into(),
+        ));
+    }
+    // what was received, checked against the very case the dossier records
+    let received = match (&case, choosing) {
+        (Some(case), false) => {
+            let rows: Vec<ChecklistRow> = (0..case.components.len())
+                .map(|i| f.checklist_row(i))
+                .collect();
+            match Received::from_checklist(&case.components, &rows) {
+                Ok(r) => r,
+                Err(problems) => {
+                    for (i, suffix, message) in problems {
+                        let id = if suffix.is_empty() {
+                            format!("tp_{i}")
+                        } else {
+                            format!("tp_{i}_{suffix}")
+                        };
+                        errors.push((id, message));
+                    }
+                    Vec::new()
+                }
+            }
+        }
+        _ => Vec::new(),
+    };
     let (Some((agency, code, case_key)), Some(procedure), Some(case), Ok(applicant), true) = (
         target.clone(),
         procedure,
@@ -369,7 +384,8 @@ pub(crate) async fn intake(
         } else {
             StatusCode::UNPROCESSABLE_ENTITY
         };
-        let keep_typed = !choosing;
+        // the ticks stay while the procedure stays (Enter in a field shows the same checklist again)
+        let keep_typed = f.thu_tuc == f.thu_tuc_da_chon;
         return Ok((
             status,
             IntakePage {
@@ -481,5 +497,5 @@ pub(crate) async fn intake(
         })
         .await?;
     state.outbox_wake.notify_one();
-    Ok(Redirect::to(&format!("/can-bo/ho-so/{}", dossier.code)).into_response())
+    Ok(Redirect::to(&crate::desk::page::after_action(&dossier.code)).into_response())
 }

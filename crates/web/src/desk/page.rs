@@ -202,14 +202,7 @@ pub(crate) async fn rerender(
     Ok((status, page).into_response())
 }
 
-pub(crate) fn case_of(
-    procedure: &Option<motcua_domain::Procedure>,
-    dossier: &Dossier,
-) -> Option<ProcedureCase> {
-    procedure
-        .as_ref()
-        .and_then(|p| p.cases.iter().find(|c| c.key == dossier.case).cloned())
-}
+pub(crate) use crate::dossiers::case_of;
 
 pub(crate) fn limit_of(
     case: &ProcedureCase,

@@ -695,9 +695,11 @@ pub(crate) async fn detail(
                         (t.channel.label_vi().to_string(), t.limit.to_string(), note)
                     })
                     .collect(),
-                pays_at_submission: case
-                    .due_at_submission(&Default::default())
-                    .is_some_and(|(total, _)| total > motcua_domain::Vnd::ZERO),
+                // a line due with the submission that costs something online (per copy: when copies are asked)
+                pays_at_submission: case.fees.iter().any(|l| {
+                    l.due == motcua_domain::FeeDue::AtSubmission
+                        && l.unit(true) > motcua_domain::Vnd::ZERO
+                }),
                 fees: case
                     .fees
                     .iter()

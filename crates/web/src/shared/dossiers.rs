@@ -255,3 +255,13 @@ pub(crate) async fn tell_reception(
     }
     Ok(out)
 }
+
+/// The case a dossier was submitted under, in the procedure version it keeps.
+pub(crate) fn case_of(
+    procedure: &Option<motcua_domain::Procedure>,
+    dossier: &Dossier,
+) -> Option<motcua_domain::ProcedureCase> {
+    procedure
+        .as_ref()
+        .and_then(|p| p.cases.iter().find(|c| c.key == dossier.case).cloned())
+}

@@ -644,11 +644,7 @@ pub(crate) async fn receipt_document(
         form_number: None,
         title: "BIÊN LAI THU PHÍ, LỆ PHÍ (ĐIỆN TỬ)".into(),
         code: payment.txn_ref.clone(),
-        tracking_url: format!(
-            "{}/tra-cuu-ho-so?ma={}",
-            state.site.public_url.trim_end_matches('/'),
-            dossier.code
-        ),
+        tracking_url: crate::slips::tracking_url(state, dossier),
         link_label: String::new(),
         fields,
         list_title: None,

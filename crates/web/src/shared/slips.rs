@@ -13,8 +13,7 @@ use axum::{
 
 use motcua_documents::{Column, Document, Table};
 use motcua_domain::{
-    Channel, Dossier, DossierStatus, HistoryEvent, form, procedure::ProcedureCase,
-    submission::Received, vntime,
+    Channel, Dossier, DossierStatus, HistoryEvent, form, submission::Received, vntime,
 };
 
 use crate::{AppError, AppState, error::not_found, viewer::Viewer};
@@ -90,9 +89,8 @@ pub(crate) async fn build(
         .catalogue
         .get_procedure_version(&dossier.procedure, dossier.procedure_version)
         .await?;
-    let case = procedure
-        .as_ref()
-        .and_then(|p| p.cases.iter().find(|c| c.key == dossier.case));
+    let case = crate::dossiers::case_of(&procedure, dossier);
+    let case = case.as_ref();
     let files = state
         .store
         .submissions
@@ -186,11 +184,7 @@ pub(crate) async fn build(
         )),
         title: title.into(),
         code: dossier.code.to_string(),
-        tracking_url: format!(
-            "{}/tra-cuu-ho-so?ma={}",
-            state.site.public_url.trim_end_matches('/'),
-            dossier.code
-        ),
+        tracking_url: tracking_url(state, dossier),
         link_label: String::new(),
         fields,
         list_title,
@@ -206,7 +200,8 @@ pub(crate) async fn build(
     }))
 }
 
-fn tracking_url(state: &AppState, dossier: &Dossier) -> String {
+/// The public tracking page of a dossier, as printed under its QR code.
+pub(crate) fn tracking_url(state: &AppState, dossier: &Dossier) -> String {
     format!(
         "{}/tra-cuu-ho-so?ma={}",
         state.site.public_url.trim_end_matches('/'),
@@ -236,9 +231,8 @@ async fn receipt_v2(
         .catalogue
         .get_procedure_version(&dossier.procedure, dossier.procedure_version)
         .await?;
-    let case: Option<&ProcedureCase> = procedure
-        .as_ref()
-        .and_then(|p| p.cases.iter().find(|c| c.key == dossier.case));
+    let case = crate::dossiers::case_of(&procedure, dossier);
+    let case = case.as_ref();
     let details = state.store.submissions.online_details(dossier.id).await?;
     let answers = details
         .as_ref()
@@ -422,11 +416,7 @@ async fn apology(
         )),
         title: "VĂN BẢN XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ".into(),
         code: dossier.code.to_string(),
-        tracking_url: format!(
-            "{}/tra-cuu-ho-so?ma={}",
-            state.site.public_url.trim_end_matches('/'),
-            dossier.code
-        ),
+        tracking_url: tracking_url(state, dossier),
         link_label: String::new(),
         fields: vec![
             ("Kính gửi:".into(), dossier.applicant_name.to_string()),
