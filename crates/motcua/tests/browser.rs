@@ -711,6 +711,17 @@ async fn apply_journey(b: Browser) {
         client.login_as(who, "MotCua-2026").await;
         client.goto(&format!("{url}/can-bo/ho-so")).await.unwrap();
         client.accessible("officer inbox").await;
+        // on a phone each dossier of the list is a card
+        if client.phone {
+            let display = client
+                .execute(
+                    "return getComputedStyle(document.querySelector('.dossier-cards tbody tr')).display",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert_eq!(display, "block");
+        }
         client
             .click(&format!("a[href='/can-bo/ho-so/{code}']"))
             .await;
