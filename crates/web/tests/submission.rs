@@ -34,6 +34,10 @@ async fn app_on(db: motcua_testkit::TestStore) -> (TestApp, String, Account) {
             {"key": "co_cha", "label": "Có thông tin người cha", "type": "yes_no", "required": true},
             {"key": "ho_ten_cha", "label": "Họ tên cha", "type": "text", "required": true,
              "visible_if": {"field": "co_cha", "equals": "co"}}
+        ]}, {"title": "Thông tin thêm", "fields": [
+            {"key": "noi_o_cha", "label": "Nơi ở của người cha", "type": "text",
+             "visible_if": {"field": "co_cha", "equals": "co"}},
+            {"key": "ghi_chu", "label": "Ghi chú", "type": "text"}
         ]}]}))
         .unwrap(),
     );
@@ -257,8 +261,26 @@ async fn a_citizen_fills_in_attaches_checks_and_submits_once() {
         .await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(reply.body.contains("Nhập họ tên cha"));
+    // a question on a later page shown only when the earlier answer makes it apply, without any script
+    let later = app
+        .get_with_cookie(&format!("{base}/trang/3"), &cookie)
+        .await;
+    assert!(later.body.contains("id=\"noi_o_cha\""), "{}", later.body);
     let reply = app
         .post_form(&format!("{base}/trang/2"), &child("khong"), Some(&cookie))
+        .await;
+    assert_eq!(location(&reply), format!("{base}/trang/3"));
+    let later = app
+        .get_with_cookie(&format!("{base}/trang/3"), &cookie)
+        .await;
+    assert!(!later.body.contains("noi_o_cha"), "{}", later.body);
+    assert!(later.body.contains("id=\"ghi_chu\""));
+    let reply = app
+        .post_form(
+            &format!("{base}/trang/3"),
+            &form(&[("ghi_chu", ""), ("hanh_dong", "tiep")]),
+            Some(&cookie),
+        )
         .await;
     assert_eq!(location(&reply), format!("{base}/giay-to"));
 
@@ -1088,7 +1110,11 @@ async fn my_dossiers_put_supplements_first_and_filter_and_page_many() {
         .split(&first.code.to_string())
         .nth(2)
         .unwrap_or("");
-    assert!(row.contains("<td>—</td>"), "{}", refused.body);
+    assert!(
+        row.contains("data-label=\"Hẹn trả kết quả\">—</td>"),
+        "{}",
+        refused.body
+    );
     // by code
     let code = made[10].code.to_string();
     let found = app
