@@ -433,6 +433,31 @@ async fn a_citizen_fills_in_attaches_checks_and_submits_once() {
     assert_eq!(dossier.status, DossierStatus::Submitted);
     assert_eq!(dossier_path, format!("/ho-so/{}", dossier.code));
 
+    // the desk sees each attachment on the dossier page itself: a PDF in a frame of the browser's viewer, which
+    // only the portal's own pages may frame and which runs sandboxed
+    let desk_cookie = support::session_existing(&app, desk.id, "d").await;
+    let office = app
+        .get_with_cookie(&format!("/can-bo/ho-so/{}", dossier.code), &desk_cookie)
+        .await;
+    let framed = office
+        .body
+        .split("<iframe class=\"preview pdf-preview\" src=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("a framed preview: {}", office.body))
+        .to_string();
+    let served = app.get_with_cookie(&framed, &desk_cookie).await;
+    assert_eq!(served.status, StatusCode::OK);
+    assert_eq!(served.bytes, PDF);
+    let csp = served.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.starts_with("sandbox;") && csp.contains("frame-ancestors 'self'"),
+        "{csp}"
+    );
+    assert_eq!(served.headers[header::X_FRAME_OPTIONS], "SAMEORIGIN");
+
     let page = app.get_with_cookie(&confirmation, &cookie).await;
     assert!(page.body.contains("Đã nộp hồ sơ"));
     assert!(page.body.contains(&dossier.code.to_string()));

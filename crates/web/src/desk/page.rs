@@ -41,7 +41,7 @@ pub(crate) struct OfficerFile {
     name: String,
     size: String,
     href: String,
-    /// A photo or scan shown on the page itself (a PDF opens beside it).
+    /// A photo or scan shown as an image; a PDF is shown in a frame by the browser's viewer.
     image: bool,
 }
 

@@ -134,12 +134,17 @@ pub(crate) async fn serve_stored(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-store"),
     );
-    // a PDF viewer gets no scripts and no access to the portal's origin
+    // a PDF viewer gets no scripts and no access to the portal's origin; only the portal's own pages may show
+    // it in a frame (the officer's preview of an attachment)
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'",
+            "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'",
         ),
+    );
+    h.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
     );
     Ok(response)
 }
