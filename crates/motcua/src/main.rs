@@ -477,6 +477,9 @@ fn open_files(config: &Config) -> Result<Arc<dyn ObjectStore>, Failure> {
     Ok(Arc::new(store))
 }
 
+/// How often a node writes the visitors it noted (what a node killed outright can lose at most).
+const VISITS_FLUSH_SECONDS: u64 = 5;
+
 async fn serve(config: Config) -> Result<(), Failure> {
     let store = open_store(&config, config.migrate_on_start).await?;
     let pending = store
@@ -595,6 +598,12 @@ async fn serve(config: Config) -> Result<(), Failure> {
         state.clone(),
         std::time::Duration::from_secs(60),
     ));
+    // and its visitors, every few seconds (and once more when it stops)
+    tokio::spawn(motcua_web::visits::flush_every(
+        state.clone(),
+        std::time::Duration::from_secs(VISITS_FLUSH_SECONDS),
+    ));
+    let stopping = state.clone();
     let state = state.with_sessions(motcua_web::session::SessionSettings {
         idle: time::Duration::minutes(i64::from(config.session_idle_minutes)),
         absolute: time::Duration::hours(i64::from(config.session_absolute_hours)),
@@ -625,6 +634,8 @@ async fn serve(config: Config) -> Result<(), Failure> {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(|e| Failure::Other(format!("máy chủ dừng bất thường: {e}")))?;
+    // the visitors noted since the last write are counted before the process ends
+    motcua_web::visits::flush(&stopping).await;
     // mail that answers already promised goes out before the process ends
     if tokio::time::timeout(std::time::Duration::from_secs(10), background.idle())
         .await

@@ -27,6 +27,7 @@ mod ratings;
 mod rows;
 mod search_log;
 mod submission;
+mod visits;
 mod workflow;
 
 #[cfg(feature = "sqlite")]
@@ -417,6 +418,7 @@ impl SqlStore {
             deliveries: this.clone(),
             search_log: this.clone(),
             content: this.clone(),
+            visits: this.clone(),
             health: this,
         }
     }

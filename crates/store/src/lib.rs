@@ -885,7 +885,33 @@ pub struct Store {
     pub deliveries: Arc<dyn DeliveryRepo>,
     pub search_log: Arc<dyn SearchLogRepo>,
     pub content: Arc<dyn ContentRepo>,
+    pub visits: Arc<dyn VisitRepo>,
     pub health: Arc<dyn Health>,
+}
+
+/// The visitor counters of the footer. Nodes count in memory and write here every few seconds: a visitor is a
+/// hash under the day's salt (no address is kept), counted once a day whichever node saw them.
+#[async_trait]
+pub trait VisitRepo: Send + Sync {
+    /// The salt of `day`: the one stored, or `candidate` stored now (every node gets the same one).
+    async fn salt(&self, day: Date, candidate: &str) -> StoreResult<String>;
+    /// Record visitors seen on `day` (hash, last seen), in one commit; each counts once for the day, whichever
+    /// node saw them and however often. How many were new.
+    async fn record(&self, day: Date, seen: &[(String, OffsetDateTime)]) -> StoreResult<u64>;
+    /// The counters on `day`: visitors seen since `online_since`, that day's, that month's (from the 1st), all.
+    async fn counts(&self, day: Date, online_since: OffsetDateTime) -> StoreResult<VisitCounts>;
+    /// Forget the visitors and salts of days before `day` (the counts per day stay); how many visitors went.
+    async fn forget_before(&self, day: Date) -> StoreResult<u64>;
+}
+
+/// The footer's counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VisitCounts {
+    /// Seen in the last few minutes.
+    pub online: u64,
+    pub today: u64,
+    pub month: u64,
+    pub total: u64,
 }
 
 /// Which database is behind a [`Store`].

@@ -77,6 +77,7 @@ contract!(
     a_counter_intake_is_created_and_received_in_one_commit,
     a_reminder_is_queued_once_however_many_nodes_try,
     the_emails_to_an_address_are_listed_newest_first_with_whether_they_went,
+    a_visitor_counts_once_a_day_whichever_node_saw_them,
     workflows_are_versioned_per_case,
     a_dossier_moves_through_its_steps_one_hand_off_at_a_time,
     of_two_concurrent_hand_offs_exactly_one_succeeds,
@@ -3764,4 +3765,72 @@ async fn the_emails_to_an_address_are_listed_newest_first_with_whether_they_went
         .await
         .unwrap();
     assert!(sent.iter().all(|m| m.sent_at.is_some()), "{sent:?}");
+}
+
+async fn a_visitor_counts_once_a_day_whichever_node_saw_them(store: &Store) {
+    let day = date!(2026 - 11 - 28);
+    // every node gets the salt the first one stored
+    let salt = store.visits.salt(day, "muoi-a").await.unwrap();
+    assert_eq!(salt, "muoi-a");
+    assert_eq!(store.visits.salt(day, "muoi-b").await.unwrap(), "muoi-a");
+    let at = datetime!(2026-11-28 03:00:00 UTC);
+    let seen = |hash: &str, minutes: i64| (hash.to_string(), at + time::Duration::minutes(minutes));
+    // node A, then node B with one visitor in common and one seen again later
+    assert_eq!(
+        store
+            .visits
+            .record(day, &[seen("a1", 0), seen("a2", 0)])
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .visits
+            .record(day, &[seen("a2", 10), seen("b1", 10)])
+            .await
+            .unwrap(),
+        1
+    );
+    // the next day: one of them again, counted again that day
+    let next = date!(2026 - 11 - 29);
+    let next_at = datetime!(2026-11-29 03:00:00 UTC);
+    assert_eq!(
+        store
+            .visits
+            .record(next, &[("a1".to_string(), next_at)])
+            .await
+            .unwrap(),
+        1
+    );
+    // a day of another month counts in the total only
+    store
+        .visits
+        .record(
+            date!(2026 - 10 - 31),
+            &[("x".to_string(), at - time::Duration::days(28))],
+        )
+        .await
+        .unwrap();
+    let counts = store
+        .visits
+        .counts(day, at + time::Duration::minutes(5))
+        .await
+        .unwrap();
+    // online: seen since 03:05 on the 28th — a2 and b1 at 03:10, and a1 on the 29th
+    assert_eq!(
+        counts,
+        motcua_store::VisitCounts {
+            online: 3,
+            today: 3,
+            month: 3,
+            total: 5
+        }
+    );
+    assert_eq!(store.visits.counts(next, next_at).await.unwrap().today, 1);
+    // two days later the visitors and salts of before are forgotten, the counts per day stay
+    assert_eq!(store.visits.forget_before(next).await.unwrap(), 4);
+    assert_eq!(store.visits.salt(day, "muoi-c").await.unwrap(), "muoi-c");
+    let after = store.visits.counts(next, next_at).await.unwrap();
+    assert_eq!((after.today, after.month, after.total), (1, 4, 5));
 }

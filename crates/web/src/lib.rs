@@ -19,7 +19,7 @@ pub(crate) use shared::{
     answers, assets, audit, background, csrf, dossiers, error, guard, health, input, layout,
     outage, security, slips, steps, urls, viewer,
 };
-pub use shared::{auth, catalogue, files, misses, payments, postal, seals, session};
+pub use shared::{auth, catalogue, files, misses, payments, postal, seals, session, visits};
 
 use accounts::{login, password_reset, profile, registration};
 use admin::{
@@ -113,6 +113,8 @@ pub struct AppState {
     pub gateway: Arc<dyn payments::PaymentGateway>,
     /// Searches that found little, counted until the next flush.
     pub misses: Arc<misses::MissCounter>,
+    /// Visitors noted until the next flush, and the footer's counters.
+    pub visits: Arc<visits::VisitCounter>,
     /// The postal provider that carries results by post.
     pub post: Arc<dyn postal::PostalService>,
 }
@@ -147,6 +149,7 @@ impl AppState {
             signing: Arc::new(seals::SigningSettings::default()),
             post: Arc::new(postal::ManualPost),
             misses: Arc::new(misses::MissCounter::default()),
+            visits: Arc::new(visits::VisitCounter::default()),
         })
     }
 
@@ -327,6 +330,11 @@ pub fn router(state: AppState) -> Router {
     let _ = SITE.set(Site::clone(&state.site));
     with_routes(Router::new())
         .fallback(error::not_found)
+        // inside the session layer: it knows the client's address
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            visits::count,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::load,

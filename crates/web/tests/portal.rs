@@ -185,6 +185,7 @@ async fn an_unmigrated_database_is_not_ready() {
         signing: Default::default(),
         post: std::sync::Arc::new(motcua_web::postal::ManualPost),
         misses: Default::default(),
+        visits: Default::default(),
     };
     let ready = support::get_from(&state, "/readyz").await;
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
@@ -341,4 +342,91 @@ async fn help_pages_start_with_built_in_text_and_editors_rewrite_them() {
         page.body.contains("&#60;b&#62;Không phải HTML&#60;/b&#62;"),
         "typed markup is shown, not run"
     );
+}
+
+async fn visitors_are_counted_once_a_day_without_robots_or_files(db: TestStore) {
+    fixtures::seed_minimal(&db.store).await;
+    let app = TestApp::new(db).await;
+    const BROWSER: &str =
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36";
+    let visit = |peer: &'static str, ua: &'static str, path: &'static str| {
+        let app = &app;
+        async move {
+            app.send(
+                "GET",
+                path,
+                &[(support::PEER, peer), ("user-agent", ua)],
+                "",
+            )
+            .await
+        }
+    };
+    // two readers, one of them on three pages; a robot, a health check and a stylesheet are not readers
+    visit("203.0.113.7:5000", BROWSER, "/").await;
+    visit("203.0.113.7:5001", BROWSER, "/thu-tuc").await;
+    visit("203.0.113.7:5002", BROWSER, "/tra-cuu-ho-so").await;
+    visit("198.51.100.9:6000", BROWSER, "/").await;
+    visit("192.0.2.1:7000", "Googlebot/2.1", "/").await;
+    visit("192.0.2.2:7000", BROWSER, "/healthz").await;
+    visit("192.0.2.3:7000", BROWSER, "/static/app.css").await;
+    motcua_web::visits::flush(&app.state).await;
+    let page = visit("198.51.100.9:6000", BROWSER, "/").await;
+    assert!(
+        page.body
+            .contains("đang truy cập: 2 · hôm nay: 2 · tháng này: 2 · tổng: 2"),
+        "{}",
+        page.body
+    );
+    // no address is kept: only hashes
+    let today = motcua_domain::vntime::vn_date(time::OffsetDateTime::now_utc());
+    let counts = app
+        .db
+        .store
+        .visits
+        .counts(
+            today,
+            time::OffsetDateTime::now_utc() - time::Duration::hours(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!((counts.today, counts.total), (2, 2));
+    // a second node on the same database counts the same reader once, and shows the same counts
+    let other = motcua_web::AppState::new(
+        app.db.store.clone(),
+        motcua_web::Site::default(),
+        app.files.clone(),
+    )
+    .await
+    .unwrap();
+    let mut request = axum::http::Request::builder()
+        .uri("/")
+        .header("user-agent", BROWSER)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    request.extensions_mut().insert(axum::extract::ConnectInfo(
+        "203.0.113.7:5009".parse::<std::net::SocketAddr>().unwrap(),
+    ));
+    use tower::ServiceExt;
+    let answer = motcua_web::router(other.clone())
+        .oneshot(request)
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    motcua_web::visits::flush(&other).await;
+    motcua_web::visits::flush(&app.state).await;
+    assert_eq!(app.state.visits.snapshot().today, 2);
+    assert_eq!(other.visits.snapshot().today, 2);
+}
+
+#[tokio::test]
+async fn visitors_are_counted_once_a_day_without_robots_or_files_on_sqlite() {
+    visitors_are_counted_once_a_day_without_robots_or_files(motcua_testkit::sqlite_store().await)
+        .await;
+}
+
+#[tokio::test]
+async fn visitors_are_counted_once_a_day_without_robots_or_files_on_postgres() {
+    if let Some(db) = motcua_testkit::postgres_store().await {
+        visitors_are_counted_once_a_day_without_robots_or_files(db).await;
+    }
 }

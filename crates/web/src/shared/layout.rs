@@ -24,6 +24,15 @@ pub(crate) struct Layout {
     pub desk: bool,
     /// An editor (not an administrator) is logged in: the link to the catalogue's editing pages is shown.
     pub editor: bool,
+    /// The visitor counters (online now, today, this month, total), as of the last write; none on error pages.
+    pub visits: Option<motcua_store::VisitCounts>,
+}
+
+impl Layout {
+    /// A count as the footer shows it: `12.345`.
+    pub fn count(&self, n: &u64) -> String {
+        crate::visits::grouped(*n)
+    }
 }
 
 impl Layout {
@@ -39,6 +48,7 @@ impl Layout {
             admin: false,
             desk: false,
             editor: false,
+            visits: None,
         }
     }
 }
@@ -80,6 +90,7 @@ impl FromRequestParts<AppState> for Layout {
             }),
             user_name: viewer.account.map(|a| a.full_name.to_string()),
             idle_seconds: state.sessions.idle.whole_seconds(),
+            visits: Some(state.visits.snapshot()),
         })
     }
 }

@@ -28,3 +28,4 @@ pub(crate) mod slips;
 pub(crate) mod steps;
 pub(crate) mod urls;
 pub(crate) mod viewer;
+pub mod visits;

@@ -1,0 +1,269 @@
+//! Visitor counters in every page's footer: online now, today, this month, total. Each node notes its visitors in
+//! memory — a hash of the address and browser under the day's salt, never the address — and writes them every few
+//! seconds (and when it stops); the database counts each visitor once a day whichever node saw them, so the counts
+//! are the same on every node. Bots, health checks, files and anything but a page are not counted. A node killed
+//! outright loses at most the visitors it noted since its last write (`flush_every`'s period).
+
+use std::{
+    collections::HashMap,
+    sync::{Mutex, RwLock},
+};
+
+use axum::{
+    extract::{Request, State},
+    http::{Method, header},
+    middleware::Next,
+    response::Response,
+};
+use sha2::{Digest, Sha256};
+use time::{Date, Duration, OffsetDateTime};
+
+use motcua_domain::vntime;
+use motcua_store::VisitCounts;
+
+use crate::{AppState, viewer::Viewer};
+
+/// Seen within this long counts as online now.
+pub const ONLINE_WINDOW: Duration = Duration::minutes(5);
+
+/// How many visitors a node keeps between two writes; more are dropped until the next one (a flood is not a
+/// crowd of readers).
+const MAX_PENDING: usize = 50_000;
+
+/// What a node noted since its last write, the day's salt, and the counters as of the last write.
+#[derive(Debug, Default)]
+pub struct VisitCounter {
+    /// (day, hash) → last seen.
+    pending: Mutex<HashMap<(Date, String), OffsetDateTime>>,
+    salt: Mutex<Option<(Date, String)>>,
+    counts: RwLock<VisitCounts>,
+}
+
+impl VisitCounter {
+    /// The counters as of the last write (what the footer shows).
+    pub fn snapshot(&self) -> VisitCounts {
+        self.counts.read().map(|c| *c).unwrap_or_default()
+    }
+
+    fn note(&self, day: Date, hash: String, at: OffsetDateTime) {
+        let Ok(mut pending) = self.pending.lock() else {
+            return;
+        };
+        let key = (day, hash);
+        if pending.len() >= MAX_PENDING && !pending.contains_key(&key) {
+            return;
+        }
+        pending.insert(key, at);
+    }
+
+    fn take(&self) -> HashMap<(Date, String), OffsetDateTime> {
+        self.pending
+            .lock()
+            .map(|mut p| std::mem::take(&mut *p))
+            .unwrap_or_default()
+    }
+
+    /// Put back what could not be written (newer sightings win).
+    fn restore(&self, back: HashMap<(Date, String), OffsetDateTime>) {
+        if let Ok(mut pending) = self.pending.lock() {
+            for (key, at) in back {
+                let seen = pending.entry(key).or_insert(at);
+                if *seen < at {
+                    *seen = at;
+                }
+            }
+        }
+    }
+
+    /// The salt of `day`, shared by every node through the database (fetched once a day per node).
+    async fn salt(&self, state: &AppState, day: Date) -> Option<String> {
+        if let Ok(cached) = self.salt.lock()
+            && let Some((d, salt)) = cached.as_ref()
+            && *d == day
+        {
+            return Some(salt.clone());
+        }
+        let candidate = uuid::Uuid::new_v4().simple().to_string();
+        match state.store.visits.salt(day, &candidate).await {
+            Ok(salt) => {
+                if let Ok(mut cached) = self.salt.lock() {
+                    *cached = Some((day, salt.clone()));
+                }
+                Some(salt)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "visitor salt not read; this visit is not counted");
+                None
+            }
+        }
+    }
+}
+
+/// Whether a browser's user agent is a crawler, a monitor or a script rather than a reader.
+pub fn is_robot(user_agent: &str) -> bool {
+    let ua = user_agent.to_ascii_lowercase();
+    ua.is_empty()
+        || [
+            "bot",
+            "crawl",
+            "spider",
+            "slurp",
+            "curl",
+            "wget",
+            "python",
+            "go-http",
+            "java/",
+            "httpclient",
+            "monitor",
+            "uptime",
+            "pingdom",
+            "check",
+            "scan",
+            "feed",
+            "preview",
+        ]
+        .iter()
+        .any(|word| ua.contains(word))
+}
+
+/// Note the visitor of a page (a successful HTML answer to a GET), after it is answered.
+pub(crate) async fn count(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let counted = request.method() == Method::GET
+        && ![
+            "/static/",
+            "/healthz",
+            "/readyz",
+            "/robots.txt",
+            "/sitemap.xml",
+        ]
+        .iter()
+        .any(|p| request.uri().path().starts_with(p));
+    let user_agent = request
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let address = request
+        .extensions()
+        .get::<Viewer>()
+        .and_then(|v| v.ip.clone())
+        .unwrap_or_default();
+    let response = next.run(request).await;
+    let page = response.status().is_success()
+        && response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("text/html"));
+    if counted && page && !is_robot(&user_agent) {
+        let now = OffsetDateTime::now_utc();
+        let day = vntime::vn_date(now);
+        if let Some(salt) = state.visits.salt(&state, day).await {
+            let mut hash = Sha256::new();
+            hash.update(salt.as_bytes());
+            hash.update([0]);
+            hash.update(address.as_bytes());
+            hash.update([0]);
+            hash.update(user_agent.as_bytes());
+            let hash: String = hash.finalize()[..16]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            state.visits.note(day, hash, now);
+        }
+    }
+    response
+}
+
+/// Write the visitors noted since the last write and read the counters back (what could not be written is kept
+/// for the next time); on a new day, forget the visitors and salts of before yesterday.
+pub async fn flush(state: &AppState) {
+    let now = OffsetDateTime::now_utc();
+    let today = vntime::vn_date(now);
+    let pending = state.visits.take();
+    let mut by_day: HashMap<Date, Vec<(String, OffsetDateTime)>> = HashMap::new();
+    for ((day, hash), at) in &pending {
+        by_day.entry(*day).or_default().push((hash.clone(), *at));
+    }
+    for (day, seen) in by_day {
+        if let Err(e) = state.store.visits.record(day, &seen).await {
+            tracing::warn!(error = %e, "visitors not written; kept for the next write");
+            state.visits.restore(
+                pending
+                    .into_iter()
+                    .filter(|((d, _), _)| *d >= day)
+                    .collect(),
+            );
+            return;
+        }
+    }
+    if let Some(yesterday) = today.previous_day()
+        && let Err(e) = state.store.visits.forget_before(yesterday).await
+    {
+        tracing::warn!(error = %e, "old visitors not forgotten");
+    }
+    match state.store.visits.counts(today, now - ONLINE_WINDOW).await {
+        Ok(counts) => {
+            if let Ok(mut c) = state.visits.counts.write() {
+                *c = counts;
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "visitor counts not read"),
+    }
+}
+
+/// [`flush`] every `period`; for `serve`'s background work.
+pub async fn flush_every(state: AppState, period: std::time::Duration) {
+    loop {
+        flush(&state).await;
+        tokio::time::sleep(period).await;
+    }
+}
+
+/// A count as the footer shows it: `12.345`.
+pub(crate) fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_grouped_by_thousands_with_dots() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1000), "1.000");
+        assert_eq!(grouped(1234567), "1.234.567");
+    }
+
+    #[test]
+    fn robots_and_scripts_are_not_readers() {
+        for ua in [
+            "",
+            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+            "curl/8.5.0",
+            "python-requests/2.31",
+            "Mozilla/5.0 (compatible; bingbot/2.0)",
+            "UptimeRobot/2.0",
+        ] {
+            assert!(is_robot(ua), "{ua}");
+        }
+        for ua in [
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Version/17.5 Mobile/15E148 Safari/604.1",
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0 Safari/537.36",
+        ] {
+            assert!(!is_robot(ua), "{ua}");
+        }
+    }
+}
