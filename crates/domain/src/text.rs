@@ -59,6 +59,26 @@ pub fn vietnamese_sort_key(text: &str) -> (Vec<u32>, Vec<u8>) {
     (ranks, tones)
 }
 
+/// A person's name as a public list shows it: the family name whole, each other name by its initial ("Nguyễn
+/// Văn An" → "Nguyễn V. A."); a one-word name keeps its initial only.
+pub fn masked_name(name: &str) -> String {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let initial = |w: &str| {
+        w.chars()
+            .next()
+            .map(|c| format!("{}.", c.to_uppercase()))
+            .unwrap_or_default()
+    };
+    match words.as_slice() {
+        [] => String::new(),
+        [only] => initial(only),
+        [family, rest @ ..] => std::iter::once(family.to_string())
+            .chain(rest.iter().map(|w| initial(w)))
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
 /// Sort text in Vietnamese dictionary order.
 pub fn sort_vietnamese<T>(items: &mut [T], text: impl Fn(&T) -> &str) {
     items.sort_by_cached_key(|item| vietnamese_sort_key(text(item)));
@@ -170,6 +190,15 @@ impl AsRef<str> for NonEmptyText {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_public_list_shows_the_family_name_and_initials() {
+        assert_eq!(masked_name("Nguyễn Văn An"), "Nguyễn V. A.");
+        assert_eq!(masked_name(" Lê  Thị   Hồng "), "Lê T. H.");
+        assert_eq!(masked_name("Đặng Ánh"), "Đặng Á.");
+        assert_eq!(masked_name("Hùng"), "H.");
+        assert_eq!(masked_name(""), "");
+    }
 
     #[test]
     fn words_sort_as_a_vietnamese_dictionary_does() {

@@ -368,6 +368,36 @@ async fn journey(b: Browser) {
     assert_eq!(h1.text().await.unwrap(), "Đăng ký khai sinh");
     client.accessible("procedure page").await;
 
+    // the public list of results, and the footer's counters (this visit counted within seconds)
+    client
+        .goto(&format!("{url}/ket-qua-giai-quyet?thang=13%2F2026"))
+        .await
+        .unwrap();
+    client.accessible("results list with a bad month").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        client
+            .goto(&format!("{url}/ket-qua-giai-quyet"))
+            .await
+            .unwrap();
+        let footer = client
+            .find(Locator::Css(".visits"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if !footer.contains("hôm nay: 0") {
+            assert!(footer.contains("hôm nay: 1"), "{footer}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the counters never moved: {footer}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    client.accessible("results list").await;
     client.goto(&format!("{url}/dang-nhap")).await.unwrap();
     client.accessible("login").await;
     client.login_as("congdan@example.vn", "MotCua-2026").await;
@@ -1259,6 +1289,7 @@ async fn phone_journey(b: Browser) {
         "/dang-nhap",
         "/dang-ky",
         "/trang/tro-giup",
+        "/ket-qua-giai-quyet",
     ] {
         client.goto(&format!("{url}{path}")).await.unwrap();
         fits(&b, path).await;

@@ -8,7 +8,7 @@ use motcua_domain::{
     Dossier, DossierCode, DossierId, EventHash, HistoryEvent, NewDossier, ProcedureCode, Transition,
 };
 use motcua_store::{
-    DossierRepo, StoreError, StoreResult,
+    DossierRepo, HandledDossier, HandledQuery, StoreError, StoreResult,
     decode::{self, DossierRow, EventRow},
 };
 
@@ -277,6 +277,84 @@ impl DossierRepo for SqlStore {
                     Ok((code, u64::try_from(r.big("uses")?).unwrap_or(0)))
                 })
                 .collect()
+        })
+    }
+
+    async fn handled(&self, q: &HandledQuery) -> StoreResult<(Vec<HandledDossier>, u64)> {
+        if q.procedures.as_ref().is_some_and(Vec::is_empty) {
+            return Ok((Vec::new(), 0));
+        }
+        // placeholders: $1.. the approval window, then the agency, then the procedures
+        let mut n = 0;
+        let mut mark = || {
+            n += 1;
+            format!("${n}")
+        };
+        let mut filter = String::new();
+        if q.approved_from.is_some() {
+            filter.push_str(&format!(" AND e.at >= {}", mark()));
+        }
+        if q.approved_to.is_some() {
+            filter.push_str(&format!(" AND e.at < {}", mark()));
+        }
+        if q.agency.is_some() {
+            filter.push_str(&format!(" AND d.agency_code = {}", mark()));
+        }
+        if let Some(procedures) = &q.procedures {
+            let marks: Vec<String> = procedures.iter().map(|_| mark()).collect();
+            filter.push_str(&format!(" AND d.procedure_code IN ({})", marks.join(", ")));
+        }
+        // each dossier's first approval, walked newest first along (to_status, at)
+        let from = format!(
+            "FROM dossier_events e JOIN ({DOSSIER_COLUMNS}) d ON d.id = e.dossier_id \
+             WHERE e.to_status = 'processed' AND d.status IN ('processed', 'result_delivered'){filter} \
+             AND NOT EXISTS (SELECT 1 FROM dossier_events p WHERE p.dossier_id = e.dossier_id \
+             AND p.to_status = 'processed' AND p.seq < e.seq)"
+        );
+        let list = format!(
+            "SELECT d.*, e.at AS approved_at, (SELECT MIN(r.at) FROM dossier_events r WHERE r.dossier_id = d.id \
+             AND r.to_status = 'received') AS received_at {from} \
+             ORDER BY e.at DESC, d.id LIMIT {} OFFSET {}",
+            q.limit, q.offset
+        );
+        let count = format!("SELECT COUNT(*) AS n {from}");
+        read!(self, |pool, d| {
+            macro_rules! bound {
+                ($sql:expr) => {{
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe($sql.clone()));
+                    if let Some(at) = q.approved_from {
+                        query = query.bind(At(at));
+                    }
+                    if let Some(at) = q.approved_to {
+                        query = query.bind(At(at));
+                    }
+                    if let Some(agency) = &q.agency {
+                        query = query.bind(agency.as_str().to_string());
+                    }
+                    for p in q.procedures.iter().flatten() {
+                        query = query.bind(p.as_str().to_string());
+                    }
+                    query
+                }};
+            }
+            let rows = bound!(list).fetch_all(pool).await.map_err(map_err)?;
+            let total = if q.count {
+                let row = bound!(count).fetch_one(pool).await.map_err(map_err)?;
+                u64::try_from(row.big("n")?).unwrap_or(0)
+            } else {
+                0
+            };
+            let list = rows
+                .iter()
+                .map(|r| {
+                    Ok(HandledDossier {
+                        dossier: dossier_row(r)?,
+                        received_at: r.opt_at("received_at")?,
+                        approved_at: r.at("approved_at")?,
+                    })
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            Ok((list, total))
         })
     }
 

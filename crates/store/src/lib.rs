@@ -230,6 +230,32 @@ pub trait DossierRepo: Send + Sync {
         since: OffsetDateTime,
         limit: u32,
     ) -> StoreResult<Vec<(ProcedureCode, u64)>>;
+    /// Dossiers with a result (approved, or handed over), the most recently approved first, and how many match:
+    /// the public list "Kết quả giải quyết TTHC".
+    async fn handled(&self, q: &HandledQuery) -> StoreResult<(Vec<HandledDossier>, u64)>;
+}
+
+/// Which handled dossiers to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HandledQuery {
+    pub agency: Option<AgencyCode>,
+    /// Only these procedures (a field's); `None`: any.
+    pub procedures: Option<Vec<ProcedureCode>>,
+    /// Approved in `[from, to)`.
+    pub approved_from: Option<OffsetDateTime>,
+    pub approved_to: Option<OffsetDateTime>,
+    pub offset: u32,
+    pub limit: u32,
+    /// Also count every match (a page of the list); without it the count is 0 (a widget of the latest).
+    pub count: bool,
+}
+
+/// A dossier with a result, with when it was received and approved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandledDossier {
+    pub dossier: Dossier,
+    pub received_at: Option<OffsetDateTime>,
+    pub approved_at: OffsetDateTime,
 }
 
 /// Accounts of citizens and officers, with officers' role grants.

@@ -78,6 +78,7 @@ contract!(
     a_reminder_is_queued_once_however_many_nodes_try,
     the_emails_to_an_address_are_listed_newest_first_with_whether_they_went,
     a_visitor_counts_once_a_day_whichever_node_saw_them,
+    handled_dossiers_are_listed_newest_approval_first_with_their_filters,
     workflows_are_versioned_per_case,
     a_dossier_moves_through_its_steps_one_hand_off_at_a_time,
     of_two_concurrent_hand_offs_exactly_one_succeeds,
@@ -3833,4 +3834,116 @@ async fn a_visitor_counts_once_a_day_whichever_node_saw_them(store: &Store) {
     assert_eq!(store.visits.salt(day, "muoi-c").await.unwrap(), "muoi-c");
     let after = store.visits.counts(next, next_at).await.unwrap();
     assert_eq!((after.today, after.month, after.total), (1, 4, 5));
+}
+
+async fn handled_dossiers_are_listed_newest_approval_first_with_their_filters(store: &Store) {
+    fixtures::seed_minimal(store).await;
+    let mut made = Vec::new();
+    for _ in 0..3 {
+        let code = store
+            .codes
+            .reserve(&code(AGENCY), date!(2023 - 10 - 27))
+            .await
+            .unwrap();
+        made.push(store.dossiers.create(&new_dossier(code)).await.unwrap());
+    }
+    // walk each through reception; the first two get a result (approved on the 2nd and the 3rd of November)
+    let step = |d: &motcua_domain::Dossier, from, to, at| {
+        Transition::new(d.id, from, to, at, "officer:7")
+            .unwrap()
+            .with_due_at(datetime!(2023-11-03 10:00 UTC))
+    };
+    use DossierStatus::*;
+    for (i, d) in made.iter().enumerate() {
+        let day = datetime!(2023-10-27 03:00 UTC);
+        store
+            .dossiers
+            .record_transition(&step(d, Submitted, Received, day))
+            .await
+            .unwrap();
+        store
+            .dossiers
+            .record_transition(&step(
+                d,
+                Received,
+                Processing,
+                day + time::Duration::hours(1),
+            ))
+            .await
+            .unwrap();
+        if i < 2 {
+            let approved = datetime!(2023-11-02 03:00 UTC) + time::Duration::days(i as i64);
+            store
+                .dossiers
+                .record_transition(&step(d, Processing, Processed, approved))
+                .await
+                .unwrap();
+        }
+    }
+    store
+        .dossiers
+        .record_transition(&step(
+            &made[0],
+            Processed,
+            ResultDelivered,
+            datetime!(2023-11-05 03:00 UTC),
+        ))
+        .await
+        .unwrap();
+    let all = motcua_store::HandledQuery {
+        limit: 10,
+        count: true,
+        ..Default::default()
+    };
+    let (list, total) = store.dossiers.handled(&all).await.unwrap();
+    assert_eq!(total, 2);
+    assert_eq!(
+        list.iter().map(|h| h.dossier.id).collect::<Vec<_>>(),
+        [made[1].id, made[0].id],
+        "the latest approval first"
+    );
+    assert_eq!(list[1].approved_at, datetime!(2023-11-02 03:00 UTC));
+    assert_eq!(list[1].received_at, Some(datetime!(2023-10-27 03:00 UTC)));
+    assert_eq!(list[1].dossier.status, ResultDelivered);
+    // paged, by month of approval, by agency, by procedures
+    let page_2 = motcua_store::HandledQuery {
+        offset: 1,
+        limit: 1,
+        ..all.clone()
+    };
+    let (second, total) = store.dossiers.handled(&page_2).await.unwrap();
+    assert_eq!(
+        (second.len(), total, second[0].dossier.id),
+        (1, 2, made[0].id)
+    );
+    let october = motcua_store::HandledQuery {
+        approved_from: Some(datetime!(2023-10-01 00:00 UTC)),
+        approved_to: Some(datetime!(2023-11-02 12:00 UTC)),
+        ..all.clone()
+    };
+    let (early, total) = store.dossiers.handled(&october).await.unwrap();
+    assert_eq!((total, early[0].dossier.id), (1, made[0].id));
+    let elsewhere = motcua_store::HandledQuery {
+        agency: Some(code(OTHER_AGENCY)),
+        ..all.clone()
+    };
+    assert_eq!(store.dossiers.handled(&elsewhere).await.unwrap().1, 0);
+    let none_of = motcua_store::HandledQuery {
+        procedures: Some(vec![]),
+        ..all.clone()
+    };
+    assert_eq!(store.dossiers.handled(&none_of).await.unwrap().1, 0);
+    let of_it = motcua_store::HandledQuery {
+        agency: Some(code(AGENCY)),
+        procedures: Some(vec![ProcedureCode::parse(PROCEDURE).unwrap()]),
+        ..all.clone()
+    };
+    assert_eq!(store.dossiers.handled(&of_it).await.unwrap().1, 2);
+    // the latest few, uncounted
+    let widget = motcua_store::HandledQuery {
+        limit: 1,
+        ..Default::default()
+    };
+    let (latest, uncounted) = store.dossiers.handled(&widget).await.unwrap();
+    assert_eq!((latest[0].dossier.id, uncounted), (made[1].id, 0));
 }

@@ -33,7 +33,7 @@ use desk::{
     register,
 };
 use gateway::{notification, sandbox};
-use portal::{crawlers, help, pages, verification};
+use portal::{crawlers, help, pages, results, verification};
 
 use axum::{
     Router,
@@ -230,6 +230,7 @@ macro_rules! routes {
 
 routes! {
     "/" => get(pages::home);
+    "/ket-qua-giai-quyet" => get(results::results);
     "/robots.txt" => get(crawlers::robots);
     "/trang/{slug}" => get(help::page);
     "/quan-tri/trang/{slug}" => get(help::edit).post(help::save);

@@ -149,6 +149,7 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("GET", "/dat-lai-mat-khau", Rule::Public),
     ("POST", "/dat-lai-mat-khau", Rule::Public),
     ("GET", "/xac-thuc-email", Rule::Public),
+    ("GET", "/ket-qua-giai-quyet", Rule::Public),
     ("POST", "/phien/gia-han", Rule::LoggedIn),
     ("GET", "/phien/trang-thai", Rule::LoggedIn),
     ("GET", "/tai-khoan", Rule::LoggedIn),

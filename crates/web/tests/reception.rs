@@ -2066,3 +2066,81 @@ async fn a_slip_issued_before_layout_2_still_prints_as_version_1_on(db: TestStor
     }
     assert!(!String::from_utf8_lossy(&slip.bytes).contains("/MediaBox [0 0 842 595]"));
 }
+
+on_both_backends!(
+    the_public_list_of_results_shows_handled_dossiers_with_masked_names,
+    the_public_list_of_results_shows_handled_dossiers_with_masked_names_on_postgresql,
+    the_public_list_of_results_shows_handled_dossiers_with_masked_names_on
+);
+
+/// A dossier approved appears on "Kết quả giải quyết TTHC" and on the home page's widget with the applicant's name
+/// masked, filtered by agency, field and month; bad filters get a message with what was typed kept.
+async fn the_public_list_of_results_shows_handled_dossiers_with_masked_names_on(db: TestStore) {
+    let (app, _, dossier) = setup(db).await;
+    // nothing handled yet: the list is empty and the home page has no widget
+    let empty = app.get("/ket-qua-giai-quyet").await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert!(empty.body.contains("Không có hồ sơ nào phù hợp"));
+    assert!(!app.get("/").await.body.contains("id=\"ket-qua-moi\""));
+    let now = OffsetDateTime::now_utc();
+    let walk = [
+        (DossierStatus::Submitted, DossierStatus::Received),
+        (DossierStatus::Received, DossierStatus::Processing),
+        (DossierStatus::Processing, DossierStatus::Processed),
+    ];
+    for (i, (from, to)) in walk.into_iter().enumerate() {
+        let t = motcua_domain::Transition::new(
+            dossier.id,
+            from,
+            to,
+            now + Duration::seconds(i as i64),
+            "Cán bộ (x)",
+        )
+        .unwrap()
+        .with_due_at(now + Duration::days(5));
+        app.db.store.dossiers.record_transition(&t).await.unwrap();
+    }
+    let list = app.get("/ket-qua-giai-quyet").await;
+    assert!(
+        list.body.contains(&dossier.code.to_string()),
+        "{}",
+        list.body
+    );
+    assert!(list.body.contains("Nguyễn V. A."), "{}", list.body);
+    assert!(!list.body.contains("Nguyễn Văn An"), "the name is masked");
+    assert!(list.body.contains("Trước hạn"));
+    let home = app.get("/").await;
+    assert!(home.body.contains("id=\"ket-qua-moi\"") && home.body.contains("Nguyễn V. A."));
+    // filters: this month and this agency find it; another month or agency does not
+    let month = {
+        let d = motcua_domain::vntime::vn_date(now);
+        format!("{:02}%2F{}", u8::from(d.month()), d.year())
+    };
+    let found = app
+        .get(&format!(
+            "/ket-qua-giai-quyet?thang={month}&co_quan={AGENCY}&linh_vuc=HOTICH"
+        ))
+        .await;
+    assert!(
+        found.body.contains(&dossier.code.to_string()),
+        "{}",
+        found.body
+    );
+    let other = app
+        .get(&format!("/ket-qua-giai-quyet?co_quan={OTHER_AGENCY}"))
+        .await;
+    assert!(!other.body.contains(&dossier.code.to_string()));
+    let old = app.get("/ket-qua-giai-quyet?thang=01%2F2001").await;
+    assert!(!old.body.contains(&dossier.code.to_string()));
+    // bad filters: said, and kept
+    let bad = app
+        .get("/ket-qua-giai-quyet?thang=thang+muoi&co_quan=abc")
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body
+            .contains("Tháng viết dạng tháng/năm, ví dụ 11/2026")
+    );
+    assert!(bad.body.contains("Chọn cơ quan trong danh sách"));
+    assert!(bad.body.contains("value=\"thang muoi\""));
+}

@@ -57,6 +57,7 @@ pub(crate) async fn sitemap(State(state): State<AppState>) -> Response {
     add("/");
     add("/thu-tuc");
     add("/tra-cuu-ho-so");
+    add("/ket-qua-giai-quyet");
     for slug in ["tro-giup", "cau-hoi-thuong-gap", "lien-he"] {
         add(&format!("/trang/{slug}"));
     }

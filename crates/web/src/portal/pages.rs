@@ -130,9 +130,12 @@ pub(crate) struct HomePage {
     pub by_implementing_level: Vec<Facet>,
     pub by_audience: Vec<Facet>,
     pub levels: Vec<LevelView>,
+    /// The latest dossiers with a result.
+    pub results: Vec<crate::portal::results::ResultRow>,
 }
 
 pub(crate) async fn home(State(state): State<AppState>, layout: Layout) -> HomePage {
+    let results = crate::portal::results::latest(&state).await;
     let view = state.catalogue.view();
     let counts = &view.counts;
     let facet = |label: String, param: &str, value: &str, n: usize| Facet {
@@ -221,6 +224,7 @@ pub(crate) async fn home(State(state): State<AppState>, layout: Layout) -> HomeP
             .into_iter()
             .map(LevelView::from)
             .collect(),
+        results,
     }
 }
 

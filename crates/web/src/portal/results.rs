@@ -1,0 +1,254 @@
+//! "Kết quả giải quyết TTHC": the public list of dossiers with a result — code, procedure, agency, when received,
+//! due and approved, status, early / on time / late — the applicant's name masked ("Nguyễn V. A."), filtered by
+//! agency, field and month of approval, paged; and its short widget on the home page.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use time::{Date, Month, OffsetDateTime};
+
+use motcua_domain::{AgencyCode, FieldCode, text::masked_name, vntime};
+use motcua_store::{HandledDossier, HandledQuery};
+
+use crate::{
+    AppError, AppState,
+    input::{InputRejection, Query},
+    layout::Layout,
+};
+
+/// Dossiers per page of the list.
+const PAGE: u32 = 20;
+/// Dossiers in the home page's widget.
+pub(crate) const WIDGET: u32 = 5;
+
+/// One dossier of the list as shown.
+pub(crate) struct ResultRow {
+    pub code: String,
+    pub procedure: String,
+    pub agency: String,
+    pub applicant: String,
+    pub received: String,
+    pub due: String,
+    pub approved: String,
+    pub status: &'static str,
+    /// (class, "Trước hạn" / "Đúng hạn" / "Quá hạn").
+    pub timeliness: (&'static str, &'static str),
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct ResultsQuery {
+    #[serde(default)]
+    co_quan: String,
+    #[serde(default)]
+    linh_vuc: String,
+    /// `mm/yyyy`.
+    #[serde(default)]
+    thang: String,
+    #[serde(default)]
+    trang: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "handled_results.html")]
+pub(crate) struct ResultsPage {
+    layout: Layout,
+    rows: Vec<ResultRow>,
+    total: u64,
+    agencies: Vec<(String, String, bool)>,
+    fields: Vec<(String, String, bool)>,
+    month: String,
+    errors: Vec<(String, String)>,
+    /// Page links: (number, href, current).
+    pages: Vec<(u64, String, bool)>,
+}
+
+/// `mm/yyyy` as the first instant of that month and of the next (Vietnam's time).
+fn month_window(typed: &str) -> Option<(OffsetDateTime, OffsetDateTime)> {
+    let (m, y) = typed.trim().split_once('/')?;
+    let month = Month::try_from(m.trim().parse::<u8>().ok()?).ok()?;
+    let year: i32 = y.trim().parse().ok()?;
+    if !(2000..=2100).contains(&year) {
+        return None;
+    }
+    let first = Date::from_calendar_date(year, month, 1).ok()?;
+    let next = first
+        .replace_day(1)
+        .ok()?
+        .checked_add(time::Duration::days(31))?;
+    let next = next.replace_day(1).ok()?;
+    Some((vntime::start_of_day(first), vntime::start_of_day(next)))
+}
+
+/// The rows as shown (masked names, dates, timeliness against the appointment in working time).
+pub(crate) async fn rows(
+    state: &AppState,
+    list: Vec<HandledDossier>,
+) -> Result<Vec<ResultRow>, AppError> {
+    if list.is_empty() {
+        return Ok(Vec::new());
+    }
+    let cal = crate::dossiers::calendar(state).await?;
+    let view = state.catalogue.view();
+    let date = |at: OffsetDateTime| vntime::format_date(vntime::vn_date(at));
+    Ok(list
+        .into_iter()
+        .map(|h| {
+            let d = &h.dossier;
+            ResultRow {
+                code: d.code.to_string(),
+                procedure: view.procedure_name(d.procedure.as_str()).to_string(),
+                agency: view.agency_name(&d.agency).to_string(),
+                applicant: masked_name(d.applicant_name.as_str()),
+                received: h.received_at.map(date).unwrap_or_else(|| "—".into()),
+                due: d.due_at.map(date).unwrap_or_else(|| "—".into()),
+                approved: date(h.approved_at),
+                status: d.status.label_vi(),
+                timeliness: match d.due_at {
+                    Some(due) => crate::steps::timeliness_tag(&cal, h.approved_at, due),
+                    None => ("dung-han", "Đúng hạn"),
+                },
+            }
+        })
+        .collect())
+}
+
+/// `/ket-qua-giai-quyet`.
+pub(crate) async fn results(
+    State(state): State<AppState>,
+    layout: Layout,
+    query: Result<Query<ResultsQuery>, InputRejection>,
+) -> Result<Response, AppError> {
+    let q = query.map(|Query(q)| q).unwrap_or_default();
+    let view = state.catalogue.view();
+    let mut errors = Vec::new();
+    let agency = AgencyCode::parse(q.co_quan.trim())
+        .ok()
+        .filter(|a| view.agency(a).is_some());
+    if !q.co_quan.trim().is_empty() && agency.is_none() {
+        errors.push((
+            "co_quan".to_string(),
+            "Chọn cơ quan trong danh sách".to_string(),
+        ));
+    }
+    let field = FieldCode::parse(q.linh_vuc.trim())
+        .ok()
+        .filter(|f| view.field(f).is_some());
+    if !q.linh_vuc.trim().is_empty() && field.is_none() {
+        errors.push((
+            "linh_vuc".to_string(),
+            "Chọn lĩnh vực trong danh sách".to_string(),
+        ));
+    }
+    let window = month_window(&q.thang);
+    if !q.thang.trim().is_empty() && window.is_none() {
+        errors.push((
+            "thang".to_string(),
+            "Tháng viết dạng tháng/năm, ví dụ 11/2026".to_string(),
+        ));
+    }
+    let procedures = field.as_ref().map(|f| {
+        view.entries
+            .iter()
+            .filter(|e| e.procedure.fields.contains(f))
+            .map(|e| e.procedure.code.clone())
+            .collect::<Vec<_>>()
+    });
+    let page = q.trang.trim().parse::<u32>().unwrap_or(1).max(1);
+    let (list, total) = state
+        .store
+        .dossiers
+        .handled(&HandledQuery {
+            agency: agency.clone(),
+            procedures,
+            approved_from: window.map(|w| w.0),
+            approved_to: window.map(|w| w.1),
+            offset: (page - 1).saturating_mul(PAGE),
+            limit: PAGE,
+            count: true,
+        })
+        .await?;
+    let page_count = total.div_ceil(u64::from(PAGE)).max(1);
+    let href = |n: u64| {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        if let Some(a) = &agency {
+            pairs.push(("co_quan", a.to_string()));
+        }
+        if let Some(f) = &field {
+            pairs.push(("linh_vuc", f.to_string()));
+        }
+        if window.is_some() {
+            pairs.push(("thang", q.thang.trim().to_string()));
+        }
+        if n > 1 {
+            pairs.push(("trang", n.to_string()));
+        }
+        crate::urls::with_query("/ket-qua-giai-quyet", &pairs)
+    };
+    let pages = if page_count > 1 {
+        (1..=page_count)
+            .map(|n| (n, href(n), n == u64::from(page)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = ResultsPage {
+        layout,
+        rows: rows(&state, list).await?,
+        total,
+        agencies: view
+            .agencies
+            .iter()
+            .filter(|a| a.is_valid_on(view.as_of))
+            .map(|a| {
+                (
+                    a.code.to_string(),
+                    a.name.to_string(),
+                    agency.as_ref() == Some(&a.code),
+                )
+            })
+            .collect(),
+        fields: view
+            .fields
+            .iter()
+            .map(|f| {
+                (
+                    f.code.to_string(),
+                    f.name.to_string(),
+                    field.as_ref() == Some(&f.code),
+                )
+            })
+            .collect(),
+        month: q.thang.trim().to_string(),
+        errors,
+        pages,
+    };
+    Ok((status, page).into_response())
+}
+
+/// The latest results for the home page (empty when the database cannot answer: the home page is served anyway).
+pub(crate) async fn latest(state: &AppState) -> Vec<ResultRow> {
+    let answer = state
+        .store
+        .dossiers
+        .handled(&HandledQuery {
+            limit: WIDGET,
+            ..Default::default()
+        })
+        .await;
+    match answer {
+        Ok((list, _)) => rows(state, list).await.unwrap_or_default(),
+        Err(e) => {
+            tracing::warn!(error = %e, "latest results not read for the home page");
+            Vec::new()
+        }
+    }
+}
