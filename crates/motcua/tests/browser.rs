@@ -398,6 +398,12 @@ async fn journey(b: Browser) {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     client.accessible("results list").await;
+    client.goto(&format!("{url}/thong-ke")).await.unwrap();
+    client
+        .find(Locator::Css("figure svg[role=img]"))
+        .await
+        .unwrap();
+    client.accessible("statistics with its chart").await;
     client.goto(&format!("{url}/dang-nhap")).await.unwrap();
     client.accessible("login").await;
     client.login_as("congdan@example.vn", "MotCua-2026").await;
@@ -1290,6 +1296,7 @@ async fn phone_journey(b: Browser) {
         "/dang-ky",
         "/trang/tro-giup",
         "/ket-qua-giai-quyet",
+        "/thong-ke",
     ] {
         client.goto(&format!("{url}{path}")).await.unwrap();
         fits(&b, path).await;

@@ -26,6 +26,7 @@ mod payments;
 mod ratings;
 mod rows;
 mod search_log;
+mod stats;
 mod submission;
 mod visits;
 mod workflow;
@@ -419,6 +420,7 @@ impl SqlStore {
             search_log: this.clone(),
             content: this.clone(),
             visits: this.clone(),
+            stats: this.clone(),
             health: this,
         }
     }

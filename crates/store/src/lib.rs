@@ -912,7 +912,66 @@ pub struct Store {
     pub search_log: Arc<dyn SearchLogRepo>,
     pub content: Arc<dyn ContentRepo>,
     pub visits: Arc<dyn VisitRepo>,
+    pub stats: Arc<dyn StatsRepo>,
     pub health: Arc<dyn Health>,
+}
+
+/// The public statistics, counted from the dossiers themselves.
+#[async_trait]
+pub trait StatsRepo: Send + Sync {
+    /// Per agency, for dossiers submitted or approved in `[from, to)`, and those open at `now`.
+    async fn by_agency(
+        &self,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<AgencyStats>>;
+}
+
+/// One agency's figures for a period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgencyStats {
+    pub agency: AgencyCode,
+    pub figures: Figures,
+}
+
+/// The figures of a period (an agency's, or several added together).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Figures {
+    /// Submitted in the period, by channel.
+    pub in_person: u64,
+    pub online: u64,
+    pub post: u64,
+    /// Approved in the period (first approval), by the appointment.
+    pub on_time: u64,
+    pub late: u64,
+    /// Open at the moment asked (received, not yet approved), and of those past their appointment.
+    pub in_progress: u64,
+    pub overdue: u64,
+    /// Ratings given in the period, and those "satisfied" or better (4 or 5).
+    pub ratings: u64,
+    pub satisfied: u64,
+}
+
+impl Figures {
+    /// Submitted in the period, all channels.
+    pub fn submitted(&self) -> u64 {
+        self.in_person + self.online + self.post
+    }
+}
+
+impl std::ops::AddAssign for Figures {
+    fn add_assign(&mut self, o: Figures) {
+        self.in_person += o.in_person;
+        self.online += o.online;
+        self.post += o.post;
+        self.on_time += o.on_time;
+        self.late += o.late;
+        self.in_progress += o.in_progress;
+        self.overdue += o.overdue;
+        self.ratings += o.ratings;
+        self.satisfied += o.satisfied;
+    }
 }
 
 /// The visitor counters of the footer. Nodes count in memory and write here every few seconds: a visitor is a

@@ -79,6 +79,7 @@ contract!(
     the_emails_to_an_address_are_listed_newest_first_with_whether_they_went,
     a_visitor_counts_once_a_day_whichever_node_saw_them,
     handled_dossiers_are_listed_newest_approval_first_with_their_filters,
+    statistics_count_each_dossier_where_it_belongs,
     workflows_are_versioned_per_case,
     a_dossier_moves_through_its_steps_one_hand_off_at_a_time,
     of_two_concurrent_hand_offs_exactly_one_succeeds,
@@ -3946,4 +3947,124 @@ async fn handled_dossiers_are_listed_newest_approval_first_with_their_filters(st
     };
     let (latest, uncounted) = store.dossiers.handled(&widget).await.unwrap();
     assert_eq!((latest[0].dossier.id, uncounted), (made[1].id, 0));
+}
+
+async fn statistics_count_each_dossier_where_it_belongs(store: &Store) {
+    use motcua_domain::rating::{Rating, Satisfaction};
+    fixtures::seed_minimal(store).await;
+    let day = datetime!(2023-11-01 02:00 UTC);
+    let mut made = Vec::new();
+    for channel in [
+        Channel::Online,
+        Channel::InPerson,
+        Channel::Post,
+        Channel::Online,
+    ] {
+        let code = store
+            .codes
+            .reserve(&code(AGENCY), date!(2023 - 11 - 01))
+            .await
+            .unwrap();
+        let mut new = new_dossier(code);
+        new.channel = channel;
+        new.created_at = day;
+        made.push(store.dossiers.create(&new).await.unwrap());
+    }
+    // one submitted in October: not in November's figures
+    let october_code = store
+        .codes
+        .reserve(&code(AGENCY), date!(2023 - 10 - 20))
+        .await
+        .unwrap();
+    let mut october = new_dossier(october_code);
+    october.created_at = datetime!(2023-10-20 02:00 UTC);
+    store.dossiers.create(&october).await.unwrap();
+    let due = datetime!(2023-11-08 10:00 UTC);
+    let go = |d: &motcua_domain::Dossier, from, to, at| {
+        Transition::new(d.id, from, to, at, "officer:7")
+            .unwrap()
+            .with_due_at(due)
+    };
+    use DossierStatus::*;
+    for d in &made[..3] {
+        store
+            .dossiers
+            .record_transition(&go(d, Submitted, Received, day))
+            .await
+            .unwrap();
+        store
+            .dossiers
+            .record_transition(&go(d, Received, Processing, day))
+            .await
+            .unwrap();
+    }
+    // approved on time, approved late, still in progress (and overdue on the 20th)
+    store
+        .dossiers
+        .record_transition(&go(
+            &made[0],
+            Processing,
+            Processed,
+            datetime!(2023-11-07 03:00 UTC),
+        ))
+        .await
+        .unwrap();
+    store
+        .dossiers
+        .record_transition(&go(
+            &made[1],
+            Processing,
+            Processed,
+            datetime!(2023-11-09 03:00 UTC),
+        ))
+        .await
+        .unwrap();
+    store
+        .dossiers
+        .record_transition(&go(
+            &made[0],
+            Processed,
+            ResultDelivered,
+            datetime!(2023-11-10 03:00 UTC),
+        ))
+        .await
+        .unwrap();
+    store
+        .ratings
+        .rate(&Rating {
+            dossier: made[0].id,
+            level: Satisfaction::VerySatisfied,
+            comment: None,
+            at: datetime!(2023-11-10 04:00 UTC),
+            account: None,
+        })
+        .await
+        .unwrap();
+    let stats = store
+        .stats
+        .by_agency(
+            datetime!(2023-10-31 17:00 UTC),
+            datetime!(2023-11-30 17:00 UTC),
+            datetime!(2023-11-20 03:00 UTC),
+        )
+        .await
+        .unwrap();
+    assert_eq!(stats.len(), 1);
+    assert_eq!(stats[0].agency, code(AGENCY));
+    let s = &stats[0].figures;
+    assert_eq!((s.online, s.in_person, s.post, s.submitted()), (2, 1, 1, 4));
+    assert_eq!((s.on_time, s.late), (1, 1));
+    // open: the one in progress (overdue) and the October one still waiting is not received yet
+    assert_eq!((s.in_progress, s.overdue), (1, 1));
+    assert_eq!((s.ratings, s.satisfied), (1, 1));
+    // the same figures from the dossiers one by one
+    let mut on_time = 0;
+    let mut late = 0;
+    for d in &made {
+        let history = store.dossiers.history(d.id).await.unwrap();
+        if let Some(e) = history.iter().find(|e| e.to == Processed) {
+            if e.at <= due { on_time += 1 } else { late += 1 }
+        }
+    }
+    assert_eq!((on_time, late), (s.on_time, s.late));
 }

@@ -33,7 +33,7 @@ use desk::{
     register,
 };
 use gateway::{notification, sandbox};
-use portal::{crawlers, help, pages, results, verification};
+use portal::{crawlers, help, pages, results, statistics, verification};
 
 use axum::{
     Router,
@@ -231,6 +231,8 @@ macro_rules! routes {
 routes! {
     "/" => get(pages::home);
     "/ket-qua-giai-quyet" => get(results::results);
+    "/thong-ke" => get(statistics::statistics);
+    "/thong-ke.csv" => get(statistics::statistics_csv);
     "/robots.txt" => get(crawlers::robots);
     "/trang/{slug}" => get(help::page);
     "/quan-tri/trang/{slug}" => get(help::edit).post(help::save);

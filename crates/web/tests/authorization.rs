@@ -150,6 +150,8 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("POST", "/dat-lai-mat-khau", Rule::Public),
     ("GET", "/xac-thuc-email", Rule::Public),
     ("GET", "/ket-qua-giai-quyet", Rule::Public),
+    ("GET", "/thong-ke", Rule::Public),
+    ("GET", "/thong-ke.csv", Rule::Public),
     ("POST", "/phien/gia-han", Rule::LoggedIn),
     ("GET", "/phien/trang-thai", Rule::LoggedIn),
     ("GET", "/tai-khoan", Rule::LoggedIn),

@@ -2132,6 +2132,45 @@ async fn the_public_list_of_results_shows_handled_dossiers_with_masked_names_on(
     assert!(!other.body.contains(&dossier.code.to_string()));
     let old = app.get("/ket-qua-giai-quyet?thang=01%2F2001").await;
     assert!(!old.body.contains(&dossier.code.to_string()));
+    // the statistics count it: submitted online, approved early, in a table, a chart and a CSV file
+    let stats = app.get("/thong-ke").await;
+    assert_eq!(stats.status, StatusCode::OK);
+    let row = stats
+        .body
+        .split("<th scope=\"row\">Sở Tư pháp</th>")
+        .nth(1)
+        .unwrap_or_else(|| panic!("the agency's row: {}", stats.body));
+    let cells: Vec<&str> = row
+        .split("</tr>")
+        .next()
+        .unwrap()
+        .split("<td>")
+        .skip(1)
+        .map(|c| c.trim_end_matches("</td>"))
+        .collect();
+    assert_eq!(
+        &cells[..8],
+        ["0", "1", "0", "1", "1", "0", "100,0 %", "0"],
+        "{row}"
+    );
+    assert!(
+        stats.body.contains("<svg") && stats.body.contains("Sở Tư pháp: 1 đúng hạn, 0 quá hạn")
+    );
+    let csv = app.get(&format!("/thong-ke.csv?thang={month}")).await;
+    assert_eq!(csv.headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    assert!(csv.body.starts_with('\u{feff}'));
+    assert!(
+        csv.body
+            .contains("Sở Tư pháp,0,1,0,1,1,0,\"100,0 %\",0,0,\"100,0 %\",—"),
+        "{}",
+        csv.body
+    );
+    let wrong = app.get("/thong-ke?thang=13%2F2026").await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        wrong.body.contains("value=\"13/2026\"")
+            && wrong.body.contains("Tháng viết dạng tháng/năm")
+    );
     // bad filters: said, and kept
     let bad = app
         .get("/ket-qua-giai-quyet?thang=thang+muoi&co_quan=abc")

@@ -58,6 +58,7 @@ pub(crate) async fn sitemap(State(state): State<AppState>) -> Response {
     add("/thu-tuc");
     add("/tra-cuu-ho-so");
     add("/ket-qua-giai-quyet");
+    add("/thong-ke");
     for slug in ["tro-giup", "cau-hoi-thuong-gap", "lien-he"] {
         add(&format!("/trang/{slug}"));
     }

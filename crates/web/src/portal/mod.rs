@@ -6,4 +6,5 @@ pub(crate) mod crawlers;
 pub(crate) mod help;
 pub(crate) mod pages;
 pub(crate) mod results;
+pub(crate) mod statistics;
 pub(crate) mod verification;

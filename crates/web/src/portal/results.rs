@@ -67,7 +67,7 @@ pub(crate) struct ResultsPage {
 }
 
 /// `mm/yyyy` as the first instant of that month and of the next (Vietnam's time).
-fn month_window(typed: &str) -> Option<(OffsetDateTime, OffsetDateTime)> {
+pub(crate) fn month_window(typed: &str) -> Option<(OffsetDateTime, OffsetDateTime)> {
     let (m, y) = typed.trim().split_once('/')?;
     let month = Month::try_from(m.trim().parse::<u8>().ok()?).ok()?;
     let year: i32 = y.trim().parse().ok()?;

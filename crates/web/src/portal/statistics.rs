@@ -1,0 +1,344 @@
+//! Public statistics (`/thong-ke`): per agency, for a month — dossiers submitted by channel, approved on time or
+//! late, open and overdue now, the online rate and satisfaction — as a table, a chart drawn on the server as SVG
+//! (readable without JavaScript, with its figures as text), and a CSV download. Counted straight from the
+//! dossiers (`StatsRepo`).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    extract::State,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use time::OffsetDateTime;
+
+use motcua_domain::vntime;
+use motcua_store::{AgencyStats, Figures};
+
+use crate::{
+    AppError, AppState,
+    input::{InputRejection, Query},
+    layout::Layout,
+    portal::results::month_window,
+};
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct StatsQuery {
+    /// `mm/yyyy`; empty: this month.
+    #[serde(default)]
+    thang: String,
+}
+
+/// One agency's row as shown.
+pub(crate) struct StatsRow {
+    pub agency: String,
+    pub in_person: u64,
+    pub online: u64,
+    pub post: u64,
+    pub submitted: u64,
+    pub on_time: u64,
+    pub late: u64,
+    pub on_time_rate: String,
+    pub in_progress: u64,
+    pub overdue: u64,
+    pub online_rate: String,
+    pub satisfaction: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "statistics.html")]
+pub(crate) struct StatsPage {
+    layout: Layout,
+    month: String,
+    rows: Vec<StatsRow>,
+    total: StatsRow,
+    chart: String,
+    csv: String,
+    errors: Vec<(String, String)>,
+}
+
+/// `part` of `whole` as a Vietnamese percentage ("85,7 %"), or "—" of nothing.
+pub(crate) fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "—".into();
+    }
+    let tenths = (part * 1000 + whole / 2) / whole;
+    format!("{},{} %", tenths / 10, tenths % 10)
+}
+
+fn row(agency: String, s: &Figures) -> StatsRow {
+    StatsRow {
+        agency,
+        in_person: s.in_person,
+        online: s.online,
+        post: s.post,
+        submitted: s.submitted(),
+        on_time: s.on_time,
+        late: s.late,
+        on_time_rate: percent(s.on_time, s.on_time + s.late),
+        in_progress: s.in_progress,
+        overdue: s.overdue,
+        online_rate: percent(s.online, s.submitted()),
+        satisfaction: if s.ratings == 0 {
+            "—".into()
+        } else {
+            format!(
+                "{} ({}/{})",
+                percent(s.satisfied, s.ratings),
+                s.satisfied,
+                s.ratings
+            )
+        },
+    }
+}
+
+/// The month asked for (or this one) and its window; an error when it is not a month.
+fn period(typed: &str) -> Result<(String, OffsetDateTime, OffsetDateTime), String> {
+    let typed = typed.trim();
+    let month = if typed.is_empty() {
+        let today = vntime::vn_date(OffsetDateTime::now_utc());
+        format!("{:02}/{}", u8::from(today.month()), today.year())
+    } else {
+        typed.to_string()
+    };
+    match month_window(&month) {
+        Some((from, to)) => Ok((month, from, to)),
+        None => Err(month),
+    }
+}
+
+/// The figures of a month: per agency (in the catalogue's order of names) and all together.
+async fn figures(
+    state: &AppState,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+) -> Result<(Vec<StatsRow>, StatsRow, Vec<AgencyStats>), AppError> {
+    let stats = state
+        .store
+        .stats
+        .by_agency(from, to, OffsetDateTime::now_utc())
+        .await?;
+    let view = state.catalogue.view();
+    let mut all = Figures::default();
+    for s in &stats {
+        all += s.figures;
+    }
+    let mut rows: Vec<StatsRow> = stats
+        .iter()
+        .map(|s| row(view.agency_name(&s.agency).to_string(), &s.figures))
+        .collect();
+    motcua_domain::text::sort_vietnamese(&mut rows, |r| r.agency.as_str());
+    Ok((rows, row("Tổng cộng".into(), &all), stats))
+}
+
+/// Text safe inside SVG.
+fn esc(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A horizontal stacked bar per agency: approved on time (green) and late (red), with the numbers written and
+/// the whole described in words for a screen reader.
+pub(crate) fn chart(rows: &[StatsRow], month: &str) -> String {
+    const LABEL: f64 = 260.0;
+    const BAR: f64 = 420.0;
+    const ROW: f64 = 28.0;
+    let most = rows
+        .iter()
+        .map(|r| r.on_time + r.late)
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let height = 40.0 + ROW * rows.len().max(1) as f64 + 30.0;
+    let width = LABEL + BAR + 90.0;
+    let mut words = Vec::new();
+    let mut bars = String::new();
+    for (i, r) in rows.iter().enumerate() {
+        let y = 40.0 + ROW * i as f64;
+        let green = BAR * r.on_time as f64 / most;
+        let red = BAR * r.late as f64 / most;
+        let name: String = r.agency.chars().take(38).collect();
+        bars.push_str(&format!(
+            "<text x=\"{:.0}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"12\" fill=\"#0b0c0c\">{}</text>\
+             <rect x=\"{LABEL}\" y=\"{:.1}\" width=\"{green:.1}\" height=\"18\" fill=\"#00703c\"/>\
+             <rect x=\"{:.1}\" y=\"{:.1}\" width=\"{red:.1}\" height=\"18\" fill=\"#d4351c\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" fill=\"#0b0c0c\">{} / {}</text>",
+            LABEL - 8.0,
+            y + 13.0,
+            esc(&name),
+            y,
+            LABEL + green,
+            y,
+            LABEL + green + red + 6.0,
+            y + 13.0,
+            r.on_time,
+            r.late,
+        ));
+        words.push(format!(
+            "{}: {} đúng hạn, {} quá hạn",
+            r.agency, r.on_time, r.late
+        ));
+    }
+    let description = if words.is_empty() {
+        "Không có hồ sơ nào được giải quyết trong tháng.".to_string()
+    } else {
+        format!("{}.", words.join("; "))
+    };
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width:.0} {height:.0}\" role=\"img\" \
+         aria-labelledby=\"bieu-do-tieu-de bieu-do-mo-ta\" class=\"chart\">\
+         <title id=\"bieu-do-tieu-de\">Hồ sơ đã giải quyết tháng {month}: đúng hạn và quá hạn theo cơ quan</title>\
+         <desc id=\"bieu-do-mo-ta\">{}</desc>\
+         <rect x=\"{LABEL}\" y=\"8\" width=\"14\" height=\"14\" fill=\"#00703c\"/>\
+         <text x=\"{:.0}\" y=\"20\" font-size=\"12\" fill=\"#0b0c0c\">Đúng hạn</text>\
+         <rect x=\"{:.0}\" y=\"8\" width=\"14\" height=\"14\" fill=\"#d4351c\"/>\
+         <text x=\"{:.0}\" y=\"20\" font-size=\"12\" fill=\"#0b0c0c\">Quá hạn</text>{bars}</svg>",
+        esc(&description),
+        LABEL + 20.0,
+        LABEL + 100.0,
+        LABEL + 120.0,
+    )
+}
+
+/// `/thong-ke`.
+pub(crate) async fn statistics(
+    State(state): State<AppState>,
+    layout: Layout,
+    query: Result<Query<StatsQuery>, InputRejection>,
+) -> Result<Response, AppError> {
+    let q = query.map(|Query(q)| q).unwrap_or_default();
+    let (month, from, to, errors) = match period(&q.thang) {
+        Ok((month, from, to)) => (month, from, to, vec![]),
+        Err(typed) => {
+            // what was typed stays; this month's figures are shown meanwhile
+            let (_, from, to) = period("").map_err(|e| AppError::Files(e.to_string()))?;
+            (
+                typed,
+                from,
+                to,
+                vec![(
+                    "thang".to_string(),
+                    "Tháng viết dạng tháng/năm, ví dụ 11/2026".to_string(),
+                )],
+            )
+        }
+    };
+    let (rows, total, _) = figures(&state, from, to).await?;
+    let shown_month = if errors.is_empty() {
+        month.clone()
+    } else {
+        period("").map(|p| p.0).unwrap_or_default()
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = StatsPage {
+        layout,
+        chart: chart(&rows, &shown_month),
+        csv: crate::urls::with_query("/thong-ke.csv", &[("thang", shown_month.clone())]),
+        month,
+        rows,
+        total,
+        errors,
+    };
+    Ok((status, page).into_response())
+}
+
+/// `/thong-ke.csv`: the same table as CSV (UTF-8 with a byte-order mark, so spreadsheet programs read Vietnamese).
+pub(crate) async fn statistics_csv(
+    State(state): State<AppState>,
+    query: Result<Query<StatsQuery>, InputRejection>,
+) -> Result<Response, AppError> {
+    let q = query.map(|Query(q)| q).unwrap_or_default();
+    let Ok((month, from, to)) = period(&q.thang) else {
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Tháng viết dạng tháng/năm, ví dụ 11/2026",
+        )
+            .into_response());
+    };
+    let (rows, total, _) = figures(&state, from, to).await?;
+    let cell = |s: &str| {
+        if s.contains([',', '"', '\n']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    let mut out = String::from("\u{feff}");
+    out.push_str(
+        "Cơ quan,Nhận trực tiếp,Nhận trực tuyến,Nhận bưu chính,Tổng nhận,Đúng hạn,Quá hạn,Tỷ lệ đúng hạn,\
+         Đang giải quyết,Đang quá hạn,Tỷ lệ trực tuyến,Hài lòng\r\n",
+    );
+    for r in rows.iter().chain(std::iter::once(&total)) {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
+            cell(&r.agency),
+            r.in_person,
+            r.online,
+            r.post,
+            r.submitted,
+            r.on_time,
+            r.late,
+            cell(&r.on_time_rate),
+            r.in_progress,
+            r.overdue,
+            cell(&r.online_rate),
+            cell(&r.satisfaction),
+        ));
+    }
+    let mut response = out.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"thong-ke-{}.csv\"",
+        month.replace('/', "-")
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_are_written_with_a_decimal_comma() {
+        assert_eq!(percent(0, 0), "—");
+        assert_eq!(percent(6, 7), "85,7 %");
+        assert_eq!(percent(1, 1), "100,0 %");
+        assert_eq!(percent(1, 3), "33,3 %");
+    }
+
+    #[test]
+    fn the_chart_draws_a_bar_per_agency_and_says_it_in_words() {
+        let stats = |on_time, late| Figures {
+            on_time,
+            late,
+            ..Default::default()
+        };
+        let rows = vec![
+            row("Sở Tư pháp".into(), &stats(6, 1)),
+            row("UBND phường <Tân Lập>".into(), &stats(0, 2)),
+        ];
+        let svg = chart(&rows, "11/2026");
+        assert_eq!(
+            svg.matches("fill=\"#00703c\"/>").count(),
+            3,
+            "legend and two bars"
+        );
+        assert!(svg.contains(
+            "Sở Tư pháp: 6 đúng hạn, 1 quá hạn; UBND phường &lt;Tân Lập&gt;: 0 đúng hạn"
+        ));
+        assert!(!svg.contains("<Tân"), "names are escaped");
+        assert!(svg.contains("role=\"img\""));
+    }
+}
