@@ -279,11 +279,168 @@ pub async fn seed_if_empty(store: &Store, files: &dyn ObjectStore) -> anyhow::Re
         .import(&demo, OffsetDateTime::now_utc())
         .await?;
     let accounts = seed_accounts(store).await?;
+    seed_dossiers(store, &demo).await?;
     Ok(Seeded::Demo {
         agencies: demo.agencies.len(),
         procedures: demo.procedures.len(),
         accounts,
     })
+}
+
+/// Names the demo dossiers are filed under.
+const DEMO_APPLICANTS: &[&str] = &[
+    "Nguyễn Thị Lan",
+    "Trần Văn Minh",
+    "Lê Thị Hoa",
+    "Phạm Quốc Bảo",
+    "Hoàng Thị Mai",
+    "Vũ Đức Thắng",
+    "Đặng Thu Trang",
+    "Bùi Văn Hải",
+    "Đỗ Thị Ngọc",
+    "Ngô Minh Tuấn",
+    "Dương Thị Yến",
+    "Lý Văn Phúc",
+];
+
+/// A demo officer as history events name them: `Name (account id)`.
+async fn demo_actor(store: &Store, email: &str, name: &str) -> anyhow::Result<String> {
+    let login = motcua_domain::LoginName::parse(email)?;
+    let id = store
+        .accounts
+        .find_by_login(&login)
+        .await?
+        .map(|a| a.id.to_string())
+        .unwrap_or_default();
+    Ok(format!("{name} ({id})"))
+}
+
+/// How many dossiers the demo files, over the last 45 days.
+const DEMO_DOSSIERS: usize = 60;
+
+/// Dossiers of the last weeks in every stage — waiting for reception, in progress (some overdue), approved on time
+/// or late, handed over and rated — so that a first look at the desk, the results list and the statistics shows
+/// something. The same every time (no randomness); nothing is dated in the future.
+async fn seed_dossiers(store: &Store, demo: &CatalogueBatch) -> anyhow::Result<()> {
+    use motcua_calendar::{Holidays, Limit, WorkCalendar};
+    use motcua_domain::{
+        Channel, DossierId, DossierStatus, NewDossier, TimeUnit, Transition,
+        rating::{Rating, Satisfaction},
+        vntime,
+    };
+    let cal = WorkCalendar::new(Default::default(), Holidays::built_in());
+    let desk = demo_actor(store, "motcua@minhhoa.example.vn", "Trần Thị Bình").await?;
+    let leader = demo_actor(store, "lanhdao@minhhoa.example.vn", "Hoàng Văn Em").await?;
+    let offered: Vec<&Procedure> = demo.procedures.iter().filter(|p| p.published).collect();
+    if offered.is_empty() {
+        return Ok(());
+    }
+    let now = OffsetDateTime::now_utc();
+    let today = vntime::vn_date(now);
+    for i in 0..DEMO_DOSSIERS {
+        let procedure = offered[(i * 7) % offered.len()];
+        let (Some(agency), Some(case)) = (procedure.agencies.first(), procedure.cases.first())
+        else {
+            continue;
+        };
+        let channel = match i % 10 {
+            0..=5 => Channel::Online,
+            6..=8 => Channel::InPerson,
+            _ => Channel::Post,
+        };
+        // spread over 45 days, the newest last, at office hours
+        let days_ago = 45 - (i * 45 / DEMO_DOSSIERS) as i64;
+        let day = today - time::Duration::days(days_ago);
+        let submitted =
+            vntime::start_of_day(day) + time::Duration::minutes(60 + 37 * (i as i64 % 9));
+        let code = store.codes.reserve(agency, day).await?;
+        let dossier = store
+            .dossiers
+            .create(&NewDossier {
+                id: DossierId::new(),
+                code,
+                procedure: procedure.code.clone(),
+                procedure_version: 1,
+                case: case.key.clone(),
+                channel,
+                status: DossierStatus::Submitted,
+                applicant_name: NonEmptyText::parse(DEMO_APPLICANTS[i % DEMO_APPLICANTS.len()])?,
+                created_at: submitted,
+                actor: "system".into(),
+            })
+            .await?;
+        // the newest few still wait for reception
+        if days_ago <= 1 {
+            continue;
+        }
+        let limit = case
+            .time_limit_for(channel)
+            .map_or(Limit::WorkingDays(5), |t| match t.limit.unit {
+                TimeUnit::WorkingDays => Limit::WorkingDays(t.limit.value),
+                TimeUnit::CalendarDays => Limit::CalendarDays(t.limit.value),
+                TimeUnit::WorkingHours => Limit::WorkingHours(t.limit.value),
+            });
+        let received = submitted + time::Duration::hours(2);
+        let due = cal.due(received, limit, None);
+        // one in five is approved a day late; the rest a working day before the appointment
+        let approved = if i % 5 == 3 {
+            due + time::Duration::days(1)
+        } else {
+            (due - time::Duration::days(1)).max(received + time::Duration::hours(3))
+        };
+        let delivered = approved + time::Duration::days(1);
+        // one not approved yet stays received, for the desk to start processing it (its workflow opens then)
+        let mut steps = vec![(
+            DossierStatus::Submitted,
+            DossierStatus::Received,
+            received,
+            &desk,
+        )];
+        if approved < now {
+            steps.push((
+                DossierStatus::Received,
+                DossierStatus::Processing,
+                received + time::Duration::hours(1),
+                &desk,
+            ));
+            steps.push((
+                DossierStatus::Processing,
+                DossierStatus::Processed,
+                approved,
+                &leader,
+            ));
+        }
+        if delivered < now {
+            steps.push((
+                DossierStatus::Processed,
+                DossierStatus::ResultDelivered,
+                delivered,
+                &desk,
+            ));
+        }
+        for (from, to, at, who) in steps {
+            let t = Transition::new(dossier.id, from, to, at, who.as_str())?.with_due_at(due);
+            store.dossiers.record_transition(&t).await?;
+            if to == DossierStatus::ResultDelivered && i % 3 != 1 {
+                let level = match i % 4 {
+                    0 | 1 => Satisfaction::VerySatisfied,
+                    2 => Satisfaction::Satisfied,
+                    _ => Satisfaction::Neutral,
+                };
+                store
+                    .ratings
+                    .rate(&Rating {
+                        dossier: dossier.id,
+                        level,
+                        comment: None,
+                        at: at + time::Duration::hours(2),
+                        account: None,
+                    })
+                    .await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

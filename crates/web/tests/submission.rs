@@ -441,7 +441,7 @@ async fn a_citizen_fills_in_attaches_checks_and_submits_once() {
         .await;
     let framed = office
         .body
-        .split("<iframe class=\"preview pdf-preview\" src=\"")
+        .split("<iframe class=\"pdf-preview\" src=\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())
         .unwrap_or_else(|| panic!("a framed preview: {}", office.body))
