@@ -18,6 +18,57 @@ pub enum DocumentError {
     Font(String),
     #[error("mã QR: {0}")]
     Qr(String),
+    #[error("bảng tính: {0}")]
+    Spreadsheet(String),
+}
+
+/// A cell of a spreadsheet: text, or a number a spreadsheet can add up.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Number(f64),
+}
+
+/// A table as an XLSX workbook of one sheet: a bold title row, the header row, then the rows; columns sized to
+/// their content, the header frozen.
+pub fn table_xlsx(
+    sheet: &str,
+    title: &str,
+    headers: &[&str],
+    rows: &[Vec<Cell>],
+) -> Result<Vec<u8>, DocumentError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let err = |e: rust_xlsxwriter::XlsxError| DocumentError::Spreadsheet(e.to_string());
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let ws = book.add_worksheet();
+    // a sheet's name is at most 31 characters, without []:*?/\
+    let name: String = sheet
+        .chars()
+        .filter(|c| !matches!(c, '[' | ']' | ':' | '*' | '?' | '/' | '\\'))
+        .take(31)
+        .collect();
+    ws.set_name(name).map_err(err)?;
+    ws.write_string_with_format(0, 0, title, &bold)
+        .map_err(err)?;
+    for (c, h) in headers.iter().enumerate() {
+        let col = u16::try_from(c).map_err(|e| DocumentError::Spreadsheet(e.to_string()))?;
+        ws.write_string_with_format(2, col, *h, &bold)
+            .map_err(err)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        let at = u32::try_from(r + 3).map_err(|e| DocumentError::Spreadsheet(e.to_string()))?;
+        for (c, cell) in row.iter().enumerate() {
+            let col = u16::try_from(c).map_err(|e| DocumentError::Spreadsheet(e.to_string()))?;
+            match cell {
+                Cell::Text(t) => ws.write_string(at, col, t).map_err(err)?,
+                Cell::Number(n) => ws.write_number(at, col, *n).map_err(err)?,
+            };
+        }
+    }
+    ws.set_freeze_panes(3, 0).map_err(err)?;
+    ws.autofit();
+    book.save_to_buffer().map_err(err)
 }
 
 /// A one-page administrative document: the national header, the issuing agency, a title, the dossier code with a
@@ -740,6 +791,22 @@ mod tests {
             components: vec![("Tờ khai đăng ký khai sinh".into(), 1), ("Giấy chứng sinh".into(), 2)],
             tracking_url: "https://dichvucong.example.vn/tra-cuu-ho-so?ma=000.31.00.H56-261128-0001".into(),
         }
+    }
+
+    #[test]
+    fn a_table_becomes_a_workbook_with_its_vietnamese_text() {
+        let xlsx = table_xlsx(
+            "Thống kê 11/2026",
+            "Thống kê tháng 11/2026",
+            &["Cơ quan", "Tổng nhận"],
+            &[vec![Cell::Text("Sở Tư pháp".into()), Cell::Number(12.0)]],
+        )
+        .unwrap();
+        // a zip archive holding the workbook's parts
+        assert!(xlsx.starts_with(b"PK"));
+        let text = String::from_utf8_lossy(&xlsx);
+        assert!(text.contains("xl/worksheets/sheet1.xml"), "a sheet");
+        assert!(text.contains("xl/sharedStrings.xml"), "its strings");
     }
 
     #[test]

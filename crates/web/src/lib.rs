@@ -233,6 +233,7 @@ routes! {
     "/ket-qua-giai-quyet" => get(results::results);
     "/thong-ke" => get(statistics::statistics);
     "/thong-ke.csv" => get(statistics::statistics_csv);
+    "/thong-ke.xlsx" => get(statistics::statistics_xlsx);
     "/robots.txt" => get(crawlers::robots);
     "/trang/{slug}" => get(help::page);
     "/quan-tri/trang/{slug}" => get(help::edit).post(help::save);

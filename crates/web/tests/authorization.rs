@@ -152,6 +152,7 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("GET", "/ket-qua-giai-quyet", Rule::Public),
     ("GET", "/thong-ke", Rule::Public),
     ("GET", "/thong-ke.csv", Rule::Public),
+    ("GET", "/thong-ke.xlsx", Rule::Public),
     ("POST", "/phien/gia-han", Rule::LoggedIn),
     ("GET", "/phien/trang-thai", Rule::LoggedIn),
     ("GET", "/tai-khoan", Rule::LoggedIn),

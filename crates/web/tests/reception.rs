@@ -2165,6 +2165,15 @@ async fn the_public_list_of_results_shows_handled_dossiers_with_masked_names_on(
         "{}",
         csv.body
     );
+    let xlsx = app.get(&format!("/thong-ke.xlsx?thang={month}")).await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert!(xlsx.bytes.starts_with(b"PK"), "a workbook");
+    assert!(
+        xlsx.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .ends_with(".xlsx\"")
+    );
     let wrong = app.get("/thong-ke?thang=13%2F2026").await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(

@@ -12,6 +12,7 @@ use axum::{
 };
 use time::OffsetDateTime;
 
+use motcua_documents::Cell;
 use motcua_domain::vntime;
 use motcua_store::{AgencyStats, Figures};
 
@@ -54,6 +55,7 @@ pub(crate) struct StatsPage {
     total: StatsRow,
     chart: String,
     csv: String,
+    xlsx: String,
     errors: Vec<(String, String)>,
 }
 
@@ -240,6 +242,7 @@ pub(crate) async fn statistics(
         layout,
         chart: chart(&rows, &shown_month),
         csv: crate::urls::with_query("/thong-ke.csv", &[("thang", shown_month.clone())]),
+        xlsx: crate::urls::with_query("/thong-ke.xlsx", &[("thang", shown_month.clone())]),
         month,
         rows,
         total,
@@ -248,21 +251,87 @@ pub(crate) async fn statistics(
     Ok((status, page).into_response())
 }
 
-/// `/thong-ke.csv`: the same table as CSV (UTF-8 with a byte-order mark, so spreadsheet programs read Vietnamese).
+/// The table's header, for the downloads.
+const HEADERS: [&str; 12] = [
+    "Cơ quan",
+    "Nhận trực tiếp",
+    "Nhận trực tuyến",
+    "Nhận bưu chính",
+    "Tổng nhận",
+    "Đúng hạn",
+    "Quá hạn",
+    "Tỷ lệ đúng hạn",
+    "Đang giải quyết",
+    "Đang quá hạn",
+    "Tỷ lệ trực tuyến",
+    "Hài lòng",
+];
+
+/// The table's rows (each agency, then the total) as cells: counts as numbers, shares as written.
+fn cells(rows: &[StatsRow], total: &StatsRow) -> Vec<Vec<Cell>> {
+    let n = |v: u64| Cell::Number(v as f64);
+    rows.iter()
+        .chain(std::iter::once(total))
+        .map(|r| {
+            vec![
+                Cell::Text(r.agency.clone()),
+                n(r.in_person),
+                n(r.online),
+                n(r.post),
+                n(r.submitted),
+                n(r.on_time),
+                n(r.late),
+                Cell::Text(r.on_time_rate.clone()),
+                n(r.in_progress),
+                n(r.overdue),
+                Cell::Text(r.online_rate.clone()),
+                Cell::Text(r.satisfaction.clone()),
+            ]
+        })
+        .collect()
+}
+
+/// A download of the statistics' table, named after the month.
+fn download(body: Vec<u8>, content_type: &'static str, month: &str, extension: &str) -> Response {
+    let mut response = body.into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"thong-ke-{}.{extension}\"",
+        month.replace('/', "-")
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
+/// The month of a download, or the answer refusing it.
+async fn table_of(
+    state: &AppState,
+    query: Result<Query<StatsQuery>, InputRejection>,
+) -> Result<Result<(String, Vec<Vec<Cell>>), Response>, AppError> {
+    let q = query.map(|Query(q)| q).unwrap_or_default();
+    let Ok((month, from, to)) = period(&q.thang) else {
+        return Ok(Err((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Tháng viết dạng tháng/năm, ví dụ 11/2026",
+        )
+            .into_response()));
+    };
+    let (rows, total, _) = figures(state, from, to).await?;
+    Ok(Ok((month, cells(&rows, &total))))
+}
+
+/// `/thong-ke.csv`: the table as CSV (UTF-8 with a byte-order mark, so spreadsheet programs read Vietnamese).
 pub(crate) async fn statistics_csv(
     State(state): State<AppState>,
     query: Result<Query<StatsQuery>, InputRejection>,
 ) -> Result<Response, AppError> {
-    let q = query.map(|Query(q)| q).unwrap_or_default();
-    let Ok((month, from, to)) = period(&q.thang) else {
-        return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Tháng viết dạng tháng/năm, ví dụ 11/2026",
-        )
-            .into_response());
+    let (month, table) = match table_of(&state, query).await? {
+        Ok(t) => t,
+        Err(r) => return Ok(r),
     };
-    let (rows, total, _) = figures(&state, from, to).await?;
-    let cell = |s: &str| {
+    let field = |s: &str| {
         if s.contains([',', '"', '\n']) {
             format!("\"{}\"", s.replace('"', "\"\""))
         } else {
@@ -270,40 +339,50 @@ pub(crate) async fn statistics_csv(
         }
     };
     let mut out = String::from("\u{feff}");
-    out.push_str(
-        "Cơ quan,Nhận trực tiếp,Nhận trực tuyến,Nhận bưu chính,Tổng nhận,Đúng hạn,Quá hạn,Tỷ lệ đúng hạn,\
-         Đang giải quyết,Đang quá hạn,Tỷ lệ trực tuyến,Hài lòng\r\n",
-    );
-    for r in rows.iter().chain(std::iter::once(&total)) {
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
-            cell(&r.agency),
-            r.in_person,
-            r.online,
-            r.post,
-            r.submitted,
-            r.on_time,
-            r.late,
-            cell(&r.on_time_rate),
-            r.in_progress,
-            r.overdue,
-            cell(&r.online_rate),
-            cell(&r.satisfaction),
-        ));
+    out.push_str(&HEADERS.join(","));
+    out.push_str("\r\n");
+    for row in &table {
+        let line: Vec<String> = row
+            .iter()
+            .map(|c| match c {
+                Cell::Text(t) => field(t),
+                Cell::Number(n) => format!("{n}"),
+            })
+            .collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
     }
-    let mut response = out.into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"thong-ke-{}.csv\"",
-        month.replace('/', "-")
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(response)
+    Ok(download(
+        out.into_bytes(),
+        "text/csv; charset=utf-8",
+        &month,
+        "csv",
+    ))
+}
+
+/// `/thong-ke.xlsx`: the table as an Excel workbook (counts as numbers).
+pub(crate) async fn statistics_xlsx(
+    State(state): State<AppState>,
+    query: Result<Query<StatsQuery>, InputRejection>,
+) -> Result<Response, AppError> {
+    let (month, table) = match table_of(&state, query).await? {
+        Ok(t) => t,
+        Err(r) => return Ok(r),
+    };
+    let title = format!("Thống kê giải quyết thủ tục hành chính tháng {month}");
+    let sheet = format!("Thống kê {}", month.replace('/', "-"));
+    let xlsx = tokio::task::spawn_blocking(move || {
+        motcua_documents::table_xlsx(&sheet, &title, &HEADERS, &table)
+    })
+    .await
+    .map_err(|e| AppError::Files(e.to_string()))?
+    .map_err(|e| AppError::Files(e.to_string()))?;
+    Ok(download(
+        xlsx,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &month,
+        "xlsx",
+    ))
 }
 
 #[cfg(test)]
