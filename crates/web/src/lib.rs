@@ -15,6 +15,7 @@ mod shared;
 pub mod worker;
 
 // the shared layer's modules, by their short names
+pub use portal::results::LatestResults;
 pub(crate) use shared::{
     answers, assets, audit, background, csrf, dossiers, error, guard, health, input, layout,
     outage, security, slips, steps, urls, viewer,
@@ -115,6 +116,8 @@ pub struct AppState {
     pub misses: Arc<misses::MissCounter>,
     /// Visitors noted until the next flush, and the footer's counters.
     pub visits: Arc<visits::VisitCounter>,
+    /// The home page's latest results, reused for a few seconds.
+    pub latest_results: Arc<LatestResults>,
     /// The postal provider that carries results by post.
     pub post: Arc<dyn postal::PostalService>,
 }
@@ -150,6 +153,7 @@ impl AppState {
             post: Arc::new(postal::ManualPost),
             misses: Arc::new(misses::MissCounter::default()),
             visits: Arc::new(visits::VisitCounter::default()),
+            latest_results: Default::default(),
         })
     }
 

@@ -186,6 +186,7 @@ async fn an_unmigrated_database_is_not_ready() {
         post: std::sync::Arc::new(motcua_web::postal::ManualPost),
         misses: Default::default(),
         visits: Default::default(),
+        latest_results: Default::default(),
     };
     let ready = support::get_from(&state, "/readyz").await;
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);

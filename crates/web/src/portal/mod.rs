@@ -5,6 +5,6 @@
 pub(crate) mod crawlers;
 pub(crate) mod help;
 pub(crate) mod pages;
-pub(crate) mod results;
+pub mod results;
 pub(crate) mod statistics;
 pub(crate) mod verification;

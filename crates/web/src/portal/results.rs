@@ -26,6 +26,7 @@ const PAGE: u32 = 20;
 pub(crate) const WIDGET: u32 = 5;
 
 /// One dossier of the list as shown.
+#[derive(Debug, Clone)]
 pub(crate) struct ResultRow {
     pub code: String,
     pub procedure: String,
@@ -234,8 +235,31 @@ pub(crate) async fn results(
     Ok((status, page).into_response())
 }
 
-/// The latest results for the home page (empty when the database cannot answer: the home page is served anyway).
+/// How long a node reuses the home page's latest results before asking the database again.
+const LATEST_FOR: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The home page's latest results as last read, and when (the home page is the most read page: it does not ask
+/// the database on every view).
+#[derive(Debug, Default)]
+pub struct LatestResults(std::sync::Mutex<Option<(std::time::Instant, Vec<ResultRow>)>>);
+
+/// The latest results for the home page, at most [`LATEST_FOR`] old (empty when the database cannot answer: the
+/// home page is served anyway).
 pub(crate) async fn latest(state: &AppState) -> Vec<ResultRow> {
+    if let Ok(cached) = state.latest_results.0.lock()
+        && let Some((at, rows)) = cached.as_ref()
+        && at.elapsed() < LATEST_FOR
+    {
+        return rows.clone();
+    }
+    let rows = read_latest(state).await;
+    if let Ok(mut cached) = state.latest_results.0.lock() {
+        *cached = Some((std::time::Instant::now(), rows.clone()));
+    }
+    rows
+}
+
+async fn read_latest(state: &AppState) -> Vec<ResultRow> {
     let answer = state
         .store
         .dossiers
