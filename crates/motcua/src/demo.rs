@@ -351,8 +351,9 @@ async fn seed_dossiers(store: &Store, demo: &CatalogueBatch) -> anyhow::Result<(
         // spread over 45 days, the newest last, at office hours
         let days_ago = 45 - (i * 45 / DEMO_DOSSIERS) as i64;
         let day = today - time::Duration::days(days_ago);
+        // office hours in Vietnam: from 08:00
         let submitted =
-            vntime::start_of_day(day) + time::Duration::minutes(60 + 37 * (i as i64 % 9));
+            vntime::start_of_day(day) + time::Duration::minutes(8 * 60 + 37 * (i as i64 % 9));
         let code = store.codes.reserve(agency, day).await?;
         let dossier = store
             .dossiers
@@ -370,7 +371,7 @@ async fn seed_dossiers(store: &Store, demo: &CatalogueBatch) -> anyhow::Result<(
             })
             .await?;
         // the newest few still wait for reception
-        if days_ago <= 1 {
+        if i + 4 >= DEMO_DOSSIERS {
             continue;
         }
         let limit = case
@@ -421,7 +422,11 @@ async fn seed_dossiers(store: &Store, demo: &CatalogueBatch) -> anyhow::Result<(
         for (from, to, at, who) in steps {
             let t = Transition::new(dossier.id, from, to, at, who.as_str())?.with_due_at(due);
             store.dossiers.record_transition(&t).await?;
-            if to == DossierStatus::ResultDelivered && i % 3 != 1 {
+            // rated a couple of hours after the hand-over, when that is already past
+            if to == DossierStatus::ResultDelivered
+                && i % 3 != 1
+                && at + time::Duration::hours(2) < now
+            {
                 let level = match i % 4 {
                     0 | 1 => Satisfaction::VerySatisfied,
                     2 => Satisfaction::Satisfied,

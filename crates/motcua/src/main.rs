@@ -598,7 +598,8 @@ async fn serve(config: Config) -> Result<(), Failure> {
         state.clone(),
         std::time::Duration::from_secs(60),
     ));
-    // and its visitors, every few seconds (and once more when it stops)
+    // and its visitors, every few seconds (once now, for the day's salt; once more when it stops)
+    motcua_web::visits::flush(&state).await;
     tokio::spawn(motcua_web::visits::flush_every(
         state.clone(),
         std::time::Duration::from_secs(VISITS_FLUSH_SECONDS),

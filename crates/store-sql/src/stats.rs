@@ -90,7 +90,9 @@ impl StatsRepo for SqlStore {
             // open now, and past their appointment
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT agency_code, COUNT(*) AS n, \
-                 SUM(CASE WHEN due_at IS NOT NULL AND due_at < $1 THEN 1 ELSE 0 END) AS overdue \
+                 SUM(CASE WHEN due_at IS NOT NULL AND due_at < $1 \
+                 AND status NOT IN ('supplement_requested', 'awaiting_financial_obligation') \
+                 THEN 1 ELSE 0 END) AS overdue \
                  FROM dossiers WHERE status IN ({IN_PROGRESS}) GROUP BY agency_code"
             )))
             .bind(At(now))

@@ -22,6 +22,8 @@ use crate::{
 
 /// Dossiers per page of the list.
 const PAGE: u32 = 20;
+/// The deepest page served: further back, the filters narrow the list (a month, an agency).
+const MOST_PAGES: u32 = 500;
 /// Dossiers in the home page's widget.
 pub(crate) const WIDGET: u32 = 5;
 
@@ -158,7 +160,12 @@ pub(crate) async fn results(
             .map(|e| e.procedure.code.clone())
             .collect::<Vec<_>>()
     });
-    let page = q.trang.trim().parse::<u32>().unwrap_or(1).max(1);
+    let page = q
+        .trang
+        .trim()
+        .parse::<u32>()
+        .unwrap_or(1)
+        .clamp(1, MOST_PAGES);
     let (list, total) = state
         .store
         .dossiers
@@ -172,7 +179,9 @@ pub(crate) async fn results(
             count: true,
         })
         .await?;
-    let page_count = total.div_ceil(u64::from(PAGE)).max(1);
+    let page_count = total
+        .div_ceil(u64::from(PAGE))
+        .clamp(1, u64::from(MOST_PAGES));
     let href = |n: u64| {
         let mut pairs: Vec<(&str, String)> = Vec::new();
         if let Some(a) = &agency {
@@ -189,9 +198,12 @@ pub(crate) async fn results(
         }
         crate::urls::with_query("/ket-qua-giai-quyet", &pairs)
     };
+    // the first, the last and those around the current one
+    let current = u64::from(page);
     let pages = if page_count > 1 {
         (1..=page_count)
-            .map(|n| (n, href(n), n == u64::from(page)))
+            .filter(|n| *n == 1 || *n == page_count || n.abs_diff(current) <= 3)
+            .map(|n| (n, href(n), n == current))
             .collect()
     } else {
         Vec::new()

@@ -256,7 +256,7 @@ const HEADERS: [&str; 12] = [
     "Cơ quan",
     "Nhận trực tiếp",
     "Nhận trực tuyến",
-    "Nhận bưu chính",
+    "Nhận qua bưu chính",
     "Tổng nhận",
     "Đúng hạn",
     "Quá hạn",
@@ -322,6 +322,21 @@ async fn table_of(
     Ok(Ok((month, cells(&rows, &total))))
 }
 
+/// A text cell of a CSV file: never the start of a formula in a spreadsheet (=, +, -, @), quoted when it holds a
+/// separator.
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
 /// `/thong-ke.csv`: the table as CSV (UTF-8 with a byte-order mark, so spreadsheet programs read Vietnamese).
 pub(crate) async fn statistics_csv(
     State(state): State<AppState>,
@@ -331,13 +346,6 @@ pub(crate) async fn statistics_csv(
         Ok(t) => t,
         Err(r) => return Ok(r),
     };
-    let field = |s: &str| {
-        if s.contains([',', '"', '\n']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_string()
-        }
-    };
     let mut out = String::from("\u{feff}");
     out.push_str(&HEADERS.join(","));
     out.push_str("\r\n");
@@ -345,7 +353,7 @@ pub(crate) async fn statistics_csv(
         let line: Vec<String> = row
             .iter()
             .map(|c| match c {
-                Cell::Text(t) => field(t),
+                Cell::Text(t) => csv_field(t),
                 Cell::Number(n) => format!("{n}"),
             })
             .collect();
@@ -388,6 +396,15 @@ pub(crate) async fn statistics_xlsx(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_csv_cell_never_becomes_a_formula() {
+        assert_eq!(csv_field("Sở Tư pháp"), "Sở Tư pháp");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("+84"), "'+84");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_field("85,7 %"), "\"85,7 %\"");
+    }
 
     #[test]
     fn shares_are_written_with_a_decimal_comma() {

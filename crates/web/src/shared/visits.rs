@@ -35,7 +35,8 @@ const MAX_PENDING: usize = 50_000;
 pub struct VisitCounter {
     /// (day, hash) → last seen.
     pending: Mutex<HashMap<(Date, String), OffsetDateTime>>,
-    salt: Mutex<Option<(Date, String)>>,
+    /// The salts of today and tomorrow, read by each write (a page never waits for the database for them).
+    salts: RwLock<HashMap<Date, String>>,
     counts: RwLock<VisitCounts>,
 }
 
@@ -75,26 +76,27 @@ impl VisitCounter {
         }
     }
 
-    /// The salt of `day`, shared by every node through the database (fetched once a day per node).
-    async fn salt(&self, state: &AppState, day: Date) -> Option<String> {
-        if let Ok(cached) = self.salt.lock()
-            && let Some((d, salt)) = cached.as_ref()
-            && *d == day
-        {
-            return Some(salt.clone());
-        }
-        let candidate = uuid::Uuid::new_v4().simple().to_string();
-        match state.store.visits.salt(day, &candidate).await {
-            Ok(salt) => {
-                if let Ok(mut cached) = self.salt.lock() {
-                    *cached = Some((day, salt.clone()));
+    /// The salt of `day` if this node has it (the write before fetched it).
+    fn salt(&self, day: Date) -> Option<String> {
+        self.salts.read().ok()?.get(&day).cloned()
+    }
+
+    /// Fetch the salts of today and tomorrow, shared by every node through the database, so that a page counts
+    /// its visitor without waiting and midnight finds tomorrow's salt ready.
+    async fn fetch_salts(&self, state: &AppState, today: Date) {
+        let mut fetched = HashMap::new();
+        for day in [Some(today), today.next_day()].into_iter().flatten() {
+            let candidate = uuid::Uuid::new_v4().simple().to_string();
+            match state.store.visits.salt(day, &candidate).await {
+                Ok(salt) => {
+                    fetched.insert(day, salt);
                 }
-                Some(salt)
+                Err(e) => tracing::warn!(error = %e, "visitor salt not read"),
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "visitor salt not read; this visit is not counted");
-                None
-            }
+        }
+        if let Ok(mut salts) = self.salts.write() {
+            salts.retain(|day, _| *day >= today);
+            salts.extend(fetched);
         }
     }
 }
@@ -159,7 +161,8 @@ pub(crate) async fn count(State(state): State<AppState>, request: Request, next:
     if counted && page && !is_robot(&user_agent) {
         let now = OffsetDateTime::now_utc();
         let day = vntime::vn_date(now);
-        if let Some(salt) = state.visits.salt(&state, day).await {
+        // without the day's salt yet (the first seconds of a node), the visit is not counted
+        if let Some(salt) = state.visits.salt(day) {
             let mut hash = Sha256::new();
             hash.update(salt.as_bytes());
             hash.update([0]);
@@ -181,22 +184,27 @@ pub(crate) async fn count(State(state): State<AppState>, request: Request, next:
 pub async fn flush(state: &AppState) {
     let now = OffsetDateTime::now_utc();
     let today = vntime::vn_date(now);
+    state.visits.fetch_salts(state, today).await;
     let pending = state.visits.take();
-    let mut by_day: HashMap<Date, Vec<(String, OffsetDateTime)>> = HashMap::new();
+    let mut by_day: std::collections::BTreeMap<Date, Vec<(String, OffsetDateTime)>> =
+        std::collections::BTreeMap::new();
     for ((day, hash), at) in &pending {
         by_day.entry(*day).or_default().push((hash.clone(), *at));
     }
+    let mut written = Vec::new();
     for (day, seen) in by_day {
         if let Err(e) = state.store.visits.record(day, &seen).await {
+            // every day not written yet is kept (written again, a visitor still counts once)
             tracing::warn!(error = %e, "visitors not written; kept for the next write");
             state.visits.restore(
                 pending
                     .into_iter()
-                    .filter(|((d, _), _)| *d >= day)
+                    .filter(|((d, _), _)| !written.contains(d))
                     .collect(),
             );
             return;
         }
+        written.push(day);
     }
     if let Some(yesterday) = today.previous_day()
         && let Err(e) = state.store.visits.forget_before(yesterday).await
@@ -213,11 +221,12 @@ pub async fn flush(state: &AppState) {
     }
 }
 
-/// [`flush`] every `period`; for `serve`'s background work.
+/// [`flush`] every `period`; for `serve`'s background work (which flushes once before it answers, so the day's
+/// salt is there for the first page).
 pub async fn flush_every(state: AppState, period: std::time::Duration) {
     loop {
-        flush(&state).await;
         tokio::time::sleep(period).await;
+        flush(&state).await;
     }
 }
 
