@@ -340,7 +340,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(error::not_found)
         // inside the session layer: it knows the client's address
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            state.visits.clone(),
             visits::count,
         ))
         .layer(axum::middleware::from_fn_with_state(
