@@ -164,7 +164,7 @@ async fn an_unmigrated_database_is_not_ready() {
             .await
             .is_err()
     );
-    let state = motcua_web::AppState {
+    let state = motcua_web::AppState::from(motcua_web::Shared {
         store: t.store.clone(),
         site: std::sync::Arc::new(motcua_web::Site::default()),
         catalogue: std::sync::Arc::new(motcua_web::catalogue::Catalogue::empty()),
@@ -187,7 +187,7 @@ async fn an_unmigrated_database_is_not_ready() {
         misses: Default::default(),
         visits: Default::default(),
         latest_results: Default::default(),
-    };
+    });
     let ready = support::get_from(&state, "/readyz").await;
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
     let json: serde_json::Value = serde_json::from_str(&ready.body).unwrap();
