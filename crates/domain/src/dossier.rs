@@ -778,6 +778,13 @@ mod tests {
         for s in terminal {
             assert_eq!(s.clock(), ClockState::Stopped);
         }
+        // a dossier is approved at most once: from "processed" the only way is the hand-over, which ends it (the
+        // results list and the statistics read each approval event as the dossier's one approval)
+        assert_eq!(
+            S::Processed.next_statuses().collect::<Vec<_>>(),
+            [S::ResultDelivered]
+        );
+        assert!(S::ResultDelivered.is_terminal());
     }
 
     #[test]

@@ -51,18 +51,24 @@ impl From<Vnd> for i64 {
     }
 }
 
+/// A whole number as Vietnamese writes it: dots group thousands (`1.234.000`).
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(ch);
+    }
+    out
+}
+
 /// `1.234.000 đ`: dots group thousands, a space and the sign đ follow.
 impl fmt::Display for Vnd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let digits = self.0.to_string();
-        let mut grouped = String::with_capacity(digits.len() + digits.len() / 3 + 3);
-        for (i, ch) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                grouped.push('.');
-            }
-            grouped.push(ch);
-        }
-        write!(f, "{grouped} đ")
+        // an amount is never negative (`Vnd::new`)
+        write!(f, "{} đ", grouped(self.0.unsigned_abs()))
     }
 }
 
@@ -70,6 +76,14 @@ impl fmt::Display for Vnd {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn counts_are_grouped_by_thousands_with_dots() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1000), "1.000");
+        assert_eq!(grouped(1234567), "1.234.567");
+    }
 
     #[test]
     fn amounts_are_grouped_with_dots() {

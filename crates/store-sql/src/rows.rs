@@ -30,6 +30,11 @@ pub(crate) trait Columns {
     fn opt_date(&self, column: &str) -> StoreResult<Option<Date>>;
     fn json(&self, column: &str) -> StoreResult<serde_json::Value>;
     fn opt_json(&self, column: &str) -> StoreResult<Option<serde_json::Value>>;
+    /// A count (`COUNT(*)`, a sum of ones): never negative.
+    fn count(&self, column: &str) -> StoreResult<u64> {
+        u64::try_from(self.big(column)?)
+            .map_err(|e| motcua_store::StoreError::Corrupt(format!("{column}: {e}")))
+    }
 }
 
 macro_rules! columns_for {

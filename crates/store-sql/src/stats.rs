@@ -31,10 +31,6 @@ fn entry(by: &mut BTreeMap<String, AgencyStats>, code: String) -> StoreResult<&m
         .ok_or_else(|| StoreError::Corrupt("statistics".into()))
 }
 
-fn count(n: i64) -> StoreResult<u64> {
-    u64::try_from(n).map_err(|e| StoreError::Corrupt(format!("statistics: {e}")))
-}
-
 #[async_trait]
 impl StatsRepo for SqlStore {
     async fn by_agency(
@@ -57,7 +53,7 @@ impl StatsRepo for SqlStore {
             .await
             .map_err(map_err)?;
             for r in &rows {
-                let n = count(r.big("n")?)?;
+                let n = r.count("n")?;
                 let e = entry(&mut by, r.text("agency_code")?)?;
                 match r.text("channel")?.as_str() {
                     "online" => e.figures.online += n,
@@ -65,15 +61,13 @@ impl StatsRepo for SqlStore {
                     _ => e.figures.in_person += n,
                 }
             }
-            // approved in the period (each dossier's first approval), on time or late
+            // approved in the period (a dossier is approved once: the state table), on time or late
             let rows = sqlx::query(
                 "SELECT d.agency_code, \
                  SUM(CASE WHEN d.due_at IS NULL OR e.at <= d.due_at THEN 1 ELSE 0 END) AS on_time, \
                  SUM(CASE WHEN d.due_at IS NOT NULL AND e.at > d.due_at THEN 1 ELSE 0 END) AS late \
                  FROM dossier_events e JOIN dossiers d ON d.id = e.dossier_id \
                  WHERE e.to_status = 'processed' AND e.at >= $1 AND e.at < $2 \
-                 AND NOT EXISTS (SELECT 1 FROM dossier_events p WHERE p.dossier_id = e.dossier_id \
-                 AND p.to_status = 'processed' AND p.seq < e.seq) \
                  GROUP BY d.agency_code",
             )
             .bind(At(from))
@@ -82,7 +76,7 @@ impl StatsRepo for SqlStore {
             .await
             .map_err(map_err)?;
             for r in &rows {
-                let (on_time, late) = (count(r.big("on_time")?)?, count(r.big("late")?)?);
+                let (on_time, late) = (r.count("on_time")?, r.count("late")?);
                 let e = entry(&mut by, r.text("agency_code")?)?;
                 e.figures.on_time += on_time;
                 e.figures.late += late;
@@ -100,7 +94,7 @@ impl StatsRepo for SqlStore {
             .await
             .map_err(map_err)?;
             for r in &rows {
-                let (n, overdue) = (count(r.big("n")?)?, count(r.big("overdue")?)?);
+                let (n, overdue) = (r.count("n")?, r.count("overdue")?);
                 let e = entry(&mut by, r.text("agency_code")?)?;
                 e.figures.in_progress += n;
                 e.figures.overdue += overdue;
@@ -116,7 +110,7 @@ impl StatsRepo for SqlStore {
             .await
             .map_err(map_err)?;
             for r in &rows {
-                let (n, satisfied) = (count(r.big("n")?)?, count(r.big("satisfied")?)?);
+                let (n, satisfied) = (r.count("n")?, r.count("satisfied")?);
                 let e = entry(&mut by, r.text("agency_code")?)?;
                 e.figures.ratings += n;
                 e.figures.satisfied += satisfied;

@@ -577,7 +577,7 @@ impl SubmissionRepo for SqlStore {
                 q = crate::bind_param!(q, p);
             }
             let row = q.fetch_one(pool).await.map_err(map_err)?;
-            u64::try_from(row.big("n")?).map_err(|e| StoreError::Corrupt(e.to_string()))
+            row.count("n")
         })
     }
 

@@ -3,17 +3,13 @@
 use async_trait::async_trait;
 use time::{Date, OffsetDateTime};
 
-use motcua_store::{StoreError, StoreResult, VisitCounts, VisitRepo};
+use motcua_store::{StoreResult, VisitCounts, VisitRepo};
 
 use crate::{SqlStore, dialect::At, map_err, read, rows::Columns, write};
 
 /// A day as stored: `YYYY-MM-DD` (sorts as the calendar does).
 fn day_key(day: Date) -> String {
     day.to_string()
-}
-
-fn count(n: i64) -> StoreResult<u64> {
-    u64::try_from(n).map_err(|e| StoreError::Corrupt(format!("visitors: {e}")))
 }
 
 #[async_trait]
@@ -104,10 +100,10 @@ impl VisitRepo for SqlStore {
             .await
             .map_err(map_err)?;
             Ok(VisitCounts {
-                online: count(row.big("online")?)?,
-                today: count(row.big("today")?)?,
-                month: count(row.big("month")?)?,
-                total: count(row.big("total")?)?,
+                online: row.count("online")?,
+                today: row.count("today")?,
+                month: row.count("month")?,
+                total: row.count("total")?,
             })
         })
     }

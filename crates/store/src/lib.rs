@@ -942,7 +942,7 @@ pub struct Figures {
     pub in_person: u64,
     pub online: u64,
     pub post: u64,
-    /// Approved in the period (first approval), by the appointment.
+    /// Approved in the period (a dossier is approved once), by the appointment.
     pub on_time: u64,
     pub late: u64,
     /// Open at the moment asked (received, not yet approved), and of those past their appointment.

@@ -36,7 +36,8 @@ pub(crate) async fn robots(State(state): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
 }
 
-fn escape(text: &str) -> String {
+/// Text safe inside XML or SVG markup (element content).
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

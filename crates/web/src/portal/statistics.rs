@@ -20,7 +20,7 @@ use crate::{
     AppError, AppState,
     input::{InputRejection, Query},
     layout::Layout,
-    portal::results::month_window,
+    portal::{crawlers::escape, results::month_window},
 };
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -133,14 +133,6 @@ async fn figures(
     Ok((rows, row("Tổng cộng".into(), &all), stats))
 }
 
-/// Text safe inside SVG.
-fn esc(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// A horizontal stacked bar per agency: approved on time (green) and late (red), with the numbers written and
 /// the whole described in words for a screen reader.
 pub(crate) fn chart(rows: &[StatsRow], month: &str) -> String {
@@ -169,7 +161,7 @@ pub(crate) fn chart(rows: &[StatsRow], month: &str) -> String {
              <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" fill=\"#0b0c0c\">{} / {}</text>",
             LABEL - 8.0,
             y + 13.0,
-            esc(&name),
+            escape(&name),
             y,
             LABEL + green,
             y,
@@ -197,7 +189,7 @@ pub(crate) fn chart(rows: &[StatsRow], month: &str) -> String {
          <text x=\"{:.0}\" y=\"20\" font-size=\"12\" fill=\"#0b0c0c\">Đúng hạn</text>\
          <rect x=\"{:.0}\" y=\"8\" width=\"14\" height=\"14\" fill=\"#d4351c\"/>\
          <text x=\"{:.0}\" y=\"20\" font-size=\"12\" fill=\"#0b0c0c\">Quá hạn</text>{bars}</svg>",
-        esc(&description),
+        escape(&description),
         LABEL + 20.0,
         LABEL + 100.0,
         LABEL + 120.0,

@@ -31,7 +31,7 @@ pub(crate) struct Layout {
 impl Layout {
     /// A count as the footer shows it: `12.345`.
     pub fn count(&self, n: &u64) -> String {
-        crate::visits::grouped(*n)
+        motcua_domain::money::grouped(*n)
     }
 }
 

@@ -235,30 +235,9 @@ pub async fn flush_every(state: AppState, period: std::time::Duration) {
     }
 }
 
-/// A count as the footer shows it: `12.345`.
-pub(crate) fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn counts_are_grouped_by_thousands_with_dots() {
-        assert_eq!(grouped(0), "0");
-        assert_eq!(grouped(999), "999");
-        assert_eq!(grouped(1000), "1.000");
-        assert_eq!(grouped(1234567), "1.234.567");
-    }
 
     #[test]
     fn robots_and_scripts_are_not_readers() {
