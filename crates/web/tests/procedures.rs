@@ -119,6 +119,24 @@ async fn an_editor_changes_a_fee_as_a_new_version_and_earlier_dossiers_keep_thei
         1
     );
 
+    // a fee per copy must name a number field of the case's form: said, what was typed kept, nothing saved
+    let per_copy = app
+        .post_form(
+            &path,
+            &form_with(&page.body, &[("th0_phi0_theo_ban", "so_ban_sao")]),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(per_copy.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        per_copy
+            .body
+            .contains("tính theo số bản của trường “so_ban_sao”"),
+        "{}",
+        per_copy.body
+    );
+    assert!(per_copy.body.contains("value=\"so_ban_sao\""));
+
     // the rest of the record's fields: each mistake named, each typed value kept
     let more = app
         .post_form(

@@ -2173,6 +2173,14 @@ async fn the_public_list_of_results_shows_handled_dossiers_with_masked_names_on(
             .unwrap()
             .ends_with(".xlsx\"")
     );
+    for download in ["/thong-ke.csv", "/thong-ke.xlsx"] {
+        let refused = app.get(&format!("{download}?thang=mot+nam")).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            refused.body.contains("Tháng viết dạng tháng/năm"),
+            "{download}"
+        );
+    }
     let wrong = app.get("/thong-ke?thang=13%2F2026").await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(

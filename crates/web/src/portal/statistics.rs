@@ -202,7 +202,11 @@ pub(crate) async fn statistics(
     layout: Layout,
     query: Result<Query<StatsQuery>, InputRejection>,
 ) -> Result<Response, AppError> {
-    let q = query.map(|Query(q)| q).unwrap_or_default();
+    page(&state, layout, query.map(|Query(q)| q).unwrap_or_default()).await
+}
+
+/// The statistics page for `q` (with its error, and this month's figures, when the month is not one).
+async fn page(state: &AppState, layout: Layout, q: StatsQuery) -> Result<Response, AppError> {
     let (month, from, to, errors) = match period(&q.thang) {
         Ok((month, from, to)) => (month, from, to, vec![]),
         Err(typed) => {
@@ -219,7 +223,7 @@ pub(crate) async fn statistics(
             )
         }
     };
-    let (rows, total, _) = figures(&state, from, to).await?;
+    let (rows, total, _) = figures(state, from, to).await?;
     let shown_month = if errors.is_empty() {
         month.clone()
     } else {
@@ -298,17 +302,15 @@ fn download(body: Vec<u8>, content_type: &'static str, month: &str, extension: &
 }
 
 /// The month of a download, or the answer refusing it.
+/// A download's month and table; a month that is not one gets the statistics page with its message instead.
 async fn table_of(
     state: &AppState,
+    layout: Layout,
     query: Result<Query<StatsQuery>, InputRejection>,
 ) -> Result<Result<(String, Vec<Vec<Cell>>), Response>, AppError> {
     let q = query.map(|Query(q)| q).unwrap_or_default();
     let Ok((month, from, to)) = period(&q.thang) else {
-        return Ok(Err((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Tháng viết dạng tháng/năm, ví dụ 11/2026",
-        )
-            .into_response()));
+        return Ok(Err(page(state, layout, q).await?));
     };
     let (rows, total, _) = figures(state, from, to).await?;
     Ok(Ok((month, cells(&rows, &total))))
@@ -332,9 +334,10 @@ fn csv_field(s: &str) -> String {
 /// `/thong-ke.csv`: the table as CSV (UTF-8 with a byte-order mark, so spreadsheet programs read Vietnamese).
 pub(crate) async fn statistics_csv(
     State(state): State<AppState>,
+    layout: Layout,
     query: Result<Query<StatsQuery>, InputRejection>,
 ) -> Result<Response, AppError> {
-    let (month, table) = match table_of(&state, query).await? {
+    let (month, table) = match table_of(&state, layout, query).await? {
         Ok(t) => t,
         Err(r) => return Ok(r),
     };
@@ -363,9 +366,10 @@ pub(crate) async fn statistics_csv(
 /// `/thong-ke.xlsx`: the table as an Excel workbook (counts as numbers).
 pub(crate) async fn statistics_xlsx(
     State(state): State<AppState>,
+    layout: Layout,
     query: Result<Query<StatsQuery>, InputRejection>,
 ) -> Result<Response, AppError> {
-    let (month, table) = match table_of(&state, query).await? {
+    let (month, table) = match table_of(&state, layout, query).await? {
         Ok(t) => t,
         Err(r) => return Ok(r),
     };
