@@ -73,17 +73,20 @@ pub enum Role {
     Leader,
     /// Biên tập viên: news and portal content.
     Editor,
+    /// Trưởng ban biên tập: approves articles before readers see them.
+    HeadEditor,
     /// Quản trị hệ thống.
     Administrator,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::Reception,
         Role::Specialist,
         Role::HeadOfUnit,
         Role::Leader,
         Role::Editor,
+        Role::HeadEditor,
         Role::Administrator,
     ];
 
@@ -94,6 +97,7 @@ impl Role {
             Role::HeadOfUnit => "head_of_unit",
             Role::Leader => "leader",
             Role::Editor => "editor",
+            Role::HeadEditor => "head_editor",
             Role::Administrator => "administrator",
         }
     }
@@ -101,7 +105,7 @@ impl Role {
     pub fn parse(input: &str) -> Result<Self, ParseError> {
         Self::ALL.into_iter().find(|r| r.as_str() == input).ok_or_else(|| {
             ParseError::Invalid(format!(
-                "Vai trò “{input}” không tồn tại (reception, specialist, head_of_unit, leader, editor, administrator)"
+                "Vai trò “{input}” không tồn tại (reception, specialist, head_of_unit, leader, editor, head_editor, administrator)"
             ))
         })
     }
@@ -113,6 +117,7 @@ impl Role {
             Role::HeadOfUnit => "Trưởng đơn vị",
             Role::Leader => "Lãnh đạo phê duyệt",
             Role::Editor => "Biên tập viên",
+            Role::HeadEditor => "Trưởng ban biên tập",
             Role::Administrator => "Quản trị hệ thống",
         }
     }

@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod agency;
+pub mod article;
 pub mod desk;
 pub mod dossier;
 pub mod error;

@@ -33,6 +33,12 @@ pub enum Action<'a> {
     },
     /// Write news and portal content, and keep the procedure records and the search vocabulary.
     EditContent,
+    /// Write articles and send them for approval.
+    WriteArticles,
+    /// Approve an article for readers, send it back, or take it down.
+    ApproveArticles,
+    /// Publish or reject readers' comments.
+    ModerateComments,
     /// Set the online level of a procedure at this agency (an editor or administrator whose grant covers it).
     SetServiceLevel(&'a AgencyCode),
     /// Create officers and grant roles at this agency.
@@ -84,7 +90,11 @@ fn grant_fits(action: Action<'_>, role: Role) -> (bool, Option<&AgencyCode>) {
         Action::ApproveDossiers(a) => (matches!(role, HeadOfUnit | Leader), Some(a)),
         Action::DeskWork(a) => (is_desk_role(role), Some(a)),
         Action::HoldStep(wanted, a) => (role == wanted, Some(a)),
-        Action::EditContent => (matches!(role, Editor | Administrator), None),
+        Action::EditContent => (matches!(role, Editor | HeadEditor | Administrator), None),
+        Action::WriteArticles | Action::ModerateComments => {
+            (matches!(role, Editor | HeadEditor), None)
+        }
+        Action::ApproveArticles => (role == HeadEditor, None),
         Action::SetServiceLevel(a) => (matches!(role, Editor | Administrator), Some(a)),
         Action::ManageAccounts(a) => (role == Administrator, Some(a)),
     }
@@ -304,6 +314,25 @@ mod tests {
         assert_eq!(
             decide(Some(&editor), Action::ViewSecurityAudit, &within),
             Decision::Deny
+        );
+        assert_eq!(
+            decide(Some(&editor), Action::WriteArticles, &within),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(Some(&editor), Action::ApproveArticles, &within),
+            Decision::Deny,
+            "an editor cannot publish without the head editor's approval"
+        );
+        let head_editor = officer(&["head_editor@000.00.00.H56"]);
+        assert_eq!(
+            decide(Some(&head_editor), Action::ApproveArticles, &within),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(Some(&admin), Action::ApproveArticles, &within),
+            Decision::Deny,
+            "administrators keep the system, not the news"
         );
     }
 

@@ -21,6 +21,53 @@ pub fn format_date(date: Date) -> String {
     )
 }
 
+/// A time of day in Vietnam as typed: `dd/mm/yyyy hh:mm` or a browser's `yyyy-mm-ddThh:mm`.
+pub fn parse_local_datetime(text: &str) -> Option<OffsetDateTime> {
+    let text = text.trim();
+    let (date, clock) = text.split_once(['T', ' '])?;
+    let date = if date.contains('/') {
+        let mut p = date.split('/');
+        let (d, m, y) = (p.next()?, p.next()?, p.next()?);
+        if p.next().is_some() {
+            return None;
+        }
+        Date::from_calendar_date(
+            y.trim().parse().ok()?,
+            time::Month::try_from(m.trim().parse::<u8>().ok()?).ok()?,
+            d.trim().parse().ok()?,
+        )
+        .ok()?
+    } else {
+        let mut p = date.split('-');
+        let (y, m, d) = (p.next()?, p.next()?, p.next()?);
+        if p.next().is_some() {
+            return None;
+        }
+        Date::from_calendar_date(
+            y.parse().ok()?,
+            time::Month::try_from(m.parse::<u8>().ok()?).ok()?,
+            d.parse().ok()?,
+        )
+        .ok()?
+    };
+    let (h, mi) = clock.trim().split_once([':', 'h'])?;
+    let clock = time::Time::from_hms(h.parse().ok()?, mi.parse().ok()?, 0).ok()?;
+    Some(date.with_time(clock).assume_offset(VN_OFFSET))
+}
+
+/// `yyyy-mm-ddThh:mm` in UTC+7: what a `datetime-local` field holds.
+pub fn format_local_input(at: OffsetDateTime) -> String {
+    let l = at.to_offset(VN_OFFSET);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}",
+        l.year(),
+        u8::from(l.month()),
+        l.day(),
+        l.hour(),
+        l.minute()
+    )
+}
+
 /// `HH:MM dd/mm/yyyy` in UTC+7.
 pub fn format_datetime(at: OffsetDateTime) -> String {
     let local = at.to_offset(VN_OFFSET);
@@ -69,6 +116,17 @@ pub fn start_of_day(date: Date) -> OffsetDateTime {
 mod tests {
     use super::*;
     use time::macros::{date, datetime};
+
+    #[test]
+    fn a_typed_time_is_read_in_vietnam() {
+        let at = parse_local_datetime("01/12/2026 08:30").unwrap();
+        assert_eq!(at, time::macros::datetime!(2026-12-01 01:30 UTC));
+        assert_eq!(parse_local_datetime("2026-12-01T08:30"), Some(at));
+        assert_eq!(format_local_input(at), "2026-12-01T08:30");
+        for bad in ["", "01/12/2026", "32/12/2026 08:00", "01/12/2026 25:00", "hôm nay 8h"] {
+            assert_eq!(parse_local_datetime(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn a_vietnamese_day_starts_at_17_utc_the_day_before() {

@@ -16,6 +16,7 @@ use std::{collections::HashSet, str::FromStr, sync::Arc, time::Duration};
 use motcua_store::{Backend, Store, StoreError, StoreResult};
 
 mod accounts;
+mod articles;
 mod calendar;
 mod catalogue;
 mod content;
@@ -420,6 +421,7 @@ impl SqlStore {
             search_log: this.clone(),
             content: this.clone(),
             visits: this.clone(),
+            articles: this.clone(),
             stats: this.clone(),
             health: this,
         }

@@ -6,6 +6,7 @@
 use async_trait::async_trait;
 use std::sync::Arc;
 use time::{Date, OffsetDateTime};
+use uuid::Uuid;
 
 use motcua_domain::{
     Account, AccountId, Agency, AgencyCode, AuditEvent, CaseKey, Dossier, DossierCode, DossierId,
@@ -912,6 +913,7 @@ pub struct Store {
     pub search_log: Arc<dyn SearchLogRepo>,
     pub content: Arc<dyn ContentRepo>,
     pub visits: Arc<dyn VisitRepo>,
+    pub articles: Arc<dyn ArticleRepo>,
     pub stats: Arc<dyn StatsRepo>,
     pub health: Arc<dyn Health>,
 }
@@ -997,6 +999,199 @@ pub struct VisitCounts {
     pub today: u64,
     pub month: u64,
     pub total: u64,
+}
+
+/// Articles of the portal: the editors' copies with every saved version, the approved version readers see, votes
+/// and comments. Counts of stars and published comments are kept on the article in the same transaction as the
+/// vote or the moderation that changes them.
+#[async_trait]
+pub trait ArticleRepo: Send + Sync {
+    /// A new article: its first version, as a draft.
+    async fn create(&self, article: &NewArticle) -> StoreResult<()>;
+    /// Save the editors' copy as a new version (the article becomes a draft again; readers keep the approved
+    /// version). `Conflict` when someone saved since `expected_version` was read. Returns the new version.
+    async fn save(&self, id: Uuid, expected_version: u32, copy: &ArticleCopy, at: OffsetDateTime)
+    -> StoreResult<u32>;
+    async fn get(&self, id: Uuid) -> StoreResult<Option<Article>>;
+    /// One saved version, or `None`.
+    async fn version(&self, id: Uuid, version: u32) -> StoreResult<Option<ArticleCopy>>;
+    /// Every version, newest first, bodies left empty.
+    async fn versions(&self, id: Uuid) -> StoreResult<Vec<ArticleCopy>>;
+    /// The editors' list, most recently changed first, one page, and how many there are in all.
+    async fn list(
+        &self,
+        status: Option<motcua_domain::article::Status>,
+        limit: u32,
+        offset: u64,
+    ) -> StoreResult<(Vec<Article>, u64)>;
+    /// Move version `version` of the article by `step` (submit, approve, return): `Conflict` when the step
+    /// cannot be taken from where it stands or the copy changed meanwhile. An approval makes the version what
+    /// readers see, from `publish_at` (or now). Returns the new status.
+    async fn review(&self, review: &Review) -> StoreResult<motcua_domain::article::Status>;
+    /// Take the article down: readers no longer see it until it is approved again.
+    async fn unpublish(&self, id: Uuid, by: AccountId, at: OffsetDateTime) -> StoreResult<()>;
+    /// Every article with an approved version not taken down (those scheduled for later too), newest publish
+    /// time first, without bodies.
+    async fn live(&self) -> StoreResult<Vec<LiveArticle>>;
+    /// A reader's vote: one per reader and article (a changed vote replaces the old one), and one new vote per
+    /// address and article a day.
+    async fn vote(&self, vote: &Vote) -> StoreResult<VoteOutcome>;
+    /// A reader's comment, held or published as `comment.status` says.
+    async fn comment(&self, comment: &NewComment) -> StoreResult<()>;
+    /// Comments of one article in `status`, oldest first, at most `limit`.
+    async fn comments(
+        &self,
+        article: Uuid,
+        status: motcua_domain::article::CommentStatus,
+        limit: u32,
+    ) -> StoreResult<Vec<Comment>>;
+    /// Comments waiting for an editor, oldest first, at most `limit`, with how many wait in all.
+    async fn held_comments(&self, limit: u32) -> StoreResult<(Vec<Comment>, u64)>;
+    /// One comment waiting for an editor, or `None` (no such comment, or decided already).
+    async fn held_comment(&self, id: Uuid) -> StoreResult<Option<Comment>>;
+    /// Publish or reject a held comment, queueing `email` to the commenter in the same transaction. `Ok(None)`
+    /// when the comment is not held (someone else decided first).
+    async fn moderate(&self, decision: &Moderation) -> StoreResult<Option<Comment>>;
+    /// A key shared by every node: the one stored under `name`, or `candidate` stored now.
+    async fn site_key(&self, name: &str, candidate: &str) -> StoreResult<String>;
+}
+
+/// What an editor writes: one version of an article.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArticleCopy {
+    pub version: u32,
+    pub category: motcua_domain::article::Category,
+    pub title: String,
+    pub summary: String,
+    /// Sanitised HTML.
+    pub body: String,
+    /// Codes of related procedures.
+    pub procedures: Vec<String>,
+    pub saved_by: AccountId,
+    pub saved_at: OffsetDateTime,
+    /// When readers see this version once approved (`None`: from its approval) and stop seeing it.
+    pub publish_at: Option<OffsetDateTime>,
+    pub unpublish_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewArticle {
+    pub id: Uuid,
+    pub slug: String,
+    /// Version 1.
+    pub copy: ArticleCopy,
+}
+
+/// An article as editors see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Article {
+    pub id: Uuid,
+    pub slug: String,
+    pub status: motcua_domain::article::Status,
+    /// The editors' copy (the newest version).
+    pub copy: ArticleCopy,
+    /// The version readers see, if any.
+    pub live_version: Option<u32>,
+    /// Why the head editor sent it back.
+    pub review_note: Option<String>,
+    pub created_by: AccountId,
+    pub created_at: OffsetDateTime,
+    pub approved_by: Option<AccountId>,
+    pub approved_at: Option<OffsetDateTime>,
+    /// When readers see the live version, and until when (set from it at approval).
+    pub live_from: Option<OffsetDateTime>,
+    pub live_until: Option<OffsetDateTime>,
+    pub stars_sum: u64,
+    pub stars_count: u64,
+    pub comments: u64,
+}
+
+/// A move of the editorial work on one version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Review {
+    pub id: Uuid,
+    pub version: u32,
+    pub step: motcua_domain::article::Step,
+    pub by: AccountId,
+    pub note: Option<String>,
+    pub at: OffsetDateTime,
+}
+
+/// An article readers may see (now, or from `publish_at`), without its body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveArticle {
+    pub id: Uuid,
+    pub slug: String,
+    pub version: u32,
+    pub category: motcua_domain::article::Category,
+    pub title: String,
+    pub summary: String,
+    pub procedures: Vec<String>,
+    pub publish_at: OffsetDateTime,
+    pub unpublish_at: Option<OffsetDateTime>,
+    pub stars_sum: u64,
+    pub stars_count: u64,
+    pub comments: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vote {
+    pub article: Uuid,
+    /// The reader (a hash of their cookie).
+    pub voter: String,
+    /// Vietnam's date of the vote, and the reader's address hashed under it.
+    pub day: Date,
+    pub address: String,
+    pub stars: u8,
+    pub at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VoteOutcome {
+    /// A first vote of this reader.
+    Counted,
+    /// The reader's earlier vote replaced.
+    Changed,
+    /// Another reader at this address voted on this article today: not counted.
+    AddressUsedToday,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewComment {
+    pub id: Uuid,
+    pub article: Uuid,
+    pub name: String,
+    pub email: Option<String>,
+    pub body: String,
+    pub status: motcua_domain::article::CommentStatus,
+    pub account: Option<AccountId>,
+    pub at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    pub id: Uuid,
+    pub article: Uuid,
+    /// The article's title and address (the moderation list).
+    pub article_title: String,
+    pub article_slug: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub body: String,
+    pub status: motcua_domain::article::CommentStatus,
+    pub reason: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Moderation {
+    pub comment: Uuid,
+    pub publish: bool,
+    pub reason: Option<String>,
+    pub by: AccountId,
+    pub at: OffsetDateTime,
+    /// The message to the commenter, when they left an address.
+    pub email: Option<motcua_domain::submission::OutgoingEmail>,
 }
 
 /// Which database is behind a [`Store`].

@@ -95,6 +95,10 @@ contract!(
     the_synonym_table_is_replaced_whole_and_every_node_notices,
     a_version_saved_ahead_applies_from_its_day,
     a_content_page_is_replaced_whole,
+    an_article_is_read_in_its_approved_version_while_editors_write_the_next,
+    a_reader_votes_once_per_article_and_an_address_once_a_day,
+    a_comment_waits_for_an_editor_and_its_writer_is_told,
+    a_site_key_is_made_once_for_every_node,
 );
 
 fn code(text: &str) -> AgencyCode {
@@ -4067,4 +4071,268 @@ async fn statistics_count_each_dossier_where_it_belongs(store: &Store) {
         }
     }
     assert_eq!((on_time, late), (s.on_time, s.late));
+}
+
+fn article_copy(
+    author: motcua_domain::AccountId,
+    title: &str,
+    at: OffsetDateTime,
+) -> motcua_store::ArticleCopy {
+    motcua_store::ArticleCopy {
+        version: 1,
+        category: motcua_domain::article::Category::Guidance,
+        title: title.into(),
+        summary: "Tóm tắt".into(),
+        body: "<p>Nội dung</p>".into(),
+        procedures: vec![PROCEDURE.into()],
+        saved_by: author,
+        saved_at: at,
+        publish_at: None,
+        unpublish_at: None,
+    }
+}
+
+async fn new_article(store: &Store, title: &str) -> (uuid::Uuid, motcua_domain::AccountId) {
+    let editor = citizen();
+    store.accounts.create(&editor).await.unwrap();
+    let id = uuid::Uuid::now_v7();
+    store
+        .articles
+        .create(&motcua_store::NewArticle {
+            id,
+            slug: format!("bai-{id}"),
+            copy: article_copy(editor.id, title, datetime!(2026-11-20 01:00 UTC)),
+        })
+        .await
+        .unwrap();
+    (id, editor.id)
+}
+
+async fn an_article_is_read_in_its_approved_version_while_editors_write_the_next(store: &Store) {
+    use motcua_domain::article::{Status, Step};
+    use motcua_store::Review;
+    let (id, editor) = new_article(store, "Bản một").await;
+    let at = datetime!(2026-11-21 01:00 UTC);
+    assert!(store.articles.live().await.unwrap().is_empty(), "a draft is nobody's reading");
+    let v2 = store
+        .articles
+        .save(id, 1, &article_copy(editor, "Bản hai", at), at)
+        .await
+        .unwrap();
+    assert_eq!(v2, 2);
+    // someone who opened version 1 cannot overwrite version 2
+    assert!(matches!(
+        store.articles.save(id, 1, &article_copy(editor, "Cũ", at), at).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let review = |step, version| Review {
+        id,
+        version,
+        step,
+        by: editor,
+        note: Some("Sửa tiêu đề".into()),
+        at,
+    };
+    // approving a draft that was never submitted is refused
+    assert!(matches!(
+        store.articles.review(&review(Step::Approve, 2)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.articles.review(&review(Step::Submit, 2)).await.unwrap(),
+        Status::Submitted
+    );
+    assert_eq!(
+        store.articles.review(&review(Step::Return, 2)).await.unwrap(),
+        Status::Returned
+    );
+    let returned = store.articles.get(id).await.unwrap().unwrap();
+    assert_eq!(returned.review_note.as_deref(), Some("Sửa tiêu đề"));
+    store.articles.review(&review(Step::Submit, 2)).await.unwrap();
+    // an approval of a version that is no longer the editors' copy is refused
+    assert!(matches!(
+        store.articles.review(&review(Step::Approve, 1)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.articles.review(&review(Step::Approve, 2)).await.unwrap(),
+        Status::Approved
+    );
+    let live = store.articles.live().await.unwrap();
+    assert_eq!(live.len(), 1);
+    assert_eq!((live[0].title.as_str(), live[0].version), ("Bản hai", 2));
+    assert_eq!(live[0].publish_at, at, "published at approval when no time was set");
+    assert_eq!(live[0].procedures, vec![PROCEDURE.to_string()]);
+    // the next version is written while readers keep the approved one
+    let later = datetime!(2026-11-22 01:00 UTC);
+    store
+        .articles
+        .save(id, 2, &article_copy(editor, "Bản ba", later), later)
+        .await
+        .unwrap();
+    let live = store.articles.live().await.unwrap();
+    assert_eq!(live[0].title, "Bản hai");
+    let article = store.articles.get(id).await.unwrap().unwrap();
+    assert_eq!(article.status, Status::Draft);
+    assert_eq!(article.copy.title, "Bản ba");
+    assert_eq!(article.live_version, Some(2));
+    let versions = store.articles.versions(id).await.unwrap();
+    assert_eq!(
+        versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+        vec![3, 2, 1]
+    );
+    assert_eq!(
+        store.articles.version(id, 2).await.unwrap().unwrap().body,
+        "<p>Nội dung</p>"
+    );
+    let (listed, total) = store.articles.list(Some(Status::Draft), 10, 0).await.unwrap();
+    assert_eq!((listed.len(), total), (1, 1));
+    assert_eq!(store.articles.list(Some(Status::Submitted), 10, 0).await.unwrap().1, 0);
+    store.articles.unpublish(id, editor, later).await.unwrap();
+    assert!(store.articles.live().await.unwrap().is_empty());
+    assert!(matches!(
+        store.articles.unpublish(id, editor, later).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+async fn a_reader_votes_once_per_article_and_an_address_once_a_day(store: &Store) {
+    use motcua_store::{Vote, VoteOutcome};
+    let (id, _) = new_article(store, "Bình chọn").await;
+    let vote = |voter: &str, address: &str, day, stars| Vote {
+        article: id,
+        voter: voter.into(),
+        day,
+        address: address.into(),
+        stars,
+        at: datetime!(2026-11-21 01:00 UTC),
+    };
+    let today = date!(2026 - 11 - 21);
+    assert_eq!(
+        store.articles.vote(&vote("a", "nha-1", today, 4)).await.unwrap(),
+        VoteOutcome::Counted
+    );
+    assert_eq!(
+        store.articles.vote(&vote("a", "nha-1", today, 5)).await.unwrap(),
+        VoteOutcome::Changed
+    );
+    // a second reader (a fresh cookie) from the same address the same day is not counted
+    assert_eq!(
+        store.articles.vote(&vote("b", "nha-1", today, 1)).await.unwrap(),
+        VoteOutcome::AddressUsedToday
+    );
+    assert_eq!(
+        store.articles.vote(&vote("b", "nha-2", today, 3)).await.unwrap(),
+        VoteOutcome::Counted
+    );
+    assert_eq!(
+        store
+            .articles
+            .vote(&vote("c", "nha-1", date!(2026 - 11 - 22), 2))
+            .await
+            .unwrap(),
+        VoteOutcome::Counted
+    );
+    let article = store.articles.get(id).await.unwrap().unwrap();
+    assert_eq!((article.stars_sum, article.stars_count), (5 + 3 + 2, 3));
+    // the constraint holds even when two votes race
+    let (d, e) = (vote("d", "nha-3", today, 5), vote("e", "nha-3", today, 5));
+    let (x, y) = tokio::join!(store.articles.vote(&d), store.articles.vote(&e));
+    let counted = [x, y]
+        .into_iter()
+        .filter(|r| matches!(r, Ok(VoteOutcome::Counted)))
+        .count();
+    assert_eq!(counted, 1);
+    let article = store.articles.get(id).await.unwrap().unwrap();
+    assert_eq!((article.stars_sum, article.stars_count), (15, 4));
+}
+
+async fn a_comment_waits_for_an_editor_and_its_writer_is_told(store: &Store) {
+    use motcua_domain::article::CommentStatus;
+    use motcua_store::{Moderation, NewComment};
+    let (id, editor) = new_article(store, "Góp ý").await;
+    let comment = |status, email: Option<&str>| NewComment {
+        id: uuid::Uuid::now_v7(),
+        article: id,
+        name: "Trần Thị Bình".into(),
+        email: email.map(str::to_string),
+        body: "<script>alert(1)</script> Cảm ơn".into(),
+        status,
+        account: None,
+        at: datetime!(2026-11-21 01:00 UTC),
+    };
+    let held = comment(CommentStatus::Held, Some("binh@example.vn"));
+    store.articles.comment(&held).await.unwrap();
+    store
+        .articles
+        .comment(&comment(CommentStatus::Published, None))
+        .await
+        .unwrap();
+    let article = store.articles.get(id).await.unwrap().unwrap();
+    assert_eq!(article.comments, 1, "only published comments are counted");
+    let (waiting, total) = store.articles.held_comments(10).await.unwrap();
+    assert_eq!((waiting.len(), total), (1, 1));
+    assert_eq!(waiting[0].body, held.body, "stored as typed; pages escape it");
+    assert_eq!(waiting[0].article_title, "Góp ý");
+    assert_eq!(
+        store.articles.held_comment(held.id).await.unwrap().map(|c| c.email),
+        Some(Some("binh@example.vn".to_string()))
+    );
+    let decided = store
+        .articles
+        .moderate(&Moderation {
+            comment: held.id,
+            publish: true,
+            reason: None,
+            by: editor,
+            at: datetime!(2026-11-21 02:00 UTC),
+            email: Some(motcua_domain::submission::OutgoingEmail {
+                to: "binh@example.vn".into(),
+                subject: "Bình luận đã được đăng".into(),
+                body: "…".into(),
+            }),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(decided.status, CommentStatus::Published);
+    // a second decision on the same comment changes nothing
+    assert!(
+        store
+            .articles
+            .moderate(&Moderation {
+                comment: held.id,
+                publish: false,
+                reason: Some("Trùng".into()),
+                by: editor,
+                at: datetime!(2026-11-21 03:00 UTC),
+                email: None,
+            })
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(store.articles.get(id).await.unwrap().unwrap().comments, 2);
+    assert!(store.articles.held_comment(held.id).await.unwrap().is_none());
+    let published = store
+        .articles
+        .comments(id, CommentStatus::Published, 10)
+        .await
+        .unwrap();
+    assert_eq!(published.len(), 2);
+    let mail = store
+        .outbox
+        .emails_to(editor, "binh@example.vn", Some(datetime!(2026-01-01 00:00 UTC)), 10)
+        .await
+        .unwrap();
+    assert_eq!(mail.len(), 1, "the commenter is told in the same commit");
+}
+
+async fn a_site_key_is_made_once_for_every_node(store: &Store) {
+    let first = store.articles.site_key("doc-gia", "khoa-a").await.unwrap();
+    assert_eq!(first, "khoa-a");
+    assert_eq!(
+        store.articles.site_key("doc-gia", "khoa-b").await.unwrap(),
+        "khoa-a"
+    );
 }

@@ -1,5 +1,5 @@
 //! The HTTP edge of motcua: the public portal, the citizen's area, the one-stop desk, administration and
-//! accounts (later the JSON API and the content area beside them), with the middleware every response goes
+//! accounts (later the JSON API beside them), and the newsroom where editors write articles, with the middleware every response goes
 //! through. Handlers are thin: parse input, ask the store or the domain, render. Where a page, a loader or a
 //! helper lives: `docs/architecture.md`.
 
@@ -10,6 +10,7 @@ mod admin;
 mod citizen;
 mod desk;
 mod gateway;
+mod newsroom;
 mod portal;
 mod shared;
 pub mod worker;
@@ -20,7 +21,7 @@ pub(crate) use shared::{
     answers, assets, audit, background, csrf, dossiers, error, guard, health, input, layout,
     outage, security, slips, steps, urls, viewer,
 };
-pub use shared::{auth, catalogue, files, misses, payments, postal, seals, session, visits};
+pub use shared::{articles, auth, catalogue, files, misses, payments, postal, seals, session, visits};
 
 use accounts::{login, password_reset, profile, registration};
 use admin::{
@@ -34,7 +35,8 @@ use desk::{
     register,
 };
 use gateway::{notification, sandbox};
-use portal::{crawlers, help, pages, results, statistics, verification};
+use newsroom::{articles as newsroom_articles, comments as newsroom_comments};
+use portal::{articles as news, crawlers, help, pages, results, statistics, verification};
 
 use axum::{
     Router,
@@ -140,6 +142,8 @@ pub struct Shared {
     pub latest_results: Arc<LatestResults>,
     /// The postal provider that carries results by post.
     pub post: Arc<dyn postal::PostalService>,
+    /// Articles as readers get them (kept in memory), and how the newsroom works.
+    pub articles: Arc<articles::Articles>,
 }
 
 impl AppState {
@@ -174,6 +178,7 @@ impl AppState {
             misses: Arc::new(misses::MissCounter::default()),
             visits: Arc::new(visits::VisitCounter::default()),
             latest_results: Default::default(),
+            articles: Default::default(),
         }))
     }
 
@@ -231,6 +236,12 @@ impl AppState {
         AppState::from(s)
     }
 
+    pub fn with_articles(self, settings: articles::ArticleSettings) -> AppState {
+        let mut s = self.parts();
+        s.articles = Arc::new(articles::Articles::new(settings));
+        AppState::from(s)
+    }
+
     pub fn with_proxies(self, proxies: session::TrustedProxies) -> AppState {
         let mut s = self.parts();
         s.proxies = Arc::new(proxies);
@@ -268,6 +279,23 @@ routes! {
     "/thong-ke" => get(statistics::statistics);
     "/thong-ke.csv" => get(statistics::statistics_csv);
     "/thong-ke.xlsx" => get(statistics::statistics_xlsx);
+    "/tin-tuc" => get(news::list);
+    "/tin-tuc.atom" => get(news::feed);
+    "/tin-tuc/{slug}" => get(news::page);
+    "/tin-tuc/{slug}/ban-in" => get(news::print);
+    "/tin-tuc/{slug}/danh-gia" => post(news::vote);
+    "/tin-tuc/{slug}/binh-luan" => post(news::comment);
+    "/anh-bai-viet/{file}" => get(news::image);
+    "/bien-tap" => get(newsroom_articles::home);
+    "/bien-tap/bai-viet/moi" => get(newsroom_articles::new_page).post(newsroom_articles::create);
+    "/bien-tap/bai-viet/{id}" => get(newsroom_articles::edit_page).post(newsroom_articles::save);
+    "/bien-tap/bai-viet/{id}/duyet" => post(newsroom_articles::review);
+    "/bien-tap/bai-viet/{id}/go" => post(newsroom_articles::unpublish);
+    "/bien-tap/bai-viet/{id}/phien-ban/{version}" => get(newsroom_articles::version_page);
+    "/bien-tap/bai-viet/{id}/anh" => post(newsroom_articles::upload_image)
+        .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY_LIMIT));
+    "/bien-tap/binh-luan" => get(newsroom_comments::list);
+    "/bien-tap/binh-luan/{id}" => post(newsroom_comments::decide);
     "/robots.txt" => get(crawlers::robots);
     "/trang/{slug}" => get(help::page);
     "/quan-tri/trang/{slug}" => get(help::edit).post(help::save);

@@ -13,7 +13,9 @@ use motcua_testkit::fixtures::{self, AGENCY, OTHER_AGENCY};
 use support::TestApp;
 use time::{Duration, OffsetDateTime};
 
-const ROLES: [Role; 6] = Role::ALL;
+const ROLES: [Role; 7] = Role::ALL;
+/// Anonymous, another citizen, an officer of each role at each of two agencies, the owner.
+const PERSONAS: usize = 2 + 2 * ROLES.len() + 1;
 
 /// How a persona's request came out, as far as authorisation goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +67,12 @@ enum Rule {
     Administer,
     /// Portal content (an editor or an administrator of any agency).
     EditContent,
+    /// Writing articles (editors and the head editor).
+    WriteArticles,
+    /// Approving articles (the head editor).
+    ApproveArticles,
+    /// Moderating comments (editors and the head editor).
+    ModerateComments,
     /// Logging out: everyone ends at the login page.
     LogOut,
 }
@@ -104,6 +112,9 @@ fn expected(rule: Rule, who: &Persona, owner: &AccountId, agencies: &[AgencyCode
         Rule::Owner => decided(Action::OwnDossier(owner)),
         Rule::Administer => decided(Action::Administer),
         Rule::EditContent => decided(Action::EditContent),
+        Rule::WriteArticles => decided(Action::WriteArticles),
+        Rule::ApproveArticles => decided(Action::ApproveArticles),
+        Rule::ModerateComments => decided(Action::ModerateComments),
         Rule::LogOut => Answer::Login,
         Rule::At(desk) => decided(desk.action(&agencies[0])),
         Rule::Somewhere(desk) => {
@@ -129,6 +140,24 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("GET", "/trang/{slug}", Rule::Public),
     ("GET", "/quan-tri/trang/{slug}", Rule::EditContent),
     ("POST", "/quan-tri/trang/{slug}", Rule::EditContent),
+    ("GET", "/tin-tuc", Rule::Public),
+    ("GET", "/tin-tuc.atom", Rule::Public),
+    ("GET", "/tin-tuc/{slug}", Rule::Public),
+    ("GET", "/tin-tuc/{slug}/ban-in", Rule::Public),
+    ("POST", "/tin-tuc/{slug}/danh-gia", Rule::Public),
+    ("POST", "/tin-tuc/{slug}/binh-luan", Rule::Public),
+    ("GET", "/anh-bai-viet/{file}", Rule::Public),
+    ("GET", "/bien-tap", Rule::WriteArticles),
+    ("GET", "/bien-tap/bai-viet/moi", Rule::WriteArticles),
+    ("POST", "/bien-tap/bai-viet/moi", Rule::WriteArticles),
+    ("GET", "/bien-tap/bai-viet/{id}", Rule::WriteArticles),
+    ("POST", "/bien-tap/bai-viet/{id}", Rule::WriteArticles),
+    ("POST", "/bien-tap/bai-viet/{id}/duyet", Rule::ApproveArticles),
+    ("POST", "/bien-tap/bai-viet/{id}/go", Rule::ApproveArticles),
+    ("GET", "/bien-tap/bai-viet/{id}/phien-ban/{version}", Rule::WriteArticles),
+    ("POST", "/bien-tap/bai-viet/{id}/anh", Rule::WriteArticles),
+    ("GET", "/bien-tap/binh-luan", Rule::ModerateComments),
+    ("POST", "/bien-tap/binh-luan/{id}", Rule::ModerateComments),
     ("GET", "/robots.txt", Rule::Public),
     ("GET", "/sitemap.xml", Rule::Public),
     ("GET", "/thu-tuc", Rule::Public),
@@ -441,6 +470,7 @@ async fn world() -> World {
         ("/ho-so-nhap/{id}/tep/{file}", draft_file.id.to_string()),
         ("{file}", dossier_file.id.to_string()),
         ("{page}", "1".into()),
+        ("{version}", "1".into()),
         ("{so}", "01".into()),
         ("{txn}", "khong-co-giao-dich".into()),
         ("{slug}", "tro-giup".into()),
@@ -488,7 +518,7 @@ async fn every_route_answers_each_persona_as_the_policy_says() {
         let w = world().await;
         let path = concrete(pattern, &w.values);
         assert!(!path.contains('{'), "{pattern} → {path}");
-        let multipart = *method == "POST" && path.ends_with("/giay-to")
+        let multipart = *method == "POST" && (path.ends_with("/giay-to") || path.ends_with("/anh"))
             || path.ends_with("/bo-sung")
             || (*method == "POST" && path.ends_with("/ket-qua"));
         let mut denials = 0;
@@ -551,7 +581,7 @@ async fn every_route_answers_each_persona_as_the_policy_says() {
         );
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-    assert_eq!(asked, MATRIX.len() * 15, "15 personas on every route");
+    assert_eq!(asked, MATRIX.len() * PERSONAS, "every persona on every route");
 }
 
 /// A citizen and a reception officer at `AGENCY`, logged in: (account, cookie) each.

@@ -5,7 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-const AUDIENCES: &[&str] = &["portal", "accounts", "citizen", "desk", "admin", "gateway"];
+const AUDIENCES: &[&str] = &[
+    "portal", "accounts", "citizen", "desk", "admin", "gateway", "newsroom",
+];
 /// Shared modules re-exported at the crate root under their short names (`crate::error` is `shared::error`).
 const SHARED_AT_ROOT: &[&str] = &[
     "answers",

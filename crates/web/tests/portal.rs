@@ -187,6 +187,7 @@ async fn an_unmigrated_database_is_not_ready() {
         misses: Default::default(),
         visits: Default::default(),
         latest_results: Default::default(),
+        articles: Default::default(),
     });
     let ready = support::get_from(&state, "/readyz").await;
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);

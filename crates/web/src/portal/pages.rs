@@ -132,10 +132,17 @@ pub(crate) struct HomePage {
     pub levels: Vec<LevelView>,
     /// The latest dossiers with a result.
     pub results: Vec<crate::portal::results::ResultRow>,
+    /// The newest articles.
+    pub articles: Vec<crate::portal::articles::Card>,
 }
 
 pub(crate) async fn home(State(state): State<AppState>, layout: Layout) -> HomePage {
     let results = crate::portal::results::latest(&state).await;
+    let articles = crate::articles::latest(&state, 5)
+        .await
+        .iter()
+        .map(crate::portal::articles::Card::of)
+        .collect();
     let view = state.catalogue.view();
     let counts = &view.counts;
     let facet = |label: String, param: &str, value: &str, n: usize| Facet {
@@ -225,6 +232,7 @@ pub(crate) async fn home(State(state): State<AppState>, layout: Layout) -> HomeP
             .map(LevelView::from)
             .collect(),
         results,
+        articles,
     }
 }
 

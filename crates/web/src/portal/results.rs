@@ -198,16 +198,7 @@ pub(crate) async fn results(
         }
         crate::urls::with_query("/ket-qua-giai-quyet", &pairs)
     };
-    // the first, the last and those around the current one
-    let current = u64::from(page);
-    let pages = if page_count > 1 {
-        (1..=page_count)
-            .filter(|n| *n == 1 || *n == page_count || n.abs_diff(current) <= 3)
-            .map(|n| (n, href(n), n == current))
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let pages = crate::urls::page_links(page_count, u64::from(page), href);
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {

@@ -49,6 +49,11 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("../../static/search.js"),
     },
     Asset {
+        name: "stars.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../static/stars.js"),
+    },
+    Asset {
         name: "favicon.svg",
         content_type: "image/svg+xml",
         bytes: include_bytes!("../../static/favicon.svg"),

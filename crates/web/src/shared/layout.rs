@@ -22,7 +22,7 @@ pub(crate) struct Layout {
     pub admin: bool,
     /// An officer with a role at a desk (reception, processing, approval, administration): "Việc của tôi" is shown.
     pub desk: bool,
-    /// An editor (not an administrator) is logged in: the link to the catalogue's editing pages is shown.
+    /// An editor or head editor (not an administrator) is logged in: the link to the newsroom is shown.
     pub editor: bool,
     /// The visitor counters (online now, today, this month, total), as of the last write; none on error pages.
     pub visits: Option<motcua_store::VisitCounts>,
@@ -86,7 +86,7 @@ impl FromRequestParts<AppState> for Layout {
                 !a.disabled
                     && a.grants
                         .iter()
-                        .any(|g| g.role == motcua_domain::Role::Editor)
+                        .any(|g| matches!(g.role, motcua_domain::Role::Editor | motcua_domain::Role::HeadEditor))
             }),
             user_name: viewer.account.map(|a| a.full_name.to_string()),
             idle_seconds: state.sessions.idle.whole_seconds(),

@@ -4,6 +4,7 @@
 //! audience module (`portal`, `accounts`, `citizen`, `desk`, `admin`, `gateway`).
 
 pub(crate) mod answers;
+pub mod articles;
 pub(crate) mod assets;
 pub(crate) mod audit;
 pub mod auth;

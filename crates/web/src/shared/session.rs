@@ -66,7 +66,14 @@ impl SessionSettings {
     }
 }
 
+/// A session token from the cookie `name`: 64 hex digits, or nothing.
 pub(crate) fn cookie_token(headers: &HeaderMap, name: &str) -> Option<String> {
+    cookie_value(headers, name)
+        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The value of the cookie `name`, as sent.
+pub(crate) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -75,7 +82,6 @@ pub(crate) fn cookie_token(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_string())
-        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// A new random token (256 bits from the OS generator, hex).

@@ -28,6 +28,22 @@ pub(crate) fn with_query(path: &str, pairs: &[(&str, String)]) -> String {
 
 /// `attachment` with an ASCII fallback name (diacritics folded, unsafe characters replaced) and the exact
 /// UTF-8 name in `filename*` (RFC 6266, RFC 5987).
+/// Links of a paged list: the first, the last and those around the current one as (number, href, current);
+/// none when everything fits on one page.
+pub(crate) fn page_links(
+    page_count: u64,
+    current: u64,
+    href: impl Fn(u64) -> String,
+) -> Vec<(u64, String, bool)> {
+    if page_count <= 1 {
+        return Vec::new();
+    }
+    (1..=page_count)
+        .filter(|n| *n == 1 || *n == page_count || n.abs_diff(current) <= 3)
+        .map(|n| (n, href(n), n == current))
+        .collect()
+}
+
 pub(crate) fn content_disposition(name: &str) -> String {
     let safe: String = name
         .chars()

@@ -1,0 +1,268 @@
+//! Articles as readers get them, without the database on every view: the list of approved articles is kept in
+//! memory for [`FRESH_FOR`] (each node; a change made through this node is seen at once), bodies and published
+//! comments are kept by the version or count they belong to, so an approval, a vote or a moderation never shows a
+//! stale one. Scheduled articles are in the list already and appear when their time comes. Also the reader's
+//! cookie (signed, one vote per reader) and the address of a vote, hashed under its day.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, RwLock},
+    time::{Duration, Instant},
+};
+
+use axum::http::HeaderMap;
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use motcua_domain::article::{CommentStatus, is_live};
+use motcua_store::{Comment, LiveArticle};
+
+use crate::{AppError, AppState};
+
+/// How long a node reuses the list of articles before reading it again (what another node approved shows
+/// within this).
+pub const FRESH_FOR: Duration = Duration::from_secs(15);
+
+/// Bodies and comment lists kept at most (the most read articles stay; the rest are read again when asked).
+const KEPT: usize = 500;
+
+/// Where article images are kept in the file store (served at `motcua_richtext::IMAGE_PATH`).
+pub(crate) const IMAGE_PREFIX: &str = "bai-viet";
+
+/// Published comments shown under an article.
+pub const COMMENTS_SHOWN: u32 = 200;
+
+/// How the newsroom works on this deployment.
+#[derive(Debug, Clone, Default)]
+pub struct ArticleSettings {
+    /// A comment by a logged-in citizen is published at once (others always wait for an editor).
+    pub publish_citizen_comments: bool,
+}
+
+#[derive(Default)]
+pub struct Articles {
+    pub settings: ArticleSettings,
+    list: RwLock<Option<(Instant, Arc<Vec<LiveArticle>>)>>,
+    bodies: Mutex<HashMap<(Uuid, u32), Arc<String>>>,
+    comments: Mutex<HashMap<(Uuid, u64), Arc<Vec<Comment>>>>,
+    key: tokio::sync::OnceCell<Vec<u8>>,
+}
+
+impl Articles {
+    pub fn new(settings: ArticleSettings) -> Articles {
+        Articles {
+            settings,
+            ..Default::default()
+        }
+    }
+
+    /// Forget the list: the next reader reads it again (after an approval, a vote, a moderation).
+    pub(crate) fn changed(&self) {
+        if let Ok(mut list) = self.list.write() {
+            *list = None;
+        }
+    }
+}
+
+/// Every article readers may see now, newest first.
+pub(crate) async fn live_now(state: &AppState) -> Result<Vec<LiveArticle>, AppError> {
+    let now = OffsetDateTime::now_utc();
+    Ok(all(state)
+        .await?
+        .iter()
+        .filter(|a| is_live(Some(a.publish_at), a.unpublish_at, now))
+        .cloned()
+        .collect())
+}
+
+/// The newest `n` articles readers may see, or none when the database cannot answer (the home page is served
+/// anyway).
+pub(crate) async fn latest(state: &AppState, n: usize) -> Vec<LiveArticle> {
+    match live_now(state).await {
+        Ok(mut list) => {
+            list.truncate(n);
+            list
+        }
+        Err(e) => {
+            tracing::warn!(error = ?e, "latest articles not read for the home page");
+            Vec::new()
+        }
+    }
+}
+
+async fn all(state: &AppState) -> Result<Arc<Vec<LiveArticle>>, AppError> {
+    if let Ok(list) = state.articles.list.read()
+        && let Some((at, list)) = list.as_ref()
+        && at.elapsed() < FRESH_FOR
+    {
+        return Ok(list.clone());
+    }
+    let fresh = Arc::new(state.store.articles.live().await?);
+    if let Ok(mut list) = state.articles.list.write() {
+        *list = Some((Instant::now(), fresh.clone()));
+    }
+    Ok(fresh)
+}
+
+/// The approved body of an article (versions never change, so it is kept by version).
+pub(crate) async fn body(state: &AppState, article: &LiveArticle) -> Result<Arc<String>, AppError> {
+    let key = (article.id, article.version);
+    if let Some(body) = state
+        .articles
+        .bodies
+        .lock()
+        .ok()
+        .and_then(|b| b.get(&key).cloned())
+    {
+        return Ok(body);
+    }
+    let body = Arc::new(
+        state
+            .store
+            .articles
+            .version(article.id, article.version)
+            .await?
+            .map(|v| v.body)
+            .unwrap_or_default(),
+    );
+    if let Ok(mut bodies) = state.articles.bodies.lock() {
+        if bodies.len() >= KEPT {
+            bodies.clear();
+        }
+        bodies.insert(key, body.clone());
+    }
+    Ok(body)
+}
+
+/// The published comments of an article (kept by their count: a newly published one makes a new list).
+pub(crate) async fn comments(
+    state: &AppState,
+    article: &LiveArticle,
+) -> Result<Arc<Vec<Comment>>, AppError> {
+    let key = (article.id, article.comments);
+    if article.comments == 0 {
+        return Ok(Arc::new(Vec::new()));
+    }
+    if let Some(list) = state
+        .articles
+        .comments
+        .lock()
+        .ok()
+        .and_then(|c| c.get(&key).cloned())
+    {
+        return Ok(list);
+    }
+    let list = Arc::new(
+        state
+            .store
+            .articles
+            .comments(article.id, CommentStatus::Published, COMMENTS_SHOWN)
+            .await?,
+    );
+    if let Ok(mut kept) = state.articles.comments.lock() {
+        if kept.len() >= KEPT {
+            kept.clear();
+        }
+        kept.insert(key, list.clone());
+    }
+    Ok(list)
+}
+
+/// The key that signs reader cookies and hashes addresses, shared by every node through the database.
+async fn key(state: &AppState) -> Result<&[u8], AppError> {
+    let key = state
+        .articles
+        .key
+        .get_or_try_init(|| async {
+            let candidate = format!(
+                "{}{}",
+                Uuid::new_v4().simple(),
+                Uuid::new_v4().simple()
+            );
+            state
+                .store
+                .articles
+                .site_key("doc-gia", &candidate)
+                .await
+                .map(String::into_bytes)
+        })
+        .await?;
+    Ok(key)
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+fn mac(key: &[u8], parts: &[&[u8]]) -> String {
+    // HMAC accepts keys of any length
+    let mut mac = match HmacSha256::new_from_slice(key) {
+        Ok(m) => m,
+        Err(_) => return String::new(),
+    };
+    for part in parts {
+        mac.update(part);
+        mac.update(&[0]);
+    }
+    hex::encode(&mac.finalize().into_bytes()[..16])
+}
+
+/// The reader cookie's name.
+pub(crate) const READER_COOKIE: &str = "motcua_doc_gia";
+
+/// A reader: their cookie's id if its signature holds, else a new one with the `Set-Cookie` that gives it.
+pub(crate) async fn reader(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(String, Option<String>), AppError> {
+    let key = key(state).await?;
+    if let Some(value) = crate::session::cookie_value(headers, READER_COOKIE)
+        && let Some((id, signature)) = value.split_once('.')
+        && id.len() == 32
+        && mac(key, &[id.as_bytes()]) == signature
+    {
+        return Ok((voter_of(id), None));
+    }
+    let id = Uuid::new_v4().simple().to_string();
+    let signature = mac(key, &[id.as_bytes()]);
+    let secure = if state.sessions.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{READER_COOKIE}={id}.{signature}; Path=/tin-tuc; HttpOnly; SameSite=Lax; Max-Age=31536000{secure}"
+    );
+    Ok((voter_of(&id), Some(cookie)))
+}
+
+/// What is stored of a reader: a hash of their cookie's id, not the id itself.
+fn voter_of(id: &str) -> String {
+    let digest = Sha256::digest(id.as_bytes());
+    hex::encode(&digest[..16])
+}
+
+/// A reader's address, hashed with the day under the shared key: equal for one address within a day, not
+/// linkable across days, and no address kept.
+pub(crate) async fn address_of(
+    state: &AppState,
+    address: &str,
+    day: Date,
+) -> Result<String, AppError> {
+    let key = key(state).await?;
+    Ok(mac(key, &[day.to_string().as_bytes(), address.as_bytes()]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_depends_on_the_key_and_every_part() {
+        let a = mac(b"k1", &[b"x", b"y"]);
+        assert_eq!(a.len(), 32);
+        assert_eq!(a, mac(b"k1", &[b"x", b"y"]));
+        assert_ne!(a, mac(b"k2", &[b"x", b"y"]));
+        assert_ne!(a, mac(b"k1", &[b"xy"]));
+    }
+}
