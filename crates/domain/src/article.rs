@@ -207,10 +207,7 @@ impl CommentInput {
         if name.is_empty() {
             errors.push(("ten", "Nhập tên của bạn".to_string()));
         } else if name.chars().count() > MAX_COMMENTER_NAME {
-            errors.push((
-                "ten",
-                format!("Tên dài quá {MAX_COMMENTER_NAME} ký tự"),
-            ));
+            errors.push(("ten", format!("Tên dài quá {MAX_COMMENTER_NAME} ký tự")));
         }
         let email = if email.is_empty() {
             None

@@ -123,7 +123,13 @@ mod tests {
         assert_eq!(at, time::macros::datetime!(2026-12-01 01:30 UTC));
         assert_eq!(parse_local_datetime("2026-12-01T08:30"), Some(at));
         assert_eq!(format_local_input(at), "2026-12-01T08:30");
-        for bad in ["", "01/12/2026", "32/12/2026 08:00", "01/12/2026 25:00", "hôm nay 8h"] {
+        for bad in [
+            "",
+            "01/12/2026",
+            "32/12/2026 08:00",
+            "01/12/2026 25:00",
+            "hôm nay 8h",
+        ] {
             assert_eq!(parse_local_datetime(bad), None, "{bad}");
         }
     }

@@ -32,6 +32,8 @@ pub struct Config {
     pub migrate_on_start: bool,
     /// Seed the demo catalogue when the database is empty.
     pub seed_demo: bool,
+    /// Publish a logged-in citizen's comment on an article at once (others always wait for an editor).
+    pub publish_citizen_comments: bool,
     /// Name shown in the header of every page.
     pub site_name: String,
     /// Address citizens use to reach the portal, when it differs from `listen` (behind a proxy).
@@ -144,6 +146,7 @@ impl Default for Config {
             catalogue_refresh_seconds: 5,
             migrate_on_start: true,
             seed_demo: true,
+            publish_citizen_comments: false,
             site_name: "Cổng Dịch vụ công trực tuyến".into(),
             public_url: None,
             site_owner: None,
@@ -184,6 +187,7 @@ const KEYS: &[&str] = &[
     "catalogue_refresh_seconds",
     "migrate_on_start",
     "seed_demo",
+    "publish_citizen_comments",
     "site_name",
     "public_url",
     "site_owner",

@@ -60,6 +60,11 @@ const DEMO_ACCOUNTS: &[(&str, &str, &str)] = &[
         "editor@000.00.00.H56+",
     ),
     (
+        "Ngô Thị Kim",
+        "truongbantin@minhhoa.example.vn",
+        "head_editor@000.00.00.H56+",
+    ),
+    (
         "Đỗ Văn Hùng",
         "quantri@minhhoa.example.vn",
         "administrator@000.00.00.H56+",
@@ -280,11 +285,140 @@ pub async fn seed_if_empty(store: &Store, files: &dyn ObjectStore) -> anyhow::Re
         .await?;
     let accounts = seed_accounts(store).await?;
     seed_dossiers(store, &demo).await?;
+    seed_articles(store, &demo).await?;
     Ok(Seeded::Demo {
         agencies: demo.agencies.len(),
         procedures: demo.procedures.len(),
         accounts,
     })
+}
+
+/// Demo articles: (category, title, summary, body, days ago).
+const DEMO_ARTICLES: &[(&str, &str, &str, &str, i64)] = &[
+    (
+        "huong-dan",
+        "Hướng dẫn nộp hồ sơ trực tuyến từ A đến Z",
+        "Các bước đăng ký tài khoản, điền tờ khai, đính kèm giấy tờ và theo dõi hồ sơ trên Cổng Dịch vụ công.",
+        "<h2>Chuẩn bị</h2><p>Chuẩn bị căn cước, số điện thoại và bản chụp các giấy tờ theo danh mục của thủ tục.</p>\
+         <h2>Các bước</h2><ol><li>Đăng ký hoặc đăng nhập tài khoản.</li><li>Chọn thủ tục, bấm <strong>Nộp hồ sơ</strong>.</li>\
+         <li>Điền tờ khai, đính kèm giấy tờ (PDF, JPEG, PNG).</li><li>Kiểm tra và nộp; ghi lại mã hồ sơ.</li></ol>\
+         <p>Theo dõi hồ sơ tại <a href=\"/ho-so-cua-toi\">Hồ sơ của tôi</a> hoặc <a href=\"/tra-cuu-ho-so\">Tra cứu hồ sơ</a>.</p>",
+        1,
+    ),
+    (
+        "thong-bao",
+        "Thông báo lịch tiếp nhận hồ sơ dịp Tết Nguyên đán",
+        "Bộ phận một cửa nghỉ Tết theo lịch của Nhà nước; hồ sơ trực tuyến vẫn được nhận và tính hạn từ ngày làm việc đầu năm.",
+        "<p>Trong thời gian nghỉ Tết, hồ sơ nộp trực tuyến vẫn được tiếp nhận tự động. Thời hạn giải quyết được tính từ ngày làm việc đầu tiên sau kỳ nghỉ.</p>\
+         <p>Người dân có thể tra cứu tiến độ bất cứ lúc nào.</p>",
+        4,
+    ),
+    (
+        "tin-tuc",
+        "Tỉnh Minh Hòa đưa thêm 120 thủ tục lên dịch vụ công toàn trình",
+        "Từ tháng này, người dân nộp hồ sơ, nộp phí và nhận kết quả các thủ tục về hộ tịch, đất đai, kinh doanh hoàn toàn trực tuyến.",
+        "<p>Ủy ban nhân dân tỉnh đã công bố danh mục thủ tục hành chính cung cấp dịch vụ công trực tuyến toàn trình.</p>\
+         <ul><li>Hộ tịch: đăng ký khai sinh, kết hôn, khai tử.</li><li>Kinh doanh: đăng ký hộ kinh doanh.</li></ul>\
+         <p>Xem danh mục tại trang <a href=\"/thu-tuc?muc_do=4\">Thủ tục hành chính</a>.</p>",
+        9,
+    ),
+    (
+        "huong-dan",
+        "Thanh toán lệ phí trực tuyến an toàn",
+        "Cách thanh toán phí, lệ phí bằng thẻ ngân hàng hoặc ví điện tử và nhận biên lai điện tử.",
+        "<p>Khi hồ sơ cần nộp phí, trang hồ sơ hiện nút <strong>Thanh toán trực tuyến</strong>. Biên lai điện tử được cấp ngay sau khi thanh toán thành công.</p>",
+        15,
+    ),
+];
+
+/// A few articles approved by the demo head editor, with votes and comments, so the news pages are not empty.
+async fn seed_articles(store: &Store, demo: &CatalogueBatch) -> anyhow::Result<()> {
+    use motcua_domain::article::{Category, CommentStatus, Step};
+    use motcua_store::{ArticleCopy, NewArticle, NewComment, Review, Vote};
+    let find = |email: &str| {
+        let login = motcua_domain::LoginName::parse(email);
+        async move {
+            match login {
+                Ok(l) => store.accounts.find_by_login(&l).await.ok().flatten(),
+                Err(_) => None,
+            }
+        }
+    };
+    let (Some(editor), Some(head)) = (
+        find("bientap@minhhoa.example.vn").await,
+        find("truongbantin@minhhoa.example.vn").await,
+    ) else {
+        return Ok(());
+    };
+    let now = OffsetDateTime::now_utc();
+    let procedures: Vec<String> = demo
+        .procedures
+        .iter()
+        .take(2)
+        .map(|p| p.code.to_string())
+        .collect();
+    for (n, (category, title, summary, body, days)) in DEMO_ARTICLES.iter().enumerate() {
+        let at = now - time::Duration::days(*days);
+        let id = uuid::Uuid::now_v7();
+        let copy = ArticleCopy {
+            version: 1,
+            category: Category::parse(category).unwrap_or(Category::News),
+            title: (*title).into(),
+            summary: (*summary).into(),
+            body: motcua_richtext::sanitize(body),
+            procedures: if n == 0 { procedures.clone() } else { vec![] },
+            saved_by: editor.id,
+            saved_at: at,
+            publish_at: Some(at),
+            unpublish_at: None,
+        };
+        let slug = motcua_domain::article::slug(&motcua_search::fold(title), id);
+        store
+            .articles
+            .create(&NewArticle { id, slug, copy })
+            .await?;
+        for (step, by) in [(Step::Submit, editor.id), (Step::Approve, head.id)] {
+            store
+                .articles
+                .review(&Review {
+                    id,
+                    version: 1,
+                    step,
+                    by,
+                    note: None,
+                    at,
+                })
+                .await?;
+        }
+        // a handful of readers' stars (4 and 5 mostly) and one published comment
+        for reader in 0..(7 - n as u8) {
+            store
+                .articles
+                .vote(&Vote {
+                    article: id,
+                    voter: format!("demo-{n}-{reader}"),
+                    day: motcua_domain::vntime::vn_date(at),
+                    address: format!("demo-{reader}"),
+                    stars: if reader % 3 == 0 { 4 } else { 5 },
+                    at,
+                })
+                .await?;
+        }
+        store
+            .articles
+            .comment(&NewComment {
+                id: uuid::Uuid::now_v7(),
+                article: id,
+                name: "Nguyễn Văn An".into(),
+                email: None,
+                body: "Cảm ơn cổng, hướng dẫn rất rõ ràng.".into(),
+                status: CommentStatus::Published,
+                account: None,
+                at,
+            })
+            .await?;
+    }
+    Ok(())
 }
 
 /// Names the demo dossiers are filed under.

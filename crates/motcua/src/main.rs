@@ -605,11 +605,15 @@ async fn serve(config: Config) -> Result<(), Failure> {
         std::time::Duration::from_secs(VISITS_FLUSH_SECONDS),
     ));
     let stopping = state.clone();
-    let state = state.with_sessions(motcua_web::session::SessionSettings {
-        idle: time::Duration::minutes(i64::from(config.session_idle_minutes)),
-        absolute: time::Duration::hours(i64::from(config.session_absolute_hours)),
-        secure_cookies: config.secure_cookies(),
-    });
+    let state = state
+        .with_sessions(motcua_web::session::SessionSettings {
+            idle: time::Duration::minutes(i64::from(config.session_idle_minutes)),
+            absolute: time::Duration::hours(i64::from(config.session_absolute_hours)),
+            secure_cookies: config.secure_cookies(),
+        })
+        .with_articles(motcua_web::articles::ArticleSettings {
+            publish_citizen_comments: config.publish_citizen_comments,
+        });
     if !config.secure_cookies() {
         tracing::warn!(
             "session cookies are allowed over plain HTTP (secure_cookies = false): for development only"

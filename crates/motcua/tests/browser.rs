@@ -297,8 +297,8 @@ impl Browser {
         self.type_into("mat_khau", password).await;
         self.submit("main form button[type=submit]").await;
         // citizens land on the portal, officers on their work
-        let landing = if login.starts_with("bientap@") {
-            "/quan-tri/thu-tuc"
+        let landing = if login.starts_with("bientap@") || login.starts_with("truongbantin@") {
+            "/bien-tap"
         } else if login.contains("@minhhoa.example.vn") {
             "/can-bo"
         } else {
@@ -1297,6 +1297,7 @@ async fn phone_journey(b: Browser) {
         "/trang/tro-giup",
         "/ket-qua-giai-quyet",
         "/thong-ke",
+        "/tin-tuc",
     ] {
         client.goto(&format!("{url}{path}")).await.unwrap();
         fits(&b, path).await;
@@ -1878,5 +1879,138 @@ async fn counter_journey(b: Browser) {
             text.contains("NGƯỜI NỘP HỒ SƠ") && text.contains("NGƯỜI TIẾP NHẬN HỒ SƠ"),
             "{text}"
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_article_goes_from_the_editor_through_approval_to_a_reader_who_rates_and_comments() {
+    in_browser("newsroom", Duration::from_secs(180), newsroom_journey).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_article_goes_from_the_editor_through_approval_to_a_reader_on_a_phone() {
+    on_a_phone("newsroom", Duration::from_secs(180), newsroom_journey).await;
+}
+
+async fn text_of(b: &Browser, css: &str) -> String {
+    b.wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn newsroom_journey(b: Browser) {
+    let url = b.url.clone();
+    let title = "Hướng dẫn đăng ký khai sinh cho trẻ em";
+    b.login_as("bientap@minhhoa.example.vn", "MotCua-2026")
+        .await;
+    b.accessible("the newsroom").await;
+    b.click("a[href='/bien-tap/bai-viet/moi']").await;
+    b.wait_for_path("/bien-tap/bai-viet/moi").await;
+    b.accessible("a new article").await;
+    b.type_into("tieu_de", title).await;
+    b.type_into("tom_tat", "Hồ sơ, lệ phí và nơi nộp khi đăng ký khai sinh.")
+        .await;
+    b.type_into(
+        "noi_dung",
+        "<h2>Hồ sơ</h2><p>Tờ khai và giấy chứng sinh.</p><script>alert('x')</script><p onclick=\"alert(1)\">Nộp trực tuyến.</p>",
+    )
+    .await;
+    b.type_into("thu_tuc", "1.001193").await;
+    b.submit("button[name=hanh_dong][value=gui]").await;
+    let notice = text_of(&b, ".notice").await;
+    assert!(
+        notice.contains("gửi bài viết cho trưởng ban biên tập duyệt"),
+        "{notice}"
+    );
+    let preview = text_of(&b, ".article-body").await;
+    assert!(preview.contains("Nộp trực tuyến."), "{preview}");
+    let source = b.client.source().await.unwrap();
+    assert!(!source.contains("alert("), "the sanitiser kept a script");
+    b.accessible("an article sent for approval").await;
+    let edit_path = b.client.current_url().await.unwrap().path().to_string();
+    b.logout().await;
+
+    b.login_as("truongbantin@minhhoa.example.vn", "MotCua-2026")
+        .await;
+    b.goto(&format!("{url}/bien-tap?trang_thai=submitted"))
+        .await
+        .unwrap();
+    b.click(&format!("a[href='{edit_path}']")).await;
+    b.wait_for_path(&edit_path).await;
+    b.accessible("an article waiting for approval").await;
+    b.submit("button[name=quyet_dinh][value=duyet]").await;
+    let notice = text_of(&b, ".notice").await;
+    assert!(notice.contains("Đã duyệt"), "{notice}");
+    b.logout().await;
+
+    // a reader finds it on the home page
+    b.goto(&format!("{url}/")).await.unwrap();
+    let link = b
+        .wait()
+        .for_element(Locator::LinkText(title))
+        .await
+        .unwrap();
+    link.click().await.unwrap();
+    let article = text_of(&b, "main h1").await;
+    assert_eq!(article, title);
+    b.accessible("an article").await;
+    // rates it without a reload (the script sends the form)
+    b.click("input[name=sao][value='5']").await;
+    b.click("#form-danh-gia button[type=submit]").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let score = text_of(&b, "#diem-danh-gia").await;
+        if score.contains("5,0/5 — 1 lượt đánh giá") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the stars never showed: {score}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // and comments
+    b.type_into("ten", "Trần Văn Phúc").await;
+    b.type_into(
+        "noi_dung",
+        "Cho tôi hỏi trẻ sinh ở nước ngoài thì nộp ở đâu?",
+    )
+    .await;
+    b.submit("form[action$='/binh-luan'] button[type=submit]")
+        .await;
+    let notice = text_of(&b, "section[aria-labelledby=binh-luan] .notice").await;
+    assert!(notice.contains("sau khi biên tập viên duyệt"), "{notice}");
+    b.accessible("a comment waiting for an editor").await;
+    let article_path = b.client.current_url().await.unwrap().path().to_string();
+
+    b.login_as("bientap@minhhoa.example.vn", "MotCua-2026")
+        .await;
+    b.goto(&format!("{url}/bien-tap/binh-luan")).await.unwrap();
+    b.accessible("comments waiting").await;
+    let waiting = text_of(&b, "main").await;
+    assert!(waiting.contains("Trần Văn Phúc"), "{waiting}");
+    b.submit("button[name=quyet_dinh][value=dang]").await;
+    let notice = text_of(&b, ".notice").await;
+    assert!(notice.contains("Đã đăng bình luận"), "{notice}");
+    b.logout().await;
+
+    b.goto(&format!("{url}{article_path}")).await.unwrap();
+    let comments = text_of(&b, "section[aria-labelledby=binh-luan]").await;
+    assert!(comments.contains("Bình luận (1)"), "{comments}");
+    assert!(comments.contains("Trần Văn Phúc"), "{comments}");
+    // the visitor counters move (nodes write them every few seconds)
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        b.goto(&format!("{url}/")).await.unwrap();
+        let footer = text_of(&b, ".visits").await;
+        if !footer.contains("hôm nay: 0") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the counters never moved: {footer}"
+        );
+        tokio::time::sleep(Duration::from_millis(1000)).await;
     }
 }

@@ -42,7 +42,10 @@ pub fn sanitize(html: &str) -> String {
     let tags: HashSet<&str> = TAGS.iter().copied().collect();
     let mut attributes: HashMap<&str, HashSet<&str>> = HashMap::new();
     attributes.insert("a", ["href", "title"].into_iter().collect());
-    attributes.insert("img", ["src", "alt", "width", "height"].into_iter().collect());
+    attributes.insert(
+        "img",
+        ["src", "alt", "width", "height"].into_iter().collect(),
+    );
     attributes.insert("th", ["colspan", "rowspan", "scope"].into_iter().collect());
     attributes.insert("td", ["colspan", "rowspan"].into_iter().collect());
     attributes.insert("ol", ["start"].into_iter().collect());

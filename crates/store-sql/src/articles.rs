@@ -278,15 +278,19 @@ impl ArticleRepo for SqlStore {
                 .fetch_all(pool)
                 .await
                 .map_err(map_err)?;
-            let total = sqlx::query(
-                "SELECT COUNT(*) AS n FROM articles WHERE ($1 IS NULL OR status = $1)",
-            )
-            .bind(code)
-            .fetch_one(pool)
-            .await
-            .map_err(map_err)?
-            .count("n")?;
-            Ok((rows.iter().map(article_row).collect::<StoreResult<Vec<_>>>()?, total))
+            let total =
+                sqlx::query("SELECT COUNT(*) AS n FROM articles WHERE ($1 IS NULL OR status = $1)")
+                    .bind(code)
+                    .fetch_one(pool)
+                    .await
+                    .map_err(map_err)?
+                    .count("n")?;
+            Ok((
+                rows.iter()
+                    .map(article_row)
+                    .collect::<StoreResult<Vec<_>>>()?,
+                total,
+            ))
         })
     }
 
@@ -359,7 +363,12 @@ impl ArticleRepo for SqlStore {
         })
     }
 
-    async fn unpublish(&self, id: Uuid, _by: AccountId, at: time::OffsetDateTime) -> StoreResult<()> {
+    async fn unpublish(
+        &self,
+        id: Uuid,
+        _by: AccountId,
+        at: time::OffsetDateTime,
+    ) -> StoreResult<()> {
         write!(self, |tx, d| {
             let changed = sqlx::query(
                 "UPDATE articles SET live_version = NULL, status = CASE WHEN status = 'approved' THEN 'draft' \
@@ -539,7 +548,12 @@ impl ArticleRepo for SqlStore {
                     .await
                     .map_err(map_err)?
                     .count("n")?;
-            Ok((rows.iter().map(comment_row).collect::<StoreResult<Vec<_>>>()?, total))
+            Ok((
+                rows.iter()
+                    .map(comment_row)
+                    .collect::<StoreResult<Vec<_>>>()?,
+                total,
+            ))
         })
     }
 
@@ -638,4 +652,3 @@ impl ArticleRepo for SqlStore {
 /// Keep an article's count of published comments (run in the transaction that publishes one).
 const COUNT_COMMENTS: &str = "UPDATE articles SET comments = (SELECT COUNT(*) FROM article_comments \
      WHERE article_id = $1 AND status = 'published') WHERE id = $1";
-

@@ -1010,8 +1010,13 @@ pub trait ArticleRepo: Send + Sync {
     async fn create(&self, article: &NewArticle) -> StoreResult<()>;
     /// Save the editors' copy as a new version (the article becomes a draft again; readers keep the approved
     /// version). `Conflict` when someone saved since `expected_version` was read. Returns the new version.
-    async fn save(&self, id: Uuid, expected_version: u32, copy: &ArticleCopy, at: OffsetDateTime)
-    -> StoreResult<u32>;
+    async fn save(
+        &self,
+        id: Uuid,
+        expected_version: u32,
+        copy: &ArticleCopy,
+        at: OffsetDateTime,
+    ) -> StoreResult<u32>;
     async fn get(&self, id: Uuid) -> StoreResult<Option<Article>>;
     /// One saved version, or `None`.
     async fn version(&self, id: Uuid, version: u32) -> StoreResult<Option<ArticleCopy>>;

@@ -4113,7 +4113,10 @@ async fn an_article_is_read_in_its_approved_version_while_editors_write_the_next
     use motcua_store::Review;
     let (id, editor) = new_article(store, "Bản một").await;
     let at = datetime!(2026-11-21 01:00 UTC);
-    assert!(store.articles.live().await.unwrap().is_empty(), "a draft is nobody's reading");
+    assert!(
+        store.articles.live().await.unwrap().is_empty(),
+        "a draft is nobody's reading"
+    );
     let v2 = store
         .articles
         .save(id, 1, &article_copy(editor, "Bản hai", at), at)
@@ -4122,7 +4125,10 @@ async fn an_article_is_read_in_its_approved_version_while_editors_write_the_next
     assert_eq!(v2, 2);
     // someone who opened version 1 cannot overwrite version 2
     assert!(matches!(
-        store.articles.save(id, 1, &article_copy(editor, "Cũ", at), at).await,
+        store
+            .articles
+            .save(id, 1, &article_copy(editor, "Cũ", at), at)
+            .await,
         Err(StoreError::Conflict(_))
     ));
     let review = |step, version| Review {
@@ -4139,29 +4145,48 @@ async fn an_article_is_read_in_its_approved_version_while_editors_write_the_next
         Err(StoreError::Conflict(_))
     ));
     assert_eq!(
-        store.articles.review(&review(Step::Submit, 2)).await.unwrap(),
+        store
+            .articles
+            .review(&review(Step::Submit, 2))
+            .await
+            .unwrap(),
         Status::Submitted
     );
     assert_eq!(
-        store.articles.review(&review(Step::Return, 2)).await.unwrap(),
+        store
+            .articles
+            .review(&review(Step::Return, 2))
+            .await
+            .unwrap(),
         Status::Returned
     );
     let returned = store.articles.get(id).await.unwrap().unwrap();
     assert_eq!(returned.review_note.as_deref(), Some("Sửa tiêu đề"));
-    store.articles.review(&review(Step::Submit, 2)).await.unwrap();
+    store
+        .articles
+        .review(&review(Step::Submit, 2))
+        .await
+        .unwrap();
     // an approval of a version that is no longer the editors' copy is refused
     assert!(matches!(
         store.articles.review(&review(Step::Approve, 1)).await,
         Err(StoreError::Conflict(_))
     ));
     assert_eq!(
-        store.articles.review(&review(Step::Approve, 2)).await.unwrap(),
+        store
+            .articles
+            .review(&review(Step::Approve, 2))
+            .await
+            .unwrap(),
         Status::Approved
     );
     let live = store.articles.live().await.unwrap();
     assert_eq!(live.len(), 1);
     assert_eq!((live[0].title.as_str(), live[0].version), ("Bản hai", 2));
-    assert_eq!(live[0].publish_at, at, "published at approval when no time was set");
+    assert_eq!(
+        live[0].publish_at, at,
+        "published at approval when no time was set"
+    );
     assert_eq!(live[0].procedures, vec![PROCEDURE.to_string()]);
     // the next version is written while readers keep the approved one
     let later = datetime!(2026-11-22 01:00 UTC);
@@ -4185,9 +4210,21 @@ async fn an_article_is_read_in_its_approved_version_while_editors_write_the_next
         store.articles.version(id, 2).await.unwrap().unwrap().body,
         "<p>Nội dung</p>"
     );
-    let (listed, total) = store.articles.list(Some(Status::Draft), 10, 0).await.unwrap();
+    let (listed, total) = store
+        .articles
+        .list(Some(Status::Draft), 10, 0)
+        .await
+        .unwrap();
     assert_eq!((listed.len(), total), (1, 1));
-    assert_eq!(store.articles.list(Some(Status::Submitted), 10, 0).await.unwrap().1, 0);
+    assert_eq!(
+        store
+            .articles
+            .list(Some(Status::Submitted), 10, 0)
+            .await
+            .unwrap()
+            .1,
+        0
+    );
     store.articles.unpublish(id, editor, later).await.unwrap();
     assert!(store.articles.live().await.unwrap().is_empty());
     assert!(matches!(
@@ -4209,20 +4246,36 @@ async fn a_reader_votes_once_per_article_and_an_address_once_a_day(store: &Store
     };
     let today = date!(2026 - 11 - 21);
     assert_eq!(
-        store.articles.vote(&vote("a", "nha-1", today, 4)).await.unwrap(),
+        store
+            .articles
+            .vote(&vote("a", "nha-1", today, 4))
+            .await
+            .unwrap(),
         VoteOutcome::Counted
     );
     assert_eq!(
-        store.articles.vote(&vote("a", "nha-1", today, 5)).await.unwrap(),
+        store
+            .articles
+            .vote(&vote("a", "nha-1", today, 5))
+            .await
+            .unwrap(),
         VoteOutcome::Changed
     );
     // a second reader (a fresh cookie) from the same address the same day is not counted
     assert_eq!(
-        store.articles.vote(&vote("b", "nha-1", today, 1)).await.unwrap(),
+        store
+            .articles
+            .vote(&vote("b", "nha-1", today, 1))
+            .await
+            .unwrap(),
         VoteOutcome::AddressUsedToday
     );
     assert_eq!(
-        store.articles.vote(&vote("b", "nha-2", today, 3)).await.unwrap(),
+        store
+            .articles
+            .vote(&vote("b", "nha-2", today, 3))
+            .await
+            .unwrap(),
         VoteOutcome::Counted
     );
     assert_eq!(
@@ -4272,10 +4325,18 @@ async fn a_comment_waits_for_an_editor_and_its_writer_is_told(store: &Store) {
     assert_eq!(article.comments, 1, "only published comments are counted");
     let (waiting, total) = store.articles.held_comments(10).await.unwrap();
     assert_eq!((waiting.len(), total), (1, 1));
-    assert_eq!(waiting[0].body, held.body, "stored as typed; pages escape it");
+    assert_eq!(
+        waiting[0].body, held.body,
+        "stored as typed; pages escape it"
+    );
     assert_eq!(waiting[0].article_title, "Góp ý");
     assert_eq!(
-        store.articles.held_comment(held.id).await.unwrap().map(|c| c.email),
+        store
+            .articles
+            .held_comment(held.id)
+            .await
+            .unwrap()
+            .map(|c| c.email),
         Some(Some("binh@example.vn".to_string()))
     );
     let decided = store
@@ -4313,7 +4374,14 @@ async fn a_comment_waits_for_an_editor_and_its_writer_is_told(store: &Store) {
             .is_none()
     );
     assert_eq!(store.articles.get(id).await.unwrap().unwrap().comments, 2);
-    assert!(store.articles.held_comment(held.id).await.unwrap().is_none());
+    assert!(
+        store
+            .articles
+            .held_comment(held.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let published = store
         .articles
         .comments(id, CommentStatus::Published, 10)
@@ -4322,7 +4390,12 @@ async fn a_comment_waits_for_an_editor_and_its_writer_is_told(store: &Store) {
     assert_eq!(published.len(), 2);
     let mail = store
         .outbox
-        .emails_to(editor, "binh@example.vn", Some(datetime!(2026-01-01 00:00 UTC)), 10)
+        .emails_to(
+            editor,
+            "binh@example.vn",
+            Some(datetime!(2026-01-01 00:00 UTC)),
+            10,
+        )
         .await
         .unwrap();
     assert_eq!(mail.len(), 1, "the commenter is told in the same commit");

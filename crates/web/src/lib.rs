@@ -21,7 +21,9 @@ pub(crate) use shared::{
     answers, assets, audit, background, csrf, dossiers, error, guard, health, input, layout,
     outage, security, slips, steps, urls, viewer,
 };
-pub use shared::{articles, auth, catalogue, files, misses, payments, postal, seals, session, visits};
+pub use shared::{
+    articles, auth, catalogue, files, misses, payments, postal, seals, session, visits,
+};
 
 use accounts::{login, password_reset, profile, registration};
 use admin::{

@@ -129,7 +129,10 @@ async fn approved_articles_reach_readers_without_scripts(db: TestStore) {
     let page = n.app.get(&path).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Hướng dẫn nộp hồ sơ trực tuyến"));
-    assert!(page.body.contains("<p>Hướng dẫn</p>"), "the safe markup stays");
+    assert!(
+        page.body.contains("<p>Hướng dẫn</p>"),
+        "the safe markup stays"
+    );
     assert!(page.body.contains("Chưa có lượt đánh giá"));
     assert!(
         page.body.contains("/thu-tuc/1.001193"),
@@ -142,7 +145,10 @@ async fn approved_articles_reach_readers_without_scripts(db: TestStore) {
     assert!(page.body.contains(&today), "{today}");
     assert_no_script(&page.body);
     let home = n.app.get("/").await;
-    assert!(home.body.contains(&path), "the home page lists the newest articles");
+    assert!(
+        home.body.contains(&path),
+        "the home page lists the newest articles"
+    );
     let list = n.app.get("/tin-tuc?chuyen_muc=huong-dan").await;
     assert!(list.body.contains(&path));
     let other = n.app.get("/tin-tuc?chuyen_muc=thong-bao").await;
@@ -152,8 +158,14 @@ async fn approved_articles_reach_readers_without_scripts(db: TestStore) {
         feed.headers["content-type"],
         "application/atom+xml; charset=utf-8"
     );
-    assert!(feed.body.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\""));
-    assert!(feed.body.contains(&format!("https://dichvucong.example.vn{path}")));
+    assert!(
+        feed.body
+            .contains("<feed xmlns=\"http://www.w3.org/2005/Atom\"")
+    );
+    assert!(
+        feed.body
+            .contains(&format!("https://dichvucong.example.vn{path}"))
+    );
     let print = n.app.get(&format!("{path}/ban-in")).await;
     assert_eq!(print.status, StatusCode::OK);
     assert_no_script(&print.body);
@@ -259,7 +271,14 @@ on_both_backends!(
     an_article_form_refused_keeps_what_was_typed
 );
 
-async fn vote(app: &TestApp, path: &str, stars: &str, peer: &str, cookie: Option<&str>, json: bool) -> support::Reply {
+async fn vote(
+    app: &TestApp,
+    path: &str,
+    stars: &str,
+    peer: &str,
+    cookie: Option<&str>,
+    json: bool,
+) -> support::Reply {
     let mut headers = vec![
         ("content-type", "application/x-www-form-urlencoded"),
         ("sec-fetch-site", "same-origin"),
@@ -271,8 +290,13 @@ async fn vote(app: &TestApp, path: &str, stars: &str, peer: &str, cookie: Option
     if json {
         headers.push(("accept", "application/json"));
     }
-    app.send("POST", &format!("{path}/danh-gia"), &headers, &format!("sao={stars}"))
-        .await
+    app.send(
+        "POST",
+        &format!("{path}/danh-gia"),
+        &headers,
+        &format!("sao={stars}"),
+    )
+    .await
 }
 
 async fn stars_count_once_per_reader_and_address_a_day(db: TestStore) {
@@ -284,7 +308,12 @@ async fn stars_count_once_per_reader_and_address_a_day(db: TestStore) {
     let cookie = first.cookie().expect("the reader's cookie");
     assert!(cookie.starts_with("motcua_doc_gia="));
     let page = n.app.get(&path).await;
-    assert!(page.body.contains("<strong>4,0/5</strong> — 1 lượt đánh giá"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("<strong>4,0/5</strong> — 1 lượt đánh giá"),
+        "{}",
+        page.body
+    );
     // the same reader changes their mind: replaced, not added
     let changed = vote(&n.app, &path, "5", "10.0.0.1:1", Some(&cookie), true).await;
     assert_eq!(changed.status, StatusCode::OK);
@@ -295,7 +324,15 @@ async fn stars_count_once_per_reader_and_address_a_day(db: TestStore) {
     assert_eq!(stuffed.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(stuffed.body.contains("địa chỉ mạng của bạn"));
     // a forged cookie is a new reader (and here the address is used already)
-    let forged = vote(&n.app, &path, "1", "10.0.0.1:1", Some("motcua_doc_gia=00000000000000000000000000000000.abc"), true).await;
+    let forged = vote(
+        &n.app,
+        &path,
+        "1",
+        "10.0.0.1:1",
+        Some("motcua_doc_gia=00000000000000000000000000000000.abc"),
+        true,
+    )
+    .await;
     assert_eq!(forged.status, StatusCode::TOO_MANY_REQUESTS);
     // another reader elsewhere
     let other = vote(&n.app, &path, "3", "10.0.0.2:1", None, true).await;
@@ -333,7 +370,11 @@ async fn comments_wait_for_an_editor_and_floods_get_429(db: TestStore) {
     let bad = comment(
         &n.app,
         &path,
-        &[("ten", ""), ("email", "sai"), ("noi_dung", "Câu hỏi của tôi")],
+        &[
+            ("ten", ""),
+            ("email", "sai"),
+            ("noi_dung", "Câu hỏi của tôi"),
+        ],
         "10.1.0.1:1",
     )
     .await;
@@ -345,7 +386,11 @@ async fn comments_wait_for_an_editor_and_floods_get_429(db: TestStore) {
     let robot = comment(
         &n.app,
         &path,
-        &[("ten", "Bot"), ("noi_dung", "spam"), ("trang_web", "http://spam")],
+        &[
+            ("ten", "Bot"),
+            ("noi_dung", "spam"),
+            ("trang_web", "http://spam"),
+        ],
         "10.1.0.2:1",
     )
     .await;
@@ -354,16 +399,34 @@ async fn comments_wait_for_an_editor_and_floods_get_429(db: TestStore) {
     let sent = comment(
         &n.app,
         &path,
-        &[("ten", "Lê Thị Cúc"), ("email", "cuc@example.vn"), ("noi_dung", xss)],
+        &[
+            ("ten", "Lê Thị Cúc"),
+            ("email", "cuc@example.vn"),
+            ("noi_dung", xss),
+        ],
         "10.1.0.3:1",
     )
     .await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER);
-    assert!(sent.headers["location"].to_str().unwrap().contains("cho-duyet"));
-    assert!(!n.app.get(&path).await.body.contains("Lê Thị Cúc"), "held until approved");
-    let held = n.app.get_with_cookie("/bien-tap/binh-luan", &n.editor).await;
+    assert!(
+        sent.headers["location"]
+            .to_str()
+            .unwrap()
+            .contains("cho-duyet")
+    );
+    assert!(
+        !n.app.get(&path).await.body.contains("Lê Thị Cúc"),
+        "held until approved"
+    );
+    let held = n
+        .app
+        .get_with_cookie("/bien-tap/binh-luan", &n.editor)
+        .await;
     assert!(held.body.contains("Lê Thị Cúc"));
-    assert!(!held.body.contains("Bot"), "the robot's comment was not kept");
+    assert!(
+        !held.body.contains("Bot"),
+        "the robot's comment was not kept"
+    );
     assert_no_script(&held.body);
     let id = held
         .body
@@ -375,23 +438,35 @@ async fn comments_wait_for_an_editor_and_floods_get_429(db: TestStore) {
     // a rejection needs a reason
     let no_reason = n
         .app
-        .post_form(&format!("/bien-tap/binh-luan/{id}"), "quyet_dinh=tu-choi", Some(&n.editor))
+        .post_form(
+            &format!("/bien-tap/binh-luan/{id}"),
+            "quyet_dinh=tu-choi",
+            Some(&n.editor),
+        )
         .await;
     assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(no_reason.body.contains("Nhập lý do từ chối"));
     let ok = n
         .app
-        .post_form(&format!("/bien-tap/binh-luan/{id}"), "quyet_dinh=dang", Some(&n.editor))
+        .post_form(
+            &format!("/bien-tap/binh-luan/{id}"),
+            "quyet_dinh=dang",
+            Some(&n.editor),
+        )
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
     let page = n.app.get(&path).await;
     assert!(page.body.contains("Lê Thị Cúc"));
     assert!(page.body.contains("Bình luận (1)"));
     assert!(
-        page.body.contains("&#60;script&#62;alert(1)&#60;/script&#62; Tôi cần hỏi thêm"),
+        page.body
+            .contains("&#60;script&#62;alert(1)&#60;/script&#62; Tôi cần hỏi thêm"),
         "shown as the text it is"
     );
-    assert!(!page.body.contains("cuc@example.vn"), "the e-mail is never shown");
+    assert!(
+        !page.body.contains("cuc@example.vn"),
+        "the e-mail is never shown"
+    );
     assert_no_script(&page.body);
     let mail = n.app.deliver_mail().await;
     assert!(
@@ -404,7 +479,10 @@ async fn comments_wait_for_an_editor_and_floods_get_429(db: TestStore) {
         let r = comment(
             &n.app,
             &path,
-            &[("ten", "Người gửi nhiều"), ("noi_dung", &format!("Lần {i}"))],
+            &[
+                ("ten", "Người gửi nhiều"),
+                ("noi_dung", &format!("Lần {i}")),
+            ],
             "10.1.0.9:1",
         )
         .await;
@@ -440,7 +518,10 @@ async fn an_article_scheduled_for_later_waits_for_its_time(db: TestStore) {
                 ("tieu_de", "Thông báo hẹn giờ"),
                 ("tom_tat", "Tóm tắt"),
                 ("noi_dung", "<p>Nội dung</p>"),
-                ("dang_luc", &motcua_domain::vntime::format_local_input(later)),
+                (
+                    "dang_luc",
+                    &motcua_domain::vntime::format_local_input(later),
+                ),
                 ("hanh_dong", "gui"),
             ]),
             Some(&n.editor),
@@ -455,10 +536,20 @@ async fn an_article_scheduled_for_later_waits_for_its_time(db: TestStore) {
         .to_string();
     let approved = n
         .app
-        .post_form(&format!("{edit}/duyet"), "quyet_dinh=duyet&phien_ban=1", Some(&n.head))
+        .post_form(
+            &format!("{edit}/duyet"),
+            "quyet_dinh=duyet&phien_ban=1",
+            Some(&n.head),
+        )
         .await;
     assert_eq!(approved.status, StatusCode::SEE_OTHER);
-    assert!(!n.app.get("/tin-tuc").await.body.contains("Thông báo hẹn giờ"));
+    assert!(
+        !n.app
+            .get("/tin-tuc")
+            .await
+            .body
+            .contains("Thông báo hẹn giờ")
+    );
     let list = n.app.get_with_cookie("/bien-tap", &n.head).await;
     assert!(list.body.contains("Hẹn đăng"), "{}", list.body);
 }

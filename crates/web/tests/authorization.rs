@@ -152,9 +152,17 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("POST", "/bien-tap/bai-viet/moi", Rule::WriteArticles),
     ("GET", "/bien-tap/bai-viet/{id}", Rule::WriteArticles),
     ("POST", "/bien-tap/bai-viet/{id}", Rule::WriteArticles),
-    ("POST", "/bien-tap/bai-viet/{id}/duyet", Rule::ApproveArticles),
+    (
+        "POST",
+        "/bien-tap/bai-viet/{id}/duyet",
+        Rule::ApproveArticles,
+    ),
     ("POST", "/bien-tap/bai-viet/{id}/go", Rule::ApproveArticles),
-    ("GET", "/bien-tap/bai-viet/{id}/phien-ban/{version}", Rule::WriteArticles),
+    (
+        "GET",
+        "/bien-tap/bai-viet/{id}/phien-ban/{version}",
+        Rule::WriteArticles,
+    ),
     ("POST", "/bien-tap/bai-viet/{id}/anh", Rule::WriteArticles),
     ("GET", "/bien-tap/binh-luan", Rule::ModerateComments),
     ("POST", "/bien-tap/binh-luan/{id}", Rule::ModerateComments),
@@ -581,7 +589,11 @@ async fn every_route_answers_each_persona_as_the_policy_says() {
         );
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-    assert_eq!(asked, MATRIX.len() * PERSONAS, "every persona on every route");
+    assert_eq!(
+        asked,
+        MATRIX.len() * PERSONAS,
+        "every persona on every route"
+    );
 }
 
 /// A citizen and a reception officer at `AGENCY`, logged in: (account, cookie) each.

@@ -90,6 +90,10 @@ fn landing(state: &AppState, account: &motcua_domain::Account) -> &'static str {
     if works_at_a_desk(account) {
         "/can-bo"
     } else if account.kind == motcua_domain::AccountKind::Officer
+        && crate::guard::allows(&state.catalogue, account, Action::WriteArticles)
+    {
+        "/bien-tap"
+    } else if account.kind == motcua_domain::AccountKind::Officer
         && crate::guard::allows(&state.catalogue, account, Action::EditContent)
     {
         "/quan-tri/thu-tuc"

@@ -211,7 +211,10 @@ impl ArticleForm {
         }
         let summary = normalize(&self.tom_tat);
         if summary.is_empty() {
-            error("tom_tat", "Nhập tóm tắt (hiện ở danh sách tin và trong bản tin Atom)".into());
+            error(
+                "tom_tat",
+                "Nhập tóm tắt (hiện ở danh sách tin và trong bản tin Atom)".into(),
+            );
         } else if summary.chars().count() > article::MAX_SUMMARY {
             error(
                 "tom_tat",
@@ -259,7 +262,8 @@ impl ArticleForm {
             if at.is_none() {
                 errors.push((
                     field.into(),
-                    "Thời điểm không đúng dạng ngày/tháng/năm giờ:phút, ví dụ 01/12/2026 08:00".into(),
+                    "Thời điểm không đúng dạng ngày/tháng/năm giờ:phút, ví dụ 01/12/2026 08:00"
+                        .into(),
                 ));
             }
             at
@@ -330,7 +334,11 @@ fn categories() -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-async fn view_of(state: &AppState, account: &Account, a: &Article) -> Result<ArticleView, AppError> {
+async fn view_of(
+    state: &AppState,
+    account: &Account,
+    a: &Article,
+) -> Result<ArticleView, AppError> {
     let approver = guard::allows(&state.catalogue, account, Action::ApproveArticles);
     Ok(ArticleView {
         id: a.id,
@@ -676,7 +684,8 @@ pub(crate) async fn unpublish(
     {
         Ok(()) => {}
         Err(StoreError::Conflict(why)) => {
-            return refuse_review(&state, layout, &head, &a, &format!("Không gỡ được: {why}.")).await;
+            return refuse_review(&state, layout, &head, &a, &format!("Không gỡ được: {why}."))
+                .await;
         }
         Err(e) => return Err(e.into()),
     }

@@ -128,7 +128,13 @@ pub(crate) async fn decide(
         "dang" => true,
         "tu-choi" => false,
         _ => {
-            let p = page(&state, layout, None, Some((id, "Chọn đăng hoặc từ chối".into(), reason))).await?;
+            let p = page(
+                &state,
+                layout,
+                None,
+                Some((id, "Chọn đăng hoặc từ chối".into(), reason)),
+            )
+            .await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response());
         }
     };
@@ -137,7 +143,11 @@ pub(crate) async fn decide(
             &state,
             layout,
             None,
-            Some((id, "Nhập lý do từ chối (người gửi sẽ được báo nếu để lại thư điện tử)".into(), reason)),
+            Some((
+                id,
+                "Nhập lý do từ chối (người gửi sẽ được báo nếu để lại thư điện tử)".into(),
+                reason,
+            )),
         )
         .await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response());

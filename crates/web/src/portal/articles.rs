@@ -107,7 +107,12 @@ pub(crate) async fn list(
         .filter(|a| category.is_none_or(|c| a.category == c))
         .collect();
     let page_count = matching.len().div_ceil(PAGE).max(1) as u64;
-    let current = q.trang.trim().parse::<u64>().unwrap_or(1).clamp(1, page_count);
+    let current = q
+        .trang
+        .trim()
+        .parse::<u64>()
+        .unwrap_or(1)
+        .clamp(1, page_count);
     let href = |n: u64| {
         let mut pairs = Vec::new();
         if let Some(c) = category {
@@ -214,7 +219,10 @@ async fn article_page(
     let procedures = a
         .procedures
         .iter()
-        .filter_map(|code| view.get(code).map(|e| (code.clone(), e.procedure.name.to_string())))
+        .filter_map(|code| {
+            view.get(code)
+                .map(|e| (code.clone(), e.procedure.name.to_string()))
+        })
         .collect();
     let related = live_now(state)
         .await?
@@ -257,7 +265,8 @@ pub(crate) async fn page(
     let Some(a) = find(&state, &slug).await? else {
         return Ok(not_found().await);
     };
-    let mut page = article_page(&state, layout, &viewer, &a, CommentForm::default(), vec![]).await?;
+    let mut page =
+        article_page(&state, layout, &viewer, &a, CommentForm::default(), vec![]).await?;
     match q.xong.as_str() {
         "da-danh-gia" => {
             page.vote_notice = Some(("success", "Cảm ơn bạn đã đánh giá bài viết.".into()));
@@ -330,7 +339,12 @@ pub(crate) async fn vote(
     let Some(stars) = Stars::parse(&f.sao) else {
         let message = "Chọn từ 1 đến 5 sao rồi gửi đánh giá".to_string();
         if json {
-            return Ok(vote_json(StatusCode::UNPROCESSABLE_ENTITY, false, message, &a));
+            return Ok(vote_json(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                false,
+                message,
+                &a,
+            ));
         }
         let mut page =
             article_page(&state, layout, &viewer, &a, CommentForm::default(), vec![]).await?;
@@ -591,4 +605,3 @@ pub(crate) async fn image(
     );
     Ok(response)
 }
-

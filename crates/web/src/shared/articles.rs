@@ -176,11 +176,7 @@ async fn key(state: &AppState) -> Result<&[u8], AppError> {
         .articles
         .key
         .get_or_try_init(|| async {
-            let candidate = format!(
-                "{}{}",
-                Uuid::new_v4().simple(),
-                Uuid::new_v4().simple()
-            );
+            let candidate = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
             state
                 .store
                 .articles

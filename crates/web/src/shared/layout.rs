@@ -84,9 +84,12 @@ impl FromRequestParts<AppState> for Layout {
                 .is_some_and(motcua_domain::policy::works_at_a_desk),
             editor: viewer.account.as_ref().is_some_and(|a| {
                 !a.disabled
-                    && a.grants
-                        .iter()
-                        .any(|g| matches!(g.role, motcua_domain::Role::Editor | motcua_domain::Role::HeadEditor))
+                    && a.grants.iter().any(|g| {
+                        matches!(
+                            g.role,
+                            motcua_domain::Role::Editor | motcua_domain::Role::HeadEditor
+                        )
+                    })
             }),
             user_name: viewer.account.map(|a| a.full_name.to_string()),
             idle_seconds: state.sessions.idle.whole_seconds(),
