@@ -13,6 +13,7 @@ pub mod error;
 pub mod field;
 pub mod form;
 pub mod identity;
+pub mod index766;
 pub mod level;
 pub mod money;
 pub mod payment;

@@ -51,6 +51,15 @@ impl From<Vnd> for i64 {
     }
 }
 
+/// `part` of `whole` as a Vietnamese percentage ("85,7 %"), or "—" of nothing.
+pub fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "—".into();
+    }
+    let tenths = (part * 1000 + whole / 2) / whole;
+    format!("{},{} %", tenths / 10, tenths % 10)
+}
+
 /// A whole number as Vietnamese writes it: dots group thousands (`1.234.000`).
 pub fn grouped(n: u64) -> String {
     let digits = n.to_string();

@@ -404,6 +404,20 @@ async fn journey(b: Browser) {
         .await
         .unwrap();
     client.accessible("statistics with its chart").await;
+    client.goto(&format!("{url}/chi-so-766")).await.unwrap();
+    client
+        .find(Locator::Css("figure svg[role=img]"))
+        .await
+        .unwrap();
+    let ranking = client
+        .find(Locator::Css("main table"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(ranking.contains("Tổng (100)"), "{ranking}");
+    client.accessible("the 766 index with its chart").await;
     client.goto(&format!("{url}/dang-nhap")).await.unwrap();
     client.accessible("login").await;
     client.login_as("congdan@example.vn", "MotCua-2026").await;
@@ -1297,6 +1311,7 @@ async fn phone_journey(b: Browser) {
         "/trang/tro-giup",
         "/ket-qua-giai-quyet",
         "/thong-ke",
+        "/chi-so-766",
         "/tin-tuc",
     ] {
         client.goto(&format!("{url}{path}")).await.unwrap();
@@ -1317,6 +1332,8 @@ async fn phone_journey(b: Browser) {
         "/quan-tri/tim-kiem",
         "/quan-tri/tu-dong-nghia",
         "/can-bo/so-theo-doi",
+        "/can-bo/chi-so-766/000.31.00.H56",
+        "/bien-tap",
         "/tai-khoan",
     ] {
         client.goto(&format!("{url}{path}")).await.unwrap();

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use motcua_domain::AgencyCode;
-use motcua_store::{AgencyStats, StatsRepo, StoreError, StoreResult};
+use motcua_domain::{AgencyCode, Dossier};
+use motcua_store::{AgencyStats, Gap, StatsRepo, StoreError, StoreResult};
 
 use crate::{SqlStore, dialect::At, map_err, read, rows::Columns};
 
@@ -115,7 +115,115 @@ impl StatsRepo for SqlStore {
                 e.figures.ratings += n;
                 e.figures.satisfied += satisfied;
             }
+            // submitted in the period with files (their papers digitised)
+            let rows = sqlx::query(
+                "SELECT d.agency_code, COUNT(*) AS n FROM dossiers d \
+                 WHERE d.created_at >= $1 AND d.created_at < $2 AND d.status <> 'draft' \
+                 AND EXISTS (SELECT 1 FROM uploads u WHERE u.dossier_id = d.id) GROUP BY d.agency_code",
+            )
+            .bind(At(from))
+            .bind(At(to))
+            .fetch_all(pool)
+            .await
+            .map_err(map_err)?;
+            for r in &rows {
+                let n = r.count("n")?;
+                entry(&mut by, r.text("agency_code")?)?.figures.digitised += n;
+            }
+            // approved in the period with a result file
+            let rows = sqlx::query(
+                "SELECT d.agency_code, COUNT(*) AS n FROM dossier_events e JOIN dossiers d ON d.id = e.dossier_id \
+                 JOIN dossier_results r ON r.dossier_id = d.id \
+                 WHERE e.to_status = 'processed' AND e.at >= $1 AND e.at < $2 AND r.file_key IS NOT NULL \
+                 GROUP BY d.agency_code",
+            )
+            .bind(At(from))
+            .bind(At(to))
+            .fetch_all(pool)
+            .await
+            .map_err(map_err)?;
+            for r in &rows {
+                let n = r.count("n")?;
+                entry(&mut by, r.text("agency_code")?)?.figures.e_results += n;
+            }
+            // submitted in the period with a fee to pay, and of those paid online
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT d.agency_code, COUNT(*) AS n, \
+                 SUM(CASE WHEN {PAID_ONLINE} THEN 1 ELSE 0 END) AS paid \
+                 FROM dossiers d WHERE d.created_at >= $1 AND d.created_at < $2 AND d.status <> 'draft' \
+                 AND {FEE_BEARING} GROUP BY d.agency_code"
+            )))
+            .bind(At(from))
+            .bind(At(to))
+            .fetch_all(pool)
+            .await
+            .map_err(map_err)?;
+            for r in &rows {
+                let (n, paid) = (r.count("n")?, r.count("paid")?);
+                let e = entry(&mut by, r.text("agency_code")?)?;
+                e.figures.fee_bearing += n;
+                e.figures.paid_online += paid;
+            }
             Ok(by.into_values().collect())
         })
     }
+
+    async fn gap(
+        &self,
+        agency: &AgencyCode,
+        gap: Gap,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<Dossier>> {
+        let submitted = "d.created_at >= $2 AND d.created_at < $3 AND d.status <> 'draft'";
+        let approved = "EXISTS (SELECT 1 FROM dossier_events e WHERE e.dossier_id = d.id \
+                        AND e.to_status = 'processed' AND e.at >= $2 AND e.at < $3";
+        let which = match gap {
+            Gap::HandledLate => format!("{approved} AND d.due_at IS NOT NULL AND e.at > d.due_at)"),
+            Gap::Overdue => format!(
+                "d.status IN ({IN_PROGRESS}) AND d.due_at IS NOT NULL AND d.due_at < $4 \
+                 AND d.status NOT IN ('supplement_requested', 'awaiting_financial_obligation')"
+            ),
+            Gap::NotDigitised => format!(
+                "{submitted} AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.dossier_id = d.id)"
+            ),
+            Gap::NoElectronicResult => format!(
+                "{approved}) AND NOT EXISTS (SELECT 1 FROM dossier_results r WHERE r.dossier_id = d.id \
+                 AND r.file_key IS NOT NULL)"
+            ),
+            Gap::NotOnline => format!("{submitted} AND d.channel <> 'online'"),
+            Gap::NotPaidOnline => {
+                format!("{submitted} AND {FEE_BEARING} AND NOT ({PAID_ONLINE})")
+            }
+            Gap::Unsatisfied => "EXISTS (SELECT 1 FROM ratings g WHERE g.dossier_id = d.id \
+                                 AND g.rated_at >= $2 AND g.rated_at < $3 AND g.level < 4)"
+                .to_string(),
+        };
+        read!(self, |pool, d| {
+            let sql = format!(
+                "{} d WHERE d.agency_code = $1 AND {which} ORDER BY d.created_at DESC, d.id LIMIT $5",
+                crate::dossiers::DOSSIER_COLUMNS
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(agency.as_str())
+                .bind(At(from))
+                .bind(At(to))
+                .bind(At(now))
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await
+                .map_err(map_err)?;
+            rows.iter().map(crate::dossiers::dossier_row).collect()
+        })
+    }
 }
+
+/// A dossier `d` with a fee to pay: a charge not waived.
+const FEE_BEARING: &str =
+    "EXISTS (SELECT 1 FROM charges c WHERE c.dossier_id = d.id AND c.waived_at IS NULL)";
+
+/// A dossier `d` whose fee was paid through the online gateway (not at the counter).
+const PAID_ONLINE: &str = "EXISTS (SELECT 1 FROM payments p WHERE p.dossier_id = d.id \
+                           AND p.status IN ('paid', 'refunded') AND p.provider <> 'counter')";

@@ -928,6 +928,35 @@ pub trait StatsRepo: Send + Sync {
         to: OffsetDateTime,
         now: OffsetDateTime,
     ) -> StoreResult<Vec<AgencyStats>>;
+    /// The dossiers of `agency` behind `gap` in `[from, to)` (or open at `now`), newest first, at most `limit`.
+    async fn gap(
+        &self,
+        agency: &AgencyCode,
+        gap: Gap,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<Dossier>>;
+}
+
+/// The dossiers behind one gap of an agency's index: those that keep a metric from its full points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gap {
+    /// Approved in the period after their appointment.
+    HandledLate,
+    /// Open now and past their appointment.
+    Overdue,
+    /// Submitted in the period without files.
+    NotDigitised,
+    /// Approved in the period without an electronic result.
+    NoElectronicResult,
+    /// Submitted in the period at the counter or by post.
+    NotOnline,
+    /// Submitted in the period with a fee not paid online.
+    NotPaidOnline,
+    /// Rated in the period below "satisfied".
+    Unsatisfied,
 }
 
 /// One agency's figures for a period.
@@ -953,6 +982,13 @@ pub struct Figures {
     /// Ratings given in the period, and those "satisfied" or better (4 or 5).
     pub ratings: u64,
     pub satisfied: u64,
+    /// Submitted in the period with files attached (their papers digitised).
+    pub digitised: u64,
+    /// Approved in the period with an electronic result (a result file).
+    pub e_results: u64,
+    /// Submitted in the period with a fee to pay (not waived), and of those paid online.
+    pub fee_bearing: u64,
+    pub paid_online: u64,
 }
 
 impl Figures {
@@ -973,6 +1009,10 @@ impl std::ops::AddAssign for Figures {
         self.overdue += o.overdue;
         self.ratings += o.ratings;
         self.satisfied += o.satisfied;
+        self.digitised += o.digitised;
+        self.e_results += o.e_results;
+        self.fee_bearing += o.fee_bearing;
+        self.paid_online += o.paid_online;
     }
 }
 

@@ -4071,6 +4071,68 @@ async fn statistics_count_each_dossier_where_it_belongs(store: &Store) {
         }
     }
     assert_eq!((on_time, late), (s.on_time, s.late));
+    // nothing attached, no result file, no fee in this month
+    assert_eq!(
+        (s.digitised, s.e_results, s.fee_bearing, s.paid_online),
+        (0, 0, 0, 0)
+    );
+    // the dossiers behind each gap of the index, the same ones the figures count
+    use motcua_store::Gap;
+    let gap = |g| {
+        let store = store;
+        async move {
+            let mut ids: Vec<_> = store
+                .stats
+                .gap(
+                    &code(AGENCY),
+                    g,
+                    datetime!(2023-10-31 17:00 UTC),
+                    datetime!(2023-11-30 17:00 UTC),
+                    datetime!(2023-11-20 03:00 UTC),
+                    100,
+                )
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|d| d.id)
+                .collect();
+            ids.sort_by_key(|i| i.0);
+            ids
+        }
+    };
+    let sorted = |mut v: Vec<DossierId>| {
+        v.sort_by_key(|i| i.0);
+        v
+    };
+    assert_eq!(gap(Gap::HandledLate).await, vec![made[1].id]);
+    assert_eq!(gap(Gap::Overdue).await, vec![made[2].id]);
+    assert_eq!(
+        gap(Gap::NotOnline).await,
+        sorted(vec![made[1].id, made[2].id])
+    );
+    assert_eq!(gap(Gap::NotDigitised).await.len() as u64, s.submitted());
+    assert_eq!(
+        gap(Gap::NoElectronicResult).await,
+        sorted(vec![made[0].id, made[1].id])
+    );
+    assert!(gap(Gap::Unsatisfied).await.is_empty());
+    assert!(gap(Gap::NotPaidOnline).await.is_empty());
+    // another agency's dossiers are never listed
+    assert!(
+        store
+            .stats
+            .gap(
+                &code(OTHER_AGENCY),
+                Gap::NotDigitised,
+                datetime!(2023-10-31 17:00 UTC),
+                datetime!(2023-11-30 17:00 UTC),
+                datetime!(2023-11-20 03:00 UTC),
+                100,
+            )
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 fn article_copy(

@@ -18,8 +18,8 @@ pub mod worker;
 // the shared layer's modules, by their short names
 pub use portal::results::LatestResults;
 pub(crate) use shared::{
-    answers, assets, audit, background, csrf, dossiers, error, guard, health, input, layout,
-    outage, security, slips, steps, urls, viewer,
+    answers, assets, audit, background, csrf, dossiers, error, guard, health, index766, input,
+    layout, months, outage, security, slips, steps, urls, viewer,
 };
 pub use shared::{
     articles, auth, catalogue, files, misses, payments, postal, seals, session, visits,
@@ -33,12 +33,15 @@ use citizen::{
     apply, attachments, delivery, lookup, payment, rating, submit, supplement, tracking,
 };
 use desk::{
-    delivery as desk_delivery, fees, home, inbox, intake, page, processing, queue, reception,
-    register,
+    delivery as desk_delivery, fees, home, inbox, index766 as agency_index, intake, page,
+    processing, queue, reception, register,
 };
 use gateway::{notification, sandbox};
 use newsroom::{articles as newsroom_articles, comments as newsroom_comments};
-use portal::{articles as news, crawlers, help, pages, results, statistics, verification};
+use portal::{
+    articles as news, crawlers, help, index766 as public_index, pages, results, statistics,
+    verification,
+};
 
 use axum::{
     Router,
@@ -280,6 +283,9 @@ routes! {
     "/ket-qua-giai-quyet" => get(results::results);
     "/thong-ke" => get(statistics::statistics);
     "/thong-ke.csv" => get(statistics::statistics_csv);
+    "/chi-so-766" => get(public_index::ranking);
+    "/can-bo/chi-so-766/{agency}" => get(agency_index::agency_page);
+    "/can-bo/chi-so-766/{agency}/{metric}" => get(agency_index::gap_page);
     "/thong-ke.xlsx" => get(statistics::statistics_xlsx);
     "/tin-tuc" => get(news::list);
     "/tin-tuc.atom" => get(news::feed);

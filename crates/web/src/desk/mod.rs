@@ -6,6 +6,7 @@ pub(crate) mod done;
 pub(crate) mod fees;
 pub(crate) mod home;
 pub(crate) mod inbox;
+pub(crate) mod index766;
 pub(crate) mod intake;
 pub(crate) mod page;
 pub(crate) mod processing;

@@ -5,6 +5,7 @@
 pub(crate) mod articles;
 pub(crate) mod crawlers;
 pub(crate) mod help;
+pub(crate) mod index766;
 pub(crate) mod pages;
 pub mod results;
 pub(crate) mod statistics;

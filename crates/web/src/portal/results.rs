@@ -9,7 +9,7 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
-use time::{Date, Month, OffsetDateTime};
+use time::OffsetDateTime;
 
 use motcua_domain::{AgencyCode, FieldCode, text::masked_name, vntime};
 use motcua_store::{HandledDossier, HandledQuery};
@@ -18,6 +18,7 @@ use crate::{
     AppError, AppState,
     input::{InputRejection, Query},
     layout::Layout,
+    months::month_window,
 };
 
 /// Dossiers per page of the list.
@@ -67,23 +68,6 @@ pub(crate) struct ResultsPage {
     errors: Vec<(String, String)>,
     /// Page links: (number, href, current).
     pages: Vec<(u64, String, bool)>,
-}
-
-/// `mm/yyyy` as the first instant of that month and of the next (Vietnam's time).
-pub(crate) fn month_window(typed: &str) -> Option<(OffsetDateTime, OffsetDateTime)> {
-    let (m, y) = typed.trim().split_once('/')?;
-    let month = Month::try_from(m.trim().parse::<u8>().ok()?).ok()?;
-    let year: i32 = y.trim().parse().ok()?;
-    if !(2000..=2100).contains(&year) {
-        return None;
-    }
-    let first = Date::from_calendar_date(year, month, 1).ok()?;
-    let next = first
-        .replace_day(1)
-        .ok()?
-        .checked_add(time::Duration::days(31))?;
-    let next = next.replace_day(1).ok()?;
-    Some((vntime::start_of_day(first), vntime::start_of_day(next)))
 }
 
 /// The rows as shown (masked names, dates, timeliness against the appointment in working time).

@@ -1,5 +1,5 @@
 //! Public statistics (`/thong-ke`): per agency, for a month — dossiers submitted by channel, approved on time or
-//! late, open and overdue now, the online rate and satisfaction — as a table, a chart drawn on the server as SVG
+//! late, open and overdue now, the online rate, the online payment rate and satisfaction — as a table, a chart drawn on the server as SVG
 //! (readable without JavaScript, with its figures as text), and a CSV download. Counted straight from the
 //! dossiers (`StatsRepo`).
 
@@ -13,14 +13,15 @@ use axum::{
 use time::OffsetDateTime;
 
 use motcua_documents::Cell;
-use motcua_domain::vntime;
+use motcua_domain::money::percent;
 use motcua_store::{AgencyStats, Figures};
 
 use crate::{
     AppError, AppState,
     input::{InputRejection, Query},
     layout::Layout,
-    portal::{crawlers::escape, results::month_window},
+    months::period,
+    portal::crawlers::escape,
 };
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -43,6 +44,8 @@ pub(crate) struct StatsRow {
     pub in_progress: u64,
     pub overdue: u64,
     pub online_rate: String,
+    /// Of the dossiers with a fee, the share paid online.
+    pub payment_rate: String,
     pub satisfaction: String,
 }
 
@@ -59,15 +62,6 @@ pub(crate) struct StatsPage {
     errors: Vec<(String, String)>,
 }
 
-/// `part` of `whole` as a Vietnamese percentage ("85,7 %"), or "—" of nothing.
-pub(crate) fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        return "—".into();
-    }
-    let tenths = (part * 1000 + whole / 2) / whole;
-    format!("{},{} %", tenths / 10, tenths % 10)
-}
-
 fn row(agency: String, s: &Figures) -> StatsRow {
     StatsRow {
         agency,
@@ -81,6 +75,7 @@ fn row(agency: String, s: &Figures) -> StatsRow {
         in_progress: s.in_progress,
         overdue: s.overdue,
         online_rate: percent(s.online, s.submitted()),
+        payment_rate: percent(s.paid_online, s.fee_bearing),
         satisfaction: if s.ratings == 0 {
             "—".into()
         } else {
@@ -91,21 +86,6 @@ fn row(agency: String, s: &Figures) -> StatsRow {
                 s.ratings
             )
         },
-    }
-}
-
-/// The month asked for (or this one) and its window; an error when it is not a month.
-fn period(typed: &str) -> Result<(String, OffsetDateTime, OffsetDateTime), String> {
-    let typed = typed.trim();
-    let month = if typed.is_empty() {
-        let today = vntime::vn_date(OffsetDateTime::now_utc());
-        format!("{:02}/{}", u8::from(today.month()), today.year())
-    } else {
-        typed.to_string()
-    };
-    match month_window(&month) {
-        Some((from, to)) => Ok((month, from, to)),
-        None => Err(month),
     }
 }
 
@@ -248,7 +228,7 @@ async fn page(state: &AppState, layout: Layout, q: StatsQuery) -> Result<Respons
 }
 
 /// The table's header, for the downloads.
-const HEADERS: [&str; 12] = [
+const HEADERS: [&str; 13] = [
     "Cơ quan",
     "Nhận trực tiếp",
     "Nhận trực tuyến",
@@ -260,6 +240,7 @@ const HEADERS: [&str; 12] = [
     "Đang giải quyết",
     "Đang quá hạn",
     "Tỷ lệ trực tuyến",
+    "Tỷ lệ thanh toán trực tuyến",
     "Hài lòng",
 ];
 
@@ -281,6 +262,7 @@ fn cells(rows: &[StatsRow], total: &StatsRow) -> Vec<Vec<Cell>> {
                 n(r.in_progress),
                 n(r.overdue),
                 Cell::Text(r.online_rate.clone()),
+                Cell::Text(r.payment_rate.clone()),
                 Cell::Text(r.satisfaction.clone()),
             ]
         })
