@@ -1333,7 +1333,6 @@ async fn phone_journey(b: Browser) {
         "/quan-tri/tu-dong-nghia",
         "/can-bo/so-theo-doi",
         "/can-bo/chi-so-766/000.31.00.H56",
-        "/bien-tap",
         "/tai-khoan",
     ] {
         client.goto(&format!("{url}{path}")).await.unwrap();

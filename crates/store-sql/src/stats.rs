@@ -3,12 +3,12 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 
-use motcua_domain::{AgencyCode, Dossier};
-use motcua_store::{AgencyStats, Gap, StatsRepo, StoreError, StoreResult};
+use motcua_domain::{AgencyCode, Dossier, vntime};
+use motcua_store::{AgencyStats, Figures, Gap, StatsRepo, StoreError, StoreResult};
 
-use crate::{SqlStore, dialect::At, map_err, read, rows::Columns};
+use crate::{SqlStore, dialect::At, map_err, read, rows::Columns, write};
 
 /// The statuses of a dossier received and not yet approved.
 const IN_PROGRESS: &str = "'received', 'processing', 'supplement_requested', \
@@ -39,133 +39,103 @@ impl StatsRepo for SqlStore {
         to: OffsetDateTime,
         now: OffsetDateTime,
     ) -> StoreResult<Vec<AgencyStats>> {
-        read!(self, |pool, d| {
-            let mut by: BTreeMap<String, AgencyStats> = BTreeMap::new();
-            // submitted in the period, by channel
-            let rows = sqlx::query(
-                "SELECT agency_code, channel, COUNT(*) AS n FROM dossiers \
-                 WHERE created_at >= $1 AND created_at < $2 AND status <> 'draft' \
-                 GROUP BY agency_code, channel",
+        self.count(from, to, now, None, true).await
+    }
+
+    async fn by_month(&self, first: Date, now: OffsetDateTime) -> StoreResult<Vec<AgencyStats>> {
+        let key = month_key(first);
+        // the open ones are a moment's, not a month's: counted now (an index on status and due date)
+        let open = self
+            .count(
+                OffsetDateTime::UNIX_EPOCH,
+                OffsetDateTime::UNIX_EPOCH,
+                now,
+                None,
+                true,
             )
-            .bind(At(from))
-            .bind(At(to))
-            .fetch_all(pool)
-            .await
-            .map_err(map_err)?;
-            for r in &rows {
-                let n = r.count("n")?;
-                let e = entry(&mut by, r.text("agency_code")?)?;
-                match r.text("channel")?.as_str() {
-                    "online" => e.figures.online += n,
-                    "post" => e.figures.post += n,
-                    _ => e.figures.in_person += n,
-                }
-            }
-            // approved in the period (a dossier is approved once: the state table), on time or late
-            let rows = sqlx::query(
-                "SELECT d.agency_code, \
-                 SUM(CASE WHEN d.due_at IS NULL OR e.at <= d.due_at THEN 1 ELSE 0 END) AS on_time, \
-                 SUM(CASE WHEN d.due_at IS NOT NULL AND e.at > d.due_at THEN 1 ELSE 0 END) AS late \
-                 FROM dossier_events e JOIN dossiers d ON d.id = e.dossier_id \
-                 WHERE e.to_status = 'processed' AND e.at >= $1 AND e.at < $2 \
-                 GROUP BY d.agency_code",
+            .await?;
+        let mut by: BTreeMap<String, AgencyStats> = open
+            .into_iter()
+            .map(|s| (s.agency.as_str().to_string(), s))
+            .collect();
+        let rows = read!(self, |pool, d| {
+            sqlx::query(
+                "SELECT agency_code, in_person, online, post, on_time, late, ratings, satisfied, digitised, \
+                 e_results, fee_bearing, paid_online FROM stats_months WHERE month = $1",
             )
-            .bind(At(from))
-            .bind(At(to))
+            .bind(&key)
             .fetch_all(pool)
             .await
-            .map_err(map_err)?;
-            for r in &rows {
-                let (on_time, late) = (r.count("on_time")?, r.count("late")?);
-                let e = entry(&mut by, r.text("agency_code")?)?;
-                e.figures.on_time += on_time;
-                e.figures.late += late;
-            }
-            // open now, and past their appointment
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT agency_code, COUNT(*) AS n, \
-                 SUM(CASE WHEN due_at IS NOT NULL AND due_at < $1 \
-                 AND status NOT IN ('supplement_requested', 'awaiting_financial_obligation') \
-                 THEN 1 ELSE 0 END) AS overdue \
-                 FROM dossiers WHERE status IN ({IN_PROGRESS}) GROUP BY agency_code"
-            )))
-            .bind(At(now))
-            .fetch_all(pool)
-            .await
-            .map_err(map_err)?;
-            for r in &rows {
-                let (n, overdue) = (r.count("n")?, r.count("overdue")?);
-                let e = entry(&mut by, r.text("agency_code")?)?;
-                e.figures.in_progress += n;
-                e.figures.overdue += overdue;
-            }
-            // ratings given in the period
-            let rows = sqlx::query(
-                "SELECT agency_code, COUNT(*) AS n, SUM(CASE WHEN level >= 4 THEN 1 ELSE 0 END) AS satisfied \
-                 FROM ratings WHERE rated_at >= $1 AND rated_at < $2 GROUP BY agency_code",
-            )
-            .bind(At(from))
-            .bind(At(to))
-            .fetch_all(pool)
-            .await
-            .map_err(map_err)?;
-            for r in &rows {
-                let (n, satisfied) = (r.count("n")?, r.count("satisfied")?);
-                let e = entry(&mut by, r.text("agency_code")?)?;
-                e.figures.ratings += n;
-                e.figures.satisfied += satisfied;
-            }
-            // submitted in the period with files (their papers digitised)
-            let rows = sqlx::query(
-                "SELECT d.agency_code, COUNT(*) AS n FROM dossiers d \
-                 WHERE d.created_at >= $1 AND d.created_at < $2 AND d.status <> 'draft' \
-                 AND EXISTS (SELECT 1 FROM uploads u WHERE u.dossier_id = d.id) GROUP BY d.agency_code",
-            )
-            .bind(At(from))
-            .bind(At(to))
-            .fetch_all(pool)
-            .await
-            .map_err(map_err)?;
-            for r in &rows {
-                let n = r.count("n")?;
-                entry(&mut by, r.text("agency_code")?)?.figures.digitised += n;
-            }
-            // approved in the period with a result file
-            let rows = sqlx::query(
-                "SELECT d.agency_code, COUNT(*) AS n FROM dossier_events e JOIN dossiers d ON d.id = e.dossier_id \
-                 JOIN dossier_results r ON r.dossier_id = d.id \
-                 WHERE e.to_status = 'processed' AND e.at >= $1 AND e.at < $2 AND r.file_key IS NOT NULL \
-                 GROUP BY d.agency_code",
-            )
-            .bind(At(from))
-            .bind(At(to))
-            .fetch_all(pool)
-            .await
-            .map_err(map_err)?;
-            for r in &rows {
-                let n = r.count("n")?;
-                entry(&mut by, r.text("agency_code")?)?.figures.e_results += n;
-            }
-            // submitted in the period with a fee to pay, and of those paid online
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT d.agency_code, COUNT(*) AS n, \
-                 SUM(CASE WHEN {PAID_ONLINE} THEN 1 ELSE 0 END) AS paid \
-                 FROM dossiers d WHERE d.created_at >= $1 AND d.created_at < $2 AND d.status <> 'draft' \
-                 AND {FEE_BEARING} GROUP BY d.agency_code"
-            )))
-            .bind(At(from))
-            .bind(At(to))
-            .fetch_all(pool)
-            .await
-            .map_err(map_err)?;
-            for r in &rows {
-                let (n, paid) = (r.count("n")?, r.count("paid")?);
-                let e = entry(&mut by, r.text("agency_code")?)?;
-                e.figures.fee_bearing += n;
-                e.figures.paid_online += paid;
-            }
-            Ok(by.into_values().collect())
-        })
+            .map_err(map_err)?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.text("agency_code")?,
+                    Figures {
+                        in_person: r.count("in_person")?,
+                        online: r.count("online")?,
+                        post: r.count("post")?,
+                        on_time: r.count("on_time")?,
+                        late: r.count("late")?,
+                        ratings: r.count("ratings")?,
+                        satisfied: r.count("satisfied")?,
+                        digitised: r.count("digitised")?,
+                        e_results: r.count("e_results")?,
+                        fee_bearing: r.count("fee_bearing")?,
+                        paid_online: r.count("paid_online")?,
+                        in_progress: 0,
+                        overdue: 0,
+                    },
+                ))
+            })
+            .collect::<StoreResult<Vec<_>>>()
+        })?;
+        for (code, f) in rows {
+            let e = entry(&mut by, code)?;
+            let (in_progress, overdue) = (e.figures.in_progress, e.figures.overdue);
+            e.figures = Figures {
+                in_progress,
+                overdue,
+                ..f
+            };
+        }
+        Ok(by.into_values().collect())
+    }
+
+    async fn refresh(&self, limit: u32) -> StoreResult<usize> {
+        let marked = read!(self, |pool, d| {
+            sqlx::query("SELECT agency_code, month FROM stats_dirty ORDER BY month DESC, agency_code LIMIT $1")
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await
+                .map_err(map_err)?
+                .iter()
+                .map(|r| Ok((r.text("agency_code")?, r.text("month")?)))
+                .collect::<StoreResult<Vec<_>>>()
+        })?;
+        let mut recounted = 0;
+        for (agency, month) in marked {
+            let Some(first) = month_of_key(&month) else {
+                // not a month this program writes: dropped rather than retried for ever
+                tracing::warn!(%month, "statistics: a changed month that is not one");
+                self.unmark(&agency, &month).await?;
+                continue;
+            };
+            // the mark goes first: a change committed from now on marks the month again
+            self.unmark(&agency, &month).await?;
+            let started = OffsetDateTime::now_utc();
+            let (from, to) = window(first);
+            let figures = self
+                .count(from, to, started, Some(&agency), false)
+                .await?
+                .into_iter()
+                .next()
+                .map(|s| s.figures)
+                .unwrap_or_default();
+            self.keep(&agency, &month, &figures, started).await?;
+            recounted += 1;
+        }
+        Ok(recounted)
     }
 
     async fn gap(
@@ -218,6 +188,234 @@ impl StatsRepo for SqlStore {
             rows.iter().map(crate::dossiers::dossier_row).collect()
         })
     }
+}
+
+impl SqlStore {
+    /// The figures of `[from, to)` per agency (one agency's when named), counted from the rows; with `open`, the
+    /// dossiers open at `now` too.
+    async fn count(
+        &self,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        now: OffsetDateTime,
+        agency: Option<&str>,
+        open: bool,
+    ) -> StoreResult<Vec<AgencyStats>> {
+        read!(self, |pool, d| {
+            let mut by: BTreeMap<String, AgencyStats> = BTreeMap::new();
+            // submitted in the period, by channel
+            let rows = sqlx::query(
+                "SELECT agency_code, channel, COUNT(*) AS n FROM dossiers \
+                 WHERE created_at >= $1 AND created_at < $2 AND status <> 'draft' \
+                 AND ($3 IS NULL OR agency_code = $3) GROUP BY agency_code, channel",
+            )
+            .bind(At(from))
+            .bind(At(to))
+            .bind(agency)
+            .fetch_all(pool)
+            .await
+            .map_err(map_err)?;
+            for r in &rows {
+                let n = r.count("n")?;
+                let e = entry(&mut by, r.text("agency_code")?)?;
+                match r.text("channel")?.as_str() {
+                    "online" => e.figures.online += n,
+                    "post" => e.figures.post += n,
+                    _ => e.figures.in_person += n,
+                }
+            }
+            // approved in the period (a dossier is approved once: the state table), on time or late
+            let rows = sqlx::query(
+                "SELECT d.agency_code, \
+                 SUM(CASE WHEN d.due_at IS NULL OR e.at <= d.due_at THEN 1 ELSE 0 END) AS on_time, \
+                 SUM(CASE WHEN d.due_at IS NOT NULL AND e.at > d.due_at THEN 1 ELSE 0 END) AS late \
+                 FROM dossier_events e JOIN dossiers d ON d.id = e.dossier_id \
+                 WHERE e.to_status = 'processed' AND e.at >= $1 AND e.at < $2 \
+                 AND ($3 IS NULL OR d.agency_code = $3) GROUP BY d.agency_code",
+            )
+            .bind(At(from))
+            .bind(At(to))
+            .bind(agency)
+            .fetch_all(pool)
+            .await
+            .map_err(map_err)?;
+            for r in &rows {
+                let (on_time, late) = (r.count("on_time")?, r.count("late")?);
+                let e = entry(&mut by, r.text("agency_code")?)?;
+                e.figures.on_time += on_time;
+                e.figures.late += late;
+            }
+            // open now, and past their appointment
+            let rows = if !open {
+                Vec::new()
+            } else {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT agency_code, COUNT(*) AS n, \
+                 SUM(CASE WHEN due_at IS NOT NULL AND due_at < $1 \
+                 AND status NOT IN ('supplement_requested', 'awaiting_financial_obligation') \
+                 THEN 1 ELSE 0 END) AS overdue \
+                 FROM dossiers WHERE status IN ({IN_PROGRESS}) GROUP BY agency_code"
+                )))
+                .bind(At(now))
+                .fetch_all(pool)
+                .await
+                .map_err(map_err)?
+            };
+            for r in &rows {
+                let (n, overdue) = (r.count("n")?, r.count("overdue")?);
+                let e = entry(&mut by, r.text("agency_code")?)?;
+                e.figures.in_progress += n;
+                e.figures.overdue += overdue;
+            }
+            // ratings given in the period
+            let rows = sqlx::query(
+                "SELECT agency_code, COUNT(*) AS n, SUM(CASE WHEN level >= 4 THEN 1 ELSE 0 END) AS satisfied \
+                 FROM ratings WHERE rated_at >= $1 AND rated_at < $2 \
+                 AND ($3 IS NULL OR agency_code = $3) GROUP BY agency_code",
+            )
+            .bind(At(from))
+            .bind(At(to))
+            .bind(agency)
+            .fetch_all(pool)
+            .await
+            .map_err(map_err)?;
+            for r in &rows {
+                let (n, satisfied) = (r.count("n")?, r.count("satisfied")?);
+                let e = entry(&mut by, r.text("agency_code")?)?;
+                e.figures.ratings += n;
+                e.figures.satisfied += satisfied;
+            }
+            // submitted in the period with files (their papers digitised)
+            let rows = sqlx::query(
+                "SELECT d.agency_code, COUNT(*) AS n FROM dossiers d \
+                 WHERE d.created_at >= $1 AND d.created_at < $2 AND d.status <> 'draft' \
+                 AND ($3 IS NULL OR d.agency_code = $3) \
+                 AND EXISTS (SELECT 1 FROM uploads u WHERE u.dossier_id = d.id) GROUP BY d.agency_code",
+            )
+            .bind(At(from))
+            .bind(At(to))
+            .bind(agency)
+            .fetch_all(pool)
+            .await
+            .map_err(map_err)?;
+            for r in &rows {
+                let n = r.count("n")?;
+                entry(&mut by, r.text("agency_code")?)?.figures.digitised += n;
+            }
+            // approved in the period with a result file
+            let rows = sqlx::query(
+                "SELECT d.agency_code, COUNT(*) AS n FROM dossier_events e JOIN dossiers d ON d.id = e.dossier_id \
+                 JOIN dossier_results r ON r.dossier_id = d.id \
+                 WHERE e.to_status = 'processed' AND e.at >= $1 AND e.at < $2 AND r.file_key IS NOT NULL \
+                 AND ($3 IS NULL OR d.agency_code = $3) GROUP BY d.agency_code",
+            )
+            .bind(At(from))
+            .bind(At(to))
+            .bind(agency)
+            .fetch_all(pool)
+            .await
+            .map_err(map_err)?;
+            for r in &rows {
+                let n = r.count("n")?;
+                entry(&mut by, r.text("agency_code")?)?.figures.e_results += n;
+            }
+            // submitted in the period with a fee to pay, and of those paid online
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT d.agency_code, COUNT(*) AS n, \
+                 SUM(CASE WHEN {PAID_ONLINE} THEN 1 ELSE 0 END) AS paid \
+                 FROM dossiers d WHERE d.created_at >= $1 AND d.created_at < $2 AND d.status <> 'draft' \
+                 AND ($3 IS NULL OR d.agency_code = $3) AND {FEE_BEARING} GROUP BY d.agency_code"
+            )))
+            .bind(At(from))
+            .bind(At(to))
+            .bind(agency)
+            .fetch_all(pool)
+            .await
+            .map_err(map_err)?;
+            for r in &rows {
+                let (n, paid) = (r.count("n")?, r.count("paid")?);
+                let e = entry(&mut by, r.text("agency_code")?)?;
+                e.figures.fee_bearing += n;
+                e.figures.paid_online += paid;
+            }
+            Ok(by.into_values().collect())
+        })
+    }
+
+    async fn unmark(&self, agency: &str, month: &str) -> StoreResult<()> {
+        write!(self, |tx, d| {
+            sqlx::query("DELETE FROM stats_dirty WHERE agency_code = $1 AND month = $2")
+                .bind(agency)
+                .bind(month)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        })
+    }
+
+    /// Keep a month's recount, unless a recount that began later was kept already.
+    async fn keep(
+        &self,
+        agency: &str,
+        month: &str,
+        f: &Figures,
+        started: OffsetDateTime,
+    ) -> StoreResult<()> {
+        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        write!(self, |tx, d| {
+            sqlx::query(
+                "INSERT INTO stats_months (agency_code, month, in_person, online, post, on_time, late, ratings, \
+                 satisfied, digitised, e_results, fee_bearing, paid_online, counted_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                 ON CONFLICT (month, agency_code) DO UPDATE SET in_person = excluded.in_person, \
+                 online = excluded.online, post = excluded.post, on_time = excluded.on_time, late = excluded.late, \
+                 ratings = excluded.ratings, satisfied = excluded.satisfied, digitised = excluded.digitised, \
+                 e_results = excluded.e_results, fee_bearing = excluded.fee_bearing, \
+                 paid_online = excluded.paid_online, counted_at = excluded.counted_at \
+                 WHERE stats_months.counted_at <= excluded.counted_at",
+            )
+            .bind(agency)
+            .bind(month)
+            .bind(n(f.in_person))
+            .bind(n(f.online))
+            .bind(n(f.post))
+            .bind(n(f.on_time))
+            .bind(n(f.late))
+            .bind(n(f.ratings))
+            .bind(n(f.satisfied))
+            .bind(n(f.digitised))
+            .bind(n(f.e_results))
+            .bind(n(f.fee_bearing))
+            .bind(n(f.paid_online))
+            .bind(At(started))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        })
+    }
+}
+
+/// `YYYY-MM`, as the triggers write a month.
+fn month_key(first: Date) -> String {
+    format!("{:04}-{:02}", first.year(), u8::from(first.month()))
+}
+
+fn month_of_key(key: &str) -> Option<Date> {
+    let (y, m) = key.split_once('-')?;
+    let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
+    Date::from_calendar_date(y.parse().ok()?, month, 1).ok()
+}
+
+/// The instants a month starts and ends in Vietnam.
+fn window(first: Date) -> (OffsetDateTime, OffsetDateTime) {
+    let next = match first.month() {
+        time::Month::December => {
+            Date::from_calendar_date(first.year() + 1, time::Month::January, 1)
+        }
+        m => Date::from_calendar_date(first.year(), m.next(), 1),
+    }
+    .unwrap_or(first);
+    (vntime::start_of_day(first), vntime::start_of_day(next))
 }
 
 /// A dossier `d` with a fee to pay: a charge not waived.

@@ -918,16 +918,21 @@ pub struct Store {
     pub health: Arc<dyn Health>,
 }
 
-/// The public statistics, counted from the dossiers themselves.
+/// The public statistics. Counted from the dossiers themselves (`by_agency`), or read by month from the figures
+/// the worker keeps (`by_month`, ADR 0009): the same numbers once the worker has recounted what changed.
 #[async_trait]
 pub trait StatsRepo: Send + Sync {
-    /// Per agency, for dossiers submitted or approved in `[from, to)`, and those open at `now`.
+    /// Per agency, for dossiers submitted or approved in `[from, to)`, and those open at `now`, counted now.
     async fn by_agency(
         &self,
         from: OffsetDateTime,
         to: OffsetDateTime,
         now: OffsetDateTime,
     ) -> StoreResult<Vec<AgencyStats>>;
+    /// Per agency, the month starting on `first` (Vietnam's date) as last recounted, and those open at `now`.
+    async fn by_month(&self, first: Date, now: OffsetDateTime) -> StoreResult<Vec<AgencyStats>>;
+    /// Recount up to `limit` of the months marked as changed; how many were recounted.
+    async fn refresh(&self, limit: u32) -> StoreResult<usize>;
     /// The dossiers of `agency` behind `gap` in `[from, to)` (or open at `now`), newest first, at most `limit`.
     async fn gap(
         &self,

@@ -80,6 +80,7 @@ contract!(
     a_visitor_counts_once_a_day_whichever_node_saw_them,
     handled_dossiers_are_listed_newest_approval_first_with_their_filters,
     statistics_count_each_dossier_where_it_belongs,
+    monthly_statistics_equal_a_direct_count_after_random_histories,
     workflows_are_versioned_per_case,
     a_dossier_moves_through_its_steps_one_hand_off_at_a_time,
     of_two_concurrent_hand_offs_exactly_one_succeeds,
@@ -4470,4 +4471,170 @@ async fn a_site_key_is_made_once_for_every_node(store: &Store) {
         store.articles.site_key("doc-gia", "khoa-b").await.unwrap(),
         "khoa-a"
     );
+}
+
+/// One dossier's random life for the statistics property: where and how it came, when, and how far it went.
+#[derive(Debug, Clone)]
+struct Life {
+    other_agency: bool,
+    channel: u8,
+    /// Minutes after 1 October 2023 00:00 UTC (about three months).
+    created: u32,
+    received_after: Option<u32>,
+    approved_after: Option<u32>,
+    due_after: u32,
+    /// Stars given this many minutes after approval.
+    rating: Option<(u8, u32)>,
+}
+
+fn life() -> impl proptest::strategy::Strategy<Value = Life> {
+    use proptest::prelude::*;
+    (
+        any::<bool>(),
+        0u8..3,
+        0u32..(92 * 24 * 60),
+        proptest::option::of(0u32..(3 * 24 * 60)),
+        proptest::option::of(0u32..(40 * 24 * 60)),
+        0u32..(20 * 24 * 60),
+        proptest::option::of((1u8..=5, 0u32..(20 * 24 * 60))),
+    )
+        .prop_map(
+            |(
+                other_agency,
+                channel,
+                created,
+                received_after,
+                approved_after,
+                due_after,
+                rating,
+            )| Life {
+                other_agency,
+                channel,
+                created,
+                received_after,
+                approved_after,
+                due_after,
+                rating,
+            },
+        )
+}
+
+/// Figures per agency without the empty ones (a recounted month may keep a row of zeros).
+fn nonzero(stats: Vec<motcua_store::AgencyStats>) -> Vec<(String, motcua_store::Figures)> {
+    let mut v: Vec<_> = stats
+        .into_iter()
+        .filter(|s| s.figures != motcua_store::Figures::default())
+        .map(|s| (s.agency.to_string(), s.figures))
+        .collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+/// The property of ADR 0009: whatever happens to dossiers, in whatever order, the figures kept by month equal a
+/// direct count once the worker has recounted what changed — also when it recounts halfway through.
+async fn monthly_statistics_equal_a_direct_count_after_random_histories(store: &Store) {
+    use DossierStatus::*;
+    use motcua_domain::rating::{Rating, Satisfaction};
+    use proptest::strategy::{Strategy, ValueTree};
+    fixtures::seed_minimal(store).await;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let start = datetime!(2023-10-01 00:00 UTC);
+    let now = datetime!(2024-01-15 03:00 UTC);
+    for case in 0..6 {
+        let lives = proptest::collection::vec(life(), 1..20)
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
+        for (n, l) in lives.iter().enumerate() {
+            let created = start + time::Duration::minutes(i64::from(l.created));
+            let agency = if l.other_agency { OTHER_AGENCY } else { AGENCY };
+            let day = motcua_domain::vntime::vn_date(created);
+            let c = store.codes.reserve(&code(agency), day).await.unwrap();
+            let mut new = new_dossier(c);
+            new.channel =
+                [Channel::Online, Channel::InPerson, Channel::Post][usize::from(l.channel)];
+            new.created_at = created;
+            let d = store.dossiers.create(&new).await.unwrap();
+            // a recount in the middle: what changes after it is marked again
+            if n == lives.len() / 2 {
+                store.stats.refresh(1_000).await.unwrap();
+            }
+            let Some(received_after) = l.received_after else {
+                continue;
+            };
+            let received = created + time::Duration::minutes(i64::from(received_after));
+            let due = received + time::Duration::minutes(i64::from(l.due_after));
+            let go = |from, to, at| {
+                Transition::new(d.id, from, to, at, "officer:7")
+                    .unwrap()
+                    .with_due_at(due)
+            };
+            store
+                .dossiers
+                .record_transition(&go(Submitted, Received, received))
+                .await
+                .unwrap();
+            store
+                .dossiers
+                .record_transition(&go(Received, Processing, received))
+                .await
+                .unwrap();
+            let Some(approved_after) = l.approved_after else {
+                continue;
+            };
+            let approved = received + time::Duration::minutes(i64::from(approved_after));
+            store
+                .dossiers
+                .record_transition(&go(Processing, Processed, approved))
+                .await
+                .unwrap();
+            if let Some((level, rated_after)) = l.rating {
+                store
+                    .dossiers
+                    .record_transition(&go(Processed, ResultDelivered, approved))
+                    .await
+                    .unwrap();
+                store
+                    .ratings
+                    .rate(&Rating {
+                        dossier: d.id,
+                        level: Satisfaction::from_score(i64::from(level)).unwrap(),
+                        comment: None,
+                        at: approved + time::Duration::minutes(i64::from(rated_after)),
+                        account: None,
+                    })
+                    .await
+                    .unwrap();
+            }
+        }
+        while store.stats.refresh(1_000).await.unwrap() > 0 {}
+        for first in [
+            date!(2023 - 10 - 01),
+            date!(2023 - 11 - 01),
+            date!(2023 - 12 - 01),
+            date!(2024 - 01 - 01),
+            date!(2024 - 02 - 01),
+        ] {
+            let next = if first.month() == time::Month::December {
+                date!(2024 - 01 - 01)
+            } else {
+                first.replace_month(first.month().next()).unwrap()
+            };
+            let direct = store
+                .stats
+                .by_agency(
+                    motcua_domain::vntime::start_of_day(first),
+                    motcua_domain::vntime::start_of_day(next),
+                    now,
+                )
+                .await
+                .unwrap();
+            let kept = store.stats.by_month(first, now).await.unwrap();
+            assert_eq!(
+                nonzero(kept),
+                nonzero(direct),
+                "case {case}, month of {first}"
+            );
+        }
+    }
 }

@@ -15,6 +15,8 @@ use motcua_store::{Store, StoreResult};
 const LEASE: time::Duration = time::Duration::minutes(5);
 /// Jobs taken at once.
 const BATCH: u32 = 20;
+/// Months of statistics recounted per round at most (the rest wait for the next round, a few seconds later).
+const STATS_BATCH: u32 = 200;
 
 pub struct Worker {
     pub store: Store,
@@ -173,6 +175,10 @@ impl Worker {
             }
             if let Err(e) = self.run_due(now).await {
                 tracing::warn!(error = %e, "outbox not reachable; will retry");
+            }
+            // the months whose figures changed, recounted for the statistics pages (ADR 0009)
+            if let Err(e) = self.store.stats.refresh(STATS_BATCH).await {
+                tracing::warn!(error = %e, "statistics not recounted; will retry");
             }
             if last_sweep.is_none_or(|t| now - t >= time::Duration::HOUR) {
                 match self.sweep(now).await {

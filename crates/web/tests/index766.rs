@@ -15,6 +15,7 @@ async fn the_index_ranks_agencies_and_officers_see_what_is_behind_it(db: TestSto
     let month = motcua_domain::vntime::vn_date(time::OffsetDateTime::now_utc());
     let month = format!("{:02}/{}", u8::from(month.month()), month.year());
 
+    app.db.store.stats.refresh(100).await.unwrap();
     let public = app.get("/chi-so-766").await;
     assert_eq!(public.status, StatusCode::OK);
     assert!(public.body.contains("<svg"), "a chart drawn on the server");

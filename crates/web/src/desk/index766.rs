@@ -94,11 +94,11 @@ pub(crate) async fn agency_page(
     query: Result<Query<IndexQuery>, InputRejection>,
 ) -> Result<Response, AppError> {
     let typed = query.map(|Query(q)| q.thang).unwrap_or_default();
-    let (agency, month, from, to) = match checked(&state, &viewer, &agency, &typed).await {
+    let (agency, month, from, _) = match checked(&state, &viewer, &agency, &typed).await {
         Ok(x) => x,
         Err(r) => return Ok(r),
     };
-    let list = ranking(&state, from, to).await?;
+    let list = ranking(&state, from).await?;
     let Some((rank, me)) = list.iter().enumerate().find(|(_, a)| a.agency == agency) else {
         return Ok(not_found().await);
     };

@@ -101,15 +101,14 @@ pub(crate) async fn ranking(
     query: Result<Query<IndexQuery>, InputRejection>,
 ) -> Result<Response, AppError> {
     let typed = query.map(|Query(q)| q.thang).unwrap_or_default();
-    let (month, shown, from, to, errors) = match period(&typed) {
-        Ok((month, from, to)) => (month.clone(), month, from, to, vec![]),
+    let (month, shown, from, errors) = match period(&typed) {
+        Ok((month, from, _)) => (month.clone(), month, from, vec![]),
         Err(typed) => {
-            let (this, from, to) = period("").map_err(|e| AppError::Files(e.to_string()))?;
+            let (this, from, _) = period("").map_err(|e| AppError::Files(e.to_string()))?;
             (
                 typed,
                 this,
                 from,
-                to,
                 vec![(
                     "thang".to_string(),
                     "Tháng viết dạng tháng/năm, ví dụ 11/2026".to_string(),
@@ -117,7 +116,7 @@ pub(crate) async fn ranking(
             )
         }
     };
-    let list = crate::index766::ranking(&state, from, to).await?;
+    let list = crate::index766::ranking(&state, from).await?;
     let rows: Vec<RankRow> = list
         .iter()
         .enumerate()

@@ -1,7 +1,7 @@
 //! Public statistics (`/thong-ke`): per agency, for a month — dossiers submitted by channel, approved on time or
 //! late, open and overdue now, the online rate, the online payment rate and satisfaction — as a table, a chart drawn on the server as SVG
 //! (readable without JavaScript, with its figures as text), and a CSV download. Counted straight from the
-//! dossiers (`StatsRepo`).
+//! figures the worker keeps by month (`StatsRepo::by_month`, ADR 0009), recounted from the dossiers as they change.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -89,16 +89,18 @@ fn row(agency: String, s: &Figures) -> StatsRow {
     }
 }
 
-/// The figures of a month: per agency (in the catalogue's order of names) and all together.
+/// The figures of the month starting at `from`: per agency (in the catalogue's order of names) and all together.
 async fn figures(
     state: &AppState,
     from: OffsetDateTime,
-    to: OffsetDateTime,
 ) -> Result<(Vec<StatsRow>, StatsRow, Vec<AgencyStats>), AppError> {
     let stats = state
         .store
         .stats
-        .by_agency(from, to, OffsetDateTime::now_utc())
+        .by_month(
+            motcua_domain::vntime::vn_date(from),
+            OffsetDateTime::now_utc(),
+        )
         .await?;
     let view = state.catalogue.view();
     let mut all = Figures::default();
@@ -187,15 +189,14 @@ pub(crate) async fn statistics(
 
 /// The statistics page for `q` (with its error, and this month's figures, when the month is not one).
 async fn page(state: &AppState, layout: Layout, q: StatsQuery) -> Result<Response, AppError> {
-    let (month, from, to, errors) = match period(&q.thang) {
-        Ok((month, from, to)) => (month, from, to, vec![]),
+    let (month, from, errors) = match period(&q.thang) {
+        Ok((month, from, _)) => (month, from, vec![]),
         Err(typed) => {
             // what was typed stays; this month's figures are shown meanwhile
-            let (_, from, to) = period("").map_err(|e| AppError::Files(e.to_string()))?;
+            let (_, from, _) = period("").map_err(|e| AppError::Files(e.to_string()))?;
             (
                 typed,
                 from,
-                to,
                 vec![(
                     "thang".to_string(),
                     "Tháng viết dạng tháng/năm, ví dụ 11/2026".to_string(),
@@ -203,7 +204,7 @@ async fn page(state: &AppState, layout: Layout, q: StatsQuery) -> Result<Respons
             )
         }
     };
-    let (rows, total, _) = figures(state, from, to).await?;
+    let (rows, total, _) = figures(state, from).await?;
     let shown_month = if errors.is_empty() {
         month.clone()
     } else {
@@ -291,10 +292,10 @@ async fn table_of(
     query: Result<Query<StatsQuery>, InputRejection>,
 ) -> Result<Result<(String, Vec<Vec<Cell>>), Response>, AppError> {
     let q = query.map(|Query(q)| q).unwrap_or_default();
-    let Ok((month, from, to)) = period(&q.thang) else {
+    let Ok((month, from, _)) = period(&q.thang) else {
         return Ok(Err(page(state, layout, q).await?));
     };
-    let (rows, total, _) = figures(state, from, to).await?;
+    let (rows, total, _) = figures(state, from).await?;
     Ok(Ok((month, cells(&rows, &total))))
 }
 

@@ -81,16 +81,19 @@ fn with_figures(mut i: Inputs, f: &Figures) -> Inputs {
     i
 }
 
-/// Every agency in service that carries out a procedure or handled a dossier in `[from, to)`, best first.
+/// Every agency in service that carries out a procedure or handled a dossier in the month starting at `from`,
+/// best first.
 pub(crate) async fn ranking(
     state: &AppState,
     from: OffsetDateTime,
-    to: OffsetDateTime,
 ) -> Result<Vec<AgencyIndex>, AppError> {
     let stats = state
         .store
         .stats
-        .by_agency(from, to, OffsetDateTime::now_utc())
+        .by_month(
+            motcua_domain::vntime::vn_date(from),
+            OffsetDateTime::now_utc(),
+        )
         .await?;
     let view = state.catalogue.view();
     let mut out: Vec<AgencyIndex> = Vec::new();
