@@ -202,14 +202,13 @@ pub struct Measure {
 }
 
 impl Measure {
-    /// Its points in tenths: its share of the metric's points, rounded down. Nothing to measure (a denominator of
-    /// zero) earns the full points: nothing was late, undigitised or unpaid.
-    pub fn tenths(&self) -> u64 {
+    /// Its points in tenths: its share of the metric's points, rounded down; `None` when there is nothing to
+    /// measure (a denominator of zero: no dossier approved, no rating), so that an agency idle in a month neither
+    /// gains nor loses points from it.
+    pub fn tenths(&self) -> Option<u64> {
         let max = self.metric.max_tenths();
-        if self.denominator == 0 {
-            return max;
-        }
-        max * self.numerator.min(self.denominator) / self.denominator
+        (self.denominator > 0)
+            .then(|| max * self.numerator.min(self.denominator) / self.denominator)
     }
 
     /// How many are short of the full points.
@@ -231,9 +230,14 @@ impl Measure {
     }
 }
 
+/// Tenths of a point as written: "8", "12,5"; "—" when not measured.
+pub fn points_or_dash(tenths: Option<u64>) -> String {
+    tenths.map_or_else(|| "—".to_string(), points_label)
+}
+
 /// Tenths of a point as written: "8", "12,5".
 pub fn points_label(tenths: u64) -> String {
-    if tenths % 10 == 0 {
+    if tenths.is_multiple_of(10) {
         (tenths / 10).to_string()
     } else {
         format!("{},{}", tenths / 10, tenths % 10)
@@ -299,18 +303,27 @@ impl Index {
         }
     }
 
-    /// A group's points, in tenths.
-    pub fn group_tenths(&self, group: Group) -> u64 {
+    /// Points earned and points at stake (in tenths) of the measured metrics that pass `keep`.
+    fn earned(&self, keep: impl Fn(&Measure) -> bool) -> (u64, u64) {
         self.measures
             .iter()
-            .filter(|m| m.metric.group() == group)
-            .map(Measure::tenths)
-            .sum()
+            .filter(|m| keep(m))
+            .filter_map(|m| m.tenths().map(|t| (t, m.metric.max_tenths())))
+            .fold((0, 0), |(e, s), (t, m)| (e + t, s + m))
     }
 
-    /// Out of 100, in tenths.
-    pub fn total_tenths(&self) -> u64 {
-        Group::ALL.iter().map(|g| self.group_tenths(*g)).sum()
+    /// A group's points out of its own, in tenths: what its measured metrics earned, scaled to the group's points
+    /// (`None` when none of them could be measured).
+    pub fn group_tenths(&self, group: Group) -> Option<u64> {
+        let (earned, at_stake) = self.earned(|m| m.metric.group() == group);
+        (at_stake > 0).then(|| group.max_tenths() * earned / at_stake)
+    }
+
+    /// Out of 100, in tenths: what the measured metrics earned, scaled to 100 (`None` when nothing could be
+    /// measured).
+    pub fn total_tenths(&self) -> Option<u64> {
+        let (earned, at_stake) = self.earned(|_| true);
+        (at_stake > 0).then(|| 1000 * earned / at_stake)
     }
 }
 
@@ -327,13 +340,34 @@ mod tests {
     }
 
     #[test]
+    fn an_idle_agency_is_scored_on_what_it_did_only() {
+        // procedures all complete and online, nothing received or rated this month
+        let idle = Index::of(&Inputs {
+            procedures: 4,
+            complete_records: 4,
+            online_procedures: 4,
+            cases: 4,
+            cases_with_forms: 2,
+            ..Inputs::default()
+        });
+        assert_eq!(idle.group_tenths(Group::Progress), None);
+        assert_eq!(
+            idle.group_tenths(Group::Publicity),
+            Some(180 * (100 + 40) / 180)
+        );
+        // 100 + 40 + 80 earned of 100 + 80 + 80 at stake
+        assert_eq!(idle.total_tenths(), Some(1000 * 220 / 260));
+        assert_eq!(Index::of(&Inputs::default()).total_tenths(), None);
+    }
+
+    #[test]
     fn a_share_earns_its_part_of_the_points_and_says_what_is_missing() {
         let results = Measure {
             metric: Metric::ElectronicResults,
             numerator: 63,
             denominator: 100,
         };
-        assert_eq!(results.tenths(), 69, "11 points × 63 %, rounded down");
+        assert_eq!(results.tenths(), Some(69), "11 points × 63 %, rounded down");
         assert_eq!(
             results.advice().as_deref(),
             Some("Số hóa thêm 37 kết quả để đạt 11/11")
@@ -343,7 +377,7 @@ mod tests {
             numerator: 0,
             denominator: 0,
         };
-        assert_eq!(nothing.tenths(), 140);
+        assert_eq!(nothing.tenths(), None, "nothing approved: not measured");
         assert_eq!(nothing.advice(), None);
         assert_eq!(points_label(125), "12,5");
     }
@@ -361,16 +395,18 @@ mod tests {
                 paid_online: v(14), ratings: v(15), satisfied: v(16),
             };
             let index = Index::of(&i);
-            prop_assert!(index.total_tenths() <= 1000);
+            prop_assert!(index.total_tenths().unwrap_or(0) <= 1000);
             for g in Group::ALL {
-                prop_assert!(index.group_tenths(g) <= g.max_tenths());
+                prop_assert!(index.group_tenths(g).unwrap_or(0) <= g.max_tenths());
             }
             let perfect = Inputs {
                 complete_records: i.procedures, online_procedures: i.procedures, cases_with_forms: i.cases,
                 received_online: i.received, digitised: i.received, late: 0, e_results: i.on_time,
                 overdue: 0, paid_online: i.fee_bearing, satisfied: i.ratings, ..i
             };
-            prop_assert_eq!(Index::of(&perfect).total_tenths(), 1000);
+            let expected = (i.procedures + i.cases + i.received + i.on_time + i.open + i.fee_bearing + i.ratings > 0)
+                .then_some(1000);
+            prop_assert_eq!(Index::of(&perfect).total_tenths(), expected);
         }
     }
 }

@@ -298,7 +298,8 @@ impl ArticleRepo for SqlStore {
         let version = i32::try_from(review.version).map_err(|_| StoreError::NotFound)?;
         write!(self, |tx, d| {
             let sql = format!(
-                "SELECT status, version FROM articles WHERE id = $1{}",
+                "SELECT status, version, COALESCE(live_version, 0) AS live_version, publish_at FROM articles \
+                 WHERE id = $1{}",
                 d.for_update()
             );
             let row = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -330,7 +331,15 @@ impl ArticleRepo for SqlStore {
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(map_err)?;
-                    let publish_at = times.opt_at("publish_at")?.unwrap_or(review.at);
+                    // an article readers already have keeps its publication date: a corrected version neither
+                    // moves it up the lists nor takes it offline until a later time
+                    let live = row.int("live_version")? > 0;
+                    let live_since = row
+                        .opt_at("publish_at")?
+                        .filter(|at| live && *at <= review.at);
+                    let publish_at = live_since
+                        .or(times.opt_at("publish_at")?)
+                        .unwrap_or(review.at);
                     sqlx::query(
                         "UPDATE articles SET status = $2, live_version = version, publish_at = $3, \
                          unpublish_at = $6, approved_by = $4, approved_at = $5, review_note = NULL, updated_at = $5 \
@@ -485,6 +494,11 @@ impl ArticleRepo for SqlStore {
 
     async fn comment(&self, comment: &NewComment) -> StoreResult<()> {
         write!(self, |tx, d| {
+            // the article first (before the comment's key check takes a share of it): two comments published at
+            // once queue here instead of deadlocking
+            if comment.status == CommentStatus::Published {
+                lock_article!(tx, d, comment.article);
+            }
             sqlx::query(
                 "INSERT INTO article_comments (id, article_id, name, email, body, status, account_id, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -501,7 +515,6 @@ impl ArticleRepo for SqlStore {
             .await
             .map_err(map_err)?;
             if comment.status == CommentStatus::Published {
-                lock_article!(tx, d, comment.article);
                 sqlx::query(COUNT_COMMENTS)
                     .bind(Id(comment.article))
                     .execute(&mut *tx)
@@ -519,7 +532,8 @@ impl ArticleRepo for SqlStore {
     ) -> StoreResult<Vec<Comment>> {
         read!(self, |pool, d| {
             let sql = format!(
-                "{COMMENT_SELECT} WHERE c.article_id = $1 AND c.status = $2 ORDER BY c.created_at, c.id LIMIT $3"
+                "{COMMENT_SELECT} WHERE c.article_id = $1 AND c.status = $2 \
+                 ORDER BY c.created_at DESC, c.id DESC LIMIT $3"
             );
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(Id(article))
@@ -528,7 +542,12 @@ impl ArticleRepo for SqlStore {
                 .fetch_all(pool)
                 .await
                 .map_err(map_err)?;
-            rows.iter().map(comment_row).collect()
+            let mut list = rows
+                .iter()
+                .map(comment_row)
+                .collect::<StoreResult<Vec<_>>>()?;
+            list.reverse();
+            Ok(list)
         })
     }
 

@@ -35,6 +35,16 @@ impl Dialect {
         }
     }
 
+    /// The database's clock as an instant of this backend (SQLite: microseconds, to the millisecond).
+    pub(crate) fn clock(self) -> &'static str {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Dialect::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER)",
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => "clock_timestamp()",
+        }
+    }
+
     /// ` FOR UPDATE OF table` (PostgreSQL), nothing on SQLite.
     pub(crate) fn for_update_of(self, table: &str) -> String {
         match self {

@@ -39,7 +39,7 @@ impl StatsRepo for SqlStore {
         to: OffsetDateTime,
         now: OffsetDateTime,
     ) -> StoreResult<Vec<AgencyStats>> {
-        self.count(from, to, now, None, true).await
+        self.count(from, to, now, true).await
     }
 
     async fn by_month(&self, first: Date, now: OffsetDateTime) -> StoreResult<Vec<AgencyStats>> {
@@ -50,7 +50,6 @@ impl StatsRepo for SqlStore {
                 OffsetDateTime::UNIX_EPOCH,
                 OffsetDateTime::UNIX_EPOCH,
                 now,
-                None,
                 true,
             )
             .await?;
@@ -103,36 +102,33 @@ impl StatsRepo for SqlStore {
     }
 
     async fn refresh(&self, limit: u32) -> StoreResult<usize> {
-        let marked = read!(self, |pool, d| {
-            sqlx::query("SELECT agency_code, month FROM stats_dirty ORDER BY month DESC, agency_code LIMIT $1")
+        let months = read!(self, |pool, d| {
+            sqlx::query("SELECT DISTINCT month FROM stats_dirty ORDER BY month LIMIT $1")
                 .bind(i64::from(limit))
                 .fetch_all(pool)
                 .await
                 .map_err(map_err)?
                 .iter()
-                .map(|r| Ok((r.text("agency_code")?, r.text("month")?)))
+                .map(|r| r.text("month"))
                 .collect::<StoreResult<Vec<_>>>()
         })?;
         let mut recounted = 0;
-        for (agency, month) in marked {
+        for month in months {
+            // take the month's marks (another node that took them first recounts it instead); a change committed
+            // from now on marks the month again
+            let (agencies, claimed_at) = self.claim(&month).await?;
+            if agencies.is_empty() {
+                continue;
+            }
             let Some(first) = month_of_key(&month) else {
-                // not a month this program writes: dropped rather than retried for ever
                 tracing::warn!(%month, "statistics: a changed month that is not one");
-                self.unmark(&agency, &month).await?;
                 continue;
             };
-            // the mark goes first: a change committed from now on marks the month again
-            self.unmark(&agency, &month).await?;
-            let started = OffsetDateTime::now_utc();
-            let (from, to) = window(first);
-            let figures = self
-                .count(from, to, started, Some(&agency), false)
-                .await?
-                .into_iter()
-                .next()
-                .map(|s| s.figures)
-                .unwrap_or_default();
-            self.keep(&agency, &month, &figures, started).await?;
+            if let Err(e) = self.recount(first, &month, &agencies, claimed_at).await {
+                // put the marks back, so the next round tries again
+                self.mark(&month, &agencies).await?;
+                return Err(e);
+            }
             recounted += 1;
         }
         Ok(recounted)
@@ -147,13 +143,16 @@ impl StatsRepo for SqlStore {
         now: OffsetDateTime,
         limit: u32,
     ) -> StoreResult<Vec<Dossier>> {
-        let submitted = "d.created_at >= $2 AND d.created_at < $3 AND d.status <> 'draft'";
-        let approved = "EXISTS (SELECT 1 FROM dossier_events e WHERE e.dossier_id = d.id \
-                        AND e.to_status = 'processed' AND e.at >= $2 AND e.at < $3";
+        // each list is driven by what bounds it (the month's submissions, approvals or ratings), never by all of
+        // an agency's dossiers
+        let submitted = "d.agency_code = $1 AND d.created_at >= $2 AND d.created_at < $3 AND d.status <> 'draft'";
+        let approved = "d.agency_code = $1 AND d.id IN (SELECT e.dossier_id FROM dossier_events e \
+                        JOIN dossiers x ON x.id = e.dossier_id \
+                        WHERE e.to_status = 'processed' AND e.at >= $2 AND e.at < $3";
         let which = match gap {
-            Gap::HandledLate => format!("{approved} AND d.due_at IS NOT NULL AND e.at > d.due_at)"),
+            Gap::HandledLate => format!("{approved} AND x.due_at IS NOT NULL AND e.at > x.due_at)"),
             Gap::Overdue => format!(
-                "d.status IN ({IN_PROGRESS}) AND d.due_at IS NOT NULL AND d.due_at < $4 \
+                "d.agency_code = $1 AND d.status IN ({IN_PROGRESS}) AND d.due_at IS NOT NULL AND d.due_at < $4 \
                  AND d.status NOT IN ('supplement_requested', 'awaiting_financial_obligation')"
             ),
             Gap::NotDigitised => format!(
@@ -167,13 +166,16 @@ impl StatsRepo for SqlStore {
             Gap::NotPaidOnline => {
                 format!("{submitted} AND {FEE_BEARING} AND NOT ({PAID_ONLINE})")
             }
-            Gap::Unsatisfied => "EXISTS (SELECT 1 FROM ratings g WHERE g.dossier_id = d.id \
+            // a rating counts for the agency it was given to (the figure's own rule), wherever the dossier went
+            Gap::Unsatisfied => {
+                "d.id IN (SELECT g.dossier_id FROM ratings g WHERE g.agency_code = $1 \
                                  AND g.rated_at >= $2 AND g.rated_at < $3 AND g.level < 4)"
-                .to_string(),
+                    .to_string()
+            }
         };
         read!(self, |pool, d| {
             let sql = format!(
-                "{} d WHERE d.agency_code = $1 AND {which} ORDER BY d.created_at DESC, d.id LIMIT $5",
+                "{} d WHERE {which} ORDER BY d.created_at DESC, d.id LIMIT $5",
                 crate::dossiers::DOSSIER_COLUMNS
             );
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -191,14 +193,12 @@ impl StatsRepo for SqlStore {
 }
 
 impl SqlStore {
-    /// The figures of `[from, to)` per agency (one agency's when named), counted from the rows; with `open`, the
-    /// dossiers open at `now` too.
+    /// The figures of `[from, to)` per agency, counted from the rows; with `open`, the dossiers open at `now` too.
     async fn count(
         &self,
         from: OffsetDateTime,
         to: OffsetDateTime,
         now: OffsetDateTime,
-        agency: Option<&str>,
         open: bool,
     ) -> StoreResult<Vec<AgencyStats>> {
         read!(self, |pool, d| {
@@ -207,11 +207,10 @@ impl SqlStore {
             let rows = sqlx::query(
                 "SELECT agency_code, channel, COUNT(*) AS n FROM dossiers \
                  WHERE created_at >= $1 AND created_at < $2 AND status <> 'draft' \
-                 AND ($3 IS NULL OR agency_code = $3) GROUP BY agency_code, channel",
+                 GROUP BY agency_code, channel",
             )
             .bind(At(from))
             .bind(At(to))
-            .bind(agency)
             .fetch_all(pool)
             .await
             .map_err(map_err)?;
@@ -231,11 +230,10 @@ impl SqlStore {
                  SUM(CASE WHEN d.due_at IS NOT NULL AND e.at > d.due_at THEN 1 ELSE 0 END) AS late \
                  FROM dossier_events e JOIN dossiers d ON d.id = e.dossier_id \
                  WHERE e.to_status = 'processed' AND e.at >= $1 AND e.at < $2 \
-                 AND ($3 IS NULL OR d.agency_code = $3) GROUP BY d.agency_code",
+                 GROUP BY d.agency_code",
             )
             .bind(At(from))
             .bind(At(to))
-            .bind(agency)
             .fetch_all(pool)
             .await
             .map_err(map_err)?;
@@ -271,11 +269,10 @@ impl SqlStore {
             let rows = sqlx::query(
                 "SELECT agency_code, COUNT(*) AS n, SUM(CASE WHEN level >= 4 THEN 1 ELSE 0 END) AS satisfied \
                  FROM ratings WHERE rated_at >= $1 AND rated_at < $2 \
-                 AND ($3 IS NULL OR agency_code = $3) GROUP BY agency_code",
+                 GROUP BY agency_code",
             )
             .bind(At(from))
             .bind(At(to))
-            .bind(agency)
             .fetch_all(pool)
             .await
             .map_err(map_err)?;
@@ -289,12 +286,10 @@ impl SqlStore {
             let rows = sqlx::query(
                 "SELECT d.agency_code, COUNT(*) AS n FROM dossiers d \
                  WHERE d.created_at >= $1 AND d.created_at < $2 AND d.status <> 'draft' \
-                 AND ($3 IS NULL OR d.agency_code = $3) \
                  AND EXISTS (SELECT 1 FROM uploads u WHERE u.dossier_id = d.id) GROUP BY d.agency_code",
             )
             .bind(At(from))
             .bind(At(to))
-            .bind(agency)
             .fetch_all(pool)
             .await
             .map_err(map_err)?;
@@ -307,11 +302,10 @@ impl SqlStore {
                 "SELECT d.agency_code, COUNT(*) AS n FROM dossier_events e JOIN dossiers d ON d.id = e.dossier_id \
                  JOIN dossier_results r ON r.dossier_id = d.id \
                  WHERE e.to_status = 'processed' AND e.at >= $1 AND e.at < $2 AND r.file_key IS NOT NULL \
-                 AND ($3 IS NULL OR d.agency_code = $3) GROUP BY d.agency_code",
+                 GROUP BY d.agency_code",
             )
             .bind(At(from))
             .bind(At(to))
-            .bind(agency)
             .fetch_all(pool)
             .await
             .map_err(map_err)?;
@@ -324,11 +318,10 @@ impl SqlStore {
                 "SELECT d.agency_code, COUNT(*) AS n, \
                  SUM(CASE WHEN {PAID_ONLINE} THEN 1 ELSE 0 END) AS paid \
                  FROM dossiers d WHERE d.created_at >= $1 AND d.created_at < $2 AND d.status <> 'draft' \
-                 AND ($3 IS NULL OR d.agency_code = $3) AND {FEE_BEARING} GROUP BY d.agency_code"
+                 AND {FEE_BEARING} GROUP BY d.agency_code"
             )))
             .bind(At(from))
             .bind(At(to))
-            .bind(agency)
             .fetch_all(pool)
             .await
             .map_err(map_err)?;
@@ -342,15 +335,97 @@ impl SqlStore {
         })
     }
 
-    async fn unmark(&self, agency: &str, month: &str) -> StoreResult<()> {
+    /// Remove a month's marks: the agencies they named, and when (the database's clock, so nodes agree).
+    async fn claim(&self, month: &str) -> StoreResult<(Vec<String>, OffsetDateTime)> {
         write!(self, |tx, d| {
-            sqlx::query("DELETE FROM stats_dirty WHERE agency_code = $1 AND month = $2")
+            let agencies =
+                sqlx::query("DELETE FROM stats_dirty WHERE month = $1 RETURNING agency_code")
+                    .bind(month)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(map_err)?
+                    .iter()
+                    .map(|r| r.text("agency_code"))
+                    .collect::<StoreResult<Vec<_>>>()?;
+            let at = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {} AS at", d.clock())))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(map_err)?
+                .at("at")?;
+            (agencies, at)
+        })
+    }
+
+    /// Mark a month of these agencies as changed.
+    async fn mark(&self, month: &str, agencies: &[String]) -> StoreResult<()> {
+        write!(self, |tx, d| {
+            for agency in agencies {
+                sqlx::query(
+                    "INSERT INTO stats_dirty (agency_code, month) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                )
                 .bind(agency)
                 .bind(month)
                 .execute(&mut *tx)
                 .await
                 .map_err(map_err)?;
+            }
         })
+    }
+
+    /// Count a month again and keep its figures for every agency counted or marked (a marked agency with nothing
+    /// left in the month keeps zeros).
+    async fn recount(
+        &self,
+        first: Date,
+        month: &str,
+        marked: &[String],
+        claimed_at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        self.wait_for_writers().await?;
+        let (from, to) = window(first);
+        let mut figures: BTreeMap<String, Figures> = marked
+            .iter()
+            .map(|a| (a.clone(), Figures::default()))
+            .collect();
+        for s in self.count(from, to, claimed_at, false).await? {
+            figures.insert(s.agency.as_str().to_string(), s.figures);
+        }
+        for (agency, f) in &figures {
+            self.keep(agency, month, f, claimed_at).await?;
+        }
+        Ok(())
+    }
+
+    /// On PostgreSQL, wait until every transaction running now has ended: a writer that found the month marked
+    /// (and so did not mark it) just before the marks were taken is counted. SQLite's single writer needs no wait.
+    async fn wait_for_writers(&self) -> StoreResult<()> {
+        #[cfg(feature = "postgres")]
+        if let crate::Db::Postgres(pool) = &self.db {
+            let horizon: String =
+                sqlx::query("SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS x")
+                    .fetch_one(pool)
+                    .await
+                    .map_err(map_err)?
+                    .text("x")?;
+            for _ in 0..500 {
+                let done: bool = sqlx::query(
+                    "SELECT pg_snapshot_xmin(pg_current_snapshot()) >= $1::xid8 AS done",
+                )
+                .bind(&horizon)
+                .fetch_one(pool)
+                .await
+                .map_err(map_err)?
+                .boolean("done")?;
+                if done {
+                    return Ok(());
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            return Err(StoreError::Other(
+                "statistics: a transaction stayed open for more than 10 s".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// Keep a month's recount, unless a recount that began later was kept already.

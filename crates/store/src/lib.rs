@@ -1088,7 +1088,7 @@ pub trait ArticleRepo: Send + Sync {
     async fn vote(&self, vote: &Vote) -> StoreResult<VoteOutcome>;
     /// A reader's comment, held or published as `comment.status` says.
     async fn comment(&self, comment: &NewComment) -> StoreResult<()>;
-    /// Comments of one article in `status`, oldest first, at most `limit`.
+    /// The newest `limit` comments of one article in `status`, oldest of them first.
     async fn comments(
         &self,
         article: Uuid,

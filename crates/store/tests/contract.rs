@@ -4079,27 +4079,24 @@ async fn statistics_count_each_dossier_where_it_belongs(store: &Store) {
     );
     // the dossiers behind each gap of the index, the same ones the figures count
     use motcua_store::Gap;
-    let gap = |g| {
-        let store = store;
-        async move {
-            let mut ids: Vec<_> = store
-                .stats
-                .gap(
-                    &code(AGENCY),
-                    g,
-                    datetime!(2023-10-31 17:00 UTC),
-                    datetime!(2023-11-30 17:00 UTC),
-                    datetime!(2023-11-20 03:00 UTC),
-                    100,
-                )
-                .await
-                .unwrap()
-                .into_iter()
-                .map(|d| d.id)
-                .collect();
-            ids.sort_by_key(|i| i.0);
-            ids
-        }
+    let gap = |g| async move {
+        let mut ids: Vec<_> = store
+            .stats
+            .gap(
+                &code(AGENCY),
+                g,
+                datetime!(2023-10-31 17:00 UTC),
+                datetime!(2023-11-30 17:00 UTC),
+                datetime!(2023-11-20 03:00 UTC),
+                100,
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|d| d.id)
+            .collect();
+        ids.sort_by_key(|i| i.0);
+        ids
     };
     let sorted = |mut v: Vec<DossierId>| {
         v.sort_by_key(|i| i.0);
@@ -4288,6 +4285,41 @@ async fn an_article_is_read_in_its_approved_version_while_editors_write_the_next
             .1,
         0
     );
+    // approving the correction (even one that asks for a later time) keeps the article where readers have it,
+    // under its first publication date
+    let next_week = datetime!(2026-11-29 01:00 UTC);
+    store
+        .articles
+        .save(
+            id,
+            3,
+            &motcua_store::ArticleCopy {
+                publish_at: Some(next_week),
+                ..article_copy(editor, "Bản bốn", later)
+            },
+            later,
+        )
+        .await
+        .unwrap();
+    let review4 = |step| Review {
+        id,
+        version: 4,
+        step,
+        by: editor,
+        note: None,
+        at: later,
+    };
+    store.articles.review(&review4(Step::Submit)).await.unwrap();
+    store
+        .articles
+        .review(&review4(Step::Approve))
+        .await
+        .unwrap();
+    let live = store.articles.live().await.unwrap();
+    assert_eq!(
+        (live[0].title.as_str(), live[0].publish_at),
+        ("Bản bốn", at)
+    );
     store.articles.unpublish(id, editor, later).await.unwrap();
     assert!(store.articles.live().await.unwrap().is_empty());
     assert!(matches!(
@@ -4430,7 +4462,11 @@ async fn a_comment_waits_for_an_editor_and_its_writer_is_told(store: &Store) {
                 reason: Some("Trùng".into()),
                 by: editor,
                 at: datetime!(2026-11-21 03:00 UTC),
-                email: None,
+                email: Some(motcua_domain::submission::OutgoingEmail {
+                    to: "binh@example.vn".into(),
+                    subject: "Bình luận không được đăng".into(),
+                    body: "…".into(),
+                }),
             })
             .await
             .unwrap()
@@ -4485,6 +4521,8 @@ struct Life {
     due_after: u32,
     /// Stars given this many minutes after approval.
     rating: Option<(u8, u32)>,
+    /// A result entered after approval: with its file at once, or first without and its file in a correction.
+    result: Option<bool>,
 }
 
 fn life() -> impl proptest::strategy::Strategy<Value = Life> {
@@ -4493,10 +4531,11 @@ fn life() -> impl proptest::strategy::Strategy<Value = Life> {
         any::<bool>(),
         0u8..3,
         0u32..(92 * 24 * 60),
-        proptest::option::of(0u32..(3 * 24 * 60)),
-        proptest::option::of(0u32..(40 * 24 * 60)),
+        proptest::option::weighted(0.9, 0u32..(3 * 24 * 60)),
+        proptest::option::weighted(0.8, 0u32..(40 * 24 * 60)),
         0u32..(20 * 24 * 60),
         proptest::option::of((1u8..=5, 0u32..(20 * 24 * 60))),
+        proptest::option::of(any::<bool>()),
     )
         .prop_map(
             |(
@@ -4507,6 +4546,7 @@ fn life() -> impl proptest::strategy::Strategy<Value = Life> {
                 approved_after,
                 due_after,
                 rating,
+                result,
             )| Life {
                 other_agency,
                 channel,
@@ -4515,6 +4555,7 @@ fn life() -> impl proptest::strategy::Strategy<Value = Life> {
                 approved_after,
                 due_after,
                 rating,
+                result,
             },
         )
 }
@@ -4535,13 +4576,20 @@ fn nonzero(stats: Vec<motcua_store::AgencyStats>) -> Vec<(String, motcua_store::
 async fn monthly_statistics_equal_a_direct_count_after_random_histories(store: &Store) {
     use DossierStatus::*;
     use motcua_domain::rating::{Rating, Satisfaction};
+    use motcua_domain::workflow::{DossierResult, ResultFile};
     use proptest::strategy::{Strategy, ValueTree};
+    /// What happens to a dossier after the months were recounted.
+    enum Later {
+        File(Box<DossierResult>),
+        Rating(Rating),
+    }
     fixtures::seed_minimal(store).await;
+    let mut later: Vec<Later> = Vec::new();
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     let start = datetime!(2023-10-01 00:00 UTC);
     let now = datetime!(2024-01-15 03:00 UTC);
     for case in 0..6 {
-        let lives = proptest::collection::vec(life(), 1..20)
+        let lives = proptest::collection::vec(life(), 5..25)
             .new_tree(&mut runner)
             .unwrap()
             .current();
@@ -4588,53 +4636,91 @@ async fn monthly_statistics_equal_a_direct_count_after_random_histories(store: &
                 .record_transition(&go(Processing, Processed, approved))
                 .await
                 .unwrap();
+            if let Some(with_file) = l.result {
+                let file = ResultFile {
+                    object_key: format!("ket-qua/{}", d.id.0),
+                    file_name: "ket-qua.pdf".into(),
+                    file_type: "application/pdf".into(),
+                    size: 1234,
+                    sha256: "ab".repeat(32),
+                    seal: None,
+                };
+                let result = DossierResult {
+                    dossier: d.id,
+                    document_number: "1/GCN".into(),
+                    signer: "Lê Văn Ký".into(),
+                    signed_on: date!(2023 - 12 - 01),
+                    file: with_file.then(|| file.clone()),
+                    entered_by: "officer:7".into(),
+                    entered_at: approved,
+                };
+                store.workflows.save_result(&result).await.unwrap();
+                if !with_file {
+                    // its file comes later, in a correction
+                    later.push(Later::File(Box::new(DossierResult {
+                        file: Some(file),
+                        entered_at: approved + time::Duration::days(45),
+                        ..result
+                    })));
+                }
+            }
             if let Some((level, rated_after)) = l.rating {
                 store
                     .dossiers
                     .record_transition(&go(Processed, ResultDelivered, approved))
                     .await
                     .unwrap();
-                store
-                    .ratings
-                    .rate(&Rating {
-                        dossier: d.id,
-                        level: Satisfaction::from_score(i64::from(level)).unwrap(),
-                        comment: None,
-                        at: approved + time::Duration::minutes(i64::from(rated_after)),
-                        account: None,
-                    })
-                    .await
-                    .unwrap();
+                later.push(Later::Rating(Rating {
+                    dossier: d.id,
+                    level: Satisfaction::from_score(i64::from(level)).unwrap(),
+                    comment: None,
+                    at: approved + time::Duration::minutes(i64::from(rated_after)),
+                    account: None,
+                }));
             }
         }
-        while store.stats.refresh(1_000).await.unwrap() > 0 {}
-        for first in [
-            date!(2023 - 10 - 01),
-            date!(2023 - 11 - 01),
-            date!(2023 - 12 - 01),
-            date!(2024 - 01 - 01),
-            date!(2024 - 02 - 01),
-        ] {
-            let next = if first.month() == time::Month::December {
-                date!(2024 - 01 - 01)
-            } else {
-                first.replace_month(first.month().next()).unwrap()
-            };
-            let direct = store
-                .stats
-                .by_agency(
-                    motcua_domain::vntime::start_of_day(first),
-                    motcua_domain::vntime::start_of_day(next),
-                    now,
-                )
-                .await
-                .unwrap();
-            let kept = store.stats.by_month(first, now).await.unwrap();
-            assert_eq!(
-                nonzero(kept),
-                nonzero(direct),
-                "case {case}, month of {first}"
-            );
+        // what comes after every month was recounted must mark its month again by itself: the corrected results
+        // first, then the ratings, each followed by a recount and the comparison
+        let (files, ratings): (Vec<_>, Vec<_>) =
+            later.drain(..).partition(|a| matches!(a, Later::File(_)));
+        for (phase, actions) in [("before", vec![]), ("files", files), ("ratings", ratings)] {
+            for action in actions {
+                match action {
+                    Later::File(result) => store.workflows.save_result(&result).await.unwrap(),
+                    Later::Rating(rating) => {
+                        store.ratings.rate(&rating).await.unwrap();
+                    }
+                }
+            }
+            while store.stats.refresh(1_000).await.unwrap() > 0 {}
+            for first in [
+                date!(2023 - 10 - 01),
+                date!(2023 - 11 - 01),
+                date!(2023 - 12 - 01),
+                date!(2024 - 01 - 01),
+                date!(2024 - 02 - 01),
+            ] {
+                let next = if first.month() == time::Month::December {
+                    date!(2024 - 01 - 01)
+                } else {
+                    first.replace_month(first.month().next()).unwrap()
+                };
+                let direct = store
+                    .stats
+                    .by_agency(
+                        motcua_domain::vntime::start_of_day(first),
+                        motcua_domain::vntime::start_of_day(next),
+                        now,
+                    )
+                    .await
+                    .unwrap();
+                let kept = store.stats.by_month(first, now).await.unwrap();
+                assert_eq!(
+                    nonzero(kept),
+                    nonzero(direct),
+                    "case {case}, {phase}, month of {first}"
+                );
+            }
         }
     }
 }

@@ -22,6 +22,9 @@ CREATE TABLE stats_months (
     PRIMARY KEY (month, agency_code)
 );
 
+-- an agency's dossiers of a month (the officers' lists behind the 766 index)
+CREATE INDEX dossiers_by_agency_created ON dossiers (agency_code, created_at);
+
 -- agency and month to recount
 CREATE TABLE stats_dirty (
     agency_code TEXT NOT NULL,
@@ -46,7 +49,7 @@ $$ LANGUAGE sql;
 CREATE FUNCTION stats_dossier_changed() RETURNS trigger AS $$
 BEGIN
     PERFORM stats_mark_dossier(NEW.id);
-    IF TG_OP = 'UPDATE' AND OLD.agency_code <> NEW.agency_code THEN
+    IF TG_OP = 'UPDATE' AND (OLD.agency_code <> NEW.agency_code OR OLD.created_at <> NEW.created_at) THEN
         INSERT INTO stats_dirty (agency_code, month)
         SELECT OLD.agency_code, stats_month(OLD.created_at)
         UNION SELECT OLD.agency_code, stats_month(e.at) FROM dossier_events e

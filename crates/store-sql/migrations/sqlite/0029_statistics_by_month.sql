@@ -23,6 +23,9 @@ CREATE TABLE stats_months (
     PRIMARY KEY (month, agency_code)
 );
 
+-- an agency's dossiers of a month (the officers' lists behind the 766 index)
+CREATE INDEX dossiers_by_agency_created ON dossiers (agency_code, created_at);
+
 -- agency and month to recount
 CREATE TABLE stats_dirty (
     agency_code TEXT NOT NULL,

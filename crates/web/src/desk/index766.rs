@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use motcua_domain::{
     AgencyCode,
-    index766::{Group, Metric, points_label},
+    index766::{Group, Metric, points_label, points_or_dash},
     money::{grouped, percent},
     policy::Action,
     vntime,
@@ -46,6 +46,8 @@ pub(crate) struct MetricRow {
     share: String,
     points: String,
     advice: Option<String>,
+    /// Something to measure this month (else the metric is left out of the points).
+    measured: bool,
     /// The dossiers behind the gap, when it counts dossiers and some are missing.
     drill: Option<String>,
 }
@@ -108,7 +110,7 @@ pub(crate) async fn agency_page(
             label: g.label(),
             points: format!(
                 "{}/{}",
-                points_label(me.index.group_tenths(*g)),
+                points_or_dash(me.index.group_tenths(*g)),
                 points_label(g.max_tenths())
             ),
             metrics: me
@@ -123,10 +125,11 @@ pub(crate) async fn agency_page(
                     share: percent(m.numerator, m.denominator),
                     points: format!(
                         "{}/{}",
-                        points_label(m.tenths()),
+                        points_or_dash(m.tenths()),
                         points_label(m.metric.max_tenths())
                     ),
                     advice: m.advice(),
+                    measured: m.tenths().is_some(),
                     drill: (m.missing() > 0 && gap_of(m.metric).is_some()).then(|| {
                         crate::urls::with_query(
                             &format!("/can-bo/chi-so-766/{agency}/{}", m.metric.code()),
@@ -140,7 +143,7 @@ pub(crate) async fn agency_page(
     Ok(AgencyPage {
         layout,
         name: me.name.clone(),
-        total: points_label(me.index.total_tenths()),
+        total: points_or_dash(me.index.total_tenths()),
         rank: rank + 1,
         ranked: list.len(),
         month,

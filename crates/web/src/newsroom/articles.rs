@@ -270,13 +270,19 @@ impl ArticleForm {
         };
         let publish_at = time_of(&self.dang_luc, "dang_luc", &mut errors);
         let unpublish_at = time_of(&self.go_luc, "go_luc", &mut errors);
-        if let Some(until) = unpublish_at
-            && until <= publish_at.unwrap_or(now)
-        {
-            errors.push((
-                "go_luc".into(),
-                "Thời điểm gỡ bài phải sau thời điểm đăng".into(),
-            ));
+        if let Some(until) = unpublish_at {
+            if until <= now {
+                errors.push((
+                    "go_luc".into(),
+                    "Thời điểm gỡ bài đã qua: bạn đọc sẽ không thấy bài. Để trống hoặc chọn một thời điểm sau này"
+                        .into(),
+                ));
+            } else if until <= publish_at.unwrap_or(now) {
+                errors.push((
+                    "go_luc".into(),
+                    "Thời điểm gỡ bài phải sau thời điểm đăng".into(),
+                ));
+            }
         }
         match (category, errors.is_empty()) {
             (Some(category), true) => Ok(ArticleCopy {
@@ -307,6 +313,8 @@ pub(crate) struct EditPage {
     categories: Vec<(&'static str, &'static str)>,
     /// What just happened, or an uploaded image's markup to paste.
     notice: Option<String>,
+    /// The head editor's reason as typed, when a decision was refused.
+    reason: String,
     image: Option<String>,
     allowed_image_path: &'static str,
 }
@@ -378,6 +386,7 @@ pub(crate) async fn new_page(
         errors: vec![],
         categories: categories(),
         notice: None,
+        reason: String::new(),
         image: None,
         allowed_image_path: motcua_richtext::IMAGE_PATH,
     }
@@ -407,6 +416,7 @@ pub(crate) async fn create(
                     errors,
                     categories: categories(),
                     notice: None,
+                    reason: String::new(),
                     image: None,
                     allowed_image_path: motcua_richtext::IMAGE_PATH,
                 },
@@ -504,6 +514,7 @@ pub(crate) async fn edit_page(
         errors: vec![],
         categories: categories(),
         notice: notice_of(&q.xong),
+        reason: String::new(),
         image,
         allowed_image_path: motcua_richtext::IMAGE_PATH,
     }
@@ -536,6 +547,7 @@ pub(crate) async fn save(
                     errors,
                     categories: categories(),
                     notice: None,
+                    reason: String::new(),
                     image: None,
                     allowed_image_path: motcua_richtext::IMAGE_PATH,
                 },
@@ -598,7 +610,17 @@ pub(crate) async fn review(
     let step = match f.quyet_dinh.as_str() {
         "duyet" => Step::Approve,
         "tra-lai" => Step::Return,
-        _ => return refuse_review(&state, layout, &head, &a, "Chọn duyệt hoặc trả lại").await,
+        _ => {
+            return refuse_review(
+                &state,
+                layout,
+                &head,
+                &a,
+                "Chọn duyệt hoặc trả lại",
+                &reason,
+            )
+            .await;
+        }
     };
     if step == Step::Return && reason.is_empty() {
         return refuse_review(
@@ -607,6 +629,7 @@ pub(crate) async fn review(
             &head,
             &a,
             "Nhập lý do trả lại để biên tập viên biết cần sửa gì",
+            &reason,
         )
         .await;
     }
@@ -619,7 +642,7 @@ pub(crate) async fn review(
             version,
             step,
             by: head.id,
-            note: (step == Step::Return).then_some(reason),
+            note: (step == Step::Return).then(|| reason.clone()),
             at: OffsetDateTime::now_utc(),
         })
         .await;
@@ -627,7 +650,7 @@ pub(crate) async fn review(
         Ok(_) => {}
         Err(StoreError::Conflict(why)) => {
             let message = format!("Không thực hiện được: {why}.");
-            return refuse_review(&state, layout, &head, &a, &message).await;
+            return refuse_review(&state, layout, &head, &a, &message, &reason).await;
         }
         Err(e) => return Err(e.into()),
     }
@@ -646,6 +669,7 @@ async fn refuse_review(
     account: &Account,
     a: &Article,
     message: &str,
+    reason: &str,
 ) -> Result<Response, AppError> {
     Ok((
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -656,6 +680,7 @@ async fn refuse_review(
             errors: vec![("ly_do".into(), message.to_string())],
             categories: categories(),
             notice: None,
+            reason: reason.to_string(),
             image: None,
             allowed_image_path: motcua_richtext::IMAGE_PATH,
         },
@@ -684,8 +709,15 @@ pub(crate) async fn unpublish(
     {
         Ok(()) => {}
         Err(StoreError::Conflict(why)) => {
-            return refuse_review(&state, layout, &head, &a, &format!("Không gỡ được: {why}."))
-                .await;
+            return refuse_review(
+                &state,
+                layout,
+                &head,
+                &a,
+                &format!("Không gỡ được: {why}."),
+                "",
+            )
+            .await;
         }
         Err(e) => return Err(e.into()),
     }
@@ -805,6 +837,7 @@ pub(crate) async fn upload_image(
             errors: vec![("anh".into(), problem)],
             categories: categories(),
             notice: None,
+            reason: String::new(),
             image: None,
             allowed_image_path: motcua_richtext::IMAGE_PATH,
         },

@@ -155,6 +155,8 @@ pub(crate) async fn decide(
     let Some(comment) = state.store.articles.held_comment(id).await? else {
         return Ok(Redirect::to(&format!("{PATH}?xong=da-xu-ly")).into_response());
     };
+    // the commenter's own words (their name) are never echoed: an address typed by someone else gets only the
+    // portal's text
     let email = comment.email.as_ref().map(|to| {
         let link = format!("{}/tin-tuc/{}", state.site.public_url, comment.article_slug);
         if publish {
@@ -162,8 +164,8 @@ pub(crate) async fn decide(
                 to: to.clone(),
                 subject: format!("{}: bình luận của bạn đã được đăng", state.site.name),
                 body: format!(
-                    "Xin chào {},\n\nBình luận của bạn về bài viết “{}” đã được đăng:\n{link}\n\nCảm ơn bạn đã góp ý.\n\n{}",
-                    comment.name, comment.article_title, state.site.name
+                    "Xin chào,\n\nBình luận bạn gửi về bài viết “{}” đã được đăng:\n{link}\n\nCảm ơn bạn đã góp ý.\n\n{}",
+                    comment.article_title, state.site.name
                 ),
             }
         } else {
@@ -171,9 +173,9 @@ pub(crate) async fn decide(
                 to: to.clone(),
                 subject: format!("{}: bình luận của bạn không được đăng", state.site.name),
                 body: format!(
-                    "Xin chào {},\n\nBình luận của bạn về bài viết “{}” không được đăng vì: {reason}\n\n\
+                    "Xin chào,\n\nBình luận bạn gửi về bài viết “{}” không được đăng vì: {reason}\n\n\
                      Bạn có thể gửi bình luận khác tại {link}\n\n{}",
-                    comment.name, comment.article_title, state.site.name
+                    comment.article_title, state.site.name
                 ),
             }
         }

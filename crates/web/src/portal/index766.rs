@@ -11,7 +11,7 @@ use axum::{
 };
 
 use motcua_domain::{
-    index766::{Group, points_label},
+    index766::{Group, points_label, points_or_dash},
     policy::Action,
 };
 
@@ -89,7 +89,8 @@ fn chart(rows: &[RankRow], month: &str) -> String {
          aria-labelledby=\"chi-so-tieu-de chi-so-mo-ta\" class=\"chart\">\
          <title id=\"chi-so-tieu-de\">Chỉ số phục vụ người dân, doanh nghiệp tháng {month} theo cơ quan (thang điểm 100)</title>\
          <desc id=\"chi-so-mo-ta\">{}</desc>{bars}</svg>",
-        escape(&description)
+        escape(&description),
+        month = escape(month),
     )
 }
 
@@ -125,10 +126,10 @@ pub(crate) async fn ranking(
             name: a.name.clone(),
             groups: Group::ALL
                 .iter()
-                .map(|g| points_label(a.index.group_tenths(*g)))
+                .map(|g| points_or_dash(a.index.group_tenths(*g)))
                 .collect(),
-            total: points_label(a.index.total_tenths()),
-            total_tenths: a.index.total_tenths(),
+            total: points_or_dash(a.index.total_tenths()),
+            total_tenths: a.index.total_tenths().unwrap_or(0),
             detail: viewer
                 .account
                 .as_ref()

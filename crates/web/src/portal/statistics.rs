@@ -175,6 +175,7 @@ pub(crate) fn chart(rows: &[StatsRow], month: &str) -> String {
         LABEL + 20.0,
         LABEL + 100.0,
         LABEL + 120.0,
+        month = escape(month),
     )
 }
 

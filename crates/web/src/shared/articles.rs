@@ -41,12 +41,17 @@ pub struct ArticleSettings {
     pub publish_citizen_comments: bool,
 }
 
+/// Published comments kept per (article, count of published comments).
+type CommentLists = HashMap<(Uuid, u64), Arc<Vec<Comment>>>;
+
 #[derive(Default)]
 pub struct Articles {
     pub settings: ArticleSettings,
     list: RwLock<Option<(Instant, Arc<Vec<LiveArticle>>)>>,
+    /// Bumped by every change made through this node: a list read before a change is not kept after it.
+    generation: std::sync::atomic::AtomicU64,
     bodies: Mutex<HashMap<(Uuid, u32), Arc<String>>>,
-    comments: Mutex<HashMap<(Uuid, u64), Arc<Vec<Comment>>>>,
+    comments: Mutex<CommentLists>,
     key: tokio::sync::OnceCell<Vec<u8>>,
 }
 
@@ -60,6 +65,8 @@ impl Articles {
 
     /// Forget the list: the next reader reads it again (after an approval, a vote, a moderation).
     pub(crate) fn changed(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         if let Ok(mut list) = self.list.write() {
             *list = None;
         }
@@ -99,8 +106,19 @@ async fn all(state: &AppState) -> Result<Arc<Vec<LiveArticle>>, AppError> {
     {
         return Ok(list.clone());
     }
+    let generation = state
+        .articles
+        .generation
+        .load(std::sync::atomic::Ordering::SeqCst);
     let fresh = Arc::new(state.store.articles.live().await?);
-    if let Ok(mut list) = state.articles.list.write() {
+    // a change made while this list was read makes it stale already: served once, not kept
+    if let Ok(mut list) = state.articles.list.write()
+        && state
+            .articles
+            .generation
+            .load(std::sync::atomic::Ordering::SeqCst)
+            == generation
+    {
         *list = Some((Instant::now(), fresh.clone()));
     }
     Ok(fresh)
@@ -215,7 +233,7 @@ pub(crate) async fn reader(
     if let Some(value) = crate::session::cookie_value(headers, READER_COOKIE)
         && let Some((id, signature)) = value.split_once('.')
         && id.len() == 32
-        && mac(key, &[id.as_bytes()]) == signature
+        && same(&mac(key, &[id.as_bytes()]), signature)
     {
         return Ok((voter_of(id), None));
     }
@@ -232,6 +250,15 @@ pub(crate) async fn reader(
     Ok((voter_of(&id), Some(cookie)))
 }
 
+/// Equal strings, compared in a time that does not depend on where they differ.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
 /// What is stored of a reader: a hash of their cookie's id, not the id itself.
 fn voter_of(id: &str) -> String {
     let digest = Sha256::digest(id.as_bytes());
@@ -246,12 +273,38 @@ pub(crate) async fn address_of(
     day: Date,
 ) -> Result<String, AppError> {
     let key = key(state).await?;
-    Ok(mac(key, &[day.to_string().as_bytes(), address.as_bytes()]))
+    Ok(mac(
+        key,
+        &[day.to_string().as_bytes(), network_of(address).as_bytes()],
+    ))
+}
+
+/// The part of an address that names one subscriber: an IPv4 address whole, an IPv6 address's /64 (a home or
+/// phone gets a whole /64 and could vote from every address in it).
+fn network_of(address: &str) -> String {
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => address.to_string(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ipv6_subscriber_is_one_address() {
+        assert_eq!(
+            network_of("2001:db8:1:2:aaaa::1"),
+            network_of("2001:db8:1:2:bbbb::9")
+        );
+        assert_ne!(network_of("2001:db8:1:2::1"), network_of("2001:db8:1:3::1"));
+        assert_eq!(network_of("10.0.0.1"), "10.0.0.1");
+        assert!(same("abc", "abc") && !same("abc", "abd") && !same("abc", "ab"));
+    }
 
     #[test]
     fn a_signature_depends_on_the_key_and_every_part() {

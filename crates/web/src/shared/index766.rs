@@ -65,15 +65,19 @@ fn catalogue_inputs(state: &AppState, agency: &AgencyCode) -> Inputs {
     i
 }
 
-fn with_figures(mut i: Inputs, f: &Figures) -> Inputs {
+/// The month's figures added to the catalogue's; the dossiers open now count only for the current month (a past
+/// month's would change every day).
+fn with_figures(mut i: Inputs, f: &Figures, current: bool) -> Inputs {
     i.received = f.submitted();
     i.received_online = f.online;
     i.digitised = f.digitised;
     i.on_time = f.on_time;
     i.late = f.late;
     i.e_results = f.e_results;
-    i.open = f.in_progress;
-    i.overdue = f.overdue;
+    if current {
+        i.open = f.in_progress;
+        i.overdue = f.overdue;
+    }
     i.fee_bearing = f.fee_bearing;
     i.paid_online = f.paid_online;
     i.ratings = f.ratings;
@@ -82,11 +86,12 @@ fn with_figures(mut i: Inputs, f: &Figures) -> Inputs {
 }
 
 /// Every agency in service that carries out a procedure or handled a dossier in the month starting at `from`,
-/// best first.
+/// best first; those with nothing to measure last.
 pub(crate) async fn ranking(
     state: &AppState,
     from: OffsetDateTime,
 ) -> Result<Vec<AgencyIndex>, AppError> {
+    let current = crate::months::period("").is_ok_and(|(_, this, _)| this == from);
     let stats = state
         .store
         .stats
@@ -110,7 +115,7 @@ pub(crate) async fn ranking(
         out.push(AgencyIndex {
             agency: agency.code.clone(),
             name: agency.name.to_string(),
-            index: Index::of(&with_figures(catalogue, &figures)),
+            index: Index::of(&with_figures(catalogue, &figures, current)),
         });
     }
     out.sort_by(|a, b| {
