@@ -14,20 +14,26 @@ use crate::{SqlStore, dialect::At, map_err, read, rows::Columns, write};
 const IN_PROGRESS: &str = "'received', 'processing', 'supplement_requested', \
                            'awaiting_financial_obligation', 'withdrawal_requested'";
 
-/// The figures of the agency a row names, added on first sight.
-fn entry(by: &mut BTreeMap<String, AgencyStats>, code: String) -> StoreResult<&mut AgencyStats> {
-    if !by.contains_key(&code) {
-        let agency = AgencyCode::parse(&code)
-            .map_err(|e| StoreError::Corrupt(format!("agency {code}: {e}")))?;
+/// Figures by (agency, procedure).
+type ByKey = BTreeMap<(String, String), AgencyStats>;
+
+/// The figures of the agency and procedure a row names (columns `agency_code`, `procedure_code`), added on first
+/// sight.
+fn entry<'a>(by: &'a mut ByKey, row: &impl Columns) -> StoreResult<&'a mut AgencyStats> {
+    let key = (row.text("agency_code")?, row.text("procedure_code")?);
+    if !by.contains_key(&key) {
+        let agency = AgencyCode::parse(&key.0)
+            .map_err(|e| StoreError::Corrupt(format!("agency {}: {e}", key.0)))?;
         by.insert(
-            code.clone(),
+            key.clone(),
             AgencyStats {
                 agency,
+                procedure: key.1.clone(),
                 figures: Default::default(),
             },
         );
     }
-    by.get_mut(&code)
+    by.get_mut(&key)
         .ok_or_else(|| StoreError::Corrupt("statistics".into()))
 }
 
@@ -53,51 +59,44 @@ impl StatsRepo for SqlStore {
                 true,
             )
             .await?;
-        let mut by: BTreeMap<String, AgencyStats> = open
+        let mut by: ByKey = open
             .into_iter()
-            .map(|s| (s.agency.as_str().to_string(), s))
+            .map(|s| ((s.agency.as_str().to_string(), s.procedure.clone()), s))
             .collect();
-        let rows = read!(self, |pool, d| {
-            sqlx::query(
-                "SELECT agency_code, in_person, online, post, on_time, late, ratings, satisfied, digitised, \
-                 e_results, fee_bearing, paid_online FROM stats_months WHERE month = $1",
+        read!(self, |pool, d| {
+            let rows = sqlx::query(
+                "SELECT agency_code, procedure_code, in_person, online, post, on_time, late, ratings, satisfied, \
+                 digitised, e_results, fee_bearing, paid_online FROM stats_months WHERE month = $1",
             )
             .bind(&key)
             .fetch_all(pool)
             .await
-            .map_err(map_err)?
-            .iter()
-            .map(|r| {
-                Ok((
-                    r.text("agency_code")?,
-                    Figures {
-                        in_person: r.count("in_person")?,
-                        online: r.count("online")?,
-                        post: r.count("post")?,
-                        on_time: r.count("on_time")?,
-                        late: r.count("late")?,
-                        ratings: r.count("ratings")?,
-                        satisfied: r.count("satisfied")?,
-                        digitised: r.count("digitised")?,
-                        e_results: r.count("e_results")?,
-                        fee_bearing: r.count("fee_bearing")?,
-                        paid_online: r.count("paid_online")?,
-                        in_progress: 0,
-                        overdue: 0,
-                    },
-                ))
-            })
-            .collect::<StoreResult<Vec<_>>>()
+            .map_err(map_err)?;
+            for r in &rows {
+                let kept = Figures {
+                    in_person: r.count("in_person")?,
+                    online: r.count("online")?,
+                    post: r.count("post")?,
+                    on_time: r.count("on_time")?,
+                    late: r.count("late")?,
+                    ratings: r.count("ratings")?,
+                    satisfied: r.count("satisfied")?,
+                    digitised: r.count("digitised")?,
+                    e_results: r.count("e_results")?,
+                    fee_bearing: r.count("fee_bearing")?,
+                    paid_online: r.count("paid_online")?,
+                    in_progress: 0,
+                    overdue: 0,
+                };
+                let e = entry(&mut by, r)?;
+                e.figures = Figures {
+                    in_progress: e.figures.in_progress,
+                    overdue: e.figures.overdue,
+                    ..kept
+                };
+            }
+            Ok::<(), StoreError>(())
         })?;
-        for (code, f) in rows {
-            let e = entry(&mut by, code)?;
-            let (in_progress, overdue) = (e.figures.in_progress, e.figures.overdue);
-            e.figures = Figures {
-                in_progress,
-                overdue,
-                ..f
-            };
-        }
         Ok(by.into_values().collect())
     }
 
@@ -202,12 +201,12 @@ impl SqlStore {
         open: bool,
     ) -> StoreResult<Vec<AgencyStats>> {
         read!(self, |pool, d| {
-            let mut by: BTreeMap<String, AgencyStats> = BTreeMap::new();
+            let mut by: ByKey = BTreeMap::new();
             // submitted in the period, by channel
             let rows = sqlx::query(
-                "SELECT agency_code, channel, COUNT(*) AS n FROM dossiers \
+                "SELECT agency_code, procedure_code, channel, COUNT(*) AS n FROM dossiers \
                  WHERE created_at >= $1 AND created_at < $2 AND status <> 'draft' \
-                 GROUP BY agency_code, channel",
+                 GROUP BY agency_code, procedure_code, channel",
             )
             .bind(At(from))
             .bind(At(to))
@@ -216,7 +215,7 @@ impl SqlStore {
             .map_err(map_err)?;
             for r in &rows {
                 let n = r.count("n")?;
-                let e = entry(&mut by, r.text("agency_code")?)?;
+                let e = entry(&mut by, r)?;
                 match r.text("channel")?.as_str() {
                     "online" => e.figures.online += n,
                     "post" => e.figures.post += n,
@@ -225,12 +224,12 @@ impl SqlStore {
             }
             // approved in the period (a dossier is approved once: the state table), on time or late
             let rows = sqlx::query(
-                "SELECT d.agency_code, \
+                "SELECT d.agency_code, d.procedure_code, \
                  SUM(CASE WHEN d.due_at IS NULL OR e.at <= d.due_at THEN 1 ELSE 0 END) AS on_time, \
                  SUM(CASE WHEN d.due_at IS NOT NULL AND e.at > d.due_at THEN 1 ELSE 0 END) AS late \
                  FROM dossier_events e JOIN dossiers d ON d.id = e.dossier_id \
                  WHERE e.to_status = 'processed' AND e.at >= $1 AND e.at < $2 \
-                 GROUP BY d.agency_code",
+                 GROUP BY d.agency_code, d.procedure_code",
             )
             .bind(At(from))
             .bind(At(to))
@@ -239,7 +238,7 @@ impl SqlStore {
             .map_err(map_err)?;
             for r in &rows {
                 let (on_time, late) = (r.count("on_time")?, r.count("late")?);
-                let e = entry(&mut by, r.text("agency_code")?)?;
+                let e = entry(&mut by, r)?;
                 e.figures.on_time += on_time;
                 e.figures.late += late;
             }
@@ -248,11 +247,11 @@ impl SqlStore {
                 Vec::new()
             } else {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT agency_code, COUNT(*) AS n, \
+                    "SELECT agency_code, procedure_code, COUNT(*) AS n, \
                  SUM(CASE WHEN due_at IS NOT NULL AND due_at < $1 \
                  AND status NOT IN ('supplement_requested', 'awaiting_financial_obligation') \
                  THEN 1 ELSE 0 END) AS overdue \
-                 FROM dossiers WHERE status IN ({IN_PROGRESS}) GROUP BY agency_code"
+                 FROM dossiers WHERE status IN ({IN_PROGRESS}) GROUP BY agency_code, procedure_code"
                 )))
                 .bind(At(now))
                 .fetch_all(pool)
@@ -261,15 +260,16 @@ impl SqlStore {
             };
             for r in &rows {
                 let (n, overdue) = (r.count("n")?, r.count("overdue")?);
-                let e = entry(&mut by, r.text("agency_code")?)?;
+                let e = entry(&mut by, r)?;
                 e.figures.in_progress += n;
                 e.figures.overdue += overdue;
             }
             // ratings given in the period
             let rows = sqlx::query(
-                "SELECT agency_code, COUNT(*) AS n, SUM(CASE WHEN level >= 4 THEN 1 ELSE 0 END) AS satisfied \
-                 FROM ratings WHERE rated_at >= $1 AND rated_at < $2 \
-                 GROUP BY agency_code",
+                "SELECT g.agency_code, d.procedure_code, COUNT(*) AS n, \
+                 SUM(CASE WHEN g.level >= 4 THEN 1 ELSE 0 END) AS satisfied \
+                 FROM ratings g JOIN dossiers d ON d.id = g.dossier_id \
+                 WHERE g.rated_at >= $1 AND g.rated_at < $2 GROUP BY g.agency_code, d.procedure_code",
             )
             .bind(At(from))
             .bind(At(to))
@@ -278,15 +278,16 @@ impl SqlStore {
             .map_err(map_err)?;
             for r in &rows {
                 let (n, satisfied) = (r.count("n")?, r.count("satisfied")?);
-                let e = entry(&mut by, r.text("agency_code")?)?;
+                let e = entry(&mut by, r)?;
                 e.figures.ratings += n;
                 e.figures.satisfied += satisfied;
             }
             // submitted in the period with files (their papers digitised)
             let rows = sqlx::query(
-                "SELECT d.agency_code, COUNT(*) AS n FROM dossiers d \
+                "SELECT d.agency_code, d.procedure_code, COUNT(*) AS n FROM dossiers d \
                  WHERE d.created_at >= $1 AND d.created_at < $2 AND d.status <> 'draft' \
-                 AND EXISTS (SELECT 1 FROM uploads u WHERE u.dossier_id = d.id) GROUP BY d.agency_code",
+                 AND EXISTS (SELECT 1 FROM uploads u WHERE u.dossier_id = d.id) \
+                 GROUP BY d.agency_code, d.procedure_code",
             )
             .bind(At(from))
             .bind(At(to))
@@ -295,14 +296,14 @@ impl SqlStore {
             .map_err(map_err)?;
             for r in &rows {
                 let n = r.count("n")?;
-                entry(&mut by, r.text("agency_code")?)?.figures.digitised += n;
+                entry(&mut by, r)?.figures.digitised += n;
             }
             // approved in the period with a result file
             let rows = sqlx::query(
-                "SELECT d.agency_code, COUNT(*) AS n FROM dossier_events e JOIN dossiers d ON d.id = e.dossier_id \
-                 JOIN dossier_results r ON r.dossier_id = d.id \
+                "SELECT d.agency_code, d.procedure_code, COUNT(*) AS n FROM dossier_events e \
+                 JOIN dossiers d ON d.id = e.dossier_id JOIN dossier_results r ON r.dossier_id = d.id \
                  WHERE e.to_status = 'processed' AND e.at >= $1 AND e.at < $2 AND r.file_key IS NOT NULL \
-                 GROUP BY d.agency_code",
+                 GROUP BY d.agency_code, d.procedure_code",
             )
             .bind(At(from))
             .bind(At(to))
@@ -311,14 +312,14 @@ impl SqlStore {
             .map_err(map_err)?;
             for r in &rows {
                 let n = r.count("n")?;
-                entry(&mut by, r.text("agency_code")?)?.figures.e_results += n;
+                entry(&mut by, r)?.figures.e_results += n;
             }
             // submitted in the period with a fee to pay, and of those paid online
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT d.agency_code, COUNT(*) AS n, \
+                "SELECT d.agency_code, d.procedure_code, COUNT(*) AS n, \
                  SUM(CASE WHEN {PAID_ONLINE} THEN 1 ELSE 0 END) AS paid \
                  FROM dossiers d WHERE d.created_at >= $1 AND d.created_at < $2 AND d.status <> 'draft' \
-                 AND {FEE_BEARING} GROUP BY d.agency_code"
+                 AND {FEE_BEARING} GROUP BY d.agency_code, d.procedure_code"
             )))
             .bind(At(from))
             .bind(At(to))
@@ -327,7 +328,7 @@ impl SqlStore {
             .map_err(map_err)?;
             for r in &rows {
                 let (n, paid) = (r.count("n")?, r.count("paid")?);
-                let e = entry(&mut by, r.text("agency_code")?)?;
+                let e = entry(&mut by, r)?;
                 e.figures.fee_bearing += n;
                 e.figures.paid_online += paid;
             }
@@ -372,8 +373,8 @@ impl SqlStore {
         })
     }
 
-    /// Count a month again and keep its figures for every agency counted or marked (a marked agency with nothing
-    /// left in the month keeps zeros).
+    /// Count a month again and keep its figures, replacing what was kept of the agencies marked (an agency or
+    /// procedure with nothing left in the month loses its row).
     async fn recount(
         &self,
         first: Date,
@@ -383,17 +384,55 @@ impl SqlStore {
     ) -> StoreResult<()> {
         self.wait_for_writers().await?;
         let (from, to) = window(first);
-        let mut figures: BTreeMap<String, Figures> = marked
-            .iter()
-            .map(|a| (a.clone(), Figures::default()))
-            .collect();
-        for s in self.count(from, to, claimed_at, false).await? {
-            figures.insert(s.agency.as_str().to_string(), s.figures);
-        }
-        for (agency, f) in &figures {
-            self.keep(agency, month, f, claimed_at).await?;
-        }
-        Ok(())
+        let counted = self.count(from, to, claimed_at, false).await?;
+        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        write!(self, |tx, d| {
+            for agency in marked {
+                // a recount taken later has kept its own figures already: they stay
+                sqlx::query(
+                    "DELETE FROM stats_months WHERE month = $1 AND agency_code = $2 AND counted_at <= $3",
+                )
+                .bind(month)
+                .bind(agency)
+                .bind(At(claimed_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            }
+            for s in &counted {
+                let f = &s.figures;
+                sqlx::query(
+                    "INSERT INTO stats_months (agency_code, procedure_code, month, in_person, online, post, \
+                     on_time, late, ratings, satisfied, digitised, e_results, fee_bearing, paid_online, counted_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+                     ON CONFLICT (month, agency_code, procedure_code) DO UPDATE SET \
+                     in_person = excluded.in_person, online = excluded.online, post = excluded.post, \
+                     on_time = excluded.on_time, late = excluded.late, ratings = excluded.ratings, \
+                     satisfied = excluded.satisfied, digitised = excluded.digitised, \
+                     e_results = excluded.e_results, fee_bearing = excluded.fee_bearing, \
+                     paid_online = excluded.paid_online, counted_at = excluded.counted_at \
+                     WHERE stats_months.counted_at <= excluded.counted_at",
+                )
+                .bind(s.agency.as_str())
+                .bind(&s.procedure)
+                .bind(month)
+                .bind(n(f.in_person))
+                .bind(n(f.online))
+                .bind(n(f.post))
+                .bind(n(f.on_time))
+                .bind(n(f.late))
+                .bind(n(f.ratings))
+                .bind(n(f.satisfied))
+                .bind(n(f.digitised))
+                .bind(n(f.e_results))
+                .bind(n(f.fee_bearing))
+                .bind(n(f.paid_online))
+                .bind(At(claimed_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            }
+        })
     }
 
     /// On PostgreSQL, wait until every transaction running now has ended: a writer that found the month marked
@@ -426,47 +465,6 @@ impl SqlStore {
             ));
         }
         Ok(())
-    }
-
-    /// Keep a month's recount, unless a recount that began later was kept already.
-    async fn keep(
-        &self,
-        agency: &str,
-        month: &str,
-        f: &Figures,
-        started: OffsetDateTime,
-    ) -> StoreResult<()> {
-        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-        write!(self, |tx, d| {
-            sqlx::query(
-                "INSERT INTO stats_months (agency_code, month, in_person, online, post, on_time, late, ratings, \
-                 satisfied, digitised, e_results, fee_bearing, paid_online, counted_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-                 ON CONFLICT (month, agency_code) DO UPDATE SET in_person = excluded.in_person, \
-                 online = excluded.online, post = excluded.post, on_time = excluded.on_time, late = excluded.late, \
-                 ratings = excluded.ratings, satisfied = excluded.satisfied, digitised = excluded.digitised, \
-                 e_results = excluded.e_results, fee_bearing = excluded.fee_bearing, \
-                 paid_online = excluded.paid_online, counted_at = excluded.counted_at \
-                 WHERE stats_months.counted_at <= excluded.counted_at",
-            )
-            .bind(agency)
-            .bind(month)
-            .bind(n(f.in_person))
-            .bind(n(f.online))
-            .bind(n(f.post))
-            .bind(n(f.on_time))
-            .bind(n(f.late))
-            .bind(n(f.ratings))
-            .bind(n(f.satisfied))
-            .bind(n(f.digitised))
-            .bind(n(f.e_results))
-            .bind(n(f.fee_bearing))
-            .bind(n(f.paid_online))
-            .bind(At(started))
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        })
     }
 }
 

@@ -922,14 +922,16 @@ pub struct Store {
 /// the worker keeps (`by_month`, ADR 0009): the same numbers once the worker has recounted what changed.
 #[async_trait]
 pub trait StatsRepo: Send + Sync {
-    /// Per agency, for dossiers submitted or approved in `[from, to)`, and those open at `now`, counted now.
+    /// Per agency and procedure, for dossiers submitted or approved in `[from, to)`, and those open at `now`,
+    /// counted now.
     async fn by_agency(
         &self,
         from: OffsetDateTime,
         to: OffsetDateTime,
         now: OffsetDateTime,
     ) -> StoreResult<Vec<AgencyStats>>;
-    /// Per agency, the month starting on `first` (Vietnam's date) as last recounted, and those open at `now`.
+    /// Per agency and procedure, the month starting on `first` (Vietnam's date) as last recounted, and those open
+    /// at `now`.
     async fn by_month(&self, first: Date, now: OffsetDateTime) -> StoreResult<Vec<AgencyStats>>;
     /// Recount up to `limit` of the months marked as changed; how many were recounted.
     async fn refresh(&self, limit: u32) -> StoreResult<usize>;
@@ -968,6 +970,8 @@ pub enum Gap {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgencyStats {
     pub agency: AgencyCode,
+    /// The procedure the figures are of (pages add them up by agency, field or procedure).
+    pub procedure: String,
     pub figures: Figures,
 }
 

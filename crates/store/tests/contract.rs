@@ -4561,11 +4561,13 @@ fn life() -> impl proptest::strategy::Strategy<Value = Life> {
 }
 
 /// Figures per agency without the empty ones (a recounted month may keep a row of zeros).
-fn nonzero(stats: Vec<motcua_store::AgencyStats>) -> Vec<(String, motcua_store::Figures)> {
+fn nonzero(
+    stats: Vec<motcua_store::AgencyStats>,
+) -> Vec<((String, String), motcua_store::Figures)> {
     let mut v: Vec<_> = stats
         .into_iter()
         .filter(|s| s.figures != motcua_store::Figures::default())
-        .map(|s| (s.agency.to_string(), s.figures))
+        .map(|s| ((s.agency.to_string(), s.procedure), s.figures))
         .collect();
     v.sort_by(|a, b| a.0.cmp(&b.0));
     v
@@ -4584,6 +4586,16 @@ async fn monthly_statistics_equal_a_direct_count_after_random_histories(store: &
         Rating(Rating),
     }
     fixtures::seed_minimal(store).await;
+    // a second procedure: the figures are kept per agency and procedure
+    const SECOND: &str = "1.000894";
+    store
+        .catalogue
+        .save_procedure(
+            &fixtures::procedure(SECOND, "Đăng ký kết hôn", AGENCY),
+            datetime!(2023-01-01 00:00 UTC),
+        )
+        .await
+        .unwrap();
     let mut later: Vec<Later> = Vec::new();
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     let start = datetime!(2023-10-01 00:00 UTC);
@@ -4601,6 +4613,9 @@ async fn monthly_statistics_equal_a_direct_count_after_random_histories(store: &
             let mut new = new_dossier(c);
             new.channel =
                 [Channel::Online, Channel::InPerson, Channel::Post][usize::from(l.channel)];
+            if l.created % 3 == 0 {
+                new.procedure = ProcedureCode::parse(SECOND).unwrap();
+            }
             new.created_at = created;
             let d = store.dossiers.create(&new).await.unwrap();
             // a recount in the middle: what changes after it is marked again

@@ -2171,6 +2171,34 @@ async fn the_public_list_of_results_shows_handled_dossiers_with_masked_names_on(
         "{}",
         csv.body
     );
+    // the same month by procedure and by field, on the page and in the downloads
+    let by_procedure = app
+        .get(&format!("/thong-ke?thang={month}&theo=thu-tuc"))
+        .await;
+    assert!(
+        by_procedure
+            .body
+            .contains("<th scope=\"row\">Đăng ký khai sinh</th><td>0</td><td>1</td>"),
+        "{}",
+        by_procedure.body
+    );
+    let by_field = app
+        .get(&format!("/thong-ke?thang={month}&theo=linh-vuc"))
+        .await;
+    assert!(by_field.body.contains("<th scope=\"col\">Lĩnh vực</th>"));
+    assert!(
+        by_field
+            .body
+            .contains("<th scope=\"row\">Hộ tịch</th><td>0</td><td>1</td>")
+    );
+    let csv = app
+        .get(&format!("/thong-ke.csv?thang={month}&theo=thu-tuc"))
+        .await;
+    assert!(
+        csv.body.starts_with("\u{feff}Thủ tục,Nhận trực tiếp,"),
+        "{}",
+        csv.body
+    );
     let xlsx = app.get(&format!("/thong-ke.xlsx?thang={month}")).await;
     assert_eq!(xlsx.status, StatusCode::OK);
     assert!(xlsx.bytes.starts_with(b"PK"), "a workbook");

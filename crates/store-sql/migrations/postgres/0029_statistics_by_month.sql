@@ -1,10 +1,11 @@
--- Statistics kept by month (ADR 0009). A trigger on every table a figure is counted from marks the agency and
+-- Statistics kept by agency, procedure and month (ADR 0009). A trigger on every table a figure is counted from marks the agency and
 -- month(s) its change touches, in the same transaction as the change; the worker recounts each marked month from
 -- the rows themselves (the same queries as a direct count) and keeps the figures here. Pages read a month's
 -- figures from a few rows instead of counting a province's million dossiers.
 
 CREATE TABLE stats_months (
     agency_code TEXT NOT NULL,
+    procedure_code TEXT NOT NULL,
     month TEXT NOT NULL,
     in_person BIGINT NOT NULL,
     online BIGINT NOT NULL,
@@ -19,7 +20,7 @@ CREATE TABLE stats_months (
     paid_online BIGINT NOT NULL,
     -- when the recount that wrote these began: an older recount never overwrites a newer one
     counted_at TIMESTAMPTZ NOT NULL,
-    PRIMARY KEY (month, agency_code)
+    PRIMARY KEY (month, agency_code, procedure_code)
 );
 
 -- an agency's dossiers of a month (the officers' lists behind the 766 index)

@@ -1,4 +1,4 @@
--- Statistics kept by month (ADR 0009). A trigger on every table a figure is counted from marks the agency and
+-- Statistics kept by agency, procedure and month (ADR 0009). A trigger on every table a figure is counted from marks the agency and
 -- month(s) its change touches, in the same transaction as the change; the worker recounts each marked month from
 -- the rows themselves (the same queries as a direct count) and keeps the figures here. Pages read a month's
 -- figures from a few rows instead of counting a province's million dossiers.
@@ -6,6 +6,7 @@
 -- A month is written YYYY-MM, as in Vietnam (UTC+7): instants are stored as microseconds, hence the arithmetic.
 CREATE TABLE stats_months (
     agency_code TEXT NOT NULL,
+    procedure_code TEXT NOT NULL,
     month TEXT NOT NULL,
     in_person INTEGER NOT NULL,
     online INTEGER NOT NULL,
@@ -20,7 +21,7 @@ CREATE TABLE stats_months (
     paid_online INTEGER NOT NULL,
     -- when the recount that wrote these began: an older recount never overwrites a newer one
     counted_at INTEGER NOT NULL,
-    PRIMARY KEY (month, agency_code)
+    PRIMARY KEY (month, agency_code, procedure_code)
 );
 
 -- an agency's dossiers of a month (the officers' lists behind the 766 index)

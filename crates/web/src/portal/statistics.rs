@@ -1,7 +1,8 @@
-//! Public statistics (`/thong-ke`): per agency, for a month — dossiers submitted by channel, approved on time or
-//! late, open and overdue now, the online rate, the online payment rate and satisfaction — as a table, a chart drawn on the server as SVG
-//! (readable without JavaScript, with its figures as text), and a CSV download. Counted straight from the
-//! figures the worker keeps by month (`StatsRepo::by_month`, ADR 0009), recounted from the dossiers as they change.
+//! Public statistics (`/thong-ke`): for a month, per agency, field or procedure — dossiers submitted by channel,
+//! approved on time or late, open and overdue now, the online rate, the online payment rate and satisfaction — as
+//! a table, a chart drawn on the server as SVG (readable without JavaScript, with its figures as text), and CSV and
+//! XLSX downloads. Read from the figures the worker keeps by month (`StatsRepo::by_month`, ADR 0009), recounted
+//! from the dossiers as they change.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -14,7 +15,7 @@ use time::OffsetDateTime;
 
 use motcua_documents::Cell;
 use motcua_domain::money::percent;
-use motcua_store::{AgencyStats, Figures};
+use motcua_store::Figures;
 
 use crate::{
     AppError, AppState,
@@ -29,11 +30,50 @@ pub(crate) struct StatsQuery {
     /// `mm/yyyy`; empty: this month.
     #[serde(default)]
     thang: String,
+    /// `co-quan` (the default), `linh-vuc` or `thu-tuc`: what a row is.
+    #[serde(default)]
+    theo: String,
 }
 
-/// One agency's row as shown.
+/// What a row of the statistics is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum By {
+    Agency,
+    Field,
+    Procedure,
+}
+
+impl By {
+    const ALL: [By; 3] = [By::Agency, By::Field, By::Procedure];
+
+    fn parse(code: &str) -> By {
+        By::ALL
+            .into_iter()
+            .find(|b| b.code() == code.trim())
+            .unwrap_or(By::Agency)
+    }
+
+    fn code(self) -> &'static str {
+        match self {
+            By::Agency => "co-quan",
+            By::Field => "linh-vuc",
+            By::Procedure => "thu-tuc",
+        }
+    }
+
+    /// The first column's heading.
+    fn label(self) -> &'static str {
+        match self {
+            By::Agency => "Cơ quan",
+            By::Field => "Lĩnh vực",
+            By::Procedure => "Thủ tục",
+        }
+    }
+}
+
+/// One row as shown: an agency's, a field's or a procedure's.
 pub(crate) struct StatsRow {
-    pub agency: String,
+    pub name: String,
     pub in_person: u64,
     pub online: u64,
     pub post: u64,
@@ -59,12 +99,15 @@ pub(crate) struct StatsPage {
     chart: String,
     csv: String,
     xlsx: String,
+    /// What a row is, and the choices: (code, label, chosen).
+    by_label: &'static str,
+    choices: Vec<(&'static str, &'static str, bool)>,
     errors: Vec<(String, String)>,
 }
 
-fn row(agency: String, s: &Figures) -> StatsRow {
+fn row(name: String, s: &Figures) -> StatsRow {
     StatsRow {
-        agency,
+        name,
         in_person: s.in_person,
         online: s.online,
         post: s.post,
@@ -89,11 +132,13 @@ fn row(agency: String, s: &Figures) -> StatsRow {
     }
 }
 
-/// The figures of the month starting at `from`: per agency (in the catalogue's order of names) and all together.
+/// The figures of the month starting at `from`: per agency, field or procedure (in Vietnamese order of names) and
+/// all together. A procedure of several fields counts in each of them; the total counts it once.
 async fn figures(
     state: &AppState,
     from: OffsetDateTime,
-) -> Result<(Vec<StatsRow>, StatsRow, Vec<AgencyStats>), AppError> {
+    by: By,
+) -> Result<(Vec<StatsRow>, StatsRow), AppError> {
     let stats = state
         .store
         .stats
@@ -104,15 +149,29 @@ async fn figures(
         .await?;
     let view = state.catalogue.view();
     let mut all = Figures::default();
+    let mut grouped: std::collections::BTreeMap<String, Figures> = Default::default();
     for s in &stats {
         all += s.figures;
+        let names: Vec<String> = match by {
+            By::Agency => vec![view.agency_name(&s.agency).to_string()],
+            By::Procedure => vec![view.procedure_name(&s.procedure).to_string()],
+            By::Field => match view.get(&s.procedure) {
+                Some(e) if !e.procedure.fields.is_empty() => e
+                    .procedure
+                    .fields
+                    .iter()
+                    .map(|f| view.field_name(f).to_string())
+                    .collect(),
+                _ => vec!["Khác".to_string()],
+            },
+        };
+        for name in names {
+            *grouped.entry(name).or_default() += s.figures;
+        }
     }
-    let mut rows: Vec<StatsRow> = stats
-        .iter()
-        .map(|s| row(view.agency_name(&s.agency).to_string(), &s.figures))
-        .collect();
-    motcua_domain::text::sort_vietnamese(&mut rows, |r| r.agency.as_str());
-    Ok((rows, row("Tổng cộng".into(), &all), stats))
+    let mut rows: Vec<StatsRow> = grouped.into_iter().map(|(name, f)| row(name, &f)).collect();
+    motcua_domain::text::sort_vietnamese(&mut rows, |r| r.name.as_str());
+    Ok((rows, row("Tổng cộng".into(), &all)))
 }
 
 /// A horizontal stacked bar per agency: approved on time (green) and late (red), with the numbers written and
@@ -135,7 +194,7 @@ pub(crate) fn chart(rows: &[StatsRow], month: &str) -> String {
         let y = 40.0 + ROW * i as f64;
         let green = BAR * r.on_time as f64 / most;
         let red = BAR * r.late as f64 / most;
-        let name: String = r.agency.chars().take(38).collect();
+        let name: String = r.name.chars().take(38).collect();
         bars.push_str(&format!(
             "<text x=\"{:.0}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"12\" fill=\"#0b0c0c\">{}</text>\
              <rect x=\"{LABEL}\" y=\"{:.1}\" width=\"{green:.1}\" height=\"18\" fill=\"#00703c\"/>\
@@ -154,7 +213,7 @@ pub(crate) fn chart(rows: &[StatsRow], month: &str) -> String {
         ));
         words.push(format!(
             "{}: {} đúng hạn, {} quá hạn",
-            r.agency, r.on_time, r.late
+            r.name, r.on_time, r.late
         ));
     }
     let description = if words.is_empty() {
@@ -205,7 +264,8 @@ async fn page(state: &AppState, layout: Layout, q: StatsQuery) -> Result<Respons
             )
         }
     };
-    let (rows, total, _) = figures(state, from).await?;
+    let by = By::parse(&q.theo);
+    let (rows, total) = figures(state, from, by).await?;
     let shown_month = if errors.is_empty() {
         month.clone()
     } else {
@@ -219,8 +279,19 @@ async fn page(state: &AppState, layout: Layout, q: StatsQuery) -> Result<Respons
     let page = StatsPage {
         layout,
         chart: chart(&rows, &shown_month),
-        csv: crate::urls::with_query("/thong-ke.csv", &[("thang", shown_month.clone())]),
-        xlsx: crate::urls::with_query("/thong-ke.xlsx", &[("thang", shown_month.clone())]),
+        csv: crate::urls::with_query(
+            "/thong-ke.csv",
+            &[("thang", shown_month.clone()), ("theo", by.code().into())],
+        ),
+        xlsx: crate::urls::with_query(
+            "/thong-ke.xlsx",
+            &[("thang", shown_month.clone()), ("theo", by.code().into())],
+        ),
+        by_label: by.label(),
+        choices: By::ALL
+            .into_iter()
+            .map(|b| (b.code(), b.label(), b == by))
+            .collect(),
         month,
         rows,
         total,
@@ -229,9 +300,8 @@ async fn page(state: &AppState, layout: Layout, q: StatsQuery) -> Result<Respons
     Ok((status, page).into_response())
 }
 
-/// The table's header, for the downloads.
-const HEADERS: [&str; 13] = [
-    "Cơ quan",
+/// The table's header after its first column, for the downloads.
+const HEADERS: [&str; 12] = [
     "Nhận trực tiếp",
     "Nhận trực tuyến",
     "Nhận qua bưu chính",
@@ -253,7 +323,7 @@ fn cells(rows: &[StatsRow], total: &StatsRow) -> Vec<Vec<Cell>> {
         .chain(std::iter::once(total))
         .map(|r| {
             vec![
-                Cell::Text(r.agency.clone()),
+                Cell::Text(r.name.clone()),
                 n(r.in_person),
                 n(r.online),
                 n(r.post),
@@ -291,13 +361,15 @@ async fn table_of(
     state: &AppState,
     layout: Layout,
     query: Result<Query<StatsQuery>, InputRejection>,
-) -> Result<Result<(String, Vec<Vec<Cell>>), Response>, AppError> {
+) -> Result<Result<(String, Vec<&'static str>, Vec<Vec<Cell>>), Response>, AppError> {
     let q = query.map(|Query(q)| q).unwrap_or_default();
     let Ok((month, from, _)) = period(&q.thang) else {
         return Ok(Err(page(state, layout, q).await?));
     };
-    let (rows, total, _) = figures(state, from).await?;
-    Ok(Ok((month, cells(&rows, &total))))
+    let by = By::parse(&q.theo);
+    let (rows, total) = figures(state, from, by).await?;
+    let headers = std::iter::once(by.label()).chain(HEADERS).collect();
+    Ok(Ok((month, headers, cells(&rows, &total))))
 }
 
 /// A text cell of a CSV file: never the start of a formula in a spreadsheet (=, +, -, @), quoted when it holds a
@@ -321,12 +393,12 @@ pub(crate) async fn statistics_csv(
     layout: Layout,
     query: Result<Query<StatsQuery>, InputRejection>,
 ) -> Result<Response, AppError> {
-    let (month, table) = match table_of(&state, layout, query).await? {
+    let (month, headers, table) = match table_of(&state, layout, query).await? {
         Ok(t) => t,
         Err(r) => return Ok(r),
     };
     let mut out = String::from("\u{feff}");
-    out.push_str(&HEADERS.join(","));
+    out.push_str(&headers.join(","));
     out.push_str("\r\n");
     for row in &table {
         let line: Vec<String> = row
@@ -353,14 +425,14 @@ pub(crate) async fn statistics_xlsx(
     layout: Layout,
     query: Result<Query<StatsQuery>, InputRejection>,
 ) -> Result<Response, AppError> {
-    let (month, table) = match table_of(&state, layout, query).await? {
+    let (month, headers, table) = match table_of(&state, layout, query).await? {
         Ok(t) => t,
         Err(r) => return Ok(r),
     };
     let title = format!("Thống kê giải quyết thủ tục hành chính tháng {month}");
     let sheet = format!("Thống kê {}", month.replace('/', "-"));
     let xlsx = tokio::task::spawn_blocking(move || {
-        motcua_documents::table_xlsx(&sheet, &title, &HEADERS, &table)
+        motcua_documents::table_xlsx(&sheet, &title, &headers, &table)
     })
     .await
     .map_err(|e| AppError::Files(e.to_string()))?

@@ -103,11 +103,10 @@ pub(crate) async fn ranking(
     let view = state.catalogue.view();
     let mut out: Vec<AgencyIndex> = Vec::new();
     for agency in view.agencies.iter().filter(|a| a.is_valid_on(view.as_of)) {
-        let figures = stats
-            .iter()
-            .find(|s| s.agency == agency.code)
-            .map(|s| s.figures)
-            .unwrap_or_default();
+        let mut figures = Figures::default();
+        for s in stats.iter().filter(|s| s.agency == agency.code) {
+            figures += s.figures;
+        }
         let catalogue = catalogue_inputs(state, &agency.code);
         if catalogue.procedures == 0 && figures == Figures::default() {
             continue;
