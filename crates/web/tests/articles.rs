@@ -333,6 +333,16 @@ async fn stars_count_once_per_reader_and_address_a_day(db: TestStore) {
     let other = vote(&n.app, &path, "3", "10.0.0.2:1", None, true).await;
     let answer: serde_json::Value = serde_json::from_str(&other.body).unwrap();
     assert_eq!(answer["label"], "4,0/5 — 2 lượt đánh giá");
+    // one reader changing their vote in a loop is stopped
+    let first = vote(&n.app, &path, "2", "10.0.0.5:1", None, true).await;
+    let looped = first.cookie().unwrap();
+    let mut last = first.status;
+    for _ in 0..30 {
+        last = vote(&n.app, &path, "3", "10.0.0.5:1", Some(&looped), true)
+            .await
+            .status;
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
     // stars out of range are refused with a message
     let bad = vote(&n.app, &path, "6", "10.0.0.3:1", None, false).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);

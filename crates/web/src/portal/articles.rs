@@ -41,6 +41,9 @@ const RELATED: usize = 5;
 /// Comments one address may send in [`COMMENT_WINDOW`].
 const COMMENTS_PER_WINDOW: u32 = 3;
 const COMMENT_WINDOW: Duration = Duration::minutes(10);
+/// Votes (new or changed) one address may send in [`COMMENT_WINDOW`]: a reader changes their mind a few times,
+/// a script changing one vote in a loop is stopped.
+const VOTES_PER_WINDOW: u32 = 30;
 
 /// An article in a list.
 #[derive(Debug, Clone)]
@@ -351,8 +354,33 @@ pub(crate) async fn vote(
         page.vote_notice = Some(("error", message));
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
-    let (voter, cookie) = cache::reader(&state, &headers).await?;
     let now = OffsetDateTime::now_utc();
+    let hits = state
+        .store
+        .rate_limits
+        .hit(
+            &format!("danh-gia:{}", viewer.ip_key()),
+            start_of(now, COMMENT_WINDOW),
+        )
+        .await?;
+    if hits > VOTES_PER_WINDOW {
+        let message = "Bạn đã gửi nhiều lượt đánh giá trong ít phút. Vui lòng thử lại sau ít phút."
+            .to_string();
+        let mut response = if json {
+            vote_json(StatusCode::TOO_MANY_REQUESTS, false, message, &a)
+        } else {
+            let mut page =
+                article_page(&state, layout, &viewer, &a, CommentForm::default(), vec![]).await?;
+            page.vote_notice = Some(("error", message));
+            (StatusCode::TOO_MANY_REQUESTS, page).into_response()
+        };
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(COMMENT_WINDOW.whole_seconds() as u64),
+        );
+        return Ok(response);
+    }
+    let (voter, cookie) = cache::reader(&state, &headers).await?;
     let day = vntime::vn_date(now);
     let outcome = state
         .store
