@@ -24,7 +24,7 @@ use motcua_store::{LiveArticle, NewComment, StoreError, Vote, VoteOutcome};
 
 use crate::{
     AppError, AppState,
-    articles::{self as cache, live_now},
+    articles::{self as cache, live, shown},
     error::not_found,
     input::{Form, Query},
     layout::Layout,
@@ -104,10 +104,11 @@ pub(crate) async fn list(
     if !q.chuyen_muc.trim().is_empty() && category.is_none() {
         return Ok(not_found().await);
     }
-    let all = live_now(&state).await?;
+    let all = live(&state).await?;
+    let now = OffsetDateTime::now_utc();
     let matching: Vec<&LiveArticle> = all
         .iter()
-        .filter(|a| category.is_none_or(|c| a.category == c))
+        .filter(|a| shown(a, now) && category.is_none_or(|c| a.category == c))
         .collect();
     let page_count = matching.len().div_ceil(PAGE).max(1) as u64;
     let current = q
@@ -205,7 +206,12 @@ pub(crate) struct PrintPage {
 }
 
 async fn find(state: &AppState, slug: &str) -> Result<Option<LiveArticle>, AppError> {
-    Ok(live_now(state).await?.into_iter().find(|a| a.slug == slug))
+    let now = OffsetDateTime::now_utc();
+    Ok(live(state)
+        .await?
+        .iter()
+        .find(|a| a.slug == slug && shown(a, now))
+        .cloned())
 }
 
 async fn article_page(
@@ -227,10 +233,11 @@ async fn article_page(
                 .map(|e| (code.clone(), e.procedure.name.to_string()))
         })
         .collect();
-    let related = live_now(state)
+    let now = OffsetDateTime::now_utc();
+    let related = live(state)
         .await?
         .iter()
-        .filter(|r| r.id != a.id && r.category == a.category)
+        .filter(|r| r.id != a.id && r.category == a.category && shown(r, now))
         .take(RELATED)
         .map(Card::of)
         .collect();
@@ -557,7 +564,14 @@ fn rfc3339(at: OffsetDateTime) -> String {
 
 /// The Atom feed of the newest articles.
 pub(crate) async fn feed(State(state): State<AppState>) -> Result<Response, AppError> {
-    let list = live_now(&state).await?;
+    let now = OffsetDateTime::now_utc();
+    let list: Vec<LiveArticle> = live(&state)
+        .await?
+        .iter()
+        .filter(|a| shown(a, now))
+        .take(FEED)
+        .cloned()
+        .collect();
     let base = state.site.public_url.trim_end_matches('/').to_string();
     let feed = Feed {
         site_name: state.site.name.clone(),

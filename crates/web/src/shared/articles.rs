@@ -73,25 +73,28 @@ impl Articles {
     }
 }
 
-/// Every article readers may see now, newest first.
-pub(crate) async fn live_now(state: &AppState) -> Result<Vec<LiveArticle>, AppError> {
-    let now = OffsetDateTime::now_utc();
-    Ok(all(state)
-        .await?
-        .iter()
-        .filter(|a| is_live(Some(a.publish_at), a.unpublish_at, now))
-        .cloned()
-        .collect())
+/// Readers' articles as kept: every approved one (scheduled ones too), newest first. Filter with [`shown`]; the
+/// list is shared, so callers clone only what they show.
+pub(crate) async fn live(state: &AppState) -> Result<Arc<Vec<LiveArticle>>, AppError> {
+    all(state).await
+}
+
+/// Whether readers see `a` at `now` (its publish time has come, its unpublish time not).
+pub(crate) fn shown(a: &LiveArticle, now: OffsetDateTime) -> bool {
+    is_live(Some(a.publish_at), a.unpublish_at, now)
 }
 
 /// The newest `n` articles readers may see, or none when the database cannot answer (the home page is served
 /// anyway).
 pub(crate) async fn latest(state: &AppState, n: usize) -> Vec<LiveArticle> {
-    match live_now(state).await {
-        Ok(mut list) => {
-            list.truncate(n);
-            list
-        }
+    let now = OffsetDateTime::now_utc();
+    match all(state).await {
+        Ok(list) => list
+            .iter()
+            .filter(|a| shown(a, now))
+            .take(n)
+            .cloned()
+            .collect(),
         Err(e) => {
             tracing::warn!(error = ?e, "latest articles not read for the home page");
             Vec::new()
