@@ -37,7 +37,10 @@ url="${PG%/*}/$db"
 "$target/release/motcua-bench-submission" "$url" "$work/files" 10 1 >/dev/null
 
 start=$(date +%s)
+# bulk load without triggers (as a restore would), then the months marked exactly as migration 0029 marks the data
+# a deployment already has: the worker of the server started below recounts them
 psql "$url" -q -v ON_ERROR_STOP=1 <<SQL
+SET session_replication_role = replica;
 INSERT INTO agencies (code, name, level, valid_from, updated_at)
   SELECT format('000.%s.00.H56', lpad(a::text, 2, '0')), 'Cơ quan ' || a, 'commune', DATE '2020-01-01', now()
   FROM generate_series(10, 59) a ON CONFLICT DO NOTHING;
@@ -71,6 +74,13 @@ INSERT INTO article_versions (article_id, version, category, title, summary, bod
   SELECT md5('bai')::uuid, 1, 'huong-dan', 'Hướng dẫn nộp hồ sơ trực tuyến', 'Các bước nộp hồ sơ.',
          repeat('<p>Chuẩn bị giấy tờ, điền tờ khai, đính kèm tệp và nộp hồ sơ.</p>', 40), '1.001193', id, now()
   FROM accounts LIMIT 1;
+SET session_replication_role = origin;
+INSERT INTO stats_dirty (agency_code, month)
+SELECT agency_code, stats_month(created_at) FROM dossiers
+UNION SELECT d.agency_code, stats_month(e.at) FROM dossier_events e JOIN dossiers d ON d.id = e.dossier_id
+      WHERE e.to_status = 'processed'
+UNION SELECT agency_code, stats_month(rated_at) FROM ratings
+ON CONFLICT DO NOTHING;
 ANALYZE;
 SQL
 generated=$(( $(date +%s) - start ))
@@ -141,8 +151,8 @@ done
   echo "## Statistics, the 766 index and articles with $N dossiers on PostgreSQL ($(date -u +%Y-%m-%d), $(nproc) cores)"
   echo
   echo "\`N=$N DURATION=$DURATION bash bench/statistics.sh\`: $N dossiers over 50 agencies and twelve months (90 % approved,"
-  echo "a fifth of those rated) generated in ${generated} s; the triggers marked $marked agency-months, which the worker of the"
-  echo "running server recounted in ${recounted} s (ADR 0009). wrk with $THREADS threads and $CONNECTIONS connections for"
+  echo "a fifth of those rated) loaded in ${generated} s without triggers, then $marked agency-months marked as migration 0029"
+  echo "marks existing data, which the worker of the running server recounted in ${recounted} s (ADR 0009). wrk with $THREADS threads and $CONNECTIONS connections for"
   echo "$DURATION s per row, on the same $(nproc) cores as the server and PostgreSQL."
   echo
   echo "| Page | Path | Requests/s | Of ceiling | p50 ms | p99 ms | Target |"

@@ -19,10 +19,10 @@ pub mod worker;
 pub use portal::results::LatestResults;
 pub(crate) use shared::{
     answers, assets, audit, background, csrf, dossiers, error, guard, health, index766, input,
-    layout, months, outage, security, slips, steps, urls, viewer,
+    layout, outage, security, slips, steps, urls, viewer,
 };
 pub use shared::{
-    articles, auth, catalogue, files, misses, payments, postal, seals, session, visits,
+    articles, auth, catalogue, files, misses, months, payments, postal, seals, session, visits,
 };
 
 use accounts::{login, password_reset, profile, registration};
@@ -149,6 +149,8 @@ pub struct Shared {
     pub post: Arc<dyn postal::PostalService>,
     /// Articles as readers get them (kept in memory), and how the newsroom works.
     pub articles: Arc<articles::Articles>,
+    /// Months' statistics read lately, reused for a few seconds.
+    pub month_figures: Arc<months::MonthFigures>,
 }
 
 impl AppState {
@@ -184,6 +186,7 @@ impl AppState {
             visits: Arc::new(visits::VisitCounter::default()),
             latest_results: Default::default(),
             articles: Default::default(),
+            month_figures: Default::default(),
         }))
     }
 

@@ -188,6 +188,7 @@ async fn an_unmigrated_database_is_not_ready() {
         visits: Default::default(),
         latest_results: Default::default(),
         articles: Default::default(),
+        month_figures: Default::default(),
     });
     let ready = support::get_from(&state, "/readyz").await;
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);

@@ -139,18 +139,11 @@ async fn figures(
     from: OffsetDateTime,
     by: By,
 ) -> Result<(Vec<StatsRow>, StatsRow), AppError> {
-    let stats = state
-        .store
-        .stats
-        .by_month(
-            motcua_domain::vntime::vn_date(from),
-            OffsetDateTime::now_utc(),
-        )
-        .await?;
+    let stats = crate::months::figures(state, from).await?;
     let view = state.catalogue.view();
     let mut all = Figures::default();
     let mut grouped: std::collections::BTreeMap<String, Figures> = Default::default();
-    for s in &stats {
+    for s in stats.iter() {
         all += s.figures;
         let names: Vec<String> = match by {
             By::Agency => vec![view.agency_name(&s.agency).to_string()],

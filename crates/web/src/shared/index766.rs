@@ -92,14 +92,7 @@ pub(crate) async fn ranking(
     from: OffsetDateTime,
 ) -> Result<Vec<AgencyIndex>, AppError> {
     let current = crate::months::period("").is_ok_and(|(_, this, _)| this == from);
-    let stats = state
-        .store
-        .stats
-        .by_month(
-            motcua_domain::vntime::vn_date(from),
-            OffsetDateTime::now_utc(),
-        )
-        .await?;
+    let stats = crate::months::figures(state, from).await?;
     let view = state.catalogue.view();
     let mut out: Vec<AgencyIndex> = Vec::new();
     for agency in view.agencies.iter().filter(|a| a.is_valid_on(view.as_of)) {

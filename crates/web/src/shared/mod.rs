@@ -20,7 +20,7 @@ pub(crate) mod index766;
 pub(crate) mod input;
 pub(crate) mod layout;
 pub mod misses;
-pub(crate) mod months;
+pub mod months;
 pub(crate) mod outage;
 pub mod payments;
 pub mod postal;
