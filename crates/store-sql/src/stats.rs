@@ -45,20 +45,13 @@ impl StatsRepo for SqlStore {
         to: OffsetDateTime,
         now: OffsetDateTime,
     ) -> StoreResult<Vec<AgencyStats>> {
-        self.count(from, to, now, true).await
+        self.count(Some((from, to)), Some(now)).await
     }
 
     async fn by_month(&self, first: Date, now: OffsetDateTime) -> StoreResult<Vec<AgencyStats>> {
         let key = month_key(first);
         // the open ones are a moment's, not a month's: counted now (an index on status and due date)
-        let open = self
-            .count(
-                OffsetDateTime::UNIX_EPOCH,
-                OffsetDateTime::UNIX_EPOCH,
-                now,
-                true,
-            )
-            .await?;
+        let open = self.count(None, Some(now)).await?;
         let mut by: ByKey = open
             .into_iter()
             .map(|s| ((s.agency.as_str().to_string(), s.procedure.clone()), s))
@@ -192,80 +185,58 @@ impl StatsRepo for SqlStore {
 }
 
 impl SqlStore {
-    /// The figures of `[from, to)` per agency, counted from the rows; with `open`, the dossiers open at `now` too.
+    /// Figures per agency and procedure counted from the rows: of the period `[from, to)` when given, and the dossiers
+    /// open at a moment when given.
     async fn count(
         &self,
-        from: OffsetDateTime,
-        to: OffsetDateTime,
-        now: OffsetDateTime,
-        open: bool,
+        period: Option<(OffsetDateTime, OffsetDateTime)>,
+        open_at: Option<OffsetDateTime>,
     ) -> StoreResult<Vec<AgencyStats>> {
         read!(self, |pool, d| {
             let mut by: ByKey = BTreeMap::new();
-            // submitted in the period, by channel
-            let rows = sqlx::query(
-                "SELECT agency_code, procedure_code, channel, COUNT(*) AS n FROM dossiers \
+            if let Some((from, to)) = period {
+                // submitted in the period, by channel
+                let rows = sqlx::query(
+                    "SELECT agency_code, procedure_code, channel, COUNT(*) AS n FROM dossiers \
                  WHERE created_at >= $1 AND created_at < $2 AND status <> 'draft' \
                  GROUP BY agency_code, procedure_code, channel",
-            )
-            .bind(At(from))
-            .bind(At(to))
-            .fetch_all(pool)
-            .await
-            .map_err(map_err)?;
-            for r in &rows {
-                let n = r.count("n")?;
-                let e = entry(&mut by, r)?;
-                match r.text("channel")?.as_str() {
-                    "online" => e.figures.online += n,
-                    "post" => e.figures.post += n,
-                    _ => e.figures.in_person += n,
+                )
+                .bind(At(from))
+                .bind(At(to))
+                .fetch_all(pool)
+                .await
+                .map_err(map_err)?;
+                for r in &rows {
+                    let n = r.count("n")?;
+                    let e = entry(&mut by, r)?;
+                    match r.text("channel")?.as_str() {
+                        "online" => e.figures.online += n,
+                        "post" => e.figures.post += n,
+                        _ => e.figures.in_person += n,
+                    }
                 }
-            }
-            // approved in the period (a dossier is approved once: the state table), on time or late
-            let rows = sqlx::query(
-                "SELECT d.agency_code, d.procedure_code, \
+                // approved in the period (a dossier is approved once: the state table), on time or late
+                let rows = sqlx::query(
+                    "SELECT d.agency_code, d.procedure_code, \
                  SUM(CASE WHEN d.due_at IS NULL OR e.at <= d.due_at THEN 1 ELSE 0 END) AS on_time, \
                  SUM(CASE WHEN d.due_at IS NOT NULL AND e.at > d.due_at THEN 1 ELSE 0 END) AS late \
                  FROM dossier_events e JOIN dossiers d ON d.id = e.dossier_id \
                  WHERE e.to_status = 'processed' AND e.at >= $1 AND e.at < $2 \
                  GROUP BY d.agency_code, d.procedure_code",
-            )
-            .bind(At(from))
-            .bind(At(to))
-            .fetch_all(pool)
-            .await
-            .map_err(map_err)?;
-            for r in &rows {
-                let (on_time, late) = (r.count("on_time")?, r.count("late")?);
-                let e = entry(&mut by, r)?;
-                e.figures.on_time += on_time;
-                e.figures.late += late;
-            }
-            // open now, and past their appointment
-            let rows = if !open {
-                Vec::new()
-            } else {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT agency_code, procedure_code, COUNT(*) AS n, \
-                 SUM(CASE WHEN due_at IS NOT NULL AND due_at < $1 \
-                 AND status NOT IN ('supplement_requested', 'awaiting_financial_obligation') \
-                 THEN 1 ELSE 0 END) AS overdue \
-                 FROM dossiers WHERE status IN ({IN_PROGRESS}) GROUP BY agency_code, procedure_code"
-                )))
-                .bind(At(now))
+                )
+                .bind(At(from))
+                .bind(At(to))
                 .fetch_all(pool)
                 .await
-                .map_err(map_err)?
-            };
-            for r in &rows {
-                let (n, overdue) = (r.count("n")?, r.count("overdue")?);
-                let e = entry(&mut by, r)?;
-                e.figures.in_progress += n;
-                e.figures.overdue += overdue;
-            }
-            // ratings given in the period
-            let rows = sqlx::query(
+                .map_err(map_err)?;
+                for r in &rows {
+                    let (on_time, late) = (r.count("on_time")?, r.count("late")?);
+                    let e = entry(&mut by, r)?;
+                    e.figures.on_time += on_time;
+                    e.figures.late += late;
+                }
+                // ratings given in the period
+                let rows = sqlx::query(
                 "SELECT g.agency_code, d.procedure_code, COUNT(*) AS n, \
                  SUM(CASE WHEN g.level >= 4 THEN 1 ELSE 0 END) AS satisfied \
                  FROM ratings g JOIN dossiers d ON d.id = g.dossier_id \
@@ -276,30 +247,30 @@ impl SqlStore {
             .fetch_all(pool)
             .await
             .map_err(map_err)?;
-            for r in &rows {
-                let (n, satisfied) = (r.count("n")?, r.count("satisfied")?);
-                let e = entry(&mut by, r)?;
-                e.figures.ratings += n;
-                e.figures.satisfied += satisfied;
-            }
-            // submitted in the period with files (their papers digitised)
-            let rows = sqlx::query(
-                "SELECT d.agency_code, d.procedure_code, COUNT(*) AS n FROM dossiers d \
+                for r in &rows {
+                    let (n, satisfied) = (r.count("n")?, r.count("satisfied")?);
+                    let e = entry(&mut by, r)?;
+                    e.figures.ratings += n;
+                    e.figures.satisfied += satisfied;
+                }
+                // submitted in the period with files (their papers digitised)
+                let rows = sqlx::query(
+                    "SELECT d.agency_code, d.procedure_code, COUNT(*) AS n FROM dossiers d \
                  WHERE d.created_at >= $1 AND d.created_at < $2 AND d.status <> 'draft' \
                  AND EXISTS (SELECT 1 FROM uploads u WHERE u.dossier_id = d.id) \
                  GROUP BY d.agency_code, d.procedure_code",
-            )
-            .bind(At(from))
-            .bind(At(to))
-            .fetch_all(pool)
-            .await
-            .map_err(map_err)?;
-            for r in &rows {
-                let n = r.count("n")?;
-                entry(&mut by, r)?.figures.digitised += n;
-            }
-            // approved in the period with a result file
-            let rows = sqlx::query(
+                )
+                .bind(At(from))
+                .bind(At(to))
+                .fetch_all(pool)
+                .await
+                .map_err(map_err)?;
+                for r in &rows {
+                    let n = r.count("n")?;
+                    entry(&mut by, r)?.figures.digitised += n;
+                }
+                // approved in the period with a result file
+                let rows = sqlx::query(
                 "SELECT d.agency_code, d.procedure_code, COUNT(*) AS n FROM dossier_events e \
                  JOIN dossiers d ON d.id = e.dossier_id JOIN dossier_results r ON r.dossier_id = d.id \
                  WHERE e.to_status = 'processed' AND e.at >= $1 AND e.at < $2 AND r.file_key IS NOT NULL \
@@ -310,12 +281,12 @@ impl SqlStore {
             .fetch_all(pool)
             .await
             .map_err(map_err)?;
-            for r in &rows {
-                let n = r.count("n")?;
-                entry(&mut by, r)?.figures.e_results += n;
-            }
-            // submitted in the period with a fee to pay, and of those paid online
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                for r in &rows {
+                    let n = r.count("n")?;
+                    entry(&mut by, r)?.figures.e_results += n;
+                }
+                // submitted in the period with a fee to pay, and of those paid online
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT d.agency_code, d.procedure_code, COUNT(*) AS n, \
                  SUM(CASE WHEN {PAID_ONLINE} THEN 1 ELSE 0 END) AS paid \
                  FROM dossiers d WHERE d.created_at >= $1 AND d.created_at < $2 AND d.status <> 'draft' \
@@ -326,11 +297,32 @@ impl SqlStore {
             .fetch_all(pool)
             .await
             .map_err(map_err)?;
-            for r in &rows {
-                let (n, paid) = (r.count("n")?, r.count("paid")?);
-                let e = entry(&mut by, r)?;
-                e.figures.fee_bearing += n;
-                e.figures.paid_online += paid;
+                for r in &rows {
+                    let (n, paid) = (r.count("n")?, r.count("paid")?);
+                    let e = entry(&mut by, r)?;
+                    e.figures.fee_bearing += n;
+                    e.figures.paid_online += paid;
+                }
+            }
+            // open now, and past their appointment
+            if let Some(now) = open_at {
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT agency_code, procedure_code, COUNT(*) AS n, \
+                 SUM(CASE WHEN due_at IS NOT NULL AND due_at < $1 \
+                 AND status NOT IN ('supplement_requested', 'awaiting_financial_obligation') \
+                 THEN 1 ELSE 0 END) AS overdue \
+                 FROM dossiers WHERE status IN ({IN_PROGRESS}) GROUP BY agency_code, procedure_code"
+                )))
+                .bind(At(now))
+                .fetch_all(pool)
+                .await
+                .map_err(map_err)?;
+                for r in &rows {
+                    let (n, overdue) = (r.count("n")?, r.count("overdue")?);
+                    let e = entry(&mut by, r)?;
+                    e.figures.in_progress += n;
+                    e.figures.overdue += overdue;
+                }
             }
             Ok(by.into_values().collect())
         })
@@ -384,7 +376,7 @@ impl SqlStore {
     ) -> StoreResult<()> {
         self.wait_for_writers().await?;
         let (from, to) = window(first);
-        let counted = self.count(from, to, claimed_at, false).await?;
+        let counted = self.count(Some((from, to)), None).await?;
         let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         write!(self, |tx, d| {
             for agency in marked {

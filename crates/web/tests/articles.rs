@@ -563,3 +563,109 @@ on_both_backends!(
     an_article_scheduled_for_later_waits_for_its_time_postgres,
     an_article_scheduled_for_later_waits_for_its_time
 );
+
+async fn a_return_needs_a_reason_and_an_article_takes_images_only(db: TestStore) {
+    let n = newsroom(db).await;
+    let created = n
+        .app
+        .post_form(
+            "/bien-tap/bai-viet/moi",
+            &encode_form(&[
+                ("chuyen_muc", "tin-tuc"),
+                ("tieu_de", "Tin có ảnh"),
+                ("tom_tat", "Tóm tắt"),
+                ("noi_dung", "<p>Nội dung</p>"),
+                ("hanh_dong", "gui"),
+            ]),
+            Some(&n.editor),
+        )
+        .await;
+    let edit = created.headers["location"]
+        .to_str()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    // sending it back without a reason is refused, and the page says why
+    let no_reason = n
+        .app
+        .post_form(
+            &format!("{edit}/duyet"),
+            "quyet_dinh=tra-lai&phien_ban=1&ly_do=",
+            Some(&n.head),
+        )
+        .await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(no_reason.body.contains("Nhập lý do trả lại"));
+    // with one, the editor reads it
+    let returned = n
+        .app
+        .post_form(
+            &format!("{edit}/duyet"),
+            &encode_form(&[
+                ("quyet_dinh", "tra-lai"),
+                ("phien_ban", "1"),
+                ("ly_do", "Thiếu nguồn tin"),
+            ]),
+            Some(&n.head),
+        )
+        .await;
+    assert_eq!(returned.status, StatusCode::SEE_OTHER);
+    let page = n.app.get_with_cookie(&edit, &n.editor).await;
+    assert!(page.body.contains("Bị trả lại") && page.body.contains("Thiếu nguồn tin"));
+    // a PDF is no image for an article; a PNG is kept and its markup handed back
+    let pdf: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+    let refused = n
+        .app
+        .post_multipart(
+            &format!("{edit}/anh"),
+            &[("anh", Some("to-khai.pdf"), pdf)],
+            Some(&n.editor),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("không phải ảnh JPEG hoặc PNG"));
+    // a PNG cut short is said to be unreadable
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    png.resize(64, 0);
+    let cut = n
+        .app
+        .post_multipart(
+            &format!("{edit}/anh"),
+            &[("anh", Some("anh.png"), &png)],
+            Some(&n.editor),
+        )
+        .await;
+    assert_eq!(cut.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!cut.body.contains("không phải ảnh"), "a PNG is an image");
+    png.extend_from_slice(b"\0\0\0\0IEND\xaeB`\x82");
+    let kept = n
+        .app
+        .post_multipart(
+            &format!("{edit}/anh"),
+            &[("anh", Some("anh.png"), &png)],
+            Some(&n.editor),
+        )
+        .await;
+    assert_eq!(kept.status, StatusCode::SEE_OTHER, "{}", kept.body);
+    let back = kept.headers["location"].to_str().unwrap().to_string();
+    let page = n.app.get_with_cookie(&back, &n.editor).await;
+    assert!(page.body.contains("Đã tải ảnh lên"));
+    let image = page
+        .body
+        .split("/anh-bai-viet/")
+        .nth(1)
+        .and_then(|s| s.split('&').next())
+        .map(|s| format!("/anh-bai-viet/{s}"))
+        .expect("the image's address on the page");
+    let served = n.app.get(&image).await;
+    assert_eq!(served.status, StatusCode::OK, "{image}");
+    assert_eq!(served.headers["content-type"], "image/png");
+    assert_eq!(served.bytes, png);
+}
+on_both_backends!(
+    a_return_needs_a_reason_and_an_article_takes_images_only_sqlite,
+    a_return_needs_a_reason_and_an_article_takes_images_only_postgres,
+    a_return_needs_a_reason_and_an_article_takes_images_only
+);

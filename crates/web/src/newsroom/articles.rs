@@ -319,6 +319,33 @@ pub(crate) struct EditPage {
     allowed_image_path: &'static str,
 }
 
+impl EditPage {
+    /// The page for `article` (`None`: a new one) with `form` as typed and these errors; nothing else to say.
+    fn new(
+        layout: Layout,
+        article: Option<ArticleView>,
+        form: ArticleForm,
+        errors: Vec<(String, String)>,
+    ) -> EditPage {
+        EditPage {
+            layout,
+            article,
+            form,
+            errors,
+            categories: categories(),
+            notice: None,
+            reason: String::new(),
+            image: None,
+            allowed_image_path: motcua_richtext::IMAGE_PATH,
+        }
+    }
+
+    /// Refused: 422 with the page.
+    fn refused(self) -> Response {
+        (StatusCode::UNPROCESSABLE_ENTITY, self).into_response()
+    }
+}
+
 /// What the edit page shows of a saved article beside its form.
 pub(crate) struct ArticleView {
     id: Uuid,
@@ -376,21 +403,11 @@ pub(crate) async fn new_page(
     if let Err(r) = guard::require(&state, &viewer, Action::WriteArticles, HOME).await {
         return Ok(r);
     }
-    Ok(EditPage {
-        layout,
-        article: None,
-        form: ArticleForm {
-            chuyen_muc: Category::News.code().into(),
-            ..Default::default()
-        },
-        errors: vec![],
-        categories: categories(),
-        notice: None,
-        reason: String::new(),
-        image: None,
-        allowed_image_path: motcua_richtext::IMAGE_PATH,
-    }
-    .into_response())
+    let form = ArticleForm {
+        chuyen_muc: Category::News.code().into(),
+        ..Default::default()
+    };
+    Ok(EditPage::new(layout, None, form, vec![]).into_response())
 }
 
 pub(crate) async fn create(
@@ -407,21 +424,7 @@ pub(crate) async fn create(
     let copy = match f.check(&state, &author, now) {
         Ok(c) => c,
         Err(errors) => {
-            return Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                EditPage {
-                    layout,
-                    article: None,
-                    form: f,
-                    errors,
-                    categories: categories(),
-                    notice: None,
-                    reason: String::new(),
-                    image: None,
-                    allowed_image_path: motcua_richtext::IMAGE_PATH,
-                },
-            )
-                .into_response());
+            return Ok(EditPage::new(layout, None, f, errors).refused());
         }
     };
     let id = Uuid::now_v7();
@@ -507,16 +510,11 @@ pub(crate) async fn edit_page(
     let image = Some(q.anh.trim())
         .filter(|p| p.starts_with(motcua_richtext::IMAGE_PATH) && !p.contains(['"', '<', '>']))
         .map(|p| format!("<p><img src=\"{p}\" alt=\"Mô tả ảnh\"></p>"));
+    let view = view_of(&state, &account, &a).await?;
     Ok(EditPage {
-        layout,
-        form: ArticleForm::of(&a),
-        article: Some(view_of(&state, &account, &a).await?),
-        errors: vec![],
-        categories: categories(),
         notice: notice_of(&q.xong),
-        reason: String::new(),
         image,
-        allowed_image_path: motcua_richtext::IMAGE_PATH,
+        ..EditPage::new(layout, Some(view), ArticleForm::of(&a), vec![])
     }
     .into_response())
 }
@@ -537,23 +535,8 @@ pub(crate) async fn save(
     };
     let now = OffsetDateTime::now_utc();
     let refuse = |errors: Vec<(String, String)>, f: ArticleForm| async {
-        Ok::<_, AppError>(
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                EditPage {
-                    layout,
-                    article: Some(view_of(&state, &author, &a).await?),
-                    form: f,
-                    errors,
-                    categories: categories(),
-                    notice: None,
-                    reason: String::new(),
-                    image: None,
-                    allowed_image_path: motcua_richtext::IMAGE_PATH,
-                },
-            )
-                .into_response(),
-        )
+        let view = view_of(&state, &author, &a).await?;
+        Ok::<_, AppError>(EditPage::new(layout, Some(view), f, errors).refused())
     };
     let copy = match f.check(&state, &author, now) {
         Ok(c) => c,
@@ -671,21 +654,13 @@ async fn refuse_review(
     message: &str,
     reason: &str,
 ) -> Result<Response, AppError> {
-    Ok((
-        StatusCode::UNPROCESSABLE_ENTITY,
-        EditPage {
-            layout,
-            form: ArticleForm::of(a),
-            article: Some(view_of(state, account, a).await?),
-            errors: vec![("ly_do".into(), message.to_string())],
-            categories: categories(),
-            notice: None,
-            reason: reason.to_string(),
-            image: None,
-            allowed_image_path: motcua_richtext::IMAGE_PATH,
-        },
-    )
-        .into_response())
+    let view = view_of(state, account, a).await?;
+    let errors = vec![("ly_do".into(), message.to_string())];
+    Ok(EditPage {
+        reason: reason.to_string(),
+        ..EditPage::new(layout, Some(view), ArticleForm::of(a), errors)
+    }
+    .refused())
 }
 
 pub(crate) async fn unpublish(
@@ -803,12 +778,17 @@ pub(crate) async fn upload_image(
             }
         };
         // an article takes images only (the attachment checks would let a PDF through)
-        if !matches!(
-            motcua_domain::upload::sniff(&name, &bytes),
-            Ok(FileType::Jpeg | FileType::Png)
-        ) {
-            problem = format!("Tệp “{name}” không phải ảnh JPEG hoặc PNG.");
-            break;
+        match motcua_domain::upload::sniff(&name, &bytes) {
+            Ok(FileType::Jpeg | FileType::Png) => {}
+            Ok(FileType::Pdf) => {
+                problem = format!("Tệp “{name}” không phải ảnh JPEG hoặc PNG.");
+                break;
+            }
+            // empty, cut short, of another type: said as for any upload
+            Err(refusal) => {
+                problem = refusal.to_string();
+                break;
+            }
         }
         match store_checked(&state, &name, bytes, IMAGE_PREFIX).await? {
             Ok(stored) => {
@@ -828,19 +808,7 @@ pub(crate) async fn upload_image(
         }
         break;
     }
-    Ok((
-        StatusCode::UNPROCESSABLE_ENTITY,
-        EditPage {
-            layout,
-            form: ArticleForm::of(&a),
-            article: Some(view_of(&state, &account, &a).await?),
-            errors: vec![("anh".into(), problem)],
-            categories: categories(),
-            notice: None,
-            reason: String::new(),
-            image: None,
-            allowed_image_path: motcua_richtext::IMAGE_PATH,
-        },
-    )
-        .into_response())
+    let view = view_of(&state, &account, &a).await?;
+    let errors = vec![("anh".into(), problem)];
+    Ok(EditPage::new(layout, Some(view), ArticleForm::of(&a), errors).refused())
 }

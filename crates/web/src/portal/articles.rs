@@ -347,19 +347,17 @@ pub(crate) async fn vote(
     };
     let json = wants_json(&headers);
     let Some(stars) = Stars::parse(&f.sao) else {
-        let message = "Chọn từ 1 đến 5 sao rồi gửi đánh giá".to_string();
-        if json {
-            return Ok(vote_json(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                false,
-                message,
-                &a,
-            ));
-        }
-        let mut page =
-            article_page(&state, layout, &viewer, &a, CommentForm::default(), vec![]).await?;
-        page.vote_notice = Some(("error", message));
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        let message = "Chọn từ 1 đến 5 sao rồi gửi đánh giá";
+        return refuse_vote(
+            &state,
+            layout,
+            &viewer,
+            &a,
+            json,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            message,
+        )
+        .await;
     };
     let now = OffsetDateTime::now_utc();
     let hits = state
@@ -371,21 +369,17 @@ pub(crate) async fn vote(
         )
         .await?;
     if hits > VOTES_PER_WINDOW {
-        let message = "Bạn đã gửi nhiều lượt đánh giá trong ít phút. Vui lòng thử lại sau ít phút."
-            .to_string();
-        let mut response = if json {
-            vote_json(StatusCode::TOO_MANY_REQUESTS, false, message, &a)
-        } else {
-            let mut page =
-                article_page(&state, layout, &viewer, &a, CommentForm::default(), vec![]).await?;
-            page.vote_notice = Some(("error", message));
-            (StatusCode::TOO_MANY_REQUESTS, page).into_response()
-        };
-        response.headers_mut().insert(
-            header::RETRY_AFTER,
-            HeaderValue::from(COMMENT_WINDOW.whole_seconds() as u64),
+        let message = "Bạn đã gửi nhiều lượt đánh giá trong ít phút. Vui lòng thử lại sau ít phút.";
+        let refused = refuse_vote(
+            &state,
+            layout,
+            &viewer,
+            &a,
+            json,
+            StatusCode::TOO_MANY_REQUESTS,
+            message,
         );
-        return Ok(response);
+        return Ok(retry_after(refused.await?));
     }
     let (voter, cookie) = cache::reader(&state, &headers).await?;
     let day = vntime::vn_date(now);
@@ -408,16 +402,17 @@ pub(crate) async fn vote(
     };
     let mut response = if outcome == VoteOutcome::AddressUsedToday {
         let message = "Hôm nay bài viết này đã nhận một lượt đánh giá từ địa chỉ mạng của bạn. \
-                       Mỗi địa chỉ được đánh giá mỗi bài một lần trong ngày; bạn có thể đánh giá lại vào ngày mai."
-            .to_string();
-        if json {
-            vote_json(StatusCode::TOO_MANY_REQUESTS, false, message, &a)
-        } else {
-            let mut page =
-                article_page(&state, layout, &viewer, &a, CommentForm::default(), vec![]).await?;
-            page.vote_notice = Some(("error", message));
-            (StatusCode::TOO_MANY_REQUESTS, page).into_response()
-        }
+                       Mỗi địa chỉ được đánh giá mỗi bài một lần trong ngày; bạn có thể đánh giá lại vào ngày mai.";
+        refuse_vote(
+            &state,
+            layout,
+            &viewer,
+            &a,
+            json,
+            StatusCode::TOO_MANY_REQUESTS,
+            message,
+        )
+        .await?
     } else {
         state.articles.changed();
         if json {
@@ -438,6 +433,33 @@ pub(crate) async fn vote(
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     Ok(response)
+}
+
+/// A vote refused: the message as JSON for the page's script, or the article page with it under the stars.
+async fn refuse_vote(
+    state: &AppState,
+    layout: Layout,
+    viewer: &Viewer,
+    a: &LiveArticle,
+    json: bool,
+    status: StatusCode,
+    message: &str,
+) -> Result<Response, AppError> {
+    if json {
+        return Ok(vote_json(status, false, message.to_string(), a));
+    }
+    let mut page = article_page(state, layout, viewer, a, CommentForm::default(), vec![]).await?;
+    page.vote_notice = Some(("error", message.to_string()));
+    Ok((status, page).into_response())
+}
+
+/// A refusal by a rate limit says when to try again (the end of the longest window).
+fn retry_after(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(COMMENT_WINDOW.whole_seconds() as u64),
+    );
+    response
 }
 
 fn vote_json(status: StatusCode, ok: bool, message: String, a: &LiveArticle) -> Response {
@@ -500,12 +522,9 @@ pub(crate) async fn comment(
                 COMMENT_WINDOW.whole_minutes()
             ),
         ));
-        let mut response = (StatusCode::TOO_MANY_REQUESTS, page).into_response();
-        response.headers_mut().insert(
-            header::RETRY_AFTER,
-            HeaderValue::from(COMMENT_WINDOW.whole_seconds() as u64),
-        );
-        return Ok(response);
+        return Ok(retry_after(
+            (StatusCode::TOO_MANY_REQUESTS, page).into_response(),
+        ));
     }
     let citizen = viewer
         .account
