@@ -139,7 +139,8 @@ rows=()
 for spec in "Statistics, this month|/thong-ke?thang=$enc|p99 ≤ 200 ms" \
             "Decision 766 ranking, this month|/chi-so-766?thang=$enc|p99 ≤ 200 ms" \
             "Article page (cached)|/tin-tuc/huong-dan-nop-ho-so|≥ 50 % of ceiling" \
-            "Home page with counters and latest articles|/|≥ 50 % of ceiling"; do
+            "Home page with counters and latest articles|/|≥ 50 % of ceiling" \
+            "The page frame alone (the readiness probe: every layer, no work)|/healthz|"; do
   IFS='|' read -r name path goal <<<"$spec"
   read -r rps p50 p99 < <(measure "$base$path")
   ratio=$(awk -v a="$rps" -v b="$c_rps" 'BEGIN { printf "%.0f %%", 100*a/b }')

@@ -235,6 +235,11 @@ enum Failure {
     Other(String),
 }
 
+/// Pages allocate many small strings on both cores at once; glibc malloc serialised them on its arena locks
+/// (perf under wrk: malloc, free and their futex waits about a fifth of the CPU of the home page).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -1,6 +1,8 @@
 //! Portal pages (server-rendered, Vietnamese, no script required): home, the procedure catalogue with search
 //! and filters, the procedure page, and form template downloads.
 
+use std::sync::Arc;
+
 use crate::error::not_found;
 use crate::input::{InputRejection, Query};
 use askama::Template;
@@ -120,6 +122,20 @@ pub(crate) struct Facet {
 #[template(path = "home.html")]
 pub(crate) struct HomePage {
     pub layout: Layout,
+    /// The search box and the catalogue's part ([`HomeCatalogue`]), drawn once per catalogue snapshot.
+    pub catalogue: Arc<str>,
+    pub levels: Vec<LevelView>,
+    /// The latest dossiers with a result.
+    pub results: Vec<crate::portal::results::ResultRow>,
+    /// The newest articles.
+    pub articles: Vec<crate::portal::articles::Card>,
+}
+
+/// The home page's part that depends on the catalogue alone: the same for every reader until the catalogue (or
+/// the day) changes, so it is drawn once per snapshot instead of on every view.
+#[derive(Template)]
+#[template(path = "home_catalogue.html")]
+pub(crate) struct HomeCatalogue {
     pub today: String,
     pub total: usize,
     pub most_used: Vec<ProcedureItem>,
@@ -129,14 +145,9 @@ pub(crate) struct HomePage {
     pub by_level: Vec<Facet>,
     pub by_implementing_level: Vec<Facet>,
     pub by_audience: Vec<Facet>,
-    pub levels: Vec<LevelView>,
-    /// The latest dossiers with a result.
-    pub results: Vec<crate::portal::results::ResultRow>,
-    /// The newest articles.
-    pub articles: Vec<crate::portal::articles::Card>,
 }
 
-pub(crate) async fn home(State(state): State<AppState>, layout: Layout) -> HomePage {
+pub(crate) async fn home(State(state): State<AppState>, layout: Layout) -> Response {
     let results = crate::portal::results::latest(&state).await;
     let articles = crate::articles::latest(&state, 5)
         .await
@@ -144,95 +155,111 @@ pub(crate) async fn home(State(state): State<AppState>, layout: Layout) -> HomeP
         .map(crate::portal::articles::Card::of)
         .collect();
     let view = state.catalogue.view();
-    let counts = &view.counts;
-    let facet = |label: String, param: &str, value: &str, n: usize| Facet {
-        label,
-        href: format!("/thu-tuc?{param}={}", urls::encode(value)),
-        count: n,
+    let catalogue = match view.fragment("home", || HomeCatalogue::of(&view).render()) {
+        Ok(html) => html,
+        Err(e) => {
+            tracing::error!(error = %e, "the home page's catalogue part did not render");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
     };
-    let by_field = view
-        .fields
-        .iter()
-        .map(|f| {
-            let n = counts.by_field.get(&f.code).copied().unwrap_or(0);
-            facet(f.name.to_string(), "linh_vuc", f.code.as_str(), n)
-        })
-        .filter(|f| f.count > 0)
-        .collect();
-    let by_agency = view
-        .agencies
-        .iter()
-        .filter(|a| a.is_valid_on(view.as_of))
-        .map(|a| {
-            let n = counts.by_agency.get(&a.code).copied().unwrap_or(0);
-            facet(a.name.to_string(), "co_quan", a.code.as_str(), n)
-        })
-        .filter(|f| f.count > 0)
-        .collect();
-    let by_level = OnlineServiceLevel::ALL
-        .into_iter()
-        .rev()
-        .map(|l| {
-            let n = counts.by_online_level[usize::from(l.number())];
-            facet(
-                format!("{} — {}", l.name_2011(), l.name_2022()),
-                "muc_do",
-                &l.number().to_string(),
-                n,
-            )
-        })
-        .collect();
-    let by_implementing_level = IMPLEMENTING_LEVELS
-        .iter()
-        .map(|(key, level)| {
-            let n = counts.by_implementing_level.get(key).copied().unwrap_or(0);
-            facet(level.label_vi().into(), "cap", key, n)
-        })
-        .filter(|f| f.count > 0)
-        .collect();
-    let by_audience = vec![
-        facet(
-            "Công dân".into(),
-            "doi_tuong",
-            "cong-dan",
-            counts.for_citizens,
-        ),
-        facet(
-            "Doanh nghiệp, tổ chức".into(),
-            "doi_tuong",
-            "doanh-nghiep",
-            counts.for_business,
-        ),
-    ];
-    let featured = view
-        .by_name
-        .iter()
-        .map(|&i| &view.entries[i])
-        .filter(|e| e.best_level == Some(OnlineServiceLevel::Level4))
-        .take(8)
-        .map(|e| item(&view, e, &[]))
-        .collect();
     HomePage {
         layout,
-        today: vntime::format_date(view.as_of),
-        total: view.by_name.len(),
-        most_used: view
-            .most_used
-            .iter()
-            .map(|&i| item(&view, &view.entries[i], &[]))
-            .collect(),
-        featured,
-        by_field,
-        by_agency,
-        by_level,
-        by_implementing_level,
-        by_audience,
+        catalogue,
         levels: OnlineServiceLevel::ALL
             .into_iter()
             .map(LevelView::from)
             .collect(),
         results,
         articles,
+    }
+    .into_response()
+}
+
+impl HomeCatalogue {
+    fn of(view: &CatalogueView) -> HomeCatalogue {
+        let counts = &view.counts;
+        let facet = |label: String, param: &str, value: &str, n: usize| Facet {
+            label,
+            href: format!("/thu-tuc?{param}={}", urls::encode(value)),
+            count: n,
+        };
+        let by_field = view
+            .fields
+            .iter()
+            .map(|f| {
+                let n = counts.by_field.get(&f.code).copied().unwrap_or(0);
+                facet(f.name.to_string(), "linh_vuc", f.code.as_str(), n)
+            })
+            .filter(|f| f.count > 0)
+            .collect();
+        let by_agency = view
+            .agencies
+            .iter()
+            .filter(|a| a.is_valid_on(view.as_of))
+            .map(|a| {
+                let n = counts.by_agency.get(&a.code).copied().unwrap_or(0);
+                facet(a.name.to_string(), "co_quan", a.code.as_str(), n)
+            })
+            .filter(|f| f.count > 0)
+            .collect();
+        let by_level = OnlineServiceLevel::ALL
+            .into_iter()
+            .rev()
+            .map(|l| {
+                let n = counts.by_online_level[usize::from(l.number())];
+                facet(
+                    format!("{} — {}", l.name_2011(), l.name_2022()),
+                    "muc_do",
+                    &l.number().to_string(),
+                    n,
+                )
+            })
+            .collect();
+        let by_implementing_level = IMPLEMENTING_LEVELS
+            .iter()
+            .map(|(key, level)| {
+                let n = counts.by_implementing_level.get(key).copied().unwrap_or(0);
+                facet(level.label_vi().into(), "cap", key, n)
+            })
+            .filter(|f| f.count > 0)
+            .collect();
+        let by_audience = vec![
+            facet(
+                "Công dân".into(),
+                "doi_tuong",
+                "cong-dan",
+                counts.for_citizens,
+            ),
+            facet(
+                "Doanh nghiệp, tổ chức".into(),
+                "doi_tuong",
+                "doanh-nghiep",
+                counts.for_business,
+            ),
+        ];
+        let featured = view
+            .by_name
+            .iter()
+            .map(|&i| &view.entries[i])
+            .filter(|e| e.best_level == Some(OnlineServiceLevel::Level4))
+            .take(8)
+            .map(|e| item(view, e, &[]))
+            .collect();
+        HomeCatalogue {
+            today: vntime::format_date(view.as_of),
+            total: view.by_name.len(),
+            most_used: view
+                .most_used
+                .iter()
+                .map(|&i| item(view, &view.entries[i], &[]))
+                .collect(),
+            featured,
+            by_field,
+            by_agency,
+            by_level,
+            by_implementing_level,
+            by_audience,
+        }
     }
 }
 

@@ -68,6 +68,8 @@ pub struct CatalogueView {
     /// Entry positions of the procedures with the most dossiers in the last 365 days, most first (recomputed
     /// with the snapshot, so at least daily).
     pub most_used: Vec<usize>,
+    /// HTML drawn from this snapshot alone (the home page's catalogue part), kept as long as the snapshot.
+    fragments: RwLock<HashMap<&'static str, Arc<str>>>,
 }
 
 /// How many "most used" procedures the home page shows.
@@ -280,7 +282,28 @@ impl CatalogueView {
             by_name_at_agency,
             counts,
             most_used: Vec::new(),
+            fragments: RwLock::default(),
         }
+    }
+
+    /// The HTML named `name` drawn from this snapshot: drawn once by `draw`, then reused until the catalogue
+    /// changes (a new snapshot starts empty). Under load the home page's catalogue part was most of its cost
+    /// (bench/statistics.sh, issue 16).
+    pub fn fragment<E>(
+        &self,
+        name: &'static str,
+        draw: impl FnOnce() -> Result<String, E>,
+    ) -> Result<Arc<str>, E> {
+        if let Ok(kept) = self.fragments.read()
+            && let Some(html) = kept.get(name)
+        {
+            return Ok(html.clone());
+        }
+        let html: Arc<str> = draw()?.into();
+        if let Ok(mut kept) = self.fragments.write() {
+            kept.entry(name).or_insert_with(|| html.clone());
+        }
+        Ok(html)
     }
 
     fn set_most_used(&mut self, codes: Vec<String>) {
