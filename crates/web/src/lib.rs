@@ -18,8 +18,8 @@ pub mod worker;
 // the shared layer's modules, by their short names
 pub use portal::results::LatestResults;
 pub(crate) use shared::{
-    answers, assets, audit, background, csrf, dossiers, error, guard, health, index766, input,
-    layout, outage, security, slips, steps, urls, viewer,
+    answers, assets, audit, background, csrf, dossiers, error, frame, guard, health, index766,
+    input, layout, outage, security, slips, steps, urls, viewer,
 };
 pub use shared::{
     articles, auth, catalogue, files, misses, months, payments, postal, seals, session, visits,
@@ -407,29 +407,9 @@ pub fn router(state: AppState) -> Router {
     let _ = SITE.set(Site::clone(&state.site));
     with_routes(Router::new())
         .fallback(error::not_found)
-        // inside the session layer: it knows the client's address
-        .layer(axum::middleware::from_fn_with_state(
-            state.visits.clone(),
-            visits::count,
-        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            session::load,
-        ))
-        // the outage guard sits inside the origin check: a cross-site post is refused before its fields could
-        // come back in our own 503 page, ready to be sent again from here
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            outage::guard,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            csrf::protect,
-        ))
-        .layer(axum::middleware::from_fn(error::vietnamese_pages))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            security::headers,
+            frame::frame,
         ))
         .with_state(state)
         .layer(CatchPanicLayer::custom(error::panic_response))

@@ -20,6 +20,7 @@ const SHARED_AT_ROOT: &[&str] = &[
     "dossiers",
     "error",
     "files",
+    "frame",
     "guard",
     "health",
     "input",

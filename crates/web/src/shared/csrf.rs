@@ -4,9 +4,8 @@
 //! in forms; the session cookie is also `SameSite=Lax`.
 
 use axum::{
-    extract::{Request, State},
+    extract::Request,
     http::{Method, StatusCode, header},
-    middleware::Next,
     response::Response,
 };
 
@@ -44,10 +43,10 @@ fn same_origin(request: &Request, public_url: &str) -> bool {
         .is_some_and(|host| origin == format!("{scheme}://{host}").to_ascii_lowercase())
 }
 
-pub(crate) async fn protect(
-    State(state): State<AppState>,
+pub(crate) async fn protect<F: Future<Output = Response>>(
+    state: &AppState,
     request: Request,
-    next: Next,
+    next: impl FnOnce(Request) -> F,
 ) -> Response {
     let safe = matches!(
         *request.method(),
@@ -57,7 +56,7 @@ pub(crate) async fn protect(
     // signature, which the provider alone can make, and it acts for no session
     let signed_by_provider = request.uri().path() == crate::payments::NOTIFY_PATH;
     if safe || signed_by_provider || same_origin(&request, &state.site.public_url) {
-        return next.run(request).await;
+        return next(request).await;
     }
     tracing::warn!(path = %request.uri().path(), "cross-site request refused");
     ErrorPage::for_status(StatusCode::FORBIDDEN).into_response_with(StatusCode::FORBIDDEN)

@@ -162,11 +162,11 @@ pub(crate) fn too_many(retry_after_seconds: u32) -> Response {
 /// limit, a path that is not UTF-8, a method the route does not take, a broken multipart body) come from axum as
 /// English plain text or empty; they are replaced here, keeping their status and headers. JSON answers (the
 /// session status endpoint, the probes) are left as they are. Every 503 says when to try again.
-pub(crate) async fn vietnamese_pages(
+pub(crate) async fn vietnamese_pages<F: Future<Output = Response>>(
     request: axum::extract::Request,
-    next: axum::middleware::Next,
+    next: impl FnOnce(axum::extract::Request) -> F,
 ) -> Response {
-    let mut response = next.run(request).await;
+    let mut response = next(request).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;

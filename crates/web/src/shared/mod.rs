@@ -14,6 +14,7 @@ pub(crate) mod csrf;
 pub(crate) mod dossiers;
 pub(crate) mod error;
 pub mod files;
+pub(crate) mod frame;
 pub(crate) mod guard;
 pub(crate) mod health;
 pub(crate) mod index766;

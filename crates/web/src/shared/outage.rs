@@ -9,9 +9,8 @@ use crate::urls::needs_no_database;
 use askama::Template;
 use axum::{
     body::{Body, HttpBody},
-    extract::{Request, State},
+    extract::Request,
     http::{HeaderValue, Method, StatusCode, header},
-    middleware::Next,
     response::{Html, IntoResponse, Response},
 };
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -91,10 +90,14 @@ fn unavailable(path: &str, posted: Option<(Vec<(String, String)>, bool)>) -> Res
 
 /// Middleware, outside the session layer: refuse at once while the breaker is open, open it when a request
 /// found the database out, and keep a posted form's values for the 503 page.
-pub(crate) async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub(crate) async fn guard<F: Future<Output = Response>>(
+    state: &AppState,
+    request: Request,
+    next: impl FnOnce(Request) -> F,
+) -> Response {
     let path = request.uri().path().to_string();
     if needs_no_database(&path) {
-        return next.run(request).await;
+        return next(request).await;
     }
     let form = request.method() == Method::POST && crate::input::is_form(request.headers());
     let multipart = request.method() == Method::POST && !form;
@@ -123,7 +126,7 @@ pub(crate) async fn guard(State(state): State<AppState>, request: Request, next:
     if state.breaker.is_open() {
         return unavailable(&path, posted);
     }
-    let response = next.run(request).await;
+    let response = next(request).await;
     if response.extensions().get::<DatabaseDown>().is_some() {
         state.breaker.trip();
         return unavailable(&path, posted);

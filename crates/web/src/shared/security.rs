@@ -3,22 +3,21 @@
 //! `https://…`): sent over plain HTTP it would be ignored at best, and pin a development host to HTTPS at worst.
 
 use axum::{
-    extract::{Request, State},
+    extract::Request,
     http::{HeaderName, HeaderValue, header},
-    middleware::Next,
     response::Response,
 };
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-pub(crate) async fn headers(
-    State(state): State<crate::AppState>,
+pub(crate) async fn headers<F: Future<Output = Response>>(
+    state: &crate::AppState,
     request: Request,
-    next: Next,
+    next: impl FnOnce(Request) -> F,
 ) -> Response {
     let https = state.site.public_url.starts_with("https://");
-    let mut response = next.run(request).await;
+    let mut response = next(request).await;
     let h = response.headers_mut();
     let mut set = |name: HeaderName, value: &'static str| {
         h.entry(name).or_insert(HeaderValue::from_static(value));

@@ -4,9 +4,8 @@
 
 use crate::viewer::Viewer;
 use axum::{
-    extract::{ConnectInfo, Request, State},
+    extract::{ConnectInfo, Request},
     http::{HeaderMap, HeaderValue, header},
-    middleware::Next,
     response::{IntoResponse, Response},
 };
 use std::net::{IpAddr, SocketAddr};
@@ -100,10 +99,10 @@ const TOUCH_EVERY: Duration = Duration::minutes(1);
 /// Middleware: work out the client's address and resolve the session cookie into a [`Viewer`]. A database
 /// error is answered as such (503 while it is out), never by showing a logged-in person as logged out. Pages
 /// seen by a logged-in person, and answers that set a cookie, are never cached.
-pub(crate) async fn load(
-    State(state): State<AppState>,
+pub(crate) async fn load<F: Future<Output = Response>>(
+    state: &AppState,
     mut request: Request,
-    next: Next,
+    next: impl FnOnce(Request) -> F,
 ) -> Response {
     let settings = &state.sessions;
     let peer = request
@@ -137,7 +136,7 @@ pub(crate) async fn load(
                         Err(e) => return crate::AppError::Store(e).into_response(),
                     }
                 } else {
-                    end_expired(&state, &session).await;
+                    end_expired(state, &session).await;
                     viewer.expired = true;
                     clear = true;
                 }
@@ -152,7 +151,7 @@ pub(crate) async fn load(
     }
     let private = viewer.account.is_some();
     request.extensions_mut().insert(viewer);
-    let mut response = next.run(request).await;
+    let mut response = next(request).await;
     if clear
         && !response.headers().contains_key(header::SET_COOKIE)
         && let Ok(value) = HeaderValue::from_str(&settings.clear_cookie())

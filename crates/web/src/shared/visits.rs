@@ -10,9 +10,8 @@ use std::{
 };
 
 use axum::{
-    extract::{Request, State},
+    extract::Request,
     http::{Method, header},
-    middleware::Next,
     response::Response,
 };
 use sha2::{Digest, Sha256};
@@ -130,10 +129,10 @@ pub fn is_robot(user_agent: &str) -> bool {
 
 /// Note the visitor of a page (a successful HTML answer to a GET), after it is answered. Its state is the counter
 /// alone: cloning the whole application state for every request costs more than counting.
-pub(crate) async fn count(
-    State(visits): State<std::sync::Arc<VisitCounter>>,
+pub(crate) async fn count<F: Future<Output = Response>>(
+    visits: &VisitCounter,
     request: Request,
-    next: Next,
+    next: impl FnOnce(Request) -> F,
 ) -> Response {
     let counted = request.method() == Method::GET
         && ![
@@ -156,7 +155,7 @@ pub(crate) async fn count(
         .get::<Viewer>()
         .and_then(|v| v.ip.clone())
         .unwrap_or_default();
-    let response = next.run(request).await;
+    let response = next(request).await;
     let page = response.status().is_success()
         && response
             .headers()
