@@ -15,16 +15,16 @@ use axum::{
 };
 use serde::Deserialize;
 
-use motcua_domain::{
-    AgencyCode, Channel, FieldCode, ImplementingLevel, OnlineServiceLevel, Procedure,
-    ProcedureCode, vntime,
-};
+use motcua_domain::{Channel, OnlineServiceLevel, Procedure, ProcedureCode, vntime};
 use motcua_search::highlight_html;
 use object_store::ObjectStoreExt;
 
 use crate::{
     AppError, AppState,
-    catalogue::{CatalogueView, Entry, implementing_level_key},
+    catalogue::{
+        Audience, BadFilter, CatalogueView, Entry, Found, IMPLEMENTING_LEVELS, Sort, TypedFilters,
+        implementing_level_key,
+    },
     layout::Layout,
     urls,
 };
@@ -216,27 +216,24 @@ impl HomeCatalogue {
             })
             .collect();
         let by_implementing_level = IMPLEMENTING_LEVELS
-            .iter()
-            .map(|(key, level)| {
+            .into_iter()
+            .map(|level| {
+                let key = implementing_level_key(level);
                 let n = counts.by_implementing_level.get(key).copied().unwrap_or(0);
                 facet(level.label_vi().into(), "cap", key, n)
             })
             .filter(|f| f.count > 0)
             .collect();
-        let by_audience = vec![
-            facet(
-                "Công dân".into(),
-                "doi_tuong",
-                "cong-dan",
-                counts.for_citizens,
-            ),
-            facet(
-                "Doanh nghiệp, tổ chức".into(),
-                "doi_tuong",
-                "doanh-nghiep",
-                counts.for_business,
-            ),
-        ];
+        let by_audience = Audience::ALL
+            .into_iter()
+            .map(|a| {
+                let n = match a {
+                    Audience::Citizens => counts.for_citizens,
+                    Audience::Businesses => counts.for_business,
+                };
+                facet(a.label_vi().into(), "doi_tuong", a.key(), n)
+            })
+            .collect();
         let featured = view
             .by_name
             .iter()
@@ -262,21 +259,6 @@ impl HomeCatalogue {
         }
     }
 }
-
-const IMPLEMENTING_LEVELS: [(&str, ImplementingLevel); 3] = [
-    (
-        implementing_level_key(ImplementingLevel::Province),
-        ImplementingLevel::Province,
-    ),
-    (
-        implementing_level_key(ImplementingLevel::Commune),
-        ImplementingLevel::Commune,
-    ),
-    (
-        implementing_level_key(ImplementingLevel::Ministry),
-        ImplementingLevel::Ministry,
-    ),
-];
 
 /// Query parameters of the catalogue list. Every one is optional and read leniently: an unknown value is
 /// ignored (and said so), never an error page.
@@ -384,97 +366,34 @@ pub(crate) async fn list(
         return Redirect::to(&format!("/thu-tuc/{code}")).into_response();
     }
 
-    // filters: parse each, drop what is not a known value
-    let mut field = clean(&params.linh_vuc);
-    let field_code = field
-        .as_deref()
-        .and_then(|f| FieldCode::parse(f).ok())
-        .filter(|f| view.field(f).is_some());
-    if field.is_some() && field_code.is_none() {
-        notices.push("Lĩnh vực đã chọn không tồn tại; bộ lọc này được bỏ qua.".into());
-        field = None;
+    // filters: read each, drop (and say) what names nothing
+    let typed = TypedFilters {
+        field: params.linh_vuc.as_deref(),
+        agency: params.co_quan.as_deref(),
+        implementing: params.cap.as_deref(),
+        audience: params.doi_tuong.as_deref(),
+        online_level: params.muc_do.as_deref(),
+    };
+    let (filters, bad) = view.filters(typed);
+    for b in &bad {
+        notices.push(format!("{}; bộ lọc này được bỏ qua.", b.message_vi()));
     }
-    let mut agency = clean(&params.co_quan);
-    let agency_code = agency
-        .as_deref()
-        .and_then(|a| AgencyCode::parse(a).ok())
-        .filter(|a| view.agency(a).is_some());
-    if agency.is_some() && agency_code.is_none() {
-        notices.push("Cơ quan đã chọn không tồn tại; bộ lọc này được bỏ qua.".into());
-        agency = None;
-    }
-    let mut cap = clean(&params.cap);
-    let implementing = cap
-        .as_deref()
-        .and_then(|c| IMPLEMENTING_LEVELS.iter().find(|(k, _)| *k == c))
-        .map(|(_, l)| *l);
-    if cap.is_some() && implementing.is_none() {
-        notices.push("Cấp thực hiện đã chọn không hợp lệ; bộ lọc này được bỏ qua.".into());
-        cap = None;
-    }
-    let mut audience = clean(&params.doi_tuong);
-    if audience
-        .as_deref()
-        .is_some_and(|a| a != "cong-dan" && a != "doanh-nghiep")
-    {
-        notices.push("Đối tượng đã chọn không hợp lệ; bộ lọc này được bỏ qua.".into());
-        audience = None;
-    }
-    let mut level = clean(&params.muc_do);
-    let online_level = level
-        .as_deref()
-        .and_then(|l| l.parse::<u8>().ok())
-        .and_then(|n| OnlineServiceLevel::try_from(n).ok());
-    if level.is_some() && online_level.is_none() {
-        notices.push("Mức độ đã chọn không hợp lệ; bộ lọc này được bỏ qua.".into());
-        level = None;
-    }
-    let default_sort = if q.is_empty() { "ten" } else { "lien-quan" };
+    let kept =
+        |value: &Option<String>, what: BadFilter| clean(value).filter(|_| !bad.contains(&what));
+    let field = kept(&params.linh_vuc, BadFilter::Field);
+    let agency = kept(&params.co_quan, BadFilter::Agency);
+    let cap = kept(&params.cap, BadFilter::ImplementingLevel);
+    let audience = kept(&params.doi_tuong, BadFilter::Audience);
+    let level = kept(&params.muc_do, BadFilter::OnlineLevel);
+    let default_sort = Sort::default_for(&q);
     let sort = clean(&params.sap_xep)
-        .filter(|s| ["lien-quan", "ten", "ma", "muc-do"].contains(&s.as_str()))
-        .unwrap_or_else(|| default_sort.into());
-
-    let keep = |e: &Entry| {
-        field_code
-            .as_ref()
-            .is_none_or(|f| e.procedure.fields.contains(f))
-            && agency_code
-                .as_ref()
-                .is_none_or(|a| e.procedure.agencies.contains(a))
-            && implementing.is_none_or(|l| e.has_level(l))
-            && audience.as_deref().is_none_or(|a| {
-                if a == "cong-dan" {
-                    e.is_for_citizens()
-                } else {
-                    e.is_for_business()
-                }
-            })
-            && online_level.is_none_or(|l| e.best_level == Some(l))
-    };
-    // positions in `view.entries`: name order without a query, search order with one
-    let search = (!q.is_empty()).then(|| view.search(&q));
-    let order: Vec<usize> = match &search {
-        None => match (&field_code, &agency_code) {
-            (Some(f), _) => view.by_name_in_field.get(f).cloned().unwrap_or_default(),
-            (None, Some(a)) => view.by_name_at_agency.get(a).cloned().unwrap_or_default(),
-            (None, None) => view.by_name.clone(),
-        },
-        Some(result) => result.hits.iter().map(|h| h.doc).collect(),
-    };
-    let mut results: Vec<usize> = order
-        .into_iter()
-        .filter(|&i| keep(&view.entries[i]))
-        .collect();
+        .and_then(|s| Sort::parse(&s))
+        .unwrap_or(default_sort);
+    let Found {
+        positions: results,
+        search,
+    } = view.find(&q, &filters, sort);
     let entry = |i: usize| &view.entries[i];
-    match sort.as_str() {
-        "ten" if search.is_some() => {
-            results.sort_by(|&a, &b| entry(a).folded_name.cmp(&entry(b).folded_name))
-        }
-        "ma" => results.sort_by(|&a, &b| entry(a).procedure.code.cmp(&entry(b).procedure.code)),
-        // stable: equal levels keep the order they had (name order, or relevance)
-        "muc-do" => results.sort_by_key(|&i| std::cmp::Reverse(entry(i).best_level)),
-        _ => {} // relevance, or name order already
-    }
 
     let total = results.len();
     let page_count = total.div_ceil(PAGE_SIZE).max(1);
@@ -489,10 +408,7 @@ pub(crate) async fn list(
         ("cap", cap.as_deref()),
         ("doi_tuong", audience.as_deref()),
         ("muc_do", level.as_deref()),
-        (
-            "sap_xep",
-            Some(sort.as_str()).filter(|s| *s != default_sort),
-        ),
+        ("sap_xep", Some(sort.key()).filter(|_| sort != default_sort)),
     ];
     let href = |n: usize| {
         let mut pairs: Vec<(&str, String)> = current
@@ -569,16 +485,21 @@ pub(crate) async fn list(
         ),
         implementing_levels: options(
             IMPLEMENTING_LEVELS
-                .iter()
-                .map(|(k, l)| (k.to_string(), l.label_vi().to_string()))
+                .into_iter()
+                .map(|l| {
+                    (
+                        implementing_level_key(l).to_string(),
+                        l.label_vi().to_string(),
+                    )
+                })
                 .collect(),
             &cap,
         ),
         audiences: options(
-            vec![
-                ("cong-dan".into(), "Công dân".into()),
-                ("doanh-nghiep".into(), "Doanh nghiệp, tổ chức".into()),
-            ],
+            Audience::ALL
+                .into_iter()
+                .map(|a| (a.key().to_string(), a.label_vi().to_string()))
+                .collect(),
             &audience,
         ),
         online_levels: options(
@@ -594,13 +515,11 @@ pub(crate) async fn list(
             &level,
         ),
         sorts: options(
-            vec![
-                ("lien-quan".into(), "Phù hợp nhất".into()),
-                ("ten".into(), "Tên thủ tục (A–Z)".into()),
-                ("ma".into(), "Mã thủ tục".into()),
-                ("muc-do".into(), "Mức độ trực tuyến cao nhất".into()),
-            ],
-            &Some(sort.clone()),
+            Sort::ALL
+                .into_iter()
+                .map(|s| (s.key().to_string(), s.label_vi().to_string()))
+                .collect(),
+            &Some(sort.key().to_string()),
         ),
         prev_href: (page > 1).then(|| href(page - 1)),
         next_href: (page < page_count).then(|| href(page + 1)),

@@ -378,6 +378,251 @@ impl CatalogueView {
     }
 }
 
+/// The implementing levels with their keys, in the order lists show them.
+pub const IMPLEMENTING_LEVELS: [ImplementingLevel; 3] = [
+    ImplementingLevel::Province,
+    ImplementingLevel::Commune,
+    ImplementingLevel::Ministry,
+];
+
+/// Who a procedure is for, as lists filter it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Citizens,
+    Businesses,
+}
+
+impl Audience {
+    pub const ALL: [Audience; 2] = [Audience::Citizens, Audience::Businesses];
+
+    /// The key in addresses (`doi_tuong=`) and in the API (`audience=`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Audience::Citizens => "cong-dan",
+            Audience::Businesses => "doanh-nghiep",
+        }
+    }
+
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Audience::Citizens => "Công dân",
+            Audience::Businesses => "Doanh nghiệp, tổ chức",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<Audience> {
+        Audience::ALL.into_iter().find(|a| a.key() == key)
+    }
+}
+
+/// The order of a list of procedures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    /// Best match first (the default with a query).
+    Relevance,
+    /// By name (the default without one).
+    Name,
+    Code,
+    /// Highest online level first.
+    Level,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 4] = [Sort::Relevance, Sort::Name, Sort::Code, Sort::Level];
+
+    /// The key in addresses (`sap_xep=`) and in the API (`sort=`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Sort::Relevance => "lien-quan",
+            Sort::Name => "ten",
+            Sort::Code => "ma",
+            Sort::Level => "muc-do",
+        }
+    }
+
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Sort::Relevance => "Phù hợp nhất",
+            Sort::Name => "Tên thủ tục (A–Z)",
+            Sort::Code => "Mã thủ tục",
+            Sort::Level => "Mức độ trực tuyến cao nhất",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<Sort> {
+        Sort::ALL.into_iter().find(|s| s.key() == key)
+    }
+
+    /// Relevance with a query, name order without.
+    pub fn default_for(query: &str) -> Sort {
+        if query.is_empty() {
+            Sort::Name
+        } else {
+            Sort::Relevance
+        }
+    }
+}
+
+/// The filters of a list of procedures: the portal's list and the API read the same ones.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    pub field: Option<FieldCode>,
+    pub agency: Option<AgencyCode>,
+    pub implementing: Option<ImplementingLevel>,
+    pub audience: Option<Audience>,
+    pub online_level: Option<OnlineServiceLevel>,
+}
+
+/// The filters as typed (trimmed, empty as none).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TypedFilters<'a> {
+    pub field: Option<&'a str>,
+    pub agency: Option<&'a str>,
+    pub implementing: Option<&'a str>,
+    pub audience: Option<&'a str>,
+    pub online_level: Option<&'a str>,
+}
+
+/// A filter whose value names nothing in the catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadFilter {
+    Field,
+    Agency,
+    ImplementingLevel,
+    Audience,
+    OnlineLevel,
+}
+
+impl BadFilter {
+    pub fn message_vi(self) -> &'static str {
+        match self {
+            BadFilter::Field => "Lĩnh vực đã chọn không tồn tại",
+            BadFilter::Agency => "Cơ quan đã chọn không tồn tại",
+            BadFilter::ImplementingLevel => "Cấp thực hiện đã chọn không hợp lệ",
+            BadFilter::Audience => "Đối tượng đã chọn không hợp lệ",
+            BadFilter::OnlineLevel => "Mức độ đã chọn không hợp lệ",
+        }
+    }
+}
+
+/// The procedures a list shows, as positions in [`CatalogueView::entries`] in the order asked, and the search
+/// behind them when there was a query (for highlights, partial matches and suggestions).
+pub struct Found<'a> {
+    pub positions: Vec<usize>,
+    pub search: Option<motcua_search::SearchResult<'a>>,
+}
+
+impl CatalogueView {
+    /// Read typed filters against this snapshot: the filters that name something, and those that do not.
+    pub fn filters(&self, typed: TypedFilters<'_>) -> (Filters, Vec<BadFilter>) {
+        let mut bad = Vec::new();
+        fn checked<'v>(
+            value: Option<&'v str>,
+            what: BadFilter,
+            bad: &mut Vec<BadFilter>,
+            parse: &dyn Fn(&str) -> bool,
+        ) -> Option<&'v str> {
+            let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+            if parse(value) {
+                Some(value)
+            } else {
+                bad.push(what);
+                None
+            }
+        }
+        let mut read =
+            |value, what, parse: &dyn Fn(&str) -> bool| checked(value, what, &mut bad, parse);
+        let field = read(typed.field, BadFilter::Field, &|f| {
+            FieldCode::parse(f).is_ok_and(|f| self.field(&f).is_some())
+        })
+        .and_then(|f| FieldCode::parse(f).ok());
+        let agency = read(typed.agency, BadFilter::Agency, &|a| {
+            AgencyCode::parse(a).is_ok_and(|a| self.agency(&a).is_some())
+        })
+        .and_then(|a| AgencyCode::parse(a).ok());
+        let implementing_of = |key: &str| {
+            IMPLEMENTING_LEVELS
+                .into_iter()
+                .find(|l| implementing_level_key(*l) == key)
+        };
+        let implementing = read(typed.implementing, BadFilter::ImplementingLevel, &|k| {
+            implementing_of(k).is_some()
+        })
+        .and_then(implementing_of);
+        let audience = read(typed.audience, BadFilter::Audience, &|a| {
+            Audience::parse(a).is_some()
+        })
+        .and_then(Audience::parse);
+        let level_of = |l: &str| {
+            l.parse::<u8>()
+                .ok()
+                .and_then(|n| OnlineServiceLevel::try_from(n).ok())
+        };
+        let online_level = read(typed.online_level, BadFilter::OnlineLevel, &|l| {
+            level_of(l).is_some()
+        })
+        .and_then(level_of);
+        (
+            Filters {
+                field,
+                agency,
+                implementing,
+                audience,
+                online_level,
+            },
+            bad,
+        )
+    }
+
+    /// The published procedures that match `query` (none: all) and `filters`, in `sort` order.
+    pub fn find(&self, query: &str, filters: &Filters, sort: Sort) -> Found<'_> {
+        let keep = |e: &Entry| {
+            e.procedure.published
+                && filters
+                    .field
+                    .as_ref()
+                    .is_none_or(|f| e.procedure.fields.contains(f))
+                && filters
+                    .agency
+                    .as_ref()
+                    .is_none_or(|a| e.procedure.agencies.contains(a))
+                && filters.implementing.is_none_or(|l| e.has_level(l))
+                && filters.audience.is_none_or(|a| match a {
+                    Audience::Citizens => e.is_for_citizens(),
+                    Audience::Businesses => e.is_for_business(),
+                })
+                && filters.online_level.is_none_or(|l| e.best_level == Some(l))
+        };
+        // name order without a query, search order with one
+        let search = (!query.is_empty()).then(|| self.search(query));
+        let order: Vec<usize> = match &search {
+            None => match (&filters.field, &filters.agency) {
+                (Some(f), _) => self.by_name_in_field.get(f).cloned().unwrap_or_default(),
+                (None, Some(a)) => self.by_name_at_agency.get(a).cloned().unwrap_or_default(),
+                (None, None) => self.by_name.clone(),
+            },
+            Some(result) => result.hits.iter().map(|h| h.doc).collect(),
+        };
+        let mut positions: Vec<usize> = order
+            .into_iter()
+            .filter(|&i| keep(&self.entries[i]))
+            .collect();
+        let entry = |i: usize| &self.entries[i];
+        match sort {
+            Sort::Name if search.is_some() => {
+                positions.sort_by(|&a, &b| entry(a).folded_name.cmp(&entry(b).folded_name))
+            }
+            Sort::Code => {
+                positions.sort_by(|&a, &b| entry(a).procedure.code.cmp(&entry(b).procedure.code))
+            }
+            // stable: equal levels keep the order they had (name order, or relevance)
+            Sort::Level => positions.sort_by_key(|&i| std::cmp::Reverse(entry(i).best_level)),
+            _ => {} // relevance, or name order already
+        }
+        Found { positions, search }
+    }
+}
+
 /// The current snapshot, swapped atomically when the catalogue changes.
 pub struct Catalogue {
     current: RwLock<Arc<CatalogueView>>,
