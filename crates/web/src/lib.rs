@@ -7,6 +7,7 @@
 // and never back up (checked by `tests/layers.rs`); the router below is the only place that names them all.
 mod accounts;
 mod admin;
+pub mod api;
 mod citizen;
 mod desk;
 mod gateway;
@@ -19,7 +20,7 @@ pub mod worker;
 pub use portal::results::LatestResults;
 pub(crate) use shared::{
     answers, assets, audit, background, csrf, dossiers, error, frame, guard, health, index766,
-    input, layout, outage, security, slips, steps, urls, viewer,
+    input, layout, outage, problem, security, slips, steps, urls, viewer,
 };
 pub use shared::{
     articles, auth, catalogue, files, misses, months, payments, postal, seals, session, visits,
@@ -400,12 +401,15 @@ routes! {
     "/healthz" => get(health::healthz);
     "/readyz" => get(health::readyz);
     "/static/{file}" => get(assets::serve);
+    "/api/v1" => get(api::docs);
+    "/api/v1/openapi.json" => get(api::document);
 }
 
 /// The whole application as one router, ready to serve or to test in-process.
 pub fn router(state: AppState) -> Router {
     let _ = SITE.set(Site::clone(&state.site));
     with_routes(Router::new())
+        .merge(api::parts().0)
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -324,19 +324,36 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("GET", "/healthz", Rule::Public),
     ("GET", "/readyz", Rule::Public),
     ("GET", "/static/{file}", Rule::Public),
+    ("GET", "/api/v1", Rule::Public),
+    ("GET", "/api/v1/openapi.json", Rule::Public),
+    ("GET", "/api/v1/procedures", Rule::Public),
+    ("GET", "/api/v1/procedures/{code}", Rule::Public),
+    ("GET", "/api/v1/agencies", Rule::Public),
+    ("GET", "/api/v1/fields", Rule::Public),
 ];
 
 /// The routes and methods the router declares (`layer` is not a method).
 fn declared() -> Vec<(String, String)> {
-    motcua_web::ROUTES
+    let pages = motcua_web::ROUTES.iter().flat_map(|(path, methods)| {
+        methods
+            .iter()
+            .filter(|m| **m != "layer")
+            .map(move |m| (m.to_uppercase(), path.to_string()))
+    });
+    // the API's routes are declared by their OpenAPI annotations: the document lists them
+    let document = serde_json::to_value(motcua_web::api::openapi()).unwrap();
+    let api: Vec<(String, String)> = document["paths"]
+        .as_object()
+        .unwrap()
         .iter()
-        .flat_map(|(path, methods)| {
-            methods
-                .iter()
-                .filter(|m| **m != "layer")
-                .map(move |m| (m.to_uppercase(), path.to_string()))
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| (m.to_uppercase(), path.clone()))
         })
-        .collect()
+        .collect();
+    pages.chain(api).collect()
 }
 
 #[test]
@@ -471,6 +488,7 @@ async fn world() -> World {
     let values = vec![
         ("/thu-tuc/{code}", fixtures::PROCEDURE.to_string()),
         ("/nop-ho-so/{code}", fixtures::PROCEDURE.to_string()),
+        ("/api/v1/procedures/{code}", fixtures::PROCEDURE.to_string()),
         ("{code}", dossier.code.to_string()),
         ("{case}", "mac-dinh".into()),
         ("{component}", "0".into()),

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 const AUDIENCES: &[&str] = &[
-    "portal", "accounts", "citizen", "desk", "admin", "gateway", "newsroom",
+    "portal", "accounts", "citizen", "desk", "admin", "gateway", "newsroom", "api",
 ];
 /// Shared modules re-exported at the crate root under their short names (`crate::error` is `shared::error`).
 const SHARED_AT_ROOT: &[&str] = &[
@@ -29,6 +29,7 @@ const SHARED_AT_ROOT: &[&str] = &[
     "outage",
     "payments",
     "postal",
+    "problem",
     "seals",
     "security",
     "session",

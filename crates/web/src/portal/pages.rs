@@ -634,7 +634,7 @@ pub(crate) async fn detail(
                         template_href: c
                             .template
                             .as_ref()
-                            .map(|_| format!("/thu-tuc/{}/mau/{}/{}", p.code, case.key, i + 1)),
+                            .map(|_| urls::template_href(p.code.as_str(), case.key.as_str(), i)),
                     })
                     .collect(),
                 time_limits: case

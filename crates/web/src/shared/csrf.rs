@@ -55,7 +55,10 @@ pub(crate) async fn protect<F: Future<Output = Response>>(
     // the payment provider's server-to-server notification comes from no browser: it is trusted only for its
     // signature, which the provider alone can make, and it acts for no session
     let signed_by_provider = request.uri().path() == crate::payments::NOTIFY_PATH;
-    if safe || signed_by_provider || same_origin(&request, &state.site.public_url) {
+    // the API acts for bearer tokens only, never for the session cookie a browser would send along, so a
+    // cross-site request gains nothing there (and its JSON bodies need a CORS preflight we never grant)
+    let api = request.uri().path().starts_with(crate::problem::API_PREFIX);
+    if safe || signed_by_provider || api || same_origin(&request, &state.site.public_url) {
         return next(request).await;
     }
     tracing::warn!(path = %request.uri().path(), "cross-site request refused");

@@ -161,15 +161,20 @@ pub(crate) fn too_many(retry_after_seconds: u32) -> Response {
 /// Middleware: every error answer is a Vietnamese page. Answers made outside our handlers (a body over the
 /// limit, a path that is not UTF-8, a method the route does not take, a broken multipart body) come from axum as
 /// English plain text or empty; they are replaced here, keeping their status and headers. JSON answers (the
-/// session status endpoint, the probes) are left as they are. Every 503 says when to try again.
+/// session status endpoint, the probes) are left as they are. Every 503 says when to try again. Under `/api/`
+/// every error answer becomes problem details instead ([`crate::problem`]).
 pub(crate) async fn vietnamese_pages<F: Future<Output = Response>>(
     request: axum::extract::Request,
     next: impl FnOnce(axum::extract::Request) -> F,
 ) -> Response {
+    let api = request.uri().path().starts_with(crate::problem::API_PREFIX);
     let mut response = next(request).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
+    }
+    if api {
+        return crate::problem::replace(response);
     }
     let content_type = response
         .headers()
@@ -248,8 +253,7 @@ impl IntoResponse for InputRejection {
     }
 }
 
-/// Seconds a client is asked to wait (`Retry-After`).
-pub(crate) const RETRY_AFTER_SECONDS: &str = "5";
+pub(crate) use crate::problem::RETRY_AFTER_SECONDS;
 
 /// Put on a response by the error handling when storage was unavailable.
 #[derive(Debug, Clone, Copy)]

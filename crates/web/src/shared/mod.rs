@@ -25,6 +25,7 @@ pub mod months;
 pub(crate) mod outage;
 pub mod payments;
 pub mod postal;
+pub(crate) mod problem;
 pub mod seals;
 pub(crate) mod security;
 pub mod session;

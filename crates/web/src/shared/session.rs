@@ -114,8 +114,11 @@ pub(crate) async fn load<F: Future<Output = Response>>(
         ..Viewer::default()
     };
     let mut clear = false;
-    // assets and probes need no session: they are served even while the database is out
-    let sessionless = crate::urls::needs_no_database(request.uri().path());
+    // assets and probes need no session: they are served even while the database is out; the API never acts
+    // on the session cookie (it has tokens of its own), so it does not look one up
+    let path = request.uri().path();
+    let sessionless =
+        crate::urls::needs_no_database(path) || path.starts_with(crate::problem::API_PREFIX);
     if !sessionless && let Some(token) = cookie_token(request.headers(), settings.cookie_name()) {
         let key = SessionKey::of_token(&token);
         match state.store.sessions.find(&key).await {
