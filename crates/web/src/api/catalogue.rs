@@ -5,7 +5,7 @@
 
 use axum::{
     Json,
-    extract::{Path, State},
+    extract::{Path, RawQuery, State},
     response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Serialize};
@@ -15,7 +15,10 @@ use motcua_domain::OnlineServiceLevel;
 
 use crate::{
     AppState,
-    catalogue::{CatalogueView, Entry, Filters, Sort, TypedFilters, implementing_level_key},
+    catalogue::{
+        Audience, BadFilter, CatalogueView, Entry, Filters, IMPLEMENTING_LEVELS, Sort,
+        TypedFilters, implementing_level_key,
+    },
     input::{InputRejection, Query},
     problem::{FieldProblem, Problem},
 };
@@ -27,6 +30,9 @@ fn key<T: Serialize>(value: &T) -> String {
         _ => String::new(),
     }
 }
+
+/// The highest page number asked for (a bound, so the number is one a client's integer holds).
+const MAX_PAGE: usize = 100_000;
 
 /// Most procedures one page of the list holds.
 const MAX_PER_PAGE: usize = 100;
@@ -59,8 +65,8 @@ pub(crate) struct ProceduresQuery {
     /// `ma` (code), `muc-do` (highest online level first).
     #[param(value_type = Option<SortKey>)]
     sort: Option<String>,
-    /// The page, from 1.
-    #[param(value_type = Option<u32>, minimum = 1, example = 1)]
+    /// The page, from 1 (at most 100000).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100000, example = 1)]
     page: Option<String>,
     /// Procedures per page, 1–100 (default 20).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100, example = 20)]
@@ -154,6 +160,13 @@ fn summary(entry: &Entry) -> ProcedureSummary {
     }
 }
 
+/// Digits only (no sign, no spaces): what the document's integers are.
+fn strict_number(typed: &str) -> Option<usize> {
+    (!typed.is_empty() && typed.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| typed.parse().ok())
+        .flatten()
+}
+
 /// A whole number from `min` to `max`, or what is wrong with it.
 fn number(
     name: &str,
@@ -163,19 +176,15 @@ fn number(
     max: usize,
     errors: &mut Vec<FieldProblem>,
 ) -> usize {
-    let Some(typed) = typed.map(str::trim) else {
+    let Some(typed) = typed else {
         return default;
     };
-    match typed.parse::<usize>() {
-        Ok(n) if (min..=max).contains(&n) => n,
+    match strict_number(typed) {
+        Some(n) if (min..=max).contains(&n) => n,
         _ => {
             errors.push(FieldProblem {
                 name: name.into(),
-                message: if max == usize::MAX {
-                    format!("Phải là số nguyên từ {min} trở lên")
-                } else {
-                    format!("Phải là số nguyên từ {min} đến {max}")
-                },
+                message: format!("Phải là số nguyên từ {min} đến {max}"),
             });
             default
         }
@@ -196,6 +205,7 @@ fn number(
 )]
 pub(crate) async fn procedures(
     State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
     query: Result<Query<ProceduresQuery>, InputRejection>,
 ) -> Response {
     let Ok(Query(query)) = query else {
@@ -206,33 +216,59 @@ pub(crate) async fn procedures(
     let view = state.catalogue.view();
     let mut errors = Vec::new();
     let q = query.q.as_deref().map(str::trim).unwrap_or_default();
-    if q.chars().count() > motcua_search::MAX_QUERY_CHARS {
+    // the length as sent, before control characters are dropped: what the document promises to refuse
+    let sent = form_urlencoded::parse(raw.as_deref().unwrap_or_default().as_bytes())
+        .filter(|(k, _)| k == "q")
+        .map(|(_, v)| v.chars().count())
+        .max()
+        .unwrap_or(0);
+    if sent > motcua_search::MAX_QUERY_CHARS {
         errors.push(FieldProblem {
             name: "q".into(),
             message: format!("Tối đa {} ký tự", motcua_search::MAX_QUERY_CHARS),
         });
     }
-    let (filters, bad) = view.filters(TypedFilters {
-        // a code that names nothing matches nothing (below); only the closed lists are errors
-        field: None,
-        agency: None,
-        implementing: query.implementing_level.as_deref(),
-        audience: query.audience.as_deref(),
-        online_level: query.online_level.as_deref(),
+    // the closed lists are taken exactly as the document lists them (an empty or padded value is an error)
+    let mut closed = |name: &str, value: Option<&str>, ok: bool, bad: BadFilter| {
+        if value.is_some() && !ok {
+            errors.push(FieldProblem {
+                name: name.into(),
+                message: bad.message_vi().into(),
+            });
+        }
+    };
+    let implementing = query.implementing_level.as_deref().and_then(|k| {
+        IMPLEMENTING_LEVELS
+            .into_iter()
+            .find(|l| implementing_level_key(*l) == k)
     });
-    for b in bad {
-        let name = match b {
-            crate::catalogue::BadFilter::ImplementingLevel => "implementing_level",
-            crate::catalogue::BadFilter::Audience => "audience",
-            _ => "online_level",
-        };
-        errors.push(FieldProblem {
-            name: name.into(),
-            message: b.message_vi().into(),
-        });
-    }
-    let sort = match query.sort.as_deref().map(str::trim) {
-        None | Some("") => Sort::default_for(q),
+    closed(
+        "implementing_level",
+        query.implementing_level.as_deref(),
+        implementing.is_some(),
+        BadFilter::ImplementingLevel,
+    );
+    let audience = query.audience.as_deref().and_then(Audience::parse);
+    closed(
+        "audience",
+        query.audience.as_deref(),
+        audience.is_some(),
+        BadFilter::Audience,
+    );
+    let online_level = query
+        .online_level
+        .as_deref()
+        .and_then(|l| strict_number(l))
+        .and_then(|n| u8::try_from(n).ok())
+        .and_then(|n| OnlineServiceLevel::try_from(n).ok());
+    closed(
+        "online_level",
+        query.online_level.as_deref(),
+        online_level.is_some(),
+        BadFilter::OnlineLevel,
+    );
+    let sort = match query.sort.as_deref() {
+        None => Sort::default_for(q),
         Some(typed) => Sort::parse(typed).unwrap_or_else(|| {
             errors.push(FieldProblem {
                 name: "sort".into(),
@@ -241,7 +277,7 @@ pub(crate) async fn procedures(
             Sort::default_for(q)
         }),
     };
-    let page = number("page", query.page.as_deref(), 1, 1, usize::MAX, &mut errors);
+    let page = number("page", query.page.as_deref(), 1, 1, MAX_PAGE, &mut errors);
     let per_page = number(
         "per_page",
         query.per_page.as_deref(),
@@ -253,6 +289,12 @@ pub(crate) async fn procedures(
     if !errors.is_empty() {
         return Problem::invalid(errors).into_response();
     }
+    let filters = Filters {
+        implementing,
+        audience,
+        online_level,
+        ..Filters::default()
+    };
     let Some(filters) = with_codes(&view, filters, &query) else {
         return Json(ProcedurePage {
             items: Vec::new(),

@@ -34,7 +34,13 @@ use crate::{AppState, layout::Layout};
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
     ),
     tags((name = "catalogue", description = "Danh mục thủ tục hành chính, cơ quan và lĩnh vực (công khai, không cần xác thực)")),
-    components(schemas(crate::problem::Problem, crate::problem::FieldProblem))
+    components(schemas(
+        crate::problem::Problem,
+        crate::problem::FieldProblem,
+        catalogue::AudienceKey,
+        catalogue::ImplementingLevelKey,
+        catalogue::SortKey
+    ))
 )]
 struct ApiDoc;
 
