@@ -258,7 +258,7 @@ pub(crate) async fn procedures(
     let online_level = query
         .online_level
         .as_deref()
-        .and_then(|l| strict_number(l))
+        .and_then(strict_number)
         .and_then(|n| u8::try_from(n).ok())
         .and_then(|n| OnlineServiceLevel::try_from(n).ok());
     closed(
