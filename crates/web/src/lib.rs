@@ -19,8 +19,8 @@ pub mod worker;
 // the shared layer's modules, by their short names
 pub use portal::results::LatestResults;
 pub(crate) use shared::{
-    answers, assets, audit, background, csrf, dossiers, error, frame, guard, health, index766,
-    input, layout, outage, problem, security, slips, steps, urls, viewer,
+    answers, assets, audit, background, csrf, dossier_lookup, dossiers, error, frame, guard,
+    health, index766, input, layout, outage, problem, security, slips, steps, urls, viewer,
 };
 pub use shared::{
     articles, auth, catalogue, files, misses, months, payments, postal, seals, session, visits,

@@ -285,3 +285,126 @@ fn the_openapi_document_is_the_committed_one() {
         }
     }
 }
+
+async fn a_dossier_is_looked_up_as_on_the_page(t: TestStore) {
+    let (app, _citizen, dossier) = support::with_submitted_dossier(t).await;
+    let peer = "198.51.100.7:4000";
+    let ask = |body: String, content_type: &'static str| {
+        let app = &app;
+        async move {
+            app.send(
+                "POST",
+                "/api/v1/dossiers/lookup",
+                &[("content-type", content_type), (support::PEER, peer)],
+                &body,
+            )
+            .await
+        }
+    };
+    let body =
+        |code: &str, proof: &str| serde_json::json!({"code": code, "proof": proof}).to_string();
+    let code = dossier.code.to_string();
+    let found = ask(
+        body(&code.to_lowercase(), "0912 345 678"),
+        "application/json",
+    )
+    .await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+    let v = json(&found);
+    assert_eq!(v["code"], code);
+    assert_eq!(v["status"], "submitted");
+    assert_eq!(v["status_label"], "Mới đăng ký");
+    assert_eq!(v["procedure"], "Đăng ký khai sinh");
+    assert!(v["submitted_at"].as_str().unwrap().ends_with("+07:00"));
+    assert_eq!(v["events"][0]["status"], "submitted");
+    assert!(!found.body.contains("Nguyễn Văn An"), "nothing personal");
+    assert_eq!(
+        ask(body(&code, "001099012345"), "application/json")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let wrong = ask(body(&code, "0987654321"), "application/json").await;
+    assert_problem(&wrong, StatusCode::NOT_FOUND, "not-found");
+
+    // bad input: each a problem with the right status, never a 5xx
+    let invalid = ask(body("abc", ""), "application/json").await;
+    let p = assert_problem(&invalid, StatusCode::UNPROCESSABLE_ENTITY, "invalid-input");
+    assert_eq!(p["errors"][0]["name"], "code");
+    assert_eq!(p["errors"][1]["name"], "proof");
+    assert!(
+        p["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Mã hồ sơ")
+    );
+    assert_problem(
+        &ask("{\"code\": ".into(), "application/json").await,
+        StatusCode::BAD_REQUEST,
+        "bad-request",
+    );
+    assert_problem(
+        &ask(body(&code, "0912345678"), "text/plain").await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported-media-type",
+    );
+    assert_problem(
+        &ask(
+            serde_json::json!({"code": code, "proof": "0912345678", "extra": 1}).to_string(),
+            "application/json",
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-input",
+    );
+    assert_problem(
+        &ask(
+            serde_json::json!({"code": code, "proof": 912345678}).to_string(),
+            "application/json",
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-input",
+    );
+    assert_problem(
+        &ask(body(&code, &"9".repeat(20_000)), "application/json").await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload-too-large",
+    );
+
+    // the limit is the page's, shared with it: 10 lookups a minute per address (the 3 well-formed ones above
+    // counted, the refused bodies not)
+    let page = app
+        .send(
+            "POST",
+            "/tra-cuu-ho-so",
+            &[
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("sec-fetch-site", "same-origin"),
+                (support::PEER, peer),
+            ],
+            &format!("ma={code}&xac_minh=0987654321"),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    for n in 5..=10 {
+        let reply = ask(body(&code, "0912345678"), "application/json").await;
+        assert_eq!(reply.status, StatusCode::OK, "lookup {n}");
+    }
+    let refused = ask(body(&code, "0912345678"), "application/json").await;
+    let p = assert_problem(&refused, StatusCode::TOO_MANY_REQUESTS, "too-many-requests");
+    assert!(refused.headers.contains_key("retry-after"));
+    assert_eq!(p["retry_after"], 60);
+}
+
+#[tokio::test]
+async fn a_dossier_is_looked_up_as_on_the_page_on_sqlite() {
+    a_dossier_is_looked_up_as_on_the_page(motcua_testkit::sqlite_store().await).await;
+}
+
+#[tokio::test]
+async fn a_dossier_is_looked_up_as_on_the_page_on_postgres() {
+    if let Some(t) = motcua_testkit::postgres_store().await {
+        a_dossier_is_looked_up_as_on_the_page(t).await;
+    }
+}

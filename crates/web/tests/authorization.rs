@@ -330,6 +330,7 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("GET", "/api/v1/procedures/{code}", Rule::Public),
     ("GET", "/api/v1/agencies", Rule::Public),
     ("GET", "/api/v1/fields", Rule::Public),
+    ("POST", "/api/v1/dossiers/lookup", Rule::Public),
 ];
 
 /// The routes and methods the router declares (`layer` is not a method).

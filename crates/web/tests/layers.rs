@@ -25,6 +25,7 @@ const SHARED_AT_ROOT: &[&str] = &[
     "health",
     "input",
     "layout",
+    "dossier_lookup",
     "misses",
     "outage",
     "payments",

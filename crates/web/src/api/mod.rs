@@ -8,6 +8,7 @@
 //! acts on a session cookie, so the cross-site check of forms does not apply to it.
 
 pub(crate) mod catalogue;
+pub(crate) mod dossiers;
 
 use std::sync::LazyLock;
 
@@ -29,11 +30,14 @@ use crate::{AppState, layout::Layout};
         title = "motcua API",
         version = "1",
         description = "API của cổng dịch vụ công và hệ thống một cửa điện tử motcua: danh mục thủ tục hành chính, \
-                       cơ quan, lĩnh vực. Lỗi trả về theo RFC 9457 (application/problem+json) với `type` ổn định \
+                       cơ quan, lĩnh vực, tra cứu hồ sơ. Lỗi trả về theo RFC 9457 (application/problem+json) với `type` ổn định \
                        và `title`, `detail` bằng tiếng Việt. Ngày theo ISO 8601; số tiền tính bằng đồng.",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
     ),
-    tags((name = "catalogue", description = "Danh mục thủ tục hành chính, cơ quan và lĩnh vực (công khai, không cần xác thực)")),
+    tags(
+        (name = "catalogue", description = "Danh mục thủ tục hành chính, cơ quan và lĩnh vực (công khai, không cần xác thực)"),
+        (name = "dossiers", description = "Hồ sơ: tra cứu tiến độ bằng mã hồ sơ và số điện thoại hoặc số định danh (công khai, giới hạn 10 lần/phút mỗi địa chỉ)")
+    ),
     components(schemas(
         crate::problem::Problem,
         crate::problem::FieldProblem,
@@ -44,6 +48,9 @@ use crate::{AppState, layout::Layout};
 )]
 struct ApiDoc;
 
+/// The largest body the API reads.
+const BODY_LIMIT: usize = 16 * 1024;
+
 /// The API's router and its document, from one list of routes.
 pub(crate) fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -51,6 +58,9 @@ pub(crate) fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(catalogue::procedure))
         .routes(routes!(catalogue::agencies))
         .routes(routes!(catalogue::fields))
+        .routes(routes!(dossiers::lookup))
+        // the API takes small JSON bodies only (for now): refused early, as problem details
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .split_for_parts()
 }
 

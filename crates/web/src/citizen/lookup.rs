@@ -11,11 +11,15 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
-use time::{Duration, OffsetDateTime};
 
-use motcua_domain::{DossierCode, PersonalId, Phone, vntime};
+use motcua_domain::vntime;
 
-use crate::{AppError, AppState, layout::Layout, session::start_of, viewer::Viewer};
+use crate::{
+    AppError, AppState,
+    dossier_lookup::{Found, find, read_code, read_proof},
+    layout::Layout,
+    viewer::Viewer,
+};
 
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct LookupQuery {
@@ -45,9 +49,6 @@ pub(crate) struct LookupPage {
     not_found: bool,
     result: Option<LookupResult>,
 }
-
-/// Lookups an address may make per minute.
-const LOOKUPS_PER_MINUTE: u32 = 10;
 
 /// The lookup form; a code in the address (`?ma=…`, as the QR code on a receipt links) is filled in. The
 /// applicant's phone or identity number is never taken from the address: it goes in the posted form only.
@@ -86,66 +87,25 @@ pub(crate) async fn lookup(
         not_found: false,
         result: None,
     };
-    let code = DossierCode::parse(&code_text.to_uppercase().replace(' ', ""));
-    if code_text.is_empty() {
-        page.errors.push(("ma".into(), "Nhập mã hồ sơ".into()));
-    } else if code.is_err() {
-        page.errors.push((
-            "ma".into(),
-            "Mã hồ sơ không đúng dạng, ví dụ 000.00.06.H56-261128-0001".into(),
-        ));
+    let code = read_code(&code_text);
+    if let Err(message) = code {
+        page.errors.push(("ma".into(), message.into()));
     }
-    let phone = Phone::parse(&proof_text).ok();
-    let id = PersonalId::parse(&proof_text).ok();
-    if proof_text.is_empty() {
-        page.errors.push((
-            "xac_minh".into(),
-            "Nhập số điện thoại hoặc số định danh cá nhân của người nộp hồ sơ".into(),
-        ));
-    } else if phone.is_none() && id.is_none() {
-        page.errors.push((
-            "xac_minh".into(),
-            "Nhập số điện thoại di động (10 số) hoặc số định danh cá nhân (12 số)".into(),
-        ));
+    let proof = read_proof(&proof_text);
+    if let Err(message) = &proof {
+        page.errors.push(("xac_minh".into(), (*message).into()));
     }
-    let Ok(code) = code else {
+    let (Ok(code), Ok(proof)) = (code, proof) else {
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
-    if !page.errors.is_empty() {
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-    }
-    let now = OffsetDateTime::now_utc();
-    let hits = state
-        .store
-        .rate_limits
-        .hit(
-            &format!("lookup:{}", viewer.ip_key()),
-            start_of(now, Duration::MINUTE),
-        )
-        .await?;
-    if hits > LOOKUPS_PER_MINUTE {
-        return Ok(crate::error::too_many(60));
-    }
-    let found = match state.store.dossiers.get_by_code(&code).await? {
-        None => None,
-        Some(d) => {
-            let details = state.store.submissions.online_details(d.id).await?;
-            let matches = details.is_some_and(|x| {
-                phone
-                    .as_ref()
-                    .is_some_and(|p| x.applicant_phone.as_deref() == Some(p.as_str()))
-                    || id
-                        .as_ref()
-                        .is_some_and(|p| x.applicant_personal_id.as_deref() == Some(p.as_str()))
-            });
-            matches.then_some(d)
+    let (d, events) = match find(&state, viewer.ip_key(), &code, &proof).await? {
+        Found::TooMany => return Ok(crate::error::too_many(60)),
+        Found::Nothing => {
+            page.not_found = true;
+            return Ok((StatusCode::NOT_FOUND, page).into_response());
         }
+        Found::Dossier(d, events) => (d, events),
     };
-    let Some(d) = found else {
-        page.not_found = true;
-        return Ok((StatusCode::NOT_FOUND, page).into_response());
-    };
-    let events = state.store.dossiers.history(d.id).await?;
     page.result = Some(LookupResult {
         code: d.code.to_string(),
         procedure: procedure_name(&state, d.procedure.as_str()),

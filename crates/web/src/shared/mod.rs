@@ -11,6 +11,7 @@ pub mod auth;
 pub(crate) mod background;
 pub mod catalogue;
 pub(crate) mod csrf;
+pub(crate) mod dossier_lookup;
 pub(crate) mod dossiers;
 pub(crate) mod error;
 pub mod files;
