@@ -70,7 +70,9 @@ for spec in "Home page|/" \
             "Procedure page|/thu-tuc/1.001193" \
             "Filtered list|/thu-tuc?linh_vuc=HOTICH&muc_do=4&trang=2" \
             "Search, no diacritics|/thu-tuc?q=cap+giay+phep+kinh+doanh" \
-            "Search, one typo|/thu-tuc?q=giay+phep+hoat+dnog"; do
+            "Search, one typo|/thu-tuc?q=giay+phep+hoat+dnog" \
+            "API: one procedure (JSON)|/api/v1/procedures/1.001193" \
+            "API: procedures of a field (JSON)|/api/v1/procedures?field=HOTICH&per_page=20"; do
   name=${spec%%|*}; path=${spec#*|}
   read -r rps p50 p99 < <(measure "$base$path")
   ratio=$(awk -v a="$rps" -v b="$c_rps" 'BEGIN { printf "%.0f %%", 100*a/b }')
@@ -78,6 +80,9 @@ for spec in "Home page|/" \
 done
 rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
 
+# this section replaces the file's first one; the other benchmarks' sections (appended by their scripts) stay
+rest=$(mktemp)
+if [ -f "$OUT" ]; then awk 'found || /^## / {found=1; print}' "$OUT" >"$rest"; fi
 {
   echo "# Benchmarks"
   echo
@@ -96,5 +101,8 @@ rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
   echo
   echo "Targets (architecture.md §7): catalogue pages ≥ 50 % of the ceiling and p99 ≤ 10 ms at 64 connections;"
   echo "search ≥ 30 % of the ceiling and p99 ≤ 15 ms."
-} >"$OUT"
-cat "$OUT"
+  if [ -s "$rest" ]; then echo; cat "$rest"; fi
+} >"$OUT.new"
+mv "$OUT.new" "$OUT"
+rm -f "$rest"
+sed -n '1,/^## /p' "$OUT"
