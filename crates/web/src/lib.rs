@@ -401,7 +401,7 @@ routes! {
     "/healthz" => get(health::healthz);
     "/readyz" => get(health::readyz);
     "/static/{file}" => get(assets::serve);
-    "/api/v1" => get(api::docs);
+    "/tai-lieu-api" => get(api::docs);
     "/api/v1/openapi.json" => get(api::document);
 }
 

@@ -324,7 +324,7 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("GET", "/healthz", Rule::Public),
     ("GET", "/readyz", Rule::Public),
     ("GET", "/static/{file}", Rule::Public),
-    ("GET", "/api/v1", Rule::Public),
+    ("GET", "/tai-lieu-api", Rule::Public),
     ("GET", "/api/v1/openapi.json", Rule::Public),
     ("GET", "/api/v1/procedures", Rule::Public),
     ("GET", "/api/v1/procedures/{code}", Rule::Public),

@@ -39,7 +39,7 @@ const MAX_PER_PAGE: usize = 100;
 const DEFAULT_PER_PAGE: usize = 20;
 
 /// Filters, search and paging of the procedure list. Every parameter is optional; a field or agency code that
-/// names nothing matches nothing.
+/// names nothing matches nothing (an empty one filters nothing).
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct ProceduresQuery {

@@ -96,7 +96,7 @@ pub(crate) fn unreadable(rejection: JsonRejection) -> Problem {
         (status = 404, description = "No dossier has this code with this phone or identity number (also when either is not in the right form: `errors` says what is wrong)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not sent as application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is missing, empty, unknown or of the wrong type", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing, empty (\"\"), unknown or of the wrong type", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many lookups from this address; wait as Retry-After says", body = Problem, content_type = "application/problem+json"),
     )
 )]

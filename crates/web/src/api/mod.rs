@@ -1,11 +1,12 @@
 //! The API for other systems, `/api/v1`: JSON, versioned in the path, documented by an OpenAPI 3.1 document that
 //! utoipa builds from the handlers' own route annotations (the router and the document come from the same
 //! `routes!` calls below, so a route cannot be served undocumented). Errors are RFC 9457 problem details
-//! (`shared/problem.rs`). The document is served at `/api/v1/openapi.json`, and read as a page at `/api/v1`
-//! drawn on the server from the same document (no script, nothing from elsewhere).
+//! (`shared/problem.rs`). The document is served at `/api/v1/openapi.json`, and read as a portal page at
+//! `/tai-lieu-api` drawn on the server from the same document (no script, nothing from elsewhere).
 //!
-//! The API reads the same rules and queries as the pages (the catalogue's `filters` and `find`); it never
-//! acts on a session cookie, so the cross-site check of forms does not apply to it.
+//! The API reads the same rules and queries as the pages (the catalogue's `filters` and `find`). It never acts
+//! for a browser's session: the frame takes cookies off its requests (`session.rs`), so the origin check of
+//! cookie-bearing forms does not apply to it (`csrf.rs`).
 
 pub(crate) mod catalogue;
 pub(crate) mod dossiers;
@@ -53,7 +54,7 @@ const BODY_LIMIT: usize = 16 * 1024;
 
 /// The API's router and its document, from one list of routes.
 pub(crate) fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(catalogue::procedures))
         .routes(routes!(catalogue::procedure))
         .routes(routes!(catalogue::agencies))
@@ -61,7 +62,42 @@ pub(crate) fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(dossiers::lookup))
         // the API takes small JSON bodies only (for now): refused early, as problem details
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
-        .split_for_parts()
+        .split_for_parts();
+    (router, with_unavailable(document))
+}
+
+/// Every operation may answer 503 while the database is out (the node's outage breaker answers every request
+/// that way until it is back, even those served from memory): said once here rather than on each handler.
+fn with_unavailable(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let response = ResponseBuilder::new()
+        .description("The database is out for a moment; try again after Retry-After seconds")
+        .content(
+            crate::problem::CONTENT_TYPE,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build();
+    for item in document.paths.paths.values_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            operation
+                .responses
+                .responses
+                .entry("503".into())
+                .or_insert_with(|| response.clone().into());
+        }
+    }
+    document
 }
 
 /// The OpenAPI document (for tests, and for the routes below).
@@ -98,83 +134,117 @@ pub(crate) struct OperationDoc {
     pub anchor: String,
     pub summary: String,
     pub description: String,
+    /// (name, where, required, meaning)
     pub parameters: Vec<(String, String, bool, String)>,
+    /// The JSON body's members: (name, type, required, meaning)
+    pub body: Vec<(String, String, bool, String)>,
     pub responses: Vec<(String, String)>,
+}
+
+/// What the page shows, read once from the document.
+pub(crate) struct Reading {
+    description: String,
+    version: String,
+    operations: Vec<OperationDoc>,
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "api_docs.html")]
 pub(crate) struct DocsPage {
     pub layout: Layout,
-    pub description: String,
-    pub version: String,
-    pub operations: Vec<OperationDoc>,
+    pub doc: &'static Reading,
 }
 
-/// The page's reading of the document: every path and method, in the document's order.
-fn operations() -> Vec<OperationDoc> {
-    let value: serde_json::Value = serde_json::from_str(&DOCUMENT).unwrap_or_default();
+static READING: LazyLock<Reading> = LazyLock::new(|| read(&DOCUMENT));
+
+fn read(document: &str) -> Reading {
+    let value: serde_json::Value = serde_json::from_str(document).unwrap_or_default();
     let text = |v: &serde_json::Value, k: &str| {
         v.get(k)
             .and_then(|x| x.as_str())
             .unwrap_or_default()
             .to_string()
     };
-    let mut out = Vec::new();
-    let Some(paths) = value.get("paths").and_then(|p| p.as_object()) else {
-        return out;
-    };
-    for (path, item) in paths {
-        let Some(item) = item.as_object() else {
-            continue;
+    // a body's schema is a reference to the components
+    let members = |op: &serde_json::Value| -> Vec<(String, String, bool, String)> {
+        let Some(reference) = op
+            .pointer("/requestBody/content/application~1json/schema/$ref")
+            .and_then(|r| r.as_str())
+        else {
+            return Vec::new();
         };
-        for (method, op) in item {
-            let parameters = op
-                .get("parameters")
-                .and_then(|p| p.as_array())
+        let name = reference.rsplit('/').next().unwrap_or_default();
+        let schema = &value["components"]["schemas"][name];
+        let required: Vec<&str> = schema["required"]
+            .as_array()
+            .map(|r| r.iter().filter_map(|x| x.as_str()).collect())
+            .unwrap_or_default();
+        schema["properties"]
+            .as_object()
+            .map(|props| {
+                props
+                    .iter()
+                    .map(|(k, p)| {
+                        (
+                            k.clone(),
+                            text(p, "type"),
+                            required.contains(&k.as_str()),
+                            text(p, "description"),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut operations = Vec::new();
+    for (path, item) in value["paths"].as_object().into_iter().flatten() {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            let parameters = op["parameters"]
+                .as_array()
                 .map(|ps| {
                     ps.iter()
                         .map(|p| {
                             (
                                 text(p, "name"),
                                 text(p, "in"),
-                                p.get("required").and_then(|r| r.as_bool()).unwrap_or(false),
+                                p["required"].as_bool().unwrap_or(false),
                                 text(p, "description"),
                             )
                         })
                         .collect()
                 })
                 .unwrap_or_default();
-            let responses = op
-                .get("responses")
-                .and_then(|r| r.as_object())
+            let responses = op["responses"]
+                .as_object()
                 .map(|rs| {
                     rs.iter()
                         .map(|(code, r)| (code.clone(), text(r, "description")))
                         .collect()
                 })
                 .unwrap_or_default();
-            out.push(OperationDoc {
+            operations.push(OperationDoc {
                 method: method.to_uppercase(),
                 path: path.clone(),
                 anchor: text(op, "operationId"),
                 summary: text(op, "summary"),
                 description: text(op, "description"),
                 parameters,
+                body: members(op),
                 responses,
             });
         }
     }
-    out
+    Reading {
+        description: text(&value["info"], "description"),
+        version: text(&value["info"], "version"),
+        operations,
+    }
 }
 
-/// `GET /api/v1`: the documentation as a page.
+/// `GET /tai-lieu-api`: the API's documentation as a portal page.
 pub(crate) async fn docs(layout: Layout) -> DocsPage {
-    let doc = openapi();
     DocsPage {
         layout,
-        description: doc.info.description.clone().unwrap_or_default(),
-        version: doc.info.version.clone(),
-        operations: operations(),
+        doc: &READING,
     }
 }

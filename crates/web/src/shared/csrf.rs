@@ -55,8 +55,8 @@ pub(crate) async fn protect<F: Future<Output = Response>>(
     // the payment provider's server-to-server notification comes from no browser: it is trusted only for its
     // signature, which the provider alone can make, and it acts for no session
     let signed_by_provider = request.uri().path() == crate::payments::NOTIFY_PATH;
-    // the API acts for bearer tokens only, never for the session cookie a browser would send along, so a
-    // cross-site request gains nothing there (and its JSON bodies need a CORS preflight we never grant)
+    // the API never sees a browser's cookies (session.rs takes them off its requests), so a cross-site request
+    // acts there as anyone may; what is not public will take a token a page cannot send on its own
     let api = request.uri().path().starts_with(crate::problem::API_PREFIX);
     if safe || signed_by_provider || api || same_origin(&request, &state.site.public_url) {
         return next(request).await;

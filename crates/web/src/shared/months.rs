@@ -10,7 +10,7 @@ use std::{
 use time::{Date, Month, OffsetDateTime};
 
 use motcua_domain::vntime;
-use motcua_store::AgencyStats;
+use motcua_store::{AgencyStats, StoreError};
 
 use crate::{AppError, AppState};
 
@@ -18,34 +18,49 @@ use crate::{AppError, AppState};
 /// the open dossiers are counted live, which costs a province's database tens of milliseconds.
 const FRESH_FOR: Duration = Duration::from_secs(5);
 
+/// How long stale figures may still answer while one request reads them again.
+const STALE_FOR: Duration = Duration::from_secs(60);
+
 /// A month's figures and when they were read.
 type Read = (Instant, Arc<Vec<AgencyStats>>);
 
-/// Months' figures read lately, by their first day, and the one reading under way.
+/// Months' figures read lately, by their first day, and one reading at a time per month.
+///
+/// When a month's figures go stale under load, one request reads them again while the others are answered with
+/// the stale ones (up to a minute old), or, when there are none, wait for that reading and take its result.
+/// Without it every request in flight counted the open dossiers at once: p99 1.3 s at 1,000,000 dossiers
+/// (bench/statistics.sh). Months do not wait for each other.
 #[derive(Default)]
 pub struct MonthFigures {
     kept: Mutex<HashMap<Date, Read>>,
-    /// One reading at a time per node: when figures go stale under load, one request reads them again while the
-    /// others are answered with the stale ones (or, when there are none, wait for that one reading). Without it
-    /// every request in flight counted the open dossiers at once: p99 1.3 s at 1,000,000 dossiers
-    /// (bench/statistics.sh).
-    reading: tokio::sync::Mutex<()>,
+    reading: Mutex<HashMap<Date, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl MonthFigures {
-    /// The month's figures if kept: whether they are still fresh, and the figures.
+    /// The month's figures if kept and not too old: whether they are still fresh, and the figures.
     fn kept(&self, first: Date) -> Option<(bool, Arc<Vec<AgencyStats>>)> {
         let kept = self.kept.lock().ok()?;
         let (at, figures) = kept.get(&first)?;
-        Some((at.elapsed() < FRESH_FOR, figures.clone()))
+        let age = at.elapsed();
+        (age < STALE_FOR).then(|| (age < FRESH_FOR, figures.clone()))
     }
 
     fn keep(&self, first: Date, figures: Arc<Vec<AgencyStats>>) {
         if let Ok(mut kept) = self.kept.lock() {
-            // a handful of months are asked for; anything older than the freshness is dropped on the way
-            kept.retain(|_, (at, _)| at.elapsed() < FRESH_FOR);
+            // a handful of months are asked for; what is too old to answer even while stale goes on the way
+            kept.retain(|_, (at, _)| at.elapsed() < STALE_FOR);
             kept.insert(first, (Instant::now(), figures));
         }
+    }
+
+    /// The month's reading lock.
+    fn lock_of(&self, first: Date) -> Arc<tokio::sync::Mutex<()>> {
+        let Ok(mut locks) = self.reading.lock() else {
+            return Arc::default();
+        };
+        // locks nobody holds or waits for are dropped on the way
+        locks.retain(|month, lock| *month == first || Arc::strong_count(lock) > 1);
+        locks.entry(first).or_default().clone()
     }
 }
 
@@ -56,22 +71,30 @@ pub(crate) async fn figures(
 ) -> Result<Arc<Vec<AgencyStats>>, AppError> {
     let first = vntime::vn_date(from);
     let memo = &state.month_figures;
-    let _reading = match memo.kept(first) {
-        Some((true, figures)) => return Ok(figures),
-        // stale: read again unless another request is reading already (then the stale figures do)
-        Some((false, figures)) => match memo.reading.try_lock() {
+    let kept = memo.kept(first);
+    if let Some((true, figures)) = kept {
+        return Ok(figures);
+    }
+    let lock = memo.lock_of(first);
+    let _reading = match kept {
+        // stale: read again unless another request is reading this month already (then the stale figures do)
+        Some((_, figures)) => match lock.try_lock_owned() {
             Ok(guard) => guard,
             Err(_) => return Ok(figures),
         },
-        None => {
-            let guard = memo.reading.lock().await;
-            // the reading waited for may have brought this month
-            if let Some((true, figures)) = memo.kept(first) {
-                return Ok(figures);
-            }
-            guard
-        }
+        None => lock.lock_owned().await,
     };
+    // the reading waited for (or one that just ended) may have brought them
+    if let Some((true, figures)) = memo.kept(first) {
+        return Ok(figures);
+    }
+    // a reading that found the database out opened the breaker: the requests queued behind it do not each try
+    // again and wait out the connection timeout one after another
+    if state.breaker.is_open() {
+        return Err(AppError::Store(StoreError::Unavailable(
+            "the statistics' reading found the database out".into(),
+        )));
+    }
     let figures = Arc::new(
         state
             .store

@@ -121,6 +121,11 @@ impl Problem {
                 "Hệ thống tạm thời gián đoạn",
                 "Cơ sở dữ liệu tạm thời không truy cập được; không có dữ liệu nào bị mất. Thử lại sau.",
             ),
+            s if s.is_client_error() => (
+                "client-error",
+                "Yêu cầu không được chấp nhận",
+                "Yêu cầu không được chấp nhận; xem mã trạng thái HTTP.",
+            ),
             _ => (
                 "internal",
                 "Lỗi hệ thống",
@@ -191,7 +196,17 @@ pub fn replace(mut response: Response) -> Response {
     if already {
         return response;
     }
-    let mut problem = Problem::for_status(response.status()).into_response();
+    let mut problem = Problem::for_status(response.status());
+    // the answer's own wait, when it said one, is the one to tell
+    if let Some(seconds) = response
+        .headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+    {
+        problem.retry_after = Some(seconds);
+    }
+    let mut problem = problem.into_response();
     for (name, value) in response.headers() {
         if name != header::CONTENT_TYPE
             && name != header::CONTENT_LENGTH

@@ -114,11 +114,13 @@ pub(crate) async fn load<F: Future<Output = Response>>(
         ..Viewer::default()
     };
     let mut clear = false;
-    // assets and probes need no session: they are served even while the database is out; the API never acts
-    // on the session cookie (it has tokens of its own), so it does not look one up
-    let path = request.uri().path();
-    let sessionless =
-        crate::urls::needs_no_database(path) || path.starts_with(crate::problem::API_PREFIX);
+    // assets and probes need no session: they are served even while the database is out. The API never acts
+    // for a browser's session: its cookies are taken off the request here, so no API handler can read one (and
+    // the API is spared the origin check of cookie-bearing forms, csrf.rs)
+    if request.uri().path().starts_with(crate::problem::API_PREFIX) {
+        request.headers_mut().remove(header::COOKIE);
+    }
+    let sessionless = crate::urls::needs_no_database(request.uri().path());
     if !sessionless && let Some(token) = cookie_token(request.headers(), settings.cookie_name()) {
         let key = SessionKey::of_token(&token);
         match state.store.sessions.find(&key).await {

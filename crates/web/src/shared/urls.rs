@@ -14,12 +14,12 @@ pub(crate) fn encode(value: &str) -> String {
     out
 }
 
-/// `path?k=v&…` with encoded values; just `path` when there are none.
 /// Where the form template of a case's component (`index` from 0) is downloaded.
 pub(crate) fn template_href(procedure: &str, case: &str, index: usize) -> String {
     format!("/thu-tuc/{procedure}/mau/{case}/{}", index + 1)
 }
 
+/// `path?k=v&…` with encoded values; just `path` when there are none.
 pub(crate) fn with_query(path: &str, pairs: &[(&str, String)]) -> String {
     if pairs.is_empty() {
         return path.to_string();
