@@ -544,16 +544,16 @@ pub(crate) async fn apology(
     let mut errors = Vec::new();
     let now = OffsetDateTime::now_utc();
     // a date within a year of today, so that the working-time arithmetic below stays in range
-    let new_due = form::parse_date(&typed)
-        .filter(|d| (*d - vntime::vn_date(now)).whole_days().abs() <= 366)
-        .map(|d| {
-            cal.due(
-                time::PrimitiveDateTime::new(d, time::Time::MIDNIGHT)
-                    .assume_offset(motcua_calendar::VN),
-                motcua_calendar::Limit::WorkingDays(0),
-                None,
-            )
-        });
+    let new_day =
+        form::parse_date(&typed).filter(|d| (*d - vntime::vn_date(now)).whole_days().abs() <= 366);
+    let new_due = new_day.map(|d| {
+        cal.due(
+            time::PrimitiveDateTime::new(d, time::Time::MIDNIGHT)
+                .assume_offset(motcua_calendar::VN),
+            motcua_calendar::Limit::WorkingDays(0),
+            None,
+        )
+    });
     // the new date is after the current appointment and after now (an overdue dossier gets a date still ahead),
     // and within a bounded number of working days of the later of the two
     let floor = dossier.due_at.map(|old| old.max(now));
@@ -569,7 +569,11 @@ pub(crate) async fn apology(
             "ngay_hen_moi".to_string(),
             "Nhập ngày hẹn mới có thật, dạng ngày/tháng/năm, trong vòng một năm tới".to_string(),
         )),
-        (Some(new), Some(floor), _) if new <= floor => errors.push((
+        // compared as days too: a day off before the appointment (a Sunday before a Monday's) rolls forward to the
+        // next working moment, which may fall after the appointment, yet it is no later day
+        (Some(new), Some(floor), _)
+            if new <= floor || new_day.is_some_and(|d| d <= vntime::vn_date(floor)) =>
+        errors.push((
             "ngay_hen_moi".into(),
             format!(
                 "Ngày hẹn mới phải sau ngày hẹn hiện tại và sau thời điểm này ({})",
