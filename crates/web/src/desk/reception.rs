@@ -576,8 +576,11 @@ pub(crate) async fn apology(
         errors.push((
             "ngay_hen_moi".into(),
             format!(
-                "Ngày hẹn mới phải sau ngày hẹn hiện tại và sau thời điểm này ({})",
-                vntime::format_datetime(floor)
+                "Ngày hẹn mới phải sau ngày hẹn hiện tại và sau hôm nay: chọn từ ngày {} trở đi",
+                vntime::vn_date(floor)
+                    .next_day()
+                    .map(vntime::format_date)
+                    .unwrap_or_default()
             ),
         )),
         (Some(new), _, Some(latest)) if new > latest => errors.push((

@@ -24,16 +24,23 @@ const STALE_FOR: Duration = Duration::from_secs(60);
 /// A month's figures and when they were read.
 type Read = (Instant, Arc<Vec<AgencyStats>>);
 
-/// Months' figures read lately, by their first day, and one reading at a time per month.
+/// Months' figures read lately, by their first day, and one reading at a time per node.
 ///
 /// When a month's figures go stale under load, one request reads them again while the others are answered with
 /// the stale ones (up to a minute old), or, when there are none, wait for that reading and take its result.
 /// Without it every request in flight counted the open dossiers at once: p99 1.3 s at 1,000,000 dossiers
-/// (bench/statistics.sh). Months do not wait for each other.
+/// (bench/statistics.sh). Readings of different months also take turns (each counts the open dossiers live),
+/// so a visitor stepping through months cannot start many at once; a month with stale figures keeps answering
+/// with them meanwhile.
 #[derive(Default)]
 pub struct MonthFigures {
     kept: Mutex<HashMap<Date, Read>>,
+    /// Per month: who reads it now (a waiter for the same month takes that reading's result).
     reading: Mutex<HashMap<Date, Arc<tokio::sync::Mutex<()>>>>,
+    /// One reading of any month at a time.
+    one_at_a_time: tokio::sync::Mutex<()>,
+    /// When a reading of the month last failed: those who waited for it do not each try again.
+    failed: Mutex<HashMap<Date, Instant>>,
 }
 
 impl MonthFigures {
@@ -51,6 +58,25 @@ impl MonthFigures {
             kept.retain(|_, (at, _)| at.elapsed() < STALE_FOR);
             kept.insert(first, (Instant::now(), figures));
         }
+        if let Ok(mut failed) = self.failed.lock() {
+            failed.remove(&first);
+        }
+    }
+
+    fn fail(&self, first: Date) {
+        if let Ok(mut failed) = self.failed.lock() {
+            failed.retain(|_, at| at.elapsed() < STALE_FOR);
+            failed.insert(first, Instant::now());
+        }
+    }
+
+    /// Whether a reading of the month failed since `since`.
+    fn failed_since(&self, first: Date, since: Instant) -> bool {
+        self.failed
+            .lock()
+            .ok()
+            .and_then(|failed| failed.get(&first).copied())
+            .is_some_and(|at| at >= since)
     }
 
     /// The month's reading lock.
@@ -75,12 +101,14 @@ pub(crate) async fn figures(
     if let Some((true, figures)) = kept {
         return Ok(figures);
     }
+    let stale = kept.map(|(_, figures)| figures);
+    let asked = Instant::now();
     let lock = memo.lock_of(first);
-    let _reading = match kept {
+    let _reading = match &stale {
         // stale: read again unless another request is reading this month already (then the stale figures do)
-        Some((_, figures)) => match lock.try_lock_owned() {
+        Some(figures) => match lock.try_lock_owned() {
             Ok(guard) => guard,
-            Err(_) => return Ok(figures),
+            Err(_) => return Ok(figures.clone()),
         },
         None => lock.lock_owned().await,
     };
@@ -88,22 +116,37 @@ pub(crate) async fn figures(
     if let Some((true, figures)) = memo.kept(first) {
         return Ok(figures);
     }
-    // a reading that found the database out opened the breaker: the requests queued behind it do not each try
-    // again and wait out the connection timeout one after another
-    if state.breaker.is_open() {
-        return Err(AppError::Store(StoreError::Unavailable(
-            "the statistics' reading found the database out".into(),
+    // the reading waited for failed (the database out or too busy): the requests queued behind it do not each
+    // try again and wait out the connection timeout one after another
+    if memo.failed_since(first, asked) {
+        return Err(AppError::Store(StoreError::Busy(
+            "the month's statistics could not be read just now".into(),
         )));
     }
-    let figures = Arc::new(
-        state
-            .store
-            .stats
-            .by_month(first, OffsetDateTime::now_utc())
-            .await?,
-    );
-    memo.keep(first, figures.clone());
-    Ok(figures)
+    let _turn = memo.one_at_a_time.lock().await;
+    match state
+        .store
+        .stats
+        .by_month(first, OffsetDateTime::now_utc())
+        .await
+    {
+        Ok(figures) => {
+            let figures = Arc::new(figures);
+            memo.keep(first, figures.clone());
+            Ok(figures)
+        }
+        Err(e) => {
+            memo.fail(first);
+            // figures a minute old are better than none
+            match stale {
+                Some(figures) => {
+                    tracing::warn!(error = %e, "a month's statistics not read again; the last ones are shown");
+                    Ok(figures)
+                }
+                None => Err(e.into()),
+            }
+        }
+    }
 }
 
 /// `mm/yyyy` as the first instant of that month and of the next (Vietnam's time).
