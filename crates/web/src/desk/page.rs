@@ -375,9 +375,15 @@ pub(crate) async fn render(
             && dossier
                 .due_at
                 .is_some_and(|due| due < now || cal.between(now, due) < Duration::hours(8)),
+        // five working days after the appointment, or after now for an overdue dossier (the form refuses a day
+        // that is not after both)
         proposed_new_date: dossier
             .due_at
-            .map(|due| motcua_calendar::dmy(vntime::vn_date(cal.add(due, Duration::hours(5 * 8)))))
+            .map(|due| {
+                motcua_calendar::dmy(vntime::vn_date(
+                    cal.add(due.max(now), Duration::hours(5 * 8)),
+                ))
+            })
             .unwrap_or_default(),
         slips: crate::slips::available(&events, !steps.is_empty()),
         steps: crate::steps::step_views(state, &cal, &steps),
