@@ -418,6 +418,17 @@ async fn journey(b: Browser) {
         .unwrap();
     assert!(ranking.contains("Tổng (100)"), "{ranking}");
     client.accessible("the 766 index with its chart").await;
+    // the API's documentation, drawn from its OpenAPI document
+    client.goto(&format!("{url}/tai-lieu-api")).await.unwrap();
+    let api = client
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(api.contains("GET /api/v1/procedures/{code}"), "{api}");
+    client.accessible("the API documentation").await;
     client.goto(&format!("{url}/dang-nhap")).await.unwrap();
     client.accessible("login").await;
     client.login_as("congdan@example.vn", "MotCua-2026").await;
