@@ -16,8 +16,8 @@ use motcua_domain::OnlineServiceLevel;
 use crate::{
     AppState,
     catalogue::{
-        Audience, BadFilter, CatalogueView, Entry, Filters, IMPLEMENTING_LEVELS, Sort,
-        TypedFilters, implementing_level_key,
+        Audience, BadFilter, CatalogueView, Entry, Filters, Sort, TypedFilters,
+        implementing_level_keys, implementing_level_of,
     },
     input::{InputRejection, Query},
     problem::{FieldProblem, Problem},
@@ -152,11 +152,7 @@ fn summary(entry: &Entry) -> ProcedureSummary {
         fields: p.fields.iter().map(|f| f.to_string()).collect(),
         agencies: p.agencies.iter().map(|a| a.to_string()).collect(),
         online_level: entry.best_level.map(OnlineServiceLevel::number),
-        implementing_levels: p
-            .implementing_levels
-            .iter()
-            .map(|l| implementing_level_key(*l).to_string())
-            .collect(),
+        implementing_levels: implementing_level_keys(p),
     }
 }
 
@@ -237,11 +233,10 @@ pub(crate) async fn procedures(
             });
         }
     };
-    let implementing = query.implementing_level.as_deref().and_then(|k| {
-        IMPLEMENTING_LEVELS
-            .into_iter()
-            .find(|l| implementing_level_key(*l) == k)
-    });
+    let implementing = query
+        .implementing_level
+        .as_deref()
+        .and_then(implementing_level_of);
     closed(
         "implementing_level",
         query.implementing_level.as_deref(),
@@ -478,11 +473,7 @@ pub(crate) async fn procedure(State(state): State<AppState>, Path(code): Path<St
         url: format!("/thu-tuc/{}", p.code),
         fields: p.fields.iter().map(named_field).collect(),
         agencies: p.agencies.iter().map(named_agency).collect(),
-        implementing_levels: p
-            .implementing_levels
-            .iter()
-            .map(|l| implementing_level_key(*l).to_string())
-            .collect(),
+        implementing_levels: implementing_level_keys(p),
         applicants: p.applicants.iter().map(key).collect(),
         conditions: p.conditions.clone(),
         steps: p.steps.clone(),

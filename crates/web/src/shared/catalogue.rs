@@ -96,6 +96,22 @@ pub const fn implementing_level_key(level: ImplementingLevel) -> &'static str {
     }
 }
 
+/// The implementing level a key (`cap=`, `implementing_level=`) names.
+pub fn implementing_level_of(key: &str) -> Option<ImplementingLevel> {
+    IMPLEMENTING_LEVELS
+        .into_iter()
+        .find(|l| implementing_level_key(*l) == key)
+}
+
+/// The keys of a procedure's implementing levels, in its order.
+pub fn implementing_level_keys(procedure: &Procedure) -> Vec<String> {
+    procedure
+        .implementing_levels
+        .iter()
+        .map(|l| implementing_level_key(*l).to_string())
+        .collect()
+}
+
 fn count(entries: &[Entry]) -> Counts {
     let mut c = Counts::default();
     for e in entries.iter().filter(|e| e.procedure.published) {
@@ -540,15 +556,10 @@ impl CatalogueView {
             AgencyCode::parse(a).is_ok_and(|a| self.agency(&a).is_some())
         })
         .and_then(|a| AgencyCode::parse(a).ok());
-        let implementing_of = |key: &str| {
-            IMPLEMENTING_LEVELS
-                .into_iter()
-                .find(|l| implementing_level_key(*l) == key)
-        };
         let implementing = read(typed.implementing, BadFilter::ImplementingLevel, &|k| {
-            implementing_of(k).is_some()
+            implementing_level_of(k).is_some()
         })
-        .and_then(implementing_of);
+        .and_then(implementing_level_of);
         let audience = read(typed.audience, BadFilter::Audience, &|a| {
             Audience::parse(a).is_some()
         })
