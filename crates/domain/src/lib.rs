@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod agency;
+pub mod api_client;
 pub mod article;
 pub mod desk;
 pub mod dossier;

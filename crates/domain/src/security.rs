@@ -78,10 +78,12 @@ pub enum AuditKind {
     RolesChanged,
     AccessDenied,
     ContactChanged,
+    /// An API client made, switched off or on, or one of its keys issued or revoked.
+    ApiClientChanged,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 12] = [
+    pub const ALL: [AuditKind; 13] = [
         AuditKind::LoginSucceeded,
         AuditKind::LoginFailed,
         AuditKind::LockedOut,
@@ -94,6 +96,7 @@ impl AuditKind {
         AuditKind::RolesChanged,
         AuditKind::AccessDenied,
         AuditKind::ContactChanged,
+        AuditKind::ApiClientChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -110,6 +113,7 @@ impl AuditKind {
             AuditKind::RolesChanged => "roles_changed",
             AuditKind::AccessDenied => "access_denied",
             AuditKind::ContactChanged => "contact_changed",
+            AuditKind::ApiClientChanged => "api_client_changed",
         }
     }
 
@@ -131,6 +135,7 @@ impl AuditKind {
             AuditKind::RolesChanged => "Thay đổi quyền",
             AuditKind::AccessDenied => "Truy cập bị từ chối",
             AuditKind::ContactChanged => "Đổi số điện thoại hoặc thư điện tử",
+            AuditKind::ApiClientChanged => "Thay đổi hệ thống kết nối API hoặc khóa API",
         }
     }
 }

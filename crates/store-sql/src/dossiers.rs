@@ -8,7 +8,7 @@ use motcua_domain::{
     Dossier, DossierCode, DossierId, EventHash, HistoryEvent, NewDossier, ProcedureCode, Transition,
 };
 use motcua_store::{
-    DossierRepo, HandledDossier, HandledQuery, StoreError, StoreResult,
+    ChangedQuery, DossierRepo, HandledDossier, HandledQuery, StoreError, StoreResult,
     decode::{self, DossierRow, EventRow},
 };
 
@@ -353,6 +353,53 @@ impl DossierRepo for SqlStore {
                 })
                 .collect::<StoreResult<Vec<_>>>()?;
             Ok((list, total))
+        })
+    }
+
+    async fn changed(&self, q: &ChangedQuery) -> StoreResult<Vec<Dossier>> {
+        if q.agencies.is_empty() || q.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut n = 0;
+        let mut mark = || {
+            n += 1;
+            format!("${n}")
+        };
+        let agencies: Vec<String> = q.agencies.iter().map(|_| mark()).collect();
+        let mut sql = format!(
+            "{DOSSIER_COLUMNS} WHERE agency_code IN ({})",
+            agencies.join(", ")
+        );
+        if !q.statuses.is_empty() {
+            let marks: Vec<String> = q.statuses.iter().map(|_| mark()).collect();
+            sql.push_str(&format!(" AND status IN ({})", marks.join(", ")));
+        }
+        if q.updated_since.is_some() {
+            sql.push_str(&format!(" AND updated_at >= {}", mark()));
+        }
+        if q.after.is_some() {
+            let (at, id) = (mark(), mark());
+            sql.push_str(&format!(
+                " AND (updated_at > {at} OR (updated_at = {at} AND id > {id}))"
+            ));
+        }
+        sql.push_str(&format!(" ORDER BY updated_at, id LIMIT {}", q.limit));
+        read!(self, |pool, d| {
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for a in &q.agencies {
+                query = query.bind(a.as_str().to_string());
+            }
+            for s in &q.statuses {
+                query = query.bind(s.as_str());
+            }
+            if let Some(at) = q.updated_since {
+                query = query.bind(At(at));
+            }
+            if let Some((at, id)) = q.after {
+                query = query.bind(At(at)).bind(Id(id.0));
+            }
+            let rows = query.fetch_all(pool).await.map_err(map_err)?;
+            rows.iter().map(dossier_row).collect()
         })
     }
 

@@ -16,6 +16,7 @@ use std::{collections::HashSet, str::FromStr, sync::Arc, time::Duration};
 use motcua_store::{Backend, Store, StoreError, StoreResult};
 
 mod accounts;
+mod api_clients;
 mod articles;
 mod calendar;
 mod catalogue;
@@ -423,6 +424,7 @@ impl SqlStore {
             visits: this.clone(),
             articles: this.clone(),
             stats: this.clone(),
+            api_clients: this.clone(),
             health: this,
         }
     }

@@ -12,6 +12,7 @@ use motcua_domain::{
     Account, AccountId, Agency, AgencyCode, AuditEvent, CaseKey, Dossier, DossierCode, DossierId,
     Email, Field, HistoryEvent, LoginName, NewDossier, Phone, Procedure, ProcedureCode, RoleGrant,
     ServiceLevelAssignment, Session, SessionKey, TokenPurpose, Transition,
+    api_client::{ApiCall, ApiClient, ApiClientId, ApiKey},
     payment::{Charge, Payment, Settlement},
     postal::{Delivery, DeliveryEvent},
     rating::{Rating, SatisfactionFigures},
@@ -234,6 +235,8 @@ pub trait DossierRepo: Send + Sync {
     /// Dossiers with a result (approved, or handed over), the most recently approved first, and how many match:
     /// the public list "Kết quả giải quyết TTHC".
     async fn handled(&self, q: &HandledQuery) -> StoreResult<(Vec<HandledDossier>, u64)>;
+    /// Dossiers of some agencies by when they last changed (the API's list for synchronising systems).
+    async fn changed(&self, q: &ChangedQuery) -> StoreResult<Vec<Dossier>>;
 }
 
 /// Which handled dossiers to list.
@@ -915,6 +918,7 @@ pub struct Store {
     pub visits: Arc<dyn VisitRepo>,
     pub articles: Arc<dyn ArticleRepo>,
     pub stats: Arc<dyn StatsRepo>,
+    pub api_clients: Arc<dyn ApiClientRepo>,
     pub health: Arc<dyn Health>,
 }
 
@@ -1023,6 +1027,45 @@ impl std::ops::AddAssign for Figures {
         self.fee_bearing += o.fee_bearing;
         self.paid_online += o.paid_online;
     }
+}
+
+/// API clients, their keys (kept as hashes) and the log of their calls.
+#[async_trait]
+pub trait ApiClientRepo: Send + Sync {
+    async fn create_client(&self, client: &ApiClient) -> StoreResult<()>;
+    async fn client(&self, id: ApiClientId) -> StoreResult<Option<ApiClient>>;
+    /// Every client, newest first.
+    async fn clients(&self) -> StoreResult<Vec<ApiClient>>;
+    /// Switch a client off (`Some`) or on again (`None`); false when there is no such client.
+    async fn set_disabled(&self, id: ApiClientId, at: Option<OffsetDateTime>) -> StoreResult<bool>;
+    async fn add_key(&self, key: &ApiKey) -> StoreResult<()>;
+    /// A client's keys, newest first.
+    async fn keys(&self, client: ApiClientId) -> StoreResult<Vec<ApiKey>>;
+    /// Revoke the client's key with this hash; false when there is none or it was already revoked.
+    async fn revoke_key(
+        &self,
+        client: ApiClientId,
+        hash: &str,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// The key with this hash and its client, whatever their state (the caller says whether they open the API).
+    async fn find_key(&self, hash: &str) -> StoreResult<Option<(ApiKey, ApiClient)>>;
+    async fn record_call(&self, call: &ApiCall) -> StoreResult<()>;
+    /// The newest calls, of one client or of all, at most `limit`.
+    async fn calls(&self, client: Option<ApiClientId>, limit: u32) -> StoreResult<Vec<ApiCall>>;
+}
+
+/// Which dossiers a synchronising system reads next: those of `agencies` changed after a point, oldest change
+/// first, so a client that keeps the last cursor it read never misses a change made after it.
+#[derive(Debug, Clone, Default)]
+pub struct ChangedQuery {
+    pub agencies: Vec<AgencyCode>,
+    pub statuses: Vec<motcua_domain::DossierStatus>,
+    /// Changed at or after this instant.
+    pub updated_since: Option<OffsetDateTime>,
+    /// After this (updated at, id): the cursor of the previous page.
+    pub after: Option<(OffsetDateTime, DossierId)>,
+    pub limit: u32,
 }
 
 /// The visitor counters of the footer. Nodes count in memory and write here every few seconds: a visitor is a

@@ -100,6 +100,8 @@ contract!(
     a_reader_votes_once_per_article_and_an_address_once_a_day,
     a_comment_waits_for_an_editor_and_its_writer_is_told,
     a_site_key_is_made_once_for_every_node,
+    api_clients_keep_keys_as_hashes_and_log_calls,
+    changed_dossiers_are_read_page_by_page_without_missing_one,
 );
 
 fn code(text: &str) -> AgencyCode {
@@ -4738,4 +4740,312 @@ async fn monthly_statistics_equal_a_direct_count_after_random_histories(store: &
             }
         }
     }
+}
+
+async fn api_clients_keep_keys_as_hashes_and_log_calls(store: &Store) {
+    use motcua_domain::api_client::{ApiCall, ApiClient, ApiClientId, ApiKey, Scope, key_hash};
+    fixtures::seed_minimal(store).await;
+    let at = datetime!(2026-11-30 03:00 UTC);
+    let client = ApiClient {
+        id: ApiClientId::new(),
+        name: NonEmptyText::parse("Hệ thống Sở Tư pháp").unwrap(),
+        agencies: vec![code(AGENCY), code(OTHER_AGENCY)],
+        scopes: vec![Scope::Read, Scope::Receive],
+        per_minute: 120,
+        created_at: at,
+        created_by: "Quản trị (x)".into(),
+        disabled_at: None,
+    };
+    store.api_clients.create_client(&client).await.unwrap();
+    assert_eq!(
+        store.api_clients.client(client.id).await.unwrap(),
+        Some(client.clone())
+    );
+    assert_eq!(
+        store.api_clients.client(ApiClientId::new()).await.unwrap(),
+        None
+    );
+    let later = ApiClient {
+        id: ApiClientId::new(),
+        name: NonEmptyText::parse("Nền tảng dữ liệu").unwrap(),
+        agencies: vec![code(AGENCY)],
+        scopes: vec![Scope::Read],
+        created_at: at + time::Duration::minutes(1),
+        ..client.clone()
+    };
+    store.api_clients.create_client(&later).await.unwrap();
+    let all = store.api_clients.clients().await.unwrap();
+    assert_eq!(all, vec![later.clone(), client.clone()], "newest first");
+
+    let key = |text: &str, created: OffsetDateTime| ApiKey {
+        hash: key_hash(text),
+        client: client.id,
+        hint: text[..13].to_string(),
+        created_at: created,
+        expires_at: created + time::Duration::days(365),
+        revoked_at: None,
+    };
+    let first = key("motcua_aaaaaaaaaaaa", at);
+    let second = key("motcua_bbbbbbbbbbbb", at + time::Duration::hours(1));
+    store.api_clients.add_key(&first).await.unwrap();
+    store.api_clients.add_key(&second).await.unwrap();
+    assert!(
+        matches!(
+            store.api_clients.add_key(&first).await,
+            Err(StoreError::Conflict(_))
+        ),
+        "a key's hash is unique"
+    );
+    assert_eq!(
+        store.api_clients.keys(client.id).await.unwrap(),
+        vec![second.clone(), first.clone()]
+    );
+    let (found, owner) = store
+        .api_clients
+        .find_key(&first.hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((found, owner), (first.clone(), client.clone()));
+    assert_eq!(
+        store
+            .api_clients
+            .find_key(&key_hash("motcua_other"))
+            .await
+            .unwrap(),
+        None
+    );
+
+    // revoked once, by its own client only
+    let revoke_at = at + time::Duration::days(1);
+    assert!(
+        !store
+            .api_clients
+            .revoke_key(later.id, &first.hash, revoke_at)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .api_clients
+            .revoke_key(client.id, &first.hash, revoke_at)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .api_clients
+            .revoke_key(client.id, &first.hash, revoke_at)
+            .await
+            .unwrap()
+    );
+    let (found, _) = store
+        .api_clients
+        .find_key(&first.hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.revoked_at, Some(revoke_at));
+    assert!(!found.is_live(revoke_at));
+    assert!(
+        store
+            .api_clients
+            .find_key(&second.hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .0
+            .is_live(revoke_at)
+    );
+
+    // switched off and on
+    assert!(
+        store
+            .api_clients
+            .set_disabled(client.id, Some(revoke_at))
+            .await
+            .unwrap()
+    );
+    let (_, off) = store
+        .api_clients
+        .find_key(&second.hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(off.disabled_at, Some(revoke_at));
+    assert!(
+        store
+            .api_clients
+            .set_disabled(client.id, None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .api_clients
+            .set_disabled(ApiClientId::new(), None)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .api_clients
+            .client(client.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .disabled_at,
+        None
+    );
+
+    // the call log: newest first, per client or all, at most `limit`
+    for (n, (who, status)) in [(client.id, 200u16), (later.id, 401), (client.id, 429)]
+        .into_iter()
+        .enumerate()
+    {
+        store
+            .api_clients
+            .record_call(&ApiCall {
+                client: who,
+                key_hint: "motcua_aaaaaa".into(),
+                at: at + time::Duration::seconds(n as i64),
+                method: "GET".into(),
+                path: "/api/v1/office/dossiers".into(),
+                status,
+                millis: 3,
+            })
+            .await
+            .unwrap();
+    }
+    let theirs = store.api_clients.calls(Some(client.id), 10).await.unwrap();
+    assert_eq!(
+        theirs.iter().map(|c| c.status).collect::<Vec<_>>(),
+        vec![429, 200]
+    );
+    assert_eq!(theirs[1].at, at);
+    assert_eq!(theirs[1].millis, 3);
+    let all = store.api_clients.calls(None, 2).await.unwrap();
+    assert_eq!(
+        all.iter().map(|c| c.status).collect::<Vec<_>>(),
+        vec![429, 401]
+    );
+}
+
+async fn changed_dossiers_are_read_page_by_page_without_missing_one(store: &Store) {
+    use motcua_store::ChangedQuery;
+    fixtures::seed_minimal(store).await;
+    // dossiers at two agencies, some changed at the very same instant (the cursor's id breaks the tie)
+    let mut made = Vec::new();
+    for n in 0..7u32 {
+        let agency = if n % 3 == 2 { OTHER_AGENCY } else { AGENCY };
+        let c = store
+            .codes
+            .reserve(&code(agency), date!(2023 - 10 - 27))
+            .await
+            .unwrap();
+        let mut d = new_dossier(c);
+        d.id = DossierId::new();
+        d.created_at = datetime!(2023-10-27 02:00 UTC) + time::Duration::minutes(i64::from(n / 2));
+        made.push(store.dossiers.create(&d).await.unwrap());
+    }
+    let ours: Vec<_> = made
+        .iter()
+        .filter(|d| d.agency == code(AGENCY))
+        .cloned()
+        .collect();
+    let read_all = |statuses: Vec<DossierStatus>, since: Option<OffsetDateTime>, limit: u32| async move {
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store
+                .dossiers
+                .changed(&ChangedQuery {
+                    agencies: vec![code(AGENCY)],
+                    statuses: statuses.clone(),
+                    updated_since: since,
+                    after,
+                    limit,
+                })
+                .await
+                .unwrap();
+            assert!(page.len() <= limit as usize);
+            let last = page.last().map(|d| (d.updated_at, d.id));
+            seen.extend(page.iter().map(|d| d.id));
+            if page.len() < limit as usize {
+                break seen;
+            }
+            after = last;
+        }
+    };
+    for limit in [1, 2, 3, 50] {
+        let seen = read_all(vec![], None, limit).await;
+        let mut want: Vec<_> = ours.iter().map(|d| (d.updated_at, d.id)).collect();
+        want.sort();
+        assert_eq!(
+            seen,
+            want.iter().map(|w| w.1).collect::<Vec<_>>(),
+            "limit {limit}"
+        );
+    }
+    // a change moves a dossier to the end; a reader who kept the cursor of the last page reads it next
+    let tail = store
+        .dossiers
+        .changed(&ChangedQuery {
+            agencies: vec![code(AGENCY)],
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let cursor = tail.last().map(|d| (d.updated_at, d.id));
+    let first = &ours[0];
+    let t = Transition::new(
+        first.id,
+        DossierStatus::Submitted,
+        DossierStatus::Received,
+        datetime!(2023-10-28 02:00 UTC),
+        "officer",
+    )
+    .unwrap();
+    store.dossiers.record_transition(&t).await.unwrap();
+    let next = store
+        .dossiers
+        .changed(&ChangedQuery {
+            agencies: vec![code(AGENCY)],
+            after: cursor,
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        next.iter().map(|d| d.id).collect::<Vec<_>>(),
+        vec![first.id]
+    );
+    assert_eq!(next[0].status, DossierStatus::Received);
+    // by status, and changed since an instant
+    let received = read_all(vec![DossierStatus::Received], None, 2).await;
+    assert_eq!(received, vec![first.id]);
+    let since = read_all(vec![], Some(datetime!(2023-10-28 00:00 UTC)), 2).await;
+    assert_eq!(since, vec![first.id]);
+    // both agencies together; none at all
+    let both = store
+        .dossiers
+        .changed(&ChangedQuery {
+            agencies: vec![code(AGENCY), code(OTHER_AGENCY)],
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(both.len(), made.len());
+    let none = store
+        .dossiers
+        .changed(&ChangedQuery {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(none.is_empty());
 }

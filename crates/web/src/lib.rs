@@ -20,7 +20,8 @@ pub mod worker;
 pub use portal::results::LatestResults;
 pub(crate) use shared::{
     answers, assets, audit, background, csrf, dossier_lookup, dossiers, error, frame, guard,
-    health, index766, input, layout, outage, problem, security, slips, steps, urls, viewer,
+    health, index766, input, layout, outage, problem, receiving, security, slips, steps, urls,
+    viewer,
 };
 pub use shared::{
     articles, auth, catalogue, files, misses, months, payments, postal, seals, session, visits,
@@ -28,7 +29,8 @@ pub use shared::{
 
 use accounts::{login, password_reset, profile, registration};
 use admin::{
-    agencies, audit_trail, holidays, officers, procedures, search_log, synonyms, workflows,
+    agencies, api_clients, audit_trail, holidays, officers, procedures, search_log, synonyms,
+    workflows,
 };
 use citizen::{
     apply, attachments, delivery, lookup, payment, rating, submit, supplement, tracking,
@@ -339,6 +341,8 @@ routes! {
     "/quan-tri/quy-trinh" => get(workflows::list);
     "/quan-tri/quy-trinh/{procedure}/{case}" => get(workflows::edit_page).post(workflows::save);
     "/quan-tri/can-bo" => get(officers::list).post(officers::create);
+    "/quan-tri/ket-noi-api" => get(api_clients::list).post(api_clients::create);
+    "/quan-tri/ket-noi-api/{id}" => get(api_clients::one).post(api_clients::act);
     "/quan-tri/co-quan" => get(agencies::list).post(agencies::create);
     "/quan-tri/co-quan/{agency}" => get(agencies::edit).post(agencies::save);
     "/quan-tri/co-quan/{agency}/sap-nhap" => post(agencies::merge);
@@ -409,7 +413,7 @@ routes! {
 pub fn router(state: AppState) -> Router {
     let _ = SITE.set(Site::clone(&state.site));
     with_routes(Router::new())
-        .merge(api::parts().0)
+        .merge(api::router(state.clone()))
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -75,6 +75,9 @@ enum Rule {
     ModerateComments,
     /// Logging out: everyone ends at the login page.
     LogOut,
+    /// The agencies' API: only an API client's key opens it, never a session (401 for every persona;
+    /// what each client may do is the matrix of `tests/api_office.rs`).
+    ApiKey,
 }
 
 /// Desk rights.
@@ -115,7 +118,7 @@ fn expected(rule: Rule, who: &Persona, owner: &AccountId, agencies: &[AgencyCode
         Rule::WriteArticles => decided(Action::WriteArticles),
         Rule::ApproveArticles => decided(Action::ApproveArticles),
         Rule::ModerateComments => decided(Action::ModerateComments),
-        Rule::LogOut => Answer::Login,
+        Rule::LogOut | Rule::ApiKey => Answer::Login,
         Rule::At(desk) => decided(desk.action(&agencies[0])),
         Rule::Somewhere(desk) => {
             let answers = agencies.each_ref().map(|a| decided(desk.action(a)));
@@ -234,6 +237,11 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ),
     ("GET", "/quan-tri/can-bo", Rule::Administer),
     ("POST", "/quan-tri/can-bo", Rule::Administer),
+    // which clients an administrator sees and changes depends on their grants: tests/api_office.rs
+    ("GET", "/quan-tri/ket-noi-api", Rule::Administer),
+    ("POST", "/quan-tri/ket-noi-api", Rule::Administer),
+    ("GET", "/quan-tri/ket-noi-api/{id}", Rule::Administer),
+    ("POST", "/quan-tri/ket-noi-api/{id}", Rule::Administer),
     // which agency's roles may be changed depends on the grant posted: tests/officers.rs
     ("POST", "/quan-tri/can-bo/{id}/vai-tro", Rule::Administer),
     // which agencies may be edited or merged depends on the administrator's grants: tests/agencies.rs
@@ -331,6 +339,13 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("GET", "/api/v1/agencies", Rule::Public),
     ("GET", "/api/v1/fields", Rule::Public),
     ("POST", "/api/v1/dossiers/lookup", Rule::Public),
+    ("GET", "/api/v1/office/dossiers", Rule::ApiKey),
+    ("GET", "/api/v1/office/dossiers/{code}", Rule::ApiKey),
+    (
+        "POST",
+        "/api/v1/office/dossiers/{code}/reception",
+        Rule::ApiKey,
+    ),
 ];
 
 /// The routes and methods the router declares (`layer` is not a method).

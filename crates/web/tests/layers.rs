@@ -31,6 +31,7 @@ const SHARED_AT_ROOT: &[&str] = &[
     "payments",
     "postal",
     "problem",
+    "receiving",
     "seals",
     "security",
     "session",

@@ -157,14 +157,14 @@ fn summary(entry: &Entry) -> ProcedureSummary {
 }
 
 /// Digits only (no sign, no spaces): what the document's integers are.
-fn strict_number(typed: &str) -> Option<usize> {
+pub(super) fn strict_number(typed: &str) -> Option<usize> {
     (!typed.is_empty() && typed.bytes().all(|b| b.is_ascii_digit()))
         .then(|| typed.parse().ok())
         .flatten()
 }
 
 /// A whole number from `min` to `max`, or what is wrong with it.
-fn number(
+pub(super) fn number(
     name: &str,
     typed: Option<&str>,
     default: usize,

@@ -9,7 +9,9 @@
 //! cookie-bearing forms does not apply to it (`csrf.rs`).
 
 pub(crate) mod catalogue;
+pub(crate) mod clients;
 pub(crate) mod dossiers;
+pub(crate) mod office;
 
 use std::sync::LazyLock;
 
@@ -37,8 +39,10 @@ use crate::{AppState, layout::Layout};
     ),
     tags(
         (name = "catalogue", description = "Danh mục thủ tục hành chính, cơ quan và lĩnh vực (công khai, không cần xác thực)"),
-        (name = "dossiers", description = "Hồ sơ: tra cứu tiến độ bằng mã hồ sơ và số điện thoại hoặc số định danh (công khai, giới hạn 10 lần/phút mỗi địa chỉ)")
+        (name = "dossiers", description = "Hồ sơ: tra cứu tiến độ bằng mã hồ sơ và số điện thoại hoặc số định danh (công khai, giới hạn 10 lần/phút mỗi địa chỉ)"),
+        (name = "office", description = "Cho hệ thống của cơ quan (ứng dụng kết nối do quản trị viên cấp khóa): hồ sơ của các cơ quan được giao, đồng bộ theo thời điểm thay đổi, tiếp nhận như bộ phận một cửa. Mỗi yêu cầu gửi tiêu đề Authorization: Bearer <khóa>; mỗi hệ thống có giới hạn số yêu cầu mỗi phút riêng và mọi lần gọi được ghi nhật ký.")
     ),
+    modifiers(&KeyScheme),
     components(schemas(
         crate::problem::Problem,
         crate::problem::FieldProblem,
@@ -49,21 +53,58 @@ use crate::{AppState, layout::Layout};
 )]
 struct ApiDoc;
 
+/// The agencies' routes are called with an API client's key as a bearer token.
+struct KeyScheme;
+
+impl utoipa::Modify for KeyScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        openapi.components.get_or_insert_with(Default::default).add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "Khóa API do quản trị viên cấp (bắt đầu bằng motcua_), gửi trong tiêu đề Authorization: Bearer <khóa>",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
 /// The largest body the API reads.
 const BODY_LIMIT: usize = 16 * 1024;
 
-/// The API's router and its document, from one list of routes.
-pub(crate) fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+/// The API's router and its document, from one list of routes. The agencies' routes pass the key check
+/// (`clients::authenticate`) when there is a state to check against; the document alone needs none.
+fn split(state: Option<AppState>) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let mut office = OpenApiRouter::new()
+        .routes(routes!(office::list))
+        .routes(routes!(office::one))
+        .routes(routes!(office::answer_reception));
+    if let Some(state) = state {
+        office = office.route_layer(axum::middleware::from_fn_with_state(
+            state,
+            clients::authenticate,
+        ));
+    }
     let (router, document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(catalogue::procedures))
         .routes(routes!(catalogue::procedure))
         .routes(routes!(catalogue::agencies))
         .routes(routes!(catalogue::fields))
         .routes(routes!(dossiers::lookup))
+        .merge(office)
         // the API takes small JSON bodies only (for now): refused early, as problem details
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .split_for_parts();
     (router, with_unavailable(document))
+}
+
+/// The API's routes, served.
+pub(crate) fn router(state: AppState) -> Router<AppState> {
+    split(Some(state)).0
 }
 
 /// Every operation may answer 503 while the database is out (the node's outage breaker answers every request
@@ -102,7 +143,7 @@ fn with_unavailable(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi::
 
 /// The OpenAPI document (for tests, and for the routes below).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    parts().1
+    split(None).1
 }
 
 /// The document as served, made once.

@@ -14,10 +14,10 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
-use motcua_calendar::{Limit, WorkCalendar};
+use motcua_calendar::WorkCalendar;
 use motcua_domain::workflow::StepRecord;
 use motcua_domain::{
-    Account, Channel, Dossier, DossierStatus, ProcedureCase, TimeUnit, desk,
+    Account, Dossier, DossierStatus, ProcedureCase, desk,
     form::FormDefinition,
     submission::{OnlineDetails, UploadId},
     vntime,
@@ -202,20 +202,7 @@ pub(crate) async fn rerender(
     Ok((status, page).into_response())
 }
 
-pub(crate) use crate::dossiers::case_of;
-
-pub(crate) fn limit_of(
-    case: &ProcedureCase,
-    channel: Channel,
-) -> Option<(Limit, Option<u8>, String)> {
-    let t = case.time_limit_for(channel)?;
-    let limit = match t.limit.unit {
-        TimeUnit::WorkingDays => Limit::WorkingDays(t.limit.value),
-        TimeUnit::CalendarDays => Limit::CalendarDays(t.limit.value),
-        TimeUnit::WorkingHours => Limit::WorkingHours(t.limit.value),
-    };
-    Some((limit, t.cutoff_hour, t.limit.to_string()))
-}
+pub(crate) use crate::dossiers::{case_of, limit_of};
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn render(

@@ -5,9 +5,10 @@
 //! each allowed to the roles the policy names. Every change is one transition with the applicant's e-mail in the
 //! same commit.
 
-use crate::desk::page::{asked_before, case_of, limit_of, render};
+use crate::desk::page::{asked_before, render};
 use crate::dossiers::{calendar, for_office};
 use crate::input::Form;
+use crate::receiving::{self, Refusal};
 use axum::{
     extract::{Path, State},
     http::StatusCode,
@@ -54,19 +55,19 @@ pub(crate) async fn answer(
     let reason = motcua_domain::text::normalize(&posted.ly_do);
     let now = OffsetDateTime::now_utc();
     let actor = format!("{} ({})", officer.full_name, officer.id);
-    if dossier.status == DossierStatus::Submitted && crate::payments::owes(&state, &dossier).await?
-    {
-        let errors = vec![(
-            "hanh-dong".into(),
-            "Công dân chưa nộp phí, lệ phí thu khi nộp hồ sơ: chỉ tiếp nhận sau khi thanh toán"
-                .into(),
-        )];
-        return Ok((
-            StatusCode::CONFLICT,
-            render(&state, layout, dossier, details, r, errors, reason, None).await?,
-        )
-            .into_response());
-    }
+    let refused = |refusal: Refusal| -> (StatusCode, Vec<(String, String)>) {
+        match refusal {
+            Refusal::Unpaid => (
+                StatusCode::CONFLICT,
+                vec![("hanh-dong".into(), refusal.message().into())],
+            ),
+            Refusal::NeedsReason(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                vec![("ly_do".into(), refusal.message().into())],
+            ),
+            Refusal::NotWaiting => (StatusCode::CONFLICT, vec![]),
+        }
+    };
     let Some(answer) = desk::ReceptionAnswer::parse(&posted.hanh_dong) else {
         let errors = vec![(
             "hanh-dong".into(),
@@ -78,27 +79,22 @@ pub(crate) async fn answer(
         )
             .into_response());
     };
-    let (to, needs_reason) = (answer.status(), answer.needs_reason());
-    if needs_reason && !motcua_domain::dossier::is_reason(&reason) {
-        let message = if answer == desk::ReceptionAnswer::Refuse {
-            "Ghi rõ lý do từ chối tiếp nhận (ít nhất 10 ký tự): pháp luật yêu cầu nêu lý do bằng văn bản"
-        } else {
-            "Liệt kê một lần đầy đủ các giấy tờ cần bổ sung, hoàn thiện và lý do (ít nhất 10 ký tự)"
+    let prepared =
+        match receiving::prepare(&state, &dossier, &details, answer, &reason, actor, now).await? {
+            Ok(prepared) => prepared,
+            Err(Refusal::NotWaiting) => {
+                let page = stale(&state, layout, dossier, details, r, reason).await?;
+                return Ok((StatusCode::CONFLICT, page).into_response());
+            }
+            Err(refusal) => {
+                let (status, errors) = refused(refusal);
+                return Ok((
+                    status,
+                    render(&state, layout, dossier, details, r, errors, reason, None).await?,
+                )
+                    .into_response());
+            }
         };
-        let errors = vec![("ly_do".into(), message.into())];
-        return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            render(&state, layout, dossier, details, r, errors, reason, None).await?,
-        )
-            .into_response());
-    }
-    let mut t = match Transition::new(dossier.id, dossier.status, to, now, actor) {
-        Ok(t) => t,
-        Err(_) => {
-            let page = stale(&state, layout, dossier, details, r, reason).await?;
-            return Ok((StatusCode::CONFLICT, page).into_response());
-        }
-    };
     // a refusal cannot be undone: asked once more, with the reason the citizen will read
     if answer == desk::ReceptionAnswer::Refuse && posted.xac_nhan != "co" {
         let mut page = render(
@@ -122,79 +118,18 @@ pub(crate) async fn answer(
         });
         return Ok(page.into_response());
     }
-    if needs_reason {
-        t = t.with_reason(reason.clone());
-    }
-    let mut due_text = String::new();
-    if to == DossierStatus::Received {
-        let procedure = state
-            .store
-            .catalogue
-            .get_procedure_version(&dossier.procedure, dossier.procedure_version)
-            .await?;
-        if let Some((limit, cutoff, _)) =
-            case_of(&procedure, &dossier).and_then(|c| limit_of(&c, dossier.channel))
-        {
-            let due = calendar(&state).await?.due(now, limit, cutoff);
-            due_text = vntime::format_datetime(due);
-            t = t.with_due_at(due);
-        }
-    }
-    let email = form::first(&details.answers, form::APPLICANT_EMAIL).to_string();
-    let tracking = format!(
-        "{}/ho-so/{{code}}",
-        state.site.public_url.trim_end_matches('/')
-    );
-    let emails: Vec<OutgoingEmail> = if email.is_empty() {
-        vec![]
-    } else {
-        let (subject, body) = match to {
-            DossierStatus::Received => (
-                "Hồ sơ {code} đã được tiếp nhận".to_string(),
-                format!(
-                    "Hồ sơ {{code}} đã được tiếp nhận.\nNgày hẹn trả kết quả: {due_text}.\nTheo dõi hồ sơ: {tracking}\n"
-                ),
-            ),
-            DossierStatus::SupplementRequested => (
-                "Hồ sơ {code} cần bổ sung".to_string(),
-                format!(
-                    "Cơ quan yêu cầu bổ sung, hoàn thiện hồ sơ {{code}}:\n\n{reason}\n\nBổ sung trực tuyến tại: {tracking}\n"
-                ),
-            ),
-            _ => (
-                "Hồ sơ {code} không được tiếp nhận".to_string(),
-                format!(
-                    "Hồ sơ {{code}} không được tiếp nhận.\nLý do: {reason}\n\nXem chi tiết: {tracking}\n"
-                ),
-            ),
-        };
-        vec![OutgoingEmail {
-            to: email,
-            subject,
-            body,
-        }]
-    };
-    match state
-        .store
-        .submissions
-        .transition_with_mail(&t, &emails)
-        .await
-    {
-        Ok(_) => {
-            state.outbox_wake.notify_one();
-            // back to the queue, which says what was just done and offers the slip
-            Ok(Redirect::to(&crate::urls::with_query(
-                "/can-bo/tiep-nhan",
-                &[("vua_xu_ly", dossier.code.to_string())],
-            ))
-            .into_response())
-        }
-        Err(StoreError::Conflict(_)) => Ok((
+    match receiving::commit(&state, &prepared).await? {
+        // back to the queue, which says what was just done and offers the slip
+        Ok(()) => Ok(Redirect::to(&crate::urls::with_query(
+            "/can-bo/tiep-nhan",
+            &[("vua_xu_ly", dossier.code.to_string())],
+        ))
+        .into_response()),
+        Err(_) => Ok((
             StatusCode::CONFLICT,
             stale(&state, layout, dossier, details, r, reason).await?,
         )
             .into_response()),
-        Err(e) => Err(e.into()),
     }
 }
 

@@ -265,3 +265,21 @@ pub(crate) fn case_of(
         .as_ref()
         .and_then(|p| p.cases.iter().find(|c| c.key == dossier.case).cloned())
 }
+
+/// A case's time limit for a channel, as the calendar counts it, with its cut-off hour and how it reads.
+pub(crate) fn limit_of(
+    case: &motcua_domain::ProcedureCase,
+    channel: motcua_domain::Channel,
+) -> Option<(motcua_calendar::Limit, Option<u8>, String)> {
+    let t = case.time_limit_for(channel)?;
+    let limit = match t.limit.unit {
+        motcua_domain::TimeUnit::WorkingDays => motcua_calendar::Limit::WorkingDays(t.limit.value),
+        motcua_domain::TimeUnit::CalendarDays => {
+            motcua_calendar::Limit::CalendarDays(t.limit.value)
+        }
+        motcua_domain::TimeUnit::WorkingHours => {
+            motcua_calendar::Limit::WorkingHours(t.limit.value)
+        }
+    };
+    Some((limit, t.cutoff_hour, t.limit.to_string()))
+}

@@ -27,6 +27,7 @@ pub(crate) mod outage;
 pub mod payments;
 pub mod postal;
 pub(crate) mod problem;
+pub(crate) mod receiving;
 pub mod seals;
 pub(crate) mod security;
 pub mod session;
