@@ -283,6 +283,8 @@ pub fn key_hint(text: &str) -> String {
 
 /// How long a new key lives unless the administrator says otherwise.
 pub const DEFAULT_KEY_DAYS: i64 = 365;
+/// The longest a key may live.
+pub const MAX_KEY_DAYS: i64 = 730;
 
 /// A key as kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -296,6 +298,26 @@ pub struct ApiKey {
 }
 
 impl ApiKey {
+    /// A new key for `client` from 32 random bytes, living `days` days from `now`: its text (to show once, never
+    /// kept) and the record kept.
+    pub fn issue(
+        client: ApiClientId,
+        random: &[u8; 32],
+        now: OffsetDateTime,
+        days: i64,
+    ) -> (String, ApiKey) {
+        let text = key_text(random);
+        let key = ApiKey {
+            hash: key_hash(&text),
+            client,
+            hint: key_hint(&text),
+            created_at: now,
+            expires_at: now + time::Duration::days(days),
+            revoked_at: None,
+        };
+        (text, key)
+    }
+
     /// Whether the key opens the API at `now`.
     pub fn is_live(&self, now: OffsetDateTime) -> bool {
         self.revoked_at.is_none() && now < self.expires_at

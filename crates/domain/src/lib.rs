@@ -27,6 +27,7 @@ pub mod submission;
 pub mod text;
 pub mod upload;
 pub mod vntime;
+pub mod webhook;
 pub mod workflow;
 
 pub use account::{Account, AccountId, AccountKind, Role, RoleGrant};

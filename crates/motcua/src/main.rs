@@ -1,6 +1,7 @@
 //! `motcua`: the online public-service portal and electronic one-stop back office in one program.
 
 mod agencies;
+mod api_clients;
 mod catalogue_io;
 mod config;
 mod demo;
@@ -67,6 +68,11 @@ enum Command {
         #[command(subcommand)]
         action: AgencyCommand,
     },
+    /// Systems that call the API for agencies (also at /quan-tri/ket-noi-api).
+    ApiClient {
+        #[command(subcommand)]
+        action: ApiClientCommand,
+    },
     /// Make an agency's key for signing level-4 results, with a self-signed certificate, in `signing_keys_dir`
     /// (never over an existing key): for a demo or a trial. In production, place the key and the certificate a
     /// certification authority issued for the agency there instead.
@@ -74,6 +80,30 @@ enum Command {
         /// The agency's code in the catalogue (e.g. 000.00.01.H01).
         #[arg(long)]
         agency: String,
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApiClientCommand {
+    /// Register a system and print its first key on standard output (shown this once; only its hash is kept).
+    Add {
+        /// The system's name.
+        #[arg(long)]
+        name: String,
+        /// An agency code it works for (repeat for several).
+        #[arg(long = "agency", required = true)]
+        agencies: Vec<String>,
+        /// A scope: dossiers:read or dossiers:receive (repeat for several).
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// Requests a minute (default 600).
+        #[arg(long)]
+        per_minute: Option<u32>,
+        /// Days the key lives (default 365, at most 730).
+        #[arg(long, default_value_t = motcua_domain::api_client::DEFAULT_KEY_DAYS)]
+        days: i64,
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
@@ -317,6 +347,26 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
             HolidaysCommand::Propose { year } => holidays::propose(year),
         },
+        Command::ApiClient {
+            action:
+                ApiClientCommand::Add {
+                    name,
+                    agencies,
+                    scopes,
+                    per_minute,
+                    days,
+                    database_url,
+                },
+        } => {
+            let store = open_store(&setup(database_url, None)?, true).await?;
+            let input = motcua_domain::api_client::ApiClientInput {
+                name,
+                agencies: agencies.join(" "),
+                scopes,
+                per_minute: per_minute.map(|n| n.to_string()).unwrap_or_default(),
+            };
+            api_clients::add(&store, input, days).await
+        }
         Command::Agency { action } => match action {
             AgencyCommand::Add {
                 code,
@@ -593,6 +643,10 @@ async fn serve(config: Config) -> Result<(), Failure> {
             public_url: state.site.public_url.clone(),
         };
         tokio::spawn(worker.run(state.outbox_wake.clone()));
+        tokio::spawn(motcua_web::worker::run_webhooks(
+            store.clone(),
+            Some(state.catalogue.clone()),
+        ));
         tokio::spawn(motcua_web::payments::reconcile_every(
             state.clone(),
             std::time::Duration::from_secs(300),

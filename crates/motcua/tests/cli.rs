@@ -779,3 +779,106 @@ fn a_fresh_installation_gets_its_agencies_by_hand_then_imports_a_national_file()
         "{stderr}"
     );
 }
+
+#[test]
+fn api_client_add_registers_a_system_and_prints_its_key_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = "sqlite://k.db";
+    run_ok(
+        &dir,
+        &[
+            "agency",
+            "add",
+            "--code",
+            "000.00.00.H56",
+            "--name",
+            "UBND tỉnh Minh Hòa",
+            "--database-url",
+            db,
+        ],
+    );
+    let key = run_ok(
+        &dir,
+        &[
+            "api-client",
+            "add",
+            "--name",
+            "Nền tảng dữ liệu tỉnh",
+            "--agency",
+            "000.00.00.H56",
+            "--scope",
+            "dossiers:read",
+            "--per-minute",
+            "1200",
+            "--database-url",
+            db,
+        ],
+    );
+    let key = key.trim();
+    assert!(key.starts_with("motcua_") && key.len() == 71, "{key}");
+    // a second one gets its own key
+    let other = run_ok(
+        &dir,
+        &[
+            "api-client",
+            "add",
+            "--name",
+            "Khác",
+            "--agency",
+            "000.00.00.H56",
+            "--scope",
+            "dossiers:receive",
+            "--database-url",
+            db,
+        ],
+    );
+    assert_ne!(other.trim(), key);
+    // refused, each problem with the flag to fix it
+    let bad = motcua(&dir)
+        .args([
+            "api-client",
+            "add",
+            "--name",
+            " ",
+            "--agency",
+            "000.99.00.H56",
+            "--scope",
+            "dossiers:delete",
+            "--per-minute",
+            "0",
+            "--database-url",
+            db,
+        ])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let bad = String::from_utf8(bad.stderr).unwrap();
+    for said in [
+        "--name: Nhập tên hệ thống",
+        "--agency: Không có cơ quan mã “000.99.00.H56”",
+        "--scope: Không có phạm vi “dossiers:delete”",
+        "--per-minute: Giới hạn là một số từ 1 đến",
+    ] {
+        assert!(bad.contains(said), "{bad}");
+    }
+    let days = fails_with(
+        motcua(&dir)
+            .args([
+                "api-client",
+                "add",
+                "--name",
+                "X",
+                "--agency",
+                "000.00.00.H56",
+                "--scope",
+                "dossiers:read",
+                "--days",
+                "0",
+                "--database-url",
+                db,
+            ])
+            .output()
+            .unwrap(),
+    );
+    assert!(days.contains("--days"), "{days}");
+}

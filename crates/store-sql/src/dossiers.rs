@@ -78,6 +78,24 @@ pub(crate) async fn append_event(conn: Conn<'_>, e: &HistoryEvent) -> StoreResul
         .execute(&mut *c)
         .await
         .map_err(map_err)?;
+        // one webhook delivery per subscription that wants this change: live, of a client in service that works
+        // for the dossier's agency, for this event type or all (in the same commit as the change)
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (webhook_id, event_id, dossier_id, event_type, created_at, attempts, next_at) \
+             SELECT w.id, $1, d.id, $2, $3, 0, $3 FROM webhooks w \
+             JOIN api_clients c ON c.id = w.client_id JOIN dossiers d ON d.id = $4 \
+             WHERE w.removed_at IS NULL AND c.disabled_at IS NULL \
+             AND (' ' || c.agencies || ' ') LIKE ('% ' || d.agency_code || ' %') \
+             AND (w.events = '' OR (' ' || w.events || ' ') LIKE $5)",
+        )
+        .bind(Id(e.id))
+        .bind(motcua_domain::webhook::event_type(e.to))
+        .bind(At(e.at))
+        .bind(Id(e.dossier.0))
+        .bind(format!("% {} %", motcua_domain::webhook::event_type(e.to)))
+        .execute(&mut *c)
+        .await
+        .map_err(map_err)?;
     });
     Ok(())
 }

@@ -31,6 +31,7 @@ mod search_log;
 mod stats;
 mod submission;
 mod visits;
+mod webhooks;
 mod workflow;
 
 #[cfg(feature = "sqlite")]
@@ -425,6 +426,7 @@ impl SqlStore {
             articles: this.clone(),
             stats: this.clone(),
             api_clients: this.clone(),
+            webhooks: this.clone(),
             health: this,
         }
     }

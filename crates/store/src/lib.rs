@@ -17,6 +17,7 @@ use motcua_domain::{
     postal::{Delivery, DeliveryEvent},
     rating::{Rating, SatisfactionFigures},
     submission::{Draft, DraftId, Job, OnlineDetails, Submission, Upload, UploadId},
+    webhook::{Webhook, WebhookDelivery},
     workflow::{DossierResult, StepChange, StepRecord, Workflow},
 };
 
@@ -919,6 +920,7 @@ pub struct Store {
     pub articles: Arc<dyn ArticleRepo>,
     pub stats: Arc<dyn StatsRepo>,
     pub api_clients: Arc<dyn ApiClientRepo>,
+    pub webhooks: Arc<dyn WebhookRepo>,
     pub health: Arc<dyn Health>,
 }
 
@@ -1053,6 +1055,53 @@ pub trait ApiClientRepo: Send + Sync {
     async fn record_call(&self, call: &ApiCall) -> StoreResult<()>;
     /// The newest calls, of one client or of all, at most `limit`.
     async fn calls(&self, client: Option<ApiClientId>, limit: u32) -> StoreResult<Vec<ApiCall>>;
+}
+
+/// Webhooks: subscriptions of API clients, and their deliveries (written with each history event that one wants,
+/// by the store itself, in the same commit), tried by the worker.
+#[async_trait]
+pub trait WebhookRepo: Send + Sync {
+    async fn create_webhook(&self, webhook: &Webhook) -> StoreResult<()>;
+    /// A client's live subscriptions, oldest first.
+    async fn webhooks(&self, client: ApiClientId) -> StoreResult<Vec<Webhook>>;
+    /// A client's live subscription.
+    async fn webhook(&self, client: ApiClientId, id: Uuid) -> StoreResult<Option<Webhook>>;
+    /// End a subscription: nothing more is written for it, and what waits is not sent. False when there is none.
+    async fn remove_webhook(
+        &self,
+        client: ApiClientId,
+        id: Uuid,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// Take deliveries due at `now` (pushing their next try `lease` ahead, so no other worker takes them), each
+    /// with its subscription.
+    async fn claim_deliveries(
+        &self,
+        now: OffsetDateTime,
+        lease: time::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<(WebhookDelivery, Webhook, DossierId)>>;
+    /// Record a try: delivered (`next_at` None and `delivered` true), to be tried again at `next_at`, or given up.
+    async fn record_try(&self, attempt: &DeliveryTry) -> StoreResult<()>;
+    /// A subscription's deliveries, newest first.
+    async fn deliveries(&self, webhook: Uuid, limit: u32) -> StoreResult<Vec<WebhookDelivery>>;
+    /// Send a delivery again now, whatever became of it (a manual redelivery); false when there is none.
+    async fn redeliver(&self, webhook: Uuid, event: Uuid, now: OffsetDateTime)
+    -> StoreResult<bool>;
+}
+
+/// The outcome of one try of a delivery.
+#[derive(Debug, Clone)]
+pub struct DeliveryTry {
+    pub webhook: Uuid,
+    pub event: Uuid,
+    pub at: OffsetDateTime,
+    pub delivered: bool,
+    /// The receiver's status, when it answered.
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    /// When to try again (`None`: delivered or given up).
+    pub next_at: Option<OffsetDateTime>,
 }
 
 /// Which dossiers a synchronising system reads next: those of `agencies` changed after a point, oldest change

@@ -102,6 +102,7 @@ contract!(
     a_site_key_is_made_once_for_every_node,
     api_clients_keep_keys_as_hashes_and_log_calls,
     changed_dossiers_are_read_page_by_page_without_missing_one,
+    a_change_is_queued_for_each_subscription_that_wants_it,
 );
 
 fn code(text: &str) -> AgencyCode {
@@ -5048,4 +5049,177 @@ async fn changed_dossiers_are_read_page_by_page_without_missing_one(store: &Stor
         .await
         .unwrap();
     assert!(none.is_empty());
+}
+
+async fn a_change_is_queued_for_each_subscription_that_wants_it(store: &Store) {
+    use motcua_domain::api_client::{ApiClient, ApiClientId, Scope};
+    use motcua_domain::webhook::Webhook;
+    use motcua_store::DeliveryTry;
+    let dossier = submitted_dossier(store).await;
+    let at = datetime!(2023-10-28 02:00 UTC);
+    let client = |agencies: Vec<AgencyCode>| ApiClient {
+        id: ApiClientId::new(),
+        name: NonEmptyText::parse("Hệ thống").unwrap(),
+        agencies,
+        scopes: vec![Scope::Read],
+        per_minute: 600,
+        created_at: at,
+        created_by: "test".into(),
+        disabled_at: None,
+    };
+    let ours = client(vec![code(OTHER_AGENCY), code(AGENCY)]);
+    let elsewhere = client(vec![code(OTHER_AGENCY)]);
+    let paused = ApiClient {
+        disabled_at: Some(at),
+        ..client(vec![code(AGENCY)])
+    };
+    for c in [&ours, &elsewhere, &paused] {
+        store.api_clients.create_client(c).await.unwrap();
+    }
+    let hook = |c: &ApiClient, events: &[&str]| Webhook {
+        id: uuid::Uuid::now_v7(),
+        client: c.id,
+        url: "https://x.example.vn/h".into(),
+        events: events.iter().map(|e| e.to_string()).collect(),
+        secret: "whsec_AAAA".into(),
+        created_at: at,
+    };
+    let all = hook(&ours, &[]);
+    let received_only = hook(&ours, &["dossier.received"]);
+    let refused_only = hook(&ours, &["dossier.refused", "dossier.supplement_requested"]);
+    let removed = hook(&ours, &[]);
+    let not_ours = hook(&elsewhere, &[]);
+    let off = hook(&paused, &[]);
+    for h in [
+        &all,
+        &received_only,
+        &refused_only,
+        &removed,
+        &not_ours,
+        &off,
+    ] {
+        store.webhooks.create_webhook(h).await.unwrap();
+    }
+    assert!(
+        store
+            .webhooks
+            .remove_webhook(ours.id, removed.id, at)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .webhooks
+            .remove_webhook(elsewhere.id, all.id, at)
+            .await
+            .unwrap(),
+        "only its own"
+    );
+    assert_eq!(store.webhooks.webhooks(ours.id).await.unwrap().len(), 3);
+
+    let t = Transition::new(
+        dossier.id,
+        DossierStatus::Submitted,
+        DossierStatus::Received,
+        at,
+        "officer",
+    )
+    .unwrap();
+    let event = store.dossiers.record_transition(&t).await.unwrap();
+    // due now: the subscriptions of a client in service at the dossier's agency that want `dossier.received`
+    let taken = store
+        .webhooks
+        .claim_deliveries(at, time::Duration::minutes(1), 10)
+        .await
+        .unwrap();
+    let mut to: Vec<uuid::Uuid> = taken.iter().map(|(_, w, _)| w.id).collect();
+    to.sort();
+    let mut want = vec![all.id, received_only.id];
+    want.sort();
+    assert_eq!(to, want);
+    assert!(
+        taken
+            .iter()
+            .all(|(d, _, id)| d.event == event.id && *id == dossier.id && d.attempts == 1)
+    );
+    assert_eq!(taken[0].0.event_type, "dossier.received");
+    // taken: leased, not taken again until the lease ends
+    assert!(
+        store
+            .webhooks
+            .claim_deliveries(at, time::Duration::minutes(1), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // one delivered, one to be tried again
+    for (n, (d, w, _)) in taken.iter().enumerate() {
+        store
+            .webhooks
+            .record_try(&DeliveryTry {
+                webhook: w.id,
+                event: d.event,
+                at,
+                delivered: n == 0,
+                status: Some(if n == 0 { 204 } else { 503 }),
+                error: (n != 0).then(|| "503".to_string()),
+                next_at: (n != 0).then(|| at + time::Duration::minutes(5)),
+            })
+            .await
+            .unwrap();
+    }
+    let later = at + time::Duration::minutes(5);
+    let again = store
+        .webhooks
+        .claim_deliveries(later, time::Duration::minutes(1), 10)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].1.id, taken[1].1.id);
+    assert_eq!(again[0].0.attempts, 2);
+    assert_eq!(again[0].0.last_status, Some(503));
+    let log = store.webhooks.deliveries(taken[0].1.id, 10).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].delivered_at, Some(at));
+    assert_eq!(log[0].next_at, None);
+    // redelivered on demand; not for a removed subscription
+    assert!(
+        store
+            .webhooks
+            .redeliver(taken[0].1.id, event.id, later)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .webhooks
+            .redeliver(removed.id, event.id, later)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .webhooks
+            .redeliver(taken[0].1.id, uuid::Uuid::nil(), later)
+            .await
+            .unwrap()
+    );
+    // ending a subscription drops what waits for it
+    assert!(
+        store
+            .webhooks
+            .remove_webhook(ours.id, taken[0].1.id, later)
+            .await
+            .unwrap()
+    );
+    let left = store
+        .webhooks
+        .claim_deliveries(
+            later + time::Duration::hours(1),
+            time::Duration::minutes(1),
+            10,
+        )
+        .await
+        .unwrap();
+    assert!(left.iter().all(|(_, w, _)| w.id != taken[0].1.id));
 }

@@ -195,3 +195,157 @@ impl Worker {
         }
     }
 }
+
+/// Webhook deliveries taken at once (each sent on its own, so a slow receiver holds up only its own).
+const WEBHOOK_BATCH: u32 = 16;
+/// How long a receiver has to answer.
+const WEBHOOK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// A taken delivery is reserved this long (more than a try can take).
+const WEBHOOK_LEASE: time::Duration = time::Duration::minutes(1);
+
+/// The body of a delivery (Standard Webhooks' `type`, `timestamp`, `data`): the change as recorded in the history,
+/// so every try sends the same bytes.
+fn webhook_body(
+    dossier: &motcua_domain::Dossier,
+    event: &motcua_domain::HistoryEvent,
+    procedure_name: &str,
+) -> String {
+    use time::format_description::well_known::Rfc3339;
+    let at = |t: OffsetDateTime| {
+        t.to_offset(motcua_domain::vntime::VN_OFFSET)
+            .format(&Rfc3339)
+            .unwrap_or_default()
+    };
+    serde_json::json!({
+        "type": motcua_domain::webhook::event_type(event.to),
+        "timestamp": at(event.at),
+        "data": {
+            "event_id": event.id.to_string(),
+            "code": dossier.code.to_string(),
+            "agency": dossier.agency.as_str(),
+            "procedure": dossier.procedure.as_str(),
+            "procedure_name": procedure_name,
+            "channel": dossier.channel.as_str(),
+            "from_status": event.from.map(|s| s.as_str()),
+            "status": event.to.as_str(),
+            "status_label": event.to.label_vi(),
+            "at": at(event.at),
+            "due_at": event.due_at.map(at),
+        }
+    })
+    .to_string()
+}
+
+/// Send every webhook delivery due at `now`, at most `WEBHOOK_BATCH` at a time, each on its own; returns how many
+/// were delivered. A receiver that fails or does not answer in time gets the delivery again later, further apart
+/// each time, until it is given up.
+pub async fn deliver_webhooks(
+    store: &Store,
+    catalogue: Option<&crate::catalogue::Catalogue>,
+    now: OffsetDateTime,
+) -> StoreResult<usize> {
+    use motcua_domain::webhook;
+    let taken = store
+        .webhooks
+        .claim_deliveries(now, WEBHOOK_LEASE, WEBHOOK_BATCH)
+        .await?;
+    let mut tries = tokio::task::JoinSet::new();
+    for (delivery, hook, dossier_id) in taken {
+        let dossier = store.dossiers.get(dossier_id).await?;
+        let history = store.dossiers.history(dossier_id).await?;
+        let event = history.iter().find(|e| e.id == delivery.event);
+        let (Some(dossier), Some(event)) = (dossier, event) else {
+            continue;
+        };
+        let name = catalogue
+            .map(|c| {
+                c.view()
+                    .procedure_name(dossier.procedure.as_str())
+                    .to_string()
+            })
+            .unwrap_or_default();
+        let body = webhook_body(&dossier, event, &name);
+        let id = webhook::message_id(delivery.event);
+        tries.spawn(async move {
+            let timestamp = OffsetDateTime::now_utc().unix_timestamp();
+            let signature = webhook::signature(&hook.secret, &id, timestamp, &body);
+            let url = hook.url.clone();
+            let sent = tokio::task::spawn_blocking(move || -> Result<u16, (Option<u16>, String)> {
+                let Some(signature) = signature else {
+                    return Err((None, "the subscription's secret is unreadable".into()));
+                };
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .timeout_global(Some(WEBHOOK_TIMEOUT))
+                    .http_status_as_error(false)
+                    .max_redirects(0)
+                    .build()
+                    .into();
+                let answer = agent
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .header("webhook-id", &id)
+                    .header("webhook-timestamp", timestamp.to_string())
+                    .header("webhook-signature", &signature)
+                    .send(&body)
+                    .map_err(|e| (None, e.to_string()))?;
+                let status = answer.status().as_u16();
+                if (200..300).contains(&status) {
+                    Ok(status)
+                } else {
+                    Err((Some(status), format!("the receiver answered {status}")))
+                }
+            })
+            .await
+            .unwrap_or_else(|e| Err((None, e.to_string())));
+            let at = OffsetDateTime::now_utc();
+            match sent {
+                Ok(status) => motcua_store::DeliveryTry {
+                    webhook: delivery.webhook,
+                    event: delivery.event,
+                    at,
+                    delivered: true,
+                    status: Some(status),
+                    error: None,
+                    next_at: None,
+                },
+                Err((status, error)) => {
+                    // `attempts` counts this try already (taken)
+                    let next_at = (delivery.attempts < webhook::MAX_ATTEMPTS)
+                        .then(|| at + webhook::retry_delay(delivery.attempts.saturating_sub(1)));
+                    tracing::warn!(webhook = %delivery.webhook, event = %delivery.event, attempts = delivery.attempts,
+                        %error, will_retry = next_at.is_some(), "webhook not delivered");
+                    motcua_store::DeliveryTry {
+                        webhook: delivery.webhook,
+                        event: delivery.event,
+                        at,
+                        delivered: false,
+                        status,
+                        error: Some(error.chars().take(500).collect()),
+                        next_at,
+                    }
+                }
+            }
+        });
+    }
+    let mut delivered = 0;
+    while let Some(outcome) = tries.join_next().await {
+        // a try that panicked keeps its lease and is taken again when it runs out
+        let Ok(outcome) = outcome else { continue };
+        store.webhooks.record_try(&outcome).await?;
+        delivered += usize::from(outcome.delivered);
+    }
+    Ok(delivered)
+}
+
+/// Send webhooks until the process ends: every two seconds, apart from the outbox's loop so that a receiver that
+/// is down never holds up mail.
+pub async fn run_webhooks(store: Store, catalogue: Option<Arc<crate::catalogue::Catalogue>>) {
+    loop {
+        match deliver_webhooks(&store, catalogue.as_deref(), OffsetDateTime::now_utc()).await {
+            Ok(n) if n > 0 => tracing::debug!(delivered = n, "webhooks delivered"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "webhook deliveries not reachable; will retry"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    }
+}

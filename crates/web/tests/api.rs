@@ -283,7 +283,12 @@ fn the_openapi_document_is_the_committed_one() {
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             assert!(op["operationId"].is_string(), "{method} {path}");
-            assert!(op["responses"]["200"].is_object(), "{method} {path}");
+            let success = op["responses"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .any(|status| status.starts_with('2'));
+            assert!(success, "{method} {path}: no success answer documented");
         }
     }
 }

@@ -813,3 +813,286 @@ on_both_backends!(
     administrators_register_systems_and_manage_their_keys_postgres,
     administrators_register_systems_and_manage_their_keys
 );
+
+/// A receiver of webhooks on this machine: it answers with the statuses given, in turn (the last one after that),
+/// and keeps every request (headers and body).
+struct Receiver {
+    url: String,
+    got: std::sync::Arc<std::sync::Mutex<Vec<(axum::http::HeaderMap, String)>>>,
+}
+
+async fn receiver(answers: Vec<u16>) -> Receiver {
+    use std::sync::{Arc, Mutex};
+    let got: Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>> = Arc::default();
+    let kept = got.clone();
+    let answers = Arc::new(Mutex::new(answers));
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let kept = kept.clone();
+            let answers = answers.clone();
+            async move {
+                kept.lock().unwrap().push((headers, body));
+                let mut a = answers.lock().unwrap();
+                let status = if a.len() > 1 { a.remove(0) } else { a[0] };
+                StatusCode::from_u16(status).unwrap()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Receiver { url, got }
+}
+
+/// The Standard Webhooks signature checked by another implementation than ours: Python's standard library.
+fn verified_by_python(
+    secret: &str,
+    id: &str,
+    timestamp: &str,
+    body: &str,
+    signature: &str,
+) -> bool {
+    let script = "import base64,hashlib,hmac,sys\n\
+        secret,id,ts,sig=sys.argv[1:5]\n\
+        body=sys.stdin.read()\n\
+        key=base64.b64decode(secret.split('_',1)[1])\n\
+        mac=base64.b64encode(hmac.new(key,f'{id}.{ts}.{body}'.encode(),hashlib.sha256).digest()).decode()\n\
+        sys.exit(0 if any(s=='v1,'+mac for s in sig.split(' ')) else 1)\n";
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script, secret, id, timestamp, signature])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 checks the signature independently");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(body.as_bytes())
+        .unwrap();
+    child.wait().unwrap().success()
+}
+
+async fn webhooks_are_signed_retried_logged_and_redelivered(t: TestStore) {
+    let (app, _, dossier) = support::with_submitted_dossier(t).await;
+    let store = app.db.store.clone();
+    let (_, key) = client(
+        &app,
+        "Hệ thống nhận sự kiện",
+        &[AGENCY],
+        &[Scope::Receive],
+        600,
+        30,
+    )
+    .await;
+    let (_, stranger) = client(
+        &app,
+        "Cơ quan khác",
+        &[OTHER_AGENCY],
+        &[Scope::Read],
+        600,
+        30,
+    )
+    .await;
+    // a receiver that fails once, then takes everything; one that is down; one of another agency
+    let flaky = receiver(vec![500, 204]).await;
+    let hooks = "/api/v1/office/webhooks";
+    let made = call(
+        &app,
+        "POST",
+        hooks,
+        &key,
+        &format!(r#"{{"url":"{}","events":["dossier.received"]}}"#, flaky.url),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let made = json(&made);
+    let secret = made["secret"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("whsec_"));
+    let flaky_id = made["id"].as_str().unwrap().to_string();
+    let down = call(
+        &app,
+        "POST",
+        hooks,
+        &key,
+        r#"{"url":"http://127.0.0.1:9/hook"}"#,
+    )
+    .await;
+    assert_eq!(down.status, StatusCode::CREATED);
+    let other = receiver(vec![200]).await;
+    let theirs = call(
+        &app,
+        "POST",
+        hooks,
+        &stranger,
+        &format!(r#"{{"url":"{}"}}"#, other.url),
+    )
+    .await;
+    assert_eq!(theirs.status, StatusCode::CREATED);
+    // bad subscriptions
+    let p = assert_problem(
+        &call(
+            &app,
+            "POST",
+            hooks,
+            &key,
+            r#"{"url":"http://example.vn/hook","events":["paid"]}"#,
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-input",
+    );
+    let names: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["url", "events"]);
+    let listed = json(&call(&app, "GET", hooks, &key, "").await);
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    assert!(
+        listed[0].get("secret").is_none(),
+        "the secret is shown once"
+    );
+
+    // the dossier is received through the API: one delivery to each of the client's subscriptions
+    let path = format!("/api/v1/office/dossiers/{}/reception", dossier.code);
+    let done = call(&app, "POST", &path, &key, r#"{"answer":"receive"}"#).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let now = OffsetDateTime::now_utc();
+    let delivered = motcua_web::worker::deliver_webhooks(&store, None, now)
+        .await
+        .unwrap();
+    assert_eq!(delivered, 0, "the flaky one failed, the down one too");
+    assert_eq!(flaky.got.lock().unwrap().len(), 1);
+    assert!(
+        other.got.lock().unwrap().is_empty(),
+        "another agency's system hears nothing"
+    );
+    let log = json(
+        &call(
+            &app,
+            "GET",
+            &format!("{hooks}/{flaky_id}/deliveries"),
+            &key,
+            "",
+        )
+        .await,
+    );
+    assert_eq!(log[0]["state"], "pending");
+    assert_eq!(log[0]["attempts"], 1);
+    assert_eq!(log[0]["last_status"], 500);
+    assert_eq!(log[0]["event_type"], "dossier.received");
+
+    // tried again when due: delivered, with the same webhook-id
+    let later = now + Duration::minutes(1);
+    let delivered = motcua_web::worker::deliver_webhooks(&store, None, later)
+        .await
+        .unwrap();
+    assert_eq!(delivered, 1);
+    let got = flaky.got.lock().unwrap().clone();
+    assert_eq!(got.len(), 2);
+    let header = |i: usize, name: &str| got[i].0[name].to_str().unwrap().to_string();
+    assert_eq!(header(0, "webhook-id"), header(1, "webhook-id"));
+    assert_eq!(got[0].1, got[1].1, "the same body on every try");
+    assert!(verified_by_python(
+        &secret,
+        &header(1, "webhook-id"),
+        &header(1, "webhook-timestamp"),
+        &got[1].1,
+        &header(1, "webhook-signature"),
+    ));
+    assert!(
+        !verified_by_python(
+            &secret,
+            &header(1, "webhook-id"),
+            &header(1, "webhook-timestamp"),
+            &got[1].1.replace("received", "refused"),
+            &header(1, "webhook-signature")
+        ),
+        "a changed body fails the check"
+    );
+    let body: Value = serde_json::from_str(&got[1].1).unwrap();
+    assert_eq!(body["type"], "dossier.received");
+    assert_eq!(body["data"]["code"], dossier.code.to_string());
+    assert_eq!(body["data"]["from_status"], "submitted");
+    let log = json(
+        &call(
+            &app,
+            "GET",
+            &format!("{hooks}/{flaky_id}/deliveries"),
+            &key,
+            "",
+        )
+        .await,
+    );
+    assert_eq!(log[0]["state"], "delivered");
+    assert_eq!(log[0]["attempts"], 2);
+    assert_eq!(log[0]["message_id"], header(1, "webhook-id"));
+
+    // a manual redelivery sends it once more
+    let event = log[0]["event_id"].as_str().unwrap();
+    let again = call(
+        &app,
+        "POST",
+        &format!("{hooks}/{flaky_id}/deliveries/{event}/redeliver"),
+        &key,
+        "",
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::ACCEPTED);
+    let soon = OffsetDateTime::now_utc();
+    assert_eq!(
+        motcua_web::worker::deliver_webhooks(&store, None, soon)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(flaky.got.lock().unwrap().len(), 3);
+    let missing = call(
+        &app,
+        "POST",
+        &format!(
+            "{hooks}/{flaky_id}/deliveries/{}/redeliver",
+            uuid::Uuid::nil()
+        ),
+        &key,
+        "",
+    )
+    .await;
+    assert_problem(&missing, StatusCode::NOT_FOUND, "not-found");
+    // a subscription is the client's own
+    let foreign = call(
+        &app,
+        "GET",
+        &format!("{hooks}/{flaky_id}/deliveries"),
+        &stranger,
+        "",
+    )
+    .await;
+    assert_problem(&foreign, StatusCode::NOT_FOUND, "not-found");
+
+    // ended: nothing more is written for it
+    let ended = call(&app, "DELETE", &format!("{hooks}/{flaky_id}"), &key, "").await;
+    assert_eq!(ended.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        call(&app, "DELETE", &format!("{hooks}/{flaky_id}"), &key, "")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        json(&call(&app, "GET", hooks, &key, "").await)
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+on_both_backends!(
+    webhooks_are_signed_retried_logged_and_redelivered_sqlite,
+    webhooks_are_signed_retried_logged_and_redelivered_postgres,
+    webhooks_are_signed_retried_logged_and_redelivered
+);

@@ -346,6 +346,19 @@ const MATRIX: &[(&str, &str, Rule)] = &[
         "/api/v1/office/dossiers/{code}/reception",
         Rule::ApiKey,
     ),
+    ("GET", "/api/v1/office/webhooks", Rule::ApiKey),
+    ("POST", "/api/v1/office/webhooks", Rule::ApiKey),
+    ("DELETE", "/api/v1/office/webhooks/{id}", Rule::ApiKey),
+    (
+        "GET",
+        "/api/v1/office/webhooks/{id}/deliveries",
+        Rule::ApiKey,
+    ),
+    (
+        "POST",
+        "/api/v1/office/webhooks/{id}/deliveries/{event}/redeliver",
+        Rule::ApiKey,
+    ),
 ];
 
 /// The routes and methods the router declares (`layer` is not a method).
@@ -519,6 +532,7 @@ async fn world() -> World {
         ("{metric}", "dung-han".into()),
         ("{so}", "01".into()),
         ("{txn}", "khong-co-giao-dich".into()),
+        ("{event}", "khong-co-su-kien".into()),
         ("{slug}", "tro-giup".into()),
         ("{token}", "khongcoma".into()),
         ("/static/{file}", "app.css".into()),

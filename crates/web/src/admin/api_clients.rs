@@ -11,13 +11,13 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use motcua_domain::{
     Account, AuditKind,
     api_client::{
         ApiClient, ApiClientId, ApiClientInput, ApiKey, DEFAULT_KEY_DAYS, DEFAULT_PER_MINUTE,
-        Scope, key_hash, key_hint, key_text,
+        MAX_KEY_DAYS, Scope,
     },
     policy::Action,
     vntime,
@@ -29,8 +29,6 @@ use crate::{AppError, AppState, audit, guard::require, layout::Layout, viewer::V
 const LIST: &str = "/quan-tri/ket-noi-api";
 /// The calls shown on a client's page.
 const CALLS_SHOWN: u32 = 100;
-/// The longest a key may live.
-const MAX_KEY_DAYS: i64 = 730;
 
 pub(crate) struct ClientRow {
     pub id: String,
@@ -216,21 +214,12 @@ impl NewClient {
     }
 }
 
-/// A new key for `client`, living `days` days from `now`: its text (to show once) and the record kept.
+/// A new key for `client`, living `days` days from `now` (256 bits from the OS generator, through two v4 UUIDs).
 fn issue(client: ApiClientId, days: i64, now: OffsetDateTime) -> (String, ApiKey) {
     let mut random = [0u8; 32];
     random[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
     random[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
-    let text = key_text(&random);
-    let key = ApiKey {
-        hash: key_hash(&text),
-        client,
-        hint: key_hint(&text),
-        created_at: now,
-        expires_at: now + Duration::days(days),
-        revoked_at: None,
-    };
-    (text, key)
+    ApiKey::issue(client, &random, now, days)
 }
 
 /// `POST /quan-tri/ket-noi-api`: register a system and issue its first key.

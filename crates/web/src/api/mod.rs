@@ -12,6 +12,7 @@ pub(crate) mod catalogue;
 pub(crate) mod clients;
 pub(crate) mod dossiers;
 pub(crate) mod office;
+pub(crate) mod webhooks;
 
 use std::sync::LazyLock;
 
@@ -82,7 +83,11 @@ fn split(state: Option<AppState>) -> (Router<AppState>, utoipa::openapi::OpenApi
     let mut office = OpenApiRouter::new()
         .routes(routes!(office::list))
         .routes(routes!(office::one))
-        .routes(routes!(office::answer_reception));
+        .routes(routes!(office::answer_reception))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::delete))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::redeliver));
     if let Some(state) = state {
         office = office.route_layer(axum::middleware::from_fn_with_state(
             state,
