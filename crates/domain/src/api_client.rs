@@ -324,6 +324,54 @@ impl ApiKey {
     }
 }
 
+/// What every personal token starts with (a citizen's own key to the API, for an app or a script of theirs).
+pub const PERSONAL_PREFIX: &str = "motcua_pat_";
+
+/// How long a personal token lives unless its owner says otherwise, and at most.
+pub const DEFAULT_PERSONAL_DAYS: i64 = 90;
+pub const MAX_PERSONAL_DAYS: i64 = 365;
+
+/// A personal token as kept: it acts for its owner on the owner's own dossiers, nothing else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonalToken {
+    pub hash: String,
+    pub account: AccountId,
+    /// What the owner called it ("Ứng dụng trên điện thoại").
+    pub label: String,
+    pub hint: String,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl PersonalToken {
+    /// A new token for `account` from 32 random bytes: its text (shown once) and the record kept.
+    pub fn issue(
+        account: AccountId,
+        label: String,
+        random: &[u8; 32],
+        now: OffsetDateTime,
+        days: i64,
+    ) -> (String, PersonalToken) {
+        let text = format!("{PERSONAL_PREFIX}{}", &key_text(random)[KEY_PREFIX.len()..]);
+        let token = PersonalToken {
+            hash: key_hash(&text),
+            account,
+            label,
+            hint: text.chars().take(PERSONAL_PREFIX.len() + 6).collect(),
+            created_at: now,
+            expires_at: now + time::Duration::days(days),
+            revoked_at: None,
+        };
+        (text, token)
+    }
+
+    /// Whether the token opens the API at `now`.
+    pub fn is_live(&self, now: OffsetDateTime) -> bool {
+        self.revoked_at.is_none() && now < self.expires_at
+    }
+}
+
 /// One call, for the call log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiCall {
@@ -412,6 +460,20 @@ mod tests {
         desk.disabled_at = Some(at);
         assert!(!desk.may(Scope::Read, &ward));
         assert!(desk.as_officer().disabled);
+    }
+
+    #[test]
+    fn personal_tokens_are_told_apart_from_clients_keys() {
+        let at = OffsetDateTime::UNIX_EPOCH;
+        let (text, token) =
+            PersonalToken::issue(AccountId::new(), "Điện thoại".into(), &[0xcd; 32], at, 30);
+        assert!(text.starts_with("motcua_pat_cdcd"));
+        assert_eq!(text.len(), PERSONAL_PREFIX.len() + 64);
+        assert_eq!(token.hash, key_hash(&text));
+        assert_eq!(token.hint, "motcua_pat_cdcdcd");
+        assert!(token.is_live(at));
+        assert!(!token.is_live(at + time::Duration::days(30)));
+        assert_ne!(key_hash(&text), key_hash(&key_text(&[0xcd; 32])));
     }
 
     #[test]

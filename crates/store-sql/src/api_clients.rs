@@ -1,14 +1,14 @@
-//! API clients, their keys (SHA-256 only) and the call log.
+//! API clients, their keys (SHA-256 only) and the call log; people's personal tokens (SHA-256 only).
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use motcua_domain::{
-    AgencyCode, NonEmptyText,
-    api_client::{ApiCall, ApiClient, ApiClientId, ApiKey, Scope},
+    AccountId, AgencyCode, NonEmptyText,
+    api_client::{ApiCall, ApiClient, ApiClientId, ApiKey, PersonalToken, Scope},
 };
-use motcua_store::{ApiClientRepo, StoreError, StoreResult};
+use motcua_store::{ApiClientRepo, PersonalTokenRepo, StoreError, StoreResult};
 
 use crate::{
     SqlStore,
@@ -244,6 +244,89 @@ impl ApiClientRepo for SqlStore {
             }
             let rows = query.fetch_all(pool).await.map_err(map_err)?;
             rows.iter().map(call_row).collect()
+        })
+    }
+}
+
+fn personal_row(r: &impl Columns) -> StoreResult<PersonalToken> {
+    Ok(PersonalToken {
+        hash: r.text("hash")?,
+        account: AccountId(r.id("account_id")?),
+        label: r.text("label")?,
+        hint: r.text("hint")?,
+        created_at: r.at("created_at")?,
+        expires_at: r.at("expires_at")?,
+        revoked_at: r.opt_at("revoked_at")?,
+    })
+}
+
+const PERSONAL_COLUMNS: &str =
+    "SELECT hash, account_id, label, hint, created_at, expires_at, revoked_at FROM personal_tokens";
+
+#[async_trait]
+impl PersonalTokenRepo for SqlStore {
+    async fn add_personal_token(&self, t: &PersonalToken) -> StoreResult<()> {
+        write!(self, |tx, d| {
+            sqlx::query(
+                "INSERT INTO personal_tokens (hash, account_id, label, hint, created_at, expires_at, revoked_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&t.hash)
+            .bind(Id(t.account.0))
+            .bind(&t.label)
+            .bind(&t.hint)
+            .bind(At(t.created_at))
+            .bind(At(t.expires_at))
+            .bind(t.revoked_at.map(At))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        })
+    }
+
+    async fn personal_tokens(&self, account: AccountId) -> StoreResult<Vec<PersonalToken>> {
+        let sql =
+            format!("{PERSONAL_COLUMNS} WHERE account_id = $1 ORDER BY created_at DESC, hash");
+        read!(self, |pool, d| {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(Id(account.0))
+                .fetch_all(pool)
+                .await
+                .map_err(map_err)?;
+            rows.iter().map(personal_row).collect()
+        })
+    }
+
+    async fn revoke_personal_token(
+        &self,
+        account: AccountId,
+        hash: &str,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        write!(self, |tx, d| {
+            sqlx::query(
+                "UPDATE personal_tokens SET revoked_at = $1 WHERE account_id = $2 AND hash = $3 AND revoked_at IS NULL",
+            )
+            .bind(At(at))
+            .bind(Id(account.0))
+            .bind(hash)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .rows_affected()
+                == 1
+        })
+    }
+
+    async fn find_personal_token(&self, hash: &str) -> StoreResult<Option<PersonalToken>> {
+        let sql = format!("{PERSONAL_COLUMNS} WHERE hash = $1");
+        read!(self, |pool, d| {
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(hash)
+                .fetch_optional(pool)
+                .await
+                .map_err(map_err)?;
+            row.as_ref().map(personal_row).transpose()
         })
     }
 }

@@ -427,6 +427,7 @@ impl SqlStore {
             stats: this.clone(),
             api_clients: this.clone(),
             webhooks: this.clone(),
+            personal_tokens: this.clone(),
             health: this,
         }
     }

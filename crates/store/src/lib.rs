@@ -12,7 +12,7 @@ use motcua_domain::{
     Account, AccountId, Agency, AgencyCode, AuditEvent, CaseKey, Dossier, DossierCode, DossierId,
     Email, Field, HistoryEvent, LoginName, NewDossier, Phone, Procedure, ProcedureCode, RoleGrant,
     ServiceLevelAssignment, Session, SessionKey, TokenPurpose, Transition,
-    api_client::{ApiCall, ApiClient, ApiClientId, ApiKey},
+    api_client::{ApiCall, ApiClient, ApiClientId, ApiKey, PersonalToken},
     payment::{Charge, Payment, Settlement},
     postal::{Delivery, DeliveryEvent},
     rating::{Rating, SatisfactionFigures},
@@ -921,6 +921,7 @@ pub struct Store {
     pub stats: Arc<dyn StatsRepo>,
     pub api_clients: Arc<dyn ApiClientRepo>,
     pub webhooks: Arc<dyn WebhookRepo>,
+    pub personal_tokens: Arc<dyn PersonalTokenRepo>,
     pub health: Arc<dyn Health>,
 }
 
@@ -1102,6 +1103,23 @@ pub struct DeliveryTry {
     pub error: Option<String>,
     /// When to try again (`None`: delivered or given up).
     pub next_at: Option<OffsetDateTime>,
+}
+
+/// Personal tokens: a person's own keys to the API (kept as hashes).
+#[async_trait]
+pub trait PersonalTokenRepo: Send + Sync {
+    async fn add_personal_token(&self, token: &PersonalToken) -> StoreResult<()>;
+    /// A person's tokens, newest first.
+    async fn personal_tokens(&self, account: AccountId) -> StoreResult<Vec<PersonalToken>>;
+    /// Revoke the person's token with this hash; false when there is none or it was already revoked.
+    async fn revoke_personal_token(
+        &self,
+        account: AccountId,
+        hash: &str,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// The token with this hash, whatever its state.
+    async fn find_personal_token(&self, hash: &str) -> StoreResult<Option<PersonalToken>>;
 }
 
 /// Which dossiers a synchronising system reads next: those of `agencies` changed after a point, oldest change

@@ -27,7 +27,7 @@ pub use shared::{
     articles, auth, catalogue, files, misses, months, payments, postal, seals, session, visits,
 };
 
-use accounts::{login, password_reset, profile, registration};
+use accounts::{login, password_reset, profile, registration, tokens};
 use admin::{
     agencies, api_clients, audit_trail, holidays, officers, procedures, search_log, synonyms,
     workflows,
@@ -330,6 +330,7 @@ routes! {
     "/tai-khoan/lien-he" => get(profile::contact_page).post(profile::update_contact);
     "/tai-khoan/du-lieu" => get(profile::my_data);
     "/tai-khoan/mat-khau" => get(profile::change_password_page).post(profile::change_password);
+    "/tai-khoan/ma-truy-cap" => get(tokens::list).post(tokens::change);
     "/quan-tri/nhat-ky-bao-mat" => get(audit_trail::security_audit);
     "/quan-tri/ngay-nghi" => get(holidays::page).post(holidays::change);
     "/quan-tri/tim-kiem" => get(search_log::page);

@@ -1,5 +1,5 @@
 //! Accounts: logging in and out, registration, password reset and e-mail verification, the account page, contact
-//! details and password change, and the locks that wrong passwords earn.
+//! details and password change, personal tokens for the API, and the locks that wrong passwords earn.
 
 pub(crate) mod lockout;
 pub(crate) mod login;
@@ -7,3 +7,4 @@ pub(crate) mod mail;
 pub(crate) mod password_reset;
 pub(crate) mod profile;
 pub(crate) mod registration;
+pub(crate) mod tokens;

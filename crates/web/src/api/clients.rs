@@ -1,8 +1,10 @@
-//! Who calls the agencies' part of the API: every request there carries an API client's key
+//! Who calls the API with a key. The agencies' part (`authenticate`): every request there carries an API client's key
 //! (`Authorization: Bearer motcua_…`), found by its SHA-256; an unknown, expired or revoked key, or a switched-off
 //! client, is refused with 401. Each client has its own limit of requests a minute, counted in the database so
 //! that every node counts together (429 with `Retry-After` beyond it), and every call, refused or not, goes to the
-//! call log administrators read (who, what, when, the answer, how long).
+//! call log administrators read (who, what, when, the answer, how long). A person's own part
+//! (`authenticate_person`): their personal token (`motcua_pat_…`), made and revoked at `/tai-khoan/ma-truy-cap`,
+//! opens only what the policy lets its owner do on the pages (their own dossiers), within a limit a minute.
 
 use std::time::Instant;
 
@@ -117,4 +119,73 @@ pub(crate) async fn authenticate(
         tracing::warn!(error = %e, "API call not logged");
     }
     response
+}
+
+/// The person a request was made for, behind [`authenticate_person`].
+#[derive(Debug, Clone)]
+pub(crate) struct Person {
+    pub account: motcua_domain::Account,
+}
+
+/// Requests a minute a person may make with their tokens, counted across every node.
+pub(crate) const PERSON_PER_MINUTE: u32 = 120;
+
+/// Middleware of a person's routes: a live personal token of an account in service, within the limit.
+pub(crate) async fn authenticate_person(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let now = OffsetDateTime::now_utc();
+    let Some(token) = bearer(req.headers()).map(str::to_string) else {
+        return unauthorized(
+            "Thiếu mã truy cập: gửi tiêu đề Authorization: Bearer <mã> với mã tạo tại trang Tài khoản → Mã truy cập API.",
+        );
+    };
+    let token = match state
+        .store
+        .personal_tokens
+        .find_personal_token(&key_hash(&token))
+        .await
+    {
+        Ok(Some(t)) => t,
+        Ok(None) => return unauthorized("Mã truy cập không đúng."),
+        Err(e) => return AppError::from(e).into_response(),
+    };
+    if token.revoked_at.is_some() {
+        return unauthorized("Mã truy cập đã bị thu hồi.");
+    }
+    if !token.is_live(now) {
+        return unauthorized("Mã truy cập đã hết hạn: tạo mã mới tại trang Tài khoản.");
+    }
+    let account = match state.store.accounts.get(token.account).await {
+        Ok(Some(a)) if !a.disabled => a,
+        Ok(_) => return unauthorized("Tài khoản của mã truy cập này không còn hoạt động."),
+        Err(e) => return AppError::from(e).into_response(),
+    };
+    let minute = start_of(now, time::Duration::MINUTE);
+    match state
+        .store
+        .rate_limits
+        .hit(&format!("api:person:{}", account.id), minute)
+        .await
+    {
+        Err(e) => AppError::from(e).into_response(),
+        Ok(hits) if hits > PERSON_PER_MINUTE => {
+            let wait = (minute + time::Duration::MINUTE - now)
+                .whole_seconds()
+                .max(1);
+            Problem {
+                retry_after: u32::try_from(wait).ok(),
+                ..Problem::for_status(StatusCode::TOO_MANY_REQUESTS).with_detail(format!(
+                    "Mỗi tài khoản được gửi tối đa {PERSON_PER_MINUTE} yêu cầu mỗi phút; thử lại sau {wait} giây."
+                ))
+            }
+            .into_response()
+        }
+        Ok(_) => {
+            req.extensions_mut().insert(Person { account });
+            next.run(req).await
+        }
+    }
 }

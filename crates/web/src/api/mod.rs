@@ -11,6 +11,7 @@
 pub(crate) mod catalogue;
 pub(crate) mod clients;
 pub(crate) mod dossiers;
+pub(crate) mod me;
 pub(crate) mod office;
 pub(crate) mod webhooks;
 
@@ -41,6 +42,7 @@ use crate::{AppState, layout::Layout};
     tags(
         (name = "catalogue", description = "Danh mục thủ tục hành chính, cơ quan và lĩnh vực (công khai, không cần xác thực)"),
         (name = "dossiers", description = "Hồ sơ: tra cứu tiến độ bằng mã hồ sơ và số điện thoại hoặc số định danh (công khai, giới hạn 10 lần/phút mỗi địa chỉ)"),
+        (name = "me", description = "Cho chính người dân, doanh nghiệp: hồ sơ của tôi, với mã truy cập cá nhân tạo tại trang Tài khoản → Mã truy cập API (tiêu đề Authorization: Bearer <mã>). Tối đa 120 yêu cầu mỗi phút mỗi tài khoản."),
         (name = "office", description = "Cho hệ thống của cơ quan (ứng dụng kết nối do quản trị viên cấp khóa): hồ sơ của các cơ quan được giao, đồng bộ theo thời điểm thay đổi, tiếp nhận như bộ phận một cửa. Mỗi yêu cầu gửi tiêu đề Authorization: Bearer <khóa>; mỗi hệ thống có giới hạn số yêu cầu mỗi phút riêng và mọi lần gọi được ghi nhật ký.")
     ),
     modifiers(&KeyScheme),
@@ -54,7 +56,8 @@ use crate::{AppState, layout::Layout};
 )]
 struct ApiDoc;
 
-/// The agencies' routes are called with an API client's key as a bearer token.
+/// The agencies' routes are called with an API client's key as a bearer token, a person's with their personal
+/// token.
 struct KeyScheme;
 
 impl utoipa::Modify for KeyScheme {
@@ -67,6 +70,17 @@ impl utoipa::Modify for KeyScheme {
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
                         "Khóa API do quản trị viên cấp (bắt đầu bằng motcua_), gửi trong tiêu đề Authorization: Bearer <khóa>",
+                    ))
+                    .build(),
+            ),
+        );
+        openapi.components.get_or_insert_with(Default::default).add_security_scheme(
+            "personal_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "Mã truy cập cá nhân (bắt đầu bằng motcua_pat_) tạo tại trang Tài khoản → Mã truy cập API, gửi trong tiêu đề Authorization: Bearer <mã>",
                     ))
                     .build(),
             ),
@@ -88,10 +102,17 @@ fn split(state: Option<AppState>) -> (Router<AppState>, utoipa::openapi::OpenApi
         .routes(routes!(webhooks::delete))
         .routes(routes!(webhooks::deliveries))
         .routes(routes!(webhooks::redeliver));
+    let mut me = OpenApiRouter::new()
+        .routes(routes!(me::dossiers))
+        .routes(routes!(me::dossier));
     if let Some(state) = state {
         office = office.route_layer(axum::middleware::from_fn_with_state(
-            state,
+            state.clone(),
             clients::authenticate,
+        ));
+        me = me.route_layer(axum::middleware::from_fn_with_state(
+            state,
+            clients::authenticate_person,
         ));
     }
     let (router, document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -101,6 +122,7 @@ fn split(state: Option<AppState>) -> (Router<AppState>, utoipa::openapi::OpenApi
         .routes(routes!(catalogue::fields))
         .routes(routes!(dossiers::lookup))
         .merge(office)
+        .merge(me)
         // the API takes small JSON bodies only (for now): refused early, as problem details
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .split_for_parts();

@@ -1,0 +1,165 @@
+//! A person's own part of the API, with a personal token (`api/clients.rs::authenticate_person`): their dossiers,
+//! and one of them with its history — what "Hồ sơ của tôi" shows, decided by the same policy
+//! (`Action::OwnDossier`: only the owner; another's dossier is "not found", as on the pages).
+
+use axum::{
+    Extension, Json,
+    extract::{Path, State},
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+use utoipa::ToSchema;
+
+use motcua_domain::{
+    Dossier, DossierCode, DossierStatus,
+    policy::{Action, Decision, decide},
+};
+
+use crate::{AppError, AppState, api::clients::Person, problem::Problem};
+
+/// One of my dossiers.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct MyDossier {
+    code: String,
+    procedure: String,
+    procedure_name: String,
+    agency: String,
+    agency_name: String,
+    /// `online`, `in_person` or `post`.
+    channel: String,
+    status: String,
+    status_label: String,
+    /// RFC 3339, Vietnam's time.
+    submitted_at: String,
+    updated_at: String,
+    /// The appointment for the result, once received (none for a dossier that will not be decided).
+    due_at: Option<String>,
+}
+
+/// One of my dossiers with its history.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct MyDossierDetail {
+    #[serde(flatten)]
+    dossier: MyDossier,
+    /// Every change of status, oldest first, with the reason the agency gave (a supplement request, a refusal, an
+    /// apology with a new date).
+    history: Vec<MyEvent>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct MyEvent {
+    at: String,
+    status: String,
+    status_label: String,
+    reason: Option<String>,
+    due_at: Option<String>,
+}
+
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.to_offset(motcua_domain::vntime::VN_OFFSET)
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}
+
+fn mine(state: &AppState, d: &Dossier) -> MyDossier {
+    let view = state.catalogue.view();
+    MyDossier {
+        code: d.code.to_string(),
+        procedure: d.procedure.as_str().to_string(),
+        procedure_name: view.procedure_name(d.procedure.as_str()).to_string(),
+        agency: d.agency.as_str().to_string(),
+        agency_name: view.agency_name(&d.agency).to_string(),
+        channel: d.channel.as_str().to_string(),
+        status: d.status.as_str().to_string(),
+        status_label: d.status.label_vi().to_string(),
+        submitted_at: rfc3339(d.created_at),
+        updated_at: rfc3339(d.updated_at),
+        due_at: d
+            .due_at
+            .filter(|_| !matches!(d.status, DossierStatus::Refused | DossierStatus::Withdrawn))
+            .map(rfc3339),
+    }
+}
+
+/// My dossiers, newest first (the last 500).
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/dossiers",
+    tag = "me",
+    operation_id = "listMyDossiers",
+    security(("personal_token" = [])),
+    responses(
+        (status = 200, description = "My dossiers, newest first", body = Vec<MyDossier>),
+        (status = 401, description = "No token, or a wrong, expired or revoked token", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The account's limit of requests a minute is reached; wait as Retry-After says", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn dossiers(
+    State(state): State<AppState>,
+    Extension(Person { account }): Extension<Person>,
+) -> Result<Response, AppError> {
+    let all = state.store.submissions.dossiers_for(account.id).await?;
+    Ok(Json(all.iter().map(|d| mine(&state, d)).collect::<Vec<_>>()).into_response())
+}
+
+/// One of my dossiers with its history.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/dossiers/{code}",
+    tag = "me",
+    operation_id = "getMyDossier",
+    params(("code" = String, Path, description = "The dossier's code", example = "000.00.06.H56-261128-0001")),
+    security(("personal_token" = [])),
+    responses(
+        (status = 200, description = "The dossier and its history", body = MyDossierDetail),
+        (status = 401, description = "No token, or a wrong, expired or revoked token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "I have no dossier with this code", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The account's limit of requests a minute is reached", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn dossier(
+    State(state): State<AppState>,
+    Extension(Person { account }): Extension<Person>,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    let not_found =
+        || Problem::not_found(format!("Bạn không có hồ sơ nào mã {code}.")).into_response();
+    let found = match DossierCode::parse(&code) {
+        Ok(c) => state.store.dossiers.get_by_code(&c).await?,
+        Err(_) => None,
+    };
+    let Some(dossier) = found else {
+        return Ok(not_found());
+    };
+    let owner = state
+        .store
+        .submissions
+        .online_details(dossier.id)
+        .await?
+        .and_then(|d| d.account);
+    let view = state.catalogue.view();
+    let within =
+        |a: &motcua_domain::AgencyCode, b: &motcua_domain::AgencyCode| view.is_within(a, b);
+    let allowed = owner.is_some_and(|owner| {
+        decide(Some(&account), Action::OwnDossier(&owner), &within) == Decision::Allow
+    });
+    if !allowed {
+        return Ok(not_found());
+    }
+    let history = state.store.dossiers.history(dossier.id).await?;
+    Ok(Json(MyDossierDetail {
+        dossier: mine(&state, &dossier),
+        history: history
+            .iter()
+            .map(|e| MyEvent {
+                at: rfc3339(e.at),
+                status: e.to.as_str().to_string(),
+                status_label: e.to.label_vi().to_string(),
+                reason: e.reason.clone(),
+                due_at: e.due_at.map(rfc3339),
+            })
+            .collect(),
+    })
+    .into_response())
+}
