@@ -66,7 +66,7 @@ pub fn message_id(event: Uuid) -> String {
     format!("msg_{}", event.simple())
 }
 
-/// A delivery is given up after this many attempts (the last about 44 hours after the first).
+/// A delivery is given up after this many attempts (the last about 38 hours after the first).
 pub const MAX_ATTEMPTS: u32 = 16;
 
 /// When a failed delivery is tried again: 30 s, 1, 2, 4 … minutes, at most 6 hours apart (as the outbox).
@@ -77,29 +77,88 @@ pub fn retry_delay(attempts: u32) -> time::Duration {
 /// Each field at fault, with what is wrong with it in Vietnamese.
 pub type FieldErrors = Vec<(&'static str, String)>;
 
-/// What the client typed to subscribe, checked: the URL (https, or http to this machine for trials) and the
-/// event types (known ones; none means all).
-pub fn check(url: &str, events: &[String]) -> Result<(String, Vec<String>), FieldErrors> {
+/// Whether an address is on the public internet: not this machine, not a private, shared, link-local or
+/// unique-local network, not multicast or unspecified. A webhook reaches only such addresses unless the operator
+/// allowed private ones (`webhooks_to_private_networks`, for trials), so a client cannot make the server call into
+/// its own network.
+pub fn is_public(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0)
+                || (a == 198 && (18..20).contains(&b))
+                || a >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || first == 0x2001 && v6.segments()[1] == 0x0db8)
+        }
+    }
+}
+
+/// What the client typed to subscribe, checked: an `https` URL without a user or password whose host is a name
+/// or a public address (with `private` allowed, also `http` and this machine or private networks, for trials),
+/// and known event types (none means all). Where the name leads is checked again when sending.
+pub fn check(
+    url: &str,
+    events: &[String],
+    private: bool,
+) -> Result<(String, Vec<String>), FieldErrors> {
     let mut errors = Vec::new();
     let url = url.trim();
-    let loopback = [
-        "http://127.0.0.1:",
-        "http://127.0.0.1/",
-        "http://localhost:",
-        "http://localhost/",
-        "http://[::1]:",
-    ];
-    if url.len() > 2000 {
-        errors.push(("url", "Địa chỉ dài quá 2000 ký tự".to_string()));
-    } else if !(url.starts_with("https://") && url.len() > "https://".len()
-        || loopback.iter().any(|p| url.starts_with(p)))
-        || url.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
-        errors.push((
-            "url",
-            "Địa chỉ nhận phải là https://… (http chỉ cho máy này: 127.0.0.1, localhost)"
-                .to_string(),
-        ));
+    let problem = if url.len() > 2000 {
+        Some("Địa chỉ dài quá 2000 ký tự")
+    } else {
+        match url::Url::parse(url) {
+            Err(_) => {
+                Some("Địa chỉ nhận không đúng dạng (ví dụ https://hethong.example.vn/su-kien)")
+            }
+            Ok(u) if !(u.scheme() == "https" || private && u.scheme() == "http") => {
+                Some("Địa chỉ nhận phải bắt đầu bằng https://")
+            }
+            Ok(u) if !u.username().is_empty() || u.password().is_some() => {
+                Some("Địa chỉ nhận không được chứa tên người dùng hay mật khẩu")
+            }
+            Ok(u) => match u.host() {
+                None => Some("Địa chỉ nhận thiếu tên máy chủ"),
+                Some(_) if private => None,
+                Some(url::Host::Ipv4(ip)) if !is_public(ip.into()) => Some(
+                    "Địa chỉ nhận phải là địa chỉ công khai trên Internet, không phải mạng nội bộ",
+                ),
+                Some(url::Host::Ipv6(ip)) if !is_public(ip.into()) => Some(
+                    "Địa chỉ nhận phải là địa chỉ công khai trên Internet, không phải mạng nội bộ",
+                ),
+                Some(url::Host::Domain(name))
+                    if name.eq_ignore_ascii_case("localhost") || name.ends_with(".localhost") =>
+                {
+                    Some(
+                        "Địa chỉ nhận phải là địa chỉ công khai trên Internet, không phải mạng nội bộ",
+                    )
+                }
+                Some(_) => None,
+            },
+        }
+    };
+    if let Some(p) = problem {
+        errors.push(("url", p.to_string()));
     }
     let known = event_types();
     let mut kept = Vec::new();
@@ -154,12 +213,17 @@ mod tests {
     }
 
     #[test]
-    fn subscriptions_take_https_or_this_machine_and_known_events() {
-        assert!(check("https://sotuphap.example.vn/hook", &[]).is_ok());
-        assert!(check("http://127.0.0.1:9000/hook", &["dossier.received".into()]).is_ok());
+    fn subscriptions_take_public_https_and_known_events() {
+        assert!(check("https://sotuphap.example.vn/hook", &[], false).is_ok());
+        assert!(
+            check("https://203.0.113.9/hook", &[], false).is_err(),
+            "documentation range"
+        );
+        assert!(check("https://8.8.8.8/hook", &[], false).is_ok());
         let (_, kept) = check(
             " https://x.vn/h ",
             &["dossier.received".into(), "dossier.received".into()],
+            false,
         )
         .unwrap();
         assert_eq!(kept, vec!["dossier.received".to_string()]);
@@ -167,14 +231,39 @@ mod tests {
             "http://example.vn/h",
             "ftp://x",
             "https://",
-            "https://x.vn/a b",
             "javascript:alert(1)",
+            "http://127.0.0.1:9000/hook",
+            "https://127.0.0.1/hook",
+            "https://localhost/hook",
+            "https://10.1.2.3/",
+            "https://169.254.169.254/latest/meta-data",
+            "https://[::1]/",
+            "https://[fd00::1]/",
+            "https://[::ffff:192.168.1.1]/",
+            "https://100.64.0.1/",
+            "https://user:pass@example.vn/h",
+            "https://localhost:@example.vn/h",
         ] {
-            assert_eq!(check(bad, &[]).unwrap_err()[0].0, "url", "{bad}");
+            assert_eq!(check(bad, &[], false).unwrap_err()[0].0, "url", "{bad}");
         }
-        let e = check("https://x.vn", &["dossier.draft".into(), "paid".into()]).unwrap_err();
+        // trials on this machine, when the operator allows private networks
+        assert!(check("http://127.0.0.1:9000/hook", &[], true).is_ok());
+        assert!(
+            check("http://localhost:@attacker.example/h", &[], true).is_err(),
+            "never a user part"
+        );
+        let e = check(
+            "https://x.vn",
+            &["dossier.draft".into(), "paid".into()],
+            false,
+        )
+        .unwrap_err();
         assert_eq!(e.len(), 2);
         assert!(event_types().contains(&"dossier.supplement_requested".to_string()));
+        assert!(is_public("93.184.216.34".parse().unwrap()));
+        assert!(!is_public("192.168.0.1".parse().unwrap()));
+        assert!(!is_public("fe80::1".parse().unwrap()));
+        assert!(is_public("2606:4700::1111".parse().unwrap()));
     }
 
     #[test]

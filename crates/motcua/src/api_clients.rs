@@ -48,12 +48,24 @@ pub async fn add(store: &Store, input: ApiClientInput, days: i64) -> Result<(), 
     let (text, key) = ApiKey::issue(client.id, &random, now, days);
     store
         .api_clients
-        .create_client(&client)
+        .create_client(&client, &key)
         .await
         .map_err(storage_failure)?;
+    // in the security audit trail, as when an administrator registers a system on the page
     store
-        .api_clients
-        .add_key(&key)
+        .audit
+        .record(&motcua_domain::AuditEvent {
+            id: uuid::Uuid::now_v7(),
+            at: now,
+            kind: motcua_domain::AuditKind::ApiClientChanged,
+            actor: None,
+            subject: Some(format!(
+                "tạo {} ({}) bằng dòng lệnh, khóa {}",
+                client.name, client.id, key.hint
+            )),
+            ip: None,
+            success: true,
+        })
         .await
         .map_err(storage_failure)?;
     eprintln!(

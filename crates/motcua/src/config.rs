@@ -67,6 +67,9 @@ pub struct Config {
     pub upload_sweep_hours: u32,
     /// Run the outbox worker (e-mail delivery) inside `serve`.
     pub worker_in_process: bool,
+    /// Let API clients send webhooks to this machine and private networks (trials only: otherwise a client could
+    /// make the server call into its own network).
+    pub webhooks_to_private_networks: bool,
     /// `text` or `json`.
     pub log_format: LogFormat,
     /// Log filter in `tracing` syntax (`RUST_LOG` overrides it).
@@ -163,6 +166,7 @@ impl Default for Config {
             upload_max_dossier_mb: 50,
             upload_sweep_hours: 72,
             worker_in_process: true,
+            webhooks_to_private_networks: false,
             log_format: LogFormat::Text,
             log_filter: "info,sqlx=warn,tower_http=info".into(),
             payment_sandbox: true,
@@ -204,6 +208,7 @@ const KEYS: &[&str] = &[
     "upload_max_dossier_mb",
     "upload_sweep_hours",
     "worker_in_process",
+    "webhooks_to_private_networks",
     "log_format",
     "log_filter",
     "payment_sandbox",

@@ -629,6 +629,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
             "payments go to the built-in sandbox gateway (payment_sandbox = true): no money moves; for demos only"
         );
     }
+    let state = state.with_private_webhooks(config.webhooks_to_private_networks);
     let state = state.with_uploads(motcua_domain::upload::UploadLimits {
         max_file_bytes: u64::from(config.upload_max_file_mb) * 1024 * 1024,
         max_dossier_bytes: u64::from(config.upload_max_dossier_mb) * 1024 * 1024,
@@ -646,6 +647,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
         tokio::spawn(motcua_web::worker::run_webhooks(
             store.clone(),
             Some(state.catalogue.clone()),
+            config.webhooks_to_private_networks,
         ));
         tokio::spawn(motcua_web::payments::reconcile_every(
             state.clone(),

@@ -79,9 +79,38 @@ fn joined<T>(items: &[T], each: impl Fn(&T) -> &str) -> String {
     items.iter().map(each).collect::<Vec<_>>().join(" ")
 }
 
+/// One key, inside the caller's transaction.
+async fn insert_key<'c, DB: sqlx::Database>(
+    tx: &mut sqlx::Transaction<'c, DB>,
+    k: &ApiKey,
+) -> StoreResult<()>
+where
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Id: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> At: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<At>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    for<'e> &'e mut <DB as sqlx::Database>::Connection: sqlx::Executor<'e, Database = DB>,
+{
+    sqlx::query(
+        "INSERT INTO api_keys (hash, client_id, hint, created_at, expires_at, revoked_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(k.hash.clone())
+    .bind(Id(k.client.0))
+    .bind(k.hint.clone())
+    .bind(At(k.created_at))
+    .bind(At(k.expires_at))
+    .bind(k.revoked_at.map(At))
+    .execute(&mut **tx)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
 #[async_trait]
 impl ApiClientRepo for SqlStore {
-    async fn create_client(&self, c: &ApiClient) -> StoreResult<()> {
+    async fn create_client(&self, c: &ApiClient, k: &ApiKey) -> StoreResult<()> {
         let per_minute = i32::try_from(c.per_minute).map_err(|e| corrupt("per_minute", e))?;
         write!(self, |tx, d| {
             sqlx::query(
@@ -99,6 +128,7 @@ impl ApiClientRepo for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
+            insert_key(&mut tx, k).await?;
         })
     }
 
@@ -140,21 +170,7 @@ impl ApiClientRepo for SqlStore {
     }
 
     async fn add_key(&self, k: &ApiKey) -> StoreResult<()> {
-        write!(self, |tx, d| {
-            sqlx::query(
-                "INSERT INTO api_keys (hash, client_id, hint, created_at, expires_at, revoked_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(&k.hash)
-            .bind(Id(k.client.0))
-            .bind(&k.hint)
-            .bind(At(k.created_at))
-            .bind(At(k.expires_at))
-            .bind(k.revoked_at.map(At))
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        })
+        write!(self, |tx, d| insert_key(&mut tx, k).await?)
     }
 
     async fn keys(&self, client: ApiClientId) -> StoreResult<Vec<ApiKey>> {
@@ -244,6 +260,17 @@ impl ApiClientRepo for SqlStore {
             }
             let rows = query.fetch_all(pool).await.map_err(map_err)?;
             rows.iter().map(call_row).collect()
+        })
+    }
+
+    async fn forget_calls_before(&self, before: OffsetDateTime) -> StoreResult<u64> {
+        write!(self, |tx, d| {
+            sqlx::query("DELETE FROM api_calls WHERE at < $1")
+                .bind(At(before))
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?
+                .rows_affected()
         })
     }
 }

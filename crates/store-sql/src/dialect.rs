@@ -66,6 +66,16 @@ impl Dialect {
         }
     }
 
+    /// [`Self::skip_locked`], locking only the rows of `table` (the others joined stay free).
+    pub(crate) fn skip_locked_of(self, table: &str) -> String {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Dialect::Sqlite => String::new(),
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => format!(" FOR UPDATE OF {table} SKIP LOCKED"),
+        }
+    }
+
     /// Order text by its bytes, as SQLite does by default (` COLLATE "C"` on PostgreSQL, whose default follows
     /// the locale).
     pub(crate) fn binary(self) -> &'static str {

@@ -79,7 +79,11 @@ pub(crate) async fn append_event(conn: Conn<'_>, e: &HistoryEvent) -> StoreResul
         .await
         .map_err(map_err)?;
         // one webhook delivery per subscription that wants this change: live, of a client in service that works
-        // for the dossier's agency, for this event type or all (in the same commit as the change)
+        // for the dossier's agency, for this event type or all (in the same commit as the change). An event that
+        // changes no status (a merger moving the dossier) is no change of status to announce.
+        if e.from == Some(e.to) {
+            return Ok(());
+        }
         sqlx::query(
             "INSERT INTO webhook_deliveries (webhook_id, event_id, dossier_id, event_type, created_at, attempts, next_at) \
              SELECT w.id, $1, d.id, $2, $3, 0, $3 FROM webhooks w \

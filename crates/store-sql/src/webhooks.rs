@@ -8,7 +8,7 @@ use uuid::Uuid;
 use motcua_domain::{
     DossierId,
     api_client::ApiClientId,
-    webhook::{Webhook, WebhookDelivery},
+    webhook::{self, Webhook, WebhookDelivery},
 };
 use motcua_store::{DeliveryTry, StoreError, StoreResult, WebhookRepo};
 
@@ -126,7 +126,7 @@ impl WebhookRepo for SqlStore {
                 == 1;
             if removed {
                 sqlx::query(
-                    "UPDATE webhook_deliveries SET next_at = NULL, last_error = 'subscription removed' \
+                    "UPDATE webhook_deliveries SET next_at = NULL, last_error = 'Đăng ký đã bị xóa trước khi gửi' \
                      WHERE webhook_id = $1 AND next_at IS NOT NULL",
                 )
                 .bind(Id(id))
@@ -143,24 +143,40 @@ impl WebhookRepo for SqlStore {
         now: OffsetDateTime,
         lease: time::Duration,
         limit: u32,
+        busy: &[Uuid],
     ) -> StoreResult<Vec<(WebhookDelivery, Webhook, DossierId)>> {
         // pushing next_at forward is the lease (as the outbox); SKIP LOCKED lets workers on several nodes each
-        // take their own
+        // take their own. Only live subscriptions of clients in service (a switched-off client's deliveries wait
+        // for it), at most two of a subscription at a time, none of those already being sent by this node
+        // (`busy`): a receiver that hangs holds up nobody else.
+        let marks: Vec<String> = (0..busy.len()).map(|i| format!("${}", i + 4)).collect();
+        let not_busy = if busy.is_empty() {
+            String::new()
+        } else {
+            format!(" AND x.webhook_id NOT IN ({})", marks.join(", "))
+        };
         write!(self, |tx, d| {
             let sql = format!(
                 "UPDATE webhook_deliveries SET next_at = $1, attempts = attempts + 1 \
-                 WHERE (webhook_id, event_id) IN (SELECT webhook_id, event_id FROM webhook_deliveries \
-                 WHERE next_at IS NOT NULL AND next_at <= $2 ORDER BY next_at LIMIT $3{}) \
+                 WHERE (webhook_id, event_id) IN (SELECT webhook_id, event_id FROM ( \
+                   SELECT webhook_id, event_id, next_at, \
+                          ROW_NUMBER() OVER (PARTITION BY webhook_id ORDER BY next_at, event_id) AS nth \
+                   FROM (SELECT x.webhook_id, x.event_id, x.next_at FROM webhook_deliveries x \
+                         JOIN webhooks w ON w.id = x.webhook_id JOIN api_clients c ON c.id = w.client_id \
+                         WHERE x.next_at IS NOT NULL AND x.next_at <= $2 AND w.removed_at IS NULL \
+                         AND c.disabled_at IS NULL{not_busy} ORDER BY x.next_at LIMIT 500{}) due \
+                 ) ranked WHERE nth <= 2 ORDER BY next_at LIMIT $3) \
                  RETURNING webhook_id, event_id",
-                d.skip_locked()
+                d.skip_locked_of("x")
             );
-            let taken = sqlx::query(sqlx::AssertSqlSafe(sql))
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(At(now + lease))
                 .bind(At(now))
-                .bind(i64::from(limit))
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(map_err)?;
+                .bind(i64::from(limit));
+            for b in busy {
+                query = query.bind(Id(*b));
+            }
+            let taken = query.fetch_all(&mut *tx).await.map_err(map_err)?;
             let mut out = Vec::new();
             for t in &taken {
                 let sql = format!(
@@ -183,11 +199,16 @@ impl WebhookRepo for SqlStore {
         })
     }
 
-    async fn record_try(&self, t: &DeliveryTry) -> StoreResult<()> {
+    async fn record_try(&self, t: &DeliveryTry) -> StoreResult<bool> {
+        // only the try that holds the delivery (its count of attempts unchanged since it took it) records; no
+        // retry for a subscription ended meanwhile
         write!(self, |tx, d| {
             sqlx::query(
-                "UPDATE webhook_deliveries SET next_at = $1, delivered_at = CASE WHEN $2 THEN $3 ELSE delivered_at END, \
-                 last_status = $4, last_error = $5 WHERE webhook_id = $6 AND event_id = $7",
+                "UPDATE webhook_deliveries SET \
+                 next_at = CASE WHEN EXISTS (SELECT 1 FROM webhooks w WHERE w.id = $6 AND w.removed_at IS NULL) \
+                           THEN $1 ELSE NULL END, \
+                 delivered_at = CASE WHEN $2 THEN $3 ELSE delivered_at END, \
+                 last_status = $4, last_error = $5 WHERE webhook_id = $6 AND event_id = $7 AND attempts = $8",
             )
             .bind(t.next_at.map(At))
             .bind(t.delivered)
@@ -196,9 +217,12 @@ impl WebhookRepo for SqlStore {
             .bind(t.error.as_deref())
             .bind(Id(t.webhook))
             .bind(Id(t.event))
+            .bind(i32::try_from(t.attempts).unwrap_or(i32::MAX))
             .execute(&mut *tx)
             .await
-            .map_err(map_err)?;
+            .map_err(map_err)?
+            .rows_affected()
+                == 1
         })
     }
 
@@ -226,17 +250,30 @@ impl WebhookRepo for SqlStore {
     ) -> StoreResult<bool> {
         write!(self, |tx, d| {
             sqlx::query(
-                "UPDATE webhook_deliveries SET next_at = $1, attempts = 0 WHERE webhook_id = $2 AND event_id = $3 \
+                "UPDATE webhook_deliveries SET next_at = $1, attempts = $4 WHERE webhook_id = $2 AND event_id = $3 \
                  AND webhook_id IN (SELECT id FROM webhooks WHERE removed_at IS NULL)",
             )
             .bind(At(now))
             .bind(Id(webhook))
             .bind(Id(event))
+            // one try: counted as the last one, so a failure is not retried on a schedule again
+            .bind(i32::try_from(webhook::MAX_ATTEMPTS - 1).unwrap_or(0))
             .execute(&mut *tx)
             .await
             .map_err(map_err)?
             .rows_affected()
                 == 1
+        })
+    }
+
+    async fn forget_deliveries_before(&self, before: OffsetDateTime) -> StoreResult<u64> {
+        write!(self, |tx, d| {
+            sqlx::query("DELETE FROM webhook_deliveries WHERE next_at IS NULL AND created_at < $1")
+                .bind(At(before))
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?
+                .rows_affected()
         })
     }
 }

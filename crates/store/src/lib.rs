@@ -1035,7 +1035,8 @@ impl std::ops::AddAssign for Figures {
 /// API clients, their keys (kept as hashes) and the log of their calls.
 #[async_trait]
 pub trait ApiClientRepo: Send + Sync {
-    async fn create_client(&self, client: &ApiClient) -> StoreResult<()>;
+    /// A new client and its first key, in one commit.
+    async fn create_client(&self, client: &ApiClient, first_key: &ApiKey) -> StoreResult<()>;
     async fn client(&self, id: ApiClientId) -> StoreResult<Option<ApiClient>>;
     /// Every client, newest first.
     async fn clients(&self) -> StoreResult<Vec<ApiClient>>;
@@ -1056,6 +1057,8 @@ pub trait ApiClientRepo: Send + Sync {
     async fn record_call(&self, call: &ApiCall) -> StoreResult<()>;
     /// The newest calls, of one client or of all, at most `limit`.
     async fn calls(&self, client: Option<ApiClientId>, limit: u32) -> StoreResult<Vec<ApiCall>>;
+    /// Forget calls made before `before`; how many.
+    async fn forget_calls_before(&self, before: OffsetDateTime) -> StoreResult<u64>;
 }
 
 /// Webhooks: subscriptions of API clients, and their deliveries (written with each history event that one wants,
@@ -1076,19 +1079,24 @@ pub trait WebhookRepo: Send + Sync {
     ) -> StoreResult<bool>;
     /// Take deliveries due at `now` (pushing their next try `lease` ahead, so no other worker takes them), each
     /// with its subscription.
+    /// Only live subscriptions of clients in service, at most two of one subscription, none of those in `busy`.
     async fn claim_deliveries(
         &self,
         now: OffsetDateTime,
         lease: time::Duration,
         limit: u32,
+        busy: &[Uuid],
     ) -> StoreResult<Vec<(WebhookDelivery, Webhook, DossierId)>>;
     /// Record a try: delivered (`next_at` None and `delivered` true), to be tried again at `next_at`, or given up.
-    async fn record_try(&self, attempt: &DeliveryTry) -> StoreResult<()>;
+    /// Only by the try that holds the delivery (`attempts` as taken); false when another took it since.
+    async fn record_try(&self, attempt: &DeliveryTry) -> StoreResult<bool>;
     /// A subscription's deliveries, newest first.
     async fn deliveries(&self, webhook: Uuid, limit: u32) -> StoreResult<Vec<WebhookDelivery>>;
-    /// Send a delivery again now, whatever became of it (a manual redelivery); false when there is none.
+    /// Send a delivery again now, once, whatever became of it (a manual redelivery); false when there is none.
     async fn redeliver(&self, webhook: Uuid, event: Uuid, now: OffsetDateTime)
     -> StoreResult<bool>;
+    /// Forget deliveries finished (delivered or given up) and made before `before`; how many.
+    async fn forget_deliveries_before(&self, before: OffsetDateTime) -> StoreResult<u64>;
 }
 
 /// The outcome of one try of a delivery.
@@ -1096,6 +1104,8 @@ pub trait WebhookRepo: Send + Sync {
 pub struct DeliveryTry {
     pub webhook: Uuid,
     pub event: Uuid,
+    /// The delivery's count of attempts as taken (the try's claim on it).
+    pub attempts: u32,
     pub at: OffsetDateTime,
     pub delivered: bool,
     /// The receiver's status, when it answered.
@@ -1123,7 +1133,9 @@ pub trait PersonalTokenRepo: Send + Sync {
 }
 
 /// Which dossiers a synchronising system reads next: those of `agencies` changed after a point, oldest change
-/// first, so a client that keeps the last cursor it read never misses a change made after it.
+/// first. A change's time is the node's clock when it was made, not the order of commits: a change committed a
+/// moment after another may carry an earlier time, so a reader that must miss nothing reads again from a little
+/// before its last point (`updated_since`) and skips what it holds.
 #[derive(Debug, Clone, Default)]
 pub struct ChangedQuery {
     pub agencies: Vec<AgencyCode>,

@@ -4757,7 +4757,11 @@ async fn api_clients_keep_keys_as_hashes_and_log_calls(store: &Store) {
         created_by: "Quản trị (x)".into(),
         disabled_at: None,
     };
-    store.api_clients.create_client(&client).await.unwrap();
+    store
+        .api_clients
+        .create_client(&client, &a_key(client.id, at))
+        .await
+        .unwrap();
     assert_eq!(
         store.api_clients.client(client.id).await.unwrap(),
         Some(client.clone())
@@ -4774,7 +4778,11 @@ async fn api_clients_keep_keys_as_hashes_and_log_calls(store: &Store) {
         created_at: at + time::Duration::minutes(1),
         ..client.clone()
     };
-    store.api_clients.create_client(&later).await.unwrap();
+    store
+        .api_clients
+        .create_client(&later, &a_key(later.id, at))
+        .await
+        .unwrap();
     let all = store.api_clients.clients().await.unwrap();
     assert_eq!(all, vec![later.clone(), client.clone()], "newest first");
 
@@ -4799,7 +4807,8 @@ async fn api_clients_keep_keys_as_hashes_and_log_calls(store: &Store) {
     );
     assert_eq!(
         store.api_clients.keys(client.id).await.unwrap(),
-        vec![second.clone(), first.clone()]
+        vec![second.clone(), first.clone(), a_key(client.id, at)],
+        "newest first, the first key made with the client last"
     );
     let (found, owner) = store
         .api_clients
@@ -5053,10 +5062,11 @@ async fn changed_dossiers_are_read_page_by_page_without_missing_one(store: &Stor
 
 async fn a_change_is_queued_for_each_subscription_that_wants_it(store: &Store) {
     use motcua_domain::api_client::{ApiClient, ApiClientId, Scope};
-    use motcua_domain::webhook::Webhook;
+    use motcua_domain::webhook::{MAX_ATTEMPTS, Webhook};
     use motcua_store::DeliveryTry;
     let dossier = submitted_dossier(store).await;
     let at = datetime!(2023-10-28 02:00 UTC);
+    let lease = time::Duration::minutes(1);
     let client = |agencies: Vec<AgencyCode>| ApiClient {
         id: ApiClientId::new(),
         name: NonEmptyText::parse("Hệ thống").unwrap(),
@@ -5074,7 +5084,11 @@ async fn a_change_is_queued_for_each_subscription_that_wants_it(store: &Store) {
         ..client(vec![code(AGENCY)])
     };
     for c in [&ours, &elsewhere, &paused] {
-        store.api_clients.create_client(c).await.unwrap();
+        store
+            .api_clients
+            .create_client(c, &a_key(c.id, at))
+            .await
+            .unwrap();
     }
     let hook = |c: &ApiClient, events: &[&str]| Webhook {
         id: uuid::Uuid::now_v7(),
@@ -5127,11 +5141,14 @@ async fn a_change_is_queued_for_each_subscription_that_wants_it(store: &Store) {
     .unwrap();
     let event = store.dossiers.record_transition(&t).await.unwrap();
     // due now: the subscriptions of a client in service at the dossier's agency that want `dossier.received`
-    let taken = store
+    // (the switched-off client's delivery waits, untaken)
+    let mut taken = store
         .webhooks
-        .claim_deliveries(at, time::Duration::minutes(1), 10)
+        .claim_deliveries(at, lease, 10, &[])
         .await
         .unwrap();
+    // `all` first: it is the one delivered, then redelivered; `received_only` fails and is ended
+    taken.sort_by_key(|(_, w, _)| w.id != all.id);
     let mut to: Vec<uuid::Uuid> = taken.iter().map(|(_, w, _)| w.id).collect();
     to.sort();
     let mut want = vec![all.id, received_only.id];
@@ -5147,31 +5164,58 @@ async fn a_change_is_queued_for_each_subscription_that_wants_it(store: &Store) {
     assert!(
         store
             .webhooks
-            .claim_deliveries(at, time::Duration::minutes(1), 10)
+            .claim_deliveries(at, lease, 10, &[])
             .await
             .unwrap()
             .is_empty()
     );
+    let try_of =
+        |d: &motcua_domain::webhook::WebhookDelivery, ok: bool, attempts: u32| DeliveryTry {
+            webhook: d.webhook,
+            event: d.event,
+            attempts,
+            at,
+            delivered: ok,
+            status: Some(if ok { 204 } else { 503 }),
+            error: (!ok).then(|| "503".to_string()),
+            next_at: (!ok).then(|| at + time::Duration::minutes(5)),
+        };
+    // a try whose lease was taken over since (another count of attempts) records nothing
+    assert!(
+        !store
+            .webhooks
+            .record_try(&try_of(&taken[0].0, true, 7))
+            .await
+            .unwrap()
+    );
     // one delivered, one to be tried again
-    for (n, (d, w, _)) in taken.iter().enumerate() {
+    assert!(
         store
             .webhooks
-            .record_try(&DeliveryTry {
-                webhook: w.id,
-                event: d.event,
-                at,
-                delivered: n == 0,
-                status: Some(if n == 0 { 204 } else { 503 }),
-                error: (n != 0).then(|| "503".to_string()),
-                next_at: (n != 0).then(|| at + time::Duration::minutes(5)),
-            })
+            .record_try(&try_of(&taken[0].0, true, 1))
             .await
-            .unwrap();
-    }
+            .unwrap()
+    );
+    assert!(
+        store
+            .webhooks
+            .record_try(&try_of(&taken[1].0, false, 1))
+            .await
+            .unwrap()
+    );
     let later = at + time::Duration::minutes(5);
+    // a subscription still being sent to by this node is left alone
+    assert!(
+        store
+            .webhooks
+            .claim_deliveries(later, lease, 10, &[taken[1].1.id])
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let again = store
         .webhooks
-        .claim_deliveries(later, time::Duration::minutes(1), 10)
+        .claim_deliveries(later, lease, 10, &[])
         .await
         .unwrap();
     assert_eq!(again.len(), 1);
@@ -5182,7 +5226,32 @@ async fn a_change_is_queued_for_each_subscription_that_wants_it(store: &Store) {
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].delivered_at, Some(at));
     assert_eq!(log[0].next_at, None);
-    // redelivered on demand; not for a removed subscription
+    // ended while a try is in flight: its failure schedules nothing more
+    assert!(
+        store
+            .webhooks
+            .remove_webhook(ours.id, again[0].1.id, later)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .webhooks
+            .record_try(&try_of(&again[0].0, false, 2))
+            .await
+            .unwrap()
+    );
+    let ended = store.webhooks.deliveries(again[0].1.id, 10).await.unwrap();
+    assert_eq!(ended[0].next_at, None, "no retry for an ended subscription");
+    assert!(
+        !store
+            .webhooks
+            .redeliver(again[0].1.id, event.id, later)
+            .await
+            .unwrap(),
+        "nor a redelivery"
+    );
+    // a redelivery is one more try: counted as the last, so a failure is not retried on a schedule
     assert!(
         store
             .webhooks
@@ -5193,33 +5262,103 @@ async fn a_change_is_queued_for_each_subscription_that_wants_it(store: &Store) {
     assert!(
         !store
             .webhooks
-            .redeliver(removed.id, event.id, later)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store
-            .webhooks
             .redeliver(taken[0].1.id, uuid::Uuid::nil(), later)
             .await
             .unwrap()
     );
-    // ending a subscription drops what waits for it
+    let once = store
+        .webhooks
+        .claim_deliveries(later, lease, 10, &[])
+        .await
+        .unwrap();
+    assert_eq!(once.len(), 1);
+    assert_eq!(once[0].0.attempts, MAX_ATTEMPTS);
+    // nothing was queued for the switched-off client; back in service, it hears of the changes after
+    store
+        .api_clients
+        .set_disabled(paused.id, None)
+        .await
+        .unwrap();
+    let back = store
+        .webhooks
+        .claim_deliveries(later, lease, 10, &[])
+        .await
+        .unwrap();
+    assert!(back.is_empty());
+    // at most two of one subscription at a time
+    for to in [
+        DossierStatus::Processing,
+        DossierStatus::Processed,
+        DossierStatus::ResultDelivered,
+    ] {
+        let from = store
+            .dossiers
+            .get(dossier.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status;
+        let t = Transition::new(dossier.id, from, to, later, "officer").unwrap();
+        store.dossiers.record_transition(&t).await.unwrap();
+    }
+    let batch = store
+        .webhooks
+        .claim_deliveries(later + time::Duration::hours(1), lease, 10, &[])
+        .await
+        .unwrap();
+    for h in [all.id, off.id] {
+        assert_eq!(
+            batch.iter().filter(|(_, w, _)| w.id == h).count(),
+            2,
+            "two of each: {h} in {:?} (all {}, off {})",
+            batch
+                .iter()
+                .map(|(d, w, _)| (w.id, d.event_type.clone()))
+                .collect::<Vec<_>>(),
+            all.id,
+            off.id
+        );
+    }
+    // finished deliveries are forgotten after a while (the ended subscription's); pending ones stay (the one being
+    // redelivered, and the new ones)
+    let forgotten = store
+        .webhooks
+        .forget_deliveries_before(later + time::Duration::days(60))
+        .await
+        .unwrap();
+    assert_eq!(forgotten, 1);
     assert!(
         store
             .webhooks
-            .remove_webhook(ours.id, taken[0].1.id, later)
+            .deliveries(again[0].1.id, 10)
             .await
             .unwrap()
+            .is_empty()
     );
-    let left = store
-        .webhooks
-        .claim_deliveries(
-            later + time::Duration::hours(1),
-            time::Duration::minutes(1),
-            10,
-        )
-        .await
-        .unwrap();
-    assert!(left.iter().all(|(_, w, _)| w.id != taken[0].1.id));
+    assert_eq!(
+        store
+            .webhooks
+            .deliveries(taken[0].1.id, 10)
+            .await
+            .unwrap()
+            .len(),
+        4,
+        "the reception, then three changes"
+    );
+}
+
+/// A first key for a client of the contract tests.
+fn a_key(
+    client: motcua_domain::api_client::ApiClientId,
+    at: OffsetDateTime,
+) -> motcua_domain::api_client::ApiKey {
+    let text = format!("motcua_first_{}", client.0.simple());
+    motcua_domain::api_client::ApiKey {
+        hash: motcua_domain::api_client::key_hash(&text),
+        client,
+        hint: text[..13].to_string(),
+        created_at: at - time::Duration::days(1),
+        expires_at: at + time::Duration::days(365),
+        revoked_at: None,
+    }
 }

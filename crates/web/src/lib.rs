@@ -154,6 +154,8 @@ pub struct Shared {
     pub articles: Arc<articles::Articles>,
     /// Months' statistics read lately, reused for a few seconds.
     pub month_figures: Arc<months::MonthFigures>,
+    /// Webhooks may be sent to this machine and private networks (trials; `webhooks_to_private_networks`).
+    pub webhooks_to_private_networks: bool,
 }
 
 impl AppState {
@@ -190,6 +192,7 @@ impl AppState {
             latest_results: Default::default(),
             articles: Default::default(),
             month_figures: Default::default(),
+            webhooks_to_private_networks: false,
         }))
     }
 
@@ -250,6 +253,13 @@ impl AppState {
     pub fn with_articles(self, settings: articles::ArticleSettings) -> AppState {
         let mut s = self.parts();
         s.articles = Arc::new(articles::Articles::new(settings));
+        AppState::from(s)
+    }
+
+    /// Let webhooks go to this machine and private networks (trials only).
+    pub fn with_private_webhooks(self, allowed: bool) -> AppState {
+        let mut s = self.parts();
+        s.webhooks_to_private_networks = allowed;
         AppState::from(s)
     }
 

@@ -196,15 +196,18 @@ impl Worker {
     }
 }
 
-/// Webhook deliveries taken at once (each sent on its own, so a slow receiver holds up only its own).
-const WEBHOOK_BATCH: u32 = 16;
+/// Webhook deliveries being sent at once by a node.
+const WEBHOOK_CONCURRENCY: usize = 16;
 /// How long a receiver has to answer.
 const WEBHOOK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// A taken delivery is reserved this long (more than a try can take).
 const WEBHOOK_LEASE: time::Duration = time::Duration::minutes(1);
+/// How long the call log and finished webhook deliveries are kept.
+const CALLS_KEPT: time::Duration = time::Duration::days(90);
+const DELIVERIES_KEPT: time::Duration = time::Duration::days(30);
 
 /// The body of a delivery (Standard Webhooks' `type`, `timestamp`, `data`): the change as recorded in the history,
-/// so every try sends the same bytes.
+/// so every try sends the same bytes. `seq` orders the changes of one dossier.
 fn webhook_body(
     dossier: &motcua_domain::Dossier,
     event: &motcua_domain::HistoryEvent,
@@ -221,6 +224,7 @@ fn webhook_body(
         "timestamp": at(event.at),
         "data": {
             "event_id": event.id.to_string(),
+            "seq": event.seq,
             "code": dossier.code.to_string(),
             "agency": dossier.agency.as_str(),
             "procedure": dossier.procedure.as_str(),
@@ -236,116 +240,282 @@ fn webhook_body(
     .to_string()
 }
 
-/// Send every webhook delivery due at `now`, at most `WEBHOOK_BATCH` at a time, each on its own; returns how many
-/// were delivered. A receiver that fails or does not answer in time gets the delivery again later, further apart
-/// each time, until it is given up.
-pub async fn deliver_webhooks(
+/// Why a try failed, as the delivery log tells the client (the details stay in the server's log).
+enum Failure {
+    Answered(u16),
+    Private,
+    Unreachable,
+    Gone,
+}
+
+impl Failure {
+    fn text(&self) -> String {
+        match self {
+            Failure::Answered(status) => format!("Hệ thống nhận trả lời mã {status}"),
+            Failure::Private => {
+                "Địa chỉ nhận trỏ vào mạng nội bộ hoặc chính máy chủ: không gửi".to_string()
+            }
+            Failure::Unreachable => {
+                "Không kết nối được hoặc hệ thống nhận không trả lời trong 10 giây".to_string()
+            }
+            Failure::Gone => "Không còn hồ sơ hoặc sự kiện để gửi".to_string(),
+        }
+    }
+}
+
+/// Post one delivery (blocking: run it on the blocking pool). Where the host leads is checked first: only public
+/// addresses, unless `private`. A redirect is not followed.
+fn post(
+    url: &str,
+    headers: [(&str, String); 3],
+    body: &str,
+    private: bool,
+) -> Result<u16, Failure> {
+    if !private {
+        let parsed = url::Url::parse(url).map_err(|_| Failure::Unreachable)?;
+        let addrs = parsed
+            .socket_addrs(|| None)
+            .map_err(|_| Failure::Unreachable)?;
+        if addrs.is_empty()
+            || addrs
+                .iter()
+                .any(|a| !motcua_domain::webhook::is_public(a.ip()))
+        {
+            return Err(Failure::Private);
+        }
+    }
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(WEBHOOK_TIMEOUT))
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let mut request = agent.post(url).header("content-type", "application/json");
+    for (name, value) in &headers {
+        request = request.header(*name, value);
+    }
+    let answer = request.send(body).map_err(|e| {
+        tracing::info!(%url, error = %e, "webhook receiver not reached");
+        Failure::Unreachable
+    })?;
+    let status = answer.status().as_u16();
+    if (200..300).contains(&status) {
+        Ok(status)
+    } else {
+        Err(Failure::Answered(status))
+    }
+}
+
+/// Try one taken delivery and say how it went (not yet recorded).
+async fn try_delivery(
     store: &Store,
     catalogue: Option<&crate::catalogue::Catalogue>,
-    now: OffsetDateTime,
-) -> StoreResult<usize> {
+    delivery: &motcua_domain::webhook::WebhookDelivery,
+    hook: &motcua_domain::webhook::Webhook,
+    dossier_id: motcua_domain::DossierId,
+    private: bool,
+) -> StoreResult<motcua_store::DeliveryTry> {
     use motcua_domain::webhook;
+    let dossier = store.dossiers.get(dossier_id).await?;
+    let history = store.dossiers.history(dossier_id).await?;
+    let sent = match (dossier, history.iter().find(|e| e.id == delivery.event)) {
+        (Some(dossier), Some(event)) => {
+            let name = catalogue
+                .map(|c| {
+                    c.view()
+                        .procedure_name(dossier.procedure.as_str())
+                        .to_string()
+                })
+                .unwrap_or_default();
+            let body = webhook_body(&dossier, event, &name);
+            let id = webhook::message_id(delivery.event);
+            let timestamp = OffsetDateTime::now_utc().unix_timestamp();
+            match webhook::signature(&hook.secret, &id, timestamp, &body) {
+                None => Err(Failure::Gone),
+                Some(signature) => {
+                    let url = hook.url.clone();
+                    let headers = [
+                        ("webhook-id", id),
+                        ("webhook-timestamp", timestamp.to_string()),
+                        ("webhook-signature", signature),
+                    ];
+                    tokio::task::spawn_blocking(move || post(&url, headers, &body, private))
+                        .await
+                        .unwrap_or(Err(Failure::Unreachable))
+                }
+            }
+        }
+        _ => Err(Failure::Gone),
+    };
+    let at = OffsetDateTime::now_utc();
+    Ok(match sent {
+        Ok(status) => motcua_store::DeliveryTry {
+            webhook: delivery.webhook,
+            event: delivery.event,
+            attempts: delivery.attempts,
+            at,
+            delivered: true,
+            status: Some(status),
+            error: None,
+            next_at: None,
+        },
+        Err(failure) => {
+            // `attempts` counts this try already (taken); nothing to send is given up at once
+            let next_at = (delivery.attempts < webhook::MAX_ATTEMPTS
+                && !matches!(failure, Failure::Gone))
+            .then(|| at + webhook::retry_delay(delivery.attempts.saturating_sub(1)));
+            tracing::warn!(webhook = %delivery.webhook, event = %delivery.event, attempts = delivery.attempts,
+                error = %failure.text(), will_retry = next_at.is_some(), "webhook not delivered");
+            motcua_store::DeliveryTry {
+                webhook: delivery.webhook,
+                event: delivery.event,
+                attempts: delivery.attempts,
+                at,
+                delivered: false,
+                status: match failure {
+                    Failure::Answered(s) => Some(s),
+                    _ => None,
+                },
+                error: Some(failure.text()),
+                next_at,
+            }
+        }
+    })
+}
+
+/// One round: take the deliveries due at `now` (at most two of a subscription), send them all at once and record
+/// each try; how many were delivered. `private`: the operator allows receivers on private networks (trials).
+pub async fn deliver_webhooks(
+    store: &Store,
+    catalogue: Option<Arc<crate::catalogue::Catalogue>>,
+    now: OffsetDateTime,
+    private: bool,
+) -> StoreResult<usize> {
     let taken = store
         .webhooks
-        .claim_deliveries(now, WEBHOOK_LEASE, WEBHOOK_BATCH)
+        .claim_deliveries(now, WEBHOOK_LEASE, WEBHOOK_CONCURRENCY as u32, &[])
         .await?;
     let mut tries = tokio::task::JoinSet::new();
     for (delivery, hook, dossier_id) in taken {
-        let dossier = store.dossiers.get(dossier_id).await?;
-        let history = store.dossiers.history(dossier_id).await?;
-        let event = history.iter().find(|e| e.id == delivery.event);
-        let (Some(dossier), Some(event)) = (dossier, event) else {
-            continue;
-        };
-        let name = catalogue
-            .map(|c| {
-                c.view()
-                    .procedure_name(dossier.procedure.as_str())
-                    .to_string()
-            })
-            .unwrap_or_default();
-        let body = webhook_body(&dossier, event, &name);
-        let id = webhook::message_id(delivery.event);
+        let (store, catalogue) = (store.clone(), catalogue.clone());
         tries.spawn(async move {
-            let timestamp = OffsetDateTime::now_utc().unix_timestamp();
-            let signature = webhook::signature(&hook.secret, &id, timestamp, &body);
-            let url = hook.url.clone();
-            let sent = tokio::task::spawn_blocking(move || -> Result<u16, (Option<u16>, String)> {
-                let Some(signature) = signature else {
-                    return Err((None, "the subscription's secret is unreadable".into()));
-                };
-                let agent: ureq::Agent = ureq::Agent::config_builder()
-                    .timeout_global(Some(WEBHOOK_TIMEOUT))
-                    .http_status_as_error(false)
-                    .max_redirects(0)
-                    .build()
-                    .into();
-                let answer = agent
-                    .post(&url)
-                    .header("content-type", "application/json")
-                    .header("webhook-id", &id)
-                    .header("webhook-timestamp", timestamp.to_string())
-                    .header("webhook-signature", &signature)
-                    .send(&body)
-                    .map_err(|e| (None, e.to_string()))?;
-                let status = answer.status().as_u16();
-                if (200..300).contains(&status) {
-                    Ok(status)
-                } else {
-                    Err((Some(status), format!("the receiver answered {status}")))
-                }
-            })
+            try_delivery(
+                &store,
+                catalogue.as_deref(),
+                &delivery,
+                &hook,
+                dossier_id,
+                private,
+            )
             .await
-            .unwrap_or_else(|e| Err((None, e.to_string())));
-            let at = OffsetDateTime::now_utc();
-            match sent {
-                Ok(status) => motcua_store::DeliveryTry {
-                    webhook: delivery.webhook,
-                    event: delivery.event,
-                    at,
-                    delivered: true,
-                    status: Some(status),
-                    error: None,
-                    next_at: None,
-                },
-                Err((status, error)) => {
-                    // `attempts` counts this try already (taken)
-                    let next_at = (delivery.attempts < webhook::MAX_ATTEMPTS)
-                        .then(|| at + webhook::retry_delay(delivery.attempts.saturating_sub(1)));
-                    tracing::warn!(webhook = %delivery.webhook, event = %delivery.event, attempts = delivery.attempts,
-                        %error, will_retry = next_at.is_some(), "webhook not delivered");
-                    motcua_store::DeliveryTry {
-                        webhook: delivery.webhook,
-                        event: delivery.event,
-                        at,
-                        delivered: false,
-                        status,
-                        error: Some(error.chars().take(500).collect()),
-                        next_at,
-                    }
-                }
-            }
         });
     }
     let mut delivered = 0;
     while let Some(outcome) = tries.join_next().await {
-        // a try that panicked keeps its lease and is taken again when it runs out
-        let Ok(outcome) = outcome else { continue };
-        store.webhooks.record_try(&outcome).await?;
-        delivered += usize::from(outcome.delivered);
+        // a try that failed to run keeps its lease and is taken again when it runs out
+        let Ok(Ok(outcome)) = outcome else { continue };
+        if store.webhooks.record_try(&outcome).await? && outcome.delivered {
+            delivered += 1;
+        }
     }
     Ok(delivered)
 }
 
-/// Send webhooks until the process ends: every two seconds, apart from the outbox's loop so that a receiver that
-/// is down never holds up mail.
-pub async fn run_webhooks(store: Store, catalogue: Option<Arc<crate::catalogue::Catalogue>>) {
+/// Send webhooks until the process ends, apart from the outbox's loop (a receiver that is down never holds up
+/// mail): every second, take as many due deliveries as there are free places (16 a node), never more than two of
+/// one subscription and none of a subscription still being sent to, each try on its own; so a receiver that hangs
+/// holds at most two places and the others go on. Once an hour, forget old calls and finished deliveries.
+pub async fn run_webhooks(
+    store: Store,
+    catalogue: Option<Arc<crate::catalogue::Catalogue>>,
+    private: bool,
+) {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    let in_flight: Arc<Mutex<HashMap<uuid::Uuid, usize>>> = Arc::default();
+    let mut last_pruned: Option<OffsetDateTime> = None;
     loop {
-        match deliver_webhooks(&store, catalogue.as_deref(), OffsetDateTime::now_utc()).await {
-            Ok(n) if n > 0 => tracing::debug!(delivered = n, "webhooks delivered"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "webhook deliveries not reachable; will retry"),
+        let now = OffsetDateTime::now_utc();
+        let (busy, free) = match in_flight.lock() {
+            Ok(map) => (
+                map.keys().copied().collect::<Vec<_>>(),
+                WEBHOOK_CONCURRENCY.saturating_sub(map.values().sum()),
+            ),
+            Err(_) => (Vec::new(), 0),
+        };
+        if free > 0 {
+            match store
+                .webhooks
+                .claim_deliveries(now, WEBHOOK_LEASE, free as u32, &busy)
+                .await
+            {
+                Ok(taken) => {
+                    for (delivery, hook, dossier_id) in taken {
+                        if let Ok(mut map) = in_flight.lock() {
+                            *map.entry(hook.id).or_default() += 1;
+                        }
+                        let (store, catalogue, in_flight) =
+                            (store.clone(), catalogue.clone(), in_flight.clone());
+                        tokio::spawn(async move {
+                            let tried = try_delivery(
+                                &store,
+                                catalogue.as_deref(),
+                                &delivery,
+                                &hook,
+                                dossier_id,
+                                private,
+                            )
+                            .await;
+                            match tried {
+                                Ok(outcome) => {
+                                    if let Err(e) = store.webhooks.record_try(&outcome).await {
+                                        tracing::warn!(error = %e, "webhook try not recorded; taken again later");
+                                    }
+                                }
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "webhook not tried; taken again later")
+                                }
+                            }
+                            if let Ok(mut map) = in_flight.lock()
+                                && let Some(n) = map.get_mut(&hook.id)
+                            {
+                                *n -= 1;
+                                if *n == 0 {
+                                    map.remove(&hook.id);
+                                }
+                            }
+                        });
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "webhook deliveries not reachable; will retry")
+                }
+            }
         }
-        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        if last_pruned.is_none_or(|t| now - t >= time::Duration::HOUR) {
+            let calls = store
+                .api_clients
+                .forget_calls_before(now - CALLS_KEPT)
+                .await;
+            let deliveries = store
+                .webhooks
+                .forget_deliveries_before(now - DELIVERIES_KEPT)
+                .await;
+            match (calls, deliveries) {
+                (Ok(c), Ok(d)) if c + d > 0 => {
+                    tracing::info!(
+                        calls = c,
+                        deliveries = d,
+                        "old API calls and webhook deliveries forgotten"
+                    )
+                }
+                (Ok(_), Ok(_)) => {}
+                (Err(e), _) | (_, Err(e)) => {
+                    tracing::warn!(error = %e, "API logs not pruned; will retry")
+                }
+            }
+            last_pruned = Some(now);
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
 }

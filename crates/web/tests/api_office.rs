@@ -59,22 +59,22 @@ async fn client(
         created_by: "test".into(),
         disabled_at: None,
     };
-    app.db.store.api_clients.create_client(&c).await.unwrap();
     let seed = *uuid::Uuid::new_v4().as_bytes();
     let mut random = [0u8; 32];
     random[..16].copy_from_slice(&seed);
     let text = key_text(&random);
+    let key = ApiKey {
+        hash: key_hash(&text),
+        client: c.id,
+        hint: key_hint(&text),
+        created_at: now - Duration::days(2),
+        expires_at: now + Duration::days(days),
+        revoked_at: None,
+    };
     app.db
         .store
         .api_clients
-        .add_key(&ApiKey {
-            hash: key_hash(&text),
-            client: c.id,
-            hint: key_hint(&text),
-            created_at: now - Duration::days(2),
-            expires_at: now + Duration::days(days),
-            revoked_at: None,
-        })
+        .create_client(&c, &key)
         .await
         .unwrap();
     (c, text)
@@ -279,11 +279,15 @@ async fn a_system_reads_its_agencies_dossiers_as_they_change(t: TestStore) {
     assert_eq!(items[0]["status"], "submitted");
     assert_eq!(items[0]["channel"], "online");
     assert_eq!(items[0]["applicant_name"], "Nguyễn Văn An");
-    assert!(page["next_cursor"].is_null(), "one page only");
+    assert_eq!(page["has_more"], false, "one page only");
+    // the last page still says where it ended, to ask again later from there
+    let ended_at = page["next_cursor"].as_str().unwrap().to_string();
 
-    // page by page: a full page gives a cursor, the page after it is empty
+    // page by page: a full page says more may follow, the page after it is empty
     let first = json(&call(&app, "GET", &format!("{list}?limit=1"), &key, "").await);
+    assert_eq!(first["has_more"], true);
     let cursor = first["next_cursor"].as_str().unwrap().to_string();
+    assert_eq!(cursor, ended_at);
     let rest = json(
         &call(
             &app,
@@ -296,6 +300,14 @@ async fn a_system_reads_its_agencies_dossiers_as_they_change(t: TestStore) {
     );
     assert_eq!(rest["items"].as_array().unwrap().len(), 0);
     assert!(rest["next_cursor"].is_null());
+    assert_eq!(rest["has_more"], false);
+    // a cursor too long to be a time is refused, not overflowed
+    let huge = format!("{list}?cursor={}.{}", "9".repeat(40), "0".repeat(32));
+    assert_problem(
+        &call(&app, "GET", &huge, &key, "").await,
+        StatusCode::BAD_REQUEST,
+        "bad-request",
+    );
 
     // a change after the cursor is read from it
     let now = OffsetDateTime::now_utc();
@@ -606,21 +618,25 @@ async fn the_matrix_of_clients(t: TestStore) {
             let receives = scopes.contains(&Scope::Receive);
             // a reason too short: allowed clients get 422 and nothing changes, so every client asks the same
             let asks = [
-                ("GET", one.as_str(), "", here),
+                ("GET", one.as_str(), "", here, StatusCode::OK),
                 (
                     "POST",
                     reception.as_str(),
                     r#"{"answer":"refuse","reason":"ngắn"}"#,
                     here && receives,
+                    StatusCode::UNPROCESSABLE_ENTITY,
                 ),
             ];
-            for (method, path, body, allowed) in asks {
+            for (method, path, body, allowed, served) in asks {
                 let reply = call(&app, method, path, &key, body).await;
-                let got = reply.status != StatusCode::FORBIDDEN;
-                assert!(!reply.status.is_server_error(), "{}", reply.body);
-                if got != allowed {
+                let want = if allowed {
+                    served
+                } else {
+                    StatusCode::FORBIDDEN
+                };
+                if reply.status != want {
                     wrong.push(format!(
-                        "{method} {path} by {scopes:?}@{agency}: {}, expected allowed={allowed}",
+                        "{method} {path} by {scopes:?}@{agency}: {}, expected {want}",
                         reply.status
                     ));
                 }
@@ -875,7 +891,10 @@ fn verified_by_python(
 }
 
 async fn webhooks_are_signed_retried_logged_and_redelivered(t: TestStore) {
-    let (app, _, dossier) = support::with_submitted_dossier(t).await;
+    let (mut app, _, dossier) = support::with_submitted_dossier(t).await;
+    // the receivers of this test are on this machine: allowed as for a trial
+    let strict = app.state.clone();
+    app.state = app.state.clone().with_private_webhooks(true);
     let store = app.db.store.clone();
     let (_, key) = client(
         &app,
@@ -937,7 +956,7 @@ async fn webhooks_are_signed_retried_logged_and_redelivered(t: TestStore) {
             "POST",
             hooks,
             &key,
-            r#"{"url":"http://example.vn/hook","events":["paid"]}"#,
+            r#"{"url":"ftp://example.vn/hook","events":["paid"]}"#,
         )
         .await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -962,7 +981,7 @@ async fn webhooks_are_signed_retried_logged_and_redelivered(t: TestStore) {
     let done = call(&app, "POST", &path, &key, r#"{"answer":"receive"}"#).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     let now = OffsetDateTime::now_utc();
-    let delivered = motcua_web::worker::deliver_webhooks(&store, None, now)
+    let delivered = motcua_web::worker::deliver_webhooks(&store, None, now, true)
         .await
         .unwrap();
     assert_eq!(delivered, 0, "the flaky one failed, the down one too");
@@ -988,7 +1007,7 @@ async fn webhooks_are_signed_retried_logged_and_redelivered(t: TestStore) {
 
     // tried again when due: delivered, with the same webhook-id
     let later = now + Duration::minutes(1);
-    let delivered = motcua_web::worker::deliver_webhooks(&store, None, later)
+    let delivered = motcua_web::worker::deliver_webhooks(&store, None, later, true)
         .await
         .unwrap();
     assert_eq!(delivered, 1);
@@ -1045,7 +1064,7 @@ async fn webhooks_are_signed_retried_logged_and_redelivered(t: TestStore) {
     assert_eq!(again.status, StatusCode::ACCEPTED);
     let soon = OffsetDateTime::now_utc();
     assert_eq!(
-        motcua_web::worker::deliver_webhooks(&store, None, soon)
+        motcua_web::worker::deliver_webhooks(&store, None, soon, true)
             .await
             .unwrap(),
         1
@@ -1090,6 +1109,97 @@ async fn webhooks_are_signed_retried_logged_and_redelivered(t: TestStore) {
             .len(),
         1
     );
+    let ended_id = uuid::Uuid::parse_str(&flaky_id).unwrap();
+    let before = store
+        .webhooks
+        .deliveries(ended_id, 100)
+        .await
+        .unwrap()
+        .len();
+    let from = store
+        .dossiers
+        .get(dossier.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .status;
+    let t = motcua_domain::Transition::new(
+        dossier.id,
+        from,
+        DossierStatus::Processing,
+        OffsetDateTime::now_utc(),
+        "Cán bộ (test)",
+    )
+    .unwrap();
+    store.dossiers.record_transition(&t).await.unwrap();
+    assert_eq!(
+        store
+            .webhooks
+            .deliveries(ended_id, 100)
+            .await
+            .unwrap()
+            .len(),
+        before,
+        "nothing more is written for an ended subscription"
+    );
+
+    // where private networks are not allowed (the default): no subscription to this machine, and none sent there
+    let refused = strict_call(&strict, &key, &format!(r#"{{"url":"{}"}}"#, other.url)).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    let later = OffsetDateTime::now_utc() + Duration::minutes(10);
+    motcua_web::worker::deliver_webhooks(&store, None, later, false)
+        .await
+        .unwrap();
+    let down_id = json(&call(&app, "GET", hooks, &key, "").await)[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let log = json(
+        &call(
+            &app,
+            "GET",
+            &format!("{hooks}/{down_id}/deliveries"),
+            &key,
+            "",
+        )
+        .await,
+    );
+    assert!(
+        log.as_array().unwrap().iter().any(|d| d["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("mạng nội bộ"))),
+        "{log}"
+    );
+}
+
+/// A request to an app whose state does not allow private networks for webhooks.
+async fn strict_call(state: &motcua_web::AppState, key: &str, body: &str) -> support::Reply {
+    use tower::ServiceExt;
+    let request = axum::http::Request::post("/api/v1/office/webhooks")
+        .header("authorization", format!("Bearer {key}"))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    let response = motcua_web::router(state.clone())
+        .oneshot(request)
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    support::Reply {
+        status,
+        headers: Default::default(),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes: bytes.to_vec(),
+    }
 }
 on_both_backends!(
     webhooks_are_signed_retried_logged_and_redelivered_sqlite,

@@ -189,6 +189,7 @@ async fn an_unmigrated_database_is_not_ready() {
         latest_results: Default::default(),
         articles: Default::default(),
         month_figures: Default::default(),
+        webhooks_to_private_networks: false,
     });
     let ready = support::get_from(&state, "/readyz").await;
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);

@@ -265,9 +265,8 @@ pub(crate) async fn create(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    state.store.api_clients.create_client(&client).await?;
     let (text, key) = issue(client.id, DEFAULT_KEY_DAYS, now);
-    state.store.api_clients.add_key(&key).await?;
+    state.store.api_clients.create_client(&client, &key).await?;
     audit::record(
         &state,
         AuditKind::ApiClientChanged,

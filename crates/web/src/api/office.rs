@@ -80,9 +80,11 @@ pub(crate) struct OfficeDossier {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct OfficePage {
     items: Vec<OfficeDossier>,
-    /// Give this as `cursor` to read on; null on the last page (keep the last one you had, and ask again later
-    /// with it to read what changed since).
+    /// Where this page ended (null when it is empty): give it as `cursor` to read on now, or keep it and ask
+    /// again later with it to read what changed since.
     next_cursor: Option<String>,
+    /// Whether more dossiers follow at once (the page is full).
+    has_more: bool,
 }
 
 /// A dossier in full, for the agency that received it.
@@ -158,10 +160,15 @@ fn cursor_of(d: &Dossier) -> String {
 
 fn read_cursor(typed: &str) -> Option<(OffsetDateTime, DossierId)> {
     let (micros, id) = typed.split_once('.')?;
-    if micros.is_empty() || !micros.bytes().all(|b| b.is_ascii_digit()) || id.len() != 32 {
+    if micros.is_empty()
+        || micros.len() > 18
+        || !micros.bytes().all(|b| b.is_ascii_digit())
+        || id.len() != 32
+    {
         return None;
     }
-    let at = OffsetDateTime::from_unix_timestamp_nanos(micros.parse::<i128>().ok()? * 1000).ok()?;
+    let nanos = i128::from(micros.parse::<i64>().ok()?).checked_mul(1000)?;
+    let at = OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()?;
     Some((at, DossierId(uuid::Uuid::try_parse(id).ok()?)))
 }
 
@@ -287,12 +294,10 @@ pub(crate) async fn list(
             limit: u32::try_from(limit).unwrap_or(50),
         })
         .await?;
-    let next_cursor = (dossiers.len() == limit)
-        .then(|| dossiers.last().map(cursor_of))
-        .flatten();
     Ok(Json(OfficePage {
         items: dossiers.iter().map(|d| summary(&state, d)).collect(),
-        next_cursor,
+        next_cursor: dossiers.last().map(cursor_of),
+        has_more: dossiers.len() == limit,
     })
     .into_response())
 }

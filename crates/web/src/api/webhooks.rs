@@ -31,7 +31,8 @@ const LOG_LENGTH: u32 = 100;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewWebhook {
-    /// Where to send: `https://…` (or `http://` to 127.0.0.1 or localhost, for trials).
+    /// Where to send: `https://…` on the public internet (no user or password in it; this machine and private
+    /// networks only where the operator allowed them for trials).
     #[schema(example = "https://hethong.sotuphap.example.vn/motcua/su-kien")]
     url: String,
     /// The event types wanted (`dossier.submitted`, `dossier.received`, `dossier.supplement_requested`,
@@ -155,7 +156,11 @@ pub(crate) async fn create(
         Ok(Json(asked)) => asked,
         Err(rejection) => return Ok(unreadable(rejection).into_response()),
     };
-    let (url, events) = match webhook::check(&asked.url, &asked.events) {
+    let (url, events) = match webhook::check(
+        &asked.url,
+        &asked.events,
+        state.webhooks_to_private_networks,
+    ) {
         Ok(checked) => checked,
         Err(errors) => {
             return Ok(Problem {

@@ -55,17 +55,17 @@ pub(crate) async fn answer(
     let reason = motcua_domain::text::normalize(&posted.ly_do);
     let now = OffsetDateTime::now_utc();
     let actor = format!("{} ({})", officer.full_name, officer.id);
+    // (a dossier no longer waiting is answered with the page read afresh, below)
     let refused = |refusal: Refusal| -> (StatusCode, Vec<(String, String)>) {
         match refusal {
-            Refusal::Unpaid => (
-                StatusCode::CONFLICT,
-                vec![("hanh-dong".into(), refusal.message().into())],
-            ),
             Refusal::NeedsReason(_) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 vec![("ly_do".into(), refusal.message().into())],
             ),
-            Refusal::NotWaiting => (StatusCode::CONFLICT, vec![]),
+            _ => (
+                StatusCode::CONFLICT,
+                vec![("hanh-dong".into(), refusal.message().into())],
+            ),
         }
     };
     let Some(answer) = desk::ReceptionAnswer::parse(&posted.hanh_dong) else {
