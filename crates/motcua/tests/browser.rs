@@ -441,6 +441,36 @@ async fn journey(b: Browser) {
     assert_eq!(user.text().await.unwrap(), "Nguyễn Văn An");
     client.goto(&format!("{url}/tai-khoan")).await.unwrap();
     client.accessible("account").await;
+    // a personal token for an app of theirs: shown once, then it opens their own dossiers in the API
+    client.click("a[href='/tai-khoan/ma-truy-cap']").await;
+    client.wait_for_path("/tai-khoan/ma-truy-cap").await;
+    client.type_into("ten", "Ứng dụng thử").await;
+    client.click("button[value='tao']").await;
+    let token = client
+        .wait()
+        .for_element(Locator::Id("ma-moi"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(token.starts_with("motcua_pat_"), "{token}");
+    client.accessible("a personal token just made").await;
+    let answer = client
+        .execute_async(
+            "const [token, done] = arguments;
+             fetch('/api/v1/me/dossiers', { headers: { Authorization: 'Bearer ' + token } })
+               .then(r => r.json().then(body => done([r.status, Array.isArray(body)])))
+               .catch(e => done([0, String(e)]));",
+            vec![serde_json::json!(token)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        answer,
+        serde_json::json!([200, true]),
+        "the token reads my dossiers"
+    );
 
     // the checker itself must be able to fail: an image without alternative text is a violation
     client
@@ -1197,6 +1227,32 @@ async fn merger_journey(b: Browser) {
     client
         .login_as("quantri@minhhoa.example.vn", "MotCua-2026")
         .await;
+    // a system registered to call the API for a ward: its key shown once
+    client
+        .goto(&format!("{url}/quan-tri/ket-noi-api"))
+        .await
+        .unwrap();
+    client.accessible("the systems that call the API").await;
+    client
+        .type_into("ten", "Hệ thống thông tin của Sở Tư pháp")
+        .await;
+    client.type_into("co_quan", "000.31.00.H56").await;
+    client.click("#pv-1").await;
+    client
+        .click("form[action='/quan-tri/ket-noi-api'] button[type='submit']")
+        .await;
+    let key = client
+        .wait()
+        .for_element(Locator::Id("khoa-moi"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(key.starts_with("motcua_") && key.len() == 71, "{key}");
+    client
+        .accessible("a system just registered, with its key")
+        .await;
     client
         .goto(&format!("{url}/quan-tri/co-quan"))
         .await
@@ -1344,6 +1400,7 @@ async fn phone_journey(b: Browser) {
         "/quan-tri/tu-dong-nghia",
         "/can-bo/so-theo-doi",
         "/can-bo/chi-so-766/000.31.00.H56",
+        "/quan-tri/ket-noi-api",
         "/tai-khoan",
     ] {
         client.goto(&format!("{url}{path}")).await.unwrap();
@@ -1354,6 +1411,7 @@ async fn phone_journey(b: Browser) {
     for path in [
         "/ho-so-cua-toi",
         "/tai-khoan",
+        "/tai-khoan/ma-truy-cap",
         "/nop-ho-so/1.001193/dung-han/000.31.00.H56",
     ] {
         client.goto(&format!("{url}{path}")).await.unwrap();

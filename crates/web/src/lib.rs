@@ -21,7 +21,7 @@ pub use portal::results::LatestResults;
 pub(crate) use shared::{
     answers, assets, audit, background, csrf, dossier_lookup, dossiers, error, frame, guard,
     health, index766, input, layout, outage, problem, receiving, security, slips, steps, urls,
-    viewer,
+    viewer, withdrawal,
 };
 pub use shared::{
     articles, auth, catalogue, files, misses, months, payments, postal, seals, session, visits,

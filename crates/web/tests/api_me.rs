@@ -24,6 +24,20 @@ fn shown(body: &str) -> Option<String> {
     (token.len() == "motcua_pat_".len() + 64).then_some(token)
 }
 
+async fn post(app: &support::TestApp, path: &str, token: &str, body: &str) -> support::Reply {
+    let auth = format!("Bearer {token}");
+    app.send(
+        "POST",
+        path,
+        &[
+            ("authorization", auth.as_str()),
+            ("content-type", "application/json"),
+        ],
+        body,
+    )
+    .await
+}
+
 async fn get(app: &support::TestApp, path: &str, token: &str) -> support::Reply {
     let auth = format!("Bearer {token}");
     app.send("GET", path, &[("authorization", auth.as_str())], "")
@@ -140,6 +154,66 @@ async fn a_person_reads_their_own_dossiers_with_a_personal_token(t: TestStore) {
             .await
             .status,
         StatusCode::UNAUTHORIZED
+    );
+
+    // withdrawing through the API: the page's rule (a reason), only the owner, once
+    let withdraw = format!("/api/v1/me/dossiers/{}/withdrawal", dossier.code);
+    let short = post(&app, &withdraw, &token, r#"{"reason":"x"}"#).await;
+    assert_eq!(
+        short.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        short.body
+    );
+    assert_eq!(json(&short)["errors"][0]["name"], "reason");
+    let unknown = post(&app, &withdraw, &token, r#"{"reason":"Nộp nhầm","why":1}"#).await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let foreign = post(
+        &app,
+        &withdraw,
+        &their_token,
+        r#"{"reason":"Không phải của tôi"}"#,
+    )
+    .await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+    let done = post(
+        &app,
+        &withdraw,
+        &token,
+        r#"{"reason":"Tôi đã nộp nhầm thủ tục."}"#,
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let done = json(&done);
+    assert_eq!(
+        done["status"], "withdrawn",
+        "at once: it was still waiting for reception"
+    );
+    let last = done["history"].as_array().unwrap().last().unwrap().clone();
+    assert!(
+        last["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Tôi đã nộp nhầm thủ tục.")
+    );
+    let again = post(
+        &app,
+        &withdraw,
+        &token,
+        r#"{"reason":"Tôi đã nộp nhầm thủ tục."}"#,
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(
+        app.db
+            .store
+            .dossiers
+            .history(dossier.id)
+            .await
+            .unwrap()
+            .len(),
+        2,
+        "withdrawn once"
     );
 
     // revoked on the page: 401 at once, the other person's token still works

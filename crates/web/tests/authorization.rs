@@ -350,6 +350,11 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ),
     ("GET", "/api/v1/me/dossiers", Rule::ApiKey),
     ("GET", "/api/v1/me/dossiers/{code}", Rule::ApiKey),
+    (
+        "POST",
+        "/api/v1/me/dossiers/{code}/withdrawal",
+        Rule::ApiKey,
+    ),
     ("GET", "/api/v1/office/webhooks", Rule::ApiKey),
     ("POST", "/api/v1/office/webhooks", Rule::ApiKey),
     ("DELETE", "/api/v1/office/webhooks/{id}", Rule::ApiKey),

@@ -39,6 +39,7 @@ const SHARED_AT_ROOT: &[&str] = &[
     "steps",
     "urls",
     "viewer",
+    "withdrawal",
 ];
 
 fn sources(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -1,13 +1,15 @@
 //! A person's own part of the API, with a personal token (`api/clients.rs::authenticate_person`): their dossiers,
-//! and one of them with its history — what "Hồ sơ của tôi" shows, decided by the same policy
-//! (`Action::OwnDossier`: only the owner; another's dossier is "not found", as on the pages).
+//! one of them with its history — what "Hồ sơ của tôi" shows — and withdrawing one, by the same rule as the page
+//! (`shared/withdrawal.rs`), all decided by the same policy (`Action::OwnDossier`: only the owner; another's
+//! dossier is "not found", as on the pages).
 
 use axum::{
     Extension, Json,
-    extract::{Path, State},
+    extract::{Path, State, rejection::JsonRejection},
+    http::StatusCode,
     response::{IntoResponse, Response},
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use utoipa::ToSchema;
 
@@ -16,7 +18,12 @@ use motcua_domain::{
     policy::{Action, Decision, decide},
 };
 
-use crate::{AppError, AppState, api::clients::Person, problem::Problem};
+use crate::{
+    AppError, AppState,
+    api::{clients::Person, dossiers::unreadable},
+    problem::{FieldProblem, Problem},
+    withdrawal::{self, Refusal},
+};
 
 /// One of my dossiers.
 #[derive(Debug, Serialize, ToSchema)]
@@ -123,33 +130,45 @@ pub(crate) async fn dossier(
     Extension(Person { account }): Extension<Person>,
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
-    let not_found =
-        || Problem::not_found(format!("Bạn không có hồ sơ nào mã {code}.")).into_response();
-    let found = match DossierCode::parse(&code) {
+    match mine_by_code(&state, &account, &code).await? {
+        Ok((dossier, _)) => Ok(Json(detail(&state, &dossier).await?).into_response()),
+        Err(problem) => Ok(problem.into_response()),
+    }
+}
+
+/// The person's dossier with this code, or "not found" (also when it is another's).
+async fn mine_by_code(
+    state: &AppState,
+    account: &motcua_domain::Account,
+    code: &str,
+) -> Result<Result<(Dossier, motcua_domain::submission::OnlineDetails), Problem>, AppError> {
+    let not_found = || Problem::not_found(format!("Bạn không có hồ sơ nào mã {code}."));
+    let found = match DossierCode::parse(code) {
         Ok(c) => state.store.dossiers.get_by_code(&c).await?,
         Err(_) => None,
     };
     let Some(dossier) = found else {
-        return Ok(not_found());
+        return Ok(Err(not_found()));
     };
-    let owner = state
-        .store
-        .submissions
-        .online_details(dossier.id)
-        .await?
-        .and_then(|d| d.account);
+    let Some(details) = state.store.submissions.online_details(dossier.id).await? else {
+        return Ok(Err(not_found()));
+    };
     let view = state.catalogue.view();
     let within =
         |a: &motcua_domain::AgencyCode, b: &motcua_domain::AgencyCode| view.is_within(a, b);
-    let allowed = owner.is_some_and(|owner| {
-        decide(Some(&account), Action::OwnDossier(&owner), &within) == Decision::Allow
+    let allowed = details.account.is_some_and(|owner| {
+        decide(Some(account), Action::OwnDossier(&owner), &within) == Decision::Allow
     });
     if !allowed {
-        return Ok(not_found());
+        return Ok(Err(not_found()));
     }
+    Ok(Ok((dossier, details)))
+}
+
+async fn detail(state: &AppState, dossier: &Dossier) -> Result<MyDossierDetail, AppError> {
     let history = state.store.dossiers.history(dossier.id).await?;
-    Ok(Json(MyDossierDetail {
-        dossier: mine(&state, &dossier),
+    Ok(MyDossierDetail {
+        dossier: mine(state, dossier),
         history: history
             .iter()
             .map(|e| MyEvent {
@@ -161,5 +180,75 @@ pub(crate) async fn dossier(
             })
             .collect(),
     })
-    .into_response())
+}
+
+/// Withdrawing one of my dossiers.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WithdrawalRequest {
+    /// Why (5–500 characters): the agency reads it.
+    #[schema(example = "Tôi đã nộp nhầm thủ tục.")]
+    reason: String,
+}
+
+/// Withdraw one of my dossiers: at once while it waits for reception (`withdrawn`), otherwise as a request the
+/// agency decides on (`withdrawal_requested`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/dossiers/{code}/withdrawal",
+    tag = "me",
+    operation_id = "withdrawMyDossier",
+    params(("code" = String, Path, description = "The dossier's code", example = "000.00.06.H56-261128-0001")),
+    request_body(content = WithdrawalRequest, content_type = "application/json"),
+    security(("personal_token" = [])),
+    responses(
+        (status = 200, description = "Withdrawn, or the request made: the dossier as it is now", body = MyDossierDetail),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No token, or a wrong, expired or revoked token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "I have no dossier with this code", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The dossier cannot be withdrawn in its status, or its status just changed", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The reason is too short or too long, or a field is unknown or of the wrong type", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The account's limit of requests a minute is reached", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn withdraw(
+    State(state): State<AppState>,
+    Extension(Person { account }): Extension<Person>,
+    Path(code): Path<String>,
+    body: Result<Json<WithdrawalRequest>, JsonRejection>,
+) -> Result<Response, AppError> {
+    let (dossier, details) = match mine_by_code(&state, &account, &code).await? {
+        Ok(found) => found,
+        Err(problem) => return Ok(problem.into_response()),
+    };
+    let asked = match body {
+        Ok(Json(asked)) => asked,
+        Err(rejection) => return Ok(unreadable(rejection).into_response()),
+    };
+    let reason = motcua_domain::text::normalize(&asked.reason);
+    let now = OffsetDateTime::now_utc();
+    match withdrawal::withdraw(&state, &dossier, &details, &reason, now).await? {
+        Ok(_) => {
+            let fresh = state
+                .store
+                .dossiers
+                .get(dossier.id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            Ok(Json(detail(&state, &fresh).await?).into_response())
+        }
+        Err(refusal @ (Refusal::ReasonTooShort | Refusal::ReasonTooLong)) => Ok(Problem {
+            errors: vec![FieldProblem {
+                name: "reason".into(),
+                message: refusal.message().into(),
+            }],
+            ..Problem::for_status(StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        .into_response()),
+        Err(refusal) => Ok(Problem::for_status(StatusCode::CONFLICT)
+            .with_detail(refusal.message())
+            .into_response()),
+    }
 }

@@ -104,7 +104,8 @@ fn split(state: Option<AppState>) -> (Router<AppState>, utoipa::openapi::OpenApi
         .routes(routes!(webhooks::redeliver));
     let mut me = OpenApiRouter::new()
         .routes(routes!(me::dossiers))
-        .routes(routes!(me::dossier));
+        .routes(routes!(me::dossier))
+        .routes(routes!(me::withdraw));
     if let Some(state) = state {
         office = office.route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -4,6 +4,7 @@
 
 use crate::dossiers::owned;
 use crate::input::Query;
+use crate::withdrawal;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -15,10 +16,9 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use motcua_domain::{
-    Dossier, DossierStatus, HistoryEvent, Transition, form::FormDefinition, policy::Action,
+    Dossier, DossierStatus, HistoryEvent, form::FormDefinition, policy::Action,
     submission::UploadId, vntime,
 };
-use motcua_store::StoreError;
 
 use crate::{
     AppError, AppState, answers::AnswerSection, answers::answer_sections,
@@ -315,12 +315,9 @@ pub(crate) struct SupplementView {
 }
 
 fn withdraw_label(status: DossierStatus) -> Option<&'static str> {
-    if status.can_become(DossierStatus::Withdrawn) && status == DossierStatus::Submitted {
-        Some("Rút hồ sơ")
-    } else if status.can_become(DossierStatus::WithdrawalRequested) {
-        Some("Yêu cầu rút hồ sơ")
-    } else {
-        None
+    match withdrawal::outcome(status)? {
+        DossierStatus::Withdrawn => Some("Rút hồ sơ"),
+        _ => Some("Yêu cầu rút hồ sơ"),
     }
 }
 
@@ -640,13 +637,8 @@ pub(crate) async fn withdraw(
     // a decisive step: confirmed, with a reason the agency reads
     let reason = motcua_domain::text::normalize(&f.ly_do);
     let mut errors = Vec::new();
-    if reason.chars().count() < 5 {
-        errors.push((
-            "ly_do".to_string(),
-            "Ghi lý do rút hồ sơ (ít nhất 5 ký tự), để cơ quan tiếp nhận biết".to_string(),
-        ));
-    } else if reason.chars().count() > 500 {
-        errors.push(("ly_do".to_string(), "Lý do dài quá 500 ký tự".to_string()));
+    if let Err(refusal) = withdrawal::check_reason(&reason) {
+        errors.push(("ly_do".to_string(), refusal.message().to_string()));
     }
     if f.xac_nhan != "co" {
         errors.push((
@@ -673,37 +665,17 @@ pub(crate) async fn withdraw(
         )
             .into_response());
     }
-    let to = if dossier.status == DossierStatus::Submitted {
-        DossierStatus::Withdrawn
-    } else {
-        DossierStatus::WithdrawalRequested
-    };
-    let actor = details
-        .account
-        .map(|a| a.to_string())
-        .unwrap_or_else(|| "citizen".into());
-    let notice = match Transition::new(
-        dossier.id,
-        dossier.status,
-        to,
+    let notice = match withdrawal::withdraw(
+        &state,
+        &dossier,
+        &details,
+        &reason,
         OffsetDateTime::now_utc(),
-        actor,
-    ) {
-        Err(_) => Some("Hồ sơ ở trạng thái này không thể rút."),
-        Ok(t) => {
-            let t = t.with_reason(format!(
-                "Công dân yêu cầu rút hồ sơ trên cổng dịch vụ công. Lý do: {reason}"
-            ));
-            match state.store.dossiers.record_transition(&t).await {
-                Ok(_) => {
-                    return Ok(Redirect::to(&format!("/ho-so/{code}?da_rut=1")).into_response());
-                }
-                Err(StoreError::Conflict(_)) => {
-                    Some("Trạng thái hồ sơ vừa thay đổi; hãy xem lại trước khi rút.")
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
+    )
+    .await?
+    {
+        Ok(_) => return Ok(Redirect::to(&format!("/ho-so/{code}?da_rut=1")).into_response()),
+        Err(refusal) => Some(refusal.message()),
     };
     let fresh = state
         .store

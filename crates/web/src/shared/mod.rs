@@ -36,3 +36,4 @@ pub(crate) mod steps;
 pub(crate) mod urls;
 pub(crate) mod viewer;
 pub mod visits;
+pub(crate) mod withdrawal;
