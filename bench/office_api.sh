@@ -19,7 +19,7 @@ OUT=${OUT:-docs/benchmarks.md}
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 target=${CARGO_TARGET_DIR:-target}
 cargo build --release --quiet -p motcua -p motcua-bench-ceiling -p motcua-bench-submission
-bin="$target/release/motcua"
+bin="$(realpath "$target")/release/motcua"
 work=$(mktemp -d)
 db=motcua_bench_office
 pids=()

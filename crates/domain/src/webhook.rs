@@ -85,7 +85,7 @@ pub fn is_public(ip: std::net::IpAddr) -> bool {
     use std::net::IpAddr;
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, b, c, _] = v4.octets();
             !(v4.is_loopback()
                 || v4.is_private()
                 || v4.is_link_local()
@@ -95,21 +95,41 @@ pub fn is_public(ip: std::net::IpAddr) -> bool {
                 || v4.is_documentation()
                 || a == 0
                 || (a == 100 && (64..128).contains(&b))
-                || (a == 192 && b == 0)
+                || (a == 192 && b == 0 && c == 0)
                 || (a == 198 && (18..20).contains(&b))
                 || a >= 240)
         }
         IpAddr::V6(v6) => {
+            let s = v6.segments();
+            // an IPv4 address carried inside (mapped, compatible, NAT64): as that address
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            if s[..6] == [0; 6] && !v6.is_loopback() && !v6.is_unspecified() {
+                return is_public(IpAddr::V4(std::net::Ipv4Addr::new(
+                    (s[6] >> 8) as u8,
+                    s[6] as u8,
+                    (s[7] >> 8) as u8,
+                    s[7] as u8,
+                )));
+            }
+            if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                return is_public(IpAddr::V4(std::net::Ipv4Addr::new(
+                    (s[6] >> 8) as u8,
+                    s[6] as u8,
+                    (s[7] >> 8) as u8,
+                    s[7] as u8,
+                )));
+            }
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || first == 0x2001 && v6.segments()[1] == 0x0db8)
+                || (s[0] & 0xfe00) == 0xfc00 // unique local
+                || (s[0] & 0xffc0) == 0xfe80 // link local
+                || (s[0] & 0xffc0) == 0xfec0 // site local (deprecated)
+                || s[0] == 0x2002 // 6to4: may carry any IPv4 address
+                || (s[0] == 0x2001 && s[1] == 0) // Teredo
+                || (s[0] == 0x2001 && s[1] == 0x0db8)) // documentation
         }
     }
 }
@@ -169,10 +189,10 @@ pub fn check(
             kept.push(e.clone());
         }
     }
-    if errors.is_empty() {
-        Ok((url.to_string(), kept))
-    } else {
-        Err(errors)
+    match (errors.is_empty(), url::Url::parse(url)) {
+        // kept as parsed (normalised: what is sent is what was checked)
+        (true, Ok(parsed)) => Ok((parsed.as_str().to_string(), kept)),
+        _ => Err(errors),
     }
 }
 
@@ -263,6 +283,27 @@ mod tests {
         assert!(is_public("93.184.216.34".parse().unwrap()));
         assert!(!is_public("192.168.0.1".parse().unwrap()));
         assert!(!is_public("fe80::1".parse().unwrap()));
+        assert!(
+            is_public("192.0.32.10".parse().unwrap()),
+            "only 192.0.0.0/24 is special"
+        );
+        assert!(!is_public("192.0.0.8".parse().unwrap()));
+        for inside in [
+            "64:ff9b::a00:1",
+            "::ffff:10.0.0.1",
+            "::10.0.0.1",
+            "2002:a00:1::1",
+            "2001:0:4136::1",
+            "fec0::1",
+        ] {
+            assert!(!is_public(inside.parse().unwrap()), "{inside}");
+        }
+        assert!(
+            is_public("64:ff9b::808:808".parse().unwrap()),
+            "NAT64 of a public address"
+        );
+        let (kept, _) = check("https://Example.VN/a b", &[], false).unwrap();
+        assert_eq!(kept, "https://example.vn/a%20b", "kept as checked");
         assert!(is_public("2606:4700::1111".parse().unwrap()));
     }
 

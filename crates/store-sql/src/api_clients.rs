@@ -356,4 +356,22 @@ impl PersonalTokenRepo for SqlStore {
             row.as_ref().map(personal_row).transpose()
         })
     }
+
+    async fn revoke_all_personal_tokens(
+        &self,
+        account: AccountId,
+        at: OffsetDateTime,
+    ) -> StoreResult<u64> {
+        write!(self, |tx, d| {
+            sqlx::query(
+                "UPDATE personal_tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(At(at))
+            .bind(Id(account.0))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .rows_affected()
+        })
+    }
 }

@@ -80,8 +80,9 @@ pub(crate) async fn append_event(conn: Conn<'_>, e: &HistoryEvent) -> StoreResul
         .map_err(map_err)?;
         // one webhook delivery per subscription that wants this change: live, of a client in service that works
         // for the dossier's agency, for this event type or all (in the same commit as the change). An event that
-        // changes no status (a merger moving the dossier) is no change of status to announce.
-        if e.from == Some(e.to) {
+        // changes neither the status nor the appointment (a merger moving the dossier) is nothing to announce; an
+        // apology keeps the status and brings a new appointment, and is announced.
+        if e.from == Some(e.to) && e.due_at.is_none() {
             return Ok(());
         }
         sqlx::query(

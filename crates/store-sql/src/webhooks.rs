@@ -164,7 +164,7 @@ impl WebhookRepo for SqlStore {
                    FROM (SELECT x.webhook_id, x.event_id, x.next_at FROM webhook_deliveries x \
                          JOIN webhooks w ON w.id = x.webhook_id JOIN api_clients c ON c.id = w.client_id \
                          WHERE x.next_at IS NOT NULL AND x.next_at <= $2 AND w.removed_at IS NULL \
-                         AND c.disabled_at IS NULL{not_busy} ORDER BY x.next_at LIMIT 500{}) due \
+                         AND c.disabled_at IS NULL{not_busy}{}) due \
                  ) ranked WHERE nth <= 2 ORDER BY next_at LIMIT $3) \
                  RETURNING webhook_id, event_id",
                 d.skip_locked_of("x")
@@ -250,13 +250,16 @@ impl WebhookRepo for SqlStore {
     ) -> StoreResult<bool> {
         write!(self, |tx, d| {
             sqlx::query(
-                "UPDATE webhook_deliveries SET next_at = $1, attempts = $4 WHERE webhook_id = $2 AND event_id = $3 \
+                "UPDATE webhook_deliveries SET next_at = $1, \
+                 attempts = CASE WHEN next_at IS NULL THEN $4 ELSE attempts END \
+                 WHERE webhook_id = $2 AND event_id = $3 \
                  AND webhook_id IN (SELECT id FROM webhooks WHERE removed_at IS NULL)",
             )
             .bind(At(now))
             .bind(Id(webhook))
             .bind(Id(event))
-            // one try: counted as the last one, so a failure is not retried on a schedule again
+            // a finished one gets one try (counted as the last, so a failure is not retried on a schedule again);
+            // one still being retried is only brought forward
             .bind(i32::try_from(webhook::MAX_ATTEMPTS - 1).unwrap_or(0))
             .execute(&mut *tx)
             .await

@@ -1130,6 +1130,12 @@ pub trait PersonalTokenRepo: Send + Sync {
     ) -> StoreResult<bool>;
     /// The token with this hash, whatever its state.
     async fn find_personal_token(&self, hash: &str) -> StoreResult<Option<PersonalToken>>;
+    /// Revoke every live token of a person (a new password, logging out everywhere); how many.
+    async fn revoke_all_personal_tokens(
+        &self,
+        account: AccountId,
+        at: OffsetDateTime,
+    ) -> StoreResult<u64>;
 }
 
 /// Which dossiers a synchronising system reads next: those of `agencies` changed after a point, oldest change

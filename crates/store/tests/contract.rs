@@ -103,6 +103,8 @@ contract!(
     api_clients_keep_keys_as_hashes_and_log_calls,
     changed_dossiers_are_read_page_by_page_without_missing_one,
     a_change_is_queued_for_each_subscription_that_wants_it,
+    an_apology_is_announced_and_a_merger_is_not,
+    personal_tokens_are_kept_as_hashes_and_revoked,
 );
 
 fn code(text: &str) -> AgencyCode {
@@ -5361,4 +5363,153 @@ fn a_key(
         expires_at: at + time::Duration::days(365),
         revoked_at: None,
     }
+}
+
+async fn an_apology_is_announced_and_a_merger_is_not(store: &Store) {
+    use motcua_domain::api_client::{ApiClient, ApiClientId, Scope};
+    use motcua_domain::webhook::Webhook;
+    let dossier = submitted_dossier(store).await;
+    let at = datetime!(2023-10-28 02:00 UTC);
+    let c = ApiClient {
+        id: ApiClientId::new(),
+        name: NonEmptyText::parse("Hệ thống").unwrap(),
+        agencies: vec![code(AGENCY)],
+        scopes: vec![Scope::Read],
+        per_minute: 600,
+        created_at: at,
+        created_by: "test".into(),
+        disabled_at: None,
+    };
+    store
+        .api_clients
+        .create_client(&c, &a_key(c.id, at))
+        .await
+        .unwrap();
+    let hook = Webhook {
+        id: uuid::Uuid::now_v7(),
+        client: c.id,
+        url: "https://x.example.vn/h".into(),
+        events: vec![],
+        secret: "whsec_AAAA".into(),
+        created_at: at,
+    };
+    store.webhooks.create_webhook(&hook).await.unwrap();
+    let received = Transition::new(
+        dossier.id,
+        DossierStatus::Submitted,
+        DossierStatus::Received,
+        at,
+        "officer",
+    )
+    .unwrap()
+    .with_due_at(at + time::Duration::days(5));
+    store.dossiers.record_transition(&received).await.unwrap();
+    let apology = Transition::apology(
+        dossier.id,
+        DossierStatus::Received,
+        at + time::Duration::days(4),
+        "head",
+        at + time::Duration::days(9),
+        "Xin lỗi vì chậm trả kết quả, hẹn lại ngày mới.",
+    )
+    .unwrap();
+    store.dossiers.record_transition(&apology).await.unwrap();
+    let log = store.webhooks.deliveries(hook.id, 10).await.unwrap();
+    assert_eq!(
+        log.len(),
+        2,
+        "the reception and the apology with its new date"
+    );
+    assert!(log.iter().all(|d| d.event_type == "dossier.received"));
+}
+
+async fn personal_tokens_are_kept_as_hashes_and_revoked(store: &Store) {
+    use motcua_domain::api_client::PersonalToken;
+    fixtures::seed_minimal(store).await;
+    let at = datetime!(2026-11-30 03:00 UTC);
+    let person = citizen();
+    store.accounts.create(&person).await.unwrap();
+    let (one, first) = PersonalToken::issue(person.id, "Điện thoại".into(), &[1; 32], at, 30);
+    let (_, second) = PersonalToken::issue(
+        person.id,
+        "Máy tính".into(),
+        &[2; 32],
+        at + time::Duration::hours(1),
+        90,
+    );
+    store
+        .personal_tokens
+        .add_personal_token(&first)
+        .await
+        .unwrap();
+    store
+        .personal_tokens
+        .add_personal_token(&second)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .personal_tokens
+            .personal_tokens(person.id)
+            .await
+            .unwrap(),
+        vec![second.clone(), first.clone()],
+        "newest first"
+    );
+    let found = store
+        .personal_tokens
+        .find_personal_token(&motcua_domain::api_client::key_hash(&one))
+        .await
+        .unwrap();
+    assert_eq!(found, Some(first.clone()));
+    assert_eq!(
+        store
+            .personal_tokens
+            .find_personal_token("x")
+            .await
+            .unwrap(),
+        None
+    );
+    let other = motcua_domain::AccountId::new();
+    assert!(
+        !store
+            .personal_tokens
+            .revoke_personal_token(other, &first.hash, at)
+            .await
+            .unwrap(),
+        "only the owner"
+    );
+    assert!(
+        store
+            .personal_tokens
+            .revoke_personal_token(person.id, &first.hash, at)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .personal_tokens
+            .revoke_personal_token(person.id, &first.hash, at)
+            .await
+            .unwrap(),
+        "once"
+    );
+    assert_eq!(
+        store
+            .personal_tokens
+            .revoke_all_personal_tokens(person.id, at)
+            .await
+            .unwrap(),
+        1,
+        "the one still live"
+    );
+    assert!(
+        store
+            .personal_tokens
+            .personal_tokens(person.id)
+            .await
+            .unwrap()
+            .iter()
+            .all(|t| t.revoked_at == Some(at))
+    );
 }

@@ -263,40 +263,76 @@ impl Failure {
     }
 }
 
-/// Post one delivery (blocking: run it on the blocking pool). Where the host leads is checked first: only public
-/// addresses, unless `private`. A redirect is not followed.
+/// Resolves a receiver's name as ureq does and refuses it when any address it leads to is not public: the
+/// addresses checked are the ones connected to (no second lookup that a name could answer differently).
+#[derive(Debug)]
+struct PublicOnly;
+
+/// What [`PublicOnly`] answers for a private address (told apart from other failures).
+const PRIVATE_REFUSED: &str = "the receiver's name leads to a private address";
+
+impl ureq::unversioned::resolver::Resolver for PublicOnly {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        use ureq::unversioned::resolver::DefaultResolver;
+        let addrs = DefaultResolver::default().resolve(uri, config, timeout)?;
+        if addrs
+            .iter()
+            .any(|a| !motcua_domain::webhook::is_public(a.ip()))
+        {
+            return Err(ureq::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                PRIVATE_REFUSED,
+            )));
+        }
+        Ok(addrs)
+    }
+}
+
+/// Post one delivery (blocking: run it on the blocking pool). The URL is checked again as when subscribing (a
+/// subscription made while private networks were allowed, or before a rule was added, is not sent where it may no
+/// longer go); the name is resolved once, to public addresses only unless `private`; no proxy from the
+/// environment; a redirect is not followed.
 fn post(
     url: &str,
     headers: [(&str, String); 3],
     body: &str,
     private: bool,
 ) -> Result<u16, Failure> {
-    if !private {
-        let parsed = url::Url::parse(url).map_err(|_| Failure::Unreachable)?;
-        let addrs = parsed
-            .socket_addrs(|| None)
-            .map_err(|_| Failure::Unreachable)?;
-        if addrs.is_empty()
-            || addrs
-                .iter()
-                .any(|a| !motcua_domain::webhook::is_public(a.ip()))
-        {
-            return Err(Failure::Private);
-        }
+    if motcua_domain::webhook::check(url, &[], private).is_err() {
+        return Err(Failure::Private);
     }
-    let agent: ureq::Agent = ureq::Agent::config_builder()
+    let config = ureq::Agent::config_builder()
         .timeout_global(Some(WEBHOOK_TIMEOUT))
         .http_status_as_error(false)
         .max_redirects(0)
-        .build()
-        .into();
+        .proxy(None)
+        .build();
+    let agent = if private {
+        ureq::Agent::new_with_config(config)
+    } else {
+        ureq::Agent::with_parts(
+            config,
+            ureq::unversioned::transport::DefaultConnector::new(),
+            PublicOnly,
+        )
+    };
     let mut request = agent.post(url).header("content-type", "application/json");
     for (name, value) in &headers {
         request = request.header(*name, value);
     }
-    let answer = request.send(body).map_err(|e| {
-        tracing::info!(%url, error = %e, "webhook receiver not reached");
-        Failure::Unreachable
+    let answer = request.send(body).map_err(|e| match e {
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::PermissionDenied => {
+            Failure::Private
+        }
+        e => {
+            tracing::info!(%url, error = %e, "webhook receiver not reached");
+            Failure::Unreachable
+        }
     })?;
     let status = answer.status().as_u16();
     if (200..300).contains(&status) {
@@ -421,6 +457,50 @@ pub async fn deliver_webhooks(
     Ok(delivered)
 }
 
+/// The subscriptions being sent to by this node, with how many tries each.
+#[derive(Clone, Default)]
+struct InFlight(Arc<std::sync::Mutex<std::collections::HashMap<uuid::Uuid, usize>>>);
+
+/// One try's place, given back when dropped.
+struct Place {
+    of: InFlight,
+    webhook: uuid::Uuid,
+}
+
+impl InFlight {
+    fn map(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<uuid::Uuid, usize>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The subscriptions busy now, and the places taken.
+    fn snapshot(&self) -> (Vec<uuid::Uuid>, usize) {
+        let map = self.map();
+        (map.keys().copied().collect(), map.values().sum())
+    }
+
+    fn take(&self, webhook: uuid::Uuid) -> Place {
+        *self.map().entry(webhook).or_default() += 1;
+        Place {
+            of: self.clone(),
+            webhook,
+        }
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        let mut map = self.of.map();
+        if let Some(n) = map.get_mut(&self.webhook) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&self.webhook);
+            }
+        }
+    }
+}
+
 /// Send webhooks until the process ends, apart from the outbox's loop (a receiver that is down never holds up
 /// mail): every second, take as many due deliveries as there are free places (16 a node), never more than two of
 /// one subscription and none of a subscription still being sent to, each try on its own; so a receiver that hangs
@@ -430,19 +510,12 @@ pub async fn run_webhooks(
     catalogue: Option<Arc<crate::catalogue::Catalogue>>,
     private: bool,
 ) {
-    use std::collections::HashMap;
-    use std::sync::Mutex;
-    let in_flight: Arc<Mutex<HashMap<uuid::Uuid, usize>>> = Arc::default();
+    let in_flight = InFlight::default();
     let mut last_pruned: Option<OffsetDateTime> = None;
     loop {
         let now = OffsetDateTime::now_utc();
-        let (busy, free) = match in_flight.lock() {
-            Ok(map) => (
-                map.keys().copied().collect::<Vec<_>>(),
-                WEBHOOK_CONCURRENCY.saturating_sub(map.values().sum()),
-            ),
-            Err(_) => (Vec::new(), 0),
-        };
+        let (busy, taken_places) = in_flight.snapshot();
+        let free = WEBHOOK_CONCURRENCY.saturating_sub(taken_places);
         if free > 0 {
             match store
                 .webhooks
@@ -451,12 +524,11 @@ pub async fn run_webhooks(
             {
                 Ok(taken) => {
                     for (delivery, hook, dossier_id) in taken {
-                        if let Ok(mut map) = in_flight.lock() {
-                            *map.entry(hook.id).or_default() += 1;
-                        }
-                        let (store, catalogue, in_flight) =
-                            (store.clone(), catalogue.clone(), in_flight.clone());
+                        let place = in_flight.take(hook.id);
+                        let (store, catalogue) = (store.clone(), catalogue.clone());
                         tokio::spawn(async move {
+                            // the place is given back however the try ends, a panic included
+                            let _place = place;
                             let tried = try_delivery(
                                 &store,
                                 catalogue.as_deref(),
@@ -474,14 +546,6 @@ pub async fn run_webhooks(
                                 }
                                 Err(e) => {
                                     tracing::warn!(error = %e, "webhook not tried; taken again later")
-                                }
-                            }
-                            if let Ok(mut map) = in_flight.lock()
-                                && let Some(n) = map.get_mut(&hook.id)
-                            {
-                                *n -= 1;
-                                if *n == 0 {
-                                    map.remove(&hook.id);
                                 }
                             }
                         });

@@ -81,7 +81,7 @@ async fn a_person_reads_their_own_dossiers_with_a_personal_token(t: TestStore) {
     assert_eq!(made.headers["cache-control"], "no-store");
     let token = shown(&made.body).expect("the token is shown once");
     let again = app.get_with_cookie("/tai-khoan/ma-truy-cap", &cookie).await;
-    assert!(shown(&again.body).is_none());
+    assert!(!again.body.contains(&token), "shown once only");
     assert!(again.body.contains("Ứng dụng của tôi"));
 
     // my dossiers, and one with its history
@@ -233,6 +233,39 @@ async fn a_person_reads_their_own_dossiers_with_a_personal_token(t: TestStore) {
         get(&app, "/api/v1/me/dossiers", &their_token).await.status,
         StatusCode::OK
     );
+    // a personal token opens no agency's part, and an agency's key opens no person's part
+    let office = get(&app, "/api/v1/office/dossiers", &their_token).await;
+    assert_eq!(office.status, StatusCode::UNAUTHORIZED);
+    // the limit a minute per account (120): 429 with Retry-After, whichever token
+    let mut refused = None;
+    for _ in 0..130 {
+        let reply = get(&app, "/api/v1/me/dossiers", &their_token).await;
+        if reply.status == StatusCode::TOO_MANY_REQUESTS {
+            refused = Some(reply);
+            break;
+        }
+        assert_eq!(reply.status, StatusCode::OK);
+    }
+    let refused = refused.expect("limited within 130 requests");
+    assert!(refused.headers.contains_key("retry-after"));
+    // logging out everywhere ends the person's tokens with their sessions
+    let out = app
+        .send(
+            "POST",
+            "/tai-khoan/dang-xuat-moi-noi",
+            &[
+                ("cookie", other_cookie.as_str()),
+                ("sec-fetch-site", "same-origin"),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
+            "",
+        )
+        .await;
+    assert!(out.status.is_redirection(), "{}", out.status);
+    let ended = get(&app, "/api/v1/me/dossiers", &their_token).await;
+    assert_eq!(ended.status, StatusCode::UNAUTHORIZED);
+    assert!(json(&ended)["detail"].as_str().unwrap().contains("thu hồi"));
+
     // an expired token: 401
     let now = time::OffsetDateTime::now_utc();
     let (old, record) = motcua_domain::api_client::PersonalToken::issue(

@@ -279,6 +279,12 @@ pub(crate) async fn reset(
     }
     // whoever knew the old password is logged out everywhere
     state.store.sessions.delete_for_account(account).await?;
+    // personal tokens end with the sessions: whoever held the account cannot keep a key to it
+    state
+        .store
+        .personal_tokens
+        .revoke_all_personal_tokens(account, time::OffsetDateTime::now_utc())
+        .await?;
     audit::record(
         &state,
         AuditKind::PasswordChanged,

@@ -85,6 +85,12 @@ pub(crate) async fn logout_everywhere(
             Err(response) => return Ok(response),
         };
     let ended = state.store.sessions.delete_for_account(account.id).await?;
+    // personal tokens end with the sessions: whoever held the account cannot keep a key to it
+    state
+        .store
+        .personal_tokens
+        .revoke_all_personal_tokens(account.id, time::OffsetDateTime::now_utc())
+        .await?;
     audit::record(
         &state,
         AuditKind::LoggedOutEverywhere,
@@ -468,6 +474,12 @@ pub(crate) async fn change_password(
         .set_password_hash(account.id, &hash)
         .await?;
     state.store.sessions.delete_for_account(account.id).await?;
+    // personal tokens end with the sessions: whoever held the account cannot keep a key to it
+    state
+        .store
+        .personal_tokens
+        .revoke_all_personal_tokens(account.id, time::OffsetDateTime::now_utc())
+        .await?;
     clear_locks(&state, &account).await?;
     audit::record(
         &state,

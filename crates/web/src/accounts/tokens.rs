@@ -224,6 +224,15 @@ pub(crate) async fn change(
             .await
         }
         "thu_hoi" => {
+            let hint = state
+                .store
+                .personal_tokens
+                .personal_tokens(account.id)
+                .await?
+                .into_iter()
+                .find(|t| t.hash == posted.ma.trim())
+                .map(|t| t.hint)
+                .unwrap_or_default();
             let revoked = state
                 .store
                 .personal_tokens
@@ -248,7 +257,7 @@ pub(crate) async fn change(
                 &state,
                 AuditKind::ApiClientChanged,
                 Some(account.id),
-                Some("thu hồi một mã truy cập cá nhân".into()),
+                Some(format!("thu hồi mã truy cập cá nhân {hint}")),
                 viewer.ip.clone(),
                 true,
             )

@@ -125,6 +125,8 @@ pub(crate) async fn authenticate(
 #[derive(Debug, Clone)]
 pub(crate) struct Person {
     pub account: motcua_domain::Account,
+    /// The start of the token used (for the dossier's history).
+    pub hint: String,
 }
 
 /// Requests a minute a person may make with their tokens, counted across every node.
@@ -184,7 +186,10 @@ pub(crate) async fn authenticate_person(
             .into_response()
         }
         Ok(_) => {
-            req.extensions_mut().insert(Person { account });
+            req.extensions_mut().insert(Person {
+                account,
+                hint: token.hint,
+            });
             next.run(req).await
         }
     }

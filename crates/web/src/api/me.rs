@@ -104,7 +104,7 @@ fn mine(state: &AppState, d: &Dossier) -> MyDossier {
 )]
 pub(crate) async fn dossiers(
     State(state): State<AppState>,
-    Extension(Person { account }): Extension<Person>,
+    Extension(Person { account, .. }): Extension<Person>,
 ) -> Result<Response, AppError> {
     let all = state.store.submissions.dossiers_for(account.id).await?;
     Ok(Json(all.iter().map(|d| mine(&state, d)).collect::<Vec<_>>()).into_response())
@@ -127,7 +127,7 @@ pub(crate) async fn dossiers(
 )]
 pub(crate) async fn dossier(
     State(state): State<AppState>,
-    Extension(Person { account }): Extension<Person>,
+    Extension(Person { account, .. }): Extension<Person>,
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
     match mine_by_code(&state, &account, &code).await? {
@@ -215,7 +215,7 @@ pub(crate) struct WithdrawalRequest {
 )]
 pub(crate) async fn withdraw(
     State(state): State<AppState>,
-    Extension(Person { account }): Extension<Person>,
+    Extension(Person { account, hint }): Extension<Person>,
     Path(code): Path<String>,
     body: Result<Json<WithdrawalRequest>, JsonRejection>,
 ) -> Result<Response, AppError> {
@@ -229,7 +229,8 @@ pub(crate) async fn withdraw(
     };
     let reason = motcua_domain::text::normalize(&asked.reason);
     let now = OffsetDateTime::now_utc();
-    match withdrawal::withdraw(&state, &dossier, &details, &reason, now).await? {
+    let via = format!("qua API (mã truy cập {hint}…)");
+    match withdrawal::withdraw(&state, &dossier, &details, &reason, &via, now).await? {
         Ok(_) => {
             let fresh = state
                 .store

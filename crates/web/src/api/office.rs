@@ -80,8 +80,8 @@ pub(crate) struct OfficeDossier {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct OfficePage {
     items: Vec<OfficeDossier>,
-    /// Where this page ended (null when it is empty): give it as `cursor` to read on now, or keep it and ask
-    /// again later with it to read what changed since.
+    /// Where this page ended (an empty page: the cursor sent, or null without one): give it as `cursor` to read
+    /// on now, or keep it and ask again later with it to read what changed since.
     next_cursor: Option<String>,
     /// Whether more dossiers follow at once (the page is full).
     has_more: bool,
@@ -296,7 +296,11 @@ pub(crate) async fn list(
         .await?;
     Ok(Json(OfficePage {
         items: dossiers.iter().map(|d| summary(&state, d)).collect(),
-        next_cursor: dossiers.last().map(cursor_of),
+        // an empty page ends where it began: the cursor sent, so a client that keeps the last one loses nothing
+        next_cursor: dossiers
+            .last()
+            .map(cursor_of)
+            .or_else(|| params.cursor.clone()),
         has_more: dossiers.len() == limit,
     })
     .into_response())

@@ -670,6 +670,7 @@ pub(crate) async fn withdraw(
         &dossier,
         &details,
         &reason,
+        "trên cổng dịch vụ công",
         OffsetDateTime::now_utc(),
     )
     .await?

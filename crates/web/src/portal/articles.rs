@@ -275,8 +275,36 @@ pub(crate) async fn page(
     let Some(a) = find(&state, &slug).await? else {
         return Ok(not_found().await);
     };
+    // an anonymous reader without a notice gets the page drawn once for what it shows (most readers)
+    let drawn_from = if viewer.account.is_none() && q.xong.is_empty() {
+        let drawn_from = crate::articles::PageState {
+            list: live(&state).await?,
+            catalogue: state.catalogue.view(),
+            version: a.version,
+            comments: a.comments,
+            stars: (a.stars_sum, a.stars_count),
+            visits: layout.visits,
+        };
+        if let Some(html) = state.articles.page(a.id, &drawn_from) {
+            return Ok(axum::response::Html(html).into_response());
+        }
+        Some(drawn_from)
+    } else {
+        None
+    };
     let mut page =
         article_page(&state, layout, &viewer, &a, CommentForm::default(), vec![]).await?;
+    if let Some(drawn_from) = drawn_from {
+        match askama::Template::render(&page) {
+            Ok(html) => {
+                let html = bytes::Bytes::from(html);
+                state.articles.keep_page(a.id, drawn_from, html.clone());
+                return Ok(axum::response::Html(html).into_response());
+            }
+            // drawn as usual below, which says what went wrong
+            Err(e) => tracing::warn!(error = %e, "an article page was not kept"),
+        }
+    }
     match q.xong.as_str() {
         "da-danh-gia" => {
             page.vote_notice = Some(("success", "Cảm ơn bạn đã đánh giá bài viết.".into()));

@@ -52,10 +52,54 @@ pub struct Articles {
     generation: std::sync::atomic::AtomicU64,
     bodies: Mutex<HashMap<(Uuid, u32), Arc<String>>>,
     comments: Mutex<CommentLists>,
+    /// Article pages as an anonymous reader gets them, drawn once per state of what they show.
+    pages: Mutex<HashMap<Uuid, (PageState, bytes::Bytes)>>,
     key: tokio::sync::OnceCell<Vec<u8>>,
 }
 
+/// Everything an anonymous reader's article page is drawn from: the list of articles it was drawn with (related
+/// ones; read again every [`FRESH_FOR`] or after a change), the catalogue snapshot (related procedures) — both held,
+/// so the same one is recognised —, the version shown (its body), the count of published comments, the stars, and
+/// the footer's counters. The same state draws the same page.
+#[derive(Clone)]
+pub(crate) struct PageState {
+    pub list: Arc<Vec<LiveArticle>>,
+    pub catalogue: Arc<crate::catalogue::CatalogueView>,
+    pub version: u32,
+    pub comments: u64,
+    pub stars: (u64, u64),
+    pub visits: Option<motcua_store::VisitCounts>,
+}
+
+impl PartialEq for PageState {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.list, &other.list)
+            && Arc::ptr_eq(&self.catalogue, &other.catalogue)
+            && (self.version, self.comments, self.stars, self.visits)
+                == (other.version, other.comments, other.stars, other.visits)
+    }
+}
+
 impl Articles {
+    /// The page drawn for `state`, if this is still its state.
+    pub(crate) fn page(&self, article: Uuid, state: &PageState) -> Option<bytes::Bytes> {
+        let pages = self.pages.lock().ok()?;
+        pages
+            .get(&article)
+            .filter(|(drawn, _)| drawn == state)
+            .map(|(_, html)| html.clone())
+    }
+
+    /// Keep the page drawn for `state`.
+    pub(crate) fn keep_page(&self, article: Uuid, state: PageState, html: bytes::Bytes) {
+        if let Ok(mut pages) = self.pages.lock() {
+            if pages.len() >= KEPT {
+                pages.clear();
+            }
+            pages.insert(article, (state, html));
+        }
+    }
+
     pub fn new(settings: ArticleSettings) -> Articles {
         Articles {
             settings,

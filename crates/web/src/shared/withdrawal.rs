@@ -54,12 +54,13 @@ pub(crate) fn check_reason(reason: &str) -> Result<(), Refusal> {
     }
 }
 
-/// Withdraw (or ask to): the new status.
+/// Withdraw (or ask to): the new status. `via` says how, in the history ("trên cổng dịch vụ công", "qua API …").
 pub(crate) async fn withdraw(
     state: &AppState,
     dossier: &Dossier,
     details: &OnlineDetails,
     reason: &str,
+    via: &str,
     now: OffsetDateTime,
 ) -> Result<Result<DossierStatus, Refusal>, AppError> {
     let Some(to) = outcome(dossier.status) else {
@@ -75,9 +76,7 @@ pub(crate) async fn withdraw(
     let Ok(t) = Transition::new(dossier.id, dossier.status, to, now, actor) else {
         return Ok(Err(Refusal::NotNow));
     };
-    let t = t.with_reason(format!(
-        "Công dân yêu cầu rút hồ sơ trên cổng dịch vụ công. Lý do: {reason}"
-    ));
+    let t = t.with_reason(format!("Công dân yêu cầu rút hồ sơ {via}. Lý do: {reason}"));
     match state.store.dossiers.record_transition(&t).await {
         Ok(_) => Ok(Ok(to)),
         Err(StoreError::Conflict(_)) => Ok(Err(Refusal::Changed)),
