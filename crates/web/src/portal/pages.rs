@@ -147,7 +147,51 @@ pub(crate) struct HomeCatalogue {
     pub by_audience: Vec<Facet>,
 }
 
+/// Everything the home page is drawn from for an anonymous visitor: when the latest results were read, the list of
+/// articles and the catalogue snapshot (both held, so the same one is recognised), and the footer's counters.
+#[derive(Clone)]
+pub(crate) struct HomeState {
+    results: std::time::Instant,
+    articles: Arc<Vec<motcua_store::LiveArticle>>,
+    catalogue: Arc<CatalogueView>,
+    visits: Option<motcua_store::VisitCounts>,
+}
+
+impl PartialEq for HomeState {
+    fn eq(&self, other: &Self) -> bool {
+        self.results == other.results
+            && Arc::ptr_eq(&self.articles, &other.articles)
+            && Arc::ptr_eq(&self.catalogue, &other.catalogue)
+            && self.visits == other.visits
+    }
+}
+
 pub(crate) async fn home(State(state): State<AppState>, layout: Layout) -> Response {
+    // an anonymous visitor (most of them) gets the page drawn once for what it shows
+    let drawn_from = match (
+        layout.user_name.is_none(),
+        crate::portal::results::latest_read_at(&state).await,
+        crate::articles::live(&state).await,
+    ) {
+        (true, Some(results), Ok(articles)) => {
+            let drawn_from = HomeState {
+                results,
+                articles,
+                catalogue: state.catalogue.view(),
+                visits: layout.visits,
+            };
+            let kept = state.latest_results.1.lock().ok().and_then(|page| {
+                page.as_ref()
+                    .filter(|(drawn, _)| *drawn == drawn_from)
+                    .map(|(_, html)| html.clone())
+            });
+            if let Some(html) = kept {
+                return axum::response::Html(html).into_response();
+            }
+            Some(drawn_from)
+        }
+        _ => None,
+    };
     let results = crate::portal::results::latest(&state).await;
     let articles = crate::articles::latest(&state, 5)
         .await
@@ -162,7 +206,7 @@ pub(crate) async fn home(State(state): State<AppState>, layout: Layout) -> Respo
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    HomePage {
+    let page = HomePage {
         layout,
         catalogue,
         levels: OnlineServiceLevel::ALL
@@ -171,8 +215,20 @@ pub(crate) async fn home(State(state): State<AppState>, layout: Layout) -> Respo
             .collect(),
         results,
         articles,
+    };
+    if let Some(drawn_from) = drawn_from {
+        match page.render() {
+            Ok(html) => {
+                let html = bytes::Bytes::from(html);
+                if let Ok(mut kept) = state.latest_results.1.lock() {
+                    *kept = Some((drawn_from, html.clone()));
+                }
+                return axum::response::Html(html).into_response();
+            }
+            Err(e) => tracing::warn!(error = %e, "the home page was not kept"),
+        }
     }
-    .into_response()
+    page.into_response()
 }
 
 impl HomeCatalogue {

@@ -227,8 +227,32 @@ const LATEST_FOR: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The home page's latest results as last read, and when (the home page is the most read page: it does not ask
 /// the database on every view).
-#[derive(Debug, Default)]
-pub struct LatestResults(std::sync::Mutex<Option<(std::time::Instant, Vec<ResultRow>)>>);
+#[derive(Default)]
+pub struct LatestResults(
+    std::sync::Mutex<Option<(std::time::Instant, Vec<ResultRow>)>>,
+    /// The home page as an anonymous visitor gets it, with what it was drawn from.
+    pub(crate) std::sync::Mutex<Option<(crate::portal::pages::HomeState, bytes::Bytes)>>,
+);
+
+/// When the latest results kept were read (a new reading is a new page), reading them first if they are stale.
+pub(crate) async fn latest_read_at(state: &AppState) -> Option<std::time::Instant> {
+    let fresh = |state: &AppState| {
+        state
+            .latest_results
+            .0
+            .lock()
+            .ok()
+            .and_then(|c| c.as_ref().map(|(at, _)| *at))
+            .filter(|at| at.elapsed() < LATEST_FOR)
+    };
+    match fresh(state) {
+        Some(at) => Some(at),
+        None => {
+            latest(state).await;
+            fresh(state)
+        }
+    }
+}
 
 /// The latest results for the home page, at most [`LATEST_FOR`] old (empty when the database cannot answer: the
 /// home page is served anyway).
