@@ -45,6 +45,19 @@ impl Dialect {
         }
     }
 
+    /// The statement that lets this transaction commit without waiting for its log to reach the disk
+    /// (PostgreSQL's `synchronous_commit = off` for the transaction): for counters and logs whose last moments may
+    /// be lost in a crash (a rate-limit window, the API's call log), never for a dossier. SQLite's commit is
+    /// already cheap (WAL).
+    pub(crate) fn relaxed_commit(self) -> Option<&'static str> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Dialect::Sqlite => None,
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => Some("SET LOCAL synchronous_commit = off"),
+        }
+    }
+
     /// ` FOR UPDATE OF table` (PostgreSQL), nothing on SQLite.
     pub(crate) fn for_update_of(self, table: &str) -> String {
         match self {
