@@ -113,6 +113,9 @@ pub fn is_public(ip: std::net::IpAddr) -> bool {
                     s[7] as u8,
                 )));
             }
+            if s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1 {
+                return false; // local-use NAT64 (RFC 8215): may lead anywhere
+            }
             if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
                 return is_public(IpAddr::V4(std::net::Ipv4Addr::new(
                     (s[6] >> 8) as u8,

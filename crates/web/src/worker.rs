@@ -268,8 +268,18 @@ impl Failure {
 #[derive(Debug)]
 struct PublicOnly;
 
-/// What [`PublicOnly`] answers for a private address (told apart from other failures).
-const PRIVATE_REFUSED: &str = "the receiver's name leads to a private address";
+/// What [`PublicOnly`] answers for a private address (told apart from other failures, a firewall's refusal
+/// included).
+#[derive(Debug)]
+struct PrivateRefused;
+
+impl std::fmt::Display for PrivateRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the receiver's name leads to a private address")
+    }
+}
+
+impl std::error::Error for PrivateRefused {}
 
 impl ureq::unversioned::resolver::Resolver for PublicOnly {
     fn resolve(
@@ -286,7 +296,7 @@ impl ureq::unversioned::resolver::Resolver for PublicOnly {
         {
             return Err(ureq::Error::Io(std::io::Error::new(
                 std::io::ErrorKind::PermissionDenied,
-                PRIVATE_REFUSED,
+                PrivateRefused,
             )));
         }
         Ok(addrs)

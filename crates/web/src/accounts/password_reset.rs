@@ -269,6 +269,12 @@ pub(crate) async fn reset(
     let hash = auth::hash_password(form.mat_khau)
         .await
         .map_err(|e| AppError::Files(e.to_string()))?;
+    // personal tokens end before the new password takes effect: whoever held the account cannot keep a key to it
+    state
+        .store
+        .personal_tokens
+        .revoke_all_personal_tokens(account, time::OffsetDateTime::now_utc())
+        .await?;
     state
         .store
         .accounts
@@ -279,12 +285,6 @@ pub(crate) async fn reset(
     }
     // whoever knew the old password is logged out everywhere
     state.store.sessions.delete_for_account(account).await?;
-    // personal tokens end with the sessions: whoever held the account cannot keep a key to it
-    state
-        .store
-        .personal_tokens
-        .revoke_all_personal_tokens(account, time::OffsetDateTime::now_utc())
-        .await?;
     audit::record(
         &state,
         AuditKind::PasswordChanged,

@@ -468,18 +468,19 @@ pub(crate) async fn change_password(
     let hash = auth::hash_password(f.mat_khau_moi)
         .await
         .map_err(|e| AppError::Files(e.to_string()))?;
+    // personal tokens end before the new password takes effect: whoever held the account cannot keep a key to it
+    // (a failure here leaves the old password and the tokens as they were, never a new password with old tokens)
+    state
+        .store
+        .personal_tokens
+        .revoke_all_personal_tokens(account.id, time::OffsetDateTime::now_utc())
+        .await?;
     state
         .store
         .accounts
         .set_password_hash(account.id, &hash)
         .await?;
     state.store.sessions.delete_for_account(account.id).await?;
-    // personal tokens end with the sessions: whoever held the account cannot keep a key to it
-    state
-        .store
-        .personal_tokens
-        .revoke_all_personal_tokens(account.id, time::OffsetDateTime::now_utc())
-        .await?;
     clear_locks(&state, &account).await?;
     audit::record(
         &state,

@@ -278,8 +278,8 @@ pub(crate) async fn page(
     // an anonymous reader without a notice gets the page drawn once for what it shows (most readers)
     let drawn_from = if viewer.account.is_none() && q.xong.is_empty() {
         let drawn_from = crate::articles::PageState {
-            list: live(&state).await?,
-            catalogue: state.catalogue.view(),
+            list: std::sync::Arc::downgrade(&live(&state).await?),
+            catalogue: std::sync::Arc::downgrade(&state.catalogue.view()),
             version: a.version,
             comments: a.comments,
             stars: (a.stars_sum, a.stars_count),

@@ -58,13 +58,15 @@ pub struct Articles {
 }
 
 /// Everything an anonymous reader's article page is drawn from: the list of articles it was drawn with (related
-/// ones; read again every [`FRESH_FOR`] or after a change), the catalogue snapshot (related procedures) — both held,
-/// so the same one is recognised —, the version shown (its body), the count of published comments, the stars, and
+/// ones; read again every [`FRESH_FOR`] or after a change, so a scheduled article shows among the related ones
+/// within that), the catalogue snapshot (related procedures) — both recognised by identity —, the version shown (its body), the count of published comments, the stars, and
 /// the footer's counters. The same state draws the same page.
 #[derive(Clone)]
 pub(crate) struct PageState {
-    pub list: Arc<Vec<LiveArticle>>,
-    pub catalogue: Arc<crate::catalogue::CatalogueView>,
+    /// Weak: a page kept for an article rarely read must not keep an old list or catalogue alive (only its empty
+    /// allocation stays, so the address is not reused by another one while the page is kept).
+    pub list: std::sync::Weak<Vec<LiveArticle>>,
+    pub catalogue: std::sync::Weak<crate::catalogue::CatalogueView>,
     pub version: u32,
     pub comments: u64,
     pub stars: (u64, u64),
@@ -73,8 +75,8 @@ pub(crate) struct PageState {
 
 impl PartialEq for PageState {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.list, &other.list)
-            && Arc::ptr_eq(&self.catalogue, &other.catalogue)
+        std::sync::Weak::ptr_eq(&self.list, &other.list)
+            && std::sync::Weak::ptr_eq(&self.catalogue, &other.catalogue)
             && (self.version, self.comments, self.stars, self.visits)
                 == (other.version, other.comments, other.stars, other.visits)
     }
