@@ -147,25 +147,6 @@ pub(crate) struct HomeCatalogue {
     pub by_audience: Vec<Facet>,
 }
 
-/// Everything the home page is drawn from for an anonymous visitor: when the latest results were read, the list of
-/// articles and the catalogue snapshot (both held, so the same one is recognised), and the footer's counters.
-#[derive(Clone)]
-pub(crate) struct HomeState {
-    results: std::time::Instant,
-    articles: Arc<Vec<motcua_store::LiveArticle>>,
-    catalogue: Arc<CatalogueView>,
-    visits: Option<motcua_store::VisitCounts>,
-}
-
-impl PartialEq for HomeState {
-    fn eq(&self, other: &Self) -> bool {
-        self.results == other.results
-            && Arc::ptr_eq(&self.articles, &other.articles)
-            && Arc::ptr_eq(&self.catalogue, &other.catalogue)
-            && self.visits == other.visits
-    }
-}
-
 pub(crate) async fn home(State(state): State<AppState>, layout: Layout) -> Response {
     // an anonymous visitor (most of them) gets the page drawn once for what it shows
     let drawn_from = match (
@@ -174,7 +155,7 @@ pub(crate) async fn home(State(state): State<AppState>, layout: Layout) -> Respo
         crate::articles::live(&state).await,
     ) {
         (true, Some(results), Ok(articles)) => {
-            let drawn_from = HomeState {
+            let drawn_from = crate::portal::results::HomeState {
                 results,
                 articles,
                 catalogue: state.catalogue.view(),

@@ -225,13 +225,33 @@ pub(crate) async fn results(
 /// How long a node reuses the home page's latest results before asking the database again.
 const LATEST_FOR: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// Everything the home page (`portal/pages.rs`) is drawn from for an anonymous visitor, kept here with the latest
+/// results: when the latest results were read, the list of
+/// articles and the catalogue snapshot (both held, so the same one is recognised), and the footer's counters.
+#[derive(Clone)]
+pub(crate) struct HomeState {
+    pub results: std::time::Instant,
+    pub articles: std::sync::Arc<Vec<motcua_store::LiveArticle>>,
+    pub catalogue: std::sync::Arc<crate::catalogue::CatalogueView>,
+    pub visits: Option<motcua_store::VisitCounts>,
+}
+
+impl PartialEq for HomeState {
+    fn eq(&self, other: &Self) -> bool {
+        self.results == other.results
+            && std::sync::Arc::ptr_eq(&self.articles, &other.articles)
+            && std::sync::Arc::ptr_eq(&self.catalogue, &other.catalogue)
+            && self.visits == other.visits
+    }
+}
+
 /// The home page's latest results as last read, and when (the home page is the most read page: it does not ask
 /// the database on every view).
 #[derive(Default)]
 pub struct LatestResults(
     std::sync::Mutex<Option<(std::time::Instant, Vec<ResultRow>)>>,
     /// The home page as an anonymous visitor gets it, with what it was drawn from.
-    pub(crate) std::sync::Mutex<Option<(crate::portal::pages::HomeState, bytes::Bytes)>>,
+    pub(crate) std::sync::Mutex<Option<(HomeState, bytes::Bytes)>>,
 );
 
 /// When the latest results kept were read (a new reading is a new page), reading them first if they are stale.
