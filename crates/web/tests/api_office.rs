@@ -1210,3 +1210,23 @@ on_both_backends!(
     webhooks_are_signed_retried_logged_and_redelivered_postgres,
     webhooks_are_signed_retried_logged_and_redelivered
 );
+
+/// The document lists every status a dossier can be in (the `status` filter's values), no more, no less.
+#[test]
+fn the_status_filter_documents_every_status() {
+    let document = serde_json::to_value(motcua_web::api::openapi()).unwrap();
+    let mut listed: Vec<String> = document["components"]["schemas"]["StatusKey"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let mut statuses: Vec<String> = DossierStatus::ALL
+        .into_iter()
+        .filter(|s| *s != DossierStatus::Draft)
+        .map(|s| s.as_str().to_string())
+        .collect();
+    listed.sort();
+    statuses.sort();
+    assert_eq!(listed, statuses);
+}

@@ -51,7 +51,9 @@ use crate::{AppState, layout::Layout};
         crate::problem::FieldProblem,
         catalogue::AudienceKey,
         catalogue::ImplementingLevelKey,
-        catalogue::SortKey
+        catalogue::SortKey,
+        office::StatusKey,
+        webhooks::EventTypeKey
     ))
 )]
 struct ApiDoc;

@@ -39,19 +39,52 @@ const MAX_LIMIT: usize = 200;
 #[into_params(parameter_in = Query)]
 pub(crate) struct ChangedParams {
     /// Only this agency's dossiers (one of the client's agencies; all of them when left out).
-    #[param(example = "000.00.06.H56")]
+    #[param(
+        example = "000.00.06.H56",
+        pattern = r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}$"
+    )]
     agency: Option<String>,
-    /// Only dossiers now in this status (`submitted`, `received`, `processing`, …).
-    #[param(example = "submitted")]
+    /// Only dossiers now in this status.
+    #[param(value_type = Option<StatusKey>)]
     status: Option<String>,
     /// Only dossiers changed at or after this instant (RFC 3339, e.g. `2026-11-01T00:00:00+07:00`).
-    #[param(example = "2026-11-01T00:00:00+07:00")]
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-11-01T00:00:00+07:00")]
     updated_since: Option<String>,
     /// Where the previous page ended: its `next_cursor`, as given.
+    #[param(pattern = r"^[0-9]{1,16}\.[0-9a-f]{32}$")]
     cursor: Option<String>,
     /// Dossiers per page, 1–200 (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 200, example = 50)]
     limit: Option<String>,
+}
+
+/// A dossier's status.
+#[derive(ToSchema)]
+#[schema(as = StatusKey)]
+#[allow(dead_code)]
+pub(crate) enum StatusKey {
+    #[schema(rename = "submitted")]
+    Submitted,
+    #[schema(rename = "received")]
+    Received,
+    #[schema(rename = "refused")]
+    Refused,
+    #[schema(rename = "processing")]
+    Processing,
+    #[schema(rename = "supplement_requested")]
+    SupplementRequested,
+    #[schema(rename = "awaiting_financial_obligation")]
+    AwaitingFinancialObligation,
+    #[schema(rename = "withdrawal_requested")]
+    WithdrawalRequested,
+    #[schema(rename = "stopped")]
+    Stopped,
+    #[schema(rename = "processed")]
+    Processed,
+    #[schema(rename = "result_delivered")]
+    ResultDelivered,
+    #[schema(rename = "withdrawn")]
+    Withdrawn,
 }
 
 /// A dossier as an agency's system sees it in a list.
@@ -158,6 +191,27 @@ fn cursor_of(d: &Dossier) -> String {
     )
 }
 
+/// An RFC 3339 instant; fractional seconds beyond nanoseconds are cut and a leap second read as the second
+/// before, as RFC 3339 allows both and the clock does not keep them.
+fn rfc3339_leniently(typed: &str) -> Result<OffsetDateTime, time::error::Parse> {
+    OffsetDateTime::parse(typed, &Rfc3339).or_else(|e| {
+        let Some(t) = typed.find(['T', 't', ' ']) else {
+            return Err(e);
+        };
+        let (date, rest) = typed.split_at(t + 1);
+        let mut rest = rest.replacen(":60", ":59", 1);
+        if let Some(dot) = rest.find('.') {
+            let digits = rest[dot + 1..]
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len() - dot - 1);
+            if digits > 9 {
+                rest.replace_range(dot + 10..dot + 1 + digits, "");
+            }
+        }
+        OffsetDateTime::parse(&format!("{date}{rest}"), &Rfc3339)
+    })
+}
+
 fn read_cursor(typed: &str) -> Option<(OffsetDateTime, DossierId)> {
     let (micros, id) = typed.split_once('.')?;
     if micros.is_empty()
@@ -243,7 +297,7 @@ pub(crate) async fn list(
     };
     let updated_since = match params.updated_since.as_deref() {
         None => None,
-        Some(typed) => match OffsetDateTime::parse(typed, &Rfc3339) {
+        Some(typed) => match rfc3339_leniently(typed) {
             Ok(at) => Some(at),
             Err(_) => {
                 field(

@@ -32,14 +32,49 @@ const LOG_LENGTH: u32 = 100;
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewWebhook {
     /// Where to send: `https://…` on the public internet (no user or password in it; this machine and private
-    /// networks only where the operator allowed them for trials).
-    #[schema(example = "https://hethong.sotuphap.example.vn/motcua/su-kien")]
+    /// networks only where the operator allowed them for trials). An https address that may not be called
+    /// (private, this machine, with a user part, not valid) is refused with 403.
+    #[schema(
+        example = "https://hethong.sotuphap.example.vn/motcua/su-kien",
+        pattern = "^https://",
+        max_length = 2000
+    )]
     url: String,
     /// The event types wanted (`dossier.submitted`, `dossier.received`, `dossier.supplement_requested`,
     /// `dossier.refused`, `dossier.processing`, `dossier.processed`, `dossier.result_delivered`, …); empty or left
     /// out: all.
     #[serde(default)]
+    #[schema(value_type = Vec<EventTypeKey>)]
     events: Vec<String>,
+}
+
+/// A kind of event: a change to this status.
+#[derive(ToSchema)]
+#[schema(as = EventTypeKey)]
+#[allow(dead_code)]
+pub(crate) enum EventTypeKey {
+    #[schema(rename = "dossier.submitted")]
+    Submitted,
+    #[schema(rename = "dossier.received")]
+    Received,
+    #[schema(rename = "dossier.refused")]
+    Refused,
+    #[schema(rename = "dossier.processing")]
+    Processing,
+    #[schema(rename = "dossier.supplement_requested")]
+    SupplementRequested,
+    #[schema(rename = "dossier.awaiting_financial_obligation")]
+    AwaitingFinancialObligation,
+    #[schema(rename = "dossier.withdrawal_requested")]
+    WithdrawalRequested,
+    #[schema(rename = "dossier.stopped")]
+    Stopped,
+    #[schema(rename = "dossier.processed")]
+    Processed,
+    #[schema(rename = "dossier.result_delivered")]
+    ResultDelivered,
+    #[schema(rename = "dossier.withdrawn")]
+    Withdrawn,
 }
 
 /// A subscription.
@@ -140,6 +175,7 @@ pub(crate) async fn list(
         (status = 201, description = "Subscribed; the secret is shown this once", body = CreatedWebhook),
         (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No key, or a wrong, expired or revoked key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "An https address that may not be called: this machine, a private network, a user or password in it, or not a valid address", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The client already holds the most subscriptions allowed (10)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not sent as application/json", body = Problem, content_type = "application/problem+json"),
@@ -162,6 +198,21 @@ pub(crate) async fn create(
         state.webhooks_to_private_networks,
     ) {
         Ok(checked) => checked,
+        // an https address that may not be called (private, this machine, a user part, or no address a receiver
+        // could have): refused by policy (403), as the document's pattern admits it
+        Err(errors)
+            if errors.iter().all(|(name, _)| *name == "url")
+                && asked.url.trim().starts_with("https://") =>
+        {
+            let detail = errors
+                .into_iter()
+                .map(|(_, message)| message)
+                .collect::<Vec<_>>()
+                .join("; ");
+            return Ok(Problem::for_status(StatusCode::FORBIDDEN)
+                .with_detail(detail)
+                .into_response());
+        }
         Err(errors) => {
             return Ok(Problem {
                 errors: errors
