@@ -184,6 +184,9 @@ pub fn check(
         errors.push(("url", p.to_string()));
     }
     let known = event_types();
+    if events.len() > 20 {
+        errors.push(("events", "Tối đa 20 loại sự kiện".to_string()));
+    }
     let mut kept = Vec::new();
     for e in events {
         if !known.contains(e) {

@@ -375,7 +375,7 @@ async fn a_dossier_is_looked_up_as_on_the_page(t: TestStore) {
         "invalid-input",
     );
     assert_problem(
-        &ask(body(&code, &"9".repeat(20_000)), "application/json").await,
+        &ask(body(&code, &"9".repeat(70_000)), "application/json").await,
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload-too-large",
     );

@@ -541,7 +541,7 @@ async fn reception_through_the_api_keeps_the_desks_rules(t: TestStore) {
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "unsupported-media-type",
     );
-    let big = format!(r#"{{"answer":"refuse","reason":"{}"}}"#, "x".repeat(20_000));
+    let big = format!(r#"{{"answer":"refuse","reason":"{}"}}"#, "x".repeat(70_000));
     assert_problem(
         &call(&app, "POST", &path, &key, &big).await,
         StatusCode::PAYLOAD_TOO_LARGE,

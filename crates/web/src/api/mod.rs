@@ -91,7 +91,7 @@ impl utoipa::Modify for KeyScheme {
 }
 
 /// The largest body the API reads.
-const BODY_LIMIT: usize = 16 * 1024;
+const BODY_LIMIT: usize = 64 * 1024;
 
 /// The API's router and its document, from one list of routes. The agencies' routes pass the key check
 /// (`clients::authenticate`) when there is a state to check against; the document alone needs none.

@@ -44,7 +44,7 @@ pub(crate) struct NewWebhook {
     /// `dossier.refused`, `dossier.processing`, `dossier.processed`, `dossier.result_delivered`, …); empty or left
     /// out: all.
     #[serde(default)]
-    #[schema(value_type = Vec<EventTypeKey>)]
+    #[schema(value_type = Vec<EventTypeKey>, max_items = 20)]
     events: Vec<String>,
 }
 
