@@ -69,6 +69,13 @@ pub fn format_local_input(at: OffsetDateTime) -> String {
 }
 
 /// `HH:MM dd/mm/yyyy` in UTC+7.
+/// An instant as RFC 3339 in Vietnam's time (`2026-11-30T10:15:00+07:00`), as the API and webhooks give times.
+pub fn format_rfc3339(at: OffsetDateTime) -> String {
+    at.to_offset(VN_OFFSET)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 pub fn format_datetime(at: OffsetDateTime) -> String {
     let local = at.to_offset(VN_OFFSET);
     format!(

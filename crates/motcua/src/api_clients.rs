@@ -42,9 +42,7 @@ pub async fn add(store: &Store, input: ApiClientInput, days: i64) -> Result<(), 
                     .join("\n"),
             )
         })?;
-    let mut random = [0u8; 32];
-    random[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
-    random[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    let random = motcua_web::session::random_bytes();
     let (text, key) = ApiKey::issue(client.id, &random, now, days);
     store
         .api_clients

@@ -213,12 +213,7 @@ fn webhook_body(
     event: &motcua_domain::HistoryEvent,
     procedure_name: &str,
 ) -> String {
-    use time::format_description::well_known::Rfc3339;
-    let at = |t: OffsetDateTime| {
-        t.to_offset(motcua_domain::vntime::VN_OFFSET)
-            .format(&Rfc3339)
-            .unwrap_or_default()
-    };
+    let at = motcua_domain::vntime::format_rfc3339;
     serde_json::json!({
         "type": motcua_domain::webhook::event_type(event.to),
         "timestamp": at(event.at),

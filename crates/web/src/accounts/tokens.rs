@@ -195,9 +195,7 @@ pub(crate) async fn change(
             let Some(days) = days.filter(|_| errors.is_empty()) else {
                 return page(&state, layout, &account, None, errors, &posted).await;
             };
-            let mut random = [0u8; 32];
-            random[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
-            random[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+            let random = crate::session::random_bytes();
             let (text, token) = PersonalToken::issue(account.id, label, &random, now, days);
             state
                 .store

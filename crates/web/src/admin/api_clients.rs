@@ -216,9 +216,7 @@ impl NewClient {
 
 /// A new key for `client`, living `days` days from `now` (256 bits from the OS generator, through two v4 UUIDs).
 fn issue(client: ApiClientId, days: i64, now: OffsetDateTime) -> (String, ApiKey) {
-    let mut random = [0u8; 32];
-    random[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
-    random[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    let random = crate::session::random_bytes();
     ApiKey::issue(client, &random, now, days)
 }
 

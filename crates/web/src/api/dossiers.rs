@@ -9,10 +9,9 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Serialize};
-use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use utoipa::ToSchema;
 
-use motcua_domain::{DossierStatus, vntime};
+use motcua_domain::DossierStatus;
 
 use crate::{
     AppError, AppState,
@@ -58,12 +57,6 @@ pub(crate) struct StatusEvent {
     at: String,
     status: String,
     status_label: String,
-}
-
-fn rfc3339(at: OffsetDateTime) -> String {
-    at.to_offset(vntime::VN_OFFSET)
-        .format(&Rfc3339)
-        .unwrap_or_default()
 }
 
 /// A JSON body that could not be taken, as problem details.
@@ -164,18 +157,18 @@ pub(crate) async fn lookup(
         agency: view.agency_name(d.code.agency()).to_string(),
         status: key,
         status_label: label,
-        submitted_at: rfc3339(d.created_at),
+        submitted_at: motcua_domain::vntime::format_rfc3339(d.created_at),
         // no appointment for a dossier that will not be decided
         due_at: d
             .due_at
             .filter(|_| !matches!(d.status, DossierStatus::Refused | DossierStatus::Withdrawn))
-            .map(rfc3339),
+            .map(motcua_domain::vntime::format_rfc3339),
         events: events
             .iter()
             .map(|e| {
                 let (status, status_label) = status(e.to);
                 StatusEvent {
-                    at: rfc3339(e.at),
+                    at: motcua_domain::vntime::format_rfc3339(e.at),
                     status,
                     status_label,
                 }

@@ -10,7 +10,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Serialize};
-use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use motcua_domain::{
@@ -63,12 +63,6 @@ pub(crate) struct MyEvent {
     due_at: Option<String>,
 }
 
-fn rfc3339(at: OffsetDateTime) -> String {
-    at.to_offset(motcua_domain::vntime::VN_OFFSET)
-        .format(&Rfc3339)
-        .unwrap_or_default()
-}
-
 fn mine(state: &AppState, d: &Dossier) -> MyDossier {
     let view = state.catalogue.view();
     MyDossier {
@@ -80,12 +74,12 @@ fn mine(state: &AppState, d: &Dossier) -> MyDossier {
         channel: d.channel.as_str().to_string(),
         status: d.status.as_str().to_string(),
         status_label: d.status.label_vi().to_string(),
-        submitted_at: rfc3339(d.created_at),
-        updated_at: rfc3339(d.updated_at),
+        submitted_at: motcua_domain::vntime::format_rfc3339(d.created_at),
+        updated_at: motcua_domain::vntime::format_rfc3339(d.updated_at),
         due_at: d
             .due_at
             .filter(|_| !matches!(d.status, DossierStatus::Refused | DossierStatus::Withdrawn))
-            .map(rfc3339),
+            .map(motcua_domain::vntime::format_rfc3339),
     }
 }
 
@@ -172,11 +166,11 @@ async fn detail(state: &AppState, dossier: &Dossier) -> Result<MyDossierDetail, 
         history: history
             .iter()
             .map(|e| MyEvent {
-                at: rfc3339(e.at),
+                at: motcua_domain::vntime::format_rfc3339(e.at),
                 status: e.to.as_str().to_string(),
                 status_label: e.to.label_vi().to_string(),
                 reason: e.reason.clone(),
-                due_at: e.due_at.map(rfc3339),
+                due_at: e.due_at.map(motcua_domain::vntime::format_rfc3339),
             })
             .collect(),
     })

@@ -159,12 +159,6 @@ pub(crate) struct ReceptionRequest {
     reason: String,
 }
 
-fn rfc3339(at: OffsetDateTime) -> String {
-    at.to_offset(motcua_domain::vntime::VN_OFFSET)
-        .format(&Rfc3339)
-        .unwrap_or_default()
-}
-
 fn summary(state: &AppState, d: &Dossier) -> OfficeDossier {
     let view = state.catalogue.view();
     OfficeDossier {
@@ -176,9 +170,9 @@ fn summary(state: &AppState, d: &Dossier) -> OfficeDossier {
         status: d.status.as_str().to_string(),
         status_label: d.status.label_vi().to_string(),
         applicant_name: d.applicant_name.as_str().to_string(),
-        submitted_at: rfc3339(d.created_at),
-        updated_at: rfc3339(d.updated_at),
-        due_at: d.due_at.map(rfc3339),
+        submitted_at: motcua_domain::vntime::format_rfc3339(d.created_at),
+        updated_at: motcua_domain::vntime::format_rfc3339(d.updated_at),
+        due_at: d.due_at.map(motcua_domain::vntime::format_rfc3339),
     }
 }
 
@@ -403,13 +397,13 @@ async fn detail(state: &AppState, dossier: &Dossier) -> Result<OfficeDossierDeta
         history: history
             .iter()
             .map(|e| OfficeEvent {
-                at: rfc3339(e.at),
+                at: motcua_domain::vntime::format_rfc3339(e.at),
                 from_status: e.from.map(|s| s.as_str().to_string()),
                 status: e.to.as_str().to_string(),
                 status_label: e.to.label_vi().to_string(),
                 actor: e.actor.clone(),
                 reason: e.reason.clone(),
-                due_at: e.due_at.map(rfc3339),
+                due_at: e.due_at.map(motcua_domain::vntime::format_rfc3339),
             })
             .collect(),
     })

@@ -10,7 +10,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Serialize};
-use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -115,18 +115,12 @@ pub(crate) struct DeliveryView {
     last_error: Option<String>,
 }
 
-fn rfc3339(at: OffsetDateTime) -> String {
-    at.to_offset(motcua_domain::vntime::VN_OFFSET)
-        .format(&Rfc3339)
-        .unwrap_or_default()
-}
-
 fn view(w: &Webhook) -> WebhookView {
     WebhookView {
         id: w.id.to_string(),
         url: w.url.clone(),
         events: w.events.clone(),
-        created_at: rfc3339(w.created_at),
+        created_at: motcua_domain::vntime::format_rfc3339(w.created_at),
     }
 }
 
@@ -234,9 +228,7 @@ pub(crate) async fn create(
             ))
             .into_response());
     }
-    let mut random = [0u8; 32];
-    random[..16].copy_from_slice(Uuid::new_v4().as_bytes());
-    random[16..].copy_from_slice(Uuid::new_v4().as_bytes());
+    let random = crate::session::random_bytes();
     let made = Webhook {
         id: Uuid::now_v7(),
         client: caller.client.id,
@@ -325,7 +317,7 @@ pub(crate) async fn deliveries(
             message_id: webhook::message_id(d.event),
             event_id: d.event.to_string(),
             event_type: d.event_type,
-            created_at: rfc3339(d.created_at),
+            created_at: motcua_domain::vntime::format_rfc3339(d.created_at),
             attempts: d.attempts,
             state: match (d.delivered_at, d.next_at) {
                 (_, Some(_)) => "pending",
@@ -333,8 +325,8 @@ pub(crate) async fn deliveries(
                 (None, None) => "failed",
             }
             .into(),
-            next_attempt_at: d.next_at.map(rfc3339),
-            delivered_at: d.delivered_at.map(rfc3339),
+            next_attempt_at: d.next_at.map(motcua_domain::vntime::format_rfc3339),
+            delivered_at: d.delivered_at.map(motcua_domain::vntime::format_rfc3339),
             last_status: d.last_status,
             last_error: d.last_error,
         })

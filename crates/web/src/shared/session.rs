@@ -83,14 +83,17 @@ pub(crate) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-/// A new random token (256 bits from the OS generator, hex).
+/// 32 random bytes from the OS generator (through two v4 UUIDs: 244 random bits), for tokens and keys.
+pub fn random_bytes() -> [u8; 32] {
+    let mut random = [0u8; 32];
+    random[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    random[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    random
+}
+
+/// A new random token (from [`random_bytes`], hex).
 pub(crate) fn new_token() -> String {
-    let bytes = [
-        uuid::Uuid::new_v4().into_bytes(),
-        uuid::Uuid::new_v4().into_bytes(),
-    ]
-    .concat();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    random_bytes().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Touch the session at most once a minute, so browsing does not write on every request.
